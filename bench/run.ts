@@ -1,0 +1,333 @@
+/**
+ * @module `npm run bench`: the journal core measured end to end against its targets. Builds the data
+ * set into bench/out/, starts `kjournal serve` on a free port with a fresh data directory, pushes every
+ * line through the Loki push API, measures storage, query latency against GNU grep, and the server's
+ * memory, then prints a summary and writes bench/out/results.json.
+ *
+ * Environment: KJ_BENCH_LINES (default 1,000,000), KJ_BENCH_SEED, KJ_BENCH_BATCH (2000 lines per
+ * push), KJ_BENCH_CONCURRENCY (4 connections), KJ_BENCH_RUNS (7 timed runs per query),
+ * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory. Exits 0 whether targets pass or fail;
+ * non-zero only when the bench itself could not run.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataSet, type GenRecord, optionsFromEnv, type RawSummary, writeRawNdjson } from './generate.js';
+import { runLogqlQueries } from './logql-phase.js';
+import { pushBody } from './proto.js';
+import { pushAll } from './push.js';
+import { type QueryOutcome, runQueries } from './query-phase.js';
+import { fmtInt, fmtMB, fmtMs, type Verdict, verdictTable } from './report.js';
+import { RssSampler } from './rss.js';
+import { logTail, type ServerUnderTest, startServer, waitReady } from './server.js';
+import { dirSize, waitSettled, zstd3 } from './storage.js';
+
+/** Occurs only inside log lines (never in labels), in JSON, logfmt, klog, Java and audit lines. */
+const SUBSTRING = 'timeout';
+const REGEX = '(timed out|deadline exceeded) after [0-9]+ms';
+const HOUR_NS = 3_600_000_000_000n;
+
+const envInt = (name: string, dflt: number): number => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+
+const say = (text: string): void => void process.stdout.write(`${text}\n`);
+
+/** What the server should answer, computed from the generated records themselves. */
+class Expected {
+  newest: bigint[] = [];
+  substring = 0;
+  regex = 0;
+  private readonly re = new RegExp(REGEX);
+  constructor(readonly pod: string) {}
+  observe(batch: readonly GenRecord[]): void {
+    for (const r of batch) {
+      if (r.line.includes(SUBSTRING)) this.substring++;
+      if (this.re.test(r.line)) this.regex++;
+      if (r.stream.pod === this.pod && r.stream.namespace === 'shop') {
+        this.newest.push(r.ts);
+        if (this.newest.length > 200) this.newest = this.newest.slice(-100);
+      }
+    }
+  }
+  newestIn(start: bigint, end: bigint, limit: number): string[] {
+    return this.newest
+      .filter((t) => t >= start && t < end)
+      .slice(-limit)
+      .reverse()
+      .map(String);
+  }
+}
+
+let server: ServerUnderTest | undefined;
+let dataDir: string | undefined;
+let interrupted = false;
+
+/** Removes the server's data directory unless KJ_BENCH_KEEP_DATA=1. */
+function removeDataDir(): void {
+  if (!dataDir) return;
+  if (process.env.KJ_BENCH_KEEP_DATA === '1') say(`kept ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+}
+
+async function main(): Promise<void> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const outDir = join(root, 'bench', 'out');
+  mkdirSync(outDir, { recursive: true });
+  const batchSize = envInt('KJ_BENCH_BATCH', 2000);
+  const concurrency = envInt('KJ_BENCH_CONCURRENCY', 4);
+  const runs = envInt('KJ_BENCH_RUNS', 7);
+  const endNs = BigInt(Date.now()) * 1_000_000n;
+  const options = optionsFromEnv(process.argv.slice(2), endNs);
+  const data = new DataSet(options);
+  const rawPath = join(outDir, 'raw.ndjson');
+  const pod = data.cluster.streams.find((s) => s.namespace === 'shop' && s.app === 'checkout')!.pod;
+  const expected = new Expected(pod);
+
+  // 1. Data set: the raw NDJSON file and, from the same records, the pre-encoded push bodies.
+  say(
+    `# kjournal bench: ${fmtInt(options.lines)} lines, seed ${options.seed}, ${data.cluster.streams.length} streams`,
+  );
+  const t0 = performance.now();
+  const bodies: Buffer[] = [];
+  const raw: RawSummary = await writeRawNdjson(data, rawPath, batchSize, (batch) => {
+    bodies.push(pushBody(batch));
+    expected.observe(batch);
+  });
+  const bodyBytes = bodies.reduce((n, b) => n + b.length, 0);
+  const avgLine = raw.lineBytes / raw.lines;
+  say(
+    `data set: ${rawPath} ${fmtMB(raw.fileBytes)} raw NDJSON, ${fmtMB(raw.lineBytes)} of log lines (avg ${avgLine.toFixed(1)} B/line)`,
+  );
+  for (const [f, s] of Object.entries(raw.byFormat)) {
+    say(
+      `  ${f.padEnd(5)} ${((100 * s.lines) / raw.lines).toFixed(1).padStart(5)}% of lines, avg ${(s.bytes / Math.max(1, s.lines)).toFixed(0)} B`,
+    );
+  }
+  say(
+    `  ${bodies.length} push bodies of ${batchSize} lines, ${fmtMB(bodyBytes)} protobuf+snappy; built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const zst = zstd3(rawPath, join(outDir, 'raw.ndjson.zst'));
+  say(
+    `  zstd -3 of the raw NDJSON: ${fmtMB(zst.bytes)} (${(raw.fileBytes / zst.bytes).toFixed(2)}x) in ${zst.seconds.toFixed(2)} s`,
+  );
+
+  // 2. The server.
+  const dir = mkdtempSync(join(tmpdir(), 'kjournal-bench-'));
+  dataDir = dir;
+  const mainJs = join(root, 'dist', 'src', 'cli', 'main.js');
+  server = await startServer(mainJs, dir, join(outDir, 'server.log'));
+  const rss = new RssSampler(server.pid);
+  rss.start();
+  const readyMs = await waitReady(server);
+  say(`server: pid ${server.pid} at ${server.baseUrl}, data ${dir}, ready in ${fmtMs(readyMs)}`);
+
+  // 3. Ingest.
+  rss.mark('ingest');
+  const ingest = await pushAll(server.baseUrl, bodies, concurrency);
+  const linesPerS = raw.lines / ingest.seconds;
+  const retried = Object.entries(ingest.retried);
+  say(
+    `ingest: ${fmtInt(raw.lines)} lines in ${ingest.seconds.toFixed(2)} s over ${concurrency} connections: ` +
+      `${fmtInt(linesPerS)} lines/s, ${(raw.lineBytes / 1e6 / ingest.seconds).toFixed(1)} MB/s of log lines ` +
+      `(request median ${fmtMs(ingest.latencyMedianMs)}, max ${fmtMs(ingest.latencyMaxMs)})` +
+      (retried.length ? `; RETRIED: ${retried.map(([s, n]) => `${n}x ${s}`).join(', ')}` : ''),
+  );
+
+  // 4. Storage, once the store has settled.
+  rss.mark('settle');
+  const settled = await waitSettled(server.baseUrl, dir);
+  const disk = dirSize(dir);
+  say(
+    `storage: kjournal_store_disk_bytes ${settled.metricBytes === undefined ? 'ABSENT from /metrics' : fmtMB(settled.metricBytes)}` +
+      ` (${settled.settled ? 'settled' : 'NOT settled'} after ${(settled.waitedMs / 1000).toFixed(0)} s); files under the data dir ${fmtMB(disk.bytes)} in ${disk.files} files (du ${fmtMB(disk.allocatedBytes)}; ${Object.entries(
+        disk.byTop,
+      )
+        .map(([k, v]) => `${k} ${fmtMB(v)}`)
+        .join(', ')})`,
+  );
+  say(
+    `  vs raw NDJSON ${fmtMB(raw.fileBytes)}: ${(raw.fileBytes / disk.bytes).toFixed(2)}x smaller; vs zstd -3 ${fmtMB(zst.bytes)}: ${(disk.bytes / zst.bytes).toFixed(2)}x its size`,
+  );
+
+  // 5. Queries.
+  rss.mark('queries');
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const dataStart = endNs - (options.spanNs ?? 2n * HOUR_NS);
+  const q = await runQueries({
+    baseUrl: server.baseUrl,
+    runs,
+    rawPath,
+    now,
+    hourNs: HOUR_NS,
+    pod,
+    expectedNewest: expected.newestIn(now - HOUR_NS, now, 100),
+    rangeHours: Math.max(3, Number((now - dataStart) / HOUR_NS) + 1),
+    substring: SUBSTRING,
+    expectedSubstring: expected.substring,
+    regex: REGEX,
+    expectedRegex: expected.regex,
+  });
+  const lq = await runLogqlQueries({
+    baseUrl: server.baseUrl,
+    runs,
+    rawPath,
+    now,
+    namespace: 'shop',
+    rangeHours: Math.max(3, Number((now - dataStart) / HOUR_NS) + 1),
+  });
+  const errors = [q.newest, q.substring, q.regex, lq.metricRange, lq.jsonFilter, lq.tail]
+    .filter((o) => o.error !== undefined)
+    .map((o) => `${o.query}: ${o.error}`);
+
+  // 6. Memory (in MiB, the unit of the target), then stop.
+  const fmtMiB = (kb: number): string => `${(kb / 1024).toFixed(1)} MiB`;
+  const mem = rss.stop();
+  const peakKb = Math.max(mem.peakRssKb, mem.hwmKb ?? 0);
+  say(
+    `memory: peak sampled VmRSS ${fmtMiB(mem.peakRssKb)} over ${mem.samples} samples, VmHWM ${mem.hwmKb === undefined ? '?' : fmtMiB(mem.hwmKb)}; ` +
+      `by phase ${Object.entries(rss.byPhase)
+        .map(([p, kb]) => `${p} ${fmtMiB(kb)}`)
+        .join(', ')}`,
+  );
+  await server.stop();
+  const exitedAs = server.exited;
+  const diskAfter = dirSize(dir);
+  say(
+    `server stopped (${exitedAs}); files under the data dir after shutdown ${fmtMB(diskAfter.bytes)} in ${diskAfter.files} files`,
+  );
+  removeDataDir();
+
+  // 7. Verdicts.
+  const at1M = options.lines >= 1_000_000 ? undefined : `measured at ${fmtInt(options.lines)} lines`;
+  const ms = (o: QueryOutcome): number => o.timing?.medianMs ?? Number.NaN;
+  const failed = (o: QueryOutcome): string | undefined =>
+    o.error ? 'query failed' : o.agrees ? undefined : 'wrong answer';
+  const verdicts: Verdict[] = [
+    {
+      target: 'ingest >= 150,000 lines/s durable',
+      measured: `${fmtInt(linesPerS)} lines/s`,
+      pass: linesPerS >= 150_000,
+    },
+    {
+      target: 'bytes on disk <= zstd -3 of raw NDJSON',
+      measured: `${fmtMB(disk.bytes)} vs ${fmtMB(zst.bytes)}`,
+      pass: disk.bytes <= zst.bytes,
+    },
+    {
+      target: 'substring count <= grep -c time',
+      measured: `${fmtMs(ms(q.substring))} vs ${fmtMs(q.substring.grep.timing.medianMs)}`,
+      pass: ms(q.substring) <= q.substring.grep.timing.medianMs && q.substring.agrees,
+      note: failed(q.substring),
+    },
+    {
+      target: 'newest 100 lines median < 50 ms (1M lines)',
+      measured: fmtMs(ms(q.newest)),
+      pass: ms(q.newest) < 50 && q.newest.agrees,
+      note: failed(q.newest) ?? at1M,
+    },
+    {
+      target: 'server RSS < 512 MiB throughout',
+      measured: `peak ${fmtMiB(peakKb)}`,
+      pass: peakKb < 512 * 1024,
+    },
+    {
+      target: 'count_over_time 1m steps over 24h, one namespace: median < 100 ms',
+      measured: fmtMs(ms(lq.metricRange)),
+      pass: ms(lq.metricRange) < 100 && lq.metricRange.agrees,
+      note: failed(lq.metricRange) ?? at1M,
+    },
+    {
+      target: '| json | level="error" over all data <= jq',
+      measured: `${fmtMs(ms(lq.jsonFilter))} vs ${lq.jsonFilter.jq ? fmtMs(lq.jsonFilter.jq.medianMs) : '?'}`,
+      pass: lq.jsonFilter.ratio !== undefined && lq.jsonFilter.ratio <= 1 && lq.jsonFilter.agrees,
+      note: failed(lq.jsonFilter),
+    },
+    {
+      target: '/tail delivers a pushed line within 1 s',
+      measured: fmtMs(ms(lq.tail)),
+      pass: ms(lq.tail) < 1000 && lq.tail.agrees,
+      note: failed(lq.tail),
+    },
+  ];
+  say('');
+  say(verdictTable(verdicts));
+  say(
+    `(info) regex count: ${fmtMs(ms(q.regex))} vs grep -c -E ${fmtMs(q.regex.grep.timing.medianMs)}` +
+      (q.regex.error
+        ? ' (query failed)'
+        : `, ratio ${(ms(q.regex) / q.regex.grep.timing.medianMs).toFixed(2)}`),
+  );
+
+  const results = {
+    when: new Date().toISOString(),
+    config: {
+      ...options,
+      endNs: String(endNs),
+      batchSize,
+      concurrency,
+      runs,
+      warmup: 'one warm-up run, excluded',
+    },
+    dataset: {
+      ...raw,
+      avgLineBytes: avgLine,
+      pushBodies: bodies.length,
+      pushBodyBytes: bodyBytes,
+      zstd3Bytes: zst.bytes,
+    },
+    ingest: { ...ingest, linesPerSecond: linesPerS, lineMBPerSecond: raw.lineBytes / 1e6 / ingest.seconds },
+    storage: {
+      metricBytes: settled.metricBytes,
+      settled: settled.settled,
+      dataDir: disk,
+      dataDirAfterShutdown: diskAfter,
+      rawBytes: raw.fileBytes,
+      zstd3Bytes: zst.bytes,
+      ratioVsRaw: raw.fileBytes / disk.bytes,
+      ratioVsZstd3: disk.bytes / zst.bytes,
+    },
+    queries: q,
+    logql: lq,
+    memory: { ...mem, peakKb, byPhaseKb: rss.byPhase },
+    server: { exited: exitedAs, log: server.logPath },
+    verdicts,
+    errors,
+  };
+  const round = (_k: string, v: unknown): unknown =>
+    typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, round, 2)}\n`);
+  say(`results: ${join(outDir, 'results.json')}`);
+  if (errors.length > 0) {
+    process.stderr.write(
+      `bench: ${errors.length} query(ies) failed:\n${errors.map((e) => `  ${e}`).join('\n')}\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    say(`${signal}: stopping the server`);
+    interrupted = true;
+    void (server?.stop() ?? Promise.resolve()).finally(() => {
+      removeDataDir();
+      process.exit(130);
+    });
+  });
+}
+
+main().catch(async (err: unknown) => {
+  if (interrupted) return;
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (server) {
+    process.stderr.write(`server log tail (${server.logPath}):\n${logTail(server.logPath)}\n`);
+    await server.stop().catch(() => {});
+  }
+  if (dataDir) process.stderr.write(`the server's data directory is left for inspection: ${dataDir}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,95 @@
+/**
+ * @module The server under test as a child process: `kjournal serve` on a free loopback port with a
+ * fresh data directory, its output kept in a log file, waited for on `GET /ready`, stopped with
+ * SIGTERM (SIGKILL after a grace period).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerUnderTest {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly baseUrl: string;
+  readonly logPath: string;
+  /** Why the process ended, once it has. */
+  exited?: string;
+  stop(): Promise<void>;
+}
+
+function tail(path: string, lines = 30): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export async function startServer(
+  mainJs: string,
+  dataDir: string,
+  logPath: string,
+): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const out = openSync(logPath, 'w');
+  const child = spawn(
+    process.execPath,
+    [mainJs, 'serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir],
+    {
+      stdio: ['ignore', out, out],
+    },
+  );
+  if (child.pid === undefined) throw new Error('could not start the server');
+  const server: ServerUnderTest = {
+    child,
+    pid: child.pid,
+    baseUrl: `http://127.0.0.1:${port}`,
+    logPath,
+    async stop(): Promise<void> {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+  child.on('exit', (code, signal) => {
+    server.exited = signal ? `signal ${signal}` : `exit code ${code}`;
+  });
+  return server;
+}
+
+/** Polls `GET /ready` until it answers 200; fails with the server's log tail if it dies or stalls. */
+export async function waitReady(server: ServerUnderTest, timeoutMs = 60_000): Promise<number> {
+  const t0 = performance.now();
+  let last = '';
+  while (performance.now() - t0 < timeoutMs) {
+    if (server.exited)
+      throw new Error(`server ended (${server.exited}) before ready:\n${tail(server.logPath)}`);
+    try {
+      const res = await fetch(`${server.baseUrl}/ready`);
+      await res.text();
+      if (res.status === 200) return performance.now() - t0;
+      last = `status ${res.status}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server not ready after ${timeoutMs} ms (last: ${last}):\n${tail(server.logPath)}`);
+}
+
+export { tail as logTail };

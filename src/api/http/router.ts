@@ -1,0 +1,100 @@
+/**
+ * @module A small router: exact paths, a method per route, handlers that return a response value.
+ * Errors thrown by handlers become responses in the API's own error handler.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly url: URL;
+  /** Query parameters, plus form fields for `application/x-www-form-urlencoded` POSTs. */
+  params: URLSearchParams;
+  /** Values of `{name}` segments of a pattern route. */
+  pathParams?: Readonly<Record<string, string>>;
+  /**
+   * Set on LokiStack paths (`/api/logs/v1/<class>/...`): the one log class the request may read.
+   * Query handlers also get the query text rewritten with a `class` matcher in every selector.
+   */
+  classRestriction?: string;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Buffer;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<Reply>;
+export type ErrorHandler = (err: unknown, ctx: RequestContext) => Reply;
+
+interface Route {
+  readonly methods: readonly string[];
+  readonly handler: Handler;
+  readonly onError: ErrorHandler;
+}
+
+interface PatternRoute extends Route {
+  readonly segments: readonly string[];
+}
+
+export class Router {
+  private readonly routes = new Map<string, Route>();
+  private readonly patterns: PatternRoute[] = [];
+
+  /** Adds a route; `{name}` segments in `path` match one non-empty path segment each. */
+  add(methods: readonly string[], path: string, handler: Handler, onError: ErrorHandler): this {
+    if (path.includes('{')) this.patterns.push({ methods, handler, onError, segments: path.split('/') });
+    else this.routes.set(path, { methods, handler, onError });
+    return this;
+  }
+
+  match(path: string): Route | undefined {
+    return this.matchPath(path)?.route;
+  }
+
+  /** The route for a path and the values of its `{name}` segments (URL-decoded). */
+  matchPath(path: string): { route: Route; pathParams: Record<string, string> } | undefined {
+    const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    const exact = this.routes.get(p);
+    if (exact) return { route: exact, pathParams: {} };
+    const parts = p.split('/');
+    for (const r of this.patterns) {
+      if (r.segments.length !== parts.length) continue;
+      const pathParams: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length && ok; i++) {
+        const seg = r.segments[i]!;
+        const part = parts[i]!;
+        if (seg.startsWith('{') && seg.endsWith('}')) {
+          let value: string;
+          try {
+            value = decodeURIComponent(part);
+          } catch {
+            value = part;
+          }
+          if (value === '') ok = false;
+          else pathParams[seg.slice(1, -1)] = value;
+        } else if (seg !== part) ok = false;
+      }
+      if (ok) return { route: r, pathParams };
+    }
+    return undefined;
+  }
+}
+
+export function json(status: number, value: unknown): Reply {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(value),
+  };
+}
+
+export function text(status: number, body: string): Reply {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body };
+}
+
+export function send(res: ServerResponse, reply: Reply): void {
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.body);
+}

@@ -1,0 +1,48 @@
+/**
+ * @module GET /api/v1/korrel8r/logs?query=log:<class>:<selector>&limit=&start=&end=: korrel8r log
+ * objects as a JSON array, oldest first. Errors are JSON `{"error": "..."}` with the status.
+ */
+import { getLogObjects } from '../../korrel8r/get.js';
+import { Korrel8rQueryError, parseKorrel8rQuery } from '../../korrel8r/query.js';
+import type { CompilePipeline } from '../../logql/pipeline/types.js';
+import { nowNs } from '../../model/time.js';
+import type { Store } from '../../store/store.js';
+import { badRequest } from '../http/errors.js';
+import { type ErrorHandler, type Handler, json } from '../http/router.js';
+import { lokiErrorReply } from '../loki/errors.js';
+import { parseLimit, parseRange } from '../loki/params.js';
+import { tenantOf } from '../loki/tenant.js';
+
+export interface Korrel8rLogsOptions {
+  readonly store: Store;
+  readonly maxEntriesLimit: number;
+  readonly now?: () => bigint;
+  readonly compilePipeline?: CompilePipeline;
+}
+
+export function korrel8rLogsHandler(opts: Korrel8rLogsOptions): Handler {
+  const now = opts.now ?? nowNs;
+  return async ({ req, params }) => {
+    const tenant = tenantOf(req.headers['x-scope-orgid']);
+    const text = params.get('query');
+    if (text === null || text.trim() === '') throw badRequest('query must not be empty');
+    const query = parseKorrel8rQuery(text);
+    const { start, end } = parseRange(params, now());
+    const limit = parseLimit(params.get('limit'), 100, opts.maxEntriesLimit);
+    const objects = await getLogObjects(opts.store, query, {
+      tenant,
+      start,
+      end: end + 1n,
+      limit,
+      ...(opts.compilePipeline ? { compilePipeline: opts.compilePipeline } : {}),
+    });
+    return json(200, objects);
+  };
+}
+
+export const korrel8rErrorReply: ErrorHandler = (err) => {
+  if (err instanceof Korrel8rQueryError) return json(400, { error: err.message });
+  const reply = lokiErrorReply(err);
+  const message = typeof reply.body === 'string' ? reply.body.trimEnd() : 'error';
+  return json(reply.status, { error: message });
+};

@@ -1,0 +1,24 @@
+/**
+ * @module The Loki API's one error-to-response place: plain text with the status, as Loki answers.
+ */
+import { LogqlParseError, LogqlUnsupportedError } from '../../logql/errors.js';
+import {
+  MetricEvalError,
+  MetricLimitError,
+  PipelineError,
+  QueryCancelledError,
+} from '../../query/metric/index.js';
+import { HttpError } from '../http/errors.js';
+import { type Reply, text } from '../http/router.js';
+
+export function lokiErrorReply(err: unknown): Reply {
+  if (err instanceof HttpError) return text(err.status, `${err.message}\n`);
+  if (err instanceof LogqlParseError) return text(400, `${err.message}\n`);
+  if (err instanceof LogqlUnsupportedError) return text(400, `${err.message}\n`);
+  if (err instanceof MetricLimitError || err instanceof PipelineError || err instanceof MetricEvalError) {
+    return text(400, `${err.message}\n`);
+  }
+  // Loki's query frontend answers a query past its timeout with 504.
+  if (err instanceof QueryCancelledError) return text(504, `${err.message}\n`);
+  return text(500, `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+}

@@ -1,0 +1,93 @@
+/**
+ * @module Loki's query parameters, parsed as Loki parses them (pkg/loghttp/params.go):
+ * timestamps as RFC 3339, float seconds, integer seconds (up to 10 digits) or integer nanoseconds;
+ * durations as Prometheus durations or float seconds.
+ */
+import { NS_PER_SECOND, parseDurationNs, parseRfc3339Nano } from '../../model/time.js';
+import type { Direction } from '../../store/store.js';
+import { badRequest } from '../http/errors.js';
+
+/** Parses a Loki timestamp to nanoseconds; `def` when empty; throws Error when unparseable. */
+export function parseLokiTimestamp(value: string | null | undefined, def: bigint): bigint {
+  if (value === null || value === undefined || value === '') return def;
+  const rfc = parseRfc3339Nano(value);
+  if (rfc !== undefined) return rfc;
+  if (value.includes('.')) {
+    const t = Number(value);
+    if (!Number.isFinite(t)) throw new Error(`cannot parse "${value}" as a timestamp`);
+    const high = Math.trunc(t);
+    if (Math.abs(high) > 9.2e18) throw new Error('floating point timestamp exceeds integer range');
+    if (Math.abs(high) <= 1e10) {
+      // Loki rounds the fraction to milliseconds.
+      const frac = Math.round((t - high) * 1000) / 1000;
+      return BigInt(high) * NS_PER_SECOND + BigInt(Math.round(frac * 1e9));
+    }
+    return BigInt(Math.trunc(high));
+  }
+  if (!/^[+-]?\d+$/.test(value)) throw new Error(`cannot parse "${value}" as a timestamp`);
+  const n = BigInt(value);
+  if (n > 9_223_372_036_854_775_807n || n < -9_223_372_036_854_775_808n) {
+    throw new Error(`cannot parse "${value}" as a timestamp: value out of range`);
+  }
+  return n <= 10_000_000_000n ? n * NS_PER_SECOND : n;
+}
+
+/** Parses `step`/`since`-style durations: float seconds or a Prometheus duration. */
+export function parseSecondsOrDuration(value: string): bigint {
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value)) {
+    const s = Number(value);
+    if (Number.isFinite(s)) return BigInt(Math.round(s * 1e9));
+  }
+  const d = parseDurationNs(value);
+  if (d === undefined) throw new Error(`cannot parse "${value}" to a valid duration`);
+  return d;
+}
+
+export function parseDirection(value: string | null, def: Direction): Direction {
+  if (value === null || value === '') return def;
+  const v = value.toLowerCase();
+  if (v === 'forward' || v === 'backward') return v;
+  throw badRequest(`invalid direction '${value}'`);
+}
+
+export function parseLimit(value: string | null, def: number, max: number): number {
+  if (value === null || value === '') return def;
+  if (!/^\d+$/.test(value)) throw badRequest(`invalid limit '${value}': must be a positive integer`);
+  const n = Number(value);
+  if (n <= 0) throw badRequest('limit must be a positive value');
+  if (n > max)
+    throw badRequest(`max entries limit per query exceeded, limit > max_entries_limit (${n} > ${max})`);
+  return n;
+}
+
+export interface TimeRange {
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+/** `start`, `end` and `since` as Loki combines them: end defaults to now, start to end-or-now minus since (1h). */
+export function parseRange(params: URLSearchParams, nowNs: bigint): TimeRange {
+  let since = 3600n * NS_PER_SECOND;
+  const sinceText = params.get('since');
+  if (sinceText) {
+    const d = parseDurationNs(sinceText);
+    if (d === undefined)
+      throw badRequest(`could not parse 'since' parameter: invalid duration "${sinceText}"`);
+    since = d;
+  }
+  let end: bigint;
+  try {
+    end = parseLokiTimestamp(params.get('end'), nowNs);
+  } catch (err) {
+    throw badRequest(`could not parse 'end' parameter: ${(err as Error).message}`);
+  }
+  const endOrNow = end > nowNs ? nowNs : end;
+  let start: bigint;
+  try {
+    start = parseLokiTimestamp(params.get('start'), endOrNow - since);
+  } catch (err) {
+    throw badRequest(`could not parse 'start' parameter: ${(err as Error).message}`);
+  }
+  if (end < start) throw badRequest('end timestamp must not be before or equal to start time');
+  return { start, end };
+}

@@ -1,0 +1,188 @@
+/**
+ * @module GET|POST /loki/api/v1/query_range and /loki/api/v1/query, answering in Loki's JSON.
+ */
+import { isLogExpr, type MetricExpr } from '../../logql/ast.js';
+import { parseLogql } from '../../logql/parser.js';
+import { nowNs } from '../../model/time.js';
+import { runLogQuery } from '../../query/log-query.js';
+import {
+  DEFAULT_LIMITS,
+  evaluateInstant,
+  evaluateRange,
+  instantData,
+  type MetricLimits,
+  type MetricStats,
+  rangeData,
+} from '../../query/metric/index.js';
+import { lokiStats, type QueryData } from '../../query/results.js';
+import type { ServerMetrics } from '../../server/metrics.js';
+import type { Store } from '../../store/store.js';
+import { badRequest } from '../http/errors.js';
+import { type Handler, json } from '../http/router.js';
+import {
+  parseDirection,
+  parseLimit,
+  parseLokiTimestamp,
+  parseRange,
+  parseSecondsOrDuration,
+} from './params.js';
+import { tenantOf } from './tenant.js';
+
+export interface QueryOptions {
+  readonly store: Store;
+  readonly metrics: ServerMetrics;
+  /** Loki's max_entries_limit_per_query. */
+  readonly maxEntriesLimit: number;
+  /** Loki's query_timeout: a query still running after this is cancelled (504). */
+  readonly queryTimeoutMs?: number;
+  readonly metricLimits?: Partial<MetricLimits>;
+  readonly now?: () => bigint;
+}
+
+const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
+
+function metricContext(opts: QueryOptions, tenant: string) {
+  return {
+    store: opts.store,
+    tenant,
+    signal: AbortSignal.timeout(opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
+    limits: { ...DEFAULT_LIMITS, ...opts.metricLimits },
+  };
+}
+
+function metricStats(s: MetricStats) {
+  return {
+    entriesReturned: 0,
+    linesProcessed: s.linesProcessed + s.linesCounted,
+    bytesProcessed: s.bytesProcessed,
+  };
+}
+
+/** Loki's `step`: given in seconds or as a duration; by default (end - start) / 250, at least 1 s. */
+function parseStep(params: URLSearchParams, start: bigint, end: bigint): bigint {
+  const text = params.get('step');
+  if (text === null || text === '') {
+    const seconds = (end - start) / 250_000_000_000n;
+    return (seconds > 1n ? seconds : 1n) * 1_000_000_000n;
+  }
+  let step: bigint;
+  try {
+    step = parseSecondsOrDuration(text);
+  } catch (err) {
+    throw badRequest(`invalid step: ${(err as Error).message}`);
+  }
+  if (step <= 0n)
+    throw badRequest(
+      'zero or negative query resolution step widths are not accepted. Try a positive integer',
+    );
+  return step;
+}
+
+/** Loki's `X-Loki-Response-Encoding-Flags` header: `categorize-labels` is the one flag there is. */
+function categorizeLabels(header: string | string[] | undefined): boolean {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return text
+    .split(',')
+    .map((f) => f.trim())
+    .includes('categorize-labels');
+}
+
+function requireQuery(params: URLSearchParams): string {
+  const q = params.get('query');
+  if (q === null || q.trim() === '') throw badRequest('query must not be empty');
+  return q;
+}
+
+function success(
+  data: QueryData,
+  execTimeSeconds: number,
+  stats: { entriesReturned: number; linesProcessed: number; bytesProcessed: number },
+  categorize = false,
+) {
+  const flags = categorize ? { encodingFlags: ['categorize-labels'] } : {};
+  return json(200, {
+    status: 'success',
+    data: {
+      resultType: data.resultType,
+      ...flags,
+      result: data.result,
+      stats: lokiStats({ execTimeSeconds, ...stats }),
+    },
+  });
+}
+
+export function queryRangeHandler(opts: QueryOptions): Handler {
+  const now = opts.now ?? nowNs;
+  return async ({ req, params }) => {
+    const started = performance.now();
+    const tenant = tenantOf(req.headers['x-scope-orgid']);
+    const expr = parseLogql(requireQuery(params));
+    const { start, end } = parseRange(params, now());
+    const limit = parseLimit(params.get('limit'), 100, opts.maxEntriesLimit);
+    const direction = parseDirection(params.get('direction'), 'backward');
+    if (!isLogExpr(expr)) {
+      const step = parseStep(params, start, end);
+      const r = await evaluateRange(metricContext(opts, tenant), expr, start, end, step);
+      const seconds = (performance.now() - started) / 1000;
+      opts.metrics.queryDuration.observe({ endpoint: 'query_range' }, seconds);
+      return success(rangeData(r), seconds, metricStats(r.stats));
+    }
+    // Loki's query_range includes `end`; the store's ranges are half-open.
+    const categorize = categorizeLabels(req.headers['x-loki-response-encoding-flags']);
+    const { result, stats } = await runLogQuery(opts.store, {
+      tenant,
+      expr,
+      start,
+      end: end + 1n,
+      limit,
+      direction,
+      categorize,
+      signal: AbortSignal.timeout(opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    opts.metrics.queryDuration.observe({ endpoint: 'query_range' }, seconds);
+    return success({ resultType: 'streams', result }, seconds, stats, categorize);
+  };
+}
+
+export function queryHandler(opts: QueryOptions): Handler {
+  const now = opts.now ?? nowNs;
+  return async ({ req, params }) => {
+    const started = performance.now();
+    const tenant = tenantOf(req.headers['x-scope-orgid']);
+    const expr = parseLogql(requireQuery(params));
+    let time: bigint;
+    try {
+      time = parseLokiTimestamp(params.get('time'), now());
+    } catch (err) {
+      throw badRequest(`could not parse 'time' parameter: ${(err as Error).message}`);
+    }
+    const limit = parseLimit(params.get('limit'), 100, opts.maxEntriesLimit);
+    const direction = parseDirection(params.get('direction'), 'backward');
+    let data: QueryData;
+    let stats = { entriesReturned: 0, linesProcessed: 0, bytesProcessed: 0 };
+    const categorize = categorizeLabels(req.headers['x-loki-response-encoding-flags']);
+    if (isLogExpr(expr)) {
+      // An instant log query reads the hour before `time`, as Loki's default.
+      const out = await runLogQuery(opts.store, {
+        tenant,
+        expr,
+        start: time - 3_600_000_000_000n,
+        end: time + 1n,
+        limit,
+        direction,
+        categorize,
+        signal: AbortSignal.timeout(opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
+      });
+      data = { resultType: 'streams', result: out.result };
+      stats = out.stats;
+    } else {
+      const r = await evaluateInstant(metricContext(opts, tenant), expr as MetricExpr, time);
+      data = instantData(r, time);
+      stats = metricStats(r.stats);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    opts.metrics.queryDuration.observe({ endpoint: 'query' }, seconds);
+    return success(data, seconds, stats, categorize);
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * @module Every subcommand, registered on the program. One file per command beside this one.
+ */
+import type { Command } from 'commander';
+import { registerImport } from './import.js';
+import { registerLabels } from './labels.js';
+import { registerQuery } from './query.js';
+import { registerSeries } from './series.js';
+import { registerServe } from './serve.js';
+
+export function registerCommands(program: Command): void {
+  registerServe(program);
+  registerImport(program);
+  registerQuery(program);
+  registerLabels(program);
+  registerSeries(program);
+}

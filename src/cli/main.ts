@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * @module The `kjournal` command. `runMain(argv)` is testable without a process; this file is also the
+ * single place where errors become exit codes.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { registerCommands } from './commands.js';
+import { CliError, oneLineReason } from './errors.js';
+
+export function createProgram(): Command {
+  const program = new Command('kjournal')
+    .description(
+      'Long-term logs for Kubernetes: collect, keep and serve container logs, events, audit and node logs',
+    )
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError(false)
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+/** Runs the CLI with `argv` (without `node` and the script path) and returns the exit code. */
+export async function runMain(argv: readonly string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version output are "errors" to commander but successes to the user.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
+        return 0;
+      }
+      return err.exitCode || 2;
+    }
+    process.stderr.write(`kjournal: ${oneLineReason(err)}\n`);
+    return err instanceof CliError ? err.exitCode : 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  runMain(process.argv.slice(2)).then((code) => {
+    if (code !== 0) process.exitCode = code;
+  });
+}

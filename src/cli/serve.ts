@@ -1,0 +1,107 @@
+/**
+ * @module `kjournal serve`: the server on one port with the embedded store.
+ */
+import type { Command } from 'commander';
+import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
+import { parseDurationNs } from '../model/time.js';
+import { DEFAULT_SERVER_CONFIG, startServer } from '../server/app.js';
+import { CliError } from './errors.js';
+
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535) throw new CliError(`--listen must be HOST:PORT, got ${JSON.stringify(value)}`, 2);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function duration(flag: string, value: string): bigint {
+  const ns = parseDurationNs(value);
+  if (ns === undefined || ns < 0n)
+    throw new CliError(`${flag} must be a duration such as 30d or 12h, got ${JSON.stringify(value)}`, 2);
+  return ns;
+}
+
+function bytes(flag: string, value: string): number {
+  const m = /^(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(value.trim());
+  if (!m)
+    throw new CliError(`${flag} must be a size such as 256KB or 64MiB, got ${JSON.stringify(value)}`, 2);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const scale: Record<string, number> = {
+    b: 1,
+    kb: 1e3,
+    kib: 1024,
+    mb: 1e6,
+    mib: 1 << 20,
+    gb: 1e9,
+    gib: 1 << 30,
+  };
+  return Number(m[1]) * (scale[unit] ?? 1);
+}
+
+interface ServeFlags {
+  listen: string;
+  data: string;
+  retention?: string;
+  maxLineSize?: string;
+  rejectOldSamplesMaxAge?: string;
+  creationGracePeriod?: string;
+  maxBodySize: string;
+  maxEntriesLimit: string;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the kjournal server: Loki push and query APIs on one port, data in an embedded store')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:3100')
+    .option('--data <dir>', 'data directory', DEFAULT_SERVER_CONFIG.dataDir)
+    .option(
+      '--retention <duration>',
+      'delete data older than this, per day (e.g. 30d); default keeps forever',
+    )
+    .option('--max-line-size <size>', 'longest accepted log line (Loki max_line_size)', '256KB')
+    .option(
+      '--reject-old-samples-max-age <duration>',
+      'refuse entries older than this (Loki reject_old_samples_max_age); default: the retention, else no limit',
+    )
+    .option('--creation-grace-period <duration>', 'refuse entries further in the future than this', '10m')
+    .option('--max-body-size <size>', 'largest accepted request body', '64MiB')
+    .option('--max-entries-limit <n>', 'largest `limit` a query may ask for', '5000')
+    .action(async (flags: ServeFlags) => {
+      const { host, port } = parseListen(flags.listen);
+      const retention = flags.retention === undefined ? undefined : duration('--retention', flags.retention);
+      const maxAge =
+        flags.rejectOldSamplesMaxAge !== undefined
+          ? duration('--reject-old-samples-max-age', flags.rejectOldSamplesMaxAge)
+          : retention;
+      const maxEntriesLimit = Number(flags.maxEntriesLimit);
+      if (!Number.isInteger(maxEntriesLimit) || maxEntriesLimit <= 0) {
+        throw new CliError('--max-entries-limit must be a positive integer', 2);
+      }
+      const server = await startServer({
+        ...DEFAULT_SERVER_CONFIG,
+        host,
+        port,
+        dataDir: flags.data,
+        ...(retention === undefined ? {} : { retention }),
+        limits: {
+          ...DEFAULT_PUSH_LIMITS,
+          maxLineSize: bytes('--max-line-size', flags.maxLineSize ?? '256KB'),
+          rejectOldSamples: maxAge !== undefined,
+          rejectOldSamplesMaxAge: maxAge ?? 0n,
+          creationGracePeriod: duration('--creation-grace-period', flags.creationGracePeriod ?? '10m'),
+        },
+        maxBodyBytes: bytes('--max-body-size', flags.maxBodySize),
+        maxEntriesLimit,
+      });
+      process.stderr.write(`kjournal serving on ${server.url} (data in ${flags.data})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          process.stderr.write(`kjournal: ${signal}, shutting down\n`);
+          server.close().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}

@@ -1,0 +1,227 @@
+/**
+ * @module A small HTTP client for a kjournal server over node:http/https (not fetch: a custom CA,
+ * client certificates and skipping verification need a TLS agent). One keep-alive agent per client,
+ * so a long import reuses its connections.
+ */
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import type { Attributes, Labels } from '../model/record.js';
+import type { Connection } from './connection.js';
+import { backoffMs, DEFAULT_RETRY, isRetryableError, isRetryableStatus, type RetryPolicy } from './retry.js';
+
+const gzip = promisify(gzipCb);
+
+export const PUSH_PATH = '/loki/api/v1/push';
+
+export type Query = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
+
+export interface RequestOptions {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: Buffer | string;
+  readonly query?: Query | URLSearchParams;
+  /** Retry 429, 5xx and connection errors with backoff (default false: callers opt in). */
+  readonly retry?: boolean;
+}
+
+export interface ClientResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** One entry as Loki's JSON push carries it: nanoseconds as a decimal string, the line, metadata. */
+export type PushValue = [ts: string, line: string] | [ts: string, line: string, metadata: Attributes];
+
+export interface PushStream {
+  readonly stream: Labels;
+  readonly values: readonly PushValue[];
+}
+
+export interface ClientOptions {
+  readonly retry?: Partial<RetryPolicy>;
+  /** Per request; an idle socket for this long fails the attempt. */
+  readonly timeoutMs?: number;
+  readonly userAgent?: string;
+  /** Told before each wait, e.g. to print "retrying in 2s". */
+  readonly onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
+}
+
+/** The server answered with an error status, or could not be reached. */
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+  /** HTTP status, undefined when the server was not reached. */
+  readonly status: number | undefined;
+
+  constructor(message: string, status?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+/** The server's own reason, on one short line: a Kubernetes Status' message, else the body text. */
+export function serverMessage(body: Buffer): string {
+  const text = body.toString('utf8').trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
+      const m = parsed.message ?? parsed.error;
+      if (typeof m === 'string' && m !== '') return oneLine(m);
+    } catch {
+      // Not JSON after all: fall through to the text.
+    }
+  }
+  return oneLine(text);
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s*\n\s*/g, ' ');
+  return flat.length > 300 ? `${flat.slice(0, 300)}...` : flat;
+}
+
+export class KjournalClient {
+  readonly connection: Connection;
+  private readonly agent: http.Agent;
+  private readonly policy: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly userAgent: string;
+  private readonly onRetry: ClientOptions['onRetry'];
+
+  constructor(connection: Connection, options: ClientOptions = {}) {
+    this.connection = connection;
+    this.policy = { ...DEFAULT_RETRY, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.userAgent = options.userAgent ?? 'kjournal';
+    this.onRetry = options.onRetry;
+    if (connection.server.protocol === 'https:') {
+      const tls: https.AgentOptions = {
+        keepAlive: true,
+        rejectUnauthorized: !connection.insecureSkipTlsVerify,
+      };
+      if (connection.ca !== undefined) tls.ca = connection.ca;
+      if (connection.cert !== undefined) tls.cert = connection.cert;
+      if (connection.key !== undefined) tls.key = connection.key;
+      if (connection.tlsServerName !== undefined) tls.servername = connection.tlsServerName;
+      this.agent = new https.Agent(tls);
+    } else {
+      this.agent = new http.Agent({ keepAlive: true });
+    }
+  }
+
+  /** The URL of `path` under the server's base path, with `query`. */
+  url(path: string, query?: Query | URLSearchParams): URL {
+    const base = this.connection.server;
+    const url = new URL(base.href);
+    url.pathname = `${base.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+    url.search = '';
+    if (query instanceof URLSearchParams) {
+      url.search = query.toString();
+    } else if (query !== undefined) {
+      for (const [k, v] of Object.entries(query)) {
+        if (v === undefined) continue;
+        if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, String(item));
+        else url.searchParams.append(k, String(v));
+      }
+    }
+    return url;
+  }
+
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<ClientResponse> {
+    const url = this.url(path, options.query);
+    if (!options.retry) return this.once(method, url, options);
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= this.policy.attempts;
+      let reason: string;
+      let retryAfter: number | undefined;
+      try {
+        const res = await this.once(method, url, options);
+        if (!isRetryableStatus(res.status) || last) return res;
+        reason = `${res.status} ${serverMessage(res.body)}`.trim();
+        const ra = res.headers['retry-after'];
+        if (typeof ra === 'string' && /^\d+$/.test(ra)) retryAfter = Number(ra);
+      } catch (err) {
+        if (!isRetryableError(err) || last) throw err;
+        reason = (err as Error).message;
+      }
+      const delayMs = backoffMs(this.policy, attempt, retryAfter);
+      this.onRetry?.({ attempt: attempt + 1, delayMs, reason });
+      await sleep(delayMs);
+    }
+  }
+
+  /**
+   * Sends streams as a gzip-compressed Loki JSON push. Retries overload, server and connection errors;
+   * throws ClientError with the server's message when it rejects the data (4xx) or stays unavailable.
+   */
+  async push(streams: readonly PushStream[]): Promise<void> {
+    const body = await gzip(Buffer.from(JSON.stringify({ streams }), 'utf8'));
+    let res: ClientResponse;
+    try {
+      res = await this.request('POST', PUSH_PATH, {
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body,
+        retry: true,
+      });
+    } catch (err) {
+      if (err instanceof ClientError) throw err;
+      throw new ClientError(
+        `cannot push to ${this.connection.server.href}: ${(err as Error).message}`,
+        undefined,
+        {
+          cause: err,
+        },
+      );
+    }
+    if (res.status >= 200 && res.status < 300) return;
+    const msg = serverMessage(res.body);
+    const what = res.status < 500 && res.status !== 429 ? 'server rejected push' : 'push failed';
+    throw new ClientError(`${what}: HTTP ${res.status}${msg ? `: ${msg}` : ''}`, res.status);
+  }
+
+  /** Closes idle keep-alive connections so the process can exit. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private headers(options: RequestOptions, bodyLength: number | undefined): http.OutgoingHttpHeaders {
+    const h: http.OutgoingHttpHeaders = { 'user-agent': this.userAgent };
+    const c = this.connection;
+    if (c.token !== undefined) h.authorization = `Bearer ${c.token}`;
+    else if (c.basicAuth !== undefined) {
+      h.authorization = `Basic ${Buffer.from(`${c.basicAuth.username}:${c.basicAuth.password}`).toString('base64')}`;
+    }
+    if (c.tenant !== undefined) h['x-scope-orgid'] = c.tenant;
+    if (bodyLength !== undefined) h['content-length'] = bodyLength;
+    for (const [k, v] of Object.entries(options.headers ?? {})) h[k.toLowerCase()] = v;
+    return h;
+  }
+
+  private once(method: string, url: URL, options: RequestOptions): Promise<ClientResponse> {
+    const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(
+        url,
+        { method, agent: this.agent, headers: this.headers(options, body?.length) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(this.timeoutMs, () => {
+        const err = Object.assign(new Error(`no answer from ${url.host} in ${this.timeoutMs / 1000}s`), {
+          code: 'ETIMEDOUT',
+        });
+        req.destroy(err);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}

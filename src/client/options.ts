@@ -1,0 +1,33 @@
+/**
+ * @module The connection flags every command that talks to a kjournal server shares.
+ * `--server` has no commander default so that `resolveConnection` can tell "given" from "not given":
+ * a kubeconfig named by KUBECONFIG is only used when the server was not given on the command line.
+ */
+import type { Command } from 'commander';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:3100';
+
+/** The parsed flags, as commander names them. */
+export interface ConnectionFlags {
+  server?: string;
+  token?: string;
+  certificateAuthority?: string;
+  insecureSkipTlsVerify?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  tenant?: string;
+}
+
+export function addConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--server <url>', `kjournal server URL (default: ${DEFAULT_SERVER}, or the kubeconfig's)`)
+    .option('--token <token>', 'bearer token for the server')
+    .option('--certificate-authority <file>', 'PEM file of the CA that signed the server certificate')
+    .option('--insecure-skip-tls-verify', 'do not verify the server certificate (insecure)')
+    .option(
+      '--kubeconfig <file>',
+      'read the server, credentials and CA from this kubeconfig (also KUBECONFIG)',
+    )
+    .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
+    .option('--tenant <id>', 'tenant, sent as X-Scope-OrgID');
+}

@@ -1,0 +1,73 @@
+/**
+ * @module CRI container logs, as the kubelet's runtimes (containerd, CRI-O) write them:
+ * `<RFC 3339 time> <stdout|stderr> <P|F>[:more tags] <content>`. A line longer than the runtime's
+ * buffer is split into `P` (partial) pieces ended by an `F` piece; pieces of one stream are joined
+ * back into one entry stamped with the time of its first piece, when the line began.
+ */
+import { containerStreams } from './pod-labels.js';
+import { parseRfc3339Fast } from './time-value.js';
+import type { LineParser, ParserFactory } from './types.js';
+
+interface Partial {
+  ts: bigint;
+  parts: string[];
+}
+
+export interface CriLine {
+  ts: bigint;
+  stream: string;
+  partial: boolean;
+  content: string;
+}
+
+/** Splits one CRI line; a string says why when it is not one. */
+export function parseCriLine(text: string): CriLine | string {
+  const a = text.indexOf(' ');
+  const b = a < 0 ? -1 : text.indexOf(' ', a + 1);
+  if (b < 0) return 'not a CRI log line (want "<time> <stream> <tag> <message>")';
+  const ts = parseRfc3339Fast(text.slice(0, a));
+  if (ts === undefined) return `bad CRI timestamp ${JSON.stringify(text.slice(0, Math.min(a, 40)))}`;
+  const stream = text.slice(a + 1, b);
+  if (stream !== 'stdout' && stream !== 'stderr')
+    return `bad CRI stream ${JSON.stringify(stream.slice(0, 20))}`;
+  const c = text.indexOf(' ', b + 1);
+  const tags = c < 0 ? text.slice(b + 1) : text.slice(b + 1, c);
+  const tag = tags.split(':', 1)[0];
+  if (tag !== 'P' && tag !== 'F') return `bad CRI tag ${JSON.stringify(tags.slice(0, 20))}`;
+  return { ts, stream, partial: tag === 'P', content: c < 0 ? '' : text.slice(c + 1) };
+}
+
+export const criParser: ParserFactory = (ctx, sink): LineParser => {
+  const streams = containerStreams(ctx);
+  const pending = new Map<string, Partial>();
+  const emit = (stream: string, ts: bigint, line: string) =>
+    sink.entry(streams.labels(stream), ts, line, streams.attributes);
+  return {
+    line(text, lineNo) {
+      const parsed = parseCriLine(text);
+      if (typeof parsed === 'string') {
+        sink.malformed(lineNo, parsed);
+        return;
+      }
+      const { stream, content } = parsed;
+      const open = pending.get(stream);
+      if (parsed.partial) {
+        if (open) open.parts.push(content);
+        else pending.set(stream, { ts: parsed.ts, parts: [content] });
+        return;
+      }
+      if (open) {
+        pending.delete(stream);
+        open.parts.push(content);
+        emit(stream, open.ts, open.parts.join(''));
+      } else {
+        emit(stream, parsed.ts, content);
+      }
+    },
+    end() {
+      // A file that ends inside a split line (rotated mid-line) still holds the pieces: keep them.
+      for (const [stream, p] of pending) emit(stream, p.ts, p.parts.join(''));
+      pending.clear();
+    },
+  };
+};

@@ -1,0 +1,64 @@
+/**
+ * @module logfmt lines (`time=... level=info msg="..."`), and the fallback for plain text: a line
+ * without key=value pairs is still a line. The time comes from `time`, `timestamp`, `ts` or
+ * `@timestamp`, else the import's start plus the line number (see jsonlines.ts).
+ */
+import type { Labels } from '../../model/record.js';
+import { timeFromFields } from './time-value.js';
+import type { LineParser, ParserFactory } from './types.js';
+
+const LABELS: Labels = {};
+
+/** Parses logfmt pairs; bare keys get ''. Quoted values take `\"`, `\\`, `\n`, `\t` escapes. */
+export function parseLogfmt(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && text.charCodeAt(i) <= 0x20) i++;
+    const ks = i;
+    while (i < n && text.charCodeAt(i) > 0x20 && text[i] !== '=') i++;
+    const key = text.slice(ks, i);
+    if (i >= n || text[i] !== '=') {
+      if (key !== '') out.set(key, '');
+      continue;
+    }
+    i++; // '='
+    let value = '';
+    if (text[i] === '"') {
+      i++;
+      while (i < n && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < n) {
+          const e = text[i + 1];
+          value += e === 'n' ? '\n' : e === 't' ? '\t' : e;
+          i += 2;
+        } else {
+          value += text[i];
+          i++;
+        }
+      }
+      i++; // closing quote
+    } else {
+      const vs = i;
+      while (i < n && text.charCodeAt(i) > 0x20) i++;
+      value = text.slice(vs, i);
+    }
+    if (key !== '') out.set(key, value);
+  }
+  return out;
+}
+
+export const logfmtParser: ParserFactory = (ctx, sink): LineParser => ({
+  line(text, lineNo) {
+    const body = text.endsWith('\r') ? text.slice(0, -1) : text;
+    // Only a line that mentions a time key pays for a full parse.
+    const pairs = /(?:^|\s)@?(?:time|timestamp|ts)=/.test(body) ? parseLogfmt(body) : undefined;
+    const t = pairs ? timeFromFields((k) => pairs.get(k)) : {};
+    if (t.bad !== undefined) {
+      sink.malformed(lineNo, `unreadable time in "${t.bad}"`);
+      return;
+    }
+    sink.entry(LABELS, t.ns ?? ctx.nowNs + BigInt(lineNo), body);
+  },
+  end() {},
+});

@@ -1,0 +1,44 @@
+/**
+ * @module What a format parser sees and produces. Parsers are line-driven and synchronous: the reader
+ * owns I/O, gzip and line numbers, so each format is only "text in, entries or a complaint out".
+ */
+import type { Attributes, Labels } from '../../model/record.js';
+
+export const FORMATS = ['cri', 'docker', 'json', 'logfmt', 'audit', 'events'] as const;
+export type FormatName = (typeof FORMATS)[number];
+
+/** What the path says about a pod log file (see pod-path.ts). */
+export interface PodLogMeta {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly uid?: string;
+  readonly restartCount?: number;
+  readonly containerId?: string;
+}
+
+export interface FileContext {
+  readonly path: string;
+  readonly pod?: PodLogMeta;
+  /** Stand-in timestamp for lines that carry none: import start, so such lines still sort by position. */
+  readonly nowNs: bigint;
+}
+
+export interface ParseSink {
+  /**
+   * One log entry. Parsers should hand the same `labels`/`attributes` objects for entries of one stream:
+   * the batcher caches per object.
+   */
+  entry(labels: Labels, ts: bigint, line: string, attributes?: Attributes): void;
+  /** A line that cannot be loaded, by its 1-based number in the file. */
+  malformed(lineNo: number, reason: string): void;
+}
+
+export interface LineParser {
+  /** `text` has no line terminator; a trailing `\r` (CRLF file) is still there. */
+  line(text: string, lineNo: number): void;
+  /** End of file: emit what is pending (an unterminated partial line). */
+  end(): void;
+}
+
+export type ParserFactory = (ctx: FileContext, sink: ParseSink) => LineParser;

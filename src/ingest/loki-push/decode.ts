@@ -1,0 +1,175 @@
+/**
+ * @module A `POST /loki/api/v1/push` body to streams, with Loki's choices (pkg/loghttp/push/push.go):
+ *
+ * - Content-Encoding: none, `snappy` (accepted and ignored: protobuf is always snappy-decoded),
+ *   `gzip`, `deflate` (raw DEFLATE, as Go's compress/flate reads it, not zlib-wrapped); anything
+ *   else fails with `Content-Encoding "br" not supported`. Names are matched exactly, as Go does.
+ * - Content-Type goes through Go's mime.ParseMediaType: `application/json` (any parameters) is
+ *   JSON; every other type is snappy-compressed protobuf. Loki returns no 415: an unknown type is
+ *   read as protobuf and fails there. A missing Content-Type fails with `mime: no media type`
+ *   (Loki's comment says it means protobuf, but the parse rejects it first).
+ * - Each stream's labels are parsed here, and a bad one fails the whole request with
+ *   `couldn't parse labels: ...`, as Loki's ParseLokiRequest does before validation.
+ *
+ * Every failure is an HttpError 400, Loki's status for a push it cannot parse, except a body over
+ * the size limits: 413 `request body too large: ...` as in Loki's push handler.
+ */
+import type { Buffer } from 'node:buffer';
+import zlib from 'node:zlib';
+import snappy from 'snappy';
+import { HttpError } from '../../api/http/errors.js';
+import { goQuote } from './go-format.js';
+import { decodeJsonPush } from './json.js';
+import { LabelParseError, parseLabels } from './labels.js';
+import { parseMediaType } from './media-type.js';
+import { decodePushRequest } from './proto.js';
+import type { DecodedStream, PushStream } from './types.js';
+
+export interface DecodeOptions {
+  /** Largest body accepted as received (compressed). */
+  maxBodyBytes?: number;
+  /** Largest body accepted once gzip, deflate or snappy is undone. */
+  maxDecompressedBytes?: number;
+}
+
+/**
+ * 100 MiB for both limits. Loki takes its limit per tenant (MaxPushSize) and we could not confirm
+ * its default; 100 MiB is far above what agents send (Promtail and Alloy batch about 1 MiB).
+ */
+export const DEFAULT_MAX_PUSH_BYTES = 100 * 1024 * 1024;
+
+function tooLarge(what: string, size: number, max: number): HttpError {
+  // Loki: "request body too large: " + "%w than max (%d vs %d)".
+  return new HttpError(413, `request body too large: ${what} than max (${size} vs ${max})`);
+}
+
+function zlibError(err: unknown, kind: 'gzip' | 'flate', max: number): HttpError {
+  if (err instanceof HttpError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ERR_BUFFER_TOO_LARGE') return tooLarge('decompressed message size too large', max + 1, max);
+  const detail = e.message ?? String(err);
+  if (detail.includes('unexpected end of file')) return new HttpError(400, 'unexpected EOF', { cause: err });
+  if (kind === 'gzip' && detail.includes('incorrect header check')) {
+    return new HttpError(400, 'gzip: invalid header', { cause: err });
+  }
+  if (kind === 'gzip' && detail.includes('incorrect data check')) {
+    return new HttpError(400, 'gzip: invalid checksum', { cause: err });
+  }
+  return new HttpError(400, `${kind}: corrupt input (${detail})`, { cause: err });
+}
+
+function inflated(out: Buffer, max: number): Buffer {
+  // maxOutputLength lets through exactly max + 1 bytes, one too many.
+  if (out.length > max) throw tooLarge('decompressed message size too large', out.length, max);
+  return out;
+}
+
+function decompress(body: Buffer, encoding: string, max: number): Buffer {
+  switch (encoding) {
+    case '':
+    case 'snappy':
+      return body;
+    case 'gzip':
+      // Go's gzip.NewReader fails on an empty body with io.EOF's text.
+      if (body.length === 0) throw new HttpError(400, 'EOF');
+      try {
+        return inflated(zlib.gunzipSync(body, { maxOutputLength: max + 1 }), max);
+      } catch (err) {
+        throw zlibError(err, 'gzip', max);
+      }
+    case 'deflate':
+      try {
+        return inflated(zlib.inflateRawSync(body, { maxOutputLength: max + 1 }), max);
+      } catch (err) {
+        throw zlibError(err, 'flate', max);
+      }
+    default:
+      throw new HttpError(400, `Content-Encoding ${goQuote(encoding)} not supported`);
+  }
+}
+
+/** The decoded length a raw snappy block announces (its leading uvarint), or -1 if unreadable. */
+function snappyDecodedLength(block: Buffer): number {
+  let result = 0;
+  let mul = 1;
+  for (let i = 0; i < block.length && i < 5; i++) {
+    const b = block[i]!;
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) return result;
+    mul *= 128;
+  }
+  return -1;
+}
+
+function unsnappy(block: Buffer, max: number, mediaType: string): Buffer {
+  // Loki's text is Go's snappy error alone; a client that sent JSON or text under another type
+  // learns why its body was taken for protobuf.
+  const hint =
+    mediaType === 'application/x-protobuf'
+      ? ''
+      : ` (a Content-Type other than application/json means snappy-compressed protobuf, got ${goQuote(mediaType)})`;
+  const size = snappyDecodedLength(block);
+  if (size < 0) throw new HttpError(400, `snappy: corrupt input${hint}`);
+  if (size > 0xffffffff) throw new HttpError(400, `snappy: decoded block is too large${hint}`);
+  if (size > max) throw tooLarge('message size too large', size, max);
+  try {
+    return snappy.uncompressSync(block, { asBuffer: true }) as Buffer;
+  } catch (err) {
+    // Go's snappy says "snappy: corrupt input"; the native one adds where it broke, which we keep.
+    const detail = (err as Error).message;
+    const message = detail.startsWith('snappy: ') ? detail : `snappy: corrupt input (${detail})`;
+    throw new HttpError(400, `${message}${hint}`, { cause: err });
+  }
+}
+
+/** Parses each stream's labels (cached per distinct string) into a PushStream. */
+function withLabels(decoded: DecodedStream[]): PushStream[] {
+  const out: PushStream[] = new Array(decoded.length);
+  for (let i = 0; i < decoded.length; i++) {
+    const d = decoded[i]!;
+    try {
+      const parsed = parseLabels(d.labelsText);
+      out[i] = {
+        labelsText: parsed.text,
+        labels: parsed.labels as Record<string, string>,
+        entries: d.entries,
+      };
+    } catch (err) {
+      if (err instanceof LabelParseError) {
+        throw new HttpError(400, `couldn't parse labels: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+  return out;
+}
+
+/**
+ * Decodes a push body as Loki does. Throws HttpError (400, or 413 over the size limits) with a
+ * message in Loki's words.
+ */
+export function decodePushBody(
+  body: Buffer,
+  contentType: string | undefined,
+  contentEncoding: string | undefined,
+  options: DecodeOptions = {},
+): PushStream[] {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_PUSH_BYTES;
+  const maxDecompressed = options.maxDecompressedBytes ?? DEFAULT_MAX_PUSH_BYTES;
+  if (body.length > maxBody) throw tooLarge('message size too large', body.length, maxBody);
+
+  const encoding = contentEncoding ?? '';
+  // gzip and deflate stop at the limit (zlib's maxOutputLength); snappy is checked before decoding.
+  const plain = decompress(body, encoding, maxDecompressed);
+
+  let mediaType: string;
+  try {
+    mediaType = parseMediaType(contentType ?? '');
+  } catch (err) {
+    throw new HttpError(400, (err as Error).message, { cause: err });
+  }
+
+  if (mediaType === 'application/json') return withLabels(decodeJsonPush(plain.toString('utf8')));
+  // Any other type, application/x-protobuf included: snappy-compressed protobuf.
+  return withLabels(decodePushRequest(unsnappy(plain, maxDecompressed, mediaType)));
+}

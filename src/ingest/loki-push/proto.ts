@@ -1,0 +1,360 @@
+/**
+ * @module Loki's protobuf push body, `logproto.PushRequest` (pkg/push/push.proto): streams of
+ * {labels, entries}, each entry a google.protobuf.Timestamp, a line and structured metadata pairs.
+ *
+ * The schema is declared here for protobufjs, which encodes (tests and the benchmark push with it).
+ * Decoding walks the wire format directly instead: it is the ingest hot path, so it builds our
+ * PushEntry (bigint nanoseconds) without protobufjs's intermediate objects and Long seconds, and it
+ * fails with the texts of Loki's own decoder (pkg/push/types.go, gogo-generated code), so a Loki user
+ * reads `proto: wrong wireType = 0 for field Line` or `unexpected EOF` as from Loki.
+ */
+import { Buffer } from 'node:buffer';
+import protobuf from 'protobufjs';
+import { HttpError } from '../../api/http/errors.js';
+import { setOwn } from './labels.js';
+import { type DecodedStream, GO_ZERO_TIME_NS, type PushEntry } from './types.js';
+
+/** push.proto, in protobufjs's JSON form (gogoproto options dropped: they only shape the Go code). */
+const SCHEMA = {
+  nested: {
+    google: {
+      nested: {
+        protobuf: {
+          nested: {
+            Timestamp: {
+              fields: { seconds: { type: 'int64', id: 1 }, nanos: { type: 'int32', id: 2 } },
+            },
+          },
+        },
+      },
+    },
+    logproto: {
+      nested: {
+        PushRequest: {
+          fields: {
+            streams: { rule: 'repeated', type: 'StreamAdapter', id: 1 },
+            format: { type: 'string', id: 2 },
+          },
+        },
+        StreamAdapter: {
+          fields: {
+            labels: { type: 'string', id: 1 },
+            entries: { rule: 'repeated', type: 'EntryAdapter', id: 2 },
+            hash: { type: 'uint64', id: 3 },
+          },
+        },
+        LabelPairAdapter: {
+          fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } },
+        },
+        EntryAdapter: {
+          fields: {
+            timestamp: { type: 'google.protobuf.Timestamp', id: 1 },
+            line: { type: 'string', id: 2 },
+            structuredMetadata: { rule: 'repeated', type: 'LabelPairAdapter', id: 3 },
+            parsed: { rule: 'repeated', type: 'LabelPairAdapter', id: 4 },
+          },
+        },
+      },
+    },
+  },
+};
+
+export const pushProtoRoot: protobuf.Root = protobuf.Root.fromJSON(SCHEMA);
+export const PushRequestType: protobuf.Type = pushProtoRoot.lookupType('logproto.PushRequest');
+
+/** What encodePushRequest takes: a labels string as a client would send it, and entries. */
+export interface EncodableStream {
+  labels: string;
+  entries: readonly PushEntry[];
+}
+
+const NS = 1_000_000_000n;
+
+function toInt64(v: bigint): number | string {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
+    ? Number(v)
+    : v.toString();
+}
+
+/** Encodes a PushRequest (uncompressed: Loki expects it snappy-compressed on the wire). */
+export function encodePushRequest(streams: readonly EncodableStream[]): Uint8Array {
+  const message = {
+    streams: streams.map((s) => ({
+      labels: s.labels,
+      entries: s.entries.map((e) => {
+        let seconds = e.timestamp / NS;
+        let nanos = e.timestamp % NS;
+        if (nanos < 0n) {
+          seconds -= 1n;
+          nanos += NS;
+        }
+        return {
+          // protobufjs takes int64 as a number, or as a decimal string beyond 2^53.
+          timestamp: { seconds: toInt64(seconds), nanos: Number(nanos) },
+          line: e.line,
+          structuredMetadata: Object.entries(e.metadata ?? {}).map(([name, value]) => ({ name, value })),
+        };
+      }),
+    })),
+  };
+  return PushRequestType.encode(PushRequestType.fromObject(message)).finish();
+}
+
+// ---- decoding ----------------------------------------------------------------------------------
+
+/** A decode failure carrying Loki's text; turned into HttpError 400 at the top. */
+class WireError extends Error {}
+
+const UNEXPECTED_EOF = 'unexpected EOF';
+const INT_OVERFLOW = 'proto: integer overflow';
+const NEGATIVE_LENGTH = 'proto: negative length found during unmarshaling';
+const TWO_POW_63 = 2 ** 63;
+
+/** A cursor over one message's bytes [pos, end). */
+class Cursor {
+  constructor(
+    readonly buf: Buffer,
+    public pos: number,
+    public end: number,
+  ) {}
+
+  /** An unsigned varint as a number (exact up to 2^53, which covers every length and tag). */
+  uvarint(): number {
+    const buf = this.buf;
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new WireError(UNEXPECTED_EOF);
+      const b = buf[this.pos++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 128;
+    }
+    throw new WireError(INT_OVERFLOW);
+  }
+
+  /** An unsigned varint as a 64-bit bigint, for int64 fields. */
+  uvarint64(): bigint {
+    const start = this.pos;
+    const n = this.uvarint();
+    if (this.pos - start <= 7) return BigInt(n); // at most 49 bits: exact as a number
+    let v = 0n;
+    for (let i = this.pos - 1; i >= start; i--) v = (v << 7n) | BigInt(this.buf[i]! & 0x7f);
+    return BigInt.asUintN(64, v);
+  }
+
+  /** A length prefix, checked against what is left, as gogo's generated code checks it. */
+  length(): number {
+    const n = this.uvarint();
+    if (n >= TWO_POW_63) throw new WireError(NEGATIVE_LENGTH);
+    if (this.pos + n > this.end) throw new WireError(UNEXPECTED_EOF);
+    return n;
+  }
+
+  string(): string {
+    const n = this.length();
+    const start = this.pos;
+    this.pos += n;
+    return n === 0 ? '' : this.buf.toString('utf8', start, this.pos);
+  }
+
+  /** gogo's skip function for an unknown field whose tag was just read. */
+  skip(wireType: number): void {
+    let depth = 0;
+    for (;;) {
+      switch (wireType) {
+        case 0:
+          this.uvarint();
+          break;
+        case 1:
+          if (this.pos + 8 > this.end) throw new WireError(UNEXPECTED_EOF);
+          this.pos += 8;
+          break;
+        case 2: {
+          const n = this.length(); // read before `this.pos`: the prefix moves it
+          this.pos += n;
+          break;
+        }
+        case 3:
+          depth++;
+          break;
+        case 4:
+          if (depth === 0) throw new WireError('proto: unexpected end of group');
+          depth--;
+          break;
+        case 5:
+          if (this.pos + 4 > this.end) throw new WireError(UNEXPECTED_EOF);
+          this.pos += 4;
+          break;
+        default:
+          throw new WireError(`proto: illegal wireType ${wireType}`);
+      }
+      if (depth === 0) return;
+      wireType = this.uvarint() % 8;
+    }
+  }
+}
+
+/**
+ * Reads the next tag of a message named `message`; returns [field, wireType].
+ * The checks and texts are those of gogo's generated Unmarshal.
+ */
+function readTag(c: Cursor, message: string): [number, number] {
+  const wire = c.uvarint();
+  const wireType = wire % 8;
+  const field = Math.floor(wire / 8);
+  if (wireType === 4) throw new WireError(`proto: ${message}: wiretype end group for non-group`);
+  if (field <= 0 || field > 0x7fffffff) {
+    throw new WireError(`proto: ${message}: illegal tag ${field | 0} (wire type ${wire})`);
+  }
+  return [field, wireType];
+}
+
+function expectWire(actual: number, wanted: number, field: string): void {
+  if (actual !== wanted) throw new WireError(`proto: wrong wireType = ${actual} for field ${field}`);
+}
+
+/** gogo types.Timestamp, then Loki's validateTimestamp (pkg/push/timestamp.go). */
+function readTimestamp(c: Cursor): bigint {
+  const end = c.length() + c.pos;
+  const outer = c.end;
+  c.end = end;
+  let seconds = 0n;
+  let nanos = 0;
+  while (c.pos < end) {
+    const [field, wireType] = readTag(c, 'Timestamp');
+    if (field === 1) {
+      expectWire(wireType, 0, 'Seconds');
+      seconds = BigInt.asIntN(64, c.uvarint64());
+    } else if (field === 2) {
+      expectWire(wireType, 0, 'Nanos');
+      nanos = Number(BigInt.asIntN(32, c.uvarint64()));
+    } else {
+      c.skip(wireType);
+    }
+  }
+  c.end = outer;
+  const shown = () => `&types.Timestamp{Seconds: ${seconds},\nNanos: ${nanos},\n}`;
+  if (seconds < -62_135_596_800n) throw new WireError(`timestamp: ${shown()} before 0001-01-01`);
+  if (seconds >= 253_402_300_800n) throw new WireError(`timestamp: ${shown()} after 10000-01-01`);
+  if (nanos < 0 || nanos >= 1e9) throw new WireError(`timestamp: ${shown()}: nanos not in range [0, 1e9)`);
+  return seconds * NS + BigInt(nanos);
+}
+
+/** A LabelPairAdapter, added to `into` (a later pair with the same name wins). */
+function readPair(c: Cursor, into: Record<string, string>): void {
+  const end = c.length() + c.pos;
+  const outer = c.end;
+  c.end = end;
+  let name = '';
+  let value = '';
+  while (c.pos < end) {
+    const [field, wireType] = readTag(c, 'LabelPairAdapter');
+    if (field === 1) {
+      expectWire(wireType, 2, 'Name');
+      name = c.string();
+    } else if (field === 2) {
+      expectWire(wireType, 2, 'Value');
+      value = c.string();
+    } else {
+      c.skip(wireType);
+    }
+  }
+  c.end = outer;
+  setOwn(into, name, value);
+}
+
+function readEntry(c: Cursor): PushEntry {
+  const end = c.length() + c.pos;
+  const outer = c.end;
+  c.end = end;
+  // An entry without a timestamp keeps Go's zero time, as in Loki.
+  let timestamp = GO_ZERO_TIME_NS;
+  let line = '';
+  let metadata: Record<string, string> | undefined;
+  while (c.pos < end) {
+    const [field, wireType] = readTag(c, 'EntryAdapter');
+    switch (field) {
+      case 1:
+        expectWire(wireType, 2, 'Timestamp');
+        timestamp = readTimestamp(c);
+        break;
+      case 2:
+        expectWire(wireType, 2, 'Line');
+        line = c.string();
+        break;
+      case 3:
+        expectWire(wireType, 2, 'StructuredMetadata');
+        metadata ??= {};
+        readPair(c, metadata);
+        break;
+      case 4:
+        // `parsed` is only for query responses; it is decoded (so a broken one fails as in Loki) and dropped.
+        expectWire(wireType, 2, 'Parsed');
+        readPair(c, {});
+        break;
+      default:
+        c.skip(wireType);
+    }
+  }
+  c.end = outer;
+  return { timestamp, line, metadata };
+}
+
+function readStream(c: Cursor): DecodedStream {
+  const end = c.length() + c.pos;
+  const outer = c.end;
+  c.end = end;
+  let labelsText = '';
+  const entries: PushEntry[] = [];
+  while (c.pos < end) {
+    const [field, wireType] = readTag(c, 'StreamAdapter');
+    switch (field) {
+      case 1:
+        // Loki's hand-written Stream.Unmarshal names this field StructuredMetadata (a copy-paste slip); kept.
+        expectWire(wireType, 2, 'StructuredMetadata');
+        labelsText = c.string();
+        break;
+      case 2:
+        expectWire(wireType, 2, 'Entries');
+        entries.push(readEntry(c));
+        break;
+      case 3:
+        expectWire(wireType, 0, 'Hash');
+        c.uvarint();
+        break;
+      default:
+        c.skip(wireType);
+    }
+  }
+  c.end = outer;
+  return { labelsText, entries };
+}
+
+/**
+ * Decodes an uncompressed PushRequest; throws HttpError 400 with Loki's message when it is malformed.
+ * Strings are decoded as UTF-8 (invalid bytes become U+FFFD; Go would keep them).
+ */
+export function decodePushRequest(bytes: Uint8Array): DecodedStream[] {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const c = new Cursor(buf, 0, buf.length);
+  const streams: DecodedStream[] = [];
+  try {
+    while (c.pos < c.end) {
+      const [field, wireType] = readTag(c, 'PushRequest');
+      if (field === 1) {
+        expectWire(wireType, 2, 'Streams');
+        streams.push(readStream(c));
+      } else if (field === 2) {
+        expectWire(wireType, 2, 'Format');
+        c.string();
+      } else {
+        c.skip(wireType);
+      }
+    }
+  } catch (err) {
+    if (err instanceof WireError) throw new HttpError(400, err.message);
+    throw err;
+  }
+  return streams;
+}

@@ -1,0 +1,131 @@
+/**
+ * @module The token cursor the LogQL parser modules share: look-ahead, Loki-worded syntax errors,
+ * and the small terminals (durations, numbers, strings, label lists, regex checks).
+ */
+import RE2 from 're2';
+import { parseDurationNs } from '../model/time.js';
+import type { LogqlParseError } from './errors.js';
+import { errorAt, type Token, tokenize } from './lexer.js';
+
+export class Cursor {
+  private i = 0;
+  private readonly tokens: Token[];
+
+  constructor(readonly input: string) {
+    this.tokens = tokenize(input);
+  }
+
+  peek(offset = 0): Token {
+    return this.tokens[Math.min(this.i + offset, this.tokens.length - 1)]!;
+  }
+
+  next(): Token {
+    const t = this.peek();
+    if (this.i < this.tokens.length - 1) this.i++;
+    return t;
+  }
+
+  error(t: Token, detail: string): LogqlParseError {
+    return errorAt(this.input, t.pos, detail);
+  }
+
+  fail(t: Token, detail: string): never {
+    throw this.error(t, detail);
+  }
+
+  unexpected(t: Token, expecting?: string): never {
+    const what =
+      t.type === 'eof' ? 'end of input' : t.type === 'op' ? t.text : `${t.type.toUpperCase()} ${t.text}`;
+    this.fail(t, `syntax error: unexpected ${what}${expecting ? `, expecting ${expecting}` : ''}`);
+  }
+
+  isOp(op: string, offset = 0): boolean {
+    const t = this.peek(offset);
+    return t.type === 'op' && t.text === op;
+  }
+
+  /** Keywords are case-insensitive in Loki: `SUM BY (x)` is `sum by (x)`. */
+  isKw(kw: string, offset = 0): boolean {
+    const t = this.peek(offset);
+    return t.type === 'ident' && t.text.toLowerCase() === kw;
+  }
+
+  expectOp(op: string): Token {
+    const t = this.next();
+    if (t.type !== 'op' || t.text !== op) this.unexpected(t, op);
+    return t;
+  }
+
+  expectKw(kw: string): Token {
+    const t = this.next();
+    if (t.type !== 'ident' || t.text.toLowerCase() !== kw) this.unexpected(t, kw);
+    return t;
+  }
+
+  expectString(): Token {
+    const t = this.next();
+    if (t.type !== 'string') this.unexpected(t, 'STRING');
+    return t;
+  }
+
+  /** A label name: an identifier without dots (dots are only for JSON paths and parsed names). */
+  expectIdent(): Token {
+    const t = this.next();
+    if (t.type !== 'ident') this.unexpected(t, 'IDENTIFIER');
+    return t;
+  }
+
+  expectDuration(): bigint {
+    const t = this.next();
+    const ns =
+      t.type === 'duration'
+        ? parseDurationNs(t.text)
+        : t.type === 'number' && t.text === '0'
+          ? 0n
+          : undefined;
+    if (ns === undefined) this.unexpected(t, 'DURATION');
+    return ns;
+  }
+
+  /** `[5m]`. */
+  expectRange(): bigint {
+    this.expectOp('[');
+    const d = this.expectDuration();
+    this.expectOp(']');
+    return d;
+  }
+
+  /** `NUMBER`, `+NUMBER` or `-NUMBER`; undefined (nothing consumed) when there is none. */
+  maybeNumber(): number | undefined {
+    const sign = this.isOp('-') ? -1 : this.isOp('+') ? 1 : 0;
+    const t = this.peek(sign ? 1 : 0);
+    if (t.type !== 'number') return undefined;
+    if (sign) this.next();
+    this.next();
+    return (sign || 1) * Number(t.text);
+  }
+
+  /** `(a, b)` after by/without/on/ignoring/group_left; empty lists are allowed. */
+  labelList(): string[] {
+    this.expectOp('(');
+    const labels: string[] = [];
+    while (!this.isOp(')')) {
+      labels.push(this.expectIdent().text);
+      if (!this.isOp(')')) this.expectOp(',');
+    }
+    this.next();
+    return labels;
+  }
+
+  /** Checks a regular expression in the form it will run: anchored for matchers, as Loki runs them. */
+  checkRegex(t: Token, anchored: boolean, prefix = 'error parsing regexp: '): RE2 {
+    try {
+      return new RE2(anchored ? `^(?s:${t.value})$` : t.value);
+    } catch (err) {
+      this.fail(t, `${prefix}${(err as Error).message}`);
+    }
+  }
+}
+
+/** Prometheus label names: what `label_replace` and parsers may create. */
+export const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,0 +1,56 @@
+/**
+ * @module Line filters: `|=` `!=` (substring), `|~` `!~` (RE2, unanchored), `|>` `!>` (pattern),
+ * `ip("...")`, each with `or` alternatives: positive filters keep a line matching any alternative,
+ * negative ones keep a line matching none.
+ */
+import RE2 from 're2';
+import type { LineFilterStage } from '../ast.js';
+import { message, PipelineCompileError } from './errors.js';
+import { compileIpMatcher, lineHasIp } from './ip.js';
+import { compilePattern } from './pattern.js';
+import type { Stage } from './stage.js';
+
+export type LineTest = (line: string) => boolean;
+
+export function compileRe2(source: string): RE2 {
+  try {
+    return new RE2(source, 'u');
+  } catch (err) {
+    throw new PipelineCompileError(`invalid regular expression ${JSON.stringify(source)}: ${message(err)}`);
+  }
+}
+
+function one(op: LineFilterStage['op'], value: string, ip: boolean): LineTest {
+  if (ip) {
+    const m = compileIpMatcher(value);
+    return (line) => lineHasIp(line, m);
+  }
+  switch (op) {
+    case '|=':
+    case '!=':
+      if (value === '') return () => true;
+      return (line) => line.includes(value);
+    case '|~':
+    case '!~': {
+      if (value === '') return () => true;
+      const re = compileRe2(value);
+      return (line) => re.test(line);
+    }
+    case '|>':
+    case '!>': {
+      const p = compilePattern(value, true);
+      return (line) => p.test(line);
+    }
+  }
+}
+
+export function compileLineFilter(stage: LineFilterStage): Stage {
+  const tests = [stage.value, ...stage.or].map((v) => one(stage.op, v, stage.ip === true));
+  const negative = stage.op === '!=' || stage.op === '!~' || stage.op === '!>';
+  if (tests.length === 1) {
+    const t = tests[0] as LineTest;
+    return negative ? (st) => !t(st.line) : (st) => t(st.line);
+  }
+  if (negative) return (st) => !tests.some((t) => t(st.line));
+  return (st) => tests.some((t) => t(st.line));
+}

@@ -1,0 +1,91 @@
+/**
+ * @module Nanosecond time: bigint nanoseconds since the Unix epoch, and the conversions every API needs.
+ */
+
+export const NS_PER_MS = 1_000_000n;
+export const NS_PER_SECOND = 1_000_000_000n;
+
+export function nowNs(): bigint {
+  // Date.now() is milliseconds; process.hrtime gives sub-millisecond precision but no epoch.
+  const ms = BigInt(Date.now());
+  return ms * NS_PER_MS;
+}
+
+/** RFC 3339 with nanoseconds, as Kubernetes and korrel8r print them (`2026-11-23T10:00:00.123456789Z`). */
+export function formatRfc3339Nano(ns: bigint): string {
+  const ms = ns / NS_PER_MS;
+  let fracNs = ns % NS_PER_SECOND;
+  let secondsMs = ms - (ms % 1000n);
+  if (fracNs < 0n) {
+    fracNs += NS_PER_SECOND;
+    secondsMs -= 1000n;
+  }
+  const base = new Date(Number(secondsMs)).toISOString().slice(0, 19);
+  if (fracNs === 0n) return `${base}Z`;
+  const frac = fracNs.toString().padStart(9, '0').replace(/0+$/, '');
+  return `${base}.${frac}Z`;
+}
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:?\d{2})$/;
+
+/** Parses RFC 3339 (any fraction up to nanoseconds, any offset) to nanoseconds; undefined if not RFC 3339. */
+export function parseRfc3339Nano(text: string): bigint | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac = '', zone = 'Z'] = m;
+  let offsetMin = 0;
+  if (zone !== 'Z' && zone !== 'z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+  }
+  const date = new Date(Date.UTC(2000, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+  // Date.UTC reads years 0-99 as 1900-1999; set the year on its own.
+  date.setUTCFullYear(Number(y));
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) return undefined;
+  const fracNs = BigInt(frac.padEnd(9, '0') || '0');
+  return (BigInt(ms) - BigInt(offsetMin) * 60_000n) * NS_PER_MS + fracNs;
+}
+
+/** The UTC day (`YYYY-MM-DD`) that holds `ns`. */
+export function dayOf(ns: bigint): string {
+  // Clamped to the range a Date can hold, so that any bigint bound yields a day.
+  const ms = Number(ns / NS_PER_MS);
+  const clamped = Math.min(Math.max(ms, -8.64e15), 8.64e15);
+  return new Date(clamped).toISOString().slice(0, 10);
+}
+
+const DURATION_PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w|y)/g;
+const UNIT_NS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+  d: 86400e9,
+  w: 7 * 86400e9,
+  y: 365 * 86400e9,
+};
+
+/**
+ * Parses a duration as Prometheus and Go write them (`30d`, `1h30m`, `1.5h`, `250ms`) to nanoseconds;
+ * undefined when it is not one.
+ */
+export function parseDurationNs(text: string): bigint | undefined {
+  if (text === '' || text === '0') return text === '0' ? 0n : undefined;
+  let total = 0n;
+  let consumed = 0;
+  for (const m of text.matchAll(DURATION_PART)) {
+    if (m.index !== consumed) return undefined;
+    consumed += m[0].length;
+    const [, num = '0', unit = 's'] = m;
+    const scale = UNIT_NS[unit] ?? 0;
+    if (num.includes('.')) total += BigInt(Math.round(Number(num) * scale));
+    else total += BigInt(num) * BigInt(scale);
+  }
+  return consumed === text.length ? total : undefined;
+}

@@ -1,0 +1,19 @@
+/**
+ * @module The LogQL metric engine: instant and range evaluation with Loki's semantics and limits.
+ */
+export { evaluateInstant, evaluateRange, goDuration, promDuration, rangeSteps } from './engine.js';
+export { instantData, rangeData } from './loki-json.js';
+export {
+  DEFAULT_LIMITS,
+  type InstantResult,
+  type MetricContext,
+  MetricEvalError,
+  MetricLimitError,
+  type MetricLimits,
+  type MetricStats,
+  PipelineError,
+  QueryCancelledError,
+  type RangeResult,
+  type Sample,
+  type Series,
+} from './types.js';

@@ -1,0 +1,259 @@
+/**
+ * @module The kjournal server: one HTTP port for every API, the store, and the background work
+ * that belongs to the server (retention). `startServer` is what `kjournal serve` runs and what
+ * tests start in-process.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { readBody } from '../api/http/body.js';
+import { HttpError } from '../api/http/errors.js';
+import {
+  type ErrorHandler,
+  type Handler,
+  type RequestContext,
+  Router,
+  send,
+  text,
+} from '../api/http/router.js';
+import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
+import { detectedFieldsHandler } from '../api/loki/detected-fields.js';
+import { lokiErrorReply } from '../api/loki/errors.js';
+import {
+  LOKISTACK_CLASSES,
+  lokiStackPath,
+  lokiStackTailClass,
+  restrictHandler,
+} from '../api/loki/lokistack.js';
+import {
+  buildInfoHandler,
+  indexStatsHandler,
+  indexVolumeHandler,
+  indexVolumeRangeHandler,
+  labelsHandler,
+  labelValuesHandler,
+  seriesHandler,
+} from '../api/loki/metadata.js';
+import { pushHandler } from '../api/loki/push.js';
+import { queryHandler, queryRangeHandler } from '../api/loki/query.js';
+import { TailServer } from '../api/loki/tail.js';
+import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
+import { compilePipeline } from '../logql/pipeline/index.js';
+import { nowNs } from '../model/time.js';
+import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
+import type { Store } from '../store/store.js';
+import { ServerMetrics } from './metrics.js';
+import { TailHub } from './tail-hub.js';
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Keep data this long (nanoseconds); undefined keeps it forever. */
+  readonly retention?: bigint;
+  readonly limits: PushLimits;
+  readonly maxBodyBytes: number;
+  readonly maxEntriesLimit: number;
+  readonly log?: (line: string) => void;
+}
+
+export const DEFAULT_SERVER_CONFIG: ServerConfig = {
+  host: '127.0.0.1',
+  port: 3100,
+  dataDir: './data',
+  limits: DEFAULT_PUSH_LIMITS,
+  maxBodyBytes: 64 << 20,
+  maxEntriesLimit: 5000,
+};
+
+export interface RunningServer {
+  readonly url: string;
+  readonly store: Store;
+  readonly http: Server;
+  close(): Promise<void>;
+}
+
+const RETENTION_INTERVAL_MS = 3_600_000;
+const KJOURNAL_VERSION = '0.1.0';
+
+/** A plain GET of the tail endpoint: Loki's tail is a WebSocket. */
+const tailWithoutUpgrade: Handler = async () => {
+  throw new HttpError(400, 'bad request: /loki/api/v1/tail is a WebSocket endpoint: send an Upgrade request');
+};
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const store = new DuckDbStore({
+    dir: config.dataDir,
+    onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
+  });
+  await store.open();
+  const metrics = new ServerMetrics(store);
+  let ready = true;
+
+  const applyRetention = async (): Promise<void> => {
+    if (config.retention === undefined) return;
+    const removed = await store.applyRetention(nowNs() - config.retention);
+    if (removed > 0) log(`retention: deleted ${removed} day partition(s)`);
+  };
+  await applyRetention();
+  const retentionTimer = setInterval(() => {
+    applyRetention().catch((err: unknown) => log(`retention failed: ${(err as Error).message}`));
+  }, RETENTION_INTERVAL_MS);
+  retentionTimer.unref();
+
+  const router = new Router();
+  const loki: ErrorHandler = (err) => lokiErrorReply(err);
+  const queryOpts = { store, metrics, maxEntriesLimit: config.maxEntriesLimit };
+  const tailHub = new TailHub();
+  const tail = new TailServer({
+    store,
+    hub: tailHub,
+    maxEntriesLimit: config.maxEntriesLimit,
+    log,
+    compilePipeline,
+  });
+  const GET_POST = ['GET', 'POST'];
+  // The read endpoints of Loki's API, served at /loki/api/v1/... and, restricted to one class, at
+  // LokiStack's /api/logs/v1/<class>/loki/api/v1/....
+  const lokiReads: [readonly string[], string, Handler][] = [
+    [GET_POST, '/query_range', queryRangeHandler(queryOpts)],
+    [GET_POST, '/query', queryHandler(queryOpts)],
+    [GET_POST, '/labels', labelsHandler({ store })],
+    [GET_POST, '/label', labelsHandler({ store })],
+    [GET_POST, '/label/{name}/values', labelValuesHandler({ store })],
+    [GET_POST, '/series', seriesHandler({ store })],
+    [GET_POST, '/index/stats', indexStatsHandler({ store })],
+    [GET_POST, '/index/volume', indexVolumeHandler({ store })],
+    [GET_POST, '/index/volume_range', indexVolumeRangeHandler({ store })],
+    [GET_POST, '/detected_fields', detectedFieldsHandler({ store })],
+    [['GET'], '/status/buildinfo', buildInfoHandler(KJOURNAL_VERSION)],
+    [['GET'], '/tail', tailWithoutUpgrade],
+  ];
+  for (const [methods, path, handler] of lokiReads) {
+    router.add(methods, `/loki/api/v1${path}`, handler, loki);
+    for (const cls of LOKISTACK_CLASSES) {
+      router.add(methods, lokiStackPath(cls, `/loki/api/v1${path}`), restrictHandler(handler, cls), loki);
+    }
+  }
+  router
+    .add(
+      ['POST'],
+      '/loki/api/v1/push',
+      pushHandler({ store, limits: config.limits, maxBodyBytes: config.maxBodyBytes, metrics, tailHub }),
+      loki,
+    )
+    .add(
+      ['GET'],
+      '/api/v1/korrel8r/logs',
+      korrel8rLogsHandler({ store, maxEntriesLimit: config.maxEntriesLimit, compilePipeline }),
+      korrel8rErrorReply,
+    )
+    .add(['GET'], '/ready', async () => (ready ? text(200, 'ready\n') : text(503, 'shutting down\n')), loki)
+    .add(
+      ['GET'],
+      '/metrics',
+      async () => ({
+        status: 200,
+        headers: { 'content-type': metrics.registry.contentType },
+        body: await metrics.registry.metrics(),
+      }),
+      loki,
+    );
+
+  const http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    handle(router, req, res).catch((err: unknown) => {
+      // The last line of defence: no request may take the process down.
+      log(`error answering ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent) send(res, text(500, 'internal error\n'));
+      else res.destroy();
+    });
+  });
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      tail.rejectNotFound(socket);
+      return;
+    }
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+    if (path === '/loki/api/v1/tail') tail.upgrade(req, socket, head, url);
+    else {
+      const cls = lokiStackTailClass(path);
+      if (cls) tail.upgrade(req, socket, head, url, cls);
+      else tail.rejectNotFound(socket);
+    }
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    clearInterval(retentionTimer);
+    await store.close();
+    throw err;
+  }
+  const addr = http.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${addr.port}`,
+    store,
+    http,
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        clearInterval(retentionTimer);
+        tail.close();
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeIdleConnections();
+        });
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    send(res, text(400, `invalid request target ${JSON.stringify(req.url)}\n`));
+    req.resume();
+    return;
+  }
+  const matched = router.matchPath(url.pathname);
+  const route = matched?.route;
+  const ctx: RequestContext = { req, url, params: url.searchParams, pathParams: matched?.pathParams ?? {} };
+  if (!route) {
+    send(res, text(404, '404 page not found\n'));
+    req.resume();
+    return;
+  }
+  try {
+    if (!route.methods.includes(req.method ?? 'GET')) {
+      throw new HttpError(405, `method ${req.method} not allowed; use ${route.methods.join(' or ')}`);
+    }
+    if (
+      req.method === 'POST' &&
+      req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
+    ) {
+      const form = new URLSearchParams((await readBody(req, 1 << 20)).toString('utf8'));
+      for (const [k, v] of url.searchParams) if (!form.has(k)) form.append(k, v);
+      ctx.params = form;
+    }
+    send(res, await route.handler(ctx));
+  } catch (err) {
+    const reply = route.onError(err, ctx);
+    if (reply.status >= 500)
+      process.stderr.write(`error on ${req.method} ${url.pathname}: ${(err as Error).stack ?? err}\n`);
+    send(res, reply);
+  }
+}

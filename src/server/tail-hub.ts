@@ -1,0 +1,88 @@
+/**
+ * @module The tail hub: one place that the push handler publishes acknowledged records to, and
+ * that every live tail subscribes to. Publishing never waits for a subscriber: each has a bounded
+ * queue, and what does not fit is dropped and reported (Loki's `dropped_entries`).
+ */
+import type { Attributes, Labels, LogRecord } from '../model/record.js';
+
+export interface TailEntry {
+  readonly labels: Labels;
+  readonly attributes: Attributes;
+  readonly timestamp: bigint;
+  readonly body: string;
+}
+
+export interface TailSubscriber {
+  readonly tenant: string;
+  /** True for entries the subscriber wants (its query's matchers and filters). */
+  accepts(entry: TailEntry): boolean;
+  /** Called with the entries of one publish that were accepted; must not block. */
+  deliver(entries: readonly TailEntry[]): void;
+}
+
+export class TailHub {
+  private readonly subscribers = new Set<TailSubscriber>();
+
+  subscribe(sub: TailSubscriber): () => void {
+    this.subscribers.add(sub);
+    return () => {
+      this.subscribers.delete(sub);
+    };
+  }
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /** Publishes records the store acknowledged for a tenant. */
+  publish(tenant: string, records: readonly LogRecord[]): void {
+    if (this.subscribers.size === 0 || records.length === 0) return;
+    for (const sub of this.subscribers) {
+      if (sub.tenant !== tenant) continue;
+      const accepted: TailEntry[] = [];
+      for (const r of records) {
+        const entry: TailEntry = {
+          labels: r.labels,
+          attributes: r.attributes,
+          timestamp: r.timestamp,
+          body: r.body,
+        };
+        try {
+          if (sub.accepts(entry)) accepted.push(entry);
+        } catch {
+          // A subscriber's filter must not fail a push.
+        }
+      }
+      if (accepted.length > 0) sub.deliver(accepted);
+    }
+  }
+}
+
+/** A bounded FIFO: `push` returns what did not fit (the oldest entries are kept). */
+export class BoundedQueue<T> {
+  private items: T[] = [];
+  constructor(readonly capacity: number) {}
+
+  push(values: readonly T[]): T[] {
+    const room = Math.max(0, this.capacity - this.items.length);
+    if (values.length <= room) {
+      this.items.push(...values);
+      return [];
+    }
+    this.items.push(...values.slice(0, room));
+    return values.slice(room);
+  }
+
+  drain(max = Number.POSITIVE_INFINITY): T[] {
+    if (max >= this.items.length) {
+      const out = this.items;
+      this.items = [];
+      return out;
+    }
+    return this.items.splice(0, max);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+}

@@ -1,0 +1,533 @@
+/**
+ * @module The embedded store: a write-ahead log for durable acknowledgement, Parquet parts
+ * (zstd, sorted by stream and time, one directory per tenant and day) for the long term, and DuckDB
+ * to query both. Retention deletes whole day directories.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { Labels, LogRecord } from '../../model/record.js';
+import { dayOf } from '../../model/time.js';
+import { labelsKey, StreamCatalog } from '../catalog.js';
+import { mkdirDurable, writeFileAtomic } from '../fsync.js';
+import { compileMatchers } from '../matchers.js';
+import { SnapshotTracker } from '../snapshots.js';
+import {
+  type BucketCount,
+  type EntryQuery,
+  InvalidEntryError,
+  type LabelMatcher,
+  type Selection,
+  type Store,
+  type StoredEntry,
+  type StoreStats,
+  type StreamCount,
+  type StreamRef,
+} from '../store.js';
+import { encodeWalLine } from '../wal/encode.js';
+import { WriteAheadLog } from '../wal/wal.js';
+import { type CompactionPolicy, mergeParts, pickRun } from './compact.js';
+import { convertSegments, NS_PER_DAY } from './convert.js';
+import { DuckDbEngine } from './engine.js';
+import { type Part, PartSet } from './parts.js';
+import { bucketExpr, fileList, readWal, sourceRelation, whereClause } from './sql.js';
+
+export interface DuckDbStoreOptions {
+  /** The data directory. */
+  readonly dir: string;
+  /** Seal the active log segment at this size... */
+  readonly segmentBytes?: number;
+  /** ...or once it is this old. */
+  readonly sealAfterMs?: number;
+  /** How often background work (sealing, conversion, compaction) runs. */
+  readonly maintenanceIntervalMs?: number;
+  readonly compaction?: CompactionPolicy;
+  readonly threads?: number;
+  readonly memoryLimit?: string;
+  readonly now?: () => number;
+  /** Called when background work fails; the work is retried on the next round. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * DuckDB's NDJSON reader refuses lines over its maximum_object_size (sql.ts), and one such line would
+ * make the whole segment unreadable, so entries that encode larger are refused up front. The reader
+ * also allocates twice that size per scan, so it is kept small: 4 MiB encoded is 16 times Loki's
+ * default line limit.
+ */
+export const MAX_WAL_LINE_BYTES = 4 << 20;
+
+/** Write-ahead-log bytes converted at once (about 60k typical lines). */
+const CONVERT_BATCH_BYTES = 16 << 20;
+const DEFAULT_SEGMENT_BYTES = 16 << 20;
+/**
+ * Parquet parts are about 10x smaller than the rows they hold, and merging sorts them again, so
+ * only small parts merge, into parts of at most `maxMergeBytes` on disk.
+ */
+const DEFAULT_COMPACTION: CompactionPolicy = { smallBytes: 4 << 20, minRun: 4, maxMergeBytes: 16 << 20 };
+
+interface State {
+  convertedThrough: number;
+}
+
+interface ActiveRange {
+  min: bigint;
+  max: bigint;
+}
+
+export class DuckDbStore implements Store {
+  private readonly catalog: StreamCatalog;
+  private readonly wal: WriteAheadLog;
+  private readonly parts: PartSet;
+  private readonly snapshots = new SnapshotTracker();
+  private engine: DuckDbEngine | undefined;
+  /** Conversion and compaction run on an engine of their own (see engine.ts). */
+  private background: DuckDbEngine | undefined;
+  private state: State = { convertedThrough: 0 };
+  private nextN = 1n;
+  /** What the active log segment holds per tenant, so queries seal it only when they need it. */
+  private active = new Map<number, ActiveRange>();
+  private convertBatchBytes = CONVERT_BATCH_BYTES;
+  private lastConvertFailed = false;
+  /** Retention floor: nothing before it is read or converted (it may still sit in the log). */
+  private retainFrom = 0n;
+  private maintenance: Promise<void> = Promise.resolve();
+  private sealing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: DuckDbStoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.catalog = new StreamCatalog(join(options.dir, 'catalog.ndjson'));
+    this.wal = new WriteAheadLog(join(options.dir, 'wal'), {
+      beforeWrite: () => this.catalog.commit(),
+      now: this.now,
+    });
+    this.parts = new PartSet(join(options.dir, 'parts'));
+  }
+
+  private get statePath(): string {
+    return join(this.options.dir, 'state.json');
+  }
+
+  async open(): Promise<void> {
+    await mkdirDurable(this.options.dir);
+    const tmpDir = join(this.options.dir, 'tmp');
+    await rm(tmpDir, { recursive: true, force: true });
+    await mkdir(tmpDir, { recursive: true });
+    try {
+      this.state = JSON.parse(await readFile(this.statePath, 'utf8')) as State;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    await this.catalog.open();
+    await this.parts.open(this.state.convertedThrough);
+    await this.wal.open(this.state.convertedThrough);
+    this.engine = await DuckDbEngine.create({
+      threads: this.options.threads ?? 2,
+      memoryLimit: this.options.memoryLimit ?? '192MB',
+      tempDirectory: join(tmpDir, 'query'),
+      parquetMetadataCache: true,
+    });
+    this.background = await DuckDbEngine.create({
+      threads: 1,
+      memoryLimit: '160MB',
+      tempDirectory: join(tmpDir, 'background'),
+    });
+    this.nextN = (await this.maxN()) + 1n;
+    const interval = this.options.maintenanceIntervalMs ?? 1000;
+    const tick = (): void => {
+      this.timer = setTimeout(() => {
+        void this.exclusive(() => this.maintain()).finally(() => {
+          if (!this.closed) tick();
+        });
+      }, interval);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  /** The largest record sequence number on disk, so that numbering resumes after it. */
+  private async maxN(): Promise<bigint> {
+    const parts = [...this.parts.days()].flatMap((d) => d.parts.map((p) => p.path));
+    const wal = this.wal.sealed.map((s) => s.path);
+    const branches: string[] = [];
+    if (parts.length) branches.push(`SELECT max(n) AS n FROM read_parquet(${fileList(parts)})`);
+    if (wal.length) branches.push(`SELECT max(n) AS n FROM ${readWal(wal)}`);
+    if (branches.length === 0) return 0n;
+    const [[v] = []] = await this.db.all(`SELECT max(n) FROM (${branches.join(' UNION ALL ')})`);
+    return typeof v === 'bigint' ? v : 0n;
+  }
+
+  private get db(): DuckDbEngine {
+    if (!this.engine) throw new Error('store is not open');
+    return this.engine;
+  }
+
+  private get bg(): DuckDbEngine {
+    if (!this.background) throw new Error('store is not open');
+    return this.background;
+  }
+
+  async append(tenant: string, records: readonly LogRecord[]): Promise<void> {
+    if (this.closed) throw new Error('store is closed');
+    if (records.length === 0) return;
+    const ti = this.catalog.ensureTenant(tenant);
+    let lastLabels: Labels | undefined;
+    let lastStream = 0n;
+    let min = records[0]!.timestamp;
+    let max = min;
+    const lines: string[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.timestamp < 0n) {
+        throw new InvalidEntryError(
+          `entry for stream '${labelsKey(r.labels)}' has a timestamp before 1970: ${r.timestamp}`,
+        );
+      }
+      if (r.labels !== lastLabels) {
+        lastLabels = r.labels;
+        lastStream = this.catalog.ensureStream(ti, r.labels).id;
+      }
+      if (r.timestamp < min) min = r.timestamp;
+      if (r.timestamp > max) max = r.timestamp;
+      const line = encodeWalLine(
+        ti,
+        lastStream,
+        this.nextN++,
+        r.timestamp,
+        r.observedTimestamp,
+        r.attributes,
+        r.body,
+      );
+      if (line.length > MAX_WAL_LINE_BYTES / 3 && Buffer.byteLength(line) > MAX_WAL_LINE_BYTES) {
+        throw new InvalidEntryError(
+          `entry for stream '${labelsKey(r.labels)}' is too large to store: ${Buffer.byteLength(line)} bytes encoded, limit ${MAX_WAL_LINE_BYTES}`,
+        );
+      }
+      lines[i] = line;
+    }
+    const range = this.active.get(ti);
+    if (range) {
+      if (min < range.min) range.min = min;
+      if (max > range.max) range.max = max;
+    } else {
+      this.active.set(ti, { min, max });
+    }
+    await this.wal.append(lines.join(''));
+    const info = this.wal.activeInfo;
+    if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
+  }
+
+  /** Starts background work now instead of at the next tick. */
+  private kick(): void {
+    void this.exclusive(() => this.maintain());
+  }
+
+  /** Runs background jobs one at a time. */
+  private exclusive(job: () => Promise<void>): Promise<void> {
+    const run = this.maintenance.then(job).catch((err: unknown) => this.options.onError?.(err));
+    this.maintenance = run;
+    return run;
+  }
+
+  /**
+   * Seals the active log segment. One seal at a time: a reader that finds one in flight waits for it,
+   * since until it ends the segment's entries are tracked neither as active nor as sealed here.
+   */
+  private seal(): Promise<void> {
+    this.sealing ??= (async () => {
+      this.active = new Map();
+      await this.wal.seal();
+    })().finally(() => {
+      this.sealing = undefined;
+    });
+    return this.sealing;
+  }
+
+  private async maintain(): Promise<void> {
+    if (this.closed) return;
+    const info = this.wal.activeInfo;
+    if (
+      info &&
+      info.bytes > 0 &&
+      (info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES) ||
+        this.now() - info.createdMs >= (this.options.sealAfterMs ?? 30_000))
+    ) {
+      await this.seal();
+    }
+    await this.convert();
+    await this.compact();
+  }
+
+  /** Converts every sealed segment (up to 256 MiB at once) into parts. */
+  async convert(): Promise<void> {
+    const sealed = this.wal.sealed;
+    if (sealed.length === 0) return;
+    const batch = [];
+    let bytes = 0;
+    // A bounded batch keeps DuckDB's sort well inside its memory limit; after a failure the batch
+    // halves, down to one segment, so one bad round can never stall conversion for good.
+    for (const s of sealed) {
+      if (batch.length > 0 && bytes + s.bytes > this.convertBatchBytes) break;
+      batch.push(s);
+      bytes += s.bytes;
+    }
+    let written: Part[];
+    // Last resort, for a single segment that failed before: convert it unsorted, streaming, in
+    // little memory. Its part compresses less well until compaction rewrites it sorted.
+    const sorted = !(batch.length === 1 && this.lastConvertFailed);
+    try {
+      written = await convertSegments(this.bg, this.parts, batch, this.retainFrom, sorted);
+      this.convertBatchBytes = Math.min(CONVERT_BATCH_BYTES, this.convertBatchBytes * 2);
+      this.lastConvertFailed = false;
+    } catch (err) {
+      this.convertBatchBytes = Math.max(1, Math.floor(bytes / 2));
+      this.lastConvertFailed = true;
+      throw err;
+    }
+    const through = batch[batch.length - 1]!.seq;
+    await writeFileAtomic(this.statePath, JSON.stringify({ ...this.state, convertedThrough: through }));
+    this.state = { ...this.state, convertedThrough: through };
+    // Publish: in one synchronous step readers switch from the segments to the parts.
+    for (const p of written) this.parts.add(p);
+    const gone = this.wal.release(through);
+    await this.snapshots.retire(gone.map((s) => s.path));
+  }
+
+  private async compact(): Promise<void> {
+    const policy = this.options.compaction ?? DEFAULT_COMPACTION;
+    const today = dayOf(BigInt(this.now()) * 1_000_000n);
+    for (const { tenantIndex, day, parts } of [...this.parts.days()]) {
+      const run = pickRun(parts, policy, day < today);
+      if (!run) continue;
+      const merged = await mergeParts(this.bg, this.parts.dayDir(tenantIndex, day), run);
+      this.parts.remove(run);
+      this.parts.add(merged);
+      await this.snapshots.retire(run.map((p) => p.path));
+    }
+  }
+
+  /** Waits until everything appended so far is converted and compacted (tests, benchmarks, shutdown). */
+  async settle(): Promise<void> {
+    await this.exclusive(async () => {
+      await this.seal();
+      while (this.wal.sealed.length > 0) await this.convert();
+      await this.compact();
+    });
+  }
+
+  private streamIds(ti: number, matchers: readonly LabelMatcher[]): bigint[] | undefined | null {
+    const all = this.catalog.streamsOf(ti);
+    if (matchers.length === 0) return undefined;
+    const match = compileMatchers(matchers);
+    const ids = all.filter((s) => match(s.labels)).map((s) => s.id);
+    if (ids.length === 0) return null;
+    return ids.length === all.length ? undefined : ids;
+  }
+
+  /**
+   * Prepares a read: resolves the tenant and streams, seals the active segment if it may hold
+   * matching entries, and takes a snapshot of the files. Returns undefined when nothing can match.
+   */
+  private async prepare(
+    sel: Selection,
+  ): Promise<{ relation: string; where: string; params: DuckDBValue[]; release: () => void } | undefined> {
+    const ti = this.catalog.tenantIndex(sel.tenant);
+    if (sel.start < this.retainFrom) sel = { ...sel, start: this.retainFrom };
+    if (ti === undefined || sel.end <= sel.start) return undefined;
+    const streams = this.streamIds(ti, sel.matchers);
+    if (streams === null) return undefined;
+    if (this.sealing) await this.sealing;
+    const pendingRange = this.active.get(ti);
+    if (pendingRange && pendingRange.max >= sel.start && pendingRange.min < sel.end) await this.seal();
+    const release = this.snapshots.acquire();
+    const relation = sourceRelation({
+      parts: this.parts.select(ti, dayOf(sel.start), dayOf(sel.end - 1n)).map((p) => p.path),
+      wal: this.wal.sealed.map((s) => s.path),
+      tenantIndex: ti,
+    });
+    if (!relation) {
+      release();
+      return undefined;
+    }
+    const params: string[] = [];
+    const where = whereClause(
+      { start: sel.start, end: sel.end, lineFilters: sel.lineFilters, ...(streams ? { streams } : {}) },
+      params,
+    );
+    return { relation, where, params, release };
+  }
+
+  async *entries(query: EntryQuery): AsyncIterable<StoredEntry[]> {
+    const prepared = await this.prepare(query);
+    if (!prepared) return;
+    const dir = query.direction === 'backward' ? 'DESC' : 'ASC';
+    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
+    try {
+      const sql = `SELECT stream, n, ts, observed, attrs, body FROM ${prepared.relation} WHERE ${prepared.where} ORDER BY ts ${dir}, n ${dir}${limit}`;
+      for await (const rows of this.db.rows(sql, prepared.params)) {
+        yield rows.map((row) => this.toEntry(row));
+      }
+    } finally {
+      prepared.release();
+    }
+  }
+
+  private toEntry(row: DuckDBValue[]): StoredEntry {
+    const [stream, , ts, observed, attrs, body] = row as [bigint, bigint, bigint, bigint, string, string];
+    const ref = this.catalog.stream(Number(stream));
+    return {
+      stream: ref ? { id: ref.id, labels: ref.labels } : { id: stream, labels: {} },
+      timestamp: ts,
+      observedTimestamp: observed,
+      attributes: attrs ? (JSON.parse(attrs) as Record<string, string>) : {},
+      body,
+    };
+  }
+
+  async count(selection: Selection): Promise<number> {
+    const prepared = await this.prepare(selection);
+    if (!prepared) return 0;
+    try {
+      const [[n] = []] = await this.db.all(
+        `SELECT count(*) FROM ${prepared.relation} WHERE ${prepared.where}`,
+        prepared.params,
+      );
+      return Number(n ?? 0);
+    } finally {
+      prepared.release();
+    }
+  }
+
+  async countByStream(selection: Selection): Promise<StreamCount[]> {
+    const prepared = await this.prepare(selection);
+    if (!prepared) return [];
+    try {
+      const rows = await this.db.all(
+        `SELECT stream, count(*), sum(strlen(body)) FROM ${prepared.relation} WHERE ${prepared.where} GROUP BY stream`,
+        prepared.params,
+      );
+      const out: StreamCount[] = [];
+      for (const [id, entries, bytes] of rows) {
+        const s = this.catalog.stream(Number(id));
+        if (s)
+          out.push({
+            stream: { id: s.id, labels: s.labels },
+            entries: Number(entries),
+            bytes: Number(bytes),
+          });
+      }
+      return out;
+    } finally {
+      prepared.release();
+    }
+  }
+
+  async countByBucket(
+    selection: Selection,
+    origin: bigint,
+    width: bigint,
+    options: { readonly bytes?: boolean } = {},
+  ): Promise<BucketCount[]> {
+    if (width <= 0n) throw new RangeError(`bucket width must be positive, got ${width}`);
+    // Only timestamps after the origin belong to a bucket.
+    if (selection.start <= origin) selection = { ...selection, start: origin + 1n };
+    const prepared = await this.prepare(selection);
+    if (!prepared) return [];
+    try {
+      const out: BucketCount[] = [];
+      const attrCache = new Map<string, Record<string, string>>();
+      const refs = new Map<number, StreamRef>();
+      for await (const rows of this.db.rows(
+        // Without bytes, the body column is read only when a line filter needs it.
+        // Plain numbers (DOUBLE, exact below 2^53) rather than BIGINT: no bigint per value in JS.
+        `SELECT stream::DOUBLE, attrs, ${bucketExpr(origin, width)}::DOUBLE AS bucket, count(*)::DOUBLE, ${options.bytes === false ? '0::DOUBLE' : 'sum(strlen(body))::DOUBLE'} FROM ${prepared.relation} WHERE ${prepared.where} GROUP BY stream, attrs, bucket`,
+        prepared.params,
+      )) {
+        for (const [id, attrs, bucket, entries, bytes] of rows) {
+          let ref = refs.get(id as number);
+          if (!ref) {
+            const s = this.catalog.stream(Number(id));
+            if (!s) continue;
+            ref = { id: s.id, labels: s.labels };
+            refs.set(id as number, ref);
+          }
+          const text = typeof attrs === 'string' ? attrs : '';
+          let attributes = attrCache.get(text);
+          if (!attributes) {
+            attributes = text ? (JSON.parse(text) as Record<string, string>) : {};
+            attrCache.set(text, attributes);
+          }
+          out.push({
+            stream: ref,
+            attributes,
+            bucket: Number(bucket),
+            entries: Number(entries),
+            bytes: Number(bytes),
+          });
+        }
+      }
+      return out;
+    } finally {
+      prepared.release();
+    }
+  }
+
+  async streams(tenant: string, matchers: readonly LabelMatcher[], start: bigint, end: bigint) {
+    const prepared = await this.prepare({ tenant, matchers, start, end, lineFilters: [] });
+    if (!prepared) return [];
+    try {
+      const rows = await this.db.all(
+        `SELECT DISTINCT stream FROM ${prepared.relation} WHERE ${prepared.where}`,
+        prepared.params,
+      );
+      return rows
+        .map(([id]) => this.catalog.stream(Number(id)))
+        .filter((s) => s !== undefined)
+        .map((s) => ({ id: s.id, labels: s.labels }));
+    } finally {
+      prepared.release();
+    }
+  }
+
+  async applyRetention(cutoff: bigint): Promise<number> {
+    const cutoffDay = dayOf(cutoff);
+    const floor = (cutoff / NS_PER_DAY) * NS_PER_DAY;
+    if (floor > this.retainFrom) this.retainFrom = floor;
+    let removed = 0;
+    await this.exclusive(async () => {
+      const dirs: string[] = [];
+      for (const { tenantIndex, day, parts } of [...this.parts.days()]) {
+        if (day >= cutoffDay) continue;
+        this.parts.remove(parts);
+        dirs.push(this.parts.dayDir(tenantIndex, day));
+      }
+      removed = dirs.length;
+      await this.snapshots.retire(dirs);
+    });
+    return removed;
+  }
+
+  async stats(): Promise<StoreStats> {
+    return {
+      diskBytes: this.parts.bytes + this.wal.bytes,
+      pendingBytes: this.wal.bytes,
+      streams: this.catalog.size,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.maintenance;
+    await this.wal.close();
+    await this.catalog.close();
+    this.engine?.close();
+    this.engine = undefined;
+    this.background?.close();
+    this.background = undefined;
+  }
+}

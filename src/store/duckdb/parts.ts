@@ -1,0 +1,124 @@
+/**
+ * @module Parquet parts on disk: `parts/t<tenant index>/<YYYY-MM-DD>/<first>-<last>.parquet`, where
+ * first..last is the range of write-ahead-log segments the part holds. Ranges in one day never
+ * overlap, which makes crash recovery a matter of deleting any part contained in another
+ * (a compaction that finished writing but not deleting its inputs) or newer than the last
+ * conversion recorded as complete.
+ */
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { getOrCreate } from '../../util/maps.js';
+
+export interface Part {
+  readonly tenantIndex: number;
+  readonly day: string;
+  readonly first: number;
+  readonly last: number;
+  readonly path: string;
+  readonly bytes: number;
+}
+
+const PART_NAME = /^(\d{12})-(\d{12})\.parquet$/;
+const TENANT_DIR = /^t(\d+)$/;
+const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/;
+
+export function partFileName(first: number, last: number): string {
+  return `${String(first).padStart(12, '0')}-${String(last).padStart(12, '0')}.parquet`;
+}
+
+export class PartSet {
+  /** tenant index → day → parts sorted by `first`. */
+  private readonly byTenant = new Map<number, Map<string, Part[]>>();
+
+  constructor(readonly root: string) {}
+
+  dayDir(tenantIndex: number, day: string): string {
+    return join(this.root, `t${tenantIndex}`, day);
+  }
+
+  /** Loads the parts on disk, deleting leftovers of interrupted work (see the module comment). */
+  async open(convertedThrough: number): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    for (const t of await readdir(this.root)) {
+      const tm = TENANT_DIR.exec(t);
+      if (!tm) continue;
+      const ti = Number(tm[1]);
+      for (const day of await readdir(join(this.root, t))) {
+        if (!DAY_DIR.test(day)) continue;
+        const dir = join(this.root, t, day);
+        const found: Part[] = [];
+        for (const name of await readdir(dir)) {
+          const m = PART_NAME.exec(name);
+          const path = join(dir, name);
+          if (!m) {
+            if (name.endsWith('.tmp')) await rm(path, { force: true });
+            continue;
+          }
+          const first = Number(m[1]);
+          const last = Number(m[2]);
+          if (last > convertedThrough) {
+            await rm(path, { force: true });
+            continue;
+          }
+          found.push({ tenantIndex: ti, day, first, last, path, bytes: (await stat(path)).size });
+        }
+        for (const p of found) {
+          const container = found.find((o) => o !== p && o.first <= p.first && o.last >= p.last);
+          if (container && !(container.first === p.first && container.last === p.last)) {
+            await rm(p.path, { force: true });
+          } else {
+            this.add(p);
+          }
+        }
+      }
+    }
+  }
+
+  add(part: Part): void {
+    const days = getOrCreate(this.byTenant, part.tenantIndex, () => new Map<string, Part[]>());
+    const list = days.get(part.day) ?? [];
+    const kept = list.filter((p) => p.path !== part.path);
+    kept.push(part);
+    kept.sort((a, b) => a.first - b.first);
+    days.set(part.day, kept);
+  }
+
+  remove(parts: readonly Part[]): void {
+    for (const part of parts) {
+      const days = this.byTenant.get(part.tenantIndex);
+      const list = days?.get(part.day);
+      if (!days || !list) continue;
+      const kept = list.filter((p) => p.path !== part.path);
+      if (kept.length) days.set(part.day, kept);
+      else days.delete(part.day);
+    }
+  }
+
+  /** Parts of a tenant on the days that overlap [fromDay, toDay] (inclusive, `YYYY-MM-DD`). */
+  select(tenantIndex: number, fromDay: string, toDay: string): Part[] {
+    const days = this.byTenant.get(tenantIndex);
+    if (!days) return [];
+    const out: Part[] = [];
+    for (const [day, parts] of days) if (day >= fromDay && day <= toDay) out.push(...parts);
+    return out;
+  }
+
+  /** Every (tenant, day) with its parts. */
+  *days(): Generator<{ tenantIndex: number; day: string; parts: readonly Part[] }> {
+    for (const [tenantIndex, days] of this.byTenant) {
+      for (const [day, parts] of days) yield { tenantIndex, day, parts };
+    }
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const { parts } of this.days()) for (const p of parts) n += p.bytes;
+    return n;
+  }
+
+  get count(): number {
+    let n = 0;
+    for (const { parts } of this.days()) n += parts.length;
+    return n;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * @module Compiles a selection to DuckDB SQL over Parquet parts and write-ahead-log segments.
+ * User text (line filters) is only ever bound as a parameter. Numbers we generated ourselves
+ * (stream ids, nanosecond bounds) and file paths we named ourselves are written inline, checked
+ * against a strict pattern first: DuckDB's table functions do not take bound lists of files.
+ */
+import type { LineFilter } from '../store.js';
+
+export interface SqlQuery {
+  readonly sql: string;
+  readonly params: string[];
+}
+
+/** The columns of a part, and what a WAL segment's short keys mean. */
+export const WAL_COLUMNS =
+  "{g:'INTEGER', s:'BIGINT', n:'BIGINT', t:'BIGINT', o:'BIGINT', a:'VARCHAR', b:'VARCHAR'}";
+
+const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
+
+/** Above the store's largest accepted line (MAX_WAL_LINE_BYTES, 4 MiB), with room for the newline. */
+const MAX_OBJECT_BYTES = (4 << 20) + 1024;
+
+export function fileList(paths: readonly string[]): string {
+  for (const p of paths)
+    if (!SAFE_PATH.test(p)) throw new Error(`refusing unsafe file path ${JSON.stringify(p)}`);
+  return `[${paths.map((p) => `'${p}'`).join(', ')}]`;
+}
+
+export function readWal(paths: readonly string[]): string {
+  return `read_ndjson(${fileList(paths)}, columns=${WAL_COLUMNS}, format='newline_delimited', maximum_object_size=${MAX_OBJECT_BYTES})`;
+}
+
+export interface Source {
+  readonly parts: readonly string[];
+  readonly wal: readonly string[];
+  readonly tenantIndex: number;
+}
+
+/**
+ * The rows of a tenant from both kinds of file, as one relation with columns
+ * stream, n, ts, observed, attrs, body. Filters on it are pushed into both scans by DuckDB.
+ */
+export function sourceRelation(src: Source): string | undefined {
+  const branches: string[] = [];
+  if (src.parts.length > 0) {
+    branches.push(`SELECT stream, n, ts, observed, attrs, body FROM read_parquet(${fileList(src.parts)})`);
+  }
+  if (src.wal.length > 0) {
+    branches.push(
+      `SELECT s AS stream, n, t AS ts, o AS observed, a AS attrs, b AS body FROM ${readWal(src.wal)} WHERE g = ${int(src.tenantIndex)}`,
+    );
+  }
+  return branches.length ? `(${branches.join(' UNION ALL ')})` : undefined;
+}
+
+function int(n: number | bigint): string {
+  const s = n.toString();
+  if (!/^-?\d+$/.test(s)) throw new Error(`not an integer: ${s}`);
+  return s;
+}
+
+/**
+ * The bucket of a row: k for ts in (origin + k*width, origin + (k+1)*width]. Both numbers are ours
+ * (computed from query times), checked as integers and written inline.
+ */
+export function bucketExpr(origin: bigint, width: bigint): string {
+  return `((ts - ${int(origin)} - 1) // ${int(width)})`;
+}
+
+export interface Conditions {
+  readonly start: bigint;
+  readonly end: bigint;
+  /** undefined: every stream of the tenant. */
+  readonly streams?: readonly bigint[];
+  readonly lineFilters: readonly LineFilter[];
+}
+
+/** The WHERE clause for a selection; appends bound values to `params`. */
+export function whereClause(c: Conditions, params: string[]): string {
+  const bind = (v: string): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const parts = [`ts >= ${int(c.start)}`, `ts < ${int(c.end)}`];
+  if (c.streams) parts.push(`stream IN (${c.streams.map(int).join(', ')})`);
+  for (const f of c.lineFilters) {
+    const values = [f.value, ...(f.or ?? [])];
+    switch (f.op) {
+      case '|=':
+        if (values.includes('')) break; // |= "" matches every line, as in Loki
+        parts.push(`(${values.map((v) => `contains(body, ${bind(v)})`).join(' OR ')})`);
+        break;
+      case '!=':
+        parts.push(values.map((v) => `NOT contains(body, ${bind(v)})`).join(' AND '));
+        break;
+      case '|~':
+        parts.push(`(${values.map((v) => `regexp_matches(body, ${bind(v)})`).join(' OR ')})`);
+        break;
+      case '!~':
+        parts.push(values.map((v) => `NOT regexp_matches(body, ${bind(v)})`).join(' AND '));
+        break;
+    }
+  }
+  return parts.join(' AND ');
+}

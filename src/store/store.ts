@@ -1,0 +1,129 @@
+/**
+ * @module The Store interface: what every storage backend (embedded DuckDB, ClickHouse) provides.
+ * A contract test suite (test/store/contract.ts) runs unchanged against every implementation.
+ */
+import type { Attributes, Labels, LogRecord } from '../model/record.js';
+
+export type MatchOp = '=' | '!=' | '=~' | '!~';
+
+/** A stream matcher. Regular expressions are RE2 and fully anchored, as in Loki. */
+export interface LabelMatcher {
+  readonly name: string;
+  readonly op: MatchOp;
+  readonly value: string;
+}
+
+export type LineFilterOp = '|=' | '!=' | '|~' | '!~';
+
+/**
+ * A line filter the store can evaluate: substring (case-sensitive) or RE2 regular expression
+ * (unanchored, as Loki's `|~`). `or` lists alternatives that are OR-ed with `value`.
+ */
+export interface LineFilter {
+  readonly op: LineFilterOp;
+  readonly value: string;
+  readonly or?: readonly string[];
+}
+
+export type Direction = 'forward' | 'backward';
+
+/** What to read: one tenant, a half-open time range [start, end), stream matchers and line filters. */
+export interface Selection {
+  readonly tenant: string;
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly matchers: readonly LabelMatcher[];
+  readonly lineFilters: readonly LineFilter[];
+}
+
+export interface EntryQuery extends Selection {
+  readonly direction: Direction;
+  /** At most this many entries; no limit when undefined. */
+  readonly limit?: number;
+}
+
+/** A stream as the store knows it. `id` is stable for (tenant, labels). */
+export interface StreamRef {
+  readonly id: bigint;
+  readonly labels: Labels;
+}
+
+export interface StoredEntry {
+  readonly stream: StreamRef;
+  readonly timestamp: bigint;
+  readonly observedTimestamp: bigint;
+  readonly attributes: Attributes;
+  readonly body: string;
+}
+
+export interface StreamCount {
+  readonly stream: StreamRef;
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+/**
+ * Entries and body bytes of one stream (and one structured-metadata set) in one time bucket:
+ * bucket k holds the entries with timestamps in (origin + k*width, origin + (k+1)*width],
+ * left-open like Loki's range windows.
+ */
+export interface BucketCount {
+  readonly stream: StreamRef;
+  /** The structured metadata these entries share: entries that differ in it are counted apart. */
+  readonly attributes: Attributes;
+  readonly bucket: number;
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+export interface StoreStats {
+  /** Bytes the store occupies on disk, write-ahead log included. */
+  readonly diskBytes: number;
+  /** Bytes acknowledged but not yet in the store's long-term form (e.g. an unconverted log). */
+  readonly pendingBytes: number;
+  readonly streams: number;
+}
+
+/** An entry the store cannot keep (too large, before 1970); nothing of the append was stored. */
+export class InvalidEntryError extends RangeError {
+  override readonly name = 'InvalidEntryError';
+}
+
+export interface Store {
+  /** Opens the store, replaying anything acknowledged but not yet in its final form. */
+  open(): Promise<void>;
+  /**
+   * Appends records for a tenant. Resolves only when the records survive `kill -9` of the process;
+   * an append that rejects stored nothing the caller must retry.
+   */
+  append(tenant: string, records: readonly LogRecord[]): Promise<void>;
+  /** Entries in time order (per `direction`), at most `limit`. Sees every append that resolved before. */
+  entries(query: EntryQuery): AsyncIterable<StoredEntry[]>;
+  /** Number of entries that a selection matches. */
+  count(selection: Selection): Promise<number>;
+  /** Entries and body bytes per stream that a selection matches; streams without entries are left out. */
+  countByStream(selection: Selection): Promise<StreamCount[]>;
+  /**
+   * Entries and body bytes that a selection matches, per stream, structured-metadata set and time
+   * bucket (see BucketCount; `width` > 0, every selected timestamp > `origin`). Empty buckets are
+   * left out. Metric queries count per step with it instead of reading entries. With
+   * `{ bytes: false }` the store may skip reading bodies and report `bytes` as 0.
+   */
+  countByBucket(
+    selection: Selection,
+    origin: bigint,
+    width: bigint,
+    options?: { readonly bytes?: boolean },
+  ): Promise<BucketCount[]>;
+  /** The streams that have entries matching the stream matchers in [start, end). */
+  streams(
+    tenant: string,
+    matchers: readonly LabelMatcher[],
+    start: bigint,
+    end: bigint,
+  ): Promise<StreamRef[]>;
+  /** Deletes every day wholly older than `cutoff`; returns how many day partitions went. */
+  applyRetention(cutoff: bigint): Promise<number>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,246 @@
+/**
+ * @module The write-ahead log: NDJSON segments, appended with group commit (one write and one
+ * fdatasync for every append waiting at that moment). An append resolves only after its fdatasync,
+ * so an acknowledged push survives `kill -9` (and power loss, on a disk that honours fsync).
+ *
+ * Segments are written in a form DuckDB reads directly (`read_ndjson`), so a sealed segment is
+ * queryable at once and is later converted, in bulk, to Parquet parts.
+ *
+ * One loop does every write and every seal, in order: a seal waits for at most the batch being
+ * written, never for a stream of pushes, and a written segment is at every moment either the
+ * active one or in the sealed list. After a failed write or sync the segment is cut back to what
+ * was acknowledged and sealed; nothing unacknowledged stays readable.
+ */
+
+import type { FileHandle } from 'node:fs/promises';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsyncDir, mkdirDurable, writeFully } from '../fsync.js';
+
+export interface Segment {
+  readonly seq: number;
+  readonly path: string;
+  readonly bytes: number;
+  readonly createdMs: number;
+}
+
+const SEGMENT_NAME = /^(\d{12})\.ndjson$/;
+
+export function segmentName(seq: number): string {
+  return `${String(seq).padStart(12, '0')}.ndjson`;
+}
+
+interface Waiter {
+  readonly text: string;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface Active {
+  readonly seq: number;
+  readonly path: string;
+  readonly fh: FileHandle;
+  /** Bytes acknowledged: the file's valid length. */
+  bytes: number;
+  readonly createdMs: number;
+}
+
+export interface WalOptions {
+  /** Called inside each group commit before the segment write, e.g. to make new stream ids durable. */
+  beforeWrite?: () => Promise<void>;
+  now?: () => number;
+}
+
+export class WriteAheadLog {
+  private active: Active | undefined;
+  private readonly sealedSegments: Segment[] = [];
+  private queue: Waiter[] = [];
+  private sealWaiters: { resolve(): void; reject(err: unknown): void }[] = [];
+  private running: Promise<void> | undefined;
+  private nextSeq = 1;
+  private readonly now: () => number;
+
+  constructor(
+    readonly dir: string,
+    private readonly options: WalOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Opens the log. Every segment found on disk is sealed (it holds acknowledged or at least written
+   * entries); a torn last line, from a write that was never acknowledged, is cut off.
+   * Segments with seq <= `convertedThrough` are already in the store's final form and are deleted.
+   */
+  async open(convertedThrough: number): Promise<Segment[]> {
+    await mkdirDurable(this.dir);
+    const names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
+    for (const name of names) {
+      const seq = Number(SEGMENT_NAME.exec(name)![1]);
+      const path = join(this.dir, name);
+      this.nextSeq = Math.max(this.nextSeq, seq + 1);
+      if (seq <= convertedThrough) {
+        await unlink(path);
+        continue;
+      }
+      const bytes = await cutTornTail(path);
+      if (bytes === 0) {
+        await unlink(path);
+        continue;
+      }
+      const st = await stat(path);
+      this.sealedSegments.push({ seq, path, bytes, createdMs: st.mtimeMs });
+    }
+    this.nextSeq = Math.max(this.nextSeq, convertedThrough + 1);
+    return [...this.sealedSegments];
+  }
+
+  /** Appends NDJSON text (whole lines); resolves once it is on disk. */
+  append(text: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ text, resolve, reject });
+      this.run();
+    });
+  }
+
+  /**
+   * Seals the active segment after the batch being written (if any), so it can be read and
+   * converted. Every append that resolved before this call is in a sealed segment afterwards.
+   */
+  seal(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.sealWaiters.push({ resolve, reject });
+      this.run();
+    });
+  }
+
+  private run(): void {
+    this.running ??= this.loop().finally(() => {
+      this.running = undefined;
+      if (this.queue.length > 0 || this.sealWaiters.length > 0) this.run();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length > 0 || this.sealWaiters.length > 0) {
+      // Seal first: a seal request must not wait behind appends that came after it.
+      if (this.sealWaiters.length > 0) {
+        const waiters = this.sealWaiters;
+        this.sealWaiters = [];
+        try {
+          await this.sealActive();
+          for (const w of waiters) w.resolve();
+        } catch (err) {
+          for (const w of waiters) w.reject(err);
+        }
+        continue;
+      }
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.writeBatch(batch);
+        for (const w of batch) w.resolve();
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
+  }
+
+  private async writeBatch(batch: readonly Waiter[]): Promise<void> {
+    await this.options.beforeWrite?.();
+    const seg = await this.ensureActive();
+    const buf = Buffer.from(batch.length === 1 ? batch[0]!.text : batch.map((w) => w.text).join(''));
+    try {
+      await writeFully(seg.fh, buf, seg.bytes);
+      await seg.fh.datasync();
+    } catch (err) {
+      // What reached the file is unknown (after a failed fsync Linux may drop the pages): cut the
+      // segment back to what was acknowledged and start a new one for the next batch.
+      await seg.fh.truncate(seg.bytes).catch(() => undefined);
+      await this.sealActive().catch(() => undefined);
+      throw err;
+    }
+    seg.bytes += buf.length;
+  }
+
+  private async ensureActive(): Promise<Active> {
+    if (this.active) return this.active;
+    const seq = this.nextSeq++;
+    const path = join(this.dir, segmentName(seq));
+    const fh = await open(path, 'wx');
+    await fsyncDir(this.dir);
+    this.active = { seq, path, fh, bytes: 0, createdMs: this.now() };
+    return this.active;
+  }
+
+  /** Moves the active segment to the sealed list (in one step, so no reader misses it) and closes it. */
+  private async sealActive(): Promise<void> {
+    const seg = this.active;
+    if (!seg) return;
+    this.active = undefined;
+    if (seg.bytes > 0) {
+      this.sealedSegments.push({ seq: seg.seq, path: seg.path, bytes: seg.bytes, createdMs: seg.createdMs });
+    }
+    await seg.fh.close();
+    if (seg.bytes === 0) await unlink(seg.path).catch(() => undefined);
+  }
+
+  /** Bytes in the active segment, and when it was opened. */
+  get activeInfo(): { bytes: number; createdMs: number } | undefined {
+    return this.active && { bytes: this.active.bytes, createdMs: this.active.createdMs };
+  }
+
+  /** Sealed segments, oldest first. */
+  get sealed(): readonly Segment[] {
+    return this.sealedSegments;
+  }
+
+  /** Forgets segments through `seq` (converted); the caller deletes their files when no reader holds them. */
+  release(throughSeq: number): Segment[] {
+    const gone: Segment[] = [];
+    while (this.sealedSegments.length > 0 && this.sealedSegments[0]!.seq <= throughSeq) {
+      gone.push(this.sealedSegments.shift()!);
+    }
+    return gone;
+  }
+
+  get bytes(): number {
+    return this.sealedSegments.reduce((n, s) => n + s.bytes, 0) + (this.active?.bytes ?? 0);
+  }
+
+  async close(): Promise<void> {
+    while (this.running) await this.running;
+    await this.active?.fh.close();
+    this.active = undefined;
+  }
+}
+
+/** Truncates a segment after its last newline; returns the remaining size. */
+async function cutTornTail(path: string): Promise<number> {
+  const fh = await open(path, 'r+');
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return 0;
+    const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+    let end = size;
+    // Walk back to the last '\n'. Lines are bounded by the push line limit, so this ends quickly.
+    while (end > 0) {
+      const from = Math.max(0, end - chunk.length);
+      const { bytesRead } = await fh.read(chunk, 0, end - from, from);
+      const nl = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        const keep = from + nl + 1;
+        if (keep < size) {
+          await fh.truncate(keep);
+          await fh.sync();
+        }
+        return keep;
+      }
+      end = from;
+    }
+    await fh.truncate(0);
+    return 0;
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The tail hub: tenants, filters, and bounded per-client queues.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { LogRecord } from '../../src/model/record.js';
+import { BoundedQueue, type TailEntry, TailHub } from '../../src/server/tail-hub.js';
+
+const rec = (body: string, ns = 'a'): LogRecord => ({
+  timestamp: 1n,
+  observedTimestamp: 1n,
+  labels: { namespace: ns },
+  attributes: {},
+  body,
+});
+
+describe('TailHub', () => {
+  test('delivers accepted entries of the subscriber tenant only, once per publish', () => {
+    const hub = new TailHub();
+    const got: string[][] = [];
+    const unsubscribe = hub.subscribe({
+      tenant: 't1',
+      accepts: (e) => e.labels.namespace === 'a',
+      deliver: (es) => got.push(es.map((e) => e.body)),
+    });
+    hub.publish('t1', [rec('one'), rec('two', 'b'), rec('three')]);
+    hub.publish('t2', [rec('other tenant')]);
+    hub.publish('t1', [rec('filtered', 'b')]);
+    assert.deepEqual(got, [['one', 'three']]);
+    unsubscribe();
+    assert.equal(hub.size, 0);
+    hub.publish('t1', [rec('after')]);
+    assert.equal(got.length, 1);
+  });
+
+  test('a throwing filter does not fail the publish', () => {
+    const hub = new TailHub();
+    hub.subscribe({
+      tenant: 't',
+      accepts: () => {
+        throw new Error('bad');
+      },
+      deliver: () => assert.fail('nothing accepted'),
+    });
+    hub.publish('t', [rec('x')]);
+  });
+
+  test('BoundedQueue keeps the oldest and returns what overflowed', () => {
+    const q = new BoundedQueue<TailEntry>(2);
+    const e = (body: string): TailEntry => ({ labels: {}, attributes: {}, timestamp: 0n, body });
+    assert.deepEqual(q.push([e('1')]), []);
+    assert.deepEqual(
+      q.push([e('2'), e('3'), e('4')]).map((x) => x.body),
+      ['3', '4'],
+    );
+    assert.deepEqual(
+      q.drain(1).map((x) => x.body),
+      ['1'],
+    );
+    assert.deepEqual(
+      q.drain().map((x) => x.body),
+      ['2'],
+    );
+    assert.equal(q.length, 0);
+  });
+});
+
+describe('tail frames', () => {
+  test('Loki shape: streams by labels (metadata joined), dropped_entries only when some were dropped', async () => {
+    const { tailFrame } = await import('../../src/api/loki/tail.js');
+    const a: TailEntry = { labels: { app: 'a' }, attributes: {}, timestamp: 10n, body: 'one' };
+    const b: TailEntry = { labels: { app: 'a' }, attributes: { trace_id: 't' }, timestamp: 11n, body: 'two' };
+    assert.equal(
+      tailFrame([a, b, { ...a, timestamp: 12n, body: 'three' }], []),
+      '{"streams":[{"stream":{"app":"a"},"values":[["10","one"],["12","three"]]},{"stream":{"trace_id":"t","app":"a"},"values":[["11","two"]]}]}',
+    );
+    assert.equal(tailFrame([], [a]), '{"dropped_entries":[{"timestamp":"10","labels":{"app":"a"}}]}');
+  });
+});
+
+describe('tail filters', () => {
+  test('line filters without an evaluator; other stages through the evaluator, labels from its output', async () => {
+    const { compileTailFilter } = await import('../../src/api/loki/tail.js');
+    const { parseLogql } = await import('../../src/logql/parser.js');
+    const e: TailEntry = {
+      labels: { app: 'a' },
+      attributes: { m: '1' },
+      timestamp: 5n,
+      body: 'level=error x',
+    };
+    const lines = parseLogql('{app="a"} |= "error" != "debug" |~ "x$"');
+    assert.equal(lines.type, 'log');
+    if (lines.type !== 'log') return;
+    assert.equal(compileTailFilter(lines)(e), e);
+    assert.equal(compileTailFilter(lines)({ ...e, body: 'level=info x' }), undefined);
+
+    const staged = parseLogql('{app="a"} | logfmt');
+    if (staged.type !== 'log') return;
+    assert.throws(() => compileTailFilter(staged), /not supported on tail/);
+    const fake = () => ({
+      linesOnly: false,
+      process: (i: { line: string; stream: Record<string, string>; metadata: Record<string, string> }) =>
+        i.line.includes('error')
+          ? { line: i.line.toUpperCase(), stream: i.stream, metadata: i.metadata, parsed: { level: 'error' } }
+          : undefined,
+    });
+    assert.deepEqual(compileTailFilter(staged, fake)(e), {
+      labels: { app: 'a', m: '1', level: 'error' },
+      attributes: {},
+      timestamp: 5n,
+      body: 'LEVEL=ERROR X',
+    });
+    assert.equal(compileTailFilter(staged, fake)({ ...e, body: 'info' }), undefined);
+  });
+});

@@ -1,0 +1,348 @@
+/**
+ * @module The Store contract: every implementation runs this suite unchanged. An implementation's
+ * test file only supplies a factory (see duckdb-store.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { normalizeLabels } from '../../src/model/normalize.js';
+import type { LogRecord } from '../../src/model/record.js';
+import type { EntryQuery, Store, StoredEntry } from '../../src/store/store.js';
+
+export interface StoreFactory {
+  /** A new, empty, opened store. `reopen` closes it and opens it again on the same data. */
+  create(): Promise<{
+    store: Store;
+    reopen(): Promise<Store>;
+    settle?(): Promise<void>;
+    cleanup(): Promise<void>;
+  }>;
+}
+
+const T0 = 1_763_900_000_123_456_789n; // 2025-11-23T12:13:20.123456789Z, not round on purpose
+const SEC = 1_000_000_000n;
+const DAY = 86_400n * SEC;
+
+export function rec(labels: Record<string, string>, ts: bigint, body: string, attributes = {}): LogRecord {
+  return { timestamp: ts, observedTimestamp: ts + 5n, labels: normalizeLabels(labels), attributes, body };
+}
+
+export async function collect(
+  store: Store,
+  q: Partial<EntryQuery> & { tenant?: string },
+): Promise<StoredEntry[]> {
+  const out: StoredEntry[] = [];
+  for await (const batch of store.entries({
+    tenant: 'fake',
+    start: 0n,
+    end: T0 + 1000n * DAY,
+    matchers: [],
+    lineFilters: [],
+    direction: 'forward',
+    ...q,
+  })) {
+    out.push(...batch);
+  }
+  return out;
+}
+
+const shop = { namespace: 'shop', pod: 'checkout-1', container: 'app' };
+const kube = {
+  kubernetes_namespace_name: 'kube-system',
+  kubernetes_pod_name: 'dns-1',
+  kubernetes_container_name: 'dns',
+};
+const node = { node: 'node-1', source: 'journal' };
+
+export function storeContract(name: string, factory: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    let ctx: Awaited<ReturnType<StoreFactory['create']>>;
+    let store: Store;
+
+    before(async () => {
+      ctx = await factory.create();
+      store = ctx.store;
+      await store.append('fake', [
+        rec(shop, T0, '{"level":"info","msg":"order placed","user":"ana"}'),
+        rec(shop, T0 + 1n, 'GET /cart 200 timeout=false'),
+        rec(shop, T0 + 2n * SEC, 'payment timeout after 3s', { trace_id: 'abc123' }),
+        rec(kube, T0 + 3n * SEC, 'dns: lookup failed ERROR'),
+        rec(node, T0 + 4n * SEC, 'kernel: eth0 link up'),
+      ]);
+      await store.append('other', [rec(shop, T0, 'secret of another tenant')]);
+    });
+    after(async () => {
+      await store.close();
+      await ctx.cleanup();
+    });
+
+    test('reads back every entry in order with exact nanosecond timestamps', async () => {
+      const got = await collect(store, {});
+      assert.deepEqual(
+        got.map((e) => e.timestamp),
+        [T0, T0 + 1n, T0 + 2n * SEC, T0 + 3n * SEC, T0 + 4n * SEC],
+      );
+      assert.equal(got[0]!.observedTimestamp, T0 + 5n);
+      assert.equal(got[0]!.body, '{"level":"info","msg":"order placed","user":"ana"}');
+      assert.deepEqual(got[2]!.attributes, { trace_id: 'abc123' });
+      assert.deepEqual(got[1]!.attributes, {});
+    });
+
+    test('labels carry kind and class', async () => {
+      const got = await collect(store, {});
+      assert.equal(got[0]!.stream.labels.kind, 'containerlog');
+      assert.equal(got[0]!.stream.labels.class, 'application');
+      assert.equal(got[3]!.stream.labels.class, 'infrastructure');
+      assert.equal(got[4]!.stream.labels.kind, 'log');
+    });
+
+    test('backward direction and limit return the newest first', async () => {
+      const got = await collect(store, { direction: 'backward', limit: 2 });
+      assert.deepEqual(
+        got.map((e) => e.body),
+        ['kernel: eth0 link up', 'dns: lookup failed ERROR'],
+      );
+    });
+
+    test('time range is half-open [start, end)', async () => {
+      const got = await collect(store, { start: T0 + 1n, end: T0 + 3n * SEC });
+      assert.deepEqual(
+        got.map((e) => e.timestamp),
+        [T0 + 1n, T0 + 2n * SEC],
+      );
+    });
+
+    test('stream matchers =, !=, =~, !~ with anchored regular expressions', async () => {
+      const ns = async (op: '=' | '!=' | '=~' | '!~', value: string) =>
+        (await collect(store, { matchers: [{ name: 'namespace', op, value }] })).length;
+      assert.equal(await ns('=', 'shop'), 3);
+      assert.equal(await ns('!=', 'shop'), 2);
+      assert.equal(await ns('=~', 'sh.*'), 3);
+      assert.equal(await ns('=~', 'ho'), 0, 'regex is anchored');
+      assert.equal(await ns('!~', 'kube-.*'), 4);
+      assert.equal(await ns('=', ''), 1, 'a missing label matches the empty string');
+    });
+
+    test('Kubernetes metadata is found under plain, Viaq and OTEL names', async () => {
+      for (const name of ['namespace', 'kubernetes_namespace_name', 'k8s_namespace_name']) {
+        const got = await collect(store, { matchers: [{ name, op: '=', value: 'kube-system' }] });
+        assert.equal(got.length, 1, name);
+        const shopGot = await collect(store, { matchers: [{ name, op: '=', value: 'shop' }] });
+        assert.equal(shopGot.length, 3, name);
+      }
+      const byClass = await collect(store, {
+        matchers: [{ name: 'log_type', op: '=', value: 'application' }],
+      });
+      assert.equal(byClass.length, 3);
+    });
+
+    test('line filters |=, !=, |~, !~ and or-alternatives', async () => {
+      const lf = async (filters: EntryQuery['lineFilters']) =>
+        (await collect(store, { lineFilters: filters })).map((e) => e.timestamp);
+      assert.equal((await lf([{ op: '|=', value: 'timeout' }])).length, 2);
+      assert.equal(
+        (await lf([{ op: '|=', value: 'TIMEOUT' }])).length,
+        0,
+        'substring match is case-sensitive',
+      );
+      assert.equal((await lf([{ op: '!=', value: 'timeout' }])).length, 3);
+      assert.equal((await lf([{ op: '|~', value: '(?i)error' }])).length, 1);
+      assert.equal((await lf([{ op: '|~', value: 'time.*after' }])).length, 1);
+      assert.equal((await lf([{ op: '!~', value: '^GET' }])).length, 4);
+      assert.equal((await lf([{ op: '|=', value: 'kernel', or: ['dns'] }])).length, 2);
+      assert.equal((await lf([{ op: '!=', value: 'kernel', or: ['dns'] }])).length, 3);
+      assert.equal((await lf([{ op: '|=', value: '' }])).length, 5);
+      assert.equal(
+        (
+          await lf([
+            { op: '|=', value: 'timeout' },
+            { op: '!=', value: 'GET' },
+          ])
+        ).length,
+        1,
+      );
+    });
+
+    test('tenants are isolated', async () => {
+      const other = await collect(store, { tenant: 'other' });
+      assert.deepEqual(
+        other.map((e) => e.body),
+        ['secret of another tenant'],
+      );
+      assert.equal((await collect(store, { tenant: 'nobody' })).length, 0);
+      const fake = await collect(store, {});
+      assert.ok(fake.every((e) => e.body !== 'secret of another tenant'));
+    });
+
+    test('count matches entries', async () => {
+      const sel = { tenant: 'fake', start: 0n, end: T0 + DAY, matchers: [], lineFilters: [] };
+      assert.equal(await store.count(sel), 5);
+      assert.equal(await store.count({ ...sel, lineFilters: [{ op: '|=', value: 'timeout' }] }), 2);
+      assert.equal(await store.count({ ...sel, tenant: 'other' }), 1);
+    });
+
+    test('countByStream counts entries and body bytes per stream', async () => {
+      const sel = { tenant: 'fake', start: 0n, end: T0 + DAY, matchers: [], lineFilters: [] };
+      const counts = await store.countByStream(sel);
+      const shopCount = counts.find((c) => c.stream.labels.namespace === 'shop');
+      assert.ok(shopCount);
+      assert.equal(shopCount.entries, 3);
+      const shopBytes = [
+        '{"level":"info","msg":"order placed","user":"ana"}',
+        'GET /cart 200 timeout=false',
+        'payment timeout after 3s',
+      ].reduce((n, b) => n + Buffer.byteLength(b), 0);
+      assert.equal(shopCount.bytes, shopBytes);
+      assert.equal(counts.length, 3);
+      const filtered = await store.countByStream({ ...sel, lineFilters: [{ op: '|=', value: 'kernel' }] });
+      assert.deepEqual(
+        filtered.map((c) => [c.stream.labels.node, c.entries]),
+        [['node-1', 1]],
+      );
+    });
+
+    test('countByBucket counts per stream, metadata and left-open bucket', async () => {
+      const W = 60n * SEC;
+      const O = T0 - (T0 % W); // a round origin
+      const a = { app: 'buckets', pod: 'a' };
+      const b = { app: 'buckets', pod: 'b' };
+      await store.append('buckets', [
+        rec(a, O, 'at the origin: in no bucket'),
+        rec(a, O + 1n, 'first ns of bucket 0'),
+        rec(a, O + W, 'last ns of bucket 0'),
+        rec(a, O + W + 1n, 'first ns of bucket 1', { trace_id: 't1' }),
+        rec(a, O + 2n * W, 'last ns of bucket 1', { trace_id: 't1' }),
+        rec(b, O + 3n * W, 'bucket 2 of b'),
+        rec(b, O + 3n * W + 1n, 'bucket 3 of b, after the selection'),
+      ]);
+      const sel = { tenant: 'buckets', start: O, end: O + 3n * W + 1n, matchers: [], lineFilters: [] };
+      const rows = (got: Awaited<ReturnType<Store['countByBucket']>>) =>
+        got
+          .map(
+            (c) =>
+              `${c.stream.labels.pod} ${JSON.stringify(c.attributes)} ${c.bucket} ${c.entries} ${c.bytes}`,
+          )
+          .sort();
+      const bytes = (...bodies: string[]) => bodies.reduce((n, s) => n + Buffer.byteLength(s), 0);
+      const expected = [
+        `a {"trace_id":"t1"} 1 2 ${bytes('first ns of bucket 1', 'last ns of bucket 1')}`,
+        `a {} 0 2 ${bytes('first ns of bucket 0', 'last ns of bucket 0')}`,
+        `b {} 2 1 ${bytes('bucket 2 of b')}`,
+      ];
+      assert.deepEqual(rows(await store.countByBucket(sel, O, W)), expected);
+      // Buckets as wide as the whole range, matchers and line filters apply as everywhere.
+      assert.deepEqual(
+        rows(
+          await store.countByBucket(
+            {
+              ...sel,
+              matchers: [{ name: 'pod', op: '=', value: 'a' }],
+              lineFilters: [{ op: '|=', value: 'last' }],
+            },
+            O,
+            3n * W,
+          ),
+        ),
+        [
+          `a {"trace_id":"t1"} 0 1 ${bytes('last ns of bucket 1')}`,
+          `a {} 0 1 ${bytes('last ns of bucket 0')}`,
+        ],
+      );
+      assert.deepEqual(await store.countByBucket({ ...sel, tenant: 'nobody' }, O, W), []);
+      const entriesOnly = (got: Awaited<ReturnType<Store['countByBucket']>>) =>
+        rows(got.map((c) => ({ ...c, bytes: 0 })));
+      assert.deepEqual(
+        entriesOnly(await store.countByBucket(sel, O, W, { bytes: false })),
+        entriesOnly(await store.countByBucket(sel, O, W)),
+        'bytes: false counts the same entries',
+      );
+      await ctx.settle?.();
+      assert.deepEqual(rows(await store.countByBucket(sel, O, W)), expected, 'same once converted');
+    });
+
+    test('streams lists the streams with entries in range', async () => {
+      const all = await store.streams('fake', [], 0n, T0 + DAY);
+      assert.equal(all.length, 3);
+      const shopOnly = await store.streams(
+        'fake',
+        [{ name: 'namespace', op: '=', value: 'shop' }],
+        0n,
+        T0 + DAY,
+      );
+      assert.equal(shopOnly.length, 1);
+      assert.equal(shopOnly[0]!.labels.pod, 'checkout-1');
+      assert.equal((await store.streams('fake', [], T0 + DAY, T0 + 2n * DAY)).length, 0);
+    });
+
+    test('an append is visible to the next read (read-your-writes)', async () => {
+      await store.append('fake', [rec({ app: 'late' }, T0 + 10n * SEC, 'just written')]);
+      const got = await collect(store, { matchers: [{ name: 'app', op: '=', value: 'late' }] });
+      assert.deepEqual(
+        got.map((e) => e.body),
+        ['just written'],
+      );
+    });
+
+    test('bodies keep any text: unicode, NUL, newlines, lone surrogates become U+FFFD', async () => {
+      const bodies = ['ünïcødé 日本語 🚀', 'nul\u0000inside', 'multi\nline\r\n', 'lone \ud800 surrogate', ''];
+      await store.append(
+        'texts',
+        bodies.map((b, i) => rec({ app: 'texts' }, T0 + BigInt(i), b)),
+      );
+      const got = await collect(store, { tenant: 'texts' });
+      assert.deepEqual(
+        got.map((e) => e.body),
+        ['ünïcødé 日本語 🚀', 'nul\u0000inside', 'multi\nline\r\n', 'lone \ufffd surrogate', ''],
+      );
+    });
+
+    test('many entries with one timestamp keep a stable total order', async () => {
+      const same = Array.from({ length: 50 }, (_, i) => rec({ app: 'same' }, T0, `line ${i}`));
+      await store.append('same', same);
+      const fwd = (await collect(store, { tenant: 'same' })).map((e) => e.body);
+      const back = (await collect(store, { tenant: 'same', direction: 'backward' })).map((e) => e.body);
+      assert.equal(fwd.length, 50);
+      assert.deepEqual(back, [...fwd].reverse());
+      assert.deepEqual(
+        fwd,
+        same.map((r) => r.body),
+      );
+    });
+
+    test('data survives close and reopen without duplicates', async () => {
+      await ctx.settle?.();
+      await store.append('reopen', [rec({ app: 'r' }, T0, 'before'), rec({ app: 'r' }, T0 + 1n, 'before 2')]);
+      store = await ctx.reopen();
+      await store.append('reopen', [rec({ app: 'r' }, T0 + 2n, 'after')]);
+      const got = await collect(store, { tenant: 'reopen' });
+      assert.deepEqual(
+        got.map((e) => e.body),
+        ['before', 'before 2', 'after'],
+      );
+      assert.equal((await collect(store, {})).length, 6);
+    });
+
+    test('retention deletes whole days older than the cutoff', async () => {
+      await store.append('ret', [
+        rec({ app: 'old' }, T0 - 3n * DAY, 'three days old'),
+        rec({ app: 'old' }, T0 - 1n * DAY, 'one day old'),
+        rec({ app: 'new' }, T0, 'today'),
+      ]);
+      await ctx.settle?.();
+      const removed = await store.applyRetention(T0 - 2n * DAY);
+      assert.ok(removed >= 1);
+      // Entries still waiting in a log or buffer obey the retention too.
+      await store.append('ret', [rec({ app: 'old' }, T0 - 5n * DAY, 'late and old')]);
+      const got = await collect(store, { tenant: 'ret' });
+      assert.deepEqual(
+        got.map((e) => e.body),
+        ['one day old', 'today'],
+      );
+    });
+
+    test('stats report disk bytes and streams', async () => {
+      const s = await store.stats();
+      assert.ok(s.diskBytes > 0);
+      assert.ok(s.streams >= 3);
+    });
+  });
+}
