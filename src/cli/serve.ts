@@ -47,6 +47,19 @@ interface ServeFlags {
   creationGracePeriod?: string;
   maxBodySize: string;
   maxEntriesLimit: string;
+  queryTimeout: string;
+  maxQuerySeries: string;
+  maxQueryLength: string;
+  maxQueryRange: string;
+  queryMemoryLimit: string;
+}
+
+function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new CliError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`, 2);
+  }
+  return n;
 }
 
 export function registerServe(program: Command): void {
@@ -67,6 +80,27 @@ export function registerServe(program: Command): void {
     .option('--creation-grace-period <duration>', 'refuse entries further in the future than this', '10m')
     .option('--max-body-size <size>', 'largest accepted request body', '64MiB')
     .option('--max-entries-limit <n>', 'largest `limit` a query may ask for', '5000')
+    .option(
+      '--query-timeout <duration>',
+      'cancel a query still running after this (Loki query_timeout)',
+      '1m',
+    )
+    .option('--max-query-series <n>', 'most series a metric query may return (Loki max_query_series)', '500')
+    .option(
+      '--max-query-length <duration>',
+      'longest time range a metric query may cover; 0 turns the limit off (Loki max_query_length)',
+      '721h',
+    )
+    .option(
+      '--max-query-range <duration>',
+      'longest [range] in a metric query; 0 turns the limit off (Loki max_query_range)',
+      '0',
+    )
+    .option(
+      '--query-memory-limit <size>',
+      'memory the query engine may use before it spills to disk',
+      '192MiB',
+    )
     .action(async (flags: ServeFlags) => {
       const { host, port } = parseListen(flags.listen);
       const retention = flags.retention === undefined ? undefined : duration('--retention', flags.retention);
@@ -74,10 +108,11 @@ export function registerServe(program: Command): void {
         flags.rejectOldSamplesMaxAge !== undefined
           ? duration('--reject-old-samples-max-age', flags.rejectOldSamplesMaxAge)
           : retention;
-      const maxEntriesLimit = Number(flags.maxEntriesLimit);
-      if (!Number.isInteger(maxEntriesLimit) || maxEntriesLimit <= 0) {
-        throw new CliError('--max-entries-limit must be a positive integer', 2);
-      }
+      const maxEntriesLimit = positiveInteger('--max-entries-limit', flags.maxEntriesLimit);
+      const queryTimeout = duration('--query-timeout', flags.queryTimeout);
+      if (queryTimeout <= 0n) throw new CliError('--query-timeout must be longer than 0', 2);
+      const queryMemory = bytes('--query-memory-limit', flags.queryMemoryLimit);
+      if (queryMemory < 16 << 20) throw new CliError('--query-memory-limit must be at least 16MiB', 2);
       const server = await startServer({
         ...DEFAULT_SERVER_CONFIG,
         host,
@@ -93,6 +128,14 @@ export function registerServe(program: Command): void {
         },
         maxBodyBytes: bytes('--max-body-size', flags.maxBodySize),
         maxEntriesLimit,
+        queryTimeoutMs: Number(queryTimeout / 1_000_000n),
+        metricLimits: {
+          ...DEFAULT_SERVER_CONFIG.metricLimits,
+          maxSeries: positiveInteger('--max-query-series', flags.maxQuerySeries),
+          maxQueryLength: duration('--max-query-length', flags.maxQueryLength),
+          maxQueryRange: duration('--max-query-range', flags.maxQueryRange),
+        },
+        queryMemoryLimit: `${Math.floor(queryMemory)}B`,
       });
       process.stderr.write(`kjournal serving on ${server.url} (data in ${flags.data})\n`);
       await new Promise<void>((resolve) => {

@@ -23,6 +23,8 @@ export interface GetLogsOptions {
   readonly limit: number;
   /** The LogQL pipeline evaluator; without it, LogQL selectors may only have line filters. */
   readonly compilePipeline?: CompilePipeline;
+  /** Cancels the query (a deadline). */
+  readonly signal?: AbortSignal;
 }
 
 export async function getLogObjects(
@@ -59,10 +61,12 @@ export async function getLogObjects(
     matchers: restrictSelector(matchers, query.class),
     lineFilters,
     direction: 'backward',
+    ...(opts.signal ? { signal: opts.signal } : {}),
     // With tests left after the store, it cannot know how many entries it takes.
     ...(wanted.length === 0 && !pipeline ? { limit: opts.limit } : {}),
   });
   outer: for await (const batch of entries) {
+    opts.signal?.throwIfAborted();
     for (const e of batch) {
       if (
         pipeline &&

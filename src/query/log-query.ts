@@ -58,6 +58,7 @@ export async function runLogQuery(
     matchers: plan.matchers,
     lineFilters: plan.lineFilters,
     direction: req.direction,
+    ...(req.signal ? { signal: req.signal } : {}),
     // With stages left to run here, the store cannot know how many entries survive them.
     ...(pipeline ? {} : { limit: req.limit }),
   });

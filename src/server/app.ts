@@ -40,6 +40,7 @@ import { TailServer } from '../api/loki/tail.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
 import { nowNs } from '../model/time.js';
+import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
 import { ServerMetrics } from './metrics.js';
@@ -54,6 +55,12 @@ export interface ServerConfig {
   readonly limits: PushLimits;
   readonly maxBodyBytes: number;
   readonly maxEntriesLimit: number;
+  /** Loki's query_timeout: a query still running after this is cancelled (504). */
+  readonly queryTimeoutMs: number;
+  /** Series, points, query length and range limits of metric queries. */
+  readonly metricLimits: MetricLimits;
+  /** DuckDB's memory limit for queries (e.g. `192MB`); beyond it DuckDB spills or fails the query. */
+  readonly queryMemoryLimit: string;
   readonly log?: (line: string) => void;
 }
 
@@ -64,6 +71,9 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = {
   limits: DEFAULT_PUSH_LIMITS,
   maxBodyBytes: 64 << 20,
   maxEntriesLimit: 5000,
+  queryTimeoutMs: 60_000,
+  metricLimits: DEFAULT_LIMITS,
+  queryMemoryLimit: '192MB',
 };
 
 export interface RunningServer {
@@ -85,6 +95,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const store = new DuckDbStore({
     dir: config.dataDir,
+    memoryLimit: config.queryMemoryLimit,
     onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
   });
   await store.open();
@@ -104,7 +115,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   const router = new Router();
   const loki: ErrorHandler = (err) => lokiErrorReply(err);
-  const queryOpts = { store, metrics, maxEntriesLimit: config.maxEntriesLimit };
+  const queryOpts = {
+    store,
+    metrics,
+    maxEntriesLimit: config.maxEntriesLimit,
+    queryTimeoutMs: config.queryTimeoutMs,
+    metricLimits: config.metricLimits,
+  };
   const tailHub = new TailHub();
   const tail = new TailServer({
     store,
@@ -146,7 +163,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     .add(
       ['GET'],
       '/api/v1/korrel8r/logs',
-      korrel8rLogsHandler({ store, maxEntriesLimit: config.maxEntriesLimit, compilePipeline }),
+      korrel8rLogsHandler({
+        store,
+        maxEntriesLimit: config.maxEntriesLimit,
+        compilePipeline,
+        queryTimeoutMs: config.queryTimeoutMs,
+      }),
       korrel8rErrorReply,
     )
     .add(['GET'], '/ready', async () => (ready ? text(200, 'ready\n') : text(503, 'shutting down\n')), loki)

@@ -34,6 +34,11 @@ export interface Selection {
   readonly end: bigint;
   readonly matchers: readonly LabelMatcher[];
   readonly lineFilters: readonly LineFilter[];
+  /**
+   * Cancels the work (a query deadline): the store stops, and rejects with the signal's reason,
+   * as soon as it can.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface EntryQuery extends Selection {

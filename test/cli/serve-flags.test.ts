@@ -25,7 +25,27 @@ test('serve: bad flags exit non-zero with one line that says why', () => {
     ],
     [
       ['serve', '--listen', '127.0.0.1:0', '--max-entries-limit', '0'],
-      /^kjournal: --max-entries-limit must be a positive integer$/,
+      /^kjournal: --max-entries-limit must be a positive integer, got "0"$/,
+    ],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--query-timeout', '0'],
+      /^kjournal: --query-timeout must be longer than 0$/,
+    ],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--query-timeout', 'soon'],
+      /^kjournal: --query-timeout must be a duration/,
+    ],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--max-query-series', '2.5'],
+      /^kjournal: --max-query-series must be a positive integer, got "2.5"$/,
+    ],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--max-query-length', '-1h'],
+      /^kjournal: --max-query-length must be a duration/,
+    ],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--query-memory-limit', '1MiB'],
+      /^kjournal: --query-memory-limit must be at least 16MiB$/,
     ],
   ];
   for (const [args, re] of cases) {

@@ -339,6 +339,29 @@ export function storeContract(name: string, factory: StoreFactory): void {
       );
     });
 
+    test('a cancelled selection rejects with the signal reason on every read', async () => {
+      const controller = new AbortController();
+      const reason = new Error('deadline');
+      controller.abort(reason);
+      const sel = {
+        tenant: 'fake',
+        start: 0n,
+        end: T0 + 1000n * DAY,
+        matchers: [],
+        lineFilters: [],
+        signal: controller.signal,
+      };
+      await assert.rejects(collect(store, sel), (e) => e === reason);
+      await assert.rejects(store.count(sel), (e) => e === reason);
+      await assert.rejects(store.countByStream(sel), (e) => e === reason);
+      await assert.rejects(store.countByBucket(sel, 0n, DAY), (e) => e === reason);
+      // The store still answers the next query.
+      assert.equal(
+        await store.count({ ...sel, signal: new AbortController().signal }),
+        (await collect(store, {})).length,
+      );
+    });
+
     test('stats report disk bytes and streams', async () => {
       const s = await store.stats();
       assert.ok(s.diskBytes > 0);

@@ -18,6 +18,8 @@ export interface Korrel8rLogsOptions {
   readonly maxEntriesLimit: number;
   readonly now?: () => bigint;
   readonly compilePipeline?: CompilePipeline;
+  /** A query still running after this is cancelled (504); default one minute. */
+  readonly queryTimeoutMs?: number;
 }
 
 export function korrel8rLogsHandler(opts: Korrel8rLogsOptions): Handler {
@@ -34,6 +36,7 @@ export function korrel8rLogsHandler(opts: Korrel8rLogsOptions): Handler {
       start,
       end: end + 1n,
       limit,
+      signal: AbortSignal.timeout(opts.queryTimeoutMs ?? 60_000),
       ...(opts.compilePipeline ? { compilePipeline: opts.compilePipeline } : {}),
     });
     return json(200, objects);

@@ -20,5 +20,9 @@ export function lokiErrorReply(err: unknown): Reply {
   }
   // Loki's query frontend answers a query past its timeout with 504.
   if (err instanceof QueryCancelledError) return text(504, `${err.message}\n`);
+  // The store rejects with the deadline's own reason (AbortSignal.timeout).
+  if (err instanceof DOMException && err.name === 'TimeoutError') {
+    return text(504, 'query timed out: context deadline exceeded\n');
+  }
   return text(500, `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
 }

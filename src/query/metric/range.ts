@@ -143,7 +143,14 @@ async function pushDown(
   const ends = windowEnds(expr, steps);
   const origin = ends[0]! - range;
   const rows = await ctx.store.countByBucket(
-    { tenant: ctx.tenant, start: origin + 1n, end: ends[steps.n - 1]! + 1n, matchers, lineFilters },
+    {
+      tenant: ctx.tenant,
+      start: origin + 1n,
+      end: ends[steps.n - 1]! + 1n,
+      matchers,
+      lineFilters,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    },
     origin,
     width,
     { bytes: expr.fn === 'bytes_over_time' || expr.fn === 'bytes_rate' },
@@ -319,6 +326,7 @@ async function stream(
     matchers: plan.matchers,
     lineFilters: plan.lineFilters,
     direction: 'forward' as const,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   };
   outer: for await (const batch of ctx.store.entries(query)) {
     checkCancelled(ctx.signal);

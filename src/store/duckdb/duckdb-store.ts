@@ -367,7 +367,7 @@ export class DuckDbStore implements Store {
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
     try {
       const sql = `SELECT stream, n, ts, observed, attrs, body FROM ${prepared.relation} WHERE ${prepared.where} ORDER BY ts ${dir}, n ${dir}${limit}`;
-      for await (const rows of this.db.rows(sql, prepared.params)) {
+      for await (const rows of this.db.rows(sql, prepared.params, query.signal)) {
         yield rows.map((row) => this.toEntry(row));
       }
     } finally {
@@ -394,6 +394,7 @@ export class DuckDbStore implements Store {
       const [[n] = []] = await this.db.all(
         `SELECT count(*) FROM ${prepared.relation} WHERE ${prepared.where}`,
         prepared.params,
+        selection.signal,
       );
       return Number(n ?? 0);
     } finally {
@@ -408,6 +409,7 @@ export class DuckDbStore implements Store {
       const rows = await this.db.all(
         `SELECT stream, count(*), sum(strlen(body)) FROM ${prepared.relation} WHERE ${prepared.where} GROUP BY stream`,
         prepared.params,
+        selection.signal,
       );
       const out: StreamCount[] = [];
       for (const [id, entries, bytes] of rows) {
@@ -445,6 +447,7 @@ export class DuckDbStore implements Store {
         // Plain numbers (DOUBLE, exact below 2^53) rather than BIGINT: no bigint per value in JS.
         `SELECT stream::DOUBLE, attrs, ${bucketExpr(origin, width)}::DOUBLE AS bucket, count(*)::DOUBLE, ${options.bytes === false ? '0::DOUBLE' : 'sum(strlen(body))::DOUBLE'} FROM ${prepared.relation} WHERE ${prepared.where} GROUP BY stream, attrs, bucket`,
         prepared.params,
+        selection.signal,
       )) {
         for (const [id, attrs, bucket, entries, bytes] of rows) {
           let ref = refs.get(id as number);

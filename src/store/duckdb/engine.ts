@@ -20,6 +20,14 @@ export interface EngineOptions {
  */
 const ALLOCATOR_FLUSH_THRESHOLD = '16MB';
 
+/** Interrupts the connection's running query when `signal` aborts; returns the unsubscribe. */
+function interruptOnAbort(conn: DuckDBConnection, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => {};
+  const onAbort = (): void => conn.interrupt();
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
 export class DuckDbEngine {
   private constructor(private readonly instance: DuckDBInstance) {}
 
@@ -59,9 +67,14 @@ export class DuckDbEngine {
     }
   }
 
-  /** Streams the rows of a query in chunks. */
-  async *rows(sql: string, params: DuckDBValue[]): AsyncGenerator<DuckDBValue[][]> {
+  /**
+   * Streams the rows of a query in chunks. When `signal` aborts, DuckDB is interrupted and the
+   * signal's reason is thrown.
+   */
+  async *rows(sql: string, params: DuckDBValue[], signal?: AbortSignal): AsyncGenerator<DuckDBValue[][]> {
+    signal?.throwIfAborted();
     const conn = await this.instance.connect();
+    const unwatch = interruptOnAbort(conn, signal);
     try {
       const result = await conn.stream(sql, params);
       for (;;) {
@@ -69,13 +82,28 @@ export class DuckDbEngine {
         if (!chunk || chunk.rowCount === 0) break;
         yield chunk.getRows();
       }
+    } catch (err) {
+      signal?.throwIfAborted();
+      throw err;
     } finally {
+      unwatch();
       conn.closeSync();
     }
   }
 
-  async all(sql: string, params: DuckDBValue[] = []): Promise<DuckDBValue[][]> {
-    return this.with(async (conn) => (await conn.runAndReadAll(sql, params)).getRows());
+  async all(sql: string, params: DuckDBValue[] = [], signal?: AbortSignal): Promise<DuckDBValue[][]> {
+    signal?.throwIfAborted();
+    return this.with(async (conn) => {
+      const unwatch = interruptOnAbort(conn, signal);
+      try {
+        return (await conn.runAndReadAll(sql, params)).getRows();
+      } catch (err) {
+        signal?.throwIfAborted();
+        throw err;
+      } finally {
+        unwatch();
+      }
+    });
   }
 
   close(): void {
