@@ -11,7 +11,7 @@ import type { CompilePipeline, Pipeline } from '../logql/pipeline/types.js';
 import { planLog } from '../logql/plan.js';
 import { restrictSelector } from '../logql/restrict.js';
 import { recordAttributes } from '../model/attributes.js';
-import type { LabelMatcher, LineFilter, Store } from '../store/store.js';
+import type { ContentHint, LabelMatcher, LineFilter, Store } from '../store/store.js';
 import { type LogObject, toLogObject } from './objects.js';
 import { containerSelectorPlan, type Korrel8rLogQuery, Korrel8rQueryError } from './query.js';
 
@@ -34,6 +34,7 @@ export async function getLogObjects(
 ): Promise<LogObject[]> {
   let matchers: readonly LabelMatcher[];
   let lineFilters: readonly LineFilter[] = [];
+  let hints: readonly ContentHint[] = [];
   let attributes: Record<string, string> = {};
   let pipeline: Pipeline | undefined;
   if (query.kind === 'container') {
@@ -51,6 +52,7 @@ export async function getLogObjects(
     }
     matchers = plan.matchers;
     lineFilters = plan.lineFilters;
+    hints = plan.hints;
   }
   const wanted = Object.entries(attributes);
   const out: LogObject[] = [];
@@ -60,6 +62,7 @@ export async function getLogObjects(
     end: opts.end,
     matchers: restrictSelector(matchers, query.class),
     lineFilters,
+    hints,
     direction: 'backward',
     ...(opts.signal ? { signal: opts.signal } : {}),
     // With tests left after the store, it cannot know how many entries it takes.

@@ -57,6 +57,7 @@ export async function runLogQuery(
     end: req.end,
     matchers: plan.matchers,
     lineFilters: plan.lineFilters,
+    hints: plan.hints,
     direction: req.direction,
     ...(req.signal ? { signal: req.signal } : {}),
     // With stages left to run here, the store cannot know how many entries survive them.

@@ -27,6 +27,16 @@ export interface LineFilter {
 
 export type Direction = 'forward' | 'backward';
 
+/**
+ * A necessary condition that later pipeline stages imply: an entry can pass them only if `literal`
+ * is in its body or structured metadata, as is or escaped (a parser unescapes values), or its stream
+ * has the label `label` (under any of its names). The store may skip other entries; it need not.
+ */
+export interface ContentHint {
+  readonly label: string;
+  readonly literal: string;
+}
+
 /** What to read: one tenant, a half-open time range [start, end), stream matchers and line filters. */
 export interface Selection {
   readonly tenant: string;
@@ -45,6 +55,13 @@ export interface EntryQuery extends Selection {
   readonly direction: Direction;
   /** At most this many entries; no limit when undefined. */
   readonly limit?: number;
+  /** Conditions that the caller's later stages imply; the store may use them to skip entries. */
+  readonly hints?: readonly ContentHint[];
+  /**
+   * The caller does not need the entries in time order (it counts them): without a `limit`, the
+   * store may return them in any order, which spares it a sort.
+   */
+  readonly unordered?: boolean;
 }
 
 /** A stream as the store knows it. `id` is stable for (tenant, labels). */

@@ -362,6 +362,36 @@ export function storeContract(name: string, factory: StoreFactory): void {
       );
     });
 
+    test('content hints never hide an entry that could pass them; unordered reads lose nothing', async () => {
+      const keep = [
+        rec({ app: 'h' }, T0, '{"level":"error"}'),
+        rec({ app: 'h' }, T0 + 1n, '{"level":"\\u0065rror"}'),
+        rec({ app: 'h' }, T0 + 2n, 'level="err\\"or"'),
+        rec({ app: 'h' }, T0 + 3n, 'no level here', { level: 'error' }),
+        rec({ app: 'h', level: 'error' }, T0 + 4n, 'the stream has it'),
+        rec({ app: 'h', kubernetes_namespace_name: 'x' }, T0 + 5n, 'an alias of namespace'),
+      ];
+      await store.append('hint', [...keep, rec({ app: 'h' }, T0 + 6n, '{"level":"info"}')]);
+      const bodies = async (q: Partial<EntryQuery>) =>
+        (await collect(store, { tenant: 'hint', ...q })).map((e) => e.body).sort();
+      const all = await bodies({});
+      assert.equal(all.length, 7);
+      for (const [label, literal, must] of [
+        ['level', 'error', [0, 1, 3, 4]],
+        ['level', 'err"or', [2, 4]],
+        ['namespace', 'nowhere', [5]],
+      ] as const) {
+        const got = await bodies({ hints: [{ label, literal }] });
+        for (const i of must) assert.ok(got.includes(keep[i]!.body), `${label}=${literal}: ${keep[i]!.body}`);
+      }
+      assert.deepEqual(await bodies({ unordered: true }), all);
+      // With a limit, order still decides which entries: the newest two (sorted here by body).
+      assert.deepEqual(await bodies({ unordered: true, limit: 2, direction: 'backward' }), [
+        'an alias of namespace',
+        '{"level":"info"}',
+      ]);
+    });
+
     test('stats report disk bytes and streams', async () => {
       const s = await store.stats();
       assert.ok(s.diskBytes > 0);

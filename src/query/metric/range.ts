@@ -4,6 +4,8 @@
  * - push-down: when the pipeline is only store-evaluable line filters and the function only counts
  *   lines or bytes, the store counts per time bucket (width gcd(range, step)) and buckets add up to
  *   windows here;
+ * - bucketed pipeline: with other stages, but a function that still only counts lines or bytes, the
+ *   store reads entries unsorted, the pipeline runs here, and survivors are counted per bucket;
  * - streaming: entries come from the store in time order, in batches, through the pipeline; each
  *   series keeps only the samples its current window needs.
  */
@@ -101,6 +103,9 @@ export async function evalRangeAggregation(
   let series: StepSeries[] | undefined;
   const grouping = expr.grouping ?? inject;
   if (pushable) series = await pushDown(ctx, expr, steps, plan.matchers, plan.lineFilters, inject);
+  else if (ctx.path !== 'stream' && !expr.unwrap && plan.rest.length > 0 && PUSHABLE.has(expr.fn)) {
+    series = await bucketedPipeline(ctx, expr, steps, plan, grouping);
+  }
   series ??= await stream(ctx, expr, steps, plan, grouping);
   series.sort((a, b) => compareLabels(a.labels, b.labels));
   if (expr.fn !== 'absent_over_time') return series;
@@ -128,6 +133,106 @@ function streamLabels(stream: Labels, attributes: Labels): Labels {
   return stream;
 }
 
+/**
+ * Buckets of width gcd(range, step) that add up to every window: bucket k holds timestamps in
+ * (origin + k*width, origin + (k+1)*width]; `end` is the exclusive end of the last window. Undefined
+ * when there would be more than `maxBuckets`.
+ */
+function bucketGeometry(
+  expr: RangeAggregation,
+  steps: Steps,
+  maxBuckets: number,
+): { width: bigint; origin: bigint; end: bigint } | undefined {
+  const range = expr.range;
+  const width = steps.n === 1 ? range : gcd(range, steps.step);
+  const buckets = (BigInt(steps.n - 1) * steps.step + range) / width;
+  if (buckets > BigInt(maxBuckets)) return undefined;
+  const ends = windowEnds(expr, steps);
+  return { width, origin: ends[0]! - range, end: ends[steps.n - 1]! + 1n };
+}
+
+/**
+ * A pipeline that ends in counting lines or bytes: the order of entries does not matter, so the
+ * store reads them unsorted, the pipeline runs on each, and survivors are counted per series and
+ * bucket as the store would count them. Undefined when there would be too many buckets.
+ */
+async function bucketedPipeline(
+  ctx: EvalContext,
+  expr: RangeAggregation,
+  steps: Steps,
+  plan: ReturnType<typeof planLog>,
+  grouping: Grouping | undefined,
+): Promise<StepSeries[] | undefined> {
+  const geometry = bucketGeometry(expr, steps, ctx.maxBuckets);
+  if (!geometry) return undefined;
+  const { width, origin, end } = geometry;
+  const pipeline = (await ctx.compilePipeline())(plan.rest);
+  const bytesFn = expr.fn === 'bytes_over_time' || expr.fn === 'bytes_rate';
+  const bySeries = new Map<
+    string,
+    { labels: Labels; buckets: Map<number, { entries: number; bytes: number }> }
+  >();
+  const query = {
+    tenant: ctx.tenant,
+    start: origin + 1n,
+    end,
+    matchers: plan.matchers,
+    lineFilters: plan.lineFilters,
+    hints: plan.hints,
+    direction: 'forward' as const,
+    unordered: true,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
+  for await (const batch of ctx.store.entries(query)) {
+    checkCancelled(ctx.signal);
+    for (const e of batch) {
+      ctx.stats.linesProcessed++;
+      ctx.stats.bytesProcessed += e.body.length;
+      const out = pipeline.process({
+        timestamp: e.timestamp,
+        line: e.body,
+        stream: e.stream.labels,
+        metadata: e.attributes,
+      });
+      if (!out) continue;
+      let labels: Labels;
+      let key: string | undefined;
+      if (pipeline.linesOnly) {
+        labels = streamLabels(e.stream.labels, e.attributes);
+        if (labels === e.stream.labels) key = `#${e.stream.id}`;
+      } else labels = allLabels(out);
+      if (labels.__error__ && labels.__preserve_error__ !== 'true') {
+        throw new PipelineError(pipelineErrorMessage(labels));
+      }
+      if (grouping) {
+        labels = groupLabels(labels, grouping.without, grouping.labels);
+        key = undefined;
+      }
+      key ??= labelsKey(labels);
+      let series = bySeries.get(key);
+      if (!series) {
+        series = { labels, buckets: new Map() };
+        bySeries.set(key, series);
+      }
+      const bucket = Number((e.timestamp - origin - 1n) / width);
+      let b = series.buckets.get(bucket);
+      if (!b) {
+        b = { entries: 0, bytes: 0 };
+        series.buckets.set(bucket, b);
+      }
+      b.entries++;
+      if (bytesFn) b.bytes += Buffer.byteLength(out.line);
+    }
+  }
+  const list: BucketSeries[] = [];
+  for (const { labels, buckets } of bySeries.values()) {
+    const rows: BucketRow[] = [];
+    for (const [bucket, b] of buckets) rows.push({ bucket, entries: b.entries, bytes: b.bytes });
+    list.push({ labels, rows });
+  }
+  return bucketsToSeries(expr, steps, width, list);
+}
+
 async function pushDown(
   ctx: EvalContext,
   expr: RangeAggregation,
@@ -136,17 +241,14 @@ async function pushDown(
   lineFilters: ReturnType<typeof planLog>['lineFilters'],
   grouping: Grouping | undefined,
 ): Promise<StepSeries[] | undefined> {
-  const range = expr.range;
-  const width = steps.n === 1 ? range : gcd(range, steps.step);
-  const buckets = (BigInt(steps.n - 1) * steps.step + range) / width;
-  if (buckets > BigInt(ctx.maxBuckets)) return undefined;
-  const ends = windowEnds(expr, steps);
-  const origin = ends[0]! - range;
+  const geometry = bucketGeometry(expr, steps, ctx.maxBuckets);
+  if (!geometry) return undefined;
+  const { width, origin, end } = geometry;
   const rows = await ctx.store.countByBucket(
     {
       tenant: ctx.tenant,
       start: origin + 1n,
-      end: ends[steps.n - 1]! + 1n,
+      end,
       matchers,
       lineFilters,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -157,10 +259,7 @@ async function pushDown(
   );
   checkCancelled(ctx.signal);
   // Group the buckets by series.
-  const bySeries = new Map<
-    string,
-    { labels: Labels; rows: { bucket: number; entries: number; bytes: number }[] }
-  >();
+  const bySeries = new Map<string, BucketSeries>();
   for (const r of rows) {
     let labels = streamLabels(r.stream.labels, r.attributes);
     let key: string;
@@ -177,11 +276,33 @@ async function pushDown(
     ctx.stats.linesCounted += r.entries;
     ctx.stats.bytesProcessed += r.bytes;
   }
+  return bucketsToSeries(expr, steps, width, bySeries.values());
+}
+
+interface BucketRow {
+  readonly bucket: number;
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+interface BucketSeries {
+  readonly labels: Labels;
+  readonly rows: BucketRow[];
+}
+
+/** Adds up each series' buckets (width `width`) into the windows of the steps. */
+function bucketsToSeries(
+  expr: RangeAggregation,
+  steps: Steps,
+  width: bigint,
+  bySeries: Iterable<BucketSeries>,
+): StepSeries[] {
+  const range = expr.range;
   const stepBuckets = steps.n === 1 ? 0 : Number(steps.step / width);
   const rangeBuckets = Number(range / width);
   const seconds = Number(range) / 1e9;
   const out: StepSeries[] = [];
-  for (const { labels, rows: list } of bySeries.values()) {
+  for (const { labels, rows: list } of bySeries) {
     list.sort((a, b) => a.bucket - b.bucket);
     // Prefix sums: entries and bytes of buckets before index j.
     const m = list.length;
@@ -325,6 +446,7 @@ async function stream(
     end: ends[n - 1]! + 1n,
     matchers: plan.matchers,
     lineFilters: plan.lineFilters,
+    hints: plan.hints,
     direction: 'forward' as const,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   };

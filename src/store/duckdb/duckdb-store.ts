@@ -6,6 +6,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';
+import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { labelsKey, StreamCatalog } from '../catalog.js';
@@ -14,6 +15,7 @@ import { compileMatchers } from '../matchers.js';
 import { SnapshotTracker } from '../snapshots.js';
 import {
   type BucketCount,
+  type ContentHint,
   type EntryQuery,
   InvalidEntryError,
   type LabelMatcher,
@@ -328,11 +330,31 @@ export class DuckDbStore implements Store {
   }
 
   /**
+   * The hints worth giving DuckDB, each with the selected streams that have its label (entries of
+   * those pass the hint whatever their content); a hint that every selected stream passes is dropped.
+   */
+  private hintConditions(
+    ti: number,
+    streams: readonly bigint[] | undefined,
+    hints: readonly ContentHint[],
+  ): { literal: string; streams: bigint[] }[] {
+    if (hints.length === 0) return [];
+    const selected = streams ? new Set(streams) : undefined;
+    const candidates = this.catalog.streamsOf(ti).filter((s) => !selected || selected.has(s.id));
+    const out: { literal: string; streams: bigint[] }[] = [];
+    for (const h of hints) {
+      const having = candidates.filter((s) => labelValue(s.labels, h.label) !== undefined).map((s) => s.id);
+      if (having.length < candidates.length) out.push({ literal: h.literal, streams: having });
+    }
+    return out;
+  }
+
+  /**
    * Prepares a read: resolves the tenant and streams, seals the active segment if it may hold
    * matching entries, and takes a snapshot of the files. Returns undefined when nothing can match.
    */
   private async prepare(
-    sel: Selection,
+    sel: Selection & { readonly hints?: readonly ContentHint[] },
   ): Promise<{ relation: string; where: string; params: DuckDBValue[]; release: () => void } | undefined> {
     const ti = this.catalog.tenantIndex(sel.tenant);
     if (sel.start < this.retainFrom) sel = { ...sel, start: this.retainFrom };
@@ -353,8 +375,15 @@ export class DuckDbStore implements Store {
       return undefined;
     }
     const params: string[] = [];
+    const hints = this.hintConditions(ti, streams, sel.hints ?? []);
     const where = whereClause(
-      { start: sel.start, end: sel.end, lineFilters: sel.lineFilters, ...(streams ? { streams } : {}) },
+      {
+        start: sel.start,
+        end: sel.end,
+        lineFilters: sel.lineFilters,
+        ...(streams ? { streams } : {}),
+        ...(hints.length > 0 ? { hints } : {}),
+      },
       params,
     );
     return { relation, where, params, release };
@@ -366,7 +395,8 @@ export class DuckDbStore implements Store {
     const dir = query.direction === 'backward' ? 'DESC' : 'ASC';
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
     try {
-      const sql = `SELECT stream, n, ts, observed, attrs, body FROM ${prepared.relation} WHERE ${prepared.where} ORDER BY ts ${dir}, n ${dir}${limit}`;
+      const order = query.unordered && query.limit === undefined ? '' : ` ORDER BY ts ${dir}, n ${dir}`;
+      const sql = `SELECT stream, n, ts, observed, attrs, body FROM ${prepared.relation} WHERE ${prepared.where}${order}${limit}`;
       for await (const rows of this.db.rows(sql, prepared.params, query.signal)) {
         yield rows.map((row) => this.toEntry(row));
       }

@@ -73,6 +73,23 @@ export interface Conditions {
   /** undefined: every stream of the tenant. */
   readonly streams?: readonly bigint[];
   readonly lineFilters: readonly LineFilter[];
+  /**
+   * Content hints (see ContentHint in store.ts): the literal must be in the body or the structured
+   * metadata, or either holds an escape that could spell it, or the entry is in one of `streams`
+   * (those that have the hint's label).
+   */
+  readonly hints?: readonly { readonly literal: string; readonly streams: readonly bigint[] }[];
+}
+
+/** Characters no parser escape is needed for: only \u, \U, \x and octal escapes can spell them. */
+const PLAIN = /^[A-Za-z0-9 _.:-]*$/;
+
+/** Whether `col` holds an escape sequence that a parser could unescape into part of `literal`. */
+function escapeTest(col: string, literal: string): string {
+  // The cheap test first: DuckDB evaluates the regular expression only where there is a backslash.
+  return PLAIN.test(literal)
+    ? `(contains(${col}, '\\') AND regexp_matches(${col}, '\\\\[uUx0-7]'))`
+    : `contains(${col}, '\\')`;
 }
 
 /** The WHERE clause for a selection; appends bound values to `params`. */
@@ -100,6 +117,16 @@ export function whereClause(c: Conditions, params: string[]): string {
         parts.push(values.map((v) => `NOT regexp_matches(body, ${bind(v)})`).join(' AND '));
         break;
     }
+  }
+  for (const h of c.hints ?? []) {
+    const lit = bind(h.literal);
+    const any = [
+      `contains(body, ${lit})`,
+      escapeTest('body', h.literal),
+      `coalesce(contains(attrs, ${lit}) OR contains(attrs, '\\'), false)`,
+    ];
+    if (h.streams.length > 0) any.push(`stream IN (${h.streams.map(int).join(', ')})`);
+    parts.push(`(${any.join(' OR ')})`);
   }
   return parts.join(' AND ');
 }
