@@ -153,13 +153,18 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       router.add(methods, lokiStackPath(cls, `/loki/api/v1${path}`), restrictHandler(handler, cls), loki);
     }
   }
+  const push = pushHandler({
+    store,
+    limits: config.limits,
+    maxBodyBytes: config.maxBodyBytes,
+    metrics,
+    tailHub,
+  });
+  for (const cls of LOKISTACK_CLASSES) {
+    router.add(['POST'], lokiStackPath(cls, '/loki/api/v1/push'), restrictHandler(push, cls), loki);
+  }
   router
-    .add(
-      ['POST'],
-      '/loki/api/v1/push',
-      pushHandler({ store, limits: config.limits, maxBodyBytes: config.maxBodyBytes, metrics, tailHub }),
-      loki,
-    )
+    .add(['POST'], '/loki/api/v1/push', push, loki)
     .add(
       ['GET'],
       '/api/v1/korrel8r/logs',

@@ -66,6 +66,35 @@ describe('LokiStack class paths and korrel8r', () => {
     await removeDir(server.dataDir);
   });
 
+  test('push on a class path: streams take its class; another class is a 400 that stores nothing', async () => {
+    const tenant = { 'X-Scope-OrgID': 'stack-push' };
+    const push = (cls: string, streams: unknown) =>
+      http(`${stack(cls)}/push`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...tenant },
+        body: JSON.stringify({ streams }),
+      });
+    const shop = { namespace: 'shop', pod: 'web-9', container: 'app' };
+    let r = await push('infrastructure', [
+      { stream: shop, values: [[ts(-900), 'pushed on the infra path']] },
+    ]);
+    assert.equal(r.status, 204, r.text);
+    r = await push('application', [
+      { stream: shop, values: [[ts(-800), 'would be fine']] },
+      { stream: { kind: 'auditevent' }, values: [[ts(-800), 'an audit event']] },
+    ]);
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.text, /is of class "audit", not "application" as the path says; nothing was stored/);
+    const q = new URLSearchParams({ query: '{namespace="shop"}', limit: '100' });
+    const infra = (await getJson(`${stack('infrastructure')}/query_range?${q}`, tenant)) as Streams;
+    assert.deepEqual(lines(infra), ['pushed on the infra path']);
+    assert.equal(infra.data.result[0]!.stream.class, 'infrastructure');
+    assert.deepEqual(lines(await getJson(`${stack('application')}/query_range?${q}`, tenant)), []);
+    assert.deepEqual(lines(await getJson(`${server.url}/loki/api/v1/query_range?${q}`, tenant)), [
+      'pushed on the infra path',
+    ]);
+  });
+
   test('query_range sees only the path class, whatever the selector names', async () => {
     const q = (query: string) => new URLSearchParams({ query, limit: '100' });
     assert.deepEqual(lines(await getJson(`${stack('application')}/query_range?${q('{kind=~".+"}')}`)), [

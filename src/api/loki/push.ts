@@ -5,9 +5,11 @@
  */
 
 import { decodePushBody, type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
+import { labelValue } from '../../model/kube-meta.js';
 import { normalizeLabels } from '../../model/normalize.js';
-import type { Labels, LogRecord } from '../../model/record.js';
+import type { Labels, LogClass, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import { promLabelsString } from '../../query/metric/labels.js';
 import type { ServerMetrics } from '../../server/metrics.js';
 import type { TailHub } from '../../server/tail-hub.js';
 import { InvalidEntryError, type Store } from '../../store/store.js';
@@ -27,9 +29,25 @@ export interface PushOptions {
   readonly tailHub?: TailHub;
 }
 
+/**
+ * The stored labels of a pushed stream. On a LokiStack path (`/api/logs/v1/<class>/...`) a stream
+ * without a class of its own takes the path's; one that names or implies another class is refused.
+ */
+function withClass(raw: Labels, cls: LogClass | undefined): Labels {
+  if (cls === undefined) return normalizeLabels(raw);
+  const labels = normalizeLabels(labelValue(raw, 'class') === undefined ? { ...raw, class: cls } : raw);
+  if (labels.class !== cls) {
+    throw new HttpError(
+      400,
+      `stream ${promLabelsString(raw)} is of class "${labels.class}", not "${cls}" as the path says; nothing was stored`,
+    );
+  }
+  return labels;
+}
+
 export function pushHandler(opts: PushOptions): Handler {
   const now = opts.now ?? nowNs;
-  return async ({ req }) => {
+  return async ({ req, classRestriction }) => {
     try {
       const tenant = tenantOf(req.headers['x-scope-orgid']);
       const body = await readBody(req, opts.maxBodyBytes);
@@ -42,7 +60,9 @@ export function pushHandler(opts: PushOptions): Handler {
       const { records: raw, errors, status, message } = validatePush(streams, opts.limits, now());
       const normalized = new Map<Labels, Labels>();
       const records: LogRecord[] = raw.map((r) => {
-        const labels = getOrCreate(normalized, r.labels, () => normalizeLabels(r.labels));
+        const labels = getOrCreate(normalized, r.labels, () =>
+          withClass(r.labels, classRestriction as LogClass | undefined),
+        );
         return {
           timestamp: r.timestamp,
           observedTimestamp: r.observedTimestamp,
