@@ -31,3 +31,30 @@ export function palette(enabled: boolean): Palette {
       enabled && text !== '' ? styleText(format, text, { validateStream: false }) : text,
   };
 }
+
+/**
+ * Colours for streams, as logcli picks them: bright enough on dark and light terminals, and not the
+ * timestamp's blue. The same key always gets the same colour, in every run.
+ */
+const STREAM_COLORS: readonly Format[] = [
+  'red',
+  'green',
+  'yellow',
+  'magenta',
+  'cyan',
+  'redBright',
+  'greenBright',
+  'yellowBright',
+  'magentaBright',
+  'cyanBright',
+];
+
+/** The colour of a stream (or pod, or container), by an FNV-1a hash of its key. */
+export function colorFor(key: string): Format {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return STREAM_COLORS[(h >>> 0) % STREAM_COLORS.length]!;
+}

@@ -9,7 +9,7 @@
  * (`json`, the whole response, is not per entry: the command prints it.)
  */
 import type { Labels } from '../../model/record.js';
-import type { Palette } from './color.js';
+import { colorFor, type Palette } from './color.js';
 import { formatLabels } from './labels.js';
 import { formatTimestamp, type Zone } from './time.js';
 
@@ -55,7 +55,10 @@ export function formatEntry(e: LogEntry, width: number, o: LogFormatOptions): st
         .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
         .join(' ');
       const parts = [ts];
-      if (!o.noLabels) parts.push(c.paint('red', formatLabels(e.labels).padEnd(width)));
+      if (!o.noLabels) {
+        const labels = formatLabels(e.labels);
+        parts.push(c.paint(colorFor(labels), labels.padEnd(width)));
+      }
       if (meta !== '') parts.push(c.paint('green', meta));
       parts.push(e.line.trim());
       return parts.join(' ');
@@ -63,7 +66,9 @@ export function formatEntry(e: LogEntry, width: number, o: LogFormatOptions): st
     default: {
       const ts = c.paint('blue', formatTimestamp(e.ts, o.zone, false));
       if (o.noLabels) return `${ts} ${e.line.trim()}`;
-      return `${ts} ${c.paint('red', formatLabels(e.shown).padEnd(width))} ${e.line.trim()}`;
+      // Each stream in its own colour, chosen by all its labels (not only those shown).
+      const shown = formatLabels(e.shown);
+      return `${ts} ${c.paint(colorFor(formatLabels(e.labels)), shown.padEnd(width))} ${e.line.trim()}`;
     }
   }
 }
