@@ -21,11 +21,11 @@ test('import a pod tree and an audit log, then query them', async () => {
     await mkdir(container, { recursive: true });
     await writeFile(
       join(container, '0.log'),
-      [
+      `${[
         `${iso(now - 5000, '123456789')} stdout F order placed`,
         `${iso(now - 4000, '5')} stderr P payment `,
         `${iso(now - 4000, '6')} stderr F timeout`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     await writeFile(
       join(container, '0.log.20261123-100000.gz'),
