@@ -52,6 +52,7 @@ interface ServeFlags {
   maxQueryLength: string;
   maxQueryRange: string;
   queryMemoryLimit: string;
+  kubeListWindow: string;
 }
 
 function positiveInteger(flag: string, value: string): number {
@@ -101,6 +102,11 @@ export function registerServe(program: Command): void {
       'memory the query engine may use before it spills to disk',
       '192MiB',
     )
+    .option(
+      '--kube-list-window <duration>',
+      'time window of a core.kjournal list without a metadata.creationTimestamp field selector',
+      '24h',
+    )
     .action(async (flags: ServeFlags) => {
       const { host, port } = parseListen(flags.listen);
       const retention = flags.retention === undefined ? undefined : duration('--retention', flags.retention);
@@ -113,6 +119,8 @@ export function registerServe(program: Command): void {
       if (queryTimeout <= 0n) throw new CliError('--query-timeout must be longer than 0', 2);
       const queryMemory = bytes('--query-memory-limit', flags.queryMemoryLimit);
       if (queryMemory < 16 << 20) throw new CliError('--query-memory-limit must be at least 16MiB', 2);
+      const kubeListWindow = duration('--kube-list-window', flags.kubeListWindow);
+      if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
       const server = await startServer({
         ...DEFAULT_SERVER_CONFIG,
         host,
@@ -136,6 +144,7 @@ export function registerServe(program: Command): void {
           maxQueryRange: duration('--max-query-range', flags.maxQueryRange),
         },
         queryMemoryLimit: `${Math.floor(queryMemory)}B`,
+        kube: { listWindowNs: kubeListWindow },
       });
       process.stderr.write(`kjournal serving on ${server.url} (data in ${flags.data})\n`);
       await new Promise<void>((resolve) => {

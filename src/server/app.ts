@@ -17,6 +17,7 @@ import {
   text,
 } from '../api/http/router.js';
 import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
+import { type KubeApiOptions, registerKubeApi } from '../api/kube/index.js';
 import { detectedFieldsHandler } from '../api/loki/detected-fields.js';
 import { lokiErrorReply } from '../api/loki/errors.js';
 import {
@@ -61,6 +62,8 @@ export interface ServerConfig {
   readonly metricLimits: MetricLimits;
   /** DuckDB's memory limit for queries (e.g. `192MB`); beyond it DuckDB spills or fails the query. */
   readonly queryMemoryLimit: string;
+  /** The `core.kjournal` API's list window, watch replay and bookmark settings (defaults if absent). */
+  readonly kube?: Pick<KubeApiOptions, 'listWindowNs' | 'watchReplayMax' | 'bookmarkIntervalMs'>;
   readonly log?: (line: string) => void;
 }
 
@@ -188,6 +191,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       loki,
     );
 
+  const kubeApi = registerKubeApi(router, {
+    store,
+    tailHub,
+    version: KJOURNAL_VERSION,
+    maxEntriesLimit: config.maxEntriesLimit,
+    queryTimeoutMs: config.queryTimeoutMs,
+    ready: () => ready,
+    ...config.kube,
+  });
+
   const http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     handle(router, req, res).catch((err: unknown) => {
       // The last line of defence: no request may take the process down.
@@ -236,6 +249,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         ready = false;
         clearInterval(retentionTimer);
         tail.close();
+        kubeApi.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());
           http.closeIdleConnections();

@@ -10,6 +10,8 @@ export interface TailEntry {
   readonly attributes: Attributes;
   readonly timestamp: bigint;
   readonly body: string;
+  /** The store's sequence number of the entry, when the store assigned one (see Store.append). */
+  readonly seq?: bigint;
 }
 
 export interface TailSubscriber {
@@ -34,18 +36,23 @@ export class TailHub {
     return this.subscribers.size;
   }
 
-  /** Publishes records the store acknowledged for a tenant. */
-  publish(tenant: string, records: readonly LogRecord[]): void {
+  /**
+   * Publishes records the store acknowledged for a tenant; `firstSeq` is the sequence number the
+   * store gave the first of them (the others follow in order).
+   */
+  publish(tenant: string, records: readonly LogRecord[], firstSeq?: bigint): void {
     if (this.subscribers.size === 0 || records.length === 0) return;
     for (const sub of this.subscribers) {
       if (sub.tenant !== tenant) continue;
       const accepted: TailEntry[] = [];
-      for (const r of records) {
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
         const entry: TailEntry = {
           labels: r.labels,
           attributes: r.attributes,
           timestamp: r.timestamp,
           body: r.body,
+          ...(firstSeq !== undefined ? { seq: firstSeq + BigInt(i) } : {}),
         };
         try {
           if (sub.accepts(entry)) accepted.push(entry);

@@ -62,6 +62,25 @@ export interface EntryQuery extends Selection {
    * store may return them in any order, which spares it a sort.
    */
   readonly unordered?: boolean;
+  /**
+   * A cursor: only entries strictly after this one in the query's order (`(timestamp, seq)`
+   * ascending for `forward`, descending for `backward`). Pages that resume from the last entry of
+   * the previous page never skip or repeat an entry, however many share a timestamp.
+   */
+  readonly after?: EntryCursor;
+  /** Only entries appended after the one with this sequence number (`seq > afterSeq`). */
+  readonly afterSeq?: bigint;
+}
+
+/** A position in the store's total order of entries: timestamp, then sequence number. */
+export interface EntryCursor {
+  readonly timestamp: bigint;
+  readonly seq: bigint;
+}
+
+/** What an append assigned: its records have the sequence numbers firstSeq, firstSeq+1, ... in order. */
+export interface AppendResult {
+  readonly firstSeq: bigint;
 }
 
 /** A stream as the store knows it. `id` is stable for (tenant, labels). */
@@ -76,6 +95,11 @@ export interface StoredEntry {
   readonly observedTimestamp: bigint;
   readonly attributes: Attributes;
   readonly body: string;
+  /**
+   * The entry's sequence number: unique in the store, increasing in append order, never reused.
+   * With the timestamp it orders entries totally (see EntryQuery.after).
+   */
+  readonly seq?: bigint;
 }
 
 export interface StreamCount {
@@ -116,9 +140,15 @@ export interface Store {
   open(): Promise<void>;
   /**
    * Appends records for a tenant. Resolves only when the records survive `kill -9` of the process;
-   * an append that rejects stored nothing the caller must retry.
+   * an append that rejects stored nothing the caller must retry. A store with sequence numbers
+   * resolves with the first one it assigned.
    */
-  append(tenant: string, records: readonly LogRecord[]): Promise<void>;
+  append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult | undefined>;
+  /**
+   * The largest sequence number of an acknowledged append (0 before any): every entry with a
+   * sequence number up to it is visible to reads. Optional: stores without sequence numbers omit it.
+   */
+  lastSeq?(): bigint;
   /** Entries in time order (per `direction`), at most `limit`. Sees every append that resolved before. */
   entries(query: EntryQuery): AsyncIterable<StoredEntry[]>;
   /** Number of entries that a selection matches. */

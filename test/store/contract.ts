@@ -308,6 +308,42 @@ export function storeContract(name: string, factory: StoreFactory): void {
       );
     });
 
+    test('sequence numbers: appends report them, entries carry them, cursors page without skips or repeats', async () => {
+      const same = Array.from({ length: 30 }, (_, i) =>
+        rec({ app: i % 2 ? 'odd' : 'even' }, T0 + BigInt(i % 3), `seq ${i}`),
+      );
+      const before = store.lastSeq?.() ?? 0n;
+      const res = await store.append('seqs', same);
+      if (res === undefined || store.lastSeq === undefined) return; // a store without sequence numbers
+      assert.ok(res.firstSeq > before);
+      assert.equal(store.lastSeq(), res.firstSeq + 29n);
+      const all = await collect(store, { tenant: 'seqs' });
+      assert.equal(all.length, 30);
+      const seqs = all.map((e) => e.seq);
+      assert.ok(seqs.every((n) => typeof n === 'bigint'));
+      assert.equal(new Set(seqs).size, 30);
+      for (const direction of ['forward', 'backward'] as const) {
+        const pages: string[] = [];
+        let after: { timestamp: bigint; seq: bigint } | undefined;
+        for (let i = 0; i < 20; i++) {
+          const page = await collect(store, {
+            tenant: 'seqs',
+            direction,
+            limit: 7,
+            ...(after ? { after } : {}),
+          });
+          pages.push(...page.map((e) => e.body));
+          if (page.length < 7) break;
+          const last = page[page.length - 1]!;
+          after = { timestamp: last.timestamp, seq: last.seq! };
+        }
+        const whole = (await collect(store, { tenant: 'seqs', direction })).map((e) => e.body);
+        assert.deepEqual(pages, whole, direction);
+      }
+      const later = await collect(store, { tenant: 'seqs', afterSeq: res.firstSeq + 24n });
+      assert.deepEqual(later.map((e) => e.body).sort(), ['seq 25', 'seq 26', 'seq 27', 'seq 28', 'seq 29']);
+    });
+
     test('data survives close and reopen without duplicates', async () => {
       await ctx.settle?.();
       await store.append('reopen', [rec({ app: 'r' }, T0, 'before'), rec({ app: 'r' }, T0 + 1n, 'before 2')]);

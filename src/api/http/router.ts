@@ -22,6 +22,11 @@ export interface Reply {
   readonly status: number;
   readonly headers?: Record<string, string>;
   readonly body?: string | Buffer;
+  /**
+   * A streamed body (a watch): called once the status and headers are written; it writes to the
+   * response and ends it. `body` is ignored when it is set.
+   */
+  readonly stream?: (res: ServerResponse) => Promise<void>;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<Reply>;
@@ -96,5 +101,9 @@ export function text(status: number, body: string): Reply {
 
 export function send(res: ServerResponse, reply: Reply): void {
   res.writeHead(reply.status, reply.headers);
+  if (reply.stream) {
+    reply.stream(res).catch(() => res.destroy());
+    return;
+  }
   res.end(reply.body);
 }

@@ -71,13 +71,14 @@ export function pushHandler(opts: PushOptions): Handler {
           body: r.body,
         };
       });
+      let appended: Awaited<ReturnType<typeof opts.store.append>>;
       try {
-        await opts.store.append(tenant, records);
+        appended = await opts.store.append(tenant, records);
       } catch (err) {
         if (err instanceof InvalidEntryError) throw new HttpError(400, err.message, { cause: err });
         throw err;
       }
-      opts.tailHub?.publish(tenant, records);
+      opts.tailHub?.publish(tenant, records, appended?.firstSeq);
       let bytes = 0;
       for (const r of records) bytes += Buffer.byteLength(r.body);
       opts.metrics.ingestedLines.inc({ tenant }, records.length);

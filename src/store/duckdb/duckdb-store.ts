@@ -14,6 +14,7 @@ import { mkdirDurable, writeFileAtomic } from '../fsync.js';
 import { compileMatchers } from '../matchers.js';
 import { SnapshotTracker } from '../snapshots.js';
 import {
+  type AppendResult,
   type BucketCount,
   type ContentHint,
   type EntryQuery,
@@ -87,6 +88,8 @@ export class DuckDbStore implements Store {
   private background: DuckDbEngine | undefined;
   private state: State = { convertedThrough: 0 };
   private nextN = 1n;
+  /** The largest sequence number of an acknowledged append. */
+  private durableN = 0n;
   /** What the active log segment holds per tenant, so queries seal it only when they need it. */
   private active = new Map<number, ActiveRange>();
   private convertBatchBytes = CONVERT_BATCH_BYTES;
@@ -138,6 +141,7 @@ export class DuckDbStore implements Store {
       tempDirectory: join(tmpDir, 'background'),
     });
     this.nextN = (await this.maxN()) + 1n;
+    this.durableN = this.nextN - 1n;
     const interval = this.options.maintenanceIntervalMs ?? 1000;
     const tick = (): void => {
       this.timer = setTimeout(() => {
@@ -172,9 +176,10 @@ export class DuckDbStore implements Store {
     return this.background;
   }
 
-  async append(tenant: string, records: readonly LogRecord[]): Promise<void> {
+  async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult | undefined> {
     if (this.closed) throw new Error('store is closed');
-    if (records.length === 0) return;
+    if (records.length === 0) return undefined;
+    const firstSeq = this.nextN;
     const ti = this.catalog.ensureTenant(tenant);
     let lastLabels: Labels | undefined;
     let lastStream = 0n;
@@ -217,9 +222,16 @@ export class DuckDbStore implements Store {
     } else {
       this.active.set(ti, { min, max });
     }
+    const lastSeq = this.nextN - 1n;
     await this.wal.append(lines.join(''));
+    if (lastSeq > this.durableN) this.durableN = lastSeq;
     const info = this.wal.activeInfo;
     if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
+    return { firstSeq };
+  }
+
+  lastSeq(): bigint {
+    return this.durableN;
   }
 
   /** Starts background work now instead of at the next tick. */
@@ -354,10 +366,16 @@ export class DuckDbStore implements Store {
    * matching entries, and takes a snapshot of the files. Returns undefined when nothing can match.
    */
   private async prepare(
-    sel: Selection & { readonly hints?: readonly ContentHint[] },
+    sel: Selection & Partial<Pick<EntryQuery, 'hints' | 'after' | 'afterSeq' | 'direction'>>,
   ): Promise<{ relation: string; where: string; params: DuckDBValue[]; release: () => void } | undefined> {
     const ti = this.catalog.tenantIndex(sel.tenant);
     if (sel.start < this.retainFrom) sel = { ...sel, start: this.retainFrom };
+    // A cursor narrows the time range too, so that fewer day partitions are read.
+    if (sel.after && sel.direction === 'backward' && sel.after.timestamp + 1n < sel.end) {
+      sel = { ...sel, end: sel.after.timestamp + 1n };
+    } else if (sel.after && sel.direction !== 'backward' && sel.after.timestamp > sel.start) {
+      sel = { ...sel, start: sel.after.timestamp };
+    }
     if (ti === undefined || sel.end <= sel.start) return undefined;
     const streams = this.streamIds(ti, sel.matchers);
     if (streams === null) return undefined;
@@ -383,6 +401,8 @@ export class DuckDbStore implements Store {
         lineFilters: sel.lineFilters,
         ...(streams ? { streams } : {}),
         ...(hints.length > 0 ? { hints } : {}),
+        ...(sel.after ? { after: sel.after, cursorDirection: sel.direction ?? 'forward' } : {}),
+        ...(sel.afterSeq !== undefined ? { afterSeq: sel.afterSeq } : {}),
       },
       params,
     );
@@ -406,7 +426,7 @@ export class DuckDbStore implements Store {
   }
 
   private toEntry(row: DuckDBValue[]): StoredEntry {
-    const [stream, , ts, observed, attrs, body] = row as [bigint, bigint, bigint, bigint, string, string];
+    const [stream, n, ts, observed, attrs, body] = row as [bigint, bigint, bigint, bigint, string, string];
     const ref = this.catalog.stream(Number(stream));
     return {
       stream: ref ? { id: ref.id, labels: ref.labels } : { id: stream, labels: {} },
@@ -414,6 +434,7 @@ export class DuckDbStore implements Store {
       observedTimestamp: observed,
       attributes: attrs ? (JSON.parse(attrs) as Record<string, string>) : {},
       body,
+      seq: n,
     };
   }
 

@@ -79,6 +79,11 @@ export interface Conditions {
    * (those that have the hint's label).
    */
   readonly hints?: readonly { readonly literal: string; readonly streams: readonly bigint[] }[];
+  /** Only rows after this (ts, n) position, in `cursorDirection` order. */
+  readonly after?: { readonly timestamp: bigint; readonly seq: bigint };
+  readonly cursorDirection?: 'forward' | 'backward';
+  /** Only rows with n > afterSeq. */
+  readonly afterSeq?: bigint;
 }
 
 /** Characters no parser escape is needed for: only \u, \U, \x and octal escapes can spell them. */
@@ -100,6 +105,16 @@ export function whereClause(c: Conditions, params: string[]): string {
   };
   const parts = [`ts >= ${int(c.start)}`, `ts < ${int(c.end)}`];
   if (c.streams) parts.push(`stream IN (${c.streams.map(int).join(', ')})`);
+  if (c.after) {
+    const t = int(c.after.timestamp);
+    const n = int(c.after.seq);
+    parts.push(
+      c.cursorDirection === 'backward'
+        ? `(ts < ${t} OR (ts = ${t} AND n < ${n}))`
+        : `(ts > ${t} OR (ts = ${t} AND n > ${n}))`,
+    );
+  }
+  if (c.afterSeq !== undefined) parts.push(`n > ${int(c.afterSeq)}`);
   for (const f of c.lineFilters) {
     const values = [f.value, ...(f.or ?? [])];
     switch (f.op) {

@@ -1,0 +1,25 @@
+/**
+ * @module The kube API's one error-to-response place: every error is a Kubernetes `Status`.
+ */
+import { KubeError, reasonOf, statusObject } from '../../kube/status.js';
+import { HttpError } from '../http/errors.js';
+import { json, type Reply } from '../http/router.js';
+
+export function kubeStatusReply(err: unknown): Reply {
+  if (err instanceof KubeError)
+    return json(err.code, statusObject(err.code, err.reason, err.message, err.details));
+  if (err instanceof HttpError)
+    return json(err.status, statusObject(err.status, reasonOf(err.status), err.message));
+  if (err instanceof DOMException && err.name === 'TimeoutError') {
+    return json(504, statusObject(504, 'Timeout', 'the request timed out: the store did not answer in time'));
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return json(
+    500,
+    statusObject(
+      500,
+      'InternalError',
+      `an error on the server has prevented the request from succeeding: ${message}`,
+    ),
+  );
+}
