@@ -1,0 +1,211 @@
+/**
+ * @module Authentication: from a request to a user, with kube-apiserver's authenticators in its
+ * order: the front proxy's request headers, then client certificates, then bearer tokens. The first
+ * one that recognises the request wins; one that finds credentials it cannot accept records why, and
+ * when none wins the request is refused (401). A request without credentials is anonymous only when
+ * no authenticator is configured at all. Authenticated users get `system:authenticated`, as in
+ * kube-apiserver.
+ *
+ * The front proxy (API aggregation) is trusted only when its client certificate chains to
+ * `--requestheader-client-ca-file` and its CN is allowed; then `X-Remote-User`, `X-Remote-Group`
+ * (repeatable) and `X-Remote-Extra-<key>` say who the user is. Any other certificate, however valid,
+ * is a user of its own and its `X-Remote-*` headers mean nothing.
+ */
+
+import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ServerOptions } from 'node:https';
+import { createSecureContext, type TLSSocket } from 'node:tls';
+import type { AuthConfig, RequestHeaderConfig } from './config.js';
+import { AuthConfigError, AuthenticationError } from './errors.js';
+import { loadTokenFile, type TokenTable } from './token-file.js';
+import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS, ANONYMOUS_USER, type UserInfo } from './types.js';
+import { type CaBundle, peerChain, readCaBundle, subjectCn, subjectValues, verifyChain } from './x509.js';
+
+/** One authenticator: a user, `undefined` (no opinion: nothing for it here), or a thrown reason. */
+export type RequestAuthenticator = (req: IncomingMessage) => UserInfo | undefined;
+
+export interface Authenticators {
+  readonly chain: readonly { readonly name: string; readonly authenticate: RequestAuthenticator }[];
+  /** Requests without credentials are `system:anonymous` (no authenticator configured). */
+  readonly anonymous: boolean;
+}
+
+function tlsSocket(req: IncomingMessage): TLSSocket | undefined {
+  const s = req.socket as Partial<TLSSocket>;
+  return s.encrypted === true && typeof s.getPeerX509Certificate === 'function'
+    ? (s as TLSSocket)
+    : undefined;
+}
+
+/** Header values in order, repeated headers kept apart (never joined with commas). */
+function headerValues(req: IncomingMessage, name: string): string[] {
+  const key = name.toLowerCase();
+  const distinct = req.headersDistinct?.[key];
+  if (distinct !== undefined) return [...distinct];
+  const v = req.headers[key];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function pathUnescape(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s; // kube-apiserver keeps a malformed key as it came
+  }
+}
+
+function deleteHeaders(headers: IncomingHttpHeaders, names: Iterable<string>): void {
+  for (const n of names) delete headers[n.toLowerCase()];
+}
+
+/** The front proxy's authenticator, behind its certificate check. */
+export function requestHeaderAuthenticator(cfg: RequestHeaderConfig, ca: CaBundle): RequestAuthenticator {
+  return (req) => {
+    const socket = tlsSocket(req);
+    const chain = socket ? peerChain(socket) : [];
+    if (chain.length === 0) return undefined;
+    const bad = verifyChain(chain, ca.certs);
+    if (bad !== undefined) throw new AuthenticationError(`front proxy: ${bad}`);
+    const cn = subjectCn(chain[0]!);
+    if (cfg.allowedNames.length > 0 && !cfg.allowedNames.includes(cn)) {
+      throw new AuthenticationError(`front proxy: subject with cn=${cn} is not in the allowed list`);
+    }
+    let name = '';
+    for (const h of cfg.usernameHeaders) {
+      name = headerValues(req, h)[0] ?? '';
+      if (name !== '') break;
+    }
+    if (name === '') return undefined;
+    const groups = cfg.groupHeaders.flatMap((h) => headerValues(req, h).filter((v) => v !== ''));
+    const extra: Record<string, string[]> = {};
+    const extraHeaders: string[] = [];
+    for (const prefix of cfg.extraHeaderPrefixes) {
+      const p = prefix.toLowerCase();
+      for (const header of Object.keys(req.headers)) {
+        if (!header.startsWith(p)) continue;
+        extraHeaders.push(header);
+        const key = pathUnescape(header.slice(p.length));
+        extra[key] = [...(extra[key] ?? []), ...headerValues(req, header)];
+      }
+    }
+    // The headers are spent: nothing downstream may read them again.
+    deleteHeaders(req.headers, [...cfg.usernameHeaders, ...cfg.groupHeaders, ...extraHeaders]);
+    return { name, groups, extra };
+  };
+}
+
+/** Client certificates signed by `--client-ca-file`: user = CN, groups = O. */
+export function clientCertAuthenticator(ca: CaBundle): RequestAuthenticator {
+  return (req) => {
+    const socket = tlsSocket(req);
+    const chain = socket ? peerChain(socket) : [];
+    if (chain.length === 0) return undefined;
+    const bad = verifyChain(chain, ca.certs);
+    if (bad !== undefined) throw new AuthenticationError(`verifying certificate failed: ${bad}`);
+    const leaf = chain[0]!;
+    const name = subjectCn(leaf);
+    if (name === '') return undefined; // kube-apiserver: no CN, no user
+    return { name, groups: subjectValues(leaf, 'O'), extra: {} };
+  };
+}
+
+/** `Authorization: Bearer <token>` looked up in a token table. */
+export function bearerTokenAuthenticator(tokens: TokenTable): RequestAuthenticator {
+  return (req) => {
+    const auth = (headerValues(req, 'authorization')[0] ?? '').trim();
+    if (auth === '') return undefined;
+    const parts = auth.split(' ');
+    if (parts.length < 2 || parts[0]!.toLowerCase() !== 'bearer') return undefined;
+    const token = parts[1]!;
+    if (token === '') return undefined;
+    const user = tokens.get(token);
+    if (user === undefined) throw new AuthenticationError('invalid bearer token');
+    delete req.headers.authorization;
+    return user;
+  };
+}
+
+/** Builds the authenticators of a configuration, reading its files (errors: AuthConfigError). */
+export function buildAuthenticators(config: AuthConfig): Authenticators {
+  const chain: { name: string; authenticate: RequestAuthenticator }[] = [];
+  if (config.requestHeader !== undefined) {
+    const ca = readCaBundle(config.requestHeader.clientCaFile, '--requestheader-client-ca-file');
+    chain.push({ name: 'front-proxy', authenticate: requestHeaderAuthenticator(config.requestHeader, ca) });
+  }
+  if (config.clientCaFile !== undefined) {
+    const ca = readCaBundle(config.clientCaFile, '--client-ca-file');
+    chain.push({ name: 'client-cert', authenticate: clientCertAuthenticator(ca) });
+  }
+  if (config.tokenAuthFile !== undefined) {
+    chain.push({
+      name: 'token',
+      authenticate: bearerTokenAuthenticator(loadTokenFile(config.tokenAuthFile)),
+    });
+  }
+  return { chain, anonymous: chain.length === 0 };
+}
+
+/** Adds `system:authenticated` unless the user is anonymous or already has it, as kube-apiserver. */
+function withAuthenticatedGroup(user: UserInfo): UserInfo {
+  if (user.name === ANONYMOUS) return user;
+  if (user.groups.includes(ALL_AUTHENTICATED) || user.groups.includes(ALL_UNAUTHENTICATED)) return user;
+  return { ...user, groups: [...user.groups, ALL_AUTHENTICATED] };
+}
+
+/**
+ * Runs the chain on a request. Returns the user; throws AuthenticationError (answer 401) when no
+ * authenticator accepted the request and anonymous requests are not allowed.
+ */
+export function authenticateRequest(auth: Authenticators, req: IncomingMessage): UserInfo {
+  const reasons: string[] = [];
+  for (const a of auth.chain) {
+    let user: UserInfo | undefined;
+    try {
+      user = a.authenticate(req);
+    } catch (err) {
+      if (!(err instanceof AuthenticationError)) throw err;
+      reasons.push(err.message);
+      continue;
+    }
+    if (user !== undefined) return withAuthenticatedGroup(user);
+  }
+  if (reasons.length === 0 && auth.anonymous) return ANONYMOUS_USER;
+  throw new AuthenticationError(reasons.length > 0 ? reasons.join('; ') : 'no credentials');
+}
+
+function readPem(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AuthConfigError(`${flag} ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code})`);
+  }
+}
+
+/**
+ * Options for `https.createServer`: the serving certificate and, when client certificates mean
+ * something (`--client-ca-file`, `--requestheader-client-ca-file`), a request for one. TLS itself
+ * accepts any certificate (`rejectUnauthorized: false`); the authenticators check it against the
+ * right CA. `undefined` when the configuration serves plain HTTP.
+ */
+export function tlsOptions(config: AuthConfig): ServerOptions | undefined {
+  if (config.tls === undefined) return undefined;
+  const cert = readPem(config.tls.certFile, '--tls-cert-file');
+  const key = readPem(config.tls.keyFile, '--tls-private-key-file');
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new AuthConfigError(
+      `--tls-cert-file ${config.tls.certFile} and --tls-private-key-file ${config.tls.keyFile}: ${(err as Error).message}`,
+    );
+  }
+  const cas: string[] = [];
+  if (config.clientCaFile !== undefined) cas.push(readCaBundle(config.clientCaFile, '--client-ca-file').pem);
+  if (config.requestHeader !== undefined) {
+    cas.push(readCaBundle(config.requestHeader.clientCaFile, '--requestheader-client-ca-file').pem);
+  }
+  if (cas.length === 0) return { cert, key };
+  // `ca` here only names the acceptable issuers in the TLS CertificateRequest.
+  return { cert, key, ca: cas, requestCert: true, rejectUnauthorized: false };
+}

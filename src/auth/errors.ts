@@ -1,0 +1,18 @@
+/**
+ * @module Errors of the auth module. Each carries one line: what is wrong and, for configuration,
+ * which file (and line) says so.
+ */
+import { CliError } from '../cli/errors.js';
+
+/** A flag or file of the auth configuration is wrong; the server must not start. */
+export class AuthConfigError extends CliError {}
+
+/** The request's credentials were presented but are not valid: answer 401. */
+export class AuthenticationError extends Error {
+  override readonly name = 'AuthenticationError';
+}
+
+/** An authorizer could not decide (the cluster did not answer a SubjectAccessReview): answer 500. */
+export class AuthorizationError extends Error {
+  override readonly name = 'AuthorizationError';
+}

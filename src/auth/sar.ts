@@ -1,0 +1,295 @@
+/**
+ * @module Delegated authorization: ask the cluster. Each decision is a SubjectAccessReview
+ * (`authorization.k8s.io/v1`) posted to the API server of `--authorization-kubeconfig`, with the
+ * user's name, uid, groups and extra and the request's resource or non-resource attributes, as
+ * kube-apiserver's webhook authorizer sends it. Answers are cached by the review's spec for a TTL,
+ * allowed ones longer than denied ones (5 minutes and 30 seconds by default, kube-apiserver's webhook
+ * defaults); failures are not cached and throw AuthorizationError. Identical reviews in flight share
+ * one request.
+ *
+ * Audit events: the cluster's RBAC cannot tell an explicit `auditevents` rule from a `*` one, so an
+ * allowed `auditevents` review is followed by the same review for a resource nobody grants by name
+ * (`kjournal-wildcard-probe`). When that one is allowed too, the grant is (or cannot be told from) a
+ * wildcard, and audit events stay closed. The price: a user with both a wildcard and an explicit
+ * rule is refused audit events; the safe side.
+ *
+ * The kubeconfig is read with kjournal's own kubeconfig reader (the one the CLI uses): token, token
+ * file (re-read every minute and on a 401, as client-go does, since the kubelet rotates ServiceAccount
+ * tokens), client certificate, basic auth and exec plugins (whose token is renewed on a 401).
+ */
+
+import { readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isAbsolute, resolve } from 'node:path';
+import { CliError } from '../cli/errors.js';
+import { runExecCredential } from '../client/exec-credential.js';
+import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../client/kubeconfig.js';
+import type { SarConfig } from './config.js';
+import { AuthConfigError, AuthorizationError } from './errors.js';
+import { type Attributes, AUDIT_RESOURCE, type Decision } from './types.js';
+
+export const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+/** The resource whose grant betrays a wildcard rule. */
+export const WILDCARD_PROBE_RESOURCE = 'kjournal-wildcard-probe';
+const MAX_CACHE = 10_000;
+/** client-go re-reads a kubeconfig's tokenFile once a minute. */
+const TOKEN_FILE_REREAD_MS = 60_000;
+
+/** `SubjectAccessReviewSpec`, empty fields left out as Go's `omitempty` leaves them out. */
+export interface SarSpec {
+  resourceAttributes?: Record<string, string>;
+  nonResourceAttributes?: { path: string; verb: string };
+  user?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+  uid?: string;
+}
+
+export interface SarStatus {
+  readonly allowed: boolean;
+  readonly denied?: boolean;
+  readonly reason?: string;
+  readonly evaluationError?: string;
+}
+
+function omitEmpty(o: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+/** The review's spec for a request, as kube-apiserver's webhook authorizer builds it. */
+export function sarSpec(a: Attributes): SarSpec {
+  const spec: SarSpec = {};
+  if (a.resourceRequest) {
+    spec.resourceAttributes = omitEmpty({
+      namespace: a.namespace,
+      verb: a.verb,
+      group: a.apiGroup,
+      version: a.apiVersion,
+      resource: a.resource,
+      subresource: a.subresource,
+      name: a.name,
+    });
+  } else {
+    spec.nonResourceAttributes = { path: a.path, verb: a.verb };
+  }
+  if (a.user.name !== '') spec.user = a.user.name;
+  if (a.user.groups.length > 0) spec.groups = [...a.user.groups];
+  if (Object.keys(a.user.extra).length > 0) {
+    spec.extra = Object.fromEntries(Object.entries(a.user.extra).map(([k, v]) => [k, [...v]]));
+  }
+  if (a.user.uid !== undefined && a.user.uid !== '') spec.uid = a.user.uid;
+  return spec;
+}
+
+/** What the authorizer needs from the kubeconfig: the connection and, when the token comes from a file, its path. */
+export interface SarConnection {
+  readonly conn: KubeconfigConnection;
+  /** The user's `tokenFile`, re-read every minute (the kubelet rotates ServiceAccount tokens). */
+  readonly tokenFile?: string;
+}
+
+/** Reads the kubeconfig; its errors become AuthConfigErrors naming the flag. */
+export function loadSarConnection(cfg: SarConfig): SarConnection {
+  try {
+    const merged = loadKubeconfig([cfg.kubeconfig], true);
+    const conn = selectContext(merged, cfg.context);
+    const userName = merged.contexts.get(conn.context)?.value.user;
+    const user = typeof userName === 'string' ? merged.users.get(userName) : undefined;
+    const tokenFile = user?.value.tokenFile;
+    if (
+      user !== undefined &&
+      user.value.token === undefined &&
+      typeof tokenFile === 'string' &&
+      tokenFile !== ''
+    ) {
+      return { conn, tokenFile: isAbsolute(tokenFile) ? tokenFile : resolve(user.dir, tokenFile) };
+    }
+    return { conn };
+  } catch (err) {
+    if (err instanceof CliError) throw new AuthConfigError(`--authorization-kubeconfig: ${err.message}`);
+    throw err;
+  }
+}
+
+interface CacheEntry {
+  readonly status: SarStatus;
+  readonly expires: number;
+}
+
+/** The SubjectAccessReview authorizer with its cache. */
+export class SarAuthorizer {
+  readonly #conn: KubeconfigConnection;
+  readonly #tokenFile: string | undefined;
+  #fileToken: { token: string; read: number } | undefined;
+  readonly #cfg: SarConfig;
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #inflight = new Map<string, Promise<SarStatus>>();
+  readonly #now: () => number;
+  #execToken: Promise<string | undefined> | undefined;
+  /** Reviews actually sent (not answered from the cache), for tests and metrics. */
+  requests = 0;
+
+  constructor(connection: SarConnection, cfg: SarConfig, now: () => number = Date.now) {
+    this.#conn = connection.conn;
+    this.#tokenFile = connection.tokenFile;
+    this.#cfg = cfg;
+    this.#now = now;
+  }
+
+  /** The cluster's decision; throws AuthorizationError when the cluster cannot be asked. */
+  async authorize(a: Attributes): Promise<Decision> {
+    const decision = decisionOf(await this.review(sarSpec(a)));
+    if (decision !== 'allow' || !a.resourceRequest || a.resource !== AUDIT_RESOURCE) return decision;
+    const probe = await this.review(sarSpec({ ...a, resource: WILDCARD_PROBE_RESOURCE }));
+    return probe.allowed ? 'no-opinion' : 'allow';
+  }
+
+  /** One review, from the cache when a fresh answer is there. */
+  async review(spec: SarSpec): Promise<SarStatus> {
+    const key = JSON.stringify(spec);
+    const now = this.#now();
+    const hit = this.#cache.get(key);
+    if (hit !== undefined && hit.expires > now) return hit.status;
+    if (hit !== undefined) this.#cache.delete(key);
+    const pending = this.#inflight.get(key);
+    if (pending !== undefined) return pending;
+    const p = this.#send(spec).then(
+      (status) => {
+        this.#inflight.delete(key);
+        const ttl = status.allowed ? this.#cfg.allowTtlMs : this.#cfg.denyTtlMs;
+        if (ttl > 0) {
+          if (this.#cache.size >= MAX_CACHE) {
+            const oldest = this.#cache.keys().next().value;
+            if (oldest !== undefined) this.#cache.delete(oldest);
+          }
+          this.#cache.set(key, { status, expires: this.#now() + ttl });
+        }
+        return status;
+      },
+      (err: unknown) => {
+        this.#inflight.delete(key);
+        throw err;
+      },
+    );
+    this.#inflight.set(key, p);
+    return p;
+  }
+
+  async #token(renew: boolean): Promise<string | undefined> {
+    const conn = this.#conn;
+    if (this.#tokenFile !== undefined) {
+      const now = this.#now();
+      if (renew || this.#fileToken === undefined || now - this.#fileToken.read >= TOKEN_FILE_REREAD_MS) {
+        const token = (await readFile(this.#tokenFile, 'utf8')).trim();
+        this.#fileToken = { token, read: now };
+      }
+      return this.#fileToken.token;
+    }
+    if (conn.token !== undefined || conn.exec === undefined) return conn.token;
+    if (renew || this.#execToken === undefined) {
+      this.#execToken = runExecCredential(conn.exec).then((c) => c.token);
+      this.#execToken.catch(() => {
+        this.#execToken = undefined;
+      });
+    }
+    return this.#execToken;
+  }
+
+  async #send(spec: SarSpec): Promise<SarStatus> {
+    this.requests++;
+    let res = await this.#post(spec, await this.#tokenOrFail(false));
+    if (
+      res.status === 401 &&
+      (this.#tokenFile !== undefined || (this.#conn.exec !== undefined && this.#conn.token === undefined))
+    ) {
+      res = await this.#post(spec, await this.#tokenOrFail(true));
+    }
+    if (res.status < 200 || res.status > 299) {
+      throw new AuthorizationError(
+        `SubjectAccessReview to ${this.#conn.server} failed: HTTP ${res.status} ${res.body.slice(0, 200).replace(/\s+/g, ' ')}`,
+      );
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(res.body);
+    } catch {
+      throw new AuthorizationError(`SubjectAccessReview to ${this.#conn.server}: the answer is not JSON`);
+    }
+    const status = (doc as { status?: unknown }).status;
+    if (status === null || typeof status !== 'object') {
+      throw new AuthorizationError(`SubjectAccessReview to ${this.#conn.server}: the answer has no status`);
+    }
+    const s = status as Record<string, unknown>;
+    return {
+      allowed: s.allowed === true,
+      ...(s.denied === true ? { denied: true } : {}),
+      ...(typeof s.reason === 'string' && s.reason !== '' ? { reason: s.reason } : {}),
+      ...(typeof s.evaluationError === 'string' && s.evaluationError !== ''
+        ? { evaluationError: s.evaluationError }
+        : {}),
+    };
+  }
+
+  async #tokenOrFail(renew: boolean): Promise<string | undefined> {
+    try {
+      return await this.#token(renew);
+    } catch (err) {
+      throw new AuthorizationError(`SubjectAccessReview credentials: ${(err as Error).message}`);
+    }
+  }
+
+  #post(spec: SarSpec, token: string | undefined): Promise<{ status: number; body: string }> {
+    const conn = this.#conn;
+    const base = new URL(conn.server);
+    const url = new URL(base.pathname.replace(/\/+$/, '') + SAR_PATH, base);
+    const body = JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec });
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
+      'User-Agent': 'kjournal',
+    };
+    if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`;
+    else if (conn.username !== undefined) {
+      headers.Authorization = `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`;
+    }
+    const secure = url.protocol === 'https:';
+    const options = {
+      method: 'POST',
+      headers,
+      timeout: this.#cfg.timeoutMs,
+      ...(secure
+        ? {
+            rejectUnauthorized: !conn.insecureSkipTlsVerify,
+            ...(conn.ca !== undefined ? { ca: conn.ca } : {}),
+            ...(conn.cert !== undefined && conn.key !== undefined ? { cert: conn.cert, key: conn.key } : {}),
+            ...(conn.tlsServerName !== undefined ? { servername: conn.tlsServerName } : {}),
+          }
+        : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', (err) => reject(new AuthorizationError(`SubjectAccessReview: ${err.message}`)));
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#cfg.timeoutMs} ms`)));
+      req.on('error', (err) =>
+        reject(new AuthorizationError(`SubjectAccessReview to ${conn.server} failed: ${err.message}`)),
+      );
+      req.end(body);
+    });
+  }
+}
+
+/** kube-apiserver's webhook authorizer: allowed → allow, denied → deny, else no opinion. */
+export function decisionOf(status: SarStatus): Decision {
+  if (status.allowed) return 'allow';
+  return status.denied === true ? 'deny' : 'no-opinion';
+}
