@@ -6,7 +6,8 @@
  *
  * Without any authenticator or authorizer everyone is admitted as `system:anonymous`, and the server
  * must then listen on a loopback address only (`checkListen`). With authenticators but no authorizer
- * every authenticated user may do everything (kube-apiserver's AlwaysAllow).
+ * every authenticated user may do everything (kube-apiserver's AlwaysAllow) except read audit events,
+ * which need an authorizer that allows `auditevents` explicitly.
  */
 import type { IncomingMessage } from 'node:http';
 import type { ServerOptions } from 'node:https';
@@ -16,7 +17,7 @@ import { authenticateRequest, buildAuthenticators, tlsOptions } from './authenti
 import type { AuthConfig } from './config.js';
 import { AuthConfigError } from './errors.js';
 import { loadSarConnection, SarAuthorizer } from './sar.js';
-import type { Attributes, Decision, UserInfo } from './types.js';
+import { type Attributes, AUDIT_RESOURCE, type Decision, type UserInfo } from './types.js';
 
 export { tlsOptions } from './authenticate.js';
 export type { AuthConfig } from './config.js';
@@ -69,7 +70,7 @@ export function createAuth(config: AuthConfig): Auth {
     : [
         tls ? 'HTTPS' : 'HTTP (no TLS)',
         `authentication: ${authn.chain.map((a) => a.name).join(', ') || 'none (requests are system:anonymous)'}`,
-        `authorization: ${authzParts.join(', then ') || 'none (every authenticated user may do everything)'}`,
+        `authorization: ${authzParts.join(', then ') || 'none (every authenticated user may do everything but read audit events)'}`,
       ].join('; ');
 
   return {
@@ -79,7 +80,12 @@ export function createAuth(config: AuthConfig): Auth {
       return authenticateRequest(authn, req);
     },
     async authorize(attrs) {
-      if (policies === undefined && sar === undefined) return 'allow';
+      if (policies === undefined && sar === undefined) {
+        // Audit events only for those explicitly allowed: with authentication but no authorizer,
+        // nobody is; without either (loopback only), everyone is.
+        if (!requireLoopback && attrs.resourceRequest && attrs.resource === AUDIT_RESOURCE) return 'deny';
+        return 'allow';
+      }
       if (policies !== undefined) {
         const d = abacAuthorize(policies, attrs);
         if (d !== 'no-opinion') return d;

@@ -2,6 +2,7 @@
  * @module `kjournal serve`: the server on one port with the embedded store.
  */
 import type { Command } from 'commander';
+import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
 import { parseDurationNs } from '../model/time.js';
 import { DEFAULT_SERVER_CONFIG, startServer } from '../server/app.js';
@@ -38,7 +39,7 @@ function bytes(flag: string, value: string): number {
   return Number(m[1]) * (scale[unit] ?? 1);
 }
 
-interface ServeFlags {
+interface ServeFlags extends AuthFlags {
   listen: string;
   data: string;
   retention?: string;
@@ -64,7 +65,7 @@ function positiveInteger(flag: string, value: string): number {
 }
 
 export function registerServe(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
     .description('Run the kjournal server: Loki push and query APIs on one port, data in an embedded store')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:3100')
@@ -106,54 +107,59 @@ export function registerServe(program: Command): void {
       '--kube-list-window <duration>',
       'time window of a core.kjournal list without a metadata.creationTimestamp field selector',
       '24h',
-    )
-    .action(async (flags: ServeFlags) => {
-      const { host, port } = parseListen(flags.listen);
-      const retention = flags.retention === undefined ? undefined : duration('--retention', flags.retention);
-      const maxAge =
-        flags.rejectOldSamplesMaxAge !== undefined
-          ? duration('--reject-old-samples-max-age', flags.rejectOldSamplesMaxAge)
-          : retention;
-      const maxEntriesLimit = positiveInteger('--max-entries-limit', flags.maxEntriesLimit);
-      const queryTimeout = duration('--query-timeout', flags.queryTimeout);
-      if (queryTimeout <= 0n) throw new CliError('--query-timeout must be longer than 0', 2);
-      const queryMemory = bytes('--query-memory-limit', flags.queryMemoryLimit);
-      if (queryMemory < 16 << 20) throw new CliError('--query-memory-limit must be at least 16MiB', 2);
-      const kubeListWindow = duration('--kube-list-window', flags.kubeListWindow);
-      if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
-      const server = await startServer({
-        ...DEFAULT_SERVER_CONFIG,
-        host,
-        port,
-        dataDir: flags.data,
-        ...(retention === undefined ? {} : { retention }),
-        limits: {
-          ...DEFAULT_PUSH_LIMITS,
-          maxLineSize: bytes('--max-line-size', flags.maxLineSize ?? '256KB'),
-          rejectOldSamples: maxAge !== undefined,
-          rejectOldSamplesMaxAge: maxAge ?? 0n,
-          creationGracePeriod: duration('--creation-grace-period', flags.creationGracePeriod ?? '10m'),
-        },
-        maxBodyBytes: bytes('--max-body-size', flags.maxBodySize),
-        maxEntriesLimit,
-        queryTimeoutMs: Number(queryTimeout / 1_000_000n),
-        metricLimits: {
-          ...DEFAULT_SERVER_CONFIG.metricLimits,
-          maxSeries: positiveInteger('--max-query-series', flags.maxQuerySeries),
-          maxQueryLength: duration('--max-query-length', flags.maxQueryLength),
-          maxQueryRange: duration('--max-query-range', flags.maxQueryRange),
-        },
-        queryMemoryLimit: `${Math.floor(queryMemory)}B`,
-        kube: { listWindowNs: kubeListWindow },
-      });
-      process.stderr.write(`kjournal serving on ${server.url} (data in ${flags.data})\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          process.stderr.write(`kjournal: ${signal}, shutting down\n`);
-          server.close().then(resolve, resolve);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
+    );
+  addAuthFlags(cmd);
+  cmd.action(async (flags: ServeFlags) => {
+    const { host, port } = parseListen(flags.listen);
+    const retention = flags.retention === undefined ? undefined : duration('--retention', flags.retention);
+    const maxAge =
+      flags.rejectOldSamplesMaxAge !== undefined
+        ? duration('--reject-old-samples-max-age', flags.rejectOldSamplesMaxAge)
+        : retention;
+    const maxEntriesLimit = positiveInteger('--max-entries-limit', flags.maxEntriesLimit);
+    const queryTimeout = duration('--query-timeout', flags.queryTimeout);
+    if (queryTimeout <= 0n) throw new CliError('--query-timeout must be longer than 0', 2);
+    const queryMemory = bytes('--query-memory-limit', flags.queryMemoryLimit);
+    if (queryMemory < 16 << 20) throw new CliError('--query-memory-limit must be at least 16MiB', 2);
+    const kubeListWindow = duration('--kube-list-window', flags.kubeListWindow);
+    if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
+    const auth = createAuth(authConfigFromFlags(flags));
+    auth.checkListen(host);
+    const server = await startServer({
+      auth,
+      ...DEFAULT_SERVER_CONFIG,
+      host,
+      port,
+      dataDir: flags.data,
+      ...(retention === undefined ? {} : { retention }),
+      limits: {
+        ...DEFAULT_PUSH_LIMITS,
+        maxLineSize: bytes('--max-line-size', flags.maxLineSize ?? '256KB'),
+        rejectOldSamples: maxAge !== undefined,
+        rejectOldSamplesMaxAge: maxAge ?? 0n,
+        creationGracePeriod: duration('--creation-grace-period', flags.creationGracePeriod ?? '10m'),
+      },
+      maxBodyBytes: bytes('--max-body-size', flags.maxBodySize),
+      maxEntriesLimit,
+      queryTimeoutMs: Number(queryTimeout / 1_000_000n),
+      metricLimits: {
+        ...DEFAULT_SERVER_CONFIG.metricLimits,
+        maxSeries: positiveInteger('--max-query-series', flags.maxQuerySeries),
+        maxQueryLength: duration('--max-query-length', flags.maxQueryLength),
+        maxQueryRange: duration('--max-query-range', flags.maxQueryRange),
+      },
+      queryMemoryLimit: `${Math.floor(queryMemory)}B`,
+      kube: { listWindowNs: kubeListWindow },
     });
+    process.stderr.write(`kjournal serving on ${server.url} (data in ${flags.data})\n`);
+    process.stderr.write(`kjournal: ${auth.describe()}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        process.stderr.write(`kjournal: ${signal}, shutting down\n`);
+        server.close().then(resolve, resolve);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+  });
 }

@@ -4,6 +4,7 @@
  * tests start in-process.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readBody } from '../api/http/body.js';
@@ -11,6 +12,7 @@ import { HttpError } from '../api/http/errors.js';
 import {
   type ErrorHandler,
   type Handler,
+  type Reply,
   type RequestContext,
   Router,
   send,
@@ -38,12 +40,14 @@ import {
 import { pushHandler } from '../api/loki/push.js';
 import { queryHandler, queryRangeHandler } from '../api/loki/query.js';
 import { TailServer } from '../api/loki/tail.js';
+import type { Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
 import { nowNs } from '../model/time.js';
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
+import { checkRequest } from './auth-gate.js';
 import { ServerMetrics } from './metrics.js';
 import { TailHub } from './tail-hub.js';
 
@@ -63,6 +67,8 @@ export interface ServerConfig {
   /** DuckDB's memory limit for queries (e.g. `192MB`); beyond it DuckDB spills or fails the query. */
   readonly queryMemoryLimit: string;
   /** The `core.kjournal` API's list window, watch replay and bookmark settings (defaults if absent). */
+  /** Authentication, authorization and TLS (src/auth); without it everyone may do everything. */
+  readonly auth?: Auth;
   readonly kube?: Pick<KubeApiOptions, 'listWindowNs' | 'watchReplayMax' | 'bookmarkIntervalMs'>;
   readonly log?: (line: string) => void;
 }
@@ -201,16 +207,55 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...config.kube,
   });
 
-  const http = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(router, req, res).catch((err: unknown) => {
+  const auth = config.auth;
+  /** Authenticates and authorizes a request; the refusal to send, if any. */
+  const gate = async (req: IncomingMessage): Promise<Reply | undefined> => {
+    if (!auth) return undefined;
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return undefined; // the router answers a malformed URL
+    }
+    return checkRequest(auth, req, url, log);
+  };
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const refused = await gate(req);
+    if (refused) send(res, refused);
+    else await handle(router, req, res);
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    answer(req, res).catch((err: unknown) => {
       // The last line of defence: no request may take the process down.
       log(`error answering ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       if (!res.headersSent) send(res, text(500, 'internal error\n'));
       else res.destroy();
     });
-  });
+  };
+  const options = { keepAliveTimeout: 65_000 };
+  const http: Server = auth?.tls
+    ? createHttpsServer({ ...auth.tls, ...options }, onRequest)
+    : createServer(options, onRequest);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    gate(req).then(
+      (refused) => {
+        if (refused) {
+          const body = typeof refused.body === 'string' ? refused.body : '';
+          socket.end(
+            `HTTP/1.1 ${refused.status} ${refused.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\n` +
+              `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+              `Connection: close\r\n\r\n${body}`,
+          );
+        } else upgrade(req, socket, head);
+      },
+      (err: unknown) => {
+        log(`error authorizing ${req.url}: ${(err as Error).message}`);
+        socket.destroy();
+      },
+    );
+  });
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -225,7 +270,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       if (cls) tail.upgrade(req, socket, head, url, cls);
       else tail.rejectNotFound(socket);
     }
-  });
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -241,7 +286,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${addr.port}`,
+    url: `${auth?.tls ? 'https' : 'http'}://${host}:${addr.port}`,
     store,
     http,
     close() {

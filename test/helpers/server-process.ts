@@ -34,7 +34,7 @@ export async function startServerProcess(
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      const m = /serving on (http:\/\/\S+)/.exec(err);
+      const m = /serving on (https?:\/\/\S+)/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

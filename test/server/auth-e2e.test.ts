@@ -1,0 +1,249 @@
+/**
+ * Security end to end: the real server over TLS with kube-apiserver's token file and an ABAC policy
+ * file, read by the real kubectl and by plain HTTPS clients. A user allowed one namespace sees
+ * nothing of another (list, get, watch, tables, the Loki API and its tail); audit events only for
+ * the user explicitly allowed them; missing or wrong credentials are 401; probes stay open; without
+ * any auth flag the server refuses a non-loopback address.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { makePki, type Pki } from '../auth/pki.js';
+import { CLI, removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { auditEvent, kubectl, nsNow, pushAuditEvent, pushContainerLogs } from '../kube/helpers.js';
+
+const POLICY = [
+  // Discovery for every authenticated user, as kube-apiserver's ABAC documentation advises.
+  { group: 'system:authenticated', readonly: true, nonResourcePath: '*' },
+  { user: 'alice', namespace: 'shop', resource: 'containerlogs', apiGroup: 'core.kjournal', readonly: true },
+  { user: 'bob', namespace: '*', resource: '*', apiGroup: '*', readonly: true },
+  { user: 'bob', namespace: '*', resource: 'auditevents', apiGroup: 'core.kjournal', readonly: true },
+  { user: 'carl', namespace: '*', resource: '*', apiGroup: '*', readonly: true },
+]
+  .map((spec) =>
+    JSON.stringify({ apiVersion: 'abac.authorization.kubernetes.io/v1beta1', kind: 'Policy', spec }),
+  )
+  .join('\n');
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+describe('TLS, tokens and ABAC, end to end', () => {
+  let pki: Pki;
+  let server: ServerProcess;
+  let dir: string;
+  let home: string;
+
+  const get = (path: string, token?: string): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        `${server.url}${path}`,
+        { ca: pki.ca.cert, headers: token ? { authorization: `Bearer ${token}` } : {} },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => {
+            body += d.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  const kubeconfigFor = async (token: string): Promise<string> => {
+    const path = join(dir, `kubeconfig-${token}`);
+    await writeFile(
+      path,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- cluster: {server: "${server.url}", certificate-authority: "${pki.ca.certFile}"}`,
+        '  name: kjournal',
+        'contexts:',
+        '- context: {cluster: kjournal, user: u}',
+        '  name: kjournal',
+        'current-context: kjournal',
+        'users:',
+        `- name: u`,
+        `  user: {token: "${token}"}`,
+        '',
+      ].join('\n'),
+    );
+    return path;
+  };
+
+  before(async () => {
+    pki = makePki();
+    dir = await mkdtemp(join(tmpdir(), 'kj-auth-e2e-'));
+    home = join(dir, 'home');
+    await writeFile(
+      join(dir, 'tokens.csv'),
+      'alice-token,alice,1,"dev"\nbob-token,bob,2\ncarl-token,carl,3\n',
+    );
+    await writeFile(join(dir, 'policy.jsonl'), `${POLICY}\n`);
+    // Load data through an open loopback server first, then serve the same data with auth.
+    const open = await startServerProcess();
+    const t = nsNow() - 60_000_000_000n;
+    await pushContainerLogs(open.url, [
+      { namespace: 'shop', pod: 'web-1', container: 'app', app: 'web', line: 'shop line', ts: t },
+      { namespace: 'bank', pod: 'vault-1', container: 'app', app: 'vault', line: 'bank secret', ts: t + 1n },
+    ]);
+    await pushAuditEvent(open.url, auditEvent('a-1', 'delete', 'mallory', 'secrets', 200, t + 2n), t + 2n);
+    await open.stop();
+    server = await startServerProcess({
+      dataDir: open.dataDir,
+      args: [
+        '--tls-cert-file',
+        pki.server.certFile,
+        '--tls-private-key-file',
+        pki.server.keyFile,
+        '--token-auth-file',
+        join(dir, 'tokens.csv'),
+        '--authorization-policy-file',
+        join(dir, 'policy.jsonl'),
+      ],
+    });
+    assert.match(server.url, /^https:/);
+  });
+  after(async () => {
+    await server?.stop();
+    if (server) await removeDir(server.dataDir);
+    await rm(dir, { recursive: true, force: true });
+    pki?.cleanup();
+  });
+
+  test('no or a wrong token: 401 (a Status on kube paths); probes stay open', async () => {
+    let r = await get('/apis/core.kjournal/v1alpha1/namespaces/shop/containerlogs');
+    assert.equal(r.status, 401, r.body);
+    assert.deepEqual(
+      { ...JSON.parse(r.body), message: undefined },
+      {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: undefined,
+        reason: 'Unauthorized',
+        code: 401,
+      },
+    );
+    r = await get('/loki/api/v1/labels', 'not-a-token');
+    assert.equal(r.status, 401, r.body);
+    assert.equal((await get('/readyz')).status, 200);
+    assert.equal((await get('/livez')).status, 200);
+    // The start-up message says how requests are checked.
+    assert.match(server.stderr(), /HTTPS; authentication: .*token.*; authorization: ABAC/i);
+  });
+
+  test('alice reads her namespace, and nothing of another, on every path', async () => {
+    let r = await get('/apis/core.kjournal/v1alpha1/namespaces/shop/containerlogs', 'alice-token');
+    assert.equal(r.status, 200, r.body);
+    const items = (JSON.parse(r.body) as { items: { pod: string }[] }).items;
+    assert.deepEqual(
+      items.map((i) => i.pod),
+      ['web-1'],
+    );
+    for (const path of [
+      '/apis/core.kjournal/v1alpha1/namespaces/bank/containerlogs',
+      '/apis/core.kjournal/v1alpha1/namespaces/bank/containerlogs?watch=true',
+      '/apis/core.kjournal/v1alpha1/containerlogs',
+      '/apis/core.kjournal/v1alpha1/auditevents',
+      `/loki/api/v1/query_range?query=${encodeURIComponent('{namespace="bank"}')}`,
+      `/api/v1/korrel8r/logs?query=${encodeURIComponent('log:application:{"namespace":"bank"}')}`,
+    ]) {
+      r = await get(path, 'alice-token');
+      assert.equal(r.status, 403, `${path}: ${r.body}`);
+      assert.ok(!r.body.includes('bank secret'), path);
+    }
+    r = await get('/apis/core.kjournal/v1alpha1/namespaces/bank/containerlogs', 'alice-token');
+    const status = JSON.parse(r.body) as { reason: string; message: string };
+    assert.equal(status.reason, 'Forbidden');
+    assert.match(
+      status.message,
+      /User "alice" cannot list resource "containerlogs" .* in the namespace "bank"/,
+    );
+  });
+
+  test('audit events only for the user explicitly allowed them; a * rule is not enough', async () => {
+    let r = await get('/apis/core.kjournal/v1alpha1/auditevents', 'bob-token');
+    assert.equal(r.status, 200, r.body);
+    assert.match(r.body, /"auditID":"a-1"/);
+    r = await get('/apis/core.kjournal/v1alpha1/auditevents', 'carl-token');
+    assert.equal(r.status, 403, r.body);
+    // The Loki API can return audit events, so it needs them allowed too.
+    r = await get(`/loki/api/v1/query_range?query=${encodeURIComponent('{kind=~".+"}')}`, 'carl-token');
+    assert.equal(r.status, 403, r.body);
+    r = await get(`/loki/api/v1/query_range?query=${encodeURIComponent('{kind=~".+"}')}`, 'bob-token');
+    assert.equal(r.status, 200, r.body);
+    assert.match(r.body, /bank secret/);
+    // LokiStack's application path needs only what that class can hold.
+    r = await get(
+      `/api/logs/v1/application/loki/api/v1/query_range?query=${encodeURIComponent('{namespace="shop"}')}`,
+      'carl-token',
+    );
+    assert.equal(r.status, 200, r.body);
+  });
+
+  test('the tail WebSocket is refused without the rights', async () => {
+    const url = `${server.url.replace(/^https/, 'wss')}/loki/api/v1/tail?query=${encodeURIComponent('{namespace="bank"}')}`;
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(url, { ca: pki.ca.cert, headers: { authorization: 'Bearer alice-token' } });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => {
+        ws.close();
+        reject(new Error('the tail opened'));
+      });
+      ws.on('error', reject);
+    });
+    assert.equal(status, 403);
+  });
+
+  test('kubectl over TLS with a token: allowed, forbidden and unauthorised', async () => {
+    const alice = await kubeconfigFor('alice-token');
+    let r = await kubectl(
+      alice,
+      ['get', 'containerlogs', '-n', 'shop', '-o', 'custom-columns=POD:.pod'],
+      home,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['POD', 'web-1']);
+    r = await kubectl(alice, ['get', 'containerlogs', '-n', 'bank'], home);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Forbidden.*User "alice" cannot list resource "containerlogs"/);
+    r = await kubectl(alice, ['get', 'auditevents'], home);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Forbidden/);
+    const bob = await kubeconfigFor('bob-token');
+    r = await kubectl(bob, ['get', 'auditevents', '-o', 'jsonpath={.items[*].auditID}'], home);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'a-1');
+    const nobody = await kubeconfigFor('wrong-token');
+    r = await kubectl(nobody, ['get', 'containerlogs', '-n', 'shop'], home);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Unauthorized|must be logged in/);
+  });
+});
+
+test('without any auth flag, serve refuses a non-loopback address in one line', () => {
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'serve', '--listen', '0.0.0.0:0', '--data', join(tmpdir(), 'kj-never')],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
+  assert.notEqual(r.status, 0);
+  const err = r.stderr.trim();
+  assert.equal(err.split('\n').length, 1, err);
+  assert.match(err, /refusing to listen on 0\.0\.0\.0 without authentication/);
+});
