@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { makePki, type Pki } from '../auth/pki.js';
+import { type KeyPair, makePki, type Pki } from '../auth/pki.js';
 import { CLI, removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { auditEvent, kubectl, nsNow, pushAuditEvent, pushContainerLogs } from '../kube/helpers.js';
 
@@ -246,4 +246,117 @@ test('without any auth flag, serve refuses a non-loopback address in one line', 
   const err = r.stderr.trim();
   assert.equal(err.split('\n').length, 1, err);
   assert.match(err, /refusing to listen on 0\.0\.0\.0 without authentication/);
+});
+
+describe('client certificates and the front proxy, end to end', () => {
+  let pki: Pki;
+  let server: ServerProcess;
+  let dir: string;
+
+  const get = (path: string, pair: KeyPair, headers: Record<string, string> = {}): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        `${server.url}${path}`,
+        { ca: pki.ca.cert, cert: pair.cert, key: pair.key, headers },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => {
+            body += d.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  before(async () => {
+    pki = makePki();
+    dir = await mkdtemp(join(tmpdir(), 'kj-proxy-e2e-'));
+    await writeFile(join(dir, 'policy.jsonl'), `${POLICY}\n`);
+    const open = await startServerProcess();
+    const t = nsNow() - 60_000_000_000n;
+    await pushContainerLogs(open.url, [
+      { namespace: 'shop', pod: 'web-1', container: 'app', app: 'web', line: 'shop line', ts: t },
+    ]);
+    await pushAuditEvent(open.url, auditEvent('a-2', 'delete', 'mallory', 'secrets', 200, t + 2n), t + 2n);
+    await open.stop();
+    server = await startServerProcess({
+      dataDir: open.dataDir,
+      args: [
+        '--tls-cert-file',
+        pki.server.certFile,
+        '--tls-private-key-file',
+        pki.server.keyFile,
+        '--client-ca-file',
+        pki.ca.certFile,
+        '--requestheader-client-ca-file',
+        pki.requestHeaderCa.certFile,
+        '--requestheader-allowed-names',
+        'front-proxy-client',
+        '--authorization-policy-file',
+        join(dir, 'policy.jsonl'),
+      ],
+    });
+  });
+  after(async () => {
+    await server?.stop();
+    if (server) await removeDir(server.dataDir);
+    await rm(dir, { recursive: true, force: true });
+    pki?.cleanup();
+  });
+
+  test('a client certificate is its CN; kubectl with it reads the namespace it may', async () => {
+    const r = await get('/apis/core.kjournal/v1alpha1/namespaces/shop/containerlogs', pki.alice);
+    assert.equal(r.status, 200, r.body);
+    assert.match(r.body, /shop line/);
+    const kubeconfig = join(dir, 'kubeconfig-cert');
+    await writeFile(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- cluster: {server: "${server.url}", certificate-authority: "${pki.ca.certFile}"}`,
+        '  name: k',
+        'contexts:',
+        '- context: {cluster: k, user: u}',
+        '  name: k',
+        'current-context: k',
+        'users:',
+        '- name: u',
+        `  user: {client-certificate: "${pki.alice.certFile}", client-key: "${pki.alice.keyFile}"}`,
+        '',
+      ].join('\n'),
+    );
+    const home = join(dir, 'home');
+    let k = await kubectl(
+      kubeconfig,
+      ['get', 'containerlogs', '-n', 'shop', '-o', 'custom-columns=POD:.pod'],
+      home,
+    );
+    assert.equal(k.code, 0, k.stderr);
+    assert.deepEqual(k.stdout.trim().split('\n'), ['POD', 'web-1']);
+    k = await kubectl(kubeconfig, ['get', 'auditevents'], home);
+    assert.notEqual(k.code, 0);
+    assert.match(k.stderr, /Forbidden.*User "alice"/);
+  });
+
+  test('front-proxy headers count only from the allowed proxy certificate', async () => {
+    const asBob = { 'X-Remote-User': 'bob', 'X-Remote-Group': 'ops' };
+    let r = await get('/apis/core.kjournal/v1alpha1/auditevents', pki.frontProxy, asBob);
+    assert.equal(r.status, 200, r.body);
+    assert.match(r.body, /"auditID":"a-2"/);
+    // A user's certificate cannot impersonate with the headers: it stays alice.
+    r = await get('/apis/core.kjournal/v1alpha1/auditevents', pki.alice, asBob);
+    assert.equal(r.status, 403, r.body);
+    assert.match(r.body, /User \\"alice\\"/);
+    // A proxy certificate with a CN that is not allowed is not trusted.
+    r = await get('/apis/core.kjournal/v1alpha1/auditevents', pki.otherProxy, asBob);
+    assert.notEqual(r.status, 200, r.body);
+    assert.ok(!r.body.includes('a-2'));
+    // Nor is a certificate from an unknown CA.
+    r = await get('/apis/core.kjournal/v1alpha1/auditevents', pki.mallory, asBob);
+    assert.equal(r.status, 401, r.body);
+  });
 });
