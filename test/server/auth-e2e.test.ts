@@ -35,6 +35,52 @@ interface Reply {
   body: string;
 }
 
+/** A GET over HTTPS, trusting `ca`, with an optional client certificate and headers. */
+function httpsGet(
+  url: string,
+  ca: string,
+  opts: { pair?: KeyPair; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { ca, headers: opts.headers ?? {}, ...(opts.pair ? { cert: opts.pair.cert, key: opts.pair.key } : {}) },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Writes a kubeconfig for `server`, trusting `caFile`, with `user` as the user's YAML flow map. */
+async function writeKubeconfig(path: string, server: string, caFile: string, user: string): Promise<string> {
+  await writeFile(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      `- cluster: {server: "${server}", certificate-authority: "${caFile}"}`,
+      '  name: kjournal',
+      'contexts:',
+      '- context: {cluster: kjournal, user: u}',
+      '  name: kjournal',
+      'current-context: kjournal',
+      'users:',
+      '- name: u',
+      `  user: ${user}`,
+      '',
+    ].join('\n'),
+  );
+  return path;
+}
+
 describe('TLS, tokens and ABAC, end to end', () => {
   let pki: Pki;
   let server: ServerProcess;
@@ -42,44 +88,12 @@ describe('TLS, tokens and ABAC, end to end', () => {
   let home: string;
 
   const get = (path: string, token?: string): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        `${server.url}${path}`,
-        { ca: pki.ca.cert, headers: token ? { authorization: `Bearer ${token}` } : {} },
-        (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => {
-            body += d.toString();
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
+    httpsGet(`${server.url}${path}`, pki.ca.cert, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
     });
 
-  const kubeconfigFor = async (token: string): Promise<string> => {
-    const path = join(dir, `kubeconfig-${token}`);
-    await writeFile(
-      path,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        `- cluster: {server: "${server.url}", certificate-authority: "${pki.ca.certFile}"}`,
-        '  name: kjournal',
-        'contexts:',
-        '- context: {cluster: kjournal, user: u}',
-        '  name: kjournal',
-        'current-context: kjournal',
-        'users:',
-        `- name: u`,
-        `  user: {token: "${token}"}`,
-        '',
-      ].join('\n'),
-    );
-    return path;
-  };
+  const kubeconfigFor = (token: string): Promise<string> =>
+    writeKubeconfig(join(dir, `kubeconfig-${token}`), server.url, pki.ca.certFile, `{token: "${token}"}`);
 
   before(async () => {
     pki = makePki();
@@ -254,21 +268,7 @@ describe('client certificates and the front proxy, end to end', () => {
   let dir: string;
 
   const get = (path: string, pair: KeyPair, headers: Record<string, string> = {}): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        `${server.url}${path}`,
-        { ca: pki.ca.cert, cert: pair.cert, key: pair.key, headers },
-        (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => {
-            body += d.toString();
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    httpsGet(`${server.url}${path}`, pki.ca.cert, { pair, headers });
 
   before(async () => {
     pki = makePki();
@@ -310,24 +310,11 @@ describe('client certificates and the front proxy, end to end', () => {
     const r = await get('/apis/core.kjournal/v1alpha1/namespaces/shop/containerlogs', pki.alice);
     assert.equal(r.status, 200, r.body);
     assert.match(r.body, /shop line/);
-    const kubeconfig = join(dir, 'kubeconfig-cert');
-    await writeFile(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        `- cluster: {server: "${server.url}", certificate-authority: "${pki.ca.certFile}"}`,
-        '  name: k',
-        'contexts:',
-        '- context: {cluster: k, user: u}',
-        '  name: k',
-        'current-context: k',
-        'users:',
-        '- name: u',
-        `  user: {client-certificate: "${pki.alice.certFile}", client-key: "${pki.alice.keyFile}"}`,
-        '',
-      ].join('\n'),
+    const kubeconfig = await writeKubeconfig(
+      join(dir, 'kubeconfig-cert'),
+      server.url,
+      pki.ca.certFile,
+      `{client-certificate: "${pki.alice.certFile}", client-key: "${pki.alice.keyFile}"}`,
     );
     const home = join(dir, 'home');
     let k = await kubectl(
