@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
+import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
 import { parseDurationNs } from '../model/time.js';
 import { DEFAULT_SERVER_CONFIG, startServer } from '../server/app.js';
 import { CliError } from './errors.js';
@@ -54,6 +55,8 @@ interface ServeFlags extends AuthFlags {
   maxQueryRange: string;
   queryMemoryLimit: string;
   kubeListWindow: string;
+  kubeconfig?: string;
+  context?: string;
 }
 
 function positiveInteger(flag: string, value: string): number {
@@ -107,7 +110,12 @@ export function registerServe(program: Command): void {
       '--kube-list-window <duration>',
       'time window of a core.kjournal list without a metadata.creationTimestamp field selector',
       '24h',
-    );
+    )
+    .option(
+      '--kubeconfig <file>',
+      'read live pod logs from this cluster for lists of one pod the store is behind on',
+    )
+    .option('--context <name>', 'context of --kubeconfig (default: its current context)');
   addAuthFlags(cmd);
   cmd.action(async (flags: ServeFlags) => {
     const { host, port } = parseListen(flags.listen);
@@ -149,7 +157,12 @@ export function registerServe(program: Command): void {
         maxQueryRange: duration('--max-query-range', flags.maxQueryRange),
       },
       queryMemoryLimit: `${Math.floor(queryMemory)}B`,
-      kube: { listWindowNs: kubeListWindow },
+      kube: {
+        listWindowNs: kubeListWindow,
+        ...(flags.kubeconfig
+          ? { direct: { source: loadPodLogSource(flags.kubeconfig, flags.context) } }
+          : {}),
+      },
     });
     process.stderr.write(`kjournal serving on ${server.url} (data in ${flags.data})\n`);
     process.stderr.write(`kjournal: ${auth.describe()}\n`);

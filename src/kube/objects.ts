@@ -34,7 +34,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A name prefix: lower case letters, digits and dashes, as a DNS label. */
-function namePrefix(text: string | undefined, fallback: string): string {
+export function namePrefix(text: string | undefined, fallback: string): string {
   const p = (text ?? '')
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')

@@ -69,7 +69,7 @@ export interface ServerConfig {
   /** The `core.kjournal` API's list window, watch replay and bookmark settings (defaults if absent). */
   /** Authentication, authorization and TLS (src/auth); without it everyone may do everything. */
   readonly auth?: Auth;
-  readonly kube?: Pick<KubeApiOptions, 'listWindowNs' | 'watchReplayMax' | 'bookmarkIntervalMs'>;
+  readonly kube?: Pick<KubeApiOptions, 'listWindowNs' | 'watchReplayMax' | 'bookmarkIntervalMs' | 'direct'>;
   readonly log?: (line: string) => void;
 }
 

@@ -7,6 +7,15 @@
 
 import { decodeContinue, encodeContinue, queryFingerprint } from '../../kube/continue.js';
 import {
+  type DirectOptions,
+  type DirectResult,
+  directItems,
+  directTarget,
+  type ListItem,
+  mergeItems,
+  warningHeader,
+} from '../../kube/direct/fallback.js';
+import {
   aggregatedContentType,
   aggregatedDiscovery,
   aggregatedVersion,
@@ -22,6 +31,7 @@ import { GROUP_VERSION, type KubeResource, resourceByName } from '../../kube/res
 import { compileSelection } from '../../kube/selectors.js';
 import { KubeError, kubeBadRequest, kubeNotFound } from '../../kube/status.js';
 import { type IncludeObject, toTable, wantsTable } from '../../kube/tables.js';
+import { nowNs } from '../../model/time.js';
 import type { TailHub } from '../../server/tail-hub.js';
 import type { Store, StoredEntry } from '../../store/store.js';
 import { type Handler, json, type Reply, type RequestContext, type Router, text } from '../http/router.js';
@@ -47,6 +57,8 @@ export interface KubeApiOptions {
   readonly bookmarkIntervalMs?: number;
   /** Whether the server is ready (for /readyz). */
   readonly ready?: () => boolean;
+  /** Live pod logs from the cluster for lists of one pod the store is behind on (src/kube/direct). */
+  readonly direct?: DirectOptions;
 }
 
 export const DEFAULT_KUBE_LIST_WINDOW_NS = 24n * 3600n * 1_000_000_000n;
@@ -85,8 +97,9 @@ function isWatch(ctx: RequestContext): boolean {
 
 const JSON_CT = { 'content-type': 'application/json' };
 
-function objectReply(value: unknown): Reply {
-  return { status: 200, headers: JSON_CT, body: JSON.stringify(value) };
+function objectReply(value: unknown, warning?: string): Reply {
+  const headers = warning === undefined ? JSON_CT : { ...JSON_CT, warning: warningHeader(warning) };
+  return { status: 200, headers, body: JSON.stringify(value) };
 }
 
 /** What the server keeps of the kube API: `close` ends every open watch (at shutdown). */
@@ -195,7 +208,7 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
     }
     const pageSize = parseLimit(ctx.params.get('limit'), opts.maxEntriesLimit);
     const signal = AbortSignal.timeout(opts.queryTimeoutMs);
-    const items: { obj: KubeObject; entry: StoredEntry }[] = [];
+    let items: ListItem[] = [];
     let cursor = after;
     scan: for (;;) {
       let scanned = 0;
@@ -217,12 +230,30 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
           last = entry;
           const obj = toObject(resource, tenant, entry);
           if (!selection.matches(obj)) continue;
-          items.push({ obj, entry });
+          items.push({ obj, timestamp: entry.timestamp, seq: entry.seq ?? 0n });
           if (items.length > pageSize) break scan;
         }
       }
       if (scanned < SCAN_BATCH || !last) break;
       cursor = { timestamp: last.timestamp, seq: last.seq ?? 0n };
+    }
+    // Live records of one pod the store is behind on (the rules are in src/kube/direct/fallback.ts).
+    const target = opts.direct ? directTarget(resource, namespace, fieldSelector) : undefined;
+    let live: DirectResult | undefined;
+    if (opts.direct && target) {
+      live = await directItems(opts.direct, {
+        store: opts.store,
+        tenant,
+        resource,
+        target,
+        selection,
+        start,
+        end,
+        ...(after ? { after } : {}),
+        signal,
+        now: nowNs(),
+      });
+      if (live.items.length > 0) items = mergeItems(items, live.items);
     }
     let next: string | undefined;
     if (items.length > pageSize) {
@@ -233,16 +264,19 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
           query: fingerprint,
           start,
           end,
-          afterTimestamp: lastItem.entry.timestamp,
-          afterSeq: lastItem.entry.seq ?? 0n,
+          afterTimestamp: lastItem.timestamp,
+          afterSeq: lastItem.seq,
           resourceVersion,
         });
       }
     }
     const metadata = { resourceVersion, ...(next ? { continue: next } : {}) };
     const objects = items.map((i) => i.obj);
-    if (table) return objectReply(toTable(resource, objects, metadata, include));
-    return objectReply({ kind: resource.listKind, apiVersion: GROUP_VERSION, metadata, items: objects });
+    if (table) return objectReply(toTable(resource, objects, metadata, include), live?.warning);
+    return objectReply(
+      { kind: resource.listKind, apiVersion: GROUP_VERSION, metadata, items: objects },
+      live?.warning,
+    );
   };
 
   const getOne = async (
