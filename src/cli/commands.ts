@@ -2,7 +2,9 @@
  * @module Every subcommand, registered on the program. One file per command beside this one.
  */
 import type { Command } from 'commander';
+import { registerGet } from './get.js';
 import { registerImport } from './import.js';
+import { registerKubeShortcuts } from './kube-shortcuts.js';
 import { registerLabels } from './labels.js';
 import { registerQuery } from './query.js';
 import { registerSeries } from './series.js';
@@ -14,4 +16,6 @@ export function registerCommands(program: Command): void {
   registerQuery(program);
   registerLabels(program);
   registerSeries(program);
+  registerGet(program);
+  registerKubeShortcuts(program);
 }
