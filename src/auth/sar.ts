@@ -18,12 +18,9 @@
  * tokens), client certificate, basic auth and exec plugins (whose token is renewed on a 401).
  */
 
-import { readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { isAbsolute, resolve } from 'node:path';
 import { CliError } from '../cli/errors.js';
-import { runExecCredential } from '../client/exec-credential.js';
+import { ClusterClient, type ClusterReply } from '../client/cluster.js';
 import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../client/kubeconfig.js';
 import type { SarConfig } from './config.js';
 import { AuthConfigError, AuthorizationError } from './errors.js';
@@ -33,8 +30,6 @@ export const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 /** The resource whose grant betrays a wildcard rule. */
 export const WILDCARD_PROBE_RESOURCE = 'kjournal-wildcard-probe';
 const MAX_CACHE = 10_000;
-/** client-go re-reads a kubeconfig's tokenFile once a minute. */
-const TOKEN_FILE_REREAD_MS = 60_000;
 
 /** `SubjectAccessReviewSpec`, empty fields left out as Go's `omitempty` leaves them out. */
 export interface SarSpec {
@@ -121,20 +116,20 @@ interface CacheEntry {
 
 /** The SubjectAccessReview authorizer with its cache. */
 export class SarAuthorizer {
-  readonly #conn: KubeconfigConnection;
-  readonly #tokenFile: string | undefined;
-  #fileToken: { token: string; read: number } | undefined;
+  readonly #client: ClusterClient;
   readonly #cfg: SarConfig;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<SarStatus>>();
   readonly #now: () => number;
-  #execToken: Promise<string | undefined> | undefined;
   /** Reviews actually sent (not answered from the cache), for tests and metrics. */
   requests = 0;
 
   constructor(connection: SarConnection, cfg: SarConfig, now: () => number = Date.now) {
-    this.#conn = connection.conn;
-    this.#tokenFile = connection.tokenFile;
+    this.#client = new ClusterClient(connection.conn, {
+      ...(connection.tokenFile !== undefined ? { tokenFile: connection.tokenFile } : {}),
+      timeoutMs: cfg.timeoutMs,
+      now,
+    });
     this.#cfg = cfg;
     this.#now = now;
   }
@@ -178,49 +173,31 @@ export class SarAuthorizer {
     return p;
   }
 
-  async #token(renew: boolean): Promise<string | undefined> {
-    const conn = this.#conn;
-    if (this.#tokenFile !== undefined) {
-      const now = this.#now();
-      if (renew || this.#fileToken === undefined || now - this.#fileToken.read >= TOKEN_FILE_REREAD_MS) {
-        const token = (await readFile(this.#tokenFile, 'utf8')).trim();
-        this.#fileToken = { token, read: now };
-      }
-      return this.#fileToken.token;
-    }
-    if (conn.token !== undefined || conn.exec === undefined) return conn.token;
-    if (renew || this.#execToken === undefined) {
-      this.#execToken = runExecCredential(conn.exec).then((c) => c.token);
-      this.#execToken.catch(() => {
-        this.#execToken = undefined;
-      });
-    }
-    return this.#execToken;
-  }
-
   async #send(spec: SarSpec): Promise<SarStatus> {
     this.requests++;
-    let res = await this.#post(spec, await this.#tokenOrFail(false));
-    if (
-      res.status === 401 &&
-      (this.#tokenFile !== undefined || (this.#conn.exec !== undefined && this.#conn.token === undefined))
-    ) {
-      res = await this.#post(spec, await this.#tokenOrFail(true));
+    const body = JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec });
+    let res: ClusterReply;
+    try {
+      res = await this.#client.request('POST', SAR_PATH, body);
+    } catch (err) {
+      throw new AuthorizationError(
+        `SubjectAccessReview to ${this.#client.server} failed: ${(err as Error).message}`,
+      );
     }
     if (res.status < 200 || res.status > 299) {
       throw new AuthorizationError(
-        `SubjectAccessReview to ${this.#conn.server} failed: HTTP ${res.status} ${res.body.slice(0, 200).replace(/\s+/g, ' ')}`,
+        `SubjectAccessReview to ${this.#client.server} failed: HTTP ${res.status} ${res.body.slice(0, 200).replace(/\s+/g, ' ')}`,
       );
     }
     let doc: unknown;
     try {
       doc = JSON.parse(res.body);
     } catch {
-      throw new AuthorizationError(`SubjectAccessReview to ${this.#conn.server}: the answer is not JSON`);
+      throw new AuthorizationError(`SubjectAccessReview to ${this.#client.server}: the answer is not JSON`);
     }
     const status = (doc as { status?: unknown }).status;
     if (status === null || typeof status !== 'object') {
-      throw new AuthorizationError(`SubjectAccessReview to ${this.#conn.server}: the answer has no status`);
+      throw new AuthorizationError(`SubjectAccessReview to ${this.#client.server}: the answer has no status`);
     }
     const s = status as Record<string, unknown>;
     return {
@@ -231,60 +208,6 @@ export class SarAuthorizer {
         ? { evaluationError: s.evaluationError }
         : {}),
     };
-  }
-
-  async #tokenOrFail(renew: boolean): Promise<string | undefined> {
-    try {
-      return await this.#token(renew);
-    } catch (err) {
-      throw new AuthorizationError(`SubjectAccessReview credentials: ${(err as Error).message}`);
-    }
-  }
-
-  #post(spec: SarSpec, token: string | undefined): Promise<{ status: number; body: string }> {
-    const conn = this.#conn;
-    const base = new URL(conn.server);
-    const url = new URL(base.pathname.replace(/\/+$/, '') + SAR_PATH, base);
-    const body = JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec });
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/json',
-      Accept: 'application/json',
-      'Content-Length': String(Buffer.byteLength(body)),
-      'User-Agent': 'kjournal',
-    };
-    if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`;
-    else if (conn.username !== undefined) {
-      headers.Authorization = `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`;
-    }
-    const secure = url.protocol === 'https:';
-    const options = {
-      method: 'POST',
-      headers,
-      timeout: this.#cfg.timeoutMs,
-      ...(secure
-        ? {
-            rejectUnauthorized: !conn.insecureSkipTlsVerify,
-            ...(conn.ca !== undefined ? { ca: conn.ca } : {}),
-            ...(conn.cert !== undefined && conn.key !== undefined ? { cert: conn.cert, key: conn.key } : {}),
-            ...(conn.tlsServerName !== undefined ? { servername: conn.tlsServerName } : {}),
-          }
-        : {}),
-    };
-    return new Promise((resolve, reject) => {
-      const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', (err) => reject(new AuthorizationError(`SubjectAccessReview: ${err.message}`)));
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#cfg.timeoutMs} ms`)));
-      req.on('error', (err) =>
-        reject(new AuthorizationError(`SubjectAccessReview to ${conn.server} failed: ${err.message}`)),
-      );
-      req.end(body);
-    });
   }
 }
 

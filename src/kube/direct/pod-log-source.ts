@@ -6,9 +6,7 @@
  * read with kjournal's own reader: bearer token (or token file), basic auth, client certificates,
  * CA, insecure-skip-tls-verify and exec plugins (token renewed once on a 401).
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { runExecCredential } from '../../client/exec-credential.js';
+import { ClusterClient, type ClusterReply } from '../../client/cluster.js';
 import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../../client/kubeconfig.js';
 import { formatRfc3339Nano, NS_PER_SECOND, parseRfc3339Nano } from '../../model/time.js';
 
@@ -78,25 +76,27 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class PodLogSource implements LiveLogSource {
-  readonly #conn: KubeconfigConnection;
-  readonly #timeoutMs: number;
+  readonly #client: ClusterClient;
   readonly #cacheMs: number;
   readonly #limitBytes: number;
   readonly #now: () => number;
   readonly #pods = new Map<string, { info: PodInfo; expires: number }>();
-  #execToken: Promise<string | undefined> | undefined;
 
   constructor(conn: KubeconfigConnection, opts: PodLogSourceOptions = {}) {
-    this.#conn = conn;
-    this.#timeoutMs = opts.timeoutMs ?? 5000;
     this.#cacheMs = opts.podCacheMs ?? 10_000;
     this.#limitBytes = opts.limitBytes ?? 8 << 20;
     this.#now = opts.now ?? Date.now;
+    // An answer may exceed limitBytes by its last line and the headers' worth.
+    this.#client = new ClusterClient(conn, {
+      timeoutMs: opts.timeoutMs ?? 5000,
+      maxBytes: this.#limitBytes + (1 << 20),
+      now: this.#now,
+    });
   }
 
   /** The server the source reads from (for messages). */
   get server(): string {
-    return this.#conn.server;
+    return this.#client.server;
   }
 
   async pod(namespace: string, name: string): Promise<PodInfo> {
@@ -143,22 +143,12 @@ export class PodLogSource implements LiveLogSource {
     return parseTimestampedLog(await this.#get(path));
   }
 
-  async #token(renew: boolean): Promise<string | undefined> {
-    const conn = this.#conn;
-    if (conn.token !== undefined || conn.exec === undefined) return conn.token;
-    if (renew || this.#execToken === undefined) {
-      this.#execToken = runExecCredential(conn.exec).then((c) => c.token);
-      this.#execToken.catch(() => {
-        this.#execToken = undefined;
-      });
-    }
-    return this.#execToken;
-  }
-
   async #get(path: string): Promise<string> {
-    let res = await this.#request(path, await this.#token(false));
-    if (res.status === 401 && this.#conn.exec !== undefined && this.#conn.token === undefined) {
-      res = await this.#request(path, await this.#token(true));
+    let res: ClusterReply;
+    try {
+      res = await this.#client.request('GET', path);
+    } catch (err) {
+      throw new ClusterError((err as Error).message);
     }
     if (res.status < 200 || res.status > 299) {
       let why = res.body.slice(0, 200).replace(/\s+/g, ' ');
@@ -168,56 +158,9 @@ export class PodLogSource implements LiveLogSource {
       } catch {
         // not a Status: the text itself
       }
-      throw new ClusterError(`${this.#conn.server} answered HTTP ${res.status}: ${why}`, res.status);
+      throw new ClusterError(`${this.#client.server} answered HTTP ${res.status}: ${why}`, res.status);
     }
     return res.body;
-  }
-
-  #request(path: string, token: string | undefined): Promise<{ status: number; body: string }> {
-    const conn = this.#conn;
-    const base = new URL(conn.server);
-    const url = new URL(base.pathname.replace(/\/+$/, '') + path, base);
-    const headers: Record<string, string> = { Accept: 'application/json, */*', 'User-Agent': 'kjournal' };
-    if (token !== undefined && token !== '') headers.Authorization = `Bearer ${token}`;
-    else if (conn.username !== undefined) {
-      headers.Authorization = `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`;
-    }
-    const secure = url.protocol === 'https:';
-    const options = {
-      method: 'GET',
-      headers,
-      timeout: this.#timeoutMs,
-      ...(secure
-        ? {
-            rejectUnauthorized: !conn.insecureSkipTlsVerify,
-            ...(conn.ca !== undefined ? { ca: conn.ca } : {}),
-            ...(conn.cert !== undefined && conn.key !== undefined ? { cert: conn.cert, key: conn.key } : {}),
-            ...(conn.tlsServerName !== undefined ? { servername: conn.tlsServerName } : {}),
-          }
-        : {}),
-    };
-    const limit = this.#limitBytes + (1 << 20);
-    return new Promise((resolve, reject) => {
-      const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > limit) {
-            req.destroy(new Error(`answer larger than ${limit} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', (err) => reject(new ClusterError(`${conn.server}: ${err.message}`)));
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
-      req.on('error', (err) => reject(new ClusterError(`${conn.server} unreachable: ${err.message}`)));
-      req.end();
-    });
   }
 }
 
