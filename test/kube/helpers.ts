@@ -13,8 +13,11 @@ import { pushJson } from '../helpers/server-process.js';
 
 export const KUBECTL = '/usr/bin/kubectl';
 
-/** Writes a kubeconfig pointing at `url` and returns its path. */
-export async function writeKubeconfig(url: string): Promise<string> {
+/**
+ * Writes a kubeconfig pointing at `url` and returns its path; for a TLS server, the CA file to
+ * trust and the user's token.
+ */
+export async function writeKubeconfig(url: string, tls?: { caFile: string; token: string }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kj-kubeconfig-'));
   const path = join(dir, 'config');
   await writeFile(
@@ -23,7 +26,9 @@ export async function writeKubeconfig(url: string): Promise<string> {
       'apiVersion: v1',
       'kind: Config',
       'clusters:',
-      `- cluster: {server: "${url}"}`,
+      tls
+        ? `- cluster: {server: "${url}", certificate-authority: "${tls.caFile}"}`
+        : `- cluster: {server: "${url}"}`,
       '  name: kjournal',
       'contexts:',
       '- context: {cluster: kjournal, user: tester}',
@@ -31,7 +36,7 @@ export async function writeKubeconfig(url: string): Promise<string> {
       'current-context: kjournal',
       'users:',
       '- name: tester',
-      '  user: {}',
+      tls ? `  user: {token: "${tls.token}"}` : '  user: {}',
       '',
     ].join('\n'),
   );

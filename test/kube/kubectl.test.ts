@@ -1,15 +1,17 @@
 /**
- * End-to-end with the real kubectl (v1.32) against the real `kjournal serve` process over plain
- * HTTP: discovery, get/list of every resource, selectors, every output format, explain, watch and
+ * End-to-end with the real kubectl (v1.32) against the real `kjournal serve` process over TLS with
+ * a bearer token (kube-apiserver's token file, an ABAC policy that lets the user read everything):
+ * discovery, get/list of every resource, selectors, every output format, explain, watch and
  * readable errors.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { makePki, type Pki } from '../auth/pki.js';
+import { removeDir, type ServerProcess, startServerProcess, trustServer } from '../helpers/server-process.js';
 import {
   auditEvent,
   coreEvent,
@@ -24,7 +26,10 @@ import {
   writeKubeconfig,
 } from './helpers.js';
 
-describe('kubectl against core.kjournal', () => {
+const TOKEN = 'kubectl-test-token';
+
+describe('kubectl against core.kjournal, over TLS with a token', () => {
+  let pki: Pki;
   let srv: ServerProcess;
   let kubeconfig: string;
   let home: string;
@@ -36,9 +41,34 @@ describe('kubectl against core.kjournal', () => {
   };
 
   before(async () => {
-    srv = await startServerProcess({ args: ['--kube-list-window', '1h'] });
-    kubeconfig = await writeKubeconfig(srv.url);
+    pki = makePki();
     home = await mkdtemp(join(tmpdir(), 'kj-kubectl-home-'));
+    await writeFile(join(home, 'tokens.csv'), `${TOKEN},tester,1000,"readers"\n`);
+    const policy = [
+      { user: 'tester', readonly: true, nonResourcePath: '*' },
+      { user: 'tester', namespace: '*', resource: '*', apiGroup: '*' },
+      { user: 'tester', namespace: '*', resource: 'auditevents', apiGroup: 'core.kjournal' },
+    ].map((spec) =>
+      JSON.stringify({ apiVersion: 'abac.authorization.kubernetes.io/v1beta1', kind: 'Policy', spec }),
+    );
+    await writeFile(join(home, 'policy.jsonl'), `${policy.join('\n')}\n`);
+    srv = await startServerProcess({
+      args: [
+        '--kube-list-window',
+        '1h',
+        '--tls-cert-file',
+        pki.server.certFile,
+        '--tls-private-key-file',
+        pki.server.keyFile,
+        '--token-auth-file',
+        join(home, 'tokens.csv'),
+        '--authorization-policy-file',
+        join(home, 'policy.jsonl'),
+      ],
+    });
+    assert.match(srv.url, /^https:/);
+    trustServer(srv.url, pki.ca.cert, { authorization: `Bearer ${TOKEN}` });
+    kubeconfig = await writeKubeconfig(srv.url, { caFile: pki.ca.certFile, token: TOKEN });
     await pushContainerLogs(srv.url, [
       {
         namespace: 'shop',
@@ -117,6 +147,7 @@ describe('kubectl against core.kjournal', () => {
     await srv?.stop();
     if (srv) await removeDir(srv.dataDir);
     if (home) await rm(home, { recursive: true, force: true });
+    pki?.cleanup();
   });
 
   test('api-resources lists the group with short names', async () => {
