@@ -1,0 +1,77 @@
+/**
+ * @module A journal entry as a record: the time from `__REALTIME_TIMESTAMP` (µs), the body from
+ * `MESSAGE`, the usual journal fields as attributes, and Kata Containers' own structure: Kata
+ * components (`SYSLOG_IDENTIFIER` `kata`, `kata-runtime`, `kata-shim`...) log `logfmt`
+ * (`time=... level=info msg="..." source=virtcontainers sandbox=...`), or JSON with
+ * `--log-format=json`; those fields become `kata_*` attributes, as Kata's own Fluentd guide does.
+ */
+
+import { parseLogfmt } from '../../import/formats/logfmt.js';
+import { flattenJson, safeName } from '../../model/names.js';
+import type { Attributes, Labels, LogRecord } from '../../model/record.js';
+import type { JournalEntry } from './export.js';
+
+/** Journal field → attribute name. */
+export const JOURNAL_ATTRIBUTES: Readonly<Record<string, string>> = {
+  _SYSTEMD_UNIT: 'systemd_unit',
+  _SYSTEMD_USER_UNIT: 'systemd_user_unit',
+  SYSLOG_IDENTIFIER: 'syslog_identifier',
+  SYSLOG_FACILITY: 'syslog_facility',
+  PRIORITY: 'priority',
+  _HOSTNAME: 'hostname',
+  _PID: 'pid',
+  _COMM: 'comm',
+  _TRANSPORT: 'transport',
+  _BOOT_ID: 'boot_id',
+  CONTAINER_NAME: 'container_name',
+};
+
+/** Is this entry written by a Kata Containers component? */
+export function isKataEntry(entry: JournalEntry): boolean {
+  const id = entry.get('SYSLOG_IDENTIFIER') ?? '';
+  return id === 'kata' || id.startsWith('kata-') || id === 'containerd-shim-kata-v2';
+}
+
+/** The `kata_*` attributes of a Kata message (logfmt or JSON), or none. */
+export function kataAttributes(message: string): Attributes {
+  const text = message.trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        return flattenJson(parsed, 'kata');
+      }
+    } catch {
+      // Not JSON after all: try logfmt.
+    }
+  }
+  if (!/(?:^|\s)(?:level|msg|time)=/.test(text)) return {};
+  const out: Attributes = {};
+  for (const [k, v] of parseLogfmt(text)) out[safeName(`kata_${k}`)] = v;
+  return out;
+}
+
+export interface EntryRecordOptions {
+  readonly labels: Labels;
+  readonly observed: bigint;
+}
+
+/** The record of an entry; undefined when its time is unreadable (a corrupt entry). */
+export function entryRecord(entry: JournalEntry, opts: EntryRecordOptions): LogRecord | undefined {
+  const rt = entry.get('__REALTIME_TIMESTAMP');
+  if (rt === undefined || !/^[0-9]{1,20}$/.test(rt)) return undefined;
+  const message = entry.get('MESSAGE') ?? '';
+  const attributes: Attributes = {};
+  for (const [field, name] of Object.entries(JOURNAL_ATTRIBUTES)) {
+    const v = entry.get(field);
+    if (v !== undefined) attributes[name] = v;
+  }
+  if (isKataEntry(entry)) Object.assign(attributes, kataAttributes(message));
+  return {
+    timestamp: BigInt(rt) * 1000n,
+    observedTimestamp: opts.observed,
+    labels: opts.labels,
+    attributes,
+    body: message,
+  };
+}
