@@ -2,6 +2,7 @@
  * @module Every subcommand, registered on the program. One file per command beside this one.
  */
 import type { Command } from 'commander';
+import { registerAgent } from './agent.js';
 import { registerGet } from './get.js';
 import { registerImport } from './import.js';
 import { registerKubeShortcuts } from './kube-shortcuts.js';
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerSeries(program);
   registerGet(program);
   registerKubeShortcuts(program);
+  registerAgent(program);
 }

@@ -1,0 +1,193 @@
+/**
+ * @module `kjournal agent`'s core: sources (given by the caller) feed the bounded on-disk buffer
+ * through `emit`, the shipper pushes the buffer to the server, and the positions file advances only
+ * once the server has acknowledged (see shipper.ts for the exactly-once analysis).
+ *
+ * A source resumes from its acknowledged positions merged with those of its batches still in the
+ * buffer: those batches are on disk and will be shipped, so reading them again would repeat them.
+ *
+ * `emit` appends the batch to the buffer (fsynced) and resolves; while the buffer is full it waits,
+ * which is what holds a source back. When the agent stops, an `emit` still waiting rejects (the batch
+ * was not taken; its data is read again after a restart).
+ */
+import { join } from 'node:path';
+import type { KjournalClient } from '../client/client.js';
+import { DiskBuffer } from './buffer.js';
+import { encodeRecords } from './encode.js';
+import { AgentMetrics } from './metrics.js';
+import { mergePositions, PositionsStore } from './positions.js';
+import { Shipper } from './shipper.js';
+import type { Source, SourceBatch } from './source.js';
+
+export const DEFAULT_BUFFER_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
+export const DEFAULT_BATCH_MAX_WAIT_MS = 1000;
+export const DEFAULT_STOP_GRACE_MS = 5000;
+
+export interface AgentOptions {
+  readonly sources: readonly Source[];
+  readonly client: KjournalClient;
+  /** Positions (`positions.json`) and the buffer (`buffer/`) live here. */
+  readonly stateDir: string;
+  readonly bufferMaxBytes?: number;
+  readonly batchMaxBytes?: number;
+  readonly batchMaxWaitMs?: number;
+  /** Backoff between push attempts (attempts are unlimited). */
+  readonly retry?: { readonly baseDelayMs?: number; readonly maxDelayMs?: number };
+  /** How long `stop` keeps shipping what is buffered. */
+  readonly stopGraceMs?: number;
+  readonly metrics?: AgentMetrics;
+  readonly log?: (message: string) => void;
+}
+
+export class Agent {
+  readonly metrics: AgentMetrics;
+  readonly positions: PositionsStore;
+  readonly buffer: DiskBuffer;
+  private readonly o: AgentOptions;
+  private readonly log: (message: string) => void;
+  private readonly controller = new AbortController();
+  private shipper: Shipper | undefined;
+  private runs: Promise<void>[] = [];
+  private started = false;
+  private stopped: Promise<void> | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(options: AgentOptions) {
+    const names = new Set<string>();
+    for (const s of options.sources) {
+      if (names.has(s.name)) throw new Error(`two sources are named ${JSON.stringify(s.name)}`);
+      names.add(s.name);
+    }
+    this.o = options;
+    this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.metrics = options.metrics ?? new AgentMetrics();
+    this.positions = new PositionsStore(options.stateDir);
+    this.buffer = new DiskBuffer({
+      dir: join(options.stateDir, 'buffer'),
+      maxBytes: options.bufferMaxBytes ?? DEFAULT_BUFFER_MAX_BYTES,
+    });
+  }
+
+  /** True once started and not stopping (`GET /ready`). */
+  get ready(): boolean {
+    return this.started && !this.controller.signal.aborted;
+  }
+
+  /** Loads the positions and the buffer, starts shipping and every source. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('the agent is already started');
+    const { metrics, buffer } = this;
+    await this.positions.load();
+    buffer.onFullChange = (full) => {
+      metrics.setFull(full);
+      if (full)
+        this.log(`agent: buffer full (${buffer.bytes} bytes): sources wait until the server takes more`);
+      else this.log('agent: buffer has room again: sources resume');
+    };
+    await buffer.open(this.positions.ackedBatch);
+    metrics.bufferMaxBytes.set(buffer.maxBytes);
+    metrics.bufferBytes.set(buffer.bytes);
+    metrics.bufferBatches.set(buffer.pending.length);
+    if (buffer.pending.length > 0) {
+      this.log(
+        `agent: ${buffer.pending.length} batches (${buffer.bytes} bytes) left in the buffer: shipping them`,
+      );
+    }
+    this.shipper = new Shipper({
+      client: this.o.client,
+      buffer,
+      positions: this.positions,
+      metrics,
+      batchMaxBytes: this.o.batchMaxBytes ?? DEFAULT_BATCH_MAX_BYTES,
+      batchMaxWaitMs: this.o.batchMaxWaitMs ?? DEFAULT_BATCH_MAX_WAIT_MS,
+      ...(this.o.retry ? { retry: this.o.retry } : {}),
+      log: this.log,
+    });
+    this.shipper.start();
+    // Keeps the process alive while the agent runs, whatever its sources hold open.
+    this.keepAlive = setInterval(() => undefined, 3_600_000);
+    this.started = true;
+    for (const source of this.o.sources) this.runs.push(this.runSource(source));
+  }
+
+  /** Where `source` resumes: acknowledged positions, then those of its batches still buffered. */
+  resumePositions(source: string): Record<string, unknown> {
+    const out = this.positions.get(source);
+    for (const b of this.buffer.pending) if (b.source === source) mergePositions(out, b.positions);
+    return out;
+  }
+
+  private async runSource(source: Source): Promise<void> {
+    const { metrics, buffer } = this;
+    const signal = this.controller.signal;
+    let inFlight = false;
+    try {
+      await source.run({
+        positions: this.resumePositions(source.name),
+        signal,
+        problem: (p) => {
+          metrics.problems.inc({ source: source.name, reason: p.reason });
+          this.log(`agent: ${source.name}: ${p.reason}: ${p.message}`);
+        },
+        emit: async (batch: SourceBatch) => {
+          if (inFlight)
+            throw new Error(`source ${source.name} called emit while an earlier emit was pending`);
+          inFlight = true;
+          try {
+            if (batch.records.length === 0 && Object.keys(batch.positions).length === 0) return;
+            await buffer.append(
+              source.name,
+              batch.positions,
+              batch.records.length,
+              encodeRecords(batch.records),
+            );
+            metrics.readRecords.inc({ source: source.name }, batch.records.length);
+            let bytes = 0;
+            for (const r of batch.records) bytes += Buffer.byteLength(r.body);
+            metrics.readBytes.inc({ source: source.name }, bytes);
+            metrics.bufferBytes.set(buffer.bytes);
+            metrics.bufferBatches.set(buffer.pending.length);
+          } finally {
+            inFlight = false;
+          }
+        },
+      });
+    } catch (err) {
+      if (signal.aborted) return;
+      metrics.problems.inc({ source: source.name, reason: 'fault' });
+      this.log(`agent: source ${source.name} stopped: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Stops the sources, ships what is buffered for up to `stopGraceMs`, and keeps the rest in the
+   * buffer for the next start.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopNow();
+    return this.stopped;
+  }
+
+  private async stopNow(): Promise<void> {
+    if (!this.started) return;
+    const deadline = Date.now() + (this.o.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    this.controller.abort();
+    // Sources waiting in emit for room would wait for ever: let them see the abort through a
+    // rejected emit only once the grace period is over, so that room made by shipping is used.
+    const sourcesDone = Promise.all(this.runs);
+    const graceOver = new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref());
+    await Promise.race([sourcesDone, graceOver]);
+    await this.shipper?.drain(deadline);
+    await this.shipper?.stop();
+    await this.buffer.close();
+    await sourcesDone;
+    clearInterval(this.keepAlive);
+    this.o.client.close();
+    if (this.buffer.pending.length > 0) {
+      this.log(
+        `agent: stopped with ${this.buffer.pending.length} batches still buffered; they ship on the next start`,
+      );
+    }
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * @module The shipper: takes batches from the head of the on-disk buffer, in order, coalesces them
+ * (up to `batchMaxBytes` of protobuf, or whatever arrived within `batchMaxWait` of the oldest),
+ * pushes them to the server's Loki push API as snappy-compressed protobuf, and retries 429, 5xx and
+ * connection errors for ever with exponential backoff and jitter (client/retry.ts). A 4xx other
+ * than 429 is a permanent rejection: the server has stored what it could take (a partially invalid
+ * push stores the valid entries and answers 400, as Loki does) and would refuse the rest again, so
+ * it is logged and counted and the batches count as done.
+ *
+ * Only after the server's answer, and in one atomic write of the positions file, the batches'
+ * positions are merged and the acknowledged batch id advanced (positions.ts); the buffer then
+ * forgets them. Exactly once with `kill -9`:
+ *  - killed before a batch is in the buffer: `emit` had not resolved, the source had not moved on;
+ *    the next run reads it again from the saved (or buffered) positions. Nothing lost.
+ *  - killed while a batch is buffered and not yet pushed: it is on disk past the acknowledged id
+ *    and is pushed after the restart. Nothing lost, nothing repeated.
+ *  - killed after the server stored a push but before the positions write (the server's 2xx was
+ *    sent, or lost with a killed server or a broken connection): the one window. The server has no
+ *    idempotency key, so the agent closes it itself: at start, the head batches are looked up
+ *    through the server's query API before anything is pushed, and a push whose answer was lost on
+ *    a broken connection is looked up before it is sent again (recover.ts). What is found is
+ *    committed, not re-sent. What remains: a server without a query API (a bare Loki push
+ *    endpoint, or no read permission) gets such a batch twice (Loki itself drops exact duplicates
+ *    of timestamp, labels and line); and a line identical in labels, timestamp and text to one
+ *    already stored is taken for it.
+ *  - killed after the positions write: the batches are acknowledged and gone; nothing repeated.
+ * Each push carries its batch ids as `X-Kjournal-Batch` (stable across restarts), for a future
+ * server-side idempotency check.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import snappy from 'snappy';
+import { type KjournalClient, PUSH_PATH, serverMessage } from '../client/client.js';
+import { backoffMs, isRetryableStatus, type RetryPolicy } from '../client/retry.js';
+import type { BufferedBatch, DiskBuffer } from './buffer.js';
+import type { AgentMetrics } from './metrics.js';
+import type { PositionsStore } from './positions.js';
+import { alreadyStored, RecoverUnavailableError } from './recover.js';
+
+/** At most this many head batches are checked against the server at start. */
+const RECOVER_MAX_BATCHES = 64;
+/** Connection errors that mean the request never reached the server. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export interface ShipperOptions {
+  readonly client: KjournalClient;
+  readonly buffer: DiskBuffer;
+  readonly positions: PositionsStore;
+  readonly metrics: AgentMetrics;
+  /** Most protobuf bytes in one push (a single larger batch still goes alone). Default 1 MiB. */
+  readonly batchMaxBytes?: number;
+  /** How long the oldest batch may wait for others to join it. Default 1000 ms. */
+  readonly batchMaxWaitMs?: number;
+  /** Backoff between attempts; attempts are unlimited. */
+  readonly retry?: Partial<Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>>;
+  readonly log?: (message: string) => void;
+}
+
+export class Shipper {
+  private readonly o: Required<Omit<ShipperOptions, 'retry'>> & { policy: RetryPolicy };
+  private readonly controller = new AbortController();
+  /** Set by `drain`: push without waiting for more batches to join. */
+  private draining = false;
+  private loop: Promise<void> | undefined;
+  /** The last fault that stopped the loop, if any. */
+  failure: Error | undefined;
+
+  constructor(options: ShipperOptions) {
+    this.o = {
+      batchMaxBytes: 1 << 20,
+      batchMaxWaitMs: 1000,
+      log: (m) => process.stderr.write(`${m}\n`),
+      ...options,
+      policy: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 30_000, ...options.retry },
+    };
+  }
+
+  start(): void {
+    this.loop ??= this.run().catch((err: Error) => {
+      this.failure = err;
+      this.o.log(`agent: shipping stopped: ${err.message}`);
+    });
+  }
+
+  /** Pushes what is buffered without waiting for batches to fill, until empty or `deadlineMs`. */
+  async drain(deadlineMs: number): Promise<void> {
+    this.draining = true;
+    this.wakeDraining?.();
+    while (this.o.buffer.pending.length > 0 && Date.now() < deadlineMs && this.failure === undefined) {
+      await sleep(20);
+    }
+  }
+
+  private wakeDraining: (() => void) | undefined;
+
+  /** Stops: waits and backoffs end at once; a push in flight is awaited (its answer matters). */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.loop;
+  }
+
+  private get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private async run(): Promise<void> {
+    const { buffer } = this.o;
+    if (buffer.pending.length > 0) await this.recover();
+    while (!this.signal.aborted) {
+      if (buffer.pending.length === 0) {
+        await buffer.waitForAppend(this.signal);
+        continue;
+      }
+      const oldest = buffer.pending[0]!;
+      const waitUntil = oldest.appendedAt + this.o.batchMaxWaitMs;
+      if (!this.draining && this.pendingBody() < this.o.batchMaxBytes && Date.now() < waitUntil) {
+        // Wait for more to join, or for the oldest to have waited long enough.
+        // A timer of our own, not AbortSignal.timeout: that one is unref'd and would let the process exit.
+        const wake = new AbortController();
+        const timer = setTimeout(() => wake.abort(), Math.max(1, waitUntil - Date.now()));
+        this.wakeDraining = () => wake.abort();
+        await buffer.waitForAppend(AbortSignal.any([this.signal, wake.signal]));
+        clearTimeout(timer);
+        this.wakeDraining = undefined;
+        if (Date.now() < waitUntil && !this.draining && this.pendingBody() < this.o.batchMaxBytes) continue;
+      }
+      if (this.signal.aborted) break;
+      const take = this.takeHead();
+      const shipped = await this.ship(take);
+      if (!shipped) break;
+    }
+  }
+
+  /**
+   * At start: commits, without sending them again, the head batches the server already stored
+   * (recover.ts). Retries while the server cannot answer; gives up checking when it has no query API.
+   */
+  private async recover(): Promise<void> {
+    const found: BufferedBatch[] = [];
+    const pending = this.o.buffer.pending;
+    const limit = Math.min(pending.length, RECOVER_MAX_BATCHES);
+    let attempt = 0;
+    for (let i = 0; i < limit && !this.signal.aborted; ) {
+      const b = pending[i]!;
+      try {
+        if (!(await alreadyStored(this.o.client, await this.o.buffer.body(b)))) break;
+        found.push(b);
+        i++;
+        attempt = 0;
+      } catch (err) {
+        if (!(err instanceof RecoverUnavailableError)) throw err;
+        this.o.metrics.retries.inc();
+        if (attempt === 0 || attempt % 10 === 0) {
+          this.o.log(`agent: cannot check what the server already has (${err.message}); retrying`);
+        }
+        try {
+          await sleep(backoffMs(this.o.policy, attempt++), undefined, { signal: this.signal });
+        } catch {
+          return;
+        }
+      }
+    }
+    if (found.length === 0) return;
+    this.o.log(
+      `agent: ${found.length} buffered batches were already stored by the server (acknowledged just before ` +
+        'the last stop, not yet committed): not sending them again',
+    );
+    this.o.metrics.recovered.inc(found.length);
+    await this.commit(found);
+  }
+
+  private pendingBody(): number {
+    let n = 0;
+    for (const b of this.o.buffer.pending) {
+      n += b.bodyBytes;
+      if (n >= this.o.batchMaxBytes) break;
+    }
+    return n;
+  }
+
+  private takeHead(): BufferedBatch[] {
+    const out: BufferedBatch[] = [];
+    let bytes = 0;
+    for (const b of this.o.buffer.pending) {
+      if (out.length > 0 && bytes + b.bodyBytes > this.o.batchMaxBytes) break;
+      out.push(b);
+      bytes += b.bodyBytes;
+    }
+    return out;
+  }
+
+  /** Pushes `batches` as one request until answered; false if stopped before an answer. */
+  private async ship(batches: readonly BufferedBatch[]): Promise<boolean> {
+    const { client, metrics } = this.o;
+    const bodies = await Promise.all(batches.map((b) => this.o.buffer.body(b)));
+    const raw = Buffer.concat(bodies);
+    if (raw.length === 0) {
+      // Only positions (a rotated file let go, say): nothing to send, just commit them.
+      await this.commit(batches);
+      return true;
+    }
+    const body = await snappy.compress(raw);
+    const records = batches.reduce((n, b) => n + b.records, 0);
+    const ids = `${batches[0]!.id}-${batches.at(-1)!.id}`;
+    // Set when an attempt may have reached the server and been stored without our seeing the answer
+    // (the connection broke after the request was sent): check before sending it again.
+    let inDoubt = false;
+    for (let attempt = 0; ; attempt++) {
+      let reason: string;
+      let retryAfter: number | undefined;
+      try {
+        if (inDoubt) {
+          if (await alreadyStored(client, raw)) {
+            this.o.log(`agent: batches ${ids} were stored by the server although its answer was lost`);
+            metrics.recovered.inc(batches.length);
+            await this.commit(batches);
+            return true;
+          }
+          inDoubt = false;
+        }
+        const res = await client.request('POST', PUSH_PATH, {
+          headers: { 'content-type': 'application/x-protobuf', 'x-kjournal-batch': ids },
+          body,
+        });
+        if (res.status >= 200 && res.status < 300) {
+          metrics.pushes.inc({ result: 'ok' });
+          metrics.shippedRecords.inc(records);
+          metrics.shippedBytes.inc(body.length);
+          await this.commit(batches);
+          return true;
+        }
+        if (!isRetryableStatus(res.status)) {
+          metrics.pushes.inc({ result: 'rejected' });
+          metrics.dropped.inc({ reason: 'rejected' }, records);
+          this.o.log(
+            `agent: server rejected batches ${ids} (${records} records): HTTP ${res.status}: ${serverMessage(res.body)}`,
+          );
+          await this.commit(batches);
+          return true;
+        }
+        reason = `HTTP ${res.status} ${serverMessage(res.body)}`.trim();
+        const ra = res.headers['retry-after'];
+        if (typeof ra === 'string' && /^\d+$/.test(ra)) retryAfter = Number(ra);
+      } catch (err) {
+        // Even a TLS failure is retried: a daemon outlives a certificate being fixed or rotated.
+        reason = (err as Error).message;
+        if (
+          !(err instanceof RecoverUnavailableError) &&
+          !NOT_SENT.has((err as { code?: string }).code ?? '')
+        ) {
+          inDoubt = true;
+        }
+      }
+      metrics.pushes.inc({ result: 'retry' });
+      metrics.retries.inc();
+      if (this.signal.aborted) return false;
+      const delay = backoffMs(this.o.policy, attempt, retryAfter);
+      if (attempt === 0 || attempt % 10 === 0) {
+        this.o.log(
+          `agent: push of batches ${ids} failed (${reason}); retrying in ${(delay / 1000).toFixed(1)}s`,
+        );
+      }
+      try {
+        await sleep(delay, undefined, { signal: this.signal });
+      } catch {
+        return false;
+      }
+    }
+  }
+
+  private async commit(batches: readonly BufferedBatch[]): Promise<void> {
+    const last = batches.at(-1)!.id;
+    await this.o.positions.commit(
+      last,
+      batches.map((b) => ({ source: b.source, positions: b.positions })),
+    );
+    this.o.metrics.positionsSaved.inc();
+    await this.o.buffer.release(last);
+    this.o.metrics.bufferBytes.set(this.o.buffer.bytes);
+    this.o.metrics.bufferBatches.set(this.o.buffer.pending.length);
+  }
+}

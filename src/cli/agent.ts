@@ -1,0 +1,102 @@
+/**
+ * @module `kjournal agent`: reads pod logs, the audit log, Kubernetes events, the journal and
+ * syslog on a node and ships them to a kjournal server (or any Loki push endpoint), with positions
+ * and a bounded buffer under `--state-dir`. Flags cover the common case; `--config FILE` (YAML, see
+ * agent/config.ts) everything; a flag wins over the file.
+ */
+import type { Command } from 'commander';
+import '../agent/builtin-sources.js';
+import { Agent } from '../agent/agent.js';
+import { type AgentFlags, ConfigError, loadAgentConfig } from '../agent/config.js';
+import { AgentMetrics, serveMetrics } from '../agent/metrics.js';
+import { buildSources, SourceUnavailableError } from '../agent/registry.js';
+import { KjournalClient } from '../client/client.js';
+import { resolveConnection } from '../client/connection.js';
+import { CliError } from './errors.js';
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description(
+      'Ship a node’s logs (pod logs, audit log, events, journal, syslog) to a kjournal server or any Loki ' +
+        'push endpoint, losing nothing while the server is down',
+    )
+    .option('--config <file>', 'YAML configuration; flags win over it')
+    .option('--server <url>', 'kjournal server (or Loki push endpoint) URL (default: http://127.0.0.1:3100)')
+    .option('--token <token>', 'bearer token for the server')
+    .option('--tenant <id>', 'tenant, sent as X-Scope-OrgID')
+    .option('--certificate-authority <file>', 'PEM file of the CA that signed the server certificate')
+    .option('--insecure-skip-tls-verify', 'do not verify the server certificate (insecure)')
+    .option('--state-dir <dir>', 'positions and the on-disk buffer (default: /var/lib/kjournal-agent)')
+    .option('--node <name>', 'the node name put on the records')
+    .option('--pods-dir <dir>', 'read pod logs from this directory (default source: /var/log/pods)')
+    .option('--audit-log <path>', 'read this kube-apiserver audit log')
+    .option('--events', 'watch Kubernetes events (--kubeconfig, else the in-cluster config)')
+    .option('--kubeconfig <file>', 'kubeconfig for --events')
+    .option('--journal [match...]', 'read the systemd journal, optionally only FIELD=VALUE matches')
+    .option('--journal-dir <dir>', 'journal directory (default: the system journal)')
+    .option('--syslog-tcp <addr>', 'accept syslog over TCP on HOST:PORT')
+    .option('--syslog-udp <addr>', 'accept syslog over UDP on HOST:PORT')
+    .option('--metrics <addr>', 'serve GET /metrics and /ready on HOST:PORT')
+    .option(
+      '--buffer-max-bytes <size>',
+      'on-disk buffer limit; sources wait when it is full (default: 256MiB)',
+    )
+    .option('--batch-max-bytes <size>', 'largest push, uncompressed (default: 1MiB)')
+    .option('--batch-max-wait <duration>', 'longest a batch waits for more to join (default: 1s)')
+    .action(async (flags: AgentFlags) => {
+      await runAgentCommand(flags);
+    });
+}
+
+export async function runAgentCommand(flags: AgentFlags): Promise<void> {
+  let config: Awaited<ReturnType<typeof loadAgentConfig>>;
+  let sources: Awaited<ReturnType<typeof buildSources>>;
+  try {
+    config = await loadAgentConfig(flags);
+    sources = await buildSources(config);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof SourceUnavailableError)
+      throw new CliError(err.message, 2);
+    throw err;
+  }
+  const connection = await resolveConnection(
+    {
+      server: config.server,
+      ...(config.token !== undefined ? { token: config.token } : {}),
+      ...(config.tenant !== undefined ? { tenant: config.tenant } : {}),
+      ...(config.certificateAuthority !== undefined
+        ? { certificateAuthority: config.certificateAuthority }
+        : {}),
+      insecureSkipTlsVerify: config.insecureSkipTlsVerify,
+    },
+    {},
+  );
+  const client = new KjournalClient(connection, { userAgent: 'kjournal-agent', timeoutMs: 30_000 });
+  const metrics = new AgentMetrics();
+  const agent = new Agent({
+    sources,
+    client,
+    stateDir: config.stateDir,
+    bufferMaxBytes: config.bufferMaxBytes,
+    batchMaxBytes: config.batchMaxBytes,
+    batchMaxWaitMs: config.batchMaxWaitMs,
+    metrics,
+  });
+  const server = config.metrics
+    ? await serveMetrics(config.metrics, metrics.registry, () => agent.ready)
+    : undefined;
+  await agent.start();
+  process.stderr.write(
+    `kjournal agent: shipping ${sources.map((s) => s.name).join(', ')} to ${connection.server.href}` +
+      `${server ? `; metrics on ${server.url}/metrics` : ''}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+  process.stderr.write('kjournal agent: stopping\n');
+  await agent.stop();
+  await server?.close();
+}

@@ -1,0 +1,22 @@
+/**
+ * @module Run as a child process by test/agent/cli.test.ts: registers a test counter source as the
+ * `pods` factory (its section's `dir` is ignored; 200 lines, job `cli`, first timestamp argv[2]) and
+ * runs `kjournal agent` with the remaining arguments, exactly as the CLI does.
+ */
+import { registerSourceFactory } from '../../src/agent/registry.js';
+import { runMain } from '../../src/cli/main.js';
+import { CounterSource } from './agent-sources.js';
+
+const [base, ...args] = process.argv.slice(2) as [string, ...string[]];
+registerSourceFactory(
+  'pods',
+  (_section, ctx) =>
+    new CounterSource({
+      name: 'pods',
+      total: 200,
+      perBatch: 20,
+      baseNs: BigInt(base),
+      labels: { job: 'cli', node: ctx.node ?? 'none' },
+    }),
+);
+process.exitCode = await runMain(['agent', ...args]);
