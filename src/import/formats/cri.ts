@@ -64,6 +64,9 @@ export const criParser: ParserFactory = (ctx, sink): LineParser => {
         emit(stream, parsed.ts, content);
       }
     },
+    pending() {
+      return pending.size > 0;
+    },
     end() {
       // A file that ends inside a split line (rotated mid-line) still holds the pieces: keep them.
       for (const [stream, p] of pending) emit(stream, p.ts, p.parts.join(''));

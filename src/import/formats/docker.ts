@@ -48,6 +48,9 @@ export const dockerParser: ParserFactory = (ctx, sink): LineParser => {
         emit(stream, ts, piece);
       }
     },
+    pending() {
+      return pending.size > 0;
+    },
     end() {
       for (const [stream, p] of pending) emit(stream, p.ts, p.parts.join(''));
       pending.clear();

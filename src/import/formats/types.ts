@@ -39,6 +39,8 @@ export interface LineParser {
   line(text: string, lineNo: number): void;
   /** End of file: emit what is pending (an unterminated partial line). */
   end(): void;
+  /** True while pieces of a split line are held (a tailer saves positions only when none are). */
+  pending?(): boolean;
 }
 
 export type ParserFactory = (ctx: FileContext, sink: ParseSink) => LineParser;

@@ -1,0 +1,307 @@
+import assert from 'node:assert/strict';
+import { appendFile, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { createPodLogsSource } from '../../src/sources/pods/index.js';
+import { sourceContract } from '../agent/source-contract.js';
+import { runSource, sleep } from './file-source-helpers.js';
+
+const UID = '0b5b1d9e-7c55-4a5e-8c1e-3f2b6f0c9d11';
+const containerDir = (root: string, ns = 'shop', pod = 'web-1', container = 'app') =>
+  join(root, `${ns}_${pod}_${UID}`, container);
+const cri = (line: string, stream = 'stdout', tag = 'F', ts = '2026-11-23T10:00:00.123456789Z') =>
+  `${ts} ${stream} ${tag} ${line}\n`;
+
+const source = (dir: string, extra: Partial<Parameters<typeof createPodLogsSource>[0]> = {}) =>
+  createPodLogsSource({ dir, node: 'node-1', tailer: { pollMs: 30 }, ...extra });
+
+sourceContract('pods', {
+  resumable: true,
+  async create(dir) {
+    return source(dir);
+  },
+  async produce(dir, lines) {
+    const d = containerDir(dir);
+    await mkdir(d, { recursive: true });
+    await appendFile(join(d, '0.log'), lines.map((l) => cri(l)).join(''));
+  },
+  async produceBad(dir) {
+    await appendFile(join(containerDir(dir), '0.log'), 'this is not a CRI line\n');
+  },
+});
+
+describe('pods source', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kj-pods-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('labels and attributes from the path, the stream and the node; pod labels from labelsFor', async () => {
+    const d = containerDir(dir, 'kube-system', 'coredns-abc', 'coredns');
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, '3.log'), cri('out') + cri('err', 'stderr'));
+    const asked: string[] = [];
+    const r = runSource(
+      source(dir, {
+        labelsFor: (ns, pod) => {
+          asked.push(`${ns}/${pod}`);
+          return { 'k8s-app': 'kube-dns' };
+        },
+      }),
+    );
+    await r.waitFor(2);
+    await r.stop();
+    const [out, err] = r.records();
+    assert.deepEqual(out?.labels, {
+      k8s_app: 'kube-dns',
+      kind: 'containerlog',
+      class: 'infrastructure',
+      namespace: 'kube-system',
+      pod: 'coredns-abc',
+      container: 'coredns',
+      stream: 'stdout',
+      node: 'node-1',
+    });
+    assert.equal(err?.labels.stream, 'stderr');
+    assert.deepEqual(out?.attributes, { pod_uid: UID, restart_count: '3' });
+    assert.deepEqual([...new Set(asked)], ['kube-system/coredns-abc']);
+  });
+
+  test('pod labels the informer learns later apply to the lines read after', async () => {
+    const d = containerDir(dir);
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, '0.log'), cri('early'));
+    let known: Record<string, string> | undefined;
+    const r = runSource(source(dir, { labelsFor: () => known }));
+    await r.waitFor(1);
+    known = { app: 'web' };
+    await appendFile(join(d, '0.log'), cri('late'));
+    await r.waitFor(2);
+    await r.stop();
+    const [early, late] = r.records();
+    assert.equal(early?.labels.app, undefined);
+    assert.equal(late?.labels.app, 'web');
+  });
+
+  test('CRI timestamps with 0 to 9 fraction digits and any offset', async () => {
+    const d = containerDir(dir);
+    await mkdir(d, { recursive: true });
+    const base = BigInt(Date.parse('2026-11-23T10:00:00Z')) * 1_000_000n;
+    const cases: [string, bigint][] = [
+      ['2026-11-23T10:00:00Z', base],
+      ['2026-11-23T10:00:00.1Z', base + 100_000_000n],
+      ['2026-11-23T10:00:00.123456Z', base + 123_456_000n],
+      ['2026-11-23T10:00:00.123456789Z', base + 123_456_789n],
+      ['2026-11-23T12:00:00.5+02:00', base + 500_000_000n],
+      ['2026-11-23T04:30:00.000000001-05:30', base + 1n],
+    ];
+    await writeFile(join(d, '0.log'), cases.map(([ts], i) => cri(`t${i}`, 'stdout', 'F', ts)).join(''));
+    const r = runSource(source(dir));
+    await r.waitFor(cases.length);
+    await r.stop();
+    assert.deepEqual(
+      r.records().map((x) => x.timestamp),
+      cases.map(([, ns]) => ns),
+    );
+    assert.equal(r.problems.length, 0);
+  });
+
+  test('P pieces are joined per stream until F, stdout and stderr interleaved; positions wait for F', async () => {
+    const d = containerDir(dir);
+    await mkdir(d, { recursive: true });
+    const f = join(d, '0.log');
+    await writeFile(
+      f,
+      cri('out-a ', 'stdout', 'P', '2026-11-23T10:00:01Z') +
+        cri('err-a ', 'stderr', 'P', '2026-11-23T10:00:02Z') +
+        cri('out-b ', 'stdout', 'P') +
+        cri('err-b', 'stderr', 'F') +
+        cri('out-c', 'stdout', 'F') +
+        cri('whole', 'stdout', 'F') +
+        cri('held ', 'stdout', 'P'),
+    );
+    const r = runSource(source(dir));
+    await r.waitFor(3);
+    await sleep(150);
+    await r.stop();
+    assert.deepEqual(r.bodies(), ['err-a err-b', 'out-a out-b out-c', 'whole']);
+    const [errRec, outRec] = r.records();
+    assert.equal(errRec?.labels.stream, 'stderr');
+    assert.equal(errRec?.timestamp, BigInt(Date.parse('2026-11-23T10:00:02Z')) * 1_000_000n);
+    assert.equal(outRec?.timestamp, BigInt(Date.parse('2026-11-23T10:00:01Z')) * 1_000_000n);
+    // The saved offset stops before the held P piece: a restart reads it again and joins it.
+    const saved = r.positions();
+    const [pos] = Object.values(saved) as { offset: number }[];
+    const content = await readFile(f, 'utf8');
+    assert.equal(pos?.offset, content.length - cri('held ', 'stdout', 'P').length);
+    await appendFile(f, cri('done', 'stdout', 'F'));
+    const r2 = runSource(source(dir), saved);
+    await r2.waitFor(1);
+    await sleep(100);
+    await r2.stop();
+    assert.deepEqual(r2.bodies(), ['held done']);
+  });
+
+  test('docker json-file, split lines joined', async () => {
+    const d = containerDir(dir);
+    await mkdir(d, { recursive: true });
+    const j = (log: string, stream: string) =>
+      `${JSON.stringify({ log, stream, time: '2026-11-23T10:00:00.5Z' })}\n`;
+    await writeFile(join(d, '0.log'), j('hello\n', 'stdout') + j('part ', 'stderr') + j('two\n', 'stderr'));
+    const r = runSource(source(dir));
+    await r.waitFor(2);
+    await r.stop();
+    assert.deepEqual(r.bodies(), ['hello', 'part two']);
+    assert.deepEqual(
+      r.records().map((x) => x.labels.stream),
+      ['stdout', 'stderr'],
+    );
+  });
+
+  test('kubelet rotation at a steady rate (rename, new 0.log, later gzip): every line exactly once', async () => {
+    const d = containerDir(dir);
+    await mkdir(d, { recursive: true });
+    const f = join(d, '0.log');
+    const total = 3000;
+    const perRotation = 250;
+    const r = runSource(source(dir, { tailer: { pollMs: 20, batchLines: 200 } }));
+    const rotated: string[] = [];
+    let second = 0;
+    for (let i = 0; i < total; i += 25) {
+      let chunk = '';
+      for (let j = i; j < i + 25; j++) chunk += cri(`line ${j}`, j % 3 === 0 ? 'stderr' : 'stdout');
+      await appendFile(f, chunk);
+      if ((i + 25) % perRotation === 0) {
+        // The kubelet: rename the live file away, the runtime reopens a new one.
+        const name = `${f}.20261123-1000${String(second++).padStart(2, '0')}`;
+        await rename(f, name);
+        await writeFile(f, '');
+        rotated.push(name);
+        // Compress the one before (to .gz.tmp, renamed, then the original removed).
+        if (rotated.length > 1) {
+          const old = rotated.shift()!;
+          await writeFile(`${old}.gz.tmp`, gzipSync(await readFile(old)));
+          await rename(`${old}.gz.tmp`, `${old}.gz`);
+          await unlink(old);
+        }
+      }
+      await sleep(5);
+    }
+    await r.waitFor(total, 15_000);
+    await sleep(300);
+    await r.stop();
+    const bodies = r.bodies();
+    assert.equal(bodies.length, total, 'no line repeated');
+    assert.deepEqual([...new Set(bodies)].length, total);
+    const want = Array.from({ length: total }, (_, i) => `line ${i}`);
+    assert.deepEqual([...bodies].sort(), [...want].sort());
+    // Per stream, in order.
+    const stdout = r
+      .records()
+      .filter((x) => x.labels.stream === 'stdout')
+      .map((x) => x.body);
+    assert.deepEqual(
+      stdout,
+      want.filter((_, i) => i % 3 !== 0),
+    );
+  });
+
+  test('restart across a rotation: exactly the rest, from the renamed then gzipped file and the new one', async () => {
+    const d = containerDir(dir);
+    await mkdir(d, { recursive: true });
+    const f = join(d, '0.log');
+    await writeFile(f, Array.from({ length: 10 }, (_, i) => cri(`a${i}`)).join(''));
+    const r1 = runSource(source(dir));
+    await r1.waitFor(10);
+    await r1.stop();
+    const saved = r1.positions();
+    // While the agent is down: more lines, rotation, compression, a new file.
+    await appendFile(f, Array.from({ length: 5 }, (_, i) => cri(`b${i}`)).join(''));
+    const old = `${f}.20261123-100000`;
+    await rename(f, old);
+    await writeFile(f, Array.from({ length: 5 }, (_, i) => cri(`c${i}`)).join(''));
+    await writeFile(`${old}.gz`, gzipSync(await readFile(old)));
+    await unlink(old);
+    const r2 = runSource(source(dir), saved);
+    await r2.waitFor(10);
+    await sleep(200);
+    await r2.stop();
+    assert.deepEqual(r2.bodies(), [
+      ...Array.from({ length: 5 }, (_, i) => `b${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `c${i}`),
+    ]);
+    // The old file's position is let go.
+    assert.equal(Object.keys(r2.positions()).length, 2);
+  });
+
+  test('restarts from saved positions while files rotate and compress: every line exactly once', async () => {
+    const d = containerDir(dir);
+    await mkdir(d, { recursive: true });
+    const f = join(d, '0.log');
+    const total = 2400;
+    const make = (positions: Record<string, unknown>) =>
+      runSource(source(dir, { tailer: { pollMs: 30, batchLines: 50 } }), positions);
+    let r = make({});
+    const bodies: string[] = [];
+    const rotated: string[] = [];
+    let second = 0;
+    const writer = (async () => {
+      for (let i = 0; i < total; i += 20) {
+        let chunk = '';
+        for (let j = i; j < i + 20; j++) chunk += cri(`line ${j}`);
+        await appendFile(f, chunk);
+        if ((i + 20) % 200 === 0) {
+          const name = `${f}.20261123-1000${String(second++).padStart(2, '0')}`;
+          await rename(f, name);
+          await writeFile(f, '');
+          rotated.push(name);
+          if (rotated.length > 1) {
+            const old = rotated.shift()!;
+            await writeFile(`${old}.gz.tmp`, gzipSync(await readFile(old)));
+            await rename(`${old}.gz.tmp`, `${old}.gz`);
+            await unlink(old);
+          }
+        }
+        await sleep(3);
+      }
+    })();
+    for (let k = 0; k < 6; k++) {
+      await sleep(90 + k * 17);
+      await r.stop();
+      bodies.push(...r.bodies());
+      r = make(r.positions());
+    }
+    await writer;
+    await r.waitFor(total - bodies.length, 10_000);
+    await sleep(200);
+    await r.stop();
+    bodies.push(...r.bodies());
+    assert.equal(bodies.length, total, 'nothing repeated');
+    assert.equal(new Set(bodies).size, total, 'nothing lost');
+  });
+
+  test('first start reads what the node holds (rotated .gz included) unless fromStart is false', async () => {
+    const d = containerDir(dir);
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, '0.log.20261123-090000.gz'), gzipSync(cri('oldest')));
+    await writeFile(join(d, '0.log.20261123-100000'), cri('older'));
+    await writeFile(join(d, '0.log'), cri('now'));
+    const r = runSource(source(dir));
+    await r.waitFor(3);
+    await r.stop();
+    assert.deepEqual(r.bodies(), ['oldest', 'older', 'now']);
+
+    const r2 = runSource(source(dir, { fromStart: false }));
+    await sleep(100);
+    await appendFile(join(d, '0.log'), cri('later'));
+    await r2.waitFor(1);
+    await sleep(100);
+    await r2.stop();
+    assert.deepEqual(r2.bodies(), ['later']);
+  });
+});
