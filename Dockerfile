@@ -16,6 +16,10 @@ RUN npm install --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fun
 
 FROM node:20-slim
 ENV NODE_ENV=production
+# journalctl, for `kjournal agent --journal` (systemd itself never runs in the container).
+RUN apt-get update -qq \
+  && apt-get install -y -qq --no-install-recommends systemd \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

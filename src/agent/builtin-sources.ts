@@ -2,23 +2,42 @@
  * @module The sources this build of `kjournal agent` runs, registered with the source registry:
  * importing this module once (src/cli/agent.ts does) makes every configured kind available. The
  * node name defaults to `$NODE_NAME` (a DaemonSet sets it from `spec.nodeName`), else the host name.
+ * With `pods.labels`, the pods source adds pod labels from an informer on this node's pods.
  */
 import { hostname } from 'node:os';
 import { createAuditLogSource } from '../sources/audit/index.js';
 import { createEventsSource } from '../sources/events/index.js';
 import { createJournalSource } from '../sources/journal/index.js';
 import { createPodLogsSource } from '../sources/pods/index.js';
+import { createPodLabelCache, withPodLabels } from '../sources/pods/labels.js';
 import { createSyslogSource } from '../sources/syslog/index.js';
-import { registerSourceFactory } from './registry.js';
+import { registerSourceFactory, SourceUnavailableError } from './registry.js';
 
 /** The node records are labelled with when `--node` is not given. */
 export function defaultNode(env: NodeJS.ProcessEnv = process.env): string {
   return env.NODE_NAME && env.NODE_NAME !== '' ? env.NODE_NAME : hostname();
 }
 
-registerSourceFactory('pods', (section, ctx) =>
-  createPodLogsSource({ dir: section.dir, node: ctx.node ?? defaultNode() }),
-);
+registerSourceFactory('pods', (section, ctx) => {
+  const node = ctx.node ?? defaultNode();
+  if (!section.labels) return createPodLogsSource({ dir: section.dir, node });
+  // Pod labels: one informer over this node's pods, through --kubeconfig or the in-cluster config.
+  const inCluster = section.kubeconfig === undefined;
+  if (inCluster && !process.env.KUBERNETES_SERVICE_HOST)
+    throw new SourceUnavailableError(
+      'pod labels: not running in a cluster (no KUBERNETES_SERVICE_HOST); give --kubeconfig',
+    );
+  let cache: ReturnType<typeof createPodLabelCache>;
+  try {
+    cache = createPodLabelCache({
+      ...(inCluster ? { inCluster: true } : { kubeconfig: section.kubeconfig }),
+      node,
+    });
+  } catch (err) {
+    throw new SourceUnavailableError(`pod labels: ${(err as Error).message}`);
+  }
+  return withPodLabels(createPodLogsSource({ dir: section.dir, node, labelsFor: cache.labelsFor }), cache);
+});
 
 registerSourceFactory('audit', (section, ctx) =>
   createAuditLogSource({ path: section.path, node: ctx.node ?? defaultNode() }),

@@ -11,7 +11,8 @@
  * metrics: ":9101"                       # GET /metrics and /ready
  * buffer: { maxBytes: 256MiB }
  * batch: { maxBytes: 1MiB, maxWait: 1s }
- * pods: { dir: /var/log/pods }
+ * pods: { dir: /var/log/pods, labels: true }  # labels: pod labels from the API (an informer;
+ *                                        #   pods.kubeconfig, else the in-cluster config)
  * audit: { path: /var/log/kubernetes/audit/audit.log }
  * events: { kubeconfig: /etc/kjournal/kubeconfig }   # or `events: {}` for the in-cluster config
  * journal: { dir: /var/log/journal, matches: [SYSLOG_IDENTIFIER=kata] }
@@ -31,6 +32,10 @@ export const DEFAULT_PODS_DIR = '/var/log/pods';
 
 export interface PodsSection {
   readonly dir: string;
+  /** Add each pod's labels (`kubernetes_labels_*`), watched through the Kubernetes API. */
+  readonly labels?: boolean;
+  /** For `labels`; absent: the in-cluster configuration. */
+  readonly kubeconfig?: string;
 }
 export interface AuditSection {
   readonly path: string;
@@ -91,6 +96,8 @@ export interface AgentFlags {
   podsDir?: string;
   auditLog?: string;
   events?: boolean;
+  /** `--pod-labels`: the pods source adds pod labels from the API. */
+  podLabels?: boolean;
   kubeconfig?: string;
   /** `--journal` alone is true; `--journal A=b C=d` gives the matches. */
   journal?: boolean | string[];
@@ -250,8 +257,17 @@ export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
   // Sections of the file; `key: false` leaves a source out.
   const on = (v: unknown) => v !== undefined && v !== false;
   if (on(top.pods)) {
-    const s = section(top.pods, 'pods', ['dir']);
-    sources.pods = { dir: str(s.dir, 'pods.dir') ?? DEFAULT_PODS_DIR };
+    const s = section(top.pods, 'pods', ['dir', 'labels', 'kubeconfig']);
+    if (s.labels !== undefined && typeof s.labels !== 'boolean')
+      throw new ConfigError(`pods.labels: must be true or false, got ${show(s.labels)}`);
+    const kubeconfig = str(s.kubeconfig, 'pods.kubeconfig');
+    if (kubeconfig !== undefined && s.labels !== true)
+      throw new ConfigError('pods.kubeconfig: only used with pods.labels: true');
+    sources.pods = {
+      dir: str(s.dir, 'pods.dir') ?? DEFAULT_PODS_DIR,
+      ...(s.labels === true ? { labels: true } : {}),
+      ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+    };
   }
   if (on(top.audit)) {
     const s = section(top.audit, 'audit', ['path']);
@@ -280,12 +296,17 @@ export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
   }
 
   // Flags win.
-  if (flags.podsDir !== undefined) sources.pods = { dir: flags.podsDir };
+  if (flags.podsDir !== undefined) sources.pods = { ...sources.pods, dir: flags.podsDir };
+  if (flags.podLabels) sources.pods = { dir: DEFAULT_PODS_DIR, ...sources.pods, labels: true };
   if (flags.auditLog !== undefined) sources.audit = { path: flags.auditLog };
   if (flags.events) sources.events = { ...sources.events };
   if (flags.kubeconfig !== undefined) {
-    if (!sources.events) throw new ConfigError('--kubeconfig: only used by the events source (add --events)');
-    sources.events = { kubeconfig: flags.kubeconfig };
+    if (!sources.events && !sources.pods?.labels)
+      throw new ConfigError(
+        '--kubeconfig: only used by the events source and pod labels (add --events or --pod-labels)',
+      );
+    if (sources.events) sources.events = { kubeconfig: flags.kubeconfig };
+    if (sources.pods?.labels) sources.pods = { ...sources.pods, kubeconfig: flags.kubeconfig };
   }
   if (flags.journal !== undefined || flags.journalDir !== undefined) {
     const prev = sources.journal;

@@ -32,7 +32,14 @@ export function registerAgent(program: Command): void {
     .option('--pods-dir <dir>', 'read pod logs from this directory (default source: /var/log/pods)')
     .option('--audit-log <path>', 'read this kube-apiserver audit log')
     .option('--events', 'watch Kubernetes events (--kubeconfig, else the in-cluster config)')
-    .option('--kubeconfig <file>', 'kubeconfig for --events')
+    .option(
+      '--pod-labels',
+      'add pod labels from the Kubernetes API to pod logs (an informer on this node’s pods)',
+    )
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig for --events and --pod-labels (default: the in-cluster config)',
+    )
     .option('--journal [match...]', 'read the systemd journal, optionally only FIELD=VALUE matches')
     .option('--journal-dir <dir>', 'journal directory (default: the system journal)')
     .option('--syslog-tcp <addr>', 'accept syslog over TCP on HOST:PORT')

@@ -1,12 +1,12 @@
 /**
  * The deploy/ manifests, as `kubectl kustomize` really renders them (offline, no cluster): the default
- * entry, each overlay and the agent placeholder, checked for what a real cluster depends on (API
+ * entry, each overlay and the node agent (deploy/agent), checked for what a real cluster depends on (API
  * aggregation, delegated auth, least-privilege RBAC, probes, resources, pod security).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,15 @@ interface Container {
   image: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: {
+      configMapKeyRef?: { name: string; key: string };
+      secretKeyRef?: { name: string; key: string };
+      fieldRef?: { fieldPath: string };
+    };
+  }[];
   ports?: { name?: string; containerPort: number }[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
@@ -67,7 +75,7 @@ interface Volume {
   name: string;
   secret?: { secretName: string };
   configMap?: { name: string };
-  hostPath?: { path: string };
+  hostPath?: { path: string; type?: string };
   emptyDir?: object;
   persistentVolumeClaim?: { claimName: string };
 }
@@ -81,6 +89,7 @@ interface PodSpec {
 }
 interface WorkloadSpec {
   replicas?: number;
+  strategy?: { type: string };
   serviceName?: string;
   template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
   volumeClaimTemplates?: { metadata: { name: string } }[];
@@ -705,63 +714,252 @@ describe('deploy/overlays/own-certs', () => {
   });
 });
 
-// ---- the agent placeholder -----------------------------------------------------------------------
+// ---- the node agent (deploy/agent), applied on its own -------------------------------------------
 
-describe('deploy/agent (placeholder, applied on its own)', () => {
-  test('a DaemonSet running `kjournal agent` on every node, reading host logs read-only', () => {
-    const objs = kustomize(join(DEPLOY, 'agent'));
-    const ds = one<WorkloadSpec>(objs, 'DaemonSet', 'kjournal-agent');
-    const pod = ds.spec.template.spec;
-    const ns = ds.metadata.namespace ?? '';
-    assert.notEqual(ns, NS, 'not in the restricted server namespace');
-    assert.equal(
-      one(objs, 'Namespace', ns).metadata.labels?.['pod-security.kubernetes.io/enforce'],
-      'privileged',
-    );
-    const c = pod.containers[0]!;
+const AGENT_NS = 'kjournal-agent';
+/** The flags `kjournal agent --help` lists (the built CLI, dist/src/cli/main.js). */
+function agentHelpFlags(): Set<string> {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'agent', '--help'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return new Set(r.stdout.match(/--[a-z][a-z-]*/g) ?? []);
+}
+
+describe('deploy/agent (applied on its own)', () => {
+  const objs = kustomize(join(DEPLOY, 'agent'));
+  const ds = one<WorkloadSpec>(objs, 'DaemonSet', 'kjournal-agent', AGENT_NS);
+  const pod = ds.spec.template.spec;
+  const c = pod.containers[0]!;
+  const args = flags(c.args ?? []);
+  const ev = one<WorkloadSpec>(objs, 'Deployment', 'kjournal-events', AGENT_NS);
+  const evPod = ev.spec.template.spec;
+  const evc = evPod.containers[0]!;
+  const evArgs = flags(evc.args ?? []);
+  const mountOf = (p: PodSpec, ct: Container, path: string) => {
+    const v = p.volumes?.find((x) => x.hostPath?.path === path);
+    assert.ok(v, `hostPath ${path}`);
+    const m = ct.volumeMounts?.filter((x) => x.name === v.name) ?? [];
+    assert.equal(m.length, 1, `${path} mounted once`);
+    return { volume: v, mount: m[0]! };
+  };
+
+  test('a namespace of its own, privileged (hostPath), not the restricted server namespace', () => {
+    assert.notEqual(AGENT_NS, NS);
+    const ns = one(objs, 'Namespace', AGENT_NS);
+    assert.equal(ns.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
+    for (const o of objs)
+      if (o.kind !== 'Namespace' && !o.kind.startsWith('Cluster'))
+        assert.equal(o.metadata.namespace, AGENT_NS);
+  });
+
+  test('the DaemonSet runs `kjournal agent` with the flags the command has, to the kjournal Service', () => {
     assert.equal(pod.containers.length, 1);
     assert.equal(c.image, IMAGE);
-    assert.equal(flags(c.args ?? []).get(''), 'agent');
-    for (const path of ['/var/log/pods', '/var/log']) {
-      const v = pod.volumes?.find((x) => x.hostPath?.path === path);
-      assert.ok(v, `hostPath ${path}`);
-      const m = c.volumeMounts?.filter((x) => x.name === v.name) ?? [];
-      assert.ok(m.length > 0 && m.every((x) => x.readOnly === true), `${path} mounted read-only`);
+    assert.equal(args.get(''), 'agent');
+    const known = agentHelpFlags();
+    assert.ok(known.has('--pod-labels') && known.has('--audit-log'), 'the help was read');
+    for (const flag of [...args.keys()].filter((k) => k !== ''))
+      assert.ok(known.has(flag), `${flag} is a flag of kjournal agent`);
+    for (const flag of ['--server', '--state-dir', '--pods-dir', '--audit-log', '--journal', '--node'])
+      assert.ok(args.has(flag), flag);
+    for (const flag of [
+      '--pod-labels',
+      '--metrics',
+      '--buffer-max-bytes',
+      '--batch-max-bytes',
+      '--batch-max-wait',
+    ])
+      assert.ok(args.has(flag), flag);
+    assert.ok(!args.has('--events'), 'Events are collected once, by the Deployment, not on every node');
+    assert.ok(!args.has('--insecure-skip-tls-verify'));
+
+    // The server URL is the Service that deploy/ creates, on its port.
+    const server = new URL(args.get('--server') ?? '');
+    assert.equal(server.protocol, 'https:');
+    const [svcName, svcNs, svc] = server.hostname.split('.');
+    assert.equal(svc, 'svc');
+    const service = one<ServiceSpec>(kustomize(DEPLOY), 'Service', svcName!, svcNs);
+    assert.equal(svcNs, NS);
+    assert.ok(service.spec.ports.some((p) => p.port === Number(server.port || 443)));
+
+    // Node name from the downward API.
+    assert.equal(args.get('--node'), '$(NODE_NAME)');
+    const node = c.env?.find((e) => e.name === 'NODE_NAME');
+    assert.equal(node?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
+    // The server's CA is a file on a volume; the token comes from a Secret, not from the manifest.
+    const ca = volumeFor(pod, c, args.get('--certificate-authority') ?? '');
+    assert.ok(ca.volume.configMap, 'the CA from a ConfigMap');
+    const tokenVar = /^\$\(([A-Z_]+)\)$/.exec(args.get('--token') ?? '')?.[1];
+    assert.ok(tokenVar, '--token=$(VAR)');
+    assert.ok(c.env?.find((e) => e.name === tokenVar)?.valueFrom?.secretKeyRef, 'the token from a Secret');
+  });
+
+  test('host logs are mounted read-only, the state directory read-write', () => {
+    for (const path of [
+      '/var/log/pods',
+      '/var/log/kubernetes/audit',
+      '/var/log/journal',
+      '/run/log/journal',
+    ]) {
+      const { mount } = mountOf(pod, c, path);
+      assert.equal(mount.readOnly, true, `${path} read-only`);
+      assert.equal(mount.mountPath, path, `${path} at the same path`);
     }
-    assert.ok(
-      pod.tolerations?.some(
-        (t) => t.key === 'node-role.kubernetes.io/control-plane' && t.operator === 'Exists',
-      ),
-      'runs on control-plane nodes (audit log)',
+    assert.equal(volumeFor(pod, c, `${args.get('--pods-dir')}/x`).volume.hostPath?.path, '/var/log/pods');
+    assert.equal(
+      volumeFor(pod, c, args.get('--audit-log') ?? '').volume.hostPath?.path,
+      '/var/log/kubernetes/audit',
     );
+    const state = mountOf(pod, c, '/var/lib/kjournal-agent');
+    assert.equal(state.volume.hostPath?.type, 'DirectoryOrCreate');
+    assert.notEqual(state.mount.readOnly, true, 'state is writable');
+    assert.equal(state.mount.mountPath, args.get('--state-dir'));
+    // Every other host path is read-only.
+    for (const v of pod.volumes ?? [])
+      if (v.hostPath && v !== state.volume)
+        for (const m of c.volumeMounts?.filter((x) => x.name === v.name) ?? [])
+          assert.equal(m.readOnly, true, `${v.hostPath.path} read-only`);
+  });
+
+  test('runs on control-plane nodes too: tolerates their NoSchedule taints', () => {
+    for (const key of ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'])
+      assert.ok(
+        pod.tolerations?.some((t) => t.key === key && t.operator === 'Exists' && t.effect === 'NoSchedule'),
+        key,
+      );
+  });
+
+  test('resources, probes on the metrics port, and a narrow security context', () => {
+    const limit = bytesOf(c.resources?.limits?.memory);
+    assert.ok(limit >= 150e6 && limit <= 256 * 2 ** 20, `memory limit ${c.resources?.limits?.memory}`);
+    assert.ok(bytesOf(c.resources?.requests?.memory) <= limit);
+    assert.ok(milliCpu(c.resources?.requests?.cpu) > 0);
+    const metricsPort = Number((args.get('--metrics') ?? '').split(':').at(-1));
+    const port = c.ports?.find((p) => p.containerPort === metricsPort);
+    assert.ok(port, 'the metrics port is declared');
+    for (const probe of [c.readinessProbe, c.livenessProbe]) {
+      assert.equal(probe?.httpGet?.path, '/ready');
+      assert.ok([port.name, metricsPort].includes(probe?.httpGet?.port), 'on the metrics port');
+    }
     const sc = c.securityContext ?? {};
-    assert.equal(sc.allowPrivilegeEscalation, false);
     assert.equal(sc.readOnlyRootFilesystem, true);
+    assert.equal(sc.allowPrivilegeEscalation, false);
     assert.notEqual(sc.privileged, true);
     assert.deepEqual(sc.capabilities?.drop, ['ALL']);
-    assert.deepEqual(sc.capabilities?.add ?? [], ['DAC_READ_SEARCH']);
-    assert.ok(c.resources?.limits?.memory, 'memory limit');
+    // Root only to read root-only log files, with that one capability.
+    assert.equal(sc.runAsUser, 0);
+    assert.deepEqual(sc.capabilities?.add, ['DAC_READ_SEARCH']);
+    assert.equal((sc.seccompProfile ?? pod.securityContext?.seccompProfile)?.type, 'RuntimeDefault');
+  });
 
-    // Its own ServiceAccount, bound to read pods and events only.
-    const sa = one(objs, 'ServiceAccount', pod.serviceAccountName ?? '', ns);
-    const subject = { kind: 'ServiceAccount', name: sa.metadata.name, namespace: ns };
-    const bindings = all(objs, 'ClusterRoleBinding').filter((b) =>
-      (b.subjects ?? []).some(
-        (s) => s.kind === subject.kind && s.name === subject.name && s.namespace === ns,
-      ),
+  test('one Deployment collects Events: one replica, Recreate, no host paths, state on a claim', () => {
+    assert.equal(ev.spec.replicas, 1);
+    assert.equal(ev.spec.strategy?.type, 'Recreate', 'never two watchers at once');
+    assert.equal(evPod.containers.length, 1);
+    assert.equal(evc.image, IMAGE);
+    assert.equal(evArgs.get(''), 'agent');
+    assert.equal(evArgs.get('--events'), 'true');
+    assert.ok(!evArgs.has('--kubeconfig'), 'in-cluster config');
+    for (const flag of ['--pods-dir', '--audit-log', '--journal', '--pod-labels', '--node'])
+      assert.ok(!evArgs.has(flag), `no ${flag}`);
+    const known = agentHelpFlags();
+    for (const flag of [...evArgs.keys()].filter((k) => k !== '')) assert.ok(known.has(flag), flag);
+    assert.equal(evArgs.get('--server'), args.get('--server'));
+    assert.ok(!(evPod.volumes ?? []).some((v) => v.hostPath), 'no hostPath');
+    const state = volumeFor(evPod, evc, `${evArgs.get('--state-dir')}/positions`).volume;
+    const claim = state.persistentVolumeClaim?.claimName ?? '';
+    const pvc = one<{ accessModes: string[] }>(objs, 'PersistentVolumeClaim', claim, AGENT_NS);
+    assert.deepEqual(pvc.spec.accessModes, ['ReadWriteOnce']);
+    assertRestricted(evPod, evc);
+    assert.ok(bytesOf(evc.resources?.limits?.memory) <= 256 * 2 ** 20);
+    assert.equal(evc.readinessProbe?.httpGet?.path, '/ready');
+    assert.equal(evc.livenessProbe?.httpGet?.path, '/ready');
+    assert.notEqual(evPod.serviceAccountName, pod.serviceAccountName, 'its own ServiceAccount');
+  });
+
+  test('RBAC: each ServiceAccount reads only what it needs; pushes need create on core.kjournal only', () => {
+    const rulesOf = (sa: string): PolicyRule[] => {
+      one(objs, 'ServiceAccount', sa, AGENT_NS);
+      const subject = { kind: 'ServiceAccount', name: sa, namespace: AGENT_NS };
+      const bindings = all(objs, 'ClusterRoleBinding').filter((b) =>
+        (b.subjects ?? []).some(
+          (s) => s.kind === subject.kind && s.name === subject.name && s.namespace === subject.namespace,
+        ),
+      );
+      assert.equal(all(objs, 'RoleBinding').length, 0);
+      assert.equal(bindings.length, 1, `${sa}: one binding`);
+      const role = one(objs, 'ClusterRole', bindings[0]!.roleRef?.name ?? '');
+      assert.equal(isAggregated(role), false);
+      return role.rules ?? [];
+    };
+    const summary = (rules: PolicyRule[]) =>
+      rules.flatMap((r) =>
+        (r.apiGroups ?? []).flatMap((g) =>
+          (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)),
+        ),
+      );
+    assert.deepEqual(summary(rulesOf(pod.serviceAccountName ?? '')).sort(), ['/pods:list', '/pods:watch']);
+    assert.deepEqual(summary(rulesOf(evPod.serviceAccountName ?? '')).sort(), [
+      '/events:get',
+      '/events:list',
+      '/events:watch',
+    ]);
+    // The push identity: create on the four kjournal resources, bound to one user, no ServiceAccount.
+    const writers = all(objs, 'ClusterRole').filter((r) =>
+      (r.rules ?? []).some((x) => x.verbs.some((v) => !['get', 'list', 'watch'].includes(v))),
     );
-    assert.equal(bindings.length, 1);
-    const role = one(objs, 'ClusterRole', bindings[0]!.roleRef?.name ?? '');
-    assert.equal(isAggregated(role), false);
-    const rules = role.rules ?? [];
-    const can = (group: string, resource: string, verb: string): boolean =>
-      rules.some((r) => grants(r, group, resource) && r.verbs.includes(verb));
-    for (const verb of ['get', 'list', 'watch']) assert.ok(can('', 'pods', verb), `pods ${verb}`);
-    for (const verb of ['list', 'watch']) assert.ok(can('', 'events', verb), `events ${verb}`);
-    assert.ok(!can('', 'pods/log', 'get'), 'no pods/log: it reads files');
-    for (const rule of rules) {
-      for (const verb of rule.verbs) assert.ok(['get', 'list', 'watch'].includes(verb), verb);
-      for (const r of rule.resources ?? []) assert.ok(['pods', 'events'].includes(r), r);
-    }
+    assert.equal(writers.length, 1);
+    const writer = writers[0]!;
+    assert.equal(isAggregated(writer), false);
+    assert.deepEqual(summary(writer.rules ?? []).sort(), [
+      'core.kjournal/auditevents:create',
+      'core.kjournal/containerlogs:create',
+      'core.kjournal/events:create',
+      'core.kjournal/logs:create',
+    ]);
+    const wb = all(objs, 'ClusterRoleBinding').filter((b) => b.roleRef?.name === writer.metadata.name);
+    assert.equal(wb.length, 1);
+    assert.deepEqual(
+      wb[0]!.subjects?.map((s) => s.kind),
+      ['User'],
+    );
+    for (const role of all(objs, 'ClusterRole'))
+      for (const rule of role.rules ?? []) {
+        assert.ok(!(rule.resources ?? []).some((r) => r === '*' || r === 'secrets' || r === 'pods/log'));
+        assert.ok(!(rule.apiGroups ?? []).includes('*') && !rule.verbs.includes('*'));
+      }
+  });
+
+  test('deploy/agent/server-auth makes the server accept the agents’ token', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kj-deploy-agent-'));
+    scratch.push(tmp);
+    cpSync(DEPLOY, join(tmp, 'deploy'), { recursive: true });
+    const ov = join(tmp, 'overlay');
+    mkdirSync(ov);
+    writeFileSync(
+      join(ov, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources: [../deploy]',
+        'components: [../deploy/agent/server-auth]',
+        '',
+      ].join('\n'),
+    );
+    const rendered = kustomize(ov);
+    const { pod: spod, main } = assertServer(rendered);
+    const file = flags(main.args ?? []).get('--token-auth-file');
+    assert.ok(file, '--token-auth-file');
+    const { volume } = volumeFor(spod, main, file);
+    assert.equal(volume.secret?.secretName, 'kjournal-agent-tokens');
+    assert.equal(
+      flags(main.args ?? []).get('--tls-cert-file'),
+      '/etc/kjournal/tls/tls.crt',
+      'the other args kept',
+    );
+    assert.equal(all(rendered, 'DaemonSet').length, 0, 'the component adds no agent');
+    // And deploy/ alone does not ask for the token file.
+    assert.equal(flags(assertServer(kustomize(DEPLOY)).main.args ?? []).get('--token-auth-file'), undefined);
   });
 });
