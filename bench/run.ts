@@ -6,13 +6,15 @@
  *
  * Environment: KJ_BENCH_LINES (default 1,000,000), KJ_BENCH_SEED, KJ_BENCH_BATCH (2000 lines per
  * push), KJ_BENCH_CONCURRENCY (4 connections), KJ_BENCH_RUNS (7 timed runs per query),
- * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory. Exits 0 whether targets pass or fail;
+ * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory, KJ_BENCH_PHASES (default `core,agent`; `agent`
+ * alone runs only bench/agent-phase.ts, whose own variables are listed there). Exits 0 whether targets pass or fail;
  * non-zero only when the bench itself could not run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { abortAgentPhase, agentVerdicts, runAgentPhase } from './agent-phase.js';
 import { DataSet, type GenRecord, optionsFromEnv, type RawSummary, writeRawNdjson } from './generate.js';
 import { runLogqlQueries } from './logql-phase.js';
 import { pushBody } from './proto.js';
@@ -74,10 +76,16 @@ function removeDataDir(): void {
   dataDir = undefined;
 }
 
-async function main(): Promise<void> {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const outDir = join(root, 'bench', 'out');
-  mkdirSync(outDir, { recursive: true });
+interface PhaseOutcome {
+  readonly verdicts: Verdict[];
+  readonly results: Record<string, unknown>;
+  readonly errors: string[];
+  /** Printed after the targets table. */
+  readonly after: string[];
+}
+
+/** The journal core: data set, ingest, storage, queries, LogQL, the server's memory. */
+async function corePhase(outDir: string, root: string): Promise<PhaseOutcome> {
   const batchSize = envInt('KJ_BENCH_BATCH', 2000);
   const concurrency = envInt('KJ_BENCH_CONCURRENCY', 4);
   const runs = envInt('KJ_BENCH_RUNS', 7);
@@ -254,17 +262,14 @@ async function main(): Promise<void> {
       note: failed(lq.tail),
     },
   ];
-  say('');
-  say(verdictTable(verdicts));
-  say(
+  const after = [
     `(info) regex count: ${fmtMs(ms(q.regex))} vs grep -c -E ${fmtMs(q.regex.grep.timing.medianMs)}` +
       (q.regex.error
         ? ' (query failed)'
         : `, ratio ${(ms(q.regex) / q.regex.grep.timing.medianMs).toFixed(2)}`),
-  );
+  ];
 
   const results = {
-    when: new Date().toISOString(),
     config: {
       ...options,
       endNs: String(endNs),
@@ -295,17 +300,47 @@ async function main(): Promise<void> {
     logql: lq,
     memory: { ...mem, peakKb, byPhaseKb: rss.byPhase },
     server: { exited: exitedAs, log: server.logPath },
-    verdicts,
-    errors,
   };
+  return { verdicts, results, errors, after };
+}
+
+async function main(): Promise<void> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const outDir = join(root, 'bench', 'out');
+  mkdirSync(outDir, { recursive: true });
+  const phases = new Set((process.env.KJ_BENCH_PHASES ?? 'core,agent').split(',').map((p) => p.trim()));
+  for (const p of phases) {
+    if (p !== 'core' && p !== 'agent') throw new Error(`KJ_BENCH_PHASES: unknown phase ${p} (core, agent)`);
+  }
+  const verdicts: Verdict[] = [];
+  const errors: string[] = [];
+  const after: string[] = [];
+  let results: Record<string, unknown> = { when: new Date().toISOString(), phases: [...phases] };
+  if (phases.has('core')) {
+    const core = await corePhase(outDir, root);
+    verdicts.push(...core.verdicts);
+    errors.push(...core.errors);
+    after.push(...core.after);
+    results = { ...results, ...core.results };
+  }
+  if (phases.has('agent')) {
+    say('');
+    say('# agent phase: kjournal agent tails CRI pod logs into a fresh server');
+    const agent = await runAgentPhase(root, outDir);
+    verdicts.push(...agentVerdicts(agent));
+    if (agent.error !== undefined) errors.push(`agent phase: ${agent.error}`);
+    results = { ...results, agent };
+  }
+  say('');
+  say(verdictTable(verdicts));
+  for (const line of after) say(line);
+  results = { ...results, verdicts, errors };
   const round = (_k: string, v: unknown): unknown =>
     typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v;
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, round, 2)}\n`);
   say(`results: ${join(outDir, 'results.json')}`);
   if (errors.length > 0) {
-    process.stderr.write(
-      `bench: ${errors.length} query(ies) failed:\n${errors.map((e) => `  ${e}`).join('\n')}\n`,
-    );
+    process.stderr.write(`bench: ${errors.length} failure(s):\n${errors.map((e) => `  ${e}`).join('\n')}\n`);
     process.exitCode = 1;
   }
 }
@@ -314,7 +349,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     say(`${signal}: stopping the server`);
     interrupted = true;
-    void (server?.stop() ?? Promise.resolve()).finally(() => {
+    void Promise.all([server?.stop(), abortAgentPhase()]).finally(() => {
       removeDataDir();
       process.exit(130);
     });
