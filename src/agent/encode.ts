@@ -9,17 +9,35 @@ import { encodePushRequest } from '../ingest/loki-push/proto.js';
 import type { PushEntry } from '../ingest/loki-push/types.js';
 import type { LogRecord } from '../model/record.js';
 
+/**
+ * Label texts by labels object: a source shares one labels object across a file's records, so the
+ * text is built once per file rather than once per record (measured: a third of the agent's time).
+ */
+const labelTexts = new WeakMap<object, string>();
+
+function labelText(labels: LogRecord['labels']): string {
+  let text = labelTexts.get(labels);
+  if (text === undefined) {
+    text = labelSetText(labels);
+    labelTexts.set(labels, text);
+  }
+  return text;
+}
+
 export function encodeRecords(records: readonly LogRecord[]): Uint8Array {
   const streams = new Map<string, PushEntry[]>();
   for (const r of records) {
-    const key = labelSetText(r.labels);
+    const key = labelText(r.labels);
     let entries = streams.get(key);
     if (!entries) {
       entries = [];
       streams.set(key, entries);
     }
     const entry: PushEntry = { timestamp: r.timestamp, line: r.body };
-    if (Object.keys(r.attributes).length > 0) entry.metadata = { ...r.attributes };
+    for (const _ in r.attributes) {
+      entry.metadata = r.attributes;
+      break;
+    }
     entries.push(entry);
   }
   return encodePushRequest([...streams].map(([labels, entries]) => ({ labels, entries })));

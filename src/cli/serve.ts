@@ -6,7 +6,6 @@ import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '.
 import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
 import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
 import { parseDurationNs } from '../model/time.js';
-import { DEFAULT_SERVER_CONFIG, startServer } from '../server/app.js';
 import { CliError } from './errors.js';
 
 export function parseListen(value: string): { host: string; port: number } {
@@ -72,7 +71,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('Run the kjournal server: Loki push and query APIs on one port, data in an embedded store')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:3100')
-    .option('--data <dir>', 'data directory', DEFAULT_SERVER_CONFIG.dataDir)
+    .option('--data <dir>', 'data directory', './data')
     .option(
       '--retention <duration>',
       'delete data older than this, per day (e.g. 30d); default keeps forever',
@@ -133,6 +132,8 @@ export function registerServe(program: Command): void {
     if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
     const auth = createAuth(authConfigFromFlags(flags));
     auth.checkListen(host);
+    // Loaded here, not at the top: other commands (the agent above all) need not load DuckDB.
+    const { DEFAULT_SERVER_CONFIG, startServer } = await import('../server/app.js');
     const server = await startServer({
       auth,
       ...DEFAULT_SERVER_CONFIG,
