@@ -13,8 +13,7 @@
  * One deliberate difference: a `*` resource does not grant `auditevents`. Audit events say what
  * everyone did in the cluster, so in kjournal only a policy that names `auditevents` grants them.
  */
-import { readFileSync } from 'node:fs';
-import { AuthConfigError } from './errors.js';
+import { AuthConfigError, readConfigFile } from './errors.js';
 import { ALL_AUTHENTICATED, type Attributes, AUDIT_RESOURCE, type Decision, type UserInfo } from './types.js';
 
 export const ABAC_API_VERSION = 'abac.authorization.kubernetes.io/v1beta1';
@@ -131,15 +130,7 @@ export function parsePolicies(text: string, file: string): Policy[] {
 
 /** Reads `--authorization-policy-file`. */
 export function loadPolicyFile(file: string): Policy[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AuthConfigError(
-      `--authorization-policy-file ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code})`,
-    );
-  }
+  const text = readConfigFile(file, '--authorization-policy-file').toString('utf8');
   return parsePolicies(text, file);
 }
 

@@ -12,12 +12,11 @@
  * is a user of its own and its `X-Remote-*` headers mean nothing.
  */
 
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ServerOptions } from 'node:https';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { AuthConfig, RequestHeaderConfig } from './config.js';
-import { AuthConfigError, AuthenticationError } from './errors.js';
+import { AuthConfigError, AuthenticationError, readConfigFile } from './errors.js';
 import { loadTokenFile, type TokenTable } from './token-file.js';
 import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS, ANONYMOUS_USER, type UserInfo } from './types.js';
 import { type CaBundle, peerChain, readCaBundle, subjectCn, subjectValues, verifyChain } from './x509.js';
@@ -174,15 +173,6 @@ export function authenticateRequest(auth: Authenticators, req: IncomingMessage):
   throw new AuthenticationError(reasons.length > 0 ? reasons.join('; ') : 'no credentials');
 }
 
-function readPem(file: string, flag: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AuthConfigError(`${flag} ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code})`);
-  }
-}
-
 /**
  * Options for `https.createServer`: the serving certificate and, when client certificates mean
  * something (`--client-ca-file`, `--requestheader-client-ca-file`), a request for one. TLS itself
@@ -191,8 +181,8 @@ function readPem(file: string, flag: string): Buffer {
  */
 export function tlsOptions(config: AuthConfig): ServerOptions | undefined {
   if (config.tls === undefined) return undefined;
-  const cert = readPem(config.tls.certFile, '--tls-cert-file');
-  const key = readPem(config.tls.keyFile, '--tls-private-key-file');
+  const cert = readConfigFile(config.tls.certFile, '--tls-cert-file');
+  const key = readConfigFile(config.tls.keyFile, '--tls-private-key-file');
   try {
     createSecureContext({ cert, key });
   } catch (err) {

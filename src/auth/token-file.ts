@@ -6,8 +6,7 @@
  * columns is an error; a row with an empty token is skipped; a repeated token takes the later row;
  * the fourth column is split on commas into groups. Errors name the file and line.
  */
-import { readFileSync } from 'node:fs';
-import { AuthConfigError } from './errors.js';
+import { AuthConfigError, readConfigFile } from './errors.js';
 import type { UserInfo } from './types.js';
 
 /** One CSV record with the line it starts on. */
@@ -84,15 +83,7 @@ export type TokenTable = ReadonlyMap<string, UserInfo>;
 
 /** Reads and parses `--token-auth-file`. */
 export function loadTokenFile(file: string): TokenTable {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AuthConfigError(
-      `--token-auth-file ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code})`,
-    );
-  }
+  const text = readConfigFile(file, '--token-auth-file').toString('utf8');
   return parseTokenCsv(text, file);
 }
 

@@ -8,9 +8,8 @@
  * client authentication.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import { AuthConfigError } from './errors.js';
+import { AuthConfigError, readConfigFile } from './errors.js';
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -27,13 +26,7 @@ export interface CaBundle {
 
 /** Reads a PEM bundle; an unreadable file, or one without a valid certificate, is an AuthConfigError. */
 export function readCaBundle(file: string, flag: string): CaBundle {
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new AuthConfigError(`${flag} ${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code})`);
-  }
+  const pem = readConfigFile(file, flag).toString('utf8');
   const blocks = pem.match(PEM_BLOCK) ?? [];
   if (blocks.length === 0) throw new AuthConfigError(`${flag} ${file}: no PEM certificate in the file`);
   const certs = blocks.map((block, i) => {

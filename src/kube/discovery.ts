@@ -3,6 +3,8 @@
  * APIResourceList, `/version`, and aggregated discovery (apidiscovery.k8s.io/v2, what kubectl 1.30+
  * asks for first).
  */
+
+import { parseAccept } from './accept.js';
 import { CATEGORIES, GROUP, GROUP_VERSION, RESOURCES, VERBS, VERSION } from './resources.js';
 
 export const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -10,14 +12,7 @@ const AGGREGATED_V2BETA1 = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=
 
 /** The aggregated discovery version an Accept header asks for (its first listed one), if any. */
 export function aggregatedVersion(accept: string | undefined): 'v2' | 'v2beta1' | undefined {
-  if (!accept) return undefined;
-  for (const part of accept.split(',')) {
-    const params = new Map(
-      part
-        .split(';')
-        .slice(1)
-        .map((p) => p.trim().split('=') as [string, string]),
-    );
+  for (const { params } of parseAccept(accept)) {
     if (params.get('as') === 'APIGroupDiscoveryList' && params.get('g') === 'apidiscovery.k8s.io') {
       const v = params.get('v');
       if (v === 'v2' || v === 'v2beta1') return v;

@@ -2,6 +2,8 @@
  * @module Server-side tables (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`), what
  * `kubectl get` prints: a few columns per resource, more with `-o wide` (priority 1).
  */
+
+import { parseAccept } from './accept.js';
 import { fieldValue, type KubeObject, TIMESTAMP_ANNOTATION } from './objects.js';
 import type { KubeResource } from './resources.js';
 
@@ -191,18 +193,10 @@ export function toTable(
 
 /** Whether an Accept header asks for a meta.k8s.io/v1 (or v1beta1) Table first. */
 export function wantsTable(accept: string | undefined): boolean {
-  if (!accept) return false;
-  for (const part of accept.split(',')) {
-    const params = new Map(
-      part
-        .split(';')
-        .slice(1)
-        .map((p) => p.trim().split('=') as [string, string]),
-    );
+  for (const { type, params } of parseAccept(accept)) {
     if (params.get('as') === 'Table' && params.get('g') === 'meta.k8s.io') return true;
     // The first acceptable non-table form wins.
-    if (/^\s*(application\/json|\*\/\*)\s*$/.test(part.split(';')[0] ?? '') && !params.has('as'))
-      return false;
+    if ((type === 'application/json' || type === '*/*') && !params.has('as')) return false;
   }
   return false;
 }

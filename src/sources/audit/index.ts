@@ -9,10 +9,10 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Source, SourceContext } from '../../agent/source.js';
 import { auditParser } from '../../import/formats/audit.js';
-import type { ParseSink } from '../../import/formats/types.js';
 import { normalizeLabels } from '../../model/normalize.js';
-import type { Attributes, Labels, LogRecord } from '../../model/record.js';
+import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import { parsedFileHandler } from '../files/parsed.js';
 import { type FileHandler, type Report, runTailer, type TailerOptions } from '../files/tailer.js';
 
 export interface AuditLogOptions {
@@ -61,40 +61,16 @@ export function compareAuditLogs(live: string): (a: string, b: string) => number
 }
 
 export function auditHandler(path: string, report: Report, node: string): FileHandler {
-  let out: LogRecord[] = [];
   const cache = new WeakMap<Labels, Labels>();
-  const sink: ParseSink = {
-    entry(labels: Labels, ts: bigint, line: string, attributes?: Attributes) {
-      let all = cache.get(labels);
-      if (all === undefined) {
-        all = normalizeLabels({ ...labels, node });
-        cache.set(labels, all);
-      }
-      out.push({
-        timestamp: ts,
-        observedTimestamp: nowNs(),
-        labels: all,
-        attributes: attributes ?? {},
-        body: line,
-      });
-    },
-    malformed(lineNo, reason) {
-      report('corrupt_line', `${path}: line ${lineNo} (of this run): ${reason}; skipped`);
-    },
+  const labelsOf = (labels: Labels): Labels => {
+    let all = cache.get(labels);
+    if (all === undefined) {
+      all = normalizeLabels({ ...labels, node });
+      cache.set(labels, all);
+    }
+    return all;
   };
-  const parser = auditParser({ path, nowNs: nowNs() }, sink);
-  let lineNo = 0;
-  return {
-    line(text, records) {
-      out = records;
-      parser.line(text, ++lineNo);
-    },
-    pending: () => false,
-    end(records) {
-      out = records;
-      parser.end();
-    },
-  };
+  return parsedFileHandler(path, report, labelsOf, (_, sink) => auditParser({ path, nowNs: nowNs() }, sink));
 }
 
 export function createAuditLogSource(opts: AuditLogOptions): Source {

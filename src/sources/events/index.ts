@@ -29,6 +29,7 @@ import type { Positions, Source, SourceContext } from '../../agent/source.js';
 import { eventAttributes, eventTimestamp } from '../../import/formats/events.js';
 import { child, isObj, type Obj, scalar } from '../../import/formats/json-util.js';
 import type { Labels, LogRecord } from '../../model/record.js';
+import { sleep } from '../../util/sleep.js';
 
 export interface EventsSourceOptions {
   /** A kubeconfig file (default: $KUBECONFIG or ~/.kube/config, unless `inCluster`). */
@@ -55,19 +56,6 @@ class Gone extends Error {}
 interface WatchItem {
   readonly type: string;
   readonly object: unknown;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function loadConfig(opts: EventsSourceOptions): KubeConfig {

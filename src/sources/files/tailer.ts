@@ -28,6 +28,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import type { Positions, SourceContext } from '../../agent/source.js';
 import type { LogRecord } from '../../model/record.js';
+import { sleep } from '../../util/sleep.js';
 import { LineSplitter } from './split.js';
 
 /** Bytes hashed for the head and the tail fingerprints. */
@@ -171,18 +172,6 @@ function errCode(e: unknown): string | undefined {
     ? String((e as { code: unknown }).code)
     : undefined;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 function isFilePosition(v: unknown): v is FilePosition {
   if (typeof v !== 'object' || v === null) return false;

@@ -22,6 +22,7 @@
 import { spawn } from 'node:child_process';
 import type { Positions, Source, SourceContext } from '../../agent/source.js';
 import type { Labels, LogRecord } from '../../model/record.js';
+import { sleep } from '../../util/sleep.js';
 import { type ExportItem, ExportParser } from './export.js';
 import { entryRecord } from './records.js';
 
@@ -84,19 +85,6 @@ function savedCursor(positions: Positions): string | undefined {
     return (p as { cursor: string }).cursor;
   }
   return undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export function createJournalSource(opts: JournalSourceOptions): Source {

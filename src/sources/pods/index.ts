@@ -11,11 +11,11 @@ import { basename, dirname, join } from 'node:path';
 import type { Source, SourceContext } from '../../agent/source.js';
 import { criParser } from '../../import/formats/cri.js';
 import { dockerParser } from '../../import/formats/docker.js';
-import type { LineParser, ParseSink } from '../../import/formats/types.js';
 import { podLogMeta } from '../../import/pod-path.js';
 import { normalizeLabels } from '../../model/normalize.js';
-import type { Attributes, Labels, LogRecord } from '../../model/record.js';
+import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import { parsedFileHandler } from '../files/parsed.js';
 import { type FileHandler, type Report, runTailer, type TailerOptions } from '../files/tailer.js';
 
 export interface PodLogsOptions {
@@ -84,47 +84,22 @@ export async function listPodLogs(dir: string): Promise<string[]> {
 /** One file's lines through the import's CRI or docker parser, chosen by the first line. */
 export function podLogHandler(path: string, report: Report, opts: PodLogsOptions): FileHandler {
   const pod = podLogMeta(path);
-  let out: LogRecord[] = [];
   // Per parser labels object: the pod labels it was merged with, and the result.
   const labelCache = new WeakMap<Labels, { pod: object | undefined; all: Labels }>();
-  const sink: ParseSink = {
-    entry(labels: Labels, ts: bigint, line: string, attributes?: Attributes) {
-      // Asked per entry (an informer's cache lookup), so labels known only later still apply.
-      const podLabels = pod && opts.labelsFor ? opts.labelsFor(pod.namespace, pod.pod) : undefined;
-      let cached = labelCache.get(labels);
-      if (cached === undefined || cached.pod !== podLabels) {
-        cached = { pod: podLabels, all: normalizeLabels({ ...podLabels, ...labels, node: opts.node }) };
-        labelCache.set(labels, cached);
-      }
-      const all = cached.all;
-      out.push({
-        timestamp: ts,
-        observedTimestamp: nowNs(),
-        labels: all,
-        attributes: attributes ?? {},
-        body: line,
-      });
-    },
-    malformed(lineNo, reason) {
-      report('corrupt_line', `${path}: line ${lineNo} (of this run): ${reason}; skipped`);
-    },
+  const labelsOf = (labels: Labels): Labels => {
+    // Asked per entry (an informer's cache lookup), so labels known only later still apply.
+    const podLabels = pod && opts.labelsFor ? opts.labelsFor(pod.namespace, pod.pod) : undefined;
+    let cached = labelCache.get(labels);
+    if (cached === undefined || cached.pod !== podLabels) {
+      cached = { pod: podLabels, all: normalizeLabels({ ...podLabels, ...labels, node: opts.node }) };
+      labelCache.set(labels, cached);
+    }
+    return cached.all;
   };
-  let parser: LineParser | undefined;
-  let lineNo = 0;
   const ctx = { path, pod, nowNs: nowNs() };
-  return {
-    line(text, records) {
-      out = records;
-      lineNo++;
-      parser ??= (text.startsWith('{') ? dockerParser : criParser)(ctx, sink);
-      parser.line(text, lineNo);
-    },
-    pending: () => parser?.pending?.() ?? false,
-    end(records) {
-      out = records;
-      parser?.end();
-    },
-  };
+  return parsedFileHandler(path, report, labelsOf, (first, sink) =>
+    (first.startsWith('{') ? dockerParser : criParser)(ctx, sink),
+  );
 }
 
 export function createPodLogsSource(opts: PodLogsOptions): Source {

@@ -1,0 +1,49 @@
+/**
+ * @module A file's lines through one of the import's line parsers (src/import/formats), as the
+ * tailer's FileHandler: parsed entries become records with the labels `labelsOf` gives, malformed
+ * lines are reported `corrupt_line` and skipped. Shared by the pod-log and audit-log sources.
+ */
+import type { LineParser, ParseSink } from '../../import/formats/types.js';
+import type { Attributes, Labels, LogRecord } from '../../model/record.js';
+import { nowNs } from '../../model/time.js';
+import type { FileHandler, Report } from './tailer.js';
+
+export function parsedFileHandler(
+  path: string,
+  report: Report,
+  /** The record labels for the labels a parser gives (called per entry; cache inside). */
+  labelsOf: (parsed: Labels) => Labels,
+  /** The parser for this file, chosen when its first line is read. */
+  parserFor: (firstLine: string, sink: ParseSink) => LineParser,
+): FileHandler {
+  let out: LogRecord[] = [];
+  const sink: ParseSink = {
+    entry(labels: Labels, ts: bigint, line: string, attributes?: Attributes) {
+      out.push({
+        timestamp: ts,
+        observedTimestamp: nowNs(),
+        labels: labelsOf(labels),
+        attributes: attributes ?? {},
+        body: line,
+      });
+    },
+    malformed(lineNo, reason) {
+      report('corrupt_line', `${path}: line ${lineNo} (of this run): ${reason}; skipped`);
+    },
+  };
+  let parser: LineParser | undefined;
+  let lineNo = 0;
+  return {
+    line(text, records) {
+      out = records;
+      lineNo++;
+      parser ??= parserFor(text, sink);
+      parser.line(text, lineNo);
+    },
+    pending: () => parser?.pending?.() ?? false,
+    end(records) {
+      out = records;
+      parser?.end();
+    },
+  };
+}
