@@ -7,7 +7,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import WebSocket from 'ws';
 import { ClientError, KjournalClient, serverMessage } from '../client/client.js';
-import { type Connection, resolveConnection } from '../client/connection.js';
+import { credentialHeaders, resolveConnection, tlsOptions } from '../client/connection.js';
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
 import type { Labels } from '../model/record.js';
 import { NS_PER_SECOND, nowNs, parseDurationNs, parseRfc3339Nano } from '../model/time.js';
@@ -525,17 +525,6 @@ async function runKorrel8r(ctx: Ctx): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // --follow: Loki's tail WebSocket.
 
-/** The headers KjournalClient sends: credentials and tenant. */
-function connectionHeaders(c: Connection): Record<string, string> {
-  const h: Record<string, string> = { 'user-agent': 'kjournal-query' };
-  if (c.token !== undefined) h.authorization = `Bearer ${c.token}`;
-  else if (c.basicAuth !== undefined) {
-    h.authorization = `Basic ${Buffer.from(`${c.basicAuth.username}:${c.basicAuth.password}`).toString('base64')}`;
-  }
-  if (c.tenant !== undefined) h['x-scope-orgid'] = c.tenant;
-  return h;
-}
-
 interface TailFrame {
   streams?: RawStream[];
   dropped_entries?: { labels?: Labels; timestamp?: string }[] | null;
@@ -552,12 +541,8 @@ async function runFollow(ctx: Ctx): Promise<void> {
   notice(flags.quiet, decodeURIComponent(url.href));
   const c = client.connection;
   const ws = new WebSocket(url, {
-    headers: connectionHeaders(c),
-    rejectUnauthorized: !c.insecureSkipTlsVerify,
-    ...(c.ca !== undefined ? { ca: c.ca } : {}),
-    ...(c.cert !== undefined ? { cert: c.cert } : {}),
-    ...(c.key !== undefined ? { key: c.key } : {}),
-    ...(c.tlsServerName !== undefined ? { servername: c.tlsServerName } : {}),
+    headers: { 'user-agent': 'kjournal-query', ...credentialHeaders(c) },
+    ...tlsOptions(c),
   });
   let width = 0;
   // Frames are printed in order, each after the previous one's write has drained.

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { Attributes, Labels } from '../model/record.js';
-import type { Connection } from './connection.js';
+import { type Connection, credentialHeaders, tlsOptions } from './connection.js';
 import { backoffMs, DEFAULT_RETRY, isRetryableError, isRetryableStatus, type RetryPolicy } from './retry.js';
 
 const gzip = promisify(gzipCb);
@@ -96,15 +96,7 @@ export class KjournalClient {
     this.userAgent = options.userAgent ?? 'kjournal';
     this.onRetry = options.onRetry;
     if (connection.server.protocol === 'https:') {
-      const tls: https.AgentOptions = {
-        keepAlive: true,
-        rejectUnauthorized: !connection.insecureSkipTlsVerify,
-      };
-      if (connection.ca !== undefined) tls.ca = connection.ca;
-      if (connection.cert !== undefined) tls.cert = connection.cert;
-      if (connection.key !== undefined) tls.key = connection.key;
-      if (connection.tlsServerName !== undefined) tls.servername = connection.tlsServerName;
-      this.agent = new https.Agent(tls);
+      this.agent = new https.Agent({ keepAlive: true, ...tlsOptions(connection) });
     } else {
       this.agent = new http.Agent({ keepAlive: true });
     }
@@ -186,13 +178,10 @@ export class KjournalClient {
   }
 
   private headers(options: RequestOptions, bodyLength: number | undefined): http.OutgoingHttpHeaders {
-    const h: http.OutgoingHttpHeaders = { 'user-agent': this.userAgent };
-    const c = this.connection;
-    if (c.token !== undefined) h.authorization = `Bearer ${c.token}`;
-    else if (c.basicAuth !== undefined) {
-      h.authorization = `Basic ${Buffer.from(`${c.basicAuth.username}:${c.basicAuth.password}`).toString('base64')}`;
-    }
-    if (c.tenant !== undefined) h['x-scope-orgid'] = c.tenant;
+    const h: http.OutgoingHttpHeaders = {
+      'user-agent': this.userAgent,
+      ...credentialHeaders(this.connection),
+    };
     if (bodyLength !== undefined) h['content-length'] = bodyLength;
     for (const [k, v] of Object.entries(options.headers ?? {})) h[k.toLowerCase()] = v;
     return h;

@@ -63,6 +63,34 @@ function readCaFile(path: string): Buffer {
   }
 }
 
+/** The headers every request to a server carries: credentials and tenant (X-Scope-OrgID). */
+export function credentialHeaders(c: Connection): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (c.token !== undefined) h.authorization = `Bearer ${c.token}`;
+  else if (c.basicAuth !== undefined) {
+    h.authorization = `Basic ${Buffer.from(`${c.basicAuth.username}:${c.basicAuth.password}`).toString('base64')}`;
+  }
+  if (c.tenant !== undefined) h['x-scope-orgid'] = c.tenant;
+  return h;
+}
+
+/** TLS options for a connection's server: verification, CA, client certificate, server name. */
+export function tlsOptions(c: Connection): {
+  rejectUnauthorized: boolean;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  servername?: string;
+} {
+  return {
+    rejectUnauthorized: !c.insecureSkipTlsVerify,
+    ...(c.ca !== undefined ? { ca: c.ca } : {}),
+    ...(c.cert !== undefined ? { cert: c.cert } : {}),
+    ...(c.key !== undefined ? { key: c.key } : {}),
+    ...(c.tlsServerName !== undefined ? { servername: c.tlsServerName } : {}),
+  };
+}
+
 export async function resolveConnection(
   flags: ConnectionFlags,
   env: NodeJS.ProcessEnv = process.env,

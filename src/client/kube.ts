@@ -9,7 +9,7 @@ import https from 'node:https';
 import { CliError } from '../cli/errors.js';
 import { GROUP, GROUP_VERSION, type KubeResource, RESOURCES } from '../kube/resources.js';
 import { ClientError, KjournalClient, serverMessage } from './client.js';
-import { type Connection, resolveConnection } from './connection.js';
+import { type Connection, credentialHeaders, resolveConnection, tlsOptions } from './connection.js';
 import { defaultKubeconfigPaths, loadKubeconfig } from './kubeconfig.js';
 import type { ConnectionFlags } from './options.js';
 
@@ -166,7 +166,7 @@ export class KubeClient {
         method: 'GET',
         headers: headersOf(conn, o.table ? TABLE_ACCEPT : 'application/json'),
         signal,
-        ...(url.protocol === 'https:' ? tlsOf(conn) : {}),
+        ...(url.protocol === 'https:' ? tlsOptions(conn) : {}),
       });
       req.on('response', resolve);
       req.on('error', (err) => reject(signal.aborted ? abortedError() : unreachable(conn, err)));
@@ -204,23 +204,7 @@ class AbortedError extends Error {}
 const abortedError = (): AbortedError => new AbortedError('aborted');
 
 function headersOf(c: Connection, accept: string): http.OutgoingHttpHeaders {
-  const h: http.OutgoingHttpHeaders = { 'user-agent': 'kjournal-get', accept };
-  if (c.token !== undefined) h.authorization = `Bearer ${c.token}`;
-  else if (c.basicAuth !== undefined) {
-    h.authorization = `Basic ${Buffer.from(`${c.basicAuth.username}:${c.basicAuth.password}`).toString('base64')}`;
-  }
-  if (c.tenant !== undefined) h['x-scope-orgid'] = c.tenant;
-  return h;
-}
-
-function tlsOf(c: Connection): https.RequestOptions {
-  return {
-    rejectUnauthorized: !c.insecureSkipTlsVerify,
-    ...(c.ca !== undefined ? { ca: c.ca } : {}),
-    ...(c.cert !== undefined ? { cert: c.cert } : {}),
-    ...(c.key !== undefined ? { key: c.key } : {}),
-    ...(c.tlsServerName !== undefined ? { servername: c.tlsServerName } : {}),
-  };
+  return { 'user-agent': 'kjournal-get', accept, ...credentialHeaders(c) };
 }
 
 function unreachable(c: Connection, err: unknown): CliError {
