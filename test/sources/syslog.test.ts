@@ -17,6 +17,7 @@ import {
   syslogRecord,
 } from '../../src/sources/syslog/index.js';
 import { sourceContract } from '../agent/source-contract.js';
+import { freePort } from '../helpers/agent-e2e.js';
 
 const BOM = '\uFEFF';
 
@@ -581,18 +582,6 @@ function hasCommand(cmd: string): boolean {
 const rsyslogMissing = !hasCommand('rsyslogd') || !hasCommand('logger');
 // The real rsyslog is required (.ci/run installs it): no test here is skipped.
 if (rsyslogMissing) throw new Error('rsyslogd or logger not installed (Debian: rsyslog, bsdutils)');
-
-/** A TCP port that is free now (rsyslog listens on it for TCP and UDP). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('syslog source with the real rsyslog', () => {
   let dir = '';
