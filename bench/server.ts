@@ -37,6 +37,10 @@ function tail(path: string, lines = 30): string {
   }
 }
 
+/** Extra node flags for the server from KJ_BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir DIR`). */
+const serverNodeArgs = (): string[] =>
+  (process.env.KJ_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((w) => w !== '');
+
 export async function startServer(
   mainJs: string,
   dataDir: string,
@@ -46,7 +50,7 @@ export async function startServer(
   const out = openSync(logPath, 'w');
   const child = spawn(
     process.execPath,
-    [mainJs, 'serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir],
+    [...serverNodeArgs(), mainJs, 'serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir],
     {
       stdio: ['ignore', out, out],
     },

@@ -3,13 +3,13 @@
  * importing this module once (src/cli/agent.ts does) makes every configured kind available. The
  * node name defaults to `$NODE_NAME` (a DaemonSet sets it from `spec.nodeName`), else the host name.
  * With `pods.labels`, the pods source adds pod labels from an informer on this node's pods.
+ * The modules that need @kubernetes/client-node (events, pod labels) are imported only when their
+ * source is configured: that library alone is tens of MiB of heap an agent tailing files never needs.
  */
 import { hostname } from 'node:os';
 import { createAuditLogSource } from '../sources/audit/index.js';
-import { createEventsSource } from '../sources/events/index.js';
 import { createJournalSource } from '../sources/journal/index.js';
 import { createPodLogsSource } from '../sources/pods/index.js';
-import { createPodLabelCache, withPodLabels } from '../sources/pods/labels.js';
 import { createSyslogSource } from '../sources/syslog/index.js';
 import { registerSourceFactory, SourceUnavailableError } from './registry.js';
 
@@ -18,7 +18,7 @@ export function defaultNode(env: NodeJS.ProcessEnv = process.env): string {
   return env.NODE_NAME && env.NODE_NAME !== '' ? env.NODE_NAME : hostname();
 }
 
-registerSourceFactory('pods', (section, ctx) => {
+registerSourceFactory('pods', async (section, ctx) => {
   const node = ctx.node ?? defaultNode();
   if (!section.labels) return createPodLogsSource({ dir: section.dir, node });
   // Pod labels: one informer over this node's pods, through --kubeconfig or the in-cluster config.
@@ -27,6 +27,7 @@ registerSourceFactory('pods', (section, ctx) => {
     throw new SourceUnavailableError(
       'pod labels: not running in a cluster (no KUBERNETES_SERVICE_HOST); give --kubeconfig',
     );
+  const { createPodLabelCache, withPodLabels } = await import('../sources/pods/labels.js');
   let cache: ReturnType<typeof createPodLabelCache>;
   try {
     cache = createPodLabelCache({
@@ -43,11 +44,12 @@ registerSourceFactory('audit', (section, ctx) =>
   createAuditLogSource({ path: section.path, node: ctx.node ?? defaultNode() }),
 );
 
-registerSourceFactory('events', (section) =>
-  createEventsSource(
+registerSourceFactory('events', async (section) => {
+  const { createEventsSource } = await import('../sources/events/index.js');
+  return createEventsSource(
     section.kubeconfig !== undefined ? { kubeconfig: section.kubeconfig } : { inCluster: true },
-  ),
-);
+  );
+});
 
 registerSourceFactory('journal', (section, ctx) =>
   createJournalSource({

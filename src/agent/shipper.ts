@@ -38,6 +38,8 @@ import { alreadyStored, RecoverUnavailableError } from './recover.js';
 
 /** At most this many head batches are checked against the server at start. */
 const RECOVER_MAX_BATCHES = 64;
+/** ...and checking stops after this many in a row were not there (more than fit in the pushes in flight). */
+const RECOVER_MAX_MISSES = 16;
 /** Connection errors that mean the request never reached the server. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -48,6 +50,8 @@ export interface ShipperOptions {
   readonly metrics: AgentMetrics;
   /** Most protobuf bytes in one push (a single larger batch still goes alone). Default 1 MiB. */
   readonly batchMaxBytes?: number;
+  /** Pushes in flight at once (answers are committed in order). Default 3. */
+  readonly maxInFlight?: number;
   /** How long the oldest batch may wait for others to join it. Default 1000 ms. */
   readonly batchMaxWaitMs?: number;
   /** Backoff between attempts; attempts are unlimited. */
@@ -63,11 +67,18 @@ export class Shipper {
   private loop: Promise<void> | undefined;
   /** The last fault that stopped the loop, if any. */
   failure: Error | undefined;
+  /**
+   * Buffered batches the server already had at start that follow one it did not have (several
+   * pushes were in flight at the last stop, and a later one was stored): not sent again, but their
+   * positions are committed in order, when the batches before them are.
+   */
+  private readonly storedAtStart = new Set<number>();
 
   constructor(options: ShipperOptions) {
     this.o = {
       batchMaxBytes: 1 << 20,
       batchMaxWaitMs: 1000,
+      maxInFlight: 3,
       log: (m) => process.stderr.write(`${m}\n`),
       ...options,
       policy: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 30_000, ...options.retry },
@@ -105,14 +116,44 @@ export class Shipper {
   private async run(): Promise<void> {
     const { buffer } = this.o;
     if (buffer.pending.length > 0) await this.recover();
+    // Pushes in flight, oldest first. Their answers may come in any order; positions are committed
+    // strictly in buffer order, so a push is committed only once every older one is.
+    const inflight: { batches: readonly BufferedBatch[]; done: Promise<boolean> }[] = [];
+    let takenThrough = 0;
+    const commitHead = async (): Promise<boolean> => {
+      const head = inflight.shift()!;
+      if (!(await head.done)) return false;
+      await this.commit(head.batches);
+      return true;
+    };
     while (!this.signal.aborted) {
-      if (buffer.pending.length === 0) {
-        await buffer.waitForAppend(this.signal);
+      const ready = buffer.pending.filter((b) => b.id > takenThrough);
+      if (ready.length === 0) {
+        if (inflight.length > 0) {
+          if (!(await commitHead())) break;
+        } else await buffer.waitForAppend(this.signal);
         continue;
       }
-      const oldest = buffer.pending[0]!;
+      if (inflight.length >= this.o.maxInFlight) {
+        if (!(await commitHead())) break;
+        continue;
+      }
+      const oldest = ready[0]!;
       const waitUntil = oldest.appendedAt + this.o.batchMaxWaitMs;
-      if (!this.draining && this.pendingBody() < this.o.batchMaxBytes && Date.now() < waitUntil) {
+      if (
+        !this.draining &&
+        bodyBytes(ready, this.o.batchMaxBytes) < this.o.batchMaxBytes &&
+        Date.now() < waitUntil
+      ) {
+        if (inflight.length > 0) {
+          // Something is in flight: commit it (or wait for more to join, whichever comes first).
+          const first = inflight[0]!;
+          const joined = buffer.waitForAppend(this.signal).then(() => false);
+          if (await Promise.race([first.done.then(() => true), joined])) {
+            if (!(await commitHead())) break;
+          }
+          continue;
+        }
         // Wait for more to join, or for the oldest to have waited long enough.
         // A timer of our own, not AbortSignal.timeout: that one is unref'd and would let the process exit.
         const wake = new AbortController();
@@ -121,13 +162,19 @@ export class Shipper {
         await buffer.waitForAppend(AbortSignal.any([this.signal, wake.signal]));
         clearTimeout(timer);
         this.wakeDraining = undefined;
-        if (Date.now() < waitUntil && !this.draining && this.pendingBody() < this.o.batchMaxBytes) continue;
+        continue;
       }
       if (this.signal.aborted) break;
-      const take = this.takeHead();
-      const shipped = await this.ship(take);
-      if (!shipped) break;
+      const take = takeHead(ready, this.o.batchMaxBytes);
+      takenThrough = take.at(-1)!.id;
+      inflight.push({ batches: take, done: this.ship(take) });
     }
+    // Stopping: a push in flight is awaited (its answer matters), and committed when it succeeded,
+    // in order; after the first one that did not get an answer, nothing more is committed.
+    while (inflight.length > 0) {
+      if (!(await commitHead())) break;
+    }
+    await Promise.allSettled(inflight.map((f) => f.done));
   }
 
   /**
@@ -139,11 +186,16 @@ export class Shipper {
     const pending = this.o.buffer.pending;
     const limit = Math.min(pending.length, RECOVER_MAX_BATCHES);
     let attempt = 0;
-    for (let i = 0; i < limit && !this.signal.aborted; ) {
+    // Several pushes may have been in flight: one missing batch does not mean the later ones are.
+    let misses = 0;
+    for (let i = 0; i < limit && misses < RECOVER_MAX_MISSES && !this.signal.aborted; ) {
       const b = pending[i]!;
       try {
-        if (!(await alreadyStored(this.o.client, await this.o.buffer.body(b)))) break;
-        found.push(b);
+        if (await alreadyStored(this.o.client, await this.o.buffer.body(b))) {
+          if (found.length === i) found.push(b);
+          else this.storedAtStart.add(b.id);
+          misses = 0;
+        } else misses++;
         i++;
         attempt = 0;
       } catch (err) {
@@ -159,48 +211,30 @@ export class Shipper {
         }
       }
     }
-    if (found.length === 0) return;
+    const stored = found.length + this.storedAtStart.size;
+    if (stored === 0) return;
     this.o.log(
-      `agent: ${found.length} buffered batches were already stored by the server (acknowledged just before ` +
+      `agent: ${stored} buffered batches were already stored by the server (acknowledged just before ` +
         'the last stop, not yet committed): not sending them again',
     );
-    this.o.metrics.recovered.inc(found.length);
-    await this.commit(found);
+    this.o.metrics.recovered.inc(stored);
+    if (found.length > 0) await this.commit(found);
   }
 
-  private pendingBody(): number {
-    let n = 0;
-    for (const b of this.o.buffer.pending) {
-      n += b.bodyBytes;
-      if (n >= this.o.batchMaxBytes) break;
-    }
-    return n;
-  }
-
-  private takeHead(): BufferedBatch[] {
-    const out: BufferedBatch[] = [];
-    let bytes = 0;
-    for (const b of this.o.buffer.pending) {
-      if (out.length > 0 && bytes + b.bodyBytes > this.o.batchMaxBytes) break;
-      out.push(b);
-      bytes += b.bodyBytes;
-    }
-    return out;
-  }
-
-  /** Pushes `batches` as one request until answered; false if stopped before an answer. */
+  /**
+   * Pushes `batches` as one request until answered; false if stopped before an answer. Commits
+   * nothing: the loop commits in order (batches found stored at start are left out of the body).
+   */
   private async ship(batches: readonly BufferedBatch[]): Promise<boolean> {
     const { client, metrics } = this.o;
-    const bodies = await Promise.all(batches.map((b) => this.o.buffer.body(b)));
+    const send = batches.filter((b) => !this.storedAtStart.has(b.id));
+    const bodies = await Promise.all(send.map((b) => this.o.buffer.body(b)));
     const raw = Buffer.concat(bodies);
-    if (raw.length === 0) {
-      // Only positions (a rotated file let go, say): nothing to send, just commit them.
-      await this.commit(batches);
-      return true;
-    }
-    const body = await snappy.compress(raw);
-    const records = batches.reduce((n, b) => n + b.records, 0);
-    const ids = `${batches[0]!.id}-${batches.at(-1)!.id}`;
+    // Only positions (a rotated file let go, say), or only what the server already had: nothing to send.
+    if (raw.length === 0) return true;
+    const body = snappy.compressSync(raw);
+    const records = send.reduce((n, b) => n + b.records, 0);
+    const ids = `${send[0]!.id}-${send.at(-1)!.id}`;
     // Set when an attempt may have reached the server and been stored without our seeing the answer
     // (the connection broke after the request was sent): check before sending it again.
     let inDoubt = false;
@@ -212,7 +246,6 @@ export class Shipper {
           if (await alreadyStored(client, raw)) {
             this.o.log(`agent: batches ${ids} were stored by the server although its answer was lost`);
             metrics.recovered.inc(batches.length);
-            await this.commit(batches);
             return true;
           }
           inDoubt = false;
@@ -225,7 +258,6 @@ export class Shipper {
           metrics.pushes.inc({ result: 'ok' });
           metrics.shippedRecords.inc(records);
           metrics.shippedBytes.inc(body.length);
-          await this.commit(batches);
           return true;
         }
         if (!isRetryableStatus(res.status)) {
@@ -234,7 +266,6 @@ export class Shipper {
           this.o.log(
             `agent: server rejected batches ${ids} (${records} records): HTTP ${res.status}: ${serverMessage(res.body)}`,
           );
-          await this.commit(batches);
           return true;
         }
         reason = `HTTP ${res.status} ${serverMessage(res.body)}`.trim();
@@ -269,6 +300,7 @@ export class Shipper {
 
   private async commit(batches: readonly BufferedBatch[]): Promise<void> {
     const last = batches.at(-1)!.id;
+    for (const b of batches) this.storedAtStart.delete(b.id);
     await this.o.positions.commit(
       last,
       batches.map((b) => ({ source: b.source, positions: b.positions })),
@@ -278,4 +310,26 @@ export class Shipper {
     this.o.metrics.bufferBytes.set(this.o.buffer.bytes);
     this.o.metrics.bufferBatches.set(this.o.buffer.pending.length);
   }
+}
+
+/** The body bytes of the first batches, counting up to `limit`. */
+function bodyBytes(batches: readonly BufferedBatch[], limit: number): number {
+  let n = 0;
+  for (const b of batches) {
+    n += b.bodyBytes;
+    if (n >= limit) break;
+  }
+  return n;
+}
+
+/** The head batches that make one push of at most `maxBytes` (a single larger batch goes alone). */
+function takeHead(batches: readonly BufferedBatch[], maxBytes: number): BufferedBatch[] {
+  const out: BufferedBatch[] = [];
+  let bytes = 0;
+  for (const b of batches) {
+    if (out.length > 0 && bytes + b.bodyBytes > maxBytes) break;
+    out.push(b);
+    bytes += b.bodyBytes;
+  }
+  return out;
 }

@@ -240,3 +240,44 @@ test('after a crash between the ack and the commit, batches the server already s
   assert.deepEqual(missing, []);
   assert.deepEqual(repeated, []);
 });
+
+test('with pushes in flight at a crash, a later batch the server stored is not sent again, an earlier one is', async () => {
+  const env = await setup();
+  const base = nowNs() - 60_000_000_000n;
+  const total = 30;
+  const make = () =>
+    new Agent({
+      sources: [new CounterSource({ total, perBatch: 10, baseNs: base, labels: { job: 'inflight' } })],
+      client: clientFor(env.url),
+      stateDir: env.stateDir,
+      batchMaxWaitMs: 10,
+      retry: { baseDelayMs: 10, maxDelayMs: 50 },
+      stopGraceMs: 200,
+      log: () => undefined,
+    });
+  const first = make();
+  await first.start();
+  await until('three batches buffered', () => first.buffer.pending.length === 3);
+  await first.stop();
+  // The second push (lines 10..19) was stored, the first (0..9) was not: both were in flight.
+  await env.startServer();
+  const values = Array.from({ length: 10 }, (_, i) => [
+    String(base + BigInt(10 + i) * 1000n),
+    `line ${10 + i}`,
+  ]);
+  const r = await pushJson(env.url, { streams: [{ stream: { job: 'inflight' }, values }] });
+  assert.equal(r.status, 204, r.text);
+
+  const second = make();
+  await second.start();
+  await until('everything acknowledged', () => savedNext(second) === total);
+  await second.stop();
+  assert.equal((await second.metrics.recovered.get()).values[0]!.value, 1, 'the stored batch recognised');
+  assert.equal((await second.metrics.shippedRecords.get()).values[0]!.value, 20, 'the other two were sent');
+  const { missing, repeated } = tally(
+    await linesOf(env.url, 'inflight', base, base + BigInt(total) * 1000n),
+    total,
+  );
+  assert.deepEqual(missing, []);
+  assert.deepEqual(repeated, []);
+});

@@ -16,9 +16,12 @@ export function parsedFileHandler(
   /** The parser for this file, chosen when its first line is read. */
   parserFor: (firstLine: string, sink: ParseSink) => LineParser,
 ): FileHandler {
-  let out: LogRecord[] = [];
+  // The tailer's batch, only while a line or the end is being parsed: holding on to it between calls
+  // kept every file's last emitted batch alive (a hundred files held 77k records).
+  let out: LogRecord[] | undefined;
   const sink: ParseSink = {
     entry(labels: Labels, ts: bigint, line: string, attributes?: Attributes) {
+      if (!out) throw new Error(`${path}: a parser gave an entry outside line() and end()`);
       out.push({
         timestamp: ts,
         observedTimestamp: nowNs(),
@@ -38,12 +41,20 @@ export function parsedFileHandler(
       out = records;
       lineNo++;
       parser ??= parserFor(text, sink);
-      parser.line(text, lineNo);
+      try {
+        parser.line(text, lineNo);
+      } finally {
+        out = undefined;
+      }
     },
     pending: () => parser?.pending?.() ?? false,
     end(records) {
       out = records;
-      parser?.end();
+      try {
+        parser?.end();
+      } finally {
+        out = undefined;
+      }
     },
   };
 }
