@@ -67,6 +67,7 @@ export type SourceKind = keyof SourceSections;
 export interface AgentConfig {
   readonly server: string;
   readonly token?: string;
+  readonly tokenFile?: string;
   readonly tenant?: string;
   readonly certificateAuthority?: string;
   readonly insecureSkipTlsVerify: boolean;
@@ -84,6 +85,7 @@ export interface AgentFlags {
   config?: string;
   server?: string;
   token?: string;
+  tokenFile?: string;
   tenant?: string;
   certificateAuthority?: string;
   insecureSkipTlsVerify?: boolean;
@@ -193,6 +195,7 @@ function matches(v: unknown, field: string): string[] {
 const TOP_KEYS = [
   'server',
   'token',
+  'tokenFile',
   'tenant',
   'certificateAuthority',
   'insecureSkipTlsVerify',
@@ -322,6 +325,7 @@ export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
   if (Object.keys(sources).length === 0 && top.pods !== false) sources.pods = { dir: DEFAULT_PODS_DIR };
 
   const token = pick(flags.token, str(top.token, 'token'));
+  const tokenFile = pick(flags.tokenFile, str(top.tokenFile, 'tokenFile'));
   const tenant = pick(flags.tenant, str(top.tenant, 'tenant'));
   const ca = pick(flags.certificateAuthority, str(top.certificateAuthority, 'certificateAuthority'));
   const node = pick(flags.node, str(top.node, 'node'));
@@ -329,6 +333,7 @@ export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
   return {
     server,
     ...(token !== undefined ? { token } : {}),
+    ...(tokenFile !== undefined ? { tokenFile } : {}),
     ...(tenant !== undefined ? { tenant } : {}),
     ...(ca !== undefined ? { certificateAuthority: ca } : {}),
     insecureSkipTlsVerify: flags.insecureSkipTlsVerify ?? (insecure as boolean | undefined) ?? false,

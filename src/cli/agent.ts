@@ -24,6 +24,7 @@ export function registerAgent(program: Command): void {
     .option('--config <file>', 'YAML configuration; flags win over it')
     .option('--server <url>', 'kjournal server (or Loki push endpoint) URL (default: http://127.0.0.1:3100)')
     .option('--token <token>', 'bearer token for the server')
+    .option('--token-file <file>', 'file holding the bearer token, re-read once a minute (a projected token)')
     .option('--tenant <id>', 'tenant, sent as X-Scope-OrgID')
     .option('--certificate-authority <file>', 'PEM file of the CA that signed the server certificate')
     .option('--insecure-skip-tls-verify', 'do not verify the server certificate (insecure)')
@@ -71,6 +72,7 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
     {
       server: config.server,
       ...(config.token !== undefined ? { token: config.token } : {}),
+      ...(config.tokenFile !== undefined ? { tokenFile: config.tokenFile } : {}),
       ...(config.tenant !== undefined ? { tenant: config.tenant } : {}),
       ...(config.certificateAuthority !== undefined
         ? { certificateAuthority: config.certificateAuthority }

@@ -17,6 +17,11 @@ export interface Connection {
   /** Base URL; request paths are appended to its path, so a proxy prefix is kept. */
   readonly server: URL;
   readonly token?: string;
+  /**
+   * A file holding the bearer token (a projected service-account token, which the kubelet
+   * rotates): read again at most once a minute, as client-go does. Wins over `token`.
+   */
+  readonly tokenFile?: string;
   readonly basicAuth?: { readonly username: string; readonly password: string };
   /** PEM CA bundle that replaces the system roots. */
   readonly ca?: Buffer;
@@ -63,10 +68,34 @@ function readCaFile(path: string): Buffer {
   }
 }
 
+const TOKEN_FILE_TTL_MS = 60_000;
+const tokenFiles = new Map<string, { token: string; readAt: number }>();
+
+/** The token in `path`, re-read once a minute; the last good one while the file is briefly missing. */
+export function tokenFromFile(path: string, now = Date.now()): string {
+  const cached = tokenFiles.get(path);
+  if (cached && now - cached.readAt < TOKEN_FILE_TTL_MS) return cached.token;
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    if (cached) return cached.token;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read the token file ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
+  }
+  if (token === '') {
+    if (cached) return cached.token;
+    throw new CliError(`the token file ${path} is empty`);
+  }
+  tokenFiles.set(path, { token, readAt: now });
+  return token;
+}
+
 /** The headers every request to a server carries: credentials and tenant (X-Scope-OrgID). */
 export function credentialHeaders(c: Connection): Record<string, string> {
   const h: Record<string, string> = {};
-  if (c.token !== undefined) h.authorization = `Bearer ${c.token}`;
+  if (c.tokenFile !== undefined) h.authorization = `Bearer ${tokenFromFile(c.tokenFile)}`;
+  else if (c.token !== undefined) h.authorization = `Bearer ${c.token}`;
   else if (c.basicAuth !== undefined) {
     h.authorization = `Basic ${Buffer.from(`${c.basicAuth.username}:${c.basicAuth.password}`).toString('base64')}`;
   }
@@ -137,7 +166,11 @@ export async function resolveConnection(
     insecureSkipTlsVerify: insecure,
     source,
   };
-  if (token !== undefined && token !== '') conn.token = token;
+  if (flags.tokenFile !== undefined) {
+    if (flags.token !== undefined) throw new CliError('--token and --token-file cannot be used together');
+    tokenFromFile(flags.tokenFile); // fail at start on a missing file
+    conn.tokenFile = flags.tokenFile;
+  } else if (token !== undefined && token !== '') conn.token = token;
   else if (kc?.username !== undefined)
     conn.basicAuth = { username: kc.username, password: kc.password ?? '' };
   if (ca !== undefined) conn.ca = ca;

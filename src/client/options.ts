@@ -11,6 +11,7 @@ export const DEFAULT_SERVER = 'http://127.0.0.1:3100';
 export interface ConnectionFlags {
   server?: string;
   token?: string;
+  tokenFile?: string;
   certificateAuthority?: string;
   insecureSkipTlsVerify?: boolean;
   kubeconfig?: string;
@@ -22,6 +23,7 @@ export function addConnectionOptions(cmd: Command): Command {
   return cmd
     .option('--server <url>', `kjournal server URL (default: ${DEFAULT_SERVER}, or the kubeconfig's)`)
     .option('--token <token>', 'bearer token for the server')
+    .option('--token-file <file>', 'file holding the bearer token, re-read once a minute (rotated tokens)')
     .option('--certificate-authority <file>', 'PEM file of the CA that signed the server certificate')
     .option('--insecure-skip-tls-verify', 'do not verify the server certificate (insecure)')
     .option(
