@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { registerAgent } from './agent.js';
+import { registerAuditPolicy } from './audit-policy.js';
 import { registerGet } from './get.js';
 import { registerImport } from './import.js';
 import { registerKubeShortcuts } from './kube-shortcuts.js';
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerGet(program);
   registerKubeShortcuts(program);
   registerAgent(program);
+  registerAuditPolicy(program);
 }
