@@ -17,6 +17,7 @@
  * events: { kubeconfig: /etc/kjournal/kubeconfig }   # or `events: {}` for the in-cluster config
  * journal: { dir: /var/log/journal, matches: [SYSLOG_IDENTIFIER=kata] }
  * syslog: { tcp: "0.0.0.0:5140", udp: "0.0.0.0:5140" }
+ * auditPolicy: /etc/kjournal/audit-policy.yaml   # or "none"; absent: the built-in default
  * ```
  *
  * With no source configured at all, the agent reads pod logs from `/var/log/pods` (the common case).
@@ -78,6 +79,8 @@ export interface AgentConfig {
   readonly batchMaxBytes: number;
   readonly batchMaxWaitMs: number;
   readonly sources: SourceSections;
+  /** `--audit-policy`: a Policy file, `none`, or absent for the built-in default. */
+  readonly auditPolicy?: string;
 }
 
 /** The flags of `kjournal agent`, as commander names them (all optional: the file may say it). */
@@ -87,6 +90,7 @@ export interface AgentFlags {
   token?: string;
   tokenFile?: string;
   tenant?: string;
+  auditPolicy?: string;
   certificateAuthority?: string;
   insecureSkipTlsVerify?: boolean;
   stateDir?: string;
@@ -196,6 +200,7 @@ const TOP_KEYS = [
   'server',
   'token',
   'tokenFile',
+  'auditPolicy',
   'tenant',
   'certificateAuthority',
   'insecureSkipTlsVerify',
@@ -326,6 +331,7 @@ export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
 
   const token = pick(flags.token, str(top.token, 'token'));
   const tokenFile = pick(flags.tokenFile, str(top.tokenFile, 'tokenFile'));
+  const auditPolicy = pick(flags.auditPolicy, str(top.auditPolicy, 'auditPolicy'));
   const tenant = pick(flags.tenant, str(top.tenant, 'tenant'));
   const ca = pick(flags.certificateAuthority, str(top.certificateAuthority, 'certificateAuthority'));
   const node = pick(flags.node, str(top.node, 'node'));
@@ -334,6 +340,7 @@ export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
     server,
     ...(token !== undefined ? { token } : {}),
     ...(tokenFile !== undefined ? { tokenFile } : {}),
+    ...(auditPolicy !== undefined ? { auditPolicy } : {}),
     ...(tenant !== undefined ? { tenant } : {}),
     ...(ca !== undefined ? { certificateAuthority: ca } : {}),
     insecureSkipTlsVerify: flags.insecureSkipTlsVerify ?? (insecure as boolean | undefined) ?? false,

@@ -9,9 +9,17 @@ import '../agent/builtin-sources.js';
 import { Agent } from '../agent/agent.js';
 import { type AgentFlags, ConfigError, loadAgentConfig } from '../agent/config.js';
 import { AgentMetrics, serveMetrics } from '../agent/metrics.js';
+import { mapRecords } from '../agent/record-map.js';
 import { buildSources, SourceUnavailableError } from '../agent/registry.js';
+import {
+  type AuditPolicy,
+  AuditPolicyError,
+  applyPolicyToRecord,
+  resolveAuditPolicy,
+} from '../audit/policy/index.js';
 import { KjournalClient } from '../client/client.js';
 import { resolveConnection } from '../client/connection.js';
+import type { LogRecord } from '../model/record.js';
 import { CliError } from './errors.js';
 
 export function registerAgent(program: Command): void {
@@ -32,6 +40,10 @@ export function registerAgent(program: Command): void {
     .option('--node <name>', 'the node name put on the records')
     .option('--pods-dir <dir>', 'read pod logs from this directory (default source: /var/log/pods)')
     .option('--audit-log <path>', 'read this kube-apiserver audit log')
+    .option(
+      '--audit-policy <file>',
+      'audit.k8s.io/v1 Policy applied to every audit event collected; "none" keeps all (default: changes at Metadata)',
+    )
     .option('--events', 'watch Kubernetes events (--kubeconfig, else the in-cluster config)')
     .option(
       '--pod-labels',
@@ -62,9 +74,15 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
   let sources: Awaited<ReturnType<typeof buildSources>>;
   try {
     config = await loadAgentConfig(flags);
+    const policy = await resolveAuditPolicy(config.auditPolicy);
     sources = await buildSources(config);
+    if (policy) sources = sources.map((s) => mapRecords(s, auditPolicyMap(policy)));
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof SourceUnavailableError)
+    if (
+      err instanceof ConfigError ||
+      err instanceof SourceUnavailableError ||
+      err instanceof AuditPolicyError
+    )
       throw new CliError(err.message, 2);
     throw err;
   }
@@ -108,4 +126,19 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
   process.stderr.write('kjournal agent: stopping\n');
   await agent.stop();
   await server?.close();
+}
+
+/** The audit policy over a batch: audit events as the policy says, other records untouched. */
+function auditPolicyMap(policy: AuditPolicy): (records: readonly LogRecord[]) => LogRecord[] {
+  return (records) => {
+    const out: LogRecord[] = [];
+    for (const r of records) {
+      if (r.labels.kind !== 'auditevent') out.push(r);
+      else {
+        const kept = applyPolicyToRecord(policy, r);
+        if (kept) out.push(kept);
+      }
+    }
+    return out;
+  };
 }
