@@ -790,9 +790,9 @@ describe('deploy/agent (applied on its own)', () => {
     // The server's CA is a file on a volume; the token comes from a Secret, not from the manifest.
     const ca = volumeFor(pod, c, args.get('--certificate-authority') ?? '');
     assert.ok(ca.volume.configMap, 'the CA from a ConfigMap');
-    const tokenVar = /^\$\(([A-Z_]+)\)$/.exec(args.get('--token') ?? '')?.[1];
-    assert.ok(tokenVar, '--token=$(VAR)');
-    assert.ok(c.env?.find((e) => e.name === tokenVar)?.valueFrom?.secretKeyRef, 'the token from a Secret');
+    assert.equal(args.get('--token'), undefined, 'no token in the process arguments');
+    const token = volumeFor(pod, c, args.get('--token-file') ?? '');
+    assert.equal((token.volume as { secret?: { secretName: string } }).secret?.secretName, 'kjournal-agent-token');
   });
 
   test('host logs are mounted read-only, the state directory read-write', () => {
@@ -961,5 +961,55 @@ describe('deploy/agent (applied on its own)', () => {
     assert.equal(all(rendered, 'DaemonSet').length, 0, 'the component adds no agent');
     // And deploy/ alone does not ask for the token file.
     assert.equal(flags(assertServer(kustomize(DEPLOY)).main.args ?? []).get('--token-auth-file'), undefined);
+  });
+});
+
+// ---- deploy/audit-webhook: kube-apiserver's audit webhook -----------------------------------------
+
+describe('deploy/audit-webhook', () => {
+  const dir = join(DEPLOY, 'audit-webhook');
+  const objs = kustomize(dir);
+
+  test('the webhook user may create auditevents in kjournal, and nothing else', () => {
+    assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+      'ClusterRole/kjournal:audit-writer',
+      'ClusterRoleBinding/kjournal:audit-writer',
+    ]);
+    const role = all(objs, 'ClusterRole')[0]!;
+    assert.deepEqual(role.rules, [
+      { apiGroups: ['core.kjournal'], resources: ['auditevents'], verbs: ['create'] },
+    ]);
+    const binding = objs.find((o) => o.kind === 'ClusterRoleBinding') as unknown as {
+      subjects: { kind: string; name: string }[];
+      roleRef: { name: string };
+    };
+    assert.deepEqual(
+      binding.subjects.map((s) => `${s.kind}/${s.name}`),
+      ['User/kjournal:audit-webhook'],
+    );
+    assert.equal(binding.roleRef.name, 'kjournal:audit-writer');
+  });
+
+  test("the policy for kube-apiserver is kjournal's default, and valid", async () => {
+    const { DEFAULT_AUDIT_POLICY, loadAuditPolicyFile } = await import('../../src/audit/policy/index.js');
+    assert.deepEqual(await loadAuditPolicyFile(join(dir, 'audit-policy.yaml')), DEFAULT_AUDIT_POLICY);
+  });
+
+  test('the webhook kubeconfig posts to /ingest/audit, checking the Service name', () => {
+    const [doc] = parseAllDocuments(readFileSync(join(dir, 'webhook.kubeconfig'), 'utf8'));
+    const kc = doc!.toJS() as {
+      clusters: { cluster: { server: string; 'tls-server-name': string; 'certificate-authority': string } }[];
+      users: { user: { token?: string } }[];
+      'current-context': string;
+    };
+    const cluster = kc.clusters[0]!.cluster;
+    assert.equal(
+      new URL(cluster.server.replace('KJOURNAL_SERVICE_IP', '10.0.0.1')).pathname,
+      '/ingest/audit',
+    );
+    assert.equal(cluster['tls-server-name'], 'kjournal.kjournal.svc');
+    assert.ok(cluster['certificate-authority']);
+    assert.equal(kc.users[0]!.user.token, 'WEBHOOK_TOKEN');
+    assert.equal(kc['current-context'], 'default');
   });
 });
