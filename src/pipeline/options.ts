@@ -73,7 +73,9 @@ export class Options {
   }
 
   optionalString(key: string): string | undefined {
-    return this.has(key) ? this.string(key) : (this.raw(key), undefined);
+    if (this.has(key)) return this.string(key);
+    this.raw(key);
+    return undefined;
   }
 
   number(key: string, dflt?: number, min = Number.NEGATIVE_INFINITY): number {
@@ -83,7 +85,8 @@ export class Options {
       throw this.error(key, 'is required');
     }
     const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isFinite(n)) throw this.error(key, `must be a number, got ${describe(v)}`);
+    if (typeof n !== 'number' || !Number.isFinite(n))
+      throw this.error(key, `must be a number, got ${describe(v)}`);
     if (n < min) throw this.error(key, `must be at least ${min}, got ${n}`);
     return n;
   }

@@ -792,7 +792,10 @@ describe('deploy/agent (applied on its own)', () => {
     assert.ok(ca.volume.configMap, 'the CA from a ConfigMap');
     assert.equal(args.get('--token'), undefined, 'no token in the process arguments');
     const token = volumeFor(pod, c, args.get('--token-file') ?? '');
-    assert.equal((token.volume as { secret?: { secretName: string } }).secret?.secretName, 'kjournal-agent-token');
+    assert.equal(
+      (token.volume as { secret?: { secretName: string } }).secret?.secretName,
+      'kjournal-agent-token',
+    );
   });
 
   test('host logs are mounted read-only, the state directory read-write', () => {
