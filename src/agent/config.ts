@@ -18,6 +18,8 @@
  * journal: { dir: /var/log/journal, matches: [SYSLOG_IDENTIFIER=kata] }
  * syslog: { tcp: "0.0.0.0:5140", udp: "0.0.0.0:5140" }
  * auditPolicy: /etc/kjournal/audit-policy.yaml   # or "none"; absent: the built-in default
+ * outputs: [...]                         # the pipeline (src/pipeline/config.ts), as for serve
+ * flows: [...]
  * ```
  *
  * With no source configured at all, the agent reads pod logs from `/var/log/pods` (the common case).
@@ -26,6 +28,8 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_SERVER } from '../client/options.js';
 import { parseDurationNs } from '../model/time.js';
+import { PIPELINE_KEYS } from '../pipeline/config.js';
+import { sizeValue } from '../util/size.js';
 import { DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_WAIT_MS, DEFAULT_BUFFER_MAX_BYTES } from './agent.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/kjournal-agent';
@@ -116,22 +120,10 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const SIZE_SCALE: Record<string, number> = {
-  b: 1,
-  kb: 1e3,
-  kib: 1024,
-  mb: 1e6,
-  mib: 1024 ** 2,
-  gb: 1e9,
-  gib: 1024 ** 3,
-};
-
 /** `256MiB`, `1MB`, `4096` (bytes). */
 export function parseSize(value: unknown, field: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  const m = typeof value === 'string' ? /^(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(value.trim()) : null;
-  const n = m ? Number(m[1]) * SIZE_SCALE[(m[2] ?? 'b').toLowerCase()]! : 0;
-  if (!m || n <= 0)
+  const n = sizeValue(value);
+  if (n === undefined)
     throw new ConfigError(`${field}: must be a size such as 1MiB or 256MB, got ${show(value)}`);
   return n;
 }
@@ -201,6 +193,8 @@ const TOP_KEYS = [
   'token',
   'tokenFile',
   'auditPolicy',
+  // The pipeline's sections, read by src/pipeline/config.ts from the same file.
+  ...PIPELINE_KEYS,
   'tenant',
   'certificateAuthority',
   'insecureSkipTlsVerify',

@@ -4,6 +4,7 @@
  * and a bounded buffer under `--state-dir`. Flags cover the common case; `--config FILE` (YAML, see
  * agent/config.ts) everything; a flag wins over the file.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import '../agent/builtin-sources.js';
 import { Agent } from '../agent/agent.js';
@@ -11,15 +12,13 @@ import { type AgentFlags, ConfigError, loadAgentConfig } from '../agent/config.j
 import { AgentMetrics, serveMetrics } from '../agent/metrics.js';
 import { mapRecords } from '../agent/record-map.js';
 import { buildSources, SourceUnavailableError } from '../agent/registry.js';
-import {
-  type AuditPolicy,
-  AuditPolicyError,
-  applyPolicyToRecord,
-  resolveAuditPolicy,
-} from '../audit/policy/index.js';
+import { AuditPolicyError, applyPolicyToRecords, resolveAuditPolicy } from '../audit/policy/index.js';
 import { KjournalClient } from '../client/client.js';
 import { resolveConnection } from '../client/connection.js';
-import type { LogRecord } from '../model/record.js';
+import { journalOutput } from '../outputs/journal.js';
+import { OutputError } from '../outputs/output.js';
+import { loadPipelineConfig, type PipelineConfig } from '../pipeline/config.js';
+import { Pipeline } from '../pipeline/runtime.js';
 import { CliError } from './errors.js';
 
 export function registerAgent(program: Command): void {
@@ -76,7 +75,8 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
     config = await loadAgentConfig(flags);
     const policy = await resolveAuditPolicy(config.auditPolicy);
     sources = await buildSources(config);
-    if (policy) sources = sources.map((s) => mapRecords(s, auditPolicyMap(policy)));
+    if (policy)
+      sources = sources.map((s) => mapRecords(s, (records) => applyPolicyToRecords(policy, records)));
   } catch (err) {
     if (
       err instanceof ConfigError ||
@@ -101,6 +101,9 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
   );
   const client = new KjournalClient(connection, { userAgent: 'kjournal-agent', timeoutMs: 30_000 });
   const metrics = new AgentMetrics();
+  // Flows and outputs from the same file: what flows route to `journal` is shipped to the server.
+  const pipeline = await startPipeline(flags.config, config.stateDir, metrics);
+  if (pipeline) sources = sources.map((s) => mapRecords(s, (records) => pipeline.process(records)));
   const agent = new Agent({
     sources,
     client,
@@ -125,20 +128,30 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
   });
   process.stderr.write('kjournal agent: stopping\n');
   await agent.stop();
+  await pipeline?.close();
   await server?.close();
 }
 
-/** The audit policy over a batch: audit events as the policy says, other records untouched. */
-function auditPolicyMap(policy: AuditPolicy): (records: readonly LogRecord[]) => LogRecord[] {
-  return (records) => {
-    const out: LogRecord[] = [];
-    for (const r of records) {
-      if (r.labels.kind !== 'auditevent') out.push(r);
-      else {
-        const kept = applyPolicyToRecord(policy, r);
-        if (kept) out.push(kept);
-      }
-    }
-    return out;
-  };
+async function startPipeline(
+  file: string | undefined,
+  stateDir: string,
+  metrics: AgentMetrics,
+): Promise<Pipeline | undefined> {
+  if (file === undefined) return undefined;
+  let config: PipelineConfig;
+  try {
+    config = await loadPipelineConfig(file);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  if (config.flows.length === 0 && config.outputs.length === 0) return undefined;
+  return Pipeline.start({
+    config,
+    // The agent ships what process() routes to `journal` through its own buffer and shipper.
+    journal: journalOutput(async () => {
+      throw new OutputError('the agent ships journal records through its buffer', false);
+    }),
+    stateDir: join(stateDir, 'outputs'),
+    registry: metrics.registry,
+  });
 }

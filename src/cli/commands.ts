@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerAuditPolicy } from './audit-policy.js';
+import { registerConfigCheck } from './config-check.js';
 import { registerGet } from './get.js';
 import { registerImport } from './import.js';
 import { registerKubeShortcuts } from './kube-shortcuts.js';
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerKubeShortcuts(program);
   registerAgent(program);
   registerAuditPolicy(program);
+  registerConfigCheck(program);
 }

@@ -7,6 +7,7 @@ import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
 import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
 import { parseDurationNs } from '../model/time.js';
 import { CliError } from './errors.js';
+import { loadServeSettings } from './serve-config.js';
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
@@ -56,6 +57,8 @@ interface ServeFlags extends AuthFlags {
   kubeListWindow: string;
   kubeconfig?: string;
   context?: string;
+  config?: string;
+  auditPolicy?: string;
 }
 
 function positiveInteger(flag: string, value: string): number {
@@ -114,7 +117,12 @@ export function registerServe(program: Command): void {
       '--kubeconfig <file>',
       'read live pod logs from this cluster for lists of one pod the store is behind on',
     )
-    .option('--context <name>', 'context of --kubeconfig (default: its current context)');
+    .option('--context <name>', 'context of --kubeconfig (default: its current context)')
+    .option('--config <file>', 'YAML with flows and outputs (and auditPolicy): see `kjournal config check`')
+    .option(
+      '--audit-policy <file>',
+      'audit.k8s.io/v1 Policy applied to /ingest/audit; "none" keeps every event (default: changes at Metadata)',
+    );
   addAuthFlags(cmd);
   cmd.action(async (flags: ServeFlags) => {
     const { host, port } = parseListen(flags.listen);
@@ -130,6 +138,7 @@ export function registerServe(program: Command): void {
     if (queryMemory < 16 << 20) throw new CliError('--query-memory-limit must be at least 16MiB', 2);
     const kubeListWindow = duration('--kube-list-window', flags.kubeListWindow);
     if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
+    const settings = await loadServeSettings(flags.config, flags.auditPolicy);
     const auth = createAuth(authConfigFromFlags(flags));
     auth.checkListen(host);
     // Loaded here, not at the top: other commands (the agent above all) need not load DuckDB.
@@ -158,6 +167,8 @@ export function registerServe(program: Command): void {
         maxQueryRange: duration('--max-query-range', flags.maxQueryRange),
       },
       queryMemoryLimit: `${Math.floor(queryMemory)}B`,
+      auditPolicy: settings.auditPolicy,
+      ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),
       kube: {
         listWindowNs: kubeListWindow,
         ...(flags.kubeconfig

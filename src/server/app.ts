@@ -3,9 +3,11 @@
  * that belongs to the server (retention). `startServer` is what `kjournal serve` runs and what
  * tests start in-process.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { readBody } from '../api/http/body.js';
 import { HttpError } from '../api/http/errors.js';
@@ -18,6 +20,7 @@ import {
   send,
   text,
 } from '../api/http/router.js';
+import { auditIngestHandler, eventsIngestHandler } from '../api/ingest/kube-objects.js';
 import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
 import { type KubeApiOptions, registerKubeApi } from '../api/kube/index.js';
 import { detectedFieldsHandler } from '../api/loki/detected-fields.js';
@@ -40,14 +43,21 @@ import {
 import { pushHandler } from '../api/loki/push.js';
 import { queryHandler, queryRangeHandler } from '../api/loki/query.js';
 import { TailServer } from '../api/loki/tail.js';
+import { DEFAULT_TENANT } from '../api/loki/tenant.js';
+import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
 import type { Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
+import type { LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
+import { journalOutput } from '../outputs/journal.js';
+import type { PipelineConfig } from '../pipeline/config.js';
+import { Pipeline } from '../pipeline/runtime.js';
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
 import { checkRequest } from './auth-gate.js';
+import { type IngestDeps, routeRecords, storeRecords } from './ingest.js';
 import { ServerMetrics } from './metrics.js';
 import { TailHub } from './tail-hub.js';
 
@@ -70,6 +80,13 @@ export interface ServerConfig {
   /** Authentication, authorization and TLS (src/auth); without it everyone may do everything. */
   readonly auth?: Auth;
   readonly kube?: Pick<KubeApiOptions, 'listWindowNs' | 'watchReplayMax' | 'bookmarkIntervalMs' | 'direct'>;
+  /**
+   * Applied to what arrives at `/ingest/audit`: a policy, null for none (every event kept), or
+   * absent for the built-in default (changes at Metadata).
+   */
+  readonly auditPolicy?: AuditPolicy | null;
+  /** Flows and outputs (`--config`); output buffers live under `<dataDir>/outputs`. */
+  readonly pipeline?: PipelineConfig;
   readonly log?: (line: string) => void;
 }
 
@@ -132,6 +149,24 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     metricLimits: config.metricLimits,
   };
   const tailHub = new TailHub();
+  let pipeline: Pipeline | undefined;
+  const deps = (): IngestDeps => ({ store, tailHub, metrics, ...(pipeline ? { pipeline } : {}) });
+  if (config.pipeline) {
+    pipeline = await Pipeline.start({
+      config: config.pipeline,
+      // The server stores what flows route to `journal` itself (process() returns it); this
+      // output only serves a flow whose records are sent explicitly.
+      journal: journalOutput(
+        async (records) => void (await storeRecords(deps(), DEFAULT_TENANT, [...records])),
+      ),
+      stateDir: join(config.dataDir, 'outputs'),
+      registry: metrics.registry,
+      log,
+    });
+  }
+  const auditPolicy = config.auditPolicy === undefined ? DEFAULT_AUDIT_POLICY : config.auditPolicy;
+  const kubeIngest = (policy: AuditPolicy | null) => (tenant: string, records: LogRecord[]) =>
+    storeRecords(deps(), tenant, routeRecords(deps(), applyPolicyToRecords(policy, records)));
   const tail = new TailServer({
     store,
     hub: tailHub,
@@ -163,17 +198,27 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
   }
   const push = pushHandler({
-    store,
+    ...deps(),
     limits: config.limits,
     maxBodyBytes: config.maxBodyBytes,
-    metrics,
-    tailHub,
   });
   for (const cls of LOKISTACK_CLASSES) {
     router.add(['POST'], lokiStackPath(cls, '/loki/api/v1/push'), restrictHandler(push, cls), loki);
   }
   router
     .add(['POST'], '/loki/api/v1/push', push, loki)
+    .add(
+      ['POST'],
+      '/ingest/audit',
+      auditIngestHandler({ ingest: kubeIngest(auditPolicy), maxBodyBytes: config.maxBodyBytes }),
+      loki,
+    )
+    .add(
+      ['POST'],
+      '/ingest/events',
+      eventsIngestHandler({ ingest: kubeIngest(null), maxBodyBytes: config.maxBodyBytes }),
+      loki,
+    )
     .add(
       ['GET'],
       '/api/v1/korrel8r/logs',
@@ -278,6 +323,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
   } catch (err) {
     clearInterval(retentionTimer);
+    await pipeline?.close();
     await store.close();
     throw err;
   }
@@ -299,6 +345,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           http.close(() => resolve());
           http.closeIdleConnections();
         });
+        await pipeline?.close();
         await store.close();
       })();
       return closing;

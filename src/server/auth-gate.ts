@@ -5,7 +5,8 @@
  * list, watch and tables), everything else under /api, /apis, /openapi and /version as non-resource
  * requests. The Loki API and korrel8r read across namespaces, so they need `list` on every resource
  * they can return, cluster-wide (`create` for a push); LokiStack's class paths need only the
- * resources of their class. Probes (/healthz, /livez, /readyz, /ready) are open, as kube-apiserver
+ * resources of their class. The intake of what Kubernetes sends (`/ingest/audit`, `/ingest/events`)
+ * needs `create` on the resource it becomes. Probes (/healthz, /livez, /readyz, /ready) are open, as kube-apiserver
  * leaves them to everyone.
  */
 import type { IncomingMessage } from 'node:http';
@@ -29,6 +30,12 @@ const CLASS_RESOURCES: Readonly<Record<string, readonly string[]>> = {
   application: ['containerlogs', 'events'],
   infrastructure: ['containerlogs', 'events', 'logs'],
   audit: ['auditevents'],
+};
+
+/** What Kubernetes posts itself: creating the resource it becomes, cluster-wide. */
+const INTAKE: Readonly<Record<string, string>> = {
+  '/ingest/audit': 'auditevents',
+  '/ingest/events': 'events',
 };
 
 /** Log data outside the Kubernetes API: Loki's paths, LokiStack's and korrel8r's. */
@@ -72,6 +79,8 @@ export function requestAttributes(user: UserInfo, method: string, url: URL): Att
       }),
     ];
   }
+  const intake = INTAKE[path];
+  if (intake) return [resourceAttributes(user, 'create', intake, { namespace: '', path })];
   if (isLogDataPath(path) && !path.endsWith('/status/buildinfo')) {
     const stack = LOKISTACK_PATH.exec(path);
     const rest = stack ? stack[2]! : path;

@@ -2,6 +2,7 @@
  * @module POST /loki/api/v1/push: decode (JSON or protobuf+snappy, gzip/deflate), validate with
  * Loki's limits, store durably, then answer 204. As in Loki's distributor, valid entries of a
  * partially invalid request are stored and the answer is a 400 that lists what was refused.
+ * With a pipeline configured, the flows decide what the local store keeps (src/server/ingest.ts).
  */
 
 import { decodePushBody, type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
@@ -10,23 +11,17 @@ import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogClass, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { promLabelsString } from '../../query/metric/labels.js';
-import type { ServerMetrics } from '../../server/metrics.js';
-import type { TailHub } from '../../server/tail-hub.js';
-import { InvalidEntryError, type Store } from '../../store/store.js';
+import { type IngestDeps, routeRecords, storeRecords } from '../../server/ingest.js';
 import { getOrCreate } from '../../util/maps.js';
 import { readBody } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
 import type { Handler } from '../http/router.js';
 import { tenantOf } from './tenant.js';
 
-export interface PushOptions {
-  readonly store: Store;
+export interface PushOptions extends IngestDeps {
   readonly limits: PushLimits;
   readonly maxBodyBytes: number;
-  readonly metrics: ServerMetrics;
   readonly now?: () => bigint;
-  /** Live tails: records are published here once the store acknowledged them. */
-  readonly tailHub?: TailHub;
 }
 
 /**
@@ -71,18 +66,7 @@ export function pushHandler(opts: PushOptions): Handler {
           body: r.body,
         };
       });
-      let appended: Awaited<ReturnType<typeof opts.store.append>>;
-      try {
-        appended = await opts.store.append(tenant, records);
-      } catch (err) {
-        if (err instanceof InvalidEntryError) throw new HttpError(400, err.message, { cause: err });
-        throw err;
-      }
-      opts.tailHub?.publish(tenant, records, appended?.firstSeq);
-      let bytes = 0;
-      for (const r of records) bytes += Buffer.byteLength(r.body);
-      opts.metrics.ingestedLines.inc({ tenant }, records.length);
-      opts.metrics.ingestedBytes.inc({ tenant }, bytes);
+      await storeRecords(opts, tenant, routeRecords(opts, records));
       if (errors.length > 0) opts.metrics.discardedLines.inc({ reason: 'validation' }, errors.length);
       if (status !== 204) throw new HttpError(status, message);
       return { status: 204 };

@@ -129,3 +129,27 @@ export function applyPolicyToRecord(policy: AuditPolicy, record: LogRecord): Log
     'level' in record.attributes && level !== undefined ? { ...record.attributes, level } : record.attributes;
   return { ...record, attributes, body };
 }
+
+/**
+ * A batch through the policy, as `serve` and `agent` apply `--audit-policy`: audit events
+ * (`kind=auditevent`) as the policy says, every other record untouched; `null` keeps everything.
+ * An audit record whose body is not a JSON event is kept as it is (nothing to judge it by).
+ */
+export function applyPolicyToRecords(policy: AuditPolicy | null, records: readonly LogRecord[]): LogRecord[] {
+  if (policy === null) return [...records];
+  const out: LogRecord[] = [];
+  for (const r of records) {
+    if (r.labels.kind !== 'auditevent') {
+      out.push(r);
+      continue;
+    }
+    try {
+      const kept = applyPolicyToRecord(policy, r);
+      if (kept) out.push(kept);
+    } catch (err) {
+      if (!(err instanceof NotAnEventError)) throw err;
+      out.push(r);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+/**
+ * @module `POST /ingest/audit` and `POST /ingest/events`: what Kubernetes itself sends, taken as is.
+ *
+ * - `/ingest/audit` takes what kube-apiserver's webhook backend posts (`application/json`: an
+ *   `audit.k8s.io/v1` `EventList`, or one `Event`) and newline-delimited Events
+ *   (`application/x-ndjson`, `application/jsonl` or `text/plain`, as the log backend writes them).
+ * - `/ingest/events` takes core/v1 and events.k8s.io/v1 Events, EventLists and eventrouter lines
+ *   (`{"verb":"ADDED","event":{...}}`), one document or several (pretty-printed is fine).
+ *
+ * Records are made exactly as `kjournal import` and the agent make them (src/import/formats), so the
+ * same event stored by any path looks the same. A request with anything malformed is refused whole
+ * with a 400 that says what and where, and stores nothing; otherwise the answer (200, with the
+ * number stored) comes only after the records are durable, so kube-apiserver's webhook retries
+ * what was not acknowledged.
+ */
+import { auditParser } from '../../import/formats/audit.js';
+import { eventsParser } from '../../import/formats/events.js';
+import type { LineParser, ParseSink } from '../../import/formats/types.js';
+import { normalizeLabels } from '../../model/normalize.js';
+import type { Labels, LogRecord } from '../../model/record.js';
+import { nowNs } from '../../model/time.js';
+import { getOrCreate } from '../../util/maps.js';
+import { readBody } from '../http/body.js';
+import { HttpError } from '../http/errors.js';
+import type { Handler } from '../http/router.js';
+import { tenantOf } from '../loki/tenant.js';
+
+export interface KubeIngestOptions {
+  /** Stores the records durably (audit policy, pipeline, store); resolves once they are. */
+  readonly ingest: (tenant: string, records: LogRecord[]) => Promise<{ stored: number }>;
+  readonly maxBodyBytes: number;
+  readonly now?: () => bigint;
+}
+
+const LINE_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/json-lines', 'text/plain'];
+const MAX_REASONS = 5;
+
+/** `application/json` (one document) or one of the line-delimited types (one per line). */
+function framing(contentType: string | undefined): 'document' | 'lines' {
+  const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || type === '') return 'document';
+  if (LINE_TYPES.includes(type)) return 'lines';
+  throw new HttpError(
+    415,
+    `unsupported Content-Type ${JSON.stringify(type)}: send application/json or application/x-ndjson`,
+  );
+}
+
+/** Parses a body with one of the import's parsers; all records, or a 400 naming what is wrong. */
+export function parseKubeBody(
+  body: string,
+  how: 'document' | 'lines',
+  makeParser: (sink: ParseSink) => LineParser,
+  what: string,
+  now: bigint,
+): LogRecord[] {
+  const records: LogRecord[] = [];
+  const reasons: string[] = [];
+  let malformed = 0;
+  const normalized = new Map<Labels, Labels>();
+  const parser = makeParser({
+    entry(labels, ts, line, attributes) {
+      records.push({
+        timestamp: ts,
+        observedTimestamp: now,
+        labels: getOrCreate(normalized, labels, () => normalizeLabels(labels)),
+        attributes: attributes ?? {},
+        body: line,
+      });
+    },
+    malformed(lineNo, reason) {
+      malformed++;
+      if (reasons.length < MAX_REASONS) reasons.push(how === 'lines' ? `line ${lineNo}: ${reason}` : reason);
+    },
+  });
+  if (how === 'document') {
+    if (body.trim() === '') throw new HttpError(400, `empty body: expected ${what}`);
+    parser.line(body, 1);
+  } else {
+    const lines = body.split('\n');
+    lines.forEach((text, i) => {
+      if (text.trim() !== '') parser.line(text, i + 1);
+    });
+  }
+  parser.end();
+  if (malformed > 0) {
+    const more = malformed > reasons.length ? ` (and ${malformed - reasons.length} more)` : '';
+    throw new HttpError(400, `${reasons.join('; ')}${more}; nothing was stored`);
+  }
+  if (records.length === 0) throw new HttpError(400, `no ${what} in the body; nothing was stored`);
+  return records;
+}
+
+function handler(
+  opts: KubeIngestOptions,
+  makeParser: (sink: ParseSink) => LineParser,
+  what: string,
+): Handler {
+  const now = opts.now ?? nowNs;
+  return async ({ req }) => {
+    const tenant = tenantOf(req.headers['x-scope-orgid']);
+    const how = framing(req.headers['content-type']);
+    const raw = await readBody(req, opts.maxBodyBytes);
+    const text = raw.toString('utf8');
+    const records = parseKubeBody(text, how, makeParser, what, now());
+    const { stored } = await opts.ingest(tenant, records);
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: `${JSON.stringify({ received: records.length, stored })}\n`,
+    };
+  };
+}
+
+const fileContext = (now: bigint) => ({ path: '(request)', nowNs: now });
+
+export function auditIngestHandler(opts: KubeIngestOptions): Handler {
+  const now = opts.now ?? nowNs;
+  return handler(opts, (sink) => auditParser(fileContext(now()), sink), 'audit events');
+}
+
+export function eventsIngestHandler(opts: KubeIngestOptions): Handler {
+  const now = opts.now ?? nowNs;
+  return handler(opts, (sink) => eventsParser(fileContext(now()), sink), 'Kubernetes events');
+}

@@ -1,0 +1,73 @@
+/**
+ * @module `serve --config FILE` and `--audit-policy`: the server's flows and outputs (the same
+ * `outputs`/`flows` sections the agent reads) and its audit policy. Every other server setting is a
+ * flag, so any other top-level key is an error that names it.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { type AuditPolicy, AuditPolicyError, resolveAuditPolicy } from '../audit/policy/index.js';
+import { loadPipelineConfig, PIPELINE_KEYS, type PipelineConfig } from '../pipeline/config.js';
+import { PipelineConfigError } from '../pipeline/config-error.js';
+import { CliError } from './errors.js';
+
+const SERVE_KEYS: readonly string[] = [...PIPELINE_KEYS, 'auditPolicy'];
+
+export interface ServeFileSettings {
+  readonly pipeline?: PipelineConfig;
+  /** Resolved: a policy, or null for `none`. */
+  readonly auditPolicy: AuditPolicy | null;
+}
+
+/** Reads `--config` (if given) and resolves the audit policy (the flag wins over the file). */
+export async function loadServeSettings(
+  configFile: string | undefined,
+  auditPolicyFlag: string | undefined,
+): Promise<ServeFileSettings> {
+  let policyFromFile: string | undefined;
+  let pipeline: PipelineConfig | undefined;
+  if (configFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(configFile, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new CliError(
+        `--config ${configFile}: cannot read (${code === 'ENOENT' ? 'no such file' : code})`,
+        2,
+      );
+    }
+    let top: unknown;
+    try {
+      top = parseYaml(text);
+    } catch {
+      top = undefined; // the pipeline loader reports the syntax error with its line
+    }
+    if (top !== null && typeof top === 'object' && !Array.isArray(top)) {
+      for (const key of Object.keys(top)) {
+        if (!SERVE_KEYS.includes(key))
+          throw new CliError(
+            `${configFile}: unknown field ${JSON.stringify(key)} (serve's file holds ${SERVE_KEYS.join(', ')}; other settings are flags)`,
+            2,
+          );
+      }
+      const p = (top as Record<string, unknown>).auditPolicy;
+      if (p !== undefined && typeof p !== 'string')
+        throw new CliError(`${configFile}: auditPolicy: must be a file name or "none"`, 2);
+      policyFromFile = p;
+    }
+    try {
+      pipeline = await loadPipelineConfig(configFile);
+    } catch (err) {
+      if (err instanceof PipelineConfigError || err instanceof Error) throw new CliError(err.message, 2);
+      throw err;
+    }
+  }
+  let auditPolicy: AuditPolicy | null;
+  try {
+    auditPolicy = await resolveAuditPolicy(auditPolicyFlag ?? policyFromFile);
+  } catch (err) {
+    if (err instanceof AuditPolicyError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  return { ...(pipeline ? { pipeline } : {}), auditPolicy };
+}

@@ -1,0 +1,56 @@
+/**
+ * @module The server's one way in for records, whatever API brought them: the audit policy (for the
+ * audit intake), the pipeline's flows (what goes to other outputs is queued there; what goes to
+ * `journal` comes back), then the store (durable before this resolves), the live tails and the
+ * ingest metrics. The Loki push API uses the flows but not the audit policy: a Loki push stores
+ * what the client sent, as Loki does.
+ */
+import { HttpError } from '../api/http/errors.js';
+import type { LogRecord } from '../model/record.js';
+import type { Pipeline } from '../pipeline/runtime.js';
+import { InvalidEntryError, type Store } from '../store/store.js';
+import type { ServerMetrics } from './metrics.js';
+import type { TailHub } from './tail-hub.js';
+
+export interface IngestDeps {
+  readonly store: Store;
+  readonly tailHub: TailHub;
+  readonly metrics: ServerMetrics;
+  readonly pipeline?: Pipeline;
+}
+
+export interface Ingested {
+  /** Records stored locally (after the policy and the flows). */
+  readonly stored: number;
+  readonly firstSeq?: bigint;
+}
+
+/** Runs the flows (if any) over `records`: what the local store keeps. */
+export function routeRecords(deps: IngestDeps, records: LogRecord[]): LogRecord[] {
+  return deps.pipeline ? deps.pipeline.process(records) : records;
+}
+
+/** Stores records durably and publishes them to live tails; a record the store refuses is a 400. */
+export async function storeRecords(
+  deps: IngestDeps,
+  tenant: string,
+  records: LogRecord[],
+): Promise<Ingested> {
+  if (records.length === 0) return { stored: 0 };
+  let appended: Awaited<ReturnType<Store['append']>>;
+  try {
+    appended = await deps.store.append(tenant, records);
+  } catch (err) {
+    if (err instanceof InvalidEntryError) throw new HttpError(400, err.message, { cause: err });
+    throw err;
+  }
+  deps.tailHub.publish(tenant, records, appended?.firstSeq);
+  let bytes = 0;
+  for (const r of records) bytes += Buffer.byteLength(r.body);
+  deps.metrics.ingestedLines.inc({ tenant }, records.length);
+  deps.metrics.ingestedBytes.inc({ tenant }, bytes);
+  return {
+    stored: records.length,
+    ...(appended?.firstSeq !== undefined ? { firstSeq: appended.firstSeq } : {}),
+  };
+}

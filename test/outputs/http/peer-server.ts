@@ -1,0 +1,67 @@
+/**
+ * @module A local node:http server standing in for an output's peer (a webhook receiver, Splunk HEC,
+ * Elasticsearch): it records every request, answers through a handler that implements the peer's
+ * documented API, and can be stopped and started again on the same port.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface PeerRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+export interface PeerReply {
+  readonly status: number;
+  readonly body?: string;
+  readonly contentType?: string;
+}
+
+export interface PeerServer {
+  readonly url: string;
+  readonly requests: PeerRequest[];
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startPeerServer(handler: (req: PeerRequest) => PeerReply): Promise<PeerServer> {
+  const requests: PeerRequest[] = [];
+  let port = 0;
+  let server: Server | undefined;
+  const listen = async () => {
+    const s = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const r = {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks),
+        };
+        requests.push(r);
+        const reply = handler(r);
+        res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json' });
+        res.end(reply.body ?? '');
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => resolve());
+    });
+    port = (s.address() as AddressInfo).port;
+    server = s;
+  };
+  const stop = async () => {
+    const s = server;
+    server = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  };
+  await listen();
+  return { url: `http://127.0.0.1:${port}`, requests, stop, start: listen, close: stop };
+}
