@@ -24,6 +24,8 @@ const POLICY = [
   { user: 'bob', namespace: '*', resource: '*', apiGroup: '*', readonly: true },
   { user: 'bob', namespace: '*', resource: 'auditevents', apiGroup: 'core.kjournal', readonly: true },
   { user: 'carl', namespace: '*', resource: '*', apiGroup: '*', readonly: true },
+  // kube-apiserver's audit webhook: may create audit events, nothing else.
+  { user: 'apiserver', namespace: '*', resource: 'auditevents', apiGroup: 'core.kjournal' },
 ]
   .map((spec) =>
     JSON.stringify({ apiVersion: 'abac.authorization.kubernetes.io/v1beta1', kind: 'Policy', spec }),
@@ -39,12 +41,17 @@ interface Reply {
 function httpsGet(
   url: string,
   ca: string,
-  opts: { pair?: KeyPair; headers?: Record<string, string> } = {},
+  opts: { pair?: KeyPair; headers?: Record<string, string>; method?: string; body?: string } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { ca, headers: opts.headers ?? {}, ...(opts.pair ? { cert: opts.pair.cert, key: opts.pair.key } : {}) },
+      {
+        ca,
+        method: opts.method ?? 'GET',
+        headers: opts.headers ?? {},
+        ...(opts.pair ? { cert: opts.pair.cert, key: opts.pair.key } : {}),
+      },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => {
@@ -54,7 +61,7 @@ function httpsGet(
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
 }
 
@@ -101,7 +108,7 @@ describe('TLS, tokens and ABAC, end to end', () => {
     home = join(dir, 'home');
     await writeFile(
       join(dir, 'tokens.csv'),
-      'alice-token,alice,1,"dev"\nbob-token,bob,2\ncarl-token,carl,3\n',
+      'alice-token,alice,1,"dev"\nbob-token,bob,2\ncarl-token,carl,3\napiserver-token,apiserver,4\n',
     );
     await writeFile(join(dir, 'policy.jsonl'), `${POLICY}\n`);
     // Load data through an open loopback server first, then serve the same data with auth.
@@ -205,6 +212,34 @@ describe('TLS, tokens and ABAC, end to end', () => {
       'carl-token',
     );
     assert.equal(r.status, 200, r.body);
+  });
+
+  test('the audit intake needs create on auditevents: the webhook may post, a reader may not', async () => {
+    // Two days old: outside the default list window the kubectl test below lists.
+    const t = nsNow() - 48n * 3600n * 1_000_000_000n;
+    const body = JSON.stringify({
+      kind: 'EventList',
+      apiVersion: 'audit.k8s.io/v1',
+      items: [auditEvent('w-1', 'create', 'alice', 'configmaps', 201, t)],
+    });
+    const post = (token: string) =>
+      httpsGet(`${server.url}/ingest/audit`, pki.ca.cert, {
+        method: 'POST',
+        body,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+    let r = await post('bob-token');
+    assert.equal(r.status, 403, r.body);
+    assert.match(r.body, /User "bob" cannot create resource "auditevents"/);
+    r = await post('apiserver-token');
+    assert.equal(r.status, 200, r.body);
+    const q = new URLSearchParams({
+      query: '{kind="auditevent"} |= "w-1"',
+      start: String(t - 1000n),
+      end: String(t + 1000n),
+    });
+    r = await get(`/loki/api/v1/query_range?${q}`, 'bob-token');
+    assert.match(r.body, /\\"auditID\\":\\"w-1\\"/);
   });
 
   test('the tail WebSocket is refused without the rights', async () => {
