@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import {
   appendFile,
   mkdir,
   mkdtemp,
   readdir,
+  readFile,
   rename,
   rm,
   truncate,
@@ -16,8 +18,17 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { Source } from '../../src/agent/source.js';
 import { LineSplitter } from '../../src/sources/files/split.js';
-import { runTailer, type TailerOptions } from '../../src/sources/files/tailer.js';
+import { type FileHandler, runTailer, type TailerOptions } from '../../src/sources/files/tailer.js';
 import { runSource, sleep } from './file-source-helpers.js';
+
+/** One record per line, the line as its body. */
+const lineHandler = (): FileHandler => ({
+  line(text, out) {
+    out.push({ timestamp: 1n, observedTimestamp: 1n, labels: {}, attributes: {}, body: text });
+  },
+  pending: () => false,
+  end() {},
+});
 
 /** A source over `dir/*.log*`: one record per line, the line as its body. */
 function plain(dir: string, opts: Partial<TailerOptions> = {}): Source {
@@ -27,13 +38,7 @@ function plain(dir: string, opts: Partial<TailerOptions> = {}): Source {
       runTailer(ctx, {
         pollMs: 30,
         discover: async () => (await readdir(dir)).filter((f) => /\.log/.test(f)).map((f) => join(dir, f)),
-        handler: () => ({
-          line(text, out) {
-            out.push({ timestamp: 1n, observedTimestamp: 1n, labels: {}, attributes: {}, body: text });
-          },
-          pending: () => false,
-          end() {},
-        }),
+        handler: lineHandler,
         ...opts,
       }),
   };
@@ -228,5 +233,135 @@ describe('file tailer', () => {
     await sleep(200);
     await r.stop();
     assert.deepEqual(r.bodies().sort(), [...lines('one', 10), ...lines('gz', 4), 'two 0'].sort());
+  });
+
+  // A restart in the middle of a rotation: the kubelet's steps landing between the first scan's
+  // listing, its stat and its open of a file with a saved position. Each of these used to drop
+  // the saved position without a tombstone: the renamed file or its `.gz` was then read again from
+  // its start, repeating acknowledged lines.
+  describe('restart at the precise moments of a rotation', () => {
+    /** Reads `a.log` (lines a 0..4), stops, appends b 0..2 unread: the saved positions. */
+    const firstRun = async () => {
+      await writeFile(join(dir, 'a.log'), text(lines('a', 5)));
+      const r1 = runSource(plain(dir));
+      await r1.waitFor(5);
+      await r1.stop();
+      await appendFile(join(dir, 'a.log'), text(lines('b', 3)));
+      return r1.positions();
+    };
+    /** The rotation: `a.log` renamed to `a.log.1`, a new `a.log` (lines c 0..1). */
+    const rotate = () => {
+      renameSync(join(dir, 'a.log'), join(dir, 'a.log.1'));
+      writeFileSync(join(dir, 'a.log'), text(lines('c', 2)));
+    };
+    /** The compression: `a.log.1.gz` (by a temporary name), then `a.log.1` removed. */
+    const compress = async (unlinkToo = true) => {
+      await writeFile(join(dir, 'a.gz.tmp'), gzipSync(await readFile(join(dir, 'a.log.1'))));
+      await rename(join(dir, 'a.gz.tmp'), join(dir, 'a.log.1.gz'));
+      if (unlinkToo) await unlink(join(dir, 'a.log.1'));
+    };
+    /** After the restart: every line the first run did not acknowledge, once, and nothing more. */
+    const expectRest = async (r: ReturnType<typeof runSource>) => {
+      await r.waitFor(5);
+      // The rotated file compressed and removed while running: its `.gz` is not read again.
+      if (!(await readdir(dir)).includes('a.log.1.gz')) await compress();
+      await sleep(200);
+      await r.stop();
+      assert.deepEqual(r.bodies().sort(), [...lines('b', 3), ...lines('c', 2)].sort());
+      // And a further restart from where this one got to reads nothing again.
+      const r3 = runSource(plain(dir), r.positions());
+      await sleep(200);
+      await r3.stop();
+      assert.deepEqual(r3.bodies(), []);
+    };
+
+    test('renamed and replaced between the listing and the stat (the saved file not found)', async () => {
+      const saved = await firstRun();
+      let first = true;
+      const list = async () => (await readdir(dir)).filter((f) => /\.log/.test(f)).map((f) => join(dir, f));
+      const r2 = runSource(
+        plain(dir, {
+          async discover() {
+            const paths = await list();
+            if (first) {
+              first = false;
+              rotate(); // the listing still says `a.log`: its stat finds the new file
+            }
+            return paths;
+          },
+        }),
+        saved,
+      );
+      await expectRest(r2);
+    });
+
+    test('renamed and replaced between the stat and the open (another file under its name)', async () => {
+      const saved = await firstRun();
+      let first = true;
+      const r2 = runSource(
+        plain(dir, {
+          handler: (path) => {
+            // Made just before the file is opened.
+            if (first && path.endsWith('a.log')) {
+              first = false;
+              rotate();
+            }
+            return lineHandler();
+          },
+        }),
+        saved,
+      );
+      await expectRest(r2);
+    });
+
+    test('compressed and removed between the stat and the open (the .gz already there)', async () => {
+      const saved = await firstRun();
+      rotate();
+      await compress(false);
+      let first = true;
+      const r2 = runSource(
+        plain(dir, {
+          handler: (path) => {
+            if (first && path.endsWith('a.log.1')) {
+              first = false;
+              unlinkSync(path);
+            }
+            return lineHandler();
+          },
+        }),
+        saved,
+      );
+      await expectRest(r2);
+    });
+
+    test('renamed then compressed and removed while the agent was down, at every step', async () => {
+      // The saved state, then each prefix of the rotation's steps done while the agent is down.
+      const steps: (() => Promise<void>)[] = [
+        async () => renameSync(join(dir, 'a.log'), join(dir, 'a.log.1')),
+        async () => writeFileSync(join(dir, 'a.log'), text(lines('c', 2))),
+        async () => {
+          await writeFile(join(dir, 'a.gz.tmp'), gzipSync(await readFile(join(dir, 'a.log.1'))));
+          await rename(join(dir, 'a.gz.tmp'), join(dir, 'a.log.1.gz'));
+        },
+        async () => unlink(join(dir, 'a.log.1')),
+      ];
+      for (let k = 0; k <= steps.length; k++) {
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir);
+        const saved = await firstRun();
+        for (const step of steps.slice(0, k)) await step();
+        const r2 = runSource(plain(dir), saved);
+        await r2.waitFor(3);
+        for (const step of steps.slice(k)) await step();
+        await r2.waitFor(5);
+        await sleep(150);
+        await r2.stop();
+        assert.deepEqual(
+          r2.bodies().sort(),
+          [...lines('b', 3), ...lines('c', 2)].sort(),
+          `down for ${k} steps`,
+        );
+      }
+    });
   });
 });

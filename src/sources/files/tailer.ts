@@ -12,13 +12,17 @@
  * - A gzipped rotated file is matched to the file it compresses by the hash of its first bytes: if
  *   that file is still held (or was let go at offset N), the `.gz` is skipped (or read from N); a
  *   `.gz` that matches nothing is read whole. A file let go leaves a tombstone position
- *   (`gone:<head hash>`, its final offset) until its `.gz` appears or ten minutes pass, so a `.gz`
- *   made while the agent was down is read on from exactly where the file was left.
+ *   (`gone:<head hash>`: its identity, final offset and fingerprints) until its `.gz` appears or ten
+ *   minutes pass, so a `.gz` made while the agent was down is read on from exactly where the file
+ *   was left.
+ * - On restart, a saved position no file takes (its file gone, or renamed, replaced or removed
+ *   between the first scan's listing, stat and open: a restart in the middle of a rotation) becomes
+ *   a tombstone before any `.gz` is placed. A file seen for the first time is read from its start
+ *   unless it is a file let go (same device and inode, same bytes up to the tombstone's offset):
+ *   then it resumes there. So a restart at any moment of a rotation and compression neither loses
+ *   nor repeats an acknowledged line (test/sources/file-tailer.test.ts, test/sources/pods.test.ts).
  * - A saved offset never goes past pieces of a split line (CRI `P`) still held: a restart reads them
  *   again. (A complete line of the other stream read meanwhile is then read twice: rare, accepted.)
- * - Known issue: a restart in the very middle of a rotation and compression (the agent stopped
- *   between a rename, the `.gz` being written and the original being removed) can re-read one
- *   rotated file: seen in about 1 of 6 runs of a stress test that restarts every 100 ms. To fix.
  * - Faults (a missing directory, a line over `maxLineBytes`, a binary file, a file gone before it
  *   could be opened, a corrupt gzip) are reported through `ctx.problem` and skipped.
  */
@@ -81,8 +85,9 @@ export interface FilePosition {
   /** A `.gz` read to its end or skipped. */
   readonly done?: boolean;
   /**
-   * A tombstone: a file let go at `offset`, kept until its `.gz` shows up (read on from `offset`)
-   * or for ten minutes, so a `.gz` made while the agent was down is not read twice.
+   * A tombstone: a file let go at `offset`, kept until its `.gz` shows up (read on from `offset`),
+   * the file itself shows up again under another name (resumed at `offset`), or for ten minutes,
+   * so neither is read twice.
    */
   readonly gone?: boolean;
 }
@@ -90,9 +95,14 @@ export interface FilePosition {
 interface LetGo {
   /** Its tombstone's key among the positions (`gone:<head>`). */
   readonly key: string;
+  /** Its identity (empty in tombstones saved by older versions): a renamed twin found later resumes. */
+  readonly dev: string;
+  readonly ino: string;
   readonly head: string;
   readonly headLen: number;
   readonly offset: number;
+  /** The hash of the bytes just before `offset`. */
+  readonly tail?: string;
   readonly at: number;
   /** Reported as deleted unless a `.gz` of it shows up first (then it was rotation). */
   deleted?: string;
@@ -213,9 +223,10 @@ class Tailer {
     this.buf = Buffer.alloc(this.chunk);
     for (const [k, v] of Object.entries(ctx.positions)) {
       if (!isFilePosition(v)) continue;
-      if (v.gone)
-        this.letGo.push({ key: k, head: v.head, headLen: v.headLen, offset: v.offset, at: Date.now() });
-      else this.saved.set(k, v);
+      if (v.gone) {
+        const { dev, ino, head, headLen, offset, tail } = v;
+        this.letGo.push({ key: k, dev, ino, head, headLen, offset, tail, at: Date.now() });
+      } else this.saved.set(k, v);
     }
     this.atEnd = opts.fromStart === false && Object.keys(ctx.positions).length === 0;
   }
@@ -284,23 +295,17 @@ class Tailer {
     }
     const fresh = [...found.entries()].filter(([k]) => !this.tracked.has(k));
     const isGz = (p: string) => p.endsWith('.gz');
-    if (this.firstScan) {
-      // Saved positions of files no longer there (or whose inode another kind of file now has): let
-      // go, remembered for their `.gz`.
-      for (const [key, p] of this.saved) {
-        const f = found.get(key);
-        if (f && isGz(f.path) === (p.gz === true)) continue;
-        this.forget(p);
-        this.extra.set(key, null);
-        this.saved.delete(key);
-      }
-    }
     // Plain files first, so a `.gz` can be matched to the file it compresses.
     for (const [key, f] of fresh.filter(([, f]) => !isGz(f.path)))
       await this.track(key, f.path, f.dev, f.ino);
+    // Saved positions of plain files not followed now: gone, or listed but renamed, replaced or
+    // removed before they could be opened (a restart in the middle of a rotation), or whose inode a
+    // `.gz` now has. Let go, but remembered (before the `.gz` files are placed): their `.gz` reads
+    // on from the saved offset, and the file itself, found again under its new name, resumes there.
+    this.letGoSaved((p) => !p.gz);
     for (const [key, f] of fresh.filter(([, f]) => isGz(f.path))) await this.track(key, f.path, f.dev, f.ino);
+    this.letGoSaved(() => true);
     this.firstScan = false;
-    this.saved.clear();
     for (const l of this.letGo) {
       if (l.deleted !== undefined && Date.now() - l.at > DELETED_GRACE_MS) {
         this.report('file_deleted', l.deleted);
@@ -313,21 +318,57 @@ class Tailer {
     this.letGo = keep;
   }
 
-  /** A saved plain file not found again: its `.gz` may still come. */
-  private forget(p: FilePosition): void {
-    if (!p.gz) this.remember(p.path, p.head, p.headLen, p.offset);
+  /** Saved positions (of the first scan) that `which` selects and no file took: let go. */
+  private letGoSaved(which: (p: FilePosition) => boolean): void {
+    for (const [key, p] of this.saved) {
+      if (!which(p)) continue;
+      this.forget(p);
+      this.extra.set(key, null);
+      this.saved.delete(key);
+    }
   }
 
-  /** A file let go at `offset`: a tombstone for its `.gz`, saved in the same batch as its `null`. */
-  private remember(path: string, head: string, headLen: number, offset: number, deleted?: string): void {
-    if (headLen === 0) {
+  /** A saved plain file not followed (any more): its `.gz` may still come, or the file again. */
+  private forget(p: FilePosition): void {
+    if (!p.gz) {
+      const { dev, ino, path, head, headLen, offset, tail } = p;
+      this.remember({ dev, ino, path, head, headLen, offset, tail });
+    }
+  }
+
+  /**
+   * A file let go at `offset`: a tombstone for its `.gz` (or for the same file found again under
+   * another name), saved in the same batch as its `null`.
+   */
+  private remember(l: Omit<FilePosition, 'gone' | 'gz' | 'done'>, deleted?: string): void {
+    if (l.headLen === 0) {
       if (deleted !== undefined) this.report('file_deleted', deleted);
       return;
     }
-    const key = `gone:${head}`;
-    this.letGo = this.letGo.filter((l) => l.key !== key);
-    this.letGo.push({ key, head, headLen, offset, at: Date.now(), deleted });
-    this.extra.set(key, { dev: '', ino: '', path, offset, headLen, head, gone: true });
+    const key = `gone:${l.head}`;
+    this.letGo = this.letGo.filter((o) => o.key !== key);
+    const { dev, ino, head, headLen, offset, tail } = l;
+    this.letGo.push({ key, dev, ino, head, headLen, offset, tail, at: Date.now(), deleted });
+    this.extra.set(key, { ...l, gone: true });
+  }
+
+  /**
+   * A plain file seen for the first time that is a file let go earlier (same identity, same bytes
+   * up to where it was left; e.g. renamed between a listing and the stat or open that followed):
+   * the offset to resume from, its tombstone dropped. Otherwise (a new file, or a reused inode:
+   * other bytes) undefined.
+   */
+  private async resumeLetGo(t: Tracked, fh: FileHandle, size: number): Promise<number | undefined> {
+    for (const l of this.letGo) {
+      if (l.dev === '' || l.dev !== t.dev || l.ino !== t.ino || size < l.offset) continue;
+      if (sha(await readRange(fh, 0, l.headLen)) !== l.head) continue;
+      const tailLen = Math.min(FINGERPRINT_BYTES, l.offset);
+      if (l.tail !== undefined && sha(await readRange(fh, l.offset - tailLen, tailLen)) !== l.tail) continue;
+      this.letGo = this.letGo.filter((o) => o !== l);
+      this.extra.set(l.key, null);
+      return l.offset;
+    }
+    return undefined;
   }
 
   private newTracked(key: string, path: string, dev: string, ino: string, gz: boolean): Tracked {
@@ -367,6 +408,7 @@ class Tailer {
     const t = this.newTracked(key, path, dev, ino, gz);
     const saved = this.saved.get(key);
     if (gz) {
+      if (saved?.gz) this.saved.delete(key);
       await this.placeGz(t, saved);
       this.tracked.set(key, t);
       return;
@@ -389,10 +431,14 @@ class Tailer {
     const size = Number(st.size);
     if (saved && !saved.gz) {
       const at = await this.verify(t, saved, size);
+      // Taken (or, if it is not the same file, remembered by `verify` for its `.gz`).
+      this.saved.delete(key);
       t.readOffset = t.committed = at;
       t.dirty = at !== saved.offset;
-    } else if (this.firstScan && this.atEnd) {
-      t.readOffset = t.committed = size;
+    } else {
+      const at = await this.resumeLetGo(t, fh, size);
+      if (at !== undefined) t.readOffset = t.committed = at;
+      else if (this.firstScan && this.atEnd) t.readOffset = t.committed = size;
     }
     this.tracked.set(key, t);
   }
@@ -602,9 +648,12 @@ class Tailer {
       const live = !t.renamed && !(this.opts.isRotated?.(t.path) ?? t.path.endsWith('.gz'));
       const deleted = live ? `${t.path}: deleted while being read; read to its end and let go` : undefined;
       if (t.fh) {
-        const headLen = Math.min(FINGERPRINT_BYTES, t.readOffset);
+        const offset = t.readOffset;
+        const headLen = Math.min(FINGERPRINT_BYTES, offset);
         const head = sha(await readRange(t.fh, 0, headLen));
-        this.remember(t.path, head, headLen, t.readOffset, deleted);
+        const tail = sha(await readRange(t.fh, offset - headLen, headLen));
+        const { dev, ino, path } = t;
+        this.remember({ dev, ino, path, head, headLen, offset, tail }, deleted);
       }
     }
     this.tracked.delete(t.key);
