@@ -79,3 +79,41 @@ test('unknown commands and --help', () => {
   assert.match(help.stdout, /serve/);
   assert.match(help.stdout, /import/);
 });
+
+test('serve: an invalid --config or --audit-policy stops the start with where and why, exit 2', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'kj-serve-config-'));
+  try {
+    const file = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const badFilter = file(
+      'filter.yaml',
+      'flows:\n  - name: f\n    filters:\n      - parser: { format: xml }\n    outputs: [journal]\n',
+    );
+    const unknownOutput = file('output.yaml', 'flows:\n  - name: f\n    outputs: [nowhere]\n');
+    const unknownKey = file('key.yaml', 'listen: 0.0.0.0:3100\n');
+    const emptyPolicy = file('policy.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: []\n');
+    const cases: [string[], RegExp][] = [
+      [
+        ['--config', badFilter],
+        /filter\.yaml:4:\d+: flows\[0\]\.filters\[0\]\.parser\.format: must be one of/,
+      ],
+      [['--config', unknownOutput], /output\.yaml:3:\d+: flows\[0\]\.outputs\[0\]: .*nowhere/],
+      [['--config', unknownKey], /key\.yaml: unknown field "listen"/],
+      [['--config', join(dir, 'absent.yaml')], /absent\.yaml: cannot read \(no such file\)/],
+      [['--audit-policy', emptyPolicy], /illegal policy with 0 rules/],
+    ];
+    for (const [args, re] of cases) {
+      const r = run('serve', '--listen', '127.0.0.1:0', '--data', join(dir, 'data'), ...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, re);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
