@@ -9,10 +9,12 @@
  * Environment: KJ_BENCH_AGENT_MB (file bytes to write, MiB; default 1024), KJ_BENCH_AGENT_PODS (50),
  * KJ_BENCH_AGENT_ARGS (extra agent flags, e.g. `--batch-max-bytes 4MiB`), KJ_BENCH_AGENT_NODE_ARGS
  * (extra node flags for the agent, e.g. `--cpu-prof --cpu-prof-dir bench/out/prof`),
- * KJ_BENCH_AGENT_TIMEOUT_S (stall limit: seconds without progress; default 60).
+ * KJ_BENCH_AGENT_TIMEOUT_S (stall limit: seconds without progress; default 60), KJ_BENCH_AGENT_SINK
+ * (`1` by default: a second run into an acknowledging sink, the agent's own figure; `0` skips it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSet, DEFAULT_SEED } from './generate.js';
@@ -179,6 +181,8 @@ async function scrape(url: string): Promise<string | undefined> {
 }
 
 export interface AgentOutcome {
+  /** Shipped to an acknowledging sink instead of a server. */
+  readonly sink: boolean;
   readonly tree: KubeletTree;
   readonly agentArgs: string[];
   readonly complete: boolean;
@@ -213,7 +217,35 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export async function runAgentPhase(root: string, outDir: string): Promise<AgentOutcome> {
+/**
+ * A stand-in for the server that only acknowledges: `POST /loki/api/v1/push` reads the body and
+ * answers 204. What Fluent Bit's and Vector's file-to-TCP figures measure: the agent's own work
+ * (read, parse, buffer durably, encode, compress, send), without a server's on the same 2 cores.
+ */
+async function startSink(): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const srv = createHttpServer((req, res) => {
+    req.on('data', () => {});
+    req.on('end', () => {
+      res.statusCode = req.method === 'POST' ? 204 : 200;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(port, '127.0.0.1', resolve));
+  return {
+    child: undefined as unknown as ChildProcess,
+    pid: process.pid,
+    baseUrl: `http://127.0.0.1:${port}`,
+    logPath: '',
+    stop: () =>
+      new Promise<void>((resolve) => {
+        srv.closeAllConnections();
+        srv.close(() => resolve());
+      }),
+  };
+}
+
+export async function runAgentPhase(root: string, outDir: string, sink = false): Promise<AgentOutcome> {
   const targetBytes = Math.round(envNum('KJ_BENCH_AGENT_MB', 1024) * MiB);
   const pods = Math.round(envNum('KJ_BENCH_AGENT_PODS', 50));
   const stallS = envNum('KJ_BENCH_AGENT_TIMEOUT_S', 60);
@@ -233,10 +265,15 @@ export async function runAgentPhase(root: string, outDir: string): Promise<Agent
     // 2. A fresh server.
     const dataDir = join(tmp, 'data');
     mkdirSync(dataDir);
-    const server = await startServer(mainJs, dataDir, join(outDir, 'server-agent.log'));
+    const server = sink
+      ? await startSink()
+      : await startServer(mainJs, dataDir, join(outDir, 'server-agent.log'));
     live.server = server;
-    await waitReady(server);
+    if (!sink) await waitReady(server);
     const metricsPort = await freePort();
+    // Progress: what the server holds, or (into the sink) what the agent saw acknowledged.
+    const progressUrl = sink ? `http://127.0.0.1:${metricsPort}/metrics` : `${server.baseUrl}/metrics`;
+    const progressMetric = sink ? 'kjournal_agent_shipped_records_total' : 'kjournal_ingested_lines_total';
     const agentArgs = [
       '--server',
       server.baseUrl,
@@ -251,8 +288,8 @@ export async function runAgentPhase(root: string, outDir: string): Promise<Agent
       ...envWords('KJ_BENCH_AGENT_ARGS'),
     ];
     const nodeArgs = envWords('KJ_BENCH_AGENT_NODE_ARGS');
-    const serverCpu0 = cpuSeconds(server.pid) ?? 0;
-    const serverHwm0 = procStatusKb(server.pid, 'VmHWM');
+    const serverCpu0 = sink ? 0 : (cpuSeconds(server.pid) ?? 0);
+    const serverHwm0 = sink ? undefined : procStatusKb(server.pid, 'VmHWM');
 
     // 3. The agent, timed from its start until the server holds every record.
     const agentLog = join(outDir, 'agent.log');
@@ -279,7 +316,7 @@ export async function runAgentPhase(root: string, outDir: string): Promise<Agent
         agentPeakKb = Math.max(agentPeakKb, a);
         agentCpu = cpuSeconds(pid) ?? agentCpu;
       }
-      serverPeakKb = Math.max(serverPeakKb, procStatusKb(server.pid, 'VmRSS') ?? 0);
+      if (!sink) serverPeakKb = Math.max(serverPeakKb, procStatusKb(server.pid, 'VmRSS') ?? 0);
     }, 100);
 
     const progress: { t: number; n: number }[] = [];
@@ -289,10 +326,10 @@ export async function runAgentPhase(root: string, outDir: string): Promise<Agent
     let error: string | undefined;
     while (ingested < tree.records) {
       await new Promise((r) => setTimeout(r, 100));
-      const text = await scrape(`${server.baseUrl}/metrics`);
+      const text = await scrape(progressUrl);
       const now = performance.now();
       if (text !== undefined) {
-        const n = metricSum(text, 'kjournal_ingested_lines_total');
+        const n = metricSum(text, progressMetric);
         if (n !== ingested) lastChange = now;
         ingested = n;
         progress.push({ t: (now - t0) / 1000, n });
@@ -307,7 +344,7 @@ export async function runAgentPhase(root: string, outDir: string): Promise<Agent
         error = `agent ended (${agentExit}):\n${logTail(agentLog)}`;
         break;
       }
-      if (server.exited !== undefined) {
+      if (!sink && server.exited !== undefined) {
         error = `server ended (${server.exited}):\n${logTail(server.logPath)}`;
         break;
       }
@@ -320,8 +357,8 @@ export async function runAgentPhase(root: string, outDir: string): Promise<Agent
     clearInterval(sampler);
     const agentHwm = procStatusKb(pid, 'VmHWM');
     agentCpu = cpuSeconds(pid) ?? agentCpu;
-    const serverCpu = (cpuSeconds(server.pid) ?? serverCpu0) - serverCpu0;
-    const serverHwm = procStatusKb(server.pid, 'VmHWM');
+    const serverCpu = sink ? 0 : (cpuSeconds(server.pid) ?? serverCpu0) - serverCpu0;
+    const serverHwm = sink ? undefined : procStatusKb(server.pid, 'VmHWM');
     const agentMetrics: Record<string, number> = {};
     const am = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
     if (am !== undefined) {
@@ -371,6 +408,7 @@ export async function runAgentPhase(root: string, outDir: string): Promise<Agent
     }
     const windows = rates.length > 0 ? { median: median(rates), peak: Math.max(...rates) } : undefined;
     const outcome: AgentOutcome = {
+      sink,
       tree,
       agentArgs: [...nodeArgs, ...agentArgs.slice(10)],
       complete,
@@ -400,7 +438,7 @@ function printAgent(o: AgentOutcome): void {
   const mib = (kb: number): string => `${(kb / 1024).toFixed(1)} MiB`;
   const fileMiB = o.tree.fileBytes / MiB;
   say(
-    `agent: ${o.complete ? 'all' : 'ONLY'} ${fmtInt(o.ingestedRecords)} of ${fmtInt(o.tree.records)} records on the server in ${o.seconds.toFixed(2)} s: ` +
+    `agent: ${o.complete ? 'all' : 'ONLY'} ${fmtInt(o.ingestedRecords)} of ${fmtInt(o.tree.records)} records ${o.sink ? 'acknowledged by the sink' : 'on the server'} in ${o.seconds.toFixed(2)} s: ` +
       `${o.mibPerSecond.toFixed(1)} MiB/s of ${fileMiB.toFixed(0)} MiB CRI files (${fmtInt(o.ingestedRecords / o.seconds)} records/s)` +
       (o.steadyMibPerSecond !== undefined ? `; 10%-90% ${o.steadyMibPerSecond.toFixed(1)} MiB/s` : '') +
       (o.windows
@@ -409,8 +447,10 @@ function printAgent(o: AgentOutcome): void {
   );
   say(
     `  agent RSS peak ${mib(o.agentRss.peakKb)} (VmHWM ${o.agentRss.hwmKb === undefined ? '?' : mib(o.agentRss.hwmKb)}, ${o.agentRss.samples} samples); ` +
-      `server RSS peak ${mib(o.serverRss.peakKb)}; CPU agent ${o.cpu.agentSeconds.toFixed(1)} s (${((100 * o.cpu.agentSeconds) / o.seconds).toFixed(0)}%), ` +
-      `server ${o.cpu.serverSeconds.toFixed(1)} s (${((100 * o.cpu.serverSeconds) / o.seconds).toFixed(0)}%) of ${o.seconds.toFixed(1)} s wall`,
+      (o.sink
+        ? `CPU agent ${o.cpu.agentSeconds.toFixed(1)} s (${((100 * o.cpu.agentSeconds) / o.seconds).toFixed(0)}%) of ${o.seconds.toFixed(1)} s wall`
+        : `server RSS peak ${mib(o.serverRss.peakKb)}; CPU agent ${o.cpu.agentSeconds.toFixed(1)} s (${((100 * o.cpu.agentSeconds) / o.seconds).toFixed(0)}%), ` +
+          `server ${o.cpu.serverSeconds.toFixed(1)} s (${((100 * o.cpu.serverSeconds) / o.seconds).toFixed(0)}%) of ${o.seconds.toFixed(1)} s wall`),
   );
   const m = o.agentMetrics;
   if (Object.keys(m).length > 0)
@@ -421,6 +461,15 @@ function printAgent(o: AgentOutcome): void {
         (o.agentArgs.length > 0 ? `; extra args: ${o.agentArgs.join(' ')}` : ''),
     );
   if (o.error) say(`  agent phase ERROR: ${o.error}`);
+}
+
+/** The sink run has no target of its own: it is the agent's figure beside Fluent Bit's and Vector's. */
+export function agentSinkLines(o: AgentOutcome): string[] {
+  return [
+    `agent alone (into an acknowledging sink, as Fluent Bit's 35 MiB/s and Vector's 76.7 MiB/s file-to-TCP figures): ` +
+      `${o.mibPerSecond.toFixed(1)} MiB/s, RSS peak ${fmtMB(o.agentRss.peakKb * 1024)}, CPU ${o.cpu.agentSeconds.toFixed(1)} s` +
+      (o.complete ? '' : ' (INCOMPLETE)'),
+  ];
 }
 
 export function agentVerdicts(o: AgentOutcome): Verdict[] {

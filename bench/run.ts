@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { abortAgentPhase, agentVerdicts, runAgentPhase } from './agent-phase.js';
+import { abortAgentPhase, agentSinkLines, agentVerdicts, runAgentPhase } from './agent-phase.js';
 import { DataSet, type GenRecord, optionsFromEnv, type RawSummary, writeRawNdjson } from './generate.js';
 import { runLogqlQueries } from './logql-phase.js';
 import { pushBody } from './proto.js';
@@ -330,6 +330,14 @@ async function main(): Promise<void> {
     verdicts.push(...agentVerdicts(agent));
     if (agent.error !== undefined) errors.push(`agent phase: ${agent.error}`);
     results = { ...results, agent };
+    if (process.env.KJ_BENCH_AGENT_SINK !== '0') {
+      say('');
+      say('# agent phase, again into an acknowledging sink: the agent alone');
+      const alone = await runAgentPhase(root, outDir, true);
+      after.push(...agentSinkLines(alone));
+      if (alone.error !== undefined) errors.push(`agent phase (sink): ${alone.error}`);
+      results = { ...results, agentAlone: alone };
+    }
   }
   say('');
   say(verdictTable(verdicts));
