@@ -40,9 +40,11 @@ export function parseRfc3339Nano(text: string): bigint | undefined {
     const digits = zone.slice(1).replace(':', '');
     offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
   }
-  const date = new Date(Date.UTC(2000, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
-  // Date.UTC reads years 0-99 as 1900-1999; set the year on its own.
-  date.setUTCFullYear(Number(y));
+  const year = Number(y);
+  const date = new Date(Date.UTC(year, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+  // Date.UTC reads years 0-99 as 1900-1999; for those, set the year on its own. (For any other year
+  // that would undo a leap second's rollover into the next year: 2016-12-31T23:59:60 is 2017.)
+  if (year < 100) date.setUTCFullYear(year + (date.getUTCFullYear() - 1900 - year));
   const ms = date.getTime();
   if (Number.isNaN(ms)) return undefined;
   const fracNs = BigInt(frac.padEnd(9, '0') || '0');

@@ -350,7 +350,26 @@ describe('fast RFC 3339', () => {
       '2026-11-23T10:00:01.1234567890Z',
       '2026-13-45T10:00:01Z',
       'not a time at all, Z',
+      '2026-11-23T10:5x:01Z',
+      '2026-11-23T10:00:01.12a4Z',
+      '2026-11-23T10-00-01Z',
+      '2016-12-31T23:59:60.5Z',
     ]) {
+      assert.equal(parseRfc3339Fast(t), parseRfc3339Nano(t), t);
+    }
+  });
+
+  it('agrees with parseRfc3339Nano on 20,000 random times, hours apart and seconds apart', () => {
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pad = (v: number, w: number) => String(v).padStart(w, '0');
+    for (let i = 0; i < 20_000; i++) {
+      const digits = rand(10);
+      const frac = digits === 0 ? '' : `.${pad(rand(10 ** digits), digits)}`;
+      const t = `${1970 + rand(100)}-${pad(1 + rand(12), 2)}-${pad(1 + rand(28), 2)}T${pad(rand(24), 2)}:${pad(rand(60), 2)}:${pad(rand(60), 2)}${frac}Z`;
       assert.equal(parseRfc3339Fast(t), parseRfc3339Nano(t), t);
     }
   });

@@ -11,6 +11,7 @@
 import { Buffer } from 'node:buffer';
 import protobuf from 'protobufjs';
 import { HttpError } from '../../api/http/errors.js';
+import { type EncodableStream, encodePushRequestFast } from './encode.js';
 import { setOwn } from './labels.js';
 import { type DecodedStream, GO_ZERO_TIME_NS, type PushEntry } from './types.js';
 
@@ -62,11 +63,7 @@ const SCHEMA = {
 export const pushProtoRoot: protobuf.Root = protobuf.Root.fromJSON(SCHEMA);
 export const PushRequestType: protobuf.Type = pushProtoRoot.lookupType('logproto.PushRequest');
 
-/** What encodePushRequest takes: a labels string as a client would send it, and entries. */
-export interface EncodableStream {
-  labels: string;
-  entries: readonly PushEntry[];
-}
+export type { EncodableStream };
 
 const NS = 1_000_000_000n;
 
@@ -76,8 +73,16 @@ function toInt64(v: bigint): number | string {
     : v.toString();
 }
 
-/** Encodes a PushRequest (uncompressed: Loki expects it snappy-compressed on the wire). */
+/**
+ * Encodes a PushRequest (uncompressed: Loki expects it snappy-compressed on the wire): directly
+ * (encode.ts), or with protobufjs for what that does not take (times before 1970).
+ */
 export function encodePushRequest(streams: readonly EncodableStream[]): Uint8Array {
+  return encodePushRequestFast(streams) ?? encodeWithProtobufjs(streams);
+}
+
+/** The same message through protobufjs: the reference the direct encoder is tested against. */
+export function encodeWithProtobufjs(streams: readonly EncodableStream[]): Uint8Array {
   const message = {
     streams: streams.map((s) => ({
       labels: s.labels,

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodePushRequestFast } from '../../../src/ingest/loki-push/encode.js';
+import {
+  type EncodableStream,
+  encodePushRequest,
+  encodeWithProtobufjs,
+  PushRequestType,
+} from '../../../src/ingest/loki-push/proto.js';
+
+const shared = { pod_uid: 'a1b2', restart: '0', note: 'ünïcode ✓', empty: '' };
+
+const streams: EncodableStream[] = [
+  {
+    labels: '{namespace="shop", pod="web-1"}',
+    entries: [
+      { timestamp: 1_700_000_000_123_456_789n, line: 'plain line', metadata: shared },
+      { timestamp: 1_700_000_000_123_456_790n, line: 'same metadata object again', metadata: shared },
+      { timestamp: 1_700_000_001_000_000_000n, line: 'no metadata' },
+      { timestamp: 1_700_000_002_000_000_001n, line: '', metadata: {} },
+      { timestamp: 0n, line: 'the epoch: seconds and nanos zero' },
+      { timestamp: 9_999_999_999_999_999_999n, line: 'far future: seconds beyond 2^32' },
+    ],
+  },
+  { labels: '{app="ü"}', entries: [{ timestamp: 5n, line: `${'x'.repeat(200)}\t"quoted"\n😀` }] },
+  { labels: '{empty="entries"}', entries: [] },
+];
+
+test('the direct encoder writes exactly the bytes protobufjs writes', () => {
+  const fast = encodePushRequestFast(streams);
+  assert.ok(fast);
+  assert.deepEqual(Buffer.from(fast), Buffer.from(encodeWithProtobufjs(streams)));
+  // And a long line, whose length takes a three-byte varint.
+  const long: EncodableStream[] = [
+    { labels: '{a="b"}', entries: [{ timestamp: 1n, line: 'y'.repeat(70_000) }] },
+  ];
+  assert.deepEqual(Buffer.from(encodePushRequestFast(long)!), Buffer.from(encodeWithProtobufjs(long)));
+});
+
+test('it decodes back to the same message with protobufjs', () => {
+  const decoded = PushRequestType.toObject(PushRequestType.decode(encodePushRequest(streams)), {
+    longs: String,
+  }) as { streams: { labels: string; entries: { line: string; structuredMetadata?: unknown[] }[] }[] };
+  assert.equal(decoded.streams.length, 3);
+  assert.equal(decoded.streams[0]!.entries[1]!.line, 'same metadata object again');
+  assert.equal(decoded.streams[0]!.entries[0]!.structuredMetadata?.length, 4);
+  assert.equal(decoded.streams[1]!.labels, '{app="ü"}');
+});
+
+test('a time before 1970 falls back to protobufjs', () => {
+  const old: EncodableStream[] = [
+    { labels: '{a="b"}', entries: [{ timestamp: -1_500_000_000n, line: 'old' }] },
+  ];
+  assert.equal(encodePushRequestFast(old), undefined);
+  assert.deepEqual(Buffer.from(encodePushRequest(old)), Buffer.from(encodeWithProtobufjs(old)));
+});
