@@ -37,6 +37,14 @@ function tail(path: string, lines = 30): string {
   }
 }
 
+/**
+ * The environment of the processes under test: the image's (Dockerfile) malloc setting, unless the
+ * caller set one.
+ */
+export function imageEnv(): NodeJS.ProcessEnv {
+  return { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env };
+}
+
 /** Extra node flags for the server from KJ_BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir DIR`). */
 const serverNodeArgs = (): string[] =>
   (process.env.KJ_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((w) => w !== '');
@@ -53,6 +61,7 @@ export async function startServer(
     [...serverNodeArgs(), mainJs, 'serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir],
     {
       stdio: ['ignore', out, out],
+      env: imageEnv(),
     },
   );
   if (child.pid === undefined) throw new Error('could not start the server');
