@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { DataSet, DEFAULT_SEED } from './generate.js';
 import { fmtInt, fmtMB, type Verdict } from './report.js';
 import { procStatusKb } from './rss.js';
-import { freePort, imageEnv, logTail, type ServerUnderTest, startServer, waitReady } from './server.js';
+import { agentEnv, freePort, logTail, type ServerUnderTest, startServer, waitReady } from './server.js';
 
 const MiB = 1024 * 1024;
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -297,7 +297,7 @@ export async function runAgentPhase(root: string, outDir: string, sink = false):
     const t0 = performance.now();
     const agent = spawn(process.execPath, [...nodeArgs, mainJs, 'agent', ...agentArgs], {
       stdio: ['ignore', out, out],
-      env: imageEnv(),
+      env: agentEnv(),
     });
     closeSync(out);
     live.agent = agent;

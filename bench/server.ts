@@ -38,10 +38,11 @@ function tail(path: string, lines = 30): string {
 }
 
 /**
- * The environment of the processes under test: the image's (Dockerfile) malloc setting, unless the
- * caller set one.
+ * The agent's environment as deploy/agent sets it: a fixed malloc mmap threshold (unless the caller
+ * set one, or KJ_BENCH_MALLOC=0).
  */
-export function imageEnv(): NodeJS.ProcessEnv {
+export function agentEnv(): NodeJS.ProcessEnv {
+  if (process.env.KJ_BENCH_MALLOC === '0') return process.env;
   return { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env };
 }
 
@@ -61,7 +62,6 @@ export async function startServer(
     [...serverNodeArgs(), mainJs, 'serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir],
     {
       stdio: ['ignore', out, out],
-      env: imageEnv(),
     },
   );
   if (child.pid === undefined) throw new Error('could not start the server');

@@ -269,7 +269,19 @@ function readPair(c: Cursor, into: Record<string, string>): void {
   setOwn(into, name, value);
 }
 
-function readEntry(c: Cursor): PushEntry {
+/**
+ * The structured metadata that ended the previous entry of a stream, as bytes: an agent sends the
+ * same metadata with every line of a file, so an entry whose remaining bytes are exactly those
+ * shares the previous entry's object instead of decoding it again (and the WAL encodes one object
+ * once). Shared objects are never changed downstream.
+ */
+interface MetadataMemo {
+  start: number;
+  length: number;
+  metadata: Record<string, string>;
+}
+
+function readEntry(c: Cursor, memo: { last?: MetadataMemo }): PushEntry {
   const end = c.length() + c.pos;
   const outer = c.end;
   c.end = end;
@@ -277,8 +289,12 @@ function readEntry(c: Cursor): PushEntry {
   let timestamp = GO_ZERO_TIME_NS;
   let line = '';
   let metadata: Record<string, string> | undefined;
+  // Where the entry's metadata fields began, while nothing but metadata followed.
+  let metaStart = -1;
   while (c.pos < end) {
+    const fieldStart = c.pos;
     const [field, wireType] = readTag(c, 'EntryAdapter');
+    if (field !== 3) metaStart = -1;
     switch (field) {
       case 1:
         expectWire(wireType, 2, 'Timestamp');
@@ -288,11 +304,26 @@ function readEntry(c: Cursor): PushEntry {
         expectWire(wireType, 2, 'Line');
         line = c.string();
         break;
-      case 3:
+      case 3: {
         expectWire(wireType, 2, 'StructuredMetadata');
-        metadata ??= {};
+        if (metadata === undefined) {
+          metaStart = fieldStart;
+          const last = memo.last;
+          if (
+            last !== undefined &&
+            last.length === end - fieldStart &&
+            c.buf.compare(c.buf, last.start, last.start + last.length, fieldStart, end) === 0
+          ) {
+            metadata = last.metadata;
+            c.pos = end;
+            metaStart = -2; // taken from the memo
+            break;
+          }
+          metadata = {};
+        }
         readPair(c, metadata);
         break;
+      }
       case 4:
         // `parsed` is only for query responses; it is decoded (so a broken one fails as in Loki) and dropped.
         expectWire(wireType, 2, 'Parsed');
@@ -303,6 +334,7 @@ function readEntry(c: Cursor): PushEntry {
     }
   }
   c.end = outer;
+  if (metaStart >= 0 && metadata !== undefined) memo.last = { start: metaStart, length: end - metaStart, metadata };
   return { timestamp, line, metadata };
 }
 
@@ -312,6 +344,7 @@ function readStream(c: Cursor): DecodedStream {
   c.end = end;
   let labelsText = '';
   const entries: PushEntry[] = [];
+  const memo: { last?: MetadataMemo } = {};
   while (c.pos < end) {
     const [field, wireType] = readTag(c, 'StreamAdapter');
     switch (field) {
@@ -322,7 +355,7 @@ function readStream(c: Cursor): DecodedStream {
         break;
       case 2:
         expectWire(wireType, 2, 'Entries');
-        entries.push(readEntry(c));
+        entries.push(readEntry(c, memo));
         break;
       case 3:
         expectWire(wireType, 0, 'Hash');

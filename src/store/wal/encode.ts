@@ -9,11 +9,19 @@ export function wellFormed(s: string): string {
   return s.isWellFormed() ? s : s.toWellFormed();
 }
 
+/** Encoded attributes by object: records of one file or push share theirs (see loki-push/proto.ts). */
+const attributeTexts = new WeakMap<Attributes, string>();
+
 function attributesJson(attributes: Attributes): string {
   for (const _ in attributes) {
-    const clean: Record<string, string> = {};
-    for (const [k, v] of Object.entries(attributes)) clean[wellFormed(k)] = wellFormed(v);
-    return JSON.stringify(JSON.stringify(clean));
+    let text = attributeTexts.get(attributes);
+    if (text === undefined) {
+      const clean: Record<string, string> = {};
+      for (const [k, v] of Object.entries(attributes)) clean[wellFormed(k)] = wellFormed(v);
+      text = JSON.stringify(JSON.stringify(clean));
+      attributeTexts.set(attributes, text);
+    }
+    return text;
   }
   return '""';
 }

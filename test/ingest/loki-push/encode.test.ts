@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodePushRequestFast } from '../../../src/ingest/loki-push/encode.js';
 import {
+  decodePushRequest,
   type EncodableStream,
   encodePushRequest,
   encodeWithProtobufjs,
@@ -53,4 +54,41 @@ test('a time before 1970 falls back to protobufjs', () => {
   ];
   assert.equal(encodePushRequestFast(old), undefined);
   assert.deepEqual(Buffer.from(encodePushRequest(old)), Buffer.from(encodeWithProtobufjs(old)));
+});
+
+test('decoding: entries that end with the same metadata bytes share one object, with the right values', () => {
+  const a = { pod_uid: 'u-1', restart: '0' };
+  const bytes = encodeWithProtobufjs([
+    {
+      labels: '{a="b"}',
+      entries: [
+        { timestamp: 1n, line: 'one', metadata: a },
+        { timestamp: 2n, line: 'two', metadata: { ...a } },
+        { timestamp: 3n, line: 'three', metadata: { pod_uid: 'u-2', restart: '0' } },
+        { timestamp: 4n, line: 'four', metadata: { pod_uid: 'u-2', restart: '0' } },
+        { timestamp: 5n, line: 'five' },
+        { timestamp: 6n, line: 'six', metadata: { pod_uid: 'u-2', restart: '0' } },
+      ],
+    },
+  ]);
+  const [stream] = decodePushRequest(bytes);
+  const e = stream!.entries;
+  assert.deepEqual(
+    e.map((x) => x.metadata),
+    [
+      a,
+      a,
+      { pod_uid: 'u-2', restart: '0' },
+      { pod_uid: 'u-2', restart: '0' },
+      undefined,
+      { pod_uid: 'u-2', restart: '0' },
+    ],
+  );
+  assert.equal(e[0]!.metadata, e[1]!.metadata, 'the same bytes: one object');
+  assert.notEqual(e[1]!.metadata, e[2]!.metadata);
+  assert.equal(e[2]!.metadata, e[3]!.metadata);
+  assert.deepEqual(
+    e.map((x) => x.line),
+    ['one', 'two', 'three', 'four', 'five', 'six'],
+  );
 });
