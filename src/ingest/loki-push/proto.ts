@@ -334,7 +334,8 @@ function readEntry(c: Cursor, memo: { last?: MetadataMemo }): PushEntry {
     }
   }
   c.end = outer;
-  if (metaStart >= 0 && metadata !== undefined) memo.last = { start: metaStart, length: end - metaStart, metadata };
+  if (metaStart >= 0 && metadata !== undefined)
+    memo.last = { start: metaStart, length: end - metaStart, metadata };
   return { timestamp, line, metadata };
 }
 
