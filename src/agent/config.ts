@@ -27,6 +27,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_SERVER } from '../client/options.js';
+import { isObj, type Obj } from '../import/formats/json-util.js';
 import { parseDurationNs } from '../model/time.js';
 import { PIPELINE_KEYS } from '../pipeline/config.js';
 import { sizeValue } from '../util/size.js';
@@ -141,12 +142,6 @@ export function parseDurationMs(value: unknown, field: string): number {
 function show(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 60 ? `${s.slice(0, 60)}...` : s;
-}
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Checks that `v` is a mapping with only `keys`. */

@@ -8,6 +8,7 @@ import { labelSetText } from '../ingest/loki-push/labels.js';
 import { encodePushRequest } from '../ingest/loki-push/proto.js';
 import type { PushEntry } from '../ingest/loki-push/types.js';
 import type { LogRecord } from '../model/record.js';
+import { getOrCreate } from '../util/maps.js';
 
 /**
  * Label texts by labels object: a source shares one labels object across a file's records, so the
@@ -28,11 +29,7 @@ export function encodeRecords(records: readonly LogRecord[]): Uint8Array {
   const streams = new Map<string, PushEntry[]>();
   for (const r of records) {
     const key = labelText(r.labels);
-    let entries = streams.get(key);
-    if (!entries) {
-      entries = [];
-      streams.set(key, entries);
-    }
+    const entries = getOrCreate(streams, key, () => []);
     const entry: PushEntry = { timestamp: r.timestamp, line: r.body };
     for (const _ in r.attributes) {
       entry.metadata = r.attributes;

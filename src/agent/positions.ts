@@ -84,12 +84,16 @@ export class PositionsStore {
    * writes the file durably. Resolves once the new state is on disk.
    */
   async commit(ackedBatch: number, updates: readonly PositionUpdate[]): Promise<void> {
-    const next: Record<string, Record<string, unknown>> = {};
-    for (const [k, v] of Object.entries(this.sources)) next[k] = { ...v };
+    // Copied, not changed in place: the state stays the old one if the write fails. Only the
+    // sources updated are copied (a pod source holds a position per file).
+    const next: Record<string, Record<string, unknown>> = { ...this.sources };
+    const copied = new Set<string>();
     for (const u of updates) {
-      const into = next[u.source] ?? {};
-      next[u.source] = into;
-      mergePositions(into, u.positions);
+      if (!copied.has(u.source)) {
+        copied.add(u.source);
+        next[u.source] = { ...this.sources[u.source] };
+      }
+      mergePositions(next[u.source]!, u.positions);
     }
     const state: StateFile = { version: 1, ackedBatch: Math.max(this.acked, ackedBatch), sources: next };
     await writeFileAtomic(this.path, JSON.stringify(state));

@@ -1,12 +1,13 @@
 /**
  * @module Closing the one duplicate window after a crash. A push the server stored and answered,
  * but whose ack the agent had not yet committed (killed between the 2xx and the positions write),
- * is still in the buffer at the next start. Only the head of the buffer can be in that state (pushes
- * go one at a time, from the head), so at start, before pushing anything, the shipper asks the server
- * whether the head batches are already stored, through the Loki query API the server also serves:
- * for each stream of a batch, `query_range` over exactly the batch's time span, and every entry
- * (timestamp and line, with multiplicity) must be there. Batches found are committed without being
- * sent again; checking stops at the first batch not (entirely) found.
+ * is still in the buffer at the next start. Only batches near the head can be in that state (a few
+ * pushes are in flight at once, from the head), so at start, before pushing anything, the shipper
+ * asks the server whether the head batches are already stored, through the Loki query API the
+ * server also serves: for each stream of a batch, `query_range` over exactly the batch's time span,
+ * and every entry (timestamp and line, with multiplicity) must be there. Batches found are not sent
+ * again (their positions are committed in buffer order); checking stops after a run of batches not
+ * (entirely) found (shipper.ts).
  *
  * When the server has no query API (a bare Loki push endpoint, an authorization that forbids reads)
  * the answer is "unknown" and the batch is pushed again: at least once, as before.

@@ -27,10 +27,6 @@ export function registerSourceFactory<K extends SourceKind>(kind: K, factory: So
   factories.set(kind, factory as unknown as SourceFactory<SourceKind>);
 }
 
-export function hasSourceFactory(kind: SourceKind): boolean {
-  return factories.has(kind);
-}
-
 /** For tests: forgets a registration. */
 export function unregisterSourceFactory(kind: SourceKind): void {
   factories.delete(kind);

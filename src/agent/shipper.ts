@@ -127,8 +127,11 @@ export class Shipper {
       return true;
     };
     while (!this.signal.aborted) {
-      const ready = buffer.pending.filter((b) => b.id > takenThrough);
-      if (ready.length === 0) {
+      // The batches not yet taken: past those in flight (ids grow along the buffer).
+      const pending = buffer.pending;
+      let start = 0;
+      while (start < pending.length && pending[start]!.id <= takenThrough) start++;
+      if (start === pending.length) {
         if (inflight.length > 0) {
           if (!(await commitHead())) break;
         } else await buffer.waitForAppend(this.signal);
@@ -138,11 +141,11 @@ export class Shipper {
         if (!(await commitHead())) break;
         continue;
       }
-      const oldest = ready[0]!;
+      const oldest = pending[start]!;
       const waitUntil = oldest.appendedAt + this.o.batchMaxWaitMs;
       if (
         !this.draining &&
-        bodyBytes(ready, this.o.batchMaxBytes) < this.o.batchMaxBytes &&
+        bodyBytes(pending, start, this.o.batchMaxBytes) < this.o.batchMaxBytes &&
         Date.now() < waitUntil
       ) {
         if (inflight.length > 0) {
@@ -165,7 +168,7 @@ export class Shipper {
         continue;
       }
       if (this.signal.aborted) break;
-      const take = takeHead(ready, this.o.batchMaxBytes);
+      const take = takeHead(pending, start, this.o.batchMaxBytes);
       takenThrough = take.at(-1)!.id;
       inflight.push({ batches: take, done: this.ship(take) });
     }
@@ -312,21 +315,22 @@ export class Shipper {
   }
 }
 
-/** The body bytes of the first batches, counting up to `limit`. */
-function bodyBytes(batches: readonly BufferedBatch[], limit: number): number {
+/** The body bytes of the batches from `start` on, counting up to `limit`. */
+function bodyBytes(batches: readonly BufferedBatch[], start: number, limit: number): number {
   let n = 0;
-  for (const b of batches) {
-    n += b.bodyBytes;
-    if (n >= limit) break;
-  }
+  for (let i = start; i < batches.length && n < limit; i++) n += batches[i]!.bodyBytes;
   return n;
 }
 
-/** The head batches that make one push of at most `maxBytes` (a single larger batch goes alone). */
-function takeHead(batches: readonly BufferedBatch[], maxBytes: number): BufferedBatch[] {
+/**
+ * The batches from `start` on that make one push of at most `maxBytes` (a single larger batch goes
+ * alone).
+ */
+function takeHead(batches: readonly BufferedBatch[], start: number, maxBytes: number): BufferedBatch[] {
   const out: BufferedBatch[] = [];
   let bytes = 0;
-  for (const b of batches) {
+  for (let i = start; i < batches.length; i++) {
+    const b = batches[i]!;
     if (out.length > 0 && bytes + b.bodyBytes > maxBytes) break;
     out.push(b);
     bytes += b.bodyBytes;

@@ -125,15 +125,18 @@ export function bearerTokenAuthenticator(tokens: TokenTable): RequestAuthenticat
   };
 }
 
+/** Reads a CA bundle for a flag (`readCaBundle`, or one that remembers what it read). */
+export type CaReader = (file: string, flag: string) => CaBundle;
+
 /** Builds the authenticators of a configuration, reading its files (errors: AuthConfigError). */
-export function buildAuthenticators(config: AuthConfig): Authenticators {
+export function buildAuthenticators(config: AuthConfig, readCa: CaReader = readCaBundle): Authenticators {
   const chain: { name: string; authenticate: RequestAuthenticator }[] = [];
   if (config.requestHeader !== undefined) {
-    const ca = readCaBundle(config.requestHeader.clientCaFile, '--requestheader-client-ca-file');
+    const ca = readCa(config.requestHeader.clientCaFile, '--requestheader-client-ca-file');
     chain.push({ name: 'front-proxy', authenticate: requestHeaderAuthenticator(config.requestHeader, ca) });
   }
   if (config.clientCaFile !== undefined) {
-    const ca = readCaBundle(config.clientCaFile, '--client-ca-file');
+    const ca = readCa(config.clientCaFile, '--client-ca-file');
     chain.push({ name: 'client-cert', authenticate: clientCertAuthenticator(ca) });
   }
   if (config.tokenAuthFile !== undefined) {
@@ -179,7 +182,7 @@ export function authenticateRequest(auth: Authenticators, req: IncomingMessage):
  * accepts any certificate (`rejectUnauthorized: false`); the authenticators check it against the
  * right CA. `undefined` when the configuration serves plain HTTP.
  */
-export function tlsOptions(config: AuthConfig): ServerOptions | undefined {
+export function tlsOptions(config: AuthConfig, readCa: CaReader = readCaBundle): ServerOptions | undefined {
   if (config.tls === undefined) return undefined;
   const cert = readConfigFile(config.tls.certFile, '--tls-cert-file');
   const key = readConfigFile(config.tls.keyFile, '--tls-private-key-file');
@@ -191,9 +194,9 @@ export function tlsOptions(config: AuthConfig): ServerOptions | undefined {
     );
   }
   const cas: string[] = [];
-  if (config.clientCaFile !== undefined) cas.push(readCaBundle(config.clientCaFile, '--client-ca-file').pem);
+  if (config.clientCaFile !== undefined) cas.push(readCa(config.clientCaFile, '--client-ca-file').pem);
   if (config.requestHeader !== undefined) {
-    cas.push(readCaBundle(config.requestHeader.clientCaFile, '--requestheader-client-ca-file').pem);
+    cas.push(readCa(config.requestHeader.clientCaFile, '--requestheader-client-ca-file').pem);
   }
   if (cas.length === 0) return { cert, key };
   // `ca` here only names the acceptable issuers in the TLS CertificateRequest.

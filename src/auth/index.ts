@@ -12,14 +12,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { ServerOptions } from 'node:https';
 import { isIP } from 'node:net';
+import { getOrCreate } from '../util/maps.js';
 import { abacAuthorize, loadPolicyFile, type Policy } from './abac.js';
 import { authenticateRequest, buildAuthenticators, tlsOptions } from './authenticate.js';
 import type { AuthConfig } from './config.js';
 import { AuthConfigError } from './errors.js';
 import { loadSarConnection, SarAuthorizer } from './sar.js';
 import { type Attributes, AUDIT_RESOURCE, type Decision, type UserInfo } from './types.js';
+import { type CaBundle, readCaBundle } from './x509.js';
 
-export { tlsOptions } from './authenticate.js';
 export type { AuthConfig } from './config.js';
 export { AuthConfigError, AuthenticationError, AuthorizationError } from './errors.js';
 export { type AuthFlags, addAuthFlags, authConfigFromFlags } from './flags.js';
@@ -54,8 +55,12 @@ export function isLoopbackHost(host: string): boolean {
 
 /** Reads the configuration's files and builds the authenticators and authorizers. */
 export function createAuth(config: AuthConfig): Auth {
-  const tls = tlsOptions(config);
-  const authn = buildAuthenticators(config);
+  // TLS and the authenticators need the same CA files: each is read and parsed once.
+  const bundles = new Map<string, CaBundle>();
+  const readCa = (file: string, flag: string): CaBundle =>
+    getOrCreate(bundles, `${flag}\0${file}`, () => readCaBundle(file, flag));
+  const tls = tlsOptions(config, readCa);
+  const authn = buildAuthenticators(config, readCa);
   const policies: Policy[] | undefined =
     config.policyFile !== undefined ? loadPolicyFile(config.policyFile) : undefined;
   const sar =

@@ -7,7 +7,6 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { type AuditPolicy, AuditPolicyError, resolveAuditPolicy } from '../audit/policy/index.js';
 import { loadPipelineConfig, PIPELINE_KEYS, type PipelineConfig } from '../pipeline/config.js';
-import { PipelineConfigError } from '../pipeline/config-error.js';
 import { CliError } from './errors.js';
 
 const SERVE_KEYS: readonly string[] = [...PIPELINE_KEYS, 'auditPolicy'];
@@ -56,9 +55,9 @@ export async function loadServeSettings(
       policyFromFile = p;
     }
     try {
-      pipeline = await loadPipelineConfig(configFile);
+      pipeline = await loadPipelineConfig(configFile, { text });
     } catch (err) {
-      if (err instanceof PipelineConfigError || err instanceof Error) throw new CliError(err.message, 2);
+      if (err instanceof Error) throw new CliError(err.message, 2);
       throw err;
     }
   }

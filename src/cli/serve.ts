@@ -6,6 +6,7 @@ import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '.
 import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
 import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
 import { parseDurationNs } from '../model/time.js';
+import { sizeOrZero } from '../util/size.js';
 import { CliError } from './errors.js';
 import { loadServeSettings } from './serve-config.js';
 
@@ -24,20 +25,10 @@ function duration(flag: string, value: string): bigint {
 }
 
 function bytes(flag: string, value: string): number {
-  const m = /^(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(value.trim());
-  if (!m)
+  const n = sizeOrZero(value);
+  if (n === undefined)
     throw new CliError(`${flag} must be a size such as 256KB or 64MiB, got ${JSON.stringify(value)}`, 2);
-  const unit = (m[2] ?? 'b').toLowerCase();
-  const scale: Record<string, number> = {
-    b: 1,
-    kb: 1e3,
-    kib: 1024,
-    mb: 1e6,
-    mib: 1 << 20,
-    gb: 1e9,
-    gib: 1 << 30,
-  };
-  return Number(m[1]) * (scale[unit] ?? 1);
+  return n;
 }
 
 interface ServeFlags extends AuthFlags {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CliError } from '../cli/errors.js';
+import { TOKEN_FILE_REREAD_MS } from './cluster.js';
 import { runExecCredential } from './exec-credential.js';
 import {
   defaultKubeconfigPaths,
@@ -68,13 +69,12 @@ function readCaFile(path: string): Buffer {
   }
 }
 
-const TOKEN_FILE_TTL_MS = 60_000;
 const tokenFiles = new Map<string, { token: string; readAt: number }>();
 
 /** The token in `path`, re-read once a minute; the last good one while the file is briefly missing. */
 export function tokenFromFile(path: string, now = Date.now()): string {
   const cached = tokenFiles.get(path);
-  if (cached && now - cached.readAt < TOKEN_FILE_TTL_MS) return cached.token;
+  if (cached && now - cached.readAt < TOKEN_FILE_REREAD_MS) return cached.token;
   let token: string;
   try {
     token = readFileSync(path, 'utf8').trim();

@@ -4,6 +4,7 @@
  */
 import RE2 from 're2';
 import { parseDurationNs } from '../model/time.js';
+import { anchoredRegex } from '../store/matchers.js';
 import type { LogqlParseError } from './errors.js';
 import { errorAt, type Token, tokenize } from './lexer.js';
 
@@ -120,7 +121,7 @@ export class Cursor {
   /** Checks a regular expression in the form it will run: anchored for matchers, as Loki runs them. */
   checkRegex(t: Token, anchored: boolean, prefix = 'error parsing regexp: '): RE2 {
     try {
-      return new RE2(anchored ? `^(?s:${t.value})$` : t.value);
+      return anchored ? anchoredRegex(t.value) : new RE2(t.value);
     } catch (err) {
       this.fail(t, `${prefix}${(err as Error).message}`);
     }

@@ -3,7 +3,7 @@
  * precedence, and `| unwrap` with its post-filters. Validates what Loki validates at parse time
  * (regular expressions, regexp and pattern parsers, label_format duplicates).
  */
-import RE2 from 're2';
+import { anchoredRegex } from '../store/matchers.js';
 import type { LabelMatcher, MatchOp } from '../store/store.js';
 import type {
   CompareOp,
@@ -75,9 +75,9 @@ function notEmptyCompatible(m: LabelMatcher): boolean {
     case '!=':
       return m.value === '';
     case '=~':
-      return !new RE2(`^(?s:${m.value})$`).test('');
+      return !anchoredRegex(m.value).test('');
     case '!~':
-      return new RE2(`^(?s:${m.value})$`).test('');
+      return anchoredRegex(m.value).test('');
   }
 }
 

@@ -12,11 +12,13 @@ import {
   type Expr,
   type Grouping,
   type LabelReplace,
+  LOG_RANGE_FUNCTIONS,
   type LogExpr,
   type MetricExpr,
   RANGE_FUNCTIONS,
   type RangeAggregation,
   type RangeFunction,
+  UNWRAP_RANGE_FUNCTIONS,
   type Unwrap,
   VECTOR_OPERATORS,
   type VectorAggregation,
@@ -62,27 +64,8 @@ const GROUPING_RANGE: readonly string[] = [
   'first_over_time',
   'last_over_time',
 ];
-const UNWRAP_ALLOWED: readonly string[] = [
-  'avg_over_time',
-  'sum_over_time',
-  'max_over_time',
-  'min_over_time',
-  'stddev_over_time',
-  'stdvar_over_time',
-  'quantile_over_time',
-  'rate',
-  'rate_counter',
-  'absent_over_time',
-  'first_over_time',
-  'last_over_time',
-];
-const NO_UNWRAP_ALLOWED: readonly string[] = [
-  'bytes_over_time',
-  'bytes_rate',
-  'count_over_time',
-  'rate',
-  'absent_over_time',
-];
+const UNWRAP_ALLOWED: readonly string[] = UNWRAP_RANGE_FUNCTIONS;
+const NO_UNWRAP_ALLOWED: readonly string[] = LOG_RANGE_FUNCTIONS;
 
 type Parsed = { expr: Expr; at: Token };
 

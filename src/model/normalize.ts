@@ -3,7 +3,7 @@
  */
 import { withKindAndClass } from './classify.js';
 import { safeNames } from './names.js';
-import type { Attributes, Labels, LogRecord } from './record.js';
+import type { Attributes, Labels } from './record.js';
 
 export interface RawRecord {
   timestamp: bigint;
@@ -22,14 +22,4 @@ function safeIfNeeded(map: Readonly<Record<string, string>>): Record<string, str
 
 export function normalizeLabels(labels: Labels): Labels {
   return withKindAndClass(safeIfNeeded(labels));
-}
-
-export function toRecord(raw: RawRecord): LogRecord {
-  return {
-    timestamp: raw.timestamp,
-    observedTimestamp: raw.observedTimestamp,
-    labels: normalizeLabels(raw.labels),
-    attributes: raw.attributes ? safeIfNeeded(raw.attributes) : {},
-    body: raw.body,
-  };
 }

@@ -47,10 +47,12 @@ export interface BufferedOutputOptions {
 
 interface Pending {
   lines: string[];
+  /** The UTF-8 size of each line. */
+  sizes: number[];
   done: (() => void)[];
 }
 
-const emptyPending = (): Pending => ({ lines: [], done: [] });
+const emptyPending = (): Pending => ({ lines: [], sizes: [], done: [] });
 
 export class BufferedOutput {
   readonly name: string;
@@ -132,6 +134,7 @@ export class BufferedOutput {
         continue;
       }
       this.pending.lines.push(line);
+      this.pending.sizes.push(bytes);
       this.memBytes += bytes;
     }
     if (dropped > 0) this.dropFull(dropped);
@@ -169,7 +172,7 @@ export class BufferedOutput {
         let end = start;
         let bytes = 0;
         while (end < p.lines.length && end - start < maxRecords) {
-          const b = Buffer.byteLength(p.lines[end]!);
+          const b = p.sizes[end]!;
           if (end > start && bytes + b > maxBytes) break;
           bytes += b;
           end++;

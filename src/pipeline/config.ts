@@ -97,6 +97,8 @@ export interface LoadOptions {
   readonly registries?: Registries;
   /** The filters' clock (tests fix it). */
   readonly now?: () => number;
+  /** The file's content when the caller has already read it. */
+  readonly text?: string;
 }
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
@@ -107,12 +109,6 @@ function size(o: Options, key: string, dflt: number): number {
   if (v === undefined || v === null) return dflt;
   const n = sizeValue(v);
   if (n === undefined) throw o.error(key, `must be a size such as 1MiB or 4096, got ${describe(v)}`);
-  return n;
-}
-
-function positiveInt(o: Options, key: string, dflt: number): number {
-  const n = o.number(key, dflt, 1);
-  if (!Number.isInteger(n)) throw o.error(key, `must be a whole number, got ${n}`);
   return n;
 }
 
@@ -157,7 +153,7 @@ function readOutput(
   b.done();
   const t = o.object('batch');
   const batch: BatchSettings = {
-    maxRecords: positiveInt(t, 'maxRecords', DEFAULT_BATCH.maxRecords),
+    maxRecords: t.integer('maxRecords', DEFAULT_BATCH.maxRecords, 1),
     maxBytes: size(t, 'maxBytes', DEFAULT_BATCH.maxBytes),
     maxWaitMs: t.number('maxWaitSeconds', DEFAULT_BATCH.maxWaitMs / 1000, 0) * 1000,
   };
@@ -359,12 +355,14 @@ export function parsePipelineConfig(
 
 /** Reads and parses `file`; errors are PipelineConfigError, or an Error when the file cannot be read. */
 export async function loadPipelineConfig(file: string, options: LoadOptions = {}): Promise<PipelineConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`${file}: cannot read (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`);
+  let text = options.text;
+  if (text === undefined) {
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(`${file}: cannot read (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`);
+    }
   }
   return parsePipelineConfig(text, file, options.registries ?? (await defaultRegistries()), options.now);
 }

@@ -13,7 +13,8 @@
  * `attributes` structured metadata; a record without the label or attribute does not match it.
  */
 import type { LogRecord } from '../model/record.js';
-import { ERROR_ATTR, ERROR_DETAILS_ATTR, type Filter } from './filter.js';
+import type { Filter } from './filter.js';
+import { withError } from './filters/fields.js';
 
 export interface MatchConditions {
   readonly kind?: readonly string[];
@@ -67,14 +68,7 @@ export function applyFilters(filters: readonly Filter[], record: LogRecord): Log
     try {
       next = f.apply(r);
     } catch (err) {
-      next = {
-        ...r,
-        attributes: {
-          ...r.attributes,
-          [ERROR_ATTR]: 'FilterError',
-          [ERROR_DETAILS_ATTR]: `${f.type}: ${err instanceof Error ? err.message : String(err)}`,
-        },
-      };
+      next = withError(r, 'FilterError', `${f.type}: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (next === null) return null;
     r = next;

@@ -5,6 +5,7 @@
  * into the file's line and column. Every filter and output factory reads its options through
  * `Options`, and calls `done()` last so that an unknown (misspelt) key is an error too.
  */
+import { isObj } from '../import/formats/json-util.js';
 
 export type ConfigPath = readonly (string | number)[];
 
@@ -25,9 +26,6 @@ export function pathText(path: ConfigPath): string {
   return out;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 export class Options {
   private readonly used = new Set<string>();
   readonly value: Record<string, unknown>;
@@ -37,7 +35,7 @@ export class Options {
     readonly path: ConfigPath,
   ) {
     if (value === undefined || value === null) value = {};
-    if (!isObject(value)) throw new ConfigError(path, `must be a mapping, got ${describe(value)}`);
+    if (!isObj(value)) throw new ConfigError(path, `must be a mapping, got ${describe(value)}`);
     this.value = value;
   }
 
@@ -91,6 +89,13 @@ export class Options {
     return n;
   }
 
+  /** `number`, and a whole one. */
+  integer(key: string, dflt?: number, min?: number): number {
+    const n = this.number(key, dflt, min);
+    if (!Number.isInteger(n)) throw this.error(key, `must be a whole number, got ${n}`);
+    return n;
+  }
+
   boolean(key: string, dflt: boolean): boolean {
     const v = this.raw(key);
     if (v === undefined || v === null) return dflt;
@@ -115,7 +120,7 @@ export class Options {
   stringMap(key: string): Record<string, string> {
     const v = this.raw(key);
     if (v === undefined || v === null) return {};
-    if (!isObject(v)) throw this.error(key, `must be a mapping, got ${describe(v)}`);
+    if (!isObj(v)) throw this.error(key, `must be a mapping, got ${describe(v)}`);
     const out: Record<string, string> = {};
     for (const [k, item] of Object.entries(v)) {
       if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean')

@@ -3,6 +3,7 @@
  * `{"timestamp":"1700000000000000123","observedTimestamp":"...","labels":{...},"attributes":{...},
  * "body":"..."}`. The nanosecond timestamps are decimal strings (a JSON number would lose digits).
  */
+import { isObj } from '../import/formats/json-util.js';
 import type { LogRecord } from '../model/record.js';
 
 /** Plain JSON object of a record (timestamps as strings), for embedding in another object. */
@@ -21,11 +22,8 @@ export function recordToJson(r: LogRecord): string {
   return JSON.stringify(recordToObject(r));
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function stringMap(v: unknown, field: string): Record<string, string> {
-  if (!isObject(v)) throw new Error(`record JSON: ${field} must be an object`);
+  if (!isObj(v)) throw new Error(`record JSON: ${field} must be an object`);
   for (const [k, item] of Object.entries(v)) {
     if (typeof item !== 'string') throw new Error(`record JSON: ${field}.${k} must be a string`);
   }
@@ -41,7 +39,7 @@ function nanos(v: unknown, field: string): bigint {
 /** The record of `recordToJson`'s line; throws on anything else. */
 export function recordFromJson(line: string): LogRecord {
   const v: unknown = JSON.parse(line);
-  if (!isObject(v)) throw new Error('record JSON: not an object');
+  if (!isObj(v)) throw new Error('record JSON: not an object');
   if (typeof v.body !== 'string') throw new Error('record JSON: body must be a string');
   return {
     timestamp: nanos(v.timestamp, 'timestamp'),

@@ -16,6 +16,7 @@ import type { LogRecord } from '../model/record.js';
 import { BufferedOutput } from '../outputs/buffered.js';
 import { JOURNAL_OUTPUT } from '../outputs/journal.js';
 import type { Output } from '../outputs/output.js';
+import { getOrCreate } from '../util/maps.js';
 import type { FlowConfig, PipelineConfig } from './config.js';
 import { applyFilters, flowTakes } from './flows.js';
 import { type FlowMetrics, flowMetrics } from './metrics.js';
@@ -107,11 +108,7 @@ export class Pipeline {
         }
         c.out++;
         for (const name of flow.outputs) {
-          let r = routed.get(name);
-          if (!r) {
-            r = { records: [], seen: new Set() };
-            routed.set(name, r);
-          }
+          const r = getOrCreate(routed, name, () => ({ records: [], seen: new Set<LogRecord>() }));
           if (r.seen.has(out)) continue;
           r.seen.add(out);
           r.records.push(out);

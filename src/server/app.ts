@@ -19,6 +19,7 @@ import {
   Router,
   send,
   text,
+  trimTrailingSlash,
 } from '../api/http/router.js';
 import { auditIngestHandler, eventsIngestHandler } from '../api/ingest/kube-objects.js';
 import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
@@ -253,21 +254,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
 
   const auth = config.auth;
-  /** Authenticates and authorizes a request; the refusal to send, if any. */
-  const gate = async (req: IncomingMessage): Promise<Reply | undefined> => {
-    if (!auth) return undefined;
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      return undefined; // the router answers a malformed URL
-    }
-    return checkRequest(auth, req, url, log);
-  };
+  /**
+   * Authenticates and authorizes a request; the refusal to send, if any. A malformed URL (`url`
+   * undefined) passes: the router or the upgrade answers it.
+   */
+  const gate = async (req: IncomingMessage, url: URL | undefined): Promise<Reply | undefined> =>
+    auth && url ? checkRequest(auth, req, url, log) : undefined;
   const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const refused = await gate(req);
+    const url = requestUrl(req);
+    const refused = await gate(req, url);
     if (refused) send(res, refused);
-    else await handle(router, req, res);
+    else await handle(router, req, res, url);
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     answer(req, res).catch((err: unknown) => {
@@ -283,7 +280,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     : createServer(options, onRequest);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    gate(req).then(
+    const url = requestUrl(req);
+    gate(req, url).then(
       (refused) => {
         if (refused) {
           const body = typeof refused.body === 'string' ? refused.body : '';
@@ -292,7 +290,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
               `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
               `Connection: close\r\n\r\n${body}`,
           );
-        } else upgrade(req, socket, head);
+        } else upgrade(req, socket, head, url);
       },
       (err: unknown) => {
         log(`error authorizing ${req.url}: ${(err as Error).message}`);
@@ -300,15 +298,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       },
     );
   });
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL | undefined): void => {
+    if (!url) {
       tail.rejectNotFound(socket);
       return;
     }
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+    const path = trimTrailingSlash(url.pathname);
     if (path === '/loki/api/v1/tail') tail.upgrade(req, socket, head, url);
     else {
       const cls = lokiStackTailClass(path);
@@ -353,11 +348,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
 }
 
-async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let url: URL;
+/** The request's URL, or undefined when its target does not parse. */
+function requestUrl(req: IncomingMessage): URL | undefined {
   try {
-    url = new URL(req.url ?? '/', 'http://localhost');
+    return new URL(req.url ?? '/', 'http://localhost');
   } catch {
+    return undefined;
+  }
+}
+
+async function handle(
+  router: Router,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL | undefined,
+): Promise<void> {
+  if (!url) {
     send(res, text(400, `invalid request target ${JSON.stringify(req.url)}\n`));
     req.resume();
     return;

@@ -10,7 +10,7 @@
  * leaves them to everyone.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Reply } from '../api/http/router.js';
+import { decodeSegment, type Reply, trimTrailingSlash } from '../api/http/router.js';
 import {
   type Attributes,
   type Auth,
@@ -19,6 +19,7 @@ import {
   resourceAttributes,
   type UserInfo,
 } from '../auth/index.js';
+import { reasonOf, statusObject } from '../kube/status.js';
 
 const OPEN = new Set(['/healthz', '/livez', '/readyz', '/ready']);
 const KUBE_PREFIXES = ['/api', '/apis', '/openapi', '/version'];
@@ -47,22 +48,20 @@ function isKubePath(path: string): boolean {
   return KUBE_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`)) && !isLogDataPath(path);
 }
 
-/** A path segment, decoded; as it is when it is not valid percent-encoding (the API refuses it). */
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/** What a request asks to do, as the authorizer sees it: one or more attribute sets, all required. */
-export function requestAttributes(user: UserInfo, method: string, url: URL): Attributes[] {
-  const path = url.pathname;
+/**
+ * What a request asks to do, as the authorizer sees it: one or more attribute sets, all required.
+ * A path segment that is not valid percent-encoding is kept as it is (the API refuses it).
+ */
+function requestAttributes(
+  user: UserInfo,
+  method: string,
+  path: string,
+  params: URLSearchParams,
+): Attributes[] {
   const m = RESOURCE_PATH.exec(path);
   if (m && m[2] !== 'namespaces') {
     const [, namespace = '', resource = '', name] = m;
-    const watch = url.searchParams.get('watch');
+    const watch = params.get('watch');
     const verb =
       method !== 'GET' && method !== 'HEAD'
         ? method.toLowerCase()
@@ -73,8 +72,8 @@ export function requestAttributes(user: UserInfo, method: string, url: URL): Att
             : 'list';
     return [
       resourceAttributes(user, verb, resource, {
-        namespace: decode(namespace),
-        ...(name !== undefined ? { name: decode(name) } : {}),
+        namespace: decodeSegment(namespace),
+        ...(name !== undefined ? { name: decodeSegment(name) } : {}),
         path,
       }),
     ];
@@ -96,15 +95,7 @@ function refusal(path: string, code: 401 | 403, message: string): Reply {
     return {
       status: code,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message,
-        reason: code === 401 ? 'Unauthorized' : 'Forbidden',
-        code,
-      }),
+      body: JSON.stringify(statusObject(code, reasonOf(code), message)),
     };
   }
   return { status: code, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${message}\n` };
@@ -132,7 +123,7 @@ export async function checkRequest(
   url: URL,
   log: (line: string) => void,
 ): Promise<Reply | undefined> {
-  const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+  const path = trimTrailingSlash(url.pathname);
   if (OPEN.has(path)) return undefined;
   let user: UserInfo;
   try {
@@ -142,7 +133,7 @@ export async function checkRequest(
     log(`auth: ${req.socket.remoteAddress ?? '?'} ${req.method} ${path}: ${err.message}`);
     return refusal(path, 401, 'Unauthorized');
   }
-  for (const a of requestAttributes(user, req.method ?? 'GET', new URL(path + url.search, url))) {
+  for (const a of requestAttributes(user, req.method ?? 'GET', path, url.searchParams)) {
     if ((await auth.authorize(a)) !== 'allow') return refusal(path, 403, forbiddenMessage(a));
   }
   return undefined;

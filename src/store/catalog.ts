@@ -22,10 +22,6 @@ interface StreamLine {
   readonly labels: Labels;
 }
 
-export interface CatalogStream extends StreamRef {
-  readonly tenantIndex: number;
-}
-
 /** The canonical text of a label set: names sorted, as Loki prints a stream. */
 export function labelsKey(labels: Labels): string {
   const names = Object.keys(labels).sort();
@@ -39,10 +35,9 @@ export function labelsKey(labels: Labels): string {
 
 export class StreamCatalog {
   private readonly tenants = new Map<string, number>();
-  private readonly tenantNames: string[] = [];
-  private readonly byKey = new Map<string, CatalogStream>();
-  private readonly byTenant = new Map<number, CatalogStream[]>();
-  private readonly byId = new Map<number, CatalogStream>();
+  private readonly byKey = new Map<string, StreamRef>();
+  private readonly byTenant = new Map<number, StreamRef[]>();
+  private readonly byId = new Map<number, StreamRef>();
   private nextStreamId = 1;
   private pending: string[] = [];
   private fh: FileHandle | undefined;
@@ -73,15 +68,14 @@ export class StreamCatalog {
   private load(line: TenantLine | StreamLine): void {
     if ('tenant' in line) {
       this.tenants.set(line.tenant, line.ti);
-      this.tenantNames[line.ti] = line.tenant;
     } else {
       this.addStream(line.ti, line.id, line.labels);
       this.nextStreamId = Math.max(this.nextStreamId, line.id + 1);
     }
   }
 
-  private addStream(ti: number, id: number, labels: Labels): CatalogStream {
-    const stream: CatalogStream = { id: BigInt(id), labels, tenantIndex: ti };
+  private addStream(ti: number, id: number, labels: Labels): StreamRef {
+    const stream: StreamRef = { id: BigInt(id), labels };
     this.byKey.set(`${ti}\u0000${labelsKey(labels)}`, stream);
     this.byId.set(id, stream);
     getOrCreate(this.byTenant, ti, () => []).push(stream);
@@ -92,46 +86,36 @@ export class StreamCatalog {
     return this.tenants.get(tenant);
   }
 
-  tenantName(ti: number): string | undefined {
-    return this.tenantNames[ti];
-  }
-
   /** The tenant's index, creating it (to be persisted by the next `commit`) if new. */
   ensureTenant(tenant: string): number {
     let ti = this.tenants.get(tenant);
     if (ti === undefined) {
-      ti = this.tenantNames.length;
+      ti = this.tenants.size;
       this.tenants.set(tenant, ti);
-      this.tenantNames[ti] = tenant;
       this.pending.push(`${JSON.stringify({ tenant, ti })}\n`);
     }
     return ti;
   }
 
   /** The stream for (tenant, labels), creating it (to be persisted by the next `commit`) if new. */
-  ensureStream(ti: number, labels: Labels, key = labelsKey(labels)): CatalogStream {
-    const found = this.byKey.get(`${ti}\u0000${key}`);
+  ensureStream(ti: number, labels: Labels): StreamRef {
+    const found = this.byKey.get(`${ti}\u0000${labelsKey(labels)}`);
     if (found) return found;
     const id = this.nextStreamId++;
     this.pending.push(`${JSON.stringify({ ti, id, labels })}\n`);
     return this.addStream(ti, id, labels);
   }
 
-  streamsOf(ti: number): readonly CatalogStream[] {
+  streamsOf(ti: number): readonly StreamRef[] {
     return this.byTenant.get(ti) ?? [];
   }
 
-  stream(id: number): CatalogStream | undefined {
+  stream(id: number): StreamRef | undefined {
     return this.byId.get(id);
   }
 
   get size(): number {
     return this.byId.size;
-  }
-
-  /** True when new tenants or streams wait to be made durable. */
-  get dirty(): boolean {
-    return this.pending.length > 0;
   }
 
   /** Makes every new tenant and stream durable. Call before acknowledging entries that use them. */

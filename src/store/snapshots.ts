@@ -44,8 +44,4 @@ export class SnapshotTracker {
       if (res.status === 'rejected') this.retired.push(ready[i]!);
     });
   }
-
-  get pendingDeletes(): number {
-    return this.retired.length;
-  }
 }

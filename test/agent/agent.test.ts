@@ -202,13 +202,17 @@ test('a push the server rejects (4xx) is counted and skipped; later lines still 
   assert.deepEqual(repeated, []);
 });
 
-test('after a crash between the ack and the commit, batches the server already stored are not sent again', async () => {
+/**
+ * Three batches of ten lines buffered with no server; then the server "stores" lines `stored` behind
+ * the agent's back (pushes whose answers the agent never committed), and a second agent ships the rest.
+ */
+async function restartWithStored(job: string, stored: { from: number; count: number }) {
   const env = await setup();
   const base = nowNs() - 60_000_000_000n;
   const total = 30;
   const make = () =>
     new Agent({
-      sources: [new CounterSource({ total, perBatch: 10, baseNs: base, labels: { job: 'window' } })],
+      sources: [new CounterSource({ total, perBatch: 10, baseNs: base, labels: { job } })],
       client: clientFor(env.url),
       stateDir: env.stateDir,
       batchMaxWaitMs: 10,
@@ -221,63 +225,36 @@ test('after a crash between the ack and the commit, batches the server already s
   await first.start();
   await until('three batches buffered', () => first.buffer.pending.length === 3);
   await first.stop();
-  // The server "stored" the first two batches (lines 0..19) but the agent never committed them.
   await env.startServer();
-  const values = Array.from({ length: 20 }, (_, i) => [String(base + BigInt(i) * 1000n), `line ${i}`]);
-  const r = await pushJson(env.url, { streams: [{ stream: { job: 'window' }, values }] });
+  const values = Array.from({ length: stored.count }, (_, i) => [
+    String(base + BigInt(stored.from + i) * 1000n),
+    `line ${stored.from + i}`,
+  ]);
+  const r = await pushJson(env.url, { streams: [{ stream: { job }, values }] });
   assert.equal(r.status, 204, r.text);
 
   const second = make();
   await second.start();
   await until('everything acknowledged', () => savedNext(second) === total);
   await second.stop();
-  assert.equal((await second.metrics.recovered.get()).values[0]!.value, 2, 'two batches recognised');
-  assert.equal((await second.metrics.shippedRecords.get()).values[0]!.value, 10, 'only the third was sent');
-  const { missing, repeated } = tally(
-    await linesOf(env.url, 'window', base, base + BigInt(total) * 1000n),
-    total,
-  );
+  const lines = await linesOf(env.url, job, base, base + BigInt(total) * 1000n);
+  return { metrics: second.metrics, ...tally(lines, total) };
+}
+
+test('after a crash between the ack and the commit, batches the server already stored are not sent again', async () => {
+  // The server "stored" the first two batches (lines 0..19) but the agent never committed them.
+  const { metrics, missing, repeated } = await restartWithStored('window', { from: 0, count: 20 });
+  assert.equal((await metrics.recovered.get()).values[0]!.value, 2, 'two batches recognised');
+  assert.equal((await metrics.shippedRecords.get()).values[0]!.value, 10, 'only the third was sent');
   assert.deepEqual(missing, []);
   assert.deepEqual(repeated, []);
 });
 
 test('with pushes in flight at a crash, a later batch the server stored is not sent again, an earlier one is', async () => {
-  const env = await setup();
-  const base = nowNs() - 60_000_000_000n;
-  const total = 30;
-  const make = () =>
-    new Agent({
-      sources: [new CounterSource({ total, perBatch: 10, baseNs: base, labels: { job: 'inflight' } })],
-      client: clientFor(env.url),
-      stateDir: env.stateDir,
-      batchMaxWaitMs: 10,
-      retry: { baseDelayMs: 10, maxDelayMs: 50 },
-      stopGraceMs: 200,
-      log: () => undefined,
-    });
-  const first = make();
-  await first.start();
-  await until('three batches buffered', () => first.buffer.pending.length === 3);
-  await first.stop();
   // The second push (lines 10..19) was stored, the first (0..9) was not: both were in flight.
-  await env.startServer();
-  const values = Array.from({ length: 10 }, (_, i) => [
-    String(base + BigInt(10 + i) * 1000n),
-    `line ${10 + i}`,
-  ]);
-  const r = await pushJson(env.url, { streams: [{ stream: { job: 'inflight' }, values }] });
-  assert.equal(r.status, 204, r.text);
-
-  const second = make();
-  await second.start();
-  await until('everything acknowledged', () => savedNext(second) === total);
-  await second.stop();
-  assert.equal((await second.metrics.recovered.get()).values[0]!.value, 1, 'the stored batch recognised');
-  assert.equal((await second.metrics.shippedRecords.get()).values[0]!.value, 20, 'the other two were sent');
-  const { missing, repeated } = tally(
-    await linesOf(env.url, 'inflight', base, base + BigInt(total) * 1000n),
-    total,
-  );
+  const { metrics, missing, repeated } = await restartWithStored('inflight', { from: 10, count: 10 });
+  assert.equal((await metrics.recovered.get()).values[0]!.value, 1, 'the stored batch recognised');
+  assert.equal((await metrics.shippedRecords.get()).values[0]!.value, 20, 'the other two were sent');
   assert.deepEqual(missing, []);
   assert.deepEqual(repeated, []);
 });

@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import type { Positions, Source, SourceBatch, SourceProblem } from '../../src/agent/source.js';
+import type { Positions, Source } from '../../src/agent/source.js';
+import { runSource, type SourceRun } from '../helpers/source-run.js';
 
 export interface SourceDriver {
   /** A new source over the input in `dir`, resuming from `positions`. */
@@ -25,64 +26,11 @@ export interface SourceDriver {
   cleanup?(dir: string): Promise<void>;
 }
 
-interface Running {
-  readonly batches: SourceBatch[];
-  readonly problems: Omit<SourceProblem, 'source'>[];
-  readonly done: Promise<void>;
-  readonly controller: AbortController;
-  /** Bodies emitted so far, in order. */
-  bodies(): string[];
-  /** Positions merged from every emitted batch, as the agent saves them once acknowledged. */
-  positions(): Record<string, unknown>;
-  /** Resolves when `n` records have been emitted (rejects after `ms`). */
-  waitFor(n: number, ms?: number): Promise<void>;
-}
+type Running = SourceRun;
 
 function start(source: Source, positions: Positions, opts: { hold?: Promise<void> } = {}): Running {
-  const batches: SourceBatch[] = [];
-  const problems: Omit<SourceProblem, 'source'>[] = [];
-  const controller = new AbortController();
-  let inFlight = false;
-  const bodies = () => batches.flatMap((b) => b.records.map((r) => r.body));
-  const done = source.run({
-    positions,
-    signal: controller.signal,
-    problem: (p) => problems.push(p),
-    async emit(batch) {
-      assert.ok(!inFlight, 'emit must never be called while an earlier emit is pending');
-      inFlight = true;
-      try {
-        batches.push(batch);
-        if (opts.hold) await opts.hold;
-      } finally {
-        inFlight = false;
-      }
-    },
-  });
-  return {
-    batches,
-    problems,
-    done,
-    controller,
-    bodies,
-    positions() {
-      const out: Record<string, unknown> = { ...positions };
-      for (const b of batches) {
-        for (const [k, v] of Object.entries(b.positions)) {
-          if (v === null) delete out[k];
-          else out[k] = v;
-        }
-      }
-      return out;
-    },
-    async waitFor(n, ms = 10_000) {
-      const deadline = Date.now() + ms;
-      while (bodies().length < n) {
-        if (Date.now() > deadline) throw new Error(`only ${bodies().length} of ${n} records after ${ms} ms`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
+  const { hold } = opts;
+  return runSource(source, positions, hold && (() => hold));
 }
 
 async function stop(r: Running, ms = 5000): Promise<void> {

@@ -88,6 +88,14 @@ async function writeKubeconfig(path: string, server: string, caFile: string, use
   return path;
 }
 
+/** Serves `dataDir` over TLS with `pki`'s server certificate and the auth flags `args`. */
+function startTlsServer(pki: Pki, dataDir: string, args: string[]): Promise<ServerProcess> {
+  return startServerProcess({
+    dataDir,
+    args: ['--tls-cert-file', pki.server.certFile, '--tls-private-key-file', pki.server.keyFile, ...args],
+  });
+}
+
 describe('TLS, tokens and ABAC, end to end', () => {
   let pki: Pki;
   let server: ServerProcess;
@@ -120,19 +128,12 @@ describe('TLS, tokens and ABAC, end to end', () => {
     ]);
     await pushAuditEvent(open.url, auditEvent('a-1', 'delete', 'mallory', 'secrets', 200, t + 2n), t + 2n);
     await open.stop();
-    server = await startServerProcess({
-      dataDir: open.dataDir,
-      args: [
-        '--tls-cert-file',
-        pki.server.certFile,
-        '--tls-private-key-file',
-        pki.server.keyFile,
-        '--token-auth-file',
-        join(dir, 'tokens.csv'),
-        '--authorization-policy-file',
-        join(dir, 'policy.jsonl'),
-      ],
-    });
+    server = await startTlsServer(pki, open.dataDir, [
+      '--token-auth-file',
+      join(dir, 'tokens.csv'),
+      '--authorization-policy-file',
+      join(dir, 'policy.jsonl'),
+    ]);
     assert.match(server.url, /^https:/);
   });
   after(async () => {
@@ -316,23 +317,16 @@ describe('client certificates and the front proxy, end to end', () => {
     ]);
     await pushAuditEvent(open.url, auditEvent('a-2', 'delete', 'mallory', 'secrets', 200, t + 2n), t + 2n);
     await open.stop();
-    server = await startServerProcess({
-      dataDir: open.dataDir,
-      args: [
-        '--tls-cert-file',
-        pki.server.certFile,
-        '--tls-private-key-file',
-        pki.server.keyFile,
-        '--client-ca-file',
-        pki.ca.certFile,
-        '--requestheader-client-ca-file',
-        pki.requestHeaderCa.certFile,
-        '--requestheader-allowed-names',
-        'front-proxy-client',
-        '--authorization-policy-file',
-        join(dir, 'policy.jsonl'),
-      ],
-    });
+    server = await startTlsServer(pki, open.dataDir, [
+      '--client-ca-file',
+      pki.ca.certFile,
+      '--requestheader-client-ca-file',
+      pki.requestHeaderCa.certFile,
+      '--requestheader-allowed-names',
+      'front-proxy-client',
+      '--authorization-policy-file',
+      join(dir, 'policy.jsonl'),
+    ]);
   });
   after(async () => {
     await server?.stop();

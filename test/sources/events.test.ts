@@ -5,14 +5,16 @@
  * bookmark and the `ERROR` event with a 410 Status that a compacted resourceVersion produces.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Positions, SourceBatch, SourceProblem } from '../../src/agent/source.js';
+import type { Positions } from '../../src/agent/source.js';
 import { createEventsSource } from '../../src/sources/events/index.js';
+import { writeTestKubeconfig } from '../helpers/kubeconfig.js';
+import { runSource, type SourceRun } from '../helpers/source-run.js';
 
 function event(uid: string, rv: string, count: number, name = `pod-${uid}.17a`, ns = 'shop') {
   return {
@@ -115,26 +117,10 @@ class FakeApiServer {
   }
 }
 
-interface Run {
-  readonly batches: SourceBatch[];
-  readonly problems: Omit<SourceProblem, 'source'>[];
-  readonly done: Promise<void>;
-  readonly controller: AbortController;
-}
+type Run = SourceRun;
 
 function run(kubeconfig: string, positions: Positions = {}): Run {
-  const batches: SourceBatch[] = [];
-  const problems: Omit<SourceProblem, 'source'>[] = [];
-  const controller = new AbortController();
-  const done = createEventsSource({ kubeconfig, retryDelayMs: 50 }).run({
-    positions,
-    signal: controller.signal,
-    problem: (p) => problems.push(p),
-    async emit(b) {
-      batches.push(b);
-    },
-  });
-  return { batches, problems, done, controller };
+  return runSource(createEventsSource({ kubeconfig, retryDelayMs: 50 }), positions);
 }
 
 /** uid@resourceVersion of every record stored. */
@@ -146,28 +132,12 @@ const stored = (r: Run) =>
     }),
   );
 
-function merged(r: Run, from: Positions = {}): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...from };
-  for (const b of r.batches) {
-    for (const [k, v] of Object.entries(b.positions)) {
-      if (v === null) delete out[k];
-      else out[k] = v;
-    }
-  }
-  return out;
-}
-
 async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-async function stop(r: Run): Promise<void> {
-  r.controller.abort();
-  await r.done;
 }
 
 describe('events source (recorded kube-apiserver)', () => {
@@ -177,23 +147,7 @@ describe('events source (recorded kube-apiserver)', () => {
   before(async () => {
     await api.start();
     dir = await mkdtemp(join(tmpdir(), 'kj-events-'));
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        // client-node allows plain HTTP only with insecure-skip-tls-verify.
-        `- name: rec\n  cluster:\n    server: http://127.0.0.1:${api.port}\n    insecure-skip-tls-verify: true`,
-        'users:',
-        '- name: rec\n  user:\n    token: recorded',
-        'contexts:',
-        '- name: rec\n  context:\n    cluster: rec\n    user: rec',
-        'current-context: rec',
-        '',
-      ].join('\n'),
-    );
+    kubeconfig = await writeTestKubeconfig(dir, api.port);
   });
   after(async () => {
     await api.stop();
@@ -230,7 +184,7 @@ describe('events source (recorded kube-apiserver)', () => {
     const r = run(kubeconfig);
     await until('six changes', () => stored(r).length >= 6);
     await new Promise((res) => setTimeout(res, 200));
-    await stop(r);
+    await r.stop();
     assert.deepEqual(api.errors, []);
     assert.deepEqual(stored(r), ['a@90', 'b@95', 'a@101', 'c@102', 'd@108', 'd@111']);
     assert.ok(
@@ -238,7 +192,7 @@ describe('events source (recorded kube-apiserver)', () => {
       r.batches.some((b) => b.positions.resourceVersion === '105'),
       'the bookmark advanced the position',
     );
-    saved = merged(r);
+    saved = r.positions();
     assert.equal(saved.resourceVersion, '111');
     assert.deepEqual(saved.seen, { b: '95', a: '101', c: '102', d: '111' });
     // Records as `kjournal import --format events` builds them.
@@ -273,12 +227,12 @@ describe('events source (recorded kube-apiserver)', () => {
     ]);
     const r = run(kubeconfig, saved);
     await until('one change', () => stored(r).length >= 1);
-    await until('the bookmark', () => merged(r, saved).resourceVersion === '120');
-    await stop(r);
+    await until('the bookmark', () => r.positions().resourceVersion === '120');
+    await r.stop();
     assert.deepEqual(api.errors, []);
     assert.deepEqual(stored(r), ['a@112']);
     assert.ok(!api.requests.slice(-2).some((q) => !q.includes('watch=true')), 'no list on resume');
-    const pos = merged(r, saved);
+    const pos = r.positions();
     assert.deepEqual(pos.seen, { c: '102', d: '111', a: '112' }, 'a deleted event leaves seen');
   });
 
@@ -290,20 +244,14 @@ describe('events source (recorded kube-apiserver)', () => {
         watch: { from: String(300 + k), lines: changes.slice(k).map((e) => line('ADDED', e)), hold: true },
       })),
     );
-    const batches: SourceBatch[] = [];
-    const controller = new AbortController();
-    const done = createEventsSource({ kubeconfig, maxQueue: 3 }).run({
-      positions: { resourceVersion: '300', seen: {} },
-      signal: controller.signal,
-      problem: () => {},
-      async emit(b) {
-        batches.push(b);
-      },
+    const r = runSource(createEventsSource({ kubeconfig, maxQueue: 3 }), {
+      resourceVersion: '300',
+      seen: {},
     });
-    const r: Run = { batches, problems: [], done, controller };
+    const { batches } = r;
     await until('ten changes', () => stored(r).length >= 10);
     await new Promise((res) => setTimeout(res, 100));
-    await stop(r);
+    await r.stop();
     assert.deepEqual(api.errors, []);
     assert.deepEqual(
       stored(r),

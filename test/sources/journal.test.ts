@@ -3,9 +3,10 @@ import { chmod, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Positions, Source, SourceBatch, SourceProblem } from '../../src/agent/source.js';
+import type { Positions, Source } from '../../src/agent/source.js';
 import { createJournalSource, JOURNAL_POSITION_KEY, sinceOfCursor } from '../../src/sources/journal/index.js';
 import { sourceContract } from '../agent/source-contract.js';
+import { runSource, type SourceRun } from '../helpers/source-run.js';
 import { exportEntry, writeJournal } from './journal-helpers.js';
 
 sourceContract('journal', {
@@ -21,27 +22,9 @@ sourceContract('journal', {
   },
 });
 
-interface Run {
-  readonly batches: SourceBatch[];
-  readonly problems: Omit<SourceProblem, 'source'>[];
-  readonly done: Promise<void>;
-  readonly controller: AbortController;
-}
+type Run = SourceRun;
 
-function run(source: Source, positions: Positions = {}): Run {
-  const batches: SourceBatch[] = [];
-  const problems: Omit<SourceProblem, 'source'>[] = [];
-  const controller = new AbortController();
-  const done = source.run({
-    positions,
-    signal: controller.signal,
-    problem: (p) => problems.push(p),
-    async emit(b) {
-      batches.push(b);
-    },
-  });
-  return { batches, problems, done, controller };
-}
+const run = (source: Source, positions: Positions = {}): Run => runSource(source, positions);
 
 const records = (r: Run) => r.batches.flatMap((b) => b.records);
 
@@ -51,17 +34,6 @@ async function until(what: string, cond: () => boolean, ms = 8000): Promise<void
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-async function stop(r: Run): Promise<void> {
-  r.controller.abort();
-  await r.done;
-}
-
-function merged(r: Run, from: Positions = {}): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...from };
-  for (const b of r.batches) Object.assign(out, b.positions);
-  return out;
 }
 
 describe('journal source', () => {
@@ -96,7 +68,7 @@ describe('journal source', () => {
     ]);
     const r = run(createJournalSource({ directory: d, node: 'worker-7' }));
     await until('two records', () => records(r).length >= 2);
-    await stop(r);
+    await r.stop();
     const [a, b] = records(r);
     assert.equal(a?.timestamp, 1_700_000_000_123_456_000n);
     assert.equal(a?.body, 'Started kubelet.');
@@ -108,7 +80,7 @@ describe('journal source', () => {
     assert.equal(a?.attributes.pid, '4242');
     // journalctl prints a multi-line message as a binary-safe field.
     assert.equal(b?.body, 'first line\nsecond line');
-    const pos = merged(r)[JOURNAL_POSITION_KEY] as { cursor: string };
+    const pos = r.positions()[JOURNAL_POSITION_KEY] as { cursor: string };
     assert.match(pos.cursor, /^s=[0-9a-f]+;i=2;/);
   });
 
@@ -127,7 +99,7 @@ describe('journal source', () => {
     const r = run(createJournalSource({ directory: d, node: 'n', matches: ['SYSLOG_IDENTIFIER=kata'] }));
     await until('kata record', () => records(r).length >= 1);
     await new Promise((res) => setTimeout(res, 300));
-    await stop(r);
+    await r.stop();
     assert.deepEqual(
       records(r).map((x) => x.body),
       ['kata 1'],
@@ -146,7 +118,7 @@ describe('journal source', () => {
     );
     await until('three records', () => records(r2).length >= 3);
     await new Promise((res) => setTimeout(res, 300));
-    await stop(r2);
+    await r2.stop();
     assert.deepEqual(
       records(r2).map((x) => x.body),
       ['kata 1', 'sshd 1', 'kata-runtime 1'],
@@ -176,7 +148,7 @@ describe('journal source', () => {
     ]);
     const r = run(createJournalSource({ directory: d, node: 'n' }));
     await until('three records', () => records(r).length >= 3);
-    await stop(r);
+    await r.stop();
     const [a, b, c] = records(r);
     assert.equal(a?.body, logfmt);
     assert.equal(a?.attributes.kata_level, 'info');
@@ -198,13 +170,13 @@ describe('journal source', () => {
     await writeJournal(d, [exportEntry({ MESSAGE: 'one' }), exportEntry({ MESSAGE: 'two' })]);
     const r1 = run(createJournalSource({ directory: d, node: 'n' }));
     await until('two records', () => records(r1).length >= 2);
-    await stop(r1);
-    const saved = merged(r1);
+    await r1.stop();
+    const saved = r1.positions();
     await writeJournal(d, [exportEntry({ MESSAGE: 'three' })]);
     const r2 = run(createJournalSource({ directory: d, node: 'n' }), saved);
     await until('one record', () => records(r2).length >= 1);
     await new Promise((res) => setTimeout(res, 300));
-    await stop(r2);
+    await r2.stop();
     assert.deepEqual(
       records(r2).map((x) => x.body),
       ['three'],
@@ -217,8 +189,8 @@ describe('journal source', () => {
     await writeJournal(d, [exportEntry({ MESSAGE: 'old 1' }), exportEntry({ MESSAGE: 'old 2' })]);
     const r1 = run(createJournalSource({ directory: d, node: 'n' }));
     await until('two records', () => records(r1).length >= 2);
-    await stop(r1);
-    const saved = merged(r1);
+    await r1.stop();
+    const saved = r1.positions();
     // The journal is vacuumed: the file with the saved entry is gone, a new one (new seqnum id) follows.
     await unlink(join(d, 'remote.journal'));
     await writeJournal(
@@ -229,7 +201,7 @@ describe('journal source', () => {
     const r2 = run(createJournalSource({ directory: d, node: 'n' }), saved);
     await until('two records', () => records(r2).length >= 2);
     await new Promise((res) => setTimeout(res, 300));
-    await stop(r2);
+    await r2.stop();
     assert.deepEqual(
       records(r2).map((x) => x.body),
       ['new 1', 'new 2'],
@@ -247,7 +219,7 @@ describe('journal source', () => {
       [JOURNAL_POSITION_KEY]: { cursor: 'not-a-cursor' },
     });
     await until('two records', () => records(r).length >= 2);
-    await stop(r);
+    await r.stop();
     assert.deepEqual(
       records(r).map((x) => x.body),
       ['a', 'b'],
@@ -281,7 +253,7 @@ describe('journal source', () => {
     await chmod(fake, 0o755);
     const r = run(createJournalSource({ node: 'n', journalctl: fake }));
     await until('two records', () => records(r).length >= 2);
-    await stop(r);
+    await r.stop();
     assert.deepEqual(
       records(r).map((x) => x.body),
       ['good 1', 'good 2'],
@@ -290,6 +262,6 @@ describe('journal source', () => {
       r.problems.map((p) => p.reason),
       ['corrupt_entry', 'corrupt_entry'],
     );
-    assert.deepEqual(merged(r)[JOURNAL_POSITION_KEY], { cursor: 's=1;i=4' });
+    assert.deepEqual(r.positions()[JOURNAL_POSITION_KEY], { cursor: 's=1;i=4' });
   });
 });

@@ -16,6 +16,7 @@ import '../../src/agent/builtin-sources.js';
 import { mergeConfig } from '../../src/agent/config.js';
 import { buildSources } from '../../src/agent/registry.js';
 import { createPodLabelCache, type PodLabelCache, podRecordLabels } from '../../src/sources/pods/labels.js';
+import { writeTestKubeconfig } from '../helpers/kubeconfig.js';
 import { runSource } from './file-source-helpers.js';
 
 const NODE = 'worker-1';
@@ -162,23 +163,7 @@ describe('pod labels from a recorded kube-apiserver (list + watch)', () => {
   before(async () => {
     await api.start();
     dir = await mkdtemp(join(tmpdir(), 'kj-podlabels-'));
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        // client-node allows plain HTTP only with insecure-skip-tls-verify.
-        `- name: rec\n  cluster:\n    server: http://127.0.0.1:${api.port}\n    insecure-skip-tls-verify: true`,
-        'users:',
-        '- name: rec\n  user:\n    token: recorded',
-        'contexts:',
-        '- name: rec\n  context:\n    cluster: rec\n    user: rec',
-        'current-context: rec',
-        '',
-      ].join('\n'),
-    );
+    kubeconfig = await writeTestKubeconfig(dir, api.port);
   });
   after(async () => {
     await api.stop();

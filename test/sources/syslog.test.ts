@@ -6,7 +6,6 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { SourceBatch, SourceProblem } from '../../src/agent/source.js';
 import { parseRfc3339Nano } from '../../src/model/time.js';
 import {
   createSyslogSource,
@@ -18,6 +17,7 @@ import {
 } from '../../src/sources/syslog/index.js';
 import { sourceContract } from '../agent/source-contract.js';
 import { freePort } from '../helpers/agent-e2e.js';
+import { runSource as runSourceFrom, type SourceRun } from '../helpers/source-run.js';
 
 const BOM = '\uFEFF';
 
@@ -317,48 +317,10 @@ describe('syslog TCP framing (RFC 6587)', () => {
 // ---------------------------------------------------------------------------------------------
 // Source harness
 
-interface Run {
-  readonly batches: SourceBatch[];
-  readonly problems: Omit<SourceProblem, 'source'>[];
-  readonly controller: AbortController;
-  readonly done: Promise<void>;
-  records(): SourceBatch['records'][number][];
-  waitFor(n: number, ms?: number): Promise<void>;
-  stop(): Promise<void>;
-}
+type Run = SourceRun;
 
 function runSource(source: SyslogSource, hold?: () => Promise<void>): Run {
-  const batches: SourceBatch[] = [];
-  const problems: Omit<SourceProblem, 'source'>[] = [];
-  const controller = new AbortController();
-  const records = () => batches.flatMap((b) => [...b.records]);
-  const done = source.run({
-    positions: {},
-    signal: controller.signal,
-    problem: (p) => problems.push(p),
-    async emit(batch) {
-      batches.push(batch);
-      if (hold) await hold();
-    },
-  });
-  return {
-    batches,
-    problems,
-    controller,
-    done,
-    records,
-    async waitFor(n, ms = 5000) {
-      const deadline = Date.now() + ms;
-      while (records().length < n) {
-        if (Date.now() > deadline) throw new Error(`only ${records().length} of ${n} records after ${ms} ms`);
-        await sleep(20);
-      }
-    },
-    async stop() {
-      controller.abort();
-      await done;
-    },
-  };
+  return runSourceFrom(source, {}, hold);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

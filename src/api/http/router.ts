@@ -53,13 +53,9 @@ export class Router {
     return this;
   }
 
-  match(path: string): Route | undefined {
-    return this.matchPath(path)?.route;
-  }
-
   /** The route for a path and the values of its `{name}` segments (URL-decoded). */
   matchPath(path: string): { route: Route; pathParams: Record<string, string> } | undefined {
-    const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    const p = trimTrailingSlash(path);
     const exact = this.routes.get(p);
     if (exact) return { route: exact, pathParams: {} };
     const parts = p.split('/');
@@ -71,12 +67,7 @@ export class Router {
         const seg = r.segments[i]!;
         const part = parts[i]!;
         if (seg.startsWith('{') && seg.endsWith('}')) {
-          let value: string;
-          try {
-            value = decodeURIComponent(part);
-          } catch {
-            value = part;
-          }
+          const value = decodeSegment(part);
           if (value === '') ok = false;
           else pathParams[seg.slice(1, -1)] = value;
         } else if (seg !== part) ok = false;
@@ -84,6 +75,20 @@ export class Router {
       if (ok) return { route: r, pathParams };
     }
     return undefined;
+  }
+}
+
+/** A path without its trailing slash (`/` stays `/`): routes and the auth gate see the same path. */
+export function trimTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** A path segment, percent-decoded; as it is when it is not valid percent-encoding. */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 

@@ -15,7 +15,7 @@
  */
 import { auditParser } from '../../import/formats/audit.js';
 import { eventsParser } from '../../import/formats/events.js';
-import type { LineParser, ParseSink } from '../../import/formats/types.js';
+import type { LineParser, ParserFactory, ParseSink } from '../../import/formats/types.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
@@ -91,18 +91,16 @@ export function parseKubeBody(
   return records;
 }
 
-function handler(
-  opts: KubeIngestOptions,
-  makeParser: (sink: ParseSink) => LineParser,
-  what: string,
-): Handler {
+function handler(opts: KubeIngestOptions, makeParser: ParserFactory, what: string): Handler {
   const now = opts.now ?? nowNs;
   return async ({ req }) => {
     const tenant = tenantOf(req.headers['x-scope-orgid']);
     const how = framing(req.headers['content-type']);
     const raw = await readBody(req, opts.maxBodyBytes);
     const text = raw.toString('utf8');
-    const records = parseKubeBody(text, how, makeParser, what, now());
+    const t = now();
+    const parser = (sink: ParseSink) => makeParser({ path: '(request)', nowNs: t }, sink);
+    const records = parseKubeBody(text, how, parser, what, t);
     const { stored } = await opts.ingest(tenant, records);
     return {
       status: 200,
@@ -112,14 +110,10 @@ function handler(
   };
 }
 
-const fileContext = (now: bigint) => ({ path: '(request)', nowNs: now });
-
 export function auditIngestHandler(opts: KubeIngestOptions): Handler {
-  const now = opts.now ?? nowNs;
-  return handler(opts, (sink) => auditParser(fileContext(now()), sink), 'audit events');
+  return handler(opts, auditParser, 'audit events');
 }
 
 export function eventsIngestHandler(opts: KubeIngestOptions): Handler {
-  const now = opts.now ?? nowNs;
-  return handler(opts, (sink) => eventsParser(fileContext(now()), sink), 'Kubernetes events');
+  return handler(opts, eventsParser, 'Kubernetes events');
 }

@@ -97,6 +97,15 @@ function isWatch(ctx: RequestContext): boolean {
 
 const JSON_CT = { 'content-type': 'application/json' };
 
+/** A fixed document's reply, built on its first request and kept: it cannot change while the server runs. */
+function once(make: () => Reply): Handler {
+  let reply: Reply | undefined;
+  return async () => {
+    reply ??= make();
+    return reply;
+  };
+}
+
 function objectReply(value: unknown, warning?: string): Reply {
   const headers = warning === undefined ? JSON_CT : { ...JSON_CT, warning: warningHeader(warning) };
   return { status: 200, headers, body: JSON.stringify(value) };
@@ -121,32 +130,51 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
     if (opts.ready && !opts.ready()) throw new KubeError(503, 'InternalError', 'not ready: shutting down');
     return text(200, 'ok');
   });
-  get('/version', async () => json(200, versionInfo(opts.version)));
-  get('/api', async (ctx) => {
-    const v = aggregatedVersion(ctx.req.headers.accept);
-    if (v)
-      return {
-        status: 200,
-        headers: { 'content-type': aggregatedContentType(v) },
-        body: JSON.stringify(aggregatedDiscovery(v, true)),
-      };
-    return json(200, apiVersions(ctx.req.headers.host ?? '127.0.0.1'));
-  });
-  get('/apis', async (ctx) => {
-    const v = aggregatedVersion(ctx.req.headers.accept);
-    if (v)
-      return {
-        status: 200,
-        headers: { 'content-type': aggregatedContentType(v) },
-        body: JSON.stringify(aggregatedDiscovery(v, false)),
-      };
-    return json(200, apiGroupList());
-  });
-  get('/apis/core.kjournal', async () => json(200, apiGroup()));
-  get(`/apis/${GROUP_VERSION}`, async () => json(200, apiResourceList()));
-  get('/openapi/v2', async () => json(200, openApiV2(opts.version)));
-  get('/openapi/v3', async () => json(200, openApiV3Root(opts.version)));
-  get(`/openapi/v3/apis/${GROUP_VERSION}`, async () => json(200, openApiV3Group(opts.version)));
+  /** `/api` and `/apis`: aggregated discovery when the client asks for it, else the plain document. */
+  const discovery =
+    (legacy: boolean, plain: (ctx: RequestContext) => unknown): Handler =>
+    async (ctx) => {
+      const v = aggregatedVersion(ctx.req.headers.accept);
+      if (v)
+        return {
+          status: 200,
+          headers: { 'content-type': aggregatedContentType(v) },
+          body: JSON.stringify(aggregatedDiscovery(v, legacy)),
+        };
+      return json(200, plain(ctx));
+    };
+  get(
+    '/version',
+    once(() => json(200, versionInfo(opts.version))),
+  );
+  get(
+    '/api',
+    discovery(true, (ctx) => apiVersions(ctx.req.headers.host ?? '127.0.0.1')),
+  );
+  get(
+    '/apis',
+    discovery(false, () => apiGroupList()),
+  );
+  get(
+    '/apis/core.kjournal',
+    once(() => json(200, apiGroup())),
+  );
+  get(
+    `/apis/${GROUP_VERSION}`,
+    once(() => json(200, apiResourceList())),
+  );
+  get(
+    '/openapi/v2',
+    once(() => json(200, openApiV2(opts.version))),
+  );
+  get(
+    '/openapi/v3',
+    once(() => json(200, openApiV3Root(opts.version))),
+  );
+  get(
+    `/openapi/v3/apis/${GROUP_VERSION}`,
+    once(() => json(200, openApiV3Group(opts.version))),
+  );
 
   const list = async (ctx: RequestContext, resource: KubeResource, namespace: string | undefined) => {
     const tenant = tenantOf(ctx.req.headers['x-scope-orgid']);

@@ -10,12 +10,11 @@
  * A recorded event cannot gain what it was not recorded with: the applied level is the lower of
  * the policy's and the event's own `level`.
  */
+
+import { isObj, type Obj } from '../../import/formats/json-util.js';
 import type { LogRecord } from '../../model/record.js';
 import { evaluateEvent } from './checker.js';
 import { type AuditPolicy, isLevel, type Level, levelLess, type PolicyDecision } from './types.js';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export interface Applied {
   readonly decision: PolicyDecision;

@@ -8,6 +8,8 @@
  * event carries: `user`, `verb`, `objectRef` (present exactly for resource requests) and, for
  * non-resource requests, the path of `requestURI`.
  */
+
+import { isObj, type Obj } from '../../import/formats/json-util.js';
 import {
   type AuditPolicy,
   isLevel,
@@ -32,8 +34,6 @@ export interface RequestAttributes {
   readonly path: string;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const s = (o: Obj | undefined, key: string): string =>
   typeof o?.[key] === 'string' ? (o[key] as string) : '';
 

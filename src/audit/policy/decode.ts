@@ -7,12 +7,10 @@
  * YAML reader does (`yes` is a boolean).
  */
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { isObj, type Obj } from '../../import/formats/json-util.js';
 import { type ConfigPath, describe, pathText } from '../../pipeline/options.js';
 import { AuditPolicyError, type FieldError } from './errors.js';
 import { API_VERSION, type AuditPolicy, type GroupResources, KIND, type PolicyRule } from './types.js';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 class DecodeError extends Error {
   constructor(readonly field: FieldError) {

@@ -16,8 +16,8 @@
  * with the file name. An event whose body is not a JSON object is kept with `__error__`.
  */
 import { resolve } from 'node:path';
-import type { LogRecord } from '../../model/record.js';
-import { ERROR_ATTR, ERROR_DETAILS_ATTR, type Filter, type FilterFactory } from '../../pipeline/filter.js';
+import type { Filter, FilterFactory } from '../../pipeline/filter.js';
+import { withError } from '../../pipeline/filters/fields.js';
 import { ConfigError, describe, type Options } from '../../pipeline/options.js';
 import { applyPolicyToRecord, NotAnEventError } from './apply.js';
 import { AuditPolicyError, errorBody, errorText } from './errors.js';
@@ -53,13 +53,6 @@ function filePolicy(options: Options, baseDir: string): AuditPolicy {
   }
 }
 
-function markError(record: LogRecord, details: string): LogRecord {
-  return {
-    ...record,
-    attributes: { ...record.attributes, [ERROR_ATTR]: AUDIT_POLICY_ERROR, [ERROR_DETAILS_ATTR]: details },
-  };
-}
-
 /** A filter applying `policy` (for callers that hold a policy already). */
 export function auditPolicyFilterOf(policy: AuditPolicy): Filter {
   return {
@@ -69,7 +62,7 @@ export function auditPolicyFilterOf(policy: AuditPolicy): Filter {
       try {
         return applyPolicyToRecord(policy, record);
       } catch (err) {
-        if (err instanceof NotAnEventError) return markError(record, err.message);
+        if (err instanceof NotAnEventError) return withError(record, AUDIT_POLICY_ERROR, err.message);
         throw err;
       }
     },

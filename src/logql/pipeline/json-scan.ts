@@ -12,7 +12,6 @@ export const MALFORMED_VALUE =
   "Value looks like Number/Boolean/None, but can't find its end: ',' or '}' symbol";
 export const MALFORMED_JSON = 'Malformed JSON error';
 export const UNKNOWN_TYPE = 'Unknown value type';
-export const BAD_ESCAPE = 'Encountered an invalid escape sequence in a string';
 
 export const T = { String: 1, Number: 2, Object: 3, Array: 4, Boolean: 5, Null: 6 } as const;
 export type T = (typeof T)[keyof typeof T];
@@ -93,11 +92,6 @@ function blockEnd(s: string, i: number, open: number, close: number): number {
 }
 
 let valueType: T = T.Null;
-
-/** The type of the value valueEnd scanned last. */
-export function lastType(): T {
-  return valueType;
-}
 
 /** Scans the value at i (no leading white space): sets valueType, returns its end. */
 export function valueEnd(s: string, i: number): number {

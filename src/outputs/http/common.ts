@@ -128,7 +128,8 @@ export function readHttpSettings(o: Options, ctx: OutputContext, withCredentials
   };
 }
 
-async function readSecret(peer: string, file: string): Promise<string> {
+/** A token or password file's content, trimmed; a retryable OutputError when it cannot be read. */
+export async function readSecret(peer: string, file: string): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch (err) {

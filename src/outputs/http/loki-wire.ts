@@ -7,6 +7,7 @@ import { labelSetText } from '../../ingest/loki-push/labels.js';
 import { encodePushRequest } from '../../ingest/loki-push/proto.js';
 import type { PushEntry } from '../../ingest/loki-push/types.js';
 import type { Attributes, Labels, LogRecord } from '../../model/record.js';
+import { getOrCreate } from '../../util/maps.js';
 
 /** Where a record's stream labels and structured metadata come from. */
 export interface LokiMapping {
@@ -64,13 +65,7 @@ export function pushRequest(records: readonly LogRecord[], m: LokiMapping): Uint
   const streams = new Map<string, PushEntry[]>();
   for (const r of records) {
     const { labels, metadata } = mapRecord(r, m);
-    const key = labelSetText(labels);
-    let entries = streams.get(key);
-    if (!entries) {
-      entries = [];
-      streams.set(key, entries);
-    }
-    entries.push(
+    getOrCreate(streams, labelSetText(labels), () => []).push(
       metadata
         ? { timestamp: r.timestamp, line: r.body, metadata }
         : { timestamp: r.timestamp, line: r.body },

@@ -1,6 +1,6 @@
 /**
- * @module A record as plain JSON, the shape of the webhook output's array items and of the S3
- * output's NDJSON lines: `{"timestamp":"2024-05-01T10:00:00.123456789Z","labels":{...},
+ * @module A record as plain JSON, the shape of the webhook output's array items and of the S3 and
+ * file outputs' NDJSON lines: `{"timestamp":"2024-05-01T10:00:00.123456789Z","labels":{...},
  * "attributes":{...},"body":"..."}` (RFC3339 with nanoseconds, as Go's RFC3339Nano prints it).
  */
 import type { Attributes, Labels, LogRecord } from '../../model/record.js';

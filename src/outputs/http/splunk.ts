@@ -13,19 +13,19 @@
  * Options: `url` (HEC base URL, e.g. https://splunk:8088), `token` or `tokenFile`, `index`,
  * `source`, `sourcetype`, `host`, and the shared `headers`, `tls`, `timeout` (common.ts).
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { kubeMeta } from '../../model/kube-meta.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Options } from '../../pipeline/options.js';
+import { httpStatusError, type Output, type OutputContext, type OutputFactory } from '../output.js';
 import {
-  httpStatusError,
-  type Output,
-  type OutputContext,
-  OutputError,
-  type OutputFactory,
-} from '../output.js';
-import { type HttpSettings, joinPath, peerName, readHttpSettings, requestHeaders } from './common.js';
+  type HttpSettings,
+  joinPath,
+  peerName,
+  readHttpSettings,
+  readSecret,
+  requestHeaders,
+} from './common.js';
 import { aborted, bodyText, HttpTransport } from './transport.js';
 
 export const HEC_EVENT_PATH = '/services/collector/event';
@@ -93,22 +93,13 @@ class SplunkOutput implements Output {
     this.transport = new HttpTransport(this.peer, settings.tls, settings.timeoutMs);
   }
 
-  private async tokenValue(): Promise<string> {
-    if (this.token.value !== undefined) return this.token.value;
-    try {
-      return (await readFile(this.token.file ?? '', 'utf8')).trim();
-    } catch (err) {
-      throw new OutputError(`${this.peer}: cannot read ${this.token.file}: ${(err as Error).message}`, true);
-    }
-  }
-
   async send(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
     if (signal.aborted) throw aborted(this.peer, signal);
     if (records.length === 0) return;
     const body = Buffer.from(records.map((r) => hecEvent(r, this.meta)).join(''), 'utf8');
     const headers = await requestHeaders(this.peer, this.settings, {
       'content-type': 'application/json',
-      authorization: `Splunk ${await this.tokenValue()}`,
+      authorization: `Splunk ${this.token.value ?? (await readSecret(this.peer, this.token.file ?? ''))}`,
     });
     const res = await this.transport.request('POST', this.url, headers, body, signal);
     if (res.status < 200 || res.status >= 300) {

@@ -35,8 +35,15 @@ export function readEndpoint(opts: Options, schemes: readonly Scheme[], key = 'u
   return { scheme, host, port, text: `${scheme}://${m[2]}:${port}` };
 }
 
+/** The `tls` options of a `tls://` endpoint; undefined for another scheme, where `tls` is an error. */
+export function readEndpointTls(opts: Options, ep: Endpoint, baseDir: string): ConnectionOptions | undefined {
+  if (ep.scheme === 'tls') return readTls(opts, baseDir);
+  if (opts.has('tls')) throw opts.error('tls', 'only applies to tls://');
+  return undefined;
+}
+
 /** Reads the `tls` mapping: `ca`, `cert`, `key` (files), `insecureSkipVerify`, `serverName`. */
-export function readTls(opts: Options, baseDir: string, key = 'tls'): ConnectionOptions {
+function readTls(opts: Options, baseDir: string, key = 'tls'): ConnectionOptions {
   const t = opts.object(key);
   const file = (name: string): Buffer | undefined => {
     const p = t.optionalString(name);

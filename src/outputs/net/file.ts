@@ -10,7 +10,9 @@
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { LogRecord } from '../../model/record.js';
-import { formatRfc3339Nano, NS_PER_MS } from '../../model/time.js';
+import { NS_PER_MS } from '../../model/time.js';
+import { getOrCreate } from '../../util/maps.js';
+import { recordJson } from '../http/record-json.js';
 import { type Output, OutputError, type OutputFactory } from '../output.js';
 import { abortedError } from './stream.js';
 
@@ -28,13 +30,8 @@ export function expandPath(pattern: string, ns: bigint): string {
   return pattern.replace(/%([YmdH%])/g, (_, c: string) => parts[c]!);
 }
 
-export function ndjsonLine(r: LogRecord): string {
-  return `${JSON.stringify({
-    timestamp: formatRfc3339Nano(r.timestamp),
-    labels: r.labels,
-    attributes: r.attributes,
-    body: r.body,
-  })}\n`;
+function ndjsonLine(r: LogRecord): string {
+  return `${JSON.stringify(recordJson(r))}\n`;
 }
 
 async function appendSynced(path: string, data: string): Promise<void> {
@@ -63,10 +60,7 @@ export const fileOutput: OutputFactory = (name, opts, ctx): Output => {
       // Lines grouped by file, each file's lines in batch order.
       const byPath = new Map<string, string[]>();
       for (const r of records) {
-        const p = expandPath(base, r.timestamp);
-        const lines = byPath.get(p);
-        if (lines) lines.push(ndjsonLine(r));
-        else byPath.set(p, [ndjsonLine(r)]);
+        getOrCreate(byPath, expandPath(base, r.timestamp), () => []).push(ndjsonLine(r));
       }
       for (const [p, lines] of byPath) {
         if (signal.aborted) throw abortedError(signal);

@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import type { ConnectionOptions } from 'node:tls';
 import type { LogRecord } from '../../model/record.js';
 import { networkError, type Output, OutputError, type OutputFactory } from '../output.js';
-import { readEndpoint, readTls } from './endpoint.js';
+import { readEndpoint, readEndpointTls } from './endpoint.js';
 import {
   ackOf,
   checkPong,
@@ -51,8 +51,7 @@ export const forwardOutput: OutputFactory = (name, opts, ctx): Output => {
   const selfHostname = opts.string('selfHostname', hostname());
   const username = opts.optionalString('username');
   const password = opts.optionalString('password');
-  if (ep.scheme !== 'tls' && opts.has('tls')) throw opts.error('tls', 'only applies to tls://');
-  const tls = ep.scheme === 'tls' ? readTls(opts, ctx.baseDir) : undefined;
+  const tls = readEndpointTls(opts, ep, ctx.baseDir);
   opts.done();
   const creds: HandshakeCredentials | undefined =
     sharedKey === undefined

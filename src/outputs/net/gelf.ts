@@ -16,10 +16,9 @@ import { hostname } from 'node:os';
 import { deflateSync, gzipSync } from 'node:zlib';
 import type { LogRecord } from '../../model/record.js';
 import type { Output, OutputFactory } from '../output.js';
-import { readEndpoint, readTls } from './endpoint.js';
+import { readEndpoint, readEndpointTls } from './endpoint.js';
 import { gelfChunks, gelfMessage } from './gelf-encode.js';
-import { abortedError, StreamConnection } from './stream.js';
-import { UdpSender } from './udp.js';
+import { socketOutput } from './socket-output.js';
 
 const COMPRESSIONS = ['gzip', 'zlib', 'none'] as const;
 type Compression = (typeof COMPRESSIONS)[number];
@@ -61,37 +60,21 @@ export const gelfOutput: OutputFactory = (name, opts, ctx): Output => {
   const chunkSize = opts.number('chunkSize', 1420, 64);
   if (chunkSize > 65507) throw opts.error('chunkSize', `must be at most 65507, got ${chunkSize}`);
   const host = opts.string('host', hostname());
-  if (ep.scheme !== 'tls' && opts.has('tls')) throw opts.error('tls', 'only applies to tls://');
-  const tls = ep.scheme === 'tls' ? readTls(opts, ctx.baseDir) : undefined;
+  const tls = readEndpointTls(opts, ep, ctx.baseDir);
   opts.done();
 
-  const peer = `gelf ${ep.text}`;
-  const sender = udp ? new UdpSender(peer, ep.host, ep.port) : undefined;
-  const conn = udp
-    ? undefined
-    : new StreamConnection({ peer, host: ep.host, port: ep.port, ...(tls && { tls }) });
-
-  return {
-    name,
-    type: 'gelf',
-    async send(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
-      if (signal.aborted) throw abortedError(signal);
-      if (records.length === 0) return;
-      if (sender) {
-        const datagrams: Buffer[] = [];
-        for (const r of records) datagrams.push(...gelfDatagrams(r, host, compression, chunkSize));
-        await sender.send(datagrams, signal);
-        return;
-      }
+  return socketOutput(name, 'gelf', ep, tls, {
+    datagrams(records) {
+      const datagrams: Buffer[] = [];
+      for (const r of records) datagrams.push(...gelfDatagrams(r, host, compression, chunkSize));
+      return datagrams;
+    },
+    stream(records) {
       const parts: Buffer[] = [];
       for (const r of records) parts.push(Buffer.from(gelfMessage(r, host), 'utf8'), NUL);
-      await conn!.write(Buffer.concat(parts), signal);
+      return Buffer.concat(parts);
     },
-    async close(): Promise<void> {
-      await sender?.close();
-      await conn?.close();
-    },
-  };
+  });
 };
 
 const NUL = Buffer.from([0]);

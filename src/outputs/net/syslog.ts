@@ -16,15 +16,13 @@
  * retryable error, and the next send reconnects.
  */
 import { hostname } from 'node:os';
-import type { LogRecord } from '../../model/record.js';
 import type { Options } from '../../pipeline/options.js';
 import { FACILITIES, SEVERITIES } from '../../sources/syslog/parse.js';
 import type { Output, OutputFactory } from '../output.js';
-import { readEndpoint, readTls } from './endpoint.js';
+import { readEndpoint, readEndpointTls } from './endpoint.js';
 import { severityName } from './level.js';
-import { abortedError, StreamConnection } from './stream.js';
+import { socketOutput } from './socket-output.js';
 import { datagram, type Framing, formatSyslog, frame, type SyslogFormatOptions } from './syslog-format.js';
-import { UdpSender } from './udp.js';
 
 function readFacility(opts: Options): number {
   const v = opts.string('facility', 'user').trim().toLowerCase();
@@ -64,34 +62,11 @@ export const syslogOutput: OutputFactory = (name, opts, ctx): Output => {
   if (!udp && opts.has('maxDatagramSize')) throw opts.error('maxDatagramSize', 'only applies to udp://');
   const maxDatagram = opts.number('maxDatagramSize', 65000, 480);
   if (maxDatagram > 65507) throw opts.error('maxDatagramSize', `must be at most 65507, got ${maxDatagram}`);
-  if (ep.scheme !== 'tls' && opts.has('tls')) throw opts.error('tls', 'only applies to tls://');
-  const tls = ep.scheme === 'tls' ? readTls(opts, ctx.baseDir) : undefined;
+  const tls = readEndpointTls(opts, ep, ctx.baseDir);
   opts.done();
 
-  const peer = `syslog ${ep.text}`;
-  const sender = udp ? new UdpSender(peer, ep.host, ep.port) : undefined;
-  const conn = udp
-    ? undefined
-    : new StreamConnection({ peer, host: ep.host, port: ep.port, ...(tls && { tls }) });
-
-  return {
-    name,
-    type: 'syslog',
-    async send(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
-      if (signal.aborted) throw abortedError(signal);
-      if (records.length === 0) return;
-      if (sender) {
-        await sender.send(
-          records.map((r) => datagram(formatSyslog(r, fmt), maxDatagram)),
-          signal,
-        );
-        return;
-      }
-      await conn!.write(Buffer.concat(records.map((r) => frame(formatSyslog(r, fmt), framing))), signal);
-    },
-    async close(): Promise<void> {
-      await sender?.close();
-      await conn?.close();
-    },
-  };
+  return socketOutput(name, 'syslog', ep, tls, {
+    datagrams: (records) => records.map((r) => datagram(formatSyslog(r, fmt), maxDatagram)),
+    stream: (records) => Buffer.concat(records.map((r) => frame(formatSyslog(r, fmt), framing))),
+  });
 };

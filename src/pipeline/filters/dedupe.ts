@@ -26,8 +26,7 @@ export const dedupeFilter: FilterFactory = (o, ctx): Filter => {
     .map((k, i) => (k === ALL_LABELS ? k : checkFieldName(k, o.at('keys').concat(i))));
   if (keys.length === 0) throw o.error('keys', 'give at least one field');
   const windowMs = o.number('window', 10, 0) * 1000;
-  const maxEntries = o.number('maxEntries', 10_000, 1);
-  if (!Number.isInteger(maxEntries)) throw o.error('maxEntries', `must be a whole number, got ${maxEntries}`);
+  const maxEntries = o.integer('maxEntries', 10_000, 1);
   o.done();
 
   /** Digest → when the record went on (ms); in insertion order, so the oldest first. */

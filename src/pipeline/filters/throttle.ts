@@ -47,11 +47,8 @@ export const throttleFilter: FilterFactory = (o, ctx): ThrottleFilter => {
     .stringList('groupKey', ['labels.container'])
     .map((k, i) => checkFieldName(k, o.at('groupKey').concat(i)));
   if (keys.length === 0) throw o.error('groupKey', 'give at least one field');
-  const period = o.number('groupBucketPeriodSeconds', 60, 1);
-  if (!Number.isInteger(period))
-    throw o.error('groupBucketPeriodSeconds', `must be a whole number, got ${period}`);
-  const limit = o.number('groupBucketLimit', 6000, 1);
-  if (!Number.isInteger(limit)) throw o.error('groupBucketLimit', `must be a whole number, got ${limit}`);
+  const period = o.integer('groupBucketPeriodSeconds', 60, 1);
+  const limit = o.integer('groupBucketLimit', 6000, 1);
   const drop = o.boolean('groupDropLogs', true);
   const rateLimit = Math.floor(limit / period);
   const resetRate = o.number('groupResetRateSeconds', rateLimit, -1);

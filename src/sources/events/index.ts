@@ -29,6 +29,7 @@ import type { Positions, Source, SourceContext } from '../../agent/source.js';
 import { eventAttributes, eventTimestamp } from '../../import/formats/events.js';
 import { child, isObj, type Obj, scalar } from '../../import/formats/json-util.js';
 import type { Labels, LogRecord } from '../../model/record.js';
+import { nowNs } from '../../model/time.js';
 import { sleep } from '../../util/sleep.js';
 
 export interface EventsSourceOptions {
@@ -170,7 +171,7 @@ export function createEventsSource(opts: EventsSourceOptions = {}): Source {
           const meta = child(page, 'metadata');
           listRv ??= scalar(meta, 'resourceVersion');
           cont = scalar(meta, 'continue') || undefined;
-          const observed = BigInt(Date.now()) * 1_000_000n;
+          const observed = nowNs();
           for (const item of Array.isArray(page.items) ? page.items : []) {
             if (!isObj(item)) continue;
             const rec = change({ apiVersion: 'v1', kind: 'Event', ...item }, observed);
@@ -234,7 +235,7 @@ export function createEventsSource(opts: EventsSourceOptions = {}): Source {
             }
             const items = queue.splice(0, BATCH);
             const records: LogRecord[] = [];
-            const observed = BigInt(Date.now()) * 1_000_000n;
+            const observed = nowNs();
             let gone = false;
             for (const it of items) {
               if (gone) break;

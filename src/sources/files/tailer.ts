@@ -156,6 +156,20 @@ async function readRange(fh: FileHandle, pos: number, len: number): Promise<Buff
   return buf.subarray(0, got);
 }
 
+/**
+ * The head and tail fingerprints of a plain file read up to `offset`: the hashes of its first bytes
+ * and of the bytes just before `offset` (the same bytes, read once, while `offset` is that small).
+ */
+async function fingerprints(
+  fh: FileHandle,
+  offset: number,
+): Promise<{ headLen: number; head: string; tail: string }> {
+  const headLen = Math.min(FINGERPRINT_BYTES, offset);
+  const head = sha(await readRange(fh, 0, headLen));
+  const tail = offset <= FINGERPRINT_BYTES ? head : sha(await readRange(fh, offset - headLen, headLen));
+  return { headLen, head, tail };
+}
+
 /** The first `n` decompressed bytes of a gzip file (fewer if it is shorter). */
 async function gzHead(path: string, n: number): Promise<Buffer> {
   const stream = createReadStream(path);
@@ -315,9 +329,9 @@ class Tailer {
       }
     }
     const old = Date.now() - 600_000;
-    const keep = this.letGo.filter((l) => l.at > old).slice(-1000);
-    for (const l of this.letGo) if (!keep.includes(l)) this.extra.set(l.key, null);
-    this.letGo = keep;
+    const keep = new Set(this.letGo.filter((l) => l.at > old).slice(-1000));
+    for (const l of this.letGo) if (!keep.has(l)) this.extra.set(l.key, null);
+    this.letGo = [...keep];
   }
 
   /** Saved positions (of the first scan) that `which` selects and no file took: let go. */
@@ -651,11 +665,8 @@ class Tailer {
       const deleted = live ? `${t.path}: deleted while being read; read to its end and let go` : undefined;
       if (t.fh) {
         const offset = t.readOffset;
-        const headLen = Math.min(FINGERPRINT_BYTES, offset);
-        const head = sha(await readRange(t.fh, 0, headLen));
-        const tail = sha(await readRange(t.fh, offset - headLen, headLen));
         const { dev, ino, path } = t;
-        this.remember({ dev, ino, path, head, headLen, offset, tail }, deleted);
+        this.remember({ dev, ino, path, offset, ...(await fingerprints(t.fh, offset)) }, deleted);
       }
     }
     this.tracked.delete(t.key);
@@ -676,12 +687,7 @@ class Tailer {
     const base = { dev: t.dev, ino: t.ino, path: t.path, offset: t.committed };
     if (t.gz)
       return { ...base, headLen: t.headLen, head: t.head, gz: true, ...(t.done ? { done: true } : {}) };
-    const fh = t.fh!;
-    const headLen = Math.min(FINGERPRINT_BYTES, t.committed);
-    const head = sha(await readRange(fh, 0, headLen));
-    const tailLen = Math.min(FINGERPRINT_BYTES, t.committed);
-    const tail = sha(await readRange(fh, t.committed - tailLen, tailLen));
-    return { ...base, headLen, head, tail };
+    return { ...base, ...(await fingerprints(t.fh!, t.committed)) };
   }
 
   private async flush(): Promise<void> {

@@ -22,6 +22,7 @@
 import { spawn } from 'node:child_process';
 import type { Positions, Source, SourceContext } from '../../agent/source.js';
 import type { Labels, LogRecord } from '../../model/record.js';
+import { nowNs } from '../../model/time.js';
 import { sleep } from '../../util/sleep.js';
 import { type ExportItem, ExportParser } from './export.js';
 import { entryRecord } from './records.js';
@@ -140,7 +141,7 @@ export function createJournalSource(opts: JournalSourceOptions): Source {
         const handle = async (items: ExportItem[]): Promise<void> => {
           const records: LogRecord[] = [];
           let last: string | undefined;
-          const observed = BigInt(Date.now()) * 1_000_000n;
+          const observed = nowNs();
           for (const item of items) {
             if ('corrupt' in item) {
               ctx.problem({

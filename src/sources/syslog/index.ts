@@ -32,8 +32,9 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { Source, SourceContext } from '../../agent/source.js';
 import { safeName } from '../../model/names.js';
-import type { LogRecord } from '../../model/record.js';
+import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import { getOrCreate } from '../../util/maps.js';
 import { DEFAULT_MAX_FRAME, SyslogFramer } from './framing.js';
 import { FACILITIES, parseSyslog, SEVERITIES, type SyslogMessage } from './parse.js';
 
@@ -82,6 +83,12 @@ export function parseHostPort(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
+/**
+ * The labels of a node's records: one object per node, shared by every record, so that what is
+ * derived per labels object (the push's label text, agent/encode.ts) is derived once.
+ */
+const labelsByNode = new Map<string, Labels>();
+
 /** The record of one parsed message. */
 export function syslogRecord(m: SyslogMessage, node: string, receivedNs: bigint): LogRecord {
   const attributes: Record<string, string> = {
@@ -102,7 +109,7 @@ export function syslogRecord(m: SyslogMessage, node: string, receivedNs: bigint)
   return {
     timestamp: m.timestamp ?? receivedNs,
     observedTimestamp: receivedNs,
-    labels: { kind: 'log', source: 'syslog', node },
+    labels: getOrCreate(labelsByNode, node, () => ({ kind: 'log', source: 'syslog', node })),
     attributes,
     body: m.msg,
   };

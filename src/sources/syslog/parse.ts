@@ -14,7 +14,7 @@
  * - No PRI at all: RFC 3164 §4.3.3's default, `user.notice` (13), and the whole text is the MSG.
  *   A malformed PRI (`<abc>`, `<192>`) also gives 13, the whole text, and `problem: 'bad_pri'`.
  */
-import { parseRfc3339Nano } from '../../model/time.js';
+import { NS_PER_MS, parseRfc3339Nano } from '../../model/time.js';
 
 export const FACILITIES = [
   'kern',
@@ -285,7 +285,7 @@ function bsdTimestamp(m: RegExpExecArray, opts: ParseOptions): bigint | undefine
   const day = Number(m[2]);
   const [h, mi, s] = [Number(m[3]), Number(m[4]), Number(m[5])];
   if (day < 1 || day > 31 || h > 23 || mi > 59 || s > 60) return undefined;
-  const nowMs = Number((opts.now ?? BigInt(Date.now()) * 1_000_000n) / 1_000_000n);
+  const nowMs = opts.now === undefined ? Date.now() : Number(opts.now / NS_PER_MS);
   const utc = opts.timezone === 'UTC';
   const at = (year: number) =>
     utc ? Date.UTC(year, month, day, h, mi, s) : new Date(year, month, day, h, mi, s).getTime();

@@ -25,7 +25,6 @@ import {
   type StoredEntry,
   type StoreStats,
   type StreamCount,
-  type StreamRef,
 } from '../store.js';
 import { encodeWalLine } from '../wal/encode.js';
 import { WriteAheadLog } from '../wal/wal.js';
@@ -427,9 +426,8 @@ export class DuckDbStore implements Store {
 
   private toEntry(row: DuckDBValue[]): StoredEntry {
     const [stream, n, ts, observed, attrs, body] = row as [bigint, bigint, bigint, bigint, string, string];
-    const ref = this.catalog.stream(Number(stream));
     return {
-      stream: ref ? { id: ref.id, labels: ref.labels } : { id: stream, labels: {} },
+      stream: this.catalog.stream(Number(stream)) ?? { id: stream, labels: {} },
       timestamp: ts,
       observedTimestamp: observed,
       attributes: attrs ? (JSON.parse(attrs) as Record<string, string>) : {},
@@ -464,13 +462,8 @@ export class DuckDbStore implements Store {
       );
       const out: StreamCount[] = [];
       for (const [id, entries, bytes] of rows) {
-        const s = this.catalog.stream(Number(id));
-        if (s)
-          out.push({
-            stream: { id: s.id, labels: s.labels },
-            entries: Number(entries),
-            bytes: Number(bytes),
-          });
+        const stream = this.catalog.stream(Number(id));
+        if (stream) out.push({ stream, entries: Number(entries), bytes: Number(bytes) });
       }
       return out;
     } finally {
@@ -492,7 +485,6 @@ export class DuckDbStore implements Store {
     try {
       const out: BucketCount[] = [];
       const attrCache = new Map<string, Record<string, string>>();
-      const refs = new Map<number, StreamRef>();
       for await (const rows of this.db.rows(
         // Without bytes, the body column is read only when a line filter needs it.
         // Plain numbers (DOUBLE, exact below 2^53) rather than BIGINT: no bigint per value in JS.
@@ -501,13 +493,8 @@ export class DuckDbStore implements Store {
         selection.signal,
       )) {
         for (const [id, attrs, bucket, entries, bytes] of rows) {
-          let ref = refs.get(id as number);
-          if (!ref) {
-            const s = this.catalog.stream(Number(id));
-            if (!s) continue;
-            ref = { id: s.id, labels: s.labels };
-            refs.set(id as number, ref);
-          }
+          const stream = this.catalog.stream(id as number);
+          if (!stream) continue;
           const text = typeof attrs === 'string' ? attrs : '';
           let attributes = attrCache.get(text);
           if (!attributes) {
@@ -515,7 +502,7 @@ export class DuckDbStore implements Store {
             attrCache.set(text, attributes);
           }
           out.push({
-            stream: ref,
+            stream,
             attributes,
             bucket: Number(bucket),
             entries: Number(entries),
@@ -537,10 +524,7 @@ export class DuckDbStore implements Store {
         `SELECT DISTINCT stream FROM ${prepared.relation} WHERE ${prepared.where}`,
         prepared.params,
       );
-      return rows
-        .map(([id]) => this.catalog.stream(Number(id)))
-        .filter((s) => s !== undefined)
-        .map((s) => ({ id: s.id, labels: s.labels }));
+      return rows.map(([id]) => this.catalog.stream(Number(id))).filter((s) => s !== undefined);
     } finally {
       prepared.release();
     }

@@ -115,10 +115,4 @@ export class PartSet {
     for (const { parts } of this.days()) for (const p of parts) n += p.bytes;
     return n;
   }
-
-  get count(): number {
-    let n = 0;
-    for (const { parts } of this.days()) n += parts.length;
-    return n;
-  }
 }

@@ -6,11 +6,6 @@
  */
 import type { LineFilter } from '../store.js';
 
-export interface SqlQuery {
-  readonly sql: string;
-  readonly params: string[];
-}
-
 /** The columns of a part, and what a WAL segment's short keys mean. */
 export const WAL_COLUMNS =
   "{g:'INTEGER', s:'BIGINT', n:'BIGINT', t:'BIGINT', o:'BIGINT', a:'VARCHAR', b:'VARCHAR'}";

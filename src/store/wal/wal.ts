@@ -13,7 +13,7 @@
  */
 
 import type { FileHandle } from 'node:fs/promises';
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, mkdirDurable, writeFully } from '../fsync.js';
 
@@ -21,12 +21,11 @@ export interface Segment {
   readonly seq: number;
   readonly path: string;
   readonly bytes: number;
-  readonly createdMs: number;
 }
 
 const SEGMENT_NAME = /^(\d{12})\.ndjson$/;
 
-export function segmentName(seq: number): string {
+function segmentName(seq: number): string {
   return `${String(seq).padStart(12, '0')}.ndjson`;
 }
 
@@ -72,7 +71,7 @@ export class WriteAheadLog {
    * entries); a torn last line, from a write that was never acknowledged, is cut off.
    * Segments with seq <= `convertedThrough` are already in the store's final form and are deleted.
    */
-  async open(convertedThrough: number): Promise<Segment[]> {
+  async open(convertedThrough: number): Promise<void> {
     await mkdirDurable(this.dir);
     const names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
     for (const name of names) {
@@ -88,11 +87,9 @@ export class WriteAheadLog {
         await unlink(path);
         continue;
       }
-      const st = await stat(path);
-      this.sealedSegments.push({ seq, path, bytes, createdMs: st.mtimeMs });
+      this.sealedSegments.push({ seq, path, bytes });
     }
     this.nextSeq = Math.max(this.nextSeq, convertedThrough + 1);
-    return [...this.sealedSegments];
   }
 
   /** Appends NDJSON text (whole lines); resolves once it is on disk. */
@@ -179,7 +176,7 @@ export class WriteAheadLog {
     if (!seg) return;
     this.active = undefined;
     if (seg.bytes > 0) {
-      this.sealedSegments.push({ seq: seg.seq, path: seg.path, bytes: seg.bytes, createdMs: seg.createdMs });
+      this.sealedSegments.push({ seq: seg.seq, path: seg.path, bytes: seg.bytes });
     }
     await seg.fh.close();
     if (seg.bytes === 0) await unlink(seg.path).catch(() => undefined);

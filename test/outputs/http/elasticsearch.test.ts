@@ -13,7 +13,7 @@ import { viaqDocument } from '../../../src/outputs/http/viaq.js';
 import { OutputError } from '../../../src/outputs/output.js';
 import { Options } from '../../../src/pipeline/options.js';
 import { contractRecords, outputContract } from '../output-contract.js';
-import { type PeerReply, type PeerRequest, startPeerServer } from './peer-server.js';
+import { type PeerReply, type PeerRequest, peerHarness, startPeerServer } from './peer-server.js';
 
 const ctx = { baseDir: process.cwd() };
 
@@ -122,20 +122,13 @@ function bulkApi(stored: Stored[]) {
   };
 }
 
-outputContract('elasticsearch', async () => {
+outputContract('elasticsearch', () => {
   const stored: Stored[] = [];
-  const peer = await startPeerServer(bulkApi(stored));
-  const output = elasticsearchOutput('es', new Options({ url: peer.url }, []), ctx);
-  return {
-    output,
-    received: async () => stored.map((s) => String(s.doc.message)),
-    stopPeer: () => peer.stop(),
-    startPeer: () => peer.start(),
-    async close() {
-      await output.close();
-      await peer.close();
-    },
-  };
+  return peerHarness(
+    bulkApi(stored),
+    (url) => elasticsearchOutput('es', new Options({ url }, []), ctx),
+    () => stored.map((s) => String(s.doc.message)),
+  )();
 });
 
 const T = 1_714_557_600_123_456_789n; // 2024-05-01T10:00:00.123456789Z

@@ -5,6 +5,8 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Output } from '../../../src/outputs/output.js';
+import type { OutputHarness } from '../output-contract.js';
 
 export interface PeerRequest {
   readonly method: string;
@@ -64,4 +66,29 @@ export async function startPeerServer(handler: (req: PeerRequest) => PeerReply):
   };
   await listen();
   return { url: `http://127.0.0.1:${port}`, requests, stop, start: listen, close: stop };
+}
+
+/**
+ * The output contract's harness for an HTTP output: a peer serving `handler`, the output `make`
+ * builds against the peer's URL, and what the peer got as `received` reads it.
+ */
+export function peerHarness(
+  handler: (req: PeerRequest) => PeerReply,
+  make: (url: string) => Output,
+  received: (peer: PeerServer) => string[],
+): () => Promise<OutputHarness> {
+  return async () => {
+    const peer = await startPeerServer(handler);
+    const output = make(peer.url);
+    return {
+      output,
+      received: async () => received(peer),
+      stopPeer: () => peer.stop(),
+      startPeer: () => peer.start(),
+      async close() {
+        await output.close();
+        await peer.close();
+      },
+    };
+  };
 }

@@ -11,7 +11,7 @@ import { hecTime, splunkOutput } from '../../../src/outputs/http/splunk.js';
 import { OutputError } from '../../../src/outputs/output.js';
 import { Options } from '../../../src/pipeline/options.js';
 import { contractRecords, outputContract } from '../output-contract.js';
-import { type PeerReply, type PeerRequest, startPeerServer } from './peer-server.js';
+import { type PeerReply, type PeerRequest, peerHarness, startPeerServer } from './peer-server.js';
 
 const ctx = { baseDir: process.cwd() };
 const TOKEN = '11111111-2222-3333-4444-555555555555';
@@ -76,20 +76,14 @@ function bodiesOf(requests: readonly PeerRequest[]): string[] {
   );
 }
 
-outputContract('splunk', async () => {
-  const peer = await startPeerServer(collector);
-  const output = splunkOutput('hec', new Options({ url: peer.url, token: TOKEN }, []), ctx);
-  return {
-    output,
-    received: async () => bodiesOf(peer.requests),
-    stopPeer: () => peer.stop(),
-    startPeer: () => peer.start(),
-    async close() {
-      await output.close();
-      await peer.close();
-    },
-  };
-});
+outputContract(
+  'splunk',
+  peerHarness(
+    collector,
+    (url) => splunkOutput('hec', new Options({ url, token: TOKEN }, []), ctx),
+    (peer) => bodiesOf(peer.requests),
+  ),
+);
 
 describe('splunk output', () => {
   test('events are concatenated HEC objects, byte for byte', async () => {

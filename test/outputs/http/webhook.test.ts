@@ -3,12 +3,13 @@
  * byte, method, headers and authentication, and statuses.
  */
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
 import { describe, test } from 'node:test';
 import { webhookOutput } from '../../../src/outputs/http/webhook.js';
 import { OutputError } from '../../../src/outputs/output.js';
 import { Options } from '../../../src/pipeline/options.js';
 import { contractRecords, outputContract } from '../output-contract.js';
-import { type PeerReply, type PeerRequest, startPeerServer } from './peer-server.js';
+import { type PeerReply, type PeerRequest, peerHarness, startPeerServer } from './peer-server.js';
 
 const ctx = { baseDir: process.cwd() };
 
@@ -27,20 +28,28 @@ function bodiesOf(requests: readonly PeerRequest[]): string[] {
     .flatMap((r) => (JSON.parse(r.body.toString('utf8')) as { body: string }[]).map((x) => x.body));
 }
 
-outputContract('webhook', async () => {
-  const peer = await startPeerServer(receiver);
-  const output = webhookOutput('hook', new Options({ url: `${peer.url}/hook` }, []), ctx);
-  return {
-    output,
-    received: async () => bodiesOf(peer.requests),
-    stopPeer: () => peer.stop(),
-    startPeer: () => peer.start(),
-    async close() {
-      await output.close();
-      await peer.close();
-    },
-  };
-});
+/** An HTTP server that takes requests and never answers. */
+async function silentServer(): Promise<{ server: Server; port: number }> {
+  const server = createServer(() => {
+    // never answers
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+}
+
+outputContract(
+  'webhook',
+  peerHarness(
+    receiver,
+    (url) => webhookOutput('hook', new Options({ url: `${url}/hook` }, []), ctx),
+    (peer) => bodiesOf(peer.requests),
+  ),
+);
 
 describe('webhook output', () => {
   test('the body is the documented JSON array, byte for byte; PUT, headers and basic auth', async () => {
@@ -127,12 +136,7 @@ describe('webhook output', () => {
   }
 
   test('a peer slower than the timeout is a retryable error', async () => {
-    const { createServer } = await import('node:http');
-    const server = createServer(() => {
-      // never answers
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as { port: number }).port;
+    const { server, port } = await silentServer();
     const out = webhookOutput(
       'hook',
       new Options({ url: `http://127.0.0.1:${port}`, timeout: '200ms' }, []),
@@ -147,18 +151,12 @@ describe('webhook output', () => {
       });
     } finally {
       await out.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closeServer(server);
     }
   });
 
   test('an abort while the request is in flight rejects at once, retryable', async () => {
-    const { createServer } = await import('node:http');
-    const server = createServer(() => {
-      // never answers
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as { port: number }).port;
+    const { server, port } = await silentServer();
     const out = webhookOutput('hook', new Options({ url: `http://127.0.0.1:${port}` }, []), ctx);
     try {
       const controller = new AbortController();
@@ -172,8 +170,7 @@ describe('webhook output', () => {
       });
     } finally {
       await out.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closeServer(server);
     }
   });
 
