@@ -12,6 +12,7 @@
  */
 import { join } from 'node:path';
 import type { KjournalClient } from '../client/client.js';
+import { snappyCompress } from '../util/snappy.js';
 import { DiskBuffer } from './buffer.js';
 import { encodeRecords } from './encode.js';
 import { AgentMetrics } from './metrics.js';
@@ -107,6 +108,12 @@ export class Agent {
     this.shipper.start();
     // Keeps the process alive while the agent runs, whatever its sources hold open.
     this.keepAlive = setInterval(() => undefined, 3_600_000);
+      setInterval(() => {
+        const m = process.memoryUsage();
+        console.error(
+          `MEM rss ${(m.rss / 1048576).toFixed(0)} heapT ${(m.heapTotal / 1048576).toFixed(0)} heapU ${(m.heapUsed / 1048576).toFixed(0)} ext ${(m.external / 1048576).toFixed(0)} ab ${(m.arrayBuffers / 1048576).toFixed(0)}`,
+        );
+      }, 500).unref();
     this.started = true;
     for (const source of this.o.sources) this.runs.push(this.runSource(source));
   }
@@ -136,12 +143,13 @@ export class Agent {
           inFlight = true;
           try {
             if (batch.records.length === 0 && Object.keys(batch.positions).length === 0) return;
-            await buffer.append(
-              source.name,
-              batch.positions,
-              batch.records.length,
-              encodeRecords(batch.records),
-            );
+            const raw = encodeRecords(batch.records);
+            // Compressed here, off the main thread, once: the buffer stores what the push carries.
+            if (raw.length === 0) await buffer.append(source.name, batch.positions, 0, raw);
+            else {
+              const body = snappyCompress(raw);
+              await buffer.append(source.name, batch.positions, batch.records.length, body, 'snappy');
+            }
             metrics.readRecords.inc({ source: source.name }, batch.records.length);
             let bytes = 0;
             for (const r of batch.records) bytes += Buffer.byteLength(r.body);

@@ -28,9 +28,9 @@
  * server-side idempotency check.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import snappy from 'snappy';
 import { type KjournalClient, PUSH_PATH, serverMessage } from '../client/client.js';
 import { backoffMs, isRetryableStatus, type RetryPolicy } from '../client/retry.js';
+import { snappyCompress, snappyUncompress } from '../util/snappy.js';
 import type { BufferedBatch, DiskBuffer } from './buffer.js';
 import type { AgentMetrics } from './metrics.js';
 import type { PositionsStore } from './positions.js';
@@ -230,12 +230,18 @@ export class Shipper {
    */
   private async ship(batches: readonly BufferedBatch[]): Promise<boolean> {
     const { client, metrics } = this.o;
-    const send = batches.filter((b) => !this.storedAtStart.has(b.id));
-    const bodies = await Promise.all(send.map((b) => this.o.buffer.body(b)));
-    const raw = Buffer.concat(bodies);
+    const send = batches.filter((b) => !this.storedAtStart.has(b.id)).filter((b) => b.bodyBytes > 0);
     // Only positions (a rotated file let go, say), or only what the server already had: nothing to send.
-    if (raw.length === 0) return true;
-    const body = snappy.compressSync(raw);
+    if (send.length === 0) return true;
+    const { buffer } = this.o;
+    // One batch goes as it lies in the buffer; several are joined uncompressed (concatenated
+    // PushRequests are one PushRequest) and compressed again, off the main thread.
+    const body =
+      send.length === 1
+        ? await buffer.compressedBody(send[0]!)
+        : snappyCompress(Buffer.concat(await Promise.all(send.map((b) => buffer.body(b)))));
+    const raw = async (): Promise<Buffer> =>
+      send.length === 1 ? buffer.body(send[0]!) : snappyUncompress(body);
     const records = send.reduce((n, b) => n + b.records, 0);
     const ids = `${send[0]!.id}-${send.at(-1)!.id}`;
     // Set when an attempt may have reached the server and been stored without our seeing the answer
@@ -246,7 +252,7 @@ export class Shipper {
       let retryAfter: number | undefined;
       try {
         if (inDoubt) {
-          if (await alreadyStored(client, raw)) {
+          if (await alreadyStored(client, await raw())) {
             this.o.log(`agent: batches ${ids} were stored by the server although its answer was lost`);
             metrics.recovered.inc(batches.length);
             return true;

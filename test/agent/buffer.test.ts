@@ -3,6 +3,7 @@ import { appendFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
+import snappy from 'snappy';
 import { BufferClosedError, DiskBuffer } from '../../src/agent/buffer.js';
 
 let dir: string | undefined;
@@ -91,4 +92,32 @@ test('append waits while full, resumes on release, and rejects when closed', asy
   await new Promise((r) => setTimeout(r, 50));
   await b.close();
   await assert.rejects(third, BufferClosedError);
+});
+
+test('snappy bodies: pushed as stored, read back uncompressed, also after a reopen', async () => {
+  const d = await fresh();
+  const raw = Buffer.from('a protobuf body '.repeat(200));
+  const packed = snappy.compressSync(raw);
+  const b = new DiskBuffer({ dir: d, maxBytes: 1 << 20, memoryBytes: 0 });
+  await b.open(0);
+  const e = await b.append('s', { n: 1 }, 3, packed, 'snappy');
+  assert.equal(e.snappy, true);
+  assert.equal(e.bodyBytes, packed.length);
+  assert.deepEqual(await b.compressedBody(e), packed);
+  assert.deepEqual(await b.body(e), raw);
+  // An uncompressed frame is compressed when it is pushed.
+  const plain = await b.append('s', { n: 2 }, 1, raw);
+  assert.deepEqual(snappy.uncompressSync(await b.compressedBody(plain)), raw);
+  await b.close();
+  const c = new DiskBuffer({ dir: d, maxBytes: 1 << 20 });
+  await c.open(0);
+  assert.deepEqual(
+    c.pending.map((p) => [p.id, p.snappy, p.records]),
+    [
+      [1, true, 3],
+      [2, false, 1],
+    ],
+  );
+  assert.deepEqual(await c.body(c.pending[0]!), raw);
+  await c.close();
 });

@@ -16,8 +16,8 @@
  */
 import type { Buffer } from 'node:buffer';
 import zlib from 'node:zlib';
-import snappy from 'snappy';
 import { HttpError } from '../../api/http/errors.js';
+import { snappyUncompress } from '../../util/snappy.js';
 import { goQuote } from './go-format.js';
 import { decodeJsonPush } from './json.js';
 import { LabelParseError, parseLabels } from './labels.js';
@@ -113,7 +113,7 @@ function unsnappy(block: Buffer, max: number, mediaType: string): Buffer {
   if (size > 0xffffffff) throw new HttpError(400, `snappy: decoded block is too large${hint}`);
   if (size > max) throw tooLarge('message size too large', size, max);
   try {
-    return snappy.uncompressSync(block, { asBuffer: true }) as Buffer;
+    return snappyUncompress(block);
   } catch (err) {
     // Go's snappy says "snappy: corrupt input"; the native one adds where it broke, which we keep.
     const detail = (err as Error).message;

@@ -2,12 +2,13 @@
  * @module Records to a Loki push body: grouped into streams by their label set (order kept within
  * each stream), encoded as `logproto.PushRequest` and snappy-compressed, as Loki's clients send it.
  */
-import snappy from 'snappy';
+
 import { labelSetText } from '../../ingest/loki-push/labels.js';
 import { encodePushRequest } from '../../ingest/loki-push/proto.js';
 import type { PushEntry } from '../../ingest/loki-push/types.js';
 import type { Attributes, Labels, LogRecord } from '../../model/record.js';
 import { getOrCreate } from '../../util/maps.js';
+import { snappyCompress } from '../../util/snappy.js';
 
 /** Where a record's stream labels and structured metadata come from. */
 export interface LokiMapping {
@@ -76,5 +77,5 @@ export function pushRequest(records: readonly LogRecord[], m: LokiMapping): Uint
 
 /** The body Loki expects: the PushRequest, snappy block-compressed. */
 export function pushBody(records: readonly LogRecord[], m: LokiMapping): Buffer {
-  return snappy.compressSync(Buffer.from(pushRequest(records, m)));
+  return snappyCompress(pushRequest(records, m));
 }
