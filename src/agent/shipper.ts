@@ -1,6 +1,7 @@
 /**
  * @module The shipper: takes batches from the head of the on-disk buffer, in order, coalesces them
- * (up to `batchMaxBytes` of protobuf, or whatever arrived within `batchMaxWait` of the oldest),
+ * (up to `batchMaxBytes` of compressed protobuf, or whatever arrived within `batchMaxWait` of the
+ * oldest; a batch of a quarter of that or more goes alone),
  * pushes them to the server's Loki push API as snappy-compressed protobuf, and retries 429, 5xx and
  * connection errors for ever with exponential backoff and jitter (client/retry.ts). A 4xx other
  * than 429 is a permanent rejection: the server has stored what it could take (a partially invalid
@@ -48,7 +49,7 @@ export interface ShipperOptions {
   readonly buffer: DiskBuffer;
   readonly positions: PositionsStore;
   readonly metrics: AgentMetrics;
-  /** Most protobuf bytes in one push (a single larger batch still goes alone). Default 1 MiB. */
+  /** Most compressed protobuf bytes in one push (a single larger batch still goes alone). Default 1 MiB. */
   readonly batchMaxBytes?: number;
   /** Pushes in flight at once (answers are committed in order). Default 3. */
   readonly maxInFlight?: number;
@@ -103,6 +104,15 @@ export class Shipper {
 
   private wakeDraining: (() => void) | undefined;
 
+  /**
+   * A batch this large (a quarter of `batchMaxBytes`) is pushed alone, at once, as it lies in the
+   * buffer: joining compressed batches means uncompressing and compressing them again, which took a
+   * fifth of the agent's time when a busy file's batches were joined (bench, agent phase).
+   */
+  private get aloneBytes(): number {
+    return this.o.batchMaxBytes / 4;
+  }
+
   /** Stops: waits and backoffs end at once; a push in flight is awaited (its answer matters). */
   async stop(): Promise<void> {
     this.controller.abort();
@@ -145,6 +155,7 @@ export class Shipper {
       const waitUntil = oldest.appendedAt + this.o.batchMaxWaitMs;
       if (
         !this.draining &&
+        oldest.bodyBytes < this.aloneBytes &&
         bodyBytes(pending, start, this.o.batchMaxBytes) < this.o.batchMaxBytes &&
         Date.now() < waitUntil
       ) {
@@ -168,7 +179,7 @@ export class Shipper {
         continue;
       }
       if (this.signal.aborted) break;
-      const take = takeHead(pending, start, this.o.batchMaxBytes);
+      const take = takeHead(pending, start, this.o.batchMaxBytes, this.aloneBytes);
       takenThrough = take.at(-1)!.id;
       inflight.push({ batches: take, done: this.ship(take) });
     }
@@ -329,17 +340,23 @@ function bodyBytes(batches: readonly BufferedBatch[], start: number, limit: numb
 }
 
 /**
- * The batches from `start` on that make one push of at most `maxBytes` (a single larger batch goes
- * alone).
+ * The batches from `start` on that make one push of at most `maxBytes`; a batch of `aloneBytes` or
+ * more goes alone.
  */
-function takeHead(batches: readonly BufferedBatch[], start: number, maxBytes: number): BufferedBatch[] {
+function takeHead(
+  batches: readonly BufferedBatch[],
+  start: number,
+  maxBytes: number,
+  aloneBytes: number,
+): BufferedBatch[] {
   const out: BufferedBatch[] = [];
   let bytes = 0;
   for (let i = start; i < batches.length; i++) {
     const b = batches[i]!;
-    if (out.length > 0 && bytes + b.bodyBytes > maxBytes) break;
+    if (out.length > 0 && (bytes + b.bodyBytes > maxBytes || b.bodyBytes >= aloneBytes)) break;
     out.push(b);
     bytes += b.bodyBytes;
+    if (b.bodyBytes >= aloneBytes) break;
   }
   return out;
 }

@@ -30,7 +30,7 @@ function segmentName(seq: number): string {
 }
 
 interface Waiter {
-  readonly text: string;
+  readonly text: Buffer;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -92,10 +92,11 @@ export class WriteAheadLog {
     this.nextSeq = Math.max(this.nextSeq, convertedThrough + 1);
   }
 
-  /** Appends NDJSON text (whole lines); resolves once it is on disk. */
-  append(text: string): Promise<void> {
+  /** Appends NDJSON text (whole lines, UTF-8); resolves once it is on disk. */
+  append(text: Buffer | string): Promise<void> {
+    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ text, resolve, reject });
+      this.queue.push({ text: bytes, resolve, reject });
       this.run();
     });
   }
@@ -146,7 +147,7 @@ export class WriteAheadLog {
   private async writeBatch(batch: readonly Waiter[]): Promise<void> {
     await this.options.beforeWrite?.();
     const seg = await this.ensureActive();
-    const buf = Buffer.from(batch.length === 1 ? batch[0]!.text : batch.map((w) => w.text).join(''));
+    const buf = batch.length === 1 ? batch[0]!.text : Buffer.concat(batch.map((w) => w.text));
     try {
       await writeFully(seg.fh, buf, seg.bytes);
       await seg.fh.datasync();
