@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pickRun } from '../../src/store/duckdb/compact.js';
+import { IngestGauge, pickRun } from '../../src/store/duckdb/compact.js';
 import type { Part } from '../../src/store/duckdb/parts.js';
 
 const KB = 1024;
@@ -34,4 +34,16 @@ test('once the day is over, any two adjacent small parts merge', () => {
   assert.deepEqual(pickRun(mixed, policy, true), mixed);
   const split = [part(20 * KB), part(5000 * KB), part(20 * KB)];
   assert.equal(pickRun(split, policy, true), undefined, 'only adjacent parts merge');
+});
+
+test('ingest is busy at 4 MiB/s or more, and for 10 s after it slows down', () => {
+  const g = new IngestGauge();
+  const MiB = 1 << 20;
+  assert.equal(g.busy(1_000, 0), false, 'nothing appended');
+  assert.equal(g.busy(2_000, 3 * MiB), false, '3 MiB/s is not busy');
+  assert.equal(g.busy(3_000, 8 * MiB), true, '5 MiB/s is');
+  assert.equal(g.busy(4_000, 8 * MiB), true, 'a pause in a burst is part of it');
+  assert.equal(g.busy(12_999, 8 * MiB), true);
+  assert.equal(g.busy(13_000, 8 * MiB), false, '10 s after the last busy tick');
+  assert.equal(g.busy(13_500, 11 * MiB), true, 'rates are per second of elapsed time');
 });

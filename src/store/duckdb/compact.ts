@@ -20,6 +20,34 @@ export interface CompactionPolicy {
   readonly maxMergeBytes: number;
 }
 
+/** While ingest is busy, a day's parts are merged only once it has this many. */
+export const DEFERRED_PARTS = 64;
+
+/**
+ * Whether ingest is busy, from the bytes appended between maintenance ticks: busy at
+ * `bytesPerSecond` or more, and until `holdMs` after the rate fell below it (a burst's pauses are
+ * part of the burst).
+ */
+export class IngestGauge {
+  private last = { at: 0, bytes: 0 };
+  private busyUntil = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly bytesPerSecond = 4 << 20,
+    private readonly holdMs = 10_000,
+  ) {}
+
+  /** Called at each tick with the bytes appended since the start. */
+  busy(nowMs: number, totalBytes: number): boolean {
+    const elapsed = nowMs - this.last.at;
+    if (elapsed > 0 && ((totalBytes - this.last.bytes) * 1000) / elapsed >= this.bytesPerSecond) {
+      this.busyUntil = nowMs + this.holdMs;
+    }
+    this.last = { at: nowMs, bytes: totalBytes };
+    return nowMs < this.busyUntil;
+  }
+}
+
 /** Size class of a part: parts within a factor of 4 of each other share a class. */
 function sizeClass(bytes: number): number {
   return Math.floor(Math.log(Math.max(1, bytes / 65_536)) / Math.log(4));

@@ -28,7 +28,7 @@ import {
 } from '../store.js';
 import { WalLines } from '../wal/encode.js';
 import { WriteAheadLog } from '../wal/wal.js';
-import { type CompactionPolicy, mergeParts, pickRun } from './compact.js';
+import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun } from './compact.js';
 import { convertSegments, NS_PER_DAY } from './convert.js';
 import { DuckDbEngine } from './engine.js';
 import { type Part, PartSet } from './parts.js';
@@ -92,6 +92,9 @@ export class DuckDbStore implements Store {
   /** What the active log segment holds per tenant, so queries seal it only when they need it. */
   private active = new Map<number, ActiveRange>();
   private convertBatchBytes = CONVERT_BATCH_BYTES;
+  /** Log bytes appended since the start: compaction waits while they come fast. */
+  private appendedBytes = 0;
+  private readonly ingest = new IngestGauge();
   private lastConvertFailed = false;
   /** Retention floor: nothing before it is read or converted (it may still sit in the log). */
   private retainFrom = 0n;
@@ -219,6 +222,7 @@ export class DuckDbStore implements Store {
     }
     const lastSeq = this.nextN - 1n;
     await this.wal.append(lines.bytes);
+    this.appendedBytes += lines.bytes.length;
     if (lastSeq > this.durableN) this.durableN = lastSeq;
     const info = this.wal.activeInfo;
     if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
@@ -267,7 +271,7 @@ export class DuckDbStore implements Store {
       await this.seal();
     }
     await this.convert();
-    if (!process.env.KJ_NO_COMPACT) await this.compact();
+    await this.compact(this.ingest.busy(this.now(), this.appendedBytes));
   }
 
   /** Converts every sealed segment (up to 256 MiB at once) into parts. */
@@ -305,10 +309,16 @@ export class DuckDbStore implements Store {
     await this.snapshots.retire(gone.map((s) => s.path));
   }
 
-  private async compact(): Promise<void> {
+  /**
+   * Merges small parts (compact.ts). While ingest is busy (`deferred`), a day's parts wait until
+   * there are DEFERRED_PARTS of them: merging rewrites every line at zstd level 9, and doing it during
+   * a burst took a quarter of the server's CPU from the ingest itself (bench, agent phase).
+   */
+  private async compact(deferred = false): Promise<void> {
     const policy = this.options.compaction ?? DEFAULT_COMPACTION;
     const today = dayOf(BigInt(this.now()) * 1_000_000n);
     for (const { tenantIndex, day, parts } of [...this.parts.days()]) {
+      if (deferred && parts.length < DEFERRED_PARTS) continue;
       const run = pickRun(parts, policy, day < today);
       if (!run) continue;
       const merged = await mergeParts(this.bg, this.parts.dayDir(tenantIndex, day), run);
