@@ -203,7 +203,12 @@ export class WriteAheadLog {
   }
 
   get bytes(): number {
-    return this.sealedSegments.reduce((n, s) => n + s.bytes, 0) + (this.active?.bytes ?? 0);
+    return this.sealedBytes + (this.active?.bytes ?? 0);
+  }
+
+  /** Bytes in sealed segments. */
+  get sealedBytes(): number {
+    return this.sealedSegments.reduce((n, s) => n + s.bytes, 0);
   }
 
   async close(): Promise<void> {
