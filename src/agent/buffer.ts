@@ -59,7 +59,7 @@ export interface BufferedBatch {
 export type BodyEncoding = 'identity' | 'snappy';
 
 /** Default for `memoryBytes`. */
-const DEFAULT_MEMORY_BYTES = 16 << 20;
+const DEFAULT_MEMORY_BYTES = 4 << 20;
 
 interface Segment {
   readonly name: string;

@@ -9,7 +9,8 @@ import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands.js';
 import { CliError, oneLineReason } from './errors.js';
 
-export function createProgram(): Command {
+/** The program, with the command `argv` runs (or all of them, for help). */
+export async function createProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('kjournal')
     .description(
       'Long-term logs for Kubernetes: collect, keep and serve container logs, events, audit and node logs',
@@ -17,13 +18,13 @@ export function createProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError(false)
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   return program;
 }
 
 /** Runs the CLI with `argv` (without `node` and the script path) and returns the exit code. */
 export async function runMain(argv: readonly string[]): Promise<number> {
-  const program = createProgram();
+  const program = await createProgram(argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

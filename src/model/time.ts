@@ -5,10 +5,18 @@
 export const NS_PER_MS = 1_000_000n;
 export const NS_PER_SECOND = 1_000_000_000n;
 
+let lastMs = -1;
+let lastNs = 0n;
+
 export function nowNs(): bigint {
-  // Date.now() is milliseconds; process.hrtime gives sub-millisecond precision but no epoch.
-  const ms = BigInt(Date.now());
-  return ms * NS_PER_MS;
+  // Date.now() is milliseconds; process.hrtime gives sub-millisecond precision but no epoch. The
+  // agent stamps every record: the bigint of the current millisecond is made once.
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastNs = BigInt(ms) * NS_PER_MS;
+  }
+  return lastNs;
 }
 
 /** RFC 3339 with nanoseconds, as Kubernetes and korrel8r print them (`2026-11-23T10:00:00.123456789Z`). */
