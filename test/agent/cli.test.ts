@@ -17,7 +17,10 @@ const CHILD = fileURLToPath(new URL('../helpers/agent-cli-child.js', import.meta
 
 let server: ServerProcess | undefined;
 let dir: string | undefined;
+let agent: ReturnType<typeof spawn> | undefined;
 after(async () => {
+  // A failed test must not leave the agent running (it would keep the test process alive).
+  if (agent?.exitCode === null) agent.kill('SIGKILL');
   await server?.stop('SIGKILL');
   if (server) await removeDir(server.dataDir);
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -51,6 +54,7 @@ test('kjournal agent ships, serves /metrics and /ready, and stops cleanly on SIG
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  agent = child;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();

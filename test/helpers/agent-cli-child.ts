@@ -1,8 +1,10 @@
 /**
  * @module Run as a child process by test/agent/cli.test.ts: registers a test counter source as the
  * `pods` factory (its section's `dir` is ignored; 200 lines, job `cli`, first timestamp argv[2]) and
- * runs `kjournal agent` with the remaining arguments, exactly as the CLI does.
+ * runs `kjournal agent` with the remaining arguments, exactly as the CLI does. The built-in factories
+ * are loaded first (the CLI loads them with the agent command), so that the test's replaces theirs.
  */
+import '../../src/agent/builtin-sources.js';
 import { registerSourceFactory } from '../../src/agent/registry.js';
 import { runMain } from '../../src/cli/main.js';
 import { CounterSource } from './agent-sources.js';
