@@ -84,16 +84,24 @@ describe('cri', () => {
       '2026-11-23T10:00:00Z stdin F bad stream',
       '2026-11-23T10:00:00Z stdout X bad tag',
       '2026-11-23T10:00:01Z stdout F still ok',
+      '2026-11-23T10:00:02Z stdout FP two-letter tag',
+      '2026-11-23T10:00:03Z stdoutx F longer stream',
+      '2026-11-23T10:00:04Z stdout  empty tag',
+      '2026-11-23T10:00:05Z stderr F:x tag with more after a colon',
+      '2026-11-23T10:00:06Z stdout F',
     ]);
     assert.deepEqual(
       r.entries.map((e) => e.line),
-      ['ok', 'still ok'],
+      ['ok', 'still ok', 'tag with more after a colon', ''],
     );
     assert.deepEqual(
       r.malformed.map((m) => m.lineNo),
-      [2, 3, 4, 5],
+      [2, 3, 4, 5, 7, 8, 9],
     );
     assert.match(r.malformed[1]!.reason, /bad CRI timestamp/);
+    assert.match(r.malformed[2]!.reason, /bad CRI stream "stdin"/);
+    assert.match(r.malformed[4]!.reason, /bad CRI tag "FP"/);
+    assert.match(r.malformed[5]!.reason, /bad CRI stream "stdoutx"/);
   });
 });
 

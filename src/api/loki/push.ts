@@ -53,19 +53,16 @@ export function pushHandler(opts: PushOptions): Handler {
       const json = req.headers['content-type']?.toLowerCase().startsWith('application/json') ?? false;
       opts.metrics.pushRequests.inc({ format: json ? 'json' : 'protobuf' });
       const { records: raw, errors, status, message } = validatePush(streams, opts.limits, now());
+      // The validated records become the stored ones in place (no copy per record): their labels
+      // normalised once per stream, attributes always present.
       const normalized = new Map<Labels, Labels>();
-      const records: LogRecord[] = raw.map((r) => {
-        const labels = getOrCreate(normalized, r.labels, () =>
+      for (const r of raw) {
+        r.labels = getOrCreate(normalized, r.labels, () =>
           withClass(r.labels, classRestriction as LogClass | undefined),
         );
-        return {
-          timestamp: r.timestamp,
-          observedTimestamp: r.observedTimestamp,
-          labels,
-          attributes: r.attributes ?? {},
-          body: r.body,
-        };
-      });
+        r.attributes ??= {};
+      }
+      const records = raw as LogRecord[];
       await storeRecords(opts, tenant, routeRecords(opts, records));
       if (errors.length > 0) opts.metrics.discardedLines.inc({ reason: 'validation' }, errors.length);
       if (status !== 204) throw new HttpError(status, message);

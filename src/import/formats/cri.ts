@@ -27,14 +27,25 @@ export function parseCriLine(text: string): CriLine | string {
   if (b < 0) return 'not a CRI log line (want "<time> <stream> <tag> <message>")';
   const ts = parseRfc3339Fast(text.slice(0, a));
   if (ts === undefined) return `bad CRI timestamp ${JSON.stringify(text.slice(0, Math.min(a, 40)))}`;
-  const stream = text.slice(a + 1, b);
-  if (stream !== 'stdout' && stream !== 'stderr')
-    return `bad CRI stream ${JSON.stringify(stream.slice(0, 20))}`;
+  // Compared in place: slicing the stream and splitting the tags made garbage on every line.
+  const stream =
+    b - a === 7 && text.startsWith('stdout', a + 1)
+      ? 'stdout'
+      : b - a === 7 && text.startsWith('stderr', a + 1)
+        ? 'stderr'
+        : undefined;
+  if (stream === undefined) return `bad CRI stream ${JSON.stringify(text.slice(a + 1, b).slice(0, 20))}`;
   const c = text.indexOf(' ', b + 1);
-  const tags = c < 0 ? text.slice(b + 1) : text.slice(b + 1, c);
-  const tag = tags.split(':', 1)[0];
-  if (tag !== 'P' && tag !== 'F') return `bad CRI tag ${JSON.stringify(tags.slice(0, 20))}`;
-  return { ts, stream, partial: tag === 'P', content: c < 0 ? '' : text.slice(c + 1) };
+  const tagsEnd = c < 0 ? text.length : c;
+  const tag = text.charCodeAt(b + 1);
+  const tagEnd = b + 2;
+  if (
+    (tag !== 0x50 /* P */ && tag !== 0x46) /* F */ ||
+    (tagEnd < tagsEnd && text.charCodeAt(tagEnd) !== 0x3a) /* : */
+  ) {
+    return `bad CRI tag ${JSON.stringify(text.slice(b + 1, tagsEnd).slice(0, 20))}`;
+  }
+  return { ts, stream, partial: tag === 0x50, content: c < 0 ? '' : text.slice(c + 1) };
 }
 
 export const criParser: ParserFactory = (ctx, sink): LineParser => {

@@ -557,13 +557,18 @@ class Tailer {
       t.ignored = true;
       return;
     }
-    const lines: [string | null, number][] = [];
+    // Two flat arrays rather than a pair per line: less garbage on the agent's hottest path.
+    const texts: (string | null)[] = [];
+    const ends: number[] = [];
     t.splitter.push(chunk, base, (line, end) => {
-      lines.push([line === null ? null : line.toString('utf8'), end]);
+      texts.push(line === null ? null : line.toString('utf8'));
+      ends.push(end);
     });
     t.readOffset = base + chunk.length;
     t.dirty = true;
-    for (const [line, end] of lines) {
+    for (let i = 0; i < texts.length; i++) {
+      const line = texts[i] as string | null;
+      const end = ends[i]!;
       if (line === null) {
         this.report(
           'too_long',
@@ -572,7 +577,7 @@ class Tailer {
       } else {
         const before = this.records.length;
         t.handler.line(line, this.records);
-        for (let i = before; i < this.records.length; i++) this.bytes += this.records[i]!.body.length + 64;
+        for (let j = before; j < this.records.length; j++) this.bytes += this.records[j]!.body.length + 64;
       }
       if (!t.handler.pending()) t.committed = end;
       // Set per line: a flush in the middle of this chunk saved an earlier offset.
