@@ -38,12 +38,12 @@ function tail(path: string, lines = 30): string {
 }
 
 /**
- * The agent's environment as deploy/agent sets it: a fixed malloc mmap threshold and an 8 MB V8
+ * The agent's environment as deploy/agent sets it: a fixed malloc mmap threshold and a 4 MB V8
  * semi-space (unless the caller set them, or KJ_BENCH_MALLOC=0).
  */
 export function agentEnv(): NodeJS.ProcessEnv {
   if (process.env.KJ_BENCH_MALLOC === '0') return process.env;
-  return { MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=8', ...process.env };
+  return { MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=4', ...process.env };
 }
 
 /** Extra node flags for the server from KJ_BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir DIR`). */
