@@ -54,3 +54,47 @@ test('duckdb: a content hint skips entries that cannot pass it', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('duckdb: during an ingest burst sealed segments wait for conversion, then catch up', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kj-burst-'));
+  let clock = 1_800_000_000_000;
+  const store = new DuckDbStore({
+    dir,
+    maintenanceIntervalMs: 20,
+    sealAfterMs: 60_000,
+    segmentBytes: 64 << 10,
+    now: () => clock,
+  });
+  await store.open();
+  const waitFor = async (what: string, ok: () => Promise<boolean>) => {
+    for (const t0 = Date.now(); !(await ok()); ) {
+      if (Date.now() - t0 > 15_000) assert.fail(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    const t = 1_800_000_000_000_000_000n;
+    const body = 'x'.repeat(1000);
+    for (let b = 0; b < 6; b++) {
+      await store.append(
+        't',
+        Array.from({ length: 1000 }, (_, i) => rec({ app: 'burst' }, t + BigInt(b * 1000 + i), body)),
+      );
+    }
+    // 6 MiB within one second of the store's clock: a burst.
+    clock += 1000;
+    await new Promise((r) => setTimeout(r, 400));
+    const during = await store.stats();
+    assert.ok(during.pendingBytes > 5 << 20, `still in the log during the burst: ${during.pendingBytes}`);
+    const got = await collect(store, { tenant: 't' });
+    assert.equal(got.length, 6000, 'queryable from the log meanwhile');
+    // Ten seconds later with nothing appended, the burst is over: the log is converted.
+    clock += 11_000;
+    await waitFor('the log converted', async () => (await store.stats()).pendingBytes < 64 << 10);
+    assert.equal((await collect(store, { tenant: 't' })).length, 6000);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
