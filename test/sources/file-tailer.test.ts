@@ -51,7 +51,8 @@ describe('LineSplitter', () => {
   test('splits across chunks with end offsets and drops a line over the limit', () => {
     const s = new LineSplitter(8);
     const got: [string | null, number][] = [];
-    const on = (l: Buffer | null, end: number) => got.push([l === null ? null : l.toString(), end]);
+    const on = (b: Buffer | null, start: number, stop: number, end: number) =>
+      got.push([b === null ? null : b.toString('utf8', start, stop), end]);
     s.push(Buffer.from('ab\ncd'), 0, on);
     s.push(Buffer.from('e\n0123456'), 5, on);
     s.push(Buffer.from('789abc\nok\nrest'), 14, on);

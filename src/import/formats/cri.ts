@@ -25,7 +25,7 @@ export function parseCriLine(text: string): CriLine | string {
   const a = text.indexOf(' ');
   const b = a < 0 ? -1 : text.indexOf(' ', a + 1);
   if (b < 0) return 'not a CRI log line (want "<time> <stream> <tag> <message>")';
-  const ts = parseRfc3339Fast(text.slice(0, a));
+  const ts = parseRfc3339Fast(text, a);
   if (ts === undefined) return `bad CRI timestamp ${JSON.stringify(text.slice(0, Math.min(a, 40)))}`;
   // Compared in place: slicing the stream and splitting the tags made garbage on every line.
   const stream =

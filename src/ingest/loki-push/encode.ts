@@ -91,14 +91,24 @@ export function encodePushRequestFast(streams: readonly EncodableStream[]): Buff
   const labelLens: number[] = [];
   const streamSizes: number[] = [];
   let total = 0;
+  // The second being encoded: entries of a batch mostly share it, and then one subtraction gives
+  // seconds and nanos instead of a bigint division and a remainder.
+  let secStart = -1n;
+  let secEnd = -1n;
+  let sec = 0;
   for (const s of streams) {
     const labelLen = Buffer.byteLength(s.labels);
     let streamSize = stringSize(labelLen);
     for (const e of s.entries) {
       const ts = e.timestamp;
       if (ts < 0n) return undefined;
-      const sec = Number(ts / NS);
-      const nano = Number(ts % NS);
+      if (ts < secStart || ts >= secEnd) {
+        const whole = ts / NS;
+        sec = Number(whole);
+        secStart = whole * NS;
+        secEnd = secStart + NS;
+      }
+      const nano = Number(ts - secStart);
       const tsSize = scalarSize(sec) + scalarSize(nano);
       const lineLen = Buffer.byteLength(e.line);
       let entrySize = fieldSize(tsSize) + stringSize(lineLen);

@@ -560,8 +560,8 @@ class Tailer {
     // Two flat arrays rather than a pair per line: less garbage on the agent's hottest path.
     const texts: (string | null)[] = [];
     const ends: number[] = [];
-    t.splitter.push(chunk, base, (line, end) => {
-      texts.push(line === null ? null : line.toString('utf8'));
+    t.splitter.push(chunk, base, (buf, start, stop, end) => {
+      texts.push(buf === null ? null : buf.toString('utf8', start, stop));
       ends.push(end);
     });
     t.readOffset = base + chunk.length;
