@@ -12,6 +12,7 @@
  */
 import { join } from 'node:path';
 import type { KjournalClient } from '../client/client.js';
+import type { Scratch } from '../ingest/loki-push/encode.js';
 import { snappyCompress } from '../util/snappy.js';
 import { DiskBuffer } from './buffer.js';
 import { encodeRecords } from './encode.js';
@@ -53,6 +54,8 @@ export class Agent {
   private started = false;
   private stopped: Promise<void> | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
+  /** Where batches are encoded before they are compressed (encode.ts). */
+  private readonly scratch: Scratch = {};
 
   constructor(options: AgentOptions) {
     const names = new Set<string>();
@@ -108,6 +111,12 @@ export class Agent {
     this.shipper.start();
     // Keeps the process alive while the agent runs, whatever its sources hold open.
     this.keepAlive = setInterval(() => undefined, 3_600_000);
+      setInterval(() => {
+        const m = process.memoryUsage();
+        console.error(
+          `MEM rss ${(m.rss / 1048576).toFixed(0)} heapT ${(m.heapTotal / 1048576).toFixed(0)} heapU ${(m.heapUsed / 1048576).toFixed(0)} ext ${(m.external / 1048576).toFixed(0)} ab ${(m.arrayBuffers / 1048576).toFixed(0)}`,
+        );
+      }, 250).unref();
     setInterval(() => {
       const m = process.memoryUsage();
       console.error(
@@ -143,8 +152,9 @@ export class Agent {
           inFlight = true;
           try {
             if (batch.records.length === 0 && Object.keys(batch.positions).length === 0) return;
-            const raw = encodeRecords(batch.records);
-            // Compressed here, off the main thread, once: the buffer stores what the push carries.
+            // Encoded into the agent's scratch buffer and compressed at once, before any await (the
+            // next batch reuses it); the buffer stores what the push carries.
+            const raw = encodeRecords(batch.records, this.scratch);
             if (raw.length === 0) await buffer.append(source.name, batch.positions, 0, raw);
             else {
               const body = snappyCompress(raw);

@@ -59,7 +59,7 @@ export interface BufferedBatch {
 export type BodyEncoding = 'identity' | 'snappy';
 
 /** Default for `memoryBytes`. */
-const DEFAULT_MEMORY_BYTES = 4 << 20;
+const DEFAULT_MEMORY_BYTES = 2 << 20;
 
 interface Segment {
   readonly name: string;
@@ -187,6 +187,7 @@ export class DiskBuffer {
   /**
    * Appends one batch (written, fsynced in the background); waits first while the buffer is full.
    * Rejects with BufferClosedError if the buffer is closed meanwhile (the batch was then not taken).
+   * `body` is kept, not copied: it must not change afterwards.
    */
   append(
     source: string,
@@ -220,20 +221,23 @@ export class DiskBuffer {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     if (this.closed) throw new BufferClosedError('the agent is stopping');
-    const frame = Buffer.allocUnsafe(frameBytes);
-    frame.writeUInt32BE(MAGIC, 0);
-    frame.writeUInt32BE(header.length, 4);
-    frame.writeUInt32BE(body.length, 8);
-    header.copy(frame, PREFIX);
-    frame.set(body, PREFIX + header.length);
-    frame.writeUInt32BE(crc32(frame.subarray(PREFIX)), 12);
+    // The prefix and header, then the body as given: not copied into one frame buffer, which was
+    // a body's worth of garbage per batch.
+    const head = Buffer.allocUnsafe(PREFIX + header.length);
+    head.writeUInt32BE(MAGIC, 0);
+    head.writeUInt32BE(header.length, 4);
+    head.writeUInt32BE(body.length, 8);
+    header.copy(head, PREFIX);
+    head.writeUInt32BE(crc32(body, crc32(header)), 12);
+    const stored = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     this.writing = true;
     let a: { seg: Segment; fh: FileHandle };
     let offset: number;
     try {
       a = await this.activeSegment(id);
       offset = a.seg.size;
-      await writeFully(a.fh, frame, offset);
+      await writeFully(a.fh, head, offset);
+      await writeFully(a.fh, stored, offset + head.length);
     } finally {
       this.writing = false;
     }
@@ -256,7 +260,7 @@ export class DiskBuffer {
     this.entries.push(entry);
     this.pendingBytes += frameBytes;
     if (this.heldBytes + body.length <= this.memoryBytes) {
-      this.held.set(id, frame.subarray(frameBytes - body.length));
+      this.held.set(id, stored);
       this.heldBytes += body.length;
     }
     this.setFull(this.pendingBytes >= this.maxBytes);

@@ -4,6 +4,7 @@
  * stream; attributes travel as structured metadata.
  */
 
+import type { Scratch } from '../ingest/loki-push/encode.js';
 import { labelSetText } from '../ingest/loki-push/labels.js';
 import { encodePushRequest } from '../ingest/loki-push/proto.js';
 import type { PushEntry } from '../ingest/loki-push/types.js';
@@ -25,7 +26,11 @@ function labelText(labels: LogRecord['labels']): string {
   return text;
 }
 
-export function encodeRecords(records: readonly LogRecord[]): Uint8Array {
+/**
+ * With `scratch`, the message is written into it (see encode.ts) and valid only until the next call
+ * with the same scratch.
+ */
+export function encodeRecords(records: readonly LogRecord[], scratch?: Scratch): Uint8Array {
   const streams = new Map<string, PushEntry[]>();
   for (const r of records) {
     const key = labelText(r.labels);
@@ -37,5 +42,8 @@ export function encodeRecords(records: readonly LogRecord[]): Uint8Array {
     }
     entries.push(entry);
   }
-  return encodePushRequest([...streams].map(([labels, entries]) => ({ labels, entries })));
+  return encodePushRequest(
+    [...streams].map(([labels, entries]) => ({ labels, entries })),
+    scratch,
+  );
 }

@@ -81,7 +81,19 @@ function encodeMetadata(meta: Readonly<Record<string, string>>): Buffer {
  * Encodes a PushRequest (uncompressed: Loki expects it snappy-compressed on the wire); undefined
  * when an entry is before 1970 (negative seconds), which the caller encodes with protobufjs.
  */
-export function encodePushRequestFast(streams: readonly EncodableStream[]): Buffer | undefined {
+/**
+ * A buffer an encoder may write into and hand back a view of, grown as needed: for a caller that
+ * uses each message before it encodes the next (the agent compresses it at once), so that a
+ * megabyte per batch is not allocated and left for the GC.
+ */
+export interface Scratch {
+  buf?: Buffer;
+}
+
+export function encodePushRequestFast(
+  streams: readonly EncodableStream[],
+  scratch?: Scratch,
+): Buffer | undefined {
   // Pass 1: sizes. Per entry: seconds, nanos, line length, entry size; per stream: labels length,
   // stream size.
   const secs: number[] = [];
@@ -124,7 +136,14 @@ export function encodePushRequestFast(streams: readonly EncodableStream[]): Buff
     total += fieldSize(streamSize);
   }
   // Pass 2: write.
-  const buf = Buffer.allocUnsafe(total);
+  let buf: Buffer;
+  if (scratch === undefined) buf = Buffer.allocUnsafe(total);
+  else {
+    if (scratch.buf === undefined || scratch.buf.length < total) {
+      scratch.buf = Buffer.allocUnsafe(Math.max(total, (scratch.buf?.length ?? 0) * 2));
+    }
+    buf = scratch.buf.subarray(0, total);
+  }
   let pos = 0;
   let i = 0;
   streams.forEach((s, si) => {

@@ -11,7 +11,7 @@
 import { Buffer } from 'node:buffer';
 import protobuf from 'protobufjs';
 import { HttpError } from '../../api/http/errors.js';
-import { type EncodableStream, encodePushRequestFast } from './encode.js';
+import { type EncodableStream, encodePushRequestFast, type Scratch } from './encode.js';
 import { setOwn } from './labels.js';
 import { type DecodedStream, GO_ZERO_TIME_NS, type PushEntry } from './types.js';
 
@@ -77,8 +77,8 @@ function toInt64(v: bigint): number | string {
  * Encodes a PushRequest (uncompressed: Loki expects it snappy-compressed on the wire): directly
  * (encode.ts), or with protobufjs for what that does not take (times before 1970).
  */
-export function encodePushRequest(streams: readonly EncodableStream[]): Uint8Array {
-  return encodePushRequestFast(streams) ?? encodeWithProtobufjs(streams);
+export function encodePushRequest(streams: readonly EncodableStream[], scratch?: Scratch): Uint8Array {
+  return encodePushRequestFast(streams, scratch) ?? encodeWithProtobufjs(streams);
 }
 
 /** The same message through protobufjs: the reference the direct encoder is tested against. */

@@ -92,3 +92,21 @@ test('decoding: entries that end with the same metadata bytes share one object, 
     ['one', 'two', 'three', 'four', 'five', 'six'],
   );
 });
+
+test('with a scratch buffer the encoder writes the same bytes into it, growing it only when needed', () => {
+  const scratch: { buf?: Buffer } = {};
+  const expected = Buffer.from(encodeWithProtobufjs(streams));
+  const first = encodePushRequestFast(streams, scratch)!;
+  assert.deepEqual(Buffer.from(first), expected);
+  const held = scratch.buf!;
+  assert.equal(first.buffer, held.buffer, 'written into the scratch');
+  const small: EncodableStream[] = [{ labels: '{a="b"}', entries: [{ timestamp: 7n, line: 'short' }] }];
+  const second = encodePushRequestFast(small, scratch)!;
+  assert.equal(scratch.buf, held, 'a smaller message reuses the scratch');
+  assert.deepEqual(Buffer.from(second), Buffer.from(encodeWithProtobufjs(small)));
+  const big: EncodableStream[] = [
+    { labels: '{a="b"}', entries: [{ timestamp: 1n, line: 'z'.repeat(held.length * 3) }] },
+  ];
+  assert.deepEqual(Buffer.from(encodePushRequestFast(big, scratch)!), Buffer.from(encodeWithProtobufjs(big)));
+  assert.ok(scratch.buf!.length > held.length, 'a larger one grows it');
+});
