@@ -111,18 +111,6 @@ export class Agent {
     this.shipper.start();
     // Keeps the process alive while the agent runs, whatever its sources hold open.
     this.keepAlive = setInterval(() => undefined, 3_600_000);
-      setInterval(() => {
-        const m = process.memoryUsage();
-        console.error(
-          `MEM rss ${(m.rss / 1048576).toFixed(0)} heapT ${(m.heapTotal / 1048576).toFixed(0)} heapU ${(m.heapUsed / 1048576).toFixed(0)} ext ${(m.external / 1048576).toFixed(0)} ab ${(m.arrayBuffers / 1048576).toFixed(0)}`,
-        );
-      }, 250).unref();
-    setInterval(() => {
-      const m = process.memoryUsage();
-      console.error(
-        `MEM rss ${(m.rss / 1048576).toFixed(0)} heapT ${(m.heapTotal / 1048576).toFixed(0)} heapU ${(m.heapUsed / 1048576).toFixed(0)} ext ${(m.external / 1048576).toFixed(0)} ab ${(m.arrayBuffers / 1048576).toFixed(0)}`,
-      );
-    }, 500).unref();
     this.started = true;
     for (const source of this.o.sources) this.runs.push(this.runSource(source));
   }
