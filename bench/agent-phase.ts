@@ -209,6 +209,7 @@ export async function abortAgentPhase(): Promise<void> {
   await live.server?.stop().catch(() => {});
   if (live.dir) rmSync(live.dir, { recursive: true, force: true });
   live = {};
+  removeAgentTree();
 }
 
 function median(xs: number[]): number {
@@ -245,22 +246,41 @@ async function startSink(): Promise<ServerUnderTest> {
   };
 }
 
-export async function runAgentPhase(root: string, outDir: string, sink = false): Promise<AgentOutcome> {
+/** The kubelet tree of this bench run: written once (not timed), read by both agent runs. */
+let shared: { root: string; tree: KubeletTree } | undefined;
+
+function agentTree(): KubeletTree {
+  if (shared) return shared.tree;
   const targetBytes = Math.round(envNum('KJ_BENCH_AGENT_MB', 1024) * MiB);
   const pods = Math.round(envNum('KJ_BENCH_AGENT_PODS', 50));
-  const stallS = envNum('KJ_BENCH_AGENT_TIMEOUT_S', 60);
   const seed = Number(process.env.KJ_BENCH_SEED ?? DEFAULT_SEED);
+  const root = mkdtempSync(join(tmpdir(), 'kjournal-bench-tree-'));
+  shared = { root, tree: writeKubeletTree(root, targetBytes, pods, seed) };
+  const tree = shared.tree;
+  say(
+    `agent: wrote ${fmtMB(tree.fileBytes)} (${(tree.fileBytes / MiB).toFixed(0)} MiB) of CRI logs in ${tree.files} files under ${tree.dir}: ` +
+      `${fmtInt(tree.criLines)} CRI lines, ${fmtInt(tree.records)} records (${fmtInt(tree.partialSplits)} split P+F), ` +
+      `avg ${(tree.fileBytes / tree.criLines).toFixed(0)} B/line; in ${tree.seconds.toFixed(1)} s (not timed)`,
+  );
+  return tree;
+}
+
+/** Deletes the kubelet tree once the agent runs are over (unless KJ_BENCH_KEEP_DATA=1). */
+export function removeAgentTree(): void {
+  if (!shared) return;
+  if (process.env.KJ_BENCH_KEEP_DATA === '1') say(`kept ${shared.root}`);
+  else rmSync(shared.root, { recursive: true, force: true });
+  shared = undefined;
+}
+
+export async function runAgentPhase(root: string, outDir: string, sink = false): Promise<AgentOutcome> {
+  const stallS = envNum('KJ_BENCH_AGENT_TIMEOUT_S', 60);
   const tmp = mkdtempSync(join(tmpdir(), 'kjournal-bench-agent-'));
   live.dir = tmp;
   const mainJs = join(root, 'dist', 'src', 'cli', 'main.js');
   try {
-    // 1. The kubelet tree (not timed).
-    const tree = writeKubeletTree(tmp, targetBytes, pods, seed);
-    say(
-      `agent: wrote ${fmtMB(tree.fileBytes)} (${(tree.fileBytes / MiB).toFixed(0)} MiB) of CRI logs in ${tree.files} files under ${tree.dir}: ` +
-        `${fmtInt(tree.criLines)} CRI lines, ${fmtInt(tree.records)} records (${fmtInt(tree.partialSplits)} split P+F), ` +
-        `avg ${(tree.fileBytes / tree.criLines).toFixed(0)} B/line; in ${tree.seconds.toFixed(1)} s (not timed)`,
-    );
+    // 1. The kubelet tree (not timed), shared by the runs.
+    const tree = agentTree();
 
     // 2. A fresh server.
     const dataDir = join(tmp, 'data');

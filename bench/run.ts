@@ -14,7 +14,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { abortAgentPhase, agentSinkLines, agentVerdicts, runAgentPhase } from './agent-phase.js';
+import {
+  abortAgentPhase,
+  agentSinkLines,
+  agentVerdicts,
+  removeAgentTree,
+  runAgentPhase,
+} from './agent-phase.js';
 import { DataSet, type GenRecord, optionsFromEnv, type RawSummary, writeRawNdjson } from './generate.js';
 import { runLogqlQueries } from './logql-phase.js';
 import { pushBody } from './proto.js';
@@ -338,6 +344,7 @@ async function main(): Promise<void> {
       if (alone.error !== undefined) errors.push(`agent phase (sink): ${alone.error}`);
       results = { ...results, agentAlone: alone };
     }
+    removeAgentTree();
   }
   say('');
   say(verdictTable(verdicts));

@@ -151,23 +151,25 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
   const tailHub = new TailHub();
   let pipeline: Pipeline | undefined;
-  const deps = (): IngestDeps => ({ store, tailHub, metrics, ...(pipeline ? { pipeline } : {}) });
+  // Completed with the pipeline once it runs; its `journal` output is only called after that.
+  let deps: IngestDeps = { store, tailHub, metrics };
   if (config.pipeline) {
     pipeline = await Pipeline.start({
       config: config.pipeline,
       // The server stores what flows route to `journal` itself (process() returns it); this
       // output only serves a flow whose records are sent explicitly.
       journal: journalOutput(
-        async (records) => void (await storeRecords(deps(), DEFAULT_TENANT, [...records])),
+        async (records) => void (await storeRecords(deps, DEFAULT_TENANT, [...records])),
       ),
       stateDir: join(config.dataDir, 'outputs'),
       registry: metrics.registry,
       log,
     });
+    deps = { ...deps, pipeline };
   }
   const auditPolicy = config.auditPolicy === undefined ? DEFAULT_AUDIT_POLICY : config.auditPolicy;
   const kubeIngest = (policy: AuditPolicy | null) => (tenant: string, records: LogRecord[]) =>
-    storeRecords(deps(), tenant, routeRecords(deps(), applyPolicyToRecords(policy, records)));
+    storeRecords(deps, tenant, routeRecords(deps, applyPolicyToRecords(policy, records)));
   const tail = new TailServer({
     store,
     hub: tailHub,
@@ -199,7 +201,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
   }
   const push = pushHandler({
-    ...deps(),
+    ...deps,
     limits: config.limits,
     maxBodyBytes: config.maxBodyBytes,
   });

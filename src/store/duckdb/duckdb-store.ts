@@ -94,8 +94,7 @@ export class DuckDbStore implements Store {
   /** What the active log segment holds per tenant, so queries seal it only when they need it. */
   private active = new Map<number, ActiveRange>();
   private convertBatchBytes = CONVERT_BATCH_BYTES;
-  /** Log bytes appended since the start: compaction waits while they come fast. */
-  private appendedBytes = 0;
+  /** Whether log bytes come fast: conversion and compaction wait while they do. */
   private readonly ingest = new IngestGauge();
   private lastConvertFailed = false;
   /** Retention floor: nothing before it is read or converted (it may still sit in the log). */
@@ -224,7 +223,6 @@ export class DuckDbStore implements Store {
     }
     const lastSeq = this.nextN - 1n;
     await this.wal.append(lines.bytes);
-    this.appendedBytes += lines.bytes.length;
     if (lastSeq > this.durableN) this.durableN = lastSeq;
     const info = this.wal.activeInfo;
     if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
@@ -272,7 +270,7 @@ export class DuckDbStore implements Store {
     ) {
       await this.seal();
     }
-    const busy = this.ingest.busy(this.now(), this.appendedBytes);
+    const busy = this.ingest.busy(this.now(), this.wal.appendedBytes);
     // During a burst the log absorbs it, up to DEFERRED_LOG_BYTES, and is converted after (it is
     // queryable all along): converting took a third of the server's CPU from the ingest itself.
     if (!busy || this.wal.sealedBytes >= DEFERRED_LOG_BYTES) await this.convert();

@@ -57,6 +57,7 @@ export class WriteAheadLog {
   private sealWaiters: { resolve(): void; reject(err: unknown): void }[] = [];
   private running: Promise<void> | undefined;
   private nextSeq = 1;
+  private appended = 0;
   private readonly now: () => number;
 
   constructor(
@@ -159,6 +160,7 @@ export class WriteAheadLog {
       throw err;
     }
     seg.bytes += buf.length;
+    this.appended += buf.length;
   }
 
   private async ensureActive(): Promise<Active> {
@@ -204,6 +206,11 @@ export class WriteAheadLog {
 
   get bytes(): number {
     return this.sealedBytes + (this.active?.bytes ?? 0);
+  }
+
+  /** Bytes appended (acknowledged) since the log was opened. */
+  get appendedBytes(): number {
+    return this.appended;
   }
 
   /** Bytes in sealed segments. */
