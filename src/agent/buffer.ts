@@ -327,10 +327,11 @@ export class DiskBuffer {
     if (kept) return kept;
     const fh = await open(join(this.dir, b.segment), 'r');
     try {
-      const frame = Buffer.allocUnsafe(b.frameBytes);
-      const { bytesRead } = await fh.read(frame, 0, b.frameBytes, b.offset);
-      if (bytesRead !== b.frameBytes) throw new Error(`${b.segment}: short read of batch ${b.id}`);
-      return frame.subarray(b.frameBytes - b.bodyBytes);
+      // The body ends the frame: only it is read.
+      const body = Buffer.allocUnsafe(b.bodyBytes);
+      const { bytesRead } = await fh.read(body, 0, b.bodyBytes, b.offset + b.frameBytes - b.bodyBytes);
+      if (bytesRead !== b.bodyBytes) throw new Error(`${b.segment}: short read of batch ${b.id}`);
+      return body;
     } finally {
       await fh.close();
     }
@@ -344,11 +345,7 @@ export class DiskBuffer {
     while (this.entries.length > 0 && this.entries[0]!.id <= id) {
       const e = this.entries.shift()!;
       this.pendingBytes -= e.frameBytes;
-      const kept = this.held.get(e.id);
-      if (kept) {
-        this.held.delete(e.id);
-        this.heldBytes -= kept.length;
-      }
+      if (this.held.delete(e.id)) this.heldBytes -= e.bodyBytes;
     }
     this.setFull(this.pendingBytes >= this.maxBytes);
     this.wake();

@@ -241,12 +241,12 @@ export class Shipper {
    */
   private async ship(batches: readonly BufferedBatch[]): Promise<boolean> {
     const { client, metrics } = this.o;
-    const send = batches.filter((b) => !this.storedAtStart.has(b.id)).filter((b) => b.bodyBytes > 0);
+    const send = batches.filter((b) => b.bodyBytes > 0 && !this.storedAtStart.has(b.id));
     // Only positions (a rotated file let go, say), or only what the server already had: nothing to send.
     if (send.length === 0) return true;
     const { buffer } = this.o;
     // One batch goes as it lies in the buffer; several are joined uncompressed (concatenated
-    // PushRequests are one PushRequest) and compressed again, off the main thread.
+    // PushRequests are one PushRequest) and compressed again.
     const body =
       send.length === 1
         ? await buffer.compressedBody(send[0]!)

@@ -12,7 +12,7 @@ import {
   DEFAULT_AUDIT_POLICY_YAML,
   formatPolicyReport,
   loadAuditPolicyFile,
-  policyReport,
+  PolicyReporter,
 } from '../audit/policy/index.js';
 import type { KjournalClient } from '../client/client.js';
 import { addConnectionOptions } from '../client/options.js';
@@ -125,12 +125,13 @@ export function registerAuditPolicy(program: Command): void {
     const range = resolveRange(flags);
     const client = await openClient(flags, 'kjournal-audit-policy');
     try {
-      const bodies: string[] = [];
+      const reporter = new PolicyReporter(policy);
       for await (const b of storedAuditBodies(client, range.start, range.end, flags.batch, flags.quiet)) {
-        bodies.push(b);
+        reporter.add(b);
       }
-      notice(flags.quiet, `${bodies.length} stored audit events in the window`);
-      await new Output().text(formatPolicyReport(policyReport(policy, bodies)));
+      const report = reporter.report();
+      notice(flags.quiet, `${report.total.events} stored audit events in the window`);
+      await new Output().text(formatPolicyReport(report));
     } finally {
       client.close();
     }

@@ -4,24 +4,14 @@
  * `FILE: ok (N outputs, M flows)`, or fails with the error's `FILE:LINE:COL: field: reason` (exit 1).
  * Other top-level keys (the host's own settings) are not checked here.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { checkPipelineConfig } from '../pipeline/config.js';
+import { checkPipelineConfig, readConfigText } from '../pipeline/config.js';
 import { CliError } from './errors.js';
 
 export async function configCheck(file: string, write: (text: string) => void): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(
-      `${file}: cannot read (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`,
-    );
-  }
   let counts: { outputs: number; flows: number };
   try {
-    counts = await checkPipelineConfig(text, file);
+    counts = await checkPipelineConfig(await readConfigText(file), file);
   } catch (err) {
     throw new CliError(err instanceof Error ? err.message : String(err));
   }

@@ -3,10 +3,14 @@
  * `outputs`/`flows` sections the agent reads) and its audit policy. Every other server setting is a
  * flag, so any other top-level key is an error that names it.
  */
-import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { type AuditPolicy, AuditPolicyError, resolveAuditPolicy } from '../audit/policy/index.js';
-import { loadPipelineConfig, PIPELINE_KEYS, type PipelineConfig } from '../pipeline/config.js';
+import {
+  loadPipelineConfig,
+  PIPELINE_KEYS,
+  type PipelineConfig,
+  readConfigText,
+} from '../pipeline/config.js';
 import { CliError } from './errors.js';
 
 const SERVE_KEYS: readonly string[] = [...PIPELINE_KEYS, 'auditPolicy'];
@@ -27,13 +31,9 @@ export async function loadServeSettings(
   if (configFile !== undefined) {
     let text: string;
     try {
-      text = await readFile(configFile, 'utf8');
+      text = await readConfigText(configFile);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new CliError(
-        `--config ${configFile}: cannot read (${code === 'ENOENT' ? 'no such file' : code})`,
-        2,
-      );
+      throw new CliError(`--config ${(err as Error).message}`, 2);
     }
     let top: unknown;
     try {

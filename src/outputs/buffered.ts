@@ -70,6 +70,8 @@ export class BufferedOutput {
   private diskBytes = 0;
   private writer: Promise<void> = Promise.resolve();
   private writing = false;
+  /** An acknowledgement is being recorded (the send loop acks one batch at a time). */
+  private acking = false;
   private readonly stop = new AbortController();
   private wakeCtl = new AbortController();
   private draining = false;
@@ -138,7 +140,7 @@ export class BufferedOutput {
       this.memBytes += bytes;
     }
     if (dropped > 0) this.dropFull(dropped);
-    else if (this.fullDropped > 0 && this.bufferedBytes < this.options.maxBytes * 0.9) this.roomAgain();
+    else this.roomAgain();
     this.updateGauge();
     if (this.pending.lines.length === 0) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.pending.done.push(resolve));
@@ -156,7 +158,9 @@ export class BufferedOutput {
     this.metrics.dropped.inc({ output: this.name, reason: 'buffer_full' }, n);
   }
 
+  /** After records were dropped, says so once the buffer is below 90% again. */
   private roomAgain(): void {
+    if (this.fullDropped === 0 || this.bufferedBytes >= this.options.maxBytes * 0.9) return;
     this.log(`output ${this.name}: buffer has room again; ${this.fullDropped} records were dropped`);
     this.fullDropped = 0;
   }
@@ -314,11 +318,16 @@ export class BufferedOutput {
   /** The frames are done (sent or dead-lettered): never again, even after a restart. */
   private async ack(frames: readonly BufferedBatch[]): Promise<void> {
     const id = frames[frames.length - 1]!.id;
-    await writeFileAtomic(this.ackedFile, `${id}\n`);
-    await this.disk.release(id);
-    for (const f of frames) this.diskBytes -= f.bodyBytes;
-    this.updateGauge();
-    if (this.fullDropped > 0 && this.bufferedBytes < this.options.maxBytes * 0.9) this.roomAgain();
+    this.acking = true;
+    try {
+      await writeFileAtomic(this.ackedFile, `${id}\n`);
+      await this.disk.release(id);
+      for (const f of frames) this.diskBytes -= f.bodyBytes;
+      this.updateGauge();
+      this.roomAgain();
+    } finally {
+      this.acking = false;
+    }
   }
 
   private updateGauge(): void {
@@ -332,7 +341,8 @@ export class BufferedOutput {
   async idle(timeoutMs = 30_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     await this.writer;
-    while (this.disk.pending.length > 0 || this.writing) {
+    // Not before the last ack is done: the buffer forgets its frames before the gauge is updated.
+    while (this.disk.pending.length > 0 || this.writing || this.acking) {
       if (Date.now() > until) throw new Error(`output ${this.name}: not idle after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -172,6 +172,11 @@ function readOutput(
   return { name: n, type, output, buffer, batch, retry };
 }
 
+/** The path of the `i`-th value of a string list; the key's own when it is written as one string. */
+function itemPath(o: Options, key: string, i: number): ConfigPath {
+  return Array.isArray(o.value[key]) ? o.at(key).concat(i) : o.at(key);
+}
+
 function valueLists(o: Options, key: string): Record<string, string[]> | undefined {
   if (!o.has(key)) {
     o.raw(key); // a `key: null` is read too, not an unknown field
@@ -197,7 +202,7 @@ function oneOfList(o: Options, key: string, allowed: readonly string[]): string[
   values.forEach((v, i) => {
     if (!allowed.includes(v))
       throw new ConfigError(
-        [...o.at(key), ...(Array.isArray(o.value[key]) ? [i] : [])],
+        itemPath(o, key, i),
         `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`,
       );
   });
@@ -278,11 +283,10 @@ function readFlow(
   const targets = o.stringList('outputs');
   if (targets.length === 0)
     throw o.error('outputs', `must name at least one output (declared ones, or ${JOURNAL_OUTPUT})`);
-  const isList = Array.isArray(o.value.outputs);
   targets.forEach((t, i) => {
     if (!outputs.has(t))
       throw new ConfigError(
-        [...o.at('outputs'), ...(isList ? [i] : [])],
+        itemPath(o, 'outputs', i),
         `unknown output ${JSON.stringify(t)} (declared: ${[...outputs].join(', ')})`,
       );
   });
@@ -353,17 +357,19 @@ export function parsePipelineConfig(
   }
 }
 
+/** The text of a configuration file; an Error `FILE: cannot read (no such file)` when it cannot be read. */
+export async function readConfigText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${file}: cannot read (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`);
+  }
+}
+
 /** Reads and parses `file`; errors are PipelineConfigError, or an Error when the file cannot be read. */
 export async function loadPipelineConfig(file: string, options: LoadOptions = {}): Promise<PipelineConfig> {
-  let text = options.text;
-  if (text === undefined) {
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(`${file}: cannot read (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`);
-    }
-  }
+  const text = options.text ?? (await readConfigText(file));
   return parsePipelineConfig(text, file, options.registries ?? (await defaultRegistries()), options.now);
 }
 

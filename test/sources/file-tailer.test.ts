@@ -261,6 +261,17 @@ describe('file tailer', () => {
       await rename(join(dir, 'a.gz.tmp'), join(dir, 'a.log.1.gz'));
       if (unlinkToo) await unlink(join(dir, 'a.log.1'));
     };
+    /** A file handler that runs `action` once, just before the first file ending in `suffix` is opened. */
+    const onceOpening = (suffix: string, action: (path: string) => void) => {
+      let first = true;
+      return (path: string) => {
+        if (first && path.endsWith(suffix)) {
+          first = false;
+          action(path);
+        }
+        return lineHandler();
+      };
+    };
     /** After the restart: every line the first run did not acknowledge, once, and nothing more. */
     const expectRest = async (r: ReturnType<typeof runSource>) => {
       await r.waitFor(5);
@@ -298,20 +309,8 @@ describe('file tailer', () => {
 
     test('renamed and replaced between the stat and the open (another file under its name)', async () => {
       const saved = await firstRun();
-      let first = true;
-      const r2 = runSource(
-        plain(dir, {
-          handler: (path) => {
-            // Made just before the file is opened.
-            if (first && path.endsWith('a.log')) {
-              first = false;
-              rotate();
-            }
-            return lineHandler();
-          },
-        }),
-        saved,
-      );
+      // Made just before the file is opened.
+      const r2 = runSource(plain(dir, { handler: onceOpening('a.log', rotate) }), saved);
       await expectRest(r2);
     });
 
@@ -319,19 +318,7 @@ describe('file tailer', () => {
       const saved = await firstRun();
       rotate();
       await compress(false);
-      let first = true;
-      const r2 = runSource(
-        plain(dir, {
-          handler: (path) => {
-            if (first && path.endsWith('a.log.1')) {
-              first = false;
-              unlinkSync(path);
-            }
-            return lineHandler();
-          },
-        }),
-        saved,
-      );
+      const r2 = runSource(plain(dir, { handler: onceOpening('a.log.1', unlinkSync) }), saved);
       await expectRest(r2);
     });
 
@@ -340,10 +327,7 @@ describe('file tailer', () => {
       const steps: (() => Promise<void>)[] = [
         async () => renameSync(join(dir, 'a.log'), join(dir, 'a.log.1')),
         async () => writeFileSync(join(dir, 'a.log'), text(lines('c', 2))),
-        async () => {
-          await writeFile(join(dir, 'a.gz.tmp'), gzipSync(await readFile(join(dir, 'a.log.1'))));
-          await rename(join(dir, 'a.gz.tmp'), join(dir, 'a.log.1.gz'));
-        },
+        () => compress(false),
         async () => unlink(join(dir, 'a.log.1')),
       ];
       for (let k = 0; k <= steps.length; k++) {

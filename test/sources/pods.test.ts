@@ -14,6 +14,22 @@ const containerDir = (root: string, ns = 'shop', pod = 'web-1', container = 'app
 const cri = (line: string, stream = 'stdout', tag = 'F', ts = '2026-11-23T10:00:00.123456789Z') =>
   `${ts} ${stream} ${tag} ${line}\n`;
 
+/**
+ * The kubelet's rotation: `f` renamed to `name`, a new empty `f`; the file rotated before it
+ * (`rotated` holds it) gzipped to `.gz.tmp`, renamed to `.gz`, the plain one removed.
+ */
+async function rotateCri(f: string, name: string, rotated: string[]): Promise<void> {
+  await rename(f, name);
+  await writeFile(f, '');
+  rotated.push(name);
+  if (rotated.length > 1) {
+    const old = rotated.shift()!;
+    await writeFile(`${old}.gz.tmp`, gzipSync(await readFile(old)));
+    await rename(`${old}.gz.tmp`, `${old}.gz`);
+    await unlink(old);
+  }
+}
+
 const source = (dir: string, extra: Partial<Parameters<typeof createPodLogsSource>[0]> = {}) =>
   createPodLogsSource({ dir, node: 'node-1', tailer: { pollMs: 30 }, ...extra });
 
@@ -177,18 +193,8 @@ describe('pods source', () => {
       for (let j = i; j < i + 25; j++) chunk += cri(`line ${j}`, j % 3 === 0 ? 'stderr' : 'stdout');
       await appendFile(f, chunk);
       if ((i + 25) % perRotation === 0) {
-        // The kubelet: rename the live file away, the runtime reopens a new one.
-        const name = `${f}.20261123-1000${String(second++).padStart(2, '0')}`;
-        await rename(f, name);
-        await writeFile(f, '');
-        rotated.push(name);
-        // Compress the one before (to .gz.tmp, renamed, then the original removed).
-        if (rotated.length > 1) {
-          const old = rotated.shift()!;
-          await writeFile(`${old}.gz.tmp`, gzipSync(await readFile(old)));
-          await rename(`${old}.gz.tmp`, `${old}.gz`);
-          await unlink(old);
-        }
+        // The kubelet: rename the live file away, the runtime reopens a new one; the one before compressed.
+        await rotateCri(f, `${f}.20261123-1000${String(second++).padStart(2, '0')}`, rotated);
       }
       await sleep(5);
     }
@@ -300,17 +306,8 @@ async function stressRestarts(root: string, total: number, seed: number): Promis
       for (let j = written; j < written + perChunk; j++) chunk += cri(`line ${j}`);
       await appendFile(f, chunk);
       if ((written + perChunk) % perFile === 0) {
-        const name = `${f}.20261123-${String(100000 + stamp++).padStart(6, '0')}`;
         rotating = true;
-        await rename(f, name);
-        await writeFile(f, '');
-        rotated.push(name);
-        if (rotated.length > 1) {
-          const old = rotated.shift()!;
-          await writeFile(`${old}.gz.tmp`, gzipSync(await readFile(old)));
-          await rename(`${old}.gz.tmp`, `${old}.gz`);
-          await unlink(old);
-        }
+        await rotateCri(f, `${f}.20261123-${String(100000 + stamp++).padStart(6, '0')}`, rotated);
         rotating = false;
       }
       await sleep(random() * 4);

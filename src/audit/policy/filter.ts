@@ -53,8 +53,7 @@ function filePolicy(options: Options, baseDir: string): AuditPolicy {
   }
 }
 
-/** A filter applying `policy` (for callers that hold a policy already). */
-export function auditPolicyFilterOf(policy: AuditPolicy): Filter {
+function policyFilter(policy: AuditPolicy): Filter {
   return {
     type: 'auditPolicy',
     apply(record) {
@@ -76,5 +75,5 @@ export const auditPolicyFilter: FilterFactory = (options, ctx) => {
   if (!hasFile && !hasPolicy) throw new ConfigError(options.path, 'one of file and policy is required');
   const policy = hasFile ? filePolicy(options, ctx.baseDir) : inlinePolicy(options);
   options.done();
-  return auditPolicyFilterOf(policy);
+  return policyFilter(policy);
 };

@@ -47,34 +47,48 @@ function add(t: Tally, before: number, after: number | null): void {
   }
 }
 
-/** The report of a policy over event bodies (each the JSON text of an audit.k8s.io/v1 Event). */
-export function policyReport(policy: AuditPolicy, bodies: Iterable<string>): PolicyReport {
-  const rules: RuleTally[] = policy.rules.map((r, i) => ({
-    rule: i,
-    level: r.level as Level,
-    ...zero(),
-  }));
-  const unmatched: RuleTally = { rule: -1, level: 'None', ...zero() };
-  const levels = Object.fromEntries(LEVELS.map((l) => [l, zero()])) as Record<Level, Tally>;
-  const invalid = zero();
-  const total = zero();
-  for (const body of bodies) {
+/** A report built one body at a time, so that the bodies need not all be held at once. */
+export class PolicyReporter {
+  private readonly rules: RuleTally[];
+  private readonly unmatched: RuleTally = { rule: -1, level: 'None', ...zero() };
+  private readonly levels = Object.fromEntries(LEVELS.map((l) => [l, zero()])) as Record<Level, Tally>;
+  private readonly invalid = zero();
+  private readonly total = zero();
+
+  constructor(private readonly policy: AuditPolicy) {
+    this.rules = policy.rules.map((r, i) => ({ rule: i, level: r.level as Level, ...zero() }));
+  }
+
+  /** Counts one event body (the JSON text of an audit.k8s.io/v1 Event). */
+  add(body: string): void {
     const before = Buffer.byteLength(body);
     let out: ReturnType<typeof applyPolicyToBody>;
     try {
-      out = applyPolicyToBody(policy, body);
+      out = applyPolicyToBody(this.policy, body);
     } catch (err) {
       if (!(err instanceof NotAnEventError)) throw err;
-      add(invalid, before, before);
-      add(total, before, before);
-      continue;
+      add(this.invalid, before, before);
+      add(this.total, before, before);
+      return;
     }
     const after = out.body === null ? null : Buffer.byteLength(out.body);
-    add(rules[out.decision.rule] ?? unmatched, before, after);
-    add(levels[out.decision.level], before, after);
-    add(total, before, after);
+    add(this.rules[out.decision.rule] ?? this.unmatched, before, after);
+    add(this.levels[out.decision.level], before, after);
+    add(this.total, before, after);
   }
-  return { rules: [...rules, unmatched], levels, invalid, total };
+
+  /** The report so far (its tallies are live: a later `add` updates them). */
+  report(): PolicyReport {
+    const { levels, invalid, total } = this;
+    return { rules: [...this.rules, this.unmatched], levels, invalid, total };
+  }
+}
+
+/** The report of a policy over event bodies (each the JSON text of an audit.k8s.io/v1 Event). */
+export function policyReport(policy: AuditPolicy, bodies: Iterable<string>): PolicyReport {
+  const reporter = new PolicyReporter(policy);
+  for (const body of bodies) reporter.add(body);
+  return reporter.report();
 }
 
 const pct = (after: number, before: number): string =>

@@ -8,13 +8,18 @@
  */
 import type { ConfigPath } from '../../pipeline/options.js';
 import type { FieldError } from './errors.js';
-import { type AuditPolicy, LEVELS, type PolicyRule, STAGES } from './types.js';
+import { type AuditPolicy, isLevel, isStage, LEVELS, type PolicyRule, STAGES } from './types.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1123_SUBDOMAIN_MSG =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must " +
   "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is " +
   "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+/** An `Invalid value` error. */
+function invalid(path: ConfigPath, value: string | readonly string[], detail: string): FieldError {
+  return { path, type: 'Invalid value', value, detail };
+}
 
 export function validatePolicy(policy: AuditPolicy): FieldError[] {
   const errs = validateOmitStages(policy.omitStages, ['omitStages']);
@@ -32,18 +37,19 @@ function validateRule(rule: PolicyRule, path: ConfigPath): FieldError[] {
     ...validateOmitStages(rule.omitStages, [...path, 'omitStages']),
   ];
   if (rule.nonResourceURLs.length > 0 && (rule.resources.length > 0 || rule.namespaces.length > 0)) {
-    errs.push({
-      path: [...path, 'nonResourceURLs'],
-      type: 'Invalid value',
-      value: rule.nonResourceURLs,
-      detail: 'rules cannot apply to both regular resources and non-resource URLs',
-    });
+    errs.push(
+      invalid(
+        [...path, 'nonResourceURLs'],
+        rule.nonResourceURLs,
+        'rules cannot apply to both regular resources and non-resource URLs',
+      ),
+    );
   }
   return errs;
 }
 
 function validateLevel(level: string, path: ConfigPath): FieldError[] {
-  if ((LEVELS as readonly string[]).includes(level)) return [];
+  if (isLevel(level)) return [];
   if (level === '') return [{ path, type: 'Required value', detail: '' }];
   return [
     {
@@ -59,22 +65,12 @@ function validateNonResourceURLs(urls: readonly string[], path: ConfigPath): Fie
   const errs: FieldError[] = [];
   urls.forEach((url, i) => {
     if (url === '*') return;
-    if (!url.startsWith('/')) {
-      errs.push({
-        path: [...path, i],
-        type: 'Invalid value',
-        value: url,
-        detail: "non-resource URL rules must begin with a '/' character",
-      });
-    }
-    if (url !== '' && url.slice(0, -1).includes('*')) {
-      errs.push({
-        path: [...path, i],
-        type: 'Invalid value',
-        value: url,
-        detail: "non-resource URL wildcards '*' must be the final character of the rule",
-      });
-    }
+    if (!url.startsWith('/'))
+      errs.push(invalid([...path, i], url, "non-resource URL rules must begin with a '/' character"));
+    if (url !== '' && url.slice(0, -1).includes('*'))
+      errs.push(
+        invalid([...path, i], url, "non-resource URL wildcards '*' must be the final character of the rule"),
+      );
   });
   return errs;
 }
@@ -93,22 +89,16 @@ function validateResources(rule: PolicyRule, path: ConfigPath): FieldError[] {
     // The empty string is the core API group.
     if (gr.group !== '') {
       const msgs = dnsSubdomainErrors(gr.group);
-      if (msgs.length > 0)
-        errs.push({
-          path: [...path, 'group'],
-          type: 'Invalid value',
-          value: gr.group,
-          detail: msgs.join(','),
-        });
+      if (msgs.length > 0) errs.push(invalid([...path, 'group'], gr.group, msgs.join(',')));
     }
-    if (gr.resourceNames.length > 0 && gr.resources.length === 0) {
-      errs.push({
-        path: [...path, 'resourceNames'],
-        type: 'Invalid value',
-        value: gr.resourceNames,
-        detail: 'using resourceNames requires at least one resource',
-      });
-    }
+    if (gr.resourceNames.length > 0 && gr.resources.length === 0)
+      errs.push(
+        invalid(
+          [...path, 'resourceNames'],
+          gr.resourceNames,
+          'using resourceNames requires at least one resource',
+        ),
+      );
   }
   return errs;
 }
@@ -116,14 +106,7 @@ function validateResources(rule: PolicyRule, path: ConfigPath): FieldError[] {
 function validateOmitStages(stages: readonly string[], path: ConfigPath): FieldError[] {
   const errs: FieldError[] = [];
   stages.forEach((stage, i) => {
-    if (!(STAGES as readonly string[]).includes(stage)) {
-      errs.push({
-        path: [...path, i],
-        type: 'Invalid value',
-        value: stage,
-        detail: `allowed stages are ${STAGES.join(',')}`,
-      });
-    }
+    if (!isStage(stage)) errs.push(invalid([...path, i], stage, `allowed stages are ${STAGES.join(',')}`));
   });
   return errs;
 }

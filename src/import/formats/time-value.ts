@@ -18,32 +18,35 @@ const digit = (text: string, i: number): number => {
   return c >= 0 && c <= 9 ? c : -1;
 };
 
+/** parseRfc3339Nano of text[0, end). */
+function parseRfc3339Slow(text: string, end: number): bigint | undefined {
+  return parseRfc3339Nano(end === text.length ? text : text.slice(0, end));
+}
+
 /**
  * parseRfc3339Nano with a fast path for the shape container runtimes write (`...T10:00:00.123456789Z`):
  * the calendar part is computed once per hour (lines of one file, and of files read in turn, share
  * it), minutes, seconds and fraction read digit by digit. On a large import this was the hottest
  * function.
  */
-export function parseRfc3339Fast(text: string, end = text.length): bigint | undefined {
-  // `end`: the time is text[0, end) (a CRI line's first field), read in place without a slice.
-  const n = end;
-  const slow = () => parseRfc3339Nano(n === text.length ? text : text.slice(0, n));
+export function parseRfc3339Fast(text: string, n = text.length): bigint | undefined {
+  // `n`: the time is text[0, n) (a CRI line's first field), read in place without a slice.
   if (n < 20 || text.charCodeAt(n - 1) !== 0x5a /* Z */ || (n > 20 && text.charCodeAt(19) !== 0x2e) /* . */) {
-    return slow();
+    return parseRfc3339Slow(text, n);
   }
-  if (text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a) return slow();
+  if (text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a) return parseRfc3339Slow(text, n);
   const m1 = digit(text, 14);
   const m2 = digit(text, 15);
   const s1 = digit(text, 17);
   const s2 = digit(text, 18);
-  if (m1 < 0 || m2 < 0 || s1 < 0 || s2 < 0) return slow();
+  if (m1 < 0 || m2 < 0 || s1 < 0 || s2 < 0) return parseRfc3339Slow(text, n);
   // Nine digits at most fit a double exactly.
   let frac = 0;
   if (n > 20) {
-    if (n === 21 || n - 21 > 9) return slow();
+    if (n === 21 || n - 21 > 9) return parseRfc3339Slow(text, n);
     for (let i = 20; i < n - 1; i++) {
       const d = digit(text, i);
-      if (d < 0) return slow();
+      if (d < 0) return parseRfc3339Slow(text, n);
       frac = frac * 10 + d;
     }
     for (let i = n - 21; i < 9; i++) frac *= 10;

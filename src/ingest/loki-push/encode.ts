@@ -78,10 +78,6 @@ function encodeMetadata(meta: Readonly<Record<string, string>>): Buffer {
 }
 
 /**
- * Encodes a PushRequest (uncompressed: Loki expects it snappy-compressed on the wire); undefined
- * when an entry is before 1970 (negative seconds), which the caller encodes with protobufjs.
- */
-/**
  * A buffer an encoder may write into and hand back a view of, grown as needed: for a caller that
  * uses each message before it encodes the next (the agent compresses it at once), so that a
  * megabyte per batch is not allocated and left for the GC.
@@ -90,6 +86,10 @@ export interface Scratch {
   buf?: Buffer;
 }
 
+/**
+ * Encodes a PushRequest (uncompressed: Loki expects it snappy-compressed on the wire); undefined
+ * when an entry is before 1970 (negative seconds), which the caller encodes with protobufjs.
+ */
 export function encodePushRequestFast(
   streams: readonly EncodableStream[],
   scratch?: Scratch,

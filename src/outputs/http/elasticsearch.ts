@@ -16,16 +16,11 @@
  */
 import type { LogRecord } from '../../model/record.js';
 import type { Options } from '../../pipeline/options.js';
-import {
-  httpStatusError,
-  type Output,
-  type OutputContext,
-  OutputError,
-  type OutputFactory,
-} from '../output.js';
-import { type HttpSettings, joinPath, peerName, readHttpSettings, requestHeaders } from './common.js';
+import { type OutputContext, OutputError, type OutputFactory } from '../output.js';
+import { type HttpSettings, joinPath, readHttpSettings } from './common.js';
 import { type IndexPattern, indexName, parseIndexPattern } from './es-index.js';
-import { aborted, bodyText, HttpTransport } from './transport.js';
+import { HttpOutput } from './http-output.js';
+import { bodyText } from './transport.js';
 import { viaqDocument } from './viaq.js';
 
 export const DEFAULT_INDEX = 'kjournal-{kind}-%Y.%m.%d';
@@ -81,40 +76,28 @@ export function checkBulkResponse(peer: string, text: string): void {
   );
 }
 
-class ElasticsearchOutput implements Output {
-  readonly type = 'elasticsearch';
-  private readonly transport: HttpTransport;
+class ElasticsearchOutput extends HttpOutput {
   private readonly url: URL;
-  private readonly peer: string;
 
   constructor(
-    readonly name: string,
-    private readonly settings: HttpSettings,
+    name: string,
+    settings: HttpSettings,
     private readonly pattern: IndexPattern,
     private readonly action: BulkAction,
     pipeline: string | undefined,
     private readonly apiKey: string | undefined,
   ) {
+    super(name, 'elasticsearch', settings);
     this.url = joinPath(settings.url, '_bulk');
     if (pipeline !== undefined) this.url.searchParams.set('pipeline', pipeline);
-    this.peer = peerName(this.type, name, settings.url);
-    this.transport = new HttpTransport(this.peer, settings.tls, settings.timeoutMs);
   }
 
-  async send(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
-    if (signal.aborted) throw aborted(this.peer, signal);
-    if (records.length === 0) return;
+  protected async sendBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
     const body = Buffer.from(bulkBody(records, this.pattern, this.action), 'utf8');
     const extra: Record<string, string> = { 'content-type': 'application/x-ndjson' };
     if (this.apiKey !== undefined) extra.authorization = `ApiKey ${this.apiKey}`;
-    const headers = await requestHeaders(this.peer, this.settings, extra);
-    const res = await this.transport.request('POST', this.url, headers, body, signal);
-    if (res.status < 200 || res.status >= 300) throw httpStatusError(this.peer, res.status, bodyText(res));
+    const res = await this.request('POST', this.url, extra, body, signal);
     checkBulkResponse(this.peer, bodyText(res));
-  }
-
-  async close(): Promise<void> {
-    this.transport.close();
   }
 }
 

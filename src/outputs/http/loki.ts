@@ -14,44 +14,33 @@
 import { isValidLabelName } from '../../ingest/loki-push/labels.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Options } from '../../pipeline/options.js';
-import { httpStatusError, type Output, type OutputContext, type OutputFactory } from '../output.js';
-import { type HttpSettings, joinPath, peerName, readHttpSettings, requestHeaders } from './common.js';
+import type { OutputContext, OutputFactory } from '../output.js';
+import { type HttpSettings, joinPath, readHttpSettings } from './common.js';
+import { HttpOutput } from './http-output.js';
 import { KEEP_ALL, type LokiMapping, pushBody } from './loki-wire.js';
-import { aborted, bodyText, HttpTransport } from './transport.js';
 
 export const LOKI_PUSH_PATH = '/loki/api/v1/push';
 
-export class LokiOutput implements Output {
-  private readonly transport: HttpTransport;
+export class LokiOutput extends HttpOutput {
   private readonly pushUrl: URL;
-  readonly peer: string;
 
   constructor(
-    readonly name: string,
-    readonly type: string,
-    private readonly settings: HttpSettings,
+    name: string,
+    type: string,
+    settings: HttpSettings,
     private readonly mapping: LokiMapping,
     private readonly tenant: string | undefined,
     path: string,
   ) {
+    super(name, type, settings);
     this.pushUrl = joinPath(settings.url, path);
-    this.peer = peerName(type, name, settings.url);
-    this.transport = new HttpTransport(this.peer, settings.tls, settings.timeoutMs);
   }
 
-  async send(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
-    if (signal.aborted) throw aborted(this.peer, signal);
-    if (records.length === 0) return;
+  protected async sendBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
     const body = pushBody(records, this.mapping);
     const extra: Record<string, string> = { 'content-type': 'application/x-protobuf' };
     if (this.tenant !== undefined) extra['x-scope-orgid'] = this.tenant;
-    const headers = await requestHeaders(this.peer, this.settings, extra);
-    const res = await this.transport.request('POST', this.pushUrl, headers, body, signal);
-    if (res.status < 200 || res.status >= 300) throw httpStatusError(this.peer, res.status, bodyText(res));
-  }
-
-  async close(): Promise<void> {
-    this.transport.close();
+    await this.request('POST', this.pushUrl, extra, body, signal);
   }
 }
 

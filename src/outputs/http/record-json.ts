@@ -21,3 +21,8 @@ export function recordJson(r: LogRecord): RecordJson {
     body: r.body,
   };
 }
+
+/** `recordJson` as one NDJSON line, the newline included. */
+export function recordJsonLine(r: LogRecord): string {
+  return `${JSON.stringify(recordJson(r))}\n`;
+}

@@ -22,7 +22,7 @@ import type { LogRecord } from '../../model/record.js';
 import type { Options } from '../../pipeline/options.js';
 import { httpStatusError, type Output, type OutputContext, type OutputFactory } from '../output.js';
 import { DEFAULT_TIMEOUT_MS, readDurationMs, readTls, readUrl } from './common.js';
-import { recordJson } from './record-json.js';
+import { recordJsonLine } from './record-json.js';
 import { aborted, bodyText, HttpTransport } from './transport.js';
 
 const gzip = promisify(gzipCb);
@@ -115,8 +115,7 @@ class S3Output implements Output {
   async send(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
     if (signal.aborted) throw aborted(this.peer, signal);
     if (records.length === 0) return;
-    let ndjson = '';
-    for (const r of records) ndjson += `${JSON.stringify(recordJson(r))}\n`;
+    const ndjson = records.map(recordJsonLine).join('');
     const body = await gzip(Buffer.from(ndjson, 'utf8'));
     const url = objectUrl(this.s, objectKey(this.s.prefix, records[0]!, ndjson));
     const headers = signedHeaders(this.s, 'PUT', url, { 'Content-Type': 'application/gzip' }, body);

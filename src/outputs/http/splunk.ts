@@ -17,16 +17,9 @@ import { resolve } from 'node:path';
 import { kubeMeta } from '../../model/kube-meta.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Options } from '../../pipeline/options.js';
-import { httpStatusError, type Output, type OutputContext, type OutputFactory } from '../output.js';
-import {
-  type HttpSettings,
-  joinPath,
-  peerName,
-  readHttpSettings,
-  readSecret,
-  requestHeaders,
-} from './common.js';
-import { aborted, bodyText, HttpTransport } from './transport.js';
+import type { OutputContext, OutputFactory } from '../output.js';
+import { type HttpSettings, joinPath, readHttpSettings, readSecret } from './common.js';
+import { HttpOutput } from './http-output.js';
 
 export const HEC_EVENT_PATH = '/services/collector/event';
 
@@ -76,39 +69,26 @@ function hecReason(text: string): string {
   return text;
 }
 
-class SplunkOutput implements Output {
-  readonly type = 'splunk';
-  private readonly transport: HttpTransport;
+class SplunkOutput extends HttpOutput {
   private readonly url: URL;
-  private readonly peer: string;
 
   constructor(
-    readonly name: string,
-    private readonly settings: HttpSettings,
+    name: string,
+    settings: HttpSettings,
     private readonly token: { value?: string; file?: string },
     private readonly meta: HecMetadata,
   ) {
+    super(name, 'splunk', settings);
     this.url = joinPath(settings.url, HEC_EVENT_PATH);
-    this.peer = peerName(this.type, name, settings.url);
-    this.transport = new HttpTransport(this.peer, settings.tls, settings.timeoutMs);
   }
 
-  async send(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
-    if (signal.aborted) throw aborted(this.peer, signal);
-    if (records.length === 0) return;
+  protected async sendBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
     const body = Buffer.from(records.map((r) => hecEvent(r, this.meta)).join(''), 'utf8');
-    const headers = await requestHeaders(this.peer, this.settings, {
+    const extra = {
       'content-type': 'application/json',
       authorization: `Splunk ${this.token.value ?? (await readSecret(this.peer, this.token.file ?? ''))}`,
-    });
-    const res = await this.transport.request('POST', this.url, headers, body, signal);
-    if (res.status < 200 || res.status >= 300) {
-      throw httpStatusError(this.peer, res.status, hecReason(bodyText(res)));
-    }
-  }
-
-  async close(): Promise<void> {
-    this.transport.close();
+    };
+    await this.request('POST', this.url, extra, body, signal, hecReason);
   }
 }
 

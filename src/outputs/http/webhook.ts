@@ -8,36 +8,23 @@
  */
 import type { LogRecord } from '../../model/record.js';
 import type { Options } from '../../pipeline/options.js';
-import { httpStatusError, type Output, type OutputContext, type OutputFactory } from '../output.js';
-import { type HttpSettings, peerName, readHttpSettings, requestHeaders } from './common.js';
+import type { OutputContext, OutputFactory } from '../output.js';
+import { type HttpSettings, readHttpSettings } from './common.js';
+import { HttpOutput } from './http-output.js';
 import { recordJson } from './record-json.js';
-import { aborted, bodyText, HttpTransport } from './transport.js';
 
-class WebhookOutput implements Output {
-  readonly type = 'webhook';
-  private readonly transport: HttpTransport;
-  private readonly peer: string;
-
+class WebhookOutput extends HttpOutput {
   constructor(
-    readonly name: string,
-    private readonly settings: HttpSettings,
+    name: string,
+    settings: HttpSettings,
     private readonly method: 'POST' | 'PUT',
   ) {
-    this.peer = peerName(this.type, name, settings.url);
-    this.transport = new HttpTransport(this.peer, settings.tls, settings.timeoutMs);
+    super(name, 'webhook', settings);
   }
 
-  async send(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
-    if (signal.aborted) throw aborted(this.peer, signal);
-    if (records.length === 0) return;
+  protected async sendBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<void> {
     const body = Buffer.from(JSON.stringify(records.map(recordJson)), 'utf8');
-    const headers = await requestHeaders(this.peer, this.settings, { 'content-type': 'application/json' });
-    const res = await this.transport.request(this.method, this.settings.url, headers, body, signal);
-    if (res.status < 200 || res.status >= 300) throw httpStatusError(this.peer, res.status, bodyText(res));
-  }
-
-  async close(): Promise<void> {
-    this.transport.close();
+    await this.request(this.method, this.settings.url, { 'content-type': 'application/json' }, body, signal);
   }
 }
 

@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import type { LogRecord } from '../../model/record.js';
 import { NS_PER_MS } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
-import { recordJson } from '../http/record-json.js';
+import { recordJsonLine } from '../http/record-json.js';
 import { type Output, OutputError, type OutputFactory } from '../output.js';
 import { abortedError } from './stream.js';
 
@@ -28,10 +28,6 @@ export function expandPath(pattern: string, ns: bigint): string {
     '%': '%',
   };
   return pattern.replace(/%([YmdH%])/g, (_, c: string) => parts[c]!);
-}
-
-function ndjsonLine(r: LogRecord): string {
-  return `${JSON.stringify(recordJson(r))}\n`;
 }
 
 async function appendSynced(path: string, data: string): Promise<void> {
@@ -60,7 +56,7 @@ export const fileOutput: OutputFactory = (name, opts, ctx): Output => {
       // Lines grouped by file, each file's lines in batch order.
       const byPath = new Map<string, string[]>();
       for (const r of records) {
-        getOrCreate(byPath, expandPath(base, r.timestamp), () => []).push(ndjsonLine(r));
+        getOrCreate(byPath, expandPath(base, r.timestamp), () => []).push(recordJsonLine(r));
       }
       for (const [p, lines] of byPath) {
         if (signal.aborted) throw abortedError(signal);

@@ -67,6 +67,11 @@ export function withError(record: LogRecord, error: string, details: string): Lo
   };
 }
 
+/** The record marked with `error` because its field `name` does not exist. */
+export function withMissingField(record: LogRecord, error: string, name: string): LogRecord {
+  return withError(record, error, `field ${JSON.stringify(name)} does not exist`);
+}
+
 /**
  * A copy-on-write draft of a record: a filter reads and writes fields on it, then `record()` gives
  * the original object when nothing changed, else a new record.

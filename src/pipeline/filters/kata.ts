@@ -17,7 +17,7 @@
 import type { LogRecord } from '../../model/record.js';
 import { kataAttributes } from '../../sources/journal/records.js';
 import type { Filter, FilterFactory } from '../filter.js';
-import { BODY_FIELD, checkFieldName, getField, withError } from './fields.js';
+import { BODY_FIELD, checkFieldName, getField, withError, withMissingField } from './fields.js';
 
 export const KATA_ERROR = 'KataParserErr';
 
@@ -28,8 +28,7 @@ export const kataFilter: FilterFactory = (o): Filter => {
     type: 'kata',
     apply(record: LogRecord): LogRecord {
       const text = getField(record, key);
-      if (text === undefined)
-        return withError(record, KATA_ERROR, `field ${JSON.stringify(key)} does not exist`);
+      if (text === undefined) return withMissingField(record, KATA_ERROR, key);
       const attrs = kataAttributes(text);
       if (Object.keys(attrs).length === 0)
         return withError(record, KATA_ERROR, 'not a Kata logfmt or JSON message');

@@ -33,7 +33,7 @@ import { safeName } from '../../model/names.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Filter, FilterFactory } from '../filter.js';
 import type { Options } from '../options.js';
-import { BODY_FIELD, checkFieldName, Draft, getField, withError } from './fields.js';
+import { BODY_FIELD, checkFieldName, Draft, getField, withError, withMissingField } from './fields.js';
 import {
   criFormat,
   FORMAT_ERRORS,
@@ -101,8 +101,7 @@ export const parserFilter: FilterFactory = (o, ctx): Filter => {
     type: 'parser',
     apply(record: LogRecord): LogRecord {
       const text = getField(record, key);
-      if (text === undefined)
-        return withError(record, errorValue, `field ${JSON.stringify(key)} does not exist`);
+      if (text === undefined) return withMissingField(record, errorValue, key);
       const parsed = parse(text);
       if ('error' in parsed) return withError(record, errorValue, parsed.error);
       let values = parsed.values;

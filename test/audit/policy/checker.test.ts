@@ -8,7 +8,6 @@ import { describe, it } from 'node:test';
 import {
   type AuditPolicy,
   attributesFromEvent,
-  emptyRule,
   evaluateEvent,
   evaluatePolicy,
   type Level,
@@ -16,6 +15,7 @@ import {
   pathMatches,
   type Stage,
 } from '../../../src/audit/policy/index.js';
+import { gr, rule } from './rules.js';
 
 const tim = { username: 'tim@k8s.io', groups: ['humans', 'developers'] };
 
@@ -58,16 +58,6 @@ const events: Record<string, Record<string, unknown>> = {
     requestURI: '/api/v1/namespaces/default/pods/busybox',
   },
 };
-
-const rule = (level: string, fields: Partial<PolicyRule> = {}): PolicyRule => ({
-  ...emptyRule(level),
-  ...fields,
-});
-const gr = (group: string, resources: string[], resourceNames: string[] = []) => ({
-  group,
-  resources,
-  resourceNames,
-});
 
 /** checker_test.go's `rules`. */
 const rules: Record<string, PolicyRule> = {

@@ -18,16 +18,8 @@ import {
   type PolicyRule,
   validatePolicy,
 } from '../../../src/audit/policy/index.js';
+import { gr, rule } from './rules.js';
 
-const rule = (level: string, fields: Partial<PolicyRule> = {}): PolicyRule => ({
-  ...emptyRule(level),
-  ...fields,
-});
-const gr = (group: string, resources: string[], resourceNames: string[] = []) => ({
-  group,
-  resources,
-  resourceNames,
-});
 const policy = (rules: PolicyRule[], omitStages: string[] = []): AuditPolicy => ({
   rules,
   omitStages,

@@ -3,8 +3,6 @@
  * and query APIs), plus the wire format byte for byte and the mapping of labels and metadata.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import snappy from 'snappy';
 import { decodePushRequest } from '../../../src/ingest/loki-push/proto.js';
@@ -16,6 +14,7 @@ import { Options } from '../../../src/pipeline/options.js';
 import { makePki } from '../../auth/pki.js';
 import { contractRecords, outputContract } from '../output-contract.js';
 import { startKjournalPeer } from './kjournal-peer.js';
+import { type PeerRequest, startPeerServer } from './peer-server.js';
 
 const ctx = { baseDir: process.cwd() };
 
@@ -68,33 +67,13 @@ describe('kjournal output', () => {
   });
 });
 
-interface Captured {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: Buffer;
-}
-
-async function fakeLoki(reply: (c: Captured) => [number, string]) {
-  const got: Captured[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const c = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks),
-      };
-      got.push(c);
-      const [status, text] = reply(c);
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
-    });
+/** A Loki stand-in answering every push with `reply`'s status and text; `got` holds the requests. */
+async function fakeLoki(reply: (c: PeerRequest) => [number, string]) {
+  const peer = await startPeerServer((c) => {
+    const [status, body] = reply(c);
+    return { status, body, contentType: 'text/plain' };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, got, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { url: peer.url, got: peer.requests, close: () => peer.close() };
 }
 
 describe('loki output: wire format', () => {

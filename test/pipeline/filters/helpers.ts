@@ -9,6 +9,10 @@ import { ConfigError, type ConfigPath, Options } from '../../../src/pipeline/opt
 
 export const T0 = 1_700_000_000_000_000_000n;
 
+/** The journal MESSAGE of seed 003 (kata-runtime, logfmt). */
+export const KATA_SEED_MESSAGE =
+  'time="2020-02-21T10:31:27.810781647Z" level=info msg="release sandbox" arch=amd64 command=state container=7cdd31660d8705facdadeb8598d2c0bd008e8142c54e3b3069abd392c8d58997 name=kata-runtime pid=14314 sandbox=1c3e77cad66aa2b6d8cc846f818370f79cb0104c0b840f67d0f502fd6562b68c source=virtcontainers subsystem=sandbox';
+
 /** A frozen record (labels and attributes too): a filter that mutates its input throws. */
 export function rec(p: Partial<LogRecord> = {}): LogRecord {
   return Object.freeze({

@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kataFilter } from '../../../src/pipeline/filters/kata.js';
 import { parserFilter } from '../../../src/pipeline/filters/parser.js';
-import { build, kept, rec, throwsConfig } from './helpers.js';
+import { build, KATA_SEED_MESSAGE, kept, rec, throwsConfig } from './helpers.js';
 
 const kata = (options: unknown = {}) => build(kataFilter, 'kata', options);
 
-// The journal MESSAGE of seed 003 (kata-runtime, logfmt).
-const LOGFMT =
-  'time="2020-02-21T10:31:27.810781647Z" level=info msg="release sandbox" arch=amd64 command=state container=7cdd31660d8705facdadeb8598d2c0bd008e8142c54e3b3069abd392c8d58997 name=kata-runtime pid=14314 sandbox=1c3e77cad66aa2b6d8cc846f818370f79cb0104c0b840f67d0f502fd6562b68c source=virtcontainers subsystem=sandbox';
+const LOGFMT = KATA_SEED_MESSAGE;
 
 // A kata-runtime line with --log-format=json, from the `kill` command the seed shows.
 const JSON_LINE = JSON.stringify({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parserFilter } from '../../../src/pipeline/filters/parser.js';
-import { build, Clock, kept, rec, T0, throwsConfig } from './helpers.js';
+import { build, Clock, KATA_SEED_MESSAGE, kept, rec, T0, throwsConfig } from './helpers.js';
 
 const parser = (options: unknown, clock?: Clock) => build(parserFilter, 'parser', options, clock);
 
@@ -118,8 +118,7 @@ test('json: of two body names, the first is the body and the second an attribute
 });
 
 test('logfmt: the Kata runtime message of seed 003, as its Fluentd section parses it', () => {
-  const message =
-    'time="2020-02-21T10:31:27.810781647Z" level=info msg="release sandbox" arch=amd64 command=state container=7cdd31660d8705facdadeb8598d2c0bd008e8142c54e3b3069abd392c8d58997 name=kata-runtime pid=14314 sandbox=1c3e77cad66aa2b6d8cc846f818370f79cb0104c0b840f67d0f502fd6562b68c source=virtcontainers subsystem=sandbox';
+  const message = KATA_SEED_MESSAGE;
   const f = parser({
     keyName: 'MESSAGE',
     format: 'logfmt',
