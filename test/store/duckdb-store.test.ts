@@ -98,3 +98,23 @@ test('duckdb: during an ingest burst sealed segments wait for conversion, then c
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('duckdb: lines written after a query sealed the log ahead of them are seen by the next query', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kj-seal-race-'));
+  const store = new DuckDbStore({ dir, maintenanceIntervalMs: 60_000, sealAfterMs: 60_000 });
+  await store.open();
+  try {
+    const t = 1_800_000_000_000_000_000n;
+    // `first` is being written when `second` queues behind it; the query's seal goes first, so
+    // `second` lands in the next segment.
+    const first = store.append('t', [rec({ app: 'a' }, t, 'first')]);
+    const second = store.append('t', [rec({ app: 'a' }, t + 1n, 'second')]);
+    const during = collect(store, { tenant: 't' });
+    await Promise.all([first, second, during]);
+    const got = await collect(store, { tenant: 't' });
+    assert.deepEqual(got.map((e) => e.body).sort(), ['first', 'second']);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -214,6 +214,11 @@ export class DuckDbStore implements Store {
       }
     }
     this.nextN += BigInt(records.length);
+    const lastSeq = this.nextN - 1n;
+    await this.wal.append(lines.bytes);
+    // Recorded once the lines are in the active segment, not before: a query's seal that ran
+    // while they waited to be written cleared the ranges, and the lines, written to the next
+    // segment, stayed out of queries until that one was sealed (up to 30 s).
     const range = this.active.get(ti);
     if (range) {
       if (min < range.min) range.min = min;
@@ -221,8 +226,6 @@ export class DuckDbStore implements Store {
     } else {
       this.active.set(ti, { min, max });
     }
-    const lastSeq = this.nextN - 1n;
-    await this.wal.append(lines.bytes);
     if (lastSeq > this.durableN) this.durableN = lastSeq;
     const info = this.wal.activeInfo;
     if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
