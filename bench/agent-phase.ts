@@ -9,11 +9,22 @@
  * Environment: KJ_BENCH_AGENT_MB (file bytes to write, MiB; default 1024), KJ_BENCH_AGENT_PODS (50),
  * KJ_BENCH_AGENT_ARGS (extra agent flags, e.g. `--batch-max-bytes 4MiB`), KJ_BENCH_AGENT_NODE_ARGS
  * (extra node flags for the agent, e.g. `--cpu-prof --cpu-prof-dir bench/out/prof`),
- * KJ_BENCH_AGENT_TIMEOUT_S (stall limit: seconds without progress; default 60), KJ_BENCH_AGENT_SINK
+ * KJ_BENCH_AGENT_TIMEOUT_S (stall limit: seconds without progress; default 60), KJ_BENCH_AGENT_TREE (a
+ * directory to write the tree into and keep, or to reuse it from when it holds one), KJ_BENCH_AGENT_SINK
  * (`1` by default: a second run into an acknowledging sink, the agent's own figure; `0` skips it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,16 +258,26 @@ async function startSink(): Promise<ServerUnderTest> {
 }
 
 /** The kubelet tree of this bench run: written once (not timed), read by both agent runs. */
-let shared: { root: string; tree: KubeletTree } | undefined;
+let shared: { root: string; tree: KubeletTree; kept: boolean } | undefined;
 
 function agentTree(): KubeletTree {
   if (shared) return shared.tree;
   const targetBytes = Math.round(envNum('KJ_BENCH_AGENT_MB', 1024) * MiB);
   const pods = Math.round(envNum('KJ_BENCH_AGENT_PODS', 50));
   const seed = Number(process.env.KJ_BENCH_SEED ?? DEFAULT_SEED);
-  const root = mkdtempSync(join(tmpdir(), 'kjournal-bench-tree-'));
-  shared = { root, tree: writeKubeletTree(root, targetBytes, pods, seed) };
+  const reuse = process.env.KJ_BENCH_AGENT_TREE;
+  if (reuse !== undefined && existsSync(join(reuse, 'tree.json'))) {
+    // A tree kept from an earlier run with the same knobs (a development shortcut: writing takes ~40 s).
+    const tree = JSON.parse(readFileSync(join(reuse, 'tree.json'), 'utf8')) as KubeletTree;
+    shared = { root: reuse, tree, kept: true };
+    say(`agent: reusing ${fmtMB(tree.fileBytes)} of CRI logs in ${tree.files} files under ${tree.dir}`);
+    return tree;
+  }
+  const root = reuse ?? mkdtempSync(join(tmpdir(), 'kjournal-bench-tree-'));
+  if (reuse !== undefined) mkdirSync(root, { recursive: true });
+  shared = { root, tree: writeKubeletTree(root, targetBytes, pods, seed), kept: reuse !== undefined };
   const tree = shared.tree;
+  if (reuse !== undefined) writeFileSync(join(root, 'tree.json'), JSON.stringify(tree));
   say(
     `agent: wrote ${fmtMB(tree.fileBytes)} (${(tree.fileBytes / MiB).toFixed(0)} MiB) of CRI logs in ${tree.files} files under ${tree.dir}: ` +
       `${fmtInt(tree.criLines)} CRI lines, ${fmtInt(tree.records)} records (${fmtInt(tree.partialSplits)} split P+F), ` +
@@ -268,7 +289,7 @@ function agentTree(): KubeletTree {
 /** Deletes the kubelet tree once the agent runs are over (unless KJ_BENCH_KEEP_DATA=1). */
 export function removeAgentTree(): void {
   if (!shared) return;
-  if (process.env.KJ_BENCH_KEEP_DATA === '1') say(`kept ${shared.root}`);
+  if (process.env.KJ_BENCH_KEEP_DATA === '1' || shared.kept) say(`kept ${shared.root}`);
   else rmSync(shared.root, { recursive: true, force: true });
   shared = undefined;
 }

@@ -15,9 +15,9 @@ import type { KjournalClient } from '../client/client.js';
 import type { Scratch } from '../ingest/loki-push/encode.js';
 import { snappyCompress } from '../util/snappy.js';
 import { DiskBuffer } from './buffer.js';
-import { encodeRecords } from './encode.js';
 import { AgentMetrics } from './metrics.js';
 import { mergePositions, PositionsStore } from './positions.js';
+import { PushBuilder } from './push-builder.js';
 import { Shipper } from './shipper.js';
 import type { Source, SourceBatch } from './source.js';
 
@@ -125,7 +125,12 @@ export class Agent {
   private async runSource(source: Source): Promise<void> {
     const { metrics, buffer } = this;
     const signal = this.controller.signal;
+    // The source's batch, encoded as its records arrive (staged or emitted).
+    const builder = new PushBuilder();
     let inFlight = false;
+    const check = (what: string): void => {
+      if (inFlight) throw new Error(`source ${source.name} called ${what} while an earlier emit was pending`);
+    };
     try {
       await source.run({
         positions: this.resumePositions(source.name),
@@ -134,23 +139,24 @@ export class Agent {
           metrics.problems.inc({ source: source.name, reason: p.reason });
           this.log(`agent: ${source.name}: ${p.reason}: ${p.message}`);
         },
+        stage: (records) => {
+          check('stage');
+          builder.add(records);
+        },
         emit: async (batch: SourceBatch) => {
-          if (inFlight)
-            throw new Error(`source ${source.name} called emit while an earlier emit was pending`);
+          check('emit');
           inFlight = true;
           try {
-            if (batch.records.length === 0 && Object.keys(batch.positions).length === 0) return;
-            // Encoded into the agent's scratch buffer and compressed at once, before any await (the
+            builder.add(batch.records);
+            const count = builder.count;
+            const bytes = builder.lineBytes;
+            // Written into the agent's scratch buffer and compressed at once, before any await (the
             // next batch reuses it); the buffer stores what the push carries.
-            const raw = encodeRecords(batch.records, this.scratch);
+            const raw = builder.finish(this.scratch);
+            if (count === 0 && Object.keys(batch.positions).length === 0) return;
             if (raw.length === 0) await buffer.append(source.name, batch.positions, 0, raw);
-            else {
-              const body = snappyCompress(raw);
-              await buffer.append(source.name, batch.positions, batch.records.length, body, 'snappy');
-            }
-            metrics.readRecords.inc({ source: source.name }, batch.records.length);
-            let bytes = 0;
-            for (const r of batch.records) bytes += Buffer.byteLength(r.body);
+            else await buffer.append(source.name, batch.positions, count, snappyCompress(raw), 'snappy');
+            metrics.readRecords.inc({ source: source.name }, count);
             metrics.readBytes.inc({ source: source.name }, bytes);
             metrics.bufferBytes.set(buffer.bytes);
             metrics.bufferBatches.set(buffer.pending.length);

@@ -18,6 +18,7 @@ export function mapRecords(source: Source, map: RecordMap): Source {
         signal: ctx.signal,
         problem: (p) => ctx.problem(p),
         emit: (batch) => ctx.emit({ records: map(batch.records), positions: batch.positions }),
+        stage: (records) => ctx.stage(map(records)),
       });
     },
   };

@@ -42,6 +42,14 @@ export interface SourceContext {
   readonly positions: Positions;
   /** Hands a batch over; resolves when the agent has taken it. Never call it concurrently. */
   emit(batch: SourceBatch): Promise<void>;
+  /**
+   * Hands records over ahead of the `emit` that ends their batch: they belong to that batch, before
+   * its own records, and its positions cover them. The agent encodes them at once and keeps no
+   * reference, so a source reading a large batch need not hold its records until it is full. Not
+   * while an `emit` is pending. Records staged when the agent stops, before their emit, are
+   * dropped: their positions were never saved, so they are read again.
+   */
+  stage(records: readonly LogRecord[]): void;
   /** Reports a problem: counted in the agent's metrics and logged; the source goes on. */
   problem(p: Omit<SourceProblem, 'source'>): void;
   /** Aborted when the agent stops: the source finishes what it is doing and `run` resolves. */

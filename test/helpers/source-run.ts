@@ -31,15 +31,21 @@ export function runSource(source: Source, positions: Positions = {}, hold?: () =
   const problems: Omit<SourceProblem, 'source'>[] = [];
   const controller = new AbortController();
   let inFlight = false;
+  const staged: LogRecord[] = [];
   const done = source.run({
     positions,
     signal: controller.signal,
     problem: (p) => problems.push(p),
+    stage(records) {
+      assert.ok(!inFlight, 'stage must never be called while an emit is pending');
+      staged.push(...records);
+    },
     async emit(batch) {
       assert.ok(!inFlight, 'emit must never be called while an earlier emit is pending');
       inFlight = true;
       try {
-        batches.push(batch);
+        // Staged records belong to this batch, before its own.
+        batches.push({ records: [...staged.splice(0), ...batch.records], positions: batch.positions });
         if (hold) await hold();
       } finally {
         inFlight = false;

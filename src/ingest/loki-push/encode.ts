@@ -45,7 +45,8 @@ const scalarSize = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n));
 /** Encoded `structuredMetadata` fields (tag 3) of one metadata object, by object. */
 const metadataBytes = new WeakMap<object, Buffer>();
 
-function encodeMetadata(meta: Readonly<Record<string, string>>): Buffer {
+/** The `structuredMetadata` fields of an entry with this metadata (cached per object: copy, do not modify). */
+export function encodeMetadata(meta: Readonly<Record<string, string>>): Buffer {
   let cached = metadataBytes.get(meta);
   if (cached) return cached;
   let size = 0;

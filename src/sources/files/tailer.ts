@@ -220,7 +220,9 @@ class Tailer {
   private letGo: LetGo[] = [];
   /** Positions for the next batch besides those of the files followed (`null` deletes). */
   private readonly extra = new Map<string, FilePosition | null>();
+  /** Records of the batch not yet staged (those of the chunk being read), and how many were. */
   private records: LogRecord[] = [];
+  private staged = 0;
   private bytes = 0;
   private firstScan = true;
   private readonly atEnd: boolean;
@@ -231,7 +233,8 @@ class Tailer {
     this.ctx = ctx;
     this.opts = opts;
     this.maxLine = opts.maxLineBytes ?? 1 << 20;
-    this.chunk = opts.chunkBytes ?? 64 << 10;
+    // 256 KiB reads: with 64 KiB ones, reading 1 GiB took 0.9 s of CPU rather than 0.4 s.
+    this.chunk = opts.chunkBytes ?? 256 << 10;
     // Batches of 4000 lines or 2 MiB: each is one fsynced frame of the agent's buffer, and with
     // 1000 lines the source spent a third of its time waiting for those fsyncs (bench, agent phase).
     this.batchLines = opts.batchLines ?? 4000;
@@ -584,10 +587,19 @@ class Tailer {
       t.dirty = true;
       if (this.full()) await this.flush();
     }
+    this.stage();
   }
 
   private full(): boolean {
-    return this.records.length >= this.batchLines || this.bytes >= this.batchBytes;
+    return this.staged + this.records.length >= this.batchLines || this.bytes >= this.batchBytes;
+  }
+
+  /** Hands the records read so far to the agent, which encodes them at once (no batch of objects). */
+  private stage(): void {
+    if (this.records.length === 0) return;
+    this.staged += this.records.length;
+    this.ctx.stage(this.records);
+    this.records = [];
   }
 
   private async readPlain(t: Tracked): Promise<void> {
@@ -703,9 +715,10 @@ class Tailer {
       positions[t.key] = await this.position(t);
       t.dirty = false;
     }
-    if (this.records.length === 0 && Object.keys(positions).length === 0) return;
-    const batch = { records: this.records, positions: positions as Positions };
-    this.records = [];
+    this.stage();
+    if (this.staged === 0 && Object.keys(positions).length === 0) return;
+    const batch = { records: [], positions: positions as Positions };
+    this.staged = 0;
     this.bytes = 0;
     this.extra.clear();
     await this.ctx.emit(batch);

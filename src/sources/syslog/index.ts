@@ -85,7 +85,7 @@ export function parseHostPort(text: string): { host: string; port: number } {
 
 /**
  * The labels of a node's records: one object per node, shared by every record, so that what is
- * derived per labels object (the push's label text, agent/encode.ts) is derived once.
+ * derived per labels object (the push's label text, agent/push-builder.ts) is derived once.
  */
 const labelsByNode = new Map<string, Labels>();
 

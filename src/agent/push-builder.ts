@@ -1,0 +1,236 @@
+/**
+ * @module A source's batch as the body of one Loki push (a protobuf PushRequest, uncompressed),
+ * built as records arrive: each record is encoded into one arena the moment it is added, so the
+ * agent keeps no record objects while a batch fills. Records with the same labels share a stream;
+ * attributes travel as structured metadata.
+ *
+ * The arena holds runs of entries of one stream each; `finish` writes the streams, each with its
+ * runs in order. Holding a batch's records until it was full and encoding them then made most of
+ * the agent's garbage-collection work: four thousand records survived every young-generation
+ * collection while a batch filled (bench, agent phase: 1,400 scavenges for 1 GiB, most of what
+ * they scanned alive). The bytes are exactly protobufjs's for the same message (a test compares).
+ */
+import { Buffer } from 'node:buffer';
+import { encodeMetadata, type Scratch } from '../ingest/loki-push/encode.js';
+import { labelSetText } from '../ingest/loki-push/labels.js';
+import type { LogRecord } from '../model/record.js';
+
+const NS = 1_000_000_000n;
+const EMPTY = Buffer.alloc(0);
+const MAX_KEPT_ARENA = 8 << 20;
+
+/**
+ * Label texts by labels object: a source shares one labels object across a file's records, so the
+ * text is built once per file rather than once per record.
+ */
+const labelTexts = new WeakMap<object, string>();
+
+function labelText(labels: LogRecord['labels']): string {
+  let text = labelTexts.get(labels);
+  if (text === undefined) {
+    text = labelSetText(labels);
+    labelTexts.set(labels, text);
+  }
+  return text;
+}
+
+/** Bytes of a varint; a negative int64 takes ten. */
+function varintSize(n: number): number {
+  if (n < 0) return 10;
+  let s = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    s++;
+  }
+  return s;
+}
+
+function writeVarint(buf: Buffer, pos: number, n: number): number {
+  if (n < 0) {
+    // int64 as two's complement (seconds before 1970), as protobufjs writes it.
+    let u = BigInt.asUintN(64, BigInt(n));
+    while (u >= 128n) {
+      buf[pos++] = Number(u & 127n) | 128;
+      u >>= 7n;
+    }
+    buf[pos++] = Number(u);
+    return pos;
+  }
+  while (n >= 128) {
+    buf[pos++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+/** A length-delimited field's whole size: tag (one byte for fields 1-15), length, payload. */
+const fieldSize = (len: number): number => 1 + varintSize(len) + len;
+/** The same for a proto3 string, which is left out when empty (as protobufjs leaves it out). */
+const stringSize = (len: number): number => (len === 0 ? 0 : fieldSize(len));
+/** A varint scalar field (tag and value), left out when zero. */
+const scalarSize = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n));
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+export class PushBuilder {
+  private arena: Buffer;
+  private pos = 0;
+  /** Stream index by label text, and each stream's label bytes. */
+  private readonly streamIndex = new Map<string, number>();
+  private streamLabels: Buffer[] = [];
+  /** Runs as flat triples: stream index, start, end in the arena. */
+  private runs: number[] = [];
+  private lastLabels: object | undefined;
+  private current = -1;
+  private runStart = 0;
+  /** The second being encoded: a batch's entries mostly share it (one subtraction per entry then). */
+  private secStart = 1n;
+  private secEnd = 0n;
+  private sec = 0;
+  /** Records added since the last `finish`. */
+  count = 0;
+  /** UTF-8 bytes of their bodies. */
+  lineBytes = 0;
+
+  constructor(initialBytes = 64 << 10) {
+    this.arena = Buffer.allocUnsafe(initialBytes);
+  }
+
+  add(records: readonly LogRecord[]): void {
+    for (let i = 0; i < records.length; i++) this.addOne(records[i]!);
+  }
+
+  private addOne(r: LogRecord): void {
+    if (r.labels !== this.lastLabels) {
+      this.lastLabels = r.labels;
+      const text = labelText(r.labels);
+      let idx = this.streamIndex.get(text);
+      if (idx === undefined) {
+        idx = this.streamLabels.length;
+        this.streamIndex.set(text, idx);
+        this.streamLabels.push(Buffer.from(text, 'utf8'));
+      }
+      if (idx !== this.current) {
+        this.closeRun();
+        this.current = idx;
+        this.runStart = this.pos;
+      }
+    }
+    const ts = r.timestamp;
+    if (ts < this.secStart || ts >= this.secEnd) {
+      let whole = ts / NS;
+      if (ts < whole * NS) whole -= 1n; // floor, for times before 1970
+      this.sec = Number(whole);
+      this.secStart = whole * NS;
+      this.secEnd = this.secStart + NS;
+    }
+    const sec = this.sec;
+    const nano = Number(ts - this.secStart);
+    const tsSize = scalarSize(sec) + scalarSize(nano);
+    const body = r.body;
+    const lineLen = Buffer.byteLength(body);
+    const meta = hasKeys(r.attributes) ? encodeMetadata(r.attributes) : EMPTY;
+    const entrySize = fieldSize(tsSize) + stringSize(lineLen) + meta.length;
+    this.ensure(fieldSize(entrySize));
+    const buf = this.arena;
+    let pos = this.pos;
+    buf[pos++] = 0x12; // StreamAdapter.entries
+    pos = writeVarint(buf, pos, entrySize);
+    buf[pos++] = 0x0a; // EntryAdapter.timestamp
+    pos = writeVarint(buf, pos, tsSize);
+    if (sec !== 0) {
+      buf[pos++] = 0x08; // Timestamp.seconds
+      pos = writeVarint(buf, pos, sec);
+    }
+    if (nano !== 0) {
+      buf[pos++] = 0x10; // Timestamp.nanos
+      pos = writeVarint(buf, pos, nano);
+    }
+    if (lineLen > 0) {
+      buf[pos++] = 0x12; // EntryAdapter.line
+      pos = writeVarint(buf, pos, lineLen);
+      pos += buf.write(body, pos, 'utf8');
+    }
+    if (meta.length > 0) pos += meta.copy(buf, pos);
+    this.pos = pos;
+    this.count++;
+    this.lineBytes += lineLen;
+  }
+
+  private closeRun(): void {
+    if (this.current >= 0 && this.pos > this.runStart) this.runs.push(this.current, this.runStart, this.pos);
+  }
+
+  private ensure(room: number): void {
+    if (this.pos + room <= this.arena.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.pos + room));
+    this.arena.copy(grown, 0, 0, this.pos);
+    this.arena = grown;
+  }
+
+  /**
+   * The PushRequest of everything added since the last call (empty when nothing was), and a fresh
+   * start. Written into `scratch` when given: valid only until its next use.
+   */
+  finish(scratch?: Scratch): Buffer {
+    this.closeRun();
+    const n = this.streamLabels.length;
+    const sizes = new Array<number>(n).fill(0);
+    const runs = this.runs;
+    for (let i = 0; i < runs.length; i += 3) {
+      const s = runs[i]!;
+      sizes[s] = sizes[s]! + runs[i + 2]! - runs[i + 1]!;
+    }
+    let total = 0;
+    for (let s = 0; s < n; s++) {
+      if (sizes[s] === 0) continue;
+      sizes[s] = sizes[s]! + stringSize(this.streamLabels[s]!.length);
+      total += fieldSize(sizes[s]!);
+    }
+    let out: Buffer;
+    if (scratch === undefined) out = Buffer.allocUnsafe(total);
+    else {
+      if (scratch.buf === undefined || scratch.buf.length < total) {
+        scratch.buf = Buffer.allocUnsafe(Math.max(total, (scratch.buf?.length ?? 0) * 2));
+      }
+      out = scratch.buf.subarray(0, total);
+    }
+    let pos = 0;
+    for (let s = 0; s < n; s++) {
+      if (sizes[s] === 0) continue;
+      out[pos++] = 0x0a; // PushRequest.streams
+      pos = writeVarint(out, pos, sizes[s]!);
+      const labels = this.streamLabels[s]!;
+      if (labels.length > 0) {
+        out[pos++] = 0x0a; // StreamAdapter.labels
+        pos = writeVarint(out, pos, labels.length);
+        pos += labels.copy(out, pos);
+      }
+      for (let i = 0; i < runs.length; i += 3) {
+        if (runs[i] === s) pos += this.arena.copy(out, pos, runs[i + 1]!, runs[i + 2]!);
+      }
+    }
+    if (pos !== total) throw new Error(`push builder: wrote ${pos} bytes, sized ${total}`);
+    this.reset();
+    // One huge batch (a 10 MB line) does not keep its arena for ever.
+    if (this.arena.length > MAX_KEPT_ARENA) this.arena = Buffer.allocUnsafe(MAX_KEPT_ARENA);
+    return out;
+  }
+
+  /** Drops what was added (a batch the agent did not take). */
+  reset(): void {
+    this.pos = 0;
+    this.runs = [];
+    this.streamIndex.clear();
+    this.streamLabels = [];
+    this.lastLabels = undefined;
+    this.current = -1;
+    this.runStart = 0;
+    this.count = 0;
+    this.lineBytes = 0;
+  }
+}
