@@ -33,8 +33,8 @@ function expected(records: readonly LogRecord[]): Buffer {
   const streams = new Map<string, PushEntry[]>();
   for (const r of records) {
     const key = labelSetText(r.labels);
-    let entries = streams.get(key);
-    if (!entries) streams.set(key, (entries = []));
+    const entries = streams.get(key) ?? [];
+    streams.set(key, entries);
     const e: PushEntry = { timestamp: r.timestamp, line: r.body };
     if (Object.keys(r.attributes).length > 0) e.metadata = r.attributes;
     entries.push(e);
