@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -113,6 +113,40 @@ test('duckdb: lines written after a query sealed the log ahead of them are seen 
     await Promise.all([first, second, during]);
     const got = await collect(store, { tenant: 't' });
     assert.deepEqual(got.map((e) => e.body).sort(), ['first', 'second']);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('duckdb: conversion splits segments by the days their appends spanned, with no part for an empty day', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kj-spans-'));
+  const store = new DuckDbStore({ dir, maintenanceIntervalMs: 60_000, sealAfterMs: 60_000 });
+  await store.open();
+  try {
+    const day = 86_400_000_000_000n;
+    const d0 = 20_000n * day; // a day boundary
+    // One append spans three days for tenant a but holds nothing on the middle one.
+    await store.append('a', [
+      rec({ app: 'x' }, d0 + 5n, 'first day'),
+      rec({ app: 'x' }, d0 + 2n * day + 7n, 'third day'),
+    ]);
+    await store.append('b', [rec({ app: 'y' }, d0 + day + 1n, 'b, second day')]);
+    await store.settle();
+    const parts = (await readdir(join(dir), { recursive: true }))
+      .filter((p) => p.endsWith('.parquet'))
+      .sort();
+    assert.equal(parts.length, 3, `parts: ${parts.join(', ')}`);
+    for (const [tenant, bodies] of [
+      ['a', ['first day', 'third day']],
+      ['b', ['b, second day']],
+    ] as const) {
+      const got = await collect(store, { tenant, start: d0 - day, end: d0 + 3n * day });
+      assert.deepEqual(
+        got.map((e) => e.body),
+        bodies,
+      );
+    }
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });

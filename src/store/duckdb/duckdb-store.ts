@@ -215,7 +215,7 @@ export class DuckDbStore implements Store {
     }
     this.nextN += BigInt(records.length);
     const lastSeq = this.nextN - 1n;
-    await this.wal.append(lines.bytes);
+    await this.wal.append(lines.bytes, { tenant: ti, min, max });
     // Recorded once the lines are in the active segment, not before: a query's seal that ran
     // while they waited to be written cleared the ranges, and the lines, written to the next
     // segment, stayed out of queries until that one was sealed (up to 30 s).

@@ -17,10 +17,22 @@ import { open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, mkdirDurable, writeFully } from '../fsync.js';
 
+/** The times one append holds for one tenant (what conversion splits by: tenant and day). */
+export interface WalSpan {
+  readonly tenant: number;
+  readonly min: bigint;
+  readonly max: bigint;
+}
+
+/** Per tenant index, the least and greatest time a segment holds. */
+export type SegmentSpans = ReadonlyMap<number, { readonly min: bigint; readonly max: bigint }>;
+
 export interface Segment {
   readonly seq: number;
   readonly path: string;
   readonly bytes: number;
+  /** What the segment holds, when every append to it said (not for segments found at startup). */
+  readonly spans?: SegmentSpans;
 }
 
 const SEGMENT_NAME = /^(\d{12})\.ndjson$/;
@@ -31,6 +43,7 @@ function segmentName(seq: number): string {
 
 interface Waiter {
   readonly text: Buffer;
+  readonly span: WalSpan | undefined;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -42,6 +55,8 @@ interface Active {
   /** Bytes acknowledged: the file's valid length. */
   bytes: number;
   readonly createdMs: number;
+  /** Undefined once an append without a span was written. */
+  spans: Map<number, { min: bigint; max: bigint }> | undefined;
 }
 
 export interface WalOptions {
@@ -93,11 +108,14 @@ export class WriteAheadLog {
     this.nextSeq = Math.max(this.nextSeq, convertedThrough + 1);
   }
 
-  /** Appends NDJSON text (whole lines, UTF-8); resolves once it is on disk. */
-  append(text: Buffer | string): Promise<void> {
+  /**
+   * Appends NDJSON text (whole lines, UTF-8); resolves once it is on disk. `span`, the tenant and
+   * times the lines hold, lets conversion split the segment without reading it first.
+   */
+  append(text: Buffer | string, span?: WalSpan): Promise<void> {
     const bytes = typeof text === 'string' ? Buffer.from(text) : text;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ text: bytes, resolve, reject });
+      this.queue.push({ text: bytes, span, resolve, reject });
       this.run();
     });
   }
@@ -161,6 +179,16 @@ export class WriteAheadLog {
     }
     seg.bytes += buf.length;
     this.appended += buf.length;
+    for (const { span } of batch) {
+      if (!span) seg.spans = undefined;
+      if (!seg.spans || !span) continue;
+      const have = seg.spans.get(span.tenant);
+      if (!have) seg.spans.set(span.tenant, { min: span.min, max: span.max });
+      else {
+        if (span.min < have.min) have.min = span.min;
+        if (span.max > have.max) have.max = span.max;
+      }
+    }
   }
 
   private async ensureActive(): Promise<Active> {
@@ -169,7 +197,7 @@ export class WriteAheadLog {
     const path = join(this.dir, segmentName(seq));
     const fh = await open(path, 'wx');
     await fsyncDir(this.dir);
-    this.active = { seq, path, fh, bytes: 0, createdMs: this.now() };
+    this.active = { seq, path, fh, bytes: 0, createdMs: this.now(), spans: new Map() };
     return this.active;
   }
 
@@ -179,7 +207,12 @@ export class WriteAheadLog {
     if (!seg) return;
     this.active = undefined;
     if (seg.bytes > 0) {
-      this.sealedSegments.push({ seq: seg.seq, path: seg.path, bytes: seg.bytes });
+      this.sealedSegments.push({
+        seq: seg.seq,
+        path: seg.path,
+        bytes: seg.bytes,
+        ...(seg.spans ? { spans: seg.spans } : {}),
+      });
     }
     await seg.fh.close();
     if (seg.bytes === 0) await unlink(seg.path).catch(() => undefined);
