@@ -94,7 +94,8 @@ test('entries the store cannot keep are refused whole: too large, or before 1970
     await assert.rejects(
       store.append('t', [
         rec({ app: 'big' }, T0, 'ok'),
-        rec({ app: 'big' }, T0 + 1n, '\u0001'.repeat(800_000)),
+        // 0.8 MB of NULs: written as a JSON string, \u0000 each, 4.8 MB encoded.
+        rec({ app: 'big' }, T0 + 1n, '\u0000'.repeat(800_000)),
       ]),
       /too large to store/,
     );

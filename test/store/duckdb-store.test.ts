@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -147,6 +147,94 @@ test('duckdb: conversion splits segments by the days their appends spanned, with
         bodies,
       );
     }
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** Bodies and attributes that the log's format has to carry exactly. */
+const awkward: [string, Record<string, string>][] = [
+  ['plain text', {}],
+  ['{"level":"info","msg":"say \\"hi\\"","path":"C:\\\\temp"}', { pod_uid: 'u-1' }],
+  ['two\nlines', { note: 'ünïcode ✓ 😀' }],
+  ['carriage\rreturn', {}],
+  ['unit\u001fseparator and NUL\u0000 inside', {}],
+  ['', {}],
+  ['\t"quoted", with, commas\t', { empty: '' }],
+  ['ünïcode ✓ 😀', {}],
+  ['lone \ud800 surrogate', {}],
+  ['\\n is a backslash and an n, not a newline', {}],
+];
+
+test('duckdb: bodies and attributes come back exactly from the log and from parts', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kj-format-'));
+  const store = new DuckDbStore({ dir, maintenanceIntervalMs: 60_000, sealAfterMs: 60_000 });
+  await store.open();
+  try {
+    const t = 1_800_000_000_000_000_000n;
+    await store.append(
+      't',
+      awkward.map(([body, attrs], i) => rec({ app: 'fmt' }, t + BigInt(i), body, attrs)),
+    );
+    const want = awkward.map(([body, attrs]) => ({ body: body.toWellFormed(), attributes: attrs }));
+    for (const settled of [false, true]) {
+      if (settled) await store.settle();
+      const got = await collect(store, { tenant: 't' });
+      assert.deepEqual(
+        got.map((e) => ({ body: e.body, attributes: e.attributes })),
+        want,
+        settled ? 'from Parquet parts' : 'from the write-ahead log',
+      );
+    }
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('duckdb: log segments in the NDJSON format of earlier versions are still read and converted', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kj-legacy-'));
+  const t = 1_800_000_000_000_000_000n;
+  const make = async () => {
+    const s = new DuckDbStore({ dir, maintenanceIntervalMs: 60_000, sealAfterMs: 60_000 });
+    await s.open();
+    return s;
+  };
+  let store = await make();
+  try {
+    await store.append(
+      't',
+      awkward.map(([body, attrs], i) => rec({ app: 'old' }, t + BigInt(i), body, attrs)),
+    );
+    await store.close();
+    // Rewrite the segment as the NDJSON lines earlier versions wrote.
+    const walDir = join(dir, 'wal');
+    const [name] = (await readdir(walDir)).filter((n) => n.endsWith('.wal'));
+    assert.ok(name, 'a .wal segment');
+    const lines = (await readFile(join(walDir, name), 'utf8')).split('\n').filter((l) => l !== '');
+    const ndjson = lines.map((line) => {
+      const [g, s, n, ts, o, a, e, ...rest] = line.split('\u001f');
+      const raw = rest.join('\u001f');
+      const b = e === '1' ? (JSON.parse(raw) as string) : raw;
+      return `{"g":${g},"s":${s},"n":${n},"t":${ts},"o":${o},"a":${JSON.stringify(a)},"b":${JSON.stringify(b)}}\n`;
+    });
+    await writeFile(join(walDir, name.replace(/\.wal$/, '.ndjson')), ndjson.join(''));
+    await rm(join(walDir, name));
+    store = await make();
+    const want = awkward.map(([body]) => body.toWellFormed());
+    for (const settled of [false, true]) {
+      if (settled) await store.settle();
+      const got = await collect(store, { tenant: 't' });
+      assert.deepEqual(
+        got.map((e) => e.body),
+        want,
+        settled ? 'converted' : 'from the legacy segment',
+      );
+    }
+    // New appends go to a .wal segment beside it.
+    await store.append('t', [rec({ app: 'old' }, t + 100n, 'new format')]);
+    assert.equal((await collect(store, { tenant: 't' })).length, awkward.length + 1);
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });

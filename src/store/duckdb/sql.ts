@@ -21,8 +21,32 @@ export function fileList(paths: readonly string[]): string {
   return `[${paths.map((p) => `'${p}'`).join(', ')}]`;
 }
 
+/** The columns of a `.wal` segment's lines (src/store/wal/encode.ts), in order. */
+const WAL_FIELDS =
+  "{g:'INTEGER', s:'BIGINT', n:'BIGINT', t:'BIGINT', o:'BIGINT', a:'VARCHAR', e:'TINYINT', b:'VARCHAR'}";
+
+/**
+ * Write-ahead-log segments as one relation with the columns of WAL_COLUMNS. `.wal` segments are
+ * read as CSV split on 0x1F with no quoting; an empty field reads as NULL there, and a body with
+ * `e` = 1 is a JSON string. `.ndjson` segments are those written before that format.
+ */
 export function readWal(paths: readonly string[]): string {
-  return `read_ndjson(${fileList(paths)}, columns=${WAL_COLUMNS}, format='newline_delimited', maximum_object_size=${MAX_OBJECT_BYTES})`;
+  const wal = paths.filter((p) => !p.endsWith('.ndjson'));
+  const ndjson = paths.filter((p) => p.endsWith('.ndjson'));
+  const branches: string[] = [];
+  if (wal.length > 0 || ndjson.length === 0) {
+    branches.push(
+      `SELECT g, s, n, t, o, COALESCE(a, '') AS a, CASE WHEN e = 1 THEN json_extract_string(b, '$') ELSE COALESCE(b, '') END AS b
+       FROM read_csv(${fileList(wal)}, delim = chr(31), quote = '', escape = '', header = false, auto_detect = false,
+         new_line = '\\n', columns = ${WAL_FIELDS}, max_line_size = ${MAX_OBJECT_BYTES}, buffer_size = ${MAX_OBJECT_BYTES})`,
+    );
+  }
+  if (ndjson.length > 0) {
+    branches.push(
+      `SELECT g, s, n, t, o, a, b FROM read_ndjson(${fileList(ndjson)}, columns=${WAL_COLUMNS}, format='newline_delimited', maximum_object_size=${MAX_OBJECT_BYTES})`,
+    );
+  }
+  return `(${branches.join(' UNION ALL ')})`;
 }
 
 export interface Source {

@@ -1,11 +1,16 @@
 /**
- * @module Records as write-ahead-log lines, encoded straight into one Buffer per append. Short keys
- * keep the log small; numbers are written as JSON integers (DuckDB reads them exactly as BIGINT).
- * Strings are made well-formed first: a lone surrogate would make the whole segment unreadable to
- * DuckDB's JSON reader.
+ * @module Records as write-ahead-log lines, encoded straight into one Buffer per append. A line is
+ * eight fields separated by the unit separator (0x1F) and ended by a newline, read by DuckDB as
+ * CSV without quoting (sql.ts `readWal`):
  *
- * Building each line as a string, joining them and encoding the whole took twice as long and made
- * most of the server's garbage (bench, agent phase): here only the body's JSON text is a new string.
+ *     tenant ␟ stream ␟ n ␟ time ␟ observed ␟ attributes ␟ e ␟ body
+ *
+ * Numbers are decimal integers; attributes are a JSON object, or empty. The body is written as it
+ * is (`e` = 0) unless it holds a newline, a carriage return, a NUL or the separator: then it is a
+ * JSON string literal (`e` = 1). Log lines seldom hold those, so most bodies are copied, not
+ * escaped: escaping every body as JSON (the first format, NDJSON) took twice as long per line and
+ * made the log 20% larger (bench, agent phase: JSON log lines are full of quotes). Strings are made
+ * well-formed first: a lone surrogate would make the whole segment unreadable to DuckDB.
  */
 import type { Attributes } from '../../model/record.js';
 
@@ -13,19 +18,23 @@ export function wellFormed(s: string): string {
   return s.isWellFormed() ? s : s.toWellFormed();
 }
 
-/** `,"a":<attributes as a JSON string>,"b":` by attributes object: a file's or push's records share one. */
-const attributeParts = new WeakMap<Attributes, Buffer>();
-const NO_ATTRIBUTES = Buffer.from(',"a":"","b":', 'latin1');
-const LINE_END = 0x7d0a; // '}\n'
+/** What makes a body be written as a JSON string rather than as it is. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the separator and NUL are what it looks for.
+const NEEDS_ESCAPE = /[\n\r\u001f\u0000]/;
 
-function attributesPart(attributes: Attributes): Buffer {
+/** The attributes field (JSON text, or empty) by attributes object: a file's or push's records share one. */
+const attributeTexts = new WeakMap<Attributes, { text: string; ascii: boolean }>();
+const NO_ATTRIBUTES = { text: '', ascii: true };
+
+function attributesText(attributes: Attributes): { text: string; ascii: boolean } {
   for (const _ in attributes) {
-    let part = attributeParts.get(attributes);
+    let part = attributeTexts.get(attributes);
     if (part === undefined) {
       const clean: Record<string, string> = {};
       for (const [k, v] of Object.entries(attributes)) clean[wellFormed(k)] = wellFormed(v);
-      part = Buffer.from(`,"a":${JSON.stringify(JSON.stringify(clean))},"b":`, 'utf8');
-      attributeParts.set(attributes, part);
+      const text = JSON.stringify(clean);
+      part = { text, ascii: /^[\x20-\x7e]*$/.test(text) };
+      attributeTexts.set(attributes, part);
     }
     return part;
   }
@@ -67,18 +76,21 @@ export class WalLines {
       this.lastObserved = observed;
       this.observedText = observed.toString();
     }
-    const head = `{"g":${this.tenantIndex},"s":${this.streamText},"n":${n},"t":${timestamp},"o":${this.observedText}`;
-    const attrs = attributesPart(attributes);
-    const text = JSON.stringify(wellFormed(body));
+    const attrs = attributesText(attributes);
+    const clean = wellFormed(body);
+    const asJson = NEEDS_ESCAPE.test(clean);
+    const text = asJson ? JSON.stringify(clean) : clean;
+    // Everything before the body in one string, written as Latin-1 unless the attributes are not ASCII.
+    const head = `${this.tenantIndex}\x1f${this.streamText}\x1f${n}\x1f${timestamp}\x1f${this.observedText}\x1f${attrs.text}\x1f${asJson ? 1 : 0}\x1f`;
     // A UTF-16 unit is at most 3 UTF-8 bytes.
-    this.ensure(head.length + attrs.length + text.length * 3 + 2);
+    this.ensure((attrs.ascii ? head.length : head.length * 3) + text.length * 3 + 1);
+    const buf = this.buf;
     const start = this.pos;
-    let pos = start + this.buf.write(head, start, 'latin1');
-    pos += attrs.copy(this.buf, pos);
-    pos += this.buf.write(text, pos, 'utf8');
-    this.buf.writeUInt16BE(LINE_END, pos);
-    this.pos = pos + 2;
-    return this.pos - start;
+    let pos = start + buf.write(head, start, attrs.ascii ? 'latin1' : 'utf8');
+    pos += buf.write(text, pos, 'utf8');
+    buf[pos++] = 0x0a;
+    this.pos = pos;
+    return pos - start;
   }
 
   get bytes(): Buffer {

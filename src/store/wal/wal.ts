@@ -1,10 +1,10 @@
 /**
- * @module The write-ahead log: NDJSON segments, appended with group commit (one write and one
+ * @module The write-ahead log: segments of text lines, appended with group commit (one write and one
  * fdatasync for every append waiting at that moment). An append resolves only after its fdatasync,
  * so an acknowledged push survives `kill -9` (and power loss, on a disk that honours fsync).
  *
- * Segments are written in a form DuckDB reads directly (`read_ndjson`), so a sealed segment is
- * queryable at once and is later converted, in bulk, to Parquet parts.
+ * Segments are written in a form DuckDB reads directly (delimited text, encode.ts), so a sealed
+ * segment is queryable at once and is later converted, in bulk, to Parquet parts.
  *
  * One loop does every write and every seal, in order: a seal waits for at most the batch being
  * written, never for a stream of pushes, and a written segment is at every moment either the
@@ -35,10 +35,11 @@ export interface Segment {
   readonly spans?: SegmentSpans;
 }
 
-const SEGMENT_NAME = /^(\d{12})\.ndjson$/;
+/** `.wal` segments (encode.ts); `.ndjson` ones are from before that format and still read. */
+const SEGMENT_NAME = /^(\d{12})\.(?:wal|ndjson)$/;
 
 function segmentName(seq: number): string {
-  return `${String(seq).padStart(12, '0')}.ndjson`;
+  return `${String(seq).padStart(12, '0')}.wal`;
 }
 
 interface Waiter {
@@ -109,7 +110,7 @@ export class WriteAheadLog {
   }
 
   /**
-   * Appends NDJSON text (whole lines, UTF-8); resolves once it is on disk. `span`, the tenant and
+   * Appends whole lines (encode.ts); resolves once it is on disk. `span`, the tenant and
    * times the lines hold, lets conversion split the segment without reading it first.
    */
   append(text: Buffer | string, span?: WalSpan): Promise<void> {
