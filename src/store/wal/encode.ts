@@ -18,9 +18,13 @@ export function wellFormed(s: string): string {
   return s.isWellFormed() ? s : s.toWellFormed();
 }
 
-/** What makes a body be written as a JSON string rather than as it is. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the separator and NUL are what it looks for.
-const NEEDS_ESCAPE = /[\n\r\u001f\u0000]/;
+/**
+ * Whether a body must be written as a JSON string rather than as it is. Four searches for one
+ * character each: a third of the time of one regular expression with the four in a class.
+ */
+function needsEscape(s: string): boolean {
+  return s.includes('\n') || s.includes('\r') || s.includes('\u001f') || s.includes('\u0000');
+}
 
 /** The attributes field (JSON text, or empty) by attributes object: a file's or push's records share one. */
 const attributeTexts = new WeakMap<Attributes, { text: string; ascii: boolean }>();
@@ -78,7 +82,7 @@ export class WalLines {
     }
     const attrs = attributesText(attributes);
     const clean = wellFormed(body);
-    const asJson = NEEDS_ESCAPE.test(clean);
+    const asJson = needsEscape(clean);
     const text = asJson ? JSON.stringify(clean) : clean;
     // Everything before the body in one string, written as Latin-1 unless the attributes are not ASCII.
     const head = `${this.tenantIndex}\x1f${this.streamText}\x1f${n}\x1f${timestamp}\x1f${this.observedText}\x1f${attrs.text}\x1f${asJson ? 1 : 0}\x1f`;
