@@ -138,11 +138,8 @@ class Cursor {
     throw new WireError(INT_OVERFLOW);
   }
 
-  /** An unsigned varint as a 64-bit bigint, for int64 fields. */
-  uvarint64(): bigint {
-    const start = this.pos;
-    const n = this.uvarint();
-    if (this.pos - start <= 7) return BigInt(n); // at most 49 bits: exact as a number
+  /** The varint from `start` to the cursor (just read with `uvarint`), exactly, as a 64-bit bigint. */
+  uvarint64At(start: number): bigint {
     let v = 0n;
     for (let i = this.pos - 1; i >= start; i--) v = (v << 7n) | BigInt(this.buf[i]! & 0x7f);
     return BigInt.asUintN(64, v);
@@ -219,31 +216,48 @@ function expectWire(actual: number, wanted: number, field: string): void {
   if (actual !== wanted) throw new WireError(`proto: wrong wireType = ${actual} for field ${field}`);
 }
 
-/** gogo types.Timestamp, then Loki's validateTimestamp (pkg/push/timestamp.go). */
+/** The last whole second turned into nanoseconds: a push's entries mostly share their second. */
+let lastSecond = 0;
+let lastSecondNs = 0n;
+
+/**
+ * gogo types.Timestamp, then Loki's validateTimestamp (pkg/push/timestamp.go). Seconds and nanos
+ * are read as numbers when their varints are short (every time from year 0001 to 9999 on the
+ * positive side, and nanos in range), as bigints otherwise, so an error shows Go's exact values.
+ */
 function readTimestamp(c: Cursor): bigint {
   const end = c.length() + c.pos;
   const outer = c.end;
   c.end = end;
-  let seconds = 0n;
+  let seconds: number | bigint = 0;
   let nanos = 0;
   while (c.pos < end) {
     const [field, wireType] = readTag(c, 'Timestamp');
     if (field === 1) {
       expectWire(wireType, 0, 'Seconds');
-      seconds = BigInt.asIntN(64, c.uvarint64());
+      const start = c.pos;
+      const n = c.uvarint();
+      seconds = c.pos - start <= 7 ? n : BigInt.asIntN(64, c.uvarint64At(start));
     } else if (field === 2) {
       expectWire(wireType, 0, 'Nanos');
-      nanos = Number(BigInt.asIntN(32, c.uvarint64()));
+      const start = c.pos;
+      const n = c.uvarint();
+      nanos = n < 2 ** 31 ? n : Number(BigInt.asIntN(32, c.uvarint64At(start)));
     } else {
       c.skip(wireType);
     }
   }
   c.end = outer;
   const shown = () => `&types.Timestamp{Seconds: ${seconds},\nNanos: ${nanos},\n}`;
-  if (seconds < -62_135_596_800n) throw new WireError(`timestamp: ${shown()} before 0001-01-01`);
-  if (seconds >= 253_402_300_800n) throw new WireError(`timestamp: ${shown()} after 10000-01-01`);
+  if (seconds < -62_135_596_800) throw new WireError(`timestamp: ${shown()} before 0001-01-01`);
+  if (seconds >= 253_402_300_800) throw new WireError(`timestamp: ${shown()} after 10000-01-01`);
   if (nanos < 0 || nanos >= 1e9) throw new WireError(`timestamp: ${shown()}: nanos not in range [0, 1e9)`);
-  return seconds * NS + BigInt(nanos);
+  const s = Number(seconds); // in range: exact
+  if (s !== lastSecond) {
+    lastSecond = s;
+    lastSecondNs = BigInt(s) * NS;
+  }
+  return lastSecondNs + BigInt(nanos);
 }
 
 /** A LabelPairAdapter, added to `into` (a later pair with the same name wins). */

@@ -64,6 +64,8 @@ const CONVERT_BATCH_BYTES = 16 << 20;
 /** While ingest is busy, sealed log segments wait for conversion until there are this many bytes. */
 const DEFERRED_LOG_BYTES = 256 << 20;
 const DEFAULT_SEGMENT_BYTES = 16 << 20;
+const WAL_BUFFERS_KEPT = 4;
+const WAL_BUFFER_MAX_KEPT = 8 << 20;
 /**
  * Parquet parts are about 10x smaller than the rows they hold, and merging sorts them again, so
  * only small parts merge, into parts of at most `maxMergeBytes` on disk.
@@ -91,6 +93,11 @@ export class DuckDbStore implements Store {
   private nextN = 1n;
   /** The largest sequence number of an acknowledged append. */
   private durableN = 0n;
+  /**
+   * Buffers of earlier appends, written: reused rather than allocated per push, since a megabyte of
+   * new external memory per push made the collector run more often (bench, agent phase).
+   */
+  private readonly walBuffers: Buffer[] = [];
   /** What the active log segment holds per tenant, so queries seal it only when they need it. */
   private active = new Map<number, ActiveRange>();
   private convertBatchBytes = CONVERT_BATCH_BYTES;
@@ -190,32 +197,46 @@ export class DuckDbStore implements Store {
     let max = min;
     let estimate = 0;
     for (let i = 0; i < records.length; i++) estimate += records[i]!.body.length + 120;
-    const lines = new WalLines(ti, estimate);
-    // Sequence numbers stay far below 2^53: counted as numbers, and taken only once all are encoded.
-    const first = Number(firstSeq);
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      if (r.timestamp < 0n) {
-        throw new InvalidEntryError(
-          `entry for stream '${labelsKey(r.labels)}' has a timestamp before 1970: ${r.timestamp}`,
+    const lines = new WalLines(ti, estimate, this.walBuffers.pop());
+    let lastSeq: bigint;
+    try {
+      // Sequence numbers stay far below 2^53: counted as numbers, and taken only once all are encoded.
+      const first = Number(firstSeq);
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        if (r.timestamp < 0n) {
+          throw new InvalidEntryError(
+            `entry for stream '${labelsKey(r.labels)}' has a timestamp before 1970: ${r.timestamp}`,
+          );
+        }
+        if (r.labels !== lastLabels) {
+          lastLabels = r.labels;
+          lastStream = this.catalog.ensureStream(ti, r.labels).id;
+        }
+        if (r.timestamp < min) min = r.timestamp;
+        if (r.timestamp > max) max = r.timestamp;
+        const bytes = lines.add(
+          lastStream,
+          first + i,
+          r.timestamp,
+          r.observedTimestamp,
+          r.attributes,
+          r.body,
         );
+        if (bytes > MAX_WAL_LINE_BYTES) {
+          throw new InvalidEntryError(
+            `entry for stream '${labelsKey(r.labels)}' is too large to store: ${bytes} bytes encoded, limit ${MAX_WAL_LINE_BYTES}`,
+          );
+        }
       }
-      if (r.labels !== lastLabels) {
-        lastLabels = r.labels;
-        lastStream = this.catalog.ensureStream(ti, r.labels).id;
-      }
-      if (r.timestamp < min) min = r.timestamp;
-      if (r.timestamp > max) max = r.timestamp;
-      const bytes = lines.add(lastStream, first + i, r.timestamp, r.observedTimestamp, r.attributes, r.body);
-      if (bytes > MAX_WAL_LINE_BYTES) {
-        throw new InvalidEntryError(
-          `entry for stream '${labelsKey(r.labels)}' is too large to store: ${bytes} bytes encoded, limit ${MAX_WAL_LINE_BYTES}`,
-        );
-      }
+      this.nextN += BigInt(records.length);
+      lastSeq = this.nextN - 1n;
+      await this.wal.append(lines.bytes, { tenant: ti, min, max });
+    } finally {
+      // Written (or refused): the buffer serves a later append. A few, none huge, are kept.
+      if (this.walBuffers.length < WAL_BUFFERS_KEPT && lines.buffer.length <= WAL_BUFFER_MAX_KEPT)
+        this.walBuffers.push(lines.buffer);
     }
-    this.nextN += BigInt(records.length);
-    const lastSeq = this.nextN - 1n;
-    await this.wal.append(lines.bytes, { tenant: ti, min, max });
     // Recorded once the lines are in the active segment, not before: a query's seal that ran
     // while they waited to be written cleared the ranges, and the lines, written to the next
     // segment, stayed out of queries until that one was sealed (up to 30 s).

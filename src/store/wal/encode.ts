@@ -59,8 +59,15 @@ export class WalLines {
     private readonly tenantIndex: number,
     /** Expected bytes (grown as needed). */
     estimate: number,
+    /** A buffer to write into, if large enough (one of an earlier append, now written). */
+    reuse?: Buffer,
   ) {
-    this.buf = Buffer.allocUnsafe(Math.max(4096, estimate));
+    this.buf = reuse && reuse.length >= estimate ? reuse : Buffer.allocUnsafe(Math.max(4096, estimate));
+  }
+
+  /** The whole buffer written into (for reuse once the lines are written). */
+  get buffer(): Buffer {
+    return this.buf;
   }
 
   /** Appends one line; returns its length in bytes, newline included. */

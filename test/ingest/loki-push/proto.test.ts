@@ -48,7 +48,7 @@ function requestWithEntry(entry: (w: protobuf.Writer) => void): Uint8Array {
   });
 }
 
-function timestamp(w: protobuf.Writer, seconds: number, nanos: number): void {
+function timestamp(w: protobuf.Writer, seconds: number | string, nanos: number): void {
   w.uint32((1 << 3) | 2).fork();
   w.uint32((1 << 3) | 0).int64(seconds);
   w.uint32((2 << 3) | 0).int32(nanos);
@@ -237,6 +237,37 @@ test("timestamps outside Go's range fail as Loki's validateTimestamp says", () =
   rejects(
     requestWithEntry((w) => timestamp(w, -62135596801, 0)),
     /before 0001-01-01$/,
+  );
+  // Beyond 2^53 the message still shows Go's exact int64.
+  rejects(
+    requestWithEntry((w) => timestamp(w, '4611686018427387905', 0)),
+    /Seconds: 4611686018427387905,\nNanos: 0,\n} after 10000-01-01$/,
+  );
+  rejects(
+    requestWithEntry((w) => timestamp(w, 1, -7)),
+    'timestamp: &types.Timestamp{Seconds: 1,\nNanos: -7,\n}: nanos not in range [0, 1e9)',
+  );
+});
+
+test('timestamps decode exactly, across seconds and before 1970', () => {
+  const times = [
+    1_700_000_000_123_456_789n,
+    1_700_000_000_999_999_999n,
+    1_700_000_001_000_000_000n,
+    -1_500_000_000n,
+    -1_000_000_000n,
+    0n,
+    253_402_300_799_999_999_999n,
+    1_700_000_000_000_000_001n,
+  ];
+  const [s] = push(
+    encodePushRequest([
+      { labels: '{app="t"}', entries: times.map((timestamp) => ({ timestamp, line: 'x' })) },
+    ]),
+  );
+  assert.deepEqual(
+    s!.entries.map((e) => e.timestamp),
+    times,
   );
 });
 
