@@ -295,6 +295,15 @@ interface MetadataMemo {
   metadata: Record<string, string>;
 }
 
+/**
+ * Whether buf[a, a + n) equals buf[b, b + n). A loop: metadata is tens of bytes, and Buffer#compare's
+ * argument checks and native call cost more than comparing them (bench, agent phase).
+ */
+function sameBytes(buf: Buffer, a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
 function readEntry(c: Cursor, memo: { last?: MetadataMemo }): PushEntry {
   const end = c.length() + c.pos;
   const outer = c.end;
@@ -326,7 +335,7 @@ function readEntry(c: Cursor, memo: { last?: MetadataMemo }): PushEntry {
           if (
             last !== undefined &&
             last.length === end - fieldStart &&
-            c.buf.compare(c.buf, last.start, last.start + last.length, fieldStart, end) === 0
+            sameBytes(c.buf, last.start, fieldStart, last.length)
           ) {
             metadata = last.metadata;
             c.pos = end;

@@ -49,12 +49,16 @@ function attributesText(attributes: Attributes): { text: string; ascii: boolean 
 export class WalLines {
   private buf: Buffer;
   private pos = 0;
-  /** The text of the last stream id and observed time, which runs of records share. */
+  /**
+   * The fields before `n` (tenant, stream) and after the time (observed, attributes, `e`) of the
+   * last line: runs of records share them, so a line's head is four pieces, not fifteen.
+   */
   private lastStream = -1n;
-  private streamText = '';
+  private prefix = '';
   private lastObserved = -1n;
-  private observedText = '';
-
+  private lastAttributes: Attributes | undefined | null = null;
+  private attrs = NO_ATTRIBUTES;
+  private suffixes: [string, string] = ['', ''];
   constructor(
     private readonly tenantIndex: number,
     /** Expected bytes (grown as needed). */
@@ -81,18 +85,27 @@ export class WalLines {
   ): number {
     if (stream !== this.lastStream) {
       this.lastStream = stream;
-      this.streamText = stream.toString();
+      this.prefix = `${this.tenantIndex}\x1f${stream}\x1f`;
     }
-    if (observed !== this.lastObserved) {
+    // Records without attributes may each have an empty object of their own: one key for all.
+    let attrKey: Attributes | undefined;
+    for (const _ in attributes) {
+      attrKey = attributes;
+      break;
+    }
+    if (observed !== this.lastObserved || attrKey !== this.lastAttributes) {
       this.lastObserved = observed;
-      this.observedText = observed.toString();
+      this.lastAttributes = attrKey;
+      this.attrs = attributesText(attributes);
+      const mid = `\x1f${observed}\x1f${this.attrs.text}\x1f`;
+      this.suffixes = [`${mid}0\x1f`, `${mid}1\x1f`];
     }
-    const attrs = attributesText(attributes);
+    const attrs = this.attrs;
     const clean = wellFormed(body);
     const asJson = needsEscape(clean);
     const text = asJson ? JSON.stringify(clean) : clean;
     // Everything before the body in one string, written as Latin-1 unless the attributes are not ASCII.
-    const head = `${this.tenantIndex}\x1f${this.streamText}\x1f${n}\x1f${timestamp}\x1f${this.observedText}\x1f${attrs.text}\x1f${asJson ? 1 : 0}\x1f`;
+    const head = this.prefix + n + '\x1f' + timestamp + this.suffixes[asJson ? 1 : 0];
     // A UTF-16 unit is at most 3 UTF-8 bytes.
     this.ensure((attrs.ascii ? head.length : head.length * 3) + text.length * 3 + 1);
     const buf = this.buf;
