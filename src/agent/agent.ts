@@ -143,6 +143,10 @@ export class Agent {
           check('stage');
           builder.add(records);
         },
+        stageBytes: (labels, attributes, timestamp, buf, start, end) => {
+          check('stage');
+          builder.addBytes(labels, attributes, timestamp, buf, start, end);
+        },
         emit: async (batch: SourceBatch) => {
           check('emit');
           inFlight = true;

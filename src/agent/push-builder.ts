@@ -13,7 +13,7 @@
 import { Buffer } from 'node:buffer';
 import { encodeMetadata, type Scratch } from '../ingest/loki-push/encode.js';
 import { labelSetText } from '../ingest/loki-push/labels.js';
-import type { LogRecord } from '../model/record.js';
+import type { Attributes, Labels, LogRecord } from '../model/record.js';
 
 const NS = 1_000_000_000n;
 const EMPTY = Buffer.alloc(0);
@@ -84,7 +84,7 @@ export class PushBuilder {
   private streamLabels: Buffer[] = [];
   /** Runs as flat triples: stream index, start, end in the arena. */
   private runs: number[] = [];
-  private lastLabels: object | undefined;
+  private lastLabels: Labels | undefined;
   private current = -1;
   private runStart = 0;
   /** The second being encoded: a batch's entries mostly share it (one subtraction per entry then). */
@@ -105,9 +105,34 @@ export class PushBuilder {
   }
 
   private addOne(r: LogRecord): void {
-    if (r.labels !== this.lastLabels) {
-      this.lastLabels = r.labels;
-      const text = labelText(r.labels);
+    const body = r.body;
+    const lineLen = Buffer.byteLength(body);
+    const pos = this.entryHead(r.labels, r.attributes, r.timestamp, lineLen);
+    this.entryTail(pos + (lineLen > 0 ? this.arena.write(body, pos, 'utf8') : 0));
+  }
+
+  /** One entry whose line is the UTF-8 bytes `buf[start, end)`, copied: no string, no record. */
+  addBytes(
+    labels: Labels,
+    attributes: Attributes,
+    timestamp: bigint,
+    buf: Buffer,
+    start: number,
+    end: number,
+  ): void {
+    const lineLen = end - start;
+    const pos = this.entryHead(labels, attributes, timestamp, lineLen);
+    this.entryTail(pos + (lineLen > 0 ? buf.copy(this.arena, pos, start, end) : 0));
+  }
+
+  /** The metadata of the entry being written (between entryHead and entryTail). */
+  private meta: Buffer = EMPTY;
+
+  /** Writes an entry up to its line (which the caller writes at the returned position). */
+  private entryHead(labels: Labels, attributes: Attributes, ts: bigint, lineLen: number): number {
+    if (labels !== this.lastLabels) {
+      this.lastLabels = labels;
+      const text = labelText(labels);
       let idx = this.streamIndex.get(text);
       if (idx === undefined) {
         idx = this.streamLabels.length;
@@ -120,7 +145,6 @@ export class PushBuilder {
         this.runStart = this.pos;
       }
     }
-    const ts = r.timestamp;
     if (ts < this.secStart || ts >= this.secEnd) {
       let whole = ts / NS;
       if (ts < whole * NS) whole -= 1n; // floor, for times before 1970
@@ -131,9 +155,8 @@ export class PushBuilder {
     const sec = this.sec;
     const nano = Number(ts - this.secStart);
     const tsSize = scalarSize(sec) + scalarSize(nano);
-    const body = r.body;
-    const lineLen = Buffer.byteLength(body);
-    const meta = hasKeys(r.attributes) ? encodeMetadata(r.attributes) : EMPTY;
+    const meta = hasKeys(attributes) ? encodeMetadata(attributes) : EMPTY;
+    this.meta = meta;
     const entrySize = fieldSize(tsSize) + stringSize(lineLen) + meta.length;
     this.ensure(fieldSize(entrySize));
     const buf = this.arena;
@@ -153,12 +176,16 @@ export class PushBuilder {
     if (lineLen > 0) {
       buf[pos++] = 0x12; // EntryAdapter.line
       pos = writeVarint(buf, pos, lineLen);
-      pos += buf.write(body, pos, 'utf8');
     }
-    if (meta.length > 0) pos += meta.copy(buf, pos);
-    this.pos = pos;
     this.count++;
     this.lineBytes += lineLen;
+    return pos;
+  }
+
+  /** Ends the entry whose line ended at `pos`: its metadata. */
+  private entryTail(pos: number): void {
+    const meta = this.meta;
+    this.pos = meta.length > 0 ? pos + meta.copy(this.arena, pos) : pos;
   }
 
   private closeRun(): void {

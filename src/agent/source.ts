@@ -11,7 +11,7 @@
  * (files and the journal simply wait; a UDP listener counts what it drops). Every source passes
  * the contract suite in test/agent/source-contract.ts.
  */
-import type { LogRecord } from '../model/record.js';
+import type { Attributes, Labels, LogRecord } from '../model/record.js';
 
 /**
  * Where a source has got to, as opaque JSON per key (for files: the file's identity; for the
@@ -27,6 +27,15 @@ export interface SourceBatch {
    */
   readonly positions: Positions;
 }
+
+export type StageBytes = (
+  labels: Labels,
+  attributes: Attributes,
+  timestamp: bigint,
+  buf: Buffer,
+  start: number,
+  end: number,
+) => void;
 
 /** Problems a source met and skipped (a corrupt line, a frame with a wrong length, ...). */
 export interface SourceProblem {
@@ -50,6 +59,12 @@ export interface SourceContext {
    * dropped: their positions were never saved, so they are read again.
    */
   stage(records: readonly LogRecord[]): void;
+  /**
+   * Like `stage`, for one entry whose line is the valid UTF-8 bytes `buf[start, end)`: encoded at
+   * once, with neither a string nor a record made for it. Offered only when nothing on the node
+   * needs record objects (no audit policy or pipeline flows); a source stages records otherwise.
+   */
+  readonly stageBytes?: StageBytes;
   /** Reports a problem: counted in the agent's metrics and logged; the source goes on. */
   problem(p: Omit<SourceProblem, 'source'>): void;
   /** Aborted when the agent stops: the source finishes what it is doing and `run` resolves. */

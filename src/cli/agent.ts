@@ -19,6 +19,7 @@ import { journalOutput } from '../outputs/journal.js';
 import { OutputError } from '../outputs/output.js';
 import { loadPipelineConfig, type PipelineConfig } from '../pipeline/config.js';
 import { Pipeline } from '../pipeline/runtime.js';
+import { AUDIT_SOURCE } from '../sources/audit/index.js';
 import { CliError } from './errors.js';
 
 export function registerAgent(program: Command): void {
@@ -75,8 +76,12 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
     config = await loadAgentConfig(flags);
     const policy = await resolveAuditPolicy(config.auditPolicy);
     sources = await buildSources(config);
+    // The policy decides about audit events, which only the audit log source reads: other sources
+    // are left unwrapped, so they keep the path that makes no record objects (Source.stageBytes).
     if (policy)
-      sources = sources.map((s) => mapRecords(s, (records) => applyPolicyToRecords(policy, records)));
+      sources = sources.map((s) =>
+        s.name === AUDIT_SOURCE ? mapRecords(s, (records) => applyPolicyToRecords(policy, records)) : s,
+      );
   } catch (err) {
     if (
       err instanceof ConfigError ||

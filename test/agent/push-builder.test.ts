@@ -106,3 +106,19 @@ test('reset drops what was added', () => {
   b.add([records[0]!]);
   assert.deepEqual(b.finish(), expected([records[0]!]));
 });
+
+test('an entry added as bytes encodes as the same entry added as a record', () => {
+  const a = new PushBuilder();
+  const b = new PushBuilder();
+  a.add(records);
+  const text = Buffer.from(`prefix|${records.map((r) => r.body).join('|')}`);
+  let at = 'prefix|'.length;
+  for (const r of records) {
+    const len = Buffer.byteLength(r.body);
+    b.addBytes(r.labels, r.attributes, r.timestamp, text, at, at + len);
+    at += len + 1;
+  }
+  assert.equal(b.count, a.count);
+  assert.equal(b.lineBytes, a.lineBytes);
+  assert.deepEqual(b.finish(), a.finish());
+});

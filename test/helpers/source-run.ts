@@ -9,6 +9,8 @@ import type { LogRecord } from '../../src/model/record.js';
 
 export interface SourceRun {
   readonly batches: SourceBatch[];
+  /** Entries staged through `stageBytes` so far. */
+  readonly stagedAsBytes: number;
   readonly problems: Omit<SourceProblem, 'source'>[];
   /** `run`'s promise. */
   readonly done: Promise<void>;
@@ -26,12 +28,19 @@ export interface SourceRun {
 }
 
 /** Runs `source` from `positions`; `hold`, when given, is awaited inside every `emit`. */
-export function runSource(source: Source, positions: Positions = {}, hold?: () => Promise<void>): SourceRun {
+export function runSource(
+  source: Source,
+  positions: Positions = {},
+  hold?: () => Promise<void>,
+  /** Offer `stageBytes`, as the agent does without a pipeline (default), or only `stage`. */
+  opts: { stageBytes?: boolean } = {},
+): SourceRun {
   const batches: SourceBatch[] = [];
   const problems: Omit<SourceProblem, 'source'>[] = [];
   const controller = new AbortController();
   let inFlight = false;
   const staged: LogRecord[] = [];
+  const stagedBytes = { n: 0 };
   const done = source.run({
     positions,
     signal: controller.signal,
@@ -40,6 +49,22 @@ export function runSource(source: Source, positions: Positions = {}, hold?: () =
       assert.ok(!inFlight, 'stage must never be called while an emit is pending');
       staged.push(...records);
     },
+    // As the agent offers it without a pipeline: the record is made here, from the bytes, for the test.
+    ...(opts.stageBytes === false
+      ? {}
+      : {
+          stageBytes(labels, attributes, timestamp, buf, start, end) {
+            assert.ok(!inFlight, 'stageBytes must never be called while an emit is pending');
+            stagedBytes.n++;
+            staged.push({
+              timestamp,
+              observedTimestamp: timestamp,
+              labels,
+              attributes,
+              body: buf.toString('utf8', start, end),
+            });
+          },
+        }),
     async emit(batch) {
       assert.ok(!inFlight, 'emit must never be called while an earlier emit is pending');
       inFlight = true;
@@ -63,6 +88,9 @@ export function runSource(source: Source, positions: Positions = {}, hold?: () =
   return {
     batches,
     problems,
+    get stagedAsBytes() {
+      return stagedBytes.n;
+    },
     done,
     controller,
     records,

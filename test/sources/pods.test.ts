@@ -349,3 +349,84 @@ async function stressRestarts(root: string, total: number, seed: number): Promis
   assert.equal(bodies.length, total);
   return midRotation;
 }
+
+describe('pods source: lines taken as bytes', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kj-pods-bytes-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Lines of every shape the byte path takes or hands to the text path. */
+  const content = Buffer.concat([
+    Buffer.from(cri('plain stdout')),
+    Buffer.from(cri('{"level":"error","msg":"a \\"quoted\\" word"}', 'stderr')),
+    Buffer.from(cri('no fraction', 'stdout', 'F', '2026-11-23T10:00:01Z')),
+    Buffer.from(cri('three digits', 'stdout', 'F', '2026-11-23T10:00:02.123Z')),
+    Buffer.from(cri('an offset', 'stdout', 'F', '2026-11-23T12:00:03.5+02:00')),
+    Buffer.from(cri('tags after a colon', 'stdout', 'F:x=1')),
+    Buffer.from('2026-11-23T10:00:04.000000001Z stdout F\n'), // empty content
+    Buffer.from(cri('first half, ', 'stdout', 'P')),
+    Buffer.from(cri('an error between', 'stderr')),
+    Buffer.from(cri('second half', 'stdout', 'F')),
+    Buffer.from(cri('ünïcode ✓ 😀')),
+    // Beyond the first 64 KiB read: the next chunk, with invalid UTF-8, goes the text path.
+    Buffer.from(cri(`a long line ${'x'.repeat(100_000)}`)),
+    Buffer.concat([
+      Buffer.from('2026-11-23T10:00:05Z stdout F bad '),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(' bytes\n'),
+    ]),
+    Buffer.from('this is not a CRI line\n'),
+    Buffer.from(cri('the next hour', 'stdout', 'F', '2026-11-23T11:00:00.000000002Z')),
+  ]);
+
+  async function read(stageBytes: boolean) {
+    const d = containerDir(dir, 'shop', `web-${stageBytes ? 'b' : 't'}`);
+    await mkdir(d, { recursive: true });
+    await writeFile(join(d, '0.log'), content);
+    const r = runSource(source(dir, { dir: join(dir) }), {}, undefined, { stageBytes });
+    await r.waitFor(13);
+    await r.stop();
+    await rm(join(d, '..'), { recursive: true, force: true });
+    return {
+      stagedAsBytes: r.stagedAsBytes,
+      problems: r.problems.map((p) => p.reason),
+      records: r.records().map((x) => ({
+        ts: x.timestamp,
+        stream: x.labels.stream,
+        attributes: x.attributes,
+        body: x.body,
+      })),
+    };
+  }
+
+  test('give exactly the records of the text path, in file order', async () => {
+    const text = await read(false);
+    const bytes = await read(true);
+    assert.equal(text.stagedAsBytes, 0);
+    // As bytes: the lines of the first 64 KiB but the file's first (its parser is chosen from text),
+    // the one with an offset, and the split line with what came while it was held; not the second
+    // read, which holds invalid UTF-8.
+    assert.equal(bytes.stagedAsBytes, 6, 'lines staged as bytes');
+    assert.deepEqual(bytes.records, text.records);
+    assert.deepEqual(bytes.problems, text.problems);
+    assert.deepEqual(text.problems, ['corrupt_line']);
+    const bodies = text.records.map((r) => r.body);
+    assert.deepEqual(bodies.slice(0, 8), [
+      'plain stdout',
+      '{"level":"error","msg":"a \\"quoted\\" word"}',
+      'no fraction',
+      'three digits',
+      'an offset',
+      'tags after a colon',
+      '',
+      'an error between',
+    ]);
+    assert.equal(bodies[8], 'first half, second half');
+    assert.equal(bodies[11], 'bad \ufffd\ufffd bytes');
+    assert.equal(text.records[4]!.ts, 1_795_428_003_500_000_000n);
+  });
+});

@@ -5,7 +5,7 @@
  * back into one entry stamped with the time of its first piece, when the line began.
  */
 import { containerStreams } from './pod-labels.js';
-import { parseRfc3339Fast } from './time-value.js';
+import { parseRfc3339Bytes, parseRfc3339Fast } from './time-value.js';
 import type { LineParser, ParserFactory } from './types.js';
 
 interface Partial {
@@ -48,6 +48,51 @@ export function parseCriLine(text: string): CriLine | string {
   return { ts, stream, partial: tag === 0x50, content: c < 0 ? '' : text.slice(c + 1) };
 }
 
+/** What parseCriBytes found: written in place, no object per line. */
+const found = { ts: 0n, stdout: true, partial: false, content: 0 };
+
+/**
+ * parseCriLine on bytes, for the common line only: a runtime's time, `stdout` or `stderr`, a tag,
+ * then the content (found.content: where it starts). False for anything else.
+ */
+function parseCriBytes(buf: Buffer, start: number, stop: number): boolean {
+  let a = start;
+  const limit = Math.min(stop, start + 40);
+  while (a < limit && buf[a] !== 0x20) a++;
+  if (a === limit) return false;
+  const ts = parseRfc3339Bytes(buf, start, a - start);
+  if (ts === undefined) return false;
+  // `stdout ` or `stderr `
+  if (
+    a + 8 > stop ||
+    buf[a + 7] !== 0x20 ||
+    buf[a + 1] !== 0x73 ||
+    buf[a + 2] !== 0x74 ||
+    buf[a + 3] !== 0x64
+  )
+    return false;
+  const o = buf[a + 4];
+  const u = buf[a + 5];
+  const t = buf[a + 6];
+  let stdout: boolean;
+  if (o === 0x6f && u === 0x75 && t === 0x74) stdout = true;
+  else if (o === 0x65 && u === 0x72 && t === 0x72) stdout = false;
+  else return false;
+  // The tag: P or F, then tags after a colon up to a space, or the end of the line.
+  const tag = buf[a + 8];
+  if (tag !== 0x50 && tag !== 0x46) return false;
+  let c = a + 9;
+  if (c < stop && buf[c] !== 0x20) {
+    if (buf[c] !== 0x3a) return false;
+    while (c < stop && buf[c] !== 0x20) c++;
+  }
+  found.ts = ts;
+  found.stdout = stdout;
+  found.partial = tag === 0x50;
+  found.content = c < stop ? c + 1 : stop;
+  return true;
+}
+
 export const criParser: ParserFactory = (ctx, sink): LineParser => {
   const streams = containerStreams(ctx);
   const pending = new Map<string, Partial>();
@@ -74,6 +119,19 @@ export const criParser: ParserFactory = (ctx, sink): LineParser => {
       } else {
         emit(stream, parsed.ts, content);
       }
+    },
+    bytes(buf, start, stop, out) {
+      // Whole lines only: a piece of a split line, or any line while pieces are held, goes as text.
+      if (pending.size > 0 || !parseCriBytes(buf, start, stop) || found.partial) return false;
+      out.entryBytes(
+        streams.labels(found.stdout ? 'stdout' : 'stderr'),
+        found.ts,
+        buf,
+        found.content,
+        stop,
+        streams.attributes,
+      );
+      return true;
     },
     pending() {
       return pending.size > 0;

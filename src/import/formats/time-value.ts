@@ -62,6 +62,51 @@ export function parseRfc3339Fast(text: string, n = text.length): bigint | undefi
   return cachedHourNs + BigInt(seconds * 1e9 + frac);
 }
 
+/** The hour of the last time read from bytes (`2026-03-01T10`), and its nanoseconds. */
+const cachedHourBytes = Buffer.alloc(13);
+let cachedHourBytesNs: bigint | undefined;
+
+const byteDigit = (buf: Buffer, i: number): number => {
+  const c = buf[i]! - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+};
+
+/**
+ * The fast path of parseRfc3339Fast on bytes `buf[start, start + n)`: the container runtimes' shape
+ * (`...T10:00:00.123456789Z`) only; undefined for anything else (the caller then reads the line as
+ * text, where every form is parsed and a bad one reported).
+ */
+export function parseRfc3339Bytes(buf: Buffer, start: number, n: number): bigint | undefined {
+  if (n < 20 || buf[start + n - 1] !== 0x5a /* Z */ || (n > 20 && buf[start + 19] !== 0x2e) /* . */)
+    return undefined;
+  if (buf[start + 13] !== 0x3a || buf[start + 16] !== 0x3a) return undefined;
+  const m1 = byteDigit(buf, start + 14);
+  const m2 = byteDigit(buf, start + 15);
+  const s1 = byteDigit(buf, start + 17);
+  const s2 = byteDigit(buf, start + 18);
+  if (m1 < 0 || m2 < 0 || s1 < 0 || s2 < 0 || m1 > 5 || s1 > 5) return undefined;
+  let frac = 0;
+  if (n > 20) {
+    if (n === 21 || n - 21 > 9) return undefined;
+    for (let i = start + 20; i < start + n - 1; i++) {
+      const d = byteDigit(buf, i);
+      if (d < 0) return undefined;
+      frac = frac * 10 + d;
+    }
+    for (let i = n - 21; i < 9; i++) frac *= 10;
+  }
+  let same = cachedHourBytesNs !== undefined;
+  for (let i = 0; same && i < 13; i++) same = buf[start + i] === cachedHourBytes[i];
+  if (!same) {
+    const hour = buf.toString('latin1', start, start + 13);
+    const ns = parseRfc3339Nano(`${hour}:00:00Z`);
+    if (ns === undefined) return undefined;
+    buf.copy(cachedHourBytes, 0, start, start + 13);
+    cachedHourBytesNs = ns;
+  }
+  return cachedHourBytesNs! + BigInt(((m1 * 10 + m2) * 60 + s1 * 10 + s2) * 1e9 + frac);
+}
+
 /** Epoch text to nanoseconds: up to 11 integer digits are seconds, 14 ms, 17 µs, more ns. */
 function epochNs(text: string): bigint | undefined {
   const m = EPOCH.exec(text);

@@ -34,9 +34,27 @@ export interface ParseSink {
   malformed(lineNo: number, reason: string): void;
 }
 
+/** Where a parser reading a line as bytes puts an entry whose line is `buf[start, end)` (UTF-8). */
+export interface BytesSink {
+  entryBytes(
+    labels: Labels,
+    ts: bigint,
+    buf: Buffer,
+    start: number,
+    end: number,
+    attributes?: Attributes,
+  ): void;
+}
+
 export interface LineParser {
   /** `text` has no line terminator; a trailing `\r` (CRLF file) is still there. */
   line(text: string, lineNo: number): void;
+  /**
+   * Optional fast path: the same line as valid UTF-8 bytes `buf[start, stop)`, taken without a
+   * string when the parser can (the agent's tailer offers it). False to have it passed to `line`
+   * instead, which then sees it, and reports it, as for any line.
+   */
+  bytes?(buf: Buffer, start: number, stop: number, sink: BytesSink): boolean;
   /** End of file: emit what is pending (an unterminated partial line). */
   end(): void;
   /** True while pieces of a split line are held (a tailer saves positions only when none are). */

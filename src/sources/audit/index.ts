@@ -73,9 +73,12 @@ export function auditHandler(path: string, report: Report, node: string): FileHa
   return parsedFileHandler(path, report, labelsOf, (_, sink) => auditParser({ path, nowNs: nowNs() }, sink));
 }
 
+/** The audit log source's name (the audit policy wraps this source only). */
+export const AUDIT_SOURCE = 'audit';
+
 export function createAuditLogSource(opts: AuditLogOptions): Source {
   return {
-    name: 'audit',
+    name: AUDIT_SOURCE,
     run(ctx: SourceContext) {
       return runTailer(ctx, {
         ...opts.tailer,

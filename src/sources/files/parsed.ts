@@ -3,10 +3,14 @@
  * tailer's FileHandler: parsed entries become records with the labels `labelsOf` gives, malformed
  * lines are reported `corrupt_line` and skipped. Shared by the pod-log and audit-log sources.
  */
-import type { LineParser, ParseSink } from '../../import/formats/types.js';
+import type { StageBytes } from '../../agent/source.js';
+import type { BytesSink, LineParser, ParseSink } from '../../import/formats/types.js';
 import type { Attributes, Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import type { FileHandler, Report } from './tailer.js';
+
+/** Shared by entries without attributes on the byte path (never changed: encoded as they are). */
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
 export function parsedFileHandler(
   path: string,
@@ -36,7 +40,26 @@ export function parsedFileHandler(
   };
   let parser: LineParser | undefined;
   let lineNo = 0;
+  // The byte path's sink: `stage` is the tailer's, set for the call.
+  let stage: StageBytes | undefined;
+  const bytesSink: BytesSink = {
+    entryBytes(labels, ts, buf, start, end, attributes) {
+      stage!(labelsOf(labels), attributes ?? NO_ATTRIBUTES, ts, buf, start, end);
+    },
+  };
   return {
+    bytes(buf, start, stop, to) {
+      // The parser is chosen by the first line, as text.
+      if (parser?.bytes === undefined) return false;
+      stage = to;
+      try {
+        if (!parser.bytes(buf, start, stop, bytesSink)) return false;
+      } finally {
+        stage = undefined;
+      }
+      lineNo++;
+      return true;
+    },
     line(text, records) {
       out = records;
       lineNo++;
