@@ -35,6 +35,8 @@ export async function storeRecords(
   deps: IngestDeps,
   tenant: string,
   records: LogRecord[],
+  /** The records' body bytes, when the caller has counted them already. */
+  knownBytes?: number,
 ): Promise<Ingested> {
   if (records.length === 0) return { stored: 0 };
   let appended: Awaited<ReturnType<Store['append']>>;
@@ -45,8 +47,8 @@ export async function storeRecords(
     throw err;
   }
   deps.tailHub.publish(tenant, records, appended?.firstSeq);
-  let bytes = 0;
-  for (const r of records) bytes += Buffer.byteLength(r.body);
+  let bytes = knownBytes ?? 0;
+  if (knownBytes === undefined) for (const r of records) bytes += Buffer.byteLength(r.body);
   deps.metrics.ingestedLines.inc({ tenant }, records.length);
   deps.metrics.ingestedBytes.inc({ tenant }, bytes);
   return {

@@ -52,7 +52,7 @@ export function pushHandler(opts: PushOptions): Handler {
       });
       const json = req.headers['content-type']?.toLowerCase().startsWith('application/json') ?? false;
       opts.metrics.pushRequests.inc({ format: json ? 'json' : 'protobuf' });
-      const { records: raw, errors, status, message } = validatePush(streams, opts.limits, now());
+      const { records: raw, errors, status, message, lineBytes } = validatePush(streams, opts.limits, now());
       // The validated records become the stored ones in place (no copy per record): their labels
       // normalised once per stream, attributes always present.
       const normalized = new Map<Labels, Labels>();
@@ -63,7 +63,9 @@ export function pushHandler(opts: PushOptions): Handler {
         r.attributes ??= {};
       }
       const records = raw as LogRecord[];
-      await storeRecords(opts, tenant, routeRecords(opts, records));
+      // Without flows the stored records are the validated ones, whose bytes are counted.
+      if (opts.pipeline) await storeRecords(opts, tenant, routeRecords(opts, records));
+      else await storeRecords(opts, tenant, records, lineBytes);
       if (errors.length > 0) opts.metrics.discardedLines.inc({ reason: 'validation' }, errors.length);
       if (status !== 204) throw new HttpError(status, message);
       return { status: 204 };

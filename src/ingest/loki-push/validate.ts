@@ -67,6 +67,8 @@ export interface PushValidation {
   lines: number;
   /** Bytes accepted: lines plus structured metadata names and values (Loki's EntryTotalSize). */
   bytes: number;
+  /** Bytes of the accepted lines alone. */
+  lineBytes: number;
   /** What Loki answers: 204 all taken, 400 some or all rejected, 422 no streams at all. */
   status: 204 | 400 | 422;
   /** The response body for 400/422 (errors grouped as Loki groups them); empty for 204. */
@@ -131,12 +133,24 @@ export function validatePush(
   nowNs: bigint,
 ): PushValidation {
   if (streams.length === 0) {
-    return { records: [], errors: [], lines: 0, bytes: 0, status: 422, message: MISSING_STREAMS_MESSAGE };
+    return {
+      records: [],
+      errors: [],
+      lines: 0,
+      bytes: 0,
+      lineBytes: 0,
+      status: 422,
+      message: MISSING_STREAMS_MESSAGE,
+    };
   }
   const records: RawRecord[] = [];
   const errors: string[] = [];
   let lines = 0;
   let bytes = 0;
+  let lineBytesTotal = 0;
+  let sizedMetadata: Record<string, string> | undefined;
+  let sizedCount = 0;
+  let sizedBytes = 0;
 
   const rejectOld = limits.rejectOldSamples;
   const oldest = nowNs - limits.rejectOldSamplesMaxAge;
@@ -185,11 +199,18 @@ export function validatePush(
       let metadata = e.metadata;
       let metadataBytes = 0;
       if (metadata !== undefined) {
-        let count = 0;
-        for (const k in metadata) {
-          count++;
-          metadataBytes += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(metadata[k]!, 'utf8');
+        // Entries of a stream often share one metadata object (proto.ts): sized once.
+        if (metadata !== sizedMetadata) {
+          sizedMetadata = metadata;
+          sizedCount = 0;
+          sizedBytes = 0;
+          for (const k in metadata) {
+            sizedCount++;
+            sizedBytes += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(metadata[k]!, 'utf8');
+          }
         }
+        const count = sizedCount;
+        metadataBytes = sizedBytes;
         if (count === 0) {
           metadata = undefined;
         } else if (!allowMetadata) {
@@ -212,9 +233,18 @@ export function validatePush(
       records.push({ timestamp: ts, observedTimestamp: nowNs, labels, attributes: metadata, body: line });
       lines++;
       bytes += lineBytes + metadataBytes;
+      lineBytesTotal += lineBytes;
     }
   }
 
   const status = errors.length > 0 ? 400 : 204;
-  return { records, errors, lines, bytes, status, message: status === 400 ? groupPushErrors(errors) : '' };
+  return {
+    records,
+    errors,
+    lines,
+    bytes,
+    lineBytes: lineBytesTotal,
+    status,
+    message: status === 400 ? groupPushErrors(errors) : '',
+  };
 }

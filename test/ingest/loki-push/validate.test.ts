@@ -55,6 +55,7 @@ test('valid entries become records: labels, metadata as attributes, observed tim
   assert.equal(v.lines, 2);
   // Bytes are UTF-8: "héllo" is 6, "world" 5, metadata "trace_id"+"abc" 11.
   assert.equal(v.bytes, 6 + 5 + 11);
+  assert.equal(v.lineBytes, 6 + 5);
   assert.deepEqual(v.records[0], {
     timestamp: NOW - 5n,
     observedTimestamp: NOW,
@@ -221,6 +222,7 @@ test('no streams at all is 422, as in Loki; streams without entries are skipped 
     errors: [],
     lines: 0,
     bytes: 0,
+    lineBytes: 0,
     status: 422,
     message: 'error at least one valid stream is required for ingestion',
   });
@@ -260,4 +262,22 @@ test('decode and validate keep nanoseconds exact end to end, in both encodings',
     assert.equal(r!.timestamp, ts);
     assert.deepEqual(r!.attributes, { m: '1' });
   }
+});
+
+test('entries sharing one metadata object are each sized and limited with it', () => {
+  const shared = { pod_uid: 'ü-1', restart_count: '0' }; // 7 + 4 + 13 + 1 bytes
+  const big = { blob: 'x'.repeat(70_000) };
+  const s = stream('{app="x"}', [
+    entry('a', NOW, shared),
+    entry('bb', NOW, shared),
+    entry('too big', NOW, big),
+    entry('ccc', NOW, shared),
+    entry('dd', NOW, { other: 'é' }),
+  ]);
+  const v = validatePush([s], DEFAULT_PUSH_LIMITS, NOW);
+  assert.equal(v.lines, 4);
+  assert.equal(v.lineBytes, 1 + 2 + 3 + 2);
+  assert.equal(v.bytes, 1 + 2 + 3 + 2 + 3 * 25 + (5 + 2));
+  assert.equal(v.errors.length, 1);
+  assert.match(v.errors[0]!, /structured metadata too large: '70004' bytes/);
 });
