@@ -11,7 +11,16 @@
  * they scanned alive). The bytes are exactly protobufjs's for the same message (a test compares).
  */
 import { Buffer } from 'node:buffer';
-import { encodeMetadata, type Scratch } from '../ingest/loki-push/encode.js';
+import {
+  encodeMetadata,
+  fieldSize,
+  outputBuffer,
+  type Scratch,
+  scalarSize,
+  stringSize,
+  writeEntryHead,
+  writeVarint,
+} from '../ingest/loki-push/encode.js';
 import { labelSetText } from '../ingest/loki-push/labels.js';
 import type { Attributes, Labels, LogRecord } from '../model/record.js';
 
@@ -33,43 +42,6 @@ function labelText(labels: LogRecord['labels']): string {
   }
   return text;
 }
-
-/** Bytes of a varint; a negative int64 takes ten. */
-function varintSize(n: number): number {
-  if (n < 0) return 10;
-  let s = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    s++;
-  }
-  return s;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  if (n < 0) {
-    // int64 as two's complement (seconds before 1970), as protobufjs writes it.
-    let u = BigInt.asUintN(64, BigInt(n));
-    while (u >= 128n) {
-      buf[pos++] = Number(u & 127n) | 128;
-      u >>= 7n;
-    }
-    buf[pos++] = Number(u);
-    return pos;
-  }
-  while (n >= 128) {
-    buf[pos++] = (n % 128) | 128;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
-
-/** A length-delimited field's whole size: tag (one byte for fields 1-15), length, payload. */
-const fieldSize = (len: number): number => 1 + varintSize(len) + len;
-/** The same for a proto3 string, which is left out when empty (as protobufjs leaves it out). */
-const stringSize = (len: number): number => (len === 0 ? 0 : fieldSize(len));
-/** A varint scalar field (tag and value), left out when zero. */
-const scalarSize = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n));
 
 function hasKeys(o: object): boolean {
   for (const _ in o) return true;
@@ -159,24 +131,7 @@ export class PushBuilder {
     this.meta = meta;
     const entrySize = fieldSize(tsSize) + stringSize(lineLen) + meta.length;
     this.ensure(fieldSize(entrySize));
-    const buf = this.arena;
-    let pos = this.pos;
-    buf[pos++] = 0x12; // StreamAdapter.entries
-    pos = writeVarint(buf, pos, entrySize);
-    buf[pos++] = 0x0a; // EntryAdapter.timestamp
-    pos = writeVarint(buf, pos, tsSize);
-    if (sec !== 0) {
-      buf[pos++] = 0x08; // Timestamp.seconds
-      pos = writeVarint(buf, pos, sec);
-    }
-    if (nano !== 0) {
-      buf[pos++] = 0x10; // Timestamp.nanos
-      pos = writeVarint(buf, pos, nano);
-    }
-    if (lineLen > 0) {
-      buf[pos++] = 0x12; // EntryAdapter.line
-      pos = writeVarint(buf, pos, lineLen);
-    }
+    const pos = writeEntryHead(this.arena, this.pos, entrySize, sec, nano, lineLen);
     this.count++;
     this.lineBytes += lineLen;
     return pos;
@@ -218,14 +173,7 @@ export class PushBuilder {
       sizes[s] = sizes[s]! + stringSize(this.streamLabels[s]!.length);
       total += fieldSize(sizes[s]!);
     }
-    let out: Buffer;
-    if (scratch === undefined) out = Buffer.allocUnsafe(total);
-    else {
-      if (scratch.buf === undefined || scratch.buf.length < total) {
-        scratch.buf = Buffer.allocUnsafe(Math.max(total, (scratch.buf?.length ?? 0) * 2));
-      }
-      out = scratch.buf.subarray(0, total);
-    }
+    const out = outputBuffer(total, scratch);
     let pos = 0;
     for (let s = 0; s < n; s++) {
       if (sizes[s] === 0) continue;

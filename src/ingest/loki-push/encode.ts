@@ -17,7 +17,9 @@ export interface EncodableStream {
 
 const NS = 1_000_000_000n;
 
-function varintSize(n: number): number {
+/** Bytes of a varint; a negative int64 takes ten. */
+export function varintSize(n: number): number {
+  if (n < 0) return 10;
   let s = 1;
   while (n >= 128) {
     n = Math.floor(n / 128);
@@ -26,7 +28,17 @@ function varintSize(n: number): number {
   return s;
 }
 
-function writeVarint(buf: Buffer, pos: number, n: number): number {
+export function writeVarint(buf: Buffer, pos: number, n: number): number {
+  if (n < 0) {
+    // int64 as two's complement (seconds before 1970), as protobufjs writes it.
+    let u = BigInt.asUintN(64, BigInt(n));
+    while (u >= 128n) {
+      buf[pos++] = Number(u & 127n) | 128;
+      u >>= 7n;
+    }
+    buf[pos++] = Number(u);
+    return pos;
+  }
   while (n >= 128) {
     buf[pos++] = (n % 128) | 128;
     n = Math.floor(n / 128);
@@ -36,11 +48,11 @@ function writeVarint(buf: Buffer, pos: number, n: number): number {
 }
 
 /** A length-delimited field's whole size: tag (one byte for fields 1-15), length, payload. */
-const fieldSize = (len: number): number => 1 + varintSize(len) + len;
+export const fieldSize = (len: number): number => 1 + varintSize(len) + len;
 /** The same for a proto3 string, which is left out when empty (as protobufjs leaves it out). */
-const stringSize = (len: number): number => (len === 0 ? 0 : fieldSize(len));
+export const stringSize = (len: number): number => (len === 0 ? 0 : fieldSize(len));
 /** A varint scalar field (tag and value), left out when zero. */
-const scalarSize = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n));
+export const scalarSize = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n));
 
 /** Encoded `structuredMetadata` fields (tag 3) of one metadata object, by object. */
 const metadataBytes = new WeakMap<object, Buffer>();
@@ -85,6 +97,46 @@ export function encodeMetadata(meta: Readonly<Record<string, string>>): Buffer {
  */
 export interface Scratch {
   buf?: Buffer;
+}
+
+/**
+ * Writes an EntryAdapter's field header, its size, its timestamp and its line's tag and length:
+ * the line's bytes and any metadata go at the position returned.
+ */
+export function writeEntryHead(
+  buf: Buffer,
+  pos: number,
+  entrySize: number,
+  sec: number,
+  nano: number,
+  lineLen: number,
+): number {
+  buf[pos++] = 0x12; // StreamAdapter.entries
+  pos = writeVarint(buf, pos, entrySize);
+  buf[pos++] = 0x0a; // EntryAdapter.timestamp
+  pos = writeVarint(buf, pos, scalarSize(sec) + scalarSize(nano));
+  if (sec !== 0) {
+    buf[pos++] = 0x08; // Timestamp.seconds
+    pos = writeVarint(buf, pos, sec);
+  }
+  if (nano !== 0) {
+    buf[pos++] = 0x10; // Timestamp.nanos
+    pos = writeVarint(buf, pos, nano);
+  }
+  if (lineLen > 0) {
+    buf[pos++] = 0x12; // EntryAdapter.line
+    pos = writeVarint(buf, pos, lineLen);
+  }
+  return pos;
+}
+
+/** `bytes` to write a message into: a view of `scratch` (grown as needed), or a new Buffer. */
+export function outputBuffer(bytes: number, scratch?: Scratch): Buffer {
+  if (scratch === undefined) return Buffer.allocUnsafe(bytes);
+  if (scratch.buf === undefined || scratch.buf.length < bytes) {
+    scratch.buf = Buffer.allocUnsafe(Math.max(bytes, (scratch.buf?.length ?? 0) * 2));
+  }
+  return scratch.buf.subarray(0, bytes);
 }
 
 /**
@@ -137,14 +189,7 @@ export function encodePushRequestFast(
     total += fieldSize(streamSize);
   }
   // Pass 2: write.
-  let buf: Buffer;
-  if (scratch === undefined) buf = Buffer.allocUnsafe(total);
-  else {
-    if (scratch.buf === undefined || scratch.buf.length < total) {
-      scratch.buf = Buffer.allocUnsafe(Math.max(total, (scratch.buf?.length ?? 0) * 2));
-    }
-    buf = scratch.buf.subarray(0, total);
-  }
+  const buf = outputBuffer(total, scratch);
   let pos = 0;
   let i = 0;
   streams.forEach((s, si) => {
@@ -158,21 +203,8 @@ export function encodePushRequestFast(
     for (const e of s.entries) {
       const sec = secs[i]!;
       const nano = nanos[i]!;
-      buf[pos++] = 0x12; // StreamAdapter.entries
-      pos = writeVarint(buf, pos, entrySizes[i]!);
-      buf[pos++] = 0x0a; // EntryAdapter.timestamp
-      pos = writeVarint(buf, pos, scalarSize(sec) + scalarSize(nano));
-      if (sec !== 0) {
-        buf[pos++] = 0x08; // Timestamp.seconds
-        pos = writeVarint(buf, pos, sec);
-      }
-      if (nano !== 0) {
-        buf[pos++] = 0x10; // Timestamp.nanos
-        pos = writeVarint(buf, pos, nano);
-      }
+      pos = writeEntryHead(buf, pos, entrySizes[i]!, sec, nano, lineLens[i]!);
       if (lineLens[i]! > 0) {
-        buf[pos++] = 0x12; // EntryAdapter.line
-        pos = writeVarint(buf, pos, lineLens[i]!);
         pos += buf.write(e.line, pos, 'utf8');
       }
       if (e.metadata !== undefined) pos += encodeMetadata(e.metadata).copy(buf, pos);
