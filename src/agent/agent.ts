@@ -54,7 +54,7 @@ export class Agent {
   private started = false;
   private stopped: Promise<void> | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
-  /** Where batches are encoded before they are compressed (encode.ts). */
+  /** Where batches are written (push-builder.ts) before they are compressed. */
   private readonly scratch: Scratch = {};
 
   constructor(options: AgentOptions) {

@@ -16,6 +16,7 @@ import {
   fieldSize,
   outputBuffer,
   type Scratch,
+  SecondSplitter,
   scalarSize,
   stringSize,
   writeEntryHead,
@@ -24,7 +25,6 @@ import {
 import { labelSetText } from '../ingest/loki-push/labels.js';
 import type { Attributes, Labels, LogRecord } from '../model/record.js';
 
-const NS = 1_000_000_000n;
 const EMPTY = Buffer.alloc(0);
 const MAX_KEPT_ARENA = 8 << 20;
 
@@ -59,10 +59,7 @@ export class PushBuilder {
   private lastLabels: Labels | undefined;
   private current = -1;
   private runStart = 0;
-  /** The second being encoded: a batch's entries mostly share it (one subtraction per entry then). */
-  private secStart = 1n;
-  private secEnd = 0n;
-  private sec = 0;
+  private readonly split = new SecondSplitter();
   /** Records added since the last `finish`. */
   count = 0;
   /** UTF-8 bytes of their bodies. */
@@ -117,15 +114,8 @@ export class PushBuilder {
         this.runStart = this.pos;
       }
     }
-    if (ts < this.secStart || ts >= this.secEnd) {
-      let whole = ts / NS;
-      if (ts < whole * NS) whole -= 1n; // floor, for times before 1970
-      this.sec = Number(whole);
-      this.secStart = whole * NS;
-      this.secEnd = this.secStart + NS;
-    }
-    const sec = this.sec;
-    const nano = Number(ts - this.secStart);
+    const nano = this.split.nanos(ts);
+    const sec = this.split.seconds;
     const tsSize = scalarSize(sec) + scalarSize(nano);
     const meta = hasKeys(attributes) ? encodeMetadata(attributes) : EMPTY;
     this.meta = meta;

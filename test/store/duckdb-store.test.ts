@@ -28,11 +28,21 @@ storeContract('duckdb', {
   },
 });
 
-test('duckdb: a content hint skips entries that cannot pass it', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kj-hint-'));
+/** A store in a fresh directory whose background work runs only when a test settles it. */
+async function withQuietStore(prefix: string, fn: (store: DuckDbStore, dir: string) => Promise<void>) {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
   const store = new DuckDbStore({ dir, maintenanceIntervalMs: 60_000, sealAfterMs: 60_000 });
   await store.open();
   try {
+    await fn(store, dir);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('duckdb: a content hint skips entries that cannot pass it', () =>
+  withQuietStore('kj-hint-', async (store) => {
     const t = 1_800_000_000_000_000_000n;
     await store.append('t', [
       rec({ app: 'a' }, t, '{"level":"info","msg":"x"}'),
@@ -49,11 +59,7 @@ test('duckdb: a content hint skips entries that cannot pass it', async () => {
         settled ? 'from Parquet parts' : 'from the write-ahead log',
       );
     }
-  } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('duckdb: during an ingest burst sealed segments wait for conversion, then catch up', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kj-burst-'));
@@ -99,11 +105,8 @@ test('duckdb: during an ingest burst sealed segments wait for conversion, then c
   }
 });
 
-test('duckdb: lines written after a query sealed the log ahead of them are seen by the next query', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kj-seal-race-'));
-  const store = new DuckDbStore({ dir, maintenanceIntervalMs: 60_000, sealAfterMs: 60_000 });
-  await store.open();
-  try {
+test('duckdb: lines written after a query sealed the log ahead of them are seen by the next query', () =>
+  withQuietStore('kj-seal-race-', async (store) => {
     const t = 1_800_000_000_000_000_000n;
     // `first` is being written when `second` queues behind it; the query's seal goes first, so
     // `second` lands in the next segment.
@@ -113,17 +116,10 @@ test('duckdb: lines written after a query sealed the log ahead of them are seen 
     await Promise.all([first, second, during]);
     const got = await collect(store, { tenant: 't' });
     assert.deepEqual(got.map((e) => e.body).sort(), ['first', 'second']);
-  } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('duckdb: conversion splits segments by the days their appends spanned, with no part for an empty day', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kj-spans-'));
-  const store = new DuckDbStore({ dir, maintenanceIntervalMs: 60_000, sealAfterMs: 60_000 });
-  await store.open();
-  try {
+test('duckdb: conversion splits segments by the days their appends spanned, with no part for an empty day', () =>
+  withQuietStore('kj-spans-', async (store, dir) => {
     const day = 86_400_000_000_000n;
     const d0 = 20_000n * day; // a day boundary
     // One append spans three days for tenant a but holds nothing on the middle one.
@@ -147,11 +143,7 @@ test('duckdb: conversion splits segments by the days their appends spanned, with
         bodies,
       );
     }
-  } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 /** Bodies and attributes that the log's format has to carry exactly. */
 const awkward: [string, Record<string, string>][] = [
@@ -167,11 +159,8 @@ const awkward: [string, Record<string, string>][] = [
   ['\\n is a backslash and an n, not a newline', {}],
 ];
 
-test('duckdb: bodies and attributes come back exactly from the log and from parts', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kj-format-'));
-  const store = new DuckDbStore({ dir, maintenanceIntervalMs: 60_000, sealAfterMs: 60_000 });
-  await store.open();
-  try {
+test('duckdb: bodies and attributes come back exactly from the log and from parts', () =>
+  withQuietStore('kj-format-', async (store) => {
     const t = 1_800_000_000_000_000_000n;
     await store.append(
       't',
@@ -187,11 +176,7 @@ test('duckdb: bodies and attributes come back exactly from the log and from part
         settled ? 'from Parquet parts' : 'from the write-ahead log',
       );
     }
-  } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('duckdb: log segments in the NDJSON format of earlier versions are still read and converted', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kj-legacy-'));

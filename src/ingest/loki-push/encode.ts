@@ -91,6 +91,29 @@ export function encodeMetadata(meta: Readonly<Record<string, string>>): Buffer {
 }
 
 /**
+ * Whole seconds and nanoseconds of nanosecond times, the last second remembered: a batch's entries
+ * mostly share it, and then one subtraction gives both instead of a bigint division and a remainder.
+ */
+export class SecondSplitter {
+  /** The whole seconds (floor) of the last time split. */
+  seconds = 0;
+  private start = 1n;
+  private end = 0n;
+
+  /** Splits `ts`: sets `seconds` and returns the nanoseconds within it. */
+  nanos(ts: bigint): number {
+    if (ts < this.start || ts >= this.end) {
+      let whole = ts / NS;
+      if (ts < whole * NS) whole -= 1n; // floor, for times before 1970
+      this.seconds = Number(whole);
+      this.start = whole * NS;
+      this.end = this.start + NS;
+    }
+    return Number(ts - this.start);
+  }
+}
+
+/**
  * A buffer an encoder may write into and hand back a view of, grown as needed: for a caller that
  * uses each message before it encodes the next (the agent compresses it at once), so that a
  * megabyte per batch is not allocated and left for the GC.
@@ -156,24 +179,15 @@ export function encodePushRequestFast(
   const labelLens: number[] = [];
   const streamSizes: number[] = [];
   let total = 0;
-  // The second being encoded: entries of a batch mostly share it, and then one subtraction gives
-  // seconds and nanos instead of a bigint division and a remainder.
-  let secStart = -1n;
-  let secEnd = -1n;
-  let sec = 0;
+  const split = new SecondSplitter();
   for (const s of streams) {
     const labelLen = Buffer.byteLength(s.labels);
     let streamSize = stringSize(labelLen);
     for (const e of s.entries) {
       const ts = e.timestamp;
       if (ts < 0n) return undefined;
-      if (ts < secStart || ts >= secEnd) {
-        const whole = ts / NS;
-        sec = Number(whole);
-        secStart = whole * NS;
-        secEnd = secStart + NS;
-      }
-      const nano = Number(ts - secStart);
+      const nano = split.nanos(ts);
+      const sec = split.seconds;
       const tsSize = scalarSize(sec) + scalarSize(nano);
       const lineLen = Buffer.byteLength(e.line);
       let entrySize = fieldSize(tsSize) + stringSize(lineLen);

@@ -40,23 +40,22 @@ export function parsedFileHandler(
   };
   let parser: LineParser | undefined;
   let lineNo = 0;
-  // The byte path's sink: `stage` is the tailer's, set for the call.
-  let stage: StageBytes | undefined;
-  const bytesSink: BytesSink = {
-    entryBytes(labels, ts, buf, start, end, attributes) {
-      stage!(labelsOf(labels), attributes ?? NO_ATTRIBUTES, ts, buf, start, end);
-    },
+  // The byte path's sink, made for the tailer's `stage` (one function, the same on every call).
+  let bytesSink: { stage: StageBytes; sink: BytesSink } | undefined;
+  const sinkFor = (stage: StageBytes): BytesSink => {
+    if (bytesSink?.stage !== stage) {
+      const sink: BytesSink = {
+        entryBytes: (labels, ts, buf, start, end, attributes) =>
+          stage(labelsOf(labels), attributes ?? NO_ATTRIBUTES, ts, buf, start, end),
+      };
+      bytesSink = { stage, sink };
+    }
+    return bytesSink.sink;
   };
   return {
-    bytes(buf, start, stop, to) {
+    bytes(buf, start, stop, stage) {
       // The parser is chosen by the first line, as text.
-      if (parser?.bytes === undefined) return false;
-      stage = to;
-      try {
-        if (!parser.bytes(buf, start, stop, bytesSink)) return false;
-      } finally {
-        stage = undefined;
-      }
+      if (parser?.bytes === undefined || !parser.bytes(buf, start, stop, sinkFor(stage))) return false;
       lineNo++;
       return true;
     },

@@ -606,7 +606,8 @@ class Tailer {
       } else {
         const start = starts[i]!;
         const stop = stops[i]!;
-        if (fast && (buf === chunk || isUtf8(buf.subarray(start, stop)))) {
+        // A line carried over from the last read is a Buffer of its own, checked alone.
+        if (fast && (buf === chunk || isUtf8(buf))) {
           // Records from the text path go first: the batch stays in file order.
           if (this.records.length > 0) this.stage();
           if (t.handler.bytes!(buf, start, stop, stageBytes!)) {

@@ -7,7 +7,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dayOf } from '../../model/time.js';
 import { fsyncDir, fsyncPath, mkdirDurable } from '../fsync.js';
-import type { Segment } from '../wal/wal.js';
+import { type Segment, widenSpan } from '../wal/wal.js';
 import type { DuckDbEngine } from './engine.js';
 import { type Part, type PartSet, partFileName } from './parts.js';
 import { readWal } from './sql.js';
@@ -45,14 +45,7 @@ function groupsFromSpans(
   const merged = new Map<number, { min: bigint; max: bigint }>();
   for (const seg of segments) {
     if (!seg.spans) return undefined;
-    for (const [ti, span] of seg.spans) {
-      const have = merged.get(ti);
-      if (!have) merged.set(ti, { ...span });
-      else {
-        if (span.min < have.min) have.min = span.min;
-        if (span.max > have.max) have.max = span.max;
-      }
-    }
+    for (const [ti, span] of seg.spans) widenSpan(merged, ti, span.min, span.max);
   }
   const groups: (readonly [number, bigint])[] = [];
   for (const [ti, { min, max }] of merged) {

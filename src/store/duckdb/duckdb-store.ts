@@ -81,11 +81,6 @@ interface State {
   convertedThrough: number;
 }
 
-interface ActiveRange {
-  min: bigint;
-  max: bigint;
-}
-
 export class DuckDbStore implements Store {
   private readonly catalog: StreamCatalog;
   private readonly wal: WriteAheadLog;
@@ -103,8 +98,6 @@ export class DuckDbStore implements Store {
    * new external memory per push made the collector run more often (bench, agent phase).
    */
   private readonly walBuffers: Buffer[] = [];
-  /** What the active log segment holds per tenant, so queries seal it only when they need it. */
-  private active = new Map<number, ActiveRange>();
   private convertBatchBytes = CONVERT_BATCH_BYTES;
   /** Whether log bytes come fast: conversion and compaction wait while they do. */
   private readonly ingest = new IngestGauge();
@@ -242,16 +235,6 @@ export class DuckDbStore implements Store {
       if (this.walBuffers.length < WAL_BUFFERS_KEPT && lines.buffer.length <= WAL_BUFFER_MAX_KEPT)
         this.walBuffers.push(lines.buffer);
     }
-    // Recorded once the lines are in the active segment, not before: a query's seal that ran
-    // while they waited to be written cleared the ranges, and the lines, written to the next
-    // segment, stayed out of queries until that one was sealed (up to 30 s).
-    const range = this.active.get(ti);
-    if (range) {
-      if (min < range.min) range.min = min;
-      if (max > range.max) range.max = max;
-    } else {
-      this.active.set(ti, { min, max });
-    }
     if (lastSeq > this.durableN) this.durableN = lastSeq;
     const info = this.wal.activeInfo;
     if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
@@ -274,15 +257,9 @@ export class DuckDbStore implements Store {
     return run;
   }
 
-  /**
-   * Seals the active log segment. One seal at a time: a reader that finds one in flight waits for it,
-   * since until it ends the segment's entries are tracked neither as active nor as sealed here.
-   */
+  /** Seals the active log segment. One seal at a time: readers that need one share it. */
   private seal(): Promise<void> {
-    this.sealing ??= (async () => {
-      this.active = new Map();
-      await this.wal.seal();
-    })().finally(() => {
+    this.sealing ??= this.wal.seal().finally(() => {
       this.sealing = undefined;
     });
     return this.sealing;
@@ -417,8 +394,10 @@ export class DuckDbStore implements Store {
     const streams = this.streamIds(ti, sel.matchers);
     if (streams === null) return undefined;
     if (this.sealing) await this.sealing;
-    const pendingRange = this.active.get(ti);
-    if (pendingRange && pendingRange.max >= sel.start && pendingRange.min < sel.end) await this.seal();
+    // The active segment is read only once sealed: sealed when it may hold what is asked for (its
+    // spans are those of the lines written to it, so a line written after a seal is in the next).
+    const pending = this.wal.activeSpan(ti);
+    if (pending && pending.max >= sel.start && pending.min < sel.end) await this.seal();
     const release = this.snapshots.acquire();
     const relation = sourceRelation({
       parts: this.parts.select(ti, dayOf(sel.start), dayOf(sel.end - 1n)).map((p) => p.path),

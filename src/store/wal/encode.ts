@@ -105,7 +105,7 @@ export class WalLines {
     const asJson = needsEscape(clean);
     const text = asJson ? JSON.stringify(clean) : clean;
     // Everything before the body in one string, written as Latin-1 unless the attributes are not ASCII.
-    const head = this.prefix + n + '\x1f' + timestamp + this.suffixes[asJson ? 1 : 0];
+    const head = `${this.prefix}${n}\x1f${timestamp}${this.suffixes[asJson ? 1 : 0]}`;
     // A UTF-16 unit is at most 3 UTF-8 bytes.
     this.ensure((attrs.ascii ? head.length : head.length * 3) + text.length * 3 + 1);
     const buf = this.buf;

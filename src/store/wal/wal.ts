@@ -27,11 +27,26 @@ export interface WalSpan {
 /** Per tenant index, the least and greatest time a segment holds. */
 export type SegmentSpans = ReadonlyMap<number, { readonly min: bigint; readonly max: bigint }>;
 
+/** Widens the span of `tenant` in `spans` to take in [min, max]. */
+export function widenSpan(
+  spans: Map<number, { min: bigint; max: bigint }>,
+  tenant: number,
+  min: bigint,
+  max: bigint,
+): void {
+  const have = spans.get(tenant);
+  if (!have) spans.set(tenant, { min, max });
+  else {
+    if (min < have.min) have.min = min;
+    if (max > have.max) have.max = max;
+  }
+}
+
 export interface Segment {
   readonly seq: number;
   readonly path: string;
   readonly bytes: number;
-  /** What the segment holds, when every append to it said (not for segments found at startup). */
+  /** What the segment holds (not known for segments found at startup). */
   readonly spans?: SegmentSpans;
 }
 
@@ -44,7 +59,7 @@ function segmentName(seq: number): string {
 
 interface Waiter {
   readonly text: Buffer;
-  readonly span: WalSpan | undefined;
+  readonly span: WalSpan;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -56,8 +71,8 @@ interface Active {
   /** Bytes acknowledged: the file's valid length. */
   bytes: number;
   readonly createdMs: number;
-  /** Undefined once an append without a span was written. */
-  spans: Map<number, { min: bigint; max: bigint }> | undefined;
+  /** What the segment holds per tenant, as written. */
+  readonly spans: Map<number, { min: bigint; max: bigint }>;
 }
 
 export interface WalOptions {
@@ -110,13 +125,13 @@ export class WriteAheadLog {
   }
 
   /**
-   * Appends whole lines (encode.ts); resolves once it is on disk. `span`, the tenant and
-   * times the lines hold, lets conversion split the segment without reading it first.
+   * Appends whole lines (encode.ts); resolves once it is on disk. `span`, the tenant and times the
+   * lines hold, tells readers whether the active segment may hold what they look for, and lets
+   * conversion split a segment without reading it first.
    */
-  append(text: Buffer | string, span?: WalSpan): Promise<void> {
-    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  append(text: Buffer, span: WalSpan): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ text: bytes, span, resolve, reject });
+      this.queue.push({ text, span, resolve, reject });
       this.run();
     });
   }
@@ -180,16 +195,7 @@ export class WriteAheadLog {
     }
     seg.bytes += buf.length;
     this.appended += buf.length;
-    for (const { span } of batch) {
-      if (!span) seg.spans = undefined;
-      if (!seg.spans || !span) continue;
-      const have = seg.spans.get(span.tenant);
-      if (!have) seg.spans.set(span.tenant, { min: span.min, max: span.max });
-      else {
-        if (span.min < have.min) have.min = span.min;
-        if (span.max > have.max) have.max = span.max;
-      }
-    }
+    for (const { span } of batch) widenSpan(seg.spans, span.tenant, span.min, span.max);
   }
 
   private async ensureActive(): Promise<Active> {
@@ -208,15 +214,15 @@ export class WriteAheadLog {
     if (!seg) return;
     this.active = undefined;
     if (seg.bytes > 0) {
-      this.sealedSegments.push({
-        seq: seg.seq,
-        path: seg.path,
-        bytes: seg.bytes,
-        ...(seg.spans ? { spans: seg.spans } : {}),
-      });
+      this.sealedSegments.push({ seq: seg.seq, path: seg.path, bytes: seg.bytes, spans: seg.spans });
     }
     await seg.fh.close();
     if (seg.bytes === 0) await unlink(seg.path).catch(() => undefined);
+  }
+
+  /** The times the active segment holds for `tenant`, as written so far; undefined if none. */
+  activeSpan(tenant: number): { readonly min: bigint; readonly max: bigint } | undefined {
+    return this.active?.spans.get(tenant);
   }
 
   /** Bytes in the active segment, and when it was opened. */
