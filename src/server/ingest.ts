@@ -20,8 +20,10 @@ export interface IngestDeps {
 }
 
 export interface Ingested {
-  /** Records stored locally (after the policy and the flows). */
+  /** Records stored locally (after the policy and the flows), duplicates not counted. */
   readonly stored: number;
+  /** Records equal to ones already stored (stream, time and line): acknowledged, not stored again. */
+  readonly duplicates: number;
   readonly firstSeq?: bigint;
 }
 
@@ -38,7 +40,7 @@ export async function storeRecords(
   /** The records' body bytes, when the caller has counted them already. */
   knownBytes?: number,
 ): Promise<Ingested> {
-  if (records.length === 0) return { stored: 0 };
+  if (records.length === 0) return { stored: 0, duplicates: 0 };
   let appended: Awaited<ReturnType<Store['append']>>;
   try {
     appended = await deps.store.append(tenant, records);
@@ -46,13 +48,20 @@ export async function storeRecords(
     if (err instanceof InvalidEntryError) throw new HttpError(400, err.message, { cause: err });
     throw err;
   }
-  deps.tailHub.publish(tenant, records, appended?.firstSeq);
-  let bytes = knownBytes ?? 0;
-  if (knownBytes === undefined) for (const r of records) bytes += Buffer.byteLength(r.body);
-  deps.metrics.ingestedLines.inc({ tenant }, records.length);
+  const stored = appended?.stored ?? records;
+  const duplicates = appended?.duplicates ?? 0;
+  deps.tailHub.publish(tenant, stored, appended?.firstSeq);
+  let bytes = duplicates === 0 ? (knownBytes ?? -1) : -1;
+  if (bytes < 0) {
+    bytes = 0;
+    for (const r of stored) bytes += Buffer.byteLength(r.body);
+  }
+  deps.metrics.ingestedLines.inc({ tenant }, stored.length);
   deps.metrics.ingestedBytes.inc({ tenant }, bytes);
+  if (duplicates > 0) deps.metrics.discardedLines.inc({ reason: 'duplicate' }, duplicates);
   return {
-    stored: records.length,
+    stored: stored.length,
+    duplicates,
     ...(appended?.firstSeq !== undefined ? { firstSeq: appended.firstSeq } : {}),
   };
 }

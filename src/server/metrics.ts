@@ -70,6 +70,22 @@ export class ServerMetrics {
       },
     });
     new Gauge({
+      name: 'kjournal_store_damaged_files',
+      help: 'Stored files known to be damaged and still in place: reads that need them fail (see kjournal check).',
+      registers,
+      async collect() {
+        this.set((await store.stats()).damagedFiles ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'kjournal_store_quarantined_files',
+      help: 'Files the store moved to its quarantine directory since it started (damaged log records, unconvertible log segments).',
+      registers,
+      async collect() {
+        this.set((await store.stats()).quarantinedFiles ?? 0);
+      },
+    });
+    new Gauge({
       name: 'kjournal_store_streams',
       help: 'Streams known to the store.',
       registers,

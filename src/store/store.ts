@@ -78,9 +78,15 @@ export interface EntryCursor {
   readonly seq: bigint;
 }
 
-/** What an append assigned: its records have the sequence numbers firstSeq, firstSeq+1, ... in order. */
+/**
+ * What an append stored. Entries equal in stream, timestamp and line to one already stored are
+ * duplicates: acknowledged, not stored again. `stored` are the records kept, in order, with the
+ * sequence numbers firstSeq, firstSeq+1, ...
+ */
 export interface AppendResult {
   readonly firstSeq: bigint;
+  readonly stored: readonly LogRecord[];
+  readonly duplicates: number;
 }
 
 /** A stream as the store knows it. `id` is stable for (tenant, labels). */
@@ -128,11 +134,41 @@ export interface StoreStats {
   /** Bytes acknowledged but not yet in the store's long-term form (e.g. an unconverted log). */
   readonly pendingBytes: number;
   readonly streams: number;
+  /** Files known to be damaged and still in place (reads that need them fail). */
+  readonly damagedFiles?: number;
+  /** Files moved aside (quarantined) since the store opened, whole or after salvage. */
+  readonly quarantinedFiles?: number;
 }
 
-/** An entry the store cannot keep (too large, before 1970); nothing of the append was stored. */
+/**
+ * An entry the store cannot keep (too large, a time before 1970 or after 2262, the range of
+ * nanoseconds in a signed 64-bit integer); nothing of the append was stored.
+ */
 export class InvalidEntryError extends RangeError {
   override readonly name = 'InvalidEntryError';
+}
+
+/** The greatest timestamp a store keeps: nanoseconds in a signed 64-bit integer (2262-04-11). */
+export const MAX_TIMESTAMP_NS = (1n << 63n) - 1n;
+
+/**
+ * Stored data that a read needs cannot be read (a damaged part): the read fails, naming it, rather
+ * than answer without it. `kjournal check --repair` moves such files aside.
+ */
+export class DamagedDataError extends Error {
+  override readonly name = 'DamagedDataError';
+  readonly code = 'DAMAGED_DATA';
+  constructor(
+    /** The damaged files, by their names under the data directory. */
+    readonly files: readonly string[],
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `stored data needed by this request is damaged: ${files.join(', ')} (${reason}); run \`kjournal check\` on the data directory`,
+      options,
+    );
+  }
 }
 
 export interface Store {

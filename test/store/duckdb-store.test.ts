@@ -195,16 +195,19 @@ test('duckdb: log segments in the NDJSON format of earlier versions are still re
     await store.close();
     // Rewrite the segment as the NDJSON lines earlier versions wrote.
     const walDir = join(dir, 'wal');
-    const [name] = (await readdir(walDir)).filter((n) => n.endsWith('.wal'));
-    assert.ok(name, 'a .wal segment');
-    const lines = (await readFile(join(walDir, name), 'utf8')).split('\n').filter((l) => l !== '');
+    const [name] = (await readdir(walDir)).filter((n) => n.endsWith('.wal2'));
+    assert.ok(name, 'a .wal2 segment');
+    // Without the record trailers (tenant -1), which that format did not have.
+    const lines = (await readFile(join(walDir, name), 'utf8'))
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('-1\u001f'));
     const ndjson = lines.map((line) => {
       const [g, s, n, ts, o, a, e, ...rest] = line.split('\u001f');
       const raw = rest.join('\u001f');
       const b = e === '1' ? (JSON.parse(raw) as string) : raw;
       return `{"g":${g},"s":${s},"n":${n},"t":${ts},"o":${o},"a":${JSON.stringify(a)},"b":${JSON.stringify(b)}}\n`;
     });
-    await writeFile(join(walDir, name.replace(/\.wal$/, '.ndjson')), ndjson.join(''));
+    await writeFile(join(walDir, name.replace(/\.wal2$/, '.ndjson')), ndjson.join(''));
     await rm(join(walDir, name));
     store = await make();
     const want = awkward.map(([body]) => body.toWellFormed());

@@ -75,7 +75,7 @@ export async function convertSegments(
     // once more (not staged in a table: the NDJSON scan is cheap, a staging table's memory is not).
     const groups =
       groupsFromSpans(segments) ??
-      (await conn.runAndReadAll(`SELECT g, t // ${NS_PER_DAY} AS d FROM ${source} GROUP BY ALL`))
+      (await conn.runAndReadAll(`SELECT g, t // ${NS_PER_DAY} AS d FROM ${source} WHERE g >= 0 GROUP BY ALL`))
         .getRows()
         .map(([g, d]) => [Number(g), BigInt(d as bigint)] as const);
     const staged: { tmp: string; path: string; dir: string; ti: number; day: string }[] = [];

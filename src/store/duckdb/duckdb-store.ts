@@ -5,11 +5,12 @@
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DuckDBValue } from '@duckdb/node-api';
+import { type DuckDBValue, listValue } from '@duckdb/node-api';
 import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { labelsKey, StreamCatalog } from '../catalog.js';
+import { entryKey, StreamHeads, Verdict } from '../dedupe.js';
 import { mkdirDurable, writeFileAtomic } from '../fsync.js';
 import { compileMatchers } from '../matchers.js';
 import { SnapshotTracker } from '../snapshots.js';
@@ -17,9 +18,11 @@ import {
   type AppendResult,
   type BucketCount,
   type ContentHint,
+  DamagedDataError,
   type EntryQuery,
   InvalidEntryError,
   type LabelMatcher,
+  MAX_TIMESTAMP_NS,
   type Selection,
   type Store,
   type StoredEntry,
@@ -27,10 +30,12 @@ import {
   type StreamCount,
 } from '../store.js';
 import { WalLines } from '../wal/encode.js';
-import { WriteAheadLog } from '../wal/wal.js';
+import { salvageSegment } from '../wal/salvage.js';
+import { type Segment, WriteAheadLog } from '../wal/wal.js';
 import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun } from './compact.js';
 import { convertSegments, NS_PER_DAY } from './convert.js';
 import { DuckDbEngine } from './engine.js';
+import { verifyPart } from './part-check.js';
 import { type Part, PartSet } from './parts.js';
 import { bucketExpr, fileList, readWal, sourceRelation, whereClause } from './sql.js';
 
@@ -49,6 +54,8 @@ export interface DuckDbStoreOptions {
   readonly now?: () => number;
   /** Called when background work fails; the work is retried on the next round. */
   readonly onError?: (err: unknown) => void;
+  /** Warnings: damaged or torn files found, segments set aside. */
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -79,7 +86,36 @@ const DEFAULT_COMPACTION: CompactionPolicy = { smallBytes: 8 << 20, minRun: 4, m
 
 interface State {
   convertedThrough: number;
+  /**
+   * The greatest sequence number assigned when the state was written (an upper bound of those in
+   * the parts), so that opening the store need not read every part.
+   */
+  maxSeq?: string;
+  /** Stream id → greatest time appended when the state was written (see dedupe.ts). */
+  heads?: Record<string, string>;
 }
+
+/** A read prepared by `prepare`: its relation, conditions and snapshot. */
+interface Prepared {
+  readonly relation: string;
+  readonly where: string;
+  readonly params: DuckDBValue[];
+  /** The parts it reads, for finding a damaged one when the read fails. */
+  readonly parts: readonly string[];
+  readonly release: () => void;
+}
+
+/** What `prepare` takes beyond a selection. */
+type PrepareOptions = Selection &
+  Partial<Pick<EntryQuery, 'hints' | 'after' | 'afterSeq' | 'direction'>> & {
+    /** Exactly these streams (the matchers are then ignored). */
+    readonly streamIds?: readonly bigint[];
+    /** Leave damaged parts out instead of failing (de-duplication lookups only). */
+    readonly skipDamaged?: boolean;
+  };
+
+/** DuckDB errors that say nothing about the files read. */
+const NOT_ABOUT_FILES = /Out of Memory|INTERRUPT|Interrupted/i;
 
 export class DuckDbStore implements Store {
   private readonly catalog: StreamCatalog;
@@ -105,6 +141,16 @@ export class DuckDbStore implements Store {
   /** Retention floor: nothing before it is read or converted (it may still sit in the log). */
   private retainFrom = 0n;
   private maintenance: Promise<void> = Promise.resolve();
+  /** What each stream certainly does not hold yet (de-duplication without lookups). */
+  private readonly heads = new StreamHeads();
+  /** Appends being written: a de-duplication lookup first waits for them. */
+  private readonly inflight = new Set<Promise<void>>();
+  /** Appends that must look entries up in the store go one at a time, in order. */
+  private lookupLane: Promise<unknown> = Promise.resolve();
+  /** Parts read through in full without an error (a failed read checks the others). */
+  private readonly verifiedParts = new Set<string>();
+  private quarantined = 0;
+  private readonly log: (line: string) => void;
   private sealing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -112,16 +158,27 @@ export class DuckDbStore implements Store {
 
   constructor(private readonly options: DuckDbStoreOptions) {
     this.now = options.now ?? Date.now;
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.catalog = new StreamCatalog(join(options.dir, 'catalog.ndjson'));
     this.wal = new WriteAheadLog(join(options.dir, 'wal'), {
       beforeWrite: () => this.catalog.commit(),
       now: this.now,
+      quarantineDir: this.quarantineDir,
+      onProblem: (problem) => {
+        if (problem.kind === 'damaged') this.quarantined++;
+        this.log(`store: ${problem.message}`);
+      },
     });
     this.parts = new PartSet(join(options.dir, 'parts'));
   }
 
   private get statePath(): string {
     return join(this.options.dir, 'state.json');
+  }
+
+  /** Where damaged or unconvertible files go: out of every read, kept for inspection. */
+  private get quarantineDir(): string {
+    return join(this.options.dir, 'quarantine');
   }
 
   async open(): Promise<void> {
@@ -136,6 +193,15 @@ export class DuckDbStore implements Store {
     }
     await this.catalog.open();
     await this.parts.open(this.state.convertedThrough);
+    for (const { parts } of this.parts.days()) {
+      for (const p of parts) {
+        const damage = this.parts.damage(p.path);
+        if (damage)
+          this.log(
+            `store: part ${this.parts.name(p.path)} is damaged (${damage}): reads that need it fail until \`kjournal check --repair\``,
+          );
+      }
+    }
     await this.wal.open(this.state.convertedThrough);
     this.engine = await DuckDbEngine.create({
       threads: this.options.threads ?? 2,
@@ -150,6 +216,7 @@ export class DuckDbStore implements Store {
     });
     this.nextN = (await this.maxN()) + 1n;
     this.durableN = this.nextN - 1n;
+    await this.loadHeads();
     const interval = this.options.maintenanceIntervalMs ?? 1000;
     const tick = (): void => {
       this.timer = setTimeout(() => {
@@ -162,16 +229,78 @@ export class DuckDbStore implements Store {
     tick();
   }
 
-  /** The largest record sequence number on disk, so that numbering resumes after it. */
+  /**
+   * The largest record sequence number on disk, so that numbering resumes after it: from the state
+   * file and the log's trailers. Only a data directory of an earlier version is read through
+   * DuckDB, file by file, so that one damaged file cannot stop the start.
+   */
   private async maxN(): Promise<bigint> {
-    const parts = [...this.parts.days()].flatMap((d) => d.parts.map((p) => p.path));
-    const wal = this.wal.sealed.map((s) => s.path);
-    const branches: string[] = [];
-    if (parts.length) branches.push(`SELECT max(n) AS n FROM read_parquet(${fileList(parts)})`);
-    if (wal.length) branches.push(`SELECT max(n) AS n FROM ${readWal(wal)}`);
-    if (branches.length === 0) return 0n;
-    const [[v] = []] = await this.db.all(`SELECT max(n) FROM (${branches.join(' UNION ALL ')})`);
-    return typeof v === 'bigint' ? v : 0n;
+    let max = 0n;
+    const older: string[] = [];
+    if (this.state.maxSeq !== undefined) max = BigInt(this.state.maxSeq);
+    else older.push(...this.healthyParts());
+    for (const s of this.wal.sealed) {
+      if (s.maxN === undefined) older.push(s.path);
+      else if (BigInt(s.maxN) > max) max = BigInt(s.maxN);
+    }
+    for (const path of older) {
+      const source = path.endsWith('.parquet') ? `read_parquet(${fileList([path])})` : readWal([path]);
+      try {
+        const [[v] = []] = await this.db.all(`SELECT max(n) FROM ${source}`);
+        if (typeof v === 'bigint' && v > max) max = v;
+      } catch (err) {
+        this.reportUnreadable(path, err);
+      }
+    }
+    return max;
+  }
+
+  /**
+   * Loads each stream's greatest time (dedupe.ts): from the state file for what was converted, and
+   * from the log for the rest (one query per segment, so that one unreadable segment costs only
+   * its streams' de-duplication until it is converted or set aside).
+   */
+  private async loadHeads(): Promise<void> {
+    const load = async (source: string, path: string): Promise<void> => {
+      try {
+        for (const [id, ts] of await this.db.all(source)) {
+          if (typeof ts === 'bigint') this.heads.load(Number(id), ts);
+        }
+      } catch (err) {
+        this.reportUnreadable(path, err);
+      }
+    };
+    if (this.state.heads) {
+      for (const [id, ts] of Object.entries(this.state.heads)) this.heads.load(Number(id), BigInt(ts));
+    } else {
+      for (const path of this.healthyParts()) {
+        await load(`SELECT stream, max(ts) FROM read_parquet(${fileList([path])}) GROUP BY stream`, path);
+      }
+    }
+    for (const s of this.wal.sealed) {
+      await load(`SELECT s, max(t) FROM ${readWal([s.path])} WHERE g >= 0 GROUP BY s`, s.path);
+    }
+  }
+
+  private healthyParts(): string[] {
+    return [...this.parts.days()].flatMap((d) =>
+      d.parts.filter((p) => this.parts.damage(p.path) === undefined).map((p) => p.path),
+    );
+  }
+
+  /** A file that could not be read at start: a part is marked damaged; a log segment is left to conversion. */
+  private reportUnreadable(path: string, err: unknown): void {
+    const reason = (err as Error).message.replace(/\s+/g, ' ').slice(0, 300);
+    if (path.endsWith('.parquet')) {
+      this.parts.markDamaged(path, reason);
+      this.log(
+        `store: part ${this.parts.name(path)} is damaged (${reason}): reads that need it fail until \`kjournal check --repair\``,
+      );
+    } else {
+      this.log(
+        `store: write-ahead log segment ${path.split('/').pop()} cannot be read (${reason}); conversion will salvage it`,
+      );
+    }
   }
 
   private get db(): DuckDbEngine {
@@ -184,61 +313,184 @@ export class DuckDbStore implements Store {
     return this.background;
   }
 
+  /**
+   * Appends records; entries equal to stored ones are dropped (dedupe.ts). Every entry is checked
+   * and classified at once, in one synchronous step: those outside their stream's intervals are
+   * written straight away; if some may equal stored entries, the append waits its turn in the
+   * lookup lane, then for the appends written before it, and looks them up.
+   */
   async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult | undefined> {
     if (this.closed) throw new Error('store is closed');
     if (records.length === 0) return undefined;
-    const firstSeq = this.nextN;
     const ti = this.catalog.ensureTenant(tenant);
+    const count = records.length;
+    const ids = new Array<number>(count);
+    /** 1 for an entry not to store (a duplicate). */
+    let drop: Uint8Array | undefined;
+    let checks: number[] | undefined;
     let lastLabels: Labels | undefined;
-    let lastStream = 0n;
-    let min = records[0]!.timestamp;
+    let id = -1;
+    let runMin = 0n;
+    let runMax = 0n;
+    for (let i = 0; i < count; i++) {
+      const r = records[i]!;
+      const ts = r.timestamp;
+      if (ts < 0n || ts > MAX_TIMESTAMP_NS) {
+        throw new InvalidEntryError(
+          `entry for stream '${labelsKey(r.labels)}' has a timestamp the store cannot keep (before 1970 or after 2262): ${ts}`,
+        );
+      }
+      if (r.labels !== lastLabels) {
+        lastLabels = r.labels;
+        const next = Number(this.catalog.ensureStream(ti, r.labels).id);
+        if (next !== id) {
+          if (id >= 0) this.heads.cover(id, runMin, runMax);
+          id = next;
+          runMin = ts;
+          runMax = ts;
+        }
+      }
+      ids[i] = id;
+      if (ts < runMin) runMin = ts;
+      if (ts > runMax) runMax = ts;
+      const prev = i > 0 ? records[i - 1]! : undefined;
+      if (prev && ids[i - 1] === id && prev.timestamp === ts && prev.body === r.body) {
+        // The same entry twice in a row: Loki's ingester drops it without a lookup.
+        drop ??= new Uint8Array(count);
+        drop[i] = 1;
+      } else if (this.heads.verdict(id, ts) === Verdict.Check) {
+        checks ??= [];
+        checks.push(i);
+      }
+    }
+    this.heads.cover(id, runMin, runMax);
+    if (!checks) return this.write(ti, records, ids, drop);
+    const entries = checks;
+    const job = this.lookupLane.then(async () => {
+      // Everything classified before this append is written (or failed) before the lookup.
+      await Promise.allSettled([...this.inflight]);
+      drop = await this.dropStored(ti, records, ids, entries, drop ?? new Uint8Array(count));
+      return this.write(ti, records, ids, drop);
+    });
+    this.lookupLane = job.catch(() => undefined);
+    return job;
+  }
+
+  /** Marks in `drop` the entries of `checks` that the store holds already (or that repeat one of them). */
+  private async dropStored(
+    ti: number,
+    records: readonly LogRecord[],
+    ids: readonly number[],
+    checks: readonly number[],
+    drop: Uint8Array,
+  ): Promise<Uint8Array> {
+    const streams = new Set<number>();
+    const times = new Set<bigint>();
+    let min = records[checks[0]!]!.timestamp;
     let max = min;
+    for (const i of checks) {
+      const ts = records[i]!.timestamp;
+      streams.add(ids[i]!);
+      times.add(ts);
+      if (ts < min) min = ts;
+      if (ts > max) max = ts;
+    }
+    const found = new Set<string>();
+    const prepared = await this.prepare({
+      tenant: '',
+      tenantIndex: ti,
+      start: min,
+      end: max + 1n,
+      matchers: [],
+      lineFilters: [],
+      streamIds: [...streams].map((s) => BigInt(s)),
+      skipDamaged: true,
+    });
+    if (prepared) {
+      try {
+        prepared.params.push(listValue([...times]));
+        const rows = await this.db.all(
+          `SELECT stream, ts, body FROM ${prepared.relation} WHERE ${prepared.where} AND ts IN (SELECT unnest($${prepared.params.length}::BIGINT[]))`,
+          prepared.params,
+        );
+        for (const [stream, ts, body] of rows)
+          found.add(entryKey(stream as bigint, ts as bigint, body as string));
+      } finally {
+        prepared.release();
+      }
+    }
+    for (const i of checks) {
+      const r = records[i]!;
+      const key = entryKey(ids[i]!, r.timestamp, r.body);
+      if (found.has(key)) drop[i] = 1;
+      else found.add(key);
+    }
+    return drop;
+  }
+
+  /**
+   * Encodes the records not dropped as one log record and writes it; resolves once durable. The
+   * encoding is synchronous, so the sequence numbers taken are consecutive.
+   */
+  private async write(
+    ti: number,
+    records: readonly LogRecord[],
+    ids: readonly number[],
+    drop: Uint8Array | undefined,
+  ): Promise<AppendResult> {
+    const firstSeq = this.nextN;
+    const stored: LogRecord[] | readonly LogRecord[] = drop ? [] : records;
     let estimate = 0;
     for (let i = 0; i < records.length; i++) estimate += records[i]!.body.length + 120;
     const lines = new WalLines(ti, estimate, this.walBuffers.pop());
-    let lastSeq: bigint;
+    let kept = 0;
     try {
       // Sequence numbers stay far below 2^53: counted as numbers, and taken only once all are encoded.
       const first = Number(firstSeq);
+      let min = MAX_TIMESTAMP_NS;
+      let max = -1n;
+      let lastId = -1;
+      let stream = 0n;
       for (let i = 0; i < records.length; i++) {
+        if (drop?.[i]) continue;
         const r = records[i]!;
-        if (r.timestamp < 0n) {
-          throw new InvalidEntryError(
-            `entry for stream '${labelsKey(r.labels)}' has a timestamp before 1970: ${r.timestamp}`,
-          );
-        }
-        if (r.labels !== lastLabels) {
-          lastLabels = r.labels;
-          lastStream = this.catalog.ensureStream(ti, r.labels).id;
+        if (ids[i] !== lastId) {
+          lastId = ids[i]!;
+          stream = BigInt(lastId);
         }
         if (r.timestamp < min) min = r.timestamp;
         if (r.timestamp > max) max = r.timestamp;
-        const bytes = lines.add(
-          lastStream,
-          first + i,
-          r.timestamp,
-          r.observedTimestamp,
-          r.attributes,
-          r.body,
-        );
+        const bytes = lines.add(stream, first + kept, r.timestamp, r.observedTimestamp, r.attributes, r.body);
         if (bytes > MAX_WAL_LINE_BYTES) {
           throw new InvalidEntryError(
             `entry for stream '${labelsKey(r.labels)}' is too large to store: ${bytes} bytes encoded, limit ${MAX_WAL_LINE_BYTES}`,
           );
         }
+        if (drop) (stored as LogRecord[]).push(r);
+        kept++;
       }
-      this.nextN += BigInt(records.length);
-      lastSeq = this.nextN - 1n;
-      await this.wal.append(lines.bytes, { tenant: ti, min, max });
+      const duplicates = records.length - kept;
+      if (kept === 0) return { firstSeq, stored, duplicates };
+      const lastN = first + kept - 1;
+      lines.finish(lastN);
+      this.nextN += BigInt(kept);
+      const written = this.wal.append(lines.bytes, { tenant: ti, min, max, maxN: lastN });
+      this.inflight.add(written);
+      try {
+        await written;
+      } finally {
+        this.inflight.delete(written);
+      }
+      const lastSeq = BigInt(lastN);
+      if (lastSeq > this.durableN) this.durableN = lastSeq;
+      const info = this.wal.activeInfo;
+      if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
+      return { firstSeq, stored, duplicates };
     } finally {
       // Written (or refused): the buffer serves a later append. A few, none huge, are kept.
       if (this.walBuffers.length < WAL_BUFFERS_KEPT && lines.buffer.length <= WAL_BUFFER_MAX_KEPT)
         this.walBuffers.push(lines.buffer);
     }
-    if (lastSeq > this.durableN) this.durableN = lastSeq;
-    const info = this.wal.activeInfo;
-    if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
-    return { firstSeq };
   }
 
   lastSeq(): bigint {
@@ -305,17 +557,50 @@ export class DuckDbStore implements Store {
       this.convertBatchBytes = Math.min(CONVERT_BATCH_BYTES, this.convertBatchBytes * 2);
       this.lastConvertFailed = false;
     } catch (err) {
+      if (batch.length === 1 && !sorted) {
+        // Even alone and unsorted it fails: salvage what can be read, set the rest aside.
+        await this.setAside(batch[0]!, err);
+        return;
+      }
       this.convertBatchBytes = Math.max(1, Math.floor(bytes / 2));
       this.lastConvertFailed = true;
       throw err;
     }
     const through = batch[batch.length - 1]!.seq;
-    await writeFileAtomic(this.statePath, JSON.stringify({ ...this.state, convertedThrough: through }));
-    this.state = { ...this.state, convertedThrough: through };
+    // The sequence numbers and stream heads handed out so far: upper bounds of what the parts hold.
+    const state: State = {
+      convertedThrough: through,
+      maxSeq: String(this.nextN - 1n),
+      heads: this.heads.snapshot(),
+    };
+    await writeFileAtomic(this.statePath, JSON.stringify(state));
+    this.state = state;
     // Publish: in one synchronous step readers switch from the segments to the parts.
     for (const p of written) this.parts.add(p);
     const gone = this.wal.release(through);
     await this.snapshots.retire(gone.map((s) => s.path));
+  }
+
+  /**
+   * A sealed segment that DuckDB cannot convert, even alone and unsorted (a line it cannot parse):
+   * its well-formed lines stay in the log, the original goes to the quarantine directory, and
+   * conversion goes on with the next. Before, such a segment failed every round for ever and every
+   * read of the log with it.
+   */
+  private async setAside(segment: Segment, err: unknown): Promise<void> {
+    const reason = (err as Error).message.replace(/\s+/g, ' ').slice(0, 300);
+    const result = await salvageSegment(segment.path, this.quarantineDir);
+    this.quarantined++;
+    this.wal.replaceSealed(segment.seq, result.bytes === 0 ? undefined : result.bytes);
+    this.lastConvertFailed = false;
+    this.convertBatchBytes = CONVERT_BATCH_BYTES;
+    const name = segment.path.split('/').pop();
+    const aside = `quarantine/${result.quarantined.split('/').pop()}`;
+    this.log(
+      result.kept > 0
+        ? `store: write-ahead log segment ${name} could not be converted (${reason}); ${result.dropped} malformed line(s) set aside (${result.reasons.join('; ')}), ${result.kept} kept; the original is in ${aside}`
+        : `store: write-ahead log segment ${name} could not be converted (${reason}); it was set aside whole (${result.dropped} line(s)) in ${aside}`,
+    );
   }
 
   /**
@@ -328,13 +613,41 @@ export class DuckDbStore implements Store {
     const today = dayOf(BigInt(this.now()) * 1_000_000n);
     for (const { tenantIndex, day, parts } of [...this.parts.days()]) {
       if (deferred && parts.length < DEFERRED_PARTS) continue;
-      const run = pickRun(parts, policy, day < today);
+      // A damaged part is never merged, and parts on either side of it are not merged across it
+      // (a merged part's range would contain it, and recovery would take it for a merge's input).
+      const run = this.healthyRuns(parts)
+        .map((healthy) => pickRun(healthy, policy, day < today))
+        .find((r) => r !== undefined);
       if (!run) continue;
-      const merged = await mergeParts(this.bg, this.parts.dayDir(tenantIndex, day), run);
+      let merged: Part;
+      try {
+        merged = await mergeParts(this.bg, this.parts.dayDir(tenantIndex, day), run);
+      } catch (err) {
+        for (const p of run) {
+          const problem = await verifyPart(this.bg, p.path);
+          if (problem !== undefined) {
+            this.parts.markDamaged(p.path, problem);
+            this.log(
+              `store: part ${this.parts.name(p.path)} is damaged (${problem}): it is left out of compaction, and reads that need it fail until \`kjournal check --repair\``,
+            );
+          }
+        }
+        throw err;
+      }
       this.parts.remove(run);
       this.parts.add(merged);
       await this.snapshots.retire(run.map((p) => p.path));
     }
+  }
+
+  /** A day's parts split at its damaged ones. */
+  private healthyRuns(parts: readonly Part[]): Part[][] {
+    const runs: Part[][] = [[]];
+    for (const p of parts) {
+      if (this.parts.damage(p.path) === undefined) runs[runs.length - 1]!.push(p);
+      else runs.push([]);
+    }
+    return runs.filter((r) => r.length > 0);
   }
 
   /** Waits until everything appended so far is converted and compacted (tests, benchmarks, shutdown). */
@@ -380,9 +693,9 @@ export class DuckDbStore implements Store {
    * matching entries, and takes a snapshot of the files. Returns undefined when nothing can match.
    */
   private async prepare(
-    sel: Selection & Partial<Pick<EntryQuery, 'hints' | 'after' | 'afterSeq' | 'direction'>>,
-  ): Promise<{ relation: string; where: string; params: DuckDBValue[]; release: () => void } | undefined> {
-    const ti = this.catalog.tenantIndex(sel.tenant);
+    sel: PrepareOptions & { readonly tenantIndex?: number },
+  ): Promise<Prepared | undefined> {
+    const ti = sel.tenantIndex ?? this.catalog.tenantIndex(sel.tenant);
     if (sel.start < this.retainFrom) sel = { ...sel, start: this.retainFrom };
     // A cursor narrows the time range too, so that fewer day partitions are read.
     if (sel.after && sel.direction === 'backward' && sel.after.timestamp + 1n < sel.end) {
@@ -391,7 +704,7 @@ export class DuckDbStore implements Store {
       sel = { ...sel, start: sel.after.timestamp };
     }
     if (ti === undefined || sel.end <= sel.start) return undefined;
-    const streams = this.streamIds(ti, sel.matchers);
+    const streams = sel.streamIds ? [...sel.streamIds] : this.streamIds(ti, sel.matchers);
     if (streams === null) return undefined;
     if (this.sealing) await this.sealing;
     // The active segment is read only once sealed: sealed when it may hold what is asked for (its
@@ -399,16 +712,28 @@ export class DuckDbStore implements Store {
     const pending = this.wal.activeSpan(ti);
     if (pending && pending.max >= sel.start && pending.min < sel.end) await this.seal();
     const release = this.snapshots.acquire();
+    let parts = this.parts.select(ti, dayOf(sel.start), dayOf(sel.end - 1n)).map((p) => p.path);
+    const damaged = parts.filter((p) => this.parts.damage(p) !== undefined);
+    if (damaged.length > 0) {
+      if (!sel.skipDamaged) {
+        release();
+        throw new DamagedDataError(
+          damaged.map((p) => `part ${this.parts.name(p)}`),
+          damaged.map((p) => this.parts.damage(p)).join('; '),
+        );
+      }
+      parts = parts.filter((p) => !damaged.includes(p));
+    }
     const relation = sourceRelation({
-      parts: this.parts.select(ti, dayOf(sel.start), dayOf(sel.end - 1n)).map((p) => p.path),
-      wal: this.wal.sealed.map((s) => s.path),
+      parts,
+      wal: this.wal.sealed.filter((seg) => mayHold(seg, ti, sel.start, sel.end)).map((seg) => seg.path),
       tenantIndex: ti,
     });
     if (!relation) {
       release();
       return undefined;
     }
-    const params: string[] = [];
+    const params: DuckDBValue[] = [];
     const hints = this.hintConditions(ti, streams, sel.hints ?? []);
     const where = whereClause(
       {
@@ -422,7 +747,32 @@ export class DuckDbStore implements Store {
       },
       params,
     );
-    return { relation, where, params, release };
+    return { relation, where, params, parts, release };
+  }
+
+  /**
+   * A read of `prepared` failed: if a part it read is damaged (each not yet read in full is
+   * checked), it is marked so and the failure names it; otherwise the error is passed on as it is.
+   */
+  private async readFailed(err: unknown, prepared: Prepared, signal?: AbortSignal): Promise<never> {
+    if (signal?.aborted || NOT_ABOUT_FILES.test((err as Error)?.message ?? '')) throw err;
+    const damaged: string[] = [];
+    const reasons: string[] = [];
+    for (const path of prepared.parts) {
+      if (this.verifiedParts.has(path)) continue;
+      const problem = await verifyPart(this.db, path);
+      if (problem === undefined) this.verifiedParts.add(path);
+      else {
+        this.parts.markDamaged(path, problem);
+        this.log(
+          `store: part ${this.parts.name(path)} is damaged (${problem}): reads that need it fail until \`kjournal check --repair\``,
+        );
+        damaged.push(`part ${this.parts.name(path)}`);
+        reasons.push(problem);
+      }
+    }
+    if (damaged.length > 0) throw new DamagedDataError(damaged, reasons.join('; '), { cause: err });
+    throw err;
   }
 
   async *entries(query: EntryQuery): AsyncIterable<StoredEntry[]> {
@@ -433,8 +783,16 @@ export class DuckDbStore implements Store {
     try {
       const order = query.unordered && query.limit === undefined ? '' : ` ORDER BY ts ${dir}, n ${dir}`;
       const sql = `SELECT stream, n, ts, observed, attrs, body FROM ${prepared.relation} WHERE ${prepared.where}${order}${limit}`;
-      for await (const rows of this.db.rows(sql, prepared.params, query.signal)) {
-        yield rows.map((row) => this.toEntry(row));
+      let stream: AsyncGenerator<DuckDBValue[][]> | undefined;
+      try {
+        stream = this.db.rows(sql, prepared.params, query.signal);
+        for (;;) {
+          const next = await stream.next();
+          if (next.done) break;
+          yield next.value.map((row) => this.toEntry(row));
+        }
+      } catch (err) {
+        await this.readFailed(err, prepared, query.signal);
       }
     } finally {
       prepared.release();
@@ -457,11 +815,13 @@ export class DuckDbStore implements Store {
     const prepared = await this.prepare(selection);
     if (!prepared) return 0;
     try {
-      const [[n] = []] = await this.db.all(
-        `SELECT count(*) FROM ${prepared.relation} WHERE ${prepared.where}`,
-        prepared.params,
-        selection.signal,
-      );
+      const [[n] = []] = await this.db
+        .all(
+          `SELECT count(*) FROM ${prepared.relation} WHERE ${prepared.where}`,
+          prepared.params,
+          selection.signal,
+        )
+        .catch((err: unknown) => this.readFailed(err, prepared, selection.signal));
       return Number(n ?? 0);
     } finally {
       prepared.release();
@@ -472,11 +832,13 @@ export class DuckDbStore implements Store {
     const prepared = await this.prepare(selection);
     if (!prepared) return [];
     try {
-      const rows = await this.db.all(
-        `SELECT stream, count(*), sum(strlen(body)) FROM ${prepared.relation} WHERE ${prepared.where} GROUP BY stream`,
-        prepared.params,
-        selection.signal,
-      );
+      const rows = await this.db
+        .all(
+          `SELECT stream, count(*), sum(strlen(body)) FROM ${prepared.relation} WHERE ${prepared.where} GROUP BY stream`,
+          prepared.params,
+          selection.signal,
+        )
+        .catch((err: unknown) => this.readFailed(err, prepared, selection.signal));
       const out: StreamCount[] = [];
       for (const [id, entries, bytes] of rows) {
         const stream = this.catalog.stream(Number(id));
@@ -502,30 +864,31 @@ export class DuckDbStore implements Store {
     try {
       const out: BucketCount[] = [];
       const attrCache = new Map<string, Record<string, string>>();
-      for await (const rows of this.db.rows(
-        // Without bytes, the body column is read only when a line filter needs it.
-        // Plain numbers (DOUBLE, exact below 2^53) rather than BIGINT: no bigint per value in JS.
-        `SELECT stream::DOUBLE, attrs, ${bucketExpr(origin, width)}::DOUBLE AS bucket, count(*)::DOUBLE, ${options.bytes === false ? '0::DOUBLE' : 'sum(strlen(body))::DOUBLE'} FROM ${prepared.relation} WHERE ${prepared.where} GROUP BY stream, attrs, bucket`,
-        prepared.params,
-        selection.signal,
-      )) {
-        for (const [id, attrs, bucket, entries, bytes] of rows) {
-          const stream = this.catalog.stream(id as number);
-          if (!stream) continue;
-          const text = typeof attrs === 'string' ? attrs : '';
-          let attributes = attrCache.get(text);
-          if (!attributes) {
-            attributes = text ? (JSON.parse(text) as Record<string, string>) : {};
-            attrCache.set(text, attributes);
+      // Without bytes, the body column is read only when a line filter needs it.
+      // Plain numbers (DOUBLE, exact below 2^53) rather than BIGINT: no bigint per value in JS.
+      const sql = `SELECT stream::DOUBLE, attrs, ${bucketExpr(origin, width)}::DOUBLE AS bucket, count(*)::DOUBLE, ${options.bytes === false ? '0::DOUBLE' : 'sum(strlen(body))::DOUBLE'} FROM ${prepared.relation} WHERE ${prepared.where} GROUP BY stream, attrs, bucket`;
+      try {
+        for await (const rows of this.db.rows(sql, prepared.params, selection.signal)) {
+          for (const [id, attrs, bucket, entries, bytes] of rows) {
+            const stream = this.catalog.stream(id as number);
+            if (!stream) continue;
+            const text = typeof attrs === 'string' ? attrs : '';
+            let attributes = attrCache.get(text);
+            if (!attributes) {
+              attributes = text ? (JSON.parse(text) as Record<string, string>) : {};
+              attrCache.set(text, attributes);
+            }
+            out.push({
+              stream,
+              attributes,
+              bucket: Number(bucket),
+              entries: Number(entries),
+              bytes: Number(bytes),
+            });
           }
-          out.push({
-            stream,
-            attributes,
-            bucket: Number(bucket),
-            entries: Number(entries),
-            bytes: Number(bytes),
-          });
         }
+      } catch (err) {
+        await this.readFailed(err, prepared, selection.signal);
       }
       return out;
     } finally {
@@ -537,10 +900,9 @@ export class DuckDbStore implements Store {
     const prepared = await this.prepare({ tenant, matchers, start, end, lineFilters: [] });
     if (!prepared) return [];
     try {
-      const rows = await this.db.all(
-        `SELECT DISTINCT stream FROM ${prepared.relation} WHERE ${prepared.where}`,
-        prepared.params,
-      );
+      const rows = await this.db
+        .all(`SELECT DISTINCT stream FROM ${prepared.relation} WHERE ${prepared.where}`, prepared.params)
+        .catch((err: unknown) => this.readFailed(err, prepared));
       return rows.map(([id]) => this.catalog.stream(Number(id))).filter((s) => s !== undefined);
     } finally {
       prepared.release();
@@ -570,6 +932,8 @@ export class DuckDbStore implements Store {
       diskBytes: this.parts.bytes + this.wal.bytes,
       pendingBytes: this.wal.bytes,
       streams: this.catalog.size,
+      damagedFiles: this.parts.damagedCount,
+      quarantinedFiles: this.quarantined,
     };
   }
 
@@ -585,4 +949,11 @@ export class DuckDbStore implements Store {
     this.background?.close();
     this.background = undefined;
   }
+}
+
+/** Whether a log segment may hold entries of tenant `ti` in [start, end): unknown spans may. */
+function mayHold(seg: Segment, ti: number, start: bigint, end: bigint): boolean {
+  if (!seg.spans) return true;
+  const span = seg.spans.get(ti);
+  return span !== undefined && span.max >= start && span.min < end;
 }

@@ -6,8 +6,9 @@
  * conversion recorded as complete.
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { getOrCreate } from '../../util/maps.js';
+import { checkPartEnds } from './part-check.js';
 
 export interface Part {
   readonly tenantIndex: number;
@@ -29,8 +30,32 @@ export function partFileName(first: number, last: number): string {
 export class PartSet {
   /** tenant index → day → parts sorted by `first`. */
   private readonly byTenant = new Map<number, Map<string, Part[]>>();
+  /**
+   * Parts known to be damaged, with the reason: they stay in the set (their data is not silently
+   * left out of answers), and every read that needs one fails naming it, until `kjournal check
+   * --repair` moves it aside.
+   */
+  private readonly damagedParts = new Map<string, string>();
 
   constructor(readonly root: string) {}
+
+  /** A part's name for messages: its path under the parts directory. */
+  name(path: string): string {
+    return relative(this.root, path);
+  }
+
+  markDamaged(path: string, reason: string): void {
+    this.damagedParts.set(path, reason);
+  }
+
+  /** The reason a part is damaged, if it is. */
+  damage(path: string): string | undefined {
+    return this.damagedParts.get(path);
+  }
+
+  get damagedCount(): number {
+    return this.damagedParts.size;
+  }
 
   dayDir(tenantIndex: number, day: string): string {
     return join(this.root, `t${tenantIndex}`, day);
@@ -61,6 +86,9 @@ export class PartSet {
             continue;
           }
           found.push({ tenantIndex: ti, day, first, last, path, bytes: (await stat(path)).size });
+          // Only the two ends are read at start: a full check of months of parts would delay it.
+          const problem = await checkPartEnds(path);
+          if (problem) this.damagedParts.set(path, problem);
         }
         for (const p of found) {
           const container = found.find((o) => o !== p && o.first <= p.first && o.last >= p.last);
@@ -85,6 +113,7 @@ export class PartSet {
 
   remove(parts: readonly Part[]): void {
     for (const part of parts) {
+      this.damagedParts.delete(part.path);
       const days = this.byTenant.get(part.tenantIndex);
       const list = days?.get(part.day);
       if (!days || !list) continue;

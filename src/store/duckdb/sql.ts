@@ -117,7 +117,7 @@ function escapeTest(col: string, literal: string): string {
 }
 
 /** The WHERE clause for a selection; appends bound values to `params`. */
-export function whereClause(c: Conditions, params: string[]): string {
+export function whereClause(c: Conditions, params: unknown[]): string {
   const bind = (v: string): string => {
     params.push(v);
     return `$${params.length}`;

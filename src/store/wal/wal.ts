@@ -13,15 +13,18 @@
  */
 
 import type { FileHandle } from 'node:fs/promises';
-import { open, readdir, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir, mkdirDurable, writeFully } from '../fsync.js';
+import { fsyncDir, mkdirDurable, writeFileAtomic, writeFully } from '../fsync.js';
+import { goodBytesOf, scanSegment } from './verify.js';
 
 /** The times one append holds for one tenant (what conversion splits by: tenant and day). */
 export interface WalSpan {
   readonly tenant: number;
   readonly min: bigint;
   readonly max: bigint;
+  /** The greatest sequence number of the append. */
+  readonly maxN: number;
 }
 
 /** Per tenant index, the least and greatest time a segment holds. */
@@ -48,13 +51,30 @@ export interface Segment {
   readonly bytes: number;
   /** What the segment holds (not known for segments found at startup). */
   readonly spans?: SegmentSpans;
+  /**
+   * The greatest sequence number in the segment, where known without reading it through DuckDB:
+   * from its trailers at replay, from its appends while written. Undefined for older formats.
+   */
+  readonly maxN?: number;
 }
 
-/** `.wal` segments (encode.ts); `.ndjson` ones are from before that format and still read. */
-const SEGMENT_NAME = /^(\d{12})\.(?:wal|ndjson)$/;
+/**
+ * `.wal2` segments have a checksum per record (encode.ts); `.wal` ones (the same lines without
+ * trailers) and `.ndjson` ones are from before, and are still read, unchecked.
+ */
+const SEGMENT_NAME = /^(\d{12})\.(wal2|wal|ndjson)$/;
 
 function segmentName(seq: number): string {
-  return `${String(seq).padStart(12, '0')}.wal`;
+  return `${String(seq).padStart(12, '0')}.wal2`;
+}
+
+/** What replay found wrong with a segment, and what it did about it. */
+export interface WalProblem {
+  readonly segment: string;
+  readonly kind: 'torn' | 'damaged';
+  /** Bytes dropped (torn) or moved aside (damaged). */
+  readonly bytes: number;
+  readonly message: string;
 }
 
 interface Waiter {
@@ -73,12 +93,17 @@ interface Active {
   readonly createdMs: number;
   /** What the segment holds per tenant, as written. */
   readonly spans: Map<number, { min: bigint; max: bigint }>;
+  maxN: number;
 }
 
 export interface WalOptions {
   /** Called inside each group commit before the segment write, e.g. to make new stream ids durable. */
   beforeWrite?: () => Promise<void>;
   now?: () => number;
+  /** Where a damaged segment's original is moved at replay (its good records stay in the log). */
+  quarantineDir?: string;
+  /** Told of every torn or damaged segment found at replay. */
+  onProblem?: (problem: WalProblem) => void;
 }
 
 export class WriteAheadLog {
@@ -100,28 +125,69 @@ export class WriteAheadLog {
 
   /**
    * Opens the log. Every segment found on disk is sealed (it holds acknowledged or at least written
-   * entries); a torn last line, from a write that was never acknowledged, is cut off.
+   * entries) and checked record by record (verify.ts): a torn last record, from a write that was
+   * never acknowledged, is cut off; damaged records are taken out (the original is moved to the
+   * quarantine directory) and reported, so that they are never served.
    * Segments with seq <= `convertedThrough` are already in the store's final form and are deleted.
    */
   async open(convertedThrough: number): Promise<void> {
     await mkdirDurable(this.dir);
     const names = (await readdir(this.dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
     for (const name of names) {
-      const seq = Number(SEGMENT_NAME.exec(name)![1]);
+      const [, seqText, ext] = SEGMENT_NAME.exec(name)!;
+      const seq = Number(seqText);
       const path = join(this.dir, name);
       this.nextSeq = Math.max(this.nextSeq, seq + 1);
       if (seq <= convertedThrough) {
         await unlink(path);
         continue;
       }
-      const bytes = await cutTornTail(path);
-      if (bytes === 0) {
+      const checked =
+        ext === 'wal2' ? await this.replaySegment(name, path) : { bytes: await cutTornTail(path) };
+      if (checked.bytes === 0) {
         await unlink(path);
         continue;
       }
-      this.sealedSegments.push({ seq, path, bytes });
+      this.sealedSegments.push({ seq, path, ...checked });
     }
     this.nextSeq = Math.max(this.nextSeq, convertedThrough + 1);
+  }
+
+  /** Checks a segment's records; keeps only the good ones. Returns its size and greatest n after. */
+  private async replaySegment(name: string, path: string): Promise<{ bytes: number; maxN: number }> {
+    const buf = await readFile(path);
+    const scan = scanSegment(buf);
+    if (scan.damaged.length > 0) {
+      const bad = scan.damaged.reduce((n, d) => n + d.bytes, 0);
+      const where = scan.damaged.map((d) => `${d.bytes} bytes at offset ${d.offset}`).join(', ');
+      let message = `write-ahead log segment ${name}: ${scan.damaged.length} damaged region(s) (${where}) failed their checksum and are not served; ${scan.records} good record(s) kept`;
+      if (this.options.quarantineDir) {
+        await mkdirDurable(this.options.quarantineDir);
+        const aside = join(this.options.quarantineDir, `${name}.${Date.now()}`);
+        await rename(path, aside);
+        await fsyncDir(this.dir);
+        message += `; the original is in quarantine/${aside.split('/').pop()}`;
+      }
+      await writeFileAtomic(path, goodBytesOf(buf, scan));
+      this.options.onProblem?.({ segment: name, kind: 'damaged', bytes: bad, message });
+      return { bytes: scan.goodBytes, maxN: scan.maxN };
+    }
+    if (scan.tornBytes > 0) {
+      const fh = await open(path, 'r+');
+      try {
+        await fh.truncate(scan.goodBytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      this.options.onProblem?.({
+        segment: name,
+        kind: 'torn',
+        bytes: scan.tornBytes,
+        message: `write-ahead log segment ${name}: dropped a torn last record of ${scan.tornBytes} bytes (a write cut short, never acknowledged)`,
+      });
+    }
+    return { bytes: scan.goodBytes, maxN: scan.maxN };
   }
 
   /**
@@ -195,7 +261,10 @@ export class WriteAheadLog {
     }
     seg.bytes += buf.length;
     this.appended += buf.length;
-    for (const { span } of batch) widenSpan(seg.spans, span.tenant, span.min, span.max);
+    for (const { span } of batch) {
+      widenSpan(seg.spans, span.tenant, span.min, span.max);
+      if (span.maxN > seg.maxN) seg.maxN = span.maxN;
+    }
   }
 
   private async ensureActive(): Promise<Active> {
@@ -204,7 +273,7 @@ export class WriteAheadLog {
     const path = join(this.dir, segmentName(seq));
     const fh = await open(path, 'wx');
     await fsyncDir(this.dir);
-    this.active = { seq, path, fh, bytes: 0, createdMs: this.now(), spans: new Map() };
+    this.active = { seq, path, fh, bytes: 0, createdMs: this.now(), spans: new Map(), maxN: 0 };
     return this.active;
   }
 
@@ -214,7 +283,13 @@ export class WriteAheadLog {
     if (!seg) return;
     this.active = undefined;
     if (seg.bytes > 0) {
-      this.sealedSegments.push({ seq: seg.seq, path: seg.path, bytes: seg.bytes, spans: seg.spans });
+      this.sealedSegments.push({
+        seq: seg.seq,
+        path: seg.path,
+        bytes: seg.bytes,
+        spans: seg.spans,
+        maxN: seg.maxN,
+      });
     }
     await seg.fh.close();
     if (seg.bytes === 0) await unlink(seg.path).catch(() => undefined);
@@ -242,6 +317,18 @@ export class WriteAheadLog {
       gone.push(this.sealedSegments.shift()!);
     }
     return gone;
+  }
+
+  /**
+   * Takes a sealed segment out of the log (it could not be converted and was moved aside), or
+   * records that its file was rewritten with fewer lines (`bytes` given). Readers that took a
+   * snapshot before keep the file they opened.
+   */
+  replaceSealed(seq: number, bytes?: number): void {
+    const i = this.sealedSegments.findIndex((s) => s.seq === seq);
+    if (i < 0) return;
+    if (bytes === undefined) this.sealedSegments.splice(i, 1);
+    else this.sealedSegments[i] = { ...this.sealedSegments[i]!, bytes };
   }
 
   get bytes(): number {
