@@ -335,9 +335,15 @@ export class DuckDbStore implements Store {
     for (let i = 0; i < count; i++) {
       const r = records[i]!;
       const ts = r.timestamp;
-      if (ts < 0n || ts > MAX_TIMESTAMP_NS) {
+      if (
+        ts < 0n ||
+        ts > MAX_TIMESTAMP_NS ||
+        r.observedTimestamp < 0n ||
+        r.observedTimestamp > MAX_TIMESTAMP_NS
+      ) {
+        const which = ts < 0n || ts > MAX_TIMESTAMP_NS ? `a timestamp` : `an observed timestamp`;
         throw new InvalidEntryError(
-          `entry for stream '${labelsKey(r.labels)}' has a timestamp the store cannot keep (before 1970 or after 2262): ${ts}`,
+          `entry for stream '${labelsKey(r.labels)}' has ${which} the store cannot keep (before 1970 or after 2262): ${ts < 0n || ts > MAX_TIMESTAMP_NS ? ts : r.observedTimestamp}`,
         );
       }
       if (r.labels !== lastLabels) {
