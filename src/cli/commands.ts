@@ -25,6 +25,7 @@ const MODULES: readonly { names: readonly string[]; load: () => Promise<Register
   { names: ['agent'], load: async () => (await import('./agent.js')).registerAgent },
   { names: ['audit-policy'], load: async () => (await import('./audit-policy.js')).registerAuditPolicy },
   { names: ['config'], load: async () => (await import('./config-check.js')).registerConfigCheck },
+  { names: ['check'], load: async () => (await import('./check.js')).registerCheck },
 ];
 
 /** Registers the command `argv` runs, or every command when `argv` names none of them. */

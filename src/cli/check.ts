@@ -1,0 +1,44 @@
+/**
+ * @module `kjournal check DATA_DIR [--repair]`: verifies every part and log segment of a data
+ * directory (src/store/duckdb/check.ts) and prints one line per problem and a summary. Exit 0 when
+ * nothing is damaged (or, with `--repair`, everything damaged was dealt with), 1 otherwise.
+ */
+import type { Command } from 'commander';
+import { checkDataDir } from '../store/duckdb/check.js';
+import { CliError } from './errors.js';
+
+export async function runCheck(dir: string, repair: boolean, write: (text: string) => void): Promise<void> {
+  const report = await checkDataDir(dir, { repair }).catch((err: unknown) => {
+    throw new CliError(err instanceof Error ? err.message : String(err));
+  });
+  for (const p of report.problems) {
+    write(`${p.file}: DAMAGED: ${p.problem}${p.repaired ? ` (repaired: ${p.repaired})` : ''}\n`);
+  }
+  for (const n of report.notes) write(`${n}\n`);
+  const damaged = report.problems.length;
+  const unrepaired = report.problems.filter((p) => !p.repaired).length;
+  const aside = report.quarantined > 0 ? `; ${report.quarantined} file(s) already in quarantine/` : '';
+  write(
+    `${dir}: ${report.parts} part(s), ${report.segments} log segment(s) checked: ` +
+      `${damaged === 0 ? 'no damage' : `${damaged} damaged${unrepaired < damaged ? `, ${damaged - unrepaired} repaired` : ''}`}${aside}\n`,
+  );
+  if (unrepaired > 0) {
+    throw new CliError(
+      `${unrepaired} damaged file(s) in ${dir}${repair ? '' : '; run `kjournal check --repair` to move them aside'}`,
+    );
+  }
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description(
+      'Verify every Parquet part and write-ahead-log segment of a data directory (the server must be stopped); ' +
+        '--repair moves damaged files to DATA_DIR/quarantine',
+    )
+    .argument('<dir>', 'the data directory (kjournal serve --data)')
+    .option('--repair', 'move damaged parts aside and keep the good records of damaged log segments')
+    .action(async (dir: string, flags: { repair?: boolean }) => {
+      await runCheck(dir, flags.repair === true, (t) => process.stdout.write(t));
+    });
+}
