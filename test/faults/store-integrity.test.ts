@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { DamagedDataError, InvalidEntryError, type Store } from '../../src/store/store.js';
+import { WalLines } from '../../src/store/wal/encode.js';
 import { collect, rec } from '../store/contract.js';
 
 const DAY = 86_400_000_000_000n;
@@ -128,33 +129,27 @@ test('times the store cannot hold (before 1970, after 2262) are refused whole, a
     }
   }));
 
-test('a log segment DuckDB cannot convert is salvaged: the bad line set aside, the rest converted, reads work again', () =>
+/** Rewrites a segment so that its second line has a time past the signed 64-bit range, in a valid record. */
+async function plantUnreadableLine(seg: string): Promise<void> {
+  const raw = await readFile(seg, 'latin1');
+  const bad = raw.replace('1800000000000000001', '99999999999999999999');
+  const lines = bad.split('\n').filter((l) => l && !l.startsWith('-1\u001f'));
+  const w = new WalLines(0, 4096);
+  w.raw(Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
+  w.finish(2);
+  await writeFile(seg, w.bytes);
+}
+
+test('a log segment DuckDB cannot read is salvaged at start: the bad line set aside, the rest served at once', () =>
   withDir(async (dir) => {
     let { store } = await openStore(dir);
     await store.append('t', [rec({ app: 'a' }, T, 'before'), rec({ app: 'a' }, T + 1n, 'after')]);
     await store.close();
-    // A line an older store let in: a time past the signed 64-bit range, in a valid record.
-    const seg = await segmentPath(dir);
-    const raw = await readFile(seg, 'latin1');
-    const bad = raw.replace('1800000000000000001', '99999999999999999999');
-    // Re-seal the edited record with a correct trailer, as if it had been written so.
-    const { WalLines } = await import('../../src/store/wal/encode.js');
-    const lines = bad.split('\n').filter((l) => l && !l.startsWith('-1\u001f'));
-    const w = new WalLines(0, 4096);
-    w.raw(Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
-    w.finish(2);
-    await writeFile(seg, w.bytes);
-
+    // A line an older store let in: a time past the signed 64-bit range.
+    await plantUnreadableLine(await segmentPath(dir));
     const reopened = await openStore(dir);
     store = reopened.store;
     try {
-      // Until conversion sets it aside, reads that need the log fail (never a partial answer)...
-      await assert.rejects(bodies(store));
-      // ...and conversion gets past it: it halves, tries unsorted, then salvages.
-      for (let i = 0; i < 4 && (await store.stats()).pendingBytes > 0; i++) {
-        await store.convert().catch(() => undefined);
-      }
-      assert.equal((await store.stats()).pendingBytes, 0, 'the log is converted');
       assert.deepEqual(await bodies(store), ['before']);
       assert.equal((await store.stats()).quarantinedFiles, 1);
       assert.ok(
@@ -166,6 +161,33 @@ test('a log segment DuckDB cannot convert is salvaged: the bad line set aside, t
       await store.append('t', [rec({ app: 'a' }, T + 5n, 'later')]);
       await store.settle();
       assert.deepEqual(await bodies(store), ['before', 'later']);
+    } finally {
+      await store.close();
+    }
+  }));
+
+test('a sealed segment that turns unreadable while running: reads fail (never partial), conversion salvages it and goes on', () =>
+  withDir(async (dir) => {
+    const { store, logs } = await openStore(dir);
+    try {
+      await store.append('t', [rec({ app: 'a' }, T, 'before'), rec({ app: 'a' }, T + 1n, 'after')]);
+      assert.deepEqual(await bodies(store), ['before', 'after'], 'the read seals the segment');
+      await plantUnreadableLine(await segmentPath(dir));
+      await assert.rejects(bodies(store));
+      await assert.rejects(
+        store.count({ tenant: 't', start: 0n, end: T * 2n, matchers: [], lineFilters: [] }),
+      );
+      // Conversion halves, tries unsorted, then salvages: a few rounds, never for ever.
+      for (let i = 0; i < 4 && (await store.stats()).pendingBytes > 0; i++) {
+        await store.convert().catch(() => undefined);
+      }
+      assert.equal((await store.stats()).pendingBytes, 0, 'the log is converted');
+      assert.deepEqual(await bodies(store), ['before']);
+      assert.equal((await store.stats()).quarantinedFiles, 1);
+      assert.ok(
+        logs.some((l) => /1 malformed line\(s\) set aside/.test(l)),
+        logs.join('\n'),
+      );
     } finally {
       await store.close();
     }

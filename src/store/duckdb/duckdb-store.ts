@@ -214,9 +214,10 @@ export class DuckDbStore implements Store {
       memoryLimit: '160MB',
       tempDirectory: join(tmpDir, 'background'),
     });
+    // Heads first: a log segment DuckDB cannot read is salvaged there, before anything reads it.
+    await this.loadHeads();
     this.nextN = (await this.maxN()) + 1n;
     this.durableN = this.nextN - 1n;
-    await this.loadHeads();
     const interval = this.options.maintenanceIntervalMs ?? 1000;
     const tick = (): void => {
       this.timer = setTimeout(() => {
@@ -257,17 +258,23 @@ export class DuckDbStore implements Store {
 
   /**
    * Loads each stream's greatest time (dedupe.ts): from the state file for what was converted, and
-   * from the log for the rest (one query per segment, so that one unreadable segment costs only
-   * its streams' de-duplication until it is converted or set aside).
+   * from the log for the rest, one query per segment. A segment DuckDB cannot read is salvaged at
+   * once (setAside): left in place, it would fail every read of the log until conversion got to it.
    */
   private async loadHeads(): Promise<void> {
-    const load = async (source: string, path: string): Promise<void> => {
+    const load = async (source: string, path: string): Promise<boolean> => {
       try {
         for (const [id, ts] of await this.db.all(source)) {
           if (typeof ts === 'bigint') this.heads.load(Number(id), ts);
         }
+        return true;
       } catch (err) {
-        this.reportUnreadable(path, err);
+        if (path.endsWith('.parquet')) this.reportUnreadable(path, err);
+        else {
+          const segment = this.wal.sealed.find((seg) => seg.path === path);
+          if (segment) await this.setAside(segment, err);
+        }
+        return false;
       }
     };
     if (this.state.heads) {
@@ -277,8 +284,11 @@ export class DuckDbStore implements Store {
         await load(`SELECT stream, max(ts) FROM read_parquet(${fileList([path])}) GROUP BY stream`, path);
       }
     }
-    for (const s of this.wal.sealed) {
-      await load(`SELECT s, max(t) FROM ${readWal([s.path])} WHERE g >= 0 GROUP BY s`, s.path);
+    for (const s of [...this.wal.sealed]) {
+      const source = `SELECT s, max(t) FROM ${readWal([s.path])} WHERE g >= 0 GROUP BY s`;
+      if (!(await load(source, s.path)) && this.wal.sealed.some((seg) => seg.seq === s.seq)) {
+        await load(source, s.path); // what salvage kept
+      }
     }
   }
 
