@@ -264,3 +264,39 @@ test('a part damaged inside (its ends intact) fails every read that needs it, co
       await store.close();
     }
   }));
+
+test('a deleted or damaged state file loses nothing: what was converted is worked out from the files', () =>
+  withDir(async (dir) => {
+    let { store } = await openStore(dir);
+    await store.append('t', [rec({ app: 'a' }, T, 'converted')]);
+    await store.settle();
+    await store.append('t', [rec({ app: 'a' }, T + 1n, 'in the log')]);
+    await store.close();
+    for (const damage of ['delete', 'garbage']) {
+      if (damage === 'delete') await rm(join(dir, 'state.json'));
+      else await writeFile(join(dir, 'state.json'), '{"convertedThrough": 3, "maxSe');
+      const reopened = await openStore(dir);
+      store = reopened.store;
+      try {
+        const before = damage === 'delete' ? [] : ['after delete'];
+        assert.deepEqual(await bodies(store), ['converted', 'in the log', ...before], damage);
+        const want =
+          damage === 'delete' ? /no state file; parts through log segment 1 count/ : /state.json is damaged/;
+        assert.ok(
+          reopened.logs.some((l) => want.test(l)),
+          reopened.logs.join('\n'),
+        );
+        // Sequence numbers go on after the greatest one on disk.
+        const r = await store.append('t', [rec({ app: 'a' }, T + 2n, `after ${damage}`)]);
+        assert.ok(r && r.firstSeq > 2n, `first sequence number ${r?.firstSeq}`);
+      } finally {
+        await store.close();
+      }
+    }
+    const last = (await openStore(dir)).store;
+    try {
+      assert.equal((await bodies(last)).length, 4);
+    } finally {
+      await last.close();
+    }
+  }));

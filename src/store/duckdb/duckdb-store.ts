@@ -3,7 +3,7 @@
  * (zstd, sorted by stream and time, one directory per tenant and day) for the long term, and DuckDB
  * to query both. Retention deletes whole day directories.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBValue, listValue } from '@duckdb/node-api';
 import { labelValue } from '../../model/kube-meta.js';
@@ -31,12 +31,12 @@ import {
 } from '../store.js';
 import { WalLines } from '../wal/encode.js';
 import { salvageSegment } from '../wal/salvage.js';
-import { type Segment, WriteAheadLog } from '../wal/wal.js';
+import { type Segment, segmentSeqsOnDisk, WriteAheadLog } from '../wal/wal.js';
 import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun } from './compact.js';
 import { convertSegments, NS_PER_DAY } from './convert.js';
 import { DuckDbEngine } from './engine.js';
 import { verifyPart } from './part-check.js';
-import { type Part, PartSet } from './parts.js';
+import { lastConvertedOnDisk, type Part, PartSet } from './parts.js';
 import { bucketExpr, fileList, readWal, sourceRelation, whereClause } from './sql.js';
 
 export interface DuckDbStoreOptions {
@@ -186,11 +186,7 @@ export class DuckDbStore implements Store {
     const tmpDir = join(this.options.dir, 'tmp');
     await rm(tmpDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true });
-    try {
-      this.state = JSON.parse(await readFile(this.statePath, 'utf8')) as State;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    await this.readState();
     await this.catalog.open();
     await this.parts.open(this.state.convertedThrough);
     for (const { parts } of this.parts.days()) {
@@ -228,6 +224,43 @@ export class DuckDbStore implements Store {
       this.timer.unref();
     };
     tick();
+  }
+
+  /**
+   * Reads the state file. Without one (deleted, or damaged: then moved to quarantine/), what was
+   * converted is worked out from the file names, so that no part is taken for an unfinished
+   * conversion and deleted: a conversion is complete through the greatest segment a part holds,
+   * except where log segments up to it are still there (they are removed only after the state
+   * file is written, so such a conversion may not have finished: its parts are redone).
+   */
+  private async readState(): Promise<void> {
+    let text: string | undefined;
+    try {
+      text = await readFile(this.statePath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text !== undefined) {
+      try {
+        const state = JSON.parse(text) as State;
+        if (Number.isSafeInteger(state.convertedThrough)) {
+          this.state = state;
+          return;
+        }
+      } catch {
+        // Damaged: set aside below.
+      }
+      await mkdirDurable(this.quarantineDir);
+      await rename(this.statePath, join(this.quarantineDir, `state.json.${Date.now()}`));
+      this.quarantined++;
+      this.log('store: state.json is damaged; it was moved to quarantine/ and is rebuilt from the files');
+    }
+    const last = await lastConvertedOnDisk(join(this.options.dir, 'parts'));
+    if (last === 0) return;
+    const [firstSegment] = await segmentSeqsOnDisk(join(this.options.dir, 'wal'));
+    const through = firstSegment === undefined ? last : Math.min(last, firstSegment - 1);
+    this.state = { convertedThrough: through };
+    this.log(`store: no state file; parts through log segment ${through} count as converted`);
   }
 
   /**

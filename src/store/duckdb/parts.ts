@@ -23,6 +23,23 @@ const PART_NAME = /^(\d{12})-(\d{12})\.parquet$/;
 const TENANT_DIR = /^t(\d+)$/;
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/;
 
+/** The greatest `last` of the parts on disk (0 if none), read from their names alone. */
+export async function lastConvertedOnDisk(root: string): Promise<number> {
+  let max = 0;
+  const names = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).sort();
+  for (const t of await names(root)) {
+    if (!TENANT_DIR.test(t)) continue;
+    for (const day of await names(join(root, t))) {
+      if (!DAY_DIR.test(day)) continue;
+      for (const name of await names(join(root, t, day))) {
+        const m = PART_NAME.exec(name);
+        if (m) max = Math.max(max, Number(m[2]));
+      }
+    }
+  }
+  return max;
+}
+
 export function partFileName(first: number, last: number): string {
   return `${String(first).padStart(12, '0')}-${String(last).padStart(12, '0')}.parquet`;
 }

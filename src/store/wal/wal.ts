@@ -68,6 +68,16 @@ function segmentName(seq: number): string {
   return `${String(seq).padStart(12, '0')}.wal2`;
 }
 
+/** The sequence numbers of the segments in `dir`, ascending. */
+export async function segmentSeqsOnDisk(dir: string): Promise<number[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .map((n) => SEGMENT_NAME.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
 /** What replay found wrong with a segment, and what it did about it. */
 export interface WalProblem {
   readonly segment: string;
