@@ -2,11 +2,18 @@
  * @module The stream catalog: tenants and streams, each given a small sequential id.
  * Persisted as an append-only NDJSON file that is fsynced before any entry that uses a new id is
  * acknowledged, and held in memory: stream matchers are evaluated here, not per row.
+ *
+ * Each line ends with a tab and the CRC-32 of its JSON (lines of earlier versions have none). A
+ * line that fails its check at open is reported and skipped rather than trusted: a flipped bit in a
+ * label value must never serve one stream's entries under another's labels. The ids it held stay
+ * taken (new ids continue after the greatest seen), and the streams without a line are `lost`:
+ * reads leave their entries out, and `lost` says how many there are.
  */
 
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { Labels } from '../model/record.js';
 import { getOrCreate } from '../util/maps.js';
 import { fsyncDir, writeFully } from './fsync.js';
@@ -39,6 +46,9 @@ export class StreamCatalog {
   private readonly byTenant = new Map<number, StreamRef[]>();
   private readonly byId = new Map<number, StreamRef>();
   private nextStreamId = 1;
+  private nextTenantIndex = 0;
+  /** Lines that failed their check at open. */
+  private damagedLines = 0;
   private pending: string[] = [];
   private fh: FileHandle | undefined;
   /** The file's valid length: everything before it was made durable. */
@@ -46,32 +56,59 @@ export class StreamCatalog {
 
   constructor(private readonly path: string) {}
 
-  async open(): Promise<void> {
-    let text = '';
+  async open(): Promise<{ damaged: string[] }> {
+    let buf = Buffer.alloc(0);
     try {
-      text = await readFile(this.path, 'utf8');
+      buf = await readFile(this.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await (await open(this.path, 'wx')).close();
       await fsyncDir(dirname(this.path));
     }
     // A torn last line can only belong to an append that was never acknowledged.
-    const end = text.lastIndexOf('\n') + 1;
-    for (const line of text.slice(0, end).split('\n')) {
-      if (line) this.load(JSON.parse(line) as TenantLine | StreamLine);
+    const end = buf.lastIndexOf(0x0a) + 1;
+    const damaged: string[] = [];
+    let lineNo = 0;
+    for (let start = 0; start < end; ) {
+      const nl = buf.indexOf(0x0a, start);
+      lineNo++;
+      const line = buf.toString('utf8', start, nl);
+      start = nl + 1;
+      if (!line) continue;
+      const parsed = parseCatalogLine(line);
+      if (parsed) this.load(parsed);
+      else {
+        this.damagedLines++;
+        damaged.push(`line ${lineNo}`);
+      }
     }
     this.fh = await open(this.path, 'r+');
-    this.fileBytes = Buffer.byteLength(text.slice(0, end));
-    if (end < text.length) await this.fh.truncate(this.fileBytes);
+    this.fileBytes = end;
+    if (end < buf.length) await this.fh.truncate(this.fileBytes);
+    return { damaged };
   }
 
   private load(line: TenantLine | StreamLine): void {
     if ('tenant' in line) {
       this.tenants.set(line.tenant, line.ti);
+      this.nextTenantIndex = Math.max(this.nextTenantIndex, line.ti + 1);
     } else {
       this.addStream(line.ti, line.id, line.labels);
       this.nextStreamId = Math.max(this.nextStreamId, line.id + 1);
     }
+  }
+
+  /**
+   * Streams whose ids were handed out but whose line is missing or damaged: their entries cannot
+   * be served under their labels. Ids are sequential, so a gap is a lost stream.
+   */
+  get lost(): number {
+    return this.nextStreamId - 1 - this.byId.size;
+  }
+
+  /** Lines that failed their check at open (reported by `open`). */
+  get damaged(): number {
+    return this.damagedLines;
   }
 
   private addStream(ti: number, id: number, labels: Labels): StreamRef {
@@ -90,9 +127,10 @@ export class StreamCatalog {
   ensureTenant(tenant: string): number {
     let ti = this.tenants.get(tenant);
     if (ti === undefined) {
-      ti = this.tenants.size;
+      // After the greatest index seen, not the count: a damaged line's index stays taken.
+      ti = this.nextTenantIndex++;
       this.tenants.set(tenant, ti);
-      this.pending.push(`${JSON.stringify({ tenant, ti })}\n`);
+      this.pending.push(lineOf({ tenant, ti }));
     }
     return ti;
   }
@@ -102,7 +140,7 @@ export class StreamCatalog {
     const found = this.byKey.get(`${ti}\u0000${labelsKey(labels)}`);
     if (found) return found;
     const id = this.nextStreamId++;
-    this.pending.push(`${JSON.stringify({ ti, id, labels })}\n`);
+    this.pending.push(lineOf({ ti, id, labels }));
     return this.addStream(ti, id, labels);
   }
 
@@ -140,4 +178,28 @@ export class StreamCatalog {
     await this.fh?.close();
     this.fh = undefined;
   }
+}
+
+/** A catalog line: the JSON, a tab and its CRC-32. */
+function lineOf(value: TenantLine | StreamLine): string {
+  const json = JSON.stringify(value);
+  return `${json}\t${crc32(json)}\n`;
+}
+
+/** A line's content if it is well-formed and passes its check (lines without one are older). */
+export function parseCatalogLine(line: string): TenantLine | StreamLine | undefined {
+  const tab = line.lastIndexOf('\t');
+  const json = tab < 0 ? line : line.slice(0, tab);
+  if (tab >= 0 && String(crc32(json)) !== line.slice(tab + 1)) return undefined;
+  try {
+    const v = JSON.parse(json) as Partial<TenantLine & StreamLine>;
+    if (typeof v.ti !== 'number') return undefined;
+    if (typeof v.tenant === 'string') return { tenant: v.tenant, ti: v.ti };
+    if (typeof v.id === 'number' && v.labels && typeof v.labels === 'object') {
+      return { ti: v.ti, id: v.id, labels: v.labels };
+    }
+  } catch {
+    // Not JSON: damaged.
+  }
+  return undefined;
 }

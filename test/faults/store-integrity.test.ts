@@ -300,3 +300,39 @@ test('a deleted or damaged state file loses nothing: what was converted is worke
       await last.close();
     }
   }));
+
+test('a damaged catalog line: its stream is left out (never served under other labels), the rest answers, new ids do not collide', () =>
+  withDir(async (dir) => {
+    let { store } = await openStore(dir);
+    await store.append('t', [rec({ app: 'first' }, T, 'one'), rec({ app: 'second' }, T + 1n, 'two')]);
+    await store.close();
+    const path = join(dir, 'catalog.ndjson');
+    const text = await readFile(path, 'utf8');
+    assert.match(text, /"app":"first"/);
+    await writeFile(path, text.replace('"app":"first"', '"app":"fir5t"'));
+    const reopened = await openStore(dir);
+    store = reopened.store;
+    try {
+      assert.ok(
+        reopened.logs.some((l) =>
+          /catalog\.ndjson: line 2 failed their check.*1 stream\(s\) are lost/.test(l),
+        ),
+        reopened.logs.join('\n'),
+      );
+      assert.equal((await store.stats()).damagedFiles, 1);
+      const all = await collect(store, { tenant: 't' });
+      assert.deepEqual(
+        all.map((e) => [e.stream.labels.app, e.body]),
+        [['second', 'two']],
+        'the lost stream is not served with empty or wrong labels',
+      );
+      await store.append('t', [rec({ app: 'third' }, T + 2n, 'three')]);
+      const got = await collect(store, { tenant: 't', matchers: [{ name: 'app', op: '=', value: 'third' }] });
+      assert.deepEqual(
+        got.map((e) => e.body),
+        ['three'],
+      );
+    } finally {
+      await store.close();
+    }
+  }));

@@ -8,6 +8,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { parseCatalogLine } from '../catalog.js';
 import { fsyncDir, mkdirDurable, writeFileAtomic } from '../fsync.js';
 import { salvageSegment } from '../wal/salvage.js';
 import { goodBytesOf, scanSegment } from '../wal/verify.js';
@@ -61,7 +62,7 @@ export async function checkDataDir(dir: string, options: { repair?: boolean } = 
     return `moved to ${rel(to)}`;
   };
 
-  await checkJsonLines(join(dir, 'catalog.ndjson'), 'catalog.ndjson', problems, notes);
+  await checkCatalog(join(dir, 'catalog.ndjson'), problems, notes);
   try {
     JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
   } catch (err) {
@@ -146,13 +147,8 @@ export async function checkDataDir(dir: string, options: { repair?: boolean } = 
   return { parts, segments, problems, notes, quarantined };
 }
 
-/** An NDJSON file's lines must parse; a torn last line is a note (cut at the next start). */
-async function checkJsonLines(
-  path: string,
-  name: string,
-  problems: CheckProblem[],
-  notes: string[],
-): Promise<void> {
+/** Every catalog line must parse and pass its checksum; a torn last line is a note (cut at the next start). */
+async function checkCatalog(path: string, problems: CheckProblem[], notes: string[]): Promise<void> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -162,14 +158,13 @@ async function checkJsonLines(
   }
   const end = text.lastIndexOf('\n') + 1;
   if (end < text.length)
-    notes.push(`${name}: a torn last line of ${text.length - end} bytes, cut at the next start`);
+    notes.push(`catalog.ndjson: a torn last line of ${text.length - end} bytes, cut at the next start`);
   const lines = text.slice(0, end).split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (!lines[i]) continue;
-    try {
-      JSON.parse(lines[i]!);
-    } catch {
-      problems.push({ file: name, problem: `line ${i + 1} is not valid JSON` });
-    }
+  const bad = lines.flatMap((line, i) => (line && !parseCatalogLine(line) ? [i + 1] : []));
+  if (bad.length > 0) {
+    problems.push({
+      file: 'catalog.ndjson',
+      problem: `line(s) ${bad.join(', ')} fail their check: the streams they name cannot be served (no repair can restore them)`,
+    });
   }
 }

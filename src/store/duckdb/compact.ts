@@ -40,7 +40,9 @@ export class IngestGauge {
   /** Called at each tick with the bytes appended since the start. */
   busy(nowMs: number, totalBytes: number): boolean {
     const elapsed = nowMs - this.last.at;
-    if (elapsed > 0 && ((totalBytes - this.last.bytes) * 1000) / elapsed >= this.bytesPerSecond) {
+    const bytes = totalBytes - this.last.bytes;
+    // Bytes that came in no time at all (a clock that did not move) are a burst too.
+    if (elapsed > 0 ? (bytes * 1000) / elapsed >= this.bytesPerSecond : bytes > 0) {
       this.busyUntil = nowMs + this.holdMs;
     }
     this.last = { at: nowMs, bytes: totalBytes };

@@ -187,7 +187,13 @@ export class DuckDbStore implements Store {
     await rm(tmpDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true });
     await this.readState();
-    await this.catalog.open();
+    const catalog = await this.catalog.open();
+    if (catalog.damaged.length > 0) {
+      this.log(
+        `store: catalog.ndjson: ${catalog.damaged.join(', ')} failed their check and were skipped; ` +
+          `${this.catalog.lost} stream(s) are lost: their entries are left out of every answer`,
+      );
+    }
     await this.parts.open(this.state.convertedThrough);
     for (const { parts } of this.parts.days()) {
       for (const p of parts) {
@@ -710,11 +716,12 @@ export class DuckDbStore implements Store {
 
   private streamIds(ti: number, matchers: readonly LabelMatcher[]): bigint[] | undefined | null {
     const all = this.catalog.streamsOf(ti);
-    if (matchers.length === 0) return undefined;
+    // With lost streams (a damaged catalog line), "every stream" is the list of known ones.
+    if (matchers.length === 0 && this.catalog.lost === 0) return undefined;
     const match = compileMatchers(matchers);
     const ids = all.filter((s) => match(s.labels)).map((s) => s.id);
     if (ids.length === 0) return null;
-    return ids.length === all.length ? undefined : ids;
+    return ids.length === all.length && this.catalog.lost === 0 ? undefined : ids;
   }
 
   /**
@@ -981,7 +988,7 @@ export class DuckDbStore implements Store {
       diskBytes: this.parts.bytes + this.wal.bytes,
       pendingBytes: this.wal.bytes,
       streams: this.catalog.size,
-      damagedFiles: this.parts.damagedCount,
+      damagedFiles: this.parts.damagedCount + (this.catalog.damaged > 0 ? 1 : 0),
       quarantinedFiles: this.quarantined,
     };
   }
