@@ -30,6 +30,18 @@ const MAX_INTERVALS = 4;
 type Intervals = { lo: bigint; hi: bigint }[];
 
 const MIN_TS = -(1n << 63n);
+const NONE: Intervals = [];
+
+/** `verdict` over a stream's intervals: after the newest one (the usual case) is one comparison. */
+export function verdictIn(
+  list: readonly { readonly lo: bigint; readonly hi: bigint }[],
+  ts: bigint,
+): Verdict {
+  const n = list.length;
+  if (n === 0 || ts > list[n - 1]!.hi) return Verdict.New;
+  for (let i = 0; i < n; i++) if (ts >= list[i]!.lo && ts <= list[i]!.hi) return Verdict.Check;
+  return Verdict.New;
+}
 
 export class StreamHeads {
   private readonly streams = new Map<number, Intervals>();
@@ -43,9 +55,12 @@ export class StreamHeads {
 
   /** Whether an entry of `stream` at `ts` may equal a stored one. */
   verdict(stream: number, ts: bigint): Verdict {
-    const list = this.streams.get(stream);
-    if (list) for (const r of list) if (ts >= r.lo && ts <= r.hi) return Verdict.Check;
-    return Verdict.New;
+    return verdictIn(this.intervals(stream), ts);
+  }
+
+  /** The stream's intervals, to classify a run of its entries with `verdictIn` (no lookup each). */
+  intervals(stream: number): readonly { readonly lo: bigint; readonly hi: bigint }[] {
+    return this.streams.get(stream) ?? NONE;
   }
 
   /**

@@ -10,7 +10,7 @@ import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { labelsKey, StreamCatalog } from '../catalog.js';
-import { entryKey, StreamHeads, Verdict } from '../dedupe.js';
+import { entryKey, StreamHeads, Verdict, verdictIn } from '../dedupe.js';
 import { mkdirDurable, writeFileAtomic } from '../fsync.js';
 import { compileMatchers } from '../matchers.js';
 import { SnapshotTracker } from '../snapshots.js';
@@ -364,63 +364,92 @@ export class DuckDbStore implements Store {
 
   /**
    * Appends records; entries equal to stored ones are dropped (dedupe.ts). Every entry is checked
-   * and classified at once, in one synchronous step: those outside their stream's intervals are
-   * written straight away; if some may equal stored entries, the append waits its turn in the
-   * lookup lane, then for the appends written before it, and looks them up.
+   * and classified at once, in one synchronous step, and, while all are new (the usual case), encoded
+   * in the same loop and written straight away. If some may equal stored entries, the append waits
+   * its turn in the lookup lane, then for the appends written before it, looks them up, and writes
+   * what is new.
    */
   async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult | undefined> {
     if (this.closed) throw new Error('store is closed');
     if (records.length === 0) return undefined;
     const ti = this.catalog.ensureTenant(tenant);
     const count = records.length;
-    const ids = new Array<number>(count);
+    const ids = new Float64Array(count);
     /** 1 for an entry not to store (a duplicate). */
     let drop: Uint8Array | undefined;
     let checks: number[] | undefined;
+    let estimate = 0;
+    for (let i = 0; i < count; i++) estimate += records[i]!.body.length + 120;
+    /** Encoded as classified, until an entry must be looked up. */
+    let lines: WalLines | undefined = new WalLines(ti, estimate, this.walBuffers.pop());
+    const first = Number(this.nextN);
+    let kept = 0;
     let lastLabels: Labels | undefined;
     let id = -1;
+    let stream = 0n;
     let runMin = 0n;
     let runMax = 0n;
-    for (let i = 0; i < count; i++) {
-      const r = records[i]!;
-      const ts = r.timestamp;
-      if (
-        ts < 0n ||
-        ts > MAX_TIMESTAMP_NS ||
-        r.observedTimestamp < 0n ||
-        r.observedTimestamp > MAX_TIMESTAMP_NS
-      ) {
-        const which = ts < 0n || ts > MAX_TIMESTAMP_NS ? `a timestamp` : `an observed timestamp`;
-        throw new InvalidEntryError(
-          `entry for stream '${labelsKey(r.labels)}' has ${which} the store cannot keep (before 1970 or after 2262): ${ts < 0n || ts > MAX_TIMESTAMP_NS ? ts : r.observedTimestamp}`,
-        );
-      }
-      if (r.labels !== lastLabels) {
-        lastLabels = r.labels;
-        const next = Number(this.catalog.ensureStream(ti, r.labels).id);
-        if (next !== id) {
-          if (id >= 0) this.heads.cover(id, runMin, runMax);
-          id = next;
-          runMin = ts;
-          runMax = ts;
+    let min = MAX_TIMESTAMP_NS;
+    let max = -1n;
+    let observed = -1n;
+    let intervals = this.heads.intervals(-1);
+    try {
+      for (let i = 0; i < count; i++) {
+        const r = records[i]!;
+        const ts = r.timestamp;
+        if (ts < 0n || ts > MAX_TIMESTAMP_NS) throw timeError(r, 'a timestamp', ts);
+        if (r.observedTimestamp !== observed) {
+          observed = r.observedTimestamp;
+          if (observed < 0n || observed > MAX_TIMESTAMP_NS)
+            throw timeError(r, 'an observed timestamp', observed);
         }
+        if (r.labels !== lastLabels) {
+          lastLabels = r.labels;
+          const next = Number(this.catalog.ensureStream(ti, r.labels).id);
+          if (next !== id) {
+            if (id >= 0) this.heads.cover(id, runMin, runMax);
+            id = next;
+            stream = BigInt(id);
+            runMin = ts;
+            runMax = ts;
+            intervals = this.heads.intervals(id);
+          }
+        }
+        ids[i] = id;
+        if (ts < runMin) runMin = ts;
+        else if (ts > runMax) runMax = ts;
+        const prev = i > 0 ? records[i - 1]! : undefined;
+        if (prev && prev.timestamp === ts && ids[i - 1] === id && prev.body === r.body) {
+          // The same entry twice in a row: Loki's ingester drops it without a lookup.
+          drop ??= new Uint8Array(count);
+          drop[i] = 1;
+          continue;
+        }
+        if (verdictIn(intervals, ts) === Verdict.Check) {
+          checks ??= [];
+          checks.push(i);
+          if (lines) {
+            this.recycle(lines);
+            lines = undefined;
+          }
+        }
+        if (!lines) continue;
+        if (ts < min) min = ts;
+        if (ts > max) max = ts;
+        const bytes = lines.add(stream, first + kept, ts, observed, r.attributes, r.body);
+        if (bytes > MAX_WAL_LINE_BYTES) throw tooLarge(r, bytes);
+        kept++;
       }
-      ids[i] = id;
-      if (ts < runMin) runMin = ts;
-      if (ts > runMax) runMax = ts;
-      const prev = i > 0 ? records[i - 1]! : undefined;
-      if (prev && ids[i - 1] === id && prev.timestamp === ts && prev.body === r.body) {
-        // The same entry twice in a row: Loki's ingester drops it without a lookup.
-        drop ??= new Uint8Array(count);
-        drop[i] = 1;
-      } else if (this.heads.verdict(id, ts) === Verdict.Check) {
-        checks ??= [];
-        checks.push(i);
-      }
+    } catch (err) {
+      if (lines) this.recycle(lines);
+      throw err;
     }
     this.heads.cover(id, runMin, runMax);
-    if (!checks) return this.write(ti, records, ids, drop);
-    const entries = checks;
+    if (lines) {
+      const stored = drop ? records.filter((_, i) => !drop![i]) : records;
+      return this.commit(ti, lines, { firstSeq: BigInt(first), stored, duplicates: count - kept }, min, max);
+    }
+    const entries = checks!;
     const job = this.lookupLane.then(async () => {
       // Everything classified before this append is written (or failed) before the lookup.
       await Promise.allSettled([...this.inflight]);
@@ -431,11 +460,17 @@ export class DuckDbStore implements Store {
     return job;
   }
 
+  /** A written (or refused) append's buffer serves a later one. A few, none huge, are kept. */
+  private recycle(lines: WalLines): void {
+    if (this.walBuffers.length < WAL_BUFFERS_KEPT && lines.buffer.length <= WAL_BUFFER_MAX_KEPT)
+      this.walBuffers.push(lines.buffer);
+  }
+
   /** Marks in `drop` the entries of `checks` that the store holds already (or that repeat one of them). */
   private async dropStored(
     ti: number,
     records: readonly LogRecord[],
-    ids: readonly number[],
+    ids: Float64Array,
     checks: readonly number[],
     drop: Uint8Array,
   ): Promise<Uint8Array> {
@@ -487,48 +522,61 @@ export class DuckDbStore implements Store {
    * Encodes the records not dropped as one log record and writes it; resolves once durable. The
    * encoding is synchronous, so the sequence numbers taken are consecutive.
    */
-  private async write(
+  private write(
     ti: number,
     records: readonly LogRecord[],
-    ids: readonly number[],
-    drop: Uint8Array | undefined,
+    ids: Float64Array,
+    drop: Uint8Array,
   ): Promise<AppendResult> {
     const firstSeq = this.nextN;
-    const stored: LogRecord[] | readonly LogRecord[] = drop ? [] : records;
+    const first = Number(firstSeq);
     let estimate = 0;
     for (let i = 0; i < records.length; i++) estimate += records[i]!.body.length + 120;
     const lines = new WalLines(ti, estimate, this.walBuffers.pop());
-    let kept = 0;
+    const stored: LogRecord[] = [];
+    let min = MAX_TIMESTAMP_NS;
+    let max = -1n;
     try {
-      // Sequence numbers stay far below 2^53: counted as numbers, and taken only once all are encoded.
-      const first = Number(firstSeq);
-      let min = MAX_TIMESTAMP_NS;
-      let max = -1n;
-      let lastId = -1;
-      let stream = 0n;
       for (let i = 0; i < records.length; i++) {
-        if (drop?.[i]) continue;
+        if (drop[i]) continue;
         const r = records[i]!;
-        if (ids[i] !== lastId) {
-          lastId = ids[i]!;
-          stream = BigInt(lastId);
-        }
         if (r.timestamp < min) min = r.timestamp;
         if (r.timestamp > max) max = r.timestamp;
-        const bytes = lines.add(stream, first + kept, r.timestamp, r.observedTimestamp, r.attributes, r.body);
-        if (bytes > MAX_WAL_LINE_BYTES) {
-          throw new InvalidEntryError(
-            `entry for stream '${labelsKey(r.labels)}' is too large to store: ${bytes} bytes encoded, limit ${MAX_WAL_LINE_BYTES}`,
-          );
-        }
-        if (drop) (stored as LogRecord[]).push(r);
-        kept++;
+        const bytes = lines.add(
+          BigInt(ids[i]!),
+          first + stored.length,
+          r.timestamp,
+          r.observedTimestamp,
+          r.attributes,
+          r.body,
+        );
+        if (bytes > MAX_WAL_LINE_BYTES) throw tooLarge(r, bytes);
+        stored.push(r);
       }
-      const duplicates = records.length - kept;
-      if (kept === 0) return { firstSeq, stored, duplicates };
-      const lastN = first + kept - 1;
+    } catch (err) {
+      this.recycle(lines);
+      throw err;
+    }
+    return this.commit(ti, lines, { firstSeq, stored, duplicates: records.length - stored.length }, min, max);
+  }
+
+  /**
+   * Writes an append's encoded lines (`result.stored`, numbered from `result.firstSeq`), taking
+   * their sequence numbers; resolves once they are durable.
+   */
+  private async commit(
+    ti: number,
+    lines: WalLines,
+    result: AppendResult,
+    min: bigint,
+    max: bigint,
+  ): Promise<AppendResult> {
+    const kept = result.stored.length;
+    try {
+      if (kept === 0) return result;
+      const lastN = Number(result.firstSeq) + kept - 1;
       lines.finish(lastN);
-      this.nextN += BigInt(kept);
+      this.nextN = BigInt(lastN) + 1n;
       const written = this.wal.append(lines.bytes, { tenant: ti, min, max, maxN: lastN });
       this.inflight.add(written);
       try {
@@ -540,11 +588,9 @@ export class DuckDbStore implements Store {
       if (lastSeq > this.durableN) this.durableN = lastSeq;
       const info = this.wal.activeInfo;
       if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
-      return { firstSeq, stored, duplicates };
+      return result;
     } finally {
-      // Written (or refused): the buffer serves a later append. A few, none huge, are kept.
-      if (this.walBuffers.length < WAL_BUFFERS_KEPT && lines.buffer.length <= WAL_BUFFER_MAX_KEPT)
-        this.walBuffers.push(lines.buffer);
+      this.recycle(lines);
     }
   }
 
@@ -1012,4 +1058,16 @@ function mayHold(seg: Segment, ti: number, start: bigint, end: bigint): boolean 
   if (!seg.spans) return true;
   const span = seg.spans.get(ti);
   return span !== undefined && span.max >= start && span.min < end;
+}
+
+function timeError(r: LogRecord, which: string, ts: bigint): InvalidEntryError {
+  return new InvalidEntryError(
+    `entry for stream '${labelsKey(r.labels)}' has ${which} the store cannot keep (before 1970 or after 2262): ${ts}`,
+  );
+}
+
+function tooLarge(r: LogRecord, bytes: number): InvalidEntryError {
+  return new InvalidEntryError(
+    `entry for stream '${labelsKey(r.labels)}' is too large to store: ${bytes} bytes encoded, limit ${MAX_WAL_LINE_BYTES}`,
+  );
 }
