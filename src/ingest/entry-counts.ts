@@ -66,3 +66,38 @@ export function parseEntryCountHeaders(
   }
   return { stored, duplicates: count(one(DUPLICATE_HEADER)) ?? 0, refused };
 }
+
+/** Where each of Loki's validation messages starts, after an optional `N errors like: `. */
+const LOKI_MESSAGE =
+  /(?:^|; )(?:(\d+) errors like: )?(?=entry for stream '|stream '|Max entry size '|error at least one label pair|Error parsing labels ')/g;
+
+function lokiReason(message: string): string {
+  if (/^entry for stream '.*' has timestamp too old: /s.test(message)) return 'too_old';
+  if (/^entry for stream '.*' has timestamp too new: /s.test(message)) return 'too_new';
+  if (message.startsWith('Max entry size ')) return 'line_too_long';
+  if (/structured metadata/.test(message)) return 'structured_metadata';
+  return 'invalid_labels';
+}
+
+/**
+ * Refused entries by reason, read from the body of a plain Loki's 400 (its validation messages,
+ * grouped by util.GroupedErrors as `N errors like: <msg>; ...`); undefined when the body is not
+ * made of such messages. An estimate: a stream whose labels fail counts once, however many
+ * entries it had.
+ */
+export function countLokiRefusals(body: string): Record<string, number> | undefined {
+  const text = body.trim();
+  const starts: { at: number; text: number; n: number }[] = [];
+  for (const m of text.matchAll(LOKI_MESSAGE)) {
+    starts.push({ at: m.index, text: m.index + m[0].length, n: m[1] === undefined ? 1 : Number(m[1]) });
+  }
+  if (starts.length === 0 || starts[0]!.at !== 0) return undefined;
+  const refused: Record<string, number> = {};
+  for (let i = 0; i < starts.length; i++) {
+    const s = starts[i]!;
+    const message = text.slice(s.text, i + 1 < starts.length ? starts[i + 1]!.at : text.length);
+    const reason = lokiReason(message);
+    refused[reason] = (refused[reason] ?? 0) + s.n;
+  }
+  return refused;
+}

@@ -115,7 +115,7 @@ function handler(opts: KubeIngestOptions, makeParser: ParserFactory, what: strin
     const raw = await readBody(req, opts.maxBodyBytes);
     const text = raw.toString('utf8');
     const t = now();
-    const parser = (sink: ParseSink) => makeParser({ path: '(request)', nowNs: t }, sink);
+    const parser = (sink: ParseSink) => makeParser({ path: '(request)' }, sink);
     const records = parseKubeBody(text, how, parser, what, t);
     const { accepted, errors, refused } = checkTimes(records, new TimeWindow(opts.limits, t));
     const ingested = accepted.length > 0 ? await opts.ingest(tenant, accepted) : { stored: 0 };

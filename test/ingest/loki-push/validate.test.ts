@@ -220,6 +220,7 @@ test('no streams at all is 422, as in Loki; streams without entries are skipped 
   assert.deepEqual(validatePush([], DEFAULT_PUSH_LIMITS, NOW), {
     records: [],
     errors: [],
+    refused: {},
     lines: 0,
     bytes: 0,
     lineBytes: 0,
