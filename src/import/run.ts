@@ -6,6 +6,9 @@
  * `X-Kjournal-Entries-*` headers; from a plain Loki they are counted from its messages), and what
  * the import skipped itself: malformed lines and, with `--missing-time refuse`, lines without a time.
  *
+ * A time no server can store (before 1970, after 2262: a JSON push cannot carry it) is refused
+ * here, counted with the server's refusals and named by file and line with Loki's text.
+ *
  * A refused entry does not stop the import. Its exit status is non-zero when the server refused
  * something for a reason other than age (too new, too long, bad labels: data or a clock to look at),
  * when nothing could be read or imported, when a file could not be read, or when the server refused
@@ -21,6 +24,9 @@
 import { CliError } from '../cli/errors.js';
 import { ClientError } from '../client/client.js';
 import { formatRefused } from '../ingest/entry-counts.js';
+import { labelSetText } from '../ingest/loki-push/labels.js';
+import { STORE_RANGE_LIMITS, TimeWindow } from '../ingest/validate-time.js';
+import { nowNs } from '../model/time.js';
 import type { Labels } from '../model/record.js';
 import { Batcher, type Pusher } from './batcher.js';
 import { detectFormat } from './detect.js';
@@ -113,6 +119,10 @@ export async function runImport(
     seconds: 0,
   };
   let failure: unknown;
+  // What no server can store is refused here (ingest/validate-time.ts); the rest is the server's.
+  const storable = new TimeWindow(STORE_RANGE_LIMITS, nowNs());
+  const refusedHere: Record<string, number> = {};
+  let refusedLines = 0;
   let refusedPushes = 0;
   batcher.onRefused = (outcome) => {
     refusedPushes++;
@@ -128,6 +138,16 @@ export async function runImport(
     const sink: ParseSink = {
       entry(labels, ts, line, attributes) {
         summary.entries++;
+        const why = storable.check(ts);
+        if (why !== undefined) {
+          refusedHere[why] = (refusedHere[why] ?? 0) + 1;
+          refusedLines++;
+          if (refusedLines <= listMalformed) {
+            const stream = labelSetText({ ...labels, ...options.labels });
+            progress.log(`refused: ${file.path}:${lineNo}: ${storable.message(stream, ts, why)}`);
+          }
+          return;
+        }
         if (withFilename !== undefined) {
           let l = withFilename.get(labels);
           if (l === undefined) {
@@ -228,10 +248,15 @@ export async function runImport(
   summary.sent = batcher.acknowledged;
   summary.stored = batcher.stored;
   summary.duplicates = batcher.duplicates;
-  Object.assign(summary.refused, batcher.refused);
+  for (const counts of [refusedHere, batcher.refused]) {
+    for (const [k, n] of Object.entries(counts)) summary.refused[k] = (summary.refused[k] ?? 0) + n;
+  }
   summary.estimated = batcher.estimated;
   if (summary.malformed > listMalformed) {
     stderr.write(`... and ${summary.malformed - listMalformed} more malformed lines\n`);
+  }
+  if (refusedLines > listMalformed) {
+    stderr.write(`... and ${refusedLines - listMalformed} more refused lines\n`);
   }
   if (refusedPushes > listMalformed) {
     stderr.write(`... and ${refusedPushes - listMalformed} more pushes with refused entries\n`);

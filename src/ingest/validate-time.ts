@@ -49,6 +49,17 @@ export const SENDER_TIME_LIMITS: TimeLimits = Object.freeze({
   creationGracePeriod: DEFAULT_CREATION_GRACE_PERIOD_NS,
 });
 
+/**
+ * Only the store's range (1970 to 2262): what a sender that leaves every limit to the server still
+ * refuses, since a Loki JSON push cannot even carry a time past 2^63−1 ns (its timestamps are
+ * int64 strings; the server would refuse the whole request). `kjournal import` checks this.
+ */
+export const STORE_RANGE_LIMITS: TimeLimits = Object.freeze({
+  rejectOldSamples: false,
+  rejectOldSamplesMaxAge: 0n,
+  creationGracePeriod: MAX_STORABLE_NS,
+});
+
 /** The accepted span at one moment: computed once per request or batch, then `check` per entry. */
 export class TimeWindow {
   /** The oldest accepted time (inclusive). */
