@@ -7,7 +7,9 @@
  * written, and the client then gets 400 with every error grouped into one message (Loki's
  * GroupedErrors). A client that retries on 400 is wrong, as with Loki; agents do not retry 4xx.
  * A request with no streams at all gets 422 `error at least one valid stream is required for
- * ingestion`; streams with no entries are skipped without complaint.
+ * ingestion`; streams with no entries are skipped without complaint. The time check is the one every
+ * intake shares (../validate-time.ts); the refused entries are also counted by reason, for the
+ * response headers (../entry-counts.ts).
  *
  * Not enforced here, being ingester or tenant matters in Loki: rate limits, out-of-order/too-far-
  * behind entries, stream limits, enforced labels, service_name discovery, line truncation.
