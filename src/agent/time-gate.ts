@@ -20,8 +20,6 @@ import {
 import type { Labels, LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
 
-/** The window is recomputed when it is this old: per record would cost a bigint each. */
-const WINDOW_REFRESH_MS = 1000;
 /** At most one log line per this long about refused records. */
 const LOG_INTERVAL_MS = 10_000;
 
@@ -34,6 +32,12 @@ export interface TimeGateOptions {
   readonly now?: () => bigint;
 }
 
+/**
+ * The window is computed once and recomputed when a record falls outside it: per record would cost
+ * a clock read and a bigint on the agent's hottest path. A stale window can only refuse too much
+ * (its newest bound lags), and a refusal is checked again against a fresh one. Only with an age
+ * limit does the oldest bound move too; the window is then also renewed once a second.
+ */
 export class TimeGate {
   private readonly limits: TimeLimits;
   private readonly o: TimeGateOptions;
@@ -49,41 +53,47 @@ export class TimeGate {
     this.now = options.now ?? nowNs;
   }
 
-  private current(): TimeWindow {
-    const ms = Date.now();
-    if (this.window === undefined || ms - this.windowAt >= WINDOW_REFRESH_MS || ms < this.windowAt) {
-      this.window = new TimeWindow(this.limits, this.now());
-      this.windowAt = ms;
-    }
+  private fresh(): TimeWindow {
+    this.window = new TimeWindow(this.limits, this.now());
+    this.windowAt = Date.now();
     return this.window;
+  }
+
+  /** Why `ts` is refused, against a fresh window when the kept one refuses it; undefined if taken. */
+  private why(ts: bigint): TimeRefusal | undefined {
+    const w = this.window;
+    if (w !== undefined && ts >= w.oldest && ts <= w.newest) {
+      if (!this.limits.rejectOldSamples || Date.now() - this.windowAt < 1000) return undefined;
+    }
+    return this.fresh().check(ts);
   }
 
   /** True when a record of `labels` at `ts` may go on; false (counted, maybe logged) when refused. */
   accepts(labels: Labels, ts: bigint): boolean {
-    const w = this.current();
-    if (ts >= w.oldest && ts <= w.newest) return true;
-    this.refuse(w, labels, ts, w.check(ts)!);
+    const why = this.why(ts);
+    if (why === undefined) return true;
+    this.refuse(labels, ts, why);
     return false;
   }
 
   /** The records that may go on: `records` itself when all may (the common case: no copy). */
   filter(records: readonly LogRecord[]): readonly LogRecord[] {
-    const w = this.current();
     let out: LogRecord[] | undefined;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      const why = w.check(r.timestamp);
+      const why = this.why(r.timestamp);
       if (why === undefined) {
         out?.push(r);
         continue;
       }
       out ??= records.slice(0, i);
-      this.refuse(w, r.labels, r.timestamp, why);
+      this.refuse(r.labels, r.timestamp, why);
     }
     return out ?? records;
   }
 
-  private refuse(w: TimeWindow, labels: Labels, ts: bigint, why: TimeRefusal): void {
+  private refuse(labels: Labels, ts: bigint, why: TimeRefusal): void {
+    const w = this.window!;
     this.o.onRefused(why);
     const at = Date.now();
     if (at - this.lastLogAt < LOG_INTERVAL_MS) {
