@@ -22,11 +22,6 @@ export interface IngestDeps {
 export interface Ingested {
   /** Records stored locally (after the policy and the flows). */
   readonly stored: number;
-  /**
-   * Records not stored again because an identical one (stream, time, line) already was; absent
-   * until the store reports it (the caller then takes 0).
-   */
-  readonly duplicates?: number;
   readonly firstSeq?: bigint;
 }
 

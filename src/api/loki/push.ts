@@ -74,7 +74,8 @@ export function pushHandler(opts: PushOptions): Handler {
       if (status === 422) throw new HttpError(status, message);
       const headers = entryCountHeaders({
         stored: ingested.stored,
-        duplicates: ingested.duplicates ?? 0,
+        // The store's de-duplication count (Ingested.duplicates), 0 where it is not reported.
+        duplicates: (ingested as { duplicates?: number }).duplicates ?? 0,
         refused,
       });
       if (status === 204) return { status: 204, headers };
