@@ -6,6 +6,8 @@
  * A source resumes from its acknowledged positions merged with those of its batches still in the
  * buffer: those batches are on disk and will be shipped, so reading them again would repeat them.
  *
+ * Records dated where no server can store them are refused before they are encoded (time-gate.ts).
+ *
  * `emit` appends the batch to the buffer (fsynced) and resolves; while the buffer is full it waits,
  * which is what holds a source back. When the agent stops, an `emit` still waiting rejects (the batch
  * was not taken; its data is read again after a restart).
@@ -13,6 +15,7 @@
 import { join } from 'node:path';
 import type { KjournalClient } from '../client/client.js';
 import type { Scratch } from '../ingest/loki-push/encode.js';
+import type { TimeLimits } from '../ingest/validate-time.js';
 import { snappyCompress } from '../util/snappy.js';
 import { DiskBuffer } from './buffer.js';
 import { AgentMetrics } from './metrics.js';
@@ -20,6 +23,7 @@ import { mergePositions, PositionsStore } from './positions.js';
 import { PushBuilder } from './push-builder.js';
 import { Shipper } from './shipper.js';
 import type { Source, SourceBatch } from './source.js';
+import { TimeGate } from './time-gate.js';
 
 export const DEFAULT_BUFFER_MAX_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
@@ -40,6 +44,8 @@ export interface AgentOptions {
   readonly stopGraceMs?: number;
   readonly metrics?: AgentMetrics;
   readonly log?: (message: string) => void;
+  /** Record times refused before buffering (default: before 1970, or 10 minutes ahead). */
+  readonly timeLimits?: TimeLimits;
 }
 
 export class Agent {
@@ -127,6 +133,11 @@ export class Agent {
     const signal = this.controller.signal;
     // The source's batch, encoded as its records arrive (staged or emitted).
     const builder = new PushBuilder();
+    const gate = new TimeGate({
+      ...(this.o.timeLimits ? { limits: this.o.timeLimits } : {}),
+      onRefused: (reason) => metrics.dropped.inc({ reason }),
+      log: (m) => this.log(`agent: ${source.name}: ${m}`),
+    });
     let inFlight = false;
     const check = (what: string): void => {
       if (inFlight) throw new Error(`source ${source.name} called ${what} while an earlier emit was pending`);
@@ -141,17 +152,18 @@ export class Agent {
         },
         stage: (records) => {
           check('stage');
-          builder.add(records);
+          builder.add(gate.filter(records));
         },
         stageBytes: (labels, attributes, timestamp, buf, start, end) => {
           check('stage');
-          builder.addBytes(labels, attributes, timestamp, buf, start, end);
+          if (gate.accepts(labels, timestamp))
+            builder.addBytes(labels, attributes, timestamp, buf, start, end);
         },
         emit: async (batch: SourceBatch) => {
           check('emit');
           inFlight = true;
           try {
-            builder.add(batch.records);
+            builder.add(gate.filter(batch.records));
             const count = builder.count;
             const bytes = builder.lineBytes;
             // Written into the agent's scratch buffer and compressed at once, before any await (the

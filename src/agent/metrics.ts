@@ -59,7 +59,7 @@ export class AgentMetrics {
     });
     this.dropped = new Counter({
       name: `${p}dropped_records_total`,
-      help: 'Records given up, by reason (rejected: the server refused the push with a 4xx)',
+      help: "Records given up, by reason (rejected: the server refused the push with a 4xx; too_old, too_new: the record's time, before buffering)",
       labelNames: ['reason'],
       registers,
     });

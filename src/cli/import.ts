@@ -8,7 +8,7 @@ import { resolveConnection } from '../client/connection.js';
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
 import { FORMATS, type FormatName } from '../import/formats/index.js';
 import { parseLabelList } from '../import/labels.js';
-import { runImport } from '../import/run.js';
+import { MISSING_TIME_MODES, type MissingTimeMode, runImport } from '../import/run.js';
 import type { Labels } from '../model/record.js';
 
 /** Loki's usual batch size; small enough for any proxy's body limit, big enough to amortise a request. */
@@ -18,6 +18,7 @@ interface ImportFlags extends ConnectionFlags {
   format: FormatName | 'auto';
   labels?: Labels;
   batchLines: number;
+  missingTime: MissingTimeMode;
 }
 
 function positiveInt(text: string): number {
@@ -48,7 +49,15 @@ export function registerImport(program: Command): void {
         .default('auto'),
     )
     .option('--labels <k=v,...>', 'labels added to every stream (repeatable)', labelList)
-    .option('--batch-lines <n>', 'at most this many lines per push', positiveInt, 10_000);
+    .option('--batch-lines <n>', 'at most this many lines per push', positiveInt, 10_000)
+    .addOption(
+      new Option(
+        '--missing-time <mode>',
+        "JSON and logfmt lines without a time: given the file's modification time (mtime), or skipped (refuse)",
+      )
+        .choices(MISSING_TIME_MODES)
+        .default('mtime'),
+    );
   addConnectionOptions(cmd);
   cmd.action(async (paths: string[], flags: ImportFlags) => {
     const connection = await resolveConnection(flags);
@@ -67,6 +76,7 @@ export function registerImport(program: Command): void {
         labels: flags.labels ?? {},
         batchLines: flags.batchLines,
         batchBytes: BATCH_BYTES,
+        missingTime: flags.missingTime,
         attachLog: (l) => {
           log = l;
         },

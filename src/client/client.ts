@@ -8,6 +8,7 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
+import { countLokiRefusals, type EntryCounts, parseEntryCountHeaders } from '../ingest/entry-counts.js';
 import type { Attributes, Labels } from '../model/record.js';
 import { type Connection, credentialHeaders, tlsOptions } from './connection.js';
 import { backoffMs, DEFAULT_RETRY, isRetryableError, isRetryableStatus, type RetryPolicy } from './retry.js';
@@ -38,6 +39,14 @@ export type PushValue = [ts: string, line: string] | [ts: string, line: string, 
 export interface PushStream {
   readonly stream: Labels;
   readonly values: readonly PushValue[];
+}
+
+/** What became of a push's entries. */
+export interface PushOutcome extends EntryCounts {
+  /** Counted from a plain Loki's messages (no kjournal headers): stored is then sent − refused. */
+  readonly estimated: boolean;
+  /** The server's words when it refused some (a 400 that stored the rest). */
+  readonly message?: string;
 }
 
 export interface ClientOptions {
@@ -144,10 +153,15 @@ export class KjournalClient {
   }
 
   /**
-   * Sends streams as a gzip-compressed Loki JSON push. Retries overload, server and connection errors;
-   * throws ClientError with the server's message when it rejects the data (4xx) or stays unavailable.
+   * Sends streams as a gzip-compressed Loki JSON push. Retries overload, server and connection errors.
+   * A 400 that refused some entries and stored the rest (Loki's validation) is an outcome, counted
+   * from the server's `X-Kjournal-Entries-*` headers or, from a plain Loki, its messages. Throws
+   * ClientError with the server's message when it rejects the request otherwise (4xx) or stays
+   * unavailable.
    */
-  async push(streams: readonly PushStream[]): Promise<void> {
+  async push(streams: readonly PushStream[]): Promise<PushOutcome> {
+    let sent = 0;
+    for (const s of streams) sent += s.values.length;
     const body = await gzip(Buffer.from(JSON.stringify({ streams }), 'utf8'));
     let res: ClientResponse;
     try {
@@ -166,8 +180,23 @@ export class KjournalClient {
         },
       );
     }
-    if (res.status >= 200 && res.status < 300) return;
+    const told = parseEntryCountHeaders(res.headers);
+    if (res.status >= 200 && res.status < 300) {
+      // Loki's 204 means every entry was taken.
+      return told
+        ? { ...told, estimated: false }
+        : { stored: sent, duplicates: 0, refused: {}, estimated: false };
+    }
     const msg = serverMessage(res.body);
+    if (res.status === 400) {
+      if (told) return { ...told, estimated: false, message: msg };
+      const refused = countLokiRefusals(res.body.toString('utf8'));
+      if (refused !== undefined) {
+        let n = 0;
+        for (const k in refused) n += refused[k]!;
+        return { stored: Math.max(0, sent - n), duplicates: 0, refused, estimated: true, message: msg };
+      }
+    }
     const what = res.status < 500 && res.status !== 429 ? 'server rejected push' : 'push failed';
     throw new ClientError(`${what}: HTTP ${res.status}${msg ? `: ${msg}` : ''}`, res.status);
   }

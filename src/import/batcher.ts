@@ -1,12 +1,14 @@
 /**
  * @module Entries into push requests: grouped by stream, cut at ~1 MB or N lines, sent one at a time
  * while the next batch fills (one in flight: a stream's batches then reach the server in order).
+ * What the server says became of each push's entries (stored, duplicate, refused by reason) is
+ * added up for the summary.
  */
-import type { PushStream, PushValue } from '../client/client.js';
+import type { PushOutcome, PushStream, PushValue } from '../client/client.js';
 import type { Attributes, Labels } from '../model/record.js';
 
 export interface Pusher {
-  push(streams: readonly PushStream[]): Promise<void>;
+  push(streams: readonly PushStream[]): Promise<PushOutcome>;
 }
 
 interface Stream {
@@ -29,9 +31,19 @@ export class Batcher {
   private bytes = 0;
   private readonly ready: Map<string, Stream>[] = [];
   private inflight: Promise<void> | undefined;
-  /** Entries handed to the server and acknowledged. */
+  /** Entries handed to the server and answered. */
   acknowledged = 0;
   batches = 0;
+  /** Entries the server stored. */
+  stored = 0;
+  /** Entries the server already had (identical stream, time and line). */
+  duplicates = 0;
+  /** Entries the server refused, by reason. */
+  readonly refused: Record<string, number> = {};
+  /** True once a count was estimated from a plain Loki's messages. */
+  estimated = false;
+  /** Told of each push the server answered with refusals. */
+  onRefused: ((outcome: PushOutcome) => void) | undefined;
 
   constructor(pusher: Pusher, extraLabels: Labels, maxLines: number, maxBytes: number) {
     this.pusher = pusher;
@@ -94,9 +106,18 @@ export class Batcher {
       if (this.inflight) await this.inflight;
       const streams = [...batch.values()];
       const count = streams.reduce((n, s) => n + s.values.length, 0);
-      const p = this.pusher.push(streams).then(() => {
+      const p = this.pusher.push(streams).then((outcome) => {
         this.acknowledged += count;
         this.batches++;
+        this.stored += outcome.stored;
+        this.duplicates += outcome.duplicates;
+        let refused = false;
+        for (const [reason, n] of Object.entries(outcome.refused)) {
+          this.refused[reason] = (this.refused[reason] ?? 0) + n;
+          refused ||= n > 0;
+        }
+        this.estimated ||= outcome.estimated;
+        if (refused) this.onRefused?.(outcome);
       });
       // Observed now so a failure is never "unhandled"; it is rethrown at the next await.
       p.catch(() => {});

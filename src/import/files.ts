@@ -14,6 +14,8 @@ export interface ImportFile {
   /** The real path, for pod metadata when `path` is a /var/log/containers link. */
   readonly realPath: string;
   readonly size: number;
+  /** The modification time, nanoseconds: the time of lines that carry none (`--missing-time mtime`). */
+  readonly mtimeNs: bigint;
 }
 
 /** Leftovers of rotation in progress (the kubelet compresses to `.gz.tmp`) and hidden files. */
@@ -79,17 +81,19 @@ export async function collectFiles(paths: readonly string[]): Promise<ImportFile
   for (const p of found) {
     let real: string;
     let size: number;
+    let mtimeNs: bigint;
     try {
       real = await realpath(p);
-      const s = await stat(real);
+      const s = await stat(real, { bigint: true });
       if (!s.isFile()) continue;
-      size = s.size;
+      size = Number(s.size);
+      mtimeNs = s.mtimeNs;
     } catch {
       continue; // A dangling link (the container's log was removed): nothing to read.
     }
     if (seen.has(real)) continue;
     seen.add(real);
-    files.push({ path: p, realPath: resolve(real), size });
+    files.push({ path: p, realPath: resolve(real), size, mtimeNs });
   }
   // Sort by the real path so that links and their targets order the same way.
   return files.sort((a, b) => compareFiles(a.realPath, b.realPath));

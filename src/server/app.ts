@@ -208,18 +208,24 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   for (const cls of LOKISTACK_CLASSES) {
     router.add(['POST'], lokiStackPath(cls, '/loki/api/v1/push'), restrictHandler(push, cls), loki);
   }
+  // The ingest endpoints check times with the push API's limits (ingest/validate-time.ts).
+  const kubeIngestLimits = {
+    maxBodyBytes: config.maxBodyBytes,
+    limits: config.limits,
+    onRefused: (reason: string, n: number) => metrics.discardedLines.inc({ reason }, n),
+  };
   router
     .add(['POST'], '/loki/api/v1/push', push, loki)
     .add(
       ['POST'],
       '/ingest/audit',
-      auditIngestHandler({ ingest: kubeIngest(auditPolicy), maxBodyBytes: config.maxBodyBytes }),
+      auditIngestHandler({ ingest: kubeIngest(auditPolicy), ...kubeIngestLimits }),
       loki,
     )
     .add(
       ['POST'],
       '/ingest/events',
-      eventsIngestHandler({ ingest: kubeIngest(null), maxBodyBytes: config.maxBodyBytes }),
+      eventsIngestHandler({ ingest: kubeIngest(null), ...kubeIngestLimits }),
       loki,
     )
     .add(

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { ClientError, KjournalClient, type PushStream } from '../../src/client/client.js';
 import type { Connection } from '../../src/client/connection.js';
 import { backoffMs, isRetryableError } from '../../src/client/retry.js';
-import { closedPort, startServer } from './server.js';
+import { closedPort, type Reply, startServer } from './server.js';
 import { TEST_CERT } from './tls-fixture.js';
 
 const FAST = { retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 } };
@@ -120,19 +120,58 @@ describe('KjournalClient', () => {
   it('does not retry a 4xx and reports the server message', async () => {
     const srv = await startServer(() => ({
       status: 400,
-      body: 'entry for stream {a="b"} has timestamp too old\n',
+      body: 'stream labels are invalid\n',
     }));
     try {
       await assert.rejects(client(conn(srv.url)).push(STREAMS), (err: unknown) => {
         assert.ok(err instanceof ClientError);
         assert.equal(err.status, 400);
-        assert.equal(
-          err.message,
-          'server rejected push: HTTP 400: entry for stream {a="b"} has timestamp too old',
-        );
+        assert.equal(err.message, 'server rejected push: HTTP 400: stream labels are invalid');
         return true;
       });
       assert.equal(srv.requests.length, 1);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('counts what the server stored and refused: its headers, or a plain Loki 204 or 400', async () => {
+    const tooOld = `entry for stream '{a="b"}' has timestamp too old: 2020-01-01T00:00:00Z, oldest acceptable timestamp is: 2026-11-30T00:00:00Z`;
+    const tooNew = `entry for stream '{a="b"}' has timestamp too new: 2263-01-01T00:00:00Z`;
+    const replies: Reply[] = [
+      // kjournal: the headers are the count, whatever the body says.
+      {
+        status: 400,
+        body: `${tooNew}\n`,
+        headers: {
+          'x-kjournal-entries-stored': '0',
+          'x-kjournal-entries-duplicate': '1',
+          'x-kjournal-entries-refused': 'too_new=1',
+        },
+      },
+      { status: 204, headers: { 'x-kjournal-entries-stored': '1', 'x-kjournal-entries-duplicate': '1' } },
+      // A plain Loki: 204 is "all taken", a 400 is read from its grouped messages.
+      { status: 204 },
+      { status: 400, body: `1 errors like: ${tooOld}; 1 errors like: ${tooNew}\n` },
+      { status: 400, body: `${tooOld}\n` },
+    ];
+    const srv = await startServer((_, i) => replies[i]);
+    try {
+      const c = client(conn(srv.url));
+      const got = [];
+      for (let i = 0; i < replies.length; i++) got.push(await c.push(STREAMS));
+      assert.deepEqual(
+        got.map((o) => [o.stored, o.duplicates, o.refused, o.estimated]),
+        [
+          [0, 1, { too_new: 1 }, false],
+          [1, 1, {}, false],
+          [2, 0, {}, false],
+          [0, 0, { too_old: 1, too_new: 1 }, true],
+          [1, 0, { too_old: 1 }, true],
+        ],
+      );
+      assert.equal(got[0]!.message, tooNew);
+      assert.equal(srv.requests.length, replies.length, 'a 400 that stored the rest is not retried');
     } finally {
       await srv.close();
     }

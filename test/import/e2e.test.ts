@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -142,10 +142,17 @@ describe('kjournal import (end to end)', () => {
       ],
     );
 
+    // A generic file's stream names it, as promtail's `filename` label does.
     const json = got.filter((e) => e.labels.kind === undefined);
     assert.deepEqual(
       json.map((e) => [e.labels, e.ts, e.line]),
-      [[{ cluster: 'c1' }, utcNs(2026, 11, 23, 10, 0, 3), '{"time":"2026-11-23T10:00:03Z","msg":"json"}']],
+      [
+        [
+          { cluster: 'c1', filename: realpathSync(join(dir, 'app.jsonl')) },
+          utcNs(2026, 11, 23, 10, 0, 3),
+          '{"time":"2026-11-23T10:00:03Z","msg":"json"}',
+        ],
+      ],
     );
 
     // Malformed lines are named by file and line, and counted in the summary.
@@ -153,7 +160,7 @@ describe('kjournal import (end to end)', () => {
     assert.match(r.stderr, /malformed: .*events\.json:1: items\[2\]: event without a timestamp/);
     assert.match(
       r.stderr,
-      /imported 6 files: \d+ lines, 11 entries loaded, [\d.]+ kB, 2 malformed, [\d.]+s, \d+ lines\/s/,
+      /imported 6 files: \d+ lines, 11 entries sent: 11 stored, 0 duplicate, 0 refused; 2 malformed; [\d.]+ kB, [\d.]+s, \d+ lines\/s/,
     );
   });
 
@@ -176,7 +183,7 @@ describe('kjournal import (end to end)', () => {
     assert.equal(srv.requests[0]!.headers['x-scope-orgid'], 'acme');
     assert.equal(srv.requests[0]!.headers.authorization, 'Bearer tok');
     const [e] = received(srv);
-    assert.deepEqual(e!.labels, {});
+    assert.deepEqual(e!.labels, { filename: realpathSync(join(dir, 'app.jsonl')) });
   });
 
   it('exits non-zero with the server message when the server rejects data', async () => {

@@ -25,7 +25,7 @@ export function parse(
 ): Parsed {
   const out: Parsed = { entries: [], malformed: [] };
   const parser = factory(
-    { path: 'test.log', nowNs: NOW, ...ctx },
+    { path: 'test.log', missingTimeNs: NOW, ...ctx },
     {
       entry: (labels, ts, line, attributes) => out.entries.push({ labels, ts, line, attributes }),
       malformed: (lineNo, reason) => out.malformed.push({ lineNo, reason }),

@@ -29,11 +29,23 @@ describe('progress', () => {
     assert.equal(formatSeconds(125), '2m05s');
     assert.equal(formatSeconds(7300), '2h01m');
     assert.equal(
-      formatSummary(
-        { files: 1, unreadableFiles: 0, lines: 100, entries: 98, bytes: 5000, malformed: 2, seconds: 0.5 },
-        98,
-      ),
-      'imported 1 file: 100 lines, 98 entries loaded, 5.0 kB, 2 malformed, 0.5s, 200 lines/s',
+      formatSummary({
+        files: 1,
+        unreadableFiles: 0,
+        lines: 100,
+        entries: 98,
+        sent: 98,
+        stored: 94,
+        duplicates: 1,
+        refused: { too_old: 2, too_new: 1 },
+        bytes: 5000,
+        malformed: 2,
+        untimed: 3,
+        missingTime: 'mtime',
+        estimated: false,
+        seconds: 0.5,
+      }),
+      "imported 1 file: 100 lines, 98 entries sent: 94 stored, 1 duplicate, 3 refused (too_new=1, too_old=2); 2 malformed, 3 without a time (given the file's modification time); 5.0 kB, 0.5s, 200 lines/s",
     );
   });
 });

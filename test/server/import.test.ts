@@ -3,7 +3,7 @@
  * read back with LogQL.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -80,6 +80,121 @@ test('import a pod tree and an audit log, then query them', async () => {
       (msNs(now - 3000) - (msNs(now - 3000) % 1_000_000_000n) + 654_321_000n).toString(),
     );
     assert.deepEqual(JSON.parse(stream.values[0]![1]), event);
+  } finally {
+    await server.stop();
+    await removeDir(server.dataDir);
+    await removeDir(root);
+  }
+});
+
+/** Runs the CLI with stderr captured. */
+async function runCli(argv: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await runMain(argv), stderr };
+  } finally {
+    process.stderr.write = ew;
+  }
+}
+
+test('the summary counts what the server stored and refused; too-old lines do not stop the import', async () => {
+  const server = await startServerProcess({ args: ['--reject-old-samples-max-age', '1h'] });
+  const root = await mkdtemp(join(tmpdir(), 'kj-import-honest-'));
+  try {
+    const now = Date.now();
+    const at = (ms: number) => new Date(ms).toISOString();
+    const jsonl = join(root, 'app.jsonl');
+    await writeFile(
+      jsonl,
+      `${[
+        JSON.stringify({ time: at(now - 2 * 3_600_000), msg: 'old 1' }),
+        JSON.stringify({ time: at(now - 3 * 3_600_000), msg: 'old 2' }),
+        JSON.stringify({ msg: 'no time 1' }),
+        JSON.stringify({ time: at(now - 60_000), msg: 'ok 1' }),
+        JSON.stringify({ msg: 'no time 2' }),
+        JSON.stringify({ time: '2263-01-01T00:00:00Z', msg: 'future' }),
+        'not json',
+      ].join('\n')}\n`,
+    );
+    const logfmt = join(root, 'app.logfmt');
+    await writeFile(logfmt, `level=info msg="logfmt no time"\nts=${at(now - 30_000)} msg=logfmt-ok\n`);
+    // The lines without a time take the file's modification time (plus their line number in ns).
+    const mtime = new Date(now - 600_000);
+    await utimes(jsonl, mtime, mtime);
+    await utimes(logfmt, mtime, mtime);
+    // As the file system keeps it (utimes goes through floating-point seconds).
+    const mtimeNs = (await stat(jsonl, { bigint: true })).mtimeNs;
+    const logfmtMtimeNs = (await stat(logfmt, { bigint: true })).mtimeNs;
+
+    const r = await runCli(['import', root, '--server', server.url, '--labels', 'job=honest']);
+    // The far-future line is a refusal for something other than age: the exit status says so.
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /imported 2 files: 9 lines, 7 entries sent: 5 stored, 0 duplicate, 3 refused \(too_new=1, too_old=2\); 1 malformed, 3 without a time \(given the file's modification time\);/,
+    );
+    assert.match(r.stderr, /note: 2 entries were older than the server accepts/);
+    assert.match(r.stderr, /kjournal: the server refused 1 entries \(too_new=1\); the others were imported/);
+
+    // What the server holds is what the summary says it stored, each file under its `filename`.
+    const res = await queryRange(server.url, {
+      query: '{job="honest"}',
+      start: String(BigInt(now - 3_600_000) * 1_000_000n),
+      limit: '100',
+    });
+    const byFile = new Map(res.data.result.map((s) => [s.stream.filename, s.values]));
+    assert.equal(
+      res.data.result.reduce((n, s) => n + s.values.length, 0),
+      5,
+      'as many as the summary says were stored',
+    );
+    const values = (file: string) =>
+      (byFile.get(file) ?? [])
+        .map(([ts, line]) => [BigInt(ts), line])
+        .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+    assert.deepEqual(values(await realpath(jsonl)), [
+      [mtimeNs + 3n, JSON.stringify({ msg: 'no time 1' })],
+      [mtimeNs + 5n, JSON.stringify({ msg: 'no time 2' })],
+      [BigInt(now - 60_000) * 1_000_000n, JSON.stringify({ time: at(now - 60_000), msg: 'ok 1' })],
+    ]);
+    assert.deepEqual(values(await realpath(logfmt)), [
+      [logfmtMtimeNs + 1n, 'level=info msg="logfmt no time"'],
+      [BigInt(now - 30_000) * 1_000_000n, `ts=${at(now - 30_000)} msg=logfmt-ok`],
+    ]);
+
+    // --missing-time refuse skips lines without a time; refusals for age alone exit 0.
+    const old = join(root, 'old', 'old.jsonl');
+    await mkdir(join(root, 'old'));
+    await writeFile(
+      old,
+      `${JSON.stringify({ msg: 'untimed' })}\n${JSON.stringify({ time: at(now - 5 * 3_600_000), msg: 'old' })}\n`,
+    );
+    const r2 = await runCli([
+      'import',
+      old,
+      '--server',
+      server.url,
+      '--labels',
+      'job=refuse',
+      '--missing-time',
+      'refuse',
+    ]);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(
+      r2.stderr,
+      /imported 1 file: 2 lines, 1 entries sent: 0 stored, 0 duplicate, 1 refused \(too_old=1\); 0 malformed, 1 without a time \(skipped\);/,
+    );
+    const none = await queryRange(server.url, {
+      query: '{job="refuse"}',
+      start: String(BigInt(now - 600_000_000) * 1_000_000n),
+      limit: '10',
+    });
+    assert.equal(none.data.result.length, 0);
   } finally {
     await server.stop();
     await removeDir(server.dataDir);

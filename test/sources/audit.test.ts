@@ -64,7 +64,7 @@ describe('audit source', () => {
     await r.stop();
     const imported: { labels: Record<string, string>; ts: bigint; attrs?: Record<string, string> }[] = [];
     const p = auditParser(
-      { path: 'audit.log', nowNs: 0n },
+      { path: 'audit.log' },
       { entry: (labels, ts, _l, attrs) => imported.push({ labels, ts, attrs }), malformed: () => {} },
     );
     p.line(line, 1);

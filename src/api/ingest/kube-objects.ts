@@ -12,23 +12,39 @@
  * with a 400 that says what and where, and stores nothing; otherwise the answer (200, with the
  * number stored) comes only after the records are durable, so kube-apiserver's webhook retries
  * what was not acknowledged.
+ *
+ * Times are checked as a push's are, with the same limits (ingest/validate-time.ts: Loki's
+ * reject_old_samples_max_age and creation_grace_period, and the store's range). An event whose time
+ * is refused is refused alone, as Loki's distributor does: the valid events are stored, then the
+ * answer is a 400 listing the refused ones in Loki's grouped words, with the counts in headers
+ * (ingest/entry-counts.ts). Not "refuse whole": kube-apiserver's audit webhook retries only 5xx and
+ * 429 (apiserver/plugin/pkg/audit/webhook, DefaultShouldRetry) and drops a batch on a 400, so one
+ * event dated 2263 would take the valid events of its batch with it; and sent again, it would be
+ * refused again, so a retry gains nothing.
  */
 import { auditParser } from '../../import/formats/audit.js';
 import { eventsParser } from '../../import/formats/events.js';
 import type { LineParser, ParserFactory, ParseSink } from '../../import/formats/types.js';
+import { entryCountHeaders } from '../../ingest/entry-counts.js';
+import { groupPushErrors, labelSetText } from '../../ingest/loki-push/index.js';
+import { type TimeLimits, TimeWindow } from '../../ingest/validate-time.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
 import { readBody } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
-import type { Handler } from '../http/router.js';
+import { type Handler, text as textReply } from '../http/router.js';
 import { tenantOf } from '../loki/tenant.js';
 
 export interface KubeIngestOptions {
   /** Stores the records durably (audit policy, pipeline, store); resolves once they are. */
-  readonly ingest: (tenant: string, records: LogRecord[]) => Promise<{ stored: number }>;
+  readonly ingest: (tenant: string, records: LogRecord[]) => Promise<{ stored: number; duplicates?: number }>;
   readonly maxBodyBytes: number;
+  /** The time limits of the push API (`ServerConfig.limits`). */
+  readonly limits: TimeLimits;
+  /** Told how many entries were refused, by reason (the server's discarded-lines metric). */
+  readonly onRefused?: (reason: string, count: number) => void;
   readonly now?: () => bigint;
 }
 
@@ -99,15 +115,48 @@ function handler(opts: KubeIngestOptions, makeParser: ParserFactory, what: strin
     const raw = await readBody(req, opts.maxBodyBytes);
     const text = raw.toString('utf8');
     const t = now();
-    const parser = (sink: ParseSink) => makeParser({ path: '(request)', nowNs: t }, sink);
+    const parser = (sink: ParseSink) => makeParser({ path: '(request)' }, sink);
     const records = parseKubeBody(text, how, parser, what, t);
-    const { stored } = await opts.ingest(tenant, records);
+    const { accepted, errors, refused } = checkTimes(records, new TimeWindow(opts.limits, t));
+    const ingested = accepted.length > 0 ? await opts.ingest(tenant, accepted) : { stored: 0 };
+    for (const reason in refused) opts.onRefused?.(reason, refused[reason]!);
+    const headers = entryCountHeaders({
+      stored: ingested.stored,
+      duplicates: ingested.duplicates ?? 0,
+      refused,
+    });
+    if (errors.length > 0) {
+      const reply = textReply(400, `${groupPushErrors(errors)}\n`);
+      return { ...reply, headers: { ...reply.headers, ...headers } };
+    }
     return {
       status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: `${JSON.stringify({ received: records.length, stored })}\n`,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: `${JSON.stringify({ received: records.length, stored: ingested.stored })}\n`,
     };
   };
+}
+
+/** The records whose times the store may take; Loki's message and the reason for each other one. */
+function checkTimes(
+  records: readonly LogRecord[],
+  window: TimeWindow,
+): { accepted: LogRecord[]; errors: string[]; refused: Record<string, number> } {
+  const accepted: LogRecord[] = [];
+  const errors: string[] = [];
+  const refused: Record<string, number> = {};
+  const texts = new Map<Labels, string>();
+  for (const r of records) {
+    const why = window.check(r.timestamp);
+    if (why === undefined) {
+      accepted.push(r);
+      continue;
+    }
+    const stream = getOrCreate(texts, r.labels, () => labelSetText(r.labels));
+    errors.push(window.message(stream, r.timestamp, why));
+    refused[why] = (refused[why] ?? 0) + 1;
+  }
+  return { accepted, errors, refused };
 }
 
 export function auditIngestHandler(opts: KubeIngestOptions): Handler {

@@ -3,8 +3,11 @@
  * Loki's limits, store durably, then answer 204. As in Loki's distributor, valid entries of a
  * partially invalid request are stored and the answer is a 400 that lists what was refused.
  * With a pipeline configured, the flows decide what the local store keeps (src/server/ingest.ts).
+ * Both answers carry what became of the entries (ingest/entry-counts.ts: stored, duplicate,
+ * refused by reason), which `kjournal import` counts.
  */
 
+import { entryCountHeaders } from '../../ingest/entry-counts.js';
 import { decodePushBody, type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
 import { labelValue } from '../../model/kube-meta.js';
 import { normalizeLabels } from '../../model/normalize.js';
@@ -15,7 +18,7 @@ import { type IngestDeps, routeRecords, storeRecords } from '../../server/ingest
 import { getOrCreate } from '../../util/maps.js';
 import { readBody } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
-import type { Handler } from '../http/router.js';
+import { type Handler, text } from '../http/router.js';
 import { tenantOf } from './tenant.js';
 
 export interface PushOptions extends IngestDeps {
@@ -52,7 +55,7 @@ export function pushHandler(opts: PushOptions): Handler {
       });
       const json = req.headers['content-type']?.toLowerCase().startsWith('application/json') ?? false;
       opts.metrics.pushRequests.inc({ format: json ? 'json' : 'protobuf' });
-      const { records: raw, errors, status, message, lineBytes } = validatePush(streams, opts.limits, now());
+      const { records: raw, refused, status, message, lineBytes } = validatePush(streams, opts.limits, now());
       // The validated records become the stored ones in place (no copy per record): their labels
       // normalised once per stream, attributes always present.
       const normalized = new Map<Labels, Labels>();
@@ -64,11 +67,21 @@ export function pushHandler(opts: PushOptions): Handler {
       }
       const records = raw as LogRecord[];
       // Without flows the stored records are the validated ones, whose bytes are counted.
-      if (opts.pipeline) await storeRecords(opts, tenant, routeRecords(opts, records));
-      else await storeRecords(opts, tenant, records, lineBytes);
-      if (errors.length > 0) opts.metrics.discardedLines.inc({ reason: 'validation' }, errors.length);
-      if (status !== 204) throw new HttpError(status, message);
-      return { status: 204 };
+      const ingested = opts.pipeline
+        ? await storeRecords(opts, tenant, routeRecords(opts, records))
+        : await storeRecords(opts, tenant, records, lineBytes);
+      for (const reason in refused) opts.metrics.discardedLines.inc({ reason }, refused[reason]);
+      if (status === 422) throw new HttpError(status, message);
+      const headers = entryCountHeaders({
+        stored: ingested.stored,
+        // The store's de-duplication count (Ingested.duplicates), 0 where it is not reported.
+        duplicates: (ingested as { duplicates?: number }).duplicates ?? 0,
+        refused,
+      });
+      if (status === 204) return { status: 204, headers };
+      opts.metrics.rejectedRequests.inc({ reason: String(status) });
+      const reply = text(status, `${message}\n`);
+      return { ...reply, headers: { ...reply.headers, ...headers } };
     } catch (err) {
       opts.metrics.rejectedRequests.inc({ reason: err instanceof HttpError ? String(err.status) : 'error' });
       throw err;

@@ -1,12 +1,12 @@
 /**
  * @module JSON lines from any application: the body is the line; the time comes from the first of
- * `time`, `timestamp`, `ts`, `@timestamp` present. Lines without a time are stamped with the import's
- * start plus their line number, so they keep their order and identical lines are not merged.
+ * `time`, `timestamp`, `ts`, `@timestamp` present. A line without a time is given the context's
+ * stand-in (the file's modification time, see types.ts) or skipped; never the time of the import.
  * A time field that is there but cannot be read makes the line malformed rather than silently "now".
  */
 import type { Labels } from '../../model/record.js';
 import { parseObject } from './json-util.js';
-import { timeFromFields } from './time-value.js';
+import { missingTime, timeFromFields } from './time-value.js';
 import type { LineParser, ParserFactory } from './types.js';
 
 const LABELS: Labels = {};
@@ -23,7 +23,8 @@ export const jsonLinesParser: ParserFactory = (ctx, sink): LineParser => ({
       sink.malformed(lineNo, `unreadable time in "${t.bad}"`);
       return;
     }
-    sink.entry(LABELS, t.ns ?? ctx.nowNs + BigInt(lineNo), text.trimEnd());
+    const ts = t.ns ?? missingTime(ctx, sink, lineNo);
+    if (ts !== undefined) sink.entry(LABELS, ts, text.trimEnd());
   },
   end() {},
 });

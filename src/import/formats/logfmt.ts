@@ -1,10 +1,10 @@
 /**
  * @module logfmt lines (`time=... level=info msg="..."`), and the fallback for plain text: a line
  * without key=value pairs is still a line. The time comes from `time`, `timestamp`, `ts` or
- * `@timestamp`, else the import's start plus the line number (see jsonlines.ts).
+ * `@timestamp`; a line without one is handled as in jsonlines.ts.
  */
 import type { Labels } from '../../model/record.js';
-import { timeFromFields } from './time-value.js';
+import { missingTime, timeFromFields } from './time-value.js';
 import type { LineParser, ParserFactory } from './types.js';
 
 const LABELS: Labels = {};
@@ -58,7 +58,8 @@ export const logfmtParser: ParserFactory = (ctx, sink): LineParser => ({
       sink.malformed(lineNo, `unreadable time in "${t.bad}"`);
       return;
     }
-    sink.entry(LABELS, t.ns ?? ctx.nowNs + BigInt(lineNo), body);
+    const ts = t.ns ?? missingTime(ctx, sink, lineNo);
+    if (ts !== undefined) sink.entry(LABELS, ts, body);
   },
   end() {},
 });

@@ -4,6 +4,7 @@
  * apart by size. Anything else Date.parse understands is taken to the millisecond.
  */
 import { parseRfc3339Nano } from '../../model/time.js';
+import type { FileContext, ParseSink } from './types.js';
 
 /** The keys JSON and logfmt lines carry their time under, most common first. */
 export const TIME_KEYS = ['time', 'timestamp', 'ts', '@timestamp'] as const;
@@ -147,4 +148,18 @@ export function timeFromFields(get: (key: string) => unknown): { ns?: bigint; ba
     bad ??= key;
   }
   return bad === undefined ? {} : { bad };
+}
+
+/**
+ * The time of line `lineNo`, which carries none: `ctx.missingTimeNs` plus the line number (the sink
+ * told it was stamped), or undefined when there is no such time (the sink told it was skipped).
+ */
+export function missingTime(ctx: FileContext, sink: ParseSink, lineNo: number): bigint | undefined {
+  if (ctx.missingTimeNs === undefined) {
+    if (sink.untimed) sink.untimed(lineNo, false);
+    else sink.malformed(lineNo, 'no time field');
+    return undefined;
+  }
+  sink.untimed?.(lineNo, true);
+  return ctx.missingTimeNs + BigInt(lineNo);
 }

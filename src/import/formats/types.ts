@@ -20,8 +20,13 @@ export interface PodLogMeta {
 export interface FileContext {
   readonly path: string;
   readonly pod?: PodLogMeta;
-  /** Stand-in timestamp for lines that carry none: import start, so such lines still sort by position. */
-  readonly nowNs: bigint;
+  /**
+   * The time given to a line that carries none (a JSON or logfmt line without a time field), plus
+   * its line number in nanoseconds so such lines keep their order and stay distinct: `kjournal
+   * import` passes the file's modification time (`--missing-time mtime`), the same on every import
+   * of the file, so importing it again repeats no line. Undefined: such lines are not loaded.
+   */
+  readonly missingTimeNs?: bigint;
 }
 
 export interface ParseSink {
@@ -32,6 +37,11 @@ export interface ParseSink {
   entry(labels: Labels, ts: bigint, line: string, attributes?: Attributes): void;
   /** A line that cannot be loaded, by its 1-based number in the file. */
   malformed(lineNo: number, reason: string): void;
+  /**
+   * A line that carries no time: `stamped` when it was given `FileContext.missingTimeNs` (its entry
+   * follows), else skipped. A sink without this method is told of a skipped one as malformed.
+   */
+  untimed?(lineNo: number, stamped: boolean): void;
 }
 
 /** Where a parser reading a line as bytes puts an entry whose line is `buf[start, end)` (UTF-8). */

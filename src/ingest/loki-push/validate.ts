@@ -7,19 +7,21 @@
  * written, and the client then gets 400 with every error grouped into one message (Loki's
  * GroupedErrors). A client that retries on 400 is wrong, as with Loki; agents do not retry 4xx.
  * A request with no streams at all gets 422 `error at least one valid stream is required for
- * ingestion`; streams with no entries are skipped without complaint.
+ * ingestion`; streams with no entries are skipped without complaint. The time check is the one every
+ * intake shares (../validate-time.ts); the refused entries are also counted by reason, for the
+ * response headers (../entry-counts.ts).
  *
  * Not enforced here, being ingester or tenant matters in Loki: rate limits, out-of-order/too-far-
  * behind entries, stream limits, enforced labels, service_name discovery, line truncation.
  */
 import { Buffer } from 'node:buffer';
 import type { RawRecord } from '../../model/normalize.js';
-import { formatRfc3339 } from './go-format.js';
+import { DEFAULT_CREATION_GRACE_PERIOD_NS, type TimeLimits, TimeWindow } from '../validate-time.js';
 import { MISSING_STREAMS_MESSAGE } from './json.js';
 import { LabelParseError, type ParsedLabels, parseLabels } from './labels.js';
 import type { PushStream } from './types.js';
 
-export interface PushLimits {
+export interface PushLimits extends TimeLimits {
   /** `max_line_size`, bytes of the line; 0 means no limit. */
   maxLineSize: number;
   /** `max_label_names_per_series` (a `service_name` label does not count, as in Loki). */
@@ -28,12 +30,6 @@ export interface PushLimits {
   maxLabelNameLength: number;
   /** `max_label_value_length`, bytes. */
   maxLabelValueLength: number;
-  /** `reject_old_samples`. */
-  rejectOldSamples: boolean;
-  /** `reject_old_samples_max_age`, nanoseconds. */
-  rejectOldSamplesMaxAge: bigint;
-  /** `creation_grace_period`, nanoseconds: how far in the future an entry may be. */
-  creationGracePeriod: bigint;
   /** `allow_structured_metadata`. */
   allowStructuredMetadata: boolean;
   /** `max_structured_metadata_size`, bytes of names plus values per entry; 0 means no limit. */
@@ -52,7 +48,7 @@ export const DEFAULT_PUSH_LIMITS: Readonly<PushLimits> = Object.freeze({
   maxLabelValueLength: 2048,
   rejectOldSamples: true,
   rejectOldSamplesMaxAge: 7n * 24n * HOUR_NS, // "7d"
-  creationGracePeriod: 10n * 60_000_000_000n, // "10m"
+  creationGracePeriod: DEFAULT_CREATION_GRACE_PERIOD_NS, // "10m"
   allowStructuredMetadata: true,
   maxStructuredMetadataSize: 64 * 1024, // "64kb"
   maxStructuredMetadataEntriesCount: 128,
@@ -63,6 +59,12 @@ export interface PushValidation {
   records: RawRecord[];
   /** One Loki message per rejected stream or entry, in request order. */
   errors: string[];
+  /**
+   * Entries refused, by reason (`too_old`, `too_new`, `line_too_long`, `invalid_labels` for every
+   * entry of a stream whose labels fail, `structured_metadata`): what `X-Kjournal-Entries-Refused`
+   * reports, so that a client counts without reading the messages.
+   */
+  refused: Record<string, number>;
   /** Entries accepted. */
   lines: number;
   /** Bytes accepted: lines plus structured metadata names and values (Loki's EntryTotalSize). */
@@ -136,6 +138,7 @@ export function validatePush(
     return {
       records: [],
       errors: [],
+      refused: {},
       lines: 0,
       bytes: 0,
       lineBytes: 0,
@@ -145,6 +148,11 @@ export function validatePush(
   }
   const records: RawRecord[] = [];
   const errors: string[] = [];
+  const refused: Record<string, number> = {};
+  const refuse = (reason: string, message: string, entries = 1): void => {
+    errors.push(message);
+    refused[reason] = (refused[reason] ?? 0) + entries;
+  };
   let lines = 0;
   let bytes = 0;
   let lineBytesTotal = 0;
@@ -152,9 +160,7 @@ export function validatePush(
   let sizedCount = 0;
   let sizedBytes = 0;
 
-  const rejectOld = limits.rejectOldSamples;
-  const oldest = nowNs - limits.rejectOldSamplesMaxAge;
-  const newest = nowNs + limits.creationGracePeriod;
+  const window = new TimeWindow(limits, nowNs);
   const maxLine = limits.maxLineSize;
   const allowMetadata = limits.allowStructuredMetadata;
   const maxMetadataSize = limits.maxStructuredMetadataSize;
@@ -166,7 +172,7 @@ export function validatePush(
     const parsed = streamLabels(stream);
     const labelProblem = typeof parsed === 'string' ? parsed : labelsError(parsed, limits);
     if (labelProblem !== undefined) {
-      errors.push(labelProblem);
+      refuse('invalid_labels', labelProblem, entries.length);
       continue;
     }
     const labels = stream.labels;
@@ -175,23 +181,18 @@ export function validatePush(
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const ts = e.timestamp;
-      // kjournal keeps nanoseconds since 1970 and so cannot store earlier entries (Loki's zero
-      // time, a missing timestamp, lands here too); they are refused in Loki's own words.
-      if ((rejectOld && ts < oldest) || ts < 0n) {
-        errors.push(
-          `entry for stream '${text}' has timestamp too old: ${formatRfc3339(ts)}, oldest acceptable timestamp is: ${formatRfc3339(rejectOld && oldest > 0n ? oldest : 0n)}`,
-        );
-        continue;
-      }
-      if (ts > newest) {
-        errors.push(`entry for stream '${text}' has timestamp too new: ${formatRfc3339(ts)}`);
+      // Loki's zero time (an entry without a timestamp) is before 1970: too old, in Loki's words.
+      const timeProblem = window.check(ts);
+      if (timeProblem !== undefined) {
+        refuse(timeProblem, window.message(text, ts, timeProblem));
         continue;
       }
       const line = e.line;
       // Loki limits bytes, not characters.
       const lineBytes = Buffer.byteLength(line, 'utf8');
       if (maxLine !== 0 && lineBytes > maxLine) {
-        errors.push(
+        refuse(
+          'line_too_long',
           `Max entry size '${maxLine}' bytes exceeded for stream '${text}' while adding an entry with length '${lineBytes}' bytes`,
         );
         continue;
@@ -214,17 +215,20 @@ export function validatePush(
         if (count === 0) {
           metadata = undefined;
         } else if (!allowMetadata) {
-          errors.push(
+          refuse(
+            'structured_metadata',
             `stream '${text}' includes structured metadata, but this feature is disallowed. Please see \`limits_config.allow_structured_metadata\` or contact your Loki administrator to enable it.`,
           );
           continue;
         } else if (maxMetadataSize !== 0 && metadataBytes > maxMetadataSize) {
-          errors.push(
+          refuse(
+            'structured_metadata',
             `stream '${text}' has structured metadata too large: '${metadataBytes}' bytes, limit: '${maxMetadataSize}' bytes. Please see \`limits_config.max_structured_metadata_size\` or contact your Loki administrator to increase it.`,
           );
           continue;
         } else if (maxMetadataCount !== 0 && count > maxMetadataCount) {
-          errors.push(
+          refuse(
+            'structured_metadata',
             `stream '${text}' has too many structured metadata labels: '${count}', limit: '${maxMetadataCount}'. Please see \`limits_config.max_structured_metadata_entries_count\` or contact your Loki administrator to increase it.`,
           );
           continue;
@@ -241,6 +245,7 @@ export function validatePush(
   return {
     records,
     errors,
+    refused,
     lines,
     bytes,
     lineBytes: lineBytesTotal,

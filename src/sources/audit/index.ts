@@ -11,7 +11,6 @@ import type { Source, SourceContext } from '../../agent/source.js';
 import { auditParser } from '../../import/formats/audit.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
-import { nowNs } from '../../model/time.js';
 import { parsedFileHandler } from '../files/parsed.js';
 import { type FileHandler, type Report, runTailer, type TailerOptions } from '../files/tailer.js';
 
@@ -70,7 +69,7 @@ export function auditHandler(path: string, report: Report, node: string): FileHa
     }
     return all;
   };
-  return parsedFileHandler(path, report, labelsOf, (_, sink) => auditParser({ path, nowNs: nowNs() }, sink));
+  return parsedFileHandler(path, report, labelsOf, (_, sink) => auditParser({ path }, sink));
 }
 
 /** The audit log source's name (the audit policy wraps this source only). */

@@ -14,7 +14,6 @@ import { dockerParser } from '../../import/formats/docker.js';
 import { podLogMeta } from '../../import/pod-path.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
-import { nowNs } from '../../model/time.js';
 import { parsedFileHandler } from '../files/parsed.js';
 import { type FileHandler, type Report, runTailer, type TailerOptions } from '../files/tailer.js';
 
@@ -96,7 +95,7 @@ export function podLogHandler(path: string, report: Report, opts: PodLogsOptions
     }
     return cached.all;
   };
-  const ctx = { path, pod, nowNs: nowNs() };
+  const ctx = { path, pod };
   return parsedFileHandler(path, report, labelsOf, (first, sink) =>
     (first.startsWith('{') ? dockerParser : criParser)(ctx, sink),
   );

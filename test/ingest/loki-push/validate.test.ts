@@ -220,6 +220,7 @@ test('no streams at all is 422, as in Loki; streams without entries are skipped 
   assert.deepEqual(validatePush([], DEFAULT_PUSH_LIMITS, NOW), {
     records: [],
     errors: [],
+    refused: {},
     lines: 0,
     bytes: 0,
     lineBytes: 0,
@@ -280,4 +281,32 @@ test('entries sharing one metadata object are each sized and limited with it', (
   assert.equal(v.bytes, 1 + 2 + 3 + 2 + 3 * 25 + (5 + 2));
   assert.equal(v.errors.length, 1);
   assert.match(v.errors[0]!, /structured metadata too large: '70004' bytes/);
+});
+
+test('refused entries are counted by reason: a stream whose labels fail counts all its entries', () => {
+  const DAY = 86_400_000_000_000n;
+  const v = validatePush(
+    [
+      stream('{a="1"}', [
+        { timestamp: NOW - 8n * DAY, line: 'old' },
+        { timestamp: -1n, line: 'before 1970' },
+        { timestamp: NOW + DAY, line: 'new' },
+        { timestamp: NOW, line: 'x'.repeat(DEFAULT_PUSH_LIMITS.maxLineSize + 1) },
+        { timestamp: NOW, line: 'ok' },
+      ]),
+      stream('{b="1", b="2"}', [
+        { timestamp: NOW, line: 'dup 1' },
+        { timestamp: NOW, line: 'dup 2' },
+      ]),
+    ],
+    DEFAULT_PUSH_LIMITS,
+    NOW,
+  );
+  assert.equal(v.status, 400);
+  assert.deepEqual(v.refused, { too_old: 2, too_new: 1, line_too_long: 1, invalid_labels: 2 });
+  assert.deepEqual(
+    v.records.map((r) => r.body),
+    ['ok'],
+  );
+  assert.equal(v.errors.length, 5);
 });
