@@ -74,8 +74,7 @@ export function pushHandler(opts: PushOptions): Handler {
       if (status === 422) throw new HttpError(status, message);
       const headers = entryCountHeaders({
         stored: ingested.stored,
-        // The store's de-duplication count (Ingested.duplicates), 0 where it is not reported.
-        duplicates: (ingested as { duplicates?: number }).duplicates ?? 0,
+        duplicates: ingested.duplicates,
         refused,
       });
       if (status === 204) return { status: 204, headers };
