@@ -201,3 +201,60 @@ test('the summary counts what the server stored and refused; too-old lines do no
     await removeDir(root);
   }
 });
+
+test('importing the same files twice, or after an interruption, stores each entry once', async () => {
+  const server = await startServerProcess();
+  const root = await mkdtemp(join(tmpdir(), 'kj-import-twice-'));
+  try {
+    const now = Date.now();
+    const container = join(root, 'pods', 'shop_web-1_0c1d2e3f', 'app');
+    await mkdir(container, { recursive: true });
+    const lines = Array.from(
+      { length: 500 },
+      (_, i) => `${new Date(now - 60_000 + i).toISOString().replace('Z', '000000Z')} stdout F line ${i}`,
+    );
+    // The first run sees only the first 300 lines (as if it was interrupted there).
+    await writeFile(join(container, '0.log'), `${lines.slice(0, 300).join('\n')}\n`);
+    const first = await runCli([
+      'import',
+      join(root, 'pods'),
+      '--server',
+      server.url,
+      '--batch-lines',
+      '100',
+    ]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /300 entries sent: 300 stored, 0 duplicate/);
+    await writeFile(join(container, '0.log'), `${lines.join('\n')}\n`);
+    for (const [stored, duplicate] of [
+      [200, 300],
+      [0, 500],
+    ]) {
+      const again = await runCli([
+        'import',
+        join(root, 'pods'),
+        '--server',
+        server.url,
+        '--batch-lines',
+        '100',
+      ]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, new RegExp(`500 entries sent: ${stored} stored, ${duplicate} duplicate`));
+    }
+    const res = await queryRange(server.url, {
+      query: 'sum(count_over_time({namespace="shop"}[1h]))',
+      start: String(BigInt(now) * 1_000_000n),
+      end: String(BigInt(now) * 1_000_000n),
+      step: '60',
+    });
+    const values = res.data.result.flatMap((s) => s.values ?? []);
+    assert.deepEqual(
+      values.map((v) => v[1]),
+      ['500'],
+    );
+  } finally {
+    await server.stop();
+    await removeDir(server.dataDir);
+    await removeDir(root);
+  }
+});
