@@ -22,11 +22,6 @@ export const MAX_JSON_VALUES = 2_000_000;
 export interface JsonBounds {
   readonly maxDepth: number;
   readonly maxValues: number;
-  /**
-   * Newline-delimited JSON: each line is its own document, so a newline outside a string resets
-   * the depth (a broken line cannot leave the next ones inside a string or an array).
-   */
-  readonly lines?: boolean;
 }
 
 export const DEFAULT_JSON_BOUNDS: JsonBounds = { maxDepth: MAX_JSON_DEPTH, maxValues: MAX_JSON_VALUES };
@@ -76,7 +71,7 @@ export class JsonBoundsScanner {
   write(chunk: Uint8Array | string): void {
     const text = typeof chunk === 'string';
     const n = chunk.length;
-    const { maxDepth, maxValues, lines } = this.bounds;
+    const { maxDepth, maxValues } = this.bounds;
     let { depth, values, inString, escaped } = this;
     for (let i = 0; i < n; i++) {
       const c = text ? chunk.charCodeAt(i) : chunk[i]!;
@@ -84,10 +79,12 @@ export class JsonBoundsScanner {
         if (escaped) escaped = false;
         else if (c === BACKSLASH) escaped = true;
         else if (c === QUOTE) inString = false;
-        else if (c === NEWLINE && lines) {
-          // A raw newline cannot be in a JSON string: the line was broken, the next one starts afresh.
+        else if (c === NEWLINE) {
+          // A raw newline cannot be in a JSON string: the string was broken, and what follows is
+          // counted (newline-delimited bodies: one broken line does not hide the next ones). The
+          // depth stays: a document may span lines, and whatever parses it sees no more than this.
           inString = false;
-          depth = 0;
+          escaped = false;
         }
         continue;
       }
@@ -106,9 +103,6 @@ export class JsonBoundsScanner {
           break;
         case COMMA:
           if (++values > maxValues) throw new JsonBoundsError('too-many-values', maxValues);
-          break;
-        case NEWLINE:
-          if (lines) depth = 0;
           break;
       }
     }
