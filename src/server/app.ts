@@ -72,6 +72,8 @@ export interface ServerConfig {
   readonly maxBodyBytes: number;
   /** Entries (and streams) one push may hold; the decoder's default (100,000) when absent. */
   readonly maxPushEntries?: number;
+  /** Time to receive a whole request, headers and body (DEFAULT_REQUEST_TIMEOUT_MS when absent). */
+  readonly requestTimeoutMs?: number;
   readonly maxEntriesLimit: number;
   /** Loki's query_timeout: a query still running after this is cancelled (504). */
   readonly queryTimeoutMs: number;
@@ -113,6 +115,8 @@ export interface RunningServer {
 }
 
 const RETENTION_INTERVAL_MS = 3_600_000;
+/** Loki's default http_server_read_timeout. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const KJOURNAL_VERSION = '0.1.0';
 
 /**
@@ -301,7 +305,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       else res.destroy();
     });
   };
-  const options = { keepAliveTimeout: 65_000 };
+  // Loki's (dskit's) http_server_read_timeout: the whole request, headers and body, must arrive
+  // within it, or Node answers 408 and closes; a client that sends its body slowly, or never, holds
+  // no socket past it. Checked every tenth of it (Node's default interval is 30 s).
+  const readTimeout = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const options = {
+    keepAliveTimeout: 65_000,
+    requestTimeout: readTimeout,
+    headersTimeout: readTimeout,
+    connectionsCheckingInterval: Math.min(5_000, Math.max(100, readTimeout / 10)),
+  };
   const http: Server = auth?.tls
     ? createHttpsServer({ ...auth.tls, ...options }, onRequest)
     : createServer(options, onRequest);
