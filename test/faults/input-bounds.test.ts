@@ -244,3 +244,81 @@ test('headers sent one byte at a time (slowloris) are cut off at the read timeou
   assert.ok(r.closed, 'the server closed the connection');
   assert.ok(r.ms < READ_TIMEOUT_MS + 3_000, `closed after ${r.ms.toFixed(0)} ms`);
 });
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const RANGE = 'count_over_time({app="a"}[5m])';
+const TOO_DEEP = /query too complex: it nests deeper than 256 levels/;
+const TOO_MANY = /query too complex: more than 1000 binary operations/;
+
+test('LogQL: 100,000 nested parentheses or 12,000 + terms are a 400 naming the limit, on every query path', async () => {
+  const deep = `${'('.repeat(100_000)}${RANGE}${')'.repeat(100_000)}`;
+  const deepLog = `${'('.repeat(100_000)}{app="a"}${')'.repeat(100_000)}`;
+  const many = Array(12_000).fill('1').join(' + ');
+  const cases: [string, string, RegExp][] = [
+    ['/loki/api/v1/query', deep, TOO_DEEP],
+    ['/loki/api/v1/query_range', deep, TOO_DEEP],
+    ['/loki/api/v1/query', many, TOO_MANY],
+    ['/loki/api/v1/query_range', many, TOO_MANY],
+    ['/api/logs/v1/application/loki/api/v1/query_range', deep, TOO_DEEP],
+    ['/api/logs/v1/application/loki/api/v1/query', many, TOO_MANY],
+    ['/loki/api/v1/detected_fields', deepLog, TOO_DEEP],
+    ['/loki/api/v1/series', deepLog, TOO_DEEP],
+    ['/loki/api/v1/index/volume', deepLog, TOO_DEEP],
+  ];
+  for (const [path, query, message] of cases) {
+    const param = path.endsWith('/series') ? 'match[]' : 'query';
+    const r = await post(path, new URLSearchParams({ [param]: query }).toString(), FORM);
+    assert.equal(r.status, 400, `${path}: ${r.text.slice(0, 200)}`);
+    assert.match(r.text, message, path);
+  }
+  // GET-only paths carry the query in the URL (16 KB of headers at most): 300 levels suffice.
+  const urlDeep = `${'('.repeat(300)}{app="a"}${')'.repeat(300)}`;
+  const korrel8r = await fetch(
+    `${server.url}/api/v1/korrel8r/logs?${new URLSearchParams({ query: `log:application:${urlDeep}` })}`,
+  );
+  assert.equal(korrel8r.status, 400);
+  assert.match(await korrel8r.text(), TOO_DEEP);
+  const tail = await rawExchange(
+    [
+      `GET /loki/api/v1/tail?${new URLSearchParams({ query: urlDeep })} HTTP/1.1\r\nHost: x\r\n` +
+        'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    ],
+    10,
+    10_000,
+  );
+  assert.match(tail.text, /^HTTP\/1\.1 400 /);
+  assert.match(tail.text, TOO_DEEP);
+});
+
+test('a stored line nested 100,000 levels deep does not make kube lists fail', async () => {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const deep = `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+  for (const kind of ['containerlog', 'auditevent', 'log']) {
+    const r = await post(
+      '/loki/api/v1/push',
+      JSON.stringify({
+        streams: [
+          {
+            stream: { kind, namespace: 'deep', pod: 'p', container: 'c' },
+            values: [[String(now - 1_000_000_000n), deep]],
+          },
+        ],
+      }),
+      { 'content-type': 'application/json' },
+    );
+    assert.equal(r.status, 204, r.text);
+  }
+  for (const path of [
+    '/apis/core.kjournal/v1alpha1/namespaces/deep/containerlogs',
+    '/apis/core.kjournal/v1alpha1/auditevents',
+    '/apis/core.kjournal/v1alpha1/logs',
+  ]) {
+    const r = await fetch(`${server.url}${path}`);
+    const text = await r.text();
+    // Before: 500 "Maximum call stack size exceeded", for every list that held the line.
+    assert.equal(r.status, 200, `${path}: ${text.slice(0, 300)}`);
+    const list = JSON.parse(text) as { items: unknown[] };
+    assert.equal(list.items.length, 1, path);
+  }
+});
