@@ -61,6 +61,7 @@ import { checkRequest } from './auth-gate.js';
 import { type IngestDeps, routeRecords, storeRecords } from './ingest.js';
 import { ServerMetrics } from './metrics.js';
 import { TailHub } from './tail-hub.js';
+import { serveWithoutUpgrade, wantsWebSocket } from './upgrade.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -319,6 +320,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ? createHttpsServer({ ...auth.tls, ...options }, onRequest)
     : createServer(options, onRequest);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Only a WebSocket is taken; any other Upgrade (curl --http2's h2c) is ignored, as RFC 9110 allows.
+    if (!wantsWebSocket(req)) {
+      serveWithoutUpgrade(http, req, socket, head, auth?.tls !== undefined);
+      return;
+    }
     socket.on('error', () => socket.destroy());
     const url = requestUrl(req);
     gate(req, url).then(

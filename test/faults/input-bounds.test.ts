@@ -322,3 +322,33 @@ test('a stored line nested 100,000 levels deep does not make kube lists fail', a
     assert.equal(list.items.length, 1, path);
   }
 });
+
+test("an Upgrade the server does not take (curl --http2's h2c) is ignored: the request is answered as HTTP/1.1", async () => {
+  const up =
+    'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n';
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const body = JSON.stringify({ streams: [{ stream: { app: 'h2c' }, values: [[String(now), 'via h2c']] }] });
+  // The body arrives in three pieces, after the head: the re-read request still gets all of it.
+  const push = await rawExchange(
+    [
+      `POST /loki/api/v1/push HTTP/1.1\r\nHost: x\r\n${up}Content-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      body.slice(10, 30),
+      body.slice(30),
+    ],
+    50,
+    1_000,
+  );
+  // Before: 404 on every path.
+  assert.match(push.text, /^HTTP\/1\.1 204 /);
+  const ready = await rawExchange([`GET /ready HTTP/1.1\r\nHost: x\r\n${up}\r\n`], 10, 1_000);
+  assert.match(ready.text, /^HTTP\/1\.1 200 /);
+  const r = await fetch(
+    `${server.url}/loki/api/v1/query_range?${new URLSearchParams({ query: '{app="h2c"}', limit: '10' })}`,
+  );
+  const found = (await r.json()) as { data: { result: { values: [string, string][] }[] } };
+  assert.deepEqual(
+    found.data.result.flatMap((s) => s.values.map((v) => v[1])),
+    ['via h2c'],
+  );
+});
