@@ -71,7 +71,7 @@ export const FORM_TYPE = 'application/x-www-form-urlencoded';
 export function hasBody(req: IncomingMessage): boolean {
   if (req.headers['transfer-encoding'] !== undefined) return true;
   const length = Number(req.headers['content-length'] ?? 0);
-  return !(length === 0);
+  return length !== 0;
 }
 
 /** The body's media type, lower-cased without parameters; undefined without a Content-Type. */
