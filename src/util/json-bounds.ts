@@ -89,7 +89,7 @@ export class JsonBoundsScanner {
       // Only ASCII matters: other code units map to a byte that is none of the structural ones.
       for (let i = 0; i < n; i++) {
         const c = chunk.charCodeAt(off + i);
-        buf[i] = c < 0x80 ? c : 0x80;
+        buf[i] = Math.min(c, 0x80);
       }
       this.scan(buf, n);
     }

@@ -88,7 +88,8 @@ describe('kjournal serve: bad input', () => {
       headers: { 'content-type': 'text/plain' },
       // Never a push: 415 at once, naming what is taken.
       status: 415,
-      message: /unsupported Content-Type "text\/plain": \/loki\/api\/v1\/push takes application\/json or application\/x-protobuf/,
+      message:
+        /unsupported Content-Type "text\/plain": \/loki\/api\/v1\/push takes application\/json or application\/x-protobuf/,
     },
     // A byte body, so that fetch adds no Content-Type of its own.
     {
