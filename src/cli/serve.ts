@@ -39,6 +39,8 @@ interface ServeFlags extends AuthFlags {
   rejectOldSamplesMaxAge?: string;
   creationGracePeriod?: string;
   maxBodySize: string;
+  maxPushEntries: string;
+  httpReadTimeout: string;
   maxEntriesLimit: string;
   queryTimeout: string;
   maxQuerySeries: string;
@@ -77,6 +79,12 @@ export function registerServe(program: Command): void {
     )
     .option('--creation-grace-period <duration>', 'refuse entries further in the future than this', '10m')
     .option('--max-body-size <size>', 'largest accepted request body', '64MiB')
+    .option('--max-push-entries <n>', 'most entries (and streams) one push may hold', '100000')
+    .option(
+      '--http-read-timeout <duration>',
+      'time to receive a whole request, headers and body, before a 408 (Loki http_server_read_timeout)',
+      '30s',
+    )
     .option('--max-entries-limit <n>', 'largest `limit` a query may ask for', '5000')
     .option(
       '--query-timeout <duration>',
@@ -127,6 +135,8 @@ export function registerServe(program: Command): void {
     if (queryTimeout <= 0n) throw new CliError('--query-timeout must be longer than 0', 2);
     const queryMemory = bytes('--query-memory-limit', flags.queryMemoryLimit);
     if (queryMemory < 16 << 20) throw new CliError('--query-memory-limit must be at least 16MiB', 2);
+    const readTimeout = duration('--http-read-timeout', flags.httpReadTimeout);
+    if (readTimeout <= 0n) throw new CliError('--http-read-timeout must be longer than 0', 2);
     const kubeListWindow = duration('--kube-list-window', flags.kubeListWindow);
     if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
     const settings = await loadServeSettings(flags.config, flags.auditPolicy);
@@ -149,6 +159,8 @@ export function registerServe(program: Command): void {
         creationGracePeriod: duration('--creation-grace-period', flags.creationGracePeriod ?? '10m'),
       },
       maxBodyBytes: bytes('--max-body-size', flags.maxBodySize),
+      maxPushEntries: positiveInteger('--max-push-entries', flags.maxPushEntries),
+      requestTimeoutMs: Number(readTimeout / 1_000_000n),
       maxEntriesLimit,
       queryTimeoutMs: Number(queryTimeout / 1_000_000n),
       metricLimits: {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { kubeMeta, labelValue } from '../model/kube-meta.js';
 import { formatRfc3339Nano, NS_PER_SECOND } from '../model/time.js';
 import type { StoredEntry } from '../store/store.js';
+import { checkJsonBounds, MAX_JSON_DEPTH } from '../util/json-bounds.js';
 import { GROUP_VERSION, type KubeResource } from './resources.js';
 
 /** The annotation holding the creation time at nanosecond precision. */
@@ -73,10 +74,25 @@ export function formatMicro(ns: bigint): string {
   return `${base}.${frac.toString().padStart(6, '0')}Z`;
 }
 
+/**
+ * Whether a stored body is shallow enough to become part of an answer. A line nested deeper than
+ * JSON bodies may be (a 200 KB line of `[[[…` fits Loki's 256 KB line limit) parses, but its
+ * answer cannot be serialised (JSON.stringify recurses: "Maximum call stack size exceeded"), and
+ * every list that held it answered 500: such a body is kept as text.
+ */
+function shallowJson(body: string): boolean {
+  try {
+    checkJsonBounds(body, { maxDepth: MAX_JSON_DEPTH, maxValues: Number.POSITIVE_INFINITY });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The body as a payload: the parsed object when the line is a JSON object, else the text. */
 export function payloadOf(body: string): unknown {
   const t = body.trimStart();
-  if (t.startsWith('{')) {
+  if (t.startsWith('{') && shallowJson(body)) {
     try {
       const v: unknown = JSON.parse(body);
       if (isObj(v)) return v;
@@ -88,6 +104,7 @@ export function payloadOf(body: string): unknown {
 }
 
 function parseBodyObject(body: string): Obj {
+  if (!shallowJson(body)) return {};
   try {
     const v: unknown = JSON.parse(body);
     return isObj(v) ? v : {};

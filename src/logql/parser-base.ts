@@ -8,9 +8,26 @@ import { anchoredRegex } from '../store/matchers.js';
 import type { LogqlParseError } from './errors.js';
 import { errorAt, type Token, tokenize } from './lexer.js';
 
+/**
+ * How deep a query may nest: parentheses, aggregations, the right operands of `^`, label filter
+ * groups and `,` chains. Loki has no such limit: its goyacc parser is table-driven, not recursive,
+ * and Go stacks grow to a gigabyte. Here the parser, the planner, the formatter and the evaluator
+ * recurse on the JavaScript stack (about 10,000 frames): 3,000 nested parentheses overflowed it and
+ * the query answered 500 "Maximum call stack size exceeded". Real queries nest a handful of levels.
+ */
+export const MAX_QUERY_DEPTH = 256;
+/**
+ * How many binary operations (`+`, `or`, ...) and label filter conjunctions (`and`, `or`, `,`) one
+ * query may hold: a left-associative chain builds a tree as deep as it is long (12,000 `+` terms
+ * overflowed the stack after parsing), and each operand may be a scan of its own.
+ */
+export const MAX_QUERY_OPERATIONS = 1000;
+
 export class Cursor {
   private i = 0;
   private readonly tokens: Token[];
+  private depth = 0;
+  private operations = 0;
 
   constructor(readonly input: string) {
     this.tokens = tokenize(input);
@@ -24,6 +41,32 @@ export class Cursor {
     const t = this.peek();
     if (this.i < this.tokens.length - 1) this.i++;
     return t;
+  }
+
+  /** Runs `parse` one level deeper; a parse error past MAX_QUERY_DEPTH (at `t`). */
+  nested<T>(t: Token, parse: () => T): T {
+    if (this.depth >= MAX_QUERY_DEPTH) {
+      this.fail(
+        t,
+        `query too complex: it nests deeper than ${MAX_QUERY_DEPTH} levels (parentheses, aggregations, ^ or label filters)`,
+      );
+    }
+    this.depth++;
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** Counts a binary operation or label filter conjunction at `t`; a parse error past the limit. */
+  operation(t: Token): void {
+    if (++this.operations > MAX_QUERY_OPERATIONS) {
+      this.fail(
+        t,
+        `query too complex: more than ${MAX_QUERY_OPERATIONS} binary operations and label filter conjunctions`,
+      );
+    }
   }
 
   error(t: Token, detail: string): LogqlParseError {

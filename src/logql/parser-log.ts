@@ -233,18 +233,20 @@ export function parseLabelFilter(c: Cursor): LabelFilter {
 }
 
 function filterOr(c: Cursor): LabelFilter {
-  let left = filterAnd(c);
-  while (c.isKw('or')) {
-    c.next();
-    left = { kind: 'or', left, right: filterAnd(c) };
-  }
-  return left;
+  return c.nested(c.peek(), () => {
+    let left = filterAnd(c);
+    while (c.isKw('or')) {
+      c.operation(c.next());
+      left = { kind: 'or', left, right: filterAnd(c) };
+    }
+    return left;
+  });
 }
 
 function filterAnd(c: Cursor): LabelFilter {
   let left = filterComma(c);
   while (c.isKw('and')) {
-    c.next();
+    c.operation(c.next());
     left = { kind: 'and', left, right: filterComma(c) };
   }
   return left;
@@ -263,10 +265,13 @@ function startsFilter(c: Cursor): boolean {
 function filterComma(c: Cursor): LabelFilter {
   const left = filterPrimary(c);
   if (c.isOp(',')) {
-    c.next();
+    c.operation(c.next());
     return { kind: 'and', left, right: filterOr(c) };
   }
-  if (startsFilter(c)) return { kind: 'and', left, right: filterOr(c) };
+  if (startsFilter(c)) {
+    c.operation(c.peek());
+    return { kind: 'and', left, right: filterOr(c) };
+  }
   return left;
 }
 

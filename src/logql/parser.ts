@@ -87,6 +87,10 @@ class Parser {
 
   /** Precedence climbing over binary operators; operands of minPrec and above. */
   private parseExpr(minPrec: number): Parsed {
+    return this.c.nested(this.c.peek(), () => this.parseOperations(minPrec));
+  }
+
+  private parseOperations(minPrec: number): Parsed {
     const c: Cursor = this.c;
     let left = this.parsePrimary();
     for (;;) {
@@ -94,7 +98,7 @@ class Parser {
       const op = t.type === 'op' ? t.text : t.type === 'ident' ? t.text.toLowerCase() : '';
       const prec = PRECEDENCE[op];
       if (prec === undefined || prec < minPrec || (t.type === 'ident' && !SET_OPERATORS.includes(op))) break;
-      c.next();
+      c.operation(c.next());
       const { returnBool, matching } = this.parseModifiers();
       const right = this.parseExpr(op === '^' ? prec : prec + 1);
       left = { expr: this.binary(t, op as BinaryOperator, returnBool, matching, left, right), at: left.at };
@@ -238,7 +242,7 @@ class Parser {
     if (c.isOp('(')) {
       c.next();
       if (!c.isOp('{')) {
-        const inner = this.parseLogRange();
+        const inner = c.nested(c.peek(), () => this.parseLogRange());
         c.expectOp(')');
         return inner;
       }

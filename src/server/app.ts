@@ -9,7 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { readBody } from '../api/http/body.js';
+import { bodyMediaType, checkBodyType, FORM_TYPE, readBody } from '../api/http/body.js';
 import { HttpError } from '../api/http/errors.js';
 import {
   type ErrorHandler,
@@ -61,6 +61,7 @@ import { checkRequest } from './auth-gate.js';
 import { type IngestDeps, routeRecords, storeRecords } from './ingest.js';
 import { ServerMetrics } from './metrics.js';
 import { TailHub } from './tail-hub.js';
+import { serveWithoutUpgrade, wantsWebSocket } from './upgrade.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -70,6 +71,10 @@ export interface ServerConfig {
   readonly retention?: bigint;
   readonly limits: PushLimits;
   readonly maxBodyBytes: number;
+  /** Entries (and streams) one push may hold; the decoder's default (100,000) when absent. */
+  readonly maxPushEntries?: number;
+  /** Time to receive a whole request, headers and body (DEFAULT_REQUEST_TIMEOUT_MS when absent). */
+  readonly requestTimeoutMs?: number;
   readonly maxEntriesLimit: number;
   /** Loki's query_timeout: a query still running after this is cancelled (504). */
   readonly queryTimeoutMs: number;
@@ -111,7 +116,21 @@ export interface RunningServer {
 }
 
 const RETENTION_INTERVAL_MS = 3_600_000;
+/** Loki's default http_server_read_timeout. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const KJOURNAL_VERSION = '0.1.0';
+
+/**
+ * What a push body may be. Loki reads every type but JSON as protobuf and so never answers 415; a
+ * form (curl's default), text or multipart body is never a push, and is refused at once with 415.
+ * `application/protobuf` and `application/octet-stream` are read as protobuf, as Loki would.
+ */
+const PUSH_TYPES = [
+  'application/json',
+  'application/x-protobuf',
+  'application/protobuf',
+  'application/octet-stream',
+];
 
 /** A plain GET of the tail endpoint: Loki's tail is a WebSocket. */
 const tailWithoutUpgrade: Handler = async () => {
@@ -194,19 +213,30 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     [['GET'], '/status/buildinfo', buildInfoHandler(KJOURNAL_VERSION)],
     [['GET'], '/tail', tailWithoutUpgrade],
   ];
+  // Loki's read endpoints take their parameters in the URL or in a POSTed form (Go's ParseForm).
+  const readBodies = { form: true, bodyTypes: [FORM_TYPE] };
   for (const [methods, path, handler] of lokiReads) {
-    router.add(methods, `/loki/api/v1${path}`, handler, loki);
+    router.add(methods, `/loki/api/v1${path}`, handler, loki, readBodies);
     for (const cls of LOKISTACK_CLASSES) {
-      router.add(methods, lokiStackPath(cls, `/loki/api/v1${path}`), restrictHandler(handler, cls), loki);
+      const restricted = restrictHandler(handler, cls);
+      router.add(methods, lokiStackPath(cls, `/loki/api/v1${path}`), restricted, loki, readBodies);
     }
   }
   const push = pushHandler({
     ...deps,
     limits: config.limits,
     maxBodyBytes: config.maxBodyBytes,
+    ...(config.maxPushEntries === undefined ? {} : { maxEntries: config.maxPushEntries }),
   });
+  const pushBodies = { bodyTypes: PUSH_TYPES };
   for (const cls of LOKISTACK_CLASSES) {
-    router.add(['POST'], lokiStackPath(cls, '/loki/api/v1/push'), restrictHandler(push, cls), loki);
+    router.add(
+      ['POST'],
+      lokiStackPath(cls, '/loki/api/v1/push'),
+      restrictHandler(push, cls),
+      loki,
+      pushBodies,
+    );
   }
   // The ingest endpoints check times with the push API's limits (ingest/validate-time.ts).
   const kubeIngestLimits = {
@@ -215,7 +245,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onRefused: (reason: string, n: number) => metrics.discardedLines.inc({ reason }, n),
   };
   router
-    .add(['POST'], '/loki/api/v1/push', push, loki)
+    .add(['POST'], '/loki/api/v1/push', push, loki, pushBodies)
     .add(
       ['POST'],
       '/ingest/audit',
@@ -282,11 +312,25 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       else res.destroy();
     });
   };
-  const options = { keepAliveTimeout: 65_000 };
+  // Loki's (dskit's) http_server_read_timeout: the whole request, headers and body, must arrive
+  // within it, or Node answers 408 and closes; a client that sends its body slowly, or never, holds
+  // no socket past it. Checked every tenth of it (Node's default interval is 30 s).
+  const readTimeout = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const options = {
+    keepAliveTimeout: 65_000,
+    requestTimeout: readTimeout,
+    headersTimeout: readTimeout,
+    connectionsCheckingInterval: Math.min(5_000, Math.max(100, readTimeout / 10)),
+  };
   const http: Server = auth?.tls
     ? createHttpsServer({ ...auth.tls, ...options }, onRequest)
     : createServer(options, onRequest);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Only a WebSocket is taken; any other Upgrade (curl --http2's h2c) is ignored, as RFC 9110 allows.
+    if (!wantsWebSocket(req)) {
+      serveWithoutUpgrade(http, req, socket, head, auth?.tls !== undefined);
+      return;
+    }
     socket.on('error', () => socket.destroy());
     const url = requestUrl(req);
     gate(req, url).then(
@@ -388,10 +432,9 @@ async function handle(
     if (!route.methods.includes(req.method ?? 'GET')) {
       throw new HttpError(405, `method ${req.method} not allowed; use ${route.methods.join(' or ')}`);
     }
-    if (
-      req.method === 'POST' &&
-      req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
-    ) {
+    checkBodyType(req, url.pathname, route.bodyTypes);
+    // Only routes that take a form read one: the push handler waited for a body already read here.
+    if (route.form && req.method === 'POST' && bodyMediaType(req) === FORM_TYPE) {
       const form = new URLSearchParams((await readBody(req, 1 << 20)).toString('utf8'));
       for (const [k, v] of url.searchParams) if (!form.has(k)) form.append(k, v);
       ctx.params = form;

@@ -80,13 +80,16 @@ describe('kjournal serve: bad input', () => {
       status: 413,
       message: /too large/,
     },
-    // Loki reads every content type but JSON as snappy-compressed protobuf, and fails there.
+    // Loki reads every content type but JSON as snappy-compressed protobuf, and fails there; a text
+    // body is never a push, so kjournal refuses its type.
     {
       name: 'wrong content type',
       body: 'hello',
       headers: { 'content-type': 'text/plain' },
-      status: 400,
-      message: /protobuf/,
+      // Never a push: 415 at once, naming what is taken.
+      status: 415,
+      message:
+        /unsupported Content-Type "text\/plain": \/loki\/api\/v1\/push takes application\/json or application\/x-protobuf/,
     },
     // A byte body, so that fetch adds no Content-Type of its own.
     {

@@ -32,7 +32,18 @@ export interface Reply {
 export type Handler = (ctx: RequestContext) => Promise<Reply>;
 export type ErrorHandler = (err: unknown, ctx: RequestContext) => Reply;
 
-interface Route {
+/** What a route takes as a request body; without it, a body is not read (and is drained). */
+export interface BodyOptions {
+  /**
+   * Media types of the bodies the handler reads: a body of another declared type is a 415 naming
+   * these, before the handler runs. A body without a Content-Type is left to the handler.
+   */
+  readonly bodyTypes?: readonly string[];
+  /** A POSTed `application/x-www-form-urlencoded` body becomes params, as Loki's read endpoints take. */
+  readonly form?: boolean;
+}
+
+interface Route extends BodyOptions {
   readonly methods: readonly string[];
   readonly handler: Handler;
   readonly onError: ErrorHandler;
@@ -47,9 +58,16 @@ export class Router {
   private readonly patterns: PatternRoute[] = [];
 
   /** Adds a route; `{name}` segments in `path` match one non-empty path segment each. */
-  add(methods: readonly string[], path: string, handler: Handler, onError: ErrorHandler): this {
-    if (path.includes('{')) this.patterns.push({ methods, handler, onError, segments: path.split('/') });
-    else this.routes.set(path, { methods, handler, onError });
+  add(
+    methods: readonly string[],
+    path: string,
+    handler: Handler,
+    onError: ErrorHandler,
+    body: BodyOptions = {},
+  ): this {
+    const route = { ...body, methods, handler, onError };
+    if (path.includes('{')) this.patterns.push({ ...route, segments: path.split('/') });
+    else this.routes.set(path, route);
     return this;
   }
 

@@ -9,7 +9,8 @@
  *
  * Records are made exactly as `kjournal import` and the agent make them (src/import/formats), so the
  * same event stored by any path looks the same. A request with anything malformed is refused whole
- * with a 400 that says what and where, and stores nothing; otherwise the answer (200, with the
+ * with a 400 that says what and where, and stores nothing; JSON deeper than 1,000 levels or with
+ * more than 2 million values is refused as it arrives (src/util/json-bounds.ts). Otherwise the answer (200, with the
  * number stored) comes only after the records are durable, so kube-apiserver's webhook retries
  * what was not acknowledged.
  *
@@ -31,9 +32,10 @@ import { type TimeLimits, TimeWindow } from '../../ingest/validate-time.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import { JsonBoundsError, JsonBoundsScanner } from '../../util/json-bounds.js';
 import { getOrCreate } from '../../util/maps.js';
 import { readBody } from '../http/body.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError, jsonBoundsHttpError } from '../http/errors.js';
 import { type Handler, text as textReply } from '../http/router.js';
 import { tenantOf } from '../loki/tenant.js';
 
@@ -93,10 +95,14 @@ export function parseKubeBody(
     if (body.trim() === '') throw new HttpError(400, `empty body: expected ${what}`);
     parser.line(body, 1);
   } else {
-    const lines = body.split('\n');
-    lines.forEach((text, i) => {
-      if (text.trim() !== '') parser.line(text, i + 1);
-    });
+    // Line by line without splitting: 64 MB of newlines would make an array of 64 million strings.
+    for (let start = 0, lineNo = 1; start < body.length; lineNo++) {
+      const nl = body.indexOf('\n', start);
+      const end = nl < 0 ? body.length : nl;
+      const text = body.slice(start, end);
+      if (text.trim() !== '') parser.line(text, lineNo);
+      start = end + 1;
+    }
   }
   parser.end();
   if (malformed > 0) {
@@ -112,7 +118,20 @@ function handler(opts: KubeIngestOptions, makeParser: ParserFactory, what: strin
   return async ({ req }) => {
     const tenant = tenantOf(req.headers['x-scope-orgid']);
     const how = framing(req.headers['content-type']);
-    const raw = await readBody(req, opts.maxBodyBytes);
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+      throw new HttpError(
+        415,
+        `unsupported Content-Encoding ${JSON.stringify(encoding)}: send the body as it is`,
+      );
+    }
+    // Bounded as it arrives: a nested-JSON bomb is refused after its first kilobytes (json-bounds.ts).
+    const bounds = new JsonBoundsScanner();
+    const raw = await readBody(req, opts.maxBodyBytes, (chunk) => bounds.write(chunk)).catch(
+      (err: unknown) => {
+        throw err instanceof JsonBoundsError ? jsonBoundsHttpError(err) : err;
+      },
+    );
     const text = raw.toString('utf8');
     const t = now();
     const parser = (sink: ParseSink) => makeParser({ path: '(request)' }, sink);

@@ -8,7 +8,7 @@
  */
 
 import { entryCountHeaders } from '../../ingest/entry-counts.js';
-import { decodePushBody, type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
+import { type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
 import { labelValue } from '../../model/kube-meta.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogClass, LogRecord } from '../../model/record.js';
@@ -16,14 +16,16 @@ import { nowNs } from '../../model/time.js';
 import { promLabelsString } from '../../query/metric/labels.js';
 import { type IngestDeps, routeRecords, storeRecords } from '../../server/ingest.js';
 import { getOrCreate } from '../../util/maps.js';
-import { readBody } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
 import { type Handler, text } from '../http/router.js';
+import { readPushBody } from './push-body.js';
 import { tenantOf } from './tenant.js';
 
 export interface PushOptions extends IngestDeps {
   readonly limits: PushLimits;
   readonly maxBodyBytes: number;
+  /** Entries (and streams) per push; DEFAULT_MAX_PUSH_ENTRIES when absent. */
+  readonly maxEntries?: number;
   readonly now?: () => bigint;
 }
 
@@ -48,10 +50,10 @@ export function pushHandler(opts: PushOptions): Handler {
   return async ({ req, classRestriction }) => {
     try {
       const tenant = tenantOf(req.headers['x-scope-orgid']);
-      const body = await readBody(req, opts.maxBodyBytes);
-      const streams = decodePushBody(body, req.headers['content-type'], req.headers['content-encoding'], {
+      const streams = await readPushBody(req, {
         maxBodyBytes: opts.maxBodyBytes,
         maxDecompressedBytes: opts.maxBodyBytes,
+        maxEntries: opts.maxEntries,
       });
       const json = req.headers['content-type']?.toLowerCase().startsWith('application/json') ?? false;
       opts.metrics.pushRequests.inc({ format: json ? 'json' : 'protobuf' });

@@ -6,17 +6,26 @@
  *   else fails with `Content-Encoding "br" not supported`. Names are matched exactly, as Go does.
  * - Content-Type goes through Go's mime.ParseMediaType: `application/json` (any parameters) is
  *   JSON; every other type is snappy-compressed protobuf. Loki returns no 415: an unknown type is
- *   read as protobuf and fails there. A missing Content-Type fails with `mime: no media type`
+ *   read as protobuf and fails there. (The server answers 415 before decoding for types that are
+ *   never a push, such as a form or text: src/server/app.ts.) A missing Content-Type fails with `mime: no media type`
  *   (Loki's comment says it means protobuf, but the parse rejects it first).
  * - Each stream's labels are parsed here, and a bad one fails the whole request with
  *   `couldn't parse labels: ...`, as Loki's ParseLokiRequest does before validation.
  *
  * Every failure is an HttpError 400, Loki's status for a push it cannot parse, except a body over
  * the size limits: 413 `request body too large: ...` as in Loki's push handler.
+ *
+ * Bounds Loki does not have, because a small body must not cost the server gigabytes: a JSON body
+ * deeper than 1,000 levels or with more than 2 million values is refused before it is parsed
+ * (src/util/json-bounds.ts), and a push of more than `maxEntries` entries (or streams) is refused
+ * while it is decoded, before its entries are built: each costs a few hundred bytes of heap however
+ * empty, so 60 KB of gzip'd `[],[],…` once ran the heap out. `inflatePushBody` undoes gzip and
+ * deflate as a stream, so the JSON scanner refuses a bomb after its first kilobytes.
  */
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import zlib from 'node:zlib';
-import { HttpError } from '../../api/http/errors.js';
+import { HttpError, jsonBoundsHttpError } from '../../api/http/errors.js';
+import { checkJsonBounds, DEFAULT_JSON_BOUNDS, JsonBoundsError } from '../../util/json-bounds.js';
 import { snappyUncompress } from '../../util/snappy.js';
 import { goQuote } from './go-format.js';
 import { decodeJsonPush } from './json.js';
@@ -30,7 +39,18 @@ export interface DecodeOptions {
   maxBodyBytes?: number;
   /** Largest body accepted once gzip, deflate or snappy is undone. */
   maxDecompressedBytes?: number;
+  /** Most entries one push may hold (streams count as entries too); DEFAULT_MAX_PUSH_ENTRIES. */
+  maxEntries?: number;
+  /** The JSON text was already checked against the JSON bounds as it arrived. */
+  jsonBoundsChecked?: boolean;
 }
+
+/**
+ * Entries per push. Clients batch fewer: Promtail and Alloy send about 1 MiB, Vector at most
+ * 100,000 events. An entry the server refuses costs about 650 bytes of heap however empty (measured:
+ * 246,000 empty entries took the server from 112 to 276 MB), so this keeps one push near 65 MB.
+ */
+export const DEFAULT_MAX_PUSH_ENTRIES = 100_000;
 
 /**
  * 100 MiB for both limits. Loki takes its limit per tenant (MaxPushSize) and we could not confirm
@@ -62,6 +82,68 @@ function inflated(out: Buffer, max: number): Buffer {
   // maxOutputLength lets through exactly max + 1 bytes, one too many.
   if (out.length > max) throw tooLarge('decompressed message size too large', out.length, max);
   return out;
+}
+
+/** Undoes gzip or deflate as a stream, handing each inflated chunk to `onChunk` (which may throw). */
+function inflateStream(
+  body: Buffer,
+  kind: 'gzip' | 'flate',
+  max: number,
+  onChunk: ((chunk: Buffer) => void) | undefined,
+): Promise<Buffer> {
+  const z = kind === 'gzip' ? zlib.createGunzip() : zlib.createInflateRaw();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      z.destroy();
+      reject(err instanceof JsonBoundsError ? jsonBoundsHttpError(err) : zlibError(err, kind, max));
+    };
+    z.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > max) {
+        fail(tooLarge('decompressed message size too large', size, max));
+        return;
+      }
+      try {
+        onChunk?.(chunk);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    z.on('error', fail);
+    z.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks, size));
+    });
+    z.end(body);
+  });
+}
+
+/**
+ * The body with its Content-Encoding undone, as `decodePushBody` does it, but gzip and deflate as a
+ * stream whose chunks `onChunk` sees (the JSON bounds scanner), so a bomb stops inflating early.
+ */
+export async function inflatePushBody(
+  body: Buffer,
+  contentEncoding: string | undefined,
+  max: number,
+  onChunk?: (chunk: Buffer) => void,
+): Promise<Buffer> {
+  const encoding = contentEncoding ?? '';
+  if (encoding === 'gzip') {
+    if (body.length === 0) throw new HttpError(400, 'EOF');
+    return inflateStream(body, 'gzip', max, onChunk);
+  }
+  if (encoding === 'deflate') return inflateStream(body, 'flate', max, onChunk);
+  const plain = decompress(body, encoding, max);
+  onChunk?.(plain);
+  return plain;
 }
 
 function decompress(body: Buffer, encoding: string, max: number): Buffer {
@@ -161,7 +243,17 @@ export function decodePushBody(
   const encoding = contentEncoding ?? '';
   // gzip and deflate stop at the limit (zlib's maxOutputLength); snappy is checked before decoding.
   const plain = decompress(body, encoding, maxDecompressed);
+  return decodeInflatedPushBody(plain, contentType, options);
+}
 
+/** `decodePushBody` after its Content-Encoding step: `plain` is what `inflatePushBody` returned. */
+export function decodeInflatedPushBody(
+  plain: Buffer,
+  contentType: string | undefined,
+  options: DecodeOptions = {},
+): PushStream[] {
+  const maxDecompressed = options.maxDecompressedBytes ?? DEFAULT_MAX_PUSH_BYTES;
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_PUSH_ENTRIES;
   let mediaType: string;
   try {
     mediaType = parseMediaType(contentType ?? '');
@@ -169,7 +261,16 @@ export function decodePushBody(
     throw new HttpError(400, (err as Error).message, { cause: err });
   }
 
-  if (mediaType === 'application/json') return withLabels(decodeJsonPush(plain.toString('utf8')));
+  if (mediaType === 'application/json') {
+    if (!options.jsonBoundsChecked) {
+      try {
+        checkJsonBounds(plain, DEFAULT_JSON_BOUNDS);
+      } catch (err) {
+        throw err instanceof JsonBoundsError ? jsonBoundsHttpError(err) : err;
+      }
+    }
+    return withLabels(decodeJsonPush(plain.toString('utf8'), maxEntries));
+  }
   // Any other type, application/x-protobuf included: snappy-compressed protobuf.
-  return withLabels(decodePushRequest(unsnappy(plain, maxDecompressed, mediaType)));
+  return withLabels(decodePushRequest(unsnappy(plain, maxDecompressed, mediaType), maxEntries));
 }

@@ -1,5 +1,12 @@
 /** @module Loki push ingestion (`POST /loki/api/v1/push`): decoding and validation as Loki does them. */
-export { DEFAULT_MAX_PUSH_BYTES, type DecodeOptions, decodePushBody } from './decode.js';
+export {
+  DEFAULT_MAX_PUSH_BYTES,
+  DEFAULT_MAX_PUSH_ENTRIES,
+  type DecodeOptions,
+  decodeInflatedPushBody,
+  decodePushBody,
+  inflatePushBody,
+} from './decode.js';
 export { formatRfc3339, goQuote } from './go-format.js';
 export { decodeJsonPush, MISSING_STREAMS_MESSAGE } from './json.js';
 export {

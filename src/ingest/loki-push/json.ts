@@ -120,8 +120,19 @@ function decodeValues(values: unknown, where: string): PushEntry[] {
   return entries;
 }
 
-/** Decodes a JSON push body; throws HttpError 400 saying what is wrong and where. */
-export function decodeJsonPush(text: string): DecodedStream[] {
+/** The 413 for a push of more than `max` entries (streams included), JSON or protobuf. */
+export function tooManyEntries(max: number): HttpError {
+  return new HttpError(
+    413,
+    `request body too large: a push may hold at most ${max} entries and streams (the server's --max-push-entries)`,
+  );
+}
+
+/**
+ * Decodes a JSON push body; throws HttpError 400 saying what is wrong and where, or 413 beyond
+ * `maxEntries` entries and streams (counted before any entry is built).
+ */
+export function decodeJsonPush(text: string, maxEntries = Number.POSITIVE_INFINITY): DecodedStream[] {
   let root: unknown;
   try {
     root = JSON.parse(text);
@@ -138,6 +149,12 @@ export function decodeJsonPush(text: string): DecodedStream[] {
   if (streams === null) return [];
   if (!Array.isArray(streams)) {
     throw new HttpError(400, `"streams" must be an array of streams, got ${jsonKind(streams)}`);
+  }
+  let count = streams.length;
+  for (const s of streams as unknown[]) {
+    const values = (s as { values?: unknown } | null)?.values;
+    if (Array.isArray(values)) count += values.length;
+    if (count > maxEntries) throw tooManyEntries(maxEntries);
   }
   const out: DecodedStream[] = [];
   for (let i = 0; i < streams.length; i++) {

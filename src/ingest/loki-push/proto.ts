@@ -11,7 +11,9 @@
 import { Buffer } from 'node:buffer';
 import protobuf from 'protobufjs';
 import { HttpError } from '../../api/http/errors.js';
+import { MAX_JSON_VALUES } from '../../util/json-bounds.js';
 import { type EncodableStream, encodePushRequestFast, type Scratch } from './encode.js';
+import { tooManyEntries } from './json.js';
 import { setOwn } from './labels.js';
 import { type DecodedStream, GO_ZERO_TIME_NS, type PushEntry } from './types.js';
 
@@ -304,7 +306,7 @@ function sameBytes(buf: Buffer, a: number, b: number, n: number): boolean {
   return true;
 }
 
-function readEntry(c: Cursor, memo: { last?: MetadataMemo }): PushEntry {
+function readEntry(c: Cursor, memo: { last?: MetadataMemo }, budget: Budget): PushEntry {
   const end = c.length() + c.pos;
   const outer = c.end;
   c.end = end;
@@ -344,12 +346,14 @@ function readEntry(c: Cursor, memo: { last?: MetadataMemo }): PushEntry {
           }
           metadata = {};
         }
+        spendPair(budget);
         readPair(c, metadata);
         break;
       }
       case 4:
         // `parsed` is only for query responses; it is decoded (so a broken one fails as in Loki) and dropped.
         expectWire(wireType, 2, 'Parsed');
+        spendPair(budget);
         readPair(c, {});
         break;
       default:
@@ -362,7 +366,30 @@ function readEntry(c: Cursor, memo: { last?: MetadataMemo }): PushEntry {
   return { timestamp, line, metadata };
 }
 
-function readStream(c: Cursor): DecodedStream {
+/**
+ * What one push may still hold: entries and streams each take one of `left`, metadata pairs one of
+ * `pairsLeft` (as many as a JSON body's values: a pair costs what a JSON value does), 413 past either.
+ */
+interface Budget {
+  left: number;
+  readonly max: number;
+  pairsLeft: number;
+}
+
+function spend(budget: Budget): void {
+  if (--budget.left < 0) throw tooManyEntries(budget.max);
+}
+
+function spendPair(budget: Budget): void {
+  if (--budget.pairsLeft < 0) {
+    throw new HttpError(
+      413,
+      `request body too large: a push may hold at most ${MAX_JSON_VALUES} structured metadata pairs`,
+    );
+  }
+}
+
+function readStream(c: Cursor, budget: Budget): DecodedStream {
   const end = c.length() + c.pos;
   const outer = c.end;
   c.end = end;
@@ -379,7 +406,8 @@ function readStream(c: Cursor): DecodedStream {
         break;
       case 2:
         expectWire(wireType, 2, 'Entries');
-        entries.push(readEntry(c, memo));
+        spend(budget);
+        entries.push(readEntry(c, memo, budget));
         break;
       case 3:
         expectWire(wireType, 0, 'Hash');
@@ -397,16 +425,18 @@ function readStream(c: Cursor): DecodedStream {
  * Decodes an uncompressed PushRequest; throws HttpError 400 with Loki's message when it is malformed.
  * Strings are decoded as UTF-8 (invalid bytes become U+FFFD; Go would keep them).
  */
-export function decodePushRequest(bytes: Uint8Array): DecodedStream[] {
+export function decodePushRequest(bytes: Uint8Array, maxEntries = Number.POSITIVE_INFINITY): DecodedStream[] {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const c = new Cursor(buf, 0, buf.length);
   const streams: DecodedStream[] = [];
+  const budget: Budget = { left: maxEntries, max: maxEntries, pairsLeft: MAX_JSON_VALUES };
   try {
     while (c.pos < c.end) {
       const [field, wireType] = readTag(c, 'PushRequest');
       if (field === 1) {
         expectWire(wireType, 2, 'Streams');
-        streams.push(readStream(c));
+        spend(budget);
+        streams.push(readStream(c, budget));
       } else if (field === 2) {
         expectWire(wireType, 2, 'Format');
         c.string();

@@ -25,6 +25,7 @@ import {
   SEVERITIES,
   type StructuredDataElement,
 } from '../../sources/syslog/parse.js';
+import { checkJsonBounds, MAX_JSON_DEPTH } from '../../util/json-bounds.js';
 import { flattenParsed } from './fields.js';
 
 export const FORMATS = ['json', 'logfmt', 'regexp', 'cri', 'syslog'] as const;
@@ -48,6 +49,9 @@ export function jsonFormat(): FormatParser {
   return (text) => {
     let v: unknown;
     try {
+      // A line nested deeper than any JSON body may be would overflow the stack in flattenParsed
+      // (and JSON.stringify) and fail the whole batch: it is an unparsable line instead.
+      checkJsonBounds(text, { maxDepth: MAX_JSON_DEPTH, maxValues: Number.POSITIVE_INFINITY });
       v = JSON.parse(text);
     } catch (err) {
       return { error: err instanceof Error ? err.message : String(err) };

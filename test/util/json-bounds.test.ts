@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  checkJsonBounds,
+  JsonBoundsError,
+  JsonBoundsScanner,
+  MAX_JSON_DEPTH,
+} from '../../src/util/json-bounds.js';
+
+const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+function refuses(
+  text: string | Uint8Array,
+  code: JsonBoundsError['code'],
+  bounds?: Parameters<typeof checkJsonBounds>[1],
+) {
+  assert.throws(
+    () => checkJsonBounds(text, bounds),
+    (err: unknown) => err instanceof JsonBoundsError && err.code === code,
+  );
+}
+
+test('1,000 levels pass, 1,001 are refused, as Elasticsearch (Jackson) does', () => {
+  checkJsonBounds(nested(MAX_JSON_DEPTH));
+  checkJsonBounds(Buffer.from(nested(MAX_JSON_DEPTH)));
+  refuses(nested(MAX_JSON_DEPTH + 1), 'too-deep');
+  refuses(`{"a":${'{"a":'.repeat(MAX_JSON_DEPTH)}1${'}'.repeat(MAX_JSON_DEPTH + 1)}`, 'too-deep');
+  assert.throws(
+    () => checkJsonBounds(nested(1001)),
+    /JSON nesting depth exceeds the maximum allowed \(1000\)/,
+  );
+});
+
+test('brackets inside strings do not count, escaped quotes included', () => {
+  checkJsonBounds(`["${'['.repeat(5000)}"]`);
+  checkJsonBounds(`["\\"${'{'.repeat(5000)}", "\\\\"]`);
+  // After an escaped backslash the quote closes the string: the brackets that follow count.
+  refuses(`["\\\\", ${'['.repeat(1001)}`, 'too-deep');
+  // An escape of an ordinary letter ends with it: the quote after closes the string.
+  refuses(`["\\n", ${'['.repeat(1001)}`, 'too-deep');
+  refuses(`["\\u0022", ${'['.repeat(1001)}`, 'too-deep');
+});
+
+test('a raw newline ends a broken string, so it cannot hide what follows', () => {
+  refuses(`{"a": "broken\n${'['.repeat(1001)}`, 'too-deep');
+  // Depth carries across lines: a document may span them.
+  refuses(`${'[\n'.repeat(1001)}`, 'too-deep');
+});
+
+test('values: containers and commas outside strings, refused beyond the limit', () => {
+  const bounds = { maxDepth: 10, maxValues: 5 };
+  checkJsonBounds('[1,2,3,4]', bounds); // one array, three commas
+  checkJsonBounds('["a,b,c,d,e,f,g"]', bounds);
+  refuses('[1,2,3,4,5,6]', 'too-many-values', bounds);
+  refuses('[[],[],[]]', 'too-many-values', bounds);
+});
+
+test('chunks: state carries over, the refusal comes in the chunk that passes the bound', () => {
+  const s = new JsonBoundsScanner({ maxDepth: 3, maxValues: 100 });
+  s.write(Buffer.from('["[[[[ \\'));
+  s.write(Buffer.from('"" ]')); // the escaped quote, then the closing one
+  s.write('[[[');
+  assert.throws(() => s.write(Buffer.from('[')), JsonBoundsError);
+});
+
+test('scanning is fast: 32 MB in well under a second', () => {
+  const big = Buffer.alloc(32 << 20, '{"a":"bcdefgh"}\n');
+  const t0 = performance.now();
+  checkJsonBounds(big, { maxDepth: 1000, maxValues: Number.POSITIVE_INFINITY });
+  const ms = performance.now() - t0;
+  assert.ok(ms < 1000, `took ${ms} ms`);
+});
