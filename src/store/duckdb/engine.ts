@@ -3,7 +3,23 @@
  * write-ahead-log segments. It keeps no database file of its own; everything durable is in files
  * that kjournal names and fsyncs itself.
  */
-import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue, ResultReturnType } from '@duckdb/node-api';
+
+/**
+ * A streamed query failed after its first rows: out of memory under concurrent queries, an unreadable
+ * part, an interrupt. @duckdb/node-api (1.5.x) ends such a result with an empty chunk, exactly as a
+ * complete one, and does not expose DuckDB's message (`duckdb_result_error`), so this error cannot
+ * say more than that the rows read so far are not all of them.
+ */
+export class IncompleteResultError extends Error {
+  override readonly name = 'IncompleteResultError';
+  readonly code = 'INCOMPLETE_RESULT';
+  constructor() {
+    super(
+      'the query failed while DuckDB streamed its result (out of memory, an unreadable file, or an interrupt); DuckDB did not report which',
+    );
+  }
+}
 
 export interface EngineOptions {
   readonly threads: number;
@@ -81,6 +97,13 @@ export class DuckDbEngine {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
         yield chunk.getRows();
+      }
+      // A result that failed mid-way ended just like a complete one (measured: 200 answers with 0
+      // or a third of the count under 200 concurrent queries). What tells them apart: a failed
+      // result reports no return type (the C API answers INVALID for a result with an error).
+      if (result.returnType === ResultReturnType.INVALID) {
+        signal?.throwIfAborted();
+        throw new IncompleteResultError();
       }
     } catch (err) {
       signal?.throwIfAborted();
