@@ -316,6 +316,16 @@ describe('DuckDB: a streamed result that fails part-way is an error', () => {
     );
   });
 
+  test('a deadline that passes while the query connects still stops it', async () => {
+    const sql = 'SELECT i FROM range(100000) t(i)';
+    const ac = new AbortController();
+    const streamed = drain(sql, ac.signal);
+    const all = engine.all(sql, [], ac.signal);
+    ac.abort(new Error('deadline'));
+    await assert.rejects(streamed, /deadline/);
+    await assert.rejects(all, /deadline/);
+  });
+
   test('concurrent streams fail independently: one interrupted, the others complete', async () => {
     const ac = new AbortController();
     const sql = 'SELECT i FROM range(2000000) t(i)';

@@ -92,6 +92,8 @@ export class DuckDbEngine {
     const conn = await this.instance.connect();
     const unwatch = interruptOnAbort(conn, signal);
     try {
+      // The deadline may have passed while connecting, before anything listened for it.
+      signal?.throwIfAborted();
       const result = await conn.stream(sql, params);
       for (;;) {
         const chunk = await result.fetchChunk();
@@ -119,6 +121,7 @@ export class DuckDbEngine {
     return this.with(async (conn) => {
       const unwatch = interruptOnAbort(conn, signal);
       try {
+        signal?.throwIfAborted();
         return (await conn.runAndReadAll(sql, params)).getRows();
       } catch (err) {
         signal?.throwIfAborted();
