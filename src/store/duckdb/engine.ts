@@ -7,9 +7,11 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBValue, ResultReturnTy
 
 /**
  * A streamed query failed after its first rows: out of memory under concurrent queries, an unreadable
- * part, an interrupt. @duckdb/node-api (1.5.x) ends such a result with an empty chunk, exactly as a
- * complete one, and does not expose DuckDB's message (`duckdb_result_error`), so this error cannot
- * say more than that the rows read so far are not all of them.
+ * part, an interrupt. DuckDB's C API ends such a result with no chunk, as it ends a complete one, and
+ * keeps the error in `duckdb_result_error` (duckdb-rs had the same gap: duckdb/duckdb-rs#832).
+ * @duckdb/node-api 1.5.6 neither checks nor exposes it, so this error cannot say more than that the
+ * rows read so far are not all of them. A later binding whose fetchChunk rejects with DuckDB's
+ * message makes this check a fallback.
  */
 export class IncompleteResultError extends Error {
   override readonly name = 'IncompleteResultError';
