@@ -17,9 +17,9 @@ export class IncompleteResultError extends Error {
   override readonly name = 'IncompleteResultError';
   readonly code = 'INCOMPLETE_RESULT';
   constructor() {
-    super(
-      'the query failed while DuckDB streamed its result (out of memory, an unreadable file, or an interrupt); DuckDB did not report which',
-    );
+    // Worded so that it cannot be taken for an out-of-memory or a cancel (the store then looks for
+    // a damaged file): it may be any of them.
+    super('DuckDB failed part-way through a streamed result and did not report why');
   }
 }
 
