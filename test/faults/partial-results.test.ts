@@ -486,7 +486,11 @@ describe('DuckDB store: concurrent queries out of memory, a damaged Parquet part
     srv = await startServer({ ...DEFAULT_SERVER_CONFIG, port: 0, dataDir: dir, log: () => {} });
     for (const query of queries) {
       const a = await get(srv.url, '/loki/api/v1/query_range', { query, ...params });
-      assert.equal(a.status, 500, `${query}: ${a.status} ${a.body.slice(0, 200)}`);
+      // Counting without a pipeline reads only some columns: when the damage is in another one
+      // (bodies), it is right to answer, and then with the whole count. The streamed queries read
+      // every column.
+      if (a.status === 200 && !query.includes('| json')) assert.equal(metricTotal(a.body), N, query);
+      else assert.equal(a.status, 500, `${query}: ${a.status} ${a.body.slice(0, 200)}`);
     }
     const log = await get(srv.url, '/loki/api/v1/query_range', {
       query: '{namespace="bank"} |= "payment 1 "',
