@@ -90,6 +90,8 @@ export async function runLogQuery(
       if (++returned >= req.limit) break outer;
     }
   }
+  // A read cut short by the deadline is not the answer (see checkCancelled in query/metric/range.ts).
+  if (req.signal?.aborted) throw new QueryCancelledError('query timed out');
   return {
     result: [...byKey.values()],
     stats: { entriesReturned: returned, linesProcessed: processed, bytesProcessed: bytes },

@@ -94,6 +94,12 @@ export interface ServerConfig {
   /** Flows and outputs (`--config`); output buffers live under `<dataDir>/outputs`. */
   readonly pipeline?: PipelineConfig;
   readonly log?: (line: string) => void;
+  /**
+   * The store to serve, not yet opened: the server opens and closes it. Absent: the embedded DuckDB
+   * store in `dataDir`. For tests that inject faults into reads (test/faults/faulty-store.ts) and
+   * for a second backend.
+   */
+  readonly store?: Store;
 }
 
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -139,11 +145,13 @@ const tailWithoutUpgrade: Handler = async () => {
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store = new DuckDbStore({
-    dir: config.dataDir,
-    memoryLimit: config.queryMemoryLimit,
-    onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
-  });
+  const store =
+    config.store ??
+    new DuckDbStore({
+      dir: config.dataDir,
+      memoryLimit: config.queryMemoryLimit,
+      onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
+    });
   await store.open();
   const metrics = new ServerMetrics(store);
   let ready = true;

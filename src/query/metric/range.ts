@@ -224,6 +224,9 @@ async function bucketedPipeline(
       if (bytesFn) b.bytes += Buffer.byteLength(out.line);
     }
   }
+  // A read cut short by the deadline must not count as the whole (the store should reject; this
+  // holds even for one that just stops).
+  checkCancelled(ctx.signal);
   const list: BucketSeries[] = [];
   for (const { labels, buckets } of bySeries.values()) {
     const rows: BucketRow[] = [];
@@ -512,6 +515,7 @@ async function stream(
       active.add(st);
     }
   }
+  checkCancelled(ctx.signal);
   while (cur < n) {
     finalize(cur++);
     if ((cur & 255) === 0) checkCancelled(ctx.signal);
