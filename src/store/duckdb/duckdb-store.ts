@@ -34,7 +34,7 @@ import { salvageSegment } from '../wal/salvage.js';
 import { type Segment, segmentSeqsOnDisk, WriteAheadLog } from '../wal/wal.js';
 import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun } from './compact.js';
 import { convertSegments, NS_PER_DAY } from './convert.js';
-import { DuckDbEngine } from './engine.js';
+import { DuckDbEngine, IncompleteResultError } from './engine.js';
 import { verifyPart } from './part-check.js';
 import { lastConvertedOnDisk, type Part, PartSet } from './parts.js';
 import { bucketExpr, fileList, readWal, sourceRelation, whereClause } from './sql.js';
@@ -149,6 +149,8 @@ export class DuckDbStore implements Store {
   private lookupLane: Promise<unknown> = Promise.resolve();
   /** Parts read through in full without an error (a failed read checks the others). */
   private readonly verifiedParts = new Set<string>();
+  /** The check of a failed read's parts under way, if any (readFailed). */
+  private verifying: Promise<void> = Promise.resolve();
   private quarantined = 0;
   private readonly log: (line: string) => void;
   private sealing: Promise<void> | undefined;
@@ -857,10 +859,35 @@ export class DuckDbStore implements Store {
    * checked), it is marked so and the failure names it; otherwise the error is passed on as it is.
    */
   private async readFailed(err: unknown, prepared: Prepared, signal?: AbortSignal): Promise<never> {
-    if (signal?.aborted || NOT_ABOUT_FILES.test((err as Error)?.message ?? '')) throw err;
+    if (signal?.aborted) throw err;
+    // A streamed result that failed part-way does not say why (engine.ts): it may be a damaged
+    // part, so its parts are checked; an error that says it was memory or a cancel is passed on.
+    if (!(err instanceof IncompleteResultError) && NOT_ABOUT_FILES.test((err as Error)?.message ?? ''))
+      throw err;
+    // One check at a time: a burst of failing queries (out of memory) must not read every part at once.
+    const previous = this.verifying;
+    let done = (): void => {};
+    this.verifying = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    await previous;
+    try {
+      return await this.findDamaged(err, prepared);
+    } finally {
+      done();
+    }
+  }
+
+  private async findDamaged(err: unknown, prepared: Prepared): Promise<never> {
     const damaged: string[] = [];
     const reasons: string[] = [];
     for (const path of prepared.parts) {
+      const known = this.parts.damage(path);
+      if (known !== undefined) {
+        damaged.push(`part ${this.parts.name(path)}`);
+        reasons.push(known);
+        continue;
+      }
       if (this.verifiedParts.has(path)) continue;
       const problem = await verifyPart(this.db, path);
       if (problem === undefined) this.verifiedParts.add(path);
