@@ -57,7 +57,16 @@ import { Pipeline } from '../pipeline/runtime.js';
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
+import { acquireDirLock } from '../util/dir-lock.js';
+import {
+  DEFAULT_MIN_FREE,
+  DiskSpaceWatch,
+  type DiskWatermark,
+  describeWatermark,
+  formatBytes,
+} from '../util/disk-space.js';
 import { checkRequest } from './auth-gate.js';
+import { guardWrites, registerDiskMetrics } from './disk-guard.js';
 import { type IngestDeps, routeRecords, storeRecords } from './ingest.js';
 import { ServerMetrics } from './metrics.js';
 import { TailHub } from './tail-hub.js';
@@ -88,6 +97,11 @@ export interface ServerConfig {
   readonly auditPolicy?: AuditPolicy | null;
   /** Flows and outputs (`--config`); output buffers live under `<dataDir>/outputs`. */
   readonly pipeline?: PipelineConfig;
+  /**
+   * Under this much free space on the data volume writes answer 507 (server/disk-guard.ts); default
+   * DEFAULT_MIN_FREE (1GiB or 5% of the volume, whichever is smaller).
+   */
+  readonly minFreeDisk?: DiskWatermark;
   readonly log?: (line: string) => void;
 }
 
@@ -120,13 +134,25 @@ const tailWithoutUpgrade: Handler = async () => {
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store = new DuckDbStore({
-    dir: config.dataDir,
-    memoryLimit: config.queryMemoryLimit,
-    onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
-  });
-  await store.open();
+  // One data directory, one process (util/dir-lock.ts), before anything in it is read or written:
+  // this also refuses a second in-process server of a test.
+  const lock = await acquireDirLock(config.dataDir, 'data directory');
+  let store: DuckDbStore;
+  let disk: DiskSpaceWatch;
+  try {
+    disk = await watchDisk(config, log);
+    store = new DuckDbStore({
+      dir: config.dataDir,
+      memoryLimit: config.queryMemoryLimit,
+      onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
+    });
+    await store.open();
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   const metrics = new ServerMetrics(store);
+  registerDiskMetrics(metrics.registry, disk);
   let ready = true;
 
   const applyRetention = async (): Promise<void> => {
@@ -200,11 +226,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       router.add(methods, lokiStackPath(cls, `/loki/api/v1${path}`), restrictHandler(handler, cls), loki);
     }
   }
-  const push = pushHandler({
-    ...deps,
-    limits: config.limits,
-    maxBodyBytes: config.maxBodyBytes,
-  });
+  // Writes pause while the data volume is (nearly) full; reads go on.
+  const guarded = (h: Handler): Handler =>
+    guardWrites(h, disk, () => metrics.rejectedRequests.inc({ reason: '507' }));
+  const push = guarded(
+    pushHandler({
+      ...deps,
+      limits: config.limits,
+      maxBodyBytes: config.maxBodyBytes,
+    }),
+  );
   for (const cls of LOKISTACK_CLASSES) {
     router.add(['POST'], lokiStackPath(cls, '/loki/api/v1/push'), restrictHandler(push, cls), loki);
   }
@@ -213,13 +244,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     .add(
       ['POST'],
       '/ingest/audit',
-      auditIngestHandler({ ingest: kubeIngest(auditPolicy), maxBodyBytes: config.maxBodyBytes }),
+      guarded(auditIngestHandler({ ingest: kubeIngest(auditPolicy), maxBodyBytes: config.maxBodyBytes })),
       loki,
     )
     .add(
       ['POST'],
       '/ingest/events',
-      eventsIngestHandler({ ingest: kubeIngest(null), maxBodyBytes: config.maxBodyBytes }),
+      guarded(eventsIngestHandler({ ingest: kubeIngest(null), maxBodyBytes: config.maxBodyBytes })),
       loki,
     )
     .add(
@@ -320,8 +351,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
   } catch (err) {
     clearInterval(retentionTimer);
+    disk.stop();
     await pipeline?.close();
     await store.close();
+    await lock.release();
     throw err;
   }
   const addr = http.address() as AddressInfo;
@@ -344,10 +377,33 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         });
         await pipeline?.close();
         await store.close();
+        disk.stop();
+        await lock.release();
       })();
       return closing;
     },
   };
+}
+
+/** Samples free space on the data volume; logs when writes pause and resume. */
+async function watchDisk(config: ServerConfig, log: (line: string) => void): Promise<DiskSpaceWatch> {
+  const minFree = config.minFreeDisk ?? DEFAULT_MIN_FREE;
+  const disk = new DiskSpaceWatch({
+    dir: config.dataDir,
+    minFree,
+    onChange: (low, d) =>
+      log(
+        !low
+          ? `disk: ${formatBytes(d.free)} free on the data volume again: writes resume`
+          : d.metNoSpace
+            ? 'disk: a write met ENOSPC on the data volume: writes answer 507 until space is freed'
+            : `disk: ${formatBytes(d.free)} free on the data volume, under --min-free-disk ` +
+              `(${describeWatermark(minFree)}: ${formatBytes(d.threshold)}): writes answer 507 until space is freed`,
+      ),
+    onError: (err) => log(`disk: cannot read free space: ${(err as Error).message}`),
+  });
+  await disk.start();
+  return disk;
 }
 
 /** The request's URL, or undefined when its target does not parse. */

@@ -11,6 +11,7 @@ import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogClass, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { promLabelsString } from '../../query/metric/labels.js';
+import { DiskFullError } from '../../server/disk-guard.js';
 import { type IngestDeps, routeRecords, storeRecords } from '../../server/ingest.js';
 import { getOrCreate } from '../../util/maps.js';
 import { readBody } from '../http/body.js';
@@ -70,7 +71,9 @@ export function pushHandler(opts: PushOptions): Handler {
       if (status !== 204) throw new HttpError(status, message);
       return { status: 204 };
     } catch (err) {
-      opts.metrics.rejectedRequests.inc({ reason: err instanceof HttpError ? String(err.status) : 'error' });
+      const reason =
+        err instanceof HttpError ? String(err.status) : err instanceof DiskFullError ? '507' : 'error';
+      opts.metrics.rejectedRequests.inc({ reason });
       throw err;
     }
   };
