@@ -66,7 +66,7 @@ import {
   formatBytes,
 } from '../util/disk-space.js';
 import { checkRequest } from './auth-gate.js';
-import { guardWrites, registerDiskMetrics } from './disk-guard.js';
+import { DiskFullError, guardWrites, registerDiskMetrics } from './disk-guard.js';
 import { type IngestDeps, routeRecords, storeRecords } from './ingest.js';
 import { ServerMetrics } from './metrics.js';
 import { TailHub } from './tail-hub.js';
@@ -449,7 +449,8 @@ async function handle(
     send(res, await route.handler(ctx));
   } catch (err) {
     const reply = route.onError(err, ctx);
-    if (reply.status >= 500)
+    // A full disk is no fault of the server's: the guard logs when writes pause and resume.
+    if (reply.status >= 500 && !(err instanceof DiskFullError))
       process.stderr.write(`error on ${req.method} ${url.pathname}: ${(err as Error).stack ?? err}\n`);
     send(res, reply);
   }

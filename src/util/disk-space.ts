@@ -88,6 +88,8 @@ export interface DiskSpaceWatchOptions {
 export class DiskSpaceWatch {
   private last: DiskSample = { free: Number.POSITIVE_INFINITY, total: 0 };
   private noSpace = false;
+  /** When the last ENOSPC was noted: only a sample begun after it may end the pause. */
+  private noSpaceAt = 0;
   private isLow = false;
   private timer: NodeJS.Timeout | undefined;
   private sampling: Promise<void> | undefined;
@@ -101,7 +103,7 @@ export class DiskSpaceWatch {
   /** Takes the first sample (its failure is the caller's), then samples on a timer. */
   async start(): Promise<void> {
     this.last = await this.sample(this.o.dir);
-    this.update();
+    this.update(performance.now());
     this.timer ??= setInterval(() => {
       this.refresh().catch((err: unknown) => this.o.onError?.(err));
     }, this.o.intervalMs ?? DEFAULT_INTERVAL_MS);
@@ -112,8 +114,9 @@ export class DiskSpaceWatch {
   refresh(): Promise<void> {
     this.sampling ??= (async () => {
       try {
+        const at = performance.now();
         this.last = await this.sample(this.o.dir);
-        this.update();
+        this.update(at);
       } finally {
         this.sampling = undefined;
       }
@@ -149,6 +152,7 @@ export class DiskSpaceWatch {
   /** A write failed with ENOSPC: low at once, until a sample finds room. */
   noteNoSpace(): void {
     this.noSpace = true;
+    this.noSpaceAt = performance.now();
     this.update();
   }
 
@@ -173,9 +177,15 @@ export class DiskSpaceWatch {
     for (const f of w) f();
   }
 
-  private update(): void {
+  /** Re-evaluates `low`; `sampledAt`: when the sample just taken began (none: no new sample). */
+  private update(sampledAt?: number): void {
     const threshold = this.threshold;
-    if (this.noSpace && this.last.free >= Math.max(threshold, RESUME_AFTER_NO_SPACE_BYTES)) {
+    if (
+      this.noSpace &&
+      sampledAt !== undefined &&
+      sampledAt > this.noSpaceAt &&
+      this.last.free >= Math.max(threshold, RESUME_AFTER_NO_SPACE_BYTES)
+    ) {
       this.noSpace = false;
     }
     const low = this.noSpace || this.last.free < threshold;
