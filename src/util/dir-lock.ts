@@ -17,6 +17,7 @@
  * Node has no flock; fs-ext's flockSync(fd, 'exnb') is flock(fd, LOCK_EX | LOCK_NB): it never blocks
  * the event loop.
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,14 +56,19 @@ export interface DirLock {
 }
 
 /**
- * Takes the exclusive lock on `dir` (created if missing), or throws DirLockError at once when another
- * process (or another holder in this one) has it. `what` names the directory in the message.
+ * Takes the exclusive lock on `dir`, or throws DirLockError at once when another process (or another
+ * holder in this one) has it. `what` names the directory in the message. A missing `dir` is created,
+ * unless `create` is false (a command that only inspects a directory): then it is an ENOENT error.
  */
-export async function acquireDirLock(dir: string, what: string): Promise<DirLock> {
-  await mkdirDurable(dir);
+export async function acquireDirLock(
+  dir: string,
+  what: string,
+  { create = true }: { readonly create?: boolean } = {},
+): Promise<DirLock> {
+  if (create) await mkdirDurable(dir);
   const path = join(dir, LOCK_FILE);
   // Read and write, created if missing, never truncated before the lock is ours.
-  const fh = await open(path, 'a+');
+  const fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
   try {
     fsExt.flockSync(fh.fd, 'exnb');
   } catch (err) {

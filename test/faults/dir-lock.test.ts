@@ -80,6 +80,10 @@ test('a second holder of the lock in the same process is refused with our pid; r
   await first.release();
   const again = await acquireDirLock(dir, 'data directory');
   await again.release();
+  // A command that only inspects a directory does not create it.
+  await assert.rejects(acquireDirLock(join(dir, 'missing'), 'data directory', { create: false }), {
+    code: 'ENOENT',
+  });
 });
 
 test('two in-process servers on one data directory: the second is refused, the first keeps serving', async () => {
