@@ -5,12 +5,14 @@
  * deleted, with every acknowledged line kept and nothing refused stored. The agent pauses its
  * sources, says not ready, and ships every line exactly once after space returns.
  *
- * Mounting needs root (CI runs as root); elsewhere these tests are skipped, saying so.
+ * A positions write that meets ENOSPC is tried again rather than ending shipping for good.
+ *
+ * Mounting needs root (CI runs as root); elsewhere the tmpfs tests are skipped, saying so.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, type TestContext, test } from 'node:test';
@@ -403,4 +405,81 @@ test('the agent whose state volume is full (ENOSPC) pauses, stays alive, and shi
     log.some((m) => /the state volume is full \(ENOSPC\)/.test(m)),
     `the append met ENOSPC: ${log.join('\n')}`,
   );
+});
+
+test('a positions write that meets ENOSPC is tried again: shipping never stops for good, nothing is sent twice', async (t) => {
+  const cleanup = undoList(t);
+  const serverDir = await mkdtemp(join(tmpdir(), 'kj-full-disk-srv-'));
+  const stateDir = await mkdtemp(join(tmpdir(), 'kj-full-disk-state-'));
+  const server = await startServer({
+    ...DEFAULT_SERVER_CONFIG,
+    port: 0,
+    dataDir: serverDir,
+    log: () => undefined,
+  });
+  cleanup.push(
+    () => rm(serverDir, { recursive: true, force: true }),
+    () => rm(stateDir, { recursive: true, force: true }),
+    () => server.close(),
+  );
+  const base = nowNs() - 60_000_000_000n;
+  const total = 500;
+  const source = new CounterSource({
+    name: 'pods',
+    total,
+    perBatch: 25,
+    delayMs: 5,
+    baseNs: base,
+    labels: { job: 'posfull' },
+  });
+  const log: string[] = [];
+  const agent = new Agent({
+    sources: [source],
+    client: clientFor(server.url),
+    stateDir,
+    batchMaxWaitMs: 20,
+    retry: { baseDelayMs: 20, maxDelayMs: 200 },
+    log: (m) => log.push(m),
+  });
+  cleanup.push(() => agent.stop());
+  // The first three positions writes find the disk full, as writeFileAtomic reports it.
+  const commit = agent.positions.commit.bind(agent.positions);
+  let failures = 3;
+  let notReadySeen = false;
+  agent.positions.commit = async (...args) => {
+    if (failures > 0) {
+      failures--;
+      // Once the shipper has taken the failure (the same turn of the event loop), the agent
+      // says not ready.
+      setImmediate(() => {
+        notReadySeen ||= !agent.ready;
+      });
+      throw Object.assign(new Error("ENOSPC: no space left on device, open 'positions.json.tmp'"), {
+        code: 'ENOSPC',
+      });
+    }
+    return commit(...args);
+  };
+  await agent.start();
+  await until(
+    'every line arrives',
+    async () => (await linesOf(server.url, 'posfull', base, base + 10_000_000n)).length >= total,
+    20_000,
+  );
+  const { missing, repeated } = tally(await linesOf(server.url, 'posfull', base, base + 10_000_000n), total);
+  assert.deepEqual(missing, []);
+  assert.deepEqual(repeated, []);
+  assert.equal(failures, 0);
+  assert.ok(notReadySeen, 'not ready while the positions could not be saved');
+  await until('ready again', () => agent.ready, 5000);
+  assert.ok(
+    log.some((m) => /cannot save positions, the state volume is full/.test(m)),
+    log.join('\n'),
+  );
+  assert.ok(!log.some((m) => /shipping stopped/.test(m)), log.join('\n'));
+  await agent.stop();
+  const saved = JSON.parse(await readFile(join(stateDir, 'positions.json'), 'utf8')) as {
+    sources: { pods: { next: number } };
+  };
+  assert.equal(saved.sources.pods.next, total);
 });
