@@ -11,11 +11,27 @@
  * `emit` appends the batch to the buffer (fsynced) and resolves; while the buffer is full it waits,
  * which is what holds a source back. When the agent stops, an `emit` still waiting rejects (the batch
  * was not taken; its data is read again after a restart).
+ *
+ * A full disk holds the sources back the same way: while the state directory's volume has less free
+ * space than `minFreeDisk` (util/disk-space.ts, sampled every second), or after an append met ENOSPC
+ * (the buffer cuts the torn frame off), `emit` waits, the agent reports not ready, and it goes on by
+ * itself once a sample finds room: the shipper keeps pushing and committing meanwhile, and what it
+ * releases is the first room found. The state directory is locked (util/dir-lock.ts): one agent per
+ * state directory.
  */
 import { join } from 'node:path';
 import type { KjournalClient } from '../client/client.js';
 import type { Scratch } from '../ingest/loki-push/encode.js';
 import type { TimeLimits } from '../ingest/validate-time.js';
+import { acquireDirLock, type DirLock } from '../util/dir-lock.js';
+import {
+  DEFAULT_MIN_FREE,
+  DiskSpaceWatch,
+  type DiskWatermark,
+  describeWatermark,
+  formatBytes,
+  isNoSpaceError,
+} from '../util/disk-space.js';
 import { snappyCompress } from '../util/snappy.js';
 import { DiskBuffer } from './buffer.js';
 import { AgentMetrics } from './metrics.js';
@@ -46,12 +62,22 @@ export interface AgentOptions {
   readonly log?: (message: string) => void;
   /** Record times refused before buffering (default: before 1970, or 10 minutes ahead). */
   readonly timeLimits?: TimeLimits;
+  /**
+   * Sources pause while the state directory's volume has less free space than this (default
+   * DEFAULT_MIN_FREE: 1GiB or 5% of the volume, whichever is smaller).
+   */
+  readonly minFreeDisk?: DiskWatermark;
+  /** The state directory's lock, already taken by the caller (the CLI); else `start` takes it. */
+  readonly lock?: DirLock;
 }
 
 export class Agent {
   readonly metrics: AgentMetrics;
   readonly positions: PositionsStore;
   readonly buffer: DiskBuffer;
+  /** Free space on the state directory's volume. */
+  readonly disk: DiskSpaceWatch;
+  private lock: DirLock | undefined;
   private readonly o: AgentOptions;
   private readonly log: (message: string) => void;
   private readonly controller = new AbortController();
@@ -77,17 +103,47 @@ export class Agent {
       dir: join(options.stateDir, 'buffer'),
       maxBytes: options.bufferMaxBytes ?? DEFAULT_BUFFER_MAX_BYTES,
     });
+    const minFree = options.minFreeDisk ?? DEFAULT_MIN_FREE;
+    this.disk = new DiskSpaceWatch({
+      dir: options.stateDir,
+      minFree,
+      onChange: (low, d) => {
+        this.metrics.diskPaused.set(low ? 1 : 0);
+        if (!low) this.log(`agent: ${formatBytes(d.free)} free on the state volume again: sources resume`);
+        else if (d.metNoSpace) this.log('agent: the state volume is full (ENOSPC): sources pause');
+        else
+          this.log(
+            `agent: ${formatBytes(d.free)} free on the state volume, under --min-free-disk ` +
+              `(${describeWatermark(minFree)}: ${formatBytes(d.threshold)}): sources pause`,
+          );
+      },
+      onError: (err) => this.log(`agent: cannot read free space: ${(err as Error).message}`),
+    });
+    this.metrics.watchDisk(this.disk);
   }
 
-  /** True once started and not stopping (`GET /ready`). */
+  /** True once started, not stopping, and not paused for disk space (`GET /ready`). */
   get ready(): boolean {
-    return this.started && !this.controller.signal.aborted;
+    return this.started && !this.controller.signal.aborted && !this.disk.low;
   }
 
   /** Loads the positions and the buffer, starts shipping and every source. */
   async start(): Promise<void> {
     if (this.started) throw new Error('the agent is already started');
+    this.lock = this.o.lock ?? (await acquireDirLock(this.o.stateDir, 'state directory'));
+    try {
+      await this.open();
+    } catch (err) {
+      this.disk.stop();
+      await this.lock.release();
+      throw err;
+    }
+    for (const source of this.o.sources) this.runs.push(this.runSource(source));
+  }
+
+  private async open(): Promise<void> {
     const { metrics, buffer } = this;
+    await this.disk.start();
     await this.positions.load();
     buffer.onFullChange = (full) => {
       metrics.setFull(full);
@@ -113,12 +169,29 @@ export class Agent {
       batchMaxWaitMs: this.o.batchMaxWaitMs ?? DEFAULT_BATCH_MAX_WAIT_MS,
       ...(this.o.retry ? { retry: this.o.retry } : {}),
       log: this.log,
+      onNoSpace: () => this.disk.noteNoSpace(),
     });
     this.shipper.start();
     // Keeps the process alive while the agent runs, whatever its sources hold open.
     this.keepAlive = setInterval(() => undefined, 3_600_000);
     this.started = true;
-    for (const source of this.o.sources) this.runs.push(this.runSource(source));
+  }
+
+  /**
+   * Runs `append` once the disk has room; on ENOSPC (a torn frame the buffer cut off: nothing was
+   * taken) waits for room and tries again. Sources are held back meanwhile, as by a full buffer.
+   */
+  private async appendWhenRoom(append: () => Promise<unknown>, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      await this.disk.waitForRoom(signal);
+      try {
+        await append();
+        return;
+      } catch (err) {
+        if (!isNoSpaceError(err) || signal.aborted) throw err;
+        this.disk.noteNoSpace();
+      }
+    }
   }
 
   /** Where `source` resumes: acknowledged positions, then those of its batches still buffered. */
@@ -170,8 +243,14 @@ export class Agent {
             // next batch reuses it); the buffer stores what the push carries.
             const raw = builder.finish(this.scratch);
             if (count === 0 && Object.keys(batch.positions).length === 0) return;
-            if (raw.length === 0) await buffer.append(source.name, batch.positions, 0, raw);
-            else await buffer.append(source.name, batch.positions, count, snappyCompress(raw), 'snappy');
+            const body = raw.length === 0 ? raw : snappyCompress(raw);
+            await this.appendWhenRoom(
+              () =>
+                raw.length === 0
+                  ? buffer.append(source.name, batch.positions, 0, body)
+                  : buffer.append(source.name, batch.positions, count, body, 'snappy'),
+              signal,
+            );
             metrics.readRecords.inc({ source: source.name }, count);
             metrics.readBytes.inc({ source: source.name }, bytes);
             metrics.bufferBytes.set(buffer.bytes);
@@ -211,6 +290,8 @@ export class Agent {
     await this.buffer.close();
     await sourcesDone;
     clearInterval(this.keepAlive);
+    this.disk.stop();
+    await this.lock?.release();
     this.o.client.close();
     if (this.buffer.pending.length > 0) {
       this.log(

@@ -26,6 +26,10 @@
  *
  * `append` waits while the buffer holds `maxBytes` or more of unacknowledged frames (a single frame
  * larger than the limit is still taken when the buffer is empty, so nothing can block for ever).
+ *
+ * An append that fails (ENOSPC on a full disk) cuts what it wrote of its frame off again and
+ * rejects: the batch was not taken, the segment stays whole, and the next append writes where it
+ * would have (agent.ts waits for room and tries again).
  */
 import { type FileHandle, open, readdir, readFile, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -236,8 +240,15 @@ export class DiskBuffer {
     try {
       a = await this.activeSegment(id);
       offset = a.seg.size;
-      await writeFully(a.fh, head, offset);
-      await writeFully(a.fh, stored, offset + head.length);
+      try {
+        await writeFully(a.fh, head, offset);
+        await writeFully(a.fh, stored, offset + head.length);
+      } catch (err) {
+        // Part of the frame may be in the file: without the cut, a shorter frame written over it
+        // later would leave its tail behind, and a reopened buffer would find garbage between frames.
+        await a.fh.truncate(offset).catch(() => undefined);
+        throw err;
+      }
     } finally {
       this.writing = false;
     }
@@ -297,8 +308,11 @@ export class DiskBuffer {
   private async activeSegment(id: number): Promise<{ seg: Segment; fh: FileHandle }> {
     if (this.active && this.active.seg.size < this.segmentBytes) return this.active;
     if (this.active) {
-      await this.syncNow(this.active.fh);
-      await this.active.fh.close();
+      const full = this.active;
+      // Detached before anything can fail: a segment that could not be created (a full disk) is
+      // tried again by the next append, never on the closed handle.
+      this.active = undefined;
+      await this.syncNow(full.fh).finally(() => full.fh.close());
     }
     const name = `${String(id).padStart(16, '0')}.seg`;
     const fh = await open(join(this.dir, name), 'w');

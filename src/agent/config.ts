@@ -9,7 +9,8 @@
  * stateDir: /var/lib/kjournal-agent      # positions and the buffer
  * node: worker-1
  * metrics: ":9101"                       # GET /metrics and /ready
- * buffer: { maxBytes: 256MiB }
+ * buffer: { maxBytes: 256MiB, minFreeDisk: 1GiB }  # minFreeDisk: sources pause while the state
+ *                                        #   volume has less free (a size or a percentage)
  * batch: { maxBytes: 1MiB, maxWait: 1s }
  * pods: { dir: /var/log/pods, labels: true }  # labels: pod labels from the API (an informer;
  *                                        #   pods.kubeconfig, else the in-cluster config)
@@ -30,6 +31,7 @@ import { DEFAULT_SERVER } from '../client/options.js';
 import { isObj, type Obj } from '../import/formats/json-util.js';
 import { parseDurationNs } from '../model/time.js';
 import { PIPELINE_KEYS } from '../pipeline/config.js';
+import { type DiskWatermark, parseMinFree } from '../util/disk-space.js';
 import { sizeValue } from '../util/size.js';
 import { DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_WAIT_MS, DEFAULT_BUFFER_MAX_BYTES } from './agent.js';
 
@@ -81,6 +83,8 @@ export interface AgentConfig {
   readonly node?: string;
   readonly metrics?: string;
   readonly bufferMaxBytes: number;
+  /** Sources pause while the state directory's volume has less free space (absent: the default). */
+  readonly minFreeDisk?: DiskWatermark;
   readonly batchMaxBytes: number;
   readonly batchMaxWaitMs: number;
   readonly sources: SourceSections;
@@ -102,6 +106,7 @@ export interface AgentFlags {
   node?: string;
   metrics?: string;
   bufferMaxBytes?: string;
+  minFreeDisk?: string;
   batchMaxBytes?: string;
   batchMaxWait?: string;
   podsDir?: string;
@@ -127,6 +132,21 @@ export function parseSize(value: unknown, field: string): number {
   if (n === undefined)
     throw new ConfigError(`${field}: must be a size such as 1MiB or 256MB, got ${show(value)}`);
   return n;
+}
+
+/** A low disk watermark: a size (`1GiB`, `0` for none) or a percentage of the volume (`5%`). */
+function minFree(value: unknown, field: string): DiskWatermark {
+  const w =
+    typeof value === 'number'
+      ? parseMinFree(String(value))
+      : typeof value === 'string'
+        ? parseMinFree(value)
+        : undefined;
+  if (w === undefined)
+    throw new ConfigError(
+      `${field}: must be a size such as 1GiB or a percentage such as 5%, got ${show(value)}`,
+    );
+  return w;
 }
 
 /** `1s`, `500ms`, `2m`; a number is seconds. */
@@ -224,7 +244,7 @@ export function parseConfigFile(text: string, name: string): Obj {
  */
 export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
   const top = section(file, '', TOP_KEYS);
-  const buffer = section(top.buffer ?? {}, 'buffer', ['maxBytes']);
+  const buffer = section(top.buffer ?? {}, 'buffer', ['maxBytes', 'minFreeDisk']);
   const batch = section(top.batch ?? {}, 'batch', ['maxBytes', 'maxWait']);
   const pick = <T>(flag: T | undefined, fileValue: T | undefined): T | undefined => flag ?? fileValue;
 
@@ -325,6 +345,12 @@ export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
   const ca = pick(flags.certificateAuthority, str(top.certificateAuthority, 'certificateAuthority'));
   const node = pick(flags.node, str(top.node, 'node'));
   const metrics = pick(flags.metrics, str(top.metrics, 'metrics'));
+  const minFreeDisk =
+    flags.minFreeDisk !== undefined
+      ? minFree(flags.minFreeDisk, '--min-free-disk')
+      : buffer.minFreeDisk !== undefined
+        ? minFree(buffer.minFreeDisk, 'buffer.minFreeDisk')
+        : undefined;
   return {
     server,
     ...(token !== undefined ? { token } : {}),
@@ -343,6 +369,7 @@ export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
       'buffer.maxBytes',
       DEFAULT_BUFFER_MAX_BYTES,
     ),
+    ...(minFreeDisk !== undefined ? { minFreeDisk } : {}),
     batchMaxBytes: sizeOf(
       flags.batchMaxBytes,
       '--batch-max-bytes',

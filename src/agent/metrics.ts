@@ -1,6 +1,7 @@
 /**
  * @module The agent's metrics (prom-client, one registry per agent) and the tiny HTTP server of
- * `--metrics ADDR`: `GET /metrics` (Prometheus text) and `GET /ready` (200 once the agent runs).
+ * `--metrics ADDR`: `GET /metrics` (Prometheus text) and `GET /ready` (200 once the agent runs, 503
+ * while it stops or is paused for disk space).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +24,9 @@ export class AgentMetrics {
   readonly bufferMaxBytes: Gauge;
   readonly bufferFull: Gauge;
   readonly bufferFullSeconds: Counter;
+  /** 1 while sources are paused for lack of disk space on the state volume. */
+  readonly diskPaused: Gauge;
+  private disk: { readonly free: number; readonly threshold: number } | undefined;
   private fullSince: number | undefined;
   private fullReported = 0;
 
@@ -101,6 +105,27 @@ export class AgentMetrics {
       registers,
     });
     const self = this;
+    this.diskPaused = new Gauge({
+      name: `${p}disk_paused`,
+      help: '1 while the state directory’s volume is under --min-free-disk (or a write met ENOSPC): sources are paused and /ready says not ready',
+      registers,
+    });
+    new Gauge({
+      name: `${p}disk_free_bytes`,
+      help: 'Free bytes on the state directory’s volume (sampled every second)',
+      registers,
+      collect() {
+        if (self.disk) this.set(self.disk.free);
+      },
+    });
+    new Gauge({
+      name: `${p}disk_min_free_bytes`,
+      help: 'The --min-free-disk watermark in bytes: under it, sources pause',
+      registers,
+      collect() {
+        if (self.disk) this.set(self.disk.threshold);
+      },
+    });
     this.bufferFullSeconds = new Counter({
       name: `${p}buffer_full_seconds_total`,
       help: 'Time the buffer spent full, sources held back',
@@ -109,6 +134,11 @@ export class AgentMetrics {
         self.accrueFull();
       },
     });
+  }
+
+  /** Free space and watermark of the state volume, for the disk gauges. */
+  watchDisk(disk: { readonly free: number; readonly threshold: number }): void {
+    this.disk = disk;
   }
 
   /** Records a change of the buffer's fullness. */

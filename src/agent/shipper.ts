@@ -27,10 +27,15 @@
  *  - killed after the positions write: the batches are acknowledged and gone; nothing repeated.
  * Each push carries its batch ids as `X-Kjournal-Batch` (stable across restarts), for a future
  * server-side idempotency check.
+ *
+ * A positions write that meets a full disk (ENOSPC) is tried again every second, for ever: the
+ * server has the batches, the old positions file is intact (the write is atomic), and giving up
+ * would stop shipping for good. Pushes go on meanwhile, up to `maxInFlight`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type KjournalClient, PUSH_PATH, serverMessage } from '../client/client.js';
 import { backoffMs, isRetryableStatus, type RetryPolicy } from '../client/retry.js';
+import { isNoSpaceError } from '../util/disk-space.js';
 import { snappyCompress, snappyUncompress } from '../util/snappy.js';
 import type { BufferedBatch, DiskBuffer } from './buffer.js';
 import type { AgentMetrics } from './metrics.js';
@@ -43,6 +48,8 @@ const RECOVER_MAX_BATCHES = 64;
 const RECOVER_MAX_MISSES = 16;
 /** Connection errors that mean the request never reached the server. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** A positions write that met a full disk is tried again after this. */
+const NO_SPACE_RETRY_MS = 1000;
 
 export interface ShipperOptions {
   readonly client: KjournalClient;
@@ -58,10 +65,13 @@ export interface ShipperOptions {
   /** Backoff between attempts; attempts are unlimited. */
   readonly retry?: Partial<Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>>;
   readonly log?: (message: string) => void;
+  /** A positions write met ENOSPC (the agent pauses its sources). */
+  readonly onNoSpace?: () => void;
 }
 
 export class Shipper {
-  private readonly o: Required<Omit<ShipperOptions, 'retry'>> & { policy: RetryPolicy };
+  private readonly o: Required<Omit<ShipperOptions, 'retry' | 'onNoSpace'>> &
+    Pick<ShipperOptions, 'onNoSpace'> & { policy: RetryPolicy };
   private readonly controller = new AbortController();
   /** Set by `drain`: push without waiting for more batches to join. */
   private draining = false;
@@ -133,8 +143,7 @@ export class Shipper {
     const commitHead = async (): Promise<boolean> => {
       const head = inflight.shift()!;
       if (!(await head.done)) return false;
-      await this.commit(head.batches);
-      return true;
+      return this.commit(head.batches);
     };
     while (!this.signal.aborted) {
       // The batches not yet taken: past those in flight (ids grow along the buffer).
@@ -318,17 +327,38 @@ export class Shipper {
     }
   }
 
-  private async commit(batches: readonly BufferedBatch[]): Promise<void> {
+  /**
+   * Commits `batches` (acknowledged by the server); false if stopped while the disk was full (the
+   * next start finds them stored on the server: recover.ts).
+   */
+  private async commit(batches: readonly BufferedBatch[]): Promise<boolean> {
     const last = batches.at(-1)!.id;
     for (const b of batches) this.storedAtStart.delete(b.id);
-    await this.o.positions.commit(
-      last,
-      batches.map((b) => ({ source: b.source, positions: b.positions })),
-    );
+    const updates = batches.map((b) => ({ source: b.source, positions: b.positions }));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.o.positions.commit(last, updates);
+        break;
+      } catch (err) {
+        if (!isNoSpaceError(err)) throw err;
+        this.o.onNoSpace?.();
+        if (attempt === 0 || attempt % 60 === 0) {
+          this.o.log(
+            `agent: cannot save positions, the state volume is full (${(err as Error).message}); retrying`,
+          );
+        }
+        try {
+          await sleep(NO_SPACE_RETRY_MS, undefined, { signal: this.signal });
+        } catch {
+          return false;
+        }
+      }
+    }
     this.o.metrics.positionsSaved.inc();
     await this.o.buffer.release(last);
     this.o.metrics.bufferBytes.set(this.o.buffer.bytes);
     this.o.metrics.bufferBatches.set(this.o.buffer.pending.length);
+    return true;
   }
 }
 

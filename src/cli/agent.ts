@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import '../agent/builtin-sources.js';
 import { Agent } from '../agent/agent.js';
-import { type AgentFlags, ConfigError, loadAgentConfig } from '../agent/config.js';
+import { type AgentConfig, type AgentFlags, ConfigError, loadAgentConfig } from '../agent/config.js';
 import { AgentMetrics, serveMetrics } from '../agent/metrics.js';
 import { mapRecords } from '../agent/record-map.js';
 import { buildSources, SourceUnavailableError } from '../agent/registry.js';
+import type { Source } from '../agent/source.js';
 import { AuditPolicyError, applyPolicyToRecords, resolveAuditPolicy } from '../audit/policy/index.js';
 import { KjournalClient } from '../client/client.js';
 import { resolveConnection } from '../client/connection.js';
@@ -20,6 +21,7 @@ import { OutputError } from '../outputs/output.js';
 import { loadPipelineConfig, type PipelineConfig } from '../pipeline/config.js';
 import { Pipeline } from '../pipeline/runtime.js';
 import { AUDIT_SOURCE } from '../sources/audit/index.js';
+import { acquireDirLock, type DirLock } from '../util/dir-lock.js';
 import { CliError } from './errors.js';
 
 export function registerAgent(program: Command): void {
@@ -62,6 +64,11 @@ export function registerAgent(program: Command): void {
       '--buffer-max-bytes <size>',
       'on-disk buffer limit; sources wait when it is full (default: 256MiB)',
     )
+    .option(
+      '--min-free-disk <size|percent>',
+      'sources pause (and /ready says not ready) while the state directory’s volume has less free space, ' +
+        'e.g. 2GiB or 5%; 0 turns it off (default: 1GiB or 5% of the volume, whichever is smaller)',
+    )
     .option('--batch-max-bytes <size>', 'largest push, uncompressed (default: 1MiB)')
     .option('--batch-max-wait <duration>', 'longest a batch waits for more to join (default: 1s)')
     .action(async (flags: AgentFlags) => {
@@ -91,6 +98,24 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
       throw new CliError(err.message, 2);
     throw err;
   }
+  // One state directory, one agent (util/dir-lock.ts): a second agent on it would ship every line
+  // twice. Taken before the pipeline's outputs or the buffer under it are opened; the agent lets
+  // it go when it stops.
+  const lock = await acquireDirLock(config.stateDir, 'state directory');
+  try {
+    await runAgent(flags, config, sources, lock);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runAgent(
+  flags: AgentFlags,
+  config: AgentConfig,
+  initialSources: Source[],
+  lock: DirLock,
+): Promise<void> {
+  let sources = initialSources;
   const connection = await resolveConnection(
     {
       server: config.server,
@@ -116,6 +141,8 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
     bufferMaxBytes: config.bufferMaxBytes,
     batchMaxBytes: config.batchMaxBytes,
     batchMaxWaitMs: config.batchMaxWaitMs,
+    ...(config.minFreeDisk ? { minFreeDisk: config.minFreeDisk } : {}),
+    lock,
     metrics,
   });
   const server = config.metrics

@@ -6,6 +6,7 @@ import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '.
 import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
 import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
 import { parseDurationNs } from '../model/time.js';
+import { parseMinFree } from '../util/disk-space.js';
 import { sizeOrZero } from '../util/size.js';
 import { CliError } from './errors.js';
 import { loadServeSettings } from './serve-config.js';
@@ -52,6 +53,18 @@ interface ServeFlags extends AuthFlags {
   context?: string;
   config?: string;
   auditPolicy?: string;
+  minFreeDisk?: string;
+}
+
+/** `--min-free-disk`: a size or a percentage of the volume. */
+export function minFree(value: string): ReturnType<typeof parseMinFree> {
+  const w = parseMinFree(value);
+  if (w === undefined)
+    throw new CliError(
+      `--min-free-disk must be a size such as 2GiB or a percentage such as 5%, got ${JSON.stringify(value)}`,
+      2,
+    );
+  return w;
 }
 
 function positiveInteger(flag: string, value: string): number {
@@ -121,6 +134,11 @@ export function registerServe(program: Command): void {
     .option(
       '--audit-policy <file>',
       'audit.k8s.io/v1 Policy applied to /ingest/audit; "none" keeps every event (default: changes at Metadata)',
+    )
+    .option(
+      '--min-free-disk <size|percent>',
+      'writes answer 507 while the data volume has less free space than this, e.g. 2GiB or 5%; 0 turns it off ' +
+        '(default: 1GiB or 5% of the volume, whichever is smaller)',
     );
   addAuthFlags(cmd);
   cmd.action(async (flags: ServeFlags) => {
@@ -139,6 +157,7 @@ export function registerServe(program: Command): void {
     if (readTimeout <= 0n) throw new CliError('--http-read-timeout must be longer than 0', 2);
     const kubeListWindow = duration('--kube-list-window', flags.kubeListWindow);
     if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
+    const minFreeDisk = flags.minFreeDisk === undefined ? undefined : minFree(flags.minFreeDisk);
     const settings = await loadServeSettings(flags.config, flags.auditPolicy);
     const auth = createAuth(authConfigFromFlags(flags));
     auth.checkListen(host);
@@ -171,6 +190,7 @@ export function registerServe(program: Command): void {
       },
       queryMemoryLimit: `${Math.floor(queryMemory)}B`,
       auditPolicy: settings.auditPolicy,
+      ...(minFreeDisk ? { minFreeDisk } : {}),
       ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),
       kube: {
         listWindowNs: kubeListWindow,

@@ -57,7 +57,16 @@ import { Pipeline } from '../pipeline/runtime.js';
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
+import { acquireDirLock } from '../util/dir-lock.js';
+import {
+  DEFAULT_MIN_FREE,
+  DiskSpaceWatch,
+  type DiskWatermark,
+  describeWatermark,
+  formatBytes,
+} from '../util/disk-space.js';
 import { checkRequest } from './auth-gate.js';
+import { DiskFullError, guardWrites, registerDiskMetrics } from './disk-guard.js';
 import { type IngestDeps, routeRecords, storeRecords } from './ingest.js';
 import { ServerMetrics } from './metrics.js';
 import { TailHub } from './tail-hub.js';
@@ -93,6 +102,11 @@ export interface ServerConfig {
   readonly auditPolicy?: AuditPolicy | null;
   /** Flows and outputs (`--config`); output buffers live under `<dataDir>/outputs`. */
   readonly pipeline?: PipelineConfig;
+  /**
+   * Under this much free space on the data volume writes answer 507 (server/disk-guard.ts); default
+   * DEFAULT_MIN_FREE (1GiB or 5% of the volume, whichever is smaller).
+   */
+  readonly minFreeDisk?: DiskWatermark;
   readonly log?: (line: string) => void;
   /**
    * The store to serve, not yet opened: the server opens and closes it. Absent: the embedded DuckDB
@@ -145,15 +159,28 @@ const tailWithoutUpgrade: Handler = async () => {
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store =
-    config.store ??
-    new DuckDbStore({
-      dir: config.dataDir,
-      memoryLimit: config.queryMemoryLimit,
-      onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
-    });
-  await store.open();
+  // One data directory, one process (util/dir-lock.ts), before anything in it is read or written:
+  // this also refuses a second in-process server of a test.
+  const lock = await acquireDirLock(config.dataDir, 'data directory');
+  let store: Store;
+  let disk: DiskSpaceWatch;
+  try {
+    disk = await watchDisk(config, log);
+    store =
+      config.store ??
+      new DuckDbStore({
+        dir: config.dataDir,
+        memoryLimit: config.queryMemoryLimit,
+        onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
+        log,
+      });
+    await store.open();
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   const metrics = new ServerMetrics(store);
+  registerDiskMetrics(metrics.registry, disk);
   let ready = true;
 
   const applyRetention = async (): Promise<void> => {
@@ -230,12 +257,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       router.add(methods, lokiStackPath(cls, `/loki/api/v1${path}`), restricted, loki, readBodies);
     }
   }
-  const push = pushHandler({
-    ...deps,
-    limits: config.limits,
-    maxBodyBytes: config.maxBodyBytes,
-    ...(config.maxPushEntries === undefined ? {} : { maxEntries: config.maxPushEntries }),
-  });
+  // Writes pause while the data volume is (nearly) full; reads go on.
+  const guarded = (h: Handler): Handler =>
+    guardWrites(h, disk, () => metrics.rejectedRequests.inc({ reason: '507' }));
+  const push = guarded(
+    pushHandler({
+      ...deps,
+      limits: config.limits,
+      maxBodyBytes: config.maxBodyBytes,
+      ...(config.maxPushEntries === undefined ? {} : { maxEntries: config.maxPushEntries }),
+    }),
+  );
   const pushBodies = { bodyTypes: PUSH_TYPES };
   for (const cls of LOKISTACK_CLASSES) {
     router.add(
@@ -257,13 +289,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     .add(
       ['POST'],
       '/ingest/audit',
-      auditIngestHandler({ ingest: kubeIngest(auditPolicy), ...kubeIngestLimits }),
+      guarded(auditIngestHandler({ ingest: kubeIngest(auditPolicy), ...kubeIngestLimits })),
       loki,
     )
     .add(
       ['POST'],
       '/ingest/events',
-      eventsIngestHandler({ ingest: kubeIngest(null), ...kubeIngestLimits }),
+      guarded(eventsIngestHandler({ ingest: kubeIngest(null), ...kubeIngestLimits })),
       loki,
     )
     .add(
@@ -378,8 +410,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
   } catch (err) {
     clearInterval(retentionTimer);
+    disk.stop();
     await pipeline?.close();
     await store.close();
+    await lock.release();
     throw err;
   }
   const addr = http.address() as AddressInfo;
@@ -402,10 +436,33 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         });
         await pipeline?.close();
         await store.close();
+        disk.stop();
+        await lock.release();
       })();
       return closing;
     },
   };
+}
+
+/** Samples free space on the data volume; logs when writes pause and resume. */
+async function watchDisk(config: ServerConfig, log: (line: string) => void): Promise<DiskSpaceWatch> {
+  const minFree = config.minFreeDisk ?? DEFAULT_MIN_FREE;
+  const disk = new DiskSpaceWatch({
+    dir: config.dataDir,
+    minFree,
+    onChange: (low, d) =>
+      log(
+        !low
+          ? `disk: ${formatBytes(d.free)} free on the data volume again: writes resume`
+          : d.metNoSpace
+            ? 'disk: a write met ENOSPC on the data volume: writes answer 507 until space is freed'
+            : `disk: ${formatBytes(d.free)} free on the data volume, under --min-free-disk ` +
+              `(${describeWatermark(minFree)}: ${formatBytes(d.threshold)}): writes answer 507 until space is freed`,
+      ),
+    onError: (err) => log(`disk: cannot read free space: ${(err as Error).message}`),
+  });
+  await disk.start();
+  return disk;
 }
 
 /** The request's URL, or undefined when its target does not parse. */
@@ -450,7 +507,8 @@ async function handle(
     send(res, await route.handler(ctx));
   } catch (err) {
     const reply = route.onError(err, ctx);
-    if (reply.status >= 500)
+    // A full disk is no fault of the server's: the guard logs when writes pause and resume.
+    if (reply.status >= 500 && !(err instanceof DiskFullError))
       process.stderr.write(`error on ${req.method} ${url.pathname}: ${(err as Error).stack ?? err}\n`);
     send(res, reply);
   }

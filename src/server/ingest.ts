@@ -9,6 +9,8 @@ import { HttpError } from '../api/http/errors.js';
 import type { LogRecord } from '../model/record.js';
 import type { Pipeline } from '../pipeline/runtime.js';
 import { InvalidEntryError, type Store } from '../store/store.js';
+import { isNoSpaceError } from '../util/disk-space.js';
+import { DiskFullError } from './disk-guard.js';
 import type { ServerMetrics } from './metrics.js';
 import type { TailHub } from './tail-hub.js';
 
@@ -32,7 +34,10 @@ export function routeRecords(deps: IngestDeps, records: LogRecord[]): LogRecord[
   return deps.pipeline ? deps.pipeline.process(records) : records;
 }
 
-/** Stores records durably and publishes them to live tails; a record the store refuses is a 400. */
+/**
+ * Stores records durably and publishes them to live tails; a record the store refuses is a 400, a
+ * full disk a DiskFullError (507).
+ */
 export async function storeRecords(
   deps: IngestDeps,
   tenant: string,
@@ -46,6 +51,12 @@ export async function storeRecords(
     appended = await deps.store.append(tenant, records);
   } catch (err) {
     if (err instanceof InvalidEntryError) throw new HttpError(400, err.message, { cause: err });
+    // The log cut itself back to what was acknowledged: nothing of this append was stored.
+    if (isNoSpaceError(err)) {
+      throw new DiskFullError('insufficient storage: the data volume is full (ENOSPC); nothing was stored', {
+        cause: err,
+      });
+    }
     throw err;
   }
   const stored = appended?.stored ?? records;

@@ -49,8 +49,13 @@ export async function writeFully(fh: FileHandle, buf: Buffer, position: number):
   let done = 0;
   while (done < buf.length) {
     const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
-    if (bytesWritten === 0)
-      throw new Error(`short write: ${done} of ${buf.length} bytes written (disk full?)`);
+    if (bytesWritten === 0) {
+      // Linux answers a write with no room at all with ENOSPC; a 0 without an error is the same
+      // condition, and carries its code so that callers treat it as a full disk (507, a pause).
+      throw Object.assign(new Error(`short write: ${done} of ${buf.length} bytes written (disk full?)`), {
+        code: 'ENOSPC',
+      });
+    }
     done += bytesWritten;
   }
 }

@@ -8,11 +8,17 @@ import {
   PipelineError,
   QueryCancelledError,
 } from '../../query/metric/index.js';
+import { DiskFullError } from '../../server/disk-guard.js';
 import { HttpError } from '../http/errors.js';
 import { type Reply, text } from '../http/router.js';
 
 export function lokiErrorReply(err: unknown): Reply {
   if (err instanceof HttpError) return text(err.status, `${err.message}\n`);
+  // A full data volume (server/disk-guard.ts): 507 with Retry-After, which Loki's clients retry.
+  if (err instanceof DiskFullError) {
+    const reply = text(507, `${err.message}\n`);
+    return { ...reply, headers: { ...reply.headers, 'retry-after': String(err.retryAfterSeconds) } };
+  }
   if (err instanceof LogqlParseError) return text(400, `${err.message}\n`);
   if (err instanceof LogqlUnsupportedError) return text(400, `${err.message}\n`);
   if (err instanceof MetricLimitError || err instanceof PipelineError || err instanceof MetricEvalError) {

@@ -14,6 +14,7 @@ import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogClass, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { promLabelsString } from '../../query/metric/labels.js';
+import { DiskFullError } from '../../server/disk-guard.js';
 import { type IngestDeps, routeRecords, storeRecords } from '../../server/ingest.js';
 import { getOrCreate } from '../../util/maps.js';
 import { HttpError } from '../http/errors.js';
@@ -84,7 +85,9 @@ export function pushHandler(opts: PushOptions): Handler {
       const reply = text(status, `${message}\n`);
       return { ...reply, headers: { ...reply.headers, ...headers } };
     } catch (err) {
-      opts.metrics.rejectedRequests.inc({ reason: err instanceof HttpError ? String(err.status) : 'error' });
+      const reason =
+        err instanceof HttpError ? String(err.status) : err instanceof DiskFullError ? '507' : 'error';
+      opts.metrics.rejectedRequests.inc({ reason });
       throw err;
     }
   };
