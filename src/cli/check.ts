@@ -3,14 +3,29 @@
  * directory (src/store/duckdb/check.ts) and prints one line per problem and a summary. Exit 0 when
  * nothing is damaged (or, with `--repair`, everything damaged was dealt with), 1 otherwise.
  */
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { checkDataDir } from '../store/duckdb/check.js';
+import { acquireDirLock, DirLockError } from '../util/dir-lock.js';
 import { CliError } from './errors.js';
 
 export async function runCheck(dir: string, repair: boolean, write: (text: string) => void): Promise<void> {
-  const report = await checkDataDir(dir, { repair }).catch((err: unknown) => {
-    throw new CliError(err instanceof Error ? err.message : String(err));
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new CliError(`${dir} is not a directory`);
+  // The server must not change the files under the check (nor the check under the server).
+  const lock = await acquireDirLock(dir, 'data directory', { create: false }).catch((err: unknown) => {
+    throw new CliError(
+      err instanceof DirLockError ? `${err.message}; stop the server before checking` : String(err),
+    );
   });
+  let report: Awaited<ReturnType<typeof checkDataDir>>;
+  try {
+    report = await checkDataDir(dir, { repair });
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err));
+  } finally {
+    await lock.release();
+  }
   for (const p of report.problems) {
     write(`${p.file}: DAMAGED: ${p.problem}${p.repaired ? ` (repaired: ${p.repaired})` : ''}\n`);
   }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
-import { CLI } from '../helpers/server-process.js';
+import { CLI, startServerProcess } from '../helpers/server-process.js';
 import { collect, rec } from '../store/contract.js';
 
 const run = promisify(execFile);
@@ -97,4 +97,23 @@ test('kjournal check on something that is not a data directory fails with one li
   const r = await check('/nonexistent/kjournal-data');
   assert.equal(r.code, 1);
   assert.equal(r.err, 'kjournal: /nonexistent/kjournal-data is not a directory\n');
+});
+
+test('kjournal check refuses a data directory a running server holds, naming its pid', async () => {
+  const server = await startServerProcess();
+  try {
+    const r = await check(server.dataDir);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      new RegExp(
+        `^kjournal: data directory .* is in use by another process \\(pid ${server.child.pid},.*stop the server before checking\\n$`,
+      ),
+    );
+  } finally {
+    await server.stop();
+    await rm(server.dataDir, { recursive: true, force: true });
+  }
+  const after = await check(server.dataDir);
+  assert.equal(after.code, 1, 'the directory is gone now');
 });
