@@ -59,11 +59,18 @@ export class QueryMemoryLimitError extends Error {
   constructor(limit: string, cause: Error) {
     const first = cause.message.split('\n', 1)[0] ?? '';
     super(
-      `the query needs more memory than --query-memory-limit (${limit}) leaves it: narrow its time ` +
+      `the query needs more memory than --query-memory-limit (${readableSize(limit)}) leaves it: narrow its time ` +
         `range or selector, or raise the limit (${first})`,
       { cause },
     );
   }
+}
+
+/** `201326592B` (as serve hands DuckDB the limit) as `192MiB`; other forms as they are. */
+function readableSize(limit: string): string {
+  const m = /^(\d+)B$/.exec(limit);
+  const n = m ? Number(m[1]) : Number.NaN;
+  return n > 0 && n % (1 << 20) === 0 ? `${n / (1 << 20)}MiB` : limit;
 }
 
 /** DuckDB's OutOfMemoryException reaches JavaScript as a plain Error with this message prefix. */
