@@ -157,14 +157,34 @@ describe('overload', () => {
   });
 
   test('a query that needs more memory than the limit is a 503 that says so, never a 500', async () => {
-    await server.stop();
-    // The same data with the smallest limit serve accepts: the lone query no longer fits.
-    server = await startServerProcess({ dataDir: server.dataDir, args: ['--query-memory-limit', '16MiB'] });
-    const a = await get(agent, metricUrl());
-    assert.notEqual(a.status, 500, a.body);
-    if (a.status !== 200) {
-      assert.equal(a.status, 503, a.body);
-      assert.match(a.body, /the query needs more memory than --query-memory-limit \(16777216B\) leaves it/);
+    // The smallest limit serve accepts, and the same lines fresh in the write-ahead log (reading
+    // them there takes DuckDB more memory than reading Parquet parts): these queries do not fit.
+    const small = await startServerProcess({ args: ['--query-memory-limit', '16MiB'] });
+    try {
+      await fill(small);
+      const queries = [
+        'sum by (namespace) (count_over_time({app="flood"} |= "hello" [1m]))',
+        'sum(rate({app="flood"} | logfmt | unwrap dur [5m]))',
+      ];
+      let refused = 0;
+      for (const query of queries) {
+        const url = `${small.url}/loki/api/v1/query_range?${new URLSearchParams({
+          query,
+          start: String(start),
+          end: String(now),
+          step: '60',
+        })}`;
+        const a = await get(agent, url);
+        if (a.status === 200) continue;
+        assert.equal(a.status, 503, a.body);
+        assert.match(a.body, /^the query needs more memory than --query-memory-limit \(16MiB\) leaves it: /);
+        assert.match(a.body, /Out of Memory Error/);
+        refused++;
+      }
+      assert.ok(refused >= 1, 'no query ran out of memory: the test no longer tests it');
+    } finally {
+      await small.stop();
+      await removeDir(small.dataDir);
     }
   });
 });
