@@ -57,8 +57,10 @@ interface ServeFlags extends AuthFlags {
 }
 
 function positiveInteger(flag: string, value: string): number {
-  const n = nonNegativeInteger(flag, value);
-  if (n <= 0) throw new CliError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`, 2);
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
+    throw new CliError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`, 2);
+  }
   return n;
 }
 
