@@ -213,13 +213,14 @@ describe('slow consumers', () => {
       5000,
       'tails to close',
     );
-    // Back near where it was: light traffic lets V8 collect what the tails held.
+    // Back near where it was (64 MiB of margin: V8 and the allocator keep some of what they
+    // grew); light traffic lets V8 collect what the tails held.
     let now = 0;
     await until(
       async () => {
         await pushLines(server, { namespace: 'stalled', app: 'small' }, 1, 1, 100);
         now = await settledRss();
-        return now < rest + 48;
+        return now < rest + 64;
       },
       60_000,
       `RSS to come back near ${rest.toFixed(0)} MiB (last ${now.toFixed(0)} MiB)`,
