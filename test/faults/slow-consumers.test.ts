@@ -54,10 +54,16 @@ function tcpMax(name: 'tcp_wmem' | 'tcp_rmem', field = 2): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(pred: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+async function until(
+  pred: () => Promise<boolean> | boolean,
+  ms: number,
+  what: string | (() => string),
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    }
     await sleep(100);
   }
 }
@@ -223,7 +229,7 @@ describe('slow consumers', () => {
         return now < rest + 64;
       },
       60_000,
-      `RSS to come back near ${rest.toFixed(0)} MiB (last ${now.toFixed(0)} MiB)`,
+      () => `RSS to come back near ${rest.toFixed(0)} MiB (last ${now.toFixed(0)} MiB)`,
     );
     t.diagnostic(`RSS ${now.toFixed(0)} MiB after they left, ${rest.toFixed(0)} before`);
   });
