@@ -219,16 +219,17 @@ describe('slow consumers', () => {
       5000,
       'tails to close',
     );
-    // Back near where it was (64 MiB of margin: V8 and the allocator keep some of what they
-    // grew); light traffic lets V8 collect what the tails held.
+    // Back near where it was, within 32 MiB (V8 and the allocator keep some of what they grew;
+    // measured: 149-234 MiB after, against 171-269 MiB before). V8 collects what the tails held
+    // at its next major collection: light traffic brings it, within seconds to a minute.
     let now = 0;
     await until(
       async () => {
         await pushLines(server, { namespace: 'stalled', app: 'small' }, 1, 1, 100);
         now = await settledRss();
-        return now < rest + 64;
+        return now < rest + 32;
       },
-      60_000,
+      90_000,
       () => `RSS to come back near ${rest.toFixed(0)} MiB (last ${now.toFixed(0)} MiB)`,
     );
     t.diagnostic(`RSS ${now.toFixed(0)} MiB after they left, ${rest.toFixed(0)} before`);
