@@ -48,6 +48,10 @@ interface ServeFlags extends AuthFlags {
   maxQueryLength: string;
   maxQueryRange: string;
   queryMemoryLimit: string;
+  maxConcurrentQueries?: string;
+  maxQueuedQueries: string;
+  tailBufferSize: string;
+  maxConcurrentTailRequests: string;
   kubeListWindow: string;
   kubeconfig?: string;
   context?: string;
@@ -71,6 +75,14 @@ function positiveInteger(flag: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
     throw new CliError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`, 2);
+  }
+  return n;
+}
+
+function nonNegativeInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new CliError(`${flag} must be a non-negative integer, got ${JSON.stringify(value)}`, 2);
   }
   return n;
 }
@@ -121,6 +133,25 @@ export function registerServe(program: Command): void {
       '192MiB',
     )
     .option(
+      '--max-concurrent-queries <n>',
+      'queries that run at once (Loki querier max_concurrent); default: one per CPU, at most one per 32MiB of --query-memory-limit',
+    )
+    .option(
+      '--max-queued-queries <n>',
+      'queries one tenant may have waiting; beyond, 429 (Loki max_outstanding_per_tenant)',
+      '100',
+    )
+    .option(
+      '--tail-buffer-size <size>',
+      'bytes one tail or watch may hold, queued and unsent; beyond, a tail drops (dropped_entries) and a watch ends',
+      '8MiB',
+    )
+    .option(
+      '--max-concurrent-tail-requests <n>',
+      'open tails per tenant; 0 for no limit (Loki max_concurrent_tail_requests)',
+      '10',
+    )
+    .option(
       '--kube-list-window <duration>',
       'time window of a core.kjournal list without a metadata.creationTimestamp field selector',
       '24h',
@@ -155,6 +186,12 @@ export function registerServe(program: Command): void {
     if (queryMemory < 16 << 20) throw new CliError('--query-memory-limit must be at least 16MiB', 2);
     const readTimeout = duration('--http-read-timeout', flags.httpReadTimeout);
     if (readTimeout <= 0n) throw new CliError('--http-read-timeout must be longer than 0', 2);
+    const maxConcurrentQueries =
+      flags.maxConcurrentQueries === undefined
+        ? undefined
+        : positiveInteger('--max-concurrent-queries', flags.maxConcurrentQueries);
+    const tailBufferBytes = bytes('--tail-buffer-size', flags.tailBufferSize);
+    if (tailBufferBytes < 64 << 10) throw new CliError('--tail-buffer-size must be at least 64KiB', 2);
     const kubeListWindow = duration('--kube-list-window', flags.kubeListWindow);
     if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
     const minFreeDisk = flags.minFreeDisk === undefined ? undefined : minFree(flags.minFreeDisk);
@@ -189,6 +226,13 @@ export function registerServe(program: Command): void {
         maxQueryRange: duration('--max-query-range', flags.maxQueryRange),
       },
       queryMemoryLimit: `${Math.floor(queryMemory)}B`,
+      ...(maxConcurrentQueries === undefined ? {} : { maxConcurrentQueries }),
+      maxQueuedQueries: nonNegativeInteger('--max-queued-queries', flags.maxQueuedQueries),
+      tailBufferBytes,
+      maxTailsPerTenant: nonNegativeInteger(
+        '--max-concurrent-tail-requests',
+        flags.maxConcurrentTailRequests,
+      ),
       auditPolicy: settings.auditPolicy,
       ...(minFreeDisk ? { minFreeDisk } : {}),
       ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),

@@ -17,7 +17,8 @@ export type StatusReason =
   | 'Unauthorized'
   | 'Forbidden'
   | 'RequestEntityTooLarge'
-  | 'TooManyRequests';
+  | 'TooManyRequests'
+  | 'ServiceUnavailable';
 
 const REASON_OF_CODE: Record<number, StatusReason> = {
   400: 'BadRequest',
@@ -29,6 +30,7 @@ const REASON_OF_CODE: Record<number, StatusReason> = {
   410: 'Gone',
   413: 'RequestEntityTooLarge',
   429: 'TooManyRequests',
+  503: 'ServiceUnavailable',
   504: 'Timeout',
 };
 

@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { admitted } from '../api/http/admit.js';
 import { bodyMediaType, checkBodyType, FORM_TYPE, readBody } from '../api/http/body.js';
 import { HttpError } from '../api/http/errors.js';
 import {
@@ -54,6 +55,11 @@ import { nowNs } from '../model/time.js';
 import { journalOutput } from '../outputs/journal.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { Pipeline } from '../pipeline/runtime.js';
+import {
+  DEFAULT_MAX_QUEUED_QUERIES,
+  defaultMaxConcurrentQueries,
+  QueryAdmission,
+} from '../query/admission.js';
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
@@ -65,6 +71,7 @@ import {
   describeWatermark,
   formatBytes,
 } from '../util/disk-space.js';
+import { sizeOrZero } from '../util/size.js';
 import { checkRequest } from './auth-gate.js';
 import { DiskFullError, guardWrites, registerDiskMetrics } from './disk-guard.js';
 import { type IngestDeps, routeRecords, storeRecords } from './ingest.js';
@@ -91,6 +98,13 @@ export interface ServerConfig {
   readonly metricLimits: MetricLimits;
   /** DuckDB's memory limit for queries (e.g. `192MB`); beyond it DuckDB spills or fails the query. */
   readonly queryMemoryLimit: string;
+  /** Queries that run at once, and that one tenant may have waiting (src/query/admission.ts). */
+  readonly maxConcurrentQueries?: number;
+  readonly maxQueuedQueries?: number;
+  /** Bytes one tail or watch may hold, queued and unsent together (server/consumer-buffer.ts). */
+  readonly tailBufferBytes?: number;
+  /** Loki's max_concurrent_tail_requests: open tails per tenant. */
+  readonly maxTailsPerTenant?: number;
   /** The `core.kjournal` API's list window, watch replay and bookmark settings (defaults if absent). */
   /** Authentication, authorization and TLS (src/auth); without it everyone may do everything. */
   readonly auth?: Auth;
@@ -204,6 +218,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     metricLimits: config.metricLimits,
   };
   const tailHub = new TailHub();
+  const admission = new QueryAdmission({
+    maxConcurrent:
+      config.maxConcurrentQueries ??
+      defaultMaxConcurrentQueries(sizeOrZero(config.queryMemoryLimit) ?? 192 << 20),
+    maxQueued: config.maxQueuedQueries ?? DEFAULT_MAX_QUEUED_QUERIES,
+    memoryLimit: config.queryMemoryLimit,
+  });
+  metrics.observe(tailHub, admission);
+  /** A read handler that runs a store query: it waits for admission first. */
+  const query = (handler: Handler): Handler => admitted(admission, config.queryTimeoutMs, handler);
   let pipeline: Pipeline | undefined;
   // Completed with the pipeline once it runs; its `journal` output is only called after that.
   let deps: IngestDeps = { store, tailHub, metrics };
@@ -230,21 +254,29 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     maxEntriesLimit: config.maxEntriesLimit,
     log,
     compilePipeline,
+    admission,
+    queryTimeoutMs: config.queryTimeoutMs,
+    ...(config.tailBufferBytes ? { bufferBytes: config.tailBufferBytes } : {}),
+    ...(config.maxTailsPerTenant !== undefined ? { maxTailsPerTenant: config.maxTailsPerTenant } : {}),
+    events: {
+      dropped: (n) => metrics.consumerDropped.inc({ api: 'loki' }, n),
+      disconnected: () => metrics.consumersTooSlow.inc({ api: 'loki' }),
+    },
   });
   const GET_POST = ['GET', 'POST'];
   // The read endpoints of Loki's API, served at /loki/api/v1/... and, restricted to one class, at
   // LokiStack's /api/logs/v1/<class>/loki/api/v1/....
   const lokiReads: [readonly string[], string, Handler][] = [
-    [GET_POST, '/query_range', queryRangeHandler(queryOpts)],
-    [GET_POST, '/query', queryHandler(queryOpts)],
-    [GET_POST, '/labels', labelsHandler({ store })],
-    [GET_POST, '/label', labelsHandler({ store })],
-    [GET_POST, '/label/{name}/values', labelValuesHandler({ store })],
-    [GET_POST, '/series', seriesHandler({ store })],
-    [GET_POST, '/index/stats', indexStatsHandler({ store })],
-    [GET_POST, '/index/volume', indexVolumeHandler({ store })],
-    [GET_POST, '/index/volume_range', indexVolumeRangeHandler({ store })],
-    [GET_POST, '/detected_fields', detectedFieldsHandler({ store })],
+    [GET_POST, '/query_range', query(queryRangeHandler(queryOpts))],
+    [GET_POST, '/query', query(queryHandler(queryOpts))],
+    [GET_POST, '/labels', query(labelsHandler({ store }))],
+    [GET_POST, '/label', query(labelsHandler({ store }))],
+    [GET_POST, '/label/{name}/values', query(labelValuesHandler({ store }))],
+    [GET_POST, '/series', query(seriesHandler({ store }))],
+    [GET_POST, '/index/stats', query(indexStatsHandler({ store }))],
+    [GET_POST, '/index/volume', query(indexVolumeHandler({ store }))],
+    [GET_POST, '/index/volume_range', query(indexVolumeRangeHandler({ store }))],
+    [GET_POST, '/detected_fields', query(detectedFieldsHandler({ store }))],
     [['GET'], '/status/buildinfo', buildInfoHandler(KJOURNAL_VERSION)],
     [['GET'], '/tail', tailWithoutUpgrade],
   ];
@@ -301,12 +333,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     .add(
       ['GET'],
       '/api/v1/korrel8r/logs',
-      korrel8rLogsHandler({
-        store,
-        maxEntriesLimit: config.maxEntriesLimit,
-        compilePipeline,
-        queryTimeoutMs: config.queryTimeoutMs,
-      }),
+      query(
+        korrel8rLogsHandler({
+          store,
+          maxEntriesLimit: config.maxEntriesLimit,
+          compilePipeline,
+          queryTimeoutMs: config.queryTimeoutMs,
+        }),
+      ),
       korrel8rErrorReply,
     )
     .add(['GET'], '/ready', async () => (ready ? text(200, 'ready\n') : text(503, 'shutting down\n')), loki)
@@ -328,6 +362,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     maxEntriesLimit: config.maxEntriesLimit,
     queryTimeoutMs: config.queryTimeoutMs,
     ready: () => ready,
+    admission,
+    ...(config.tailBufferBytes ? { watchBufferBytes: config.tailBufferBytes } : {}),
+    onWatchTooSlow: () => metrics.consumersTooSlow.inc({ api: 'kube' }),
     ...config.kube,
   });
 

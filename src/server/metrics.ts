@@ -2,7 +2,9 @@
  * @module The server's Prometheus metrics (prom-client), served at GET /metrics.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { QueryAdmission } from '../query/admission.js';
 import type { Store } from '../store/store.js';
+import type { TailHub } from './tail-hub.js';
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -12,6 +14,8 @@ export class ServerMetrics {
   readonly pushRequests: Counter<'format'>;
   readonly discardedLines: Counter<'reason'>;
   readonly queryDuration: Histogram<'endpoint'>;
+  readonly consumerDropped: Counter<'api'>;
+  readonly consumersTooSlow: Counter<'api'>;
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry, prefix: 'kjournal_' });
@@ -53,6 +57,18 @@ export class ServerMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.consumerDropped = new Counter({
+      name: 'kjournal_live_consumer_dropped_entries_total',
+      help: 'Entries a live tail dropped (and reported in dropped_entries) because its client read too slowly.',
+      labelNames: ['api'],
+      registers,
+    });
+    this.consumersTooSlow = new Counter({
+      name: 'kjournal_live_consumers_closed_total',
+      help: 'Tails and watches closed because their client fell further behind than its buffer.',
+      labelNames: ['api'],
+      registers,
+    });
     new Gauge({
       name: 'kjournal_store_disk_bytes',
       help: 'Bytes the store occupies on disk, write-ahead log included.',
@@ -91,6 +107,46 @@ export class ServerMetrics {
       registers,
       async collect() {
         this.set((await store.stats()).streams);
+      },
+    });
+  }
+
+  /** Gauges of live consumers and of query admission, read when /metrics is scraped. */
+  observe(hub: TailHub, admission: QueryAdmission): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'kjournal_live_consumers',
+      help: 'Open tails and watches subscribed to new entries.',
+      registers,
+      collect() {
+        this.set(hub.size);
+      },
+    });
+    new Gauge({
+      name: 'kjournal_queries_running',
+      help: 'Queries running now (at most --max-concurrent-queries).',
+      registers,
+      collect() {
+        this.set(admission.running);
+      },
+    });
+    new Gauge({
+      name: 'kjournal_queries_queued',
+      help: 'Queries waiting for a slot.',
+      registers,
+      collect() {
+        this.set(admission.queued);
+      },
+    });
+    new Counter({
+      name: 'kjournal_queries_refused_total',
+      help: 'Queries answered 429: the queue of their tenant was full, or their deadline passed in it.',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ reason: 'queue_full' }, admission.rejected);
+        this.inc({ reason: 'queued_too_long' }, admission.expired);
       },
     });
   }

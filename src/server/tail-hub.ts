@@ -1,7 +1,8 @@
 /**
  * @module The tail hub: one place that the push handler publishes acknowledged records to, and
- * that every live tail subscribes to. Publishing never waits for a subscriber: each has a bounded
- * queue, and what does not fit is dropped and reported (Loki's `dropped_entries`).
+ * that every live tail subscribes to. Publishing never waits for a subscriber: each has a queue
+ * bounded in bytes (server/consumer-buffer.ts), and what does not fit is dropped and reported
+ * (Loki's `dropped_entries`) or ends the subscriber (a kube watch).
  */
 import type { Attributes, Labels, LogRecord } from '../model/record.js';
 
@@ -62,34 +63,5 @@ export class TailHub {
       }
       if (accepted.length > 0) sub.deliver(accepted);
     }
-  }
-}
-
-/** A bounded FIFO: `push` returns what did not fit (the oldest entries are kept). */
-export class BoundedQueue<T> {
-  private items: T[] = [];
-  constructor(readonly capacity: number) {}
-
-  push(values: readonly T[]): T[] {
-    const room = Math.max(0, this.capacity - this.items.length);
-    if (values.length <= room) {
-      this.items.push(...values);
-      return [];
-    }
-    this.items.push(...values.slice(0, room));
-    return values.slice(room);
-  }
-
-  drain(max = Number.POSITIVE_INFINITY): T[] {
-    if (max >= this.items.length) {
-      const out = this.items;
-      this.items = [];
-      return out;
-    }
-    return this.items.splice(0, max);
-  }
-
-  get length(): number {
-    return this.items.length;
   }
 }

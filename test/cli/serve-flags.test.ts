@@ -47,6 +47,18 @@ test('serve: bad flags exit non-zero with one line that says why', () => {
       ['serve', '--listen', '127.0.0.1:0', '--query-memory-limit', '1MiB'],
       /^kjournal: --query-memory-limit must be at least 16MiB$/,
     ],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--max-concurrent-queries', '0'],
+      /^kjournal: --max-concurrent-queries must be a positive integer, got "0"$/,
+    ],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--max-queued-queries', 'many'],
+      /^kjournal: --max-queued-queries must be a non-negative integer, got "many"$/,
+    ],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--tail-buffer-size', '1KiB'],
+      /^kjournal: --tail-buffer-size must be at least 64KiB$/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = run(...args);

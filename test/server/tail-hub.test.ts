@@ -1,10 +1,10 @@
 /**
- * The tail hub: tenants, filters, and bounded per-client queues.
+ * The tail hub: tenants and filters; tail frames and filters.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LogRecord } from '../../src/model/record.js';
-import { BoundedQueue, type TailEntry, TailHub } from '../../src/server/tail-hub.js';
+import { type TailEntry, TailHub } from '../../src/server/tail-hub.js';
 
 const rec = (body: string, ns = 'a'): LogRecord => ({
   timestamp: 1n,
@@ -43,25 +43,6 @@ describe('TailHub', () => {
       deliver: () => assert.fail('nothing accepted'),
     });
     hub.publish('t', [rec('x')]);
-  });
-
-  test('BoundedQueue keeps the oldest and returns what overflowed', () => {
-    const q = new BoundedQueue<TailEntry>(2);
-    const e = (body: string): TailEntry => ({ labels: {}, attributes: {}, timestamp: 0n, body });
-    assert.deepEqual(q.push([e('1')]), []);
-    assert.deepEqual(
-      q.push([e('2'), e('3'), e('4')]).map((x) => x.body),
-      ['3', '4'],
-    );
-    assert.deepEqual(
-      q.drain(1).map((x) => x.body),
-      ['1'],
-    );
-    assert.deepEqual(
-      q.drain().map((x) => x.body),
-      ['2'],
-    );
-    assert.equal(q.length, 0);
   });
 });
 

@@ -16,6 +16,11 @@ export interface RequestContext {
    * Query handlers also get the query text rewritten with a `class` matcher in every selector.
    */
   classRestriction?: string;
+  /**
+   * The query's deadline, set by query admission (api/http/admit.ts) when the request arrived, so
+   * that time spent queued counts; handlers without it start their own.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Reply {
@@ -122,11 +127,31 @@ export function text(status: number, body: string): Reply {
   return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body };
 }
 
-export function send(res: ServerResponse, reply: Reply): void {
+/**
+ * A response the client has read nothing of for this long is abandoned and its connection closed,
+ * so that a client that stops reading cannot hold an answer in memory for ever (Loki's
+ * `http_server_write_timeout` is 30 s from the request; this one counts from the last progress,
+ * so a slow reader that keeps reading is not cut off).
+ */
+export const RESPONSE_IDLE_TIMEOUT_MS = 30_000;
+
+export function send(res: ServerResponse, reply: Reply, idleTimeoutMs = RESPONSE_IDLE_TIMEOUT_MS): void {
   res.writeHead(reply.status, reply.headers);
   if (reply.stream) {
     reply.stream(res).catch(() => res.destroy());
     return;
   }
   res.end(reply.body);
+  // Not all of it went to the kernel: the rest waits in memory until the client reads.
+  const socket = res.socket;
+  if (socket && !res.writableFinished && idleTimeoutMs > 0) {
+    const abandon = (): void => {
+      socket.destroy();
+    };
+    socket.setTimeout(idleTimeoutMs);
+    socket.once('timeout', abandon);
+    // Once it is all written, the server's keep-alive timeout (set on 'finish') takes over.
+    res.once('finish', () => socket.off('timeout', abandon));
+    res.once('close', () => socket.off('timeout', abandon));
+  }
 }

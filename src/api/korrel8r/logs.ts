@@ -24,7 +24,7 @@ export interface Korrel8rLogsOptions {
 
 export function korrel8rLogsHandler(opts: Korrel8rLogsOptions): Handler {
   const now = opts.now ?? nowNs;
-  return async ({ req, params }) => {
+  return async ({ req, params, signal }) => {
     const tenant = tenantOf(req.headers['x-scope-orgid']);
     const text = params.get('query');
     if (text === null || text.trim() === '') throw badRequest('query must not be empty');
@@ -36,7 +36,7 @@ export function korrel8rLogsHandler(opts: Korrel8rLogsOptions): Handler {
       start,
       end: end + 1n,
       limit,
-      signal: AbortSignal.timeout(opts.queryTimeoutMs ?? 60_000),
+      signal: signal ?? AbortSignal.timeout(opts.queryTimeoutMs ?? 60_000),
       ...(opts.compilePipeline ? { compilePipeline: opts.compilePipeline } : {}),
     });
     return json(200, objects);
@@ -47,5 +47,7 @@ export const korrel8rErrorReply: ErrorHandler = (err) => {
   if (err instanceof Korrel8rQueryError) return json(400, { error: err.message });
   const reply = lokiErrorReply(err);
   const message = typeof reply.body === 'string' ? reply.body.trimEnd() : 'error';
-  return json(reply.status, { error: message });
+  const retryAfter = reply.headers?.['retry-after'];
+  const out = json(reply.status, { error: message });
+  return retryAfter === undefined ? out : { ...out, headers: { ...out.headers, 'retry-after': retryAfter } };
 };

@@ -32,8 +32,10 @@ import { compileSelection } from '../../kube/selectors.js';
 import { KubeError, kubeBadRequest, kubeNotFound } from '../../kube/status.js';
 import { type IncludeObject, toTable, wantsTable } from '../../kube/tables.js';
 import { nowNs } from '../../model/time.js';
+import type { QueryAdmission } from '../../query/admission.js';
 import type { TailHub } from '../../server/tail-hub.js';
 import type { Store, StoredEntry } from '../../store/store.js';
+import { admitted } from '../http/admit.js';
 import { type Handler, json, type Reply, type RequestContext, type Router, text } from '../http/router.js';
 import { tenantOf } from '../loki/tenant.js';
 import { kubeStatusReply } from './errors.js';
@@ -59,6 +61,12 @@ export interface KubeApiOptions {
   readonly ready?: () => boolean;
   /** Live pod logs from the cluster for lists of one pod the store is behind on (src/kube/direct). */
   readonly direct?: DirectOptions;
+  /** Query admission for get and list (src/query/admission.ts); watches are not held by it. */
+  readonly admission?: QueryAdmission;
+  /** Bytes an open watch may hold (`--tail-buffer-size`). */
+  readonly watchBufferBytes?: number;
+  /** Called when a watch is ended for not keeping up (for /metrics). */
+  readonly onWatchTooSlow?: () => void;
 }
 
 export const DEFAULT_KUBE_LIST_WINDOW_NS = 24n * 3600n * 1_000_000_000n;
@@ -206,6 +214,9 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
           bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000,
           queryTimeoutMs: opts.queryTimeoutMs,
           active: watches,
+          ...(opts.watchBufferBytes ? { bufferBytes: opts.watchBufferBytes } : {}),
+          ...(opts.admission ? { admission: opts.admission } : {}),
+          ...(opts.onWatchTooSlow ? { onTooSlow: opts.onWatchTooSlow } : {}),
         },
         {
           tenant,
@@ -235,7 +246,7 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
       resourceVersion = String(opts.store.lastSeq?.() ?? 0n);
     }
     const pageSize = parseLimit(ctx.params.get('limit'), opts.maxEntriesLimit);
-    const signal = AbortSignal.timeout(opts.queryTimeoutMs);
+    const signal = ctx.signal ?? AbortSignal.timeout(opts.queryTimeoutMs);
     let items: ListItem[] = [];
     let cursor = after;
     scan: for (;;) {
@@ -327,7 +338,7 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
       matchers: [{ name: 'kind', op: '=', value: resource.storeKind }],
       lineFilters: [],
       direction: 'forward',
-      signal: AbortSignal.timeout(opts.queryTimeoutMs),
+      signal: ctx.signal ?? AbortSignal.timeout(opts.queryTimeoutMs),
     })) {
       for (const entry of batch) {
         if (entry.seq !== id.seq) continue;
@@ -345,22 +356,42 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
     return objectReply(found);
   };
 
+  /**
+   * Gets and lists wait for query admission; a watch does not (kube-apiserver's max-in-flight
+   * filter leaves long-running requests out too): only its replay does, in watch.ts.
+   */
+  const query = (handler: Handler): Handler => {
+    const admission = opts.admission;
+    if (!admission) return handler;
+    const gated = admitted(admission, opts.queryTimeoutMs, handler);
+    return (ctx) => (isWatch(ctx) ? handler(ctx) : gated(ctx));
+  };
   const base = `/apis/${GROUP_VERSION}`;
-  get(`${base}/namespaces/{namespace}/{resource}`, async (ctx) => {
-    const p = ctx.pathParams ?? {};
-    return list(ctx, resourceOf(p.resource ?? '', true), p.namespace);
-  });
-  get(`${base}/namespaces/{namespace}/{resource}/{name}`, async (ctx) => {
-    const p = ctx.pathParams ?? {};
-    return getOne(ctx, resourceOf(p.resource ?? '', true), p.namespace, p.name ?? '');
-  });
-  get(`${base}/{resource}`, async (ctx) =>
-    list(ctx, resourceOf(ctx.pathParams?.resource ?? '', undefined), undefined),
+  get(
+    `${base}/namespaces/{namespace}/{resource}`,
+    query(async (ctx) => {
+      const p = ctx.pathParams ?? {};
+      return list(ctx, resourceOf(p.resource ?? '', true), p.namespace);
+    }),
   );
-  get(`${base}/{resource}/{name}`, async (ctx) => {
-    const p = ctx.pathParams ?? {};
-    return getOne(ctx, resourceOf(p.resource ?? '', undefined), undefined, p.name ?? '');
-  });
+  get(
+    `${base}/namespaces/{namespace}/{resource}/{name}`,
+    query(async (ctx) => {
+      const p = ctx.pathParams ?? {};
+      return getOne(ctx, resourceOf(p.resource ?? '', true), p.namespace, p.name ?? '');
+    }),
+  );
+  get(
+    `${base}/{resource}`,
+    query(async (ctx) => list(ctx, resourceOf(ctx.pathParams?.resource ?? '', undefined), undefined)),
+  );
+  get(
+    `${base}/{resource}/{name}`,
+    query(async (ctx) => {
+      const p = ctx.pathParams ?? {};
+      return getOne(ctx, resourceOf(p.resource ?? '', undefined), undefined, p.name ?? '');
+    }),
+  );
   return {
     close() {
       for (const stop of [...watches]) stop();

@@ -5,14 +5,23 @@
  * (server/tail-hub.ts) that the push path publishes to: no polling. `allowWatchBookmarks` adds
  * periodic BOOKMARK events; a version too old to replay is a 410 ERROR event, as from
  * kube-apiserver's watch cache.
+ *
+ * A watch holds at most its byte budget (`--tail-buffer-size`, server/consumer-buffer.ts): the
+ * events waiting while the replay runs and what waits unsent in the response count. A watcher
+ * that falls further behind is ended, as kube-apiserver's cacheWatcher ends one that cannot keep
+ * up ("Forcing watcher close due to unresponsiveness"); the client watches again from the last
+ * resourceVersion it saw, and the replay gives it what it missed. A client that reads nothing at
+ * all has its connection closed shortly after, so the unsent bytes do not stay.
  */
 import type { ServerResponse } from 'node:http';
 import { type KubeObject, toObject } from '../../kube/objects.js';
 import { GROUP_VERSION, type KubeResource } from '../../kube/resources.js';
 import type { CompiledSelection } from '../../kube/selectors.js';
-import { kubeBadRequest, statusObject } from '../../kube/status.js';
+import { kubeBadRequest, type StatusObject, statusObject } from '../../kube/status.js';
 import { type IncludeObject, toTable } from '../../kube/tables.js';
 import { labelValue } from '../../model/kube-meta.js';
+import { type QueryAdmission, TooManyOutstandingQueriesError } from '../../query/admission.js';
+import { DEFAULT_CONSUMER_BUFFER_BYTES, entryBytes } from '../../server/consumer-buffer.js';
 import type { TailEntry, TailHub } from '../../server/tail-hub.js';
 import type { Store, StoredEntry } from '../../store/store.js';
 import type { Reply } from '../http/router.js';
@@ -26,6 +35,12 @@ export interface WatchOptions {
   readonly queryTimeoutMs: number;
   /** Open watches; each adds its stop function while it runs (the server ends them on close). */
   readonly active: Set<() => void>;
+  /** Bytes a watch may hold: events waiting and unsent response bytes (default 8 MiB). */
+  readonly bufferBytes?: number;
+  /** The replay is a store query: it waits for an admission slot as other queries do. */
+  readonly admission?: QueryAdmission;
+  /** Counts watches ended for not keeping up (for /metrics). */
+  readonly onTooSlow?: () => void;
 }
 
 export interface WatchRequest {
@@ -39,9 +54,15 @@ export interface WatchRequest {
   readonly include: IncludeObject;
 }
 
-/** A watch stream stops when this much output waits for a slow client; the client resumes. */
-const MAX_BUFFERED = 16 << 20;
 const DEFAULT_TIMEOUT_S = 1800;
+/**
+ * Most bytes of entries a resuming watch reads back from the store (with `replayMax` entries);
+ * more is 410 Expired, and the client lists again in pages (kube-apiserver's watch cache holds a
+ * bounded window too). Replays wait for admission, so few run at once.
+ */
+const REPLAY_MAX_BYTES = 32 << 20;
+/** A watch ended while its client reads nothing gets this long before its connection goes. */
+const END_GRACE_MS = 5000;
 
 export function parseResourceVersion(rv: string | undefined): bigint | undefined {
   if (rv === undefined || rv === '' || rv === '0') return undefined;
@@ -72,11 +93,13 @@ async function runWatch(
   res: ServerResponse,
 ): Promise<void> {
   const { resource, selection: sel } = req;
+  const budget = opts.bufferBytes ?? DEFAULT_CONSUMER_BUFFER_BYTES;
   res.flushHeaders();
   let closed = false;
   let first = true;
   let replaying = from !== undefined;
   let pending: TailEntry[] = [];
+  let pendingBytes = 0;
   const replayed = new Set<bigint>();
   // Without a version, the watch starts now: everything acknowledged so far is "before".
   const floor = from ?? opts.store.lastSeq?.() ?? 0n;
@@ -84,7 +107,7 @@ async function runWatch(
   const write = (event: unknown): void => {
     if (closed) return;
     res.write(`${JSON.stringify(event)}\n`);
-    if (res.writableLength > MAX_BUFFERED) finish();
+    if (res.writableLength > budget) tooSlow();
   };
   const emit = (obj: KubeObject): void => {
     const object = req.table
@@ -104,7 +127,9 @@ async function runWatch(
   const flush = (): void => {
     const batch = pending;
     pending = [];
+    pendingBytes = 0;
     for (const t of batch) {
+      if (closed) return;
       const seq = t.seq;
       if (seq === undefined || seq <= floor || replayed.has(seq)) continue;
       try {
@@ -126,7 +151,15 @@ async function runWatch(
     accepts: (e) => labelValue(e.labels, 'kind') === resource.storeKind,
     deliver: (entries) => {
       if (closed) return;
-      pending.push(...entries);
+      for (const e of entries) {
+        // Held while the replay runs, or while the response is too full to take more.
+        pendingBytes += entryBytes(e);
+        if (pendingBytes + res.writableLength > budget) {
+          tooSlow();
+          return;
+        }
+        pending.push(e);
+      }
       if (!replaying) flush();
     },
   });
@@ -141,10 +174,23 @@ async function runWatch(
     closed = true;
     opts.active.delete(finish);
     unsubscribe();
+    pending = [];
     if (bookmarkTimer) clearInterval(bookmarkTimer);
     if (timeoutTimer) clearTimeout(timeoutTimer);
     if (!res.writableEnded) res.end();
+    if (!res.writableFinished && !res.destroyed) {
+      // What is still unsent waits for a client that may never read: not for long.
+      const t = setTimeout(() => res.destroy(), END_GRACE_MS);
+      t.unref();
+      res.once('close', () => clearTimeout(t));
+    }
     resolveDone();
+  }
+  /** kube-apiserver ends a watcher that cannot keep up; the client watches again from its version. */
+  function tooSlow(): void {
+    if (closed) return;
+    opts.onTooSlow?.();
+    finish();
   }
   res.on('close', finish);
   opts.active.add(finish);
@@ -156,8 +202,12 @@ async function runWatch(
     // Replay what came after the version: everything the store acknowledged since.
     const missed: StoredEntry[] = [];
     let tooOld = false;
+    const signal = AbortSignal.timeout(opts.queryTimeoutMs);
+    let release: (() => void) | undefined;
     try {
-      for await (const batch of opts.store.entries({
+      release = await opts.admission?.acquire(req.tenant, signal);
+      let bytes = 0;
+      read: for await (const batch of opts.store.entries({
         tenant: req.tenant,
         start: sel.start,
         end: sel.end,
@@ -167,35 +217,47 @@ async function runWatch(
         direction: 'forward',
         afterSeq: from,
         limit: opts.replayMax + 1,
-        signal: AbortSignal.timeout(opts.queryTimeoutMs),
+        signal,
       })) {
-        missed.push(...batch);
+        if (closed) break;
+        for (const e of batch) {
+          bytes += entryBytes({ body: e.body, labels: e.stream.labels, attributes: e.attributes });
+          if (bytes > REPLAY_MAX_BYTES) {
+            tooOld = true;
+            break read;
+          }
+          missed.push(e);
+        }
       }
-      tooOld = missed.length > opts.replayMax;
+      tooOld ||= missed.length > opts.replayMax;
     } catch (err) {
-      write({
-        type: 'ERROR',
-        object: statusObject(500, 'InternalError', `resuming the watch failed: ${(err as Error).message}`),
-      });
+      write({ type: 'ERROR', object: replayError(err) });
       finish();
       return done;
+    } finally {
+      release?.();
     }
+    if (closed) return done;
     if (tooOld) {
+      missed.length = 0;
       write({
         type: 'ERROR',
         object: statusObject(
           410,
           'Expired',
-          `too old resource version: ${from} (${opts.store.lastSeq?.() ?? 0n}): more than ${opts.replayMax} entries came after it; list again`,
+          `too old resource version: ${from} (${opts.store.lastSeq?.() ?? 0n}): more than ${opts.replayMax} entries or ${REPLAY_MAX_BYTES >> 20} MiB came after it; list again`,
         ),
       });
       finish();
       return done;
     }
     missed.sort((a, b) => ((a.seq ?? 0n) < (b.seq ?? 0n) ? -1 : 1));
+    for (const e of missed) replayed.add(e.seq ?? 0n);
+    // Written as the client takes it: the replay may be larger than the budget.
     for (const e of missed) {
-      replayed.add(e.seq ?? 0n);
+      if (closed) break;
       consider(e);
+      if (res.writableLength > budget / 2) await drained(res);
     }
     replaying = false;
     flush();
@@ -215,4 +277,27 @@ async function runWatch(
     bookmarkTimer.unref();
   }
   return done;
+}
+
+/** Resolves once the response has room again, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+/** The ERROR event of a replay that could not run: the Status its error is on this API. */
+function replayError(err: unknown): StatusObject {
+  if (err instanceof TooManyOutstandingQueriesError) {
+    return statusObject(429, 'TooManyRequests', 'Too many requests, please try again later.', {
+      retryAfterSeconds: err.retryAfterSeconds,
+    });
+  }
+  return statusObject(500, 'InternalError', `resuming the watch failed: ${(err as Error).message}`);
 }

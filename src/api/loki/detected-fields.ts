@@ -107,6 +107,7 @@ export function detectedFieldsHandler(opts: DetectedFieldsOptions): Handler {
       lineFilters: plan.lineFilters,
       direction: 'backward',
       limit: lineLimit,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
     })) {
       for (const e of batch) {
         const key = labelsKey(e.stream.labels);

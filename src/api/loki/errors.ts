@@ -2,6 +2,7 @@
  * @module The Loki API's one error-to-response place: plain text with the status, as Loki answers.
  */
 import { LogqlParseError, LogqlUnsupportedError } from '../../logql/errors.js';
+import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
 import {
   MetricEvalError,
   MetricLimitError,
@@ -9,6 +10,7 @@ import {
   QueryCancelledError,
 } from '../../query/metric/index.js';
 import { DiskFullError } from '../../server/disk-guard.js';
+import { ClientGoneError } from '../http/admit.js';
 import { HttpError } from '../http/errors.js';
 import { type Reply, text } from '../http/router.js';
 
@@ -24,6 +26,17 @@ export function lokiErrorReply(err: unknown): Reply {
   if (err instanceof MetricLimitError || err instanceof PipelineError || err instanceof MetricEvalError) {
     return text(400, `${err.message}\n`);
   }
+  // Loki's query frontend: "too many outstanding requests" is a 429 (here with a Retry-After).
+  if (err instanceof TooManyOutstandingQueriesError) {
+    return {
+      status: 429,
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': String(err.retryAfterSeconds) },
+      body: `${err.message}\n`,
+    };
+  }
+  if (err instanceof QueryMemoryLimitError) return text(503, `${err.message}\n`);
+  // Nobody reads the answer; Loki logs such a cancellation as 499 (nginx's "client closed request").
+  if (err instanceof ClientGoneError) return text(499, `${err.message}\n`);
   // Loki's query frontend answers a query past its timeout with 504.
   if (err instanceof QueryCancelledError) return text(504, `${err.message}\n`);
   // The store rejects with the deadline's own reason (AbortSignal.timeout).

@@ -129,6 +129,7 @@ async function countStreams(opts: MetadataOptions, ctx: RequestContext, now: big
     end: end + 1n,
     matchers: restricted(ctx, matchers),
     lineFilters: [],
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   return { counts, matchers, end };
 }
@@ -276,6 +277,7 @@ export function indexVolumeRangeHandler(opts: MetadataOptions): Handler {
         end: t + 1n,
         matchers: selected,
         lineFilters: [],
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       for (const [key, g] of groupVolumes(counts, spec)) {
         if (g.bytes === 0) continue;

@@ -41,11 +41,16 @@ export interface QueryOptions {
 
 const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
 
-function metricContext(opts: QueryOptions, tenant: string) {
+/** The query's deadline: admission's, which counts the time queued, or one from now. */
+function deadline(opts: QueryOptions, signal: AbortSignal | undefined): AbortSignal {
+  return signal ?? AbortSignal.timeout(opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS);
+}
+
+function metricContext(opts: QueryOptions, tenant: string, signal: AbortSignal) {
   return {
     store: opts.store,
     tenant,
-    signal: AbortSignal.timeout(opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
+    signal,
     limits: { ...DEFAULT_LIMITS, ...opts.metricLimits },
   };
 }
@@ -113,8 +118,9 @@ function success(
 
 export function queryRangeHandler(opts: QueryOptions): Handler {
   const now = opts.now ?? nowNs;
-  return async ({ req, params }) => {
+  return async ({ req, params, signal: given }) => {
     const started = performance.now();
+    const signal = deadline(opts, given);
     const tenant = tenantOf(req.headers['x-scope-orgid']);
     const expr = parseLogql(requireQuery(params));
     const { start, end } = parseRange(params, now());
@@ -122,7 +128,7 @@ export function queryRangeHandler(opts: QueryOptions): Handler {
     const direction = parseDirection(params.get('direction'), 'backward');
     if (!isLogExpr(expr)) {
       const step = parseStep(params, start, end);
-      const r = await evaluateRange(metricContext(opts, tenant), expr, start, end, step);
+      const r = await evaluateRange(metricContext(opts, tenant, signal), expr, start, end, step);
       const seconds = (performance.now() - started) / 1000;
       opts.metrics.queryDuration.observe({ endpoint: 'query_range' }, seconds);
       return success(rangeData(r), seconds, metricStats(r.stats));
@@ -137,7 +143,7 @@ export function queryRangeHandler(opts: QueryOptions): Handler {
       limit,
       direction,
       categorize,
-      signal: AbortSignal.timeout(opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
+      signal,
     });
     const seconds = (performance.now() - started) / 1000;
     opts.metrics.queryDuration.observe({ endpoint: 'query_range' }, seconds);
@@ -147,8 +153,9 @@ export function queryRangeHandler(opts: QueryOptions): Handler {
 
 export function queryHandler(opts: QueryOptions): Handler {
   const now = opts.now ?? nowNs;
-  return async ({ req, params }) => {
+  return async ({ req, params, signal: given }) => {
     const started = performance.now();
+    const signal = deadline(opts, given);
     const tenant = tenantOf(req.headers['x-scope-orgid']);
     const expr = parseLogql(requireQuery(params));
     let time: bigint;
@@ -172,12 +179,12 @@ export function queryHandler(opts: QueryOptions): Handler {
         limit,
         direction,
         categorize,
-        signal: AbortSignal.timeout(opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS),
+        signal,
       });
       data = { resultType: 'streams', result: out.result };
       stats = out.stats;
     } else {
-      const r = await evaluateInstant(metricContext(opts, tenant), expr as MetricExpr, time);
+      const r = await evaluateInstant(metricContext(opts, tenant, signal), expr as MetricExpr, time);
       data = instantData(r, time);
       stats = metricStats(r.stats);
     }

@@ -17,8 +17,14 @@ import { planLog } from '../../logql/plan.js';
 import { restrictLogExpr } from '../../logql/restrict.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import { type QueryAdmission, TooManyOutstandingQueriesError } from '../../query/admission.js';
+import {
+  ConsumerBuffer,
+  DEFAULT_CONSUMER_BUFFER_BYTES,
+  entryBytes,
+  mapBytes,
+} from '../../server/consumer-buffer.js';
 import type { TailEntry, TailHub } from '../../server/tail-hub.js';
-import { BoundedQueue } from '../../server/tail-hub.js';
 import { labelsKey } from '../../store/catalog.js';
 import { compileMatchers } from '../../store/matchers.js';
 import type { Store } from '../../store/store.js';
@@ -31,8 +37,19 @@ export interface TailOptions {
   readonly store: Store;
   readonly hub: TailHub;
   readonly maxEntriesLimit: number;
-  /** Entries a client may have waiting before newer ones are dropped. */
-  readonly queueCapacity?: number;
+  /**
+   * Bytes a client may have waiting, in its queue and unsent in its socket together
+   * (`--tail-buffer-size`); newer entries beyond it are dropped and reported.
+   */
+  readonly bufferBytes?: number;
+  /** Loki's `max_concurrent_tail_requests`: open tails per tenant (default 10); 0 for no limit. */
+  readonly maxTailsPerTenant?: number;
+  /** Admission of the history query, as every other query (src/query/admission.ts). */
+  readonly admission?: QueryAdmission;
+  /** Deadline of the history query, time queued included (default one minute). */
+  readonly queryTimeoutMs?: number;
+  /** Counts for /metrics: entries dropped for slow clients, clients closed for being too slow. */
+  readonly events?: ConsumerEvents;
   readonly now?: () => bigint;
   readonly log?: (line: string) => void;
   /**
@@ -42,12 +59,26 @@ export interface TailOptions {
   readonly compilePipeline?: CompilePipeline;
 }
 
+/** What live consumers report, for metrics. */
+export interface ConsumerEvents {
+  dropped(count: number): void;
+  disconnected(): void;
+}
+
 const MAX_DELAY_FOR_SECONDS = 5;
-const DEFAULT_QUEUE_CAPACITY = 10_000;
-/** Bytes waiting in a socket's send buffer above which a client counts as slow. */
-const HIGH_WATER_BYTES = 1 << 20;
-const MAX_ENTRIES_PER_FRAME = 1000;
+/** Loki's default `max_concurrent_tail_requests`. */
+export const DEFAULT_MAX_TAILS_PER_TENANT = 10;
+/** Share of a client's budget its list of dropped entries may take before the client is closed. */
+const DROPPED_SHARE = 8;
+/** Per dropped entry: its timestamp and the reference to its labels, as JSON (plus the labels). */
+const DROPPED_OVERHEAD = 48;
+/** Most bytes of entries in one frame (at least one entry): frames stay small next to the budget. */
+const MAX_FRAME_BYTES = 1 << 20;
 const RETRY_MS = 50;
+/** A client closed for being too slow gets this long to take the close frame before its socket goes. */
+const CLOSE_GRACE_MS = 1000;
+/** Tail clients send nothing but control frames; ws's default limit for a message is 100 MiB. */
+const MAX_CLIENT_MESSAGE_BYTES = 64 << 10;
 
 export interface TailRequest {
   readonly tenant: string;
@@ -153,8 +184,14 @@ function entryKey(e: TailEntry): string {
   return `${e.timestamp}\u0000${labelsKey(entryLabels(e))}\u0000${e.body}`;
 }
 
+/** What a tail reports of an entry it dropped (Loki's DroppedEntry: its time and labels). */
+export interface DroppedEntry {
+  readonly timestamp: bigint;
+  readonly labels: Labels;
+}
+
 /** One Loki tail frame (pkg/loghttp/tail.go). */
-export function tailFrame(entries: readonly TailEntry[], dropped: readonly TailEntry[]): string {
+export function tailFrame(entries: readonly TailEntry[], dropped: readonly DroppedEntry[]): string {
   const streams = new Map<string, { stream: Labels; values: [string, string][] }>();
   for (const e of entries) {
     const labels = entryLabels(e);
@@ -170,52 +207,61 @@ export function tailFrame(entries: readonly TailEntry[], dropped: readonly TailE
   const frame: Record<string, unknown> = {};
   if (streams.size > 0) frame.streams = [...streams.values()];
   if (dropped.length > 0) {
-    frame.dropped_entries = dropped.map((d) => ({
-      timestamp: d.timestamp.toString(),
-      labels: entryLabels(d),
-    }));
+    frame.dropped_entries = dropped.map((d) => ({ timestamp: d.timestamp.toString(), labels: d.labels }));
   }
   return JSON.stringify(frame);
 }
 
-/** A connected tail: subscribes to the hub, sends history, then live entries. */
+/** A live entry waiting for its client, and when it may be sent (`delay_for`). */
+interface Waiting {
+  readonly entry: TailEntry;
+  readonly readyAt: number;
+}
+
+/**
+ * A connected tail: subscribes to the hub, sends history, then live entries. Everything it holds
+ * is bounded by its byte budget (server/consumer-buffer.ts): the entries waiting (during the
+ * history query, during `delay_for`, for a slow socket) and the socket's unsent bytes share it;
+ * an entry that does not fit is dropped and reported in the next frame's `dropped_entries`, as
+ * Loki's tailer does. The list of dropped entries has a share of the budget too; a client so far
+ * behind that it fills that share as well is closed (1008), as kube-apiserver closes a watcher
+ * that cannot keep up: it may reconnect and read the gap with a query.
+ */
 class TailSession {
-  private readonly queue: BoundedQueue<TailEntry>;
-  private dropped: TailEntry[] = [];
-  private pending: TailEntry[] | undefined = [];
-  private scheduled = false;
+  private readonly queue: ConsumerBuffer<Waiting>;
+  private dropped: DroppedEntry[] = [];
+  private droppedBytes = 0;
+  private droppedTotal = 0;
+  private live = false;
+  private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly unsubscribe: () => void;
-  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly filter: TailFilter;
+  private readonly maxDroppedBytes: number;
+  private readonly frameBytes: number;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly request: TailRequest,
     private readonly opts: TailOptions,
+    private readonly onClose: () => void,
   ) {
-    this.queue = new BoundedQueue(opts.queueCapacity ?? DEFAULT_QUEUE_CAPACITY);
+    const budget = opts.bufferBytes ?? DEFAULT_CONSUMER_BUFFER_BYTES;
+    this.queue = new ConsumerBuffer(budget);
+    this.maxDroppedBytes = Math.max(budget / DROPPED_SHARE, 4096);
+    this.frameBytes = Math.min(MAX_FRAME_BYTES, budget / 4);
     const matches = compileMatchers(request.expr.matchers);
     this.filter = compileTailFilter(request.expr, opts.compilePipeline);
     this.unsubscribe = opts.hub.subscribe({
       tenant: request.tenant,
       accepts: (e) => matches(e.labels),
-      deliver: (entries) => this.deliver(this.apply(entries)),
+      deliver: (entries) => this.deliver(entries),
     });
     ws.on('close', () => this.close());
     ws.on('error', () => this.close());
   }
 
-  private apply(entries: readonly TailEntry[]): TailEntry[] {
-    const out: TailEntry[] = [];
-    for (const e of entries) {
-      const r = this.filter(e);
-      if (r) out.push(r);
-    }
-    return out;
-  }
-
-  async start(): Promise<void> {
+  async start(signal: AbortSignal): Promise<void> {
     const history: TailEntry[] = [];
     const now = this.opts.now ?? nowNs;
     const plan = planLog(this.request.expr);
@@ -228,9 +274,11 @@ class TailSession {
         matchers: plan.matchers,
         lineFilters: plan.lineFilters,
         direction: 'backward',
+        signal,
         // Stages after the store's filters may drop entries: then the limit applies here.
         ...(plan.rest.length === 0 ? { limit } : {}),
       })) {
+        if (this.closed) return;
         for (const e of batch) {
           const r = this.filter({
             labels: e.stream.labels,
@@ -249,58 +297,82 @@ class TailSession {
     }
     if (this.closed) return;
     history.reverse();
-    const seen = new Set(history.map(entryKey));
-    if (history.length > 0) this.ws.send(tailFrame(history, []));
-    const live = (this.pending ?? []).filter((e) => !seen.has(entryKey(e)));
-    this.pending = undefined;
-    if (live.length > 0) this.enqueue(live);
-  }
-
-  private deliver(entries: readonly TailEntry[]): void {
-    if (this.closed || entries.length === 0) return;
-    if (this.pending) {
-      this.pending.push(...entries);
-      return;
+    if (history.length > 0) {
+      // Live entries that arrived while the history was read may be in it too.
+      const seen = new Set(history.map(entryKey));
+      this.queue.retain((w) => !seen.has(entryKey(w.entry)));
+      this.ws.send(tailFrame(history, []));
     }
-    if (this.request.delayForMs > 0) {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        this.enqueue(entries);
-      }, this.request.delayForMs);
-      this.timers.add(t);
-    } else this.enqueue(entries);
-  }
-
-  private enqueue(entries: readonly TailEntry[]): void {
-    if (this.closed) return;
-    const overflow = this.queue.push(entries);
-    if (overflow.length > 0) this.dropped.push(...overflow.slice(0, MAX_ENTRIES_PER_FRAME));
+    this.live = true;
     this.schedule(0);
   }
 
+  private deliver(accepted: readonly TailEntry[]): void {
+    if (this.closed) return;
+    const readyAt = performance.now() + this.request.delayForMs;
+    for (const a of accepted) {
+      const e = this.filter(a);
+      if (!e) continue;
+      if (
+        !this.queue.offer({ entry: e, readyAt }, entryBytes(e), this.ws.bufferedAmount + this.droppedBytes)
+      ) {
+        this.drop(e);
+        if (this.closed) return;
+      }
+    }
+    if (this.live && this.queue.length + this.dropped.length > 0) this.schedule(0);
+  }
+
+  private drop(e: TailEntry): void {
+    const labels = entryLabels(e);
+    const bytes = mapBytes(labels) + DROPPED_OVERHEAD;
+    if (this.droppedBytes + bytes > this.maxDroppedBytes) {
+      this.tooSlow();
+      return;
+    }
+    this.dropped.push({ timestamp: e.timestamp, labels });
+    this.droppedBytes += bytes;
+    this.droppedTotal++;
+    this.opts.events?.dropped(1);
+  }
+
   private schedule(ms: number): void {
-    if (this.scheduled || this.closed) return;
-    this.scheduled = true;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.scheduled = false;
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
       this.flush();
     }, ms);
-    this.timers.add(t);
   }
 
   private flush(): void {
     if (this.closed) return;
-    if (this.ws.bufferedAmount > HIGH_WATER_BYTES) {
+    // The socket still holds a good part of the budget: wait for the client to read it.
+    if (this.ws.bufferedAmount > this.queue.maxBytes / 4) {
       this.schedule(RETRY_MS);
       return;
     }
-    const entries = this.queue.drain(MAX_ENTRIES_PER_FRAME);
+    const now = performance.now();
+    const entries = this.queue.take(this.frameBytes, (w) => w.readyAt <= now).map((w) => w.entry);
     const dropped = this.dropped;
-    this.dropped = [];
-    if (entries.length === 0 && dropped.length === 0) return;
-    this.ws.send(tailFrame(entries, dropped));
-    if (this.queue.length > 0) this.schedule(0);
+    if (entries.length > 0 || dropped.length > 0) {
+      this.dropped = [];
+      this.droppedBytes = 0;
+      this.ws.send(tailFrame(entries, dropped));
+    }
+    const next = this.queue.peek();
+    if (next) this.schedule(Math.max(0, Math.ceil(next.readyAt - performance.now())));
+  }
+
+  /** Closes a client that is too far behind to be told what it missed. */
+  private tooSlow(): void {
+    const total = this.droppedTotal;
+    this.opts.log?.(`tail: closing a client that does not keep up (${total} entries dropped)`);
+    this.opts.events?.disconnected();
+    const ws = this.ws;
+    this.close();
+    ws.close(1008, `too slow: ${total} entries dropped; query the gap and tail again`);
+    // A client that reads nothing never takes the close frame: its socket and buffer go anyway.
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   private fail(err: unknown): void {
@@ -313,24 +385,39 @@ class TailSession {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue.clear();
+    this.dropped = [];
+    this.onClose();
   }
 }
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 function rejectUpgrade(socket: Duplex, err: unknown): void {
   const reply = lokiErrorReply(err);
   const body = Buffer.from(typeof reply.body === 'string' ? reply.body : (reply.body ?? ''));
-  const reason = reply.status === 400 ? 'Bad Request' : reply.status === 404 ? 'Not Found' : 'Error';
+  const retryAfter = reply.headers?.['retry-after'];
   socket.end(
-    `HTTP/1.1 ${reply.status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `HTTP/1.1 ${reply.status} ${REASONS[reply.status] ?? 'Error'}\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\n` +
+      (retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`) +
       `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.toString('utf8')}`,
   );
 }
 
 /** The WebSocket side of the server: upgrades tail requests, and closes every tail on shutdown. */
 export class TailServer {
-  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
+  /** Open (and opening) tails per tenant. */
+  private readonly open = new Map<string, number>();
 
   constructor(private readonly opts: TailOptions) {}
 
@@ -348,10 +435,52 @@ export class TailServer {
       rejectUpgrade(socket, err);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new TailSession(ws, request, this.opts);
-      session.start().catch((err: unknown) => this.opts.log?.(`tail: ${(err as Error).message}`));
-    });
+    const tenant = request.tenant;
+    const count = this.open.get(tenant) ?? 0;
+    const max = this.opts.maxTailsPerTenant ?? DEFAULT_MAX_TAILS_PER_TENANT;
+    if (max > 0 && count >= max) {
+      // Loki's text (pkg/querier/querier.go); Loki answers 400 after the upgrade, this is before it.
+      const text = `max concurrent tail requests limit exceeded, count > limit (${count + 1} > ${max})`;
+      rejectUpgrade(socket, new TooManyOutstandingQueriesError(1, text));
+      return;
+    }
+    this.open.set(tenant, count + 1);
+    let counted = true;
+    const leave = (): void => {
+      if (!counted) return;
+      counted = false;
+      const n = (this.open.get(tenant) ?? 1) - 1;
+      if (n > 0) this.open.set(tenant, n);
+      else this.open.delete(tenant);
+    };
+    const deadline = AbortSignal.timeout(this.opts.queryTimeoutMs ?? 60_000);
+    const slot = this.opts.admission
+      ? this.opts.admission.acquire(tenant, deadline)
+      : Promise.resolve(() => {});
+    slot.then(
+      (release) => {
+        let upgraded = false;
+        if (!socket.destroyed) {
+          this.wss.handleUpgrade(req, socket, head, (ws) => {
+            upgraded = true;
+            const session = new TailSession(ws, request, this.opts, leave);
+            session
+              .start(deadline)
+              .catch((err: unknown) => this.opts.log?.(`tail: ${(err as Error).message}`))
+              .finally(release);
+          });
+        }
+        // ws answers an invalid handshake itself, without calling back.
+        if (!upgraded) {
+          release();
+          leave();
+        }
+      },
+      (err: unknown) => {
+        leave();
+        rejectUpgrade(socket, err);
+      },
+    );
   }
 
   rejectNotFound(socket: Duplex): void {
