@@ -108,3 +108,52 @@ test('entries the store cannot keep are refused whole: too large, or before 1970
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a reader that stops after its first batch frees the query: many such readers do not exhaust memory', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kj-early-'));
+  const store = new DuckDbStore({
+    dir,
+    memoryLimit: '32MB',
+    maintenanceIntervalMs: 3_600_000,
+    sealAfterMs: 3_600_000,
+    log: () => {},
+  });
+  await store.open();
+  try {
+    const t = 1_800_000_000_000_000_000n;
+    for (let b = 0; b < 20; b++) {
+      await store.append(
+        't',
+        Array.from({ length: 10_000 }, (_, i) =>
+          rec(
+            { app: `a${i % 20}` },
+            t + BigInt(b * 10_000 + i) * 1000n,
+            `level=info msg="hello ${b}-${i}" pad=${'x'.repeat(40)}`,
+          ),
+        ),
+      );
+    }
+    await store.settle();
+    const query = {
+      tenant: 't',
+      start: 0n,
+      end: t * 2n,
+      matchers: [],
+      lineFilters: [],
+      direction: 'backward' as const,
+      limit: 5000,
+    };
+    for (let i = 0; i < 40; i++) {
+      for await (const batch of store.entries(query)) {
+        assert.ok(batch.length > 0);
+        break;
+      }
+    }
+    let n = 0;
+    for await (const batch of store.entries(query)) n += batch.length;
+    assert.equal(n, 5000);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

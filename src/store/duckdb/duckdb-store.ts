@@ -912,16 +912,19 @@ export class DuckDbStore implements Store {
     try {
       const order = query.unordered && query.limit === undefined ? '' : ` ORDER BY ts ${dir}, n ${dir}`;
       const sql = `SELECT stream, n, ts, observed, attrs, body FROM ${prepared.relation} WHERE ${prepared.where}${order}${limit}`;
-      let stream: AsyncGenerator<DuckDBValue[][]> | undefined;
+      const stream = this.db.rows(sql, prepared.params, query.signal);
       try {
-        stream = this.db.rows(sql, prepared.params, query.signal);
         for (;;) {
-          const next = await stream.next();
+          // Only the store's read is checked for damage, not what the caller does between batches.
+          const next = await stream
+            .next()
+            .catch((err: unknown) => this.readFailed(err, prepared, query.signal));
           if (next.done) break;
           yield next.value.map((row) => this.toEntry(row));
         }
-      } catch (err) {
-        await this.readFailed(err, prepared, query.signal);
+      } finally {
+        // A caller that stops early (a page is full) ends the DuckDB query and frees its memory.
+        await stream.return(undefined);
       }
     } finally {
       prepared.release();
