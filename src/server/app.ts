@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { admitted } from '../api/http/admit.js';
 import { bodyMediaType, checkBodyType, FORM_TYPE, readBody } from '../api/http/body.js';
 import { HttpError } from '../api/http/errors.js';
+import { ERROR_ID_HEADER } from '../api/http/internal-error.js';
 import {
   type ErrorHandler,
   type Handler,
@@ -544,8 +545,9 @@ async function handle(
     send(res, await route.handler(ctx));
   } catch (err) {
     const reply = route.onError(err, ctx);
-    // A full disk is no fault of the server's: the guard logs when writes pause and resume.
-    if (reply.status >= 500 && !(err instanceof DiskFullError))
+    // A full disk is no fault of the server's: the guard logs when writes pause and resume. An
+    // internal error was logged with its id where it became the reply (api/http/internal-error.ts).
+    if (reply.status >= 500 && !(err instanceof DiskFullError) && !reply.headers?.[ERROR_ID_HEADER])
       process.stderr.write(`error on ${req.method} ${url.pathname}: ${(err as Error).stack ?? err}\n`);
     send(res, reply);
   }

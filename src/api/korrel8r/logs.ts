@@ -8,6 +8,7 @@ import type { CompilePipeline } from '../../logql/pipeline/types.js';
 import { nowNs } from '../../model/time.js';
 import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
+import { ERROR_ID_HEADER } from '../http/internal-error.js';
 import { type ErrorHandler, type Handler, json } from '../http/router.js';
 import { lokiErrorReply } from '../loki/errors.js';
 import { parseLimit, parseRange } from '../loki/params.js';
@@ -47,7 +48,10 @@ export const korrel8rErrorReply: ErrorHandler = (err) => {
   if (err instanceof Korrel8rQueryError) return json(400, { error: err.message });
   const reply = lokiErrorReply(err);
   const message = typeof reply.body === 'string' ? reply.body.trimEnd() : 'error';
-  const retryAfter = reply.headers?.['retry-after'];
   const out = json(reply.status, { error: message });
-  return retryAfter === undefined ? out : { ...out, headers: { ...out.headers, 'retry-after': retryAfter } };
+  // Retry-After and an internal error's id go along.
+  const kept = Object.entries(reply.headers ?? {}).filter(
+    ([k]) => k === 'retry-after' || k === ERROR_ID_HEADER,
+  );
+  return kept.length === 0 ? out : { ...out, headers: { ...out.headers, ...Object.fromEntries(kept) } };
 };

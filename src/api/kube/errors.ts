@@ -3,7 +3,9 @@
  */
 import { KubeError, reasonOf, statusObject } from '../../kube/status.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
+import { DamagedDataError } from '../../store/store.js';
 import { HttpError } from '../http/errors.js';
+import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';
 import { json, type Reply } from '../http/router.js';
 
 export function kubeStatusReply(err: unknown): Reply {
@@ -31,13 +33,18 @@ export function kubeStatusReply(err: unknown): Reply {
   if (err instanceof DOMException && err.name === 'TimeoutError') {
     return json(504, statusObject(504, 'Timeout', 'the request timed out: the store did not answer in time'));
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return json(
+  if (err instanceof DamagedDataError) {
+    return json(500, statusObject(500, 'InternalError', err.message));
+  }
+  // kube-apiserver's words for an internal error; the details stay in the server's log.
+  const { id, message } = internalError(err);
+  const reply = json(
     500,
     statusObject(
       500,
       'InternalError',
-      `an error on the server has prevented the request from succeeding: ${message}`,
+      `an error on the server has prevented the request from succeeding (${message})`,
     ),
   );
+  return { ...reply, headers: { ...reply.headers, [ERROR_ID_HEADER]: id } };
 }

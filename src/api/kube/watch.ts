@@ -20,11 +20,12 @@ import type { CompiledSelection } from '../../kube/selectors.js';
 import { kubeBadRequest, type StatusObject, statusObject } from '../../kube/status.js';
 import { type IncludeObject, toTable } from '../../kube/tables.js';
 import { labelValue } from '../../model/kube-meta.js';
-import { type QueryAdmission, TooManyOutstandingQueriesError } from '../../query/admission.js';
+import type { QueryAdmission } from '../../query/admission.js';
 import { DEFAULT_CONSUMER_BUFFER_BYTES, entryBytes } from '../../server/consumer-buffer.js';
 import type { TailEntry, TailHub } from '../../server/tail-hub.js';
 import type { Store, StoredEntry } from '../../store/store.js';
 import type { Reply } from '../http/router.js';
+import { kubeStatusReply } from './errors.js';
 
 export interface WatchOptions {
   readonly store: Store;
@@ -294,10 +295,5 @@ function drained(res: ServerResponse): Promise<void> {
 
 /** The ERROR event of a replay that could not run: the Status its error is on this API. */
 function replayError(err: unknown): StatusObject {
-  if (err instanceof TooManyOutstandingQueriesError) {
-    return statusObject(429, 'TooManyRequests', 'Too many requests, please try again later.', {
-      retryAfterSeconds: err.retryAfterSeconds,
-    });
-  }
-  return statusObject(500, 'InternalError', `resuming the watch failed: ${(err as Error).message}`);
+  return JSON.parse(String(kubeStatusReply(err).body)) as StatusObject;
 }

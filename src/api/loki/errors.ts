@@ -10,8 +10,10 @@ import {
   QueryCancelledError,
 } from '../../query/metric/index.js';
 import { DiskFullError } from '../../server/disk-guard.js';
+import { DamagedDataError } from '../../store/store.js';
 import { ClientGoneError } from '../http/admit.js';
 import { HttpError } from '../http/errors.js';
+import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';
 import { type Reply, text } from '../http/router.js';
 
 export function lokiErrorReply(err: unknown): Reply {
@@ -43,5 +45,9 @@ export function lokiErrorReply(err: unknown): Reply {
   if (err instanceof DOMException && err.name === 'TimeoutError') {
     return text(504, 'query timed out: context deadline exceeded\n');
   }
-  return text(500, `internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  // Damaged stored data: a 500 that names the part (relative to the data directory), no contents.
+  if (err instanceof DamagedDataError) return text(500, `${err.message}\n`);
+  const { id, message } = internalError(err);
+  const reply = text(500, `${message}\n`);
+  return { ...reply, headers: { ...reply.headers, [ERROR_ID_HEADER]: id } };
 }
