@@ -4,11 +4,11 @@
  * read from /proc/<pid>/status (VmRSS) while the requests run.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import zlib from 'node:zlib';
 import snappy from 'snappy';
+import { rssMiB } from '../helpers/process-info.js';
 import { removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 
 /** What any one of these requests may add to the server's resident memory. */
@@ -28,25 +28,20 @@ after(async () => {
   await removeDir(server.dataDir);
 });
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) / 1024;
-}
-
 /** Runs `work` while sampling the server's RSS; the largest growth over the start, in MB. */
 async function rssGrowth<T>(
   work: () => Promise<T>,
 ): Promise<{ result: T; growthMb: number; baseMb: number }> {
   const pid = server.child.pid!;
-  const baseMb = rssMb(pid);
+  const baseMb = rssMiB(pid);
   let peak = baseMb;
   const timer = setInterval(() => {
-    peak = Math.max(peak, rssMb(pid));
+    peak = Math.max(peak, rssMiB(pid));
   }, 10);
   try {
     const result = await work();
     await new Promise((r) => setTimeout(r, 100));
-    peak = Math.max(peak, rssMb(pid));
+    peak = Math.max(peak, rssMiB(pid));
     return { result, growthMb: peak - baseMb, baseMb };
   } finally {
     clearInterval(timer);

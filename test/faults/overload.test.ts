@@ -8,15 +8,10 @@
  * Kube lists refused the same way are a Kubernetes Status; an out-of-memory query is a 503.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { rssMiB } from '../helpers/process-info.js';
 import { pushJson, removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) / 1024;
-}
 
 interface Answer {
   status: number;

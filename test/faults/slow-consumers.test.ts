@@ -8,6 +8,7 @@
  * what it missed: received + dropped = pushed. A stalled watch is ended and its connection
  * closed; an answer nobody reads is abandoned after its idle timeout.
  */
+
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -16,6 +17,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { send } from '../../src/api/http/router.js';
+import { rssMiB } from '../helpers/process-info.js';
 import {
   http,
   pushJson,
@@ -25,11 +27,6 @@ import {
 } from '../helpers/server-process.js';
 
 const MiB = 1 << 20;
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) / 1024;
-}
 
 /** A metric's value from /metrics (the sum over its series matching `labels`). */
 async function metric(url: string, name: string, labels = ''): Promise<number> {

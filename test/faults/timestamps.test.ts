@@ -7,6 +7,7 @@
  * entry gets Loki's per-entry refusal; the valid ones of the same request are stored and
  * queryable, also after a restart (the store converted them: nothing wedged it).
  */
+
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,11 +15,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent } from '../../src/agent/agent.js';
 import type { Source, SourceContext } from '../../src/agent/source.js';
-import { runMain } from '../../src/cli/main.js';
 import { encodePushRequest } from '../../src/ingest/loki-push/index.js';
 import type { LogRecord } from '../../src/model/record.js';
 import { snappyCompress } from '../../src/util/snappy.js';
 import { clientFor, until } from '../helpers/agent-e2e.js';
+import { runCliCapturingStderr as runCli } from '../helpers/process-info.js';
 import {
   allValues,
   http,
@@ -231,21 +232,6 @@ test('/ingest/events: events dated 2263, 9999, 1969 and 1 ns are refused each, t
   );
   assert.deepEqual(got, ['ft-event-ok-1', 'ft-event-ok-2']);
 });
-
-/** Runs the CLI with stderr captured. */
-async function runCli(argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await runMain(argv), stderr };
-  } finally {
-    process.stderr.write = ew;
-  }
-}
 
 test('import: far-future and far-past lines are refused and counted; the import goes on', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kj-ft-import-'));

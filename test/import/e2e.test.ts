@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { runMain } from '../../src/cli/main.js';
 import { type Handler, startServer, type TestServer } from '../client/server.js';
+import { runCliCapturingStderr as run } from '../helpers/process-info.js';
 import { fixture, utcNs } from './helpers.js';
 
 interface Received {
@@ -29,24 +29,6 @@ function received(srv: TestServer): Received[] {
     }
   }
   return out;
-}
-
-/**
- * Runs the CLI with stderr captured (stdout is left alone: the test runner reports there).
- */
-async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await runMain(argv);
-    return { code, stderr };
-  } finally {
-    process.stderr.write = ew;
-  }
 }
 
 const UID = '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';

@@ -2,6 +2,7 @@
  * `kjournal import` into a real server: a kubelet pod-log tree and a kube-apiserver audit log,
  * read back with LogQL.
  */
+
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, realpath, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { runMain } from '../../src/cli/main.js';
+import { runCliCapturingStderr as runCli } from '../helpers/process-info.js';
 import { allValues, queryRange, removeDir, startServerProcess } from '../helpers/server-process.js';
 
 test('import a pod tree and an audit log, then query them', async () => {
@@ -88,19 +90,6 @@ test('import a pod tree and an audit log, then query them', async () => {
 });
 
 /** Runs the CLI with stderr captured. */
-async function runCli(argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await runMain(argv), stderr };
-  } finally {
-    process.stderr.write = ew;
-  }
-}
 
 test('the summary counts what the server stored and refused; too-old lines do not stop the import', async () => {
   const server = await startServerProcess({ args: ['--reject-old-samples-max-age', '1h'] });
