@@ -3,15 +3,15 @@
  * (zstd, sorted by stream and time, one directory per tenant and day) for the long term, and DuckDB
  * to query both. Retention deletes whole day directories.
  */
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBValue, listValue } from '@duckdb/node-api';
 import { labelValue } from '../../model/kube-meta.js';
-import type { Labels, LogRecord } from '../../model/record.js';
+import type { LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
-import { labelsKey, StreamCatalog } from '../catalog.js';
-import { entryKey, StreamHeads, Verdict, verdictIn } from '../dedupe.js';
-import { mkdirDurable, writeFileAtomic } from '../fsync.js';
+import { StreamCatalog } from '../catalog.js';
+import { entryKey, StreamHeads } from '../dedupe.js';
+import { mkdirDurable } from '../fsync.js';
 import { compileMatchers } from '../matchers.js';
 import { SnapshotTracker } from '../snapshots.js';
 import {
@@ -20,24 +20,23 @@ import {
   type ContentHint,
   DamagedDataError,
   type EntryQuery,
-  InvalidEntryError,
   type LabelMatcher,
-  MAX_TIMESTAMP_NS,
   type Selection,
   type Store,
   type StoredEntry,
   type StoreStats,
   type StreamCount,
 } from '../store.js';
-import { WalLines } from '../wal/encode.js';
 import { salvageSegment } from '../wal/salvage.js';
-import { type Segment, segmentSeqsOnDisk, WriteAheadLog } from '../wal/wal.js';
+import { type Segment, WriteAheadLog } from '../wal/wal.js';
+import { Appender } from './appender.js';
 import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun } from './compact.js';
 import { convertSegments, NS_PER_DAY } from './convert.js';
-import { DuckDbEngine, IncompleteResultError } from './engine.js';
-import { verifyPart } from './part-check.js';
-import { lastConvertedOnDisk, type Part, PartSet } from './parts.js';
+import { DamageFinder } from './damage.js';
+import { DuckDbEngine } from './engine.js';
+import { type Part, PartSet } from './parts.js';
 import { bucketExpr, fileList, readWal, sourceRelation, whereClause } from './sql.js';
+import { readState, type StoreState, writeState } from './state.js';
 
 export interface DuckDbStoreOptions {
   /** The data directory. */
@@ -58,21 +57,11 @@ export interface DuckDbStoreOptions {
   readonly log?: (line: string) => void;
 }
 
-/**
- * DuckDB's NDJSON reader refuses lines over its maximum_object_size (sql.ts), and one such line would
- * make the whole segment unreadable, so entries that encode larger are refused up front. The reader
- * also allocates twice that size per scan, so it is kept small: 4 MiB encoded is 16 times Loki's
- * default line limit.
- */
-export const MAX_WAL_LINE_BYTES = 4 << 20;
-
 /** Write-ahead-log bytes converted at once (about 60k typical lines). */
 const CONVERT_BATCH_BYTES = 16 << 20;
 /** While ingest is busy, sealed log segments wait for conversion until there are this many bytes. */
 const DEFERRED_LOG_BYTES = 256 << 20;
 const DEFAULT_SEGMENT_BYTES = 16 << 20;
-const WAL_BUFFERS_KEPT = 4;
-const WAL_BUFFER_MAX_KEPT = 8 << 20;
 /**
  * Parquet parts are about 10x smaller than the rows they hold, and merging sorts them again, so
  * only small parts merge, into parts of at most `maxMergeBytes` on disk.
@@ -83,17 +72,6 @@ const WAL_BUFFER_MAX_KEPT = 8 << 20;
  * lines, and queries that open every part a few percent slower.
  */
 const DEFAULT_COMPACTION: CompactionPolicy = { smallBytes: 8 << 20, minRun: 4, maxMergeBytes: 16 << 20 };
-
-interface State {
-  convertedThrough: number;
-  /**
-   * The greatest sequence number assigned when the state was written (an upper bound of those in
-   * the parts), so that opening the store need not read every part.
-   */
-  maxSeq?: string;
-  /** Stream id → greatest time appended when the state was written (see dedupe.ts). */
-  heads?: Record<string, string>;
-}
 
 /** A read prepared by `prepare`: its relation, conditions and snapshot. */
 interface Prepared {
@@ -114,9 +92,6 @@ type PrepareOptions = Selection &
     readonly skipDamaged?: boolean;
   };
 
-/** DuckDB errors that say nothing about the files read. */
-const NOT_ABOUT_FILES = /Out of Memory|INTERRUPT|Interrupted/i;
-
 export class DuckDbStore implements Store {
   private readonly catalog: StreamCatalog;
   private readonly wal: WriteAheadLog;
@@ -125,15 +100,9 @@ export class DuckDbStore implements Store {
   private engine: DuckDbEngine | undefined;
   /** Conversion and compaction run on an engine of their own (see engine.ts). */
   private background: DuckDbEngine | undefined;
-  private state: State = { convertedThrough: 0 };
-  private nextN = 1n;
-  /** The largest sequence number of an acknowledged append. */
-  private durableN = 0n;
-  /**
-   * Buffers of earlier appends, written: reused rather than allocated per push, since a megabyte of
-   * new external memory per push made the collector run more often (bench, agent phase).
-   */
-  private readonly walBuffers: Buffer[] = [];
+  private state: StoreState = { convertedThrough: 0 };
+  /** The write side: classification, encoding, sequence numbers (appender.ts). */
+  private readonly appender: Appender;
   private convertBatchBytes = CONVERT_BATCH_BYTES;
   /** Whether log bytes come fast: conversion and compaction wait while they do. */
   private readonly ingest = new IngestGauge();
@@ -143,14 +112,8 @@ export class DuckDbStore implements Store {
   private maintenance: Promise<void> = Promise.resolve();
   /** What each stream certainly does not hold yet (de-duplication without lookups). */
   private readonly heads = new StreamHeads();
-  /** Appends being written: a de-duplication lookup first waits for them. */
-  private readonly inflight = new Set<Promise<void>>();
-  /** Appends that must look entries up in the store go one at a time, in order. */
-  private lookupLane: Promise<unknown> = Promise.resolve();
-  /** Parts read through in full without an error (a failed read checks the others). */
-  private readonly verifiedParts = new Set<string>();
-  /** The check of a failed read's parts under way, if any (readFailed). */
-  private verifying: Promise<void> = Promise.resolve();
+  /** Finds the damaged part behind a failed read (damage.ts). */
+  private readonly damage: DamageFinder;
   private quarantined = 0;
   private readonly log: (line: string) => void;
   private sealing: Promise<void> | undefined;
@@ -172,10 +135,15 @@ export class DuckDbStore implements Store {
       },
     });
     this.parts = new PartSet(join(options.dir, 'parts'));
-  }
-
-  private get statePath(): string {
-    return join(this.options.dir, 'state.json');
+    this.damage = new DamageFinder(this.parts, () => this.bg, this.log);
+    this.appender = new Appender({
+      catalog: this.catalog,
+      wal: this.wal,
+      heads: this.heads,
+      storedKeys: (ti, streams, times, min, max) => this.storedKeys(ti, streams, times, min, max),
+      segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+      onSegmentFull: () => this.kick(),
+    });
   }
 
   /** Where damaged or unconvertible files go: out of every read, kept for inspection. */
@@ -188,7 +156,9 @@ export class DuckDbStore implements Store {
     const tmpDir = join(this.options.dir, 'tmp');
     await rm(tmpDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true });
-    await this.readState();
+    const read = await readState(this.options.dir, this.quarantineDir, this.log);
+    this.state = read.state;
+    if (read.quarantined) this.quarantined++;
     const catalog = await this.catalog.open();
     if (catalog.damaged.length > 0) {
       this.log(
@@ -220,8 +190,7 @@ export class DuckDbStore implements Store {
     });
     // Heads first: a log segment DuckDB cannot read is salvaged there, before anything reads it.
     await this.loadHeads();
-    this.nextN = (await this.maxN()) + 1n;
-    this.durableN = this.nextN - 1n;
+    this.appender.resumeAfter(await this.maxN());
     const interval = this.options.maintenanceIntervalMs ?? 1000;
     const tick = (): void => {
       this.timer = setTimeout(() => {
@@ -232,43 +201,6 @@ export class DuckDbStore implements Store {
       this.timer.unref();
     };
     tick();
-  }
-
-  /**
-   * Reads the state file. Without one (deleted, or damaged: then moved to quarantine/), what was
-   * converted is worked out from the file names, so that no part is taken for an unfinished
-   * conversion and deleted: a conversion is complete through the greatest segment a part holds,
-   * except where log segments up to it are still there (they are removed only after the state
-   * file is written, so such a conversion may not have finished: its parts are redone).
-   */
-  private async readState(): Promise<void> {
-    let text: string | undefined;
-    try {
-      text = await readFile(this.statePath, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (text !== undefined) {
-      try {
-        const state = JSON.parse(text) as State;
-        if (Number.isSafeInteger(state.convertedThrough)) {
-          this.state = state;
-          return;
-        }
-      } catch {
-        // Damaged: set aside below.
-      }
-      await mkdirDurable(this.quarantineDir);
-      await rename(this.statePath, join(this.quarantineDir, `state.json.${Date.now()}`));
-      this.quarantined++;
-      this.log('store: state.json is damaged; it was moved to quarantine/ and is rebuilt from the files');
-    }
-    const last = await lastConvertedOnDisk(join(this.options.dir, 'parts'));
-    if (last === 0) return;
-    const [firstSegment] = await segmentSeqsOnDisk(join(this.options.dir, 'wal'));
-    const through = firstSegment === undefined ? last : Math.min(last, firstSegment - 1);
-    this.state = { convertedThrough: through };
-    this.log(`store: no state file; parts through log segment ${through} count as converted`);
   }
 
   /**
@@ -343,10 +275,7 @@ export class DuckDbStore implements Store {
   private reportUnreadable(path: string, err: unknown): void {
     const reason = (err as Error).message.replace(/\s+/g, ' ').slice(0, 300);
     if (path.endsWith('.parquet')) {
-      this.parts.markDamaged(path, reason);
-      this.log(
-        `store: part ${this.parts.name(path)} is damaged (${reason}): reads that need it fail until \`kjournal check --repair\``,
-      );
+      this.damage.report(path, reason);
     } else {
       this.log(
         `store: write-ahead log segment ${path.split('/').pop()} cannot be read (${reason}); conversion will salvage it`,
@@ -364,129 +293,20 @@ export class DuckDbStore implements Store {
     return this.background;
   }
 
-  /**
-   * Appends records; entries equal to stored ones are dropped (dedupe.ts). Every entry is checked
-   * and classified at once, in one synchronous step, and, while all are new (the usual case), encoded
-   * in the same loop and written straight away. If some may equal stored entries, the append waits
-   * its turn in the lookup lane, then for the appends written before it, looks them up, and writes
-   * what is new.
-   */
   async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult | undefined> {
     if (this.closed) throw new Error('store is closed');
     if (records.length === 0) return undefined;
-    const ti = this.catalog.ensureTenant(tenant);
-    const count = records.length;
-    const ids = new Float64Array(count);
-    /** 1 for an entry not to store (a duplicate). */
-    let drop: Uint8Array | undefined;
-    let checks: number[] | undefined;
-    let estimate = 0;
-    for (let i = 0; i < count; i++) estimate += records[i]!.body.length + 120;
-    /** Encoded as classified, until an entry must be looked up. */
-    let lines: WalLines | undefined = new WalLines(ti, estimate, this.walBuffers.pop());
-    const first = Number(this.nextN);
-    let kept = 0;
-    let lastLabels: Labels | undefined;
-    let id = -1;
-    let stream = 0n;
-    let runMin = 0n;
-    let runMax = 0n;
-    let min = MAX_TIMESTAMP_NS;
-    let max = -1n;
-    let observed = -1n;
-    let intervals = this.heads.intervals(-1);
-    try {
-      for (let i = 0; i < count; i++) {
-        const r = records[i]!;
-        const ts = r.timestamp;
-        if (ts < 0n || ts > MAX_TIMESTAMP_NS) throw timeError(r, 'a timestamp', ts);
-        if (r.observedTimestamp !== observed) {
-          observed = r.observedTimestamp;
-          if (observed < 0n || observed > MAX_TIMESTAMP_NS)
-            throw timeError(r, 'an observed timestamp', observed);
-        }
-        if (r.labels !== lastLabels) {
-          lastLabels = r.labels;
-          const next = Number(this.catalog.ensureStream(ti, r.labels).id);
-          if (next !== id) {
-            if (id >= 0) this.heads.cover(id, runMin, runMax);
-            id = next;
-            stream = BigInt(id);
-            runMin = ts;
-            runMax = ts;
-            intervals = this.heads.intervals(id);
-          }
-        }
-        ids[i] = id;
-        if (ts < runMin) runMin = ts;
-        else if (ts > runMax) runMax = ts;
-        const prev = i > 0 ? records[i - 1]! : undefined;
-        if (prev && prev.timestamp === ts && ids[i - 1] === id && prev.body === r.body) {
-          // The same entry twice in a row: Loki's ingester drops it without a lookup.
-          drop ??= new Uint8Array(count);
-          drop[i] = 1;
-          continue;
-        }
-        if (verdictIn(intervals, ts) === Verdict.Check) {
-          checks ??= [];
-          checks.push(i);
-          if (lines) {
-            this.recycle(lines);
-            lines = undefined;
-          }
-        }
-        if (!lines) continue;
-        if (ts < min) min = ts;
-        if (ts > max) max = ts;
-        const bytes = lines.add(stream, first + kept, ts, observed, r.attributes, r.body);
-        if (bytes > MAX_WAL_LINE_BYTES) throw tooLarge(r, bytes);
-        kept++;
-      }
-    } catch (err) {
-      if (lines) this.recycle(lines);
-      throw err;
-    }
-    this.heads.cover(id, runMin, runMax);
-    if (lines) {
-      const stored = drop ? records.filter((_, i) => !drop![i]) : records;
-      return this.commit(ti, lines, { firstSeq: BigInt(first), stored, duplicates: count - kept }, min, max);
-    }
-    const entries = checks!;
-    const job = this.lookupLane.then(async () => {
-      // Everything classified before this append is written (or failed) before the lookup.
-      await Promise.allSettled([...this.inflight]);
-      drop = await this.dropStored(ti, records, ids, entries, drop ?? new Uint8Array(count));
-      return this.write(ti, records, ids, drop);
-    });
-    this.lookupLane = job.catch(() => undefined);
-    return job;
+    return this.appender.append(this.catalog.ensureTenant(tenant), records);
   }
 
-  /** A written (or refused) append's buffer serves a later one. A few, none huge, are kept. */
-  private recycle(lines: WalLines): void {
-    if (this.walBuffers.length < WAL_BUFFERS_KEPT && lines.buffer.length <= WAL_BUFFER_MAX_KEPT)
-      this.walBuffers.push(lines.buffer);
-  }
-
-  /** Marks in `drop` the entries of `checks` that the store holds already (or that repeat one of them). */
-  private async dropStored(
+  /** The keys of the stored entries a de-duplication lookup asks for (appender.ts). */
+  private async storedKeys(
     ti: number,
-    records: readonly LogRecord[],
-    ids: Float64Array,
-    checks: readonly number[],
-    drop: Uint8Array,
-  ): Promise<Uint8Array> {
-    const streams = new Set<number>();
-    const times = new Set<bigint>();
-    let min = records[checks[0]!]!.timestamp;
-    let max = min;
-    for (const i of checks) {
-      const ts = records[i]!.timestamp;
-      streams.add(ids[i]!);
-      times.add(ts);
-      if (ts < min) min = ts;
-      if (ts > max) max = ts;
-    }
+    streams: readonly number[],
+    times: readonly bigint[],
+    min: bigint,
+    max: bigint,
+  ): Promise<Set<string>> {
     const found = new Set<string>();
     const prepared = await this.prepare({
       tenant: '',
@@ -495,109 +315,26 @@ export class DuckDbStore implements Store {
       end: max + 1n,
       matchers: [],
       lineFilters: [],
-      streamIds: [...streams].map((s) => BigInt(s)),
+      streamIds: streams.map((s) => BigInt(s)),
       skipDamaged: true,
     });
-    if (prepared) {
-      try {
-        prepared.params.push(listValue([...times]));
-        const rows = await this.db.all(
-          `SELECT stream, ts, body FROM ${prepared.relation} WHERE ${prepared.where} AND ts IN (SELECT unnest($${prepared.params.length}::BIGINT[]))`,
-          prepared.params,
-        );
-        for (const [stream, ts, body] of rows)
-          found.add(entryKey(stream as bigint, ts as bigint, body as string));
-      } finally {
-        prepared.release();
-      }
-    }
-    for (const i of checks) {
-      const r = records[i]!;
-      const key = entryKey(ids[i]!, r.timestamp, r.body);
-      if (found.has(key)) drop[i] = 1;
-      else found.add(key);
-    }
-    return drop;
-  }
-
-  /**
-   * Encodes the records not dropped as one log record and writes it; resolves once durable. The
-   * encoding is synchronous, so the sequence numbers taken are consecutive.
-   */
-  private write(
-    ti: number,
-    records: readonly LogRecord[],
-    ids: Float64Array,
-    drop: Uint8Array,
-  ): Promise<AppendResult> {
-    const firstSeq = this.nextN;
-    const first = Number(firstSeq);
-    let estimate = 0;
-    for (let i = 0; i < records.length; i++) estimate += records[i]!.body.length + 120;
-    const lines = new WalLines(ti, estimate, this.walBuffers.pop());
-    const stored: LogRecord[] = [];
-    let min = MAX_TIMESTAMP_NS;
-    let max = -1n;
+    if (!prepared) return found;
     try {
-      for (let i = 0; i < records.length; i++) {
-        if (drop[i]) continue;
-        const r = records[i]!;
-        if (r.timestamp < min) min = r.timestamp;
-        if (r.timestamp > max) max = r.timestamp;
-        const bytes = lines.add(
-          BigInt(ids[i]!),
-          first + stored.length,
-          r.timestamp,
-          r.observedTimestamp,
-          r.attributes,
-          r.body,
-        );
-        if (bytes > MAX_WAL_LINE_BYTES) throw tooLarge(r, bytes);
-        stored.push(r);
-      }
-    } catch (err) {
-      this.recycle(lines);
-      throw err;
-    }
-    return this.commit(ti, lines, { firstSeq, stored, duplicates: records.length - stored.length }, min, max);
-  }
-
-  /**
-   * Writes an append's encoded lines (`result.stored`, numbered from `result.firstSeq`), taking
-   * their sequence numbers; resolves once they are durable.
-   */
-  private async commit(
-    ti: number,
-    lines: WalLines,
-    result: AppendResult,
-    min: bigint,
-    max: bigint,
-  ): Promise<AppendResult> {
-    const kept = result.stored.length;
-    try {
-      if (kept === 0) return result;
-      const lastN = Number(result.firstSeq) + kept - 1;
-      lines.finish(lastN);
-      this.nextN = BigInt(lastN) + 1n;
-      const written = this.wal.append(lines.bytes, { tenant: ti, min, max, maxN: lastN });
-      this.inflight.add(written);
-      try {
-        await written;
-      } finally {
-        this.inflight.delete(written);
-      }
-      const lastSeq = BigInt(lastN);
-      if (lastSeq > this.durableN) this.durableN = lastSeq;
-      const info = this.wal.activeInfo;
-      if (info && info.bytes >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES)) this.kick();
-      return result;
+      prepared.params.push(listValue([...times]));
+      const rows = await this.db.all(
+        `SELECT stream, ts, body FROM ${prepared.relation} WHERE ${prepared.where} AND ts IN (SELECT unnest($${prepared.params.length}::BIGINT[]))`,
+        prepared.params,
+      );
+      for (const [stream, ts, body] of rows)
+        found.add(entryKey(stream as bigint, ts as bigint, body as string));
     } finally {
-      this.recycle(lines);
+      prepared.release();
     }
+    return found;
   }
 
   lastSeq(): bigint {
-    return this.durableN;
+    return this.appender.lastSeq;
   }
 
   /** Starts background work now instead of at the next tick. */
@@ -671,12 +408,12 @@ export class DuckDbStore implements Store {
     }
     const through = batch[batch.length - 1]!.seq;
     // The sequence numbers and stream heads handed out so far: upper bounds of what the parts hold.
-    const state: State = {
+    const state: StoreState = {
       convertedThrough: through,
-      maxSeq: String(this.nextN - 1n),
+      maxSeq: String(this.appender.lastAssigned),
       heads: this.heads.snapshot(),
     };
-    await writeFileAtomic(this.statePath, JSON.stringify(state));
+    await writeState(this.options.dir, state);
     this.state = state;
     // Publish: in one synchronous step readers switch from the segments to the parts.
     for (const p of written) this.parts.add(p);
@@ -726,15 +463,10 @@ export class DuckDbStore implements Store {
       try {
         merged = await mergeParts(this.bg, this.parts.dayDir(tenantIndex, day), run);
       } catch (err) {
-        for (const p of run) {
-          const problem = await verifyPart(this.bg, p.path);
-          if (problem !== undefined) {
-            this.parts.markDamaged(p.path, problem);
-            this.log(
-              `store: part ${this.parts.name(p.path)} is damaged (${problem}): it is left out of compaction, and reads that need it fail until \`kjournal check --repair\``,
-            );
-          }
-        }
+        await this.damage.check(
+          run.map((p) => p.path),
+          'it is left out of compaction, and reads that need it fail',
+        );
         throw err;
       }
       this.parts.remove(run);
@@ -854,54 +586,9 @@ export class DuckDbStore implements Store {
     return { relation, where, params, parts, release };
   }
 
-  /**
-   * A read of `prepared` failed: if a part it read is damaged (each not yet read in full is
-   * checked), it is marked so and the failure names it; otherwise the error is passed on as it is.
-   */
-  private async readFailed(err: unknown, prepared: Prepared, signal?: AbortSignal): Promise<never> {
-    if (signal?.aborted) throw err;
-    // A streamed result that failed part-way does not say why (engine.ts): it may be a damaged
-    // part, so its parts are checked; an error that says it was memory or a cancel is passed on.
-    if (!(err instanceof IncompleteResultError) && NOT_ABOUT_FILES.test((err as Error)?.message ?? ''))
-      throw err;
-    // One check at a time: a burst of failing queries (out of memory) must not read every part at once.
-    const previous = this.verifying;
-    let done = (): void => {};
-    this.verifying = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    await previous;
-    try {
-      return await this.findDamaged(err, prepared);
-    } finally {
-      done();
-    }
-  }
-
-  private async findDamaged(err: unknown, prepared: Prepared): Promise<never> {
-    const damaged: string[] = [];
-    const reasons: string[] = [];
-    for (const path of prepared.parts) {
-      const known = this.parts.damage(path);
-      if (known !== undefined) {
-        damaged.push(`part ${this.parts.name(path)}`);
-        reasons.push(known);
-        continue;
-      }
-      if (this.verifiedParts.has(path)) continue;
-      const problem = await verifyPart(this.db, path);
-      if (problem === undefined) this.verifiedParts.add(path);
-      else {
-        this.parts.markDamaged(path, problem);
-        this.log(
-          `store: part ${this.parts.name(path)} is damaged (${problem}): reads that need it fail until \`kjournal check --repair\``,
-        );
-        damaged.push(`part ${this.parts.name(path)}`);
-        reasons.push(problem);
-      }
-    }
-    if (damaged.length > 0) throw new DamagedDataError(damaged, reasons.join('; '), { cause: err });
-    throw err;
+  /** A read of `prepared` failed: a DamagedDataError if a part it read is damaged, else `err`. */
+  private readFailed(err: unknown, prepared: Prepared, signal?: AbortSignal): Promise<never> {
+    return this.damage.readFailed(err, prepared.parts, signal);
   }
 
   async *entries(query: EntryQuery): AsyncIterable<StoredEntry[]> {
@@ -1088,16 +775,4 @@ function mayHold(seg: Segment, ti: number, start: bigint, end: bigint): boolean 
   if (!seg.spans) return true;
   const span = seg.spans.get(ti);
   return span !== undefined && span.max >= start && span.min < end;
-}
-
-function timeError(r: LogRecord, which: string, ts: bigint): InvalidEntryError {
-  return new InvalidEntryError(
-    `entry for stream '${labelsKey(r.labels)}' has ${which} the store cannot keep (before 1970 or after 2262): ${ts}`,
-  );
-}
-
-function tooLarge(r: LogRecord, bytes: number): InvalidEntryError {
-  return new InvalidEntryError(
-    `entry for stream '${labelsKey(r.labels)}' is too large to store: ${bytes} bytes encoded, limit ${MAX_WAL_LINE_BYTES}`,
-  );
 }
