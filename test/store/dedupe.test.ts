@@ -129,3 +129,24 @@ test('dedupe heads: intervals cover what was appended; only entries inside them 
   assert.equal(h.verdict(3, 501n), Verdict.New);
   assert.deepEqual(h.snapshot(), { 1: '1910', 3: '500' });
 });
+
+test('dedupe: repeats anywhere in one append are dropped without a lookup, in and out of time order', () =>
+  withStore(async (open) => {
+    const s = await open();
+    const r = await s.append('t', [
+      rec({ app: 'a' }, T + 1n, 'one'),
+      rec({ app: 'a' }, T + 2n, 'two'),
+      rec({ app: 'a' }, T + 2n, 'two, again at the same time'),
+      rec({ app: 'a' }, T + 2n, 'two'),
+      rec({ app: 'a' }, T + 1n, 'one'),
+      rec({ app: 'a' }, T + 3n, 'three'),
+      rec({ app: 'a' }, T + 1n, 'one'),
+      rec({ app: 'b' }, T + 1n, 'one'),
+    ]);
+    assert.equal(r?.duplicates, 3);
+    assert.deepEqual(
+      r?.stored.map((e) => e.body),
+      ['one', 'two', 'two, again at the same time', 'three', 'one'],
+    );
+    assert.equal((await bodies(s)).length, 5);
+  }));

@@ -99,6 +99,7 @@ export class Appender {
     let stream = 0n;
     let runMin = 0n;
     let runMax = 0n;
+    const repeats = new RunRepeats();
     let min = MAX_TIMESTAMP_NS;
     let max = -1n;
     let observed = -1n;
@@ -123,18 +124,19 @@ export class Appender {
             runMin = ts;
             runMax = ts;
             intervals = this.deps.heads.intervals(id);
+            repeats.startRun(i);
           }
         }
         ids[i] = id;
-        if (ts < runMin) runMin = ts;
-        else if (ts > runMax) runMax = ts;
-        const prev = i > 0 ? records[i - 1]! : undefined;
-        if (prev && prev.timestamp === ts && ids[i - 1] === id && prev.body === r.body) {
-          // The same entry twice in a row: Loki's ingester drops it without a lookup.
+        if (repeats.repeated(records, i, runMax, drop)) {
+          // The same entry earlier in this append: dropped without a lookup (Loki's ingester drops
+          // one equal to the line before; its queriers merge the others).
           drop ??= new Uint8Array(count);
           drop[i] = 1;
           continue;
         }
+        if (ts < runMin) runMin = ts;
+        else if (ts > runMax) runMax = ts;
         if (verdictIn(intervals, ts) === Verdict.Check) {
           checks ??= [];
           checks.push(i);
@@ -292,4 +294,48 @@ function tooLarge(r: LogRecord, bytes: number): InvalidEntryError {
   return new InvalidEntryError(
     `entry for stream '${labelsText(r.labels)}' is too large to store: ${bytes} bytes encoded, limit ${MAX_WAL_LINE_BYTES}`,
   );
+}
+
+/**
+ * Entries of one stream's run in an append that repeat an earlier entry of the run. In time order
+ * (the usual case) that is one comparison with the lines at the run's greatest time; an entry
+ * before that time (the run is out of order) makes it keep every entry's key from then on.
+ */
+class RunRepeats {
+  private start = 0;
+  /** The line at the run's greatest time, and any others at that time. */
+  private atMax = '';
+  private moreAtMax: string[] | undefined;
+  private keys: Set<string> | undefined;
+
+  startRun(i: number): void {
+    this.start = i;
+    this.moreAtMax = undefined;
+    this.keys = undefined;
+  }
+
+  /** Whether records[i] repeats an earlier entry of the run; `runMax` is the run's greatest time so far. */
+  repeated(records: readonly LogRecord[], i: number, runMax: bigint, drop: Uint8Array | undefined): boolean {
+    const r = records[i]!;
+    if (this.keys === undefined) {
+      if (i === this.start || r.timestamp > runMax) {
+        this.atMax = r.body;
+        this.moreAtMax = undefined;
+        return false;
+      }
+      if (r.timestamp === runMax && (this.moreAtMax?.length ?? 0) < 16) {
+        if (r.body === this.atMax || this.moreAtMax?.includes(r.body)) return true;
+        (this.moreAtMax ??= []).push(r.body);
+        return false;
+      }
+      this.keys = new Set();
+      for (let k = this.start; k < i; k++) {
+        if (!drop?.[k]) this.keys.add(`${records[k]!.timestamp}\u0000${records[k]!.body}`);
+      }
+    }
+    const key = `${r.timestamp}\u0000${r.body}`;
+    if (this.keys.has(key)) return true;
+    this.keys.add(key);
+    return false;
+  }
 }
