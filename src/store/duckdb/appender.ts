@@ -325,7 +325,8 @@ class RunRepeats {
       }
       if (r.timestamp === runMax && (this.moreAtMax?.length ?? 0) < 16) {
         if (r.body === this.atMax || this.moreAtMax?.includes(r.body)) return true;
-        (this.moreAtMax ??= []).push(r.body);
+        if (this.moreAtMax) this.moreAtMax.push(r.body);
+        else this.moreAtMax = [r.body];
         return false;
       }
       this.keys = new Set();
