@@ -9,7 +9,7 @@ import { LogqlUnsupportedError } from '../logql/errors.js';
 import { parseLogql } from '../logql/parser.js';
 import type { CompilePipeline, Pipeline } from '../logql/pipeline/types.js';
 import { planLog } from '../logql/plan.js';
-import { restrictSelector } from '../logql/restrict.js';
+import { classMatcher, restrictSelector } from '../logql/restrict.js';
 import { recordAttributes } from '../model/attributes.js';
 import type { ContentHint, LabelMatcher, LineFilter, Store } from '../store/store.js';
 import { type LogObject, toLogObject } from './objects.js';
@@ -60,7 +60,7 @@ export async function getLogObjects(
     tenant: opts.tenant,
     start: opts.start,
     end: opts.end,
-    matchers: restrictSelector(matchers, query.class),
+    matchers: restrictSelector(matchers, [classMatcher(query.class)]),
     lineFilters,
     hints,
     direction: 'backward',

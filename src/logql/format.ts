@@ -65,8 +65,13 @@ function formatMatcher(m: LabelMatcher): string {
   return `${m.name}${m.op}${quote(m.value)}`;
 }
 
+/** Matchers as they stand inside a selector's braces: `a="b", c=~"d"`. */
+export function formatMatchers(matchers: readonly LabelMatcher[]): string {
+  return matchers.map(formatMatcher).join(', ');
+}
+
 function formatSelector(matchers: readonly LabelMatcher[]): string {
-  return `{${matchers.map(formatMatcher).join(', ')}}`;
+  return `{${formatMatchers(matchers)}}`;
 }
 
 function filterPrec(f: LabelFilter): number {

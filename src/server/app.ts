@@ -26,14 +26,16 @@ import {
 import { auditIngestHandler, eventsIngestHandler } from '../api/ingest/kube-objects.js';
 import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
 import { type KubeApiOptions, registerKubeApi } from '../api/kube/index.js';
+import {
+  GROUP_KORREL8R_PATH,
+  GROUP_LOKI_PATH,
+  NAMESPACED_LOKI_PATH,
+  namespacedHandler,
+  tailRestriction,
+} from '../api/loki/aggregated.js';
 import { detectedFieldsHandler } from '../api/loki/detected-fields.js';
 import { lokiErrorReply } from '../api/loki/errors.js';
-import {
-  LOKISTACK_CLASSES,
-  lokiStackPath,
-  lokiStackTailClass,
-  restrictHandler,
-} from '../api/loki/lokistack.js';
+import { LOKISTACK_CLASSES, lokiStackPath, restrictHandler } from '../api/loki/lokistack.js';
 import {
   buildInfoHandler,
   indexStatsHandler,
@@ -265,8 +267,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     },
   });
   const GET_POST = ['GET', 'POST'];
-  // The read endpoints of Loki's API, served at /loki/api/v1/... and, restricted to one class, at
-  // LokiStack's /api/logs/v1/<class>/loki/api/v1/....
+  // The read endpoints of Loki's API, served at /loki/api/v1/..., restricted to one class at
+  // LokiStack's /api/logs/v1/<class>/loki/api/v1/..., and under the group's path for API
+  // aggregation (api/loki/aggregated.ts), restricted to one namespace on its namespaced path.
   const lokiReads: [readonly string[], string, Handler][] = [
     [GET_POST, '/query_range', query(queryRangeHandler(queryOpts))],
     [GET_POST, '/query', query(queryHandler(queryOpts))],
@@ -285,6 +288,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const readBodies = { form: true, bodyTypes: [FORM_TYPE] };
   for (const [methods, path, handler] of lokiReads) {
     router.add(methods, `/loki/api/v1${path}`, handler, loki, readBodies);
+    router.add(methods, `${GROUP_LOKI_PATH}${path}`, handler, loki, readBodies);
+    router.add(methods, `${NAMESPACED_LOKI_PATH}${path}`, namespacedHandler(handler), loki, readBodies);
     for (const cls of LOKISTACK_CLASSES) {
       const restricted = restrictHandler(handler, cls);
       router.add(methods, lokiStackPath(cls, `/loki/api/v1${path}`), restricted, loki, readBodies);
@@ -311,6 +316,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       pushBodies,
     );
   }
+  const korrel8rLogs = query(
+    korrel8rLogsHandler({
+      store,
+      maxEntriesLimit: config.maxEntriesLimit,
+      compilePipeline,
+      queryTimeoutMs: config.queryTimeoutMs,
+    }),
+  );
   // The ingest endpoints check times with the push API's limits (ingest/validate-time.ts).
   const kubeIngestLimits = {
     maxBodyBytes: config.maxBodyBytes,
@@ -319,6 +332,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
   router
     .add(['POST'], '/loki/api/v1/push', push, loki, pushBodies)
+    .add(['POST'], `${GROUP_LOKI_PATH}/push`, push, loki, pushBodies)
     .add(
       ['POST'],
       '/ingest/audit',
@@ -331,19 +345,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       guarded(eventsIngestHandler({ ingest: kubeIngest(null), ...kubeIngestLimits })),
       loki,
     )
-    .add(
-      ['GET'],
-      '/api/v1/korrel8r/logs',
-      query(
-        korrel8rLogsHandler({
-          store,
-          maxEntriesLimit: config.maxEntriesLimit,
-          compilePipeline,
-          queryTimeoutMs: config.queryTimeoutMs,
-        }),
-      ),
-      korrel8rErrorReply,
-    )
+    .add(['GET'], '/api/v1/korrel8r/logs', korrel8rLogs, korrel8rErrorReply)
+    .add(['GET'], GROUP_KORREL8R_PATH, korrel8rLogs, korrel8rErrorReply)
     .add(['GET'], '/ready', async () => (ready ? text(200, 'ready\n') : text(503, 'shutting down\n')), loki)
     .add(
       ['GET'],
@@ -433,13 +436,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       tail.rejectNotFound(socket);
       return;
     }
-    const path = trimTrailingSlash(url.pathname);
-    if (path === '/loki/api/v1/tail') tail.upgrade(req, socket, head, url);
-    else {
-      const cls = lokiStackTailClass(path);
-      if (cls) tail.upgrade(req, socket, head, url, cls);
-      else tail.rejectNotFound(socket);
-    }
+    const restricted = tailRestriction(trimTrailingSlash(url.pathname));
+    if (restricted) tail.upgrade(req, socket, head, url, restricted.restriction);
+    else tail.rejectNotFound(socket);
   };
   try {
     await new Promise<void>((resolve, reject) => {

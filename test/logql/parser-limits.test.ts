@@ -5,7 +5,7 @@ import { formatExpr } from '../../src/logql/format.js';
 import { parseLogql } from '../../src/logql/parser.js';
 import { MAX_QUERY_DEPTH, MAX_QUERY_OPERATIONS } from '../../src/logql/parser-base.js';
 import { planLog } from '../../src/logql/plan.js';
-import { restrictExpr } from '../../src/logql/restrict.js';
+import { classMatcher, restrictExpr } from '../../src/logql/restrict.js';
 
 const RANGE = 'count_over_time({app="a"}[5m])';
 const TOO_DEEP = /^parse error at line 1, col \d+: query too complex: it nests deeper than 256 levels/;
@@ -48,7 +48,7 @@ test('queries at the limits parse, and every walker after the parser copes with 
     const text = formatExpr(e);
     // The text round-trips (assert.deepEqual itself recurses too deep for these trees).
     assert.equal(formatExpr(parseLogql(text)), text);
-    formatExpr(restrictExpr(e, 'application'));
+    formatExpr(restrictExpr(e, [classMatcher('application')]));
     if (e.type === 'log') planLog(e);
   }
 });

@@ -3,6 +3,7 @@
  * Errors thrown by handlers become responses in the API's own error handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LabelMatcher } from '../../store/store.js';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -16,6 +17,12 @@ export interface RequestContext {
    * Query handlers also get the query text rewritten with a `class` matcher in every selector.
    */
   classRestriction?: string;
+  /**
+   * Matchers added to every stream selector the request reads (restrict.ts): a LokiStack class
+   * path's `class`, a namespaced path's `namespace`. Handlers that parse `query` themselves get it
+   * rewritten already; those that take selectors otherwise add these.
+   */
+  restriction?: readonly LabelMatcher[];
   /**
    * The query's deadline, set by query admission (api/http/admit.ts) when the request arrived, so
    * that time spent queued counts; handlers without it start their own.

@@ -93,9 +93,7 @@ export function detectedFieldsHandler(opts: DetectedFieldsOptions): Handler {
     const lineLimit = positiveInt(ctx.params, ['line_limit'], 1000);
     const fieldLimit = positiveInt(ctx.params, ['limit', 'field_limit'], 1000);
     const matchers =
-      ctx.classRestriction === undefined
-        ? plan.matchers
-        : restrictSelector(plan.matchers, ctx.classRestriction);
+      ctx.restriction === undefined ? plan.matchers : restrictSelector(plan.matchers, ctx.restriction);
 
     // The newest lines, grouped by stream as Loki groups them before detecting.
     const byStream = new Map<string, string[]>();

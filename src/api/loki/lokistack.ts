@@ -1,25 +1,27 @@
 /**
- * @module LokiStack's gateway paths, `/api/logs/v1/{application|infrastructure|audit}/loki/api/v1/...`:
- * the same Loki endpoints, each restricted to one log class. A wrapped handler sees the class in
- * `ctx.classRestriction`, and its `query` parameter rewritten so that every stream selector also
- * matches `class="<c>"` (handlers that parse `query` themselves need nothing else): parsed, restricted
- * in the syntax tree and printed back; a query that does not parse is rewritten on its tokens, so
- * that the handler reports the same parse error it would have.
+ * @module Restricted paths of the Loki API: LokiStack's gateway paths,
+ * `/api/logs/v1/{application|infrastructure|audit}/loki/api/v1/...`, each restricted to one log
+ * class, and the namespaced paths of the aggregated API (`.../namespaces/<ns>/loki/api/v1/...`),
+ * restricted to one namespace. A wrapped handler sees the extra matchers in `ctx.restriction`
+ * (and the class in `ctx.classRestriction`), and its `query` parameter rewritten so that every
+ * stream selector also has them (handlers that parse `query` themselves need nothing else): parsed,
+ * restricted in the syntax tree and printed back; a query that does not parse is rewritten on its
+ * tokens, so that the handler reports the same parse error it would have.
  */
-
-export function restrictQuery(query: string, cls: LogClass): string {
-  try {
-    return formatExpr(restrictExpr(parseLogql(query), cls));
-  } catch {
-    return restrictQueryText(query, cls);
-  }
-}
-
 import { formatExpr } from '../../logql/format.js';
 import { parseLogql } from '../../logql/parser.js';
-import { restrictExpr, restrictQueryText } from '../../logql/restrict.js';
+import { classMatcher, restrictExpr, restrictQueryText } from '../../logql/restrict.js';
 import { CLASSES, type LogClass } from '../../model/record.js';
+import type { LabelMatcher } from '../../store/store.js';
 import type { Handler } from '../http/router.js';
+
+export function restrictQuery(query: string, extra: readonly LabelMatcher[]): string {
+  try {
+    return formatExpr(restrictExpr(parseLogql(query), extra));
+  } catch {
+    return restrictQueryText(query, extra);
+  }
+}
 
 export const LOKISTACK_PREFIX = '/api/logs/v1';
 
@@ -36,11 +38,25 @@ export function lokiStackTailClass(path: string): LogClass | undefined {
   return cls !== undefined && (CLASSES as readonly string[]).includes(cls) ? (cls as LogClass) : undefined;
 }
 
-export function restrictHandler(handler: Handler, cls: LogClass): Handler {
+/** `handler` with `extra` added to every selector it reads (see the module comment). */
+export function restrictedHandler(
+  handler: Handler,
+  extra: (ctx: Parameters<Handler>[0]) => {
+    readonly matchers: readonly LabelMatcher[];
+    readonly cls?: LogClass;
+  },
+): Handler {
   return async (ctx) => {
+    const { matchers, cls } = extra(ctx);
+    const restriction = [...(ctx.restriction ?? []), ...matchers];
     const params = new URLSearchParams(ctx.params);
     const query = params.get('query');
-    if (query !== null && query.trim() !== '') params.set('query', restrictQuery(query, cls));
-    return handler({ ...ctx, params, classRestriction: cls });
+    if (query !== null && query.trim() !== '') params.set('query', restrictQuery(query, matchers));
+    return handler({ ...ctx, params, restriction, ...(cls !== undefined ? { classRestriction: cls } : {}) });
   };
+}
+
+/** `handler` restricted to one LokiStack class. */
+export function restrictHandler(handler: Handler, cls: LogClass): Handler {
+  return restrictedHandler(handler, () => ({ matchers: [classMatcher(cls)], cls }));
 }

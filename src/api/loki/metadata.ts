@@ -33,7 +33,7 @@ export function selectorMatchers(query: string | null, what = 'query'): LabelMat
 }
 
 function restricted(ctx: RequestContext, matchers: readonly LabelMatcher[]): readonly LabelMatcher[] {
-  return ctx.classRestriction === undefined ? matchers : restrictSelector(matchers, ctx.classRestriction);
+  return ctx.restriction === undefined ? matchers : restrictSelector(matchers, ctx.restriction);
 }
 
 async function selectStreams(

@@ -27,7 +27,7 @@ import {
 import type { TailEntry, TailHub } from '../../server/tail-hub.js';
 import { labelsKey } from '../../store/catalog.js';
 import { compileMatchers } from '../../store/matchers.js';
-import type { Store } from '../../store/store.js';
+import type { LabelMatcher, Store } from '../../store/store.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { lokiErrorReply } from './errors.js';
 import { parseLimit, parseLokiTimestamp } from './params.js';
@@ -91,14 +91,14 @@ export interface TailRequest {
 export function parseTailRequest(
   req: IncomingMessage,
   params: URLSearchParams,
-  opts: { maxEntriesLimit: number; now: bigint; classRestriction?: string },
+  opts: { maxEntriesLimit: number; now: bigint; restriction?: readonly LabelMatcher[] },
 ): TailRequest {
   const tenant = tenantOf(req.headers['x-scope-orgid']);
   const q = params.get('query');
   if (q === null || q.trim() === '') throw badRequest('query must not be empty');
   const parsed = parseLogql(q);
   if (!isLogExpr(parsed)) throw badRequest('tail requires a log query, not a metric query');
-  const expr = opts.classRestriction ? restrictLogExpr(parsed, opts.classRestriction) : parsed;
+  const expr = opts.restriction ? restrictLogExpr(parsed, opts.restriction) : parsed;
   const limit = parseLimit(params.get('limit'), 100, opts.maxEntriesLimit);
   let start: bigint;
   try {
@@ -421,14 +421,20 @@ export class TailServer {
 
   constructor(private readonly opts: TailOptions) {}
 
-  /** Handles an upgrade for a tail path; `classRestriction` on LokiStack paths. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, classRestriction?: string): void {
+  /** Handles an upgrade for a tail path; `restriction` on restricted paths (lokistack.ts). */
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    url: URL,
+    restriction?: readonly LabelMatcher[],
+  ): void {
     let request: TailRequest;
     try {
       request = parseTailRequest(req, url.searchParams, {
         maxEntriesLimit: this.opts.maxEntriesLimit,
         now: (this.opts.now ?? nowNs)(),
-        ...(classRestriction === undefined ? {} : { classRestriction }),
+        ...(restriction === undefined ? {} : { restriction }),
       });
       compileTailFilter(request.expr, this.opts.compilePipeline);
     } catch (err) {
