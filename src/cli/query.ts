@@ -6,7 +6,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import WebSocket from 'ws';
-import { ClientError, KjournalClient, serverMessage } from '../client/client.js';
+import { ClientError, KjournalClient, KORREL8R_PATH, serverMessage } from '../client/client.js';
 import { credentialHeaders, resolveConnection, tlsOptions } from '../client/connection.js';
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
 import type { Labels } from '../model/record.js';
@@ -22,7 +22,6 @@ import { Output } from './output/writer.js';
 export const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
 export const QUERY_PATH = '/loki/api/v1/query';
 export const TAIL_PATH = '/loki/api/v1/tail';
-export const KORREL8R_LOGS_PATH = '/api/v1/korrel8r/logs';
 
 // ---------------------------------------------------------------------------------------------
 // Shared by query, labels and series.
@@ -480,7 +479,7 @@ async function runKorrel8r(ctx: Ctx): Promise<void> {
   p.set('start', String(ctx.range.start));
   p.set('end', String(ctx.range.end));
   if (flags.limit > 0) p.set('limit', String(flags.limit));
-  const body = await getJson(ctx.client, KORREL8R_LOGS_PATH, p, 'korrel8r query', flags.quiet);
+  const body = await getJson(ctx.client, KORREL8R_PATH, p, 'korrel8r query', flags.quiet);
   if (!Array.isArray(body)) throw new CliError('korrel8r query: the server did not answer a list of logs');
   const logs = (body as unknown[]).filter((l): l is Korrel8rLog => l !== null && typeof l === 'object');
   if (flags.output === 'json') return printJson(ctx, flags.limit > 0 ? logs.slice(0, flags.limit) : logs);

@@ -16,6 +16,8 @@ import { backoffMs, DEFAULT_RETRY, isRetryableError, isRetryableStatus, type Ret
 const gzip = promisify(gzipCb);
 
 export const PUSH_PATH = '/loki/api/v1/push';
+/** korrel8r's log queries (at the root, or `<lokiPrefix>/korrel8r/logs`). */
+export const KORREL8R_PATH = '/api/v1/korrel8r/logs';
 
 export type Query = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
 
@@ -111,8 +113,16 @@ export class KjournalClient {
     }
   }
 
-  /** The URL of `path` under the server's base path, with `query`. */
+  /**
+   * The URL of `path` under the server's base path, with `query`. Loki and korrel8r paths go under
+   * the connection's `lokiPrefix`, if any (the group's path, through kube-apiserver).
+   */
   url(path: string, query?: Query | URLSearchParams): URL {
+    const prefix = this.connection.lokiPrefix;
+    if (prefix !== undefined) {
+      if (path.startsWith('/loki/')) path = `${prefix}${path}`;
+      else if (path === KORREL8R_PATH) path = `${prefix}/korrel8r/logs`;
+    }
     const base = this.connection.server;
     const url = new URL(base.href);
     url.pathname = `${base.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;

@@ -14,6 +14,9 @@ import {
 } from './kubeconfig.js';
 import { type ConnectionFlags, DEFAULT_SERVER } from './options.js';
 
+/** The `core.kjournal` group's path, under which kjournal also serves the Loki and korrel8r APIs. */
+export const LOKI_GROUP_PREFIX = '/apis/core.kjournal/v1alpha1';
+
 export interface Connection {
   /** Base URL; request paths are appended to its path, so a proxy prefix is kept. */
   readonly server: URL;
@@ -32,6 +35,13 @@ export interface Connection {
   readonly tlsServerName?: string;
   /** Sent as X-Scope-OrgID. */
   readonly tenant?: string;
+  /**
+   * Where the Loki and korrel8r APIs are under `server`: the `core.kjournal` group's path
+   * (`/apis/core.kjournal/v1alpha1`) when the server comes from a kubeconfig, since it may well be
+   * kube-apiserver, which forwards only the group's paths to kjournal (API aggregation); kjournal
+   * serves them there too. Undefined: at the server's root, as Loki serves them.
+   */
+  readonly lokiPrefix?: string;
   /** Where the settings came from, for messages. */
   readonly source: string;
 }
@@ -180,5 +190,12 @@ export async function resolveConnection(
   }
   if (kc?.tlsServerName !== undefined) conn.tlsServerName = kc.tlsServerName;
   if (flags.tenant !== undefined && flags.tenant !== '') conn.tenant = flags.tenant;
+  if (kc && flags.server === undefined) conn.lokiPrefix = LOKI_GROUP_PREFIX;
+  if (flags.verbose) {
+    const base = `${server.href.replace(/\/+$/, '')}${conn.lokiPrefix ?? ''}`;
+    process.stderr.write(
+      `kjournal: server ${server.href} (from ${source}); Loki API at ${base}/loki/api/v1${conn.lokiPrefix ? ' (through the core.kjournal API group)' : ''}\n`,
+    );
+  }
   return conn;
 }

@@ -17,6 +17,7 @@ export interface ConnectionFlags {
   kubeconfig?: string;
   context?: string;
   tenant?: string;
+  verbose?: boolean;
 }
 
 export function addConnectionOptions(cmd: Command): Command {
@@ -31,5 +32,6 @@ export function addConnectionOptions(cmd: Command): Command {
       'read the server, credentials and CA from this kubeconfig (also KUBECONFIG)',
     )
     .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
-    .option('--tenant <id>', 'tenant, sent as X-Scope-OrgID');
+    .option('--tenant <id>', 'tenant, sent as X-Scope-OrgID')
+    .option('-v, --verbose', 'say which server and endpoint the command talks to, and from what settings');
 }
