@@ -440,10 +440,12 @@ describe('deploy/ (default)', () => {
     for (const rule of rules) {
       assert.deepEqual(rule.apiGroups, ['core.kjournal']);
       for (const verb of rule.verbs) assert.ok(['get', 'list', 'watch'].includes(verb), `read-only: ${verb}`);
-      assert.deepEqual([...rule.verbs].sort(), ['get', 'list', 'watch']);
+      // The Loki API under the group's path is read with GET (kube-apiserver's verb "get").
+      const loki = rule.resources?.includes('loki/v1');
+      assert.deepEqual([...rule.verbs].sort(), loki ? ['get'] : ['get', 'list', 'watch']);
       for (const r of rule.resources ?? []) resources.add(r);
     }
-    assert.deepEqual([...resources].sort(), ['containerlogs', 'events']);
+    assert.deepEqual([...resources].sort(), ['containerlogs', 'events', 'loki/v1']);
   });
 
   test('RBAC: no aggregated role reaches auditevents or logs; kjournal:audit-reader is bound by hand', () => {
