@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import RE2 from 're2';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { Access } from '../../auth/access.js';
 import { isLogExpr, type LogExpr } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
 import { parseLogql } from '../../logql/parser.js';
@@ -31,6 +32,7 @@ import type { Store } from '../../store/store.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { lokiErrorReply } from './errors.js';
 import { parseLimit, parseLokiTimestamp } from './params.js';
+import { authorizeLogRead } from './read-access.js';
 import { tenantOf } from './tenant.js';
 
 export interface TailOptions {
@@ -395,6 +397,7 @@ class TailSession {
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  403: 'Forbidden',
   404: 'Not Found',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
@@ -421,8 +424,29 @@ export class TailServer {
 
   constructor(private readonly opts: TailOptions) {}
 
-  /** Handles an upgrade for a tail path; `classRestriction` on LokiStack paths. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, classRestriction?: string): void {
+  /**
+   * Handles an upgrade for a tail path, `classRestriction` on LokiStack paths: refused (403) unless
+   * `access` may watch what the tail can return (api/loki/read-access.ts).
+   */
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    url: URL,
+    access: Access,
+    classRestriction?: string,
+  ): void {
+    authorizeLogRead(access, {
+      verb: 'watch',
+      params: url.searchParams,
+      ...(classRestriction === undefined ? {} : { classRestriction }),
+    }).then(
+      () => this.#upgrade(req, socket, head, url, classRestriction),
+      (err: unknown) => rejectUpgrade(socket, err),
+    );
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, classRestriction?: string): void {
     let request: TailRequest;
     try {
       request = parseTailRequest(req, url.searchParams, {
