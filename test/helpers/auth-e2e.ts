@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import WebSocket from 'ws';
 import type { KeyPair, Pki } from '../auth/pki.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 
@@ -105,9 +106,47 @@ export function abacPolicies(specs: readonly Record<string, unknown>[]): string 
 }
 
 /** Serves `dataDir` over TLS with `pki`'s server certificate and the auth flags `args`. */
-export function startTlsServer(pki: Pki, dataDir: string | undefined, args: string[]): Promise<ServerProcess> {
+export function startTlsServer(
+  pki: Pki,
+  dataDir: string | undefined,
+  args: string[],
+): Promise<ServerProcess> {
   return startServerProcess({
     ...(dataDir !== undefined ? { dataDir } : {}),
     args: ['--tls-cert-file', pki.server.certFile, '--tls-private-key-file', pki.server.keyFile, ...args],
+  });
+}
+
+/**
+ * Opens the tail WebSocket at `path` (with its query) and closes it at once: 101 when it opened,
+ * else the HTTP status it was refused with, and the first frame or the refusal's body.
+ */
+export function tailOpen(
+  server: string,
+  ca: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${server.replace(/^https/, 'wss')}${path}`, { ca, headers });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.on('message', (data) => {
+      ws.close();
+      resolve({ status: 101, body: String(data) });
+    });
+    ws.on('open', () => {
+      // The history frame comes first when there is history; without any, say so after a moment.
+      setTimeout(() => {
+        ws.close();
+        resolve({ status: 101, body: '' });
+      }, 1500);
+    });
+    ws.on('error', reject);
   });
 }
