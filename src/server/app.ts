@@ -44,7 +44,7 @@ import {
 } from '../api/loki/metadata.js';
 import { pushHandler } from '../api/loki/push.js';
 import { queryHandler, queryRangeHandler } from '../api/loki/query.js';
-import { logRead } from '../api/loki/read-access.js';
+import { authorizeLogRead, logRead } from '../api/loki/read-access.js';
 import { TailServer } from '../api/loki/tail.js';
 import { DEFAULT_TENANT } from '../api/loki/tenant.js';
 import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
@@ -444,12 +444,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, access: Access): void => {
     const path = trimTrailingSlash(url.pathname);
-    if (path === '/loki/api/v1/tail') tail.upgrade(req, socket, head, url, access);
-    else {
-      const cls = lokiStackTailClass(path);
-      if (cls) tail.upgrade(req, socket, head, url, access, cls);
-      else tail.rejectNotFound(socket);
+    const cls = path === '/loki/api/v1/tail' ? undefined : lokiStackTailClass(path);
+    if (path !== '/loki/api/v1/tail' && cls === undefined) {
+      tail.rejectNotFound(socket);
+      return;
     }
+    // The tail is a read like the others (api/loki/read-access.ts), decided before it is opened.
+    authorizeLogRead(access, {
+      verb: 'watch',
+      params: url.searchParams,
+      ...(cls === undefined ? {} : { classRestriction: cls }),
+    }).then(
+      () => tail.upgrade(req, socket, head, url, cls),
+      (err: unknown) => tail.reject(socket, err),
+    );
   };
   try {
     await new Promise<void>((resolve, reject) => {

@@ -13,9 +13,11 @@
  * - Kubernetes resource paths (`core.kjournal`) are authorized here as kube-apiserver authorizes
  *   them: the request's verb, resource, namespace and name, so a user allowed one namespace sees
  *   nothing of another on get, list, watch and tables.
- * - Log data paths (Loki's, LokiStack's, korrel8r's) and the intake (the push, /ingest/audit,
- *   /ingest/events) are decided by their handlers, which know what the request reads or carries:
- *   api/loki/read-access.ts for reads, auth/writes.ts for writes.
+ * - Log data paths (Loki's, LokiStack's, korrel8r's, and both under the group's path for API
+ *   aggregation) and the intake (the push, /ingest/audit, /ingest/events) are decided by their
+ *   handlers, which know what the request reads or carries: api/loki/read-access.ts for reads,
+ *   auth/writes.ts for writes. A route there that decides nothing answers 500, never data
+ *   (src/server/app.ts).
  * - Everything else (discovery, OpenAPI, /version, /metrics, Loki's buildinfo) is a non-resource
  *   request, the HTTP method on the path, as kube-apiserver has it: `/metrics` needs `get` on
  *   `/metrics`.
@@ -40,29 +42,49 @@ const OPEN = new Set(['/healthz', '/livez', '/readyz', '/ready']);
 const KUBE_PREFIXES = ['/api', '/apis', '/openapi', '/version'];
 const RESOURCE_PATH =
   /^\/apis\/core\.kjournal\/v1alpha1\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+))?\/?$/;
-const LOKISTACK_PATH = /^\/api\/logs\/v1\/(?:application|infrastructure|audit)(\/.*)$/;
+/**
+ * Prefixes under which log data is served: LokiStack's class paths, and the group's path for API
+ * aggregation (`/apis/core.kjournal/v1alpha1[/namespaces/<ns>]/loki/...` and `.../korrel8r/...`).
+ */
+const LOG_DATA_PREFIXES = [
+  /^\/api\/logs\/v1\/(?:application|infrastructure|audit)(?=\/)/,
+  /^\/apis\/core\.kjournal\/v1alpha1(?:\/namespaces\/[^/]+)?(?=\/(?:loki|korrel8r)\/)/,
+];
 const INTAKE = new Set(['/ingest/audit', '/ingest/events']);
 const TENANT_HEADER = 'x-scope-orgid';
 
-/** Log data outside the Kubernetes API: Loki's paths, LokiStack's and korrel8r's. */
-function isLogDataPath(path: string): boolean {
-  return path.startsWith('/loki/') || path.startsWith('/api/v1/korrel8r/') || LOKISTACK_PATH.test(path);
+/**
+ * For a path of log data outside the Kubernetes resources (Loki's, korrel8r's, under any prefix
+ * above), the path after its prefix (`/loki/api/v1/query`, `/api/v1/korrel8r/logs`); else undefined.
+ */
+function logDataPath(path: string): string | undefined {
+  let rest = path;
+  for (const prefix of LOG_DATA_PREFIXES) {
+    const m = prefix.exec(path);
+    if (m) {
+      rest = path.slice(m[0].length);
+      break;
+    }
+  }
+  return rest.startsWith('/loki/') || rest.startsWith('/api/v1/korrel8r/') || rest.startsWith('/korrel8r/')
+    ? rest
+    : undefined;
 }
 
 function isKubePath(path: string): boolean {
-  return KUBE_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`)) && !isLogDataPath(path);
+  return KUBE_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`)) && logDataPath(path) === undefined;
 }
 
 /** Paths that store what they are sent: writes to their tenant. */
 function isWritePath(path: string): boolean {
-  if (INTAKE.has(path)) return true;
-  const rest = LOKISTACK_PATH.exec(path)?.[1] ?? path;
-  return rest === '/loki/api/v1/push';
+  return INTAKE.has(path) || logDataPath(path) === '/loki/api/v1/push';
 }
 
 /** Paths whose handler decides, once it knows what the request reads or carries. */
 function decidedByHandler(path: string): boolean {
-  return INTAKE.has(path) || (isLogDataPath(path) && !path.endsWith('/status/buildinfo'));
+  if (INTAKE.has(path)) return true;
+  const rest = logDataPath(path);
+  return rest !== undefined && rest !== '/loki/api/v1/status/buildinfo';
 }
 
 /**
@@ -70,6 +92,7 @@ function decidedByHandler(path: string): boolean {
  * segment that is not valid percent-encoding is kept as it is (the API refuses it).
  */
 function requestWants(method: string, path: string, params: URLSearchParams): Want[] {
+  if (decidedByHandler(path)) return [];
   const m = RESOURCE_PATH.exec(path);
   if (m && m[2] !== 'namespaces') {
     const [, namespace = '', resource = '', name] = m;
@@ -91,7 +114,6 @@ function requestWants(method: string, path: string, params: URLSearchParams): Wa
       },
     ];
   }
-  if (decidedByHandler(path)) return [];
   return [{ verb: method.toLowerCase(), path }];
 }
 

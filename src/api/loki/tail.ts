@@ -9,7 +9,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import RE2 from 're2';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Access } from '../../auth/access.js';
 import { isLogExpr, type LogExpr } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
 import { parseLogql } from '../../logql/parser.js';
@@ -32,7 +31,6 @@ import type { Store } from '../../store/store.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { lokiErrorReply } from './errors.js';
 import { parseLimit, parseLokiTimestamp } from './params.js';
-import { authorizeLogRead } from './read-access.js';
 import { tenantOf } from './tenant.js';
 
 export interface TailOptions {
@@ -424,29 +422,8 @@ export class TailServer {
 
   constructor(private readonly opts: TailOptions) {}
 
-  /**
-   * Handles an upgrade for a tail path, `classRestriction` on LokiStack paths: refused (403) unless
-   * `access` may watch what the tail can return (api/loki/read-access.ts).
-   */
-  upgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    url: URL,
-    access: Access,
-    classRestriction?: string,
-  ): void {
-    authorizeLogRead(access, {
-      verb: 'watch',
-      params: url.searchParams,
-      ...(classRestriction === undefined ? {} : { classRestriction }),
-    }).then(
-      () => this.#upgrade(req, socket, head, url, classRestriction),
-      (err: unknown) => rejectUpgrade(socket, err),
-    );
-  }
-
-  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, classRestriction?: string): void {
+  /** Handles an upgrade for a tail path; `classRestriction` on LokiStack paths. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, classRestriction?: string): void {
     let request: TailRequest;
     try {
       request = parseTailRequest(req, url.searchParams, {
@@ -509,6 +486,11 @@ export class TailServer {
 
   rejectNotFound(socket: Duplex): void {
     rejectUpgrade(socket, new HttpError(404, '404 page not found'));
+  }
+
+  /** Refuses an upgrade with the error's answer (a ForbiddenError is a 403), as Loki's errors. */
+  reject(socket: Duplex, err: unknown): void {
+    rejectUpgrade(socket, err);
   }
 
   close(): void {
