@@ -249,12 +249,14 @@ export function registerServe(program: Command): void {
           : {}),
       },
     });
-    process.stderr.write(`kjournal serving on ${server.url} (data in ${flags.data})\n`);
-    process.stderr.write(`kjournal: ${auth.describe()}\n`);
+    const tenants = flags.disableTenantHeader
+      ? 'X-Scope-OrgID is ignored (--disable-tenant-header): every request is the tenant "default"'
+      : 'X-Scope-OrgID names the tenant; any but "default" needs get (reads) or create (writes) on tenants.core.kjournal named after it';
+    // One write: whoever reads up to "serving on" has the rest too.
     process.stderr.write(
-      flags.disableTenantHeader
-        ? 'kjournal: tenants: X-Scope-OrgID is ignored (--disable-tenant-header): every request is the tenant "default"\n'
-        : 'kjournal: tenants: X-Scope-OrgID names the tenant; any but "default" needs get (reads) or create (writes) on tenants.core.kjournal named after it\n',
+      `kjournal serving on ${server.url} (data in ${flags.data})\n` +
+        `kjournal: ${auth.describe()}\n` +
+        `kjournal: tenants: ${tenants}\n`,
     );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
