@@ -39,8 +39,9 @@ export interface Auth {
   /** The request's user; rejects with AuthenticationError (answer 401) when it has none. */
   authenticate(req: IncomingMessage): Promise<UserInfo>;
   /**
-   * ABAC first, then the cluster: the first allow or deny wins. Anything but `allow` is a 403.
-   * Rejects with AuthorizationError (answer 500) when the cluster cannot be asked.
+   * `system:masters` first (always allowed), then ABAC, then the cluster: the first allow or deny
+   * wins; without an authorizer, allow. Anything but `allow` is a 403. Rejects with
+   * AuthorizationError (answer 500) when the cluster cannot be asked.
    */
   authorize(attrs: Attributes): Promise<Decision>;
   /** One line for the start-up message. */
