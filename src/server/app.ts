@@ -4,7 +4,13 @@
  * tests start in-process.
  */
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -430,7 +436,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         if (refused) {
           const body = typeof refused.body === 'string' ? refused.body : '';
           socket.end(
-            `HTTP/1.1 ${refused.status} ${refused.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\n` +
+            `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status] ?? 'Error'}\r\n` +
               `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
               `Connection: close\r\n\r\n${body}`,
           );

@@ -195,6 +195,17 @@ describe('tenants bound to identity', () => {
     const r = await get(query('{namespace="shop"}'), 'reader-token', 'a|b');
     assert.equal(r.status, 400, r.body);
     assert.match(r.body, /multi-tenant queries are not supported/);
+    const tail = await tailOpen(
+      server.url,
+      pki.ca.cert,
+      `/loki/api/v1/tail?query=${encodeURIComponent('{namespace="shop"}')}`,
+      {
+        authorization: 'Bearer reader-token',
+        'X-Scope-OrgID': 'a|b',
+      },
+    );
+    assert.equal(tail.status, 400, tail.body);
+    assert.match(tail.body, /multi-tenant queries are not supported/);
   });
 });
 
