@@ -8,13 +8,11 @@
  * verb matches (every policy allows get, list and watch; a `readonly` policy allows nothing else), and
  * either its resource part (`namespace`, `resource`, `apiGroup`, each `*` or exact; an empty field
  * matches only an empty attribute, so a namespaced policy never grants a cluster-wide request) or its
- * `nonResourcePath` (`*`, exact, or a prefix ending in `*`) matches.
- *
- * One deliberate difference: a `*` resource does not grant `auditevents`. Audit events say what
- * everyone did in the cluster, so in kjournal only a policy that names `auditevents` grants them.
+ * `nonResourcePath` (`*`, exact, or a prefix ending in `*`) matches. A `*` resource or API group
+ * means every one, audit events and tenants included, as in Kubernetes.
  */
 import { AuthConfigError, readConfigFile } from './errors.js';
-import { ALL_AUTHENTICATED, type Attributes, AUDIT_RESOURCE, type Decision, type UserInfo } from './types.js';
+import { ALL_AUTHENTICATED, type Attributes, type Decision, type UserInfo } from './types.js';
 
 export const ABAC_API_VERSION = 'abac.authorization.kubernetes.io/v1beta1';
 const V0_API_VERSION = 'abac.authorization.kubernetes.io/v0';
@@ -158,8 +156,7 @@ function verbMatches(p: PolicySpec, a: Attributes): boolean {
 function resourceMatches(p: PolicySpec, a: Attributes): boolean {
   if (!a.resourceRequest) return false;
   if (p.namespace !== '*' && p.namespace !== (a.namespace ?? '')) return false;
-  // kjournal: a * resource grants everything but audit events.
-  if (!(p.resource === '*' ? a.resource !== AUDIT_RESOURCE : p.resource === a.resource)) return false;
+  if (p.resource !== '*' && p.resource !== a.resource) return false;
   return p.apiGroup === '*' || p.apiGroup === a.apiGroup;
 }
 

@@ -140,9 +140,13 @@ export function buildAuthenticators(config: AuthConfig, readCa: CaReader = readC
     chain.push({ name: 'client-cert', authenticate: clientCertAuthenticator(ca) });
   }
   if (config.tokenAuthFile !== undefined) {
+    const tokens = loadTokenFile(config.tokenAuthFile);
+    // Who the file lets in, for the start-up line: what each of them may do follows it.
+    const names = [...new Set([...tokens.values()].map((u) => u.name))];
+    const shown = names.length > 10 ? `${names.slice(0, 10).join(', ')}, ...` : names.join(', ');
     chain.push({
-      name: 'token',
-      authenticate: bearerTokenAuthenticator(loadTokenFile(config.tokenAuthFile)),
+      name: `token (${names.length} ${names.length === 1 ? 'user' : 'users'}: ${shown})`,
+      authenticate: bearerTokenAuthenticator(tokens),
     });
   }
   return { chain, anonymous: chain.length === 0 };

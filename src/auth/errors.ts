@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CliError } from '../cli/errors.js';
+import type { Attributes } from './types.js';
 
 /** A flag or file of the auth configuration is wrong; the server must not start. */
 export class AuthConfigError extends CliError {}
@@ -26,4 +27,33 @@ export class AuthenticationError extends Error {
 /** An authorizer could not decide (the cluster did not answer a SubjectAccessReview): answer 500. */
 export class AuthorizationError extends Error {
   override readonly name = 'AuthorizationError';
+}
+
+/**
+ * What kube-apiserver says when it refuses a request (apiserver's responsewriters.forbiddenMessage,
+ * wrapped as apierrors.NewForbidden wraps it): `containerlogs.core.kjournal is forbidden: User "alice"
+ * cannot list resource "containerlogs" in API group "core.kjournal" in the namespace "bank"`, or
+ * `forbidden: User "alice" cannot get path "/metrics"`.
+ */
+export function forbiddenMessage(a: Attributes): string {
+  const who = `User ${JSON.stringify(a.user.name)}`;
+  if (!a.resourceRequest) return `forbidden: ${who} cannot ${a.verb} path ${JSON.stringify(a.path)}`;
+  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const where = a.namespace ? `in the namespace ${JSON.stringify(a.namespace)}` : 'at the cluster scope';
+  const qualified = a.apiGroup ? `${a.resource}.${a.apiGroup}` : a.resource;
+  const named = a.name ? `${qualified} ${JSON.stringify(a.name)}` : qualified;
+  return `${named} is forbidden: ${who} cannot ${a.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(a.apiGroup)} ${where}`;
+}
+
+/**
+ * The authorizer did not allow what the request asks (answer 403). Thrown by `Access.require`
+ * (src/auth/access.ts) and turned into a 403 in each API's one error place: a `Forbidden` Status on
+ * the Kubernetes API, plain text on Loki's.
+ */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+  readonly code = 'forbidden';
+  constructor(readonly attributes: Attributes) {
+    super(forbiddenMessage(attributes));
+  }
 }

@@ -6,8 +6,10 @@
  *
  * Without any authenticator or authorizer everyone is admitted as `system:anonymous`, and the server
  * must then listen on a loopback address only (`checkListen`). With authenticators but no authorizer
- * every authenticated user may do everything (kube-apiserver's AlwaysAllow) except read audit events,
- * which need an authorizer that allows `auditevents` explicitly.
+ * every authenticated user may do everything, audit events and every tenant included (kube-apiserver's
+ * AlwaysAllow): a token file alone is a list of who may use the server, nothing finer. Members of
+ * `system:masters` may always do everything, as kube-apiserver's privileged-group authorizer allows
+ * them before any other.
  */
 import type { IncomingMessage } from 'node:http';
 import type { ServerOptions } from 'node:https';
@@ -18,11 +20,18 @@ import { authenticateRequest, buildAuthenticators, tlsOptions } from './authenti
 import type { AuthConfig } from './config.js';
 import { AuthConfigError } from './errors.js';
 import { loadSarConnection, SarAuthorizer } from './sar.js';
-import { type Attributes, AUDIT_RESOURCE, type Decision, type UserInfo } from './types.js';
+import { type Attributes, type Decision, SYSTEM_MASTERS, type UserInfo } from './types.js';
 import { type CaBundle, readCaBundle } from './x509.js';
 
+export { type Access, type PathWant, RequestAccess, type ResourceWant, type Want } from './access.js';
 export type { AuthConfig } from './config.js';
-export { AuthConfigError, AuthenticationError, AuthorizationError } from './errors.js';
+export {
+  AuthConfigError,
+  AuthenticationError,
+  AuthorizationError,
+  ForbiddenError,
+  forbiddenMessage,
+} from './errors.js';
 export { type AuthFlags, addAuthFlags, authConfigFromFlags } from './flags.js';
 export * from './types.js';
 
@@ -30,8 +39,9 @@ export interface Auth {
   /** The request's user; rejects with AuthenticationError (answer 401) when it has none. */
   authenticate(req: IncomingMessage): Promise<UserInfo>;
   /**
-   * ABAC first, then the cluster: the first allow or deny wins. Anything but `allow` is a 403.
-   * Rejects with AuthorizationError (answer 500) when the cluster cannot be asked.
+   * `system:masters` first (always allowed), then ABAC, then the cluster: the first allow or deny
+   * wins; without an authorizer, allow. Anything but `allow` is a 403. Rejects with
+   * AuthorizationError (answer 500) when the cluster cannot be asked.
    */
   authorize(attrs: Attributes): Promise<Decision>;
   /** One line for the start-up message. */
@@ -75,7 +85,9 @@ export function createAuth(config: AuthConfig): Auth {
     : [
         tls ? 'HTTPS' : 'HTTP (no TLS)',
         `authentication: ${authn.chain.map((a) => a.name).join(', ') || 'none (requests are system:anonymous)'}`,
-        `authorization: ${authzParts.join(', then ') || 'none (every authenticated user may do everything but read audit events)'}`,
+        authzParts.length > 0
+          ? `authorization: ${authzParts.join(', then ')} (members of ${SYSTEM_MASTERS} may do everything)`
+          : 'authorization: none: every authenticated user may do everything: read and write every resource, audit events included, in every tenant, and read /metrics (AlwaysAllow); give --authorization-policy-file or --authorization-kubeconfig to limit them',
       ].join('; ');
 
   return {
@@ -85,12 +97,10 @@ export function createAuth(config: AuthConfig): Auth {
       return authenticateRequest(authn, req);
     },
     async authorize(attrs) {
-      if (policies === undefined && sar === undefined) {
-        // Audit events only for those explicitly allowed: with authentication but no authorizer,
-        // nobody is; without either (loopback only), everyone is.
-        if (!requireLoopback && attrs.resourceRequest && attrs.resource === AUDIT_RESOURCE) return 'deny';
-        return 'allow';
-      }
+      // kube-apiserver's privileged group authorizer comes before any other.
+      if (attrs.user.groups.includes(SYSTEM_MASTERS)) return 'allow';
+      // No authorizer: AlwaysAllow (everyone who got past authentication, or loopback only).
+      if (policies === undefined && sar === undefined) return 'allow';
       if (policies !== undefined) {
         const d = abacAuthorize(policies, attrs);
         if (d !== 'no-opinion') return d;

@@ -7,11 +7,9 @@
  * defaults); failures are not cached and throw AuthorizationError. Identical reviews in flight share
  * one request.
  *
- * Audit events: the cluster's RBAC cannot tell an explicit `auditevents` rule from a `*` one, so an
- * allowed `auditevents` review is followed by the same review for a resource nobody grants by name
- * (`kjournal-wildcard-probe`). When that one is allowed too, the grant is (or cannot be told from) a
- * wildcard, and audit events stay closed. The price: a user with both a wildcard and an explicit
- * rule is refused audit events; the safe side.
+ * The cluster's answer is final: a RBAC rule with `*` grants audit events as it grants everything
+ * else. That the aggregated view/edit/admin roles never include them is the cluster's RBAC
+ * (deploy/base/rbac-users.yaml), not something to second-guess here.
  *
  * The kubeconfig is read with kjournal's own kubeconfig reader (the one the CLI uses): token, token
  * file (re-read every minute and on a 401, as client-go does, since the kubelet rotates ServiceAccount
@@ -24,11 +22,9 @@ import { ClusterClient, type ClusterReply } from '../client/cluster.js';
 import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../client/kubeconfig.js';
 import type { SarConfig } from './config.js';
 import { AuthConfigError, AuthorizationError } from './errors.js';
-import { type Attributes, AUDIT_RESOURCE, type Decision } from './types.js';
+import type { Attributes, Decision } from './types.js';
 
 export const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
-/** The resource whose grant betrays a wildcard rule. */
-export const WILDCARD_PROBE_RESOURCE = 'kjournal-wildcard-probe';
 const MAX_CACHE = 10_000;
 
 /** `SubjectAccessReviewSpec`, empty fields left out as Go's `omitempty` leaves them out. */
@@ -136,10 +132,7 @@ export class SarAuthorizer {
 
   /** The cluster's decision; throws AuthorizationError when the cluster cannot be asked. */
   async authorize(a: Attributes): Promise<Decision> {
-    const decision = decisionOf(await this.review(sarSpec(a)));
-    if (decision !== 'allow' || !a.resourceRequest || a.resource !== AUDIT_RESOURCE) return decision;
-    const probe = await this.review(sarSpec({ ...a, resource: WILDCARD_PROBE_RESOURCE }));
-    return probe.allowed ? 'no-opinion' : 'allow';
+    return decisionOf(await this.review(sarSpec(a)));
   }
 
   /** One review, from the cache when a fresh answer is there. */

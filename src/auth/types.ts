@@ -57,10 +57,7 @@ export type Decision = 'allow' | 'deny' | 'no-opinion';
 /** The API group of kjournal's own resources (`kubectl get containerlogs`). */
 export const KJOURNAL_API_GROUP = 'core.kjournal';
 
-/**
- * The resource that stands for each kind of record. Audit events are `auditevents`: only a rule
- * that names that resource grants them (a `*` resource does not).
- */
+/** The resource that stands for each kind of record. */
 export const RESOURCE_FOR_KIND: Readonly<Record<string, string>> = Object.freeze({
   containerlog: 'containerlogs',
   event: 'events',
@@ -68,8 +65,17 @@ export const RESOURCE_FOR_KIND: Readonly<Record<string, string>> = Object.freeze
   log: 'logs',
 });
 
-/** The resource that only explicit rules grant. */
-export const AUDIT_RESOURCE = 'auditevents';
+/** Resources whose objects live in a namespace; the others are cluster-scoped. */
+export const NAMESPACED_RESOURCES: ReadonlySet<string> = new Set(['containerlogs', 'events']);
+
+/**
+ * The resource that stands for a tenant (`X-Scope-OrgID`): `get` to read one, `create` to write
+ * to one, the tenant as the name, cluster-scoped.
+ */
+export const TENANTS_RESOURCE = 'tenants';
+
+/** kube-apiserver's superuser group: its members may do everything, whatever the authorizer says. */
+export const SYSTEM_MASTERS = 'system:masters';
 
 /** Attributes of a read or write of kjournal's records (a resource request). */
 export function resourceAttributes(

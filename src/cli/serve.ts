@@ -58,6 +58,7 @@ interface ServeFlags extends AuthFlags {
   config?: string;
   auditPolicy?: string;
   minFreeDisk?: string;
+  disableTenantHeader?: boolean;
 }
 
 /** `--min-free-disk`: a size or a percentage of the volume. */
@@ -152,6 +153,10 @@ export function registerServe(program: Command): void {
       '10',
     )
     .option(
+      '--disable-tenant-header',
+      'ignore X-Scope-OrgID: every request is the tenant "default" (Loki auth_enabled: false)',
+    )
+    .option(
       '--kube-list-window <duration>',
       'time window of a core.kjournal list without a metadata.creationTimestamp field selector',
       '24h',
@@ -234,6 +239,7 @@ export function registerServe(program: Command): void {
         flags.maxConcurrentTailRequests,
       ),
       auditPolicy: settings.auditPolicy,
+      tenantHeader: flags.disableTenantHeader !== true,
       ...(minFreeDisk ? { minFreeDisk } : {}),
       ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),
       kube: {
@@ -243,8 +249,15 @@ export function registerServe(program: Command): void {
           : {}),
       },
     });
-    process.stderr.write(`kjournal serving on ${server.url} (data in ${flags.data})\n`);
-    process.stderr.write(`kjournal: ${auth.describe()}\n`);
+    const tenants = flags.disableTenantHeader
+      ? 'X-Scope-OrgID is ignored (--disable-tenant-header): every request is the tenant "default"'
+      : 'X-Scope-OrgID names the tenant; any but "default" needs get (reads) or create (writes) on tenants.core.kjournal named after it';
+    // One write: whoever reads up to "serving on" has the rest too.
+    process.stderr.write(
+      `kjournal serving on ${server.url} (data in ${flags.data})\n` +
+        `kjournal: ${auth.describe()}\n` +
+        `kjournal: tenants: ${tenants}\n`,
+    );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.stderr.write(`kjournal: ${signal}, shutting down\n`);

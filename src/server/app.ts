@@ -4,7 +4,13 @@
  * tests start in-process.
  */
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -16,7 +22,6 @@ import { ERROR_ID_HEADER } from '../api/http/internal-error.js';
 import {
   type ErrorHandler,
   type Handler,
-  type Reply,
   type RequestContext,
   Router,
   send,
@@ -47,10 +52,11 @@ import {
 } from '../api/loki/metadata.js';
 import { pushHandler } from '../api/loki/push.js';
 import { queryHandler, queryRangeHandler } from '../api/loki/query.js';
+import { authorizeLogRead, logRead } from '../api/loki/read-access.js';
 import { TailServer } from '../api/loki/tail.js';
 import { DEFAULT_TENANT } from '../api/loki/tenant.js';
 import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
-import type { Auth } from '../auth/index.js';
+import type { Access, Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
 import type { LogRecord } from '../model/record.js';
@@ -75,7 +81,7 @@ import {
   formatBytes,
 } from '../util/disk-space.js';
 import { sizeOrZero } from '../util/size.js';
-import { checkRequest } from './auth-gate.js';
+import { gateRequest } from './auth-gate.js';
 import { DiskFullError, guardWrites, registerDiskMetrics } from './disk-guard.js';
 import { type IngestDeps, routeRecords, storeRecords } from './ingest.js';
 import { ServerMetrics } from './metrics.js';
@@ -111,6 +117,11 @@ export interface ServerConfig {
   /** The `core.kjournal` API's list window, watch replay and bookmark settings (defaults if absent). */
   /** Authentication, authorization and TLS (src/auth); without it everyone may do everything. */
   readonly auth?: Auth;
+  /**
+   * false (`--disable-tenant-header`): `X-Scope-OrgID` is ignored and every request is the default
+   * tenant, as Loki with `auth_enabled: false`. Default true.
+   */
+  readonly tenantHeader?: boolean;
   readonly kube?: Pick<KubeApiOptions, 'listWindowNs' | 'watchReplayMax' | 'bookmarkIntervalMs' | 'direct'>;
   /**
    * Applied to what arrives at `/ingest/audit`: a policy, null for none (every event kept), or
@@ -286,7 +297,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   ];
   // Loki's read endpoints take their parameters in the URL or in a POSTed form (Go's ParseForm).
   const readBodies = { form: true, bodyTypes: [FORM_TYPE] };
-  for (const [methods, path, handler] of lokiReads) {
+  for (const [methods, path, unchecked] of lokiReads) {
+    // Each read is authorized before it is queued (api/loki/read-access.ts); buildinfo is a
+    // non-resource path, decided by the gate.
+    const handler = path === '/status/buildinfo' ? unchecked : logRead(unchecked);
     router.add(methods, `/loki/api/v1${path}`, handler, loki, readBodies);
     router.add(methods, `${GROUP_LOKI_PATH}${path}`, handler, loki, readBodies);
     router.add(methods, `${NAMESPACED_LOKI_PATH}${path}`, namespacedHandler(handler), loki, readBodies);
@@ -316,13 +330,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       pushBodies,
     );
   }
-  const korrel8rLogs = query(
-    korrel8rLogsHandler({
-      store,
-      maxEntriesLimit: config.maxEntriesLimit,
-      compilePipeline,
-      queryTimeoutMs: config.queryTimeoutMs,
-    }),
+  const korrel8rLogs = logRead(
+    query(
+      korrel8rLogsHandler({
+        store,
+        maxEntriesLimit: config.maxEntriesLimit,
+        compilePipeline,
+        queryTimeoutMs: config.queryTimeoutMs,
+      }),
+    ),
   );
   // The ingest endpoints check times with the push API's limits (ingest/validate-time.ts).
   const kubeIngestLimits = {
@@ -373,17 +389,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
 
   const auth = config.auth;
-  /**
-   * Authenticates and authorizes a request; the refusal to send, if any. A malformed URL (`url`
-   * undefined) passes: the router or the upgrade answers it.
-   */
-  const gate = async (req: IncomingMessage, url: URL | undefined): Promise<Reply | undefined> =>
-    auth && url ? checkRequest(auth, req, url, log) : undefined;
+  const gateOptions = { ...(auth ? { auth } : {}), tenantHeader: config.tenantHeader ?? true, log };
   const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = requestUrl(req);
-    const refused = await gate(req, url);
-    if (refused) send(res, refused);
-    else await handle(router, req, res, url);
+    if (!url) {
+      send(res, text(400, `invalid request target ${JSON.stringify(req.url)}\n`));
+      req.resume();
+      return;
+    }
+    const gate = await gateRequest(req, url, gateOptions);
+    if (gate.refused) send(res, gate.refused);
+    else await handle(router, req, res, url, gate.access, log);
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     answer(req, res).catch((err: unknown) => {
@@ -414,16 +430,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
     socket.on('error', () => socket.destroy());
     const url = requestUrl(req);
-    gate(req, url).then(
-      (refused) => {
+    if (!url) {
+      tail.rejectNotFound(socket);
+      return;
+    }
+    gateRequest(req, url, gateOptions).then(
+      ({ refused, access }) => {
         if (refused) {
           const body = typeof refused.body === 'string' ? refused.body : '';
           socket.end(
-            `HTTP/1.1 ${refused.status} ${refused.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\n` +
+            `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status] ?? 'Error'}\r\n` +
               `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
               `Connection: close\r\n\r\n${body}`,
           );
-        } else upgrade(req, socket, head, url);
+        } else upgrade(req, socket, head, url, access);
       },
       (err: unknown) => {
         log(`error authorizing ${req.url}: ${(err as Error).message}`);
@@ -431,14 +451,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       },
     );
   });
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL | undefined): void => {
-    if (!url) {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, access: Access): void => {
+    const tailPath = tailRestriction(trimTrailingSlash(url.pathname));
+    if (!tailPath) {
       tail.rejectNotFound(socket);
       return;
     }
-    const restricted = tailRestriction(trimTrailingSlash(url.pathname));
-    if (restricted) tail.upgrade(req, socket, head, url, restricted.restriction);
-    else tail.rejectNotFound(socket);
+    // The tail is a read like the others (api/loki/read-access.ts), decided before it is opened.
+    authorizeLogRead(access, {
+      verb: 'watch',
+      params: url.searchParams,
+      ...(tailPath.cls === undefined ? {} : { classRestriction: tailPath.cls }),
+      ...(tailPath.restriction === undefined ? {} : { restriction: tailPath.restriction }),
+    }).then(
+      () => tail.upgrade(req, socket, head, url, tailPath.restriction),
+      (err: unknown) => tail.reject(socket, err),
+    );
   };
   try {
     await new Promise<void>((resolve, reject) => {
@@ -515,16 +543,19 @@ async function handle(
   router: Router,
   req: IncomingMessage,
   res: ServerResponse,
-  url: URL | undefined,
+  url: URL,
+  access: Access,
+  log: (line: string) => void,
 ): Promise<void> {
-  if (!url) {
-    send(res, text(400, `invalid request target ${JSON.stringify(req.url)}\n`));
-    req.resume();
-    return;
-  }
   const matched = router.matchPath(url.pathname);
   const route = matched?.route;
-  const ctx: RequestContext = { req, url, params: url.searchParams, pathParams: matched?.pathParams ?? {} };
+  const ctx: RequestContext = {
+    req,
+    url,
+    params: url.searchParams,
+    pathParams: matched?.pathParams ?? {},
+    access,
+  };
   if (!route) {
     send(res, text(404, '404 page not found\n'));
     req.resume();
@@ -541,7 +572,14 @@ async function handle(
       for (const [k, v] of url.searchParams) if (!form.has(k)) form.append(k, v);
       ctx.params = form;
     }
-    send(res, await route.handler(ctx));
+    const reply = await route.handler(ctx);
+    // Fail closed: an answer no authorization decision covered is a bug of the route, never data.
+    if (!access.decided && reply.status < 400) {
+      log(`error on ${req.method} ${url.pathname}: answered without an authorization decision`);
+      send(res, text(500, 'internal error: the request was not authorized\n'));
+      return;
+    }
+    send(res, reply);
   } catch (err) {
     const reply = route.onError(err, ctx);
     // A full disk is no fault of the server's: the guard logs when writes pause and resume. An

@@ -1,23 +1,40 @@
 /**
- * @module The gate in front of every path: who is asking (src/auth), and may they. Kubernetes paths
- * are authorized as kube-apiserver authorizes them: `core.kjournal` resource requests with the
- * request's verb and namespace (so a user allowed one namespace sees nothing of another on get,
- * list, watch and tables), everything else under /api, /apis, /openapi and /version as non-resource
- * requests. The Loki API and korrel8r read across namespaces, so they need `list` on every resource
- * they can return, cluster-wide (`create` for a push); LokiStack's class paths need only the
- * resources of their class. The intake of what Kubernetes sends (`/ingest/audit`, `/ingest/events`)
- * needs `create` on the resource it becomes. Probes (/healthz, /livez, /readyz, /ready) are open, as kube-apiserver
- * leaves them to everyone.
+ * @module The gate in front of every path: who is asking (src/auth), for which tenant, and what can
+ * be decided before the request is read. Every request leaves it with an Access (src/auth/access.ts),
+ * which the router hands to the handler as `ctx.access`, or with the refusal to send.
+ *
+ * - Probes (/healthz, /livez, /readyz, /ready) are open, as kube-apiserver leaves them to everyone.
+ * - The tenant is `X-Scope-OrgID` (Loki's rules), or `default` without it or with
+ *   `--disable-tenant-header` (Loki's `auth_enabled: false`: the header is ignored). A tenant other
+ *   than `default` needs `get` (reads) or `create` (writes) on the cluster-scoped resource `tenants`
+ *   of `core.kjournal`, named after the tenant; `default` is open to everyone the other rules allow.
+ *   The header is then rewritten to the tenant decided (removed for `default`), so that whatever
+ *   reads it further on sees that tenant and no other.
+ * - Kubernetes resource paths (`core.kjournal`) are authorized here as kube-apiserver authorizes
+ *   them: the request's verb, resource, namespace and name, so a user allowed one namespace sees
+ *   nothing of another on get, list, watch and tables.
+ * - Log data paths (Loki's, LokiStack's, korrel8r's, and both under the group's path for API
+ *   aggregation) and the intake (the push, /ingest/audit, /ingest/events) are decided by their
+ *   handlers, which know what the request reads or carries: api/loki/read-access.ts for reads,
+ *   auth/writes.ts for writes. A route there that decides nothing answers 500, never data
+ *   (src/server/app.ts).
+ * - Everything else (discovery, OpenAPI, /version, /metrics, Loki's buildinfo) is a non-resource
+ *   request, the HTTP method on the path, as kube-apiserver has it: `/metrics` needs `get` on
+ *   `/metrics`.
  */
 import type { IncomingMessage } from 'node:http';
+import { HttpError } from '../api/http/errors.js';
 import { decodeSegment, type Reply, trimTrailingSlash } from '../api/http/router.js';
+import { DEFAULT_TENANT, tenantOf } from '../api/loki/tenant.js';
 import {
-  type Attributes,
+  ANONYMOUS_USER,
   type Auth,
   AuthenticationError,
-  nonResourceAttributes,
-  resourceAttributes,
+  ForbiddenError,
+  RequestAccess,
+  TENANTS_RESOURCE,
   type UserInfo,
+  type Want,
 } from '../auth/index.js';
 import { reasonOf, statusObject } from '../kube/status.js';
 
@@ -25,39 +42,57 @@ const OPEN = new Set(['/healthz', '/livez', '/readyz', '/ready']);
 const KUBE_PREFIXES = ['/api', '/apis', '/openapi', '/version'];
 const RESOURCE_PATH =
   /^\/apis\/core\.kjournal\/v1alpha1\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+))?\/?$/;
-const LOKISTACK_PATH = /^\/api\/logs\/v1\/(application|infrastructure|audit)(\/.*)$/;
-const ALL_RESOURCES = ['containerlogs', 'events', 'auditevents', 'logs'] as const;
-const CLASS_RESOURCES: Readonly<Record<string, readonly string[]>> = {
-  application: ['containerlogs', 'events'],
-  infrastructure: ['containerlogs', 'events', 'logs'],
-  audit: ['auditevents'],
-};
+/**
+ * Prefixes under which log data is served: LokiStack's class paths, and the group's path for API
+ * aggregation (`/apis/core.kjournal/v1alpha1[/namespaces/<ns>]/loki/...` and `.../korrel8r/...`).
+ */
+const LOG_DATA_PREFIXES = [
+  /^\/api\/logs\/v1\/(?:application|infrastructure|audit)(?=\/)/,
+  /^\/apis\/core\.kjournal\/v1alpha1(?:\/namespaces\/[^/]+)?(?=\/(?:loki|korrel8r)\/)/,
+];
+const INTAKE = new Set(['/ingest/audit', '/ingest/events']);
+const TENANT_HEADER = 'x-scope-orgid';
 
-/** What Kubernetes posts itself: creating the resource it becomes, cluster-wide. */
-const INTAKE: Readonly<Record<string, string>> = {
-  '/ingest/audit': 'auditevents',
-  '/ingest/events': 'events',
-};
-
-/** Log data outside the Kubernetes API: Loki's paths, LokiStack's and korrel8r's. */
-function isLogDataPath(path: string): boolean {
-  return path.startsWith('/loki/') || path.startsWith('/api/v1/korrel8r/') || LOKISTACK_PATH.test(path);
+/**
+ * For a path of log data outside the Kubernetes resources (Loki's, korrel8r's, under any prefix
+ * above), the path after its prefix (`/loki/api/v1/query`, `/api/v1/korrel8r/logs`); else undefined.
+ */
+function logDataPath(path: string): string | undefined {
+  let rest = path;
+  for (const prefix of LOG_DATA_PREFIXES) {
+    const m = prefix.exec(path);
+    if (m) {
+      rest = path.slice(m[0].length);
+      break;
+    }
+  }
+  return rest.startsWith('/loki/') || rest.startsWith('/api/v1/korrel8r/') || rest.startsWith('/korrel8r/')
+    ? rest
+    : undefined;
 }
 
 function isKubePath(path: string): boolean {
-  return KUBE_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`)) && !isLogDataPath(path);
+  return KUBE_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`)) && logDataPath(path) === undefined;
+}
+
+/** Paths that store what they are sent: writes to their tenant. */
+function isWritePath(path: string): boolean {
+  return INTAKE.has(path) || logDataPath(path) === '/loki/api/v1/push';
+}
+
+/** Paths whose handler decides, once it knows what the request reads or carries. */
+function decidedByHandler(path: string): boolean {
+  if (INTAKE.has(path)) return true;
+  const rest = logDataPath(path);
+  return rest !== undefined && rest !== '/loki/api/v1/status/buildinfo';
 }
 
 /**
- * What a request asks to do, as the authorizer sees it: one or more attribute sets, all required.
- * A path segment that is not valid percent-encoding is kept as it is (the API refuses it).
+ * What a request asks to do that the gate can decide (empty when its handler decides). A path
+ * segment that is not valid percent-encoding is kept as it is (the API refuses it).
  */
-function requestAttributes(
-  user: UserInfo,
-  method: string,
-  path: string,
-  params: URLSearchParams,
-): Attributes[] {
+function requestWants(method: string, path: string, params: URLSearchParams): Want[] {
+  if (decidedByHandler(path)) return [];
   const m = RESOURCE_PATH.exec(path);
   if (m && m[2] !== 'namespaces') {
     const [, namespace = '', resource = '', name] = m;
@@ -71,26 +106,18 @@ function requestAttributes(
             ? 'watch'
             : 'list';
     return [
-      resourceAttributes(user, verb, resource, {
+      {
+        verb,
+        resource,
         namespace: decodeSegment(namespace),
         ...(name !== undefined ? { name: decodeSegment(name) } : {}),
-        path,
-      }),
+      },
     ];
   }
-  const intake = INTAKE[path];
-  if (intake) return [resourceAttributes(user, 'create', intake, { namespace: '', path })];
-  if (isLogDataPath(path) && !path.endsWith('/status/buildinfo')) {
-    const stack = LOKISTACK_PATH.exec(path);
-    const rest = stack ? stack[2]! : path;
-    const resources = stack ? CLASS_RESOURCES[stack[1]!]! : ALL_RESOURCES;
-    const verb = rest.endsWith('/push') ? 'create' : rest.endsWith('/tail') ? 'watch' : 'list';
-    return resources.map((r) => resourceAttributes(user, verb, r, { namespace: '', path }));
-  }
-  return [nonResourceAttributes(user, method, path)];
+  return [{ verb: method.toLowerCase(), path }];
 }
 
-function refusal(path: string, code: 401 | 403, message: string): Reply {
+function refusal(path: string, code: number, message: string): Reply {
   if (isKubePath(path)) {
     return {
       status: code,
@@ -101,40 +128,71 @@ function refusal(path: string, code: 401 | 403, message: string): Reply {
   return { status: code, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `${message}\n` };
 }
 
-function forbiddenMessage(a: Attributes): string {
-  const who = `User "${a.user.name}"`;
-  if (!a.resourceRequest) return `forbidden: ${who} cannot ${a.verb} path "${a.path}"`;
-  const where = a.namespace
-    ? ` in the namespace "${a.namespace}"`
-    : a.verb === 'create'
-      ? ''
-      : ' at the cluster scope';
-  return `${a.resource}.${a.apiGroup} is forbidden: ${who} cannot ${a.verb} resource "${a.resource}" in API group "${a.apiGroup}"${where}`;
+export interface GateOptions {
+  /** Authentication and authorization; without it everyone is admitted as system:anonymous. */
+  readonly auth?: Auth;
+  /** false: `X-Scope-OrgID` is ignored and every request is the default tenant. */
+  readonly tenantHeader: boolean;
+  /** Where the reason a credential was refused goes (never to the client). */
+  readonly log: (line: string) => void;
 }
 
+export type GateResult =
+  | { readonly access: RequestAccess; readonly refused?: undefined }
+  | { readonly refused: Reply; readonly access?: undefined };
+
 /**
- * Authenticates and authorizes one request. Returns undefined when it may go on, else the reply
- * (401 or 403: a Kubernetes Status on Kubernetes paths, plain text elsewhere). The reason a
- * credential was refused goes to `log`, never to the client.
+ * Authenticates a request, decides its tenant, and authorizes what can be authorized before the
+ * request is read. A refusal is 401 or 403 (400 for a malformed tenant): a Kubernetes Status on
+ * Kubernetes paths, plain text elsewhere. Rejects with AuthorizationError when the authorizer cannot
+ * be asked.
  */
-export async function checkRequest(
-  auth: Auth,
-  req: IncomingMessage,
-  url: URL,
-  log: (line: string) => void,
-): Promise<Reply | undefined> {
+export async function gateRequest(req: IncomingMessage, url: URL, opts: GateOptions): Promise<GateResult> {
   const path = trimTrailingSlash(url.pathname);
-  if (OPEN.has(path)) return undefined;
-  let user: UserInfo;
+  const auth = opts.auth;
+  const authorize = auth
+    ? (a: Parameters<Auth['authorize']>[0]) => auth.authorize(a)
+    : async () => 'allow' as const;
+  if (OPEN.has(path)) {
+    const access = new RequestAccess(ANONYMOUS_USER, DEFAULT_TENANT, path, authorize);
+    access.markDecided();
+    return { access };
+  }
+  let user: UserInfo = ANONYMOUS_USER;
+  if (auth) {
+    try {
+      user = await auth.authenticate(req);
+    } catch (err) {
+      if (!(err instanceof AuthenticationError)) throw err;
+      opts.log(`auth: ${req.socket.remoteAddress ?? '?'} ${req.method} ${path}: ${err.message}`);
+      return { refused: refusal(path, 401, 'Unauthorized') };
+    }
+  }
+  let tenant = DEFAULT_TENANT;
+  if (opts.tenantHeader) {
+    try {
+      tenant = tenantOf(req.headers[TENANT_HEADER]);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      return { refused: refusal(path, err.status, err.message) };
+    }
+  }
+  if (tenant === DEFAULT_TENANT) delete req.headers[TENANT_HEADER];
+  else req.headers[TENANT_HEADER] = tenant;
+  const wants = requestWants(req.method ?? 'GET', path, url.searchParams);
+  const access = new RequestAccess(user, tenant, path, authorize);
   try {
-    user = await auth.authenticate(req);
+    if (tenant !== DEFAULT_TENANT) {
+      // Its own Access: the tenant alone does not decide the request (see `decided`).
+      const verb = isWritePath(path) ? 'create' : 'get';
+      await new RequestAccess(user, tenant, path, authorize).require([
+        { verb, resource: TENANTS_RESOURCE, name: tenant },
+      ]);
+    }
+    if (wants.length > 0) await access.require(wants);
   } catch (err) {
-    if (!(err instanceof AuthenticationError)) throw err;
-    log(`auth: ${req.socket.remoteAddress ?? '?'} ${req.method} ${path}: ${err.message}`);
-    return refusal(path, 401, 'Unauthorized');
+    if (!(err instanceof ForbiddenError)) throw err;
+    return { refused: refusal(path, 403, err.message) };
   }
-  for (const a of requestAttributes(user, req.method ?? 'GET', path, url.searchParams)) {
-    if ((await auth.authorize(a)) !== 'allow') return refusal(path, 403, forbiddenMessage(a));
-  }
-  return undefined;
+  return { access };
 }

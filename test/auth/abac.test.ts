@@ -92,9 +92,14 @@ describe('ABAC policy file', () => {
     ['admin reads containerlogs anywhere', res(user('admin'), 'list', 'containerlogs', 'shop'), 'allow'],
     ['admin writes across namespaces', res(user('admin'), 'create', 'containerlogs', ''), 'allow'],
     [
-      'a * resource does not grant auditevents (kjournal)',
+      'a * resource grants auditevents, as in Kubernetes',
       res(user('admin'), 'list', 'auditevents', ''),
-      'no-opinion',
+      'allow',
+    ],
+    [
+      'a * resource grants tenants',
+      { ...res(user('admin'), 'create', 'tenants', ''), name: 'customer-2' },
+      'allow',
     ],
     ['explicit auditevents rule grants them', res(user('auditor'), 'list', 'auditevents', ''), 'allow'],
     [
@@ -130,8 +135,8 @@ describe('ABAC policy file', () => {
       'no-opinion',
     ],
     [
-      '* resource in a namespace still not auditevents',
-      res(user('dana', 'shop-devs'), 'list', 'auditevents', 'shop'),
+      '* resource in a namespace: auditevents are cluster-scoped, so not there',
+      res(user('dana', 'shop-devs'), 'list', 'auditevents', ''),
       'no-opinion',
     ],
     ['readonly: no create', res(user('dana', 'shop-devs'), 'create', 'containerlogs', 'shop'), 'no-opinion'],
@@ -178,9 +183,9 @@ describe('ABAC policy file', () => {
       'allow',
     ],
     [
-      'unversioned policy: still no auditevents',
-      res(user('legacy'), 'list', 'auditevents', 'bank'),
-      'no-opinion',
+      'unversioned policy: every resource, auditevents too',
+      res(user('legacy'), 'list', 'auditevents', ''),
+      'allow',
     ],
     ['unversioned policy: paths too', nonResourceAttributes(user('legacy'), 'GET', '/anything'), 'allow'],
   ];

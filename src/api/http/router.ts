@@ -3,6 +3,7 @@
  * Errors thrown by handlers become responses in the API's own error handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Access } from '../../auth/access.js';
 import type { LabelMatcher } from '../../store/store.js';
 
 export interface RequestContext {
@@ -12,6 +13,12 @@ export interface RequestContext {
   params: URLSearchParams;
   /** Values of `{name}` segments of a pattern route. */
   pathParams?: Readonly<Record<string, string>>;
+  /**
+   * Who is asking, for which tenant, and a way to ask whether they may (src/auth/access.ts): set by
+   * the auth gate (src/server/auth-gate.ts) on every request. A handler whose decision depends on
+   * what it reads (a push's records, a query) calls `access.require(...)` before storing or reading.
+   */
+  readonly access: Access;
   /**
    * Set on LokiStack paths (`/api/logs/v1/<class>/...`): the one log class the request may read.
    * Query handlers also get the query text rewritten with a `class` matcher in every selector.

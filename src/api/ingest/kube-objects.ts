@@ -14,6 +14,10 @@
  * number stored) comes only after the records are durable, so kube-apiserver's webhook retries
  * what was not acknowledged.
  *
+ * Authorized by what it carries, as a push (auth/writes.ts): `create` on auditevents for audit
+ * events, on events in each event's namespace; checked once the body is parsed, before anything is
+ * stored.
+ *
  * Times are checked as a push's are, with the same limits (ingest/validate-time.ts: Loki's
  * reject_old_samples_max_age and creation_grace_period, and the store's range). An event whose time
  * is refused is refused alone, as Loki's distributor does: the valid events are stored, then the
@@ -23,6 +27,7 @@
  * event dated 2263 would take the valid events of its batch with it; and sent again, it would be
  * refused again, so a retry gains nothing.
  */
+import { requireWrite } from '../../auth/writes.js';
 import { auditParser } from '../../import/formats/audit.js';
 import { eventsParser } from '../../import/formats/events.js';
 import type { LineParser, ParserFactory, ParseSink } from '../../import/formats/types.js';
@@ -37,7 +42,6 @@ import { getOrCreate } from '../../util/maps.js';
 import { readBody } from '../http/body.js';
 import { HttpError, jsonBoundsHttpError } from '../http/errors.js';
 import { type Handler, text as textReply } from '../http/router.js';
-import { tenantOf } from '../loki/tenant.js';
 
 export interface KubeIngestOptions {
   /** Stores the records durably (audit policy, pipeline, store); resolves once they are. */
@@ -115,8 +119,8 @@ export function parseKubeBody(
 
 function handler(opts: KubeIngestOptions, makeParser: ParserFactory, what: string): Handler {
   const now = opts.now ?? nowNs;
-  return async ({ req }) => {
-    const tenant = tenantOf(req.headers['x-scope-orgid']);
+  return async ({ req, access }) => {
+    const tenant = access.tenant;
     const how = framing(req.headers['content-type']);
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
@@ -136,6 +140,7 @@ function handler(opts: KubeIngestOptions, makeParser: ParserFactory, what: strin
     const t = now();
     const parser = (sink: ParseSink) => makeParser({ path: '(request)' }, sink);
     const records = parseKubeBody(text, how, parser, what, t);
+    await requireWrite(access, records);
     const { accepted, errors, refused } = checkTimes(records, new TimeWindow(opts.limits, t));
     const ingested = accepted.length > 0 ? await opts.ingest(tenant, accepted) : { stored: 0 };
     for (const reason in refused) opts.onRefused?.(reason, refused[reason]!);

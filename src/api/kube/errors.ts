@@ -1,6 +1,7 @@
 /**
  * @module The kube API's one error-to-response place: every error is a Kubernetes `Status`.
  */
+import { ForbiddenError } from '../../auth/errors.js';
 import { KubeError, reasonOf, statusObject } from '../../kube/status.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
 import { DamagedDataError } from '../../store/store.js';
@@ -28,6 +29,7 @@ export function kubeStatusReply(err: unknown): Reply {
   if (err instanceof QueryMemoryLimitError) {
     return json(503, statusObject(503, 'ServiceUnavailable', err.message));
   }
+  if (err instanceof ForbiddenError) return json(403, statusObject(403, 'Forbidden', err.message));
   if (err instanceof HttpError)
     return json(err.status, statusObject(err.status, reasonOf(err.status), err.message));
   if (err instanceof DOMException && err.name === 'TimeoutError') {

@@ -16,6 +16,7 @@
  * the namespace of a namespaced path; kjournal then authorizes it as it authorizes the Loki API.
  */
 import { classMatcher } from '../../logql/restrict.js';
+import type { LogClass } from '../../model/record.js';
 import type { LabelMatcher } from '../../store/store.js';
 import { decodeSegment, type Handler } from '../http/router.js';
 import { lokiStackTailClass, restrictedHandler } from './lokistack.js';
@@ -49,10 +50,10 @@ export function namespacedHandler(handler: Handler): Handler {
  */
 export function tailRestriction(
   path: string,
-): { readonly restriction?: readonly LabelMatcher[] } | undefined {
+): { readonly restriction?: readonly LabelMatcher[]; readonly cls?: LogClass } | undefined {
   if (path === '/loki/api/v1/tail' || path === `${GROUP_LOKI_PATH}/tail`) return {};
   const cls = lokiStackTailClass(path);
-  if (cls) return { restriction: [classMatcher(cls)] };
+  if (cls) return { restriction: [classMatcher(cls)], cls };
   const ns = NAMESPACED_TAIL.exec(path)?.[1];
   if (ns !== undefined) return { restriction: [namespaceMatcher(decodeSegment(ns))] };
   return undefined;

@@ -1,6 +1,7 @@
 /**
  * @module The Loki API's one error-to-response place: plain text with the status, as Loki answers.
  */
+import { ForbiddenError } from '../../auth/errors.js';
 import { LogqlParseError, LogqlUnsupportedError } from '../../logql/errors.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
 import {
@@ -18,6 +19,7 @@ import { type Reply, text } from '../http/router.js';
 
 export function lokiErrorReply(err: unknown): Reply {
   if (err instanceof HttpError) return text(err.status, `${err.message}\n`);
+  if (err instanceof ForbiddenError) return text(403, `${err.message}\n`);
   // A full data volume (server/disk-guard.ts): 507 with Retry-After, which Loki's clients retry.
   if (err instanceof DiskFullError) {
     const reply = text(507, `${err.message}\n`);

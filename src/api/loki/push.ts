@@ -4,9 +4,12 @@
  * partially invalid request are stored and the answer is a 400 that lists what was refused.
  * With a pipeline configured, the flows decide what the local store keeps (src/server/ingest.ts).
  * Both answers carry what became of the entries (ingest/entry-counts.ts: stored, duplicate,
- * refused by reason), which `kjournal import` counts.
+ * refused by reason), which `kjournal import` counts. A push is authorized by what it carries, once
+ * decoded and before anything is stored (auth/writes.ts): a refused push is a 403 and stores nothing.
  */
 
+import { ForbiddenError } from '../../auth/errors.js';
+import { requireWrite } from '../../auth/writes.js';
 import { entryCountHeaders } from '../../ingest/entry-counts.js';
 import { type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
 import { labelValue } from '../../model/kube-meta.js';
@@ -20,7 +23,6 @@ import { getOrCreate } from '../../util/maps.js';
 import { HttpError } from '../http/errors.js';
 import { type Handler, text } from '../http/router.js';
 import { readPushBody } from './push-body.js';
-import { tenantOf } from './tenant.js';
 
 export interface PushOptions extends IngestDeps {
   readonly limits: PushLimits;
@@ -48,9 +50,9 @@ function withClass(raw: Labels, cls: LogClass | undefined): Labels {
 
 export function pushHandler(opts: PushOptions): Handler {
   const now = opts.now ?? nowNs;
-  return async ({ req, classRestriction }) => {
+  return async ({ req, classRestriction, access }) => {
     try {
-      const tenant = tenantOf(req.headers['x-scope-orgid']);
+      const tenant = access.tenant;
       const streams = await readPushBody(req, {
         maxBodyBytes: opts.maxBodyBytes,
         maxDecompressedBytes: opts.maxBodyBytes,
@@ -69,6 +71,7 @@ export function pushHandler(opts: PushOptions): Handler {
         r.attributes ??= {};
       }
       const records = raw as LogRecord[];
+      await requireWrite(access, records);
       // Without flows the stored records are the validated ones, whose bytes are counted.
       const ingested = opts.pipeline
         ? await storeRecords(opts, tenant, routeRecords(opts, records))
@@ -86,7 +89,13 @@ export function pushHandler(opts: PushOptions): Handler {
       return { ...reply, headers: { ...reply.headers, ...headers } };
     } catch (err) {
       const reason =
-        err instanceof HttpError ? String(err.status) : err instanceof DiskFullError ? '507' : 'error';
+        err instanceof HttpError
+          ? String(err.status)
+          : err instanceof DiskFullError
+            ? '507'
+            : err instanceof ForbiddenError
+              ? '403'
+              : 'error';
       opts.metrics.rejectedRequests.inc({ reason });
       throw err;
     }

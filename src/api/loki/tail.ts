@@ -395,6 +395,7 @@ class TailSession {
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  403: 'Forbidden',
   404: 'Not Found',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
@@ -491,6 +492,11 @@ export class TailServer {
 
   rejectNotFound(socket: Duplex): void {
     rejectUpgrade(socket, new HttpError(404, '404 page not found'));
+  }
+
+  /** Refuses an upgrade with the error's answer (a ForbiddenError is a 403), as Loki's errors. */
+  reject(socket: Duplex, err: unknown): void {
+    rejectUpgrade(socket, err);
   }
 
   close(): void {
