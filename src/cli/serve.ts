@@ -53,6 +53,7 @@ interface ServeFlags extends AuthFlags {
   tailBufferSize: string;
   maxConcurrentTailRequests: string;
   kubeListWindow: string;
+  kubeListMaxItems: string;
   kubeconfig?: string;
   context?: string;
   config?: string;
@@ -157,6 +158,11 @@ export function registerServe(program: Command): void {
       '24h',
     )
     .option(
+      '--kube-list-max-items <n>',
+      "most items of a core.kjournal list without a limit (or kubectl's default 500): its newest, with a Warning; 0 for no cap",
+      '5000',
+    )
+    .option(
       '--kubeconfig <file>',
       'read live pod logs from this cluster for lists of one pod the store is behind on',
     )
@@ -238,6 +244,7 @@ export function registerServe(program: Command): void {
       ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),
       kube: {
         listWindowNs: kubeListWindow,
+        listMaxItems: nonNegativeInteger('--kube-list-max-items', flags.kubeListMaxItems),
         ...(flags.kubeconfig
           ? { direct: { source: loadPodLogSource(flags.kubeconfig, flags.context) } }
           : {}),
