@@ -25,7 +25,7 @@ import {
 } from '../api/http/router.js';
 import { auditIngestHandler, eventsIngestHandler } from '../api/ingest/kube-objects.js';
 import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
-import { type KubeApiOptions, registerKubeApi, unservedKubePath } from '../api/kube/index.js';
+import { type KubeApiOptions, registerKubeApi } from '../api/kube/index.js';
 import { detectedFieldsHandler } from '../api/loki/detected-fields.js';
 import { lokiErrorReply } from '../api/loki/errors.js';
 import {
@@ -530,7 +530,7 @@ async function handle(
   const route = matched?.route;
   const ctx: RequestContext = { req, url, params: url.searchParams, pathParams: matched?.pathParams ?? {} };
   if (!route) {
-    send(res, unservedKubePath(url.pathname) ?? text(404, '404 page not found\n'));
+    send(res, router.notFoundReply(url.pathname) ?? text(404, '404 page not found\n'));
     req.resume();
     return;
   }

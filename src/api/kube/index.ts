@@ -343,6 +343,7 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
     once(() => json(200, openApiV3Root(opts.version))),
   );
   get('/api/v1/namespaces/{name}', async (ctx) => namespaceReply(ctx.pathParams?.name ?? ''));
+  router.notFound(unservedKubePath);
   get(
     `/openapi/v3/apis/${GROUP_VERSION}`,
     once(() => json(200, openApiV3Group(opts.version))),
