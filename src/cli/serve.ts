@@ -200,6 +200,7 @@ export function registerServe(program: Command): void {
     if (tailBufferBytes < 64 << 10) throw new CliError('--tail-buffer-size must be at least 64KiB', 2);
     const kubeListWindow = duration('--kube-list-window', flags.kubeListWindow);
     if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
+    const kubeListMaxItems = nonNegativeInteger('--kube-list-max-items', flags.kubeListMaxItems);
     const minFreeDisk = flags.minFreeDisk === undefined ? undefined : minFree(flags.minFreeDisk);
     const settings = await loadServeSettings(flags.config, flags.auditPolicy);
     const auth = createAuth(authConfigFromFlags(flags));
@@ -244,7 +245,7 @@ export function registerServe(program: Command): void {
       ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),
       kube: {
         listWindowNs: kubeListWindow,
-        listMaxItems: nonNegativeInteger('--kube-list-max-items', flags.kubeListMaxItems),
+        listMaxItems: kubeListMaxItems,
         ...(flags.kubeconfig
           ? { direct: { source: loadPodLogSource(flags.kubeconfig, flags.context) } }
           : {}),
