@@ -250,7 +250,7 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  * in an existing namespace. So every valid name is a namespace, answered with its name only, and
  * kubectl prints the object's own NotFound (`containerlogs.core.kjournal "x" not found`); a name
  * no namespace can have is NotFound, as kube-apiserver words it. The store is not consulted: which
- * namespaces have records is not for this unauthorized path to tell.
+ * namespaces hold records is for the resources' authorization to reveal, not for this path.
  */
 function namespaceReply(name: string): Reply {
   if (!DNS1123_LABEL.test(name)) {
