@@ -53,6 +53,7 @@ interface ServeFlags extends AuthFlags {
   tailBufferSize: string;
   maxConcurrentTailRequests: string;
   kubeListWindow: string;
+  kubeListMaxItems: string;
   kubeconfig?: string;
   context?: string;
   config?: string;
@@ -162,6 +163,11 @@ export function registerServe(program: Command): void {
       '24h',
     )
     .option(
+      '--kube-list-max-items <n>',
+      "most items of a core.kjournal list without a limit (or kubectl's default 500): its newest, with a Warning; 0 for no cap",
+      '5000',
+    )
+    .option(
       '--kubeconfig <file>',
       'read live pod logs from this cluster for lists of one pod the store is behind on',
     )
@@ -199,6 +205,7 @@ export function registerServe(program: Command): void {
     if (tailBufferBytes < 64 << 10) throw new CliError('--tail-buffer-size must be at least 64KiB', 2);
     const kubeListWindow = duration('--kube-list-window', flags.kubeListWindow);
     if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
+    const kubeListMaxItems = nonNegativeInteger('--kube-list-max-items', flags.kubeListMaxItems);
     const minFreeDisk = flags.minFreeDisk === undefined ? undefined : minFree(flags.minFreeDisk);
     const settings = await loadServeSettings(flags.config, flags.auditPolicy);
     const auth = createAuth(authConfigFromFlags(flags));
@@ -244,6 +251,7 @@ export function registerServe(program: Command): void {
       ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),
       kube: {
         listWindowNs: kubeListWindow,
+        listMaxItems: kubeListMaxItems,
         ...(flags.kubeconfig
           ? { direct: { source: loadPodLogSource(flags.kubeconfig, flags.context) } }
           : {}),

@@ -82,8 +82,26 @@ export interface WatchEvent {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * The texts of a `Warning` header (`299 - "text"`, several comma-separated), as client-go's
+ * ParseWarningHeaders reads them; `\"` and `\\` inside the quotes are unescaped.
+ */
+export function parseWarningHeader(value: string | string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+    for (const m of v.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)) out.push(m[1]!.replace(/\\(.)/g, '$1'));
+  }
+  return out;
+}
+
 export class KubeClient {
-  private constructor(readonly http: KjournalClient) {}
+  private readonly warned = new Set<string>();
+
+  private constructor(
+    readonly http: KjournalClient,
+    /** Where the server's warnings go, once each: stderr, as kubectl prints them. */
+    private readonly onWarning: (text: string) => void = (text) => process.stderr.write(`Warning: ${text}\n`),
+  ) {}
 
   static async open(flags: ConnectionFlags): Promise<KubeClient> {
     const conn = await resolveConnection(flags);
@@ -124,6 +142,11 @@ export class KubeClient {
       throw unreachable(this.connection, err);
     }
     if (res.status < 200 || res.status >= 300) throw statusError(res.status, res.body);
+    for (const w of parseWarningHeader(res.headers.warning)) {
+      if (this.warned.has(w)) continue;
+      this.warned.add(w);
+      this.onWarning(w);
+    }
     try {
       return JSON.parse(res.body.toString('utf8')) as Obj;
     } catch {

@@ -5,7 +5,7 @@
  * finds its entry again.
  */
 import { createHash } from 'node:crypto';
-import { kubeMeta, labelValue } from '../model/kube-meta.js';
+import { labelValue, podLabelsOf } from '../model/kube-meta.js';
 import { formatRfc3339Nano, NS_PER_SECOND } from '../model/time.js';
 import type { StoredEntry } from '../store/store.js';
 import { checkJsonBounds, MAX_JSON_DEPTH } from '../util/json-bounds.js';
@@ -113,9 +113,9 @@ function parseBodyObject(body: string): Obj {
   }
 }
 
-/** Pod labels from stream labels, then structured metadata, in Viaq or OTEL spelling. */
+/** Pod labels: from stream labels (Viaq, OTEL or plain spelling), then structured metadata. */
 function podLabels(entry: StoredEntry): Record<string, string> {
-  return { ...kubeMeta(entry.attributes).podLabels, ...kubeMeta(entry.stream.labels).podLabels };
+  return podLabelsOf(entry.stream.labels, entry.attributes);
 }
 
 /** A label or, failing that, a structured-metadata value, under any spelling. */

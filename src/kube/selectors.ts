@@ -3,7 +3,9 @@
  * TypeScript, plus what of them the store can take: stream matchers, content hints (necessary
  * conditions) and time bounds. An unsupported selector is an error naming it, never ignored.
  */
+import { podLabelNames, streamPodLabel } from '../model/kube-meta.js';
 import { safeName } from '../model/names.js';
+import type { Labels } from '../model/record.js';
 import { nowNs, parseDurationNs, parseRfc3339Nano } from '../model/time.js';
 import type { ContentHint, LabelMatcher } from '../store/store.js';
 import { fieldValue, type KubeObject, parseObjectName } from './objects.js';
@@ -307,6 +309,8 @@ export interface CompiledSelection {
   readonly matchers: LabelMatcher[];
   /** Necessary conditions for the store. */
   readonly hints: ContentHint[];
+  /** A necessary condition on a stream's labels (the label selector), for the store. */
+  readonly streamFilter?: (labels: Labels) => boolean;
   /** Time bounds: [start, end). */
   readonly start: bigint;
   readonly end: bigint;
@@ -314,6 +318,12 @@ export interface CompiledSelection {
   readonly explicitStart: boolean;
   /** Whether the caller gave an upper time bound. */
   readonly explicitEnd: boolean;
+  /**
+   * Whether the store's count over `matchers` and the time range is the list's size: nothing but
+   * the time and stream labels selects (a stream that lacks such a label but whose lines carry it
+   * in structured metadata is counted whole: kjournal's and Loki's collectors label streams).
+   */
+  readonly countable: boolean;
   /** The exact test on the object. */
   matches(obj: KubeObject): boolean;
 }
@@ -384,12 +394,33 @@ export function compileSelection(input: SelectionInput): CompiledSelection {
       hints.push({ label: NO_LABEL, literal: f.value });
     }
   }
+  // Pod labels (objects.ts podLabelsOf): a stream that gives the label decides it, whatever the
+  // line's structured metadata says; a stream that does not leaves it to the metadata.
   for (const r of labels) {
     if (r.op !== '=' && !(r.op === 'in' && r.values.length === 1)) continue;
     const v = r.values[0]!;
     if (v === '') continue;
-    hints.push({ label: `kubernetes_labels_${safeName(r.key)}`, literal: v });
+    const [label, ...orLabels] = podLabelNames(safeName(r.key));
+    hints.push({ label: label!, literal: v, orLabels });
   }
+  const streamFilter =
+    labels.length === 0
+      ? undefined
+      : (streamLabels: Labels): boolean =>
+          labels.every((r) => {
+            const v = streamPodLabel(streamLabels, safeName(r.key));
+            return v === undefined || matchesLabels([r], { [r.key]: v });
+          });
+  const countable =
+    labels.length === 0 &&
+    eq.every(
+      (f) =>
+        f.field === TIME_FIELD ||
+        (resource.storeKind === 'containerlog' &&
+          f.op === '=' &&
+          f.value !== '' &&
+          LABEL_FIELDS[f.field] !== undefined),
+    );
   const explicitStart = start !== undefined;
   const explicitEnd = end !== undefined;
   const s = start ?? now - input.window;
@@ -397,10 +428,12 @@ export function compileSelection(input: SelectionInput): CompiledSelection {
   return {
     matchers,
     hints,
+    ...(streamFilter ? { streamFilter } : {}),
     start: s,
     end: e,
     explicitStart,
     explicitEnd,
+    countable,
     matches(obj: KubeObject): boolean {
       if (labels.length > 0 && !matchesLabels(labels, obj.metadata.labels ?? {})) return false;
       for (const f of eq) {

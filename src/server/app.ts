@@ -122,7 +122,10 @@ export interface ServerConfig {
    * tenant, as Loki with `auth_enabled: false`. Default true.
    */
   readonly tenantHeader?: boolean;
-  readonly kube?: Pick<KubeApiOptions, 'listWindowNs' | 'watchReplayMax' | 'bookmarkIntervalMs' | 'direct'>;
+  readonly kube?: Pick<
+    KubeApiOptions,
+    'listWindowNs' | 'listMaxItems' | 'watchReplayMax' | 'bookmarkIntervalMs' | 'direct'
+  >;
   /**
    * Applied to what arrives at `/ingest/audit`: a policy, null for none (every event kept), or
    * absent for the built-in default (changes at Metadata).
@@ -557,7 +560,7 @@ async function handle(
     access,
   };
   if (!route) {
-    send(res, text(404, '404 page not found\n'));
+    send(res, router.notFoundReply(url.pathname) ?? text(404, '404 page not found\n'));
     req.resume();
     return;
   }

@@ -30,11 +30,14 @@ export type Direction = 'forward' | 'backward';
 /**
  * A necessary condition that later pipeline stages imply: an entry can pass them only if `literal`
  * is in its body or structured metadata, as is or escaped (a parser unescapes values), or its stream
- * has the label `label` (under any of its names). The store may skip other entries; it need not.
+ * has the label `label` (under any of its names) or one of `orLabels`. The store may skip other
+ * entries; it need not.
  */
 export interface ContentHint {
   readonly label: string;
   readonly literal: string;
+  /** Other labels that, when the stream has one, let its entries pass whatever their content. */
+  readonly orLabels?: readonly string[];
 }
 
 /** What to read: one tenant, a half-open time range [start, end), stream matchers and line filters. */
@@ -57,6 +60,12 @@ export interface EntryQuery extends Selection {
   readonly limit?: number;
   /** Conditions that the caller's later stages imply; the store may use them to skip entries. */
   readonly hints?: readonly ContentHint[];
+  /**
+   * A condition on a stream's labels that the caller's later stages imply, beyond what matchers
+   * can say (a Kubernetes label selector reads a pod label under the first of several names that a
+   * stream has); the store may skip the streams that fail it, and need not.
+   */
+  readonly streamFilter?: (labels: Labels) => boolean;
   /**
    * The caller does not need the entries in time order (it counts them): without a `limit`, the
    * store may return them in any order, which spares it a sort.

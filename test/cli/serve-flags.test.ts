@@ -28,6 +28,10 @@ test('serve: bad flags exit non-zero with one line that says why', () => {
       /^kjournal: --max-entries-limit must be a positive integer, got "0"$/,
     ],
     [
+      ['serve', '--listen', '127.0.0.1:0', '--kube-list-max-items', 'all'],
+      /^kjournal: --kube-list-max-items must be a non-negative integer, got "all"$/,
+    ],
+    [
       ['serve', '--listen', '127.0.0.1:0', '--query-timeout', '0'],
       /^kjournal: --query-timeout must be longer than 0$/,
     ],

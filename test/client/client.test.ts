@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ClientError, KjournalClient, type PushStream } from '../../src/client/client.js';
 import type { Connection } from '../../src/client/connection.js';
+import { parseWarningHeader } from '../../src/client/kube.js';
 import { backoffMs, isRetryableError } from '../../src/client/retry.js';
 import { closedPort, type Reply, startServer } from './server.js';
 import { TEST_CERT } from './tls-fixture.js';
@@ -268,5 +269,20 @@ describe('retry policy', () => {
       isRetryableError(Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' })),
       false,
     );
+  });
+});
+
+describe('Warning headers (the core.kjournal client prints them as kubectl does)', () => {
+  it('reads every warning of a header, unescaping its quotes', () => {
+    assert.deepEqual(parseWarningHeader(undefined), []);
+    assert.deepEqual(parseWarningHeader('299 - "one"'), ['one']);
+    assert.deepEqual(parseWarningHeader('299 - "a \\"quoted\\" word", 299 - "two, with a comma"'), [
+      'a "quoted" word',
+      'two, with a comma',
+    ]);
+    assert.deepEqual(parseWarningHeader(['299 - "x"', '299 kjournal "y" "Sat, 01 Jan 2000 00:00:00 GMT"']), [
+      'x',
+      'y',
+    ]);
   });
 });

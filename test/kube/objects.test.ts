@@ -81,6 +81,66 @@ describe('objects', () => {
     assert.equal(containerLogObject('t', entry({}, '{bad')).payload, '{bad');
   });
 
+  test("pod labels: plain stream labels as Promtail and Alloy push them, the pod's own spelling first", () => {
+    const labels = (l: Record<string, string>, attributes: Record<string, string> = {}) =>
+      containerLogObject('t', entry(l, 'x', attributes)).metadata.labels;
+    // Promtail's kubernetes-pods job: only app and component come from the pod's labels.
+    assert.deepEqual(
+      labels({
+        kind: 'containerlog',
+        class: 'application',
+        namespace: 'shop',
+        pod: 'shop-1',
+        container: 'app',
+        node_name: 'node-1',
+        job: 'shop/shop',
+        filename: '/var/log/pods/shop_shop-1_u/app/0.log',
+        stream: 'stdout',
+        app: 'shop',
+        component: 'web',
+      }),
+      { app: 'shop', component: 'web' },
+    );
+    // Alloy, Loki's OTLP index labels, Viaq and OpenShift metadata are not pod labels either.
+    assert.equal(
+      labels({
+        kind: 'containerlog',
+        k8s_namespace_name: 'shop',
+        k8s_pod_name: 'p',
+        k8s_deployment_name: 'd',
+        kubernetes_host: 'n',
+        service_name: 'svc',
+        service_namespace: 'sn',
+        cluster: 'prod',
+        cloud_region: 'eu',
+        deployment_environment: 'prod',
+        log_type: 'application',
+        openshift_log_type: 'application',
+        detected_level: 'info',
+        __pattern__: 'x',
+      }),
+      undefined,
+    );
+    // Viaq before OTEL before plain, in the stream; structured metadata only fills the gaps, and
+    // only under a pod-label spelling.
+    assert.deepEqual(
+      labels(
+        {
+          kind: 'containerlog',
+          app: 'derived',
+          kubernetes_labels_app: 'real',
+          k8s_pod_labels_app: 'otel',
+          tier: 'fe',
+        },
+        { kubernetes_labels_app: 'meta', kubernetes_labels_team: 'pay', owner: 'not a pod label' },
+      ),
+      { app: 'real', tier: 'fe', team: 'pay' },
+    );
+    assert.deepEqual(labels({ kind: 'containerlog', k8s_pod_labels_app: 'otel', app: 'plain' }), {
+      app: 'otel',
+    });
+  });
+
   test('names that are not ours do not parse', () => {
     assert.equal(parseObjectName('web-1'), undefined);
     assert.equal(parseObjectName('web.1.x'), undefined);

@@ -174,6 +174,64 @@ describe('field selectors', () => {
     assert.equal(ne.matches(clog()), false);
   });
 
+  test('pushdown of pod labels: any spelling a stream gives decides, else its lines may', () => {
+    const s = compileSelection({
+      resource: clogs,
+      labelSelector: 'app=shop,tier notin (db),!legacy,app.kubernetes.io/name',
+      window: HOUR,
+      now: NOW,
+    });
+    assert.deepEqual(
+      s.hints.filter((h) => h.literal === 'shop'),
+      [{ label: 'kubernetes_labels_app', literal: 'shop', orLabels: ['k8s_pod_labels_app', 'app'] }],
+    );
+    const f = s.streamFilter!;
+    const base = { kind: 'containerlog', namespace: 'shop', pod: 'p', app_kubernetes_io_name: 'x' };
+    // Promtail's plain labels.
+    assert.equal(f({ ...base, app: 'shop' }), true);
+    assert.equal(f({ ...base, app: 'cart' }), false);
+    assert.equal(f({ ...base, app: 'shop', tier: 'db' }), false);
+    assert.equal(f({ ...base, app: 'shop', legacy: 'yes' }), false);
+    // The pod's own label (Viaq, OTEL) wins over the plain one.
+    assert.equal(f({ ...base, app: 'derived', kubernetes_labels_app: 'shop' }), true);
+    assert.equal(f({ ...base, app: 'shop', k8s_pod_labels_app: 'cart' }), false);
+    // A stream without the label leaves it to the lines' structured metadata.
+    assert.equal(f({ kind: 'containerlog', namespace: 'shop', pod: 'p' }), true);
+    // Metadata and collectors' labels are not pod labels: never decided by the stream.
+    const meta = compileSelection({
+      resource: clogs,
+      labelSelector: 'job=x,namespace=y',
+      window: HOUR,
+      now: NOW,
+    });
+    assert.equal(meta.streamFilter!({ job: 'other', namespace: 'other' }), true);
+    assert.deepEqual(
+      meta.hints.map((h) => [h.label, h.orLabels]),
+      [
+        ['kubernetes_labels_job', ['k8s_pod_labels_job']],
+        ['kubernetes_labels_namespace', ['k8s_pod_labels_namespace']],
+      ],
+    );
+    assert.equal(compileSelection({ resource: clogs, window: HOUR, now: NOW }).streamFilter, undefined);
+  });
+
+  test('countable: only time and stream-label fields select', () => {
+    const countable = (
+      input: { namespace?: string; labelSelector?: string; fieldSelector?: string },
+      resource = clogs,
+    ) => compileSelection({ resource, window: HOUR, now: NOW, ...input }).countable;
+    assert.equal(countable({}), true);
+    assert.equal(
+      countable({ namespace: 'shop', fieldSelector: 'pod=a,metadata.creationTimestamp>=-2h' }),
+      true,
+    );
+    assert.equal(countable({ namespace: 'shop', labelSelector: 'app=a' }), false);
+    assert.equal(countable({ fieldSelector: 'payload.level=error' }), false);
+    assert.equal(countable({ fieldSelector: 'pod!=a' }), false);
+    assert.equal(countable({ namespace: 'shop' }, events), false, "an event's namespace is in its body");
+    assert.equal(countable({}, audits), true);
+  });
+
   test('a name selector narrows the time range to the entry', () => {
     const s = compileSelection({
       resource: clogs,

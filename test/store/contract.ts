@@ -428,6 +428,32 @@ export function storeContract(name: string, factory: StoreFactory): void {
       ]);
     });
 
+    test("a stream filter skips streams; a hint's other labels let their streams through", async () => {
+      await store.append('sf', [
+        rec({ app: 'shop' }, T0, 'one'),
+        rec({ kubernetes_labels_app: 'shop' }, T0 + 1n, 'two'),
+        rec({ app: 'cart' }, T0 + 2n, 'three'),
+        rec({ other: 'x' }, T0 + 3n, 'four'),
+        rec({ other: 'y' }, T0 + 4n, 'says shop in its body'),
+      ]);
+      const bodies = async (q: Partial<EntryQuery>) =>
+        (await collect(store, { tenant: 'sf', ...q })).map((e) => e.body);
+      assert.deepEqual(await bodies({ streamFilter: (l) => l.app !== 'cart' }), [
+        'one',
+        'two',
+        'four',
+        'says shop in its body',
+      ]);
+      // A filter only ever narrows.
+      assert.deepEqual(await bodies({ streamFilter: () => true }), await bodies({}));
+      assert.deepEqual(await bodies({ streamFilter: () => false }), []);
+      const hinted = await bodies({
+        hints: [{ label: 'kubernetes_labels_app', literal: 'shop', orLabels: ['app'] }],
+      });
+      for (const must of ['one', 'two', 'three', 'says shop in its body'])
+        assert.ok(hinted.includes(must), `${must}: ${hinted}`);
+    });
+
     test('stats report disk bytes and streams', async () => {
       const s = await store.stats();
       assert.ok(s.diskBytes > 0);

@@ -75,6 +75,22 @@ interface PatternRoute extends Route {
 export class Router {
   private readonly routes = new Map<string, Route>();
   private readonly patterns: PatternRoute[] = [];
+  private readonly unrouted: ((path: string) => Reply | undefined)[] = [];
+
+  /** Adds an answer for paths no route serves (an API's own 404 under its prefix). */
+  notFound(answer: (path: string) => Reply | undefined): this {
+    this.unrouted.push(answer);
+    return this;
+  }
+
+  /** The answer for a path no route serves, if an API gives one (else the server's plain 404). */
+  notFoundReply(path: string): Reply | undefined {
+    for (const answer of this.unrouted) {
+      const reply = answer(path);
+      if (reply) return reply;
+    }
+    return undefined;
+  }
 
   /** Adds a route; `{name}` segments in `path` match one non-empty path segment each. */
   add(

@@ -28,13 +28,13 @@ import {
 import { type KubeObject, parseObjectName, toObject } from '../../kube/objects.js';
 import { openApiV2, openApiV3Group, openApiV3Root } from '../../kube/openapi.js';
 import { GROUP_VERSION, type KubeResource, resourceByName } from '../../kube/resources.js';
-import { compileSelection } from '../../kube/selectors.js';
+import { type CompiledSelection, compileSelection } from '../../kube/selectors.js';
 import { KubeError, kubeBadRequest, kubeNotFound } from '../../kube/status.js';
 import { type IncludeObject, toTable, wantsTable } from '../../kube/tables.js';
-import { nowNs } from '../../model/time.js';
+import { formatRfc3339Nano, nowNs } from '../../model/time.js';
 import type { QueryAdmission } from '../../query/admission.js';
 import type { TailHub } from '../../server/tail-hub.js';
-import type { Store, StoredEntry } from '../../store/store.js';
+import type { EntryCursor, Store, StoredEntry } from '../../store/store.js';
 import { admitted } from '../http/admit.js';
 import { type Handler, json, type Reply, type RequestContext, type Router, text } from '../http/router.js';
 import { tenantOf } from '../loki/tenant.js';
@@ -50,6 +50,11 @@ export interface KubeApiOptions {
   readonly version: string;
   /** Largest page a list returns; larger or absent limits are cut to it (with a continue token). */
   readonly maxEntriesLimit: number;
+  /**
+   * Most items a list without an explicit `limit` returns across its pages: its newest ones, with
+   * a Warning (`--kube-list-max-items`, default 5000; 0: no cap). See listCap below.
+   */
+  readonly listMaxItems?: number;
   readonly queryTimeoutMs: number;
   /** Default time window of a list and of a watch's resume, in nanoseconds (24 h). */
   readonly listWindowNs?: bigint;
@@ -70,6 +75,22 @@ export interface KubeApiOptions {
 }
 
 export const DEFAULT_KUBE_LIST_WINDOW_NS = 24n * 3600n * 1_000_000_000n;
+
+/**
+ * The default of `--kube-list-max-items`: Loki's `max_entries_limit_per_query` default (what
+ * Grafana and logcli get at most from one query), and a table kubectl prints in about a second
+ * (kubectl 1.32 on 2 cores: 5,000 rows in 1.3 s; the 400,000 rows of a 10-day window took 87 s in
+ * pages of 1,000, nothing printed until the end).
+ */
+export const DEFAULT_KUBE_LIST_MAX_ITEMS = 5000;
+
+/**
+ * The page size kubectl's `--chunk-size` and client-go's pager default to. kubectl always sends a
+ * `limit` (this one unless told otherwise), so a list whose first request asks for 500 is taken as
+ * one that gave no limit: it is capped. Any other `limit` is the client's choice and pages through
+ * everything.
+ */
+const DEFAULT_CLIENT_PAGE = '500';
 
 /** Entries read from the store per round while a page fills. */
 const SCAN_BATCH = 1000;
@@ -98,6 +119,11 @@ function parseLimit(text: string | null, max: number): number {
   return Math.min(Number(text), max);
 }
 
+/** Whether a list's first request leaves its size to the server: no limit, 0, or kubectl's default. */
+function defaultLimit(text: string | null): boolean {
+  return text === null || text === '' || text === '0' || text === DEFAULT_CLIENT_PAGE;
+}
+
 function isWatch(ctx: RequestContext): boolean {
   const w = ctx.params.get('watch');
   return w === 'true' || w === '1';
@@ -114,9 +140,146 @@ function once(make: () => Reply): Handler {
   };
 }
 
-function objectReply(value: unknown, warning?: string): Reply {
-  const headers = warning === undefined ? JSON_CT : { ...JSON_CT, warning: warningHeader(warning) };
+/** A 200 with the object; warnings become one `Warning` header (comma-separated, RFC 7234). */
+function objectReply(value: unknown, ...warnings: (string | undefined)[]): Reply {
+  const texts = warnings.filter((w): w is string => w !== undefined);
+  const headers =
+    texts.length === 0 ? JSON_CT : { ...JSON_CT, warning: texts.map((w) => warningHeader(w)).join(', ') };
   return { status: 200, headers, body: JSON.stringify(value) };
+}
+
+/** What a list reads: one resource of one tenant, its selection, in [start, end). */
+interface ScanScope {
+  readonly store: Store;
+  readonly tenant: string;
+  readonly resource: KubeResource;
+  readonly selection: CompiledSelection;
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The first `want` items that pass the selection, in `direction` order from after `cursor`: the
+ * store is read in batches until enough pass (the exact predicate runs here, after the pushdown).
+ */
+async function scanItems(
+  scope: ScanScope,
+  direction: 'forward' | 'backward',
+  cursor: EntryCursor | undefined,
+  want: number,
+): Promise<ListItem[]> {
+  const { selection, resource, tenant } = scope;
+  const items: ListItem[] = [];
+  for (;;) {
+    let scanned = 0;
+    let last: StoredEntry | undefined;
+    for await (const batch of scope.store.entries({
+      tenant,
+      start: scope.start,
+      end: scope.end,
+      matchers: selection.matchers,
+      lineFilters: [],
+      hints: selection.hints,
+      ...(selection.streamFilter ? { streamFilter: selection.streamFilter } : {}),
+      direction,
+      limit: SCAN_BATCH,
+      signal: scope.signal,
+      ...(cursor ? { after: cursor } : {}),
+    })) {
+      for (const entry of batch) {
+        scanned++;
+        last = entry;
+        const obj = toObject(resource, tenant, entry);
+        if (!selection.matches(obj)) continue;
+        items.push({ obj, timestamp: entry.timestamp, seq: entry.seq ?? 0n });
+        if (items.length >= want) return items;
+      }
+    }
+    if (scanned < SCAN_BATCH || !last) return items;
+    cursor = { timestamp: last.timestamp, seq: last.seq ?? 0n };
+  }
+}
+
+/**
+ * The cap of a list that leaves its size to the server. kube-apiserver has none (etcd holds few
+ * objects of a kind); a log store holds millions, and kubectl builds its whole table before it
+ * prints a row: 400,000 lines kept it silent for minutes. Such a list gets its newest `cap` items,
+ * in the API's order (oldest first, as every page of a list is), with a Warning that kubectl
+ * prints: how many more there are and how to narrow the window or page through all of them.
+ * Undefined when the list has no more than `cap` items.
+ */
+async function listCap(
+  scope: ScanScope,
+  cap: number,
+): Promise<{ items: ListItem[]; warning: string } | undefined> {
+  const newest = await scanItems(scope, 'backward', undefined, cap + 1);
+  if (newest.length <= cap) return undefined;
+  newest.length = cap;
+  newest.reverse();
+  // What the stream matchers select in the window: the list's size when nothing else narrows it.
+  const total = await scope.store.count({
+    tenant: scope.tenant,
+    start: scope.start,
+    end: scope.end,
+    matchers: scope.selection.matchers,
+    lineFilters: [],
+    signal: scope.signal,
+  });
+  const name = scope.resource.name;
+  const oldest = formatRfc3339Nano(newest[0]!.timestamp);
+  const most = Math.max(total, cap + 1);
+  const size = scope.selection.countable ? `${most} ${name}` : `more than ${cap} ${name} (up to ${most})`;
+  return {
+    items: newest,
+    warning:
+      `this list has ${size}; showing the newest ${cap}, since ${oldest} (the server's --kube-list-max-items). ` +
+      'Narrow it with --field-selector metadata.creationTimestamp>=TIME (or <=TIME, -l, other fields), ' +
+      "or page through all of it with --chunk-size=N (N other than kubectl's default 500) or with limit and continue",
+  };
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * `GET /api/v1/namespaces/NAME`, which kubectl asks after a namespaced get answered NotFound: it
+ * reports the namespace's NotFound instead of the object's when that one is NotFound too
+ * (cli-runtime's resource.Info.Get). Through API aggregation kube-apiserver answers it; a server
+ * reached directly answers here. kjournal keeps no Namespace objects: a namespace is a label of
+ * its records, and a list in any valid namespace succeeds (empty when nothing is stored there), as
+ * in an existing namespace. So every valid name is a namespace, answered with its name only, and
+ * kubectl prints the object's own NotFound (`containerlogs.core.kjournal "x" not found`); a name
+ * no namespace can have is NotFound, as kube-apiserver words it. The store is not consulted: which
+ * namespaces hold records is for the resources' authorization to reveal, not for this path.
+ */
+function namespaceReply(name: string): Reply {
+  if (!DNS1123_LABEL.test(name)) {
+    throw new KubeError(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
+  }
+  return json(200, {
+    kind: 'Namespace',
+    apiVersion: 'v1',
+    metadata: {
+      name,
+      annotations: {
+        'core.kjournal/namespace':
+          'kjournal keeps no Namespace objects: a namespace is a label of its records, and every valid name is one',
+      },
+    },
+  });
+}
+
+/**
+ * The answer for a path no route serves under `/api/v1` or `/apis/`: kube-apiserver's 404 Status
+ * for a path it does not serve, rather than plain text (kubectl reads both as NotFound, but only
+ * the Status says it in the API's words). Undefined for other paths.
+ */
+export function unservedKubePath(path: string): Reply | undefined {
+  const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  if (p !== '/api/v1' && !p.startsWith('/api/v1/') && !p.startsWith('/apis/')) return undefined;
+  return kubeStatusReply(
+    new KubeError(404, 'NotFound', 'the server could not find the requested resource', {}),
+  );
 }
 
 /** What the server keeps of the kube API: `close` ends every open watch (at shutdown). */
@@ -179,6 +342,8 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
     '/openapi/v3',
     once(() => json(200, openApiV3Root(opts.version))),
   );
+  get('/api/v1/namespaces/{name}', async (ctx) => namespaceReply(ctx.pathParams?.name ?? ''));
+  router.notFound(unservedKubePath);
   get(
     `/openapi/v3/apis/${GROUP_VERSION}`,
     once(() => json(200, openApiV3Group(opts.version))),
@@ -245,36 +410,22 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
     } else {
       resourceVersion = String(opts.store.lastSeq?.() ?? 0n);
     }
-    const pageSize = parseLimit(ctx.params.get('limit'), opts.maxEntriesLimit);
+    const limitText = ctx.params.get('limit');
+    // A list's first request without a limit of its own is capped (listCap): its newest items.
+    const cap = token === null || token === '' ? (opts.listMaxItems ?? DEFAULT_KUBE_LIST_MAX_ITEMS) : 0;
+    const capped = cap > 0 && defaultLimit(limitText);
+    let pageSize = parseLimit(limitText, opts.maxEntriesLimit);
+    if (capped) pageSize = Math.min(pageSize, cap);
     const signal = ctx.signal ?? AbortSignal.timeout(opts.queryTimeoutMs);
-    let items: ListItem[] = [];
-    let cursor = after;
-    scan: for (;;) {
-      let scanned = 0;
-      let last: StoredEntry | undefined;
-      for await (const batch of opts.store.entries({
-        tenant,
-        start,
-        end,
-        matchers: selection.matchers,
-        lineFilters: [],
-        hints: selection.hints,
-        direction: 'forward',
-        limit: SCAN_BATCH,
-        signal,
-        ...(cursor ? { after: cursor } : {}),
-      })) {
-        for (const entry of batch) {
-          scanned++;
-          last = entry;
-          const obj = toObject(resource, tenant, entry);
-          if (!selection.matches(obj)) continue;
-          items.push({ obj, timestamp: entry.timestamp, seq: entry.seq ?? 0n });
-          if (items.length > pageSize) break scan;
-        }
+    const scope: ScanScope = { store: opts.store, tenant, resource, selection, start, end, signal };
+    let items = await scanItems(scope, 'forward', after, pageSize + 1);
+    let capWarning: string | undefined;
+    if (capped && items.length > pageSize) {
+      const newest = await listCap(scope, cap);
+      if (newest) {
+        items = newest.items.slice(0, pageSize + 1);
+        capWarning = newest.warning;
       }
-      if (scanned < SCAN_BATCH || !last) break;
-      cursor = { timestamp: last.timestamp, seq: last.seq ?? 0n };
     }
     // Live records of one pod the store is behind on (the rules are in src/kube/direct/fallback.ts).
     const target = opts.direct ? directTarget(resource, namespace, fieldSelector) : undefined;
@@ -311,9 +462,10 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
     }
     const metadata = { resourceVersion, ...(next ? { continue: next } : {}) };
     const objects = items.map((i) => i.obj);
-    if (table) return objectReply(toTable(resource, objects, metadata, include), live?.warning);
+    if (table) return objectReply(toTable(resource, objects, metadata, include), capWarning, live?.warning);
     return objectReply(
       { kind: resource.listKind, apiVersion: GROUP_VERSION, metadata, items: objects },
+      capWarning,
       live?.warning,
     );
   };

@@ -215,6 +215,7 @@ async function runWatch(
         matchers: sel.matchers,
         lineFilters: [],
         hints: sel.hints,
+        ...(sel.streamFilter ? { streamFilter: sel.streamFilter } : {}),
         direction: 'forward',
         afterSeq: from,
         limit: opts.replayMax + 1,

@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBValue, listValue } from '@duckdb/node-api';
 import { labelValue } from '../../model/kube-meta.js';
-import type { LogRecord } from '../../model/record.js';
+import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { StreamCatalog } from '../catalog.js';
 import { entryKey, StreamHeads } from '../dedupe.js';
@@ -85,7 +85,7 @@ interface Prepared {
 
 /** What `prepare` takes beyond a selection. */
 type PrepareOptions = Selection &
-  Partial<Pick<EntryQuery, 'hints' | 'after' | 'afterSeq' | 'direction'>> & {
+  Partial<Pick<EntryQuery, 'hints' | 'after' | 'afterSeq' | 'direction' | 'streamFilter'>> & {
     /** Exactly these streams (the matchers are then ignored). */
     readonly streamIds?: readonly bigint[];
     /** Leave damaged parts out instead of failing (de-duplication lookups only). */
@@ -494,12 +494,16 @@ export class DuckDbStore implements Store {
     });
   }
 
-  private streamIds(ti: number, matchers: readonly LabelMatcher[]): bigint[] | undefined | null {
+  private streamIds(
+    ti: number,
+    matchers: readonly LabelMatcher[],
+    filter?: (labels: Labels) => boolean,
+  ): bigint[] | undefined | null {
     const all = this.catalog.streamsOf(ti);
     // With lost streams (a damaged catalog line), "every stream" is the list of known ones.
-    if (matchers.length === 0 && this.catalog.lost === 0) return undefined;
+    if (matchers.length === 0 && !filter && this.catalog.lost === 0) return undefined;
     const match = compileMatchers(matchers);
-    const ids = all.filter((s) => match(s.labels)).map((s) => s.id);
+    const ids = all.filter((s) => match(s.labels) && (!filter || filter(s.labels))).map((s) => s.id);
     if (ids.length === 0) return null;
     return ids.length === all.length && this.catalog.lost === 0 ? undefined : ids;
   }
@@ -518,7 +522,10 @@ export class DuckDbStore implements Store {
     const candidates = this.catalog.streamsOf(ti).filter((s) => !selected || selected.has(s.id));
     const out: { literal: string; streams: bigint[] }[] = [];
     for (const h of hints) {
-      const having = candidates.filter((s) => labelValue(s.labels, h.label) !== undefined).map((s) => s.id);
+      const names = [h.label, ...(h.orLabels ?? [])];
+      const having = candidates
+        .filter((s) => names.some((n) => labelValue(s.labels, n) !== undefined))
+        .map((s) => s.id);
       if (having.length < candidates.length) out.push({ literal: h.literal, streams: having });
     }
     return out;
@@ -540,7 +547,7 @@ export class DuckDbStore implements Store {
       sel = { ...sel, start: sel.after.timestamp };
     }
     if (ti === undefined || sel.end <= sel.start) return undefined;
-    const streams = sel.streamIds ? [...sel.streamIds] : this.streamIds(ti, sel.matchers);
+    const streams = sel.streamIds ? [...sel.streamIds] : this.streamIds(ti, sel.matchers, sel.streamFilter);
     if (streams === null) return undefined;
     if (this.sealing) await this.sealing;
     // The active segment is read only once sealed: sealed when it may hold what is asked for (its
