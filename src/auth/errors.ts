@@ -53,7 +53,11 @@ export function forbiddenMessage(a: Attributes): string {
 export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
   readonly code = 'forbidden';
-  constructor(readonly attributes: Attributes) {
-    super(forbiddenMessage(attributes));
+  constructor(
+    readonly attributes: Attributes,
+    /** What the user could do instead, after kube-apiserver's words. */
+    hint?: string,
+  ) {
+    super(hint === undefined ? forbiddenMessage(attributes) : `${forbiddenMessage(attributes)}: ${hint}`);
   }
 }

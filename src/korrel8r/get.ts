@@ -25,6 +25,8 @@ export interface GetLogsOptions {
   readonly compilePipeline?: CompilePipeline;
   /** Cancels the query (a deadline). */
   readonly signal?: AbortSignal;
+  /** Matchers added to the selector (what the caller may read: a kind, a namespace). */
+  readonly restriction?: readonly LabelMatcher[];
 }
 
 export async function getLogObjects(
@@ -60,7 +62,7 @@ export async function getLogObjects(
     tenant: opts.tenant,
     start: opts.start,
     end: opts.end,
-    matchers: restrictSelector(matchers, [classMatcher(query.class)]),
+    matchers: restrictSelector(matchers, [classMatcher(query.class), ...(opts.restriction ?? [])]),
     lineFilters,
     hints,
     direction: 'backward',

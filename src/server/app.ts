@@ -467,7 +467,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(tailPath.cls === undefined ? {} : { classRestriction: tailPath.cls }),
       ...(tailPath.restriction === undefined ? {} : { restriction: tailPath.restriction }),
     }).then(
-      () => tail.upgrade(req, socket, head, url, tailPath.restriction),
+      (confine) => {
+        const restriction = [...(tailPath.restriction ?? []), ...confine];
+        tail.upgrade(req, socket, head, url, restriction.length > 0 ? restriction : undefined);
+      },
       (err: unknown) => tail.reject(socket, err),
     );
   };

@@ -25,7 +25,7 @@ export interface Korrel8rLogsOptions {
 
 export function korrel8rLogsHandler(opts: Korrel8rLogsOptions): Handler {
   const now = opts.now ?? nowNs;
-  return async ({ req, params, signal }) => {
+  return async ({ req, params, signal, restriction }) => {
     const tenant = tenantOf(req.headers['x-scope-orgid']);
     const text = params.get('query');
     if (text === null || text.trim() === '') throw badRequest('query must not be empty');
@@ -39,6 +39,7 @@ export function korrel8rLogsHandler(opts: Korrel8rLogsOptions): Handler {
       limit,
       signal: signal ?? AbortSignal.timeout(opts.queryTimeoutMs ?? 60_000),
       ...(opts.compilePipeline ? { compilePipeline: opts.compilePipeline } : {}),
+      ...(restriction ? { restriction } : {}),
     });
     return json(200, objects);
   };

@@ -13,7 +13,7 @@ import { parseLogql } from '../../logql/parser.js';
 import { classMatcher, restrictExpr, restrictQueryText } from '../../logql/restrict.js';
 import { CLASSES, type LogClass } from '../../model/record.js';
 import type { LabelMatcher } from '../../store/store.js';
-import type { Handler } from '../http/router.js';
+import type { Handler, RequestContext } from '../http/router.js';
 
 export function restrictQuery(query: string, extra: readonly LabelMatcher[]): string {
   try {
@@ -38,21 +38,35 @@ export function lokiStackTailClass(path: string): LogClass | undefined {
   return cls !== undefined && (CLASSES as readonly string[]).includes(cls) ? (cls as LogClass) : undefined;
 }
 
+/** `ctx` with `matchers` added to every selector it reads: in `restriction`, and in its `query`. */
+export function withRestriction(
+  ctx: RequestContext,
+  matchers: readonly LabelMatcher[],
+  cls?: LogClass,
+): RequestContext {
+  if (matchers.length === 0 && cls === undefined) return ctx;
+  const params = new URLSearchParams(ctx.params);
+  const query = params.get('query');
+  // A korrel8r query (`log:<class>:<selector>`) is not LogQL: its handler applies `restriction`.
+  if (query !== null && query.trim() !== '' && !query.trimStart().startsWith('log:')) {
+    params.set('query', restrictQuery(query, matchers));
+  }
+  return {
+    ...ctx,
+    params,
+    restriction: [...(ctx.restriction ?? []), ...matchers],
+    ...(cls !== undefined ? { classRestriction: cls } : {}),
+  };
+}
+
 /** `handler` with `extra` added to every selector it reads (see the module comment). */
 export function restrictedHandler(
   handler: Handler,
-  extra: (ctx: Parameters<Handler>[0]) => {
-    readonly matchers: readonly LabelMatcher[];
-    readonly cls?: LogClass;
-  },
+  extra: (ctx: RequestContext) => { readonly matchers: readonly LabelMatcher[]; readonly cls?: LogClass },
 ): Handler {
   return async (ctx) => {
     const { matchers, cls } = extra(ctx);
-    const restriction = [...(ctx.restriction ?? []), ...matchers];
-    const params = new URLSearchParams(ctx.params);
-    const query = params.get('query');
-    if (query !== null && query.trim() !== '') params.set('query', restrictQuery(query, matchers));
-    return handler({ ...ctx, params, restriction, ...(cls !== undefined ? { classRestriction: cls } : {}) });
+    return handler(withRestriction(ctx, matchers, cls));
   };
 }
 

@@ -1,19 +1,34 @@
 /**
- * @module The one decision for reads of log data outside the Kubernetes API: Loki's read endpoints,
- * LokiStack's class paths, the tail WebSocket and korrel8r. Today a read needs `list` (`watch` for
- * the tail) on every resource the path can return, cluster-wide: all four (containerlogs, events,
- * auditevents, logs) on Loki's paths and korrel8r's, only those of the class on LokiStack's
- * (application: containerlogs and events; infrastructure: those and logs; audit: auditevents).
+ * @module The one decision for reads of log data outside the Kubernetes API: Loki's read endpoints
+ * (at `/loki/api/v1`, under the group's path, and its namespaced path), LokiStack's class paths, the
+ * tail WebSocket and korrel8r. Namespace-scoped, as LokiStack's OpenShift mode scopes a namespace
+ * user's LogQL:
  *
- * Every such read goes through `authorizeLogRead`, before its query is queued or parsed: the HTTP
- * endpoints through `logRead(handler)` (wrapped around each route where it is registered,
- * src/server/app.ts), the tail from its upgrade (api/loki/tail.ts). The decision sees the request's
- * parameters (`query`, `match[]`, ...) so that it can be narrowed to what the query selects without
- * changing any caller.
+ * - A read whose every stream selector pins its namespaces (`namespace="a"`, or `=~"a|b"` of
+ *   literal names, under any of the plain, Viaq or OTEL names), or that a namespaced path pins, may
+ *   read a kind of record when its user may `list` (`watch` for the tail) that kind's resource in
+ *   each of those namespaces.
+ * - Any other read (a selector without such a matcher, a metadata request without a query) reads
+ *   a kind only with that right cluster-wide.
+ * - The kinds a read may return are those of the path (all four; a LokiStack class's) that the
+ *   user may read so: the others are cut out of the request with a `kind` matcher on every
+ *   selector, so the answer only ever covers what the user may see (containerlogs without events,
+ *   say). A read that may return none is refused (403), with kube-apiserver's words for the first
+ *   right it lacks, and, where a namespace would have done, a hint to name it.
+ *
+ * Every such read goes through `authorizeLogRead`, before its query is queued: the HTTP endpoints
+ * through `logRead(handler)` (wrapped around each route where it is registered, src/server/app.ts),
+ * the tail from its upgrade. A query that does not parse is refused as the handler would refuse it
+ * (400), so that a namespace user sees their syntax error, not a 403.
  */
-import type { Access, ResourceWant } from '../../auth/index.js';
+import { type Access, ForbiddenError, type ResourceWant } from '../../auth/index.js';
+import { parseKorrel8rQuery } from '../../korrel8r/query.js';
+import type { Expr, LogExpr, MetricExpr } from '../../logql/ast.js';
+import { parseLogql } from '../../logql/parser.js';
+import { aliasesOf } from '../../model/kube-meta.js';
 import type { LabelMatcher } from '../../store/store.js';
 import type { Handler } from '../http/router.js';
+import { withRestriction } from './lokistack.js';
 
 const ALL_RESOURCES = ['containerlogs', 'events', 'auditevents', 'logs'] as const;
 const CLASS_RESOURCES: Readonly<Record<string, readonly string[]>> = {
@@ -21,6 +36,16 @@ const CLASS_RESOURCES: Readonly<Record<string, readonly string[]>> = {
   infrastructure: ['containerlogs', 'events', 'logs'],
   audit: ['auditevents'],
 };
+/** The `kind` label of each resource's records (model/classify.ts). */
+const KIND_OF: Readonly<Record<string, string>> = {
+  containerlogs: 'containerlog',
+  events: 'event',
+  auditevents: 'auditevent',
+  logs: 'log',
+};
+const NAMESPACE_NAMES = new Set(aliasesOf('namespace'));
+/** A namespace name (a DNS label): what a regular expression of literals may list. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A read of log data, as the decision sees it. */
 export interface LogRead {
@@ -41,25 +66,130 @@ export function readableResources(classRestriction: string | undefined): readonl
     : (CLASS_RESOURCES[classRestriction] ?? ALL_RESOURCES);
 }
 
-/** Throws ForbiddenError unless `access` may make this read. */
-export async function authorizeLogRead(access: Access, read: LogRead): Promise<void> {
-  const wants: ResourceWant[] = readableResources(read.classRestriction).map((resource) => ({
-    verb: read.verb,
-    resource,
-    namespace: '',
-  }));
-  await access.require(wants);
+/**
+ * The namespaces one selector pins: those every namespace matcher of it allows when each such
+ * matcher lists literal names; undefined when it has none (it may read any namespace).
+ */
+export function pinnedNamespaces(matchers: readonly LabelMatcher[]): Set<string> | undefined {
+  let pinned: Set<string> | undefined;
+  for (const m of matchers) {
+    if (!NAMESPACE_NAMES.has(m.name)) continue;
+    let names: string[] | undefined;
+    if (m.op === '=') names = [m.value];
+    else if (m.op === '=~') {
+      const parts = m.value.split('|');
+      if (parts.every((p) => NAMESPACE_NAME.test(p))) names = parts;
+    }
+    if (!names) continue;
+    pinned = pinned ? new Set(names.filter((n) => pinned!.has(n))) : new Set(names);
+  }
+  return pinned;
 }
 
-/** A read handler that runs only once `authorizeLogRead` allowed the request. */
+function selectorsOf(expr: Expr): LogExpr[] {
+  if (expr.type === 'log') return [expr];
+  const walk = (e: MetricExpr): LogExpr[] => {
+    switch (e.type) {
+      case 'range':
+        return [e.log];
+      case 'vector':
+      case 'labelReplace':
+        return walk(e.expr);
+      case 'binary':
+        return [...walk(e.left), ...walk(e.right)];
+      case 'number':
+      case 'vectorLiteral':
+        return [];
+    }
+  };
+  return walk(expr);
+}
+
+/** The stream selectors a read's parameters name: `query` (LogQL or korrel8r's), `match[]`. */
+function selectorsOfRequest(params: URLSearchParams): (readonly LabelMatcher[])[] | undefined {
+  const out: (readonly LabelMatcher[])[] = [];
+  const query = params.get('query');
+  if (query !== null && query.trim() !== '') {
+    const logql = query.trimStart().startsWith('log:') ? parseKorrel8rQuery(query).logql : query;
+    for (const s of selectorsOf(parseLogql(logql))) out.push(s.matchers);
+  }
+  for (const m of params.getAll('match[]')) {
+    if (m.trim() !== '') for (const s of selectorsOf(parseLogql(m))) out.push(s.matchers);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/**
+ * The namespaces a read is confined to, or undefined when it may read any: a namespaced path's,
+ * else those the request's selectors pin (undefined if one of them pins none).
+ */
+function namespacesOf(read: LogRead): Set<string> | undefined {
+  const path = pinnedNamespaces(read.restriction ?? []);
+  if (path) return path;
+  const selectors = selectorsOfRequest(read.params);
+  if (!selectors) return undefined;
+  const all = new Set<string>();
+  for (const s of selectors) {
+    const pinned = pinnedNamespaces(s);
+    if (!pinned) return undefined;
+    for (const n of pinned) all.add(n);
+  }
+  return all;
+}
+
+/**
+ * Decides a read: throws ForbiddenError when it may return nothing, else resolves with the matchers
+ * that confine it to the kinds its user may read (none when it may read every kind of its path).
+ */
+export async function authorizeLogRead(access: Access, read: LogRead): Promise<readonly LabelMatcher[]> {
+  const resources = readableResources(read.classRestriction);
+  const namespaces = namespacesOf(read);
+  const allowed: string[] = [];
+  let refused: ResourceWant | undefined;
+  for (const resource of resources) {
+    const wants: ResourceWant[] = namespaces
+      ? [...namespaces].map((namespace) => ({ verb: read.verb, resource, namespace }))
+      : [{ verb: read.verb, resource, namespace: '' }];
+    let ok = true;
+    for (const want of wants) {
+      if (!(await access.allowed(want))) {
+        refused ??= want;
+        ok = false;
+        break;
+      }
+    }
+    if (ok) allowed.push(resource);
+  }
+  if (allowed.length === 0) {
+    // Asked again through `require`, for kube-apiserver's words about the first right refused.
+    const first = refused ?? { verb: read.verb, resource: resources[0] ?? 'containerlogs', namespace: '' };
+    try {
+      await access.require([first]);
+    } catch (err) {
+      if (err instanceof ForbiddenError && !namespaces) {
+        throw new ForbiddenError(
+          err.attributes,
+          'a query that does not name its namespaces (as {namespace="shop"}) reads every namespace',
+        );
+      }
+      throw err;
+    }
+    allowed.push(first.resource); // allowed after all (the authorizer changed its mind)
+  }
+  if (allowed.length === resources.length) return [];
+  const kinds = allowed.map((r) => KIND_OF[r]!);
+  return [{ name: 'kind', op: kinds.length === 1 ? '=' : '=~', value: kinds.join('|') }];
+}
+
+/** A read handler that runs only once `authorizeLogRead` allowed the request, confined as it says. */
 export function logRead(handler: Handler): Handler {
   return async (ctx) => {
-    await authorizeLogRead(ctx.access, {
+    const confine = await authorizeLogRead(ctx.access, {
       verb: 'list',
       params: ctx.params,
       ...(ctx.classRestriction === undefined ? {} : { classRestriction: ctx.classRestriction }),
       ...(ctx.restriction === undefined ? {} : { restriction: ctx.restriction }),
     });
-    return handler(ctx);
+    return handler(withRestriction(ctx, confine));
   };
 }
