@@ -8,10 +8,12 @@ import { CliError } from './errors.js';
 import { Output } from './output/writer.js';
 import {
   addDisplayOptions,
+  addNamespaceOption,
   addTimeOptions,
   type CommonFlags,
   getJson,
   lokiData,
+  namespaceOf,
   openClient,
   resolveRange,
   type TimeFlags,
@@ -39,10 +41,15 @@ export function registerLabels(program: Command): void {
         .default('default'),
     );
   addDisplayOptions(cmd);
+  addNamespaceOption(cmd);
   addConnectionOptions(cmd);
   cmd.action(async (name: string | undefined, flags: LabelsFlags) => {
     const range = resolveRange(flags);
-    const client = await openClient(flags, 'kjournal-labels');
+    const client = await openClient(
+      flags,
+      'kjournal-labels',
+      await namespaceOf(flags.namespace, [flags.query]),
+    );
     try {
       const p = new URLSearchParams({ start: String(range.start), end: String(range.end) });
       if (flags.query !== undefined) p.set('query', flags.query);

@@ -11,6 +11,7 @@ import { credentialHeaders, resolveConnection, tlsOptions } from '../client/conn
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
 import type { Labels } from '../model/record.js';
 import { NS_PER_SECOND, nowNs, parseDurationNs, parseRfc3339Nano } from '../model/time.js';
+import type { LabelMatcher } from '../store/store.js';
 import { CliError } from './errors.js';
 import { palette, wantsColor } from './output/color.js';
 import { commonLabels, formatLabels, subtractLabels } from './output/labels.js';
@@ -34,6 +35,8 @@ export interface TimeFlags {
 
 export interface CommonFlags extends ConnectionFlags {
   quiet?: boolean;
+  /** -n: the namespace read through the cluster's namespaced path (query, labels, series). */
+  namespace?: string;
   timezone: string;
   color?: boolean;
 }
@@ -111,8 +114,57 @@ export function positiveInt(text: string): number {
   return n;
 }
 
-export async function openClient(flags: ConnectionFlags, userAgent: string): Promise<KjournalClient> {
-  return new KjournalClient(await resolveConnection(flags), { userAgent, timeoutMs: 300_000 });
+/**
+ * A client for the Loki API. Through kube-apiserver (a kubeconfig's server), reads of one namespace
+ * (`namespace`: -n, or the one the query pins) take its namespaced path, which a user with rights in
+ * that namespace only may use (see the README's "Through the cluster").
+ */
+export async function openClient(
+  flags: ConnectionFlags & { verbose?: boolean },
+  userAgent: string,
+  namespace?: string,
+): Promise<KjournalClient> {
+  let conn = await resolveConnection(flags);
+  if (namespace !== undefined && conn.lokiPrefix !== undefined) {
+    conn = { ...conn, lokiNamespace: namespace };
+    if (flags.verbose) {
+      process.stderr.write(
+        `kjournal: reads of namespace ${namespace} go through ${conn.server.href.replace(/\/+$/, '')}${conn.lokiPrefix}/namespaces/${namespace}/loki/api/v1\n`,
+      );
+    }
+  }
+  return new KjournalClient(conn, { userAgent, timeoutMs: 300_000 });
+}
+
+/** `-n, --namespace`: the namespace a command reads, for its namespaced path through the cluster. */
+export function addNamespaceOption(cmd: Command): Command {
+  return cmd.option(
+    '-n, --namespace <ns>',
+    'read through the namespaced path of the core.kjournal API (with a kubeconfig); default: the one namespace the query names, if it names one',
+  );
+}
+
+/** -n, else the one namespace every selector of `queries` pins (LogQL that does not parse: none). */
+export async function namespaceOf(
+  flag: string | undefined,
+  queries: readonly (string | undefined)[],
+): Promise<string | undefined> {
+  if (flag !== undefined && flag !== '') return flag;
+  const [{ parseLogql }, { namespacesOfSelectors, selectorsOf }] = await Promise.all([
+    import('../logql/parser.js'),
+    import('../logql/namespaces.js'),
+  ]);
+  const selectors: (readonly LabelMatcher[])[] = [];
+  for (const q of queries) {
+    if (q === undefined || q.trim() === '' || q.trimStart().startsWith('log:')) return undefined;
+    try {
+      for (const s of selectorsOf(parseLogql(q))) selectors.push(s.matchers);
+    } catch {
+      return undefined;
+    }
+  }
+  const pinned = selectors.length > 0 ? namespacesOfSelectors(selectors) : undefined;
+  return pinned?.size === 1 ? [...pinned][0] : undefined;
 }
 
 /** Writes one notice to stderr, unless --quiet. */
@@ -267,6 +319,7 @@ export function registerQuery(program: Command): void {
     )
     .option('--no-labels', 'do not print labels');
   addDisplayOptions(cmd);
+  addNamespaceOption(cmd);
   addConnectionOptions(cmd);
   cmd.action(async (query: string, flags: QueryFlags) => {
     if (query.trim() === '') throw new CliError('the query must not be empty', 2);
@@ -285,7 +338,7 @@ export function registerQuery(program: Command): void {
     if (follow && flags.instant) throw new CliError('--follow and --instant cannot be used together', 2);
     if (follow && (await isMetricQuery(query)))
       throw new CliError('--follow needs a log query, not a metric query', 2);
-    const client = await openClient(flags, 'kjournal-query');
+    const client = await openClient(flags, 'kjournal-query', await namespaceOf(flags.namespace, [query]));
     const out = new Output();
     const mode = flags.output === 'json' ? 'default' : flags.output;
     const ctx: Ctx = {

@@ -11,10 +11,12 @@ import { formatLabels } from './output/labels.js';
 import { Output } from './output/writer.js';
 import {
   addDisplayOptions,
+  addNamespaceOption,
   addTimeOptions,
   type CommonFlags,
   getJson,
   lokiData,
+  namespaceOf,
   openClient,
   resolveRange,
   type TimeFlags,
@@ -71,10 +73,11 @@ export function registerSeries(program: Command): void {
         .default('default'),
     );
   addDisplayOptions(cmd);
+  addNamespaceOption(cmd);
   addConnectionOptions(cmd);
   cmd.action(async (selector: string, flags: SeriesFlags) => {
     const range = resolveRange(flags);
-    const client = await openClient(flags, 'kjournal-series');
+    const client = await openClient(flags, 'kjournal-series', await namespaceOf(flags.namespace, [selector]));
     try {
       const p = new URLSearchParams({ start: String(range.start), end: String(range.end) });
       // Loki refuses an empty match[]; `{}` means every stream, as logcli sends it.

@@ -120,7 +120,11 @@ export class KjournalClient {
   url(path: string, query?: Query | URLSearchParams): URL {
     const prefix = this.connection.lokiPrefix;
     if (prefix !== undefined) {
-      if (path.startsWith('/loki/')) path = `${prefix}${path}`;
+      const ns = this.connection.lokiNamespace;
+      // Reads may take the namespaced path; a push is served on the cluster path only.
+      if (path.startsWith('/loki/') && ns !== undefined && path !== PUSH_PATH) {
+        path = `${prefix}/namespaces/${encodeURIComponent(ns)}${path}`;
+      } else if (path.startsWith('/loki/')) path = `${prefix}${path}`;
       else if (path === KORREL8R_PATH) path = `${prefix}/korrel8r/logs`;
     }
     const base = this.connection.server;

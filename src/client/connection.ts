@@ -42,6 +42,12 @@ export interface Connection {
    * serves them there too. Undefined: at the server's root, as Loki serves them.
    */
   readonly lokiPrefix?: string;
+  /**
+   * With `lokiPrefix`: the namespace whose namespaced path (`<prefix>/namespaces/<ns>/loki/...`) the
+   * Loki reads take, so that a user whose rights end at a namespace passes kube-apiserver's own
+   * authorization (RBAC on `loki/v1` in that namespace).
+   */
+  readonly lokiNamespace?: string;
   /** Where the settings came from, for messages. */
   readonly source: string;
 }

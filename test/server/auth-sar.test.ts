@@ -15,20 +15,11 @@ import { after, before, describe, test } from 'node:test';
 import type { SarSpec } from '../../src/auth/sar.js';
 import { makePki, type Pki } from '../auth/pki.js';
 import { httpsCall, pushAs, type Reply, startTlsServer, writeKubeconfig } from '../helpers/auth-e2e.js';
+import { type RbacTable, rbacDecide } from '../helpers/rbac.js';
 import { removeDir, type ServerProcess } from '../helpers/server-process.js';
 import { auditEvent, kubectl, nsNow } from '../kube/helpers.js';
 
-interface Rule {
-  verbs: string[];
-  apiGroups?: string[];
-  resources?: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-  /** Bound in this namespace only (a RoleBinding); cluster-wide without it. */
-  namespace?: string;
-}
-
-const RULES: Record<string, Rule[]> = {
+const RULES: RbacTable = {
   // cluster-admin: * on everything, and every path.
   'user:root': [
     { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
@@ -52,38 +43,7 @@ const RULES: Record<string, Rule[]> = {
   ],
 };
 
-const matches = (list: string[] | undefined, v: string) =>
-  list !== undefined && (list.includes('*') || list.includes(v));
-
-function pathMatches(patterns: string[], path: string): boolean {
-  return patterns.some(
-    (p) => p === '*' || p === path || (p.endsWith('*') && path.startsWith(p.slice(0, -1))),
-  );
-}
-
-/** RBAC's decision for a review (rbac/authorizer: any rule of any binding allows). */
-function decide(spec: SarSpec): boolean {
-  const subjects = [`user:${spec.user}`, ...(spec.groups ?? []).map((g) => `group:${g}`)];
-  const rules = subjects.flatMap((s) => RULES[s] ?? []);
-  const ra = spec.resourceAttributes;
-  const nra = spec.nonResourceAttributes;
-  return rules.some((r) => {
-    if (nra)
-      return (
-        r.nonResourceURLs !== undefined &&
-        matches(r.verbs, nra.verb) &&
-        pathMatches(r.nonResourceURLs, nra.path)
-      );
-    if (!ra || r.resources === undefined) return false;
-    if (r.namespace !== undefined && r.namespace !== (ra.namespace ?? '')) return false;
-    if (r.resourceNames !== undefined && !r.resourceNames.includes(ra.name ?? '')) return false;
-    return (
-      matches(r.verbs, ra.verb ?? '') &&
-      matches(r.apiGroups, ra.group ?? '') &&
-      matches(r.resources, ra.resource ?? '')
-    );
-  });
-}
+const decide = (spec: SarSpec): boolean => rbacDecide(RULES, spec);
 
 describe('SubjectAccessReview: RBAC wildcards and tenant names, end to end', () => {
   let pki: Pki;

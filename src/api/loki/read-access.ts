@@ -23,9 +23,8 @@
  */
 import { type Access, ForbiddenError, type ResourceWant } from '../../auth/index.js';
 import { parseKorrel8rQuery } from '../../korrel8r/query.js';
-import type { Expr, LogExpr, MetricExpr } from '../../logql/ast.js';
+import { namespacesOfSelectors, pinnedNamespaces, selectorsOf } from '../../logql/namespaces.js';
 import { parseLogql } from '../../logql/parser.js';
-import { aliasesOf } from '../../model/kube-meta.js';
 import type { LabelMatcher } from '../../store/store.js';
 import type { Handler } from '../http/router.js';
 import { withRestriction } from './lokistack.js';
@@ -43,9 +42,6 @@ const KIND_OF: Readonly<Record<string, string>> = {
   auditevents: 'auditevent',
   logs: 'log',
 };
-const NAMESPACE_NAMES = new Set(aliasesOf('namespace'));
-/** A namespace name (a DNS label): what a regular expression of literals may list. */
-const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A read of log data, as the decision sees it. */
 export interface LogRead {
@@ -64,45 +60,6 @@ export function readableResources(classRestriction: string | undefined): readonl
   return classRestriction === undefined
     ? ALL_RESOURCES
     : (CLASS_RESOURCES[classRestriction] ?? ALL_RESOURCES);
-}
-
-/**
- * The namespaces one selector pins: those every namespace matcher of it allows when each such
- * matcher lists literal names; undefined when it has none (it may read any namespace).
- */
-export function pinnedNamespaces(matchers: readonly LabelMatcher[]): Set<string> | undefined {
-  let pinned: Set<string> | undefined;
-  for (const m of matchers) {
-    if (!NAMESPACE_NAMES.has(m.name)) continue;
-    let names: string[] | undefined;
-    if (m.op === '=') names = [m.value];
-    else if (m.op === '=~') {
-      const parts = m.value.split('|');
-      if (parts.every((p) => NAMESPACE_NAME.test(p))) names = parts;
-    }
-    if (!names) continue;
-    pinned = pinned ? new Set(names.filter((n) => pinned!.has(n))) : new Set(names);
-  }
-  return pinned;
-}
-
-function selectorsOf(expr: Expr): LogExpr[] {
-  if (expr.type === 'log') return [expr];
-  const walk = (e: MetricExpr): LogExpr[] => {
-    switch (e.type) {
-      case 'range':
-        return [e.log];
-      case 'vector':
-      case 'labelReplace':
-        return walk(e.expr);
-      case 'binary':
-        return [...walk(e.left), ...walk(e.right)];
-      case 'number':
-      case 'vectorLiteral':
-        return [];
-    }
-  };
-  return walk(expr);
 }
 
 /** The stream selectors a read's parameters name: `query` (LogQL or korrel8r's), `match[]`. */
@@ -127,14 +84,7 @@ function namespacesOf(read: LogRead): Set<string> | undefined {
   const path = pinnedNamespaces(read.restriction ?? []);
   if (path) return path;
   const selectors = selectorsOfRequest(read.params);
-  if (!selectors) return undefined;
-  const all = new Set<string>();
-  for (const s of selectors) {
-    const pinned = pinnedNamespaces(s);
-    if (!pinned) return undefined;
-    for (const n of pinned) all.add(n);
-  }
-  return all;
+  return selectors ? namespacesOfSelectors(selectors) : undefined;
 }
 
 /**
