@@ -52,7 +52,7 @@ function eventBodyNamespaces(out: Set<string>, body: string): void {
 }
 
 /** The resource of a record's kind (`logs` for a record of no known kind). */
-export function resourceOfRecord(r: LogRecord): string {
+export function resourceOfRecord(r: Pick<LogRecord, 'labels'>): string {
   return RESOURCE_FOR_KIND[r.labels.kind ?? ''] ?? 'logs';
 }
 
@@ -60,7 +60,9 @@ export function resourceOfRecord(r: LogRecord): string {
  * Each resource the records need, with the namespaces they name ('' for cluster scope). Labels
  * shared by a stream's records are read once.
  */
-export function writeScopes(records: Iterable<LogRecord>): Map<string, Set<string>> {
+export function writeScopes(
+  records: Iterable<Pick<LogRecord, 'labels' | 'attributes' | 'body'>>,
+): Map<string, Set<string>> {
   const scopes = new Map<string, Set<string>>();
   const byLabels = new Map<object, readonly string[]>();
   for (const r of records) {
@@ -96,7 +98,16 @@ export function writeScopes(records: Iterable<LogRecord>): Map<string, Set<strin
  * agent), the records' namespaces are never looked at, which keeps the ingest path free of work per
  * record.
  */
-export async function requireWrite(access: Access, records: readonly LogRecord[]): Promise<void> {
+export function requireWrite(access: Access, records: readonly LogRecord[]): Promise<void> {
+  return requireOnRecords(access, 'create', records);
+}
+
+/** Throws ForbiddenError unless `access` may `verb` (create, delete) every record, as requireWrite. */
+export async function requireOnRecords(
+  access: Access,
+  verb: string,
+  records: readonly Pick<LogRecord, 'labels' | 'attributes' | 'body'>[],
+): Promise<void> {
   const resources = new Set<string>();
   let lastLabels: object | undefined;
   for (const r of records) {
@@ -111,7 +122,7 @@ export async function requireWrite(access: Access, records: readonly LogRecord[]
   }
   const refused = new Set<string>();
   for (const resource of resources) {
-    const cluster = { verb: 'create', resource, namespace: '' };
+    const cluster = { verb, resource, namespace: '' };
     // A cluster-scoped resource has no namespaces to fall back to: its one question decides.
     if (!NAMESPACED_RESOURCES.has(resource)) await access.require([cluster]);
     else if (!(await access.allowed(cluster))) refused.add(resource);
@@ -119,6 +130,6 @@ export async function requireWrite(access: Access, records: readonly LogRecord[]
   if (refused.size === 0) return;
   const scopes = writeScopes(records.filter((r) => refused.has(resourceOfRecord(r))));
   for (const [resource, namespaces] of scopes) {
-    await access.require([...namespaces].map((namespace) => ({ verb: 'create', resource, namespace })));
+    await access.require([...namespaces].map((namespace) => ({ verb, resource, namespace })));
   }
 }

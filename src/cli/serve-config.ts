@@ -5,18 +5,22 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { type AuditPolicy, AuditPolicyError, resolveAuditPolicy } from '../audit/policy/index.js';
+import { parseRetentionRules, RetentionConfigError } from '../lifecycle/retention-rules.js';
 import {
   loadPipelineConfig,
   PIPELINE_KEYS,
   type PipelineConfig,
   readConfigText,
 } from '../pipeline/config.js';
+import type { RetentionRule } from '../store/store.js';
 import { CliError } from './errors.js';
 
-const SERVE_KEYS: readonly string[] = [...PIPELINE_KEYS, 'auditPolicy'];
+const SERVE_KEYS: readonly string[] = [...PIPELINE_KEYS, 'auditPolicy', 'retentionStream'];
 
 export interface ServeFileSettings {
   readonly pipeline?: PipelineConfig;
+  /** `retentionStream`: per-stream retention rules (lifecycle/retention-rules.ts). */
+  readonly retentionStreams: readonly RetentionRule[];
   /** Resolved: a policy, or null for `none`. */
   readonly auditPolicy: AuditPolicy | null;
 }
@@ -27,6 +31,7 @@ export async function loadServeSettings(
   auditPolicyFlag: string | undefined,
 ): Promise<ServeFileSettings> {
   let policyFromFile: string | undefined;
+  let retentionStreams: RetentionRule[] = [];
   let pipeline: PipelineConfig | undefined;
   if (configFile !== undefined) {
     let text: string;
@@ -53,6 +58,12 @@ export async function loadServeSettings(
       if (p !== undefined && typeof p !== 'string')
         throw new CliError(`${configFile}: auditPolicy: must be a file name or "none"`, 2);
       policyFromFile = p;
+      try {
+        retentionStreams = parseRetentionRules((top as Record<string, unknown>).retentionStream);
+      } catch (err) {
+        if (err instanceof RetentionConfigError) throw new CliError(`${configFile}: ${err.message}`, 2);
+        throw err;
+      }
     }
     try {
       pipeline = await loadPipelineConfig(configFile, { text });
@@ -68,5 +79,5 @@ export async function loadServeSettings(
     if (err instanceof AuditPolicyError) throw new CliError(err.message, 2);
     throw err;
   }
-  return { ...(pipeline ? { pipeline } : {}), auditPolicy };
+  return { ...(pipeline ? { pipeline } : {}), auditPolicy, retentionStreams };
 }

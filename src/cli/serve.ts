@@ -33,6 +33,7 @@ function bytes(flag: string, value: string): number {
 }
 
 interface ServeFlags extends AuthFlags {
+  deleteRequestCancelPeriod: string;
   listen: string;
   data: string;
   retention?: string;
@@ -178,6 +179,11 @@ export function registerServe(program: Command): void {
       'audit.k8s.io/v1 Policy applied to /ingest/audit; "none" keeps every event (default: changes at Metadata)',
     )
     .option(
+      '--delete-request-cancel-period <duration>',
+      'how long a delete request can be cancelled before its entries are removed from disk; they leave every read at once (Loki delete_request_cancel_period)',
+      '24h',
+    )
+    .option(
       '--min-free-disk <size|percent>',
       'writes answer 507 while the data volume has less free space than this, e.g. 2GiB or 5%; 0 turns it off ' +
         '(default: 1GiB or 5% of the volume, whichever is smaller)',
@@ -186,10 +192,7 @@ export function registerServe(program: Command): void {
   cmd.action(async (flags: ServeFlags) => {
     const { host, port } = parseListen(flags.listen);
     const retention = flags.retention === undefined ? undefined : duration('--retention', flags.retention);
-    const maxAge =
-      flags.rejectOldSamplesMaxAge !== undefined
-        ? duration('--reject-old-samples-max-age', flags.rejectOldSamplesMaxAge)
-        : retention;
+    const deleteCancel = duration('--delete-request-cancel-period', flags.deleteRequestCancelPeriod);
     const maxEntriesLimit = positiveInteger('--max-entries-limit', flags.maxEntriesLimit);
     const queryTimeout = duration('--query-timeout', flags.queryTimeout);
     if (queryTimeout <= 0n) throw new CliError('--query-timeout must be longer than 0', 2);
@@ -208,6 +211,16 @@ export function registerServe(program: Command): void {
     const kubeListMaxItems = nonNegativeInteger('--kube-list-max-items', flags.kubeListMaxItems);
     const minFreeDisk = flags.minFreeDisk === undefined ? undefined : minFree(flags.minFreeDisk);
     const settings = await loadServeSettings(flags.config, flags.auditPolicy);
+    // By default a push may be as old as the longest retention keeps (a stream rule may keep some
+    // streams longer than --retention).
+    const longest =
+      retention === undefined
+        ? undefined
+        : settings.retentionStreams.reduce((m, r) => (r.period > m ? r.period : m), retention);
+    const maxAge =
+      flags.rejectOldSamplesMaxAge !== undefined
+        ? duration('--reject-old-samples-max-age', flags.rejectOldSamplesMaxAge)
+        : longest;
     const auth = createAuth(authConfigFromFlags(flags));
     auth.checkListen(host);
     // Loaded here, not at the top: other commands (the agent above all) need not load DuckDB.
@@ -246,6 +259,8 @@ export function registerServe(program: Command): void {
         flags.maxConcurrentTailRequests,
       ),
       auditPolicy: settings.auditPolicy,
+      retentionStreams: settings.retentionStreams,
+      deleteRequestCancelPeriod: deleteCancel,
       tenantHeader: flags.disableTenantHeader !== true,
       ...(minFreeDisk ? { minFreeDisk } : {}),
       ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),

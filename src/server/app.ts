@@ -38,6 +38,7 @@ import {
   namespacedHandler,
   tailRestriction,
 } from '../api/loki/aggregated.js';
+import { deleteHandler } from '../api/loki/delete.js';
 import { detectedFieldsHandler } from '../api/loki/detected-fields.js';
 import { lokiErrorReply } from '../api/loki/errors.js';
 import { LOKISTACK_CLASSES, lokiStackPath, restrictHandler } from '../api/loki/lokistack.js';
@@ -53,11 +54,13 @@ import {
 import { pushHandler } from '../api/loki/push.js';
 import { queryHandler, queryRangeHandler } from '../api/loki/query.js';
 import { authorizeLogRead, logRead } from '../api/loki/read-access.js';
+import { retentionTestHandler } from '../api/loki/retention-test.js';
 import { TailServer } from '../api/loki/tail.js';
 import { DEFAULT_TENANT } from '../api/loki/tenant.js';
 import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
 import type { Access, Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
+import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
 import type { LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
@@ -71,7 +74,7 @@ import {
 } from '../query/admission.js';
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
-import type { Store } from '../store/store.js';
+import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
 import { acquireDirLock } from '../util/dir-lock.js';
 import {
   DEFAULT_MIN_FREE,
@@ -94,6 +97,13 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** Keep data this long (nanoseconds); undefined keeps it forever. */
   readonly retention?: bigint;
+  /** Loki's `retention_stream`: streams their selectors select keep their own period. */
+  readonly retentionStreams?: readonly RetentionRule[];
+  /**
+   * How long a delete request can be cancelled before its entries are removed from disk (ns;
+   * Loki's `delete_request_cancel_period`, 24h by default). Its entries leave reads at once.
+   */
+  readonly deleteRequestCancelPeriod?: bigint;
   readonly limits: PushLimits;
   readonly maxBodyBytes: number;
   /** Entries (and streams) one push may hold; the decoder's default (100,000) when absent. */
@@ -214,11 +224,23 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   registerDiskMetrics(metrics.registry, disk);
   let ready = true;
 
-  const applyRetention = async (): Promise<void> => {
-    if (config.retention === undefined) return;
-    const removed = await store.applyRetention(nowNs() - config.retention);
-    if (removed > 0) log(`retention: deleted ${removed} day partition(s)`);
+  const retentionPolicy: RetentionPolicy = {
+    ...(config.retention === undefined ? {} : { period: config.retention }),
+    rules: config.retentionStreams ?? [],
   };
+  const applyRetention = async (): Promise<void> => {
+    if (retentionPolicy.period === undefined && retentionPolicy.rules.length === 0) return;
+    const touched = await store.applyRetention(nowNs(), retentionPolicy);
+    if (touched > 0) log(`retention: removed or rewrote ${touched} day partition(s)`);
+  };
+  const deleteRequests = new DeleteRequests({
+    dataDir: config.dataDir,
+    store,
+    cancelPeriod: config.deleteRequestCancelPeriod ?? DEFAULT_DELETE_CANCEL_PERIOD,
+    now: nowNs,
+    log,
+  });
+  await deleteRequests.open();
   await applyRetention();
   const retentionTimer = setInterval(() => {
     applyRetention().catch((err: unknown) => log(`retention failed: ${(err as Error).message}`));
@@ -349,7 +371,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     limits: config.limits,
     onRefused: (reason: string, n: number) => metrics.discardedLines.inc({ reason }, n),
   };
+  const deletes = deleteHandler({ requests: deleteRequests, store });
+  const retentionTest = retentionTestHandler({ store, policy: retentionPolicy });
   router
+    .add(['GET', 'POST', 'DELETE'], '/loki/api/v1/delete', deletes, loki, readBodies)
+    .add(['GET', 'POST', 'DELETE'], `${GROUP_LOKI_PATH}/delete`, deletes, loki, readBodies)
+    .add(['GET', 'POST'], '/api/v1/retention/test', retentionTest, loki, {
+      bodyTypes: ['application/json', 'application/yaml'],
+    })
     .add(['POST'], '/loki/api/v1/push', push, loki, pushBodies)
     .add(['POST'], `${GROUP_LOKI_PATH}/push`, push, loki, pushBodies)
     .add(
@@ -482,6 +511,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   } catch (err) {
     clearInterval(retentionTimer);
     disk.stop();
+    await deleteRequests.close();
     await pipeline?.close();
     await store.close();
     await lock.release();
@@ -505,6 +535,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           http.close(() => resolve());
           http.closeIdleConnections();
         });
+        await deleteRequests.close();
         await pipeline?.close();
         await store.close();
         disk.stop();

@@ -66,7 +66,11 @@ function logDataPath(path: string): string | undefined {
       break;
     }
   }
-  return rest.startsWith('/loki/') || rest.startsWith('/api/v1/korrel8r/') || rest.startsWith('/korrel8r/')
+  // The retention report counts log data too: its handler decides, as the log data handlers do.
+  return rest.startsWith('/loki/') ||
+    rest.startsWith('/api/v1/korrel8r/') ||
+    rest.startsWith('/korrel8r/') ||
+    rest === '/api/v1/retention/test'
     ? rest
     : undefined;
 }

@@ -157,6 +157,42 @@ export class InvalidEntryError extends RangeError {
   override readonly name = 'InvalidEntryError';
 }
 
+/**
+ * A deletion (Loki's delete request): the entries of `tenant` in [start, end] (both inclusive, as
+ * Loki's) whose stream matches `matchers` and whose line passes `lineFilters`.
+ */
+export interface Deletion {
+  readonly id: string;
+  readonly tenant: string;
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly matchers: readonly LabelMatcher[];
+  readonly lineFilters: readonly LineFilter[];
+}
+
+/** A retention rule (Loki's `retention_stream`): streams its matchers select keep `period`. */
+export interface RetentionRule {
+  readonly matchers: readonly LabelMatcher[];
+  /** Nanoseconds. */
+  readonly period: bigint;
+  /** Of the rules a stream matches, the highest priority applies; on a tie, the shortest period. */
+  readonly priority: number;
+}
+
+/** What the store keeps: every stream `period` (undefined: for ever) unless a rule says otherwise. */
+export interface RetentionPolicy {
+  readonly period?: bigint;
+  readonly rules: readonly RetentionRule[];
+}
+
+/** What a retention policy would remove now, per rule (`rule` -1: streams no rule applies to). */
+export interface RetentionReport {
+  readonly rule: number;
+  readonly streams: number;
+  readonly entries: number;
+  readonly bytes: number;
+}
+
 /** The greatest timestamp a store keeps: nanoseconds in a signed 64-bit integer (2262-04-11). */
 export const MAX_TIMESTAMP_NS = (1n << 63n) - 1n;
 
@@ -219,8 +255,21 @@ export interface Store {
     start: bigint,
     end: bigint,
   ): Promise<StreamRef[]>;
-  /** Deletes every day wholly older than `cutoff`; returns how many day partitions went. */
-  applyRetention(cutoff: bigint): Promise<number>;
+  /**
+   * Applies a retention policy at time `now`: every entry older than its stream's period goes (whole
+   * days where every stream of a day expired, else the expired streams' entries). Returns how many
+   * day partitions were removed or rewritten.
+   */
+  applyRetention(now: bigint, policy: RetentionPolicy): Promise<number>;
+  /** What `applyRetention(now, policy)` would remove from `tenant`, per rule; nothing is changed. */
+  retentionReport(tenant: string, now: bigint, policy: RetentionPolicy): Promise<RetentionReport[]>;
+  /**
+   * The deletions in force: every read leaves out the entries they select, from the moment this
+   * returns (they may still be on disk until `purge`).
+   */
+  setDeletions(deletions: readonly Deletion[]): void;
+  /** Removes the entries `deletion` selects from disk for good; resolves once they are gone. */
+  purge(deletion: Deletion): Promise<void>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
 }

@@ -8,8 +8,11 @@
 import type {
   AppendResult,
   BucketCount,
+  Deletion,
   EntryQuery,
   LabelMatcher,
+  RetentionPolicy,
+  RetentionReport,
   Selection,
   Store,
   StoredEntry,
@@ -141,8 +144,20 @@ export class FaultyStore implements Store {
     return this.inner.streams(tenant, matchers, start, end);
   }
 
-  applyRetention(cutoff: bigint): Promise<number> {
-    return this.inner.applyRetention(cutoff);
+  applyRetention(now: bigint, policy: RetentionPolicy): Promise<number> {
+    return this.inner.applyRetention(now, policy);
+  }
+
+  retentionReport(tenant: string, now: bigint, policy: RetentionPolicy): Promise<RetentionReport[]> {
+    return this.inner.retentionReport(tenant, now, policy);
+  }
+
+  setDeletions(deletions: readonly Deletion[]): void {
+    this.inner.setDeletions(deletions);
+  }
+
+  purge(deletion: Deletion): Promise<void> {
+    return this.inner.purge(deletion);
   }
 
   stats(): Promise<StoreStats> {

@@ -364,7 +364,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         rec({ app: 'new' }, T0, 'today'),
       ]);
       await ctx.settle?.();
-      const removed = await store.applyRetention(T0 - 2n * DAY);
+      const removed = await store.applyRetention(T0, { period: 2n * DAY, rules: [] });
       assert.ok(removed >= 1);
       // Entries still waiting in a log or buffer obey the retention too.
       await store.append('ret', [rec({ app: 'old' }, T0 - 5n * DAY, 'late and old')]);
@@ -372,6 +372,101 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(
         got.map((e) => e.body),
         ['one day old', 'today'],
+      );
+    });
+
+    test('a deletion in force hides what it selects at once, and purge removes it from disk', async () => {
+      await store.append('del', [
+        rec({ app: 'web' }, T0, 'card=4111 leaked'),
+        rec({ app: 'web' }, T0 + 1n, 'card=4111 again'),
+        rec({ app: 'web' }, T0 + 2n, 'harmless'),
+        rec({ app: 'api' }, T0 + 3n, 'card=4111 in another stream'),
+        rec({ app: 'web' }, T0 + 10n * SEC, 'card=4111 after the range'),
+      ]);
+      await ctx.settle?.();
+      const deletion = {
+        id: 'd1',
+        tenant: 'del',
+        start: T0,
+        end: T0 + 5n * SEC,
+        matchers: [{ name: 'app', op: '=' as const, value: 'web' }],
+        lineFilters: [{ op: '|=' as const, value: 'card=' }],
+      };
+      store.setDeletions([deletion]);
+      const hidden = ['harmless', 'card=4111 in another stream', 'card=4111 after the range'];
+      assert.deepEqual(
+        (await collect(store, { tenant: 'del' })).map((e) => e.body),
+        hidden,
+      );
+      assert.equal(
+        await store.count({ tenant: 'del', start: 0n, end: T0 + DAY, matchers: [], lineFilters: [] }),
+        3,
+      );
+      const buckets = await store.countByBucket(
+        { tenant: 'del', start: 0n, end: T0 + DAY, matchers: [], lineFilters: [] },
+        T0 - 1n,
+        DAY,
+      );
+      assert.equal(
+        buckets.reduce((n, b) => n + b.entries, 0),
+        3,
+      );
+      await store.purge(deletion);
+      store.setDeletions([]);
+      assert.deepEqual(
+        (await collect(store, { tenant: 'del' })).map((e) => e.body),
+        hidden,
+        'gone for good',
+      );
+      store = await ctx.reopen();
+      assert.deepEqual(
+        (await collect(store, { tenant: 'del' })).map((e) => e.body),
+        hidden,
+        'after a restart',
+      );
+    });
+
+    test("per-stream retention: each stream keeps its rule's period, the rest the global one", async () => {
+      await store.append('rs', [
+        rec({ app: 'audit', kind: 'auditevent' }, T0 - 40n * DAY, 'audit, 40 days old'),
+        rec({ app: 'audit', kind: 'auditevent' }, T0 - 1n * DAY, 'audit, 1 day old'),
+        rec({ app: 'dev' }, T0 - 3n * DAY, 'dev, 3 days old'),
+        rec({ app: 'dev' }, T0 - 12n * 3600n * SEC, 'dev, 12 hours old'),
+        rec({ app: 'web' }, T0 - 10n * DAY, 'web, 10 days old'),
+        rec({ app: 'web' }, T0 - 3n * DAY, 'web, 3 days old'),
+      ]);
+      await ctx.settle?.();
+      const policy = {
+        period: 7n * DAY,
+        rules: [
+          {
+            matchers: [{ name: 'kind', op: '=' as const, value: 'auditevent' }],
+            period: 365n * DAY,
+            priority: 1,
+          },
+          { matchers: [{ name: 'app', op: '=' as const, value: 'dev' }], period: 1n * DAY, priority: 1 },
+          // Lower priority: not the rule of the audit stream, though it matches.
+          {
+            matchers: [{ name: 'app', op: '=~' as const, value: 'audit|dev' }],
+            period: 2n * DAY,
+            priority: 0,
+          },
+        ],
+      };
+      const report = await store.retentionReport('rs', T0, policy);
+      const byRule = new Map(report.map((r) => [r.rule, r]));
+      assert.equal(byRule.get(0)?.entries ?? 0, 0, 'audit keeps a year');
+      assert.equal(byRule.get(1)?.entries, 1, 'dev loses its 3-day-old line');
+      assert.equal(byRule.get(-1)?.entries, 1, 'web loses its 10-day-old line');
+      assert.deepEqual(
+        (await collect(store, { tenant: 'rs', start: 0n })).map((e) => e.body).length,
+        6,
+        'a report removes nothing',
+      );
+      await store.applyRetention(T0, policy);
+      assert.deepEqual(
+        (await collect(store, { tenant: 'rs', start: 0n })).map((e) => e.body),
+        ['audit, 40 days old', 'web, 3 days old', 'audit, 1 day old', 'dev, 12 hours old'],
       );
     });
 

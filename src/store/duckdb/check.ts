@@ -34,7 +34,7 @@ export interface CheckReport {
   readonly quarantined: number;
 }
 
-const PART = /^\d{12}-\d{12}\.parquet$/;
+const PART = /^\d{12}-\d{12}(?:\.g\d{1,9})?\.parquet$/;
 const SEGMENT = /^\d{12}\.(wal2|wal|ndjson)$/;
 
 async function list(dir: string): Promise<string[]> {

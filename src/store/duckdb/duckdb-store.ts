@@ -9,6 +9,7 @@ import { type DuckDBValue, listValue } from '@duckdb/node-api';
 import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
+import { getOrCreate } from '../../util/maps.js';
 import { StreamCatalog } from '../catalog.js';
 import { entryKey, StreamHeads } from '../dedupe.js';
 import { mkdirDurable } from '../fsync.js';
@@ -19,13 +20,18 @@ import {
   type BucketCount,
   type ContentHint,
   DamagedDataError,
+  type Deletion,
   type EntryQuery,
   type LabelMatcher,
+  MAX_TIMESTAMP_NS,
+  type RetentionPolicy,
+  type RetentionReport,
   type Selection,
   type Store,
   type StoredEntry,
   type StoreStats,
   type StreamCount,
+  type StreamRef,
 } from '../store.js';
 import { salvageSegment } from '../wal/salvage.js';
 import { type Segment, WriteAheadLog } from '../wal/wal.js';
@@ -35,7 +41,17 @@ import { convertSegments, NS_PER_DAY } from './convert.js';
 import { DamageFinder } from './damage.js';
 import { DuckDbEngine } from './engine.js';
 import { type Part, PartSet } from './parts.js';
-import { bucketExpr, fileList, readWal, sourceRelation, whereClause } from './sql.js';
+import { rewritePart } from './rewrite.js';
+import {
+  binder,
+  bucketExpr,
+  fileList,
+  type RowSet,
+  readWal,
+  rowSetSql,
+  sourceRelation,
+  whereClause,
+} from './sql.js';
 import { readState, type StoreState, writeState } from './state.js';
 
 export interface DuckDbStoreOptions {
@@ -109,6 +125,8 @@ export class DuckDbStore implements Store {
   private lastConvertFailed = false;
   /** Retention floor: nothing before it is read or converted (it may still sit in the log). */
   private retainFrom = 0n;
+  /** Deletions in force: every read leaves out what they select (setDeletions). */
+  private deletions: readonly Deletion[] = [];
   private maintenance: Promise<void> = Promise.resolve();
   /** What each stream certainly does not hold yet (de-duplication without lookups). */
   private readonly heads = new StreamHeads();
@@ -342,11 +360,16 @@ export class DuckDbStore implements Store {
     void this.exclusive(() => this.maintain());
   }
 
-  /** Runs background jobs one at a time. */
-  private exclusive(job: () => Promise<void>): Promise<void> {
-    const run = this.maintenance.then(job).catch((err: unknown) => this.options.onError?.(err));
-    this.maintenance = run;
-    return run;
+  /**
+   * Runs background jobs one at a time. A failure goes to `onError` (background work is retried at
+   * the next round) or, with `rethrow`, to the caller (work someone waits for).
+   */
+  private exclusive(job: () => Promise<void>, options: { rethrow?: boolean } = {}): Promise<void> {
+    const run = this.maintenance.then(job);
+    this.maintenance = run.catch((err: unknown) => {
+      if (!options.rethrow) this.options.onError?.(err);
+    });
+    return options.rethrow ? run : this.maintenance;
   }
 
   /** Seals the active log segment. One seal at a time: readers that need one share it. */
@@ -578,11 +601,13 @@ export class DuckDbStore implements Store {
     }
     const params: DuckDBValue[] = [];
     const hints = this.hintConditions(ti, streams, sel.hints ?? []);
+    const excluded = this.deletedRows(ti, sel.start, sel.end);
     const where = whereClause(
       {
         start: sel.start,
         end: sel.end,
         lineFilters: sel.lineFilters,
+        ...(excluded.length > 0 ? { excluded } : {}),
         ...(streams ? { streams } : {}),
         ...(hints.length > 0 ? { hints } : {}),
         ...(sel.after ? { after: sel.after, cursorDirection: sel.direction ?? 'forward' } : {}),
@@ -591,6 +616,70 @@ export class DuckDbStore implements Store {
       params,
     );
     return { relation, where, params, parts, release };
+  }
+
+  /** The rows of tenant `ti` in [start, end) that deletions in force select. */
+  private deletedRows(ti: number, start: bigint, end: bigint): RowSet[] {
+    const out: RowSet[] = [];
+    for (const d of this.deletions) {
+      if (d.end < start || d.start >= end || this.catalog.tenantIndex(d.tenant) !== ti) continue;
+      out.push(this.rowSetOf(ti, d));
+    }
+    return out;
+  }
+
+  /** A deletion as the rows it selects in tenant `ti`. */
+  private rowSetOf(ti: number, d: Deletion): RowSet {
+    const match = compileMatchers(d.matchers);
+    return {
+      streams: this.catalog
+        .streamsOf(ti)
+        .filter((st) => match(st.labels))
+        .map((st) => st.id),
+      from: d.start,
+      through: d.end,
+      lineFilters: d.lineFilters,
+    };
+  }
+
+  setDeletions(deletions: readonly Deletion[]): void {
+    this.deletions = [...deletions];
+  }
+
+  /**
+   * Removes a deletion's rows from disk: the log is converted first (so that every row is in a
+   * part), then each part of the tenant's days in the range that holds such rows is written again
+   * without them (rewrite.ts). One maintenance job: compaction never sees a part half done.
+   */
+  async purge(deletion: Deletion): Promise<void> {
+    await this.exclusive(
+      async () => {
+        const ti = this.catalog.tenantIndex(deletion.tenant);
+        if (ti === undefined) return;
+        await this.seal();
+        while (this.wal.sealed.length > 0) await this.convert();
+        const rows = this.rowSetOf(ti, deletion);
+        if (rows.streams.length === 0) return;
+        const params: string[] = [];
+        const condition = rowSetSql(rows, binder(params));
+        const end = deletion.end < MAX_TIMESTAMP_NS ? deletion.end : MAX_TIMESTAMP_NS - 1n;
+        for (const part of this.parts.select(ti, dayOf(deletion.start), dayOf(end))) {
+          await this.replacePart(part, condition, params);
+        }
+      },
+      { rethrow: true },
+    );
+  }
+
+  /** Writes `part` again without the rows `condition` selects, and swaps it in for readers to come. */
+  private async replacePart(part: Part, condition: string, params: readonly string[]): Promise<number> {
+    const { removed, part: next } = await rewritePart(this.bg, part, condition, params);
+    if (removed === 0) return 0;
+    // In one synchronous step readers switch to the new part (or to none).
+    this.parts.remove([part]);
+    if (next) this.parts.add(next);
+    await this.snapshots.retire([part.path]);
+    return removed;
   }
 
   /** A read of `prepared` failed: a DamagedDataError if a part it read is damaged, else `err`. */
@@ -735,22 +824,115 @@ export class DuckDbStore implements Store {
     }
   }
 
-  async applyRetention(cutoff: bigint): Promise<number> {
-    const cutoffDay = dayOf(cutoff);
-    const floor = (cutoff / NS_PER_DAY) * NS_PER_DAY;
-    if (floor > this.retainFrom) this.retainFrom = floor;
-    let removed = 0;
+  /**
+   * Each stream's cutoff under `policy` at `now` (Loki's retention_stream: of the rules a stream
+   * matches, the highest priority applies, and of equal priorities the shortest period; no rule:
+   * the global period), with the rule it comes from (-1: the global period). Streams kept for ever
+   * are left out.
+   */
+  private cutoffs(
+    ti: number,
+    now: bigint,
+    policy: RetentionPolicy,
+  ): Map<StreamRef, { cutoff: bigint; rule: number }> {
+    const rules = policy.rules.map((r) => ({ ...r, match: compileMatchers(r.matchers) }));
+    const out = new Map<StreamRef, { cutoff: bigint; rule: number }>();
+    for (const stream of this.catalog.streamsOf(ti)) {
+      let chosen = -1;
+      rules.forEach((r, i) => {
+        if (!r.match(stream.labels)) return;
+        const c = chosen >= 0 ? rules[chosen]! : undefined;
+        if (!c || r.priority > c.priority || (r.priority === c.priority && r.period < c.period)) chosen = i;
+      });
+      const period = chosen >= 0 ? rules[chosen]!.period : policy.period;
+      if (period !== undefined) out.set(stream, { cutoff: now - period, rule: chosen });
+    }
+    return out;
+  }
+
+  /** The streams of `cutoffs` grouped by cutoff: what a retention rewrite takes out. */
+  private expiredRows(cutoffs: ReadonlyMap<StreamRef, { cutoff: bigint }>, from: bigint): RowSet[] {
+    const byCutoff = new Map<bigint, bigint[]>();
+    for (const [stream, { cutoff }] of cutoffs) {
+      if (cutoff > from) getOrCreate(byCutoff, cutoff, () => []).push(stream.id);
+    }
+    return [...byCutoff].map(([cutoff, streams]) => ({ streams, through: cutoff - 1n }));
+  }
+
+  async applyRetention(now: bigint, policy: RetentionPolicy): Promise<number> {
+    // What reads see at once, for every tenant: nothing before the oldest cutoff a stream can have.
+    if (policy.period !== undefined) {
+      const longest = policy.rules.reduce((m, r) => (r.period > m ? r.period : m), policy.period);
+      const floor = ((now - longest) / NS_PER_DAY) * NS_PER_DAY;
+      if (floor > this.retainFrom) this.retainFrom = floor;
+    }
+    let touched = 0;
     await this.exclusive(async () => {
-      const dirs: string[] = [];
+      const retired: string[] = [];
+      const byTenant = new Map<number, Map<StreamRef, { cutoff: bigint; rule: number }>>();
       for (const { tenantIndex, day, parts } of [...this.parts.days()]) {
-        if (day >= cutoffDay) continue;
-        this.parts.remove(parts);
-        dirs.push(this.parts.dayDir(tenantIndex, day));
+        const cutoffs = getOrCreate(byTenant, tenantIndex, () => this.cutoffs(tenantIndex, now, policy));
+        const dayStart = BigInt(Date.parse(`${day}T00:00:00Z`)) * 1_000_000n;
+        const rows = this.expiredRows(cutoffs, dayStart);
+        if (rows.length === 0) continue;
+        const streams = this.catalog.streamsOf(tenantIndex);
+        const whole =
+          this.catalog.lost === 0 &&
+          streams.length > 0 &&
+          streams.every((st) => (cutoffs.get(st)?.cutoff ?? -1n) >= dayStart + NS_PER_DAY);
+        touched++;
+        if (whole) {
+          this.parts.remove(parts);
+          retired.push(this.parts.dayDir(tenantIndex, day));
+          continue;
+        }
+        const params: string[] = [];
+        const bind = binder(params);
+        const condition = `(${rows.map((r) => rowSetSql(r, bind)).join(' OR ')})`;
+        for (const part of [...parts]) await this.replacePart(part, condition, params);
       }
-      removed = dirs.length;
-      await this.snapshots.retire(dirs);
+      await this.snapshots.retire(retired);
     });
-    return removed;
+    return touched;
+  }
+
+  async retentionReport(tenant: string, now: bigint, policy: RetentionPolicy): Promise<RetentionReport[]> {
+    const ti = this.catalog.tenantIndex(tenant);
+    if (ti === undefined) return [];
+    const groups = new Map<string, { rule: number; cutoff: bigint; streams: bigint[] }>();
+    for (const [stream, { cutoff, rule }] of this.cutoffs(ti, now, policy)) {
+      getOrCreate(groups, `${rule}/${cutoff}`, () => ({ rule, cutoff, streams: [] })).streams.push(stream.id);
+    }
+    const byRule = new Map<number, { rule: number; streams: number; entries: number; bytes: number }>();
+    for (const g of groups.values()) {
+      const total = getOrCreate(byRule, g.rule, () => ({ rule: g.rule, streams: 0, entries: 0, bytes: 0 }));
+      if (g.cutoff <= 0n) continue;
+      const prepared = await this.prepare({
+        tenant,
+        start: 0n,
+        end: g.cutoff,
+        matchers: [],
+        lineFilters: [],
+        streamIds: g.streams,
+      });
+      if (!prepared) continue;
+      try {
+        const rows = await this.db
+          .all(
+            `SELECT stream, count(*), sum(strlen(body)) FROM ${prepared.relation} WHERE ${prepared.where} GROUP BY stream`,
+            prepared.params,
+          )
+          .catch((err: unknown) => this.readFailed(err, prepared));
+        for (const [, entries, bytes] of rows) {
+          total.streams++;
+          total.entries += Number(entries);
+          total.bytes += Number(bytes ?? 0);
+        }
+      } finally {
+        prepared.release();
+      }
+    }
+    return [...byRule.values()].sort((a, b) => a.rule - b.rule);
   }
 
   async stats(): Promise<StoreStats> {

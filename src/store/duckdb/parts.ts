@@ -1,9 +1,11 @@
 /**
- * @module Parquet parts on disk: `parts/t<tenant index>/<YYYY-MM-DD>/<first>-<last>.parquet`, where
- * first..last is the range of write-ahead-log segments the part holds. Ranges in one day never
- * overlap, which makes crash recovery a matter of deleting any part contained in another
- * (a compaction that finished writing but not deleting its inputs) or newer than the last
- * conversion recorded as complete.
+ * @module Parquet parts on disk: `parts/t<tenant index>/<YYYY-MM-DD>/<first>-<last>[.g<gen>].parquet`,
+ * where first..last is the range of write-ahead-log segments the part holds, and `gen` counts the
+ * times a part was rewritten with rows taken out (a deletion, a retention rule: rewrite.ts); a new
+ * name, since a reader's cached footer of the old file must never be taken for the new one. Ranges
+ * in one day never overlap, which makes crash recovery a matter of deleting any part contained in
+ * another (a compaction that finished writing but not deleting its inputs; an older generation of a
+ * rewritten part) or newer than the last conversion recorded as complete.
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -17,9 +19,11 @@ export interface Part {
   readonly last: number;
   readonly path: string;
   readonly bytes: number;
+  /** How many times the part was rewritten (absent: never). */
+  readonly gen?: number;
 }
 
-const PART_NAME = /^(\d{12})-(\d{12})\.parquet$/;
+const PART_NAME = /^(\d{12})-(\d{12})(?:\.g(\d{1,9}))?\.parquet$/;
 const TENANT_DIR = /^t(\d+)$/;
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -40,8 +44,9 @@ export async function lastConvertedOnDisk(root: string): Promise<number> {
   return max;
 }
 
-export function partFileName(first: number, last: number): string {
-  return `${String(first).padStart(12, '0')}-${String(last).padStart(12, '0')}.parquet`;
+export function partFileName(first: number, last: number, gen = 0): string {
+  const range = `${String(first).padStart(12, '0')}-${String(last).padStart(12, '0')}`;
+  return gen > 0 ? `${range}.g${gen}.parquet` : `${range}.parquet`;
 }
 
 export class PartSet {
@@ -102,14 +107,21 @@ export class PartSet {
             await rm(path, { force: true });
             continue;
           }
-          found.push({ tenantIndex: ti, day, first, last, path, bytes: (await stat(path)).size });
+          const gen = Number(m[3] ?? 0);
+          found.push({ tenantIndex: ti, day, first, last, path, bytes: (await stat(path)).size, gen });
           // Only the two ends are read at start: a full check of months of parts would delay it.
           const problem = await checkPartEnds(path);
           if (problem) this.damagedParts.set(path, problem);
         }
         for (const p of found) {
-          const container = found.find((o) => o !== p && o.first <= p.first && o.last >= p.last);
-          if (container && !(container.first === p.first && container.last === p.last)) {
+          const container = found.find(
+            (o) =>
+              o !== p &&
+              o.first <= p.first &&
+              o.last >= p.last &&
+              (o.first !== p.first || o.last !== p.last || (o.gen ?? 0) > (p.gen ?? 0)),
+          );
+          if (container) {
             await rm(p.path, { force: true });
           } else {
             this.add(p);

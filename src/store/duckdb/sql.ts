@@ -103,6 +103,55 @@ export interface Conditions {
   readonly cursorDirection?: 'forward' | 'backward';
   /** Only rows with n > afterSeq. */
   readonly afterSeq?: bigint;
+  /** Rows none of these select (deletions in force). */
+  readonly excluded?: readonly RowSet[];
+}
+
+/**
+ * Rows of some streams: in [from, through] (both inclusive, either open) and passing line filters.
+ * What a deletion or a retention rule removes.
+ */
+export interface RowSet {
+  readonly streams: readonly bigint[];
+  readonly from?: bigint;
+  readonly through?: bigint;
+  readonly lineFilters?: readonly LineFilter[];
+}
+
+/** A line filter as SQL over `body`; undefined when it passes every line. */
+function lineFilterSql(f: LineFilter, bind: (v: string) => string): string | undefined {
+  const values = [f.value, ...(f.or ?? [])];
+  switch (f.op) {
+    case '|=':
+      if (values.includes('')) return undefined; // |= "" matches every line, as in Loki
+      return `(${values.map((v) => `contains(body, ${bind(v)})`).join(' OR ')})`;
+    case '!=':
+      return values.map((v) => `NOT contains(body, ${bind(v)})`).join(' AND ');
+    case '|~':
+      return `(${values.map((v) => `regexp_matches(body, ${bind(v)})`).join(' OR ')})`;
+    case '!~':
+      return values.map((v) => `NOT regexp_matches(body, ${bind(v)})`).join(' AND ');
+  }
+}
+
+/** The condition that selects a row set; values bound through `bind`. */
+export function rowSetSql(r: RowSet, bind: (v: string) => string): string {
+  const parts = [r.streams.length > 0 ? `stream IN (${r.streams.map(int).join(', ')})` : 'false'];
+  if (r.from !== undefined) parts.push(`ts >= ${int(r.from)}`);
+  if (r.through !== undefined) parts.push(`ts <= ${int(r.through)}`);
+  for (const f of r.lineFilters ?? []) {
+    const sql = lineFilterSql(f, bind);
+    if (sql) parts.push(`(${sql})`);
+  }
+  return `(${parts.join(' AND ')})`;
+}
+
+/** A `bind` that appends values to `params` and names them `$n`. */
+export function binder(params: unknown[]): (v: string) => string {
+  return (v) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
 }
 
 /** Characters no parser escape is needed for: only \u, \U, \x and octal escapes can spell them. */
@@ -118,10 +167,7 @@ function escapeTest(col: string, literal: string): string {
 
 /** The WHERE clause for a selection; appends bound values to `params`. */
 export function whereClause(c: Conditions, params: unknown[]): string {
-  const bind = (v: string): string => {
-    params.push(v);
-    return `$${params.length}`;
-  };
+  const bind = binder(params);
   const parts = [`ts >= ${int(c.start)}`, `ts < ${int(c.end)}`];
   if (c.streams) parts.push(`stream IN (${c.streams.map(int).join(', ')})`);
   if (c.after) {
@@ -135,23 +181,10 @@ export function whereClause(c: Conditions, params: unknown[]): string {
   }
   if (c.afterSeq !== undefined) parts.push(`n > ${int(c.afterSeq)}`);
   for (const f of c.lineFilters) {
-    const values = [f.value, ...(f.or ?? [])];
-    switch (f.op) {
-      case '|=':
-        if (values.includes('')) break; // |= "" matches every line, as in Loki
-        parts.push(`(${values.map((v) => `contains(body, ${bind(v)})`).join(' OR ')})`);
-        break;
-      case '!=':
-        parts.push(values.map((v) => `NOT contains(body, ${bind(v)})`).join(' AND '));
-        break;
-      case '|~':
-        parts.push(`(${values.map((v) => `regexp_matches(body, ${bind(v)})`).join(' OR ')})`);
-        break;
-      case '!~':
-        parts.push(values.map((v) => `NOT regexp_matches(body, ${bind(v)})`).join(' AND '));
-        break;
-    }
+    const sql = lineFilterSql(f, bind);
+    if (sql) parts.push(sql);
   }
+  for (const r of c.excluded ?? []) parts.push(`NOT ${rowSetSql(r, bind)}`);
   for (const h of c.hints ?? []) {
     const lit = bind(h.literal);
     const any = [
