@@ -26,6 +26,7 @@ const MODULES: readonly { names: readonly string[]; load: () => Promise<Register
   { names: ['audit-policy'], load: async () => (await import('./audit-policy.js')).registerAuditPolicy },
   { names: ['config'], load: async () => (await import('./config-check.js')).registerConfigCheck },
   { names: ['check'], load: async () => (await import('./check.js')).registerCheck },
+  { names: ['retention'], load: async () => (await import('./retention.js')).registerRetention },
 ];
 
 /** Registers the command `argv` runs, or every command when `argv` names none of them. */

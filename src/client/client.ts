@@ -16,6 +16,8 @@ import { backoffMs, DEFAULT_RETRY, isRetryableError, isRetryableStatus, type Ret
 const gzip = promisify(gzipCb);
 
 export const PUSH_PATH = '/loki/api/v1/push';
+/** The retention report (at the root, or `<lokiPrefix>/retention/test`). */
+export const RETENTION_TEST_PATH = '/api/v1/retention/test';
 /** korrel8r's log queries (at the root, or `<lokiPrefix>/korrel8r/logs`). */
 export const KORREL8R_PATH = '/api/v1/korrel8r/logs';
 
@@ -126,6 +128,7 @@ export class KjournalClient {
         path = `${prefix}/namespaces/${encodeURIComponent(ns)}${path}`;
       } else if (path.startsWith('/loki/')) path = `${prefix}${path}`;
       else if (path === KORREL8R_PATH) path = `${prefix}/korrel8r/logs`;
+      else if (path === RETENTION_TEST_PATH) path = `${prefix}/retention/test`;
     }
     const base = this.connection.server;
     const url = new URL(base.href);

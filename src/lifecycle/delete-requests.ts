@@ -93,6 +93,7 @@ export class DeleteRequests {
   private requests: DeleteRequest[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(private readonly opts: DeleteRequestsOptions) {}
 
@@ -114,16 +115,20 @@ export class DeleteRequests {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     this.enforce();
+    // Due requests are looked for once a minute; with a cancel period under a minute, every second.
+    const every = this.opts.intervalMs ?? (this.opts.cancelPeriod < 60_000_000_000n ? 1000 : 60_000);
     const tick = (): void => {
+      if (this.closed) return;
       this.timer = setTimeout(() => {
         this.process().finally(tick);
-      }, this.opts.intervalMs ?? 60_000);
+      }, every);
       this.timer.unref();
     };
     tick();
   }
 
   close(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     return this.running;
   }

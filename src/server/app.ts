@@ -34,6 +34,7 @@ import { type KubeApiOptions, registerKubeApi } from '../api/kube/index.js';
 import {
   GROUP_KORREL8R_PATH,
   GROUP_LOKI_PATH,
+  GROUP_PATH,
   NAMESPACED_LOKI_PATH,
   namespacedHandler,
   tailRestriction,
@@ -372,13 +373,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onRefused: (reason: string, n: number) => metrics.discardedLines.inc({ reason }, n),
   };
   const deletes = deleteHandler({ requests: deleteRequests, store });
+  const retentionBodies = {
+    bodyTypes: ['application/json', 'application/yaml', 'application/x-yaml', 'text/plain'],
+  };
   const retentionTest = retentionTestHandler({ store, policy: retentionPolicy });
   router
     .add(['GET', 'POST', 'DELETE'], '/loki/api/v1/delete', deletes, loki, readBodies)
     .add(['GET', 'POST', 'DELETE'], `${GROUP_LOKI_PATH}/delete`, deletes, loki, readBodies)
-    .add(['GET', 'POST'], '/api/v1/retention/test', retentionTest, loki, {
-      bodyTypes: ['application/json', 'application/yaml'],
-    })
+    .add(['GET', 'POST'], '/api/v1/retention/test', retentionTest, loki, retentionBodies)
+    .add(['GET', 'POST'], `${GROUP_PATH}/retention/test`, retentionTest, loki, retentionBodies)
     .add(['POST'], '/loki/api/v1/push', push, loki, pushBodies)
     .add(['POST'], `${GROUP_LOKI_PATH}/push`, push, loki, pushBodies)
     .add(

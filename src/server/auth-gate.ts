@@ -48,7 +48,7 @@ const RESOURCE_PATH =
  */
 const LOG_DATA_PREFIXES = [
   /^\/api\/logs\/v1\/(?:application|infrastructure|audit)(?=\/)/,
-  /^\/apis\/core\.kjournal\/v1alpha1(?:\/namespaces\/[^/]+)?(?=\/(?:loki|korrel8r)\/)/,
+  /^\/apis\/core\.kjournal\/v1alpha1(?:\/namespaces\/[^/]+)?(?=\/(?:loki|korrel8r|retention)\/)/,
 ];
 const INTAKE = new Set(['/ingest/audit', '/ingest/events']);
 const TENANT_HEADER = 'x-scope-orgid';
@@ -70,7 +70,8 @@ function logDataPath(path: string): string | undefined {
   return rest.startsWith('/loki/') ||
     rest.startsWith('/api/v1/korrel8r/') ||
     rest.startsWith('/korrel8r/') ||
-    rest === '/api/v1/retention/test'
+    rest === '/api/v1/retention/test' ||
+    rest === '/retention/test'
     ? rest
     : undefined;
 }

@@ -22,6 +22,9 @@ const POLICY = abacPolicies([
   // carol: container logs and events of shop.
   { user: 'carol', namespace: 'shop', resource: 'containerlogs', apiGroup: 'core.kjournal', readonly: true },
   { user: 'carol', namespace: 'shop', resource: 'events', apiGroup: 'core.kjournal', readonly: true },
+  // dora: reads and deletes (ABAC: every verb) the container logs of shop, and lists delete requests.
+  { user: 'dora', namespace: 'shop', resource: 'containerlogs', apiGroup: 'core.kjournal' },
+  { user: 'dora', resource: 'deleterequests', apiGroup: 'core.kjournal', readonly: true },
   // olga: container logs everywhere.
   { user: 'olga', namespace: '*', resource: 'containerlogs', apiGroup: 'core.kjournal', readonly: true },
 ]);
@@ -47,7 +50,10 @@ describe('namespace-scoped Loki queries', () => {
   before(async () => {
     pki = makePki();
     dir = await mkdtemp(join(tmpdir(), 'kj-ns-scope-'));
-    await writeFile(join(dir, 'tokens.csv'), 'alice-token,alice,1\ncarol-token,carol,2\nolga-token,olga,3\n');
+    await writeFile(
+      join(dir, 'tokens.csv'),
+      'alice-token,alice,1\ncarol-token,carol,2\nolga-token,olga,3\ndora-token,dora,4\n',
+    );
     await writeFile(join(dir, 'policy.jsonl'), POLICY);
     const open = await startServerProcess();
     const r = await pushJson(open.url, {
@@ -221,5 +227,32 @@ describe('namespace-scoped Loki queries', () => {
     });
     ws.close();
     assert.deepEqual(got.sort(), ['shop log', 'shop viaq log']);
+  });
+
+  test('a delete request needs delete on what it selects, in its namespaces', async () => {
+    const post = (token: string, query: string) =>
+      httpsCall(
+        `${server.url}/loki/api/v1/delete?${new URLSearchParams({ query, start: String((t - 10_000_000_000n) / 1_000_000_000n) })}`,
+        pki.ca.cert,
+        { token, method: 'POST' },
+      );
+    const alice = await post('alice-token', '{namespace="shop"} |= "viaq"');
+    assert.equal(alice.status, 403, alice.body);
+    assert.match(
+      alice.body,
+      /cannot delete resource "containerlogs" in API group "core.kjournal" in the namespace "shop"/,
+    );
+    const wide = await post('dora-token', '{pod=~".+"} |= "viaq"');
+    assert.equal(wide.status, 403, `it selects bank too: ${wide.body}`);
+    const events = await post('dora-token', '{namespace="shop"} |= "viaq"');
+    assert.equal(events.status, 403, `its selector takes shop's events too: ${events.body}`);
+    assert.match(events.body, /cannot delete resource "events"/);
+    const ok = await post('dora-token', '{namespace="shop", kind="containerlog"} |= "viaq"');
+    assert.equal(ok.status, 204, ok.body);
+    const gone = await queryRange('alice-token', '{namespace="shop"}');
+    assert.deepEqual(lines(gone), ['shop log'], 'hidden from every reader at once');
+    const list = await get('/loki/api/v1/delete', 'dora-token');
+    assert.equal(list.status, 200, list.body);
+    assert.equal((await get('/loki/api/v1/delete', 'alice-token')).status, 403);
   });
 });
