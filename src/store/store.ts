@@ -185,6 +185,14 @@ export interface RetentionPolicy {
   readonly rules: readonly RetentionRule[];
 }
 
+/** The longest period a policy keeps any stream; undefined when some stream is kept for ever. */
+export function longestRetention(policy: RetentionPolicy): bigint | undefined {
+  if (policy.period === undefined) return undefined;
+  let longest = policy.period;
+  for (const r of policy.rules) if (r.period > longest) longest = r.period;
+  return longest;
+}
+
 /** What a retention policy would remove now, per rule (`rule` -1: streams no rule applies to). */
 export interface RetentionReport {
   readonly rule: number;

@@ -137,7 +137,7 @@ describe('deletion and retention', () => {
       listed.map((x) => x.status),
       ['processed'],
     );
-    assert.equal(listed[0]!.start_time, Number(seconds(t - S)), "Unix seconds, as model.Time prints them");
+    assert.equal(listed[0]!.start_time, Number(seconds(t - S)), 'Unix seconds, as model.Time prints them');
     const cancel = await del('DELETE', {
       request_id: (listed[0] as unknown as { request_id: string }).request_id,
     });
