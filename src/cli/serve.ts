@@ -6,6 +6,7 @@ import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '.
 import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
 import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
 import { parseDurationNs } from '../model/time.js';
+import { longestRetention } from '../store/store.js';
 import { parseMinFree } from '../util/disk-space.js';
 import { sizeOrZero } from '../util/size.js';
 import { CliError } from './errors.js';
@@ -216,7 +217,7 @@ export function registerServe(program: Command): void {
     const longest =
       retention === undefined
         ? undefined
-        : settings.retentionStreams.reduce((m, r) => (r.period > m ? r.period : m), retention);
+        : longestRetention({ period: retention, rules: settings.retentionStreams });
     const maxAge =
       flags.rejectOldSamplesMaxAge !== undefined
         ? duration('--reject-old-samples-max-age', flags.rejectOldSamplesMaxAge)

@@ -23,6 +23,7 @@ import {
   type Deletion,
   type EntryQuery,
   type LabelMatcher,
+  longestRetention,
   MAX_TIMESTAMP_NS,
   type RetentionPolicy,
   type RetentionReport,
@@ -861,8 +862,8 @@ export class DuckDbStore implements Store {
 
   async applyRetention(now: bigint, policy: RetentionPolicy): Promise<number> {
     // What reads see at once, for every tenant: nothing before the oldest cutoff a stream can have.
-    if (policy.period !== undefined) {
-      const longest = policy.rules.reduce((m, r) => (r.period > m ? r.period : m), policy.period);
+    const longest = longestRetention(policy);
+    if (longest !== undefined) {
       const floor = ((now - longest) / NS_PER_DAY) * NS_PER_DAY;
       if (floor > this.retainFrom) this.retainFrom = floor;
     }
