@@ -86,20 +86,22 @@ export class EntryState {
     return undefined;
   }
 
-  /** Labels parsed before the running parser started (null when there were none). */
-  private guard: Set<string> | null = null;
-
   /**
-   * A parser starts: as Loki's parser hints, labels an earlier stage of this entry extracted are not
-   * overwritten by this parser (the first parser wins), while its own duplicate keys are (last wins).
+   * The name a parser gives a field: with `_extracted` when a stream label of the entry or a
+   * structured metadata label has it, so that neither is lost (Loki's duplicateSuffix; for structured
+   * metadata grafana/loki#19991, "parsed labels should not override structured metadata").
    */
-  beginParser(): void {
-    this.guard = this.parsedCount > 0 ? new Set(Object.keys(this.parsed)) : null;
+  extractedName(name: string): string {
+    return Object.hasOwn(this.base, name) || Object.hasOwn(this.metadata, name) ? `${name}_extracted` : name;
   }
 
-  /** Sets a label from a parser started with beginParser. */
+  /**
+   * Sets a label found by a parser (json, logfmt, regexp, pattern, unpack) unless a parsed label has
+   * that name already: the first value wins, both for a key repeated in one line and against an
+   * earlier stage (Loki's parser hints: Extracted/RecordExtracted; grafana/loki#19568).
+   */
   setExtracted(name: string, value: string): void {
-    if (this.guard?.has(name)) return;
+    if (this.parsedCount > 0 && Object.hasOwn(this.parsed, name)) return;
     this.setParsed(name, value);
   }
 
@@ -210,6 +212,28 @@ export class EntryState {
     }
     return { line: this.line, stream: this.stream, metadata: this.metadata, parsed };
   }
+}
+
+/**
+ * All labels of a stored entry that no stage has touched, as Loki's pipeline gives them: the stream
+ * labels, then its structured metadata, a name that is also a stream label taking `_extracted`
+ * (LabelsBuilder.Add), and `__error__`/`__error_details__` metadata as the error labels. The stream
+ * object itself when there is no metadata.
+ */
+export function entryLabels(stream: Labels, metadata: Labels): Labels {
+  let out: Labels | undefined;
+  for (const k in metadata) {
+    if (!Object.hasOwn(metadata, k)) continue;
+    out ??= copy(stream);
+    const v = metadata[k] as string;
+    if (k === ERROR_LABEL || k === ERROR_DETAILS_LABEL) {
+      if (!Object.hasOwn(stream, k)) put(out, k, v);
+      else put(out, `${k}_extracted`, v);
+      continue;
+    }
+    put(out, Object.hasOwn(stream, k) ? `${k}_extracted` : k, v);
+  }
+  return out ?? stream;
 }
 
 function renameClashes(stream: Labels, metadata: Labels): Labels {
