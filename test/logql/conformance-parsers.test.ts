@@ -13,7 +13,16 @@ import type { PipelineStage } from '../../src/logql/ast.js';
 import { compilePipeline, PipelineCompileError } from '../../src/logql/pipeline/index.js';
 import { entryLabels } from '../../src/logql/pipeline/state.js';
 import type { Labels } from '../../src/model/record.js';
-import { filter, flat, json, labelFormat, logfmt, run, str } from './pipeline/helpers.js';
+import {
+  filter,
+  flat,
+  json,
+  labelFormat,
+  lineFormat as lineFormatStage,
+  logfmt,
+  run,
+  str,
+} from './pipeline/helpers.js';
 
 interface Case {
   /** The Loki test it comes from: `Function › case`. */
@@ -760,8 +769,160 @@ const patternCases = from('Test_PatternParser', [
   },
 ]);
 
+// ---------------------------------------------------------------------------------------------
+// pipeline_test.go
+
+const drop = (...labels: { name: string; matcher?: { op: '='; value: string } }[]): PipelineStage => ({
+  type: 'drop',
+  labels,
+});
+const keep = (...labels: { name: string; matcher?: { op: '='; value: string } }[]): PipelineStage => ({
+  type: 'keep',
+  labels,
+});
+const lfLine = 'level=info ts=2020-10-18T18:04:22.147378997Z caller=metrics.go:81 status=200';
+const jsonLine = '{"app":"foo","namespace":"prod","pod":{"uuid":"foo","deployment":{"ref":"foobar"}}}';
+const logfmtErr = `logfmt syntax error at pos 2 : unexpected '"'`;
+const threeLines = [
+  lfLine,
+  'level=debug ts=2020-10-18T18:04:22.147378997Z caller=metrics.go:81 status=200',
+  'ts=2020-10-18T18:04:22.147378997Z caller=metrics.go:81 status=200',
+];
+const lfLabels = (level?: string): Labels => ({
+  ...(level ? { level } : {}),
+  ts: '2020-10-18T18:04:22.147378997Z',
+  caller: 'metrics.go:81',
+  status: '200',
+});
+
+const pipelineCases: Case[] = [
+  {
+    from: 'TestNoopPipeline › structured metadata',
+    stages: [],
+    line: '',
+    stream: { foo: 'bar' },
+    metadata: { y: '1', z: '2' },
+    want: { foo: 'bar', y: '1', z: '2' },
+  },
+  {
+    from: 'TestNoopPipeline › duplicated structured metadata with stream labels',
+    stages: [],
+    line: '',
+    stream: { foo: 'bar' },
+    metadata: { y: '1', z: '2', foo: 'baz' },
+    want: { foo: 'bar', foo_extracted: 'baz', y: '1', z: '2' },
+  },
+  {
+    from: 'TestNoopPipeline › structured metadata with disallowed label names',
+    stages: [],
+    line: '',
+    stream: { foo: 'bar' },
+    metadata: { y: '1', z: '2', 'zsomething-bad': 'foo' },
+    want: { foo: 'bar', y: '1', z: '2', zsomething_bad: 'foo' },
+  },
+  ...(
+    [
+      { metadata: { user: 'bob' }, want: { foo: 'bar', user: 'bob' } },
+      { metadata: { user: 'bob', foo: 'baz' }, want: { foo: 'bar', foo_extracted: 'baz', user: 'bob' } },
+      { metadata: {}, want: undefined },
+      { stream: {}, metadata: { user: 'bob' }, want: undefined },
+      {
+        metadata: { user: 'bob', 'zsomething-bad': 'foo' },
+        want: { foo: 'bar', user: 'bob', zsomething_bad: 'foo' },
+      },
+    ] as { stream?: Labels; metadata: Labels; want: Labels | undefined }[]
+  ).map((c, i) => ({
+    from: `TestPipelineWithStructuredMetadata › ${i + 1}`,
+    stages: [
+      filter(str('foo', '=', 'bar')),
+      filter(str('user', '=', 'bob')),
+      lineFormatStage('lbs {{.foo}} {{.user}}'),
+    ],
+    line: 'line',
+    stream: c.stream ?? { foo: 'bar' },
+    metadata: c.metadata,
+    want: c.want,
+    wantLine: 'lbs bar bob',
+  })),
+  ...(
+    [
+      { line: lfLine, want: lfLabels('info') },
+      {
+        line: jsonLine,
+        want: { app: 'foo', namespace: 'prod', pod_uuid: 'foo', pod_deployment_ref: 'foobar' },
+      },
+    ] as { line: string; want: Labels }[]
+  ).map((c, i) => ({
+    from: `TestDropLabelsPipeline › drop __error__ › line ${i + 1}`,
+    stages: [logfmt({ strict: true }), json(), drop({ name: '__error__' }, { name: '__error_details__' })],
+    line: c.line,
+    want: c.want,
+  })),
+  ...(
+    [
+      {
+        line: lfLine,
+        want: {
+          level: 'info',
+          ts: '2020-10-18T18:04:22.147378997Z',
+          caller: 'metrics.go:81',
+          __error__: 'JSONParserErr',
+          __error_details__: OBJECT_ERR,
+        },
+      },
+      {
+        line: jsonLine,
+        want: {
+          namespace: 'prod',
+          pod_uuid: 'foo',
+          pod_deployment_ref: 'foobar',
+          __error_details__: logfmtErr,
+        },
+      },
+    ] as { line: string; want: Labels }[]
+  ).map((c, i) => ({
+    from: `TestDropLabelsPipeline › drop __error__ with matching value › line ${i + 1}`,
+    stages: [
+      logfmt({ strict: true }),
+      json(),
+      drop(
+        { name: '__error__', matcher: { op: '=', value: 'LogfmtParserErr' } },
+        { name: 'status', matcher: { op: '=', value: '200' } },
+        { name: 'app' },
+      ),
+    ],
+    line: c.line,
+    want: c.want,
+  })),
+  ...threeLines.map((line, i) => ({
+    from: `TestKeepLabelsPipeline › keep all › line ${i + 1}`,
+    stages: [logfmt(), keep()],
+    line,
+    want: lfLabels(['info', 'debug', undefined][i]),
+  })),
+  ...threeLines.map((line, i) => ({
+    from: `TestKeepLabelsPipeline › keep by name › line ${i + 1}`,
+    stages: [logfmt(), keep({ name: 'level' })],
+    line,
+    want: [{ level: 'info' }, { level: 'debug' }, {}][i] as Labels,
+  })),
+  ...threeLines.map((line, i) => ({
+    from: `TestKeepLabelsPipeline › keep by matcher › line ${i + 1}`,
+    stages: [logfmt(), keep({ name: 'level', matcher: { op: '=', value: 'info' } })],
+    line,
+    want: [{ level: 'info' }, {}, {}][i] as Labels,
+  })),
+];
+
 describe("Loki's parser_test.go", () => {
-  for (const c of [...jsonCases, ...jsonExprCases, ...regexpCases, ...unpackCases, ...patternCases]) {
+  for (const c of [
+    ...jsonCases,
+    ...jsonExprCases,
+    ...regexpCases,
+    ...unpackCases,
+    ...patternCases,
+    ...pipelineCases,
+  ]) {
     test(c.from, () => check(c));
   }
   for (const c of logfmtCases) {
@@ -882,6 +1043,33 @@ describe('categories: stream, structured metadata, parsed (issue 14 item 3)', ()
     const templated = run([labelFormat({ label: 'trace', kind: 'template', value: 'v' })], 'x', {}, meta);
     assert.deepEqual(templated?.metadata, {});
     assert.deepEqual(templated?.parsed, { trace: 'v' });
+  });
+  test("structured metadata names normalized as Loki's pipeline does (otlptranslator NormalizeLabel)", () => {
+    const out = run(
+      [],
+      'x',
+      { service_name: 's' },
+      {
+        'service.name': 'a',
+        _x: 'b',
+        __y: 'c',
+        '1a': 'd',
+        'ä.b': 'e',
+      },
+    );
+    // service.name normalizes to a stream label's name, so it takes _extracted as well
+    assert.deepEqual(out?.metadata, {
+      service_name_extracted: 'a',
+      key_x: 'b',
+      __y: 'c',
+      key_1a: 'd',
+      ä_b: 'e',
+    });
+    assert.deepEqual(entryLabels({}, { 'trace-id': 't' }), { trace_id: 't' });
+    // a parser then clashes with the normalized name
+    assert.deepEqual(run([logfmt()], 'trace_id=p', {}, { 'trace-id': 't' })?.parsed, {
+      trace_id_extracted: 'p',
+    });
   });
   test('entryLabels: the labels of an entry no stage touched', () => {
     const stream = { app: 'a' };
