@@ -88,39 +88,61 @@ export interface JsonValue {
   t: T;
 }
 
-/** jsonparser's Get without keys: the value at the first token of [i, end); throws its errors. */
-export function getValue(s: string, i: number, end: number): JsonValue {
+/** Where scanValue found its value, and its type (module state: no allocation per value). */
+let scannedStart = 0;
+let scannedType: T = T.Null;
+
+/**
+ * jsonparser's Get without keys: scans the value at the first token of [i, end) and returns its end;
+ * its start and type are left in scannedStart and scannedType. Throws jsonparser's errors.
+ */
+function scanValue(s: string, i: number, end: number): number {
   const at = nextToken(s, i, end);
   if (at === -1) fail(MALFORMED_JSON);
+  scannedStart = at;
   const c = s.charCodeAt(at);
   if (c === QUOTE) {
+    scannedType = T.String;
     const e = stringEnd(s, at + 1, end);
     if (e === -1) fail(MALFORMED_STRING);
-    return { start: at, end: e, t: T.String };
+    return e;
   }
   if (c === 91) {
+    scannedType = T.Array;
     const e = blockEnd(s, at, end, 91, 93);
     if (e === -1) fail(MALFORMED_ARRAY);
-    return { start: at, end: e, t: T.Array };
+    return e;
   }
   if (c === 123) {
+    scannedType = T.Object;
     const e = blockEnd(s, at, end, 123, 125);
     if (e === -1) fail(MALFORMED_OBJECT);
-    return { start: at, end: e, t: T.Object };
+    return e;
   }
   const e = tokenEnd(s, at, end);
-  const word = s.slice(at, e);
+  // jsonparser takes anything that starts like a number as one, `1abc` included
+  if (c === 45 || (c >= 48 && c <= 57)) {
+    scannedType = T.Number;
+    return e;
+  }
   if (c === 116 || c === 102) {
+    const word = s.slice(at, e);
     if (word !== 'true' && word !== 'false') fail(UNKNOWN_TYPE);
-    return { start: at, end: e, t: T.Boolean };
+    scannedType = T.Boolean;
+    return e;
   }
   if (c === 117 || c === 110) {
-    if (word !== 'null') fail(UNKNOWN_TYPE);
-    return { start: at, end: e, t: T.Null };
+    if (e - at !== 4 || !s.startsWith('null', at)) fail(UNKNOWN_TYPE);
+    scannedType = T.Null;
+    return e;
   }
-  // jsonparser takes anything that starts like a number as one, `1abc` included
-  if (c === 45 || (c >= 48 && c <= 57)) return { start: at, end: e, t: T.Number };
   return fail(UNKNOWN_TYPE);
+}
+
+/** jsonparser's Get without keys: the value at the first token of [i, end); throws its errors. */
+export function getValue(s: string, i: number, end: number): JsonValue {
+  const e = scanValue(s, i, end);
+  return { start: scannedStart, end: e, t: scannedType };
 }
 
 /** The text jsonparser hands over for a value: a string's contents without quotes, else the raw text. */
@@ -128,7 +150,8 @@ export function valueText(s: string, v: JsonValue): string {
   return v.t === T.String ? s.slice(v.start + 1, v.end - 1) : s.slice(v.start, v.end);
 }
 
-export type ObjectCallback = (key: string, value: JsonValue) => void;
+/** A key (unescaped) and its value's raw span [start, end) and type. */
+export type ObjectCallback = (key: string, start: number, end: number, t: T) => void;
 
 /**
  * jsonparser's ObjectEach over the object that starts at the first token of [from, end): the callback
@@ -159,9 +182,9 @@ export function objectEach(s: string, from: number, end: number, cb: ObjectCallb
     }
     i = nextToken(s, ke, end);
     if (i === -1 || s.charCodeAt(i) !== 58) fail(MALFORMED_JSON);
-    const v = getValue(s, i + 1, end);
-    cb(key, v);
-    i = nextToken(s, v.end, end);
+    const ve = scanValue(s, i + 1, end);
+    cb(key, scannedStart, ve, scannedType);
+    i = nextToken(s, ve, end);
     if (i === -1) fail(MALFORMED_ARRAY);
     const d = s.charCodeAt(i);
     if (d === 125) return;

@@ -43,8 +43,7 @@ export function compileJson(stage: JsonParserStage): Stage {
   let line = '';
   let prefix = '';
 
-  const each = (raw: string, v: JsonValue): void => {
-    const t = v.t;
+  const each = (raw: string, start: number, end: number, t: T): void => {
     if (t === T.Array || t === T.Null) return;
     if (t === T.Object) {
       const saved = prefix;
@@ -54,7 +53,7 @@ export function compileJson(stage: JsonParserStage): Stage {
           ? top.get(`\u0000${raw}`, () => appendSanitized('', raw))
           : nestedCache(p).get(`\u0000${raw}`, () => appendSanitized(`${p}_`, raw));
       try {
-        objectEach(line, v.start, v.end, each);
+        objectEach(line, start, end, each);
       } finally {
         prefix = saved;
       }
@@ -70,9 +69,9 @@ export function compileJson(stage: JsonParserStage): Stage {
     }
     name = st.extractedName(name);
     let value: string;
-    if (t === T.String) value = jsonStringValue(line.slice(v.start + 1, v.end - 1));
-    else if (t === T.Boolean) value = line.charCodeAt(v.start) === 116 ? 'true' : 'false';
-    else value = line.slice(v.start, v.end);
+    if (t === T.String) value = jsonStringValue(line.slice(start + 1, end - 1));
+    else if (t === T.Boolean) value = line.charCodeAt(start) === 116 ? 'true' : 'false';
+    else value = line.slice(start, end);
     st.setExtracted(name, value);
   };
 

@@ -30,9 +30,9 @@ export function compileUnpack(): Stage {
     buf.length = 0;
     let entry: string | undefined;
     try {
-      objectEach(line, 0, line.length, (key, v) => {
-        if (v.t !== T.String) return;
-        const raw = line.slice(v.start + 1, v.end - 1);
+      objectEach(line, 0, line.length, (key, start, end, t) => {
+        if (t !== T.String) return;
+        const raw = line.slice(start + 1, end - 1);
         if (key === PACKED) {
           const e = unescapeJsonText(raw);
           if (e === undefined) throw new JsonScanError(MALFORMED_ESCAPE);
