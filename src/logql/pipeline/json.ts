@@ -7,7 +7,7 @@
 import type { JsonParserStage } from '../ast.js';
 import { ERR_JSON } from './errors.js';
 import { jsonPathSteps, parseJsonExpression } from './extraction-expr.js';
-import { eachKey, JsonScanError, type JsonValue, jsonStringValue, objectEach, T } from './json-scan.js';
+import { eachKey, JsonScanError, jsonStringValue, objectEach, T } from './json-scan.js';
 import { appendSanitized, sanitizeLabelKey } from './sanitize.js';
 import type { Stage } from './stage.js';
 import type { EntryState } from './state.js';
