@@ -235,7 +235,10 @@ function plainMetadata(stream: Labels, metadata: Labels): boolean {
  * label takes `_extracted`, `__error__` and `__error_details__` become the error (not labels). Two
  * names that normalize alike: the later one's value.
  */
-function addMetadata(stream: Labels, metadata: Labels): { metadata: Labels; err: string; errDetails: string } {
+function addMetadata(
+  stream: Labels,
+  metadata: Labels,
+): { metadata: Labels; err: string; errDetails: string } {
   const out: Labels = {};
   let err = '';
   let errDetails = '';
