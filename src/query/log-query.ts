@@ -7,6 +7,7 @@
  */
 import type { LogExpr } from '../logql/ast.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
+import { EntryState } from '../logql/pipeline/state.js';
 import { allLabels, type PipelineOutput } from '../logql/pipeline/types.js';
 import { planLog } from '../logql/plan.js';
 import type { Labels } from '../model/record.js';
@@ -36,8 +37,15 @@ function withoutEmpty(out: PipelineOutput): Record<string, Labels> {
   return meta;
 }
 
-/** The entry as a pipeline output, for queries the store answered whole. */
-function passThrough(e: StoredEntry): PipelineOutput {
+/**
+ * The entry as a pipeline output, for queries the store answered whole: structured metadata named
+ * like a stream label takes `_extracted` here too, as in Loki's no-op pipeline.
+ */
+function passThrough(st: EntryState, e: StoredEntry): PipelineOutput {
+  for (const _ in e.attributes) {
+    st.reset(e.timestamp, e.body, e.stream.labels, e.attributes);
+    return st.output();
+  }
   return { line: e.body, stream: e.stream.labels, metadata: e.attributes, parsed: {} };
 }
 
@@ -47,6 +55,7 @@ export async function runLogQuery(
 ): Promise<{ result: StreamResult[]; stats: Omit<QueryStats, 'execTimeSeconds'> }> {
   const plan = planLog(req.expr);
   const pipeline = plan.rest.length > 0 ? compilePipeline(plan.rest) : undefined;
+  const bare = new EntryState();
   const byKey = new Map<string, StreamResult>();
   let returned = 0;
   let processed = 0;
@@ -75,7 +84,7 @@ export async function runLogQuery(
             stream: e.stream.labels,
             metadata: e.attributes,
           })
-        : passThrough(e);
+        : passThrough(bare, e);
       if (!out) continue;
       const ts = e.timestamp.toString();
       if (req.categorize) {

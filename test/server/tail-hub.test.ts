@@ -53,7 +53,7 @@ describe('tail frames', () => {
     const b: TailEntry = { labels: { app: 'a' }, attributes: { trace_id: 't' }, timestamp: 11n, body: 'two' };
     assert.equal(
       tailFrame([a, b, { ...a, timestamp: 12n, body: 'three' }], []),
-      '{"streams":[{"stream":{"app":"a"},"values":[["10","one"],["12","three"]]},{"stream":{"trace_id":"t","app":"a"},"values":[["11","two"]]}]}',
+      '{"streams":[{"stream":{"app":"a"},"values":[["10","one"],["12","three"]]},{"stream":{"app":"a","trace_id":"t"},"values":[["11","two"]]}]}',
     );
     assert.equal(tailFrame([], [a]), '{"dropped_entries":[{"timestamp":"10","labels":{"app":"a"}}]}');
   });

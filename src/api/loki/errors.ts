@@ -3,6 +3,7 @@
  */
 import { ForbiddenError } from '../../auth/errors.js';
 import { LogqlParseError, LogqlUnsupportedError } from '../../logql/errors.js';
+import { PipelineCompileError } from '../../logql/pipeline/errors.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
 import {
   MetricEvalError,
@@ -27,6 +28,8 @@ export function lokiErrorReply(err: unknown): Reply {
   }
   if (err instanceof LogqlParseError) return text(400, `${err.message}\n`);
   if (err instanceof LogqlUnsupportedError) return text(400, `${err.message}\n`);
+  // A stage Loki refuses when it builds the pipeline (`| json a="a..b"`): the query's fault.
+  if (err instanceof PipelineCompileError) return text(400, `${err.message}\n`);
   if (err instanceof MetricLimitError || err instanceof PipelineError || err instanceof MetricEvalError) {
     return text(400, `${err.message}\n`);
   }

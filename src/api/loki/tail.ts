@@ -12,6 +12,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { isLogExpr, type LogExpr } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
 import { parseLogql } from '../../logql/parser.js';
+import { entryLabels } from '../../logql/pipeline/state.js';
 import { allLabels, type CompilePipeline } from '../../logql/pipeline/types.js';
 import { planLog } from '../../logql/plan.js';
 import { restrictLogExpr } from '../../logql/restrict.js';
@@ -175,13 +176,13 @@ export function compileTailFilter(expr: LogExpr, compilePipeline?: CompilePipeli
   };
 }
 
-function entryLabels(e: { labels: Labels; attributes: Labels }): Labels {
-  // As query_range: structured metadata joins the stream labels (Loki 3).
-  return Object.keys(e.attributes).length > 0 ? { ...e.attributes, ...e.labels } : e.labels;
+function tailLabels(e: { labels: Labels; attributes: Labels }): Labels {
+  // As query_range: structured metadata joins the stream labels (Loki 3), `_extracted` on a clash.
+  return entryLabels(e.labels, e.attributes);
 }
 
 function entryKey(e: TailEntry): string {
-  return `${e.timestamp}\u0000${labelsKey(entryLabels(e))}\u0000${e.body}`;
+  return `${e.timestamp}\u0000${labelsKey(tailLabels(e))}\u0000${e.body}`;
 }
 
 /** What a tail reports of an entry it dropped (Loki's DroppedEntry: its time and labels). */
@@ -194,7 +195,7 @@ export interface DroppedEntry {
 export function tailFrame(entries: readonly TailEntry[], dropped: readonly DroppedEntry[]): string {
   const streams = new Map<string, { stream: Labels; values: [string, string][] }>();
   for (const e of entries) {
-    const labels = entryLabels(e);
+    const labels = tailLabels(e);
     const key = labelsKey(labels);
     let s = streams.get(key);
     if (!s) {
@@ -324,7 +325,7 @@ class TailSession {
   }
 
   private drop(e: TailEntry): void {
-    const labels = entryLabels(e);
+    const labels = tailLabels(e);
     const bytes = mapBytes(labels) + DROPPED_OVERHEAD;
     if (this.droppedBytes + bytes > this.maxDroppedBytes) {
       this.tooSlow();

@@ -1,16 +1,16 @@
 /**
  * @module `| json`: every scalar field of the line's object becomes a label, nested keys joined with
  * `_`, arrays and nulls skipped (Loki's JSONParser); `| json a="x.y[0]"` extracts only the given paths
- * (Loki's JSONExpressionParser). Malformed JSON sets `__error__="JSONParserErr"`.
+ * (Loki's JSONExpressionParser, which scans with jsonparser's EachKey and so extracts from any line
+ * that starts like JSON, complete or not). Malformed JSON sets `__error__="JSONParserErr"`.
  */
 import type { JsonParserStage } from '../ast.js';
-import { ERR_JSON, PipelineCompileError } from './errors.js';
-import { JsonScanError, lookup, objectEach, stringValue, T, unescapeJson } from './json-scan.js';
+import { ERR_JSON } from './errors.js';
+import { jsonPathSteps, parseJsonExpression } from './extraction-expr.js';
+import { eachKey, JsonScanError, jsonStringValue, objectEach, T } from './json-scan.js';
 import { appendSanitized, sanitizeLabelKey } from './sanitize.js';
 import type { Stage } from './stage.js';
 import type { EntryState } from './state.js';
-
-const EXTRACTED = '_extracted';
 
 class KeyCache {
   private map = new Map<string, string>();
@@ -40,12 +40,11 @@ export function compileJson(stage: JsonParserStage): Stage {
     return c;
   };
   let st: EntryState;
+  let line = '';
   let prefix = '';
 
-  const each = (s: string, ks: number, ke: number, vs: number, ve: number, t: T): void => {
+  const each = (raw: string, start: number, end: number, t: T): void => {
     if (t === T.Array || t === T.Null) return;
-    const raw = unescapeJson(s, ks, ke);
-    if (raw === undefined) throw new JsonScanError('Encountered an invalid escape sequence in a string');
     if (t === T.Object) {
       const saved = prefix;
       const p = prefix;
@@ -54,34 +53,34 @@ export function compileJson(stage: JsonParserStage): Stage {
           ? top.get(`\u0000${raw}`, () => appendSanitized('', raw))
           : nestedCache(p).get(`\u0000${raw}`, () => appendSanitized(`${p}_`, raw));
       try {
-        objectEach(s, vs, each);
+        objectEach(line, start, end, each);
       } finally {
         prefix = saved;
       }
       return;
     }
+    // Loki sets a label even when its sanitized name is empty (`{" ":"v"}` gives the label ""):
+    // pkg/logql/log/parser_test.go "whitespace key and whitespace subkey values"
     let name: string;
-    if (prefix.length === 0) {
-      name = top.get(raw, sanitizeLabelKey);
-      if (name.length === 0) return;
-    } else {
+    if (prefix.length === 0) name = top.get(raw, sanitizeLabelKey);
+    else {
       const p = prefix;
       name = nestedCache(p).get(raw, () => appendSanitized(`${p}_`, raw));
     }
-    if (st.baseHas(name)) name += EXTRACTED;
+    name = st.extractedName(name);
     let value: string;
-    if (t === T.String) value = stringValue(s, vs, ve);
-    else if (t === T.Boolean) value = s.charCodeAt(vs) === 116 ? 'true' : 'false';
-    else value = s.slice(vs, ve);
+    if (t === T.String) value = jsonStringValue(line.slice(start + 1, end - 1));
+    else if (t === T.Boolean) value = line.charCodeAt(start) === 116 ? 'true' : 'false';
+    else value = line.slice(start, end);
     st.setExtracted(name, value);
   };
 
   return (state) => {
     st = state;
-    state.beginParser();
+    line = state.line;
     prefix = '';
     try {
-      objectEach(state.line, 0, each);
+      objectEach(line, 0, line.length, each);
     } catch (err) {
       state.setErr(ERR_JSON, err instanceof JsonScanError ? err.message : 'Malformed JSON error');
     }
@@ -89,76 +88,36 @@ export function compileJson(stage: JsonParserStage): Stage {
   };
 }
 
-/** Loki's JSON expression syntax: `a.b[0]["c d"]`. */
-export function parseJsonPath(expr: string): (string | number)[] {
-  const out: (string | number)[] = [];
-  let i = 0;
-  const bad = (): never => {
-    throw new PipelineCompileError(`cannot parse expression [${expr}]: syntax error`);
-  };
-  const ident = /[^.[\]"\s]+/y;
-  if (expr.length === 0) bad();
-  let first = true;
-  while (i < expr.length) {
-    const c = expr[i];
-    if (c === '[') {
-      const rest = expr.slice(i + 1);
-      const num = /^\s*(\d+)\s*\]/.exec(rest);
-      if (num) {
-        out.push(Number(num[1]));
-        i += 1 + num[0].length;
-      } else {
-        const str = /^\s*("(?:[^"\\]|\\.)*")\s*\]/.exec(rest);
-        if (!str) return bad();
-        out.push(JSON.parse(str[1] as string) as string);
-        i += 1 + str[0].length;
-      }
-    } else {
-      if (c === '.') {
-        if (first) bad();
-        i++;
-      } else if (!first) {
-        bad();
-      }
-      ident.lastIndex = i;
-      const m = ident.exec(expr);
-      if (!m) return bad();
-      out.push(m[0]);
-      i = ident.lastIndex;
-    }
-    first = false;
-  }
-  return out;
-}
-
 function compileJsonExpressions(params: JsonParserStage['params']): Stage {
-  const exprs = params.map((p) => ({ label: p.label, path: parseJsonPath(p.path) }));
+  const ids = params.map((p) => p.label);
+  const paths = params.map((p) => jsonPathSteps(parseJsonExpression(p.path)));
   return (st) => {
     const line = st.line;
     if (line.length === 0) return true;
+    // Loki checks only how the line starts; the scan reports what else is wrong
     const c = line.charCodeAt(0);
     if (c !== 34 && c !== 123 && c !== 91) {
       st.setErr(ERR_JSON);
       return true;
     }
-    for (const e of exprs) {
-      let found: ReturnType<typeof lookup>;
-      try {
-        found = lookup(line, e.path);
-      } catch (err) {
-        st.setErr(ERR_JSON, err instanceof JsonScanError ? err.message : 'Malformed JSON error');
-        found = undefined;
+    let matches = 0;
+    eachKey(line, paths, (i, t, text, err) => {
+      if (err !== undefined) {
+        st.setErr(ERR_JSON, err);
+        return;
       }
-      if (found === undefined) {
-        if (st.get(e.label) === undefined) st.setParsed(e.label, '');
-        continue;
-      }
-      const name = st.baseHas(e.label) ? e.label + EXTRACTED : e.label;
+      const name = st.extractedName(ids[i] as string);
       let value: string;
-      if (found.t === T.Null) value = '';
-      else if (found.t === T.String) value = stringValue(line, found.start, found.end);
-      else value = line.slice(found.start, found.end);
+      if (t === T.Null) value = '';
+      else if (t === T.Object) value = text;
+      // Loki unescapes every other value's text, an array's or a number's included
+      else value = jsonStringValue(text);
       st.setParsed(name, value);
+      matches++;
+    });
+    // every requested label exists, empty when not found
+    if (matches < ids.length) {
+      for (const id of ids) if (st.get(id) === undefined) st.setParsed(id, '');
     }
     return true;
   };

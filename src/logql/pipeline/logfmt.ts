@@ -1,13 +1,81 @@
 /**
  * @module `| logfmt [--strict] [--keep-empty] [label="key", ...]`: Loki's logfmt decoder (adapted from
- * go-logfmt) and parsers. Without `--strict` malformed pairs are skipped; with it, parsing stops and
- * `__error__="LogfmtParserErr"` is set. Empty values are dropped unless `--keep-empty`.
+ * go-logfmt, pkg/logql/log/logfmt/decode.go and jsonstring.go) and parsers. Without `--strict`
+ * malformed pairs are skipped; with it, parsing stops and `__error__="LogfmtParserErr"` is set. Empty
+ * values are dropped unless `--keep-empty`. A key repeated in a line keeps its first value.
  */
 import { Buffer } from 'node:buffer';
 import type { LogfmtParserStage } from '../ast.js';
 import { ERR_LOGFMT } from './errors.js';
+import { parseLogfmtExpression } from './extraction-expr.js';
+import { replaceInvalidUtf } from './json-scan.js';
 import { sanitizeLabelKey } from './sanitize.js';
 import type { Stage } from './stage.js';
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  "'": "'",
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
+
+/** Go's getu4 at s[i] (a `\uXXXX`), bounded by `end`; -1 when it is not one. */
+function getu4(s: string, i: number, end: number): number {
+  if (i + 6 > end || s.charCodeAt(i) !== 92 || s.charCodeAt(i + 1) !== 117) return -1;
+  const hex = s.slice(i + 2, i + 6);
+  return /^[0-9a-fA-F]{4}$/.test(hex) ? Number.parseInt(hex, 16) : -1;
+}
+
+/**
+ * Loki's unquoteBytes over the quoted value s[start, end) (quotes included): JSON's escapes and `\'`;
+ * control characters and new lines are kept as they are (grafana/loki#3932); a `\u` surrogate without
+ * its pair becomes U+FFFD. Undefined for an unknown escape or a `\` at the end.
+ */
+export function unquoteLogfmt(s: string, start: number, end: number): string | undefined {
+  const stop = end - 1;
+  let i = start + 1;
+  let out = '';
+  while (i < stop) {
+    const b = s.indexOf('\\', i);
+    const runEnd = b === -1 || b >= stop ? stop : b;
+    if (runEnd > i) {
+      const run = s.slice(i, runEnd);
+      if (run.indexOf('"') !== -1) return undefined;
+      out += run;
+      i = runEnd;
+      continue;
+    }
+    // s[i] is a backslash
+    if (i + 1 >= stop) return undefined;
+    const e = s[i + 1] as string;
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) {
+      out += simple;
+      i += 2;
+      continue;
+    }
+    if (e !== 'u') return undefined;
+    let r = getu4(s, i, stop);
+    if (r < 0) return undefined;
+    i += 6;
+    if (r >= 0xd800 && r < 0xe000) {
+      const r2 = getu4(s, i, stop);
+      if (r < 0xdc00 && r2 >= 0xdc00 && r2 < 0xe000) {
+        out += String.fromCodePoint(0x10000 + ((r - 0xd800) << 10) + (r2 - 0xdc00));
+        i += 6;
+        continue;
+      }
+      r = 0xfffd;
+    }
+    out += String.fromCharCode(r);
+  }
+  return out;
+}
 
 /** The decoder: one instance per stage, reset per line. */
 export class LogfmtDecoder {
@@ -126,12 +194,12 @@ export class LogfmtDecoder {
       } else if (c === 34) {
         this.pos = p + 1;
         if (hasEsc) {
-          try {
-            this.value = JSON.parse(line.slice(start, this.pos)) as string;
-          } catch {
+          const v = unquoteLogfmt(line, start, this.pos);
+          if (v === undefined) {
             this.syntaxError('invalid quoted value');
             return false;
           }
+          this.value = v;
         } else if (p > start + 1) {
           this.value = line.slice(start + 1, p);
         }
@@ -160,51 +228,62 @@ export function compileLogfmt(stage: LogfmtParserStage): Stage {
 
   if (stage.params.length === 0) {
     return (st) => {
-      st.beginParser();
       dec.reset(st.line);
       while (!dec.eol()) {
         if (!dec.scan()) {
           if (strict) break;
           continue;
         }
-        let val = dec.value ?? '';
-        if (val.includes('\uFFFD')) val = '';
+        const base = sanitized(dec.key ?? '');
+        if (base.length === 0) continue;
+        // Loki replaces each U+FFFD with a space rather than drop the value (parser.go removeInvalidUtf)
+        const val = replaceInvalidUtf(dec.value ?? '');
         if (!keepEmpty && val.length === 0) continue;
-        let key = sanitized(dec.key ?? '');
-        if (key.length === 0) continue;
-        if (st.baseHas(key)) key += '_extracted';
-        st.setExtracted(key, val);
+        st.setExtracted(st.extractedName(base), val);
       }
       if (strict && dec.err !== undefined) st.setErr(ERR_LOGFMT, dec.err);
       return true;
     };
   }
 
-  // label -> key; and key -> labels
+  // label -> the key it takes (undefined: none can match); and key -> labels
   const byKey = new Map<string, string[]>();
-  const ids = new Set<string>();
+  const ids: string[] = [];
   for (const p of stage.params) {
-    ids.add(p.label);
-    const list = byKey.get(p.key);
+    if (!ids.includes(p.label)) ids.push(p.label);
+    const key = parseLogfmtExpression(p.key);
+    if (key === undefined) continue;
+    const list = byKey.get(key);
     if (list) list.push(p.label);
-    else byKey.set(p.key, [p.label]);
+    else byKey.set(key, [p.label]);
   }
+  const idSet = new Set(ids);
+  const seen = new Set<string>();
   return (st) => {
-    for (const id of ids) if (!st.baseHas(id)) st.setParsed(id, '');
+    // every requested label exists (Loki's LogfmtExpressionParser has no --keep-empty), unless a
+    // stream label or structured metadata holds its name: that one stays and the value takes _extracted
+    for (const id of ids) if (st.extractedName(id) === id) st.setParsed(id, '');
+    seen.clear();
     dec.reset(st.line);
     while (!dec.eol()) {
       if (!dec.scan()) {
         if (strict) break;
         continue;
       }
-      let val = dec.value ?? '';
-      if (val.includes('\uFFFD')) val = '';
-      // Loki's LogfmtExpressionParser has no --keep-empty: requested labels always exist
       const key = sanitized(dec.key ?? '');
       if (key.length === 0) continue;
-      const targets = byKey.get(key) ?? (ids.has(key) ? [key] : undefined);
+      // Loki: a line key named like a requested label sets that label too (parser.go, `keys` lookup)
+      const targets = byKey.get(key) ?? (idSet.has(key) ? [key] : undefined);
       if (!targets) continue;
-      for (const id of targets) st.setParsed(st.baseHas(id) ? `${id}_extracted` : id, val);
+      // unlike the other parsers, Loki's expression parser empties a value with U+FFFD
+      let val = dec.value ?? '';
+      if (val.includes('\uFFFD')) val = '';
+      for (const id of targets) {
+        // the first occurrence of a key in the line wins, as with `| logfmt`
+        if (seen.has(id)) continue;
+        seen.add(id);
+        st.setParsed(st.extractedName(id), val);
+      }
     }
     if (strict && dec.err !== undefined) st.setErr(ERR_LOGFMT, dec.err);
     return true;

@@ -11,11 +11,10 @@ export function compilePatternParser(source: string): Stage {
   }
   const names = p.names;
   return (st) => {
-    st.beginParser();
     const m = p.matches(st.line);
     for (let i = 0; i < m.length; i++) {
       const n = names[i] as string;
-      st.setExtracted(st.baseHas(n) ? `${n}_extracted` : n, m[i] as string);
+      st.setExtracted(st.extractedName(n), m[i] as string);
     }
     return true;
   };

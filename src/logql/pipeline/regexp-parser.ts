@@ -22,14 +22,12 @@ export function compileRegexpParser(source: string): Stage {
   }
   if (names.length === 0) throw new PipelineCompileError('at least one named capture must be supplied');
   return (st) => {
-    st.beginParser();
     const m = re.exec(st.line);
     if (!m) return true;
     const groups = m.groups;
     if (!groups) return true;
     for (const n of names) {
-      const name = st.baseHas(n) ? `${n}_extracted` : n;
-      st.setExtracted(name, groups[n] ?? '');
+      st.setExtracted(st.extractedName(n), groups[n] ?? '');
     }
     return true;
   };

@@ -45,24 +45,17 @@ export class EntryState {
     this.base = stream;
     this.stream = stream;
     this.metadata = metadata;
-    // Loki adds structured metadata with Add: a name that is also a stream label takes `_extracted`
-    for (const k in metadata) {
-      if (Object.hasOwn(stream, k) || k === ERROR_LABEL || k === ERROR_DETAILS_LABEL) {
-        this.metadata = renameClashes(stream, metadata);
-        break;
-      }
-    }
     this.parsed = {};
     this.parsedCount = 0;
     this.streamOwned = false;
     this.metadataOwned = false;
     this.err = '';
     this.errDetails = '';
-    if (this.metadata !== metadata) {
-      const e = own(metadata, ERROR_LABEL);
-      if (e !== undefined && !Object.hasOwn(stream, ERROR_LABEL)) this.err = e;
-      const d = own(metadata, ERROR_DETAILS_LABEL);
-      if (d !== undefined && !Object.hasOwn(stream, ERROR_DETAILS_LABEL)) this.errDetails = d;
+    if (!plainMetadata(stream, metadata)) {
+      const added = addMetadata(stream, metadata);
+      this.metadata = added.metadata;
+      this.err = added.err;
+      this.errDetails = added.errDetails;
     }
   }
 
@@ -86,20 +79,22 @@ export class EntryState {
     return undefined;
   }
 
-  /** Labels parsed before the running parser started (null when there were none). */
-  private guard: Set<string> | null = null;
-
   /**
-   * A parser starts: as Loki's parser hints, labels an earlier stage of this entry extracted are not
-   * overwritten by this parser (the first parser wins), while its own duplicate keys are (last wins).
+   * The name a parser gives a field: with `_extracted` when a stream label of the entry or a
+   * structured metadata label has it, so that neither is lost (Loki's duplicateSuffix; for structured
+   * metadata grafana/loki#19991, "parsed labels should not override structured metadata").
    */
-  beginParser(): void {
-    this.guard = this.parsedCount > 0 ? new Set(Object.keys(this.parsed)) : null;
+  extractedName(name: string): string {
+    return Object.hasOwn(this.base, name) || Object.hasOwn(this.metadata, name) ? `${name}_extracted` : name;
   }
 
-  /** Sets a label from a parser started with beginParser. */
+  /**
+   * Sets a label found by a parser (json, logfmt, regexp, pattern, unpack) unless a parsed label has
+   * that name already: the first value wins, both for a key repeated in one line and against an
+   * earlier stage (Loki's parser hints: Extracted/RecordExtracted; grafana/loki#19568).
+   */
   setExtracted(name: string, value: string): void {
-    if (this.guard?.has(name)) return;
+    if (this.parsedCount > 0 && Object.hasOwn(this.parsed, name)) return;
     this.setParsed(name, value);
   }
 
@@ -212,13 +207,69 @@ export class EntryState {
   }
 }
 
-function renameClashes(stream: Labels, metadata: Labels): Labels {
-  const out: Labels = {};
-  for (const k of Object.keys(metadata)) {
-    const name = Object.hasOwn(stream, k) ? `${k}_extracted` : k;
-    if (name === ERROR_LABEL || name === ERROR_DETAILS_LABEL) continue;
-    put(out, name, metadata[k] as string);
+/**
+ * Prometheus' otlptranslator NormalizeLabel, which Loki's pipeline applies to every structured
+ * metadata name before the stages run (pkg/logql/log/pipeline.go): characters other than Unicode
+ * letters and digits become `_`, a leading digit gets `key_` in front, a leading single `_` gets `key`.
+ */
+export function normalizeMetadataName(name: string): string {
+  if (/^(?:[A-Za-z]|__)[A-Za-z0-9_]*$/.test(name) || name.length === 0) return name;
+  const out = name.replace(/[^\p{L}\p{Nd}]/gu, '_');
+  const c = out.charCodeAt(0);
+  if (c >= 48 && c <= 57) return `key_${out}`;
+  if (out.startsWith('_') && !out.startsWith('__')) return `key${out}`;
+  return out;
+}
+
+/** Metadata that Loki's Add would take as it is: normalized names, none a stream label or an error label. */
+function plainMetadata(stream: Labels, metadata: Labels): boolean {
+  for (const k in metadata) {
+    if (Object.hasOwn(stream, k) || k === ERROR_LABEL || k === ERROR_DETAILS_LABEL) return false;
+    if (normalizeMetadataName(k) !== k) return false;
   }
+  return true;
+}
+
+/**
+ * Loki's LabelsBuilder.Add of structured metadata: names normalized, a name that is also a stream
+ * label takes `_extracted`, `__error__` and `__error_details__` become the error (not labels). Two
+ * names that normalize alike: the later one's value.
+ */
+function addMetadata(
+  stream: Labels,
+  metadata: Labels,
+): { metadata: Labels; err: string; errDetails: string } {
+  const out: Labels = {};
+  let err = '';
+  let errDetails = '';
+  for (const k of Object.keys(metadata)) {
+    let name = normalizeMetadataName(k);
+    if (Object.hasOwn(stream, name)) name = `${name}_extracted`;
+    const v = metadata[k] as string;
+    if (name === ERROR_LABEL) err = v;
+    else if (name === ERROR_DETAILS_LABEL) errDetails = v;
+    else put(out, name, v);
+  }
+  return { metadata: out, err, errDetails };
+}
+
+/**
+ * All labels of a stored entry that no stage has touched, as Loki's pipeline gives them: the stream
+ * labels and the structured metadata as addMetadata takes it, the error labels included. The stream
+ * object itself when there is no metadata.
+ */
+export function entryLabels(stream: Labels, metadata: Labels): Labels {
+  let any = false;
+  for (const _ in metadata) {
+    any = true;
+    break;
+  }
+  if (!any) return stream;
+  const out = copy(stream);
+  const added = addMetadata(stream, metadata);
+  for (const k of Object.keys(added.metadata)) put(out, k, added.metadata[k] as string);
+  if (added.err !== '') put(out, ERROR_LABEL, added.err);
+  if (added.errDetails !== '') put(out, ERROR_DETAILS_LABEL, added.errDetails);
   return out;
 }
 

@@ -1,9 +1,19 @@
 /**
  * @module `| unpack`: a JSON object of string values (Promtail's pack stage); `_entry` replaces the
- * line and, only when it is present, the other string fields become labels, as Loki does.
+ * line and, only when it is present, the other string fields become labels, as Loki's UnpackParser
+ * (pkg/logql/log/parser.go): key names sanitized like the other parsers' (`foo.bar` gives `foo_bar`),
+ * values unescaped with U+FFFD as a space.
  */
 import { ERR_JSON } from './errors.js';
-import { JsonScanError, objectEach, stringValue, T, unescapeJson } from './json-scan.js';
+import {
+  JsonScanError,
+  jsonStringValue,
+  MALFORMED_ESCAPE,
+  objectEach,
+  T,
+  unescapeJsonText,
+} from './json-scan.js';
+import { sanitizeLabelKey } from './sanitize.js';
 import type { Stage } from './stage.js';
 
 const PACKED = '_entry';
@@ -20,24 +30,24 @@ export function compileUnpack(): Stage {
     buf.length = 0;
     let entry: string | undefined;
     try {
-      objectEach(line, 0, (s, ks, ke, vs, ve, t) => {
+      objectEach(line, 0, line.length, (key, start, end, t) => {
         if (t !== T.String) return;
-        const key = unescapeJson(s, ks, ke);
-        if (key === undefined) throw new JsonScanError('Encountered an invalid escape sequence in a string');
+        const raw = line.slice(start + 1, end - 1);
         if (key === PACKED) {
-          const v = unescapeJson(s, vs, ve);
-          if (v === undefined) throw new JsonScanError('Encountered an invalid escape sequence in a string');
-          entry = v;
+          const e = unescapeJsonText(raw);
+          if (e === undefined) throw new JsonScanError(MALFORMED_ESCAPE);
+          entry = e;
           return;
         }
-        buf.push(st.baseHas(key) ? `${key}_extracted` : key, stringValue(s, vs, ve));
+        // Loki tests the raw key against the stream labels, then sanitizes (suffix included), so a
+        // `foo.bar` field replaces a `foo_bar` stream label rather than take `_extracted`
+        buf.push(sanitizeLabelKey(st.extractedName(key)), jsonStringValue(raw));
       });
     } catch (err) {
       st.setErr(ERR_JSON, err instanceof JsonScanError ? err.message : 'Malformed JSON error');
       return true;
     }
     if (entry !== undefined) {
-      st.beginParser();
       for (let i = 0; i < buf.length; i += 2) st.setExtracted(buf[i] as string, buf[i + 1] as string);
       st.line = entry;
     }

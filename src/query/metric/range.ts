@@ -11,6 +11,7 @@
  */
 
 import type { Grouping, RangeAggregation } from '../../logql/ast.js';
+import { entryLabels } from '../../logql/pipeline/state.js';
 import type { CompilePipeline, Pipeline } from '../../logql/pipeline/types.js';
 import { allLabels } from '../../logql/pipeline/types.js';
 import { planLog } from '../../logql/plan.js';
@@ -128,9 +129,9 @@ function windowEnds(expr: RangeAggregation, steps: Steps): bigint[] {
   return ends;
 }
 
+/** An entry's labels without stages: structured metadata named like a stream label takes `_extracted`. */
 function streamLabels(stream: Labels, attributes: Labels): Labels {
-  for (const _ in attributes) return { ...attributes, ...stream };
-  return stream;
+  return entryLabels(stream, attributes);
 }
 
 /**

@@ -154,7 +154,8 @@ const cases: Case[] = [
       labels: {
         a: 'b',
         __error__: 'JSONParserErr',
-        __error_details__: "Value looks like Number/Boolean/None, but can't find its end: ',' or '}' symbol",
+        // jsonparser's Get finds no value after the colon (see test/logql/conformance-parsers.test.ts)
+        __error_details__: 'Malformed JSON error',
       },
     },
   },
@@ -539,11 +540,12 @@ describe('categories', () => {
       { app: 'a' },
       { trace: 't' },
     );
+    // a parsed field named like structured metadata takes _extracted (grafana/loki#19991)
     assert.deepEqual(out, {
       line: 'level=info trace=1',
       stream: { app: 'a' },
-      metadata: {},
-      parsed: { level: 'info', trace: '1', x: 'v' },
+      metadata: { trace: 't' },
+      parsed: { level: 'info', trace_extracted: '1', x: 'v' },
     });
   });
   test('inputs are not mutated', () => {
@@ -615,8 +617,8 @@ describe('edge cases: process never throws', () => {
     const out = run([json()], line);
     assert.equal(out?.parsed[Array(50).fill('a').join('_')], 'v');
   });
-  test('invalid Unicode values become empty, as Loki rejects the replacement rune', () => {
-    assert.deepEqual(run([json()], '{"a":"x\uFFFDy","b":"\\ud800"}')?.parsed, { a: '', b: '' });
+  test('the replacement rune becomes a space (Loki removeInvalidUtf); an unpaired \\u escape empties', () => {
+    assert.deepEqual(run([json()], '{"a":"x\uFFFDy","b":"\\ud800"}')?.parsed, { a: 'x y', b: '' });
   });
   test('huge line through json', () => {
     const big = 'y'.repeat(2_000_000);
@@ -633,10 +635,10 @@ describe('more Loki behaviours', () => {
       app_extracted: 'web',
     });
   });
-  test('a parsed label that clashes with metadata takes its place in parsed', () => {
+  test('a parsed label that clashes with metadata takes _extracted; the metadata stays', () => {
     const out = run([logfmt()], 'trace=p', {}, { trace: 'm' });
-    assert.deepEqual(out?.metadata, {});
-    assert.deepEqual(out?.parsed, { trace: 'p' });
+    assert.deepEqual(out?.metadata, { trace: 'm' });
+    assert.deepEqual(out?.parsed, { trace_extracted: 'p' });
   });
   test('or does not evaluate the right side when the left holds', () => {
     const out = run(
@@ -695,14 +697,14 @@ describe('more Loki behaviours', () => {
 });
 
 describe('label precedence (Loki v3 LabelsBuilder and parser hints)', () => {
-  test('the first parser wins; a parser overwrites its own duplicate keys', () => {
+  test('the first parser wins, and the first of a key repeated in a line', () => {
     const out = run([logfmt(), json()], 'level=info');
     assert.equal(out?.parsed.level, 'info');
     const out2 = run(
       [json(), { type: 'regexp', regex: '"level":"(?P<level>\\w+)"' }],
       '{"level":"a","level":"b"}',
     );
-    assert.equal(out2?.parsed.level, 'b');
+    assert.equal(out2?.parsed.level, 'a');
   });
   test('label_format overwrites a parsed label', () => {
     const out = run(
