@@ -10,6 +10,7 @@ import {
   PipelineError,
   QueryCancelledError,
 } from '../../query/metric/index.js';
+import { PatternLimitError } from '../../query/patterns/mine.js';
 import { DiskFullError } from '../../server/disk-guard.js';
 import { DamagedDataError } from '../../store/store.js';
 import { ClientGoneError } from '../http/admit.js';
@@ -27,7 +28,12 @@ export function lokiErrorReply(err: unknown): Reply {
   }
   if (err instanceof LogqlParseError) return text(400, `${err.message}\n`);
   if (err instanceof LogqlUnsupportedError) return text(400, `${err.message}\n`);
-  if (err instanceof MetricLimitError || err instanceof PipelineError || err instanceof MetricEvalError) {
+  if (
+    err instanceof MetricLimitError ||
+    err instanceof PipelineError ||
+    err instanceof MetricEvalError ||
+    err instanceof PatternLimitError
+  ) {
     return text(400, `${err.message}\n`);
   }
   // Loki's query frontend: "too many outstanding requests" is a 429 (here with a Retry-After).
