@@ -72,6 +72,8 @@ export interface MineResult {
 }
 
 const NS_PER_MS = 1_000_000n;
+/** Lines mined between two turns of the event loop (about 20 ms of work at worst). */
+const YIELD_EVERY = 1000;
 
 export async function minePatterns(
   store: Store,
@@ -114,11 +116,18 @@ export async function minePatterns(
   const miners = new Map<bigint, Drain>();
   let linesRead = 0;
   let linesMined = 0;
+  let sinceYield = 0;
   for await (const batch of store.entries({ ...selection, direction: 'forward' })) {
     q.signal?.throwIfAborted();
     linesRead += batch.length;
     if (linesRead > limits.maxLines) throw tooMany();
     for (const e of batch) {
+      // Mining is synchronous: let other requests run between slices of a batch.
+      if (++sinceYield === YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+        q.signal?.throwIfAborted();
+      }
       let drain = miners.get(e.stream.id);
       if (!drain) {
         drain = new Drain(tokenizerFor(detectLogFormat(e.body)), config, hooks);
