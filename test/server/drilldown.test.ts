@@ -7,7 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { makePki, type Pki } from '../auth/pki.js';
+import { abacPolicies, httpsCall, startTlsServer } from '../helpers/auth-e2e.js';
 import { rssMiB } from '../helpers/process-info.js';
 import {
   http,
@@ -361,5 +366,70 @@ describe('patterns: memory while mining', () => {
     assert.match(wider.text, /keeps at most 10000 patterns at once/);
     console.log(`# 9,000 long templates: RSS +${(peak - base).toFixed(0)} MiB over ${base.toFixed(0)} MiB`);
     assert.ok(peak - base < 250, `RSS grew ${(peak - base).toFixed(0)} MiB from ${base.toFixed(0)} MiB`);
+  });
+});
+
+describe('Drilldown endpoints are reads: a namespace user reads their namespace', () => {
+  let pki: Pki;
+  let dir: string;
+  let server: ServerProcess;
+  before(async () => {
+    pki = makePki();
+    dir = await mkdtemp(join(tmpdir(), 'kj-drilldown-auth-'));
+    await writeFile(join(dir, 'tokens.csv'), 'alice-token,alice,1\n');
+    await writeFile(
+      join(dir, 'policy.jsonl'),
+      abacPolicies([
+        { user: 'alice', namespace: 'shop', resource: 'containerlogs', apiGroup: 'core.kjournal', readonly: true },
+      ]),
+    );
+    const open = await startServerProcess();
+    const values: [string, string][] = [];
+    for (let i = 0; i < 30; i++) values.push([at(i), `job ${i} finished in ${i}ms`]);
+    const r = await pushJson(open.url, {
+      streams: [
+        { stream: { namespace: 'shop', pod: 'web-1', container: 'app' }, values },
+        { stream: { namespace: 'bank', pod: 'core-1', container: 'app' }, values },
+      ],
+    });
+    assert.equal(r.status, 204, r.text);
+    await open.stop();
+    server = await startTlsServer(pki, open.dataDir, [
+      '--token-auth-file',
+      join(dir, 'tokens.csv'),
+      '--authorization-policy-file',
+      join(dir, 'policy.jsonl'),
+    ]);
+  });
+  after(async () => {
+    await server.stop();
+    await removeDir(server.dataDir);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const get = (path: string, params: Record<string, string> = {}) =>
+    httpsCall(`${server.url}${path}?${new URLSearchParams(params)}`, pki.ca.cert, { token: 'alice-token' });
+
+  test('patterns, detected_labels, drilldown-limits and format_query as alice', async () => {
+    const range = { start: START, end: END };
+    const shop = await get('/loki/api/v1/patterns', { query: '{namespace="shop"}', ...range });
+    assert.equal(shop.status, 200, shop.body);
+    assert.deepEqual(
+      (JSON.parse(shop.body) as { data: { pattern: string }[] }).data.map((p) => p.pattern),
+      ['job <_> finished in <_>'],
+    );
+    const bank = await get('/loki/api/v1/patterns', { query: '{namespace="bank"}', ...range });
+    assert.equal(bank.status, 403, bank.body);
+    // No selector reads every namespace: refused on the plain path, allowed on her namespace's.
+    assert.equal((await get('/loki/api/v1/detected_labels', range)).status, 403);
+    const nsPath = '/apis/core.kjournal/v1alpha1/namespaces/shop/loki/api/v1';
+    const labels = await get(`${nsPath}/detected_labels`, range);
+    assert.equal(labels.status, 200, labels.body);
+    assert.ok(labels.body.includes('"label":"pod","cardinality":1'), labels.body);
+    assert.equal((await get('/loki/api/v1/drilldown-limits')).status, 403);
+    assert.equal((await get(`${nsPath}/drilldown-limits`)).status, 200);
+    const f = await get('/loki/api/v1/format_query', { query: '{namespace="shop"}' });
+    assert.deepEqual(JSON.parse(f.body), { status: 'success', data: '{namespace="shop"}' });
+    assert.equal((await get('/loki/api/v1/format_query', { query: '{namespace="bank"}' })).status, 403);
   });
 });
