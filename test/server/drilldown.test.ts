@@ -380,7 +380,13 @@ describe('Drilldown endpoints are reads: a namespace user reads their namespace'
     await writeFile(
       join(dir, 'policy.jsonl'),
       abacPolicies([
-        { user: 'alice', namespace: 'shop', resource: 'containerlogs', apiGroup: 'core.kjournal', readonly: true },
+        {
+          user: 'alice',
+          namespace: 'shop',
+          resource: 'containerlogs',
+          apiGroup: 'core.kjournal',
+          readonly: true,
+        },
       ]),
     );
     const open = await startServerProcess();
