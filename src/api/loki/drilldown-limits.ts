@@ -13,7 +13,8 @@
  * Patterns are always answered (mined at query time), so the pattern ingester counts as enabled.
  */
 import type { MetricLimits } from '../../query/metric/index.js';
-import { type Handler, json } from '../http/router.js';
+import type { Handler } from '../http/router.js';
+import { goJson } from './go-json.js';
 import { LOKI_COMPATIBLE_VERSION } from './metadata.js';
 
 export interface DrilldownLimitsOptions {
@@ -90,5 +91,6 @@ export function drilldownLimits(opts: DrilldownLimitsOptions) {
 
 export function drilldownLimitsHandler(opts: DrilldownLimitsOptions): Handler {
   const body = drilldownLimits(opts);
-  return async () => json(200, body);
+  // Loki writes it with encoding/json's Encoder.
+  return async () => goJson(200, body);
 }
