@@ -28,12 +28,7 @@ export function lokiErrorReply(err: unknown): Reply {
   }
   if (err instanceof LogqlParseError) return text(400, `${err.message}\n`);
   if (err instanceof LogqlUnsupportedError) return text(400, `${err.message}\n`);
-  if (
-    err instanceof MetricLimitError ||
-    err instanceof PipelineError ||
-    err instanceof MetricEvalError ||
-    err instanceof PatternLimitError
-  ) {
+  if (err instanceof MetricLimitError || err instanceof PipelineError || err instanceof MetricEvalError) {
     return text(400, `${err.message}\n`);
   }
   // Loki's query frontend: "too many outstanding requests" is a 429 (here with a Retry-After).
@@ -45,6 +40,8 @@ export function lokiErrorReply(err: unknown): Reply {
     };
   }
   if (err instanceof QueryMemoryLimitError) return text(503, `${err.message}\n`);
+  // A bound of pattern detection (query/patterns/mine.ts): narrow the query, as for a metric limit.
+  if (err instanceof PatternLimitError) return text(400, `${err.message}\n`);
   // Nobody reads the answer; Loki logs such a cancellation as 499 (nginx's "client closed request").
   if (err instanceof ClientGoneError) return text(499, `${err.message}\n`);
   // Loki's query frontend answers a query past its timeout with 504.
