@@ -7,7 +7,6 @@
  */
 import { Buffer } from 'node:buffer';
 import RE2 from 're2';
-import { skipWs, stringEnd, valueEnd } from '../../logql/pipeline/json-scan.js';
 import { LogfmtDecoder } from '../../logql/pipeline/logfmt.js';
 
 /** Loki's `ParamString`: the placeholder of a variable token. */
@@ -204,34 +203,76 @@ export class LogfmtTokenizer implements LineTokenizer {
 /** Loki's default `pattern_ingester_tokenizable_json_fields`: where a JSON line keeps its message. */
 export const DEFAULT_JSON_FIELDS: readonly string[] = ['log', 'message', 'msg', 'msg_', '_msg', 'content'];
 
+function skipSpace(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) break;
+    i++;
+  }
+  return i;
+}
+
+/** s[i] is `"`: the index after the closing quote, or -1. */
+function stringEnd(s: string, i: number): number {
+  for (let j = i + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 92) j++;
+    else if (c === 34) return j + 1;
+  }
+  return -1;
+}
+
+/** The index after the value at i (string, object, array, literal), or -1 when it does not end. */
+function valueEnd(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 34) return stringEnd(s, i);
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    for (let j = i; j < s.length; j++) {
+      const d = s.charCodeAt(j);
+      if (d === 34) {
+        j = stringEnd(s, j) - 1;
+        if (j < 0) return -1;
+      } else if (d === 123 || d === 91) depth++;
+      else if (d === 125 || d === 93) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+    }
+    return -1;
+  }
+  let j = i;
+  while (j < s.length && !' \t\r\n,}]'.includes(s[j]!)) j++;
+  return j > i ? j : -1;
+}
+
 /**
  * The raw text (escapes kept, as buger/jsonparser's Get returns it) of the first of `fields` that
- * is a top-level string of the object `line`; undefined when none is.
+ * is a top-level string of the object `line`; undefined when none is. A malformed rest of the
+ * object does not undo what was found before it, as with jsonparser.Get.
  */
 export function jsonMessage(line: string, fields: readonly string[]): string | undefined {
   const found = new Map<string, string>();
-  try {
-    let i = skipWs(line, 0);
-    if (line.charCodeAt(i) !== 123) return undefined;
-    i = skipWs(line, i + 1);
-    while (i < line.length && line.charCodeAt(i) === 34) {
+  let i = skipSpace(line, 0);
+  if (line.charCodeAt(i) === 123) {
+    i = skipSpace(line, i + 1);
+    while (line.charCodeAt(i) === 34) {
       const ke = stringEnd(line, i);
+      if (ke < 0) break;
       const key = line.slice(i + 1, ke - 1);
-      i = skipWs(line, ke);
+      i = skipSpace(line, ke);
       if (line.charCodeAt(i) !== 58) break;
-      i = skipWs(line, i + 1);
-      const vs = i;
+      i = skipSpace(line, i + 1);
       const ve = valueEnd(line, i);
-      if (line.charCodeAt(vs) === 34 && !found.has(key) && fields.includes(key)) {
-        found.set(key, line.slice(vs + 1, ve - 1));
+      if (ve < 0) break;
+      if (line.charCodeAt(i) === 34 && !found.has(key) && fields.includes(key)) {
+        found.set(key, line.slice(i + 1, ve - 1));
         if (key === fields[0]) break;
       }
-      i = skipWs(line, ve);
+      i = skipSpace(line, ve);
       if (line.charCodeAt(i) !== 44) break;
-      i = skipWs(line, i + 1);
+      i = skipSpace(line, i + 1);
     }
-  } catch {
-    // A malformed rest of the object: what was found before it stands, as with jsonparser.Get.
   }
   for (const f of fields) {
     const v = found.get(f);
