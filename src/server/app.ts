@@ -41,7 +41,10 @@ import {
 } from '../api/loki/aggregated.js';
 import { deleteHandler } from '../api/loki/delete.js';
 import { detectedFieldsHandler } from '../api/loki/detected-fields.js';
+import { detectedLabelsHandler } from '../api/loki/detected-labels.js';
+import { drilldownLimitsHandler } from '../api/loki/drilldown-limits.js';
 import { lokiErrorReply } from '../api/loki/errors.js';
+import { formatQueryHandler, keepOriginalQuery } from '../api/loki/format-query.js';
 import { LOKISTACK_CLASSES, lokiStackPath, restrictHandler } from '../api/loki/lokistack.js';
 import {
   buildInfoHandler,
@@ -52,6 +55,7 @@ import {
   labelValuesHandler,
   seriesHandler,
 } from '../api/loki/metadata.js';
+import { patternsHandler } from '../api/loki/patterns.js';
 import { pushHandler } from '../api/loki/push.js';
 import { queryHandler, queryRangeHandler } from '../api/loki/query.js';
 import { authorizeLogRead, logRead } from '../api/loki/read-access.js';
@@ -318,6 +322,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     [GET_POST, '/index/volume', query(indexVolumeHandler({ store }))],
     [GET_POST, '/index/volume_range', query(indexVolumeRangeHandler({ store }))],
     [GET_POST, '/detected_fields', query(detectedFieldsHandler({ store }))],
+    // Grafana's Logs Drilldown; the last two run no store query, so they are not queued.
+    [GET_POST, '/patterns', query(patternsHandler({ store }))],
+    [GET_POST, '/detected_labels', query(detectedLabelsHandler({ store }))],
+    [['GET'], '/drilldown-limits', drilldownLimitsHandler({ ...queryOpts, retention: config.retention })],
+    [GET_POST, '/format_query', formatQueryHandler()],
     [['GET'], '/status/buildinfo', buildInfoHandler(KJOURNAL_VERSION)],
     [['GET'], '/tail', tailWithoutUpgrade],
   ];
@@ -327,11 +336,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Each read is authorized before it is queued (api/loki/read-access.ts); buildinfo is a
     // non-resource path, decided by the gate.
     const handler = path === '/status/buildinfo' ? unchecked : logRead(unchecked);
-    router.add(methods, `/loki/api/v1${path}`, handler, loki, readBodies);
-    router.add(methods, `${GROUP_LOKI_PATH}${path}`, handler, loki, readBodies);
-    router.add(methods, `${NAMESPACED_LOKI_PATH}${path}`, namespacedHandler(handler), loki, readBodies);
+    // format_query prints the query as sent, not as restricted on its way (api/loki/format-query.ts).
+    const sent = path === '/format_query' ? keepOriginalQuery : (h: Handler) => h;
+    router.add(methods, `/loki/api/v1${path}`, sent(handler), loki, readBodies);
+    router.add(methods, `${GROUP_LOKI_PATH}${path}`, sent(handler), loki, readBodies);
+    router.add(methods, `${NAMESPACED_LOKI_PATH}${path}`, sent(namespacedHandler(handler)), loki, readBodies);
     for (const cls of LOKISTACK_CLASSES) {
-      const restricted = restrictHandler(handler, cls);
+      const restricted = sent(restrictHandler(handler, cls));
       router.add(methods, lokiStackPath(cls, `/loki/api/v1${path}`), restricted, loki, readBodies);
     }
   }

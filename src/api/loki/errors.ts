@@ -11,6 +11,7 @@ import {
   PipelineError,
   QueryCancelledError,
 } from '../../query/metric/index.js';
+import { PatternLimitError } from '../../query/patterns/mine.js';
 import { DiskFullError } from '../../server/disk-guard.js';
 import { DamagedDataError } from '../../store/store.js';
 import { ClientGoneError } from '../http/admit.js';
@@ -42,6 +43,8 @@ export function lokiErrorReply(err: unknown): Reply {
     };
   }
   if (err instanceof QueryMemoryLimitError) return text(503, `${err.message}\n`);
+  // A bound of pattern detection (query/patterns/mine.ts): narrow the query, as for a metric limit.
+  if (err instanceof PatternLimitError) return text(400, `${err.message}\n`);
   // Nobody reads the answer; Loki logs such a cancellation as 499 (nginx's "client closed request").
   if (err instanceof ClientGoneError) return text(499, `${err.message}\n`);
   // Loki's query frontend answers a query past its timeout with 504.

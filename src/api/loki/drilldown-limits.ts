@@ -1,0 +1,96 @@
+/**
+ * @module GET /loki/api/v1/drilldown-limits: the tenant limits Grafana's Logs Drilldown reads on
+ * start (max_query_length for the time picker, max_entries_limit_per_query for its line limit,
+ * pattern_ingester_enabled for the Patterns tab, ...), in Loki's shape (pkg/loki
+ * DrilldownConfigResponse, from tenantLimitsHandler): `{limits, pattern_ingester_enabled,
+ * version}`, `limits` holding the fields of Loki's default `tenant_limits_allow_publish` list,
+ * named and encoded as Loki's validation.Limits marshals them to JSON (durations as Prometheus
+ * durations: `30d1h`, `0s`).
+ *
+ * The values are kjournal's own, the same for every tenant: what it enforces (entries limit,
+ * query length and range, series, query timeout, retention), and what it does not do reported as
+ * off (service name and level discovery at ingestion, metric aggregation, pattern persistence).
+ * Patterns are always answered (mined at query time), so the pattern ingester counts as enabled.
+ */
+import type { MetricLimits } from '../../query/metric/index.js';
+import type { Handler } from '../http/router.js';
+import { goJson } from './go-json.js';
+import { LOKI_COMPATIBLE_VERSION } from './metadata.js';
+
+export interface DrilldownLimitsOptions {
+  readonly maxEntriesLimit: number;
+  readonly queryTimeoutMs: number;
+  readonly metricLimits: MetricLimits;
+  /** The retention period, nanoseconds; undefined keeps everything (Loki's `0s`). */
+  readonly retention?: bigint;
+}
+
+const MS = 1_000_000n;
+/** Prometheus model.Duration's units: years and weeks only when exact. */
+const UNITS: readonly [string, bigint, boolean][] = [
+  ['y', 365n * 86_400_000n, true],
+  ['w', 7n * 86_400_000n, true],
+  ['d', 86_400_000n, false],
+  ['h', 3_600_000n, false],
+  ['m', 60_000n, false],
+  ['s', 1000n, false],
+  ['ms', 1n, false],
+];
+
+/** Nanoseconds as Prometheus' model.Duration prints them (milliseconds precision). */
+export function promDuration(ns: bigint): string {
+  let ms = ns / MS;
+  if (ms <= 0n) return '0s';
+  let out = '';
+  for (const [unit, size, exact] of UNITS) {
+    if (exact && ms % size !== 0n) continue;
+    const v = ms / size;
+    if (v > 0n) {
+      out += `${v}${unit}`;
+      ms -= v * size;
+    }
+  }
+  return out;
+}
+
+/** Loki's default `log_level_fields` (pkg/validation/limits.go). */
+const LOG_LEVEL_FIELDS = ['level', 'LEVEL', 'Level', 'Severity', 'severity', 'SEVERITY', 'lvl', 'LVL', 'Lvl'];
+
+export function drilldownLimits(opts: DrilldownLimitsOptions) {
+  return {
+    limits: {
+      discover_log_levels: false,
+      discover_service_name: [],
+      log_level_fields: LOG_LEVEL_FIELDS,
+      max_entries_limit_per_query: opts.maxEntriesLimit,
+      max_line_size_truncate: false,
+      max_query_bytes_read: '0B',
+      max_query_length: promDuration(opts.metricLimits.maxQueryLength),
+      max_query_lookback: '0s',
+      max_query_range: promDuration(opts.metricLimits.maxQueryRange),
+      max_query_series: opts.metricLimits.maxSeries,
+      metric_aggregation_enabled: false,
+      // Loki's default OTLP config, marshalled by its Go field names (the struct has no JSON tags).
+      otlp_config: {
+        ResourceAttributes: { IgnoreDefaults: false, AttributesConfig: null },
+        ScopeAttributes: null,
+        LogAttributes: null,
+        SeverityTextAsLabel: false,
+      },
+      pattern_persistence_enabled: false,
+      query_timeout: promDuration(BigInt(opts.queryTimeoutMs) * MS),
+      retention_period: promDuration(opts.retention ?? 0n),
+      retention_stream: null,
+      volume_enabled: true,
+      volume_max_series: 1000,
+    },
+    pattern_ingester_enabled: true,
+    version: LOKI_COMPATIBLE_VERSION,
+  };
+}
+
+export function drilldownLimitsHandler(opts: DrilldownLimitsOptions): Handler {
+  const body = drilldownLimits(opts);
+  // Loki writes it with encoding/json's Encoder.
+  return async () => goJson(200, body);
+}
