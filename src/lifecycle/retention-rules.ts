@@ -64,7 +64,7 @@ export function parseRetentionRules(value: unknown, field = 'retentionStream'): 
     if (typeof priority !== 'number' || !Number.isInteger(priority)) {
       throw new RetentionConfigError(`${at}.priority: must be an integer`);
     }
-    return { matchers, period: period(e.period, `${at}.period`), priority };
+    return { matchers, period: period(e.period, `${at}.period`), priority, selector: e.selector };
   });
 }
 

@@ -325,7 +325,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Grafana's Logs Drilldown; the last two run no store query, so they are not queued.
     [GET_POST, '/patterns', query(patternsHandler({ store }))],
     [GET_POST, '/detected_labels', query(detectedLabelsHandler({ store }))],
-    [['GET'], '/drilldown-limits', drilldownLimitsHandler({ ...queryOpts, retention: config.retention })],
+    [
+      ['GET'],
+      '/drilldown-limits',
+      drilldownLimitsHandler({
+        ...queryOpts,
+        retention: config.retention,
+        retentionStreams: config.retentionStreams,
+      }),
+    ],
     [GET_POST, '/format_query', formatQueryHandler()],
     [['GET'], '/status/buildinfo', buildInfoHandler(KJOURNAL_VERSION)],
     [['GET'], '/tail', tailWithoutUpgrade],

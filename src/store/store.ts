@@ -177,6 +177,8 @@ export interface RetentionRule {
   readonly period: bigint;
   /** Of the rules a stream matches, the highest priority applies; on a tie, the shortest period. */
   readonly priority: number;
+  /** The selector as configured, for reports (Loki's `selector`). */
+  readonly selector?: string;
 }
 
 /** What the store keeps: every stream `period` (undefined: for ever) unless a rule says otherwise. */

@@ -8,11 +8,12 @@
  * durations: `30d1h`, `0s`).
  *
  * The values are kjournal's own, the same for every tenant: what it enforces (entries limit,
- * query length and range, series, query timeout, retention), and what it does not do reported as
+ * query length and range, series, query timeout, retention and per-stream retention), and what it does not do reported as
  * off (service name and level discovery at ingestion, metric aggregation, pattern persistence).
  * Patterns are always answered (mined at query time), so the pattern ingester counts as enabled.
  */
 import type { MetricLimits } from '../../query/metric/index.js';
+import type { RetentionRule } from '../../store/store.js';
 import type { Handler } from '../http/router.js';
 import { goJson } from './go-json.js';
 import { LOKI_COMPATIBLE_VERSION } from './metadata.js';
@@ -23,6 +24,8 @@ export interface DrilldownLimitsOptions {
   readonly metricLimits: MetricLimits;
   /** The retention period, nanoseconds; undefined keeps everything (Loki's `0s`). */
   readonly retention?: bigint;
+  /** Per-stream retention rules (Loki's `retention_stream`). */
+  readonly retentionStreams?: readonly RetentionRule[];
 }
 
 const MS = 1_000_000n;
@@ -80,7 +83,15 @@ export function drilldownLimits(opts: DrilldownLimitsOptions) {
       pattern_persistence_enabled: false,
       query_timeout: promDuration(BigInt(opts.queryTimeoutMs) * MS),
       retention_period: promDuration(opts.retention ?? 0n),
-      retention_stream: null,
+      // Loki's StreamRetention marshals period, priority, selector; an empty list is Go's nil.
+      retention_stream:
+        opts.retentionStreams && opts.retentionStreams.length > 0
+          ? opts.retentionStreams.map((r) => ({
+              period: promDuration(r.period),
+              priority: r.priority,
+              selector: r.selector ?? '',
+            }))
+          : null,
       volume_enabled: true,
       volume_max_series: 1000,
     },
