@@ -1,0 +1,920 @@
+/**
+ * Loki v3's own expected answers for the metric engine, as data: cases transcribed from
+ * grafana/loki pkg/logql/engine_test.go (TestEngine_LogsRateUnwrap, TestEngine_InstantQuery,
+ * TestEngine_RangeQuery) and pkg/logql/range_vector_test.go (Test_RangeVectorIterator), each citing
+ * the test it comes from, run against a real DuckDbStore on the push-down and the streaming paths.
+ *
+ * How Loki's fixtures become stored lines. Loki's test querier hands its samples to the engine
+ * without running the pipeline, so:
+ * - a sample of `newSeries(n, g, labels)` is one line at the sample's time in a stream with those
+ *   labels; the generators (identity, factor, offset, constant, constantValue, incValue) are those
+ *   of engine_test.go: identity(i) is time i s, value 1;
+ * - lines read `<i> foo bar`, so that they pass the queries' line filters (`|~ ".+bar"`);
+ * - where the query unwraps a label, the sample's value is stored as structured metadata under
+ *   that name (Loki's samples carry only the stream labels: the unwrapped label is not in the
+ *   series, which is what these cases check);
+ * - for bytes_over_time / bytes_rate the sample's value is the line's length in bytes.
+ * Times are seconds after a round minute T (Loki's start at the Unix epoch).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { MetricExpr } from '../../src/logql/ast.js';
+import { parseLogql } from '../../src/logql/parser.js';
+import type { Labels, LogRecord } from '../../src/model/record.js';
+import { evaluateInstant, evaluateRange } from '../../src/query/metric/index.js';
+import { promLabelsString } from '../../src/query/metric/labels.js';
+import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { SEC, tempStore } from '../query/helpers.js';
+
+/** A round minute, far from the epoch (stores refuse times near 0). */
+const T = 28_333_333n * 60n * SEC;
+
+/** One of Loki's samples: time in nanoseconds after T, value. */
+interface Sample {
+  readonly ns: bigint;
+  readonly value: number;
+  readonly i: number;
+}
+type Gen = (i: number) => Sample;
+
+// The generators of engine_test.go, as data descriptions.
+const identity: Gen = (i) => ({ ns: BigInt(i) * SEC, value: 1, i });
+const factor =
+  (j: number, g: Gen): Gen =>
+  (i) =>
+    g(i * j);
+const offset =
+  (j: number, g: Gen): Gen =>
+  (i) =>
+    g(i + j);
+const constant =
+  (t: number): Gen =>
+  (i) => ({ ns: BigInt(t) * SEC, value: 1, i });
+const constantValue =
+  (v: number): Gen =>
+  (i) => ({ ns: BigInt(i) * SEC, value: v, i });
+const incValue =
+  (v: number): Gen =>
+  (i) => ({ ns: BigInt(i) * SEC, value: v + i, i });
+
+/** Loki's testSize. */
+const N = 300;
+
+interface StreamData {
+  readonly labels: Labels;
+  readonly samples: readonly Sample[];
+  /** The label the case unwraps: each sample's value is stored as structured metadata by that name. */
+  readonly unwrap?: string;
+  /** The samples are byte counts: lines of that many bytes. */
+  readonly bytes?: boolean;
+  /** A line of its own (logfmt cases). */
+  readonly line?: (s: Sample) => string;
+}
+
+function series(labels: Labels, n: number, g: Gen, extra: Partial<StreamData> = {}): StreamData {
+  const samples: Sample[] = [];
+  for (let i = 0; i < n; i++) samples.push(g(i));
+  return { labels, samples, ...extra };
+}
+
+/** Explicit samples: [seconds, value] (nanoseconds added with a third element). */
+function samples(labels: Labels, points: [number, number, number?][], extra: Partial<StreamData> = {}) {
+  return {
+    labels,
+    samples: points.map(([s, value, ns], i) => ({ ns: BigInt(s) * SEC + BigInt(ns ?? 0), value, i })),
+    ...extra,
+  };
+}
+
+function records(streams: readonly StreamData[]): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (const s of streams) {
+    for (const p of s.samples) {
+      const ts = T + p.ns;
+      const body = s.bytes ? 'x'.repeat(p.value) : s.line ? s.line(p) : `${p.i} foo bar`;
+      const attributes: Labels = s.unwrap ? { [s.unwrap]: String(p.value) } : {};
+      out.push({ timestamp: ts, observedTimestamp: ts, labels: s.labels, attributes, body });
+    }
+  }
+  return out;
+}
+
+type Want =
+  /** A vector, in Loki's order: `{labels} value`. */
+  | { readonly vector: readonly string[] }
+  /** A matrix: `{labels} t:v t:v`, times in seconds. */
+  | { readonly matrix: readonly string[] }
+  | { readonly scalar: number }
+  | { readonly error: RegExp };
+
+interface Case {
+  /** The Loki test the case comes from. */
+  readonly from: string;
+  readonly query: string;
+  readonly streams: readonly StreamData[];
+  /** Instant time, or [start, end, step], in seconds. */
+  readonly at: number | readonly [number, number, number];
+  readonly want: Want;
+  /** Why the query or data differ from Loki's case, when they must. */
+  readonly adapted?: string;
+}
+
+const foo = { app: 'foo' };
+const bar = { app: 'bar' };
+const RATE_UNWRAP = 'engine_test.go TestEngine_LogsRateUnwrap';
+const INSTANT = 'engine_test.go TestEngine_InstantQuery';
+const RANGE = 'engine_test.go TestEngine_RangeQuery';
+const ITERATOR = 'range_vector_test.go Test_RangeVectorIterator';
+
+const every = (from: number, to: number, step: number, v: number | ((t: number) => number)): string =>
+  Array.from({ length: (to - from) / step + 1 }, (_, k) => {
+    const t = from + k * step;
+    return `${t}:${typeof v === 'number' ? v : v(t)}`;
+  }).join(' ');
+
+// range_vector_test.go: the same samples in two streams, with entries a nanosecond after a boundary.
+const ITERATOR_SAMPLES: [number, number, number?][] = [
+  [2, 1],
+  [5, 1],
+  [6, 1],
+  [10, 1],
+  [10, 1, 1],
+  [11, 1],
+  [35, 1],
+  [35, 1, 1],
+  [40, 1],
+  [100, 1],
+  [100, 1, 1],
+];
+const iterStreams = [samples(foo, ITERATOR_SAMPLES), samples(bar, ITERATOR_SAMPLES)];
+
+const CASES: Case[] = [
+  // --- TestEngine_LogsRateUnwrap: the unwrapped label leaves the series.
+  {
+    from: RATE_UNWRAP,
+    query: 'rate({app="foo"} | unwrap foo [30s])',
+    streams: [series(foo, N, offset(46, constantValue(1)), { unwrap: 'foo' })],
+    at: 60,
+    want: { vector: ['{app="foo"} 0.5'] },
+  },
+  {
+    from: RATE_UNWRAP,
+    query: 'rate({app="foo"} | unwrap foo [30s])',
+    streams: [series(foo, N, offset(46, incValue(1)), { unwrap: 'foo' })],
+    at: 60,
+    want: { vector: ['{app="foo"} 27'] },
+  },
+  {
+    from: RATE_UNWRAP,
+    query: 'rate_counter({app="foo"} | unwrap foo [30s])',
+    streams: [series(foo, N, offset(46, constantValue(1)), { unwrap: 'foo' })],
+    at: 60,
+    want: { vector: ['{app="foo"} 0'] },
+  },
+  {
+    from: RATE_UNWRAP,
+    query: 'rate_counter({app="foo"} | unwrap foo [30s])',
+    streams: [series(foo, N, offset(46, incValue(1)), { unwrap: 'foo' })],
+    at: 60,
+    want: { vector: ['{app="foo"} 0.46666766666666665'] },
+  },
+  // --- TestEngine_InstantQuery
+  {
+    from: INSTANT,
+    query: 'rate({app="foo"} |~".+bar" [1m])',
+    streams: [series(foo, N, identity)],
+    at: 60,
+    want: { vector: ['{app="foo"} 1'] },
+  },
+  {
+    from: INSTANT,
+    query: 'rate({app="foo"}[30s])',
+    streams: [series(foo, N, offset(46, identity))],
+    at: 60,
+    want: { vector: ['{app="foo"} 0.5'] },
+  },
+  {
+    from: INSTANT,
+    query: 'rate({app="foo"} | unwrap foo [30s])',
+    streams: [series(foo, N, offset(46, constantValue(2)), { unwrap: 'foo' })],
+    at: 60,
+    want: { vector: ['{app="foo"} 1'] },
+  },
+  {
+    from: INSTANT,
+    query: 'count_over_time({app="foo"} |~".+bar" [1m])',
+    streams: [series(foo, N, factor(10, identity))],
+    at: 60,
+    want: { vector: ['{app="foo"} 6'] },
+  },
+  {
+    from: INSTANT,
+    query: 'first_over_time({app="foo"} |~".+bar" | unwrap foo [1m])',
+    streams: [series(foo, N, factor(10, identity), { unwrap: 'foo' })],
+    at: 60,
+    want: { vector: ['{app="foo"} 1'] },
+  },
+  {
+    from: INSTANT,
+    query: 'count_over_time({app="foo"} |~".+bar" [1m] offset 30s)',
+    streams: [series(foo, N, factor(10, identity))],
+    at: 90,
+    want: { vector: ['{app="foo"} 6'] },
+  },
+  {
+    from: INSTANT,
+    query: 'count_over_time(({app="foo"} |~".+bar")[5m])',
+    streams: [series(foo, N, factor(10, identity))],
+    at: 300,
+    want: { vector: ['{app="foo"} 30'] },
+  },
+  {
+    from: INSTANT,
+    query: 'absent_over_time(({app="foo"} |~".+bar")[5m])',
+    streams: [series(foo, N, factor(10, identity))],
+    at: 300,
+    want: { vector: [] },
+  },
+  {
+    from: INSTANT,
+    query: 'absent_over_time(({app="foo"} |~".+bar")[5m])',
+    streams: [],
+    at: 300,
+    want: { vector: ['{app="foo"} 1'] },
+  },
+  {
+    from: INSTANT,
+    query: 'avg(count_over_time({app=~"foo|bar"} |~".+bar" [1m]))',
+    streams: [series(foo, N, factor(10, identity)), series(bar, N, factor(10, identity))],
+    at: 60,
+    want: { vector: ['{} 6'] },
+  },
+  {
+    from: INSTANT,
+    query: 'min(rate({app=~"foo|bar"} |~".+bar" [1m]))',
+    streams: [series(foo, N, factor(10, identity)), series(bar, N, factor(10, identity))],
+    at: 60,
+    want: { vector: ['{} 0.1'] },
+  },
+  {
+    from: INSTANT,
+    query: 'max by (app) (rate({app=~"foo|bar"} |~".+bar" [1m]))',
+    streams: [series(foo, N, factor(10, identity)), series(bar, N, factor(5, identity))],
+    at: 60,
+    want: { vector: ['{app="bar"} 0.2', '{app="foo"} 0.1'] },
+  },
+  {
+    from: INSTANT,
+    query: 'sum(count_over_time({app=~"foo|bar"} |~".+bar" [1m])) by (namespace,app)',
+    streams: [
+      series({ app: 'foo', namespace: 'a' }, N, factor(10, identity)),
+      series({ app: 'bar', namespace: 'b' }, N, factor(10, identity)),
+    ],
+    at: 60,
+    want: { vector: ['{app="bar", namespace="b"} 6', '{app="foo", namespace="a"} 6'] },
+  },
+  {
+    from: INSTANT,
+    query: 'sum(count_over_time({app=~"foo|bar"} |~".+bar" [1m] offset 30s)) by (namespace,app)',
+    streams: [
+      series({ app: 'foo', namespace: 'a' }, N, factor(10, identity)),
+      series({ app: 'bar', namespace: 'b' }, N, factor(10, identity)),
+    ],
+    at: 90,
+    want: { vector: ['{app="bar", namespace="b"} 6', '{app="foo", namespace="a"} 6'] },
+  },
+  {
+    from: INSTANT,
+    query:
+      'label_replace(sum(count_over_time({app=~"foo|bar"} |~".+bar" [1m])) by (namespace,app), "new", "$1", "app", "f(.*)")',
+    streams: [
+      series({ app: 'foo', namespace: 'a' }, N, factor(10, identity)),
+      series({ app: 'bar', namespace: 'b' }, N, factor(10, identity)),
+    ],
+    at: 60,
+    want: { vector: ['{app="bar", namespace="b"} 6', '{app="foo", namespace="a", new="oo"} 6'] },
+  },
+  {
+    from: INSTANT,
+    query: 'stdvar without (app) (count_over_time(({app=~"foo|bar"} |~".+bar")[1m]))',
+    streams: [series(foo, N, factor(10, identity)), series(bar, N, factor(5, identity))],
+    at: 60,
+    want: { vector: ['{} 9'] },
+  },
+  {
+    from: INSTANT,
+    query: 'stddev(count_over_time(({app=~"foo|bar"} |~".+bar")[1m]))',
+    streams: [series(foo, N, factor(10, identity)), series(bar, N, factor(2, identity))],
+    at: 60,
+    want: { vector: ['{} 12'] },
+  },
+  {
+    from: INSTANT,
+    query: 'topk(1,rate(({app=~"foo|bar|fuzz|buzz"} |~".+bar")[1m])) by (app)',
+    streams: [
+      series(foo, N, factor(10, identity)),
+      series(bar, N, offset(46, identity)),
+      series({ app: 'fuzz' }, N, factor(5, identity)),
+      series({ app: 'buzz' }, N, identity),
+    ],
+    at: 60,
+    want: { vector: ['{app="bar"} 0.25', '{app="buzz"} 1', '{app="foo"} 0.1', '{app="fuzz"} 0.2'] },
+    adapted: 'the selector names fuzz and buzz, which Loki’s test querier hands over anyway',
+  },
+  {
+    from: INSTANT,
+    query: 'bottomk(3,rate(({app=~"foo|bar|fuzz|buzz"} |~".+bar")[1m])) without (app) + 1',
+    streams: [
+      series(foo, N, factor(10, identity)),
+      series(bar, N, offset(46, identity)),
+      series({ app: 'fuzz' }, N, factor(5, identity)),
+      series({ app: 'buzz' }, N, identity),
+    ],
+    at: 60,
+    want: { vector: ['{app="bar"} 1.25', '{app="foo"} 1.1', '{app="fuzz"} 1.2'] },
+    adapted: 'the selector names fuzz and buzz, which Loki’s test querier hands over anyway',
+  },
+  // sort and sort_desc: the order survives a binary operation with a scalar.
+  {
+    from: INSTANT,
+    query: 'sort(rate(({app=~"foo|bar|fuzz|buzz"} |~".+bar")[1m]))  + 1',
+    streams: [
+      series(foo, N, factor(10, identity)),
+      series(bar, N, offset(46, identity)),
+      series({ app: 'fuzz' }, N, factor(5, identity)),
+      series({ app: 'buzz' }, N, identity),
+    ],
+    at: 60,
+    want: { vector: ['{app="foo"} 1.1', '{app="fuzz"} 1.2', '{app="bar"} 1.25', '{app="buzz"} 2'] },
+    adapted: 'the selector names fuzz and buzz, which Loki’s test querier hands over anyway',
+  },
+  {
+    from: INSTANT,
+    query: 'sort_desc(rate(({app=~"foo|bar|fuzz|buzz"} |~".+bar")[1m]))  + 1',
+    streams: [
+      series(foo, N, factor(10, identity)),
+      series(bar, N, offset(46, identity)),
+      series({ app: 'fuzz' }, N, factor(5, identity)),
+      series({ app: 'buzz' }, N, identity),
+    ],
+    at: 60,
+    want: { vector: ['{app="buzz"} 2', '{app="bar"} 1.25', '{app="fuzz"} 1.2', '{app="foo"} 1.1'] },
+    adapted: 'the selector names fuzz and buzz, which Loki’s test querier hands over anyway',
+  },
+  { from: INSTANT, query: '1+1', streams: [], at: 60, want: { scalar: 2 } },
+  { from: INSTANT, query: '1 == bool 1', streams: [], at: 60, want: { scalar: 1 } },
+  { from: INSTANT, query: 'vector(2)', streams: [], at: 60, want: { vector: ['{} 2'] } },
+  { from: INSTANT, query: '10 / (5 / 2)', streams: [], at: 60, want: { scalar: 4 } },
+  {
+    from: INSTANT,
+    query: '1 < count_over_time({app="foo"}[1m])',
+    streams: [series(foo, N, identity)],
+    at: 60,
+    want: { vector: ['{app="foo"} 60'] },
+  },
+  {
+    from: INSTANT,
+    query: '10 / ((rate({app="foo"} |~".+bar" [1m]) /5))',
+    streams: [series(foo, N, identity)],
+    at: 60,
+    want: { vector: ['{app="foo"} 50'] },
+  },
+  {
+    from: INSTANT,
+    query: 'count_over_time({app="foo"}[1m]) > bool count_over_time({app="bar"}[1m])',
+    streams: [series(foo, N, identity)],
+    at: 60,
+    want: { vector: [] },
+  },
+  {
+    from: INSTANT,
+    query:
+      'sum without(app) (count_over_time({app="foo"}[1m])) >= sum without(app) (count_over_time({app="bar"}[1m]))',
+    streams: [series(foo, N, identity), series(bar, N, identity)],
+    at: 60,
+    want: { vector: ['{} 60'] },
+  },
+  {
+    from: INSTANT,
+    query:
+      'sum by (app,machine) (count_over_time({app="foo",machine!=""}[1m])) > bool ignoring (machine) sum by (app) (count_over_time({app="foo",machine=""}[1m]))',
+    streams: [series({ app: 'foo', machine: 'fuzz' }, N, identity), series(foo, N, identity)],
+    at: 60,
+    want: { vector: ['{app="foo"} 0'] },
+    adapted: 'Loki’s querier gives each leg its own data; here the selectors tell the streams apart',
+  },
+  {
+    from: INSTANT,
+    query:
+      'sum by (app,machine) (count_over_time({app="foo",machine!=""}[1m])) > bool ignoring (machine) sum by (app) (count_over_time({app="foo",machine=""}[1m]))',
+    streams: [
+      series({ app: 'foo', machine: 'fuzz' }, N, identity),
+      series({ app: 'foo', machine: 'buzz' }, N, identity),
+      series(foo, N, identity),
+    ],
+    at: 60,
+    want: {
+      error: /multiple matches for labels: many-to-one matching must be explicit \(group_left\/group_right\)/,
+    },
+    adapted: 'Loki’s querier gives each leg its own data; here the selectors tell the streams apart',
+  },
+  {
+    from: INSTANT,
+    query:
+      'sum by (app,machine) (count_over_time({app="foo",machine!=""}[1m])) > bool on () group_left sum by (app) (count_over_time({app="foo",machine=""}[1m]))',
+    streams: [
+      series({ app: 'foo', machine: 'fuzz' }, N, identity),
+      series({ app: 'foo', machine: 'buzz' }, N, identity),
+      series(foo, N, identity),
+    ],
+    at: 60,
+    want: { vector: ['{app="foo", machine="buzz"} 0', '{app="foo", machine="fuzz"} 0'] },
+    adapted: 'Loki’s querier gives each leg its own data; here the selectors tell the streams apart',
+  },
+  {
+    from: INSTANT,
+    query:
+      'sum by (app,machine) (count_over_time({app="foo",machine!=""}[1m])) > bool on (app) group_left (pool) sum by (app,pool) (count_over_time({app="foo",machine=""}[1m]))',
+    streams: [
+      series({ app: 'foo', machine: 'fuzz' }, N, identity),
+      series({ app: 'foo', machine: 'buzz' }, N, identity),
+      series({ app: 'foo', pool: 'foo' }, N, identity),
+    ],
+    at: 60,
+    want: {
+      vector: ['{app="foo", machine="buzz", pool="foo"} 0', '{app="foo", machine="fuzz", pool="foo"} 0'],
+    },
+    adapted: 'Loki’s querier gives each leg its own data; here the selectors tell the streams apart',
+  },
+  // --- TestEngine_RangeQuery
+  {
+    from: RANGE,
+    query: 'rate({app="foo"} |~".+bar" [1m])',
+    streams: [series(foo, N, identity)],
+    at: [60, 120, 60],
+    want: { matrix: ['{app="foo"} 60:1 120:1'] },
+  },
+  {
+    from: RANGE,
+    query: 'rate({app="foo"}[30s])',
+    streams: [series(foo, N, factor(2, identity))],
+    at: [60, 120, 15],
+    want: { matrix: [`{app="foo"} ${every(60, 120, 15, 0.5)}`] },
+  },
+  {
+    from: RANGE,
+    query: 'count_over_time({app="foo"} |~".+bar" [1m])',
+    streams: [series(foo, N, factor(10, identity))],
+    at: [60, 120, 30],
+    want: { matrix: ['{app="foo"} 60:6 90:6 120:6'] },
+  },
+  {
+    from: RANGE,
+    query: 'count_over_time(({app="foo"} |~".+bar")[5m])',
+    streams: [series(foo, N, factor(10, identity))],
+    at: [300, 600, 30],
+    want: { matrix: [`{app="foo"} ${every(300, 600, 30, 30)}`] },
+  },
+  {
+    from: RANGE,
+    query: 'last_over_time(({app="foo"} |~".+bar" | unwrap foo)[5m])',
+    streams: [series(foo, N, factor(10, identity), { unwrap: 'foo' })],
+    at: [300, 600, 30],
+    want: { matrix: [`{app="foo"} ${every(300, 600, 30, 1)}`] },
+  },
+  {
+    from: RANGE,
+    query: 'sum(count_over_time({app=~"foo|bar"} |~".+bar" [1m])) by (namespace, app)',
+    streams: [
+      series({ app: 'foo', cluster: 'b', namespace: 'a' }, N, factor(10, identity)),
+      series({ app: 'bar', cluster: 'a', namespace: 'b' }, N, factor(5, identity)),
+      series({ app: 'foo', cluster: 'a', namespace: 'a' }, N, factor(5, identity)),
+      series({ app: 'bar', cluster: 'b', namespace: 'b' }, N, factor(10, identity)),
+    ],
+    at: [60, 180, 30],
+    want: {
+      matrix: [
+        `{app="bar", namespace="b"} ${every(60, 180, 30, 18)}`,
+        `{app="foo", namespace="a"} ${every(60, 180, 30, 18)}`,
+      ],
+    },
+  },
+  {
+    from: RANGE,
+    query: 'absent_over_time(({app="foo"} |~".+bar")[1m])',
+    streams: [series(foo, 1, constant(50))],
+    at: [60, 180, 30],
+    want: { matrix: ['{app="foo"} 120:1 150:1 180:1'] },
+  },
+  {
+    from: RANGE,
+    query: 'rate(({app=~"foo|bar"} |~".+bar" | unwrap bar)[1m])',
+    streams: [
+      series(foo, N, factor(10, constantValue(2)), { unwrap: 'bar' }),
+      series(bar, N, factor(5, constantValue(2)), { unwrap: 'bar' }),
+    ],
+    at: [60, 180, 30],
+    want: {
+      matrix: [`{app="bar"} ${every(60, 180, 30, 0.4)}`, `{app="foo"} ${every(60, 180, 30, 0.2)}`],
+    },
+  },
+  {
+    from: RANGE,
+    query: 'bottomk(2,rate(({app=~"foo|bar|fuzz|buzz"} |~".+bar")[1m]))',
+    streams: [
+      series(foo, N, factor(10, identity)),
+      series(bar, N, factor(20, identity)),
+      series({ app: 'fuzz' }, N, factor(5, identity)),
+      series({ app: 'buzz' }, N, identity),
+    ],
+    at: [60, 180, 30],
+    want: {
+      matrix: [`{app="bar"} ${every(60, 180, 30, 0.05)}`, `{app="foo"} ${every(60, 180, 30, 0.1)}`],
+    },
+    adapted: 'the selector names fuzz and buzz, which Loki’s test querier hands over anyway',
+  },
+  // The step-boundary case: samples at 55, 60, 65, 70, 170, 175; an entry on a step belongs to
+  // the window that ends there, not the next one.
+  {
+    from: RANGE,
+    query: 'rate({app="foo"}[1m]) or vector(0)',
+    streams: [
+      samples(foo, [
+        [55, 1],
+        [60, 1],
+        [65, 1],
+        [70, 1],
+        [170, 1],
+        [175, 1],
+      ]),
+    ],
+    at: [60, 180, 20],
+    want: {
+      matrix: [
+        `{} ${every(60, 180, 20, 0)}`,
+        '{app="foo"} 60:0.03333333333333333 80:0.06666666666666667 100:0.06666666666666667 120:0.03333333333333333 180:0.03333333333333333',
+      ],
+    },
+  },
+  {
+    from: RANGE,
+    query: 'rate({app=~"foo|bar"}[1m]) unless rate({app="bar"}[1m])',
+    streams: [series(foo, N, factor(5, identity)), series(bar, N, factor(5, identity))],
+    at: [60, 180, 30],
+    want: { matrix: [`{app="foo"} ${every(60, 180, 30, 0.2)}`] },
+  },
+  {
+    from: RANGE,
+    query:
+      'label_replace(avg by (app) (sum by (app) (rate({app=~"foo|bar"} |~".+bar" [1m])) + sum by (app) (rate({app=~"foo|bar"} |~".+bar" [1m])) / sum by (app) (rate({app=~"foo|bar"} |~".+bar" [1m]))) * 2, "new", "$1", "app", "f(.*)")',
+    streams: [series(foo, N, factor(5, identity)), series(bar, N, factor(5, identity))],
+    at: [60, 180, 30],
+    want: {
+      matrix: [`{app="bar"} ${every(60, 180, 30, 2.4)}`, `{app="foo", new="oo"} ${every(60, 180, 30, 2.4)}`],
+    },
+  },
+  {
+    from: RANGE,
+    query: '1+1--1',
+    streams: [],
+    at: [60, 180, 30],
+    want: { matrix: [`{} ${every(60, 180, 30, 3)}`] },
+  },
+  {
+    from: RANGE,
+    query: 'rate({app="bar"}[1m]) - 1 / 2',
+    streams: [series(bar, N, factor(5, identity))],
+    at: [60, 180, 30],
+    want: { matrix: [`{app="bar"} ${every(60, 180, 30, -0.3)}`] },
+  },
+  {
+    from: RANGE,
+    query: 'count_over_time({app="bar"}[1m]) ^ count_over_time({app="bar"}[1m])',
+    streams: [series(bar, N, factor(5, identity))],
+    at: [60, 180, 30],
+    want: { matrix: [`{app="bar"} ${every(60, 180, 30, 12 ** 12)}`] },
+  },
+  {
+    from: RANGE,
+    query: 'bytes_rate({app="foo"}[30s])',
+    streams: [
+      samples(
+        foo,
+        [
+          [45, 10],
+          [60, 0],
+          [75, 0],
+          [90, 0],
+          [105, 0],
+        ],
+        { bytes: true },
+      ),
+    ],
+    at: [60, 120, 15],
+    want: { matrix: [`{app="foo"} 60:${10 / 30} 75:0 90:0 105:0 120:0`] },
+  },
+  {
+    from: RANGE,
+    query: 'bytes_over_time({app="foo"}[30s]) > 1',
+    streams: [
+      samples(
+        foo,
+        [
+          [45, 5],
+          [60, 0],
+          [75, 0],
+          [90, 0],
+          [105, 4],
+        ],
+        { bytes: true },
+      ),
+    ],
+    at: [60, 120, 15],
+    want: { matrix: ['{app="foo"} 60:5 105:4 120:4'] },
+  },
+  {
+    from: RANGE,
+    query: '1 < bool bytes_over_time({app="foo"}[30s])',
+    streams: [
+      samples(
+        foo,
+        [
+          [45, 5],
+          [60, 0],
+          [75, 0],
+          [90, 0],
+          [105, 4],
+        ],
+        { bytes: true },
+      ),
+    ],
+    at: [60, 120, 15],
+    want: { matrix: ['{app="foo"} 60:1 75:0 90:0 105:1 120:1'] },
+  },
+  {
+    from: RANGE,
+    query: 'sum(rate({job="foo"} | logfmt | bar > 0 | unwrap bazz [30s]))',
+    streams: [1, 2].map((b) =>
+      samples(
+        { job: 'foo', bar: String(b) },
+        [
+          [40, 0],
+          [45, 10],
+          [60, 0],
+          [90, 0],
+          [120, 0],
+        ],
+        { line: (s) => `bazz=${s.value}` },
+      ),
+    ),
+    at: [60, 120, 30],
+    want: { matrix: [`{} 60:${20 / 30} 90:0 120:0`] },
+  },
+  // --- range_vector_test.go: windows (t - range, t], entries a nanosecond past a boundary.
+  {
+    from: ITERATOR,
+    query: 'count_over_time({app=~"foo|bar"}[5s])',
+    streams: iterStreams,
+    at: [10, 100, 30],
+    want: { matrix: ['{app="bar"} 10:2 40:2 100:1', '{app="foo"} 10:2 40:2 100:1'] },
+  },
+  {
+    from: ITERATOR,
+    query: 'count_over_time({app=~"foo|bar"}[35s])',
+    streams: iterStreams,
+    at: [10, 100, 30],
+    want: { matrix: ['{app="bar"} 10:4 40:7 70:2 100:1', '{app="foo"} 10:4 40:7 70:2 100:1'] },
+  },
+  {
+    from: ITERATOR,
+    query: 'count_over_time({app=~"foo|bar"}[30s])',
+    streams: iterStreams,
+    at: [10, 100, 30],
+    want: { matrix: ['{app="bar"} 10:4 40:5 100:1', '{app="foo"} 10:4 40:5 100:1'] },
+  },
+  {
+    from: ITERATOR,
+    query: 'count_over_time({app=~"foo|bar"}[50s])',
+    streams: iterStreams,
+    at: [110, 120, 10],
+    want: { matrix: ['{app="bar"} 110:2 120:2', '{app="foo"} 110:2 120:2'] },
+  },
+  {
+    from: ITERATOR,
+    query: 'count_over_time({app=~"foo|bar"}[5s] offset 10s)',
+    streams: iterStreams,
+    at: [20, 110, 30],
+    want: { matrix: ['{app="bar"} 20:2 50:2 110:1', '{app="foo"} 20:2 50:2 110:1'] },
+  },
+];
+
+// --- kjournal's own cases around each rule, on logfmt lines (the unwrapped value is parsed).
+const OWN_UNWRAP = 'kjournal: the unwrapped label leaves the series (item 2)';
+const OWN_SORT = 'kjournal: sort order survives operations with scalars (item 9)';
+const logfmt = (labels: Labels, lines: [number, string][]): StreamData =>
+  samples(
+    labels,
+    lines.map(([t], k) => [t, k]),
+    { line: (s) => lines[s.i]![1] },
+  );
+const P = logfmt({ app: 'p' }, [
+  [10, 'v=1 x=a'],
+  [20, 'v=2 x=a'],
+  [30, 'v=3 x=b'],
+]);
+const Q = logfmt({ app: 'q' }, [
+  [10, 'v=1'],
+  [20, 'v=2'],
+  [30, 'v=4'],
+]);
+/** Loki's stdvarOverTime (Welford), pkg/logql/range_vector.go. */
+function welford(vs: number[]): number {
+  let aux = 0;
+  let count = 0;
+  let mean = 0;
+  for (const v of vs) {
+    count++;
+    const delta = v - mean;
+    mean += delta / count;
+    aux += delta * (v - mean);
+  }
+  return aux / count;
+}
+const SORT_DATA = [
+  series({ app: 'a' }, 2, factor(10, offset(1, identity))),
+  series({ app: 'b' }, 3, factor(10, offset(1, identity))),
+  series({ app: 'c' }, 1, factor(10, offset(1, identity))),
+];
+
+CASES.push(
+  {
+    from: OWN_UNWRAP,
+    query: 'sum_over_time({app="p"} | logfmt | unwrap v [1m])',
+    streams: [P],
+    at: 60,
+    want: { vector: ['{app="p", x="a"} 3', '{app="p", x="b"} 3'] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'first_over_time({app="p"} | logfmt | unwrap v [1m])',
+    streams: [P],
+    at: 60,
+    want: { vector: ['{app="p", x="a"} 1', '{app="p", x="b"} 3'] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'quantile_over_time(0.5, {app="q"} | logfmt | unwrap v [1m])',
+    streams: [Q],
+    at: 60,
+    want: { vector: ['{app="q"} 2'] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'stdvar_over_time({app="q"} | logfmt | unwrap v [1m])',
+    streams: [Q],
+    at: 60,
+    want: { vector: [`{app="q"} ${welford([1, 2, 4])}`] },
+  },
+  {
+    // Loki's extrapolatedRate measures the range in milliseconds against nanosecond sample times.
+    from: OWN_UNWRAP,
+    query: 'rate_counter({app="q"} | logfmt | unwrap v [1m])',
+    streams: [Q],
+    at: 60,
+    want: { vector: [`{app="q"} ${(3 * ((2e7 + 60) / 2e7)) / 60}`] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'avg_over_time({app="p"} | logfmt | unwrap v [1m]) by (v)',
+    streams: [P],
+    at: 60,
+    want: { vector: ['{v="1"} 1', '{v="2"} 2', '{v="3"} 3'] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'avg_over_time({app="p"} | logfmt | unwrap v [1m]) by ()',
+    streams: [P],
+    at: 60,
+    want: { vector: ['{} 2'] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'avg_over_time({app="p"} | logfmt | unwrap v [1m]) without ()',
+    streams: [P],
+    at: 60,
+    want: { vector: ['{app="p", x="a"} 1.5', '{app="p", x="b"} 3'] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'avg_over_time({app="p"} | logfmt | unwrap v [1m]) without (x)',
+    streams: [P],
+    at: 60,
+    want: { vector: ['{app="p"} 2'] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'sum by (x) (sum_over_time({app="p"} | logfmt | unwrap v [1m]))',
+    streams: [P],
+    at: 60,
+    want: { vector: ['{x="a"} 3', '{x="b"} 3'] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'sum_over_time({app="q"} | logfmt | unwrap v [1m]) / ignoring(v) count_over_time({app="q"}[1m])',
+    streams: [Q],
+    at: 60,
+    want: { vector: [`{app="q"} ${7 / 3}`] },
+  },
+  {
+    from: OWN_UNWRAP,
+    query: 'max_over_time({app="p"} | logfmt | unwrap v [1m])',
+    streams: [P],
+    at: [20, 40, 10],
+    want: { matrix: ['{app="p", x="a"} 20:2 30:2 40:2', '{app="p", x="b"} 30:3 40:3'] },
+  },
+  {
+    from: OWN_SORT,
+    query: 'sort(count_over_time({app=~"a|b|c"}[1m])) * 2',
+    streams: SORT_DATA,
+    at: 60,
+    want: { vector: ['{app="c"} 2', '{app="a"} 4', '{app="b"} 6'] },
+  },
+  {
+    from: OWN_SORT,
+    query: '10 - sort_desc(count_over_time({app=~"a|b|c"}[1m]))',
+    streams: SORT_DATA,
+    at: 60,
+    want: { vector: ['{app="b"} 7', '{app="a"} 8', '{app="c"} 9'] },
+  },
+  {
+    from: OWN_SORT,
+    query: 'sort_desc(count_over_time({app=~"a|b|c"}[1m])) > 1',
+    streams: SORT_DATA,
+    at: 60,
+    want: { vector: ['{app="b"} 3', '{app="a"} 2'] },
+  },
+  {
+    from: OWN_SORT,
+    query: 'label_replace(sort_desc(count_over_time({app=~"a|b|c"}[1m])), "x", "$1", "app", "(.*)")',
+    streams: SORT_DATA,
+    at: 60,
+    want: { vector: ['{app="b", x="b"} 3', '{app="a", x="a"} 2', '{app="c", x="c"} 1'] },
+  },
+  {
+    // A range query's matrix is ordered by labels whatever the expression.
+    from: OWN_SORT,
+    query: 'sort_desc(count_over_time({app=~"a|b|c"}[1m])) + 1',
+    streams: SORT_DATA,
+    at: [60, 60, 60],
+    want: { matrix: ['{app="a"} 60:3', '{app="b"} 60:4', '{app="c"} 60:2'] },
+  },
+);
+
+const sec = (s: number): bigint => T + BigInt(s) * SEC;
+
+async function run(store: DuckDbStore, tenant: string, c: Case, path: 'auto' | 'stream'): Promise<Want> {
+  const expr = parseLogql(c.query) as MetricExpr;
+  const ctx = { store, tenant, path };
+  try {
+    if (typeof c.at === 'number') {
+      const r = await evaluateInstant(ctx, expr, sec(c.at));
+      if (r.type === 'scalar') return { scalar: r.value };
+      return { vector: r.samples.map((s) => `${promLabelsString(s.labels)} ${s.value}`) };
+    }
+    const [start, end, step] = c.at;
+    const r = await evaluateRange(ctx, expr, sec(start), sec(end), BigInt(step) * SEC);
+    return {
+      matrix: r.series.map(
+        (s) => `${promLabelsString(s.labels)} ${s.points.map(([t, v]) => `${(t - T) / SEC}:${v}`).join(' ')}`,
+      ),
+    };
+  } catch (err) {
+    if ('error' in c.want) {
+      assert.match((err as Error).message, c.want.error);
+      return c.want;
+    }
+    throw err;
+  }
+}
+
+describe('LogQL engine conformance with Loki v3 (engine_test.go, range_vector_test.go)', () => {
+  let store: DuckDbStore;
+  let cleanup: () => Promise<void>;
+  before(async () => {
+    ({ store, cleanup } = await tempStore());
+    for (const [k, c] of CASES.entries()) {
+      const recs = records(c.streams);
+      if (recs.length > 0) await store.append(`c${k}`, recs);
+    }
+    await store.settle();
+  });
+  after(() => cleanup());
+
+  for (const [k, c] of CASES.entries()) {
+    for (const path of ['auto', 'stream'] as const) {
+      test(`${c.query} @ ${JSON.stringify(c.at)} (${path}) [${c.from}]`, async () => {
+        assert.deepEqual(await run(store, `c${k}`, c, path), c.want);
+      });
+    }
+  }
+});
