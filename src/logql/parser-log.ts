@@ -305,18 +305,19 @@ function filterPrimary(c: Cursor): LabelFilter {
   }
   if (op === '=~' || op === '!~') c.unexpected(v, 'STRING');
   const cmp: CompareOp = op === '=' ? '==' : (op as CompareOp);
-  const negative = c.isOp('-') && (c.peek(1).type === 'duration' || c.peek(1).type === 'bytes');
-  if (negative) c.next();
   const u = c.peek();
   if (u.type === 'duration') {
-    const ns = Number(c.expectDuration());
-    return { kind: 'duration', name, op: cmp, value: negative ? -ns : ns };
+    // A negative duration (`-5m`) is one token, as in Loki's lexer.
+    return { kind: 'duration', name, op: cmp, value: Number(c.expectDuration()) };
   }
-  if (u.type === 'bytes' && !negative) {
+  if (u.type === 'bytes') {
     c.next();
     return { kind: 'bytes', name, op: cmp, value: Number(u.value) };
   }
-  const n = c.maybeNumber();
+  // Surprising but Loki's: its grammar keeps only the literal's value (`$3.Val`) and drops the
+  // literal's error, so a number strconv.ParseFloat refuses (`0x10`, `0o17`) compares as Go's 0
+  // (numberFilter in pkg/logql/syntax/expr.y, mustNewLiteralExpr in ast.go).
+  const n = c.maybeNumber((goValue) => goValue);
   if (n === undefined) c.unexpected(c.peek(), 'STRING, NUMBER, DURATION or BYTES');
   return { kind: 'number', name, op: cmp, value: n };
 }

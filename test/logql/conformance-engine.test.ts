@@ -19,6 +19,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { MetricExpr } from '../../src/logql/ast.js';
+import { LogqlParseError } from '../../src/logql/errors.js';
+import { tokenize } from '../../src/logql/lexer.js';
 import { parseLogql } from '../../src/logql/parser.js';
 import type { Labels, LogRecord } from '../../src/model/record.js';
 import { evaluateInstant, evaluateRange } from '../../src/query/metric/index.js';
@@ -870,6 +872,38 @@ CASES.push(
   },
 );
 
+// Values strconv.ParseFloat reads (hexadecimal floats, `_` separators) in unwrap and label filters.
+const OWN_NUMBERS = 'kjournal: numbers are strconv.ParseFloat (item 5)';
+const H = logfmt({ app: 'h' }, [
+  [10, 'v=0x1p3'],
+  [20, 'v=1_000'],
+  [30, 'v=0x10'],
+]);
+CASES.push(
+  {
+    from: OWN_NUMBERS,
+    query: 'sum_over_time({app="h"} | logfmt | v != "0x10" | unwrap v [1m])',
+    streams: [H],
+    at: 60,
+    want: { vector: ['{app="h"} 1008'] },
+  },
+  {
+    from: OWN_NUMBERS,
+    query: 'count_over_time({app="h"} | logfmt | v > 100 | __error__="" [1m])',
+    streams: [H],
+    at: 60,
+    want: { vector: ['{app="h", v="1_000"} 1'] },
+  },
+  {
+    // Loki's grammar keeps the value of a literal it could not parse: `v > 0x10` is `v > 0`.
+    from: OWN_NUMBERS,
+    query: 'count_over_time({app="h"} | logfmt | v != "0x10" | v > 0x10 [1m])',
+    streams: [H],
+    at: 60,
+    want: { vector: ['{app="h", v="0x1p3"} 1', '{app="h", v="1_000"} 1'] },
+  },
+);
+
 const sec = (s: number): bigint => T + BigInt(s) * SEC;
 
 async function run(store: DuckDbStore, tenant: string, c: Case, path: 'auto' | 'stream'): Promise<Want> {
@@ -917,4 +951,189 @@ describe('LogQL engine conformance with Loki v3 (engine_test.go, range_vector_te
       });
     }
   }
+});
+
+// --- Numbers, durations and ranges as Loki's lexer and parser read them (item 5).
+
+/** Loki's token kinds for ours: NUMBER, DURATION, BYTES, SUB, RANGE. */
+function lokiTokens(q: string): string[] {
+  const out: string[] = [];
+  const toks = tokenize(q);
+  for (let k = 0; k < toks.length; k++) {
+    const t = toks[k]!;
+    if (t.type === 'eof') break;
+    if (t.type === 'op' && t.text === '[') {
+      out.push('RANGE');
+      k += 2;
+      continue;
+    }
+    out.push(
+      t.type === 'number'
+        ? 'NUMBER'
+        : t.type === 'duration'
+          ? 'DURATION'
+          : t.type === 'bytes'
+            ? 'BYTES'
+            : t.type === 'op' && t.text === '-'
+              ? 'SUB'
+              : t.type === 'op' && t.text === '+'
+                ? 'ADD'
+                : t.type === 'op' && t.text === '>'
+                  ? 'GT'
+                  : t.text,
+    );
+  }
+  return out;
+}
+
+describe('numbers, durations and ranges as Loki reads them', () => {
+  test('tokens of lex_test.go TestLex (numbers, durations, sizes)', () => {
+    const cases: [string, string[]][] = [
+      ['123', ['NUMBER']],
+      ['-123', ['SUB', 'NUMBER']],
+      ['123.45', ['NUMBER']],
+      ['-123.45', ['SUB', 'NUMBER']],
+      ['123KB', ['BYTES']],
+      ['123ms', ['DURATION']],
+      ['-123ms', ['DURATION']],
+      ['34 + - 123', ['NUMBER', 'ADD', 'SUB', 'NUMBER']],
+      ['34 + -123', ['NUMBER', 'ADD', 'SUB', 'NUMBER']],
+      ['34+-123', ['NUMBER', 'ADD', 'SUB', 'NUMBER']],
+      ['34-123', ['NUMBER', 'SUB', 'NUMBER']],
+      ['latency > 250ms', ['latency', 'GT', 'DURATION']],
+      ['latency > 1h15m30.918273645s', ['latency', 'GT', 'DURATION']],
+      ['latency > 1h0.0m0s', ['latency', 'GT', 'DURATION']],
+      ['size > 250kB', ['size', 'GT', 'BYTES']],
+      ['size > 200MiB', ['size', 'GT', 'BYTES']],
+      ['rate({foo="bar"}[10s])', ['rate', '(', '{', 'foo', '=', '"bar"', '}', 'RANGE', ')']],
+      // kjournal's own, checked against Go's text/scanner and Loki's tryScanDuration
+      ['0x1p3', ['NUMBER']],
+      ['1_000', ['NUMBER']],
+      ['1.5d', ['NUMBER', 'd']],
+      ['5mfoo', ['DURATION', 'foo']],
+    ];
+    for (const [q, want] of cases) assert.deepEqual(lokiTokens(q), want, q);
+  });
+
+  test('durations of lex_test.go Test_parseDuration', () => {
+    const ns = (q: string): bigint => BigInt(tokenize(q)[0]!.value);
+    const cases: [string, bigint][] = [
+      ['1ns', 1n],
+      ['1s', SEC],
+      ['1us', 1000n],
+      ['1m', 60n * SEC],
+      ['1h', 3600n * SEC],
+      ['1µs', 1000n],
+      ['1y', 365n * 86_400n * SEC],
+      ['1w', 7n * 86_400n * SEC],
+      ['1d', 86_400n * SEC],
+      ['1h15m30.918273645s', 3600n * SEC + 15n * 60n * SEC + 30n * SEC + 918_273_645n],
+      ['-1s', -SEC],
+    ];
+    for (const [q, want] of cases) assert.equal(ns(q), want, q);
+  });
+
+  const number = (q: string): number => {
+    const e = parseLogql(q);
+    assert.equal(e.type, 'number', q);
+    return (e as { value: number }).value;
+  };
+
+  test('number literals are strconv.ParseFloat (mustNewLiteralExpr, ast.go)', () => {
+    const cases: [string, number][] = [
+      ['0x1p3', 8],
+      ['0x1.8p3', 12],
+      ['0X1P-2', 0.25],
+      ['- 0x1p3', -8],
+      ['-1e3', -1000],
+      ['1_000', 1000],
+      ['017', 17],
+      ['09.5', 9.5],
+      ['.5', 0.5],
+      ['5.', 5],
+      ['1e3', 1000],
+    ];
+    for (const [q, want] of cases) assert.equal(number(q), want, q);
+  });
+
+  test('numbers Loki refuses, with its words', () => {
+    const cases: [string, string][] = [
+      [
+        '0x1A',
+        'parse error : unable to parse literal as a float: strconv.ParseFloat: parsing "0x1A": invalid syntax',
+      ],
+      [
+        '0o17',
+        'parse error : unable to parse literal as a float: strconv.ParseFloat: parsing "0o17": invalid syntax',
+      ],
+      [
+        '0b101',
+        'parse error : unable to parse literal as a float: strconv.ParseFloat: parsing "0b101": invalid syntax',
+      ],
+      [
+        '1e400',
+        'parse error : unable to parse literal as a float: strconv.ParseFloat: parsing "1e400": value out of range',
+      ],
+      [
+        '2 * 0x10',
+        'parse error : unable to parse literal as a float: strconv.ParseFloat: parsing "0x10": invalid syntax',
+      ],
+      ['09', "parse error at line 1, col 1: invalid digit '9' in octal literal"],
+      ['1 + 0x1.8', "parse error at line 1, col 5: hexadecimal mantissa requires a 'p' exponent"],
+      ['1__0', "parse error at line 1, col 1: '_' must separate successive digits"],
+      ['1e', 'parse error at line 1, col 1: exponent has no digits'],
+      [
+        'vector(0x1A)',
+        'parse error : unable to parse vectorExpr as a float: strconv.ParseFloat: parsing "0x1A": invalid syntax',
+      ],
+      [
+        'quantile_over_time(0x1A, {app="a"} | unwrap v [1m])',
+        'parse error : invalid parameter for operation quantile_over_time: strconv.ParseFloat: parsing "0x1A": invalid syntax',
+      ],
+    ];
+    for (const [q, msg] of cases) {
+      assert.throws(
+        () => parseLogql(q),
+        (err: unknown) => err instanceof LogqlParseError && err.message === msg,
+        q,
+      );
+    }
+    // Surprising but Loki's: its lexer tries `-` plus the following runes as a duration first, and
+    // Go's time.ParseDuration takes "-0", so `-0x1p3` is DURATION(-0) then `x1p3` (lex.go).
+    assert.throws(() => parseLogql('-0x1p3'), /unexpected DURATION/);
+    // vectorExpr takes a bare NUMBER in expr.y.
+    assert.throws(() => parseLogql('vector(-1)'), /syntax error: unexpected -, expecting NUMBER/);
+  });
+
+  test('ranges are Prometheus durations only; offsets and label filters take Go durations too', () => {
+    const range = (q: string): bigint => {
+      const e = parseLogql(q) as { range: bigint };
+      return e.range;
+    };
+    assert.equal(range('count_over_time({app="a"}[1h30m])'), 5400n * SEC);
+    assert.equal(range('count_over_time({app="a"}[0])'), 0n);
+    const refused: [string, string][] = [
+      ['count_over_time({app="a"}[1.5m])', 'unknown unit "." in duration "1.5m"'],
+      ['count_over_time({app="a"}[5m ])', 'unknown unit "m " in duration "5m "'],
+      ['count_over_time({app="a"}[ 5m])', 'not a valid duration string: " 5m"'],
+      ['count_over_time({app="a"}[30m1h])', 'not a valid duration string: "30m1h"'],
+      ['count_over_time({app="a"}[])', 'empty duration string'],
+      ['count_over_time({app="a"}[5m', "missing closing ']' in duration"],
+    ];
+    for (const [q, msg] of refused) {
+      assert.throws(
+        () => parseLogql(q),
+        (err: unknown) =>
+          err instanceof LogqlParseError && err.message === `parse error at line 1, col 26: ${msg}`,
+        q,
+      );
+    }
+    const offset = (q: string): bigint => (parseLogql(q) as { offset: bigint }).offset;
+    assert.equal(offset('count_over_time({app="a"}[5m] offset 1.5h)'), 5400n * SEC);
+    assert.equal(offset('count_over_time({app="a"}[5m] offset -5m)'), -300n * SEC);
+    assert.throws(() => parseLogql('count_over_time({app="a"}[5m] offset 0)'), /expecting DURATION/);
+    assert.throws(() => parseLogql('count_over_time({app="a"}[5m] offset - 5m)'), /expecting DURATION/);
+    assert.doesNotThrow(() => parseLogql('{app="a"} | logfmt | latency > 1h0.0m0s'));
+    assert.doesNotThrow(() => parseLogql('{app="a"} | logfmt | latency > -1.5s'));
+  });
 });
