@@ -18,10 +18,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { MetricExpr } from '../../src/logql/ast.js';
+import type { LogExpr, MetricExpr } from '../../src/logql/ast.js';
 import { LogqlParseError } from '../../src/logql/errors.js';
+import { formatExpr } from '../../src/logql/format.js';
 import { tokenize } from '../../src/logql/lexer.js';
 import { parseLogql } from '../../src/logql/parser.js';
+import { compilePattern } from '../../src/logql/pipeline/pattern.js';
+import { planLog } from '../../src/logql/plan.js';
 import type { Labels, LogRecord } from '../../src/model/record.js';
 import { evaluateInstant, evaluateRange } from '../../src/query/metric/index.js';
 import { promLabelsString } from '../../src/query/metric/labels.js';
@@ -904,6 +907,85 @@ CASES.push(
   },
 );
 
+// Pattern filters (item 7) and ip() in or chains (item 8) through the engine.
+const OWN_PATTERN = 'kjournal: pattern filters as Loki’s Matcher.Test (item 7)';
+const OWN_IP = 'kjournal: ip() line filters as Loki’s (item 8)';
+const PF = logfmt({ app: 'pf' }, [
+  [10, ' bar '],
+  [20, 'a bar b'],
+  [30, 'a bar '],
+  [40, 'xx foo bar'],
+]);
+const IPS = logfmt({ app: 'ip' }, [
+  [10, 'from 192.168.1.5 ok'],
+  [20, 'from 10.1.2.3 ok'],
+  [30, 'from 172.16.0.1 ok'],
+  [40, 'bye ::1'],
+  [50, 'bye ::1 now'],
+  [55, 'bye ::1é'],
+]);
+CASES.push(
+  {
+    from: OWN_PATTERN,
+    query: 'count_over_time({app="pf"} |> "<_> bar <_>" [1m])',
+    streams: [PF],
+    at: 60,
+    want: { vector: ['{app="pf"} 1'] },
+  },
+  {
+    from: OWN_PATTERN,
+    query: 'count_over_time({app="pf"} !> "<_> bar <_>" [1m])',
+    streams: [PF],
+    at: 60,
+    want: { vector: ['{app="pf"} 3'] },
+  },
+  {
+    // Loki's Test looks for a pattern's first literal anywhere in the line.
+    from: OWN_PATTERN,
+    query: 'count_over_time({app="pf"} |> "foo <_>" or "<_>bar<_>" [1m])',
+    streams: [PF],
+    at: 60,
+    want: { vector: ['{app="pf"} 4'] },
+  },
+  {
+    from: OWN_IP,
+    query: 'count_over_time({app="ip"} |= ip("192.168.1.0/24") or ip("10.0.0.0/8") [1m])',
+    streams: [IPS],
+    at: 60,
+    want: { vector: ['{app="ip"} 2'] },
+  },
+  {
+    from: OWN_IP,
+    query: 'count_over_time({app="ip"} |= "172.16" or ip("10.0.0.0/8") [1m])',
+    streams: [IPS],
+    at: 60,
+    want: { vector: ['{app="ip"} 2'] },
+  },
+  {
+    from: OWN_IP,
+    query: 'count_over_time({app="ip"} != ip("192.168.1.0/24") or ip("10.0.0.0/8") [1m])',
+    streams: [IPS],
+    at: 60,
+    want: { vector: ['{app="ip"} 4'] },
+  },
+  {
+    from: OWN_IP,
+    query: 'count_over_time({app="ip"} |= ip("10.0.0.0/8") or "bye" or ip("192.168.1.0/24") [1m])',
+    streams: [IPS],
+    at: 60,
+    want: { vector: ['{app="ip"} 5'] },
+  },
+  {
+    // Loki looks for an IPv6 hint only where five bytes remain: `::1` closing the line is not
+    // found, `::1é` is (é is two bytes) (ipFilter.filter, pkg/logql/log/ip.go).
+    from: OWN_IP,
+    query: 'count_over_time({app="ip"} |= ip("::1") [1m])',
+    streams: [IPS],
+    at: 60,
+    want: { vector: ['{app="ip"} 2'] },
+  },
+);
+
 const sec = (s: number): bigint => T + BigInt(s) * SEC;
 
 async function run(store: DuckDbStore, tenant: string, c: Case, path: 'auto' | 'stream'): Promise<Want> {
@@ -1135,5 +1217,164 @@ describe('numbers, durations and ranges as Loki reads them', () => {
     assert.throws(() => parseLogql('count_over_time({app="a"}[5m] offset - 5m)'), /expecting DURATION/);
     assert.doesNotThrow(() => parseLogql('{app="a"} | logfmt | latency > 1h0.0m0s'));
     assert.doesNotThrow(() => parseLogql('{app="a"} | logfmt | latency > -1.5s'));
+  });
+});
+
+// --- Pattern matcher and ip() grammar (items 7 and 8).
+
+/** pattern_test.go fixtures: the pattern, the line, Matches' captures, Test's verdict. */
+const PATTERN_FIXTURES: [string, string, string[], boolean][] = [
+  ['foo <foo> bar', 'foo buzz bar', ['buzz'], true],
+  ['foo <foo> bar<fuzz>', 'foo buzz bar', ['buzz', ''], false],
+  ['<foo>foo <bar> bar', 'foo buzz bar', ['', 'buzz'], false],
+  ['<foo> bar<fuzz>', ' bar', ['', ''], false],
+  ['<foo>bar<baz>', ' bar ', [' ', ' '], true],
+  ['<foo> bar<baz>', ' bar ', ['', ' '], false],
+  ['<foo>bar <baz>', ' bar ', [' ', ''], false],
+  ['<foo>', ' bar ', [' bar '], true],
+  [
+    '<path>?<_>',
+    '/api/plugins/versioncheck?slugIn=snuids-trafficlights-panel,input,gel&grafanaVersion=7.0.0-beta1',
+    ['/api/plugins/versioncheck'],
+    true,
+  ],
+  ['<path>?<_>', '/api/plugins/status', ['/api/plugins/status'], false],
+  [
+    '<ip> <userid> <user> [<_>] "<method> <path> <_>" <status> <size>',
+    '127.0.0.1 user-identifier frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326',
+    ['127.0.0.1', 'user-identifier', 'frank', 'GET', '/apache_pb.gif', '200', '2326'],
+    true,
+  ],
+  [
+    '<ip> - - [<_>] "<method> <path> <_>" <status> <size> ',
+    '35.191.8.106 - - [19/May/2021:07:21:49 +0000] "GET /api/plugins/versioncheck?slugIn=snuids-trafficlights-panel,input,gel&grafanaVersion=7.0.0-beta1 HTTP/1.1" 200 107 "-" "Go-http-client/2.0" "80.153.74.144, 34.120.177.193" "TLSv1.3" "DE" "DEBW"',
+    [
+      '35.191.8.106',
+      'GET',
+      '/api/plugins/versioncheck?slugIn=snuids-trafficlights-panel,input,gel&grafanaVersion=7.0.0-beta1',
+      '200',
+      '107',
+    ],
+    false,
+  ],
+  [
+    '<_> <id> [<level>] [<no>] [<component>] ',
+    '2020-08-06T14:25:02.835618Z 0 [Note] [MY-012487] [InnoDB] DDL log recovery : begin',
+    ['0', 'Note', 'MY-012487', 'InnoDB'],
+    false,
+  ],
+  [
+    '<level>  [<component>]<_> in <duration>.<_>',
+    'INFO  [Service Thread] 2021-05-19 07:40:12,130 GCInspector.java:284 - ParNew GC in 248ms.  CMS Old Gen: 5043436640 -> 5091062064; Par Eden Space: 671088640 -> 0; Par Survivor Space: 70188280 -> 60139760',
+    ['INFO', 'Service Thread', '248ms'],
+    true,
+  ],
+  [
+    '<_> msg="<method> <path> (<status>) <duration>"',
+    'level=debug ts=2021-05-19T07:54:26.864644382Z caller=logging.go:66 traceID=7fbb92fd0eb9c65d msg="POST /loki/api/v1/push (204) 1.238734ms"',
+    ['POST', '/loki/api/v1/push', '204', '1.238734ms'],
+    true,
+  ],
+  [
+    '<_> <_> <level> | <component>: <_> peer <peer_id> <_> tcp <ip>:<_>',
+    '2021-05-19 08:16:50.181436 W | rafthttp: health check for peer fd8275e521cfb532 could not connect: dial tcp 10.32.85.85:2380: connect: connection refused',
+    ['W', 'rafthttp', 'fd8275e521cfb532', '10.32.85.85'],
+    true,
+  ],
+  [
+    '<_>] <level> [Log partition=<part>, dir=<dir>] ',
+    '[2021-05-19 08:35:28,681] INFO [Log partition=p-636-L-fs-117, dir=/data/kafka-logs] Deleting segment 455976081 (kafka.log.Log)',
+    ['INFO', 'p-636-L-fs-117', '/data/kafka-logs'],
+    false,
+  ],
+  [
+    '<_>][<level>][<component>] [<id>] [<index>]',
+    '[2021-05-19T06:54:06,994][INFO ][o.e.c.m.MetaDataMappingService] [1f605d47-8454-4bfb-a67f-49f318bf837a] [usage-stats-2021.05.19/O2Je9IbmR8CqFyUvNpTttA] update_mapping [report]',
+    [
+      'INFO ',
+      'o.e.c.m.MetaDataMappingService',
+      '1f605d47-8454-4bfb-a67f-49f318bf837a',
+      'usage-stats-2021.05.19/O2Je9IbmR8CqFyUvNpTttA',
+    ],
+    false,
+  ],
+  ['unicode <emoji> character', 'unicode 🤷 character', ['🤷'], true],
+  ['unicode ▶ <what>', 'unicode ▶ character', ['character'], true],
+];
+
+describe('pattern filters and ip() line filters as Loki', () => {
+  test('pattern_test.go Test_matcher_Matches: captures and Test', () => {
+    for (const [expr, line, captures, matches] of PATTERN_FIXTURES) {
+      const m = compilePattern(expr, false);
+      assert.deepEqual(m.matches(line), captures, expr);
+      assert.equal(m.test(line), matches, `${expr} on ${JSON.stringify(line)}`);
+    }
+  });
+
+  test('pattern_test.go Test_Error and Test_ParseLineFilter', () => {
+    const parser: [string, string | undefined][] = [
+      ['<f>', undefined],
+      ['<f> <a>', undefined],
+      ['<_>', 'at least one capture is required'],
+      ['foo <_> bar <_>', 'at least one capture is required'],
+      ['foo bar buzz', 'at least one capture is required'],
+      ['<f><f>', "found consecutive capture '<f><f>': invalid expression"],
+      ['<f> f<d><b>', "found consecutive capture '<d><b>': invalid expression"],
+      ['<f> f<f>', 'duplicate capture name (f): invalid expression'],
+      ['f<f><_>', "found consecutive capture '<f><_>': invalid expression"],
+      ['<f>f<f><_>', "found consecutive capture '<f><_>': invalid expression"],
+    ];
+    for (const [p, err] of parser) {
+      if (err === undefined) assert.doesNotThrow(() => compilePattern(p, false), p);
+      else assert.throws(() => compilePattern(p, false), { message: err }, p);
+    }
+    const filter: [string, string | undefined][] = [
+      ['<_>', undefined],
+      ['', undefined],
+      ['foo <_> bar <_>', undefined],
+      ['<foo <foo> bar <_>', "named captures are not allowed: found '<foo>'"],
+      ['<foo>', "named captures are not allowed: found '<foo>'"],
+    ];
+    for (const [p, err] of filter) {
+      if (err === undefined) assert.doesNotThrow(() => compilePattern(p, true), p);
+      else assert.throws(() => compilePattern(p, true), { message: err }, p);
+      const q = `{app="a"} |> ${JSON.stringify(p)}`;
+      if (err === undefined) assert.doesNotThrow(() => parseLogql(q), q);
+      else
+        assert.throws(
+          () => parseLogql(q),
+          (e: unknown) => e instanceof LogqlParseError && e.message.endsWith(err),
+          q,
+        );
+    }
+    // `<_>` matches every non-empty line; an empty pattern only the empty line.
+    assert.equal(compilePattern('<_>', true).test('x'), true);
+    assert.equal(compilePattern('<_>', true).test(''), false);
+    assert.equal(compilePattern('', true).test(''), true);
+    assert.equal(compilePattern('', true).test('x'), false);
+  });
+
+  test('ip() in or chains: expr.y lineFilter / orFilter', () => {
+    const ok = [
+      '{app="a"} |= ip("192.168.1.0/24") or ip("10.0.0.0/8")',
+      '{app="a"} |= "x" or ip("10.0.0.0/8")',
+      '{app="a"} |= ip("10.0.0.0/8") or "x" or "y"',
+      '{app="a"} |= ip("10.0.0.0/8") or "x" or ip("::1")',
+      '{app="a"} != ip("10.0.0.0/8") or ip("::1")',
+    ];
+    for (const q of ok) {
+      const e = parseLogql(q);
+      assert.deepEqual(parseLogql(formatExpr(e)), e, `${q} prints as ${formatExpr(e)}`);
+    }
+    // After an ip() in an orFilter the chain ends: no `ip(...) or ...` there.
+    assert.throws(
+      () => parseLogql('{app="a"} |= ip("10.0.0.0/8") or ip("::1") or "x"'),
+      /syntax error: unexpected/,
+    );
+    assert.throws(() => parseLogql('{app="a"} |= "x" or ip("::1") or "y"'), /syntax error: unexpected/);
+    assert.throws(() => parseLogql('{app="a"} |~ "x" or ip("::1")'), /ip\(\) line filters take \|= or !=/);
+    // Not pushed to the store: the pipeline evaluates it.
+    const plan = planLog(parseLogql('{app="a"} |= "x" or ip("10.0.0.0/8")') as LogExpr);
+    assert.equal(plan.lineFilters.length, 0);
   });
 });

@@ -300,7 +300,7 @@ test('validation errors with Loki wording and positions', () => {
     ],
     ['{app="a"} | regexp "(?P<a>"', /invalid regexp parser: error parsing regexp/],
     ['{app="a"} | pattern "<_> x"', /col 21: invalid pattern parser: at least one capture is required/],
-    ['{app="a"} | pattern "<a><b>"', /found consecutive capture '<b><a>': invalid expression/],
+    ['{app="a"} | pattern "<a><b>"', /found consecutive capture '<a><b>': invalid expression/],
     ['{app="a"} | pattern "<a> <a>"', /duplicate capture name \(a\): invalid expression/],
     ['{app="a"} | x=~"["', /col 16: error parsing regexp/],
     [
