@@ -24,6 +24,7 @@ import { formatExpr } from '../../src/logql/format.js';
 import { tokenize } from '../../src/logql/lexer.js';
 import { parseLogql } from '../../src/logql/parser.js';
 import { compilePattern } from '../../src/logql/pipeline/pattern.js';
+import { compileTemplate } from '../../src/logql/pipeline/template/index.js';
 import { planLog } from '../../src/logql/plan.js';
 import type { Labels, LogRecord } from '../../src/model/record.js';
 import { evaluateInstant, evaluateRange } from '../../src/query/metric/index.js';
@@ -1376,5 +1377,99 @@ describe('pattern filters and ip() line filters as Loki', () => {
     // Not pushed to the store: the pipeline evaluates it.
     const plan = planLog(parseLogql('{app="a"} |= "x" or ip("10.0.0.0/8")') as LogExpr);
     assert.equal(plan.lineFilters.length, 0);
+  });
+});
+
+// --- Template functions as Sprig computes them (item 10).
+
+/** Go's base64.StdEncoding.DecodeString, as Sprig's b64dec returns it (Go 1.19 output). */
+const GO_B64DEC: [string, string][] = [
+  ['', ''],
+  ['aGk', 'illegal base64 data at input byte 0'],
+  ['aGk=', 'hi'],
+  ['aGVsbG8', 'illegal base64 data at input byte 4'],
+  ['aGVsbG8=', 'hello'],
+  ['aGVsbA', 'illegal base64 data at input byte 4'],
+  ['aGVsbA==', 'hell'],
+  ['aGVsbA=', 'illegal base64 data at input byte 7'],
+  ['a', 'illegal base64 data at input byte 0'],
+  ['ab', 'illegal base64 data at input byte 0'],
+  ['abc', 'illegal base64 data at input byte 0'],
+  ['abcd', 'i�\u001d'],
+  ['ab==', 'i'],
+  ['ab=', 'illegal base64 data at input byte 3'],
+  ['a===', 'illegal base64 data at input byte 1'],
+  ['aGk=\n', 'hi'],
+  ['aG\nk=', 'hi'],
+  ['aG\rk=', 'hi'],
+  ['aGk =', 'illegal base64 data at input byte 3'],
+  ['aGVs bG8=', 'illegal base64 data at input byte 4'],
+  ['aGk=aGk=', 'illegal base64 data at input byte 4'],
+  ['aGVsbG8=x', 'illegal base64 data at input byte 8'],
+  ['@@@@', 'illegal base64 data at input byte 0'],
+  ['aGVs!G8=', 'illegal base64 data at input byte 4'],
+  ['YQ==YQ==', 'illegal base64 data at input byte 4'],
+  ['aGk*', 'illegal base64 data at input byte 3'],
+  ['aGkx\n\n', 'hi1'],
+  ['\naGkx', 'hi1'],
+  ['====', 'illegal base64 data at input byte 0'],
+  ['a=b=', 'illegal base64 data at input byte 1'],
+  ['YWJj\r\nZGVm', 'abcdef'],
+  ['w7Y=', 'ö'],
+  ['/w==', '�'],
+  ['_-8=', 'illegal base64 data at input byte 0'],
+  ['aGVsbG8gd29ybGQ', 'illegal base64 data at input byte 12'],
+  ['aGVsbG8gd29ybGQ=', 'hello world'],
+  ['aGVsbG8gd29ybGQ==', 'illegal base64 data at input byte 16'],
+  ['Zm9vYmE', 'illegal base64 data at input byte 4'],
+  ['Zm9vYmE=', 'fooba'],
+  ['Zm9vYg', 'illegal base64 data at input byte 4'],
+  ['Zm9vYg==', 'foob'],
+];
+
+describe('template functions as Sprig (Loki pkg/logql/log/fmt.go takes them from Sprig)', () => {
+  const run = (src: string, data: Record<string, string> = {}): string =>
+    compileTemplate('line', src).run(data, '', 0n);
+
+  test('b64dec is base64.StdEncoding.DecodeString: padding required, newlines skipped', () => {
+    for (const [input, want] of GO_B64DEC) {
+      assert.equal(
+        run('{{ b64dec .v }}', { v: input }),
+        Buffer.from(want, 'utf8').toString('utf8'),
+        JSON.stringify(input),
+      );
+    }
+  });
+
+  test('addf, subf, mulf, divf through shopspring/decimal (Div keeps 16 digits, half away from zero)', () => {
+    const cases: [string, string][] = [
+      ['{{ divf 0.3 0.1 }}', '3'],
+      ['{{ divf 2 3 }}', '0.6666666666666667'],
+      ['{{ divf -2 3 }}', '-0.6666666666666667'],
+      ['{{ divf 1 3 }}', '0.3333333333333333'],
+      ['{{ divf 10 2 4 }}', '1.25'],
+      ['{{ divf 1e300 1e-300 }}', '+Inf'],
+      ['{{ divf 5e-324 3 }}', '0'],
+      ['{{ addf 0.1 0.2 }}', '0.3'],
+      ['{{ subf 0.3 0.1 }}', '0.2'],
+      ['{{ mulf 0.1 3 }}', '0.3'],
+      ['{{ addf .x 1 }}', '8'],
+    ];
+    for (const [src, want] of cases) assert.equal(run(src, { x: '0x1.cp2' }), want, src);
+    assert.throws(() => run('{{ divf 1 0 }}'), /error calling divf: decimal division by 0/);
+    assert.throws(
+      () => run('{{ addf .x 1 }}', { x: 'inf' }),
+      /error calling addf: Cannot create a Decimal from \+Inf/,
+    );
+  });
+
+  test('numbers: cast.ToFloat64 / ToInt64 on strings, Go template number literals', () => {
+    assert.equal(run('{{ float64 .v }}', { v: ' 1.5' }), '0');
+    assert.equal(run('{{ float64 .v }}', { v: '1_000' }), '1000');
+    assert.equal(run('{{ int .v }}', { v: '12.00' }), '12');
+    assert.equal(run('{{ int .v }}', { v: '12.' }), '0');
+    assert.equal(run('{{ mulf 1e3 2 }}'), '2000');
+    assert.equal(run('{{ addf 0x1p3 1 }}'), '9');
+    assert.throws(() => compileTemplate('line', '{{ addf 1e3x 1 }}'), /bad number syntax: "1e3x"/);
   });
 });
