@@ -18,7 +18,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { LogExpr, MetricExpr } from '../../src/logql/ast.js';
+import type { LogExpr, MetricExpr, RangeFunction } from '../../src/logql/ast.js';
 import { LogqlParseError } from '../../src/logql/errors.js';
 import { formatExpr } from '../../src/logql/format.js';
 import { tokenize } from '../../src/logql/lexer.js';
@@ -27,6 +27,7 @@ import { compilePattern } from '../../src/logql/pipeline/pattern.js';
 import { compileTemplate } from '../../src/logql/pipeline/template/index.js';
 import { planLog } from '../../src/logql/plan.js';
 import type { Labels, LogRecord } from '../../src/model/record.js';
+import { windowValue } from '../../src/query/metric/functions.js';
 import { evaluateInstant, evaluateRange } from '../../src/query/metric/index.js';
 import { promLabelsString } from '../../src/query/metric/labels.js';
 import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -1471,5 +1472,34 @@ describe('template functions as Sprig (Loki pkg/logql/log/fmt.go takes them from
     assert.equal(run('{{ mulf 1e3 2 }}'), '2000');
     assert.equal(run('{{ addf 0x1p3 1 }}'), '9');
     assert.throws(() => compileTemplate('line', '{{ addf 1e3x 1 }}'), /bad number syntax: "1e3x"/);
+  });
+});
+
+// range_vector_test.go Test_InstantQueryRangeVectorAggregations: samples at 2, 3 and 4 ns valued
+// 1, 2, 3 (or their negatives for max), the functions' range 2 ns, quantile parameter 0.99.
+describe('range functions as range_vector_test.go computes them', () => {
+  const cases: [RangeFunction, number, boolean][] = [
+    ['rate', 1.5e9, false],
+    ['rate_counter', 9.999999999999999e8, false],
+    ['count_over_time', 3, false],
+    ['bytes_rate', 3e9, false],
+    ['bytes_over_time', 6, false],
+    ['sum_over_time', 6, false],
+    ['avg_over_time', 2, false],
+    ['max_over_time', -1, true],
+    ['min_over_time', 1, false],
+    ['stddev_over_time', 0.816496580927726, false],
+    ['stdvar_over_time', 0.6666666666666666, false],
+    ['quantile_over_time', 2.98, false],
+    ['first_over_time', 1, false],
+    ['last_over_time', 3, false],
+    ['absent_over_time', 1, false],
+  ];
+  test('Test_InstantQueryRangeVectorAggregations', () => {
+    for (const [fn, want, negative] of cases) {
+      const vs = [1, 2, 3].map((v) => (negative ? -v : v));
+      // rate over samples counts lines: the unwrapped flag only matters for rate.
+      assert.equal(windowValue(fn, [2n, 3n, 4n], vs, 0, 2n, false, 0.99), want, fn);
+    }
   });
 });
