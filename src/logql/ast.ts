@@ -19,6 +19,13 @@ export interface LineFilterStage {
   readonly or: readonly string[];
   /** `|= ip("192.168.0.0/16")`: `value` is an IP, range or CIDR matched against IPs in the line. */
   readonly ip?: boolean;
+  /** `|= "a" or ip("10.0.0.0/8")`: which `or` alternatives are ip() (absent: none). */
+  readonly orIp?: readonly boolean[];
+}
+
+/** Whether a line filter has an ip() anywhere in its `or` chain. */
+export function lineFilterHasIp(s: LineFilterStage): boolean {
+  return s.ip === true || (s.orIp?.includes(true) ?? false);
 }
 
 export interface DecolorizeStage {

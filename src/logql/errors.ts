@@ -9,7 +9,12 @@ export class LogqlParseError extends Error {
     readonly line: number,
     readonly col: number,
   ) {
-    super(`parse error at line ${line}, col ${col}: ${detail}`);
+    // Loki's ParseError leaves the position out when it has none (line and col 0).
+    super(
+      line === 0 && col === 0
+        ? `parse error : ${detail}`
+        : `parse error at line ${line}, col ${col}: ${detail}`,
+    );
   }
 }
 

@@ -110,8 +110,8 @@ function extraction(label: string, from: string): string {
 export function formatStage(s: PipelineStage): string {
   switch (s.type) {
     case 'lineFilter': {
-      if (s.ip) return `${s.op} ip(${quote(s.value)})`;
-      return [`${s.op} ${quote(s.value)}`, ...s.or.map((o) => `or ${quote(o)}`)].join(' ');
+      const alt = (v: string, ip: boolean | undefined): string => (ip ? `ip(${quote(v)})` : quote(v));
+      return [`${s.op} ${alt(s.value, s.ip)}`, ...s.or.map((o, k) => `or ${alt(o, s.orIp?.[k])}`)].join(' ');
     }
     case 'decolorize':
       return '| decolorize';

@@ -1,19 +1,20 @@
 /**
  * @module The LogQL lexer. Strings are Go strings: double-quoted with escapes, or back-quoted raw.
- * `#` starts a comment that runs to the end of the line. As in Loki's lexer, a number directly
- * followed by a unit is a duration (`5m`, `1h30m`) or else a size (`20MB`, `1KiB`, go-humanize
- * units), and `--strict` / `--keep-empty` are parser flags. Keywords are plain identifiers here;
+ * `#` starts a comment that runs to the end of the line. Numbers, durations, sizes and ranges are
+ * read as Loki's lexer reads them (lexer-numbers.ts), and `--strict` / `--keep-empty` are parser
+ * flags. Keywords are plain identifiers here;
  * the parser compares them case-insensitively, as Loki does.
  */
 import { unquoteGo } from '../util/go-string.js';
 import { LogqlParseError } from './errors.js';
+import { promParseDuration, scanGoNumber, tryBytes, tryDuration } from './lexer-numbers.js';
 
 export type TokenType = 'ident' | 'string' | 'number' | 'duration' | 'bytes' | 'flag' | 'op' | 'eof';
 
 export interface Token {
   readonly type: TokenType;
   readonly text: string;
-  /** For strings: the unquoted value; for bytes: the number of bytes, in decimal. */
+  /** For strings: the unquoted value; for bytes: the number of bytes; for durations: nanoseconds (decimal). */
   readonly value: string;
   readonly pos: number;
 }
@@ -49,44 +50,7 @@ const OPERATORS = [
   '^',
 ];
 
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w|y))+/;
-const NUMBER = /^(?:0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_:.]*/;
-/** What Loki's lexer reads as a size after a number: digits, `.` and `B i k K M G T P`. */
-const BYTES_SUFFIX = /^[0-9.BikKMGTP]+/;
-/** go-humanize's ParseBytes units, lower-cased (Loki's lexer never passes E, Z or Y). */
-const BYTE_UNITS: Readonly<Record<string, number>> = {
-  '': 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  ki: 1024,
-  kib: 1024,
-  m: 1e6,
-  mb: 1e6,
-  mi: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1e9,
-  gb: 1e9,
-  gi: 1024 ** 3,
-  gib: 1024 ** 3,
-  t: 1e12,
-  tb: 1e12,
-  ti: 1024 ** 4,
-  tib: 1024 ** 4,
-  p: 1e15,
-  pb: 1e15,
-  pi: 1024 ** 5,
-  pib: 1024 ** 5,
-};
-
-/** go-humanize's ParseBytes: `20MB`, `1.5KiB`, `3K`; undefined when it is not a size. */
-export function parseBytes(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)([A-Za-z]*)$/.exec(text);
-  if (!m) return undefined;
-  const unit = BYTE_UNITS[m[2]!.toLowerCase()];
-  return unit === undefined ? undefined : Math.floor(Number(m[1]) * unit);
-}
 
 const FLAGS: readonly string[] = ['--strict', '--keep-empty'];
 
@@ -156,6 +120,41 @@ function readQuoted(input: string, start: number): { value: string; end: number 
   throw errorAt(input, start, 'literal not terminated');
 }
 
+/** A number, or the DURATION or BYTES it starts (lexer-numbers.ts); returns the position after it. */
+function scanNumberToken(input: string, i: number, tokens: Token[]): number {
+  const { end, error } = scanGoNumber(input, i);
+  if (error !== undefined) throw errorAt(input, i, error);
+  const text = input.slice(i, end);
+  const d = tryDuration(input, text, end);
+  if (d) {
+    tokens.push({ type: 'duration', text: d.text, value: String(d.ns), pos: i });
+    return i + d.text.length;
+  }
+  const b = tryBytes(input, text, end);
+  if (b) {
+    tokens.push({ type: 'bytes', text: b.text, value: String(b.bytes), pos: i });
+    return i + b.text.length;
+  }
+  tokens.push({ type: 'number', text, value: text, pos: i });
+  return end;
+}
+
+/**
+ * `[range]`: as Loki's lexer, the raw text up to `]`, read by Prometheus' ParseDuration alone
+ * (no fractions, no spaces, units in order); the tokens `[`, a DURATION and `]`.
+ */
+function scanRange(input: string, i: number, tokens: Token[]): number {
+  const close = input.indexOf(']', i + 1);
+  if (close < 0) throw errorAt(input, i, "missing closing ']' in duration");
+  const raw = input.slice(i + 1, close);
+  const d = promParseDuration(raw);
+  if ('error' in d) throw errorAt(input, i, d.error);
+  tokens.push({ type: 'op', text: '[', value: '[', pos: i });
+  tokens.push({ type: 'duration', text: raw, value: String(d.ns), pos: i + 1 });
+  tokens.push({ type: 'op', text: ']', value: ']', pos: close });
+  return close + 1;
+}
+
 export function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -182,25 +181,12 @@ export function tokenize(input: string): Token[] {
       i = end + 1;
       continue;
     }
-    const rest = input.slice(i, i + 64);
-    const dur = DURATION.exec(rest);
-    if (dur && !IDENT.test(input.slice(i + dur[0].length, i + dur[0].length + 1))) {
-      tokens.push({ type: 'duration', text: dur[0], value: dur[0], pos: i });
-      i += dur[0].length;
+    if ((c >= '0' && c <= '9') || (c === '.' && /[0-9]/.test(input[i + 1] ?? ''))) {
+      i = scanNumberToken(input, i, tokens);
       continue;
     }
-    const num = NUMBER.exec(rest);
-    if (num) {
-      const suffix = BYTES_SUFFIX.exec(input.slice(i + num[0].length, i + num[0].length + 32));
-      const size = suffix ? parseBytes(num[0] + suffix[0]) : undefined;
-      if (suffix && size !== undefined) {
-        const text = num[0] + suffix[0];
-        tokens.push({ type: 'bytes', text, value: String(size), pos: i });
-        i += text.length;
-        continue;
-      }
-      tokens.push({ type: 'number', text: num[0], value: num[0], pos: i });
-      i += num[0].length;
+    if (c === '[') {
+      i = scanRange(input, i, tokens);
       continue;
     }
     const id = IDENT.exec(input.slice(i, i + 1024));
@@ -217,6 +203,15 @@ export function tokenize(input: string): Token[] {
       tokens.push({ type: 'flag', text: flag, value: flag, pos: i });
       i += flag.length;
       continue;
+    }
+    if (c === '-') {
+      // Loki's lexer reads `-` and a duration as one negative DURATION (`offset -5m`).
+      const d = tryDuration(input, '-', i + 1);
+      if (d) {
+        tokens.push({ type: 'duration', text: d.text, value: String(d.ns), pos: i });
+        i += d.text.length;
+        continue;
+      }
     }
     const op = OPERATORS.find((o) => input.startsWith(o, i));
     if (op) {

@@ -3,9 +3,9 @@
  * and the small terminals (durations, numbers, strings, label lists, regex checks).
  */
 import RE2 from 're2';
-import { parseDurationNs } from '../model/time.js';
 import { anchoredRegex } from '../store/matchers.js';
-import type { LogqlParseError } from './errors.js';
+import { goParseFloat } from '../util/go-float.js';
+import { LogqlParseError } from './errors.js';
 import { errorAt, type Token, tokenize } from './lexer.js';
 
 /**
@@ -121,14 +121,8 @@ export class Cursor {
 
   expectDuration(): bigint {
     const t = this.next();
-    const ns =
-      t.type === 'duration'
-        ? parseDurationNs(t.text)
-        : t.type === 'number' && t.text === '0'
-          ? 0n
-          : undefined;
-    if (ns === undefined) this.unexpected(t, 'DURATION');
-    return ns;
+    if (t.type !== 'duration') this.unexpected(t, 'DURATION');
+    return BigInt(t.value);
   }
 
   /** `[5m]`. */
@@ -139,14 +133,31 @@ export class Cursor {
     return d;
   }
 
-  /** `NUMBER`, `+NUMBER` or `-NUMBER`; undefined (nothing consumed) when there is none. */
-  maybeNumber(): number | undefined {
+  /**
+   * `NUMBER`, `+NUMBER` or `-NUMBER`, converted with Go's strconv.ParseFloat as Loki converts it;
+   * undefined (nothing consumed) when there is none. When Go refuses the text (`0x1A`, `0o17`),
+   * `invalid` decides: the default fails as a literal does in Loki; a label filter passes
+   * `(value) => value` to keep Go's 0 as Loki's grammar does.
+   */
+  maybeNumber(invalid?: (goValue: number, goError: string) => number): number | undefined {
     const sign = this.isOp('-') ? -1 : this.isOp('+') ? 1 : 0;
     const t = this.peek(sign ? 1 : 0);
     if (t.type !== 'number') return undefined;
     if (sign) this.next();
     this.next();
-    return (sign || 1) * Number(t.text);
+    const r = goParseFloat(t.text);
+    let v = r.value;
+    if (!r.ok) {
+      v = invalid
+        ? invalid(r.value, r.error)
+        : this.failUnpositioned(`unable to parse literal as a float: ${r.error}`);
+    }
+    return sign === -1 ? -v : v;
+  }
+
+  /** A parse error Loki reports without a position (`parse error : ...`, from its AST checks). */
+  failUnpositioned(detail: string): never {
+    throw new LogqlParseError(detail, 0, 0);
   }
 
   /** `(a, b)` after by/without/on/ignoring/group_left; empty lists are allowed. */

@@ -15,7 +15,6 @@ import type {
   PipelineStage,
   Unwrap,
 } from './ast.js';
-import { LogqlUnsupportedError } from './errors.js';
 import type { Token } from './lexer.js';
 import { type Cursor, LABEL_NAME } from './parser-base.js';
 
@@ -101,30 +100,52 @@ export function parsePipeline(c: Cursor): PipelineStage[] {
   }
 }
 
+/**
+ * A line filter and its `or` alternatives, as Loki's grammar takes them (lineFilter and orFilter in
+ * pkg/logql/syntax/expr.y): each alternative a string or `ip("...")`; an ip() after the first
+ * alternative ends the chain (orFilter has no `ip(...) or ...`); ip() only with |= and !=.
+ */
 function parseLineFilter(c: Cursor): LineFilterStage {
   const opTok = c.next();
   const op = opTok.text as LineFilterStage['op'];
-  if (c.isKw('ip')) {
-    c.next();
-    c.expectOp('(');
-    const value = c.expectString();
-    c.expectOp(')');
-    if (op !== '|=' && op !== '!=') c.fail(opTok, `syntax error: ip() line filters take |= or !=, not ${op}`);
-    if (c.isKw('or')) throw new LogqlUnsupportedError('ip() line filters combined with or are not supported');
-    return { type: 'lineFilter', op, value: value.value, or: [], ip: true };
-  }
-  const first = c.expectString();
   const regex = op === '|~' || op === '!~';
-  if (regex) c.checkRegex(first, false);
+  const pattern = op === '|>' || op === '!>';
+  const alternative = (): { value: string; ip: boolean } => {
+    if (c.isKw('ip') && c.isOp('(', 1)) {
+      c.next();
+      c.next();
+      const value = c.expectString();
+      c.expectOp(')');
+      if (op !== '|=' && op !== '!=')
+        c.fail(opTok, `syntax error: ip() line filters take |= or !=, not ${op}`);
+      return { value: value.value, ip: true };
+    }
+    const t = c.expectString();
+    if (regex) c.checkRegex(t, false);
+    if (pattern) {
+      const problem = patternFilterProblem(t.value);
+      if (problem) c.fail(t, problem);
+    }
+    return { value: t.value, ip: false };
+  };
+  const first = alternative();
   const or: string[] = [];
+  const orIp: boolean[] = [];
   while (c.isKw('or')) {
+    if (orIp.at(-1) === true) c.unexpected(c.peek());
     c.next();
-    if (c.isKw('ip')) throw new LogqlUnsupportedError('ip() line filters combined with or are not supported');
-    const alt = c.expectString();
-    if (regex) c.checkRegex(alt, false);
+    const alt = alternative();
     or.push(alt.value);
+    orIp.push(alt.ip);
   }
-  return { type: 'lineFilter', op, value: first.value, or };
+  return {
+    type: 'lineFilter',
+    op,
+    value: first.value,
+    or,
+    ...(first.ip ? { ip: true } : {}),
+    ...(orIp.includes(true) ? { orIp } : {}),
+  };
 }
 
 function parseStage(c: Cursor): PipelineStage {
@@ -305,18 +326,19 @@ function filterPrimary(c: Cursor): LabelFilter {
   }
   if (op === '=~' || op === '!~') c.unexpected(v, 'STRING');
   const cmp: CompareOp = op === '=' ? '==' : (op as CompareOp);
-  const negative = c.isOp('-') && (c.peek(1).type === 'duration' || c.peek(1).type === 'bytes');
-  if (negative) c.next();
   const u = c.peek();
   if (u.type === 'duration') {
-    const ns = Number(c.expectDuration());
-    return { kind: 'duration', name, op: cmp, value: negative ? -ns : ns };
+    // A negative duration (`-5m`) is one token, as in Loki's lexer.
+    return { kind: 'duration', name, op: cmp, value: Number(c.expectDuration()) };
   }
-  if (u.type === 'bytes' && !negative) {
+  if (u.type === 'bytes') {
     c.next();
     return { kind: 'bytes', name, op: cmp, value: Number(u.value) };
   }
-  const n = c.maybeNumber();
+  // Surprising but Loki's: its grammar keeps only the literal's value (`$3.Val`) and drops the
+  // literal's error, so a number strconv.ParseFloat refuses (`0x10`, `0o17`) compares as Go's 0
+  // (numberFilter in pkg/logql/syntax/expr.y, mustNewLiteralExpr in ast.go).
+  const n = c.maybeNumber((goValue) => goValue);
   if (n === undefined) c.unexpected(c.peek(), 'STRING, NUMBER, DURATION or BYTES');
   return { kind: 'number', name, op: cmp, value: n };
 }
@@ -379,6 +401,22 @@ export function patternNodes(pattern: string): { capture: boolean; text: string 
   return nodes;
 }
 
+/**
+ * Loki's pattern.ParseLineFilter for `|>` and `!>`: no two captures in a row, and only the unnamed
+ * `<_>` (pkg/logql/log/pattern); an empty pattern is valid (it matches empty lines).
+ */
+export function patternFilterProblem(pattern: string): string | undefined {
+  const nodes = patternNodes(pattern);
+  for (let i = 1; i < nodes.length; i++) {
+    const a = nodes[i - 1]!;
+    const b = nodes[i]!;
+    if (a.capture && b.capture)
+      return `found consecutive capture '<${a.text}><${b.text}>': invalid expression`;
+  }
+  const named = nodes.find((n) => n.capture && n.text !== '_');
+  return named ? `named captures are not allowed: found '<${named.text}>'` : undefined;
+}
+
 /** Loki's pattern validation: a named capture, no two captures in a row, no duplicate names. */
 export function patternProblem(pattern: string): string | undefined {
   const nodes = patternNodes(pattern);
@@ -388,7 +426,7 @@ export function patternProblem(pattern: string): string | undefined {
     const a = nodes[i - 1]!;
     const b = nodes[i]!;
     if (a.capture && b.capture)
-      return `found consecutive capture '<${b.text}><${a.text}>': invalid expression`;
+      return `found consecutive capture '<${a.text}><${b.text}>': invalid expression`;
   }
   const seen = new Set<string>();
   for (const n of named) {

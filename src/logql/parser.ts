@@ -7,6 +7,8 @@
  * `variants(...)`, `approx_topk` and `or ip(...)` alternatives in line filters are not represented
  * and raise LogqlUnsupportedError. Literal-only operations are kept as written (Loki folds them).
  */
+
+import { goParseFloat } from '../util/go-float.js';
 import {
   type BinaryOperator,
   type Expr,
@@ -190,8 +192,9 @@ class Parser {
     if (kw === 'vector' && c.isOp('(', 1)) {
       c.next();
       c.next();
-      const v = c.maybeNumber();
-      if (v === undefined) c.unexpected(c.peek(), 'NUMBER');
+      // Loki's grammar takes a bare NUMBER here (no sign).
+      if (c.peek().type !== 'number') c.unexpected(c.peek(), 'NUMBER');
+      const v = c.maybeNumber((_, e) => c.failUnpositioned(`unable to parse vectorExpr as a float: ${e}`))!;
       c.expectOp(')');
       return { expr: { type: 'vectorLiteral', value: v }, at: t };
     }
@@ -212,7 +215,9 @@ class Parser {
       const p = c.next();
       c.next();
       if (fn !== 'quantile_over_time') c.fail(p, `parameter ${p.text} not supported for operation ${fn}`);
-      param = Number(p.text);
+      const q = goParseFloat(p.text);
+      if (!q.ok) c.failUnpositioned(`invalid parameter for operation ${fn}: ${q.error}`);
+      param = q.value;
     } else if (fn === 'quantile_over_time') {
       c.fail(c.peek(), `parameter required for operation ${fn}`);
     }
@@ -284,11 +289,7 @@ class Parser {
   private maybeOffset(): bigint {
     if (!this.c.isKw('offset')) return 0n;
     this.c.next();
-    // Loki's lexer reads `-1h` as a negative duration.
-    if (this.c.isOp('-') && this.c.peek(1).type === 'duration') {
-      this.c.next();
-      return -this.c.expectDuration();
-    }
+    // A negative offset (`-1h`) is one DURATION token, as in Loki's lexer.
     return this.c.expectDuration();
   }
 

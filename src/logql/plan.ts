@@ -5,7 +5,7 @@
  * store, streaming, on what it returns.
  */
 import type { ContentHint, LabelMatcher, LineFilter } from '../store/store.js';
-import type { LabelFilter, LogExpr, PipelineStage } from './ast.js';
+import { type LabelFilter, type LogExpr, lineFilterHasIp, type PipelineStage } from './ast.js';
 
 export interface LogPlan {
   readonly matchers: readonly LabelMatcher[];
@@ -67,7 +67,8 @@ export function planLog(expr: LogExpr): LogPlan {
   for (; i < expr.pipeline.length; i++) {
     const stage = expr.pipeline[i]!;
     // Pattern and IP filters stay in TypeScript; substring and RE2 filters go to the store.
-    if (stage.type !== 'lineFilter' || stage.ip || stage.op === '|>' || stage.op === '!>') break;
+    if (stage.type !== 'lineFilter' || lineFilterHasIp(stage) || stage.op === '|>' || stage.op === '!>')
+      break;
     const op = stage.op;
     lineFilters.push(stage.or.length ? { op, value: stage.value, or: stage.or } : { op, value: stage.value });
   }

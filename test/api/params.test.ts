@@ -52,6 +52,20 @@ test('limits and step durations', () => {
   assert.equal(parseSecondsOrDuration('0.5'), 500_000_000n);
 });
 
+test('step seconds as Loki reads them: strconv.ParseFloat, then truncated to nanoseconds', () => {
+  // Go: time.Duration(1.001 * 1e9) is 1000999999 (the product is 1000999999.9999999): a step of
+  // 1.001 ends each window a nanosecond before 1.001 s, so an entry there falls in the next window.
+  assert.equal(parseSecondsOrDuration('1.001'), 1_000_999_999n);
+  assert.equal(parseSecondsOrDuration('2.003'), 2_003_000_000n);
+  assert.equal(parseSecondsOrDuration('0x1p3'), 8_000_000_000n);
+  assert.equal(parseSecondsOrDuration('1_0'), 10_000_000_000n);
+  assert.throws(
+    () => parseSecondsOrDuration('Inf'),
+    /cannot parse "Inf" to a valid duration. It overflows int64/,
+  );
+  assert.throws(() => parseSecondsOrDuration('1e10'), /overflows int64/);
+});
+
 test('tenants: default without header, validated with', () => {
   assert.equal(tenantOf(undefined), 'default');
   assert.equal(tenantOf('team-a'), 'team-a');

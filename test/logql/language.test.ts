@@ -233,7 +233,13 @@ test('binary operators: precedence, associativity, bool and vector matching', ()
   });
   const on = metric('vector(1) + on () vector(2)');
   assert.deepEqual(on.type === 'binary' && on.matching, { on: true, labels: [] });
-  assert.deepEqual(metric('0x1f'), n(31));
+  // Numbers are Go's strconv.ParseFloat (Loki's mustNewLiteralExpr): hex floats need a p exponent.
+  assert.deepEqual(metric('0x1p3'), n(8));
+  assert.deepEqual(metric('0x1.8p3'), n(12));
+  assert.throws(
+    () => metric('0x1f'),
+    /^LogqlParseError: parse error : unable to parse literal as a float: strconv\.ParseFloat: parsing "0x1f": invalid syntax$/,
+  );
   assert.deepEqual(metric('label_replace(vector(1), "dst", "$1", "src", "(.*)")'), {
     type: 'labelReplace',
     expr: { type: 'vectorLiteral', value: 1 },
@@ -294,7 +300,7 @@ test('validation errors with Loki wording and positions', () => {
     ],
     ['{app="a"} | regexp "(?P<a>"', /invalid regexp parser: error parsing regexp/],
     ['{app="a"} | pattern "<_> x"', /col 21: invalid pattern parser: at least one capture is required/],
-    ['{app="a"} | pattern "<a><b>"', /found consecutive capture '<b><a>': invalid expression/],
+    ['{app="a"} | pattern "<a><b>"', /found consecutive capture '<a><b>': invalid expression/],
     ['{app="a"} | pattern "<a> <a>"', /duplicate capture name \(a\): invalid expression/],
     ['{app="a"} | x=~"["', /col 16: error parsing regexp/],
     [
@@ -357,7 +363,8 @@ test('formatExpr round-trips generated trees (precedence and associativity of ev
     '^',
   ] as const;
   const metricTree = (depth: number): MetricExpr => {
-    if (depth === 0 || rand(3) === 0) return { type: 'vectorLiteral', value: rand(5) - 2 };
+    // vector() takes a bare NUMBER in Loki's grammar: no sign.
+    if (depth === 0 || rand(3) === 0) return { type: 'vectorLiteral', value: rand(3) };
     const op = ops[rand(ops.length)]!;
     const returnBool = ['==', '!=', '>', '>=', '<', '<='].includes(op) && rand(2) === 0;
     return { type: 'binary', op, returnBool, left: metricTree(depth - 1), right: metricTree(depth - 1) };

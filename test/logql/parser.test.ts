@@ -84,5 +84,4 @@ test('parse errors carry Loki-style positions', () => {
 test('what kjournal cannot represent is reported as not supported, not misread', () => {
   assert.throws(() => parseLogql('{app="a"} | xml'), LogqlParseError, "Loki's lexer has no xml token");
   assert.throws(() => parseLogql('approx_topk(3, count_over_time({a="b"}[1m]))'), LogqlUnsupportedError);
-  assert.throws(() => parseLogql('{app="a"} |= ip("1.2.3.4") or "x"'), LogqlUnsupportedError);
 });

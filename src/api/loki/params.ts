@@ -5,6 +5,7 @@
  */
 import { NS_PER_SECOND, parseDurationNs, parseRfc3339Nano } from '../../model/time.js';
 import type { Direction } from '../../store/store.js';
+import { goParseFloat } from '../../util/go-float.js';
 import { badRequest } from '../http/errors.js';
 
 /** Parses a Loki timestamp to nanoseconds; `def` when empty; throws Error when unparseable. */
@@ -32,11 +33,19 @@ export function parseLokiTimestamp(value: string | null | undefined, def: bigint
   return n <= 10_000_000_000n ? n * NS_PER_SECOND : n;
 }
 
-/** Parses `step`/`since`-style durations: float seconds or a Prometheus duration. */
+/**
+ * Parses `step`/`since`-style durations: float seconds or a Prometheus duration. As Loki's
+ * parseSecondsOrDuration: strconv.ParseFloat, times 1e9 in floating point, truncated by Go's
+ * time.Duration conversion (`1.001` is 1000999999 ns, so steps land a nanosecond short).
+ */
 export function parseSecondsOrDuration(value: string): bigint {
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value)) {
-    const s = Number(value);
-    if (Number.isFinite(s)) return BigInt(Math.round(s * 1e9));
+  const f = goParseFloat(value);
+  if (f.ok && !Number.isNaN(f.value)) {
+    const ns = f.value * 1e9;
+    if (ns > 2 ** 63 || ns < -(2 ** 63)) {
+      throw new Error(`cannot parse ${JSON.stringify(value)} to a valid duration. It overflows int64`);
+    }
+    return BigInt(Math.trunc(ns));
   }
   const d = parseDurationNs(value);
   if (d === undefined) throw new Error(`cannot parse "${value}" to a valid duration`);

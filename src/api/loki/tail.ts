@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import RE2 from 're2';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { isLogExpr, type LogExpr } from '../../logql/ast.js';
+import { isLogExpr, type LogExpr, lineFilterHasIp } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
 import { parseLogql } from '../../logql/parser.js';
 import { entryLabels } from '../../logql/pipeline/state.js';
@@ -124,7 +124,7 @@ type LineTest = (line: string) => boolean;
 export function compileLineFilters(expr: LogExpr): LineTest {
   const tests: LineTest[] = [];
   for (const stage of expr.pipeline) {
-    if (stage.type !== 'lineFilter' || stage.ip || stage.op === '|>' || stage.op === '!>') {
+    if (stage.type !== 'lineFilter' || lineFilterHasIp(stage) || stage.op === '|>' || stage.op === '!>') {
       throw new LogqlUnsupportedError(`pipeline stage ${stage.type} is not supported on tail yet`);
     }
     const values = [stage.value, ...stage.or];
@@ -154,7 +154,9 @@ export function compileLineFilters(expr: LogExpr): LineTest {
 export type TailFilter = (e: TailEntry) => TailEntry | undefined;
 
 function onlyStoreLineFilters(expr: LogExpr): boolean {
-  return expr.pipeline.every((s) => s.type === 'lineFilter' && !s.ip && s.op !== '|>' && s.op !== '!>');
+  return expr.pipeline.every(
+    (s) => s.type === 'lineFilter' && !lineFilterHasIp(s) && s.op !== '|>' && s.op !== '!>',
+  );
 }
 
 /** The query's pipeline for tails: line filters here, any other stage through the evaluator. */

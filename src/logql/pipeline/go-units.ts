@@ -3,54 +3,14 @@
  * go-humanize's ParseBytes, with their error messages. Each returns a value or an error string.
  */
 
+import { goParseFloat } from '../../util/go-float.js';
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-const DECIMAL = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
-const HEX = /^[+-]?0[xX](?:[0-9a-fA-F_]*)(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?\d+)?$/;
-const SPECIAL = /^[+-]?(?:inf|infinity|nan)$/i;
-
-/** strconv.ParseFloat(s, 64). */
+/** strconv.ParseFloat(s, 64), exactly as Go (src/util/go-float.ts). */
 export function parseGoFloat(s: string): Parsed<number> {
-  const syntax = () => ({
-    ok: false as const,
-    error: `strconv.ParseFloat: parsing ${goQuote(s)}: invalid syntax`,
-  });
-  if (SPECIAL.test(s)) {
-    const lower = s.toLowerCase();
-    if (lower.endsWith('nan')) return lower.length === 3 ? { ok: true, value: Number.NaN } : syntax();
-    return { ok: true, value: s.startsWith('-') ? -Infinity : Infinity };
-  }
-  let v: number;
-  if (DECIMAL.test(s)) {
-    // underscores are only allowed with a base prefix
-    if (s.includes('_')) return syntax();
-    v = Number(s);
-  } else if (HEX.test(s)) {
-    v = parseHexFloat(s);
-    if (Number.isNaN(v)) return syntax();
-  } else {
-    return syntax();
-  }
-  if (!Number.isFinite(v)) {
-    return { ok: false, error: `strconv.ParseFloat: parsing ${goQuote(s)}: value out of range` };
-  }
-  return { ok: true, value: v };
-}
-
-function parseHexFloat(s: string): number {
-  const neg = s.startsWith('-');
-  const body = s.replace(/^[+-]?0[xX]/, '').replaceAll('_', '');
-  const m = /^([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/.exec(body);
-  if (!m) return Number.NaN;
-  const int = m[1] ?? '';
-  const frac = m[2] ?? '';
-  if (int === '' && frac === '') return Number.NaN;
-  if (frac !== '' && m[3] === undefined) return Number.NaN; // Go requires the p exponent with a fraction
-  let v = 0;
-  for (const c of int + frac) v = v * 16 + Number.parseInt(c, 16);
-  v /= 16 ** frac.length;
-  if (m[3] !== undefined) v *= 2 ** Number(m[3]);
-  return neg ? -v : v;
+  const r = goParseFloat(s);
+  return r.ok ? { ok: true, value: r.value } : { ok: false, error: r.error };
 }
 
 const UNITS: Record<string, number> = {

@@ -133,14 +133,25 @@ function span(line: string, start: number, chars: Set<string>): number {
 }
 
 /**
- * Loki's ipFilter.filter: IPv4 and IPv6 candidates found by prefix hints, each parsed whole; a
- * candidate that fails is skipped. Used for line filters and, on the value, for label filters.
+ * Whether more than `k` bytes of UTF-8 follow position `i` (Loki counts bytes: `i+k < n`); only
+ * near the end of a line, where characters and bytes may differ, is the tail measured.
+ */
+function bytesLeftAbove(line: string, i: number, k: number): boolean {
+  if (line.length - i > k) return true;
+  return Buffer.byteLength(line.slice(i)) > k;
+}
+
+/**
+ * Loki's ipFilter.filter (pkg/logql/log/ip.go): IPv4 and IPv6 candidates found by prefix hints,
+ * each parsed whole; a candidate that fails is skipped. Used for line filters and, on the value,
+ * for label filters. Surprising but Loki's: a hint is only looked for where at least four (IPv4)
+ * or five (IPv6) bytes remain, so a short address closing the line (`::1`, `1::2`) is not found.
  */
 export function lineHasIp(line: string, match: IpMatcher): boolean {
   const n = line.length;
   for (let i = 0; i < n; i++) {
     if (
-      i + 3 < n &&
+      bytesLeftAbove(line, i, 3) &&
       isDigit(line[i]) &&
       (line[i + 1] === '.' || line[i + 2] === '.' || line[i + 3] === '.')
     ) {
@@ -149,7 +160,7 @@ export function lineHasIp(line: string, match: IpMatcher): boolean {
       i += len;
       continue;
     }
-    if (i + 4 < n) {
+    if (bytesLeftAbove(line, i, 4)) {
       const c0 = line[i];
       const c1 = line[i + 1];
       const c2 = line[i + 2];

@@ -45,7 +45,10 @@ function one(op: LineFilterStage['op'], value: string, ip: boolean): LineTest {
 }
 
 export function compileLineFilter(stage: LineFilterStage): Stage {
-  const tests = [stage.value, ...stage.or].map((v) => one(stage.op, v, stage.ip === true));
+  const tests = [
+    one(stage.op, stage.value, stage.ip === true),
+    ...stage.or.map((v, k) => one(stage.op, v, stage.orIp?.[k] === true)),
+  ];
   const negative = stage.op === '!=' || stage.op === '!~' || stage.op === '!>';
   if (tests.length === 1) {
     const t = tests[0] as LineTest;

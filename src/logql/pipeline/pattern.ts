@@ -41,23 +41,26 @@ function lex(p: string): Node[] {
 
 export function compilePattern(p: string, forFilter: boolean): PatternMatcher {
   const nodes = lex(p);
-  const names: string[] = [];
-  const seen = new Set<string>();
-  let captures = 0;
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i] as Node;
-    if (n.kind !== 'cap') continue;
-    captures++;
-    if (i > 0 && nodes[i - 1]?.kind === 'cap') throw new PipelineCompileError('found consecutive capture');
-    if (n.name !== '_') {
-      if (seen.has(n.name)) throw new PipelineCompileError(`duplicate capture name (${n.name})`);
-      seen.add(n.name);
-      names.push(n.name);
-    }
+  // Loki's checks, in its order and words (pkg/logql/log/pattern: New for the parser — a named
+  // capture, no two captures in a row, no duplicate name —, ParseLineFilter for |> !> — no two
+  // captures in a row, no named capture).
+  const names = nodes.flatMap((n) => (n.kind === 'cap' && n.name !== '_' ? [n.name] : []));
+  if (!forFilter && names.length === 0) throw new PipelineCompileError('at least one capture is required');
+  for (let i = 1; i < nodes.length; i++) {
+    const a = nodes[i - 1] as Node;
+    const b = nodes[i] as Node;
+    if (a.kind === 'cap' && b.kind === 'cap')
+      throw new PipelineCompileError(
+        `found consecutive capture '<${a.name}><${b.name}>': invalid expression`,
+      );
   }
-  if (!forFilter && captures === 0) throw new PipelineCompileError('at least one capture is required');
-  if (!forFilter && names.length === 0)
-    throw new PipelineCompileError('at least one named capture is required');
+  if (forFilter && names.length > 0)
+    throw new PipelineCompileError(`named captures are not allowed: found '<${names[0]}>'`);
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw new PipelineCompileError(`duplicate capture name (${n}): invalid expression`);
+    seen.add(n);
+  }
 
   function matches(input: string): string[] {
     const out: string[] = [];
@@ -89,25 +92,26 @@ export function compilePattern(p: string, forFilter: boolean): PatternMatcher {
     return out;
   }
 
+  /**
+   * Loki's Matcher.Test: each literal found in order after the previous one, with at least one
+   * byte before it unless it starts the pattern (so a capture never matches empty text); a pattern
+   * ending on a capture needs text left for it, one ending on a literal needs none left. Surprising
+   * but Loki's: a pattern's first literal may be found anywhere, not only at the start (`foo <_>`
+   * matches "xx foo bar"), and an empty pattern matches only the empty line.
+   */
   function test(input: string): boolean {
-    if (nodes.length === 0) return input.length === 0;
-    let k = 0;
-    let pos = 0;
-    const first = nodes[0] as Node;
-    if (first.kind === 'lit') {
-      if (!input.startsWith(first.text)) return false;
-      pos = first.text.length;
-      k = 1;
+    if (input.length === 0 || nodes.length === 0) return input.length === 0 && nodes.length === 0;
+    let off = 0;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i] as Node;
+      if (n.kind !== 'lit') continue;
+      const j = input.indexOf(n.text, off);
+      if (j === -1) return false;
+      if (i !== 0 && j === off) return false;
+      off = j + n.text.length;
     }
-    while (k < nodes.length) {
-      if (k === nodes.length - 1) return true; // ends on a capture: takes the rest
-      const lit = nodes[k + 1] as Node & { kind: 'lit' };
-      k += 2;
-      const i = input.indexOf(lit.text, pos);
-      if (i === -1) return false;
-      pos = i + lit.text.length;
-    }
-    return pos === input.length;
+    const endsOnCapture = (nodes[nodes.length - 1] as Node).kind === 'cap';
+    return endsOnCapture === (off !== input.length);
   }
 
   return { names, matches, test };

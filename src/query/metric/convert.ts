@@ -4,25 +4,16 @@
  * `duration_seconds()`). Each returns the value or throws an Error worded as Go words it (the
  * text becomes `__error_details__`).
  */
+import { goParseFloat } from '../../util/go-float.js';
+
+/** strconv.ParseFloat(s, 64), exactly as Go (src/util/go-float.ts); throws Go's error. */
+export function parseGoFloat(s: string): number {
+  const r = goParseFloat(s);
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
 
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const SPECIAL = /^([+-]?)(inf|infinity|nan)$/i;
-
-/** strconv.ParseFloat(s, 64) for decimal input (hexadecimal floats are not accepted here). */
-export function parseGoFloat(s: string): number {
-  if (DECIMAL.test(s)) {
-    const v = Number(s);
-    if (Number.isFinite(v)) return v;
-    throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(s)}: value out of range`);
-  }
-  const m = SPECIAL.exec(s);
-  if (m) {
-    if (m[2]!.toLowerCase() === 'nan') {
-      if (m[1] === '') return Number.NaN;
-    } else return m[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  }
-  throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax`);
-}
 
 const BYTE_UNITS: Record<string, number> = {
   '': 1,

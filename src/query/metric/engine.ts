@@ -230,8 +230,22 @@ async function evaluate(ctx: EvalContext, expr: MetricExpr, steps: Steps): Promi
   }
 }
 
-function isSortedBySort(expr: MetricExpr): boolean {
-  return expr.type === 'vector' && (expr.op === 'sort' || expr.op === 'sort_desc');
+/**
+ * Whether sort or sort_desc appears anywhere in the expression: Loki's engine then returns an
+ * instant vector in the order its evaluators produced (Sortable in pkg/logql/engine.go walks the
+ * whole tree), so `sort(x) + 1` keeps sort's order; otherwise it sorts by labels.
+ */
+function containsSort(expr: MetricExpr): boolean {
+  switch (expr.type) {
+    case 'vector':
+      return expr.op === 'sort' || expr.op === 'sort_desc' || containsSort(expr.expr);
+    case 'labelReplace':
+      return containsSort(expr.expr);
+    case 'binary':
+      return containsSort(expr.left) || containsSort(expr.right);
+    default:
+      return false;
+  }
 }
 
 function statsOf(ctx: EvalContext): MetricStats {
@@ -253,7 +267,7 @@ export async function evaluateInstant(
   if (v.kind === 'scalar') return { type: 'scalar', value: v.value, stats: statsOf(ec) };
   const present = v.series.filter((s) => s.present[0]);
   if (present.length > ec.limits.maxSeries) throw seriesLimitError(ec.limits.maxSeries);
-  if (!isSortedBySort(expr)) present.sort((a, b) => compareLabels(a.labels, b.labels));
+  if (!containsSort(expr)) present.sort((a, b) => compareLabels(a.labels, b.labels));
   return {
     type: 'vector',
     samples: present.map((s) => ({ labels: s.labels, value: s.values[0]! })),

@@ -378,9 +378,9 @@ function unwrapExtractor(expr: RangeAggregation): Extract | undefined {
         : parseGoFloat;
   const post = compileLabelFilters(unwrap.postFilters);
   const name = unwrap.label;
-  // As in Loki 3: an entry without the label gives no sample (grafana/loki#6713); the label stays in
-  // the series labels (group with by/without to drop it); a value that does not convert gives a
-  // sample of 0 marked with __error__, which overrides an earlier error.
+  // As in Loki 3: an entry without the label gives no sample (grafana/loki#6713); a value that does
+  // not convert gives a sample of 0 marked with __error__, which overrides an earlier error. The
+  // unwrapped label itself leaves the series: see unwrapGrouping.
   return (labels) => {
     const text = labels[name];
     if (text === undefined || text === '') return undefined;
@@ -398,6 +398,17 @@ function unwrapExtractor(expr: RangeAggregation): Extract | undefined {
     }
     return { labels: out, value };
   };
+}
+
+/**
+ * The grouping of an unwrap's samples, as Loki's LabelExtractorWithStages sets it
+ * (pkg/logql/log/metrics_extraction.go): no grouping, or `without (...)`, becomes
+ * `without (..., <the unwrapped label>)`, so the unwrapped label never makes a series of its own;
+ * `by (...)` keeps only the labels it names (`by ()`: none).
+ */
+export function unwrapGrouping(label: string, grouping: Grouping | undefined): Grouping {
+  if (grouping && !grouping.without) return grouping;
+  return { without: true, labels: [...(grouping?.labels ?? []), label] };
 }
 
 async function stream(
@@ -418,6 +429,7 @@ async function stream(
   const active = new Set<WindowState>();
   const all: StepSeries[] = [];
   const unwrapped = expr.unwrap !== undefined;
+  const unwrapGroups = expr.unwrap ? unwrapGrouping(expr.unwrap.label, grouping) : undefined;
 
   const finalize = (i: number): void => {
     const lo = ends[i]! - range;
@@ -494,13 +506,11 @@ async function stream(
       if (labels.__error__ && labels.__preserve_error__ !== 'true') {
         throw new PipelineError(pipelineErrorMessage(labels));
       }
-      if (grouping) {
-        // `without` drops the unwrapped label too, as Loki adds it to the list.
-        const names =
-          grouping.without && expr.unwrap && grouping.labels.length > 0
-            ? [...grouping.labels, expr.unwrap.label]
-            : grouping.labels;
-        labels = groupLabels(labels, grouping.without, names);
+      // With an error (kept by __preserve_error__) the labels stay whole, as Loki's
+      // LabelsBuilder.GroupedLabels leaves them.
+      const groups = unwrapGroups ?? grouping;
+      if (groups && !labels.__error__) {
+        labels = groupLabels(labels, groups.without, groups.labels);
         key = undefined;
       }
       key ??= labelsKey(labels);

@@ -157,7 +157,16 @@ function empty(v: GoValue): boolean {
   return !truth(v);
 }
 
+/**
+ * shopspring/decimal's NewFromFloat: the shortest decimal that reads back as `x` (JavaScript's
+ * String(x) gives the same digits); NaN and ±Inf panic there, an error here.
+ */
 function parseDec(x: number): { int: bigint; scale: number } {
+  if (!Number.isFinite(x)) {
+    throw new TemplateError(
+      `Cannot create a Decimal from ${Number.isNaN(x) ? 'NaN' : x > 0 ? '+Inf' : '-Inf'}`,
+    );
+  }
   const str = String(x);
   const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(str);
   if (!m) return { int: 0n, scale: 0 };
@@ -171,6 +180,7 @@ function parseDec(x: number): { int: bigint; scale: number } {
   return { int: m[1] ? -int : int, scale };
 }
 
+/** decimal.Float64(): the nearest float64 to the exact decimal. */
 function decToNumber(d: { int: bigint; scale: number }): number {
   if (d.scale === 0) return Number(d.int);
   const neg = d.int < 0n;
@@ -178,11 +188,28 @@ function decToNumber(d: { int: bigint; scale: number }): number {
   return Number(`${neg ? '-' : ''}${digits.slice(0, -d.scale)}.${digits.slice(-d.scale)}`);
 }
 
-function decOp(op: '+' | '-' | '*', a: number, b: number): number {
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return op === '+' ? a + b : op === '-' ? a - b : a * b;
+/** shopspring/decimal's DivisionPrecision, the digits Div keeps after the point. */
+const DIVISION_PRECISION = 16;
+
+/**
+ * Sprig's execDecimalOp step (addf, subf, mulf, divf): both sides through decimal.NewFromFloat,
+ * exact addition, subtraction and multiplication; division as decimal.Div, that is DivRound to 16
+ * digits after the point, half away from zero.
+ */
+function decOp(op: '+' | '-' | '*' | '/', a: number, b: number): number {
   const x = parseDec(a);
   const y = parseDec(b);
   if (op === '*') return decToNumber({ int: x.int * y.int, scale: x.scale + y.scale });
+  if (op === '/') {
+    if (y.int === 0n) throw new TemplateError('decimal division by 0');
+    const num = x.int * 10n ** BigInt(y.scale + DIVISION_PRECISION);
+    const den = y.int * 10n ** BigInt(x.scale);
+    let q = num / den;
+    const r = num % den;
+    const abs = (v: bigint): bigint => (v < 0n ? -v : v);
+    if (2n * abs(r) >= abs(den)) q += num < 0n !== den < 0n ? -1n : 1n;
+    return decToNumber({ int: q, scale: DIVISION_PRECISION });
+  }
   const scale = Math.max(x.scale, y.scale);
   const xi = x.int * 10n ** BigInt(scale - x.scale);
   const yi = y.int * 10n ** BigInt(scale - y.scale);
@@ -240,13 +267,61 @@ function queryUnescape(str: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_VALUE = new Map([...B64].map((c, k) => [c.charCodeAt(0), k]));
+
+/**
+ * Sprig's b64dec: Go's base64.StdEncoding.DecodeString, its error text in place of the result.
+ * As Go decodes: padding is required (`aGk` is an error), `\r` and `\n` anywhere are skipped,
+ * and an error names the byte offset where Go's decodeQuantum stops.
+ */
 function b64dec(str: string): string {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(str) || str.length % 4 !== 0) {
-    const bad = str.search(/[^A-Za-z0-9+/=]/);
-    const at = bad === -1 ? str.length - (str.length % 4) : bad;
-    return `illegal base64 data at input byte ${at}`;
+  const src = Buffer.from(str, 'utf8');
+  const out: number[] = [];
+  const corrupt = (at: number): string => `illegal base64 data at input byte ${at}`;
+  const isNl = (b: number | undefined): boolean => b === 0x0a || b === 0x0d;
+  let si = 0;
+  while (si < src.length) {
+    const q = [0, 0, 0, 0];
+    let dlen = 4;
+    let trailing: number | undefined;
+    for (let j = 0; j < 4; j++) {
+      if (si === src.length) {
+        if (j === 0) return Buffer.from(out).toString('utf8');
+        return corrupt(si - j);
+      }
+      const c = src[si]!;
+      si++;
+      const v = B64_VALUE.get(c);
+      if (v !== undefined) {
+        q[j] = v;
+        continue;
+      }
+      if (isNl(c)) {
+        j--;
+        continue;
+      }
+      if (c !== 0x3d) return corrupt(si - 1);
+      // Padding: only in the third or fourth place, "==" in the third.
+      if (j < 2) return corrupt(si - 1);
+      if (j === 2) {
+        while (si < src.length && isNl(src[si])) si++;
+        if (si === src.length) return corrupt(src.length);
+        if (src[si] !== 0x3d) return corrupt(si - 1);
+        si++;
+      }
+      while (si < src.length && isNl(src[si])) si++;
+      if (si < src.length) trailing = si;
+      dlen = j;
+      break;
+    }
+    if (trailing !== undefined) return corrupt(trailing);
+    const val = (q[0]! << 18) | (q[1]! << 12) | (q[2]! << 6) | q[3]!;
+    out.push((val >> 16) & 0xff);
+    if (dlen >= 3) out.push((val >> 8) & 0xff);
+    if (dlen === 4) out.push(val & 0xff);
   }
-  return Buffer.from(str, 'base64').toString('utf8');
+  return Buffer.from(out).toString('utf8');
 }
 
 function cmpKind(v: GoValue): string {
@@ -531,12 +606,7 @@ const TABLE: Record<string, (name: string) => Fn> = {
   ),
   divf: def(
     'a',
-    (_, a) =>
-      a.slice(1).reduce<number>((acc, v) => {
-        const d = toFloat64(v);
-        if (d === 0) throw new TemplateError('decimal division by 0');
-        return acc / d;
-      }, toFloat64(a[0])),
+    (_, a) => a.slice(1).reduce<number>((acc, v) => decOp('/', acc, toFloat64(v)), toFloat64(a[0])),
     'a',
   ),
   max: def(

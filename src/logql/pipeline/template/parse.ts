@@ -3,6 +3,7 @@
  * variables, `if`/`else if`/`else`/`with`/`range`/`break`/`continue`, parenthesised pipelines and
  * field chains. Function names are checked against the function table at parse time, as Go does.
  */
+import { goParseFloat } from '../../../util/go-float.js';
 import { PipelineCompileError } from '../errors.js';
 import type { GoValue } from './values.js';
 
@@ -112,8 +113,52 @@ function parseNumber(text: string): GoValue | undefined {
     const v = BigInt(body);
     return neg ? -v : v;
   }
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
+  // A float: strconv.ParseFloat on a text with a point or an exponent (text/template/parse's newNumber).
+  if (/[.eEpP]/.test(text) && !/^[+-]?0[xX][^pP]*$/.test(text)) {
+    const f = goParseFloat(text);
+    if (f.ok) return f.value;
+  }
   return undefined;
+}
+
+/**
+ * The extent of a number as Go's text/template lexer scans it (lex.go scanNumber): a sign, a base
+ * prefix, digits and `_`, a fraction, a decimal `e` or hexadecimal `p` exponent; `ok` is false when
+ * a letter or digit follows (the text then takes that character, as Go reports it).
+ */
+function scanTemplateNumber(src: string, i: number): { text: string; ok: boolean } {
+  let j = i;
+  const accept = (set: string): boolean => {
+    const c = src[j];
+    if (c !== undefined && set.includes(c)) {
+      j++;
+      return true;
+    }
+    return false;
+  };
+  const run = (set: string): void => {
+    while (accept(set));
+  };
+  accept('+-');
+  let digits = '0123456789_';
+  if (accept('0')) {
+    if (accept('xX')) digits = '0123456789abcdefABCDEF_';
+    else if (accept('oO')) digits = '01234567_';
+    else if (accept('bB')) digits = '01_';
+  }
+  run(digits);
+  if (accept('.')) run(digits);
+  if (digits.length === 11 && accept('eE')) {
+    accept('+-');
+    run('0123456789_');
+  }
+  if (digits.length === 23 && accept('pP')) {
+    accept('+-');
+    run('0123456789_');
+  }
+  accept('i');
+  if (/[\p{L}\p{Nd}_]/u.test(src[j] ?? '')) return { text: src.slice(i, j + 1), ok: false };
+  return { text: src.slice(i, j), ok: true };
 }
 
 function lexAction(name: string, src: string): Tok[] {
@@ -189,10 +234,10 @@ function lexAction(name: string, src: string): Tok[] {
       }
     }
     if (/[0-9+\-.]/.test(c)) {
-      const m = /^[+-]?(?:0[xXbBoO])?[0-9a-fA-F_]*\.?[0-9_]*(?:[eEpP][+-]?[0-9_]+)?/.exec(src.slice(i));
-      const text = m?.[0] ?? '';
-      const v = text ? parseNumber(text) : undefined;
-      if (v === undefined) err(name, `bad number syntax: "${text || c}"`);
+      const { text, ok } = scanTemplateNumber(src, i);
+      if (!ok) err(name, `bad number syntax: "${text}"`);
+      const v = parseNumber(text);
+      if (v === undefined) err(name, `illegal number syntax: "${text}"`);
       toks.push({ k: 'num', v });
       i += text.length;
       continue;

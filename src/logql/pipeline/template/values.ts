@@ -3,6 +3,7 @@
  * nil (null), no value (undefined), time.Time (GoTime), slices (arrays) and maps (objects); printed as
  * Go's fmt prints them with %v.
  */
+import { goParseFloat } from '../../../util/go-float.js';
 import { formatGoTime, GoTime } from './time.js';
 
 export type GoValue = string | bigint | number | boolean | null | undefined | GoTime | GoValue[] | GoMap;
@@ -107,7 +108,8 @@ export function toInt64(v: GoValue): bigint {
       return v ? 1n : 0n;
     case 'string': {
       let s = v;
-      const dot = /^([+-]?\d+)\.0*$/.exec(s);
+      // cast's trimZeroDecimal: `12.00` is 12; `12.` keeps its point (and is not an integer).
+      const dot = /^([+-]?\d+)\.0+$/.exec(s);
       if (dot) s = dot[1] as string;
       if (!INT_RE.test(s)) return 0n;
       try {
@@ -136,9 +138,10 @@ export function toFloat64(v: GoValue): number {
     case 'boolean':
       return v ? 1 : 0;
     case 'string': {
-      const t = v.trim();
-      if (t === '' || !/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(t)) return 0;
-      return Number(t);
+      // spf13/cast's ToFloat64: strconv.ParseFloat, 0 when it fails (no trimming; `0x1p3`, `1_000`,
+      // `inf` and `nan` are numbers to it).
+      const r = goParseFloat(v);
+      return r.ok ? r.value : 0;
     }
     default:
       return 0;
