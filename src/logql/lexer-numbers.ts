@@ -11,7 +11,7 @@
  * - `-` followed by a duration is a negative DURATION (`offset -5m`);
  * - a range `[...]` is its raw text up to `]`, read by model.ParseDuration alone: `[1.5m]`,
  *   `[5m ]` and `[30m1h]` are errors there.
- * The number's text goes to the parser, which converts it with strconv.ParseFloat (go-float.ts).
+ * The number's text goes to the parser, which converts it with strconv.ParseFloat (src/go/float.ts).
  */
 import { parseGoDuration, parseHumanBytes } from './pipeline/go-units.js';
 

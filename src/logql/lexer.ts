@@ -5,7 +5,7 @@
  * flags. Keywords are plain identifiers here;
  * the parser compares them case-insensitively, as Loki does.
  */
-import { unquoteGo } from '../util/go-string.js';
+import { unquoteGo } from '../go/quote.js';
 import { LogqlParseError } from './errors.js';
 import { promParseDuration, scanGoNumber, tryBytes, tryDuration } from './lexer-numbers.js';
 

@@ -3,8 +3,8 @@
  * and the small terminals (durations, numbers, strings, label lists, regex checks).
  */
 import RE2 from 're2';
+import { goParseFloat } from '../go/float.js';
 import { anchoredRegex } from '../store/matchers.js';
-import { goParseFloat } from '../util/go-float.js';
 import { LogqlParseError } from './errors.js';
 import { errorAt, type Token, tokenize } from './lexer.js';
 

@@ -8,7 +8,7 @@
  * and raise LogqlUnsupportedError. Literal-only operations are kept as written (Loki folds them).
  */
 
-import { goParseFloat } from '../util/go-float.js';
+import { goParseFloat } from '../go/float.js';
 import {
   type BinaryOperator,
   type Expr,

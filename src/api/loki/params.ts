@@ -3,9 +3,10 @@
  * timestamps as RFC 3339, float seconds, integer seconds (up to 10 digits) or integer nanoseconds;
  * durations as Prometheus durations or float seconds.
  */
+
+import { goParseFloat } from '../../go/float.js';
 import { NS_PER_SECOND, parseDurationNs, parseRfc3339Nano } from '../../model/time.js';
 import type { Direction } from '../../store/store.js';
-import { goParseFloat } from '../../util/go-float.js';
 import { badRequest } from '../http/errors.js';
 
 /** Parses a Loki timestamp to nanoseconds; `def` when empty; throws Error when unparseable. */

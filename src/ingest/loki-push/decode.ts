@@ -25,9 +25,9 @@
 import { Buffer } from 'node:buffer';
 import zlib from 'node:zlib';
 import { HttpError, jsonBoundsHttpError } from '../../api/http/errors.js';
+import { goQuote } from '../../go/quote.js';
 import { checkJsonBounds, DEFAULT_JSON_BOUNDS, JsonBoundsError } from '../../util/json-bounds.js';
 import { snappyUncompress } from '../../util/snappy.js';
-import { goQuote } from './go-format.js';
 import { decodeJsonPush } from './json.js';
 import { LabelParseError, parseLabels } from './labels.js';
 import { parseMediaType } from './media-type.js';

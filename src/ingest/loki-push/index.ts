@@ -7,7 +7,6 @@ export {
   decodePushBody,
   inflatePushBody,
 } from './decode.js';
-export { formatRfc3339, goQuote } from './go-format.js';
 export { decodeJsonPush, MISSING_STREAMS_MESSAGE } from './json.js';
 export {
   formatLabels,

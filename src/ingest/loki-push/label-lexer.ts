@@ -4,8 +4,7 @@
  * string tokens (Prometheus's strutil.Unquote) and the way its parser names tokens in messages.
  */
 import { Buffer } from 'node:buffer';
-import { unquoteGo } from '../../util/go-string.js';
-import { goQuote, goQuoteRune, goQuoteTruncated, goUnicode } from './go-format.js';
+import { goQuote, goQuoteRune, goQuoteTruncated, goUnicode, unquoteGo } from '../../go/quote.js';
 
 /** The value of a STRING token the lexer accepted. */
 export const unquote = unquoteGo;

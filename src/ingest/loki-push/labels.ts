@@ -6,7 +6,7 @@
  * validator to reject. Every distinct string is parsed once: a push repeats the same few streams.
  */
 import { Buffer } from 'node:buffer';
-import { goQuote } from './go-format.js';
+import { goQuote } from '../../go/quote.js';
 import {
   COMMA,
   describe,

@@ -3,11 +3,11 @@
  * go-humanize's ParseBytes, with their error messages. Each returns a value or an error string.
  */
 
-import { goParseFloat } from '../../util/go-float.js';
+import { goParseFloat } from '../../go/float.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** strconv.ParseFloat(s, 64), exactly as Go (src/util/go-float.ts). */
+/** strconv.ParseFloat(s, 64), exactly as Go (src/go/float.ts). */
 export function parseGoFloat(s: string): Parsed<number> {
   const r = goParseFloat(s);
   return r.ok ? { ok: true, value: r.value } : { ok: false, error: r.error };

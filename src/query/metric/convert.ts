@@ -4,9 +4,9 @@
  * `duration_seconds()`). Each returns the value or throws an Error worded as Go words it (the
  * text becomes `__error_details__`).
  */
-import { goParseFloat } from '../../util/go-float.js';
+import { goParseFloat } from '../../go/float.js';
 
-/** strconv.ParseFloat(s, 64), exactly as Go (src/util/go-float.ts); throws Go's error. */
+/** strconv.ParseFloat(s, 64), exactly as Go (src/go/float.ts); throws Go's error. */
 export function parseGoFloat(s: string): number {
   const r = goParseFloat(s);
   if (!r.ok) throw new Error(r.error);

@@ -3,7 +3,7 @@
  * variables, `if`/`else if`/`else`/`with`/`range`/`break`/`continue`, parenthesised pipelines and
  * field chains. Function names are checked against the function table at parse time, as Go does.
  */
-import { goParseFloat } from '../../../util/go-float.js';
+import { goParseFloat } from '../../../go/float.js';
 import { PipelineCompileError } from '../errors.js';
 import type { GoValue } from './values.js';
 

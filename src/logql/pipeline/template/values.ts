@@ -3,7 +3,7 @@
  * nil (null), no value (undefined), time.Time (GoTime), slices (arrays) and maps (objects); printed as
  * Go's fmt prints them with %v.
  */
-import { goParseFloat } from '../../../util/go-float.js';
+import { goParseFloat } from '../../../go/float.js';
 import { formatGoTime, GoTime } from './time.js';
 
 export type GoValue = string | bigint | number | boolean | null | undefined | GoTime | GoValue[] | GoMap;

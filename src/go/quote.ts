@@ -1,6 +1,7 @@
 /**
- * @module Go's ways of printing strings, runes and times, so that our messages read exactly like the
- * ones Loki (a Go program) writes: `strconv.Quote`, `%q` of a rune, `%#U`, `time.RFC3339`.
+ * @module Go's string literals both ways, so that our messages read exactly like the ones Loki (a Go
+ * program) writes and our lexers read what Go's read: `strconv.Quote`, `%q` of a rune, `%#U`, and
+ * `strconv.Unquote` as Prometheus's strutil.Unquote calls it.
  */
 
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
@@ -73,16 +74,62 @@ export function goUnicode(cp: number): string {
   return isPrint(cp) ? `${code} '${String.fromCodePoint(cp)}'` : code;
 }
 
-const NS_PER_SECOND = 1_000_000_000n;
-
 /**
- * Go's `time.Unix(0, ns).Format(time.RFC3339)` in UTC: whole seconds, rounded down as Go truncates
- * (so 1969-12-31T23:59:59Z for -1ns).
+ * The value of a STRING token the lexer accepted (Prometheus's strutil.Unquote): backticks are raw,
+ * `\x` and octal escapes are bytes (so `\xc3\xa9` is é), `\u`/`\U` are code points.
  */
-export function formatRfc3339(ns: bigint): string {
-  let seconds = ns / NS_PER_SECOND;
-  if (ns % NS_PER_SECOND < 0n) seconds -= 1n;
-  const iso = new Date(Number(seconds) * 1000).toISOString();
-  // toISOString writes years past 9999 as +010000; Go would not get there from an int64 anyway.
-  return `${iso.slice(0, iso.length - 5)}Z`;
+export function unquoteGo(token: string): string {
+  const quote = token.charCodeAt(0);
+  const body = token.slice(1, -1);
+  if (quote === 0x60 || !body.includes('\\')) return body;
+  let out = '';
+  let bytes: number[] = [];
+  const flush = (): void => {
+    if (bytes.length > 0) {
+      out += Buffer.from(bytes).toString('utf8');
+      bytes = [];
+    }
+  };
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c !== 0x5c) {
+      flush();
+      out += body[i];
+      continue;
+    }
+    const e = body[++i]!;
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) {
+      flush();
+      out += simple;
+    } else if (e === 'x') {
+      bytes.push(Number.parseInt(body.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (e === 'u' || e === 'U') {
+      const len = e === 'u' ? 4 : 8;
+      flush();
+      out += String.fromCodePoint(Number.parseInt(body.slice(i + 1, i + 1 + len), 16));
+      i += len;
+    } else if (e >= '0' && e <= '7') {
+      bytes.push(Number.parseInt(body.slice(i, i + 3), 8));
+      i += 2;
+    } else {
+      // The escaped quote character.
+      flush();
+      out += e;
+    }
+  }
+  flush();
+  return out;
 }
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+};

@@ -1,10 +1,10 @@
 /**
- * go-float.ts against Go itself: each row is what strconv.ParseFloat(s, 64) returned in Go 1.19
+ * src/go/float.ts against Go itself: each row is what strconv.ParseFloat(s, 64) returned in Go 1.19
  * (value, and the error's reason when there was one), printed by a small Go program.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { goParseFloat } from '../../src/util/go-float.js';
+import { goParseFloat } from '../../src/go/float.js';
 
 const GO: [string, number, string][] = [
   ['0', 0, ''],
