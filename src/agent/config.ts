@@ -28,8 +28,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_SERVER } from '../client/options.js';
+import { parseDuration } from '../go/duration.js';
 import { isObj, type Obj } from '../import/formats/json-util.js';
-import { parseDurationNs } from '../model/time.js';
 import { PIPELINE_KEYS } from '../pipeline/config.js';
 import { type DiskWatermark, parseMinFree } from '../util/disk-space.js';
 import { sizeValue } from '../util/size.js';
@@ -152,7 +152,7 @@ function minFree(value: unknown, field: string): DiskWatermark {
 /** `1s`, `500ms`, `2m`; a number is seconds. */
 export function parseDurationMs(value: unknown, field: string): number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value * 1000;
-  const ns = typeof value === 'string' ? parseDurationNs(value.trim()) : undefined;
+  const ns = typeof value === 'string' ? parseDuration(value.trim()) : undefined;
   if (ns === undefined || ns < 0n) {
     throw new ConfigError(`${field}: must be a duration such as 1s or 500ms, got ${show(value)}`);
   }

@@ -4,7 +4,7 @@
  * one line (a client CA without TLS, a certificate without its key, ...).
  */
 import type { Command } from 'commander';
-import { parseDurationNs } from '../model/time.js';
+import { parseDuration } from '../go/duration.js';
 import {
   type AuthConfig,
   DEFAULT_REQUEST_HEADERS,
@@ -82,7 +82,7 @@ function list(value: string | undefined): string[] {
 
 function ttlMs(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  const ns = parseDurationNs(value);
+  const ns = parseDuration(value);
   if (ns === undefined || ns < 0n) {
     throw new AuthConfigError(
       `${flag} must be a duration such as 5m or 30s, got ${JSON.stringify(value)}`,

@@ -9,8 +9,9 @@ import WebSocket from 'ws';
 import { ClientError, KjournalClient, KORREL8R_PATH, serverMessage } from '../client/client.js';
 import { credentialHeaders, resolveConnection, tlsOptions } from '../client/connection.js';
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
+import { parseDuration } from '../go/duration.js';
 import type { Labels } from '../model/record.js';
-import { NS_PER_SECOND, nowNs, parseDurationNs, parseRfc3339Nano } from '../model/time.js';
+import { NS_PER_SECOND, nowNs, parseRfc3339Nano } from '../model/time.js';
 import type { LabelMatcher } from '../store/store.js';
 import { CliError } from './errors.js';
 import { palette, wantsColor } from './output/color.js';
@@ -50,8 +51,8 @@ export function parseTimeFlag(flag: string, text: string, now: bigint): bigint {
   if (t === 'now') return now;
   const rfc = parseRfc3339Nano(t);
   if (rfc !== undefined) return rfc;
-  const d = parseDurationNs(t);
-  if (d !== undefined && t !== '0') return now - d;
+  const d = parseDuration(t);
+  if (d !== undefined && d >= 0n && t !== '0') return now - d;
   if (/^\d+$/.test(t)) {
     const n = BigInt(t);
     return n <= 10_000_000_000n ? n * NS_PER_SECOND : n;
@@ -69,7 +70,7 @@ export interface Range {
 
 /** `--from`/`--to`/`--since` as logcli combines them: to defaults to now, from to to minus since (1h). */
 export function resolveRange(flags: TimeFlags, now: bigint = nowNs()): Range {
-  const since = parseDurationNs(flags.since);
+  const since = parseDuration(flags.since);
   if (since === undefined || since <= 0n) {
     throw new CliError(`--since must be a duration such as 1h or 30m, got ${JSON.stringify(flags.since)}`, 2);
   }
@@ -327,7 +328,7 @@ export function registerQuery(program: Command): void {
     const range = resolveRange(flags);
     if (
       flags.step !== undefined &&
-      parseDurationNs(flags.step) === undefined &&
+      parseDuration(flags.step) === undefined &&
       !/^\d+(\.\d+)?$/.test(flags.step)
     ) {
       throw new CliError(`--step must be a duration such as 1m, got ${JSON.stringify(flags.step)}`, 2);

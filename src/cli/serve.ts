@@ -3,9 +3,9 @@
  */
 import type { Command } from 'commander';
 import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '../auth/index.js';
+import { parseDuration } from '../go/duration.js';
 import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
 import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
-import { parseDurationNs } from '../model/time.js';
 import { longestRetention } from '../store/store.js';
 import { parseMinFree } from '../util/disk-space.js';
 import { sizeOrZero } from '../util/size.js';
@@ -20,7 +20,7 @@ export function parseListen(value: string): { host: string; port: number } {
 }
 
 function duration(flag: string, value: string): bigint {
-  const ns = parseDurationNs(value);
+  const ns = parseDuration(value);
   if (ns === undefined || ns < 0n)
     throw new CliError(`${flag} must be a duration such as 30d or 12h, got ${JSON.stringify(value)}`, 2);
   return ns;

@@ -3,10 +3,12 @@
  * TypeScript, plus what of them the store can take: stream matchers, content hints (necessary
  * conditions) and time bounds. An unsupported selector is an error naming it, never ignored.
  */
+
+import { parseDuration } from '../go/duration.js';
 import { podLabelNames, streamPodLabel } from '../model/kube-meta.js';
 import { safeName } from '../model/names.js';
 import type { Labels } from '../model/record.js';
-import { nowNs, parseDurationNs, parseRfc3339Nano } from '../model/time.js';
+import { nowNs, parseRfc3339Nano } from '../model/time.js';
 import type { ContentHint, LabelMatcher } from '../store/store.js';
 import { fieldValue, type KubeObject, parseObjectName } from './objects.js';
 import type { KubeResource } from './resources.js';
@@ -293,8 +295,8 @@ export function parseTimeBound(value: string, now: bigint): bigint {
   const abs = parseRfc3339Nano(value);
   if (abs !== undefined) return abs;
   const rel = value.startsWith('-') || value.startsWith('+') ? value.slice(1) : value;
-  const d = parseDurationNs(rel);
-  if (d !== undefined && rel !== '') return value.startsWith('+') ? now + d : now - d;
+  const d = parseDuration(rel);
+  if (d !== undefined && d >= 0n && rel !== '') return value.startsWith('+') ? now + d : now - d;
   if (value === 'now') return now;
   throw kubeBadRequest(
     `invalid time in field selector "${TIME_FIELD}": "${value}": want RFC 3339 (2026-01-02T15:04:05Z) or a duration ago (-2h)`,

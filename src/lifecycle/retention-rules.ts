@@ -13,9 +13,10 @@
  * priorities the shortest period (as Loki's TenantsRetention.RetentionPeriodFor); no rule, the
  * global period; no global period, it is kept for ever.
  */
+
+import { parseDuration } from '../go/duration.js';
 import { isLogExpr } from '../logql/ast.js';
 import { parseLogql } from '../logql/parser.js';
-import { parseDurationNs } from '../model/time.js';
 import type { RetentionPolicy, RetentionRule } from '../store/store.js';
 
 /** A rule or period that cannot be read: the message names the field. */
@@ -24,7 +25,7 @@ export class RetentionConfigError extends Error {
 }
 
 function period(value: unknown, field: string): bigint {
-  const ns = typeof value === 'string' ? parseDurationNs(value) : undefined;
+  const ns = typeof value === 'string' ? parseDuration(value) : undefined;
   if (ns === undefined || ns <= 0n) {
     throw new RetentionConfigError(
       `${field}: must be a duration such as 30d or 1y, got ${JSON.stringify(value)}`,

@@ -13,7 +13,8 @@
  *   `[5m ]` and `[30m1h]` are errors there.
  * The number's text goes to the parser, which converts it with strconv.ParseFloat (src/go/float.ts).
  */
-import { parseGoDuration, parseHumanBytes } from './pipeline/go-units.js';
+import { parseHumanBytes } from '../go/bytes.js';
+import { parseDuration } from '../go/duration.js';
 
 /** The end of a number starting at `i`, and the scanner's first error if any. */
 export function scanGoNumber(input: string, start: number): { end: number; error?: string } {
@@ -129,53 +130,6 @@ function invalidSeparator(x: string): boolean {
   return d === '_';
 }
 
-const PROM_UNITS: Readonly<Record<string, { pos: number; mult: bigint }>> = {
-  ms: { pos: 7, mult: 1_000_000n },
-  s: { pos: 6, mult: 1_000_000_000n },
-  m: { pos: 5, mult: 60_000_000_000n },
-  h: { pos: 4, mult: 3_600_000_000_000n },
-  d: { pos: 3, mult: 86_400_000_000_000n },
-  w: { pos: 2, mult: 604_800_000_000_000n },
-  y: { pos: 1, mult: 31_536_000_000_000_000n },
-};
-const MAX_DURATION = (1n << 63n) - 1n;
-
-/** Prometheus' model.ParseDuration (prometheus/common): nanoseconds, or Prometheus' error text. */
-export function promParseDuration(s: string): { ns: bigint } | { error: string } {
-  if (s === '0') return { ns: 0n };
-  if (s === '') return { error: 'empty duration string' };
-  const invalid = { error: `not a valid duration string: ${JSON.stringify(s)}` };
-  let rest = s;
-  let total = 0n;
-  let last = 0;
-  while (rest !== '') {
-    const num = /^[0-9]*/.exec(rest)![0];
-    if (num === '') return invalid;
-    rest = rest.slice(num.length);
-    const unit = /^[^0-9]*/.exec(rest)![0];
-    if (unit === '') return invalid;
-    rest = rest.slice(unit.length);
-    const u = Object.hasOwn(PROM_UNITS, unit) ? PROM_UNITS[unit] : undefined;
-    if (!u) return { error: `unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(s)}` };
-    if (u.pos <= last) return invalid;
-    last = u.pos;
-    const v = BigInt(num);
-    if (v >= 1n << 64n) return invalid; // strconv.ParseUint
-    if (v > (1n << 63n) / u.mult) return { error: 'duration out of range' };
-    total += v * u.mult;
-    if (total > MAX_DURATION) return { error: 'duration out of range' };
-  }
-  return { ns: total };
-}
-
-/** Loki's parseDuration: Prometheus' form first, then Go's time.ParseDuration. */
-export function lokiParseDuration(s: string): bigint | undefined {
-  const p = promParseDuration(s);
-  if ('ns' in p) return p.ns;
-  const g = parseGoDuration(s);
-  return g.ok ? BigInt(Math.round(g.value)) : undefined;
-}
-
 const DURATION_RUNE = /[\p{N}.nuµmshdwy]/u;
 const BYTES_RUNE = /[\p{N}.BikKMGTP]/u;
 
@@ -197,7 +151,7 @@ export function tryDuration(
 ): { text: string; ns: bigint } | undefined {
   const more = runesOf(input, end, DURATION_RUNE);
   if (more === '') return undefined;
-  const ns = lokiParseDuration(text + more);
+  const ns = parseDuration(text + more);
   return ns === undefined ? undefined : { text: text + more, ns };
 }
 

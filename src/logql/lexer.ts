@@ -5,9 +5,10 @@
  * flags. Keywords are plain identifiers here;
  * the parser compares them case-insensitively, as Loki does.
  */
+import { parsePromDuration } from '../go/duration.js';
 import { unquoteGo } from '../go/quote.js';
 import { LogqlParseError } from './errors.js';
-import { promParseDuration, scanGoNumber, tryBytes, tryDuration } from './lexer-numbers.js';
+import { scanGoNumber, tryBytes, tryDuration } from './lexer-numbers.js';
 
 export type TokenType = 'ident' | 'string' | 'number' | 'duration' | 'bytes' | 'flag' | 'op' | 'eof';
 
@@ -147,10 +148,10 @@ function scanRange(input: string, i: number, tokens: Token[]): number {
   const close = input.indexOf(']', i + 1);
   if (close < 0) throw errorAt(input, i, "missing closing ']' in duration");
   const raw = input.slice(i + 1, close);
-  const d = promParseDuration(raw);
-  if ('error' in d) throw errorAt(input, i, d.error);
+  const d = parsePromDuration(raw);
+  if (!d.ok) throw errorAt(input, i, d.error);
   tokens.push({ type: 'op', text: '[', value: '[', pos: i });
-  tokens.push({ type: 'duration', text: raw, value: String(d.ns), pos: i + 1 });
+  tokens.push({ type: 'duration', text: raw, value: String(d.value), pos: i + 1 });
   tokens.push({ type: 'op', text: ']', value: ']', pos: close });
   return close + 1;
 }

@@ -66,36 +66,3 @@ export function dayOf(ns: bigint): string {
   const clamped = Math.min(Math.max(ms, -8.64e15), 8.64e15);
   return new Date(clamped).toISOString().slice(0, 10);
 }
-
-const DURATION_PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w|y)/g;
-const UNIT_NS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-  d: 86400e9,
-  w: 7 * 86400e9,
-  y: 365 * 86400e9,
-};
-
-/**
- * Parses a duration as Prometheus and Go write them (`30d`, `1h30m`, `1.5h`, `250ms`) to nanoseconds;
- * undefined when it is not one.
- */
-export function parseDurationNs(text: string): bigint | undefined {
-  if (text === '' || text === '0') return text === '0' ? 0n : undefined;
-  let total = 0n;
-  let consumed = 0;
-  for (const m of text.matchAll(DURATION_PART)) {
-    if (m.index !== consumed) return undefined;
-    consumed += m[0].length;
-    const [, num = '0', unit = 's'] = m;
-    const scale = UNIT_NS[unit] ?? 0;
-    if (num.includes('.')) total += BigInt(Math.round(Number(num) * scale));
-    else total += BigInt(num) * BigInt(scale);
-  }
-  return consumed === text.length ? total : undefined;
-}

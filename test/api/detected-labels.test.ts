@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { detectLabels, isUuid, shouldRejectLabel } from '../../src/api/loki/detected-labels.js';
-import { promDuration } from '../../src/api/loki/drilldown-limits.js';
 
 /** Streams that together have these values for these labels (stream i has value i of each). */
 function streams(values: Record<string, string[]>): Record<string, string>[] {
@@ -94,18 +93,5 @@ describe('detected labels', () => {
       'g51e8ee6b3774b2eb7b55508fbe980ef',
     ])
       assert.ok(!isUuid(v), v);
-  });
-});
-
-describe('drilldown-limits durations', () => {
-  test("Prometheus model.Duration's text", () => {
-    const H = 3_600_000_000_000n;
-    assert.equal(promDuration(0n), '0s');
-    assert.equal(promDuration(721n * H), '30d1h');
-    assert.equal(promDuration(60_000_000_000n), '1m');
-    assert.equal(promDuration(90_500_000_000n), '1m30s500ms');
-    assert.equal(promDuration(14n * 24n * H), '2w');
-    assert.equal(promDuration(15n * 24n * H), '15d');
-    assert.equal(promDuration(365n * 24n * H), '1y');
   });
 });

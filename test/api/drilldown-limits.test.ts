@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { drilldownLimits, promDuration } from '../../src/api/loki/drilldown-limits.js';
+import { drilldownLimits } from '../../src/api/loki/drilldown-limits.js';
 import { parseRetentionPolicy } from '../../src/lifecycle/retention-rules.js';
 
 const base = {
@@ -15,14 +15,6 @@ const base = {
 } as unknown as Parameters<typeof drilldownLimits>[0];
 
 describe('drilldown-limits retention', () => {
-  test('promDuration prints as Prometheus model.Duration', () => {
-    assert.equal(promDuration(0n), '0s');
-    assert.equal(promDuration(30n * 86_400_000_000_000n), '30d');
-    assert.equal(promDuration(365n * 86_400_000_000_000n), '1y');
-    assert.equal(promDuration(14n * 86_400_000_000_000n), '2w');
-    assert.equal(promDuration(90_500_000_000n), '1m30s500ms');
-  });
-
   test('no rules: retention_stream is null', () => {
     const out = drilldownLimits(base);
     assert.equal(out.limits.retention_period, '0s');

@@ -9,7 +9,6 @@ import {
   kubeMeta,
   labelValue,
   normalizeLabels,
-  parseDurationNs,
   parseRfc3339Nano,
   recordAttributes,
   safeName,
@@ -118,15 +117,6 @@ test('RFC 3339 with nanoseconds round-trips exactly', () => {
     -59_042_995_200_000_000_000n,
     'years before 100 stay themselves',
   );
-});
-
-test('durations', () => {
-  assert.equal(parseDurationNs('30d'), 30n * 86_400_000_000_000n);
-  assert.equal(parseDurationNs('1h30m'), 5_400_000_000_000n);
-  assert.equal(parseDurationNs('250ms'), 250_000_000n);
-  assert.equal(parseDurationNs('1.5h'), 5_400_000_000_000n);
-  assert.equal(parseDurationNs('5x'), undefined);
-  assert.equal(parseDurationNs('h'), undefined);
 });
 
 test('record attributes: labels, metadata, flattened JSON body, Viaq and OTEL names', () => {

@@ -5,10 +5,12 @@
  * stream), its number of distinct values and the parsers that found it. Grafana's Logs Drilldown
  * and the Loki data source's field suggestions use this.
  */
+import { parseHumanBytes } from '../../go/bytes.js';
+import { parseGoDuration } from '../../go/duration.js';
+import { goParseFloat } from '../../go/float.js';
 import { isLogExpr, type JsonParserStage, type LogfmtParserStage } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
 import { parseLogql } from '../../logql/parser.js';
-import { parseGoDuration, parseGoFloat, parseHumanBytes } from '../../logql/pipeline/go-units.js';
 import { compileJson } from '../../logql/pipeline/json.js';
 import { compileLogfmt } from '../../logql/pipeline/logfmt.js';
 import { EntryState } from '../../logql/pipeline/state.js';
@@ -38,7 +40,7 @@ export function determineType(value: string): DetectedFieldType {
     const n = BigInt(value);
     if (n <= 9_223_372_036_854_775_807n && n >= -9_223_372_036_854_775_808n) return 'int';
   }
-  if (parseGoFloat(value).ok) return 'float';
+  if (goParseFloat(value).ok) return 'float';
   if (GO_BOOLS.has(value)) return 'boolean';
   if (parseGoDuration(value).ok) return 'duration';
   if (parseHumanBytes(value).ok) return 'bytes';

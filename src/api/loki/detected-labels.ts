@@ -11,7 +11,7 @@
  * them exactly. Loki's order is a Go map's, random; here labels come sorted by name. No labels is
  * `{}`: the field is `omitempty` in Loki's protobuf-generated JSON.
  */
-import { parseGoFloat } from '../../logql/pipeline/go-units.js';
+import { goParseFloat } from '../../go/float.js';
 import { restrictSelector } from '../../logql/restrict.js';
 import { nowNs } from '../../model/time.js';
 import type { Store } from '../../store/store.js';
@@ -48,7 +48,7 @@ export function isUuid(v: string): boolean {
 
 /** Loki's containsAllIDTypes: every value a number or a UUID. */
 function allIds(values: readonly string[]): boolean {
-  return values.every((v) => parseGoFloat(v).ok || isUuid(v));
+  return values.every((v) => goParseFloat(v).ok || isUuid(v));
 }
 
 /** Loki's shouldRejectLabel: no values, or only ids (booleans `0`/`1` are not ids). */

@@ -12,6 +12,7 @@
  * off (service name and level discovery at ingestion, metric aggregation, pattern persistence).
  * Patterns are always answered (mined at query time), so the pattern ingester counts as enabled.
  */
+import { formatPromDuration } from '../../go/duration.js';
 import type { MetricLimits } from '../../query/metric/index.js';
 import type { RetentionRule } from '../../store/store.js';
 import type { Handler } from '../http/router.js';
@@ -29,32 +30,6 @@ export interface DrilldownLimitsOptions {
 }
 
 const MS = 1_000_000n;
-/** Prometheus model.Duration's units: years and weeks only when exact. */
-const UNITS: readonly [string, bigint, boolean][] = [
-  ['y', 365n * 86_400_000n, true],
-  ['w', 7n * 86_400_000n, true],
-  ['d', 86_400_000n, false],
-  ['h', 3_600_000n, false],
-  ['m', 60_000n, false],
-  ['s', 1000n, false],
-  ['ms', 1n, false],
-];
-
-/** Nanoseconds as Prometheus' model.Duration prints them (milliseconds precision). */
-export function promDuration(ns: bigint): string {
-  let ms = ns / MS;
-  if (ms <= 0n) return '0s';
-  let out = '';
-  for (const [unit, size, exact] of UNITS) {
-    if (exact && ms % size !== 0n) continue;
-    const v = ms / size;
-    if (v > 0n) {
-      out += `${v}${unit}`;
-      ms -= v * size;
-    }
-  }
-  return out;
-}
 
 /** Loki's default `log_level_fields` (pkg/validation/limits.go). */
 const LOG_LEVEL_FIELDS = ['level', 'LEVEL', 'Level', 'Severity', 'severity', 'SEVERITY', 'lvl', 'LVL', 'Lvl'];
@@ -68,9 +43,9 @@ export function drilldownLimits(opts: DrilldownLimitsOptions) {
       max_entries_limit_per_query: opts.maxEntriesLimit,
       max_line_size_truncate: false,
       max_query_bytes_read: '0B',
-      max_query_length: promDuration(opts.metricLimits.maxQueryLength),
+      max_query_length: formatPromDuration(opts.metricLimits.maxQueryLength),
       max_query_lookback: '0s',
-      max_query_range: promDuration(opts.metricLimits.maxQueryRange),
+      max_query_range: formatPromDuration(opts.metricLimits.maxQueryRange),
       max_query_series: opts.metricLimits.maxSeries,
       metric_aggregation_enabled: false,
       // Loki's default OTLP config, marshalled by its Go field names (the struct has no JSON tags).
@@ -81,13 +56,13 @@ export function drilldownLimits(opts: DrilldownLimitsOptions) {
         SeverityTextAsLabel: false,
       },
       pattern_persistence_enabled: false,
-      query_timeout: promDuration(BigInt(opts.queryTimeoutMs) * MS),
-      retention_period: promDuration(opts.retention ?? 0n),
+      query_timeout: formatPromDuration(BigInt(opts.queryTimeoutMs) * MS),
+      retention_period: formatPromDuration(opts.retention ?? 0n),
       // Loki's StreamRetention marshals period, priority, selector; an empty list is Go's nil.
       retention_stream:
         opts.retentionStreams && opts.retentionStreams.length > 0
           ? opts.retentionStreams.map((r) => ({
-              period: promDuration(r.period),
+              period: formatPromDuration(r.period),
               priority: r.priority,
               selector: r.selector ?? '',
             }))

@@ -4,8 +4,9 @@
  * durations as Prometheus durations or float seconds.
  */
 
+import { parseDuration } from '../../go/duration.js';
 import { goParseFloat } from '../../go/float.js';
-import { NS_PER_SECOND, parseDurationNs, parseRfc3339Nano } from '../../model/time.js';
+import { NS_PER_SECOND, parseRfc3339Nano } from '../../model/time.js';
 import type { Direction } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 
@@ -48,8 +49,8 @@ export function parseSecondsOrDuration(value: string): bigint {
     }
     return BigInt(Math.trunc(ns));
   }
-  const d = parseDurationNs(value);
-  if (d === undefined) throw new Error(`cannot parse "${value}" to a valid duration`);
+  const d = parseDuration(value);
+  if (d === undefined || d < 0n) throw new Error(`cannot parse "${value}" to a valid duration`);
   return d;
 }
 
@@ -80,8 +81,8 @@ export function parseRange(params: URLSearchParams, nowNs: bigint): TimeRange {
   let since = 3600n * NS_PER_SECOND;
   const sinceText = params.get('since');
   if (sinceText) {
-    const d = parseDurationNs(sinceText);
-    if (d === undefined)
+    const d = parseDuration(sinceText);
+    if (d === undefined || d < 0n)
       throw badRequest(`could not parse 'since' parameter: invalid duration "${sinceText}"`);
     since = d;
   }

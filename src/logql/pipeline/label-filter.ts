@@ -4,9 +4,11 @@
  * `__error__="LabelFilterErr"` and keeps it), ip, and `and`/`or` (`and` evaluates both sides).
  */
 import type RE2 from 're2';
+import { parseHumanBytes } from '../../go/bytes.js';
+import { parseGoDuration } from '../../go/duration.js';
+import { goParseFloat } from '../../go/float.js';
 import type { CompareOp, LabelFilter } from '../ast.js';
 import { ERR_LABEL_FILTER, ERROR_DETAILS_LABEL, ERROR_LABEL } from './errors.js';
-import { type Parsed, parseGoDuration, parseGoFloat, parseHumanBytes } from './go-units.js';
 import { compileIpMatcher, lineHasIp } from './ip.js';
 import { compileRe2 } from './line-filter.js';
 import type { Stage } from './stage.js';
@@ -59,7 +61,15 @@ function compare(op: CompareOp, a: number, b: number): boolean {
   }
 }
 
-function numeric(name: string, op: CompareOp, want: number, parse: (s: string) => Parsed<number>): Stage {
+type Parsed = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly error: string };
+
+/** time.ParseDuration, in nanoseconds as a number (the filter's value is one). */
+function parseDurationNumber(s: string): Parsed {
+  const p = parseGoDuration(s);
+  return p.ok ? { ok: true, value: Number(p.value) } : p;
+}
+
+function numeric(name: string, op: CompareOp, want: number, parse: (s: string) => Parsed): Stage {
   return (st) => {
     const v = st.get(name);
     if (v === undefined) return false;
@@ -94,9 +104,9 @@ export function compileLabelFilter(f: LabelFilter): Stage {
       return (st) => t(labelValue(st, name));
     }
     case 'number':
-      return numeric(f.name, f.op, f.value, parseGoFloat);
+      return numeric(f.name, f.op, f.value, goParseFloat);
     case 'duration':
-      return numeric(f.name, f.op, f.value, parseGoDuration);
+      return numeric(f.name, f.op, f.value, parseDurationNumber);
     case 'bytes':
       return numeric(f.name, f.op, f.value, parseHumanBytes);
     case 'ip': {

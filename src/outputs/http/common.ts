@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseDurationNs } from '../../model/time.js';
+import { parseDuration } from '../../go/duration.js';
 import { ConfigError, type Options } from '../../pipeline/options.js';
 import { type OutputContext, OutputError } from '../output.js';
 import type { TlsSettings } from './transport.js';
@@ -60,7 +60,7 @@ export function readDurationMs(o: Options, key: string, dfltMs: number): number 
   }
   const v = o.raw(key);
   if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v * 1000;
-  const ns = typeof v === 'string' ? parseDurationNs(v.trim()) : undefined;
+  const ns = typeof v === 'string' ? parseDuration(v.trim()) : undefined;
   if (ns === undefined || ns <= 0n)
     throw o.error(key, `must be a duration such as 30s, got ${JSON.stringify(v)}`);
   return Number(ns / 1_000_000n);

@@ -4,6 +4,7 @@
  * over the steps (types.ts); range aggregations read the store (range.ts), everything above them
  * works per step on those series.
  */
+import { formatGoDuration, formatPromDuration } from '../../go/duration.js';
 import type { MetricExpr } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
 import type { CompilePipeline } from '../../logql/pipeline/types.js';
@@ -74,59 +75,6 @@ function evalContext(ctx: MetricContext): EvalContext {
   };
 }
 
-/** Prometheus' model.Duration.String(): `30d1h`, `5m`, `1s500ms`, `0s`. */
-export function promDuration(ns: bigint): string {
-  let ms = ns / 1_000_000n;
-  if (ms === 0n) return '0s';
-  let out = '';
-  const unit = (name: string, mult: bigint, exact: boolean): void => {
-    if (exact && ms % mult !== 0n) return;
-    const v = ms / mult;
-    if (v > 0n) {
-      out += `${v}${name}`;
-      ms -= v * mult;
-    }
-  };
-  const day = 86_400_000n;
-  unit('y', 365n * day, true);
-  unit('w', 7n * day, true);
-  unit('d', day, false);
-  unit('h', 3_600_000n, false);
-  unit('m', 60_000n, false);
-  unit('s', 1000n, false);
-  unit('ms', 1n, false);
-  return out;
-}
-
-/** Go's time.Duration.String(): `721h0m1s`, `1m30s`, `1.5s`, `250ms`, `0s`. */
-export function goDuration(ns: bigint): string {
-  if (ns === 0n) return '0s';
-  const neg = ns < 0n;
-  let u = neg ? -ns : ns;
-  let out: string;
-  if (u < 1_000_000_000n) {
-    const [name, scale] = u < 1000n ? ['ns', 1n] : u < 1_000_000n ? ['µs', 1000n] : ['ms', 1_000_000n];
-    out = `${fraction(u, scale)}${name}`;
-  } else {
-    const h = u / 3_600_000_000_000n;
-    u -= h * 3_600_000_000_000n;
-    const m = u / 60_000_000_000n;
-    u -= m * 60_000_000_000n;
-    out = `${fraction(u, 1_000_000_000n)}s`;
-    if (h > 0n) out = `${h}h${m}m${out}`;
-    else if (m > 0n) out = `${m}m${out}`;
-  }
-  return neg ? `-${out}` : out;
-}
-
-function fraction(v: bigint, scale: bigint): string {
-  const whole = v / scale;
-  const frac = v % scale;
-  if (frac === 0n) return whole.toString();
-  const digits = scale.toString().length - 1;
-  return `${whole}.${frac.toString().padStart(digits, '0').replace(/0+$/, '')}`;
-}
-
 function seriesLimitError(limit: number): MetricLimitError {
   return new MetricLimitError(
     `maximum number of series (${limit}) reached for a single query; consider reducing query cardinality by adding more specific stream selectors, reducing the time range, or aggregating results with functions like sum(), count() or topk()`,
@@ -157,7 +105,7 @@ function checkRanges(expr: MetricExpr, limit: bigint): void {
     case 'range':
       if (expr.range > limit)
         throw new MetricLimitError(
-          `[interval] value exceeds limit: [${promDuration(expr.range)}] > [${promDuration(limit)}]`,
+          `[interval] value exceeds limit: [${formatPromDuration(expr.range)}] > [${formatPromDuration(limit)}]`,
         );
       return;
     case 'vector':
@@ -179,7 +127,7 @@ function checkQueryLength(expr: MetricExpr, start: bigint, end: bigint, limits: 
   const length = end - start + maxRange(expr);
   if (length > limits.maxQueryLength) {
     throw new MetricLimitError(
-      `the query time range exceeds the limit (query length: ${goDuration(length)}, limit: ${promDuration(limits.maxQueryLength)})`,
+      `the query time range exceeds the limit (query length: ${formatGoDuration(length)}, limit: ${formatPromDuration(limits.maxQueryLength)})`,
     );
   }
 }

@@ -7,7 +7,7 @@ import type { CompareOp, LabelFilter } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
 import type { Labels } from '../../model/record.js';
 import { anchoredRegex } from '../../store/matchers.js';
-import { parseGoDurationSeconds, parseGoFloat, parseHumanBytes } from './convert.js';
+import { convertBytes, convertDurationNs, convertFloat } from './convert.js';
 
 export type CompiledFilter = (labels: Labels) => { keep: boolean; labels: Labels };
 
@@ -60,10 +60,10 @@ export function compileLabelFilter(f: LabelFilter): CompiledFilter {
       const { name, op, value, kind } = f;
       const convert =
         kind === 'number'
-          ? parseGoFloat
+          ? convertFloat
           : kind === 'duration'
-            ? (s: string) => parseGoDurationSeconds(s) * 1e9
-            : parseHumanBytes;
+            ? (s: string) => Number(convertDurationNs(s))
+            : convertBytes;
       return (labels) => {
         const text = labels[name];
         if (text === undefined) return { keep: false, labels };

@@ -1,7 +1,7 @@
 /**
  * @module The LogQL metric engine: instant and range evaluation with Loki's semantics and limits.
  */
-export { evaluateInstant, evaluateRange, goDuration, promDuration, rangeSteps } from './engine.js';
+export { evaluateInstant, evaluateRange, rangeSteps } from './engine.js';
 export { instantData, rangeData } from './loki-json.js';
 export {
   DEFAULT_LIMITS,

@@ -18,7 +18,7 @@ import { planLog } from '../../logql/plan.js';
 import type { Labels } from '../../model/record.js';
 import { labelsKey } from '../../store/catalog.js';
 import type { LabelMatcher, Store } from '../../store/store.js';
-import { parseGoDurationSeconds, parseGoFloat, parseHumanBytes } from './convert.js';
+import { convertBytes, convertDuration, convertFloat } from './convert.js';
 import { compileLabelFilters } from './filters.js';
 import { windowValue } from './functions.js';
 import { compareLabels, groupLabels, promLabelsString } from './labels.js';
@@ -372,10 +372,10 @@ function unwrapExtractor(expr: RangeAggregation): Extract | undefined {
   if (!unwrap) return undefined;
   const convert =
     unwrap.conversion === 'bytes'
-      ? parseHumanBytes
+      ? convertBytes
       : unwrap.conversion === 'duration' || unwrap.conversion === 'duration_seconds'
-        ? parseGoDurationSeconds
-        : parseGoFloat;
+        ? convertDuration
+        : convertFloat;
   const post = compileLabelFilters(unwrap.postFilters);
   const name = unwrap.label;
   // As in Loki 3: an entry without the label gives no sample (grafana/loki#6713); a value that does

@@ -4,7 +4,8 @@
  */
 import { Buffer } from 'node:buffer';
 import type RE2 from 're2';
-import { parseGoDuration, parseHumanBytes } from '../go-units.js';
+import { parseHumanBytes } from '../../../go/bytes.js';
+import { goDurationSeconds, parseGoDuration } from '../../../go/duration.js';
 import { compileRe2 } from '../line-filter.js';
 import { sprintf } from './printf.js';
 import { formatGoTime, GoTime, parseGoTime, timeInZone, ZERO_TIME, zoneOffset } from './time.js';
@@ -506,7 +507,7 @@ const TABLE: Record<string, (name: string) => Fn> = {
   duration: def('s', (_, a) => {
     const p = parseGoDuration(s(a[0]));
     if (!p.ok) throw new TemplateError(p.error);
-    return p.value / 1e9;
+    return goDurationSeconds(p.value);
   }),
   unixEpochMillis: def('t', (_, a) => ((a[0] as GoTime).ns / 1_000_000n).toString()),
   unixEpochNanos: def('t', (_, a) => (a[0] as GoTime).ns.toString()),
