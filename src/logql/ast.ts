@@ -248,6 +248,25 @@ export const BINARY_OPERATORS = [
 ] as const;
 export type BinaryOperator = (typeof BINARY_OPERATORS)[number];
 
+/** Binary operators by precedence, lowest first (Loki's `%left` lines in expr.y); `^` is right-associative. */
+export const BINARY_PRECEDENCE: Readonly<Record<BinaryOperator, number>> = {
+  or: 1,
+  and: 2,
+  unless: 2,
+  '==': 3,
+  '!=': 3,
+  '>': 3,
+  '>=': 3,
+  '<': 3,
+  '<=': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+  '^': 6,
+};
+
 /** `on (a) group_left (b)`, `ignoring (c)`. */
 export interface VectorMatching {
   readonly on: boolean;

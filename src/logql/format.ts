@@ -4,15 +4,16 @@
  * Parentheses appear only where precedence needs them.
  */
 import type { LabelMatcher } from '../store/store.js';
-import type {
-  Expr,
-  Grouping,
-  LabelFilter,
-  LogExpr,
-  MetricExpr,
-  PipelineStage,
-  Unwrap,
-  VectorMatching,
+import {
+  BINARY_PRECEDENCE,
+  type Expr,
+  type Grouping,
+  type LabelFilter,
+  type LogExpr,
+  type MetricExpr,
+  type PipelineStage,
+  type Unwrap,
+  type VectorMatching,
 } from './ast.js';
 
 /** A Go string literal: raw (back-quoted) when that reads better and is exact, else double-quoted. */
@@ -167,26 +168,8 @@ function formatMatching(m: VectorMatching): string {
   return out;
 }
 
-const PRECEDENCE: Readonly<Record<string, number>> = {
-  or: 1,
-  and: 2,
-  unless: 2,
-  '==': 3,
-  '!=': 3,
-  '>': 3,
-  '>=': 3,
-  '<': 3,
-  '<=': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-  '^': 6,
-};
-
 function precOf(e: MetricExpr): number {
-  return e.type === 'binary' ? PRECEDENCE[e.op]! : 99;
+  return e.type === 'binary' ? BINARY_PRECEDENCE[e.op] : 99;
 }
 
 export function formatMetricExpr(e: MetricExpr): string {
@@ -214,7 +197,7 @@ export function formatMetricExpr(e: MetricExpr): string {
       return `${e.fn}(${param}${parts.join(' ')})${grouping}`;
     }
     case 'binary': {
-      const p = PRECEDENCE[e.op]!;
+      const p = BINARY_PRECEDENCE[e.op];
       const rightAssoc = e.op === '^';
       const l = formatMetricExpr(e.left);
       const r = formatMetricExpr(e.right);

@@ -10,6 +10,7 @@
 
 import { goParseFloat } from '../go/float.js';
 import {
+  BINARY_PRECEDENCE,
   type BinaryOperator,
   type Expr,
   type Grouping,
@@ -32,24 +33,6 @@ import type { Token } from './lexer.js';
 import { Cursor } from './parser-base.js';
 import { maybeUnwrap, parseLogExpr, parsePipeline, parseSelector } from './parser-log.js';
 
-/** Binary operators by precedence, lowest first (Loki's `%left` lines). */
-const PRECEDENCE: Readonly<Record<string, number>> = {
-  or: 1,
-  and: 2,
-  unless: 2,
-  '==': 3,
-  '!=': 3,
-  '>': 3,
-  '>=': 3,
-  '<': 3,
-  '<=': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-  '^': 6,
-};
 const SET_OPERATORS: readonly string[] = ['or', 'and', 'unless'];
 
 /**
@@ -98,7 +81,7 @@ class Parser {
     for (;;) {
       const t = c.peek();
       const op = t.type === 'op' ? t.text : t.type === 'ident' ? t.text.toLowerCase() : '';
-      const prec = PRECEDENCE[op];
+      const prec = BINARY_PRECEDENCE[op as BinaryOperator];
       if (prec === undefined || prec < minPrec || (t.type === 'ident' && !SET_OPERATORS.includes(op))) break;
       c.operation(c.next());
       const { returnBool, matching } = this.parseModifiers();
