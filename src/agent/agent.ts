@@ -13,17 +13,16 @@
  * was not taken; its data is read again after a restart).
  *
  * A full disk holds the sources back the same way: while the state directory's volume has less free
- * space than `minFreeDisk` (util/disk-space.ts, sampled every second), or after an append met ENOSPC
+ * space than `minFreeDisk` (disk/disk-space.ts, sampled every second), or after an append met ENOSPC
  * (the buffer cuts the torn frame off), `emit` waits, the agent reports not ready, and it goes on by
  * itself once a sample finds room: the shipper keeps pushing and committing meanwhile, and what it
- * releases is the first room found. The state directory is locked (util/dir-lock.ts): one agent per
+ * releases is the first room found. The state directory is locked (disk/dir-lock.ts): one agent per
  * state directory.
  */
 import { join } from 'node:path';
 import type { KjournalClient } from '../client/client.js';
-import type { Scratch } from '../ingest/loki-push/encode.js';
-import type { TimeLimits } from '../ingest/validate-time.js';
-import { acquireDirLock, type DirLock } from '../util/dir-lock.js';
+import { DiskBuffer } from '../disk/buffer.js';
+import { acquireDirLock, type DirLock } from '../disk/dir-lock.js';
 import {
   DEFAULT_MIN_FREE,
   DiskSpaceWatch,
@@ -31,9 +30,10 @@ import {
   describeWatermark,
   formatBytes,
   isNoSpaceError,
-} from '../util/disk-space.js';
+} from '../disk/disk-space.js';
+import type { Scratch } from '../ingest/loki-push/encode.js';
+import type { TimeLimits } from '../ingest/validate-time.js';
 import { snappyCompress } from '../util/snappy.js';
-import { DiskBuffer } from './buffer.js';
 import { AgentMetrics } from './metrics.js';
 import { mergePositions, PositionsStore } from './positions.js';
 import { PushBuilder } from './push-builder.js';

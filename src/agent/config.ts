@@ -28,10 +28,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_SERVER } from '../client/options.js';
+import { type DiskWatermark, parseMinFree } from '../disk/disk-space.js';
 import { parseDuration } from '../go/duration.js';
 import { isObj, type Obj } from '../import/formats/json-util.js';
 import { PIPELINE_KEYS } from '../pipeline/config.js';
-import { type DiskWatermark, parseMinFree } from '../util/disk-space.js';
 import { sizeValue } from '../util/size.js';
 import { DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_WAIT_MS, DEFAULT_BUFFER_MAX_BYTES } from './agent.js';
 

@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mkdirDurable, writeFileAtomic } from '../store/fsync.js';
+import { mkdirDurable, writeFileAtomic } from '../disk/fsync.js';
 import type { Positions } from './source.js';
 
 export const POSITIONS_FILE = 'positions.json';

@@ -35,9 +35,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type KjournalClient, PUSH_PATH, serverMessage } from '../client/client.js';
 import { backoffMs, isRetryableStatus, type RetryPolicy } from '../client/retry.js';
-import { isNoSpaceError } from '../util/disk-space.js';
+import type { BufferedBatch, DiskBuffer } from '../disk/buffer.js';
+import { isNoSpaceError } from '../disk/disk-space.js';
 import { snappyCompress, snappyUncompress } from '../util/snappy.js';
-import type { BufferedBatch, DiskBuffer } from './buffer.js';
 import type { AgentMetrics } from './metrics.js';
 import type { PositionsStore } from './positions.js';
 import { alreadyStored, RecoverUnavailableError } from './recover.js';

@@ -16,12 +16,12 @@ import type { Source } from '../agent/source.js';
 import { AuditPolicyError, applyPolicyToRecords, resolveAuditPolicy } from '../audit/policy/index.js';
 import { KjournalClient } from '../client/client.js';
 import { resolveConnection } from '../client/connection.js';
+import { acquireDirLock, type DirLock } from '../disk/dir-lock.js';
 import { journalOutput } from '../outputs/journal.js';
 import { OutputError } from '../outputs/output.js';
 import { loadPipelineConfig, type PipelineConfig } from '../pipeline/config.js';
 import { Pipeline } from '../pipeline/runtime.js';
 import { AUDIT_SOURCE } from '../sources/audit/index.js';
-import { acquireDirLock, type DirLock } from '../util/dir-lock.js';
 import { CliError } from './errors.js';
 
 export function registerAgent(program: Command): void {
@@ -98,7 +98,7 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
       throw new CliError(err.message, 2);
     throw err;
   }
-  // One state directory, one agent (util/dir-lock.ts): a second agent on it would ship every line
+  // One state directory, one agent (disk/dir-lock.ts): a second agent on it would ship every line
   // twice. Taken before the pipeline's outputs or the buffer under it are opened; the agent lets
   // it go when it stops.
   const lock = await acquireDirLock(config.stateDir, 'state directory');

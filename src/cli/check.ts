@@ -5,8 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { acquireDirLock, DirLockError } from '../disk/dir-lock.js';
 import { checkDataDir } from '../store/duckdb/check.js';
-import { acquireDirLock, DirLockError } from '../util/dir-lock.js';
 import { CliError } from './errors.js';
 
 export async function runCheck(dir: string, repair: boolean, write: (text: string) => void): Promise<void> {

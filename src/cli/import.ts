@@ -4,7 +4,7 @@
  *
  * It keeps no state of its own (no positions, no buffer: the files are read and pushed, the server
  * stores them), so unlike `serve --data` and `agent --state-dir` it has no directory to lock
- * (util/dir-lock.ts): two imports at once are two clients of the server, which locks its own.
+ * (disk/dir-lock.ts): two imports at once are two clients of the server, which locks its own.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { KjournalClient } from '../client/client.js';

@@ -12,10 +12,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../disk/fsync.js';
 import { isLogExpr } from '../logql/ast.js';
 import { parseLogql } from '../logql/parser.js';
 import { planLog } from '../logql/plan.js';
-import { writeFileAtomic } from '../store/fsync.js';
 import type { Deletion, LabelMatcher, LineFilter, Store } from '../store/store.js';
 
 export type DeleteStatus = 'received' | 'processed';

@@ -20,13 +20,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { type BufferedBatch, DiskBuffer } from '../agent/buffer.js';
+import { type BufferedBatch, DiskBuffer } from '../disk/buffer.js';
+import { writeFileAtomic } from '../disk/fsync.js';
 import type { LogRecord } from '../model/record.js';
 import type { BatchSettings, RetrySettings } from '../pipeline/config.js';
 import { appendDeadLetters, deadLetterPath } from '../pipeline/dead-letter.js';
 import { type OutputMetrics, outputMetrics } from '../pipeline/metrics.js';
 import { recordsFromNdjson, recordToJson } from '../pipeline/record-json.js';
-import { writeFileAtomic } from '../store/fsync.js';
 import { sleep } from '../util/sleep.js';
 import { type Output, OutputError } from './output.js';
 

@@ -7,8 +7,8 @@
  */
 import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fsyncDir } from '../disk/fsync.js';
 import type { LogRecord } from '../model/record.js';
-import { fsyncDir } from '../store/fsync.js';
 import { recordToObject } from './record-json.js';
 
 export function deadLetterPath(dir: string, output: string): string {

@@ -64,6 +64,14 @@ import { TailServer } from '../api/loki/tail.js';
 import { DEFAULT_TENANT } from '../api/loki/tenant.js';
 import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
 import type { Access, Auth } from '../auth/index.js';
+import { acquireDirLock } from '../disk/dir-lock.js';
+import {
+  DEFAULT_MIN_FREE,
+  DiskSpaceWatch,
+  type DiskWatermark,
+  describeWatermark,
+  formatBytes,
+} from '../disk/disk-space.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
@@ -80,14 +88,6 @@ import {
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
-import { acquireDirLock } from '../util/dir-lock.js';
-import {
-  DEFAULT_MIN_FREE,
-  DiskSpaceWatch,
-  type DiskWatermark,
-  describeWatermark,
-  formatBytes,
-} from '../util/disk-space.js';
 import { sizeOrZero } from '../util/size.js';
 import { gateRequest } from './auth-gate.js';
 import { DiskFullError, guardWrites, registerDiskMetrics } from './disk-guard.js';
@@ -205,7 +205,7 @@ const tailWithoutUpgrade: Handler = async () => {
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  // One data directory, one process (util/dir-lock.ts), before anything in it is read or written:
+  // One data directory, one process (disk/dir-lock.ts), before anything in it is read or written:
   // this also refuses a second in-process server of a test.
   const lock = await acquireDirLock(config.dataDir, 'data directory');
   let store: Store;

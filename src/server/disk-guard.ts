@@ -1,6 +1,6 @@
 /**
  * @module The server's writes on a full disk. While free space on the data directory's volume is
- * under `--min-free-disk` (util/disk-space.ts: Elasticsearch's flood-stage watermark is the
+ * under `--min-free-disk` (disk/disk-space.ts: Elasticsearch's flood-stage watermark is the
  * reference), the write endpoints (Loki push, /ingest/audit, /ingest/events) answer
  * 507 Insufficient Storage (RFC 4918) with Retry-After before reading the body, so that the
  * write-ahead log's conversion and compaction keep the headroom they need; reads go on. A write that
@@ -14,7 +14,7 @@
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
 import type { Handler } from '../api/http/router.js';
-import { type DiskSpaceWatch, formatBytes } from '../util/disk-space.js';
+import { type DiskSpaceWatch, formatBytes } from '../disk/disk-space.js';
 
 /**
  * What a refused write is told to wait. Space comes back when someone deletes data or grows the

@@ -6,10 +6,10 @@
  * what the client sent, as Loki does.
  */
 import { HttpError } from '../api/http/errors.js';
+import { isNoSpaceError } from '../disk/disk-space.js';
 import type { LogRecord } from '../model/record.js';
 import type { Pipeline } from '../pipeline/runtime.js';
 import { InvalidEntryError, type Store } from '../store/store.js';
-import { isNoSpaceError } from '../util/disk-space.js';
 import { DiskFullError } from './disk-guard.js';
 import type { ServerMetrics } from './metrics.js';
 import type { TailHub } from './tail-hub.js';

@@ -1,7 +1,7 @@
 /**
  * Fault: two processes on one directory. A second `kjournal serve` on a data directory in use, or a
  * second `kjournal agent` on a state directory in use, is refused with one line naming the holder's
- * pid, while the first goes on; a `kill -9` of the holder leaves no stale lock (util/dir-lock.ts).
+ * pid, while the first goes on; a `kill -9` of the holder leaves no stale lock (disk/dir-lock.ts).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { acquireDirLock, DirLockError, LOCK_FILE } from '../../src/disk/dir-lock.js';
 import { nowNs } from '../../src/model/time.js';
 import { DEFAULT_SERVER_CONFIG, type RunningServer, startServer } from '../../src/server/app.js';
-import { acquireDirLock, DirLockError, LOCK_FILE } from '../../src/util/dir-lock.js';
 import { linesOf, tally, until } from '../helpers/agent-e2e.js';
 import {
   allValues,

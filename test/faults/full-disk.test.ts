@@ -19,9 +19,9 @@ import { after, before, type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Agent } from '../../src/agent/agent.js';
 import { type MetricsServer, serveMetrics } from '../../src/agent/metrics.js';
+import { sampleDisk } from '../../src/disk/disk-space.js';
 import { nowNs } from '../../src/model/time.js';
 import { DEFAULT_SERVER_CONFIG, type RunningServer, startServer } from '../../src/server/app.js';
-import { sampleDisk } from '../../src/util/disk-space.js';
 import { clientFor, linesOf, tally, until } from '../helpers/agent-e2e.js';
 import { CounterSource } from '../helpers/agent-sources.js';
 import {

@@ -8,8 +8,8 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { fsyncDir, mkdirDurable, writeFileAtomic } from '../../disk/fsync.js';
 import { parseCatalogLine } from '../catalog.js';
-import { fsyncDir, mkdirDurable, writeFileAtomic } from '../fsync.js';
 import { salvageSegment } from '../wal/salvage.js';
 import { goodBytesOf, scanSegment } from '../wal/verify.js';
 import { DuckDbEngine } from './engine.js';

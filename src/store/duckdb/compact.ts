@@ -5,7 +5,7 @@
  */
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir, fsyncPath } from '../fsync.js';
+import { fsyncDir, fsyncPath } from '../../disk/fsync.js';
 import { COMPACTED_PARQUET_OPTIONS } from './convert.js';
 import type { DuckDbEngine } from './engine.js';
 import { type Part, partFileName } from './parts.js';

@@ -5,8 +5,8 @@
  */
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDir, fsyncPath, mkdirDurable } from '../../disk/fsync.js';
 import { dayOf } from '../../model/time.js';
-import { fsyncDir, fsyncPath, mkdirDurable } from '../fsync.js';
 import { type Segment, widenSpan } from '../wal/wal.js';
 import type { DuckDbEngine } from './engine.js';
 import { type Part, type PartSet, partFileName } from './parts.js';

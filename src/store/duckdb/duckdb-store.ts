@@ -6,13 +6,13 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBValue, listValue } from '@duckdb/node-api';
+import { mkdirDurable } from '../../disk/fsync.js';
 import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
 import { StreamCatalog } from '../catalog.js';
 import { entryKey, StreamHeads } from '../dedupe.js';
-import { mkdirDurable } from '../fsync.js';
 import { compileMatchers } from '../matchers.js';
 import { SnapshotTracker } from '../snapshots.js';
 import {

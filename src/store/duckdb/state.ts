@@ -9,7 +9,7 @@
  */
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mkdirDurable, writeFileAtomic } from '../fsync.js';
+import { mkdirDurable, writeFileAtomic } from '../../disk/fsync.js';
 import { segmentSeqsOnDisk } from '../wal/wal.js';
 import { lastConvertedOnDisk } from './parts.js';
 

@@ -22,8 +22,8 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fsExt from 'fs-ext';
-import { mkdirDurable } from '../store/fsync.js';
 import { isNoSpaceError } from './disk-space.js';
+import { mkdirDurable } from './fsync.js';
 
 export const LOCK_FILE = 'LOCK';
 

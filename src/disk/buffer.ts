@@ -1,5 +1,5 @@
 /**
- * @module The agent's bounded on-disk buffer: a FIFO of batches in segment files under
+ * @module A bounded on-disk buffer (the agent's, and the buffered outputs'): a FIFO of batches in segment files under
  * `<state-dir>/buffer/`, so that a server that is down for minutes loses nothing and the agent's
  * memory stays bounded (bodies live on disk; memory holds only a small index entry per batch).
  *
@@ -34,9 +34,11 @@
 import { type FileHandle, open, readdir, readFile, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { fsyncDir, mkdirDurable, writeFully } from '../store/fsync.js';
 import { snappyCompress, snappyUncompress } from '../util/snappy.js';
-import type { Positions } from './source.js';
+import { fsyncDir, mkdirDurable, writeFully } from './fsync.js';
+
+/** Where the batch's producer stands once the batch is stored (the agent's source positions). */
+export type BatchPositions = Readonly<Record<string, unknown>>;
 
 const MAGIC = 0x4b4a4231; // "KJB1"
 const PREFIX = 16;
@@ -45,7 +47,7 @@ const SEGMENT_RE = /^(\d{16})\.seg$/;
 export interface BufferedBatch {
   readonly id: number;
   readonly source: string;
-  readonly positions: Positions;
+  readonly positions: BatchPositions;
   readonly records: number;
   /** Size of the body as stored (snappy-compressed when `snappy`). */
   readonly bodyBytes: number;
@@ -139,7 +141,7 @@ export class DiskBuffer {
         const h = JSON.parse(data.subarray(off + PREFIX, off + PREFIX + hlen).toString('utf8')) as {
           id: number;
           source: string;
-          positions: Positions;
+          positions: BatchPositions;
           records: number;
           z?: BodyEncoding;
         };
@@ -195,7 +197,7 @@ export class DiskBuffer {
    */
   append(
     source: string,
-    positions: Positions,
+    positions: BatchPositions,
     records: number,
     body: Uint8Array,
     encoding: BodyEncoding = 'identity',
@@ -207,7 +209,7 @@ export class DiskBuffer {
 
   private async appendNow(
     source: string,
-    positions: Positions,
+    positions: BatchPositions,
     records: number,
     body: Uint8Array,
     encoding: BodyEncoding,

@@ -17,7 +17,7 @@
  * low at once, until a sample finds at least `max(watermark, 1MiB)` free again.
  */
 import { statfs } from 'node:fs/promises';
-import { sizeOrZero } from './size.js';
+import { sizeOrZero } from '../util/size.js';
 
 /** The low watermark: free space under the smaller of `bytes` and `percent` of the volume. */
 export interface DiskWatermark {

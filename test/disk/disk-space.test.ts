@@ -1,5 +1,5 @@
 /**
- * The disk watermark and its watch (util/disk-space.ts), with a fake statfs: when writes pause and
+ * The disk watermark and its watch (disk/disk-space.ts), with a fake statfs: when writes pause and
  * resume, and that an ENOSPC is not undone by a sample taken before it.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import {
   isNoSpaceError,
   parseMinFree,
   watermarkBytes,
-} from '../../src/util/disk-space.js';
+} from '../../src/disk/disk-space.js';
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import snappy from 'snappy';
-import { BufferClosedError, DiskBuffer } from '../../src/agent/buffer.js';
+import { BufferClosedError, DiskBuffer } from '../../src/disk/buffer.js';
 
 let dir: string | undefined;
 afterEach(async () => {
