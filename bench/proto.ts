@@ -4,8 +4,8 @@
  * snappy-compressed (block format), as Loki clients send it.
  */
 import { compressSync } from 'snappy';
-import { type EncodableStream, encodePushRequest } from '../src/ingest/loki-push/proto.js';
-import type { PushEntry } from '../src/ingest/loki-push/types.js';
+import { type EncodableStream, encodePushRequest } from '../src/formats/loki-push/proto.js';
+import type { PushEntry } from '../src/formats/loki-push/types.js';
 import type { GenRecord } from './generate.js';
 
 /** Groups a batch by stream, keeping each stream's entries in time order. */

@@ -31,7 +31,7 @@ import {
   formatBytes,
   isNoSpaceError,
 } from '../disk/disk-space.js';
-import type { Scratch } from '../ingest/loki-push/encode.js';
+import type { Scratch } from '../formats/loki-push/encode.js';
 import type { TimeLimits } from '../ingest/validate-time.js';
 import { snappyCompress } from '../util/snappy.js';
 import { AgentMetrics } from './metrics.js';

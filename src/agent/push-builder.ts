@@ -21,8 +21,8 @@ import {
   stringSize,
   writeEntryHead,
   writeVarint,
-} from '../ingest/loki-push/encode.js';
-import { labelSetText } from '../ingest/loki-push/labels.js';
+} from '../formats/loki-push/encode.js';
+import { labelSetText } from '../formats/loki-push/labels.js';
 import type { Attributes, Labels, LogRecord } from '../model/record.js';
 
 const EMPTY = Buffer.alloc(0);

@@ -13,7 +13,7 @@
  * the answer is "unknown" and the batch is pushed again: at least once, as before.
  */
 import type { KjournalClient } from '../client/client.js';
-import { decodePushRequest } from '../ingest/loki-push/proto.js';
+import { decodePushRequest } from '../formats/loki-push/proto.js';
 
 const QUERY_PATH = '/loki/api/v1/query_range';
 const MAX_ENTRIES = 5000;

@@ -10,7 +10,7 @@
  * The agent does not know the server's `reject_old_samples_max_age`, so by default it refuses only
  * before 1970 (SENDER_TIME_LIMITS); the server refuses what its own age limit says.
  */
-import { labelSetText } from '../ingest/loki-push/labels.js';
+import { labelSetText } from '../formats/loki-push/labels.js';
 import {
   SENDER_TIME_LIMITS,
   type TimeLimits,

@@ -4,8 +4,8 @@
 import type { Command } from 'commander';
 import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '../auth/index.js';
 import { parseMinFree } from '../disk/disk-space.js';
+import { DEFAULT_PUSH_LIMITS } from '../formats/loki-push/index.js';
 import { parseDuration } from '../go/duration.js';
-import { DEFAULT_PUSH_LIMITS } from '../ingest/loki-push/index.js';
 import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
 import { longestRetention } from '../store/store.js';
 import { sizeOrZero } from '../util/size.js';

@@ -2,10 +2,10 @@
  * @module `--format auto`: which parser a file needs, from the first lines of its content (after
  * gunzip), and from its path when it sits in a pod log tree (those are CRI or docker, nothing else).
  */
-import { isAuditApiVersion } from './formats/audit.js';
-import { isEventList, isKubeEvent, wrappedEvent } from './formats/events.js';
-import type { FormatName } from './formats/index.js';
-import { parseObject } from './formats/json-util.js';
+import { isAuditApiVersion } from '../formats/audit.js';
+import { isEventList, isKubeEvent, wrappedEvent } from '../formats/events.js';
+import type { FormatName } from '../formats/index.js';
+import { parseObject } from '../formats/json-util.js';
 
 const CRI_PREFIX = /^\d{4}-\d{2}-\d{2}[Tt]\S+ (?:stdout|stderr) [PF](?::\S*)?(?: |$)/;
 

@@ -23,15 +23,15 @@
  */
 import { CliError } from '../cli/errors.js';
 import { ClientError } from '../client/client.js';
+import { type FormatName, PARSERS, type ParseSink } from '../formats/index.js';
+import { labelSetText } from '../formats/loki-push/labels.js';
 import { formatRefused } from '../ingest/entry-counts.js';
-import { labelSetText } from '../ingest/loki-push/labels.js';
 import { STORE_RANGE_LIMITS, TimeWindow } from '../ingest/validate-time.js';
 import type { Labels } from '../model/record.js';
 import { nowNs } from '../model/time.js';
 import { Batcher, type Pusher } from './batcher.js';
 import { detectFormat } from './detect.js';
 import { collectFiles, type ImportFile } from './files.js';
-import { type FormatName, PARSERS, type ParseSink } from './formats/index.js';
 import { readLines } from './lines.js';
 import { podLogMeta } from './pod-path.js';
 import { formatBytes, Progress, type ProgressMode, type ProgressStream } from './progress.js';

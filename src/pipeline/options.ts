@@ -5,7 +5,7 @@
  * into the file's line and column. Every filter and output factory reads its options through
  * `Options`, and calls `done()` last so that an unknown (misspelt) key is an error too.
  */
-import { isObj } from '../import/formats/json-util.js';
+import { isObj } from '../formats/json-util.js';
 
 export type ConfigPath = readonly (string | number)[];
 

@@ -3,7 +3,7 @@
  * `{"timestamp":"1700000000000000123","observedTimestamp":"...","labels":{...},"attributes":{...},
  * "body":"..."}`. The nanosecond timestamps are decimal strings (a JSON number would lose digits).
  */
-import { isObj } from '../import/formats/json-util.js';
+import { isObj } from '../formats/json-util.js';
 import type { LogRecord } from '../model/record.js';
 
 /** Plain JSON object of a record (timestamps as strings), for embedding in another object. */

@@ -72,7 +72,7 @@ import {
   describeWatermark,
   formatBytes,
 } from '../disk/disk-space.js';
-import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
+import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../formats/loki-push/index.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
 import type { LogRecord } from '../model/record.js';

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PushBuilder } from '../../src/agent/push-builder.js';
-import { labelSetText } from '../../src/ingest/loki-push/labels.js';
+import { labelSetText } from '../../src/formats/loki-push/labels.js';
 import {
   decodePushRequest,
   type EncodableStream,
   encodeWithProtobufjs,
-} from '../../src/ingest/loki-push/proto.js';
-import type { PushEntry } from '../../src/ingest/loki-push/types.js';
+} from '../../src/formats/loki-push/proto.js';
+import type { PushEntry } from '../../src/formats/loki-push/types.js';
 import type { LogRecord } from '../../src/model/record.js';
 
 const web = { namespace: 'shop', pod: 'web-1', container: 'app', stream: 'stdout' };

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent } from '../../src/agent/agent.js';
 import type { Source, SourceContext } from '../../src/agent/source.js';
-import { encodePushRequest } from '../../src/ingest/loki-push/index.js';
+import { encodePushRequest } from '../../src/formats/loki-push/index.js';
 import type { LogRecord } from '../../src/model/record.js';
 import { snappyCompress } from '../../src/util/snappy.js';
 import { clientFor, until } from '../helpers/agent-e2e.js';

@@ -1,6 +1,6 @@
 /** @module Test helpers: running a parser over lines, fixture paths, exact timestamps. */
 import { fileURLToPath } from 'node:url';
-import type { FileContext, ParserFactory } from '../../src/import/formats/types.js';
+import type { FileContext, ParserFactory } from '../../src/formats/types.js';
 import type { Attributes, Labels } from '../../src/model/record.js';
 import { parseRfc3339Nano } from '../../src/model/time.js';
 

@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auditAttributes } from '../../src/import/formats/audit.js';
-import { eventAttributes, eventTimestamp } from '../../src/import/formats/events.js';
+import { auditAttributes } from '../../src/formats/audit.js';
+import { eventAttributes, eventTimestamp } from '../../src/formats/events.js';
 import { pushJson } from '../helpers/server-process.js';
 
 export const KUBECTL = '/usr/bin/kubectl';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { auditParser } from '../../src/import/formats/audit.js';
+import { auditParser } from '../../src/formats/audit.js';
 import { createAuditLogSource } from '../../src/sources/audit/index.js';
 import { sourceContract } from '../agent/source-contract.js';
 import { runSource, sleep } from './file-source-helpers.js';

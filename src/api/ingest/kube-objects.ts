@@ -7,7 +7,7 @@
  * - `/ingest/events` takes core/v1 and events.k8s.io/v1 Events, EventLists and eventrouter lines
  *   (`{"verb":"ADDED","event":{...}}`), one document or several (pretty-printed is fine).
  *
- * Records are made exactly as `kjournal import` and the agent make them (src/import/formats), so the
+ * Records are made exactly as `kjournal import` and the agent make them (src/formats), so the
  * same event stored by any path looks the same. A request with anything malformed is refused whole
  * with a 400 that says what and where, and stores nothing; JSON deeper than 1,000 levels or with
  * more than 2 million values is refused as it arrives (src/util/json-bounds.ts). Otherwise the answer (200, with the
@@ -28,11 +28,11 @@
  * refused again, so a retry gains nothing.
  */
 import { requireWrite } from '../../auth/writes.js';
-import { auditParser } from '../../import/formats/audit.js';
-import { eventsParser } from '../../import/formats/events.js';
-import type { LineParser, ParserFactory, ParseSink } from '../../import/formats/types.js';
+import { auditParser } from '../../formats/audit.js';
+import { eventsParser } from '../../formats/events.js';
+import { groupPushErrors, labelSetText } from '../../formats/loki-push/index.js';
+import type { LineParser, ParserFactory, ParseSink } from '../../formats/types.js';
 import { entryCountHeaders } from '../../ingest/entry-counts.js';
-import { groupPushErrors, labelSetText } from '../../ingest/loki-push/index.js';
 import { type TimeLimits, TimeWindow } from '../../ingest/validate-time.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogRecord } from '../../model/record.js';

@@ -11,7 +11,7 @@ import {
   inflatePushBody,
   type PushStream,
   parseMediaType,
-} from '../../ingest/loki-push/index.js';
+} from '../../formats/loki-push/index.js';
 import { JsonBoundsError, JsonBoundsScanner } from '../../util/json-bounds.js';
 import { readBody } from '../http/body.js';
 import { jsonBoundsHttpError } from '../http/errors.js';

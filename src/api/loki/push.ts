@@ -10,8 +10,8 @@
 
 import { ForbiddenError } from '../../auth/errors.js';
 import { requireWrite } from '../../auth/writes.js';
+import { type PushLimits, validatePush } from '../../formats/loki-push/index.js';
 import { entryCountHeaders } from '../../ingest/entry-counts.js';
-import { type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
 import { labelValue } from '../../model/kube-meta.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogClass, LogRecord } from '../../model/record.js';

@@ -11,7 +11,7 @@
  * the policy's and the event's own `level`.
  */
 
-import { isObj, type Obj } from '../../import/formats/json-util.js';
+import { isObj, type Obj } from '../../formats/json-util.js';
 import type { LogRecord } from '../../model/record.js';
 import { evaluateEvent } from './checker.js';
 import { type AuditPolicy, isLevel, type Level, levelLess, type PolicyDecision } from './types.js';

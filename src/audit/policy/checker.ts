@@ -9,7 +9,7 @@
  * non-resource requests, the path of `requestURI`.
  */
 
-import { isObj, type Obj } from '../../import/formats/json-util.js';
+import { isObj, type Obj } from '../../formats/json-util.js';
 import {
   type AuditPolicy,
   isLevel,

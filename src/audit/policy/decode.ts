@@ -7,7 +7,7 @@
  * YAML reader does (`yes` is a boolean).
  */
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { isObj, type Obj } from '../../import/formats/json-util.js';
+import { isObj, type Obj } from '../../formats/json-util.js';
 import { type ConfigPath, describe, pathText } from '../../pipeline/options.js';
 import { AuditPolicyError, type FieldError } from './errors.js';
 import { API_VERSION, type AuditPolicy, type GroupResources, KIND, type PolicyRule } from './types.js';

@@ -3,9 +3,9 @@
  * each stream), encoded as `logproto.PushRequest` and snappy-compressed, as Loki's clients send it.
  */
 
-import { labelSetText } from '../../ingest/loki-push/labels.js';
-import { encodePushRequest } from '../../ingest/loki-push/proto.js';
-import type { PushEntry } from '../../ingest/loki-push/types.js';
+import { labelSetText } from '../../formats/loki-push/labels.js';
+import { encodePushRequest } from '../../formats/loki-push/proto.js';
+import type { PushEntry } from '../../formats/loki-push/types.js';
 import type { Attributes, Labels, LogRecord } from '../../model/record.js';
 import { getOrCreate } from '../../util/maps.js';
 import { snappyCompress } from '../../util/snappy.js';

@@ -11,7 +11,7 @@
  * bad labels) reject the batch with Loki's message. The `kjournal` output (kjournal.ts) is this
  * one with a kjournal server's defaults.
  */
-import { isValidLabelName } from '../../ingest/loki-push/labels.js';
+import { isValidLabelName } from '../../formats/loki-push/labels.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Options } from '../../pipeline/options.js';
 import type { OutputContext, OutputFactory } from '../output.js';

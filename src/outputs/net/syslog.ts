@@ -16,8 +16,8 @@
  * retryable error, and the next send reconnects.
  */
 import { hostname } from 'node:os';
+import { FACILITIES, SEVERITIES } from '../../formats/syslog.js';
 import type { Options } from '../../pipeline/options.js';
-import { FACILITIES, SEVERITIES } from '../../sources/syslog/parse.js';
 import type { Output, OutputFactory } from '../output.js';
 import { readEndpoint, readEndpointTls } from './endpoint.js';
 import { severityName } from './level.js';

@@ -10,12 +10,13 @@
  * The field (`key`, default `body`) is a Kata logfmt message (`time=... level=info msg="..."
  * source=virtcontainers subsystem=sandbox ...`) or, with Kata's `--log-format=json`, a JSON object;
  * its fields are added as `kata_`-prefixed attributes, exactly as the journal source does for Kata
- * entries (sources/journal/records.ts `kataAttributes`: nested JSON objects joined with `_`, array
+ * entries (formats/journal-records.ts `kataAttributes`: nested JSON objects joined with `_`, array
  * items by index). The body, labels, other attributes and time are kept (`kata_time` holds Kata's
  * own time). A record whose field is missing or is neither is kept with `__error__=KataParserErr`.
  */
+
+import { kataAttributes } from '../../formats/journal-records.js';
 import type { LogRecord } from '../../model/record.js';
-import { kataAttributes } from '../../sources/journal/records.js';
 import type { Filter, FilterFactory } from '../filter.js';
 import { BODY_FIELD, checkFieldName, getField, withError, withMissingField } from './fields.js';
 

@@ -4,27 +4,22 @@
  * it cannot, with the `__error__` value of that format.
  *
  * - `json`: a JSON object, flattened (fields.ts); anything else is `JSONParserErr`.
- * - `logfmt`: `key=value` pairs (import/formats/logfmt.ts); a text without one is `LogfmtParserErr`.
+ * - `logfmt`: `key=value` pairs (formats/logfmt.ts); a text without one is `LogfmtParserErr`.
  * - `regexp`: the named groups of `expression` (RE2, unanchored, as Ruby's `=~`); a group that
  *   takes no part is left out; no match is `RegexpParserErr`.
  * - `cri`: `<time> <stream> <P|F> <message>` gives Fluentd's cri parser fields `stream`, `logtag`
  *   and `message` (the body, see fields.ts) and the time; a partial line stays partial (`logtag`
  *   `P`: a filter sees one record at a time). Not a CRI line is `CRIParserErr`.
- * - `syslog`: RFC 5424 or RFC 3164 (sources/syslog/parse.ts), with Fluentd's syslog parser fields
+ * - `syslog`: RFC 5424 or RFC 3164 (formats/syslog.ts), with Fluentd's syslog parser fields
  *   `pri` (when the text has one), `host`, `ident`, `pid`, `msgid`, `extradata` (RFC 5424
  *   structured data as text) and `message`, plus `facility` and `severity` names, and the time. A
  *   text without `<PRI>` is read as RFC 3164 without one (Fluentd's `with_priority false`). A
  *   malformed PRI, timestamp or structured data, or no timestamp at all, is `SyslogParserErr`.
  */
 import type RE2 from 're2';
-import { parseCriLine } from '../../import/formats/cri.js';
-import { parseLogfmt } from '../../import/formats/logfmt.js';
-import {
-  FACILITIES,
-  parseSyslog,
-  SEVERITIES,
-  type StructuredDataElement,
-} from '../../sources/syslog/parse.js';
+import { parseCriLine } from '../../formats/cri.js';
+import { parseLogfmt } from '../../formats/logfmt.js';
+import { FACILITIES, parseSyslog, SEVERITIES, type StructuredDataElement } from '../../formats/syslog.js';
 import { checkJsonBounds, MAX_JSON_DEPTH } from '../../util/json-bounds.js';
 import { flattenParsed } from './fields.js';
 

@@ -20,7 +20,7 @@
  * - `reserveTime` (false): keep the record's time; otherwise the time a format carries (cri,
  *   syslog) or the `timeKey` field sets it. `timeKey` (none: Fluentd's json and regexp default to
  *   `time`; we read a time only when asked) names a parsed field read as RFC 3339 or epoch
- *   seconds/ms/µs/ns (import/formats/time-value.ts); it is removed unless `keepTimeKey`.
+ *   seconds/ms/µs/ns (formats/time-value.ts); it is removed unless `keepTimeKey`.
  *
  * Unlike Fluentd's `emit_invalid_record_to_error`, a record whose field is missing or does not
  * parse (or whose `timeKey` value is no time) never vanishes: it goes on with its body and
@@ -28,7 +28,7 @@
  * `CRIParserErr`, `SyslogParserErr`) and `__error_details__` (why).
  */
 
-import { parseTimeValue } from '../../import/formats/time-value.js';
+import { parseTimeValue } from '../../formats/time-value.js';
 import { safeName } from '../../model/names.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Filter, FilterFactory } from '../filter.js';

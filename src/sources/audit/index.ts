@@ -2,13 +2,13 @@
  * @module The `audit` source of `kjournal agent`: kube-apiserver's log backend file (`--audit-log-path`,
  * e.g. `/var/log/kubernetes/audit/audit.log`) and its rotated siblings as lumberjack names them
  * (`audit-<time>.log`, `.gz` when compressed). One audit.k8s.io/v1 Event per line, made into a record
- * exactly as `kjournal import --format audit` does (src/import/formats/audit.ts: `kind=auditevent`,
+ * exactly as `kjournal import --format audit` does (src/formats/audit.ts: `kind=auditevent`,
  * class `audit`, timestamped by `stageTimestamp`, verb, user and objectRef as attributes), plus `node`.
  */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Source, SourceContext } from '../../agent/source.js';
-import { auditParser } from '../../import/formats/audit.js';
+import { auditParser } from '../../formats/audit.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
 import { parsedFileHandler } from '../files/parsed.js';

@@ -2,7 +2,7 @@
  * @module The Kubernetes events source of `kjournal agent`: lists, then watches, core/v1 `events`
  * in all namespaces through `@kubernetes/client-node`, so that every change to an event (a new
  * event, a higher `count`, a new `series`) is kept after the cluster's one-hour TTL removed it.
- * Records are built as `kjournal import --format events` builds them (src/import/formats/events.ts):
+ * Records are built as `kjournal import --format events` builds them (src/formats/events.ts):
  * body = the Event's JSON (`apiVersion`/`kind` added to list items, as watch objects carry them),
  * `kind=event`, `namespace` of the involved object, attributes `reason`, `type`, `regarding_kind`,
  * `regarding_name`, `event_uid`, `resourceVersion`, `count`.
@@ -26,8 +26,8 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import type { Positions, Source, SourceContext } from '../../agent/source.js';
-import { eventAttributes, eventTimestamp } from '../../import/formats/events.js';
-import { child, isObj, type Obj, scalar } from '../../import/formats/json-util.js';
+import { eventAttributes, eventTimestamp } from '../../formats/events.js';
+import { child, isObj, type Obj, scalar } from '../../formats/json-util.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { sleep } from '../../util/sleep.js';

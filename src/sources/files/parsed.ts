@@ -1,10 +1,10 @@
 /**
- * @module A file's lines through one of the import's line parsers (src/import/formats), as the
+ * @module A file's lines through one of the import's line parsers (src/formats), as the
  * tailer's FileHandler: parsed entries become records with the labels `labelsOf` gives, malformed
  * lines are reported `corrupt_line` and skipped. Shared by the pod-log and audit-log sources.
  */
 import type { StageBytes } from '../../agent/source.js';
-import type { BytesSink, LineParser, ParseSink } from '../../import/formats/types.js';
+import type { BytesSink, LineParser, ParseSink } from '../../formats/types.js';
 import type { Attributes, Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import type { FileHandler, Report } from './tailer.js';

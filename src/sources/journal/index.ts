@@ -21,11 +21,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { Positions, Source, SourceContext } from '../../agent/source.js';
+import { type ExportItem, ExportParser } from '../../formats/journal-export.js';
+import { entryRecord } from '../../formats/journal-records.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { sleep } from '../../util/sleep.js';
-import { type ExportItem, ExportParser } from './export.js';
-import { entryRecord } from './records.js';
 
 export interface JournalSourceOptions {
   /** The node's name: the `node` label of every record. */

@@ -3,14 +3,14 @@
  * `<dir>/<namespace>_<pod>_<uid>/<container>/<restart>.log` (rotated `<restart>.log.<time>`, then
  * `.gz`), CRI (partial `P` pieces joined per stream until `F`) or docker json-file, decided per file
  * by its first line. Namespace, pod, container and stream are labels, the pod uid and restart count
- * attributes, as `kjournal import` makes them (src/import/formats), plus `node`. Following files,
+ * attributes, as `kjournal import` makes them (src/formats), plus `node`. Following files,
  * rotation and positions are the tailer's (src/sources/files).
  */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Source, SourceContext } from '../../agent/source.js';
-import { criParser } from '../../import/formats/cri.js';
-import { dockerParser } from '../../import/formats/docker.js';
+import { criParser } from '../../formats/cri.js';
+import { dockerParser } from '../../formats/docker.js';
 import { podLogMeta } from '../../import/pod-path.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import snappy from 'snappy';
-import { decodePushRequest } from '../../../src/ingest/loki-push/proto.js';
+import { decodePushRequest } from '../../../src/formats/loki-push/proto.js';
 import type { LogRecord } from '../../../src/model/record.js';
 import { kjournalOutput } from '../../../src/outputs/http/kjournal.js';
 import { lokiOutput } from '../../../src/outputs/http/loki.js';

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { parseSyslog, type SyslogMessage } from '../../../src/formats/syslog.js';
 import { syslogOutput } from '../../../src/outputs/net/syslog.js';
 import {
   formatSyslog,
@@ -15,7 +16,6 @@ import {
 } from '../../../src/outputs/net/syslog-format.js';
 import { OutputError } from '../../../src/outputs/output.js';
 import { ConfigError, Options } from '../../../src/pipeline/options.js';
-import { parseSyslog, type SyslogMessage } from '../../../src/sources/syslog/parse.js';
 import { makePki, type Pki } from '../../auth/pki.js';
 import { type OutputHarness, outputContract } from '../output-contract.js';
 import { rec, signal, TcpPeer, UdpPeer, until } from './peers.js';

@@ -4,7 +4,7 @@
  * `stageTimestamp`, when the event reached the stage it records, kept exact; the body is the line
  * itself so nothing the apiserver wrote is lost.
  */
-import type { Attributes, Labels } from '../../model/record.js';
+import type { Attributes, Labels } from '../model/record.js';
 import { child, isObj, type Obj, parseObject, scalar } from './json-util.js';
 import { parseRfc3339Fast } from './time-value.js';
 import type { LineParser, ParserFactory } from './types.js';

@@ -10,7 +10,7 @@ import {
   decodePushBody,
   encodePushRequest,
   inflatePushBody,
-} from '../../../src/ingest/loki-push/index.js';
+} from '../../../src/formats/loki-push/index.js';
 import { MAX_JSON_VALUES } from '../../../src/util/json-bounds.js';
 
 function isHttp(status: number, message: RegExp) {

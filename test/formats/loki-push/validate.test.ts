@@ -12,7 +12,7 @@ import {
   type PushStream,
   parseLabels,
   validatePush,
-} from '../../../src/ingest/loki-push/index.js';
+} from '../../../src/formats/loki-push/index.js';
 
 /** 2025-11-23T12:13:20.123456789Z */
 const NOW = 1763900000123456789n;

@@ -14,7 +14,7 @@
  * - No PRI at all: RFC 3164 §4.3.3's default, `user.notice` (13), and the whole text is the MSG.
  *   A malformed PRI (`<abc>`, `<192>`) also gives 13, the whole text, and `problem: 'bad_pri'`.
  */
-import { NS_PER_MS, parseRfc3339Nano } from '../../model/time.js';
+import { NS_PER_MS, parseRfc3339Nano } from '../model/time.js';
 
 export const FACILITIES = [
   'kern',

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodePushRequestFast } from '../../../src/ingest/loki-push/encode.js';
+import { encodePushRequestFast } from '../../../src/formats/loki-push/encode.js';
 import {
   decodePushRequest,
   type EncodableStream,
   encodePushRequest,
   encodeWithProtobufjs,
   PushRequestType,
-} from '../../../src/ingest/loki-push/proto.js';
+} from '../../../src/formats/loki-push/proto.js';
 
 const shared = { pod_uid: 'a1b2', restart: '0', note: 'ünïcode ✓', empty: '' };
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import zlib from 'node:zlib';
 import snappy from 'snappy';
 import { HttpError } from '../../../src/api/http/errors.js';
-import { decodePushBody, encodePushRequest, parseMediaType } from '../../../src/ingest/loki-push/index.js';
+import { decodePushBody, encodePushRequest, parseMediaType } from '../../../src/formats/loki-push/index.js';
 
 const JSON_BODY = Buffer.from(
   JSON.stringify({

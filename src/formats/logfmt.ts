@@ -3,7 +3,7 @@
  * without key=value pairs is still a line. The time comes from `time`, `timestamp`, `ts` or
  * `@timestamp`; a line without one is handled as in jsonlines.ts.
  */
-import type { Labels } from '../../model/record.js';
+import type { Labels } from '../model/record.js';
 import { missingTime, timeFromFields } from './time-value.js';
 import type { LineParser, ParserFactory } from './types.js';
 

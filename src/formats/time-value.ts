@@ -3,7 +3,7 @@
  * epoch numbers in seconds, milliseconds, microseconds or nanoseconds (zap's `ts`, pino's `time`), told
  * apart by size. Anything else Date.parse understands is taken to the millisecond.
  */
-import { parseRfc3339Nano } from '../../model/time.js';
+import { parseRfc3339Nano } from '../model/time.js';
 import type { FileContext, ParseSink } from './types.js';
 
 /** The keys JSON and logfmt lines carry their time under, most common first. */

@@ -6,7 +6,7 @@ import {
   LabelParseError,
   labelSetText,
   parseLabels,
-} from '../../../src/ingest/loki-push/index.js';
+} from '../../../src/formats/loki-push/index.js';
 
 test('parses a Loki labels string and prints it as Loki does (sorted, ", "-separated)', () => {
   const p = parseLabels('{namespace="y", app="x"}');

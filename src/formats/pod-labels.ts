@@ -2,7 +2,7 @@
  * @module Labels and attributes of a container log: the pod identity is low-cardinality and goes into
  * labels; the pod UID and restart count change with every restart and go into attributes.
  */
-import type { Attributes, Labels } from '../../model/record.js';
+import type { Attributes, Labels } from '../model/record.js';
 import type { FileContext } from './types.js';
 
 export interface ContainerStreams {

@@ -1,4 +1,4 @@
-/** @module The format parsers by name. */
+/** @module The line parsers by name: `kjournal import --format`, the file source's and the parser filter's formats. */
 import { auditParser } from './audit.js';
 import { criParser } from './cri.js';
 import { dockerParser } from './docker.js';

@@ -11,7 +11,7 @@ import {
   GO_ZERO_TIME_NS,
   type PushEntry,
   PushRequestType,
-} from '../../../src/ingest/loki-push/index.js';
+} from '../../../src/formats/loki-push/index.js';
 
 const push = (bytes: Uint8Array, contentEncoding?: string) =>
   decodePushBody(snappy.compressSync(Buffer.from(bytes)), 'application/x-protobuf', contentEncoding);

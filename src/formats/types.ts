@@ -2,7 +2,7 @@
  * @module What a format parser sees and produces. Parsers are line-driven and synchronous: the reader
  * owns I/O, gzip and line numbers, so each format is only "text in, entries or a complaint out".
  */
-import type { Attributes, Labels } from '../../model/record.js';
+import type { Attributes, Labels } from '../model/record.js';
 
 export const FORMATS = ['cri', 'docker', 'json', 'logfmt', 'audit', 'events'] as const;
 export type FormatName = (typeof FORMATS)[number];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
 import { HttpError } from '../../../src/api/http/errors.js';
-import { decodePushBody, GO_ZERO_TIME_NS, type PushStream } from '../../../src/ingest/loki-push/index.js';
+import { decodePushBody, GO_ZERO_TIME_NS, type PushStream } from '../../../src/formats/loki-push/index.js';
 
 const decode = (body: unknown): PushStream[] =>
   decodePushBody(

@@ -4,7 +4,7 @@
  * stand-in (the file's modification time, see types.ts) or skipped; never the time of the import.
  * A time field that is there but cannot be read makes the line malformed rather than silently "now".
  */
-import type { Labels } from '../../model/record.js';
+import type { Labels } from '../model/record.js';
 import { parseObject } from './json-util.js';
 import { missingTime, timeFromFields } from './time-value.js';
 import type { LineParser, ParserFactory } from './types.js';

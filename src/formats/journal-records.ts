@@ -6,10 +6,10 @@
  * `--log-format=json`; those fields become `kata_*` attributes, as Kata's own Fluentd guide does.
  */
 
-import { parseLogfmt } from '../../import/formats/logfmt.js';
-import { flattenJson, safeName } from '../../model/names.js';
-import type { Attributes, Labels, LogRecord } from '../../model/record.js';
-import type { JournalEntry } from './export.js';
+import { flattenJson, safeName } from '../model/names.js';
+import type { Attributes, Labels, LogRecord } from '../model/record.js';
+import type { JournalEntry } from './journal-export.js';
+import { parseLogfmt } from './logfmt.js';
 
 /** Journal field → attribute name. */
 export const JOURNAL_ATTRIBUTES: Readonly<Record<string, string>> = {

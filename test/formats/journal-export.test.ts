@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ExportItem, ExportParser } from '../../src/sources/journal/export.js';
+import { type ExportItem, ExportParser } from '../../src/formats/journal-export.js';
 
 function binary(name: string, value: Buffer): Buffer {
   const size = Buffer.alloc(8);

@@ -4,7 +4,7 @@
  * lines `{"verb":"ADDED","event":{...}}` and watch events `{"type":"ADDED","object":{...}}`.
  * An event's time is the newest it carries: a repeated event records its latest occurrence there.
  */
-import type { Attributes, Labels } from '../../model/record.js';
+import type { Attributes, Labels } from '../model/record.js';
 import { isAuditApiVersion } from './audit.js';
 import { JsonObjectAssembler } from './json-objects.js';
 import { child, isObj, type Obj, scalar } from './json-util.js';

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { auditParser } from '../../src/import/formats/audit.js';
-import { criParser } from '../../src/import/formats/cri.js';
-import { dockerParser } from '../../src/import/formats/docker.js';
-import { eventsParser } from '../../src/import/formats/events.js';
-import { jsonLinesParser } from '../../src/import/formats/jsonlines.js';
-import { logfmtParser, parseLogfmt } from '../../src/import/formats/logfmt.js';
-import { parseRfc3339Fast, parseTimeValue } from '../../src/import/formats/time-value.js';
+import { auditParser } from '../../src/formats/audit.js';
+import { criParser } from '../../src/formats/cri.js';
+import { dockerParser } from '../../src/formats/docker.js';
+import { eventsParser } from '../../src/formats/events.js';
+import { jsonLinesParser } from '../../src/formats/jsonlines.js';
+import { logfmtParser, parseLogfmt } from '../../src/formats/logfmt.js';
+import { parseRfc3339Fast, parseTimeValue } from '../../src/formats/time-value.js';
 import { parseRfc3339Nano } from '../../src/model/time.js';
-import { fixture, NOW, parse, utcNs } from './helpers.js';
+import { fixture, NOW, parse, utcNs } from '../import/helpers.js';
 
 const POD = { namespace: 'shop', pod: 'web-1', container: 'app', uid: 'u-1', restartCount: 2 };
 
