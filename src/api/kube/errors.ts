@@ -5,7 +5,7 @@ import { ForbiddenError } from '../../auth/errors.js';
 import { KubeError, reasonOf, statusObject } from '../../kube/status.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
 import { DamagedDataError } from '../../store/store.js';
-import { HttpError } from '../http/errors.js';
+import { asHttpError } from '../http/errors.js';
 import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';
 import { json, type Reply } from '../http/router.js';
 
@@ -30,8 +30,8 @@ export function kubeStatusReply(err: unknown): Reply {
     return json(503, statusObject(503, 'ServiceUnavailable', err.message));
   }
   if (err instanceof ForbiddenError) return json(403, statusObject(403, 'Forbidden', err.message));
-  if (err instanceof HttpError)
-    return json(err.status, statusObject(err.status, reasonOf(err.status), err.message));
+  const http = asHttpError(err);
+  if (http) return json(http.status, statusObject(http.status, reasonOf(http.status), http.message));
   if (err instanceof DOMException && err.name === 'TimeoutError') {
     return json(504, statusObject(504, 'Timeout', 'the request timed out: the store did not answer in time'));
   }

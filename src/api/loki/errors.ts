@@ -15,12 +15,13 @@ import { PatternLimitError } from '../../query/patterns/mine.js';
 import { DiskFullError } from '../../server/disk-guard.js';
 import { DamagedDataError } from '../../store/store.js';
 import { ClientGoneError } from '../http/admit.js';
-import { HttpError } from '../http/errors.js';
+import { asHttpError } from '../http/errors.js';
 import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';
 import { type Reply, text } from '../http/router.js';
 
 export function lokiErrorReply(err: unknown): Reply {
-  if (err instanceof HttpError) return text(err.status, `${err.message}\n`);
+  const http = asHttpError(err);
+  if (http) return text(http.status, `${http.message}\n`);
   if (err instanceof ForbiddenError) return text(403, `${err.message}\n`);
   // A full data volume (server/disk-guard.ts): 507 with Retry-After, which Loki's clients retry.
   if (err instanceof DiskFullError) {

@@ -30,7 +30,7 @@ function isJson(contentType: string | undefined): boolean {
   }
 }
 
-/** Reads, inflates and decodes a push body; HttpError as `decodePushBody` throws them. */
+/** Reads, inflates and decodes a push body; FormatError as `decodePushBody` throws them. */
 export async function readPushBody(req: IncomingMessage, opts: PushBodyOptions): Promise<PushStream[]> {
   const contentType = req.headers['content-type'];
   const encoding = req.headers['content-encoding'];

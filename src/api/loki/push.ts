@@ -20,7 +20,7 @@ import { promLabelsString } from '../../query/metric/labels.js';
 import { DiskFullError } from '../../server/disk-guard.js';
 import { type IngestDeps, routeRecords, storeRecords } from '../../server/ingest.js';
 import { getOrCreate } from '../../util/maps.js';
-import { HttpError } from '../http/errors.js';
+import { asHttpError, HttpError } from '../http/errors.js';
 import { type Handler, text } from '../http/router.js';
 import { readPushBody } from './push-body.js';
 
@@ -88,9 +88,10 @@ export function pushHandler(opts: PushOptions): Handler {
       const reply = text(status, `${message}\n`);
       return { ...reply, headers: { ...reply.headers, ...headers } };
     } catch (err) {
+      const http = asHttpError(err);
       const reason =
-        err instanceof HttpError
-          ? String(err.status)
+        http !== undefined
+          ? String(http.status)
           : err instanceof DiskFullError
             ? '507'
             : err instanceof ForbiddenError

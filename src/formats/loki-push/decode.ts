@@ -12,8 +12,9 @@
  * - Each stream's labels are parsed here, and a bad one fails the whole request with
  *   `couldn't parse labels: ...`, as Loki's ParseLokiRequest does before validation.
  *
- * Every failure is an HttpError 400, Loki's status for a push it cannot parse, except a body over
- * the size limits: 413 `request body too large: ...` as in Loki's push handler.
+ * Every failure is a FormatError (../errors.ts): `malformed` (the API answers 400, Loki's status for
+ * a push it cannot parse), or `too-large` for a body over the size limits (413 `request body too
+ * large: ...` as in Loki's push handler).
  *
  * Bounds Loki does not have, because a small body must not cost the server gigabytes: a JSON body
  * deeper than 1,000 levels or with more than 2 million values is refused before it is parsed
@@ -24,10 +25,10 @@
  */
 import { Buffer } from 'node:buffer';
 import zlib from 'node:zlib';
-import { HttpError, jsonBoundsHttpError } from '../../api/http/errors.js';
 import { goQuote } from '../../go/quote.js';
 import { checkJsonBounds, DEFAULT_JSON_BOUNDS, JsonBoundsError } from '../../util/json-bounds.js';
 import { snappyUncompress } from '../../util/snappy.js';
+import { FormatError, jsonBoundsFormatError, malformed } from '../errors.js';
 import { decodeJsonPush } from './json.js';
 import { LabelParseError, parseLabels } from './labels.js';
 import { parseMediaType } from './media-type.js';
@@ -58,24 +59,24 @@ export const DEFAULT_MAX_PUSH_ENTRIES = 100_000;
  */
 export const DEFAULT_MAX_PUSH_BYTES = 100 * 1024 * 1024;
 
-function tooLarge(what: string, size: number, max: number): HttpError {
+function tooLarge(what: string, size: number, max: number): FormatError {
   // Loki: "request body too large: " + "%w than max (%d vs %d)".
-  return new HttpError(413, `request body too large: ${what} than max (${size} vs ${max})`);
+  return new FormatError('too-large', `request body too large: ${what} than max (${size} vs ${max})`);
 }
 
-function zlibError(err: unknown, kind: 'gzip' | 'flate', max: number): HttpError {
-  if (err instanceof HttpError) return err;
+function zlibError(err: unknown, kind: 'gzip' | 'flate', max: number): FormatError {
+  if (err instanceof FormatError) return err;
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'ERR_BUFFER_TOO_LARGE') return tooLarge('decompressed message size too large', max + 1, max);
   const detail = e.message ?? String(err);
-  if (detail.includes('unexpected end of file')) return new HttpError(400, 'unexpected EOF', { cause: err });
+  if (detail.includes('unexpected end of file')) return malformed('unexpected EOF', err);
   if (kind === 'gzip' && detail.includes('incorrect header check')) {
-    return new HttpError(400, 'gzip: invalid header', { cause: err });
+    return malformed('gzip: invalid header', err);
   }
   if (kind === 'gzip' && detail.includes('incorrect data check')) {
-    return new HttpError(400, 'gzip: invalid checksum', { cause: err });
+    return malformed('gzip: invalid checksum', err);
   }
-  return new HttpError(400, `${kind}: corrupt input (${detail})`, { cause: err });
+  return malformed(`${kind}: corrupt input (${detail})`, err);
 }
 
 function inflated(out: Buffer, max: number): Buffer {
@@ -100,7 +101,7 @@ function inflateStream(
       if (failed) return;
       failed = true;
       z.destroy();
-      reject(err instanceof JsonBoundsError ? jsonBoundsHttpError(err) : zlibError(err, kind, max));
+      reject(err instanceof JsonBoundsError ? jsonBoundsFormatError(err) : zlibError(err, kind, max));
     };
     z.on('data', (chunk: Buffer) => {
       if (failed) return;
@@ -137,7 +138,7 @@ export async function inflatePushBody(
 ): Promise<Buffer> {
   const encoding = contentEncoding ?? '';
   if (encoding === 'gzip') {
-    if (body.length === 0) throw new HttpError(400, 'EOF');
+    if (body.length === 0) throw malformed('EOF');
     return inflateStream(body, 'gzip', max, onChunk);
   }
   if (encoding === 'deflate') return inflateStream(body, 'flate', max, onChunk);
@@ -153,7 +154,7 @@ function decompress(body: Buffer, encoding: string, max: number): Buffer {
       return body;
     case 'gzip':
       // Go's gzip.NewReader fails on an empty body with io.EOF's text.
-      if (body.length === 0) throw new HttpError(400, 'EOF');
+      if (body.length === 0) throw malformed('EOF');
       try {
         return inflated(zlib.gunzipSync(body, { maxOutputLength: max + 1 }), max);
       } catch (err) {
@@ -166,7 +167,7 @@ function decompress(body: Buffer, encoding: string, max: number): Buffer {
         throw zlibError(err, 'flate', max);
       }
     default:
-      throw new HttpError(400, `Content-Encoding ${goQuote(encoding)} not supported`);
+      throw malformed(`Content-Encoding ${goQuote(encoding)} not supported`);
   }
 }
 
@@ -191,8 +192,8 @@ function unsnappy(block: Buffer, max: number, mediaType: string): Buffer {
       ? ''
       : ` (a Content-Type other than application/json means snappy-compressed protobuf, got ${goQuote(mediaType)})`;
   const size = snappyDecodedLength(block);
-  if (size < 0) throw new HttpError(400, `snappy: corrupt input${hint}`);
-  if (size > 0xffffffff) throw new HttpError(400, `snappy: decoded block is too large${hint}`);
+  if (size < 0) throw malformed(`snappy: corrupt input${hint}`);
+  if (size > 0xffffffff) throw malformed(`snappy: decoded block is too large${hint}`);
   if (size > max) throw tooLarge('message size too large', size, max);
   try {
     return snappyUncompress(block);
@@ -200,7 +201,7 @@ function unsnappy(block: Buffer, max: number, mediaType: string): Buffer {
     // Go's snappy says "snappy: corrupt input"; the native one adds where it broke, which we keep.
     const detail = (err as Error).message;
     const message = detail.startsWith('snappy: ') ? detail : `snappy: corrupt input (${detail})`;
-    throw new HttpError(400, `${message}${hint}`, { cause: err });
+    throw malformed(`${message}${hint}`, err);
   }
 }
 
@@ -218,7 +219,7 @@ function withLabels(decoded: DecodedStream[]): PushStream[] {
       };
     } catch (err) {
       if (err instanceof LabelParseError) {
-        throw new HttpError(400, `couldn't parse labels: ${err.message}`, { cause: err });
+        throw malformed(`couldn't parse labels: ${err.message}`, err);
       }
       throw err;
     }
@@ -227,8 +228,8 @@ function withLabels(decoded: DecodedStream[]): PushStream[] {
 }
 
 /**
- * Decodes a push body as Loki does. Throws HttpError (400, or 413 over the size limits) with a
- * message in Loki's words.
+ * Decodes a push body as Loki does. Throws FormatError (malformed, or too-large over the size
+ * limits) with a message in Loki's words.
  */
 export function decodePushBody(
   body: Buffer,
@@ -258,7 +259,7 @@ export function decodeInflatedPushBody(
   try {
     mediaType = parseMediaType(contentType ?? '');
   } catch (err) {
-    throw new HttpError(400, (err as Error).message, { cause: err });
+    throw malformed((err as Error).message, err);
   }
 
   if (mediaType === 'application/json') {
@@ -266,7 +267,7 @@ export function decodeInflatedPushBody(
       try {
         checkJsonBounds(plain, DEFAULT_JSON_BOUNDS);
       } catch (err) {
-        throw err instanceof JsonBoundsError ? jsonBoundsHttpError(err) : err;
+        throw err instanceof JsonBoundsError ? jsonBoundsFormatError(err) : err;
       }
     }
     return withLabels(decodeJsonPush(plain.toString('utf8'), maxEntries));

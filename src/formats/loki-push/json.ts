@@ -7,7 +7,7 @@
  * optional third element is an object of string values, further elements are ignored, null entries
  * are skipped. Each error names where it is and what was expected, after Loki's own text.
  */
-import { HttpError } from '../../api/http/errors.js';
+import { FormatError, malformed } from '../errors.js';
 import { labelSetText, setOwn } from './labels.js';
 import { type DecodedStream, GO_ZERO_TIME_NS, type PushEntry } from './types.js';
 
@@ -31,7 +31,7 @@ function jsonKind(v: unknown): string {
 }
 
 function fail(where: string, lokiText: string, hint: string): never {
-  throw new HttpError(400, `${where}: ${lokiText} (${hint})`);
+  throw malformed(`${where}: ${lokiText} (${hint})`);
 }
 
 /** jsonparser.ParseInt on the timestamp string: optional '-', digits only, within int64. */
@@ -120,16 +120,16 @@ function decodeValues(values: unknown, where: string): PushEntry[] {
   return entries;
 }
 
-/** The 413 for a push of more than `max` entries (streams included), JSON or protobuf. */
-export function tooManyEntries(max: number): HttpError {
-  return new HttpError(
-    413,
+/** A push of more than `max` entries (streams included), JSON or protobuf (the API's 413). */
+export function tooManyEntries(max: number): FormatError {
+  return new FormatError(
+    'too-large',
     `request body too large: a push may hold at most ${max} entries and streams (the server's --max-push-entries)`,
   );
 }
 
 /**
- * Decodes a JSON push body; throws HttpError 400 saying what is wrong and where, or 413 beyond
+ * Decodes a JSON push body; throws FormatError saying what is wrong and where (malformed), or too-large beyond
  * `maxEntries` entries and streams (counted before any entry is built).
  */
 export function decodeJsonPush(text: string, maxEntries = Number.POSITIVE_INFINITY): DecodedStream[] {
@@ -137,18 +137,18 @@ export function decodeJsonPush(text: string, maxEntries = Number.POSITIVE_INFINI
   try {
     root = JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, `invalid JSON in push request: ${(err as Error).message}`, { cause: err });
+    throw malformed(`invalid JSON in push request: ${(err as Error).message}`, err);
   }
   if (root === null || typeof root !== 'object' || Array.isArray(root)) {
-    throw new HttpError(400, `a push request is a JSON object {"streams": [...]}, got ${jsonKind(root)}`);
+    throw malformed(`a push request is a JSON object {"streams": [...]}, got ${jsonKind(root)}`);
   }
   const streams: unknown = (root as { streams?: unknown }).streams;
   if (streams === undefined) {
-    throw new HttpError(400, `${MISSING_STREAMS_MESSAGE}: the JSON body has no "streams" field`);
+    throw malformed(`${MISSING_STREAMS_MESSAGE}: the JSON body has no "streams" field`);
   }
   if (streams === null) return [];
   if (!Array.isArray(streams)) {
-    throw new HttpError(400, `"streams" must be an array of streams, got ${jsonKind(streams)}`);
+    throw malformed(`"streams" must be an array of streams, got ${jsonKind(streams)}`);
   }
   let count = streams.length;
   for (const s of streams as unknown[]) {

@@ -10,8 +10,8 @@
  */
 import { Buffer } from 'node:buffer';
 import protobuf from 'protobufjs';
-import { HttpError } from '../../api/http/errors.js';
 import { MAX_JSON_VALUES } from '../../util/json-bounds.js';
+import { FormatError, malformed } from '../errors.js';
 import { type EncodableStream, encodePushRequestFast, type Scratch } from './encode.js';
 import { tooManyEntries } from './json.js';
 import { setOwn } from './labels.js';
@@ -109,7 +109,7 @@ export function encodeWithProtobufjs(streams: readonly EncodableStream[]): Uint8
 
 // ---- decoding ----------------------------------------------------------------------------------
 
-/** A decode failure carrying Loki's text; turned into HttpError 400 at the top. */
+/** A decode failure carrying Loki's text; turned into a malformed FormatError at the top. */
 class WireError extends Error {}
 
 const UNEXPECTED_EOF = 'unexpected EOF';
@@ -382,8 +382,8 @@ function spend(budget: Budget): void {
 
 function spendPair(budget: Budget): void {
   if (--budget.pairsLeft < 0) {
-    throw new HttpError(
-      413,
+    throw new FormatError(
+      'too-large',
       `request body too large: a push may hold at most ${MAX_JSON_VALUES} structured metadata pairs`,
     );
   }
@@ -422,7 +422,7 @@ function readStream(c: Cursor, budget: Budget): DecodedStream {
 }
 
 /**
- * Decodes an uncompressed PushRequest; throws HttpError 400 with Loki's message when it is malformed.
+ * Decodes an uncompressed PushRequest; throws a malformed FormatError with Loki's message.
  * Strings are decoded as UTF-8 (invalid bytes become U+FFFD; Go would keep them).
  */
 export function decodePushRequest(bytes: Uint8Array, maxEntries = Number.POSITIVE_INFINITY): DecodedStream[] {
@@ -445,7 +445,7 @@ export function decodePushRequest(bytes: Uint8Array, maxEntries = Number.POSITIV
       }
     }
   } catch (err) {
-    if (err instanceof WireError) throw new HttpError(400, err.message);
+    if (err instanceof WireError) throw malformed(err.message);
     throw err;
   }
   return streams;

@@ -3,7 +3,7 @@ import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
 import snappy from 'snappy';
-import { HttpError } from '../../../src/api/http/errors.js';
+import { FormatError } from '../../../src/formats/errors.js';
 import {
   DEFAULT_MAX_PUSH_ENTRIES,
   decodeInflatedPushBody,
@@ -13,10 +13,10 @@ import {
 } from '../../../src/formats/loki-push/index.js';
 import { MAX_JSON_VALUES } from '../../../src/util/json-bounds.js';
 
-function isHttp(status: number, message: RegExp) {
+function isRefused(status: number, message: RegExp) {
   return (err: unknown): boolean => {
-    assert.ok(err instanceof HttpError, `expected HttpError, got ${String(err)}`);
-    assert.equal(err.status, status);
+    assert.ok(err instanceof FormatError, `expected FormatError, got ${String(err)}`);
+    assert.equal(err.code, status === 413 ? 'too-large' : 'malformed'); // the API's 413 or 400
     assert.match(err.message, message);
     return true;
   };
@@ -30,12 +30,12 @@ test('a JSON push deeper than 1,000 levels is a 400 before it is parsed', () => 
   const deep = Buffer.from(`{"streams":[{"stream":{"app":"x"},"values":[${'['.repeat(2000)}`);
   assert.throws(
     () => decodePushBody(deep, 'application/json', undefined),
-    isHttp(400, /^JSON nesting depth exceeds the maximum allowed \(1000\)$/),
+    isRefused(400, /^JSON nesting depth exceeds the maximum allowed \(1000\)$/),
   );
   // Shallow enough, however broken: the parser's own error.
   assert.throws(
     () => decodePushBody(Buffer.from('[[[['), 'application/json', undefined),
-    isHttp(400, /^invalid JSON in push request/),
+    isRefused(400, /^invalid JSON in push request/),
   );
 });
 
@@ -43,7 +43,7 @@ test('a JSON push of more values than the bound is a 413', () => {
   const flat = Buffer.from(`{"streams":[{"values":[${'[],'.repeat(MAX_JSON_VALUES / 2 + 1)}[]]}]}`);
   assert.throws(
     () => decodePushBody(flat, 'application/json', undefined),
-    isHttp(413, /^request body too large: JSON body holds more than 2000000 values/),
+    isRefused(413, /^request body too large: JSON body holds more than 2000000 values/),
   );
 });
 
@@ -56,7 +56,7 @@ test('entries and streams per push are capped, JSON and protobuf alike', () => {
   const tooMany = /^request body too large: a push may hold at most 10 entries and streams/;
   assert.throws(
     () => decodePushBody(jsonPush(entries(10)), 'application/json', undefined, opts),
-    isHttp(413, tooMany),
+    isRefused(413, tooMany),
   );
   const proto = (n: number, streams = 1) =>
     snappy.compressSync(
@@ -72,12 +72,12 @@ test('entries and streams per push are capped, JSON and protobuf alike', () => {
   assert.equal(decodePushBody(proto(9), 'application/x-protobuf', undefined, opts)[0]!.entries.length, 9);
   assert.throws(
     () => decodePushBody(proto(10), 'application/x-protobuf', undefined, opts),
-    isHttp(413, tooMany),
+    isRefused(413, tooMany),
   );
   // Streams count too: empty ones cost as much as an entry.
   assert.throws(
     () => decodePushBody(proto(0, 11), 'application/x-protobuf', undefined, opts),
-    isHttp(413, tooMany),
+    isRefused(413, tooMany),
   );
   assert.equal(DEFAULT_MAX_PUSH_ENTRIES, 100_000);
 });
@@ -102,7 +102,7 @@ test('protobuf structured metadata pairs are capped across the push', () => {
   const body = Buffer.concat([Buffer.from([0x0a]), varint(stream.length), stream]);
   assert.throws(
     () => decodePushBody(snappy.compressSync(body), 'application/x-protobuf', undefined),
-    isHttp(413, /at most 2000000 structured metadata pairs/),
+    isRefused(413, /at most 2000000 structured metadata pairs/),
   );
 });
 
@@ -123,9 +123,9 @@ test('inflatePushBody streams gzip and deflate, stops a bomb at the scanner, and
     inflatePushBody(bomb, 'gzip', 64 << 20, (chunk) => {
       seen += chunk.length;
       if (seen > 1 << 20) throw new Error('scanned too far');
-      throw new HttpError(400, 'stop');
+      throw new FormatError('malformed', 'stop');
     }),
-    isHttp(400, /^stop$/),
+    isRefused(400, /^stop$/),
   );
   // The same texts as the synchronous path.
   const gz = zlib.gzipSync(body);
@@ -143,10 +143,10 @@ test('inflatePushBody streams gzip and deflate, stops a bomb at the scanner, and
     [body, 'br', /^Content-Encoding "br" not supported$/, 400],
   ];
   for (const [b, enc, message, status] of cases) {
-    await assert.rejects(inflatePushBody(b, enc, 1000), isHttp(status, message));
+    await assert.rejects(inflatePushBody(b, enc, 1000), isRefused(status, message));
     assert.throws(
       () => decodePushBody(b, 'application/json', enc, { maxDecompressedBytes: 1000 }),
-      isHttp(status, message),
+      isRefused(status, message),
     );
   }
 });

@@ -3,7 +3,7 @@ import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
 import snappy from 'snappy';
-import { HttpError } from '../../../src/api/http/errors.js';
+import { FormatError } from '../../../src/formats/errors.js';
 import { decodePushBody, encodePushRequest, parseMediaType } from '../../../src/formats/loki-push/index.js';
 
 const JSON_BODY = Buffer.from(
@@ -39,8 +39,8 @@ function rejects(
   assert.throws(
     () => decodePushBody(body, type, encoding, options),
     (err: unknown) => {
-      assert.ok(err instanceof HttpError, `expected HttpError, got ${String(err)}`);
-      assert.equal(err.status, status);
+      assert.ok(err instanceof FormatError, `expected FormatError, got ${String(err)}`);
+      assert.equal(err.code, status === 413 ? 'too-large' : 'malformed'); // the API's 413 or 400
       if (typeof message === 'string') assert.equal(err.message, message);
       else assert.match(err.message, message);
       return true;

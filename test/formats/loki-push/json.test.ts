@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
-import { HttpError } from '../../../src/api/http/errors.js';
+import { FormatError } from '../../../src/formats/errors.js';
 import { decodePushBody, GO_ZERO_TIME_NS, type PushStream } from '../../../src/formats/loki-push/index.js';
 
 const decode = (body: unknown): PushStream[] =>
@@ -15,8 +15,8 @@ function rejects(body: unknown, message: string | RegExp, status = 400): void {
   assert.throws(
     () => decode(body),
     (err: unknown) => {
-      assert.ok(err instanceof HttpError, `expected HttpError, got ${String(err)}`);
-      assert.equal(err.status, status);
+      assert.ok(err instanceof FormatError, `expected FormatError, got ${String(err)}`);
+      assert.equal(err.code, status === 413 ? 'too-large' : 'malformed'); // the API's 413 or 400
       if (typeof message === 'string') assert.equal(err.message, message);
       else assert.match(err.message, message);
       return true;

@@ -3,7 +3,7 @@ import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
 import protobuf from 'protobufjs';
 import snappy from 'snappy';
-import { HttpError } from '../../../src/api/http/errors.js';
+import { FormatError } from '../../../src/formats/errors.js';
 import {
   decodePushBody,
   decodePushRequest,
@@ -20,8 +20,8 @@ function rejects(bytes: Uint8Array, message: string | RegExp): void {
   assert.throws(
     () => decodePushRequest(bytes),
     (err: unknown) => {
-      assert.ok(err instanceof HttpError, `expected HttpError, got ${String(err)}`);
-      assert.equal(err.status, 400);
+      assert.ok(err instanceof FormatError, `expected FormatError, got ${String(err)}`);
+      assert.equal(err.code, 'malformed');
       if (typeof message === 'string') assert.equal(err.message, message);
       else assert.match(err.message, message);
       return true;
@@ -295,7 +295,7 @@ test('protobuf labels Loki cannot parse fail the whole request', () => {
   assert.throws(
     () => push(encodePushRequest([{ labels: '{app=x}', entries: [{ timestamp: 1n, line: 'x' }] }])),
     {
-      status: 400,
+      code: 'malformed',
       message:
         'couldn\'t parse labels: 1:6: parse error: unexpected identifier "x" in label set, expected string',
     },
