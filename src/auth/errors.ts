@@ -3,11 +3,21 @@
  * which file (and line) says so.
  */
 import { readFileSync } from 'node:fs';
-import { CliError } from '../cli/errors.js';
 import type { Attributes } from './types.js';
 
-/** A flag or file of the auth configuration is wrong; the server must not start. */
-export class AuthConfigError extends CliError {}
+/**
+ * A flag or file of the auth configuration is wrong; the server must not start. `usage` when the
+ * flags contradict each other or miss a partner (the CLI's usage exit code), else `config`.
+ */
+export class AuthConfigError extends Error {
+  override readonly name = 'AuthConfigError';
+  readonly kind: 'usage' | 'config';
+
+  constructor(message: string, kind: 'usage' | 'config' = 'config') {
+    super(message);
+    this.kind = kind;
+  }
+}
 
 /** Reads the file a flag names; one that cannot be read is an AuthConfigError naming both. */
 export function readConfigFile(file: string, flag: string): Buffer {

@@ -86,7 +86,7 @@ function ttlMs(flag: string, value: string | undefined, fallback: number): numbe
   if (ns === undefined || ns < 0n) {
     throw new AuthConfigError(
       `${flag} must be a duration such as 5m or 30s, got ${JSON.stringify(value)}`,
-      2,
+      'usage',
     );
   }
   return Number(ns / 1_000_000n);
@@ -96,7 +96,7 @@ function ttlMs(flag: string, value: string | undefined, fallback: number): numbe
 export function authConfigFromFlags(flags: AuthFlags): AuthConfig {
   const out: { -readonly [K in keyof AuthConfig]: AuthConfig[K] } = {};
   if ((flags.tlsCertFile === undefined) !== (flags.tlsPrivateKeyFile === undefined)) {
-    throw new AuthConfigError('--tls-cert-file and --tls-private-key-file must be given together', 2);
+    throw new AuthConfigError('--tls-cert-file and --tls-private-key-file must be given together', 'usage');
   }
   if (flags.tlsCertFile !== undefined && flags.tlsPrivateKeyFile !== undefined) {
     out.tls = { certFile: flags.tlsCertFile, keyFile: flags.tlsPrivateKeyFile };
@@ -108,7 +108,7 @@ export function authConfigFromFlags(flags: AuthFlags): AuthConfig {
     if (value !== undefined && out.tls === undefined) {
       throw new AuthConfigError(
         `${flag} needs --tls-cert-file and --tls-private-key-file (client certificates need TLS)`,
-        2,
+        'usage',
       );
     }
   }
@@ -129,11 +129,11 @@ export function authConfigFromFlags(flags: AuthFlags): AuthConfig {
         : [...DEFAULT_REQUEST_HEADERS.extraHeaderPrefixes],
     };
     if (rh.usernameHeaders.length === 0) {
-      throw new AuthConfigError('--requestheader-username-headers must name at least one header', 2);
+      throw new AuthConfigError('--requestheader-username-headers must name at least one header', 'usage');
     }
     out.requestHeader = rh;
   } else if (flags.requestheaderAllowedNames !== undefined) {
-    throw new AuthConfigError('--requestheader-allowed-names needs --requestheader-client-ca-file', 2);
+    throw new AuthConfigError('--requestheader-allowed-names needs --requestheader-client-ca-file', 'usage');
   }
   if (flags.authorizationPolicyFile !== undefined) out.policyFile = flags.authorizationPolicyFile;
   if (flags.authorizationKubeconfig !== undefined) {

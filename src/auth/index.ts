@@ -113,7 +113,7 @@ export function createAuth(config: AuthConfig): Auth {
       if (requireLoopback && !isLoopbackHost(host)) {
         throw new AuthConfigError(
           `refusing to listen on ${host} without authentication: use a loopback address or give --token-auth-file, --client-ca-file, --requestheader-client-ca-file or an authorization flag`,
-          2,
+          'usage',
         );
       }
     },

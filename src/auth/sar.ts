@@ -17,8 +17,8 @@
  */
 
 import { isAbsolute, resolve } from 'node:path';
-import { CliError } from '../cli/errors.js';
 import { ClusterClient, type ClusterReply } from '../client/cluster.js';
+import { ClientError } from '../client/errors.js';
 import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../client/kubeconfig.js';
 import type { SarConfig } from './config.js';
 import { AuthConfigError, AuthorizationError } from './errors.js';
@@ -100,7 +100,7 @@ export function loadSarConnection(cfg: SarConfig): SarConnection {
     }
     return { conn };
   } catch (err) {
-    if (err instanceof CliError) throw new AuthConfigError(`--authorization-kubeconfig: ${err.message}`);
+    if (err instanceof ClientError) throw new AuthConfigError(`--authorization-kubeconfig: ${err.message}`);
     throw err;
   }
 }

@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { AuthConfigError } from '../auth/errors.js';
 import { registerCommands } from './commands.js';
 import { CliError, oneLineReason } from './errors.js';
 
@@ -37,8 +38,19 @@ export async function runMain(argv: readonly string[]): Promise<number> {
       return err.exitCode || 2;
     }
     process.stderr.write(`kjournal: ${oneLineReason(err)}\n`);
-    return err instanceof CliError ? err.exitCode : 1;
+    return exitCodeOf(err);
   }
+}
+
+/**
+ * The exit code of a command that failed: the CLI's own errors carry theirs; a contradiction among
+ * the auth flags is a usage error (2), as a wrong flag is to commander; every other failure (the
+ * client's ClientError, the import's ImportError, a bad configuration file...) is 1.
+ */
+function exitCodeOf(err: unknown): number {
+  if (err instanceof CliError) return err.exitCode;
+  if (err instanceof AuthConfigError) return err.kind === 'usage' ? 2 : 1;
+  return 1;
 }
 
 function isEntryPoint(): boolean {

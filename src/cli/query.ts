@@ -6,8 +6,9 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import WebSocket from 'ws';
-import { ClientError, KjournalClient, KORREL8R_PATH, serverMessage } from '../client/client.js';
+import { KjournalClient, KORREL8R_PATH, serverMessage } from '../client/client.js';
 import { credentialHeaders, resolveConnection, tlsOptions } from '../client/connection.js';
+import { ClientError } from '../client/errors.js';
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
 import { parseDuration } from '../go/duration.js';
 import type { Labels } from '../model/record.js';

@@ -3,6 +3,7 @@
  * client certificates and skipping verification need a TLS agent). One keep-alive agent per client,
  * so a long import reuses its connections.
  */
+
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { countLokiRefusals, type EntryCounts, parseEntryCountHeaders } from '../ingest/entry-counts.js';
 import type { Attributes, Labels } from '../model/record.js';
 import { type Connection, credentialHeaders, tlsOptions } from './connection.js';
+import { ClientError } from './errors.js';
 import { backoffMs, DEFAULT_RETRY, isRetryableError, isRetryableStatus, type RetryPolicy } from './retry.js';
 
 const gzip = promisify(gzipCb);
@@ -60,18 +62,6 @@ export interface ClientOptions {
   readonly userAgent?: string;
   /** Told before each wait, e.g. to print "retrying in 2s". */
   readonly onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
-}
-
-/** The server answered with an error status, or could not be reached. */
-export class ClientError extends Error {
-  override readonly name = 'ClientError';
-  /** HTTP status, undefined when the server was not reached. */
-  readonly status: number | undefined;
-
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super(message, options);
-    this.status = status;
-  }
 }
 
 /** The server's own reason, on one short line: a Kubernetes Status' message, else the body text. */

@@ -3,8 +3,8 @@
  * kubeconfig fills in what they leave out, as kubectl's own flags override its kubeconfig.
  */
 import { readFileSync } from 'node:fs';
-import { CliError } from '../cli/errors.js';
 import { TOKEN_FILE_REREAD_MS } from './cluster.js';
+import { ClientError } from './errors.js';
 import { runExecCredential } from './exec-credential.js';
 import {
   defaultKubeconfigPaths,
@@ -66,10 +66,10 @@ function parseServer(text: string, from: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new CliError(`invalid server URL ${JSON.stringify(text)} (${from})`);
+    throw new ClientError(`invalid server URL ${JSON.stringify(text)} (${from})`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new CliError(`server URL ${text} (${from}) must be http:// or https://`);
+    throw new ClientError(`server URL ${text} (${from}) must be http:// or https://`);
   }
   return url;
 }
@@ -79,7 +79,7 @@ function readCaFile(path: string): Buffer {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(
+    throw new ClientError(
       `cannot read --certificate-authority ${path}: ${code === 'ENOENT' ? 'no such file' : code}`,
     );
   }
@@ -97,11 +97,11 @@ export function tokenFromFile(path: string, now = Date.now()): string {
   } catch (err) {
     if (cached) return cached.token;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read the token file ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
+    throw new ClientError(`cannot read the token file ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
   }
   if (token === '') {
     if (cached) return cached.token;
-    throw new CliError(`the token file ${path} is empty`);
+    throw new ClientError(`the token file ${path} is empty`);
   }
   tokenFiles.set(path, { token, readAt: now });
   return token;
@@ -142,7 +142,7 @@ export async function resolveConnection(
 ): Promise<Connection> {
   if (flags.insecureSkipTlsVerify && flags.certificateAuthority !== undefined) {
     // kubectl refuses the same pair: a CA that is then not checked is a mistake, not a setting.
-    throw new CliError('--certificate-authority and --insecure-skip-tls-verify cannot be used together');
+    throw new ClientError('--certificate-authority and --insecure-skip-tls-verify cannot be used together');
   }
   let kc: KubeconfigConnection | undefined;
   if (wantsKubeconfig(flags, env)) {
@@ -165,7 +165,7 @@ export async function resolveConnection(
     key = cred.key ?? key;
   }
   if ((cert === undefined) !== (key === undefined)) {
-    throw new CliError(`${source}: a client certificate needs both a certificate and a key`);
+    throw new ClientError(`${source}: a client certificate needs both a certificate and a key`);
   }
 
   const insecure = flags.insecureSkipTlsVerify ?? kc?.insecureSkipTlsVerify ?? false;
@@ -183,7 +183,7 @@ export async function resolveConnection(
     source,
   };
   if (flags.tokenFile !== undefined) {
-    if (flags.token !== undefined) throw new CliError('--token and --token-file cannot be used together');
+    if (flags.token !== undefined) throw new ClientError('--token and --token-file cannot be used together');
     tokenFromFile(flags.tokenFile); // fail at start on a missing file
     conn.tokenFile = flags.tokenFile;
   } else if (token !== undefined && token !== '') conn.token = token;

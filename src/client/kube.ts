@@ -2,14 +2,14 @@
  * @module A small client for the `core.kjournal/v1alpha1` API on top of the connection code: resolve
  * a resource name as kubectl does (plural, singular, kind, short name), list page by page through
  * `continue`, get one object, and watch (newline-delimited JSON events over a streamed response).
- * Every failure is a one-line CliError: the server's Status message, or why it could not be reached.
+ * Every failure is a one-line ClientError: the server's Status message, or why it could not be reached.
  */
 import http from 'node:http';
 import https from 'node:https';
-import { CliError } from '../cli/errors.js';
 import { GROUP, GROUP_VERSION, type KubeResource, RESOURCES } from '../kube/resources.js';
-import { ClientError, KjournalClient, serverMessage } from './client.js';
+import { KjournalClient, serverMessage } from './client.js';
 import { type Connection, credentialHeaders, resolveConnection, tlsOptions } from './connection.js';
+import { ClientError } from './errors.js';
 import { defaultKubeconfigPaths, loadKubeconfig } from './kubeconfig.js';
 import type { ConnectionFlags } from './options.js';
 
@@ -27,7 +27,7 @@ export function findResource(text: string): KubeResource {
     (r) => r.name === t || r.singular === t || r.kind.toLowerCase() === t || r.shortNames.includes(t),
   );
   if (!r) {
-    throw new CliError(
+    throw new ClientError(
       `the server doesn't have a resource type "${text}" (want one of ${RESOURCES.map((r) => r.name).join(', ')})`,
       1,
     );
@@ -150,7 +150,7 @@ export class KubeClient {
     try {
       return JSON.parse(res.body.toString('utf8')) as Obj;
     } catch {
-      throw new CliError(`the server's answer is not JSON (HTTP ${res.status})`);
+      throw new ClientError(`the server's answer is not JSON (HTTP ${res.status})`);
     }
   }
 
@@ -218,7 +218,7 @@ export class KubeClient {
       }
     } catch (err) {
       if (signal.aborted) return;
-      throw err instanceof CliError ? err : new CliError(`watch failed: ${(err as Error).message}`);
+      throw err instanceof ClientError ? err : new ClientError(`watch failed: ${(err as Error).message}`);
     }
   }
 }
@@ -230,14 +230,14 @@ function headersOf(c: Connection, accept: string): http.OutgoingHttpHeaders {
   return { 'user-agent': 'kjournal-get', accept, ...credentialHeaders(c) };
 }
 
-function unreachable(c: Connection, err: unknown): CliError {
-  return new CliError(`cannot reach ${c.server.href}: ${(err as Error).message}`, 1, {
+function unreachable(c: Connection, err: unknown): ClientError {
+  return new ClientError(`cannot reach ${c.server.href}: ${(err as Error).message}`, undefined, {
     cause: err instanceof ClientError ? err.cause : undefined,
   });
 }
 
 /** The server's Status as one line: `Error from server (NotFound): …`, as kubectl prints it. */
-export function statusError(status: number, body: Buffer): CliError {
+export function statusError(status: number, body: Buffer): ClientError {
   let reason = '';
   try {
     const s = JSON.parse(body.toString('utf8')) as { kind?: string; reason?: string };
@@ -246,5 +246,5 @@ export function statusError(status: number, body: Buffer): CliError {
     // not a Status
   }
   const msg = serverMessage(body);
-  return new CliError(`Error from server${reason}: ${msg || `HTTP ${status}`}`);
+  return new ClientError(`Error from server${reason}: ${msg || `HTTP ${status}`}`, status);
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { CliError } from '../cli/errors.js';
+import { ClientError } from './errors.js';
 import type { ExecConfig } from './exec-credential.js';
 
 type Obj = Record<string, unknown>;
@@ -63,16 +63,16 @@ function readOne(path: string): Obj {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new CliError(`cannot read kubeconfig ${path}: ${why}`);
+    throw new ClientError(`cannot read kubeconfig ${path}: ${why}`);
   }
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    throw new CliError(`kubeconfig ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new ClientError(`kubeconfig ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (!isObj(doc)) throw new CliError(`kubeconfig ${path} is not a kubeconfig (not a mapping)`);
+  if (!isObj(doc)) throw new ClientError(`kubeconfig ${path} is not a kubeconfig (not a mapping)`);
   return doc;
 }
 
@@ -103,7 +103,7 @@ export function loadKubeconfig(paths: readonly string[], required: boolean): Mer
     try {
       doc = readOne(path);
     } catch (err) {
-      if (!required && err instanceof CliError && /no such file/.test(err.message)) continue;
+      if (!required && err instanceof ClientError && /no such file/.test(err.message)) continue;
       throw err;
     }
     files.push(path);
@@ -114,7 +114,7 @@ export function loadKubeconfig(paths: readonly string[], required: boolean): Mer
     addNamed(contexts, doc.contexts, 'context', dir);
   }
   if (files.length === 0) {
-    throw new CliError(`no kubeconfig found (looked at ${paths.join(', ') || 'nothing'})`);
+    throw new ClientError(`no kubeconfig found (looked at ${paths.join(', ') || 'nothing'})`);
   }
   return { files, ...(currentContext !== undefined ? { currentContext } : {}), clusters, users, contexts };
 }
@@ -124,7 +124,7 @@ function readBytes(path: string, dir: string, what: string): Buffer {
   try {
     return readFileSync(full);
   } catch (err) {
-    throw new CliError(
+    throw new ClientError(
       `cannot read ${what} ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
@@ -142,7 +142,7 @@ function execConfig(user: Obj, dir: string): ExecConfig | undefined {
   const exec = user.exec;
   if (!isObj(exec)) return undefined;
   const command = str(exec, 'command');
-  if (command === undefined) throw new CliError('kubeconfig user exec plugin has no command');
+  if (command === undefined) throw new ClientError('kubeconfig user exec plugin has no command');
   const args = Array.isArray(exec.args) ? exec.args.filter((a): a is string => typeof a === 'string') : [];
   const env: Record<string, string> = {};
   if (Array.isArray(exec.env)) {
@@ -164,25 +164,25 @@ function execConfig(user: Obj, dir: string): ExecConfig | undefined {
 export function selectContext(config: MergedKubeconfig, contextName?: string): KubeconfigConnection {
   const where = config.files.join(':');
   const name = contextName ?? config.currentContext;
-  if (name === undefined) throw new CliError(`kubeconfig ${where} has no current-context; pass --context`);
+  if (name === undefined) throw new ClientError(`kubeconfig ${where} has no current-context; pass --context`);
   const ctx = config.contexts.get(name);
-  if (ctx === undefined) throw new CliError(`context "${name}" not found in kubeconfig ${where}`);
+  if (ctx === undefined) throw new ClientError(`context "${name}" not found in kubeconfig ${where}`);
   const clusterName = str(ctx.value, 'cluster');
   const cluster = clusterName === undefined ? undefined : config.clusters.get(clusterName);
   if (cluster === undefined) {
-    throw new CliError(
+    throw new ClientError(
       `cluster "${clusterName ?? ''}" of context "${name}" not found in kubeconfig ${where}`,
     );
   }
   const server = str(cluster.value, 'server');
   if (server === undefined)
-    throw new CliError(`cluster "${clusterName}" in kubeconfig ${where} has no server`);
+    throw new ClientError(`cluster "${clusterName}" in kubeconfig ${where} has no server`);
   const userName = str(ctx.value, 'user');
   let user: Named | undefined;
   if (userName !== undefined) {
     user = config.users.get(userName);
     if (user === undefined) {
-      throw new CliError(`user "${userName}" of context "${name}" not found in kubeconfig ${where}`);
+      throw new ClientError(`user "${userName}" of context "${name}" not found in kubeconfig ${where}`);
     }
   }
   const c = cluster.value;
@@ -218,7 +218,7 @@ export function selectContext(config: MergedKubeconfig, contextName?: string): K
       const cfg = isObj(provider.config) ? provider.config : {};
       const t = str(cfg, 'id-token') ?? str(cfg, 'access-token');
       if (t === undefined) {
-        throw new CliError(
+        throw new ClientError(
           `user "${userName}" uses auth-provider ${String(provider.name)} without a token; pass --token`,
         );
       }

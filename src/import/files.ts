@@ -6,7 +6,7 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CliError } from '../cli/errors.js';
+import { ImportError } from './errors.js';
 
 export interface ImportFile {
   /** The path as found (for messages). */
@@ -71,7 +71,7 @@ export async function collectFiles(paths: readonly string[]): Promise<ImportFile
       s = await stat(p);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new CliError(`cannot import ${p}: ${code === 'ENOENT' ? 'no such file or directory' : code}`);
+      throw new ImportError(`cannot import ${p}: ${code === 'ENOENT' ? 'no such file or directory' : code}`);
     }
     if (s.isDirectory()) await walk(p, found);
     else found.push(p);

@@ -21,8 +21,8 @@
  * line number in nanoseconds (`--missing-time mtime`, the default: the same on every import of the
  * file, so a second import repeats nothing) or are skipped (`--missing-time refuse`).
  */
-import { CliError } from '../cli/errors.js';
-import { ClientError } from '../client/client.js';
+
+import { ClientError } from '../client/errors.js';
 import { type FormatName, PARSERS, type ParseSink } from '../formats/index.js';
 import { labelSetText } from '../formats/loki-push/labels.js';
 import { formatRefused } from '../ingest/entry-counts.js';
@@ -31,6 +31,7 @@ import type { Labels } from '../model/record.js';
 import { nowNs } from '../model/time.js';
 import { Batcher, type Pusher } from './batcher.js';
 import { detectFormat } from './detect.js';
+import { ImportError } from './errors.js';
 import { collectFiles, type ImportFile } from './files.js';
 import { readLines } from './lines.js';
 import { podLogMeta } from './pod-path.js';
@@ -95,7 +96,7 @@ export async function runImport(
   const listMalformed = options.listMalformed ?? 20;
   const started = Date.now();
   const files = await collectFiles(paths);
-  if (files.length === 0) throw new CliError(`nothing to import: no files in ${paths.join(' ')}`);
+  if (files.length === 0) throw new ImportError(`nothing to import: no files in ${paths.join(' ')}`);
 
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
   const progress = new Progress(stderr, totalBytes, options.progress ?? (stderr.isTTY ? 'bar' : 'plain'));
@@ -270,11 +271,11 @@ export async function runImport(
   }
   if (failure !== undefined) {
     const msg = (failure as Error).message ?? String(failure);
-    throw new CliError(`import stopped: ${msg} (${batcher.stored} entries were stored before)`);
+    throw new ImportError(`import stopped: ${msg} (${batcher.stored} entries were stored before)`);
   }
   if (summary.entries === 0) {
     const untimed = missingTime === 'refuse' && summary.untimed > 0;
-    throw new CliError(
+    throw new ImportError(
       summary.lines === 0
         ? `nothing could be read from ${files.length} file(s)`
         : untimed
@@ -283,7 +284,7 @@ export async function runImport(
     );
   }
   if (summary.unreadableFiles > 0) {
-    throw new CliError(
+    throw new ImportError(
       `${summary.unreadableFiles} of ${summary.files} files could not be read (the others were imported)`,
     );
   }
@@ -295,7 +296,7 @@ export async function runImport(
     failedCount += n;
   }
   if (failedCount > 0) {
-    throw new CliError(
+    throw new ImportError(
       `the server refused ${failedCount} entries (${formatRefused(failed)}); the others were imported`,
     );
   }

@@ -133,3 +133,17 @@ test('serve: an invalid --config or --audit-policy stops the start with where an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('exit codes come from main.ts: auth flags that contradict are 2, a client that cannot start is 1', () => {
+  // The auth module throws its own AuthConfigError ('usage'), not a CLI error.
+  const auth = run('serve', '--listen', '127.0.0.1:0', '--tls-cert-file', 'server.crt');
+  assert.equal(auth.code, 2, auth.stderr);
+  assert.match(auth.stderr, /^kjournal: --tls-cert-file and --tls-private-key-file must be given together$/);
+  // The client library throws its own ClientError.
+  const client = run('query', '{app="a"}', '--server', 'ftp://example.invalid');
+  assert.equal(client.code, 1, client.stderr);
+  assert.match(
+    client.stderr,
+    /^kjournal: server URL ftp:\/\/example\.invalid\/? \(--server\) must be http:\/\/ or https:\/\/$/,
+  );
+});

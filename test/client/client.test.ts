@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { ClientError, KjournalClient, type PushStream } from '../../src/client/client.js';
+import { KjournalClient, type PushStream } from '../../src/client/client.js';
 import type { Connection } from '../../src/client/connection.js';
+import { ClientError } from '../../src/client/errors.js';
 import { parseWarningHeader } from '../../src/client/kube.js';
 import { backoffMs, isRetryableError } from '../../src/client/retry.js';
 import { closedPort, type Reply, startServer } from './server.js';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command } from 'commander';
-import { CliError } from '../../src/cli/errors.js';
 import { KjournalClient } from '../../src/client/client.js';
 import { resolveConnection } from '../../src/client/connection.js';
+import { ClientError } from '../../src/client/errors.js';
 import { addConnectionOptions, type ConnectionFlags } from '../../src/client/options.js';
 import { startServer } from './server.js';
 import { TEST_CERT } from './tls-fixture.js';
@@ -187,7 +187,7 @@ users:
 
   const failsWith = async (flags: ConnectionFlags, re: RegExp, env: NodeJS.ProcessEnv = {}) =>
     assert.rejects(resolveConnection(flags, env), (err: unknown) => {
-      assert.ok(err instanceof CliError, String(err));
+      assert.ok(err instanceof ClientError, String(err));
       assert.match(err.message, re);
       assert.doesNotMatch(err.message, /\n/);
       return true;
