@@ -26,10 +26,10 @@ import { parseLogql } from '../../src/logql/parser.js';
 import { compilePattern } from '../../src/logql/pipeline/pattern.js';
 import { compileTemplate } from '../../src/logql/pipeline/template/index.js';
 import { planLog } from '../../src/logql/plan.js';
+import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels, LogRecord } from '../../src/model/record.js';
 import { windowValue } from '../../src/query/metric/functions.js';
 import { evaluateInstant, evaluateRange } from '../../src/query/metric/index.js';
-import { promLabelsString } from '../../src/query/metric/labels.js';
 import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { SEC, tempStore } from '../query/helpers.js';
 
@@ -997,13 +997,13 @@ async function run(store: DuckDbStore, tenant: string, c: Case, path: 'auto' | '
     if (typeof c.at === 'number') {
       const r = await evaluateInstant(ctx, expr, sec(c.at));
       if (r.type === 'scalar') return { scalar: r.value };
-      return { vector: r.samples.map((s) => `${promLabelsString(s.labels)} ${s.value}`) };
+      return { vector: r.samples.map((s) => `${labelsKey(s.labels)} ${s.value}`) };
     }
     const [start, end, step] = c.at;
     const r = await evaluateRange(ctx, expr, sec(start), sec(end), BigInt(step) * SEC);
     return {
       matrix: r.series.map(
-        (s) => `${promLabelsString(s.labels)} ${s.points.map(([t, v]) => `${(t - T) / SEC}:${v}`).join(' ')}`,
+        (s) => `${labelsKey(s.labels)} ${s.points.map(([t, v]) => `${(t - T) / SEC}:${v}`).join(' ')}`,
       ),
     };
   } catch (err) {

@@ -21,9 +21,9 @@ import type {
   VectorMatching,
   VectorOperator,
 } from '../../src/logql/ast.js';
+import { labelsKey } from '../../src/model/labels-key.js';
 import { normalizeLabels } from '../../src/model/normalize.js';
 import type { Labels, LogRecord } from '../../src/model/record.js';
-import { labelsKey } from '../../src/store/catalog.js';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { LabelMatcher, MatchOp } from '../../src/store/store.js';
 

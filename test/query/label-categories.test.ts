@@ -12,10 +12,10 @@ import { tailFrame } from '../../src/api/loki/tail.js';
 import { isLogExpr, type LogExpr, type MetricExpr } from '../../src/logql/ast.js';
 import { parseLogql } from '../../src/logql/parser.js';
 import { PipelineCompileError } from '../../src/logql/pipeline/index.js';
+import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels } from '../../src/model/record.js';
 import { runLogQuery } from '../../src/query/log-query.js';
 import { evaluateInstant } from '../../src/query/metric/index.js';
-import { labelsKey } from '../../src/store/catalog.js';
 import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { MIN, rec, SEC, tempStore } from './helpers.js';
 

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PipelineStage } from '../../src/logql/ast.js';
 import type { CompilePipeline, PipelineOutput } from '../../src/logql/pipeline/types.js';
+import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels } from '../../src/model/record.js';
 import { evaluateInstant, PipelineError } from '../../src/query/metric/index.js';
-import { labelsKey } from '../../src/store/catalog.js';
 import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { agg, by, MIN, m, rec, rng, SEC, sel, tempStore, unwrap } from './helpers.js';
 

@@ -13,10 +13,10 @@ import { requireWrite } from '../../auth/writes.js';
 import { type PushLimits, validatePush } from '../../formats/loki-push/index.js';
 import { entryCountHeaders } from '../../ingest/entry-counts.js';
 import { labelValue } from '../../model/kube-meta.js';
+import { labelsKey } from '../../model/labels-key.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogClass, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
-import { promLabelsString } from '../../query/metric/labels.js';
 import { DiskFullError } from '../../server/disk-guard.js';
 import { type IngestDeps, routeRecords, storeRecords } from '../../server/ingest.js';
 import { getOrCreate } from '../../util/maps.js';
@@ -42,7 +42,7 @@ function withClass(raw: Labels, cls: LogClass | undefined): Labels {
   if (labels.class !== cls) {
     throw new HttpError(
       400,
-      `stream ${promLabelsString(raw)} is of class "${labels.class}", not "${cls}" as the path says; nothing was stored`,
+      `stream ${labelsKey(raw)} is of class "${labels.class}", not "${cls}" as the path says; nothing was stored`,
     );
   }
   return labels;

@@ -22,17 +22,6 @@ export function compareLabels(a: Labels, b: Labels): number {
   return an.length - bn.length;
 }
 
-/** Go's strconv.Quote for the common case (JSON escaping differs only for rare control characters). */
-function goQuote(s: string): string {
-  return JSON.stringify(s);
-}
-
-/** Prometheus' labels.String(): `{a="1", b="2"}`. */
-export function promLabelsString(labels: Labels): string {
-  const names = Object.keys(labels).sort();
-  return `{${names.map((n) => `${n}=${goQuote(labels[n]!)}`).join(', ')}}`;
-}
-
 /** The labels `by (names)` keeps: each name once, under the spelling asked for, only when non-empty. */
 export function pickLabels(labels: Labels, names: readonly string[]): Labels {
   const out: Labels = {};

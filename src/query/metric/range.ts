@@ -15,13 +15,13 @@ import { entryLabels } from '../../logql/pipeline/state.js';
 import type { CompilePipeline, Pipeline } from '../../logql/pipeline/types.js';
 import { allLabels } from '../../logql/pipeline/types.js';
 import { planLog } from '../../logql/plan.js';
+import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
-import { labelsKey } from '../../store/catalog.js';
 import type { LabelMatcher, Store } from '../../store/store.js';
 import { convertBytes, convertDuration, convertFloat } from './convert.js';
 import { compileLabelFilters } from './filters.js';
 import { windowValue } from './functions.js';
-import { compareLabels, groupLabels, promLabelsString } from './labels.js';
+import { compareLabels, groupLabels } from './labels.js';
 import {
   type MetricLimits,
   type MetricStats,
@@ -66,7 +66,7 @@ export function newSeries(labels: Labels, n: number): StepSeries {
 function pipelineErrorMessage(labels: Labels): string {
   const kind = labels.__error__ ?? '';
   return (
-    `pipeline error: '${kind}' for series: '${promLabelsString(labels)}'.\n` +
+    `pipeline error: '${kind}' for series: '${labelsKey(labels)}'.\n` +
     `Use a label filter to intentionally skip this error. (e.g | __error__!="${kind}").\n` +
     `To skip all potential errors you can match empty errors.(e.g __error__="")\n` +
     `The label filter can also be specified after unwrap. (e.g | unwrap latency | __error__="" )\n`
