@@ -7,6 +7,7 @@
  * Shared by the HTTP API and the CLI.
  */
 
+import { goQuote } from '../go/quote.js';
 import { safeName } from '../model/names.js';
 import { CLASSES, type LogClass } from '../model/record.js';
 import type { LabelMatcher } from '../store/store.js';
@@ -87,11 +88,6 @@ export function parseContainerSelector(text: string): ContainerSelector | undefi
     }
   }
   return out;
-}
-
-/** Go's `%q` for the strings a selector holds: JSON quoting, with `<`, `>`, `&` left as they are. */
-function goQuote(s: string): string {
-  return JSON.stringify(s);
 }
 
 const REGEX_META = /[\\^$.|?*+()[\]{}]/g;

@@ -176,3 +176,8 @@ describe('korrel8r log objects', () => {
     );
   });
 });
+
+test('selector values are quoted as korrel8r quotes them (Go %q), not as JSON', () => {
+  const q = containerSelectorToLogql({ namespace: 'a\u007fb', labels: { app: 'x\u00ady' } });
+  assert.equal(q, '{kubernetes_namespace_name="a\\x7fb"}|json|kubernetes_labels_app="x\\u00ady"');
+});

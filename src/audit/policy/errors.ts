@@ -4,6 +4,7 @@
  * value as Go prints it (`"FooBar"`, `[]string{"a", "b"}`), the detail; and the aggregate of
  * several (`[first, second]`, duplicates removed). `AuditPolicyError` is what loading throws.
  */
+import { goQuote } from '../../go/quote.js';
 import { type ConfigPath, pathText } from '../../pipeline/options.js';
 
 export type FieldErrorType = 'Required value' | 'Invalid value' | 'Unsupported value' | 'Decode';
@@ -15,9 +16,6 @@ export interface FieldError {
   readonly value?: string | readonly string[];
   readonly detail: string;
 }
-
-/** A Go `%q` of a string (close enough: JSON's escapes). */
-const goQuote = (s: string): string => JSON.stringify(s);
 
 /** The bad value as field.Error prints it: `%q` for a string, `%#v` for a []string. */
 function goValue(v: string | readonly string[]): string {

@@ -264,3 +264,15 @@ describe('loading (reader.go)', () => {
     assert.equal((await loadAuditPolicyFile(good)).rules[0]!.level, 'Metadata');
   });
 });
+
+describe('bad values are quoted as Go quotes them (strconv.Quote, as field.Error prints %q)', () => {
+  it('escapes what JSON leaves raw: DEL, a soft hyphen', () => {
+    const text = errorText({
+      path: ['rules', 0, 'level'],
+      type: 'Unsupported value',
+      value: 'a\u007fb\u00adc',
+      detail: 'x',
+    });
+    assert.match(text, /"a\\x7fb\\u00adc"/);
+  });
+});
