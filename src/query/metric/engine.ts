@@ -7,7 +7,7 @@
 import { formatGoDuration, formatPromDuration } from '../../go/duration.js';
 import type { MetricExpr } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
-import type { CompilePipeline } from '../../logql/pipeline/types.js';
+import { compilePipeline } from '../../logql/pipeline/index.js';
 import { scalarScalar, vectorScalar, vectorVector } from './binary.js';
 import { evalLabelReplace } from './label-replace.js';
 import { compareLabels } from './labels.js';
@@ -32,35 +32,6 @@ const DEFAULT_MAX_BUCKETS = 100_000;
 /** Loki's CanInjectVectorGrouping: range functions under `sum` that may group before aggregating. */
 const INJECTABLE = new Set(['bytes_over_time', 'bytes_rate', 'count_over_time', 'rate', 'sum_over_time']);
 
-let defaultCompile: Promise<CompilePipeline> | undefined;
-
-/** The pipeline evaluator, loaded on first use (it lives in src/logql/pipeline/index.ts). */
-function loadCompilePipeline(): Promise<CompilePipeline> {
-  defaultCompile ??= (async () => {
-    const spec = '../../logql/pipeline/index.js';
-    let mod: { compilePipeline?: CompilePipeline } | undefined;
-    try {
-      mod = (await import(spec)) as { compilePipeline?: CompilePipeline };
-    } catch (err) {
-      // Only a missing module means "not there yet"; a module that fails to load is a bug to report.
-      const missing =
-        (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-        String((err as Error).message).includes('pipeline/index.js');
-      if (!missing) {
-        defaultCompile = undefined;
-        throw err;
-      }
-      mod = undefined;
-    }
-    if (!mod?.compilePipeline) {
-      defaultCompile = undefined;
-      throw new LogqlUnsupportedError('pipeline stages in metric queries are not supported yet');
-    }
-    return mod.compilePipeline;
-  })();
-  return defaultCompile;
-}
-
 function evalContext(ctx: MetricContext): EvalContext {
   const compile = ctx.compilePipeline;
   return {
@@ -68,7 +39,7 @@ function evalContext(ctx: MetricContext): EvalContext {
     tenant: ctx.tenant,
     signal: ctx.signal,
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
-    compilePipeline: compile ? async () => compile : loadCompilePipeline,
+    compilePipeline: compile ?? compilePipeline,
     maxBuckets: ctx.maxBuckets ?? DEFAULT_MAX_BUCKETS,
     path: ctx.path ?? 'auto',
     stats: { linesProcessed: 0, bytesProcessed: 0, linesCounted: 0 },

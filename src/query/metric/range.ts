@@ -36,7 +36,7 @@ export interface EvalContext {
   readonly tenant: string;
   readonly signal: AbortSignal | undefined;
   readonly limits: MetricLimits;
-  readonly compilePipeline: () => Promise<CompilePipeline>;
+  readonly compilePipeline: CompilePipeline;
   readonly maxBuckets: number;
   readonly path: 'auto' | 'stream';
   readonly stats: MetricStats;
@@ -167,7 +167,7 @@ async function bucketedPipeline(
   const geometry = bucketGeometry(expr, steps, ctx.maxBuckets);
   if (!geometry) return undefined;
   const { width, origin, end } = geometry;
-  const pipeline = (await ctx.compilePipeline())(plan.rest);
+  const pipeline = ctx.compilePipeline(plan.rest);
   const bytesFn = expr.fn === 'bytes_over_time' || expr.fn === 'bytes_rate';
   const bySeries = new Map<
     string,
@@ -419,7 +419,7 @@ async function stream(
   grouping: Grouping | undefined,
 ): Promise<StepSeries[]> {
   let pipeline: Pipeline | undefined;
-  if (plan.rest.length > 0) pipeline = (await ctx.compilePipeline())(plan.rest);
+  if (plan.rest.length > 0) pipeline = ctx.compilePipeline(plan.rest);
   const unwrap = unwrapExtractor(expr);
   const bytesFn = expr.fn === 'bytes_over_time' || expr.fn === 'bytes_rate';
   const range = expr.range;

@@ -83,7 +83,7 @@ export interface MetricContext {
   readonly limits?: Partial<MetricLimits>;
   /**
    * Compiles pipeline stages the store cannot evaluate. Defaults to `compilePipeline` of
-   * src/logql/pipeline/index.js, loaded when first needed.
+   * src/logql/pipeline/index.ts.
    */
   readonly compilePipeline?: CompilePipeline;
   /** Most time buckets one push-down count may use before streaming instead (default 100,000). */
