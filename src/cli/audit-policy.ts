@@ -17,7 +17,7 @@ import {
 import type { KjournalClient } from '../client/client.js';
 import { addConnectionOptions } from '../client/options.js';
 import { CliError } from './errors.js';
-import { Output } from './output/writer.js';
+import { Printer } from './print/printer.js';
 import {
   addTimeOptions,
   type CommonFlags,
@@ -96,7 +96,7 @@ export function registerAuditPolicy(program: Command): void {
     .command('default')
     .description('Print the audit policy applied when --audit-policy is not given')
     .action(async () => {
-      await new Output().text(DEFAULT_AUDIT_POLICY_YAML);
+      await new Printer().text(DEFAULT_AUDIT_POLICY_YAML);
     });
 
   const test = group
@@ -131,7 +131,7 @@ export function registerAuditPolicy(program: Command): void {
       }
       const report = reporter.report();
       notice(flags.quiet, `${report.total.events} stored audit events in the window`);
-      await new Output().text(formatPolicyReport(report));
+      await new Printer().text(formatPolicyReport(report));
     } finally {
       client.close();
     }

@@ -20,7 +20,7 @@ import { addConnectionOptions, type ConnectionFlags } from '../client/options.js
 import type { KubeResource } from '../kube/resources.js';
 import { formatRfc3339Nano, nowNs } from '../model/time.js';
 import { CliError } from './errors.js';
-import { Output } from './output/writer.js';
+import { Printer } from './print/printer.js';
 import { nonNegativeInt, parseTimeFlag, positiveInt } from './query.js';
 
 type Obj = Record<string, unknown>;
@@ -148,7 +148,7 @@ function rvOf(item: Obj): bigint {
 export async function listAll(
   client: KubeClient,
   sel: Selection,
-  o: { table: boolean; limit: number; chunkSize: number; after?: bigint; out: Output },
+  o: { table: boolean; limit: number; chunkSize: number; after?: bigint; out: Printer },
   sink: Sink,
 ): Promise<{ resourceVersion: string; count: number }> {
   let token: string | undefined;
@@ -196,7 +196,7 @@ export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
 export async function watchLoop(
   client: KubeClient,
   sel: Selection,
-  o: { table: boolean; chunkSize: number; resourceVersion: string; out: Output },
+  o: { table: boolean; chunkSize: number; resourceVersion: string; out: Printer },
   sink: Sink,
 ): Promise<void> {
   const { signal, dispose } = interruptSignal();
@@ -258,7 +258,7 @@ export class TablePrinter {
   private header: string[] | undefined;
 
   constructor(
-    private readonly out: Output,
+    private readonly out: Printer,
     private readonly opts: { wide: boolean; headers: boolean; namespaceColumn: boolean },
   ) {}
 
@@ -331,7 +331,7 @@ export class ObjectPrinter {
   private listed = 0;
 
   constructor(
-    private readonly out: Output,
+    private readonly out: Printer,
     private readonly format: Exclude<GetOutput, 'table' | 'wide'>,
     private readonly resource: KubeResource,
   ) {}
@@ -426,7 +426,7 @@ export async function runGet(
   flags: SelectionFlags & { output: GetOutput; headers: boolean },
 ): Promise<void> {
   const client = await KubeClient.open(flags);
-  const out = new Output();
+  const out = new Printer();
   try {
     const tableMode = flags.output === 'table' || flags.output === 'wide';
     const tp = tableMode

@@ -27,8 +27,8 @@ import {
   selectionOf,
   watchLoop,
 } from './get.js';
-import { colorFor, type Palette, palette, wantsColor } from './output/color.js';
-import { Output } from './output/writer.js';
+import { colorFor, type Palette, palette, wantsColor } from './print/color.js';
+import { Printer } from './print/printer.js';
 import { nonNegativeInt } from './query.js';
 
 type Obj = Record<string, unknown>;
@@ -81,7 +81,7 @@ async function runLines(
   const sel = selectionOf(resource, flags, extraFields);
   const p = palette(wantsColor(flags.color, process.stdout));
   const client = await KubeClient.open(flags);
-  const out = new Output();
+  const out = new Printer();
   const timestamps = flags.timestamps === true;
   const tail = flags.tail;
   const kept: string[] = [];

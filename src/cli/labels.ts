@@ -5,7 +5,7 @@
 import { type Command, Option } from 'commander';
 import { addConnectionOptions } from '../client/options.js';
 import { CliError } from './errors.js';
-import { Output } from './output/writer.js';
+import { Printer } from './print/printer.js';
 import {
   addDisplayOptions,
   addNamespaceOption,
@@ -56,7 +56,7 @@ export function registerLabels(program: Command): void {
       const path = name === undefined ? LABELS_PATH : labelValuesPath(name);
       const what = name === undefined ? 'labels' : `values of ${name}`;
       const body = await getJson(client, path, p, what, flags.quiet);
-      const out = new Output();
+      const out = new Printer();
       if (flags.output === 'json') {
         await out.text(`${JSON.stringify(body, null, 2)}\n`);
         return;

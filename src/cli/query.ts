@@ -15,12 +15,12 @@ import type { Labels } from '../model/record.js';
 import { NS_PER_SECOND, nowNs, parseRfc3339Nano } from '../model/time.js';
 import type { LabelMatcher } from '../store/store.js';
 import { CliError } from './errors.js';
-import { palette, wantsColor } from './output/color.js';
-import { commonLabels, formatLabels, subtractLabels } from './output/labels.js';
-import { formatEntry, LOG_MODES, type LogEntry, labelsWidth, type OutputMode } from './output/logs.js';
-import { formatSamples, samplesOf } from './output/metrics.js';
-import type { Zone } from './output/time.js';
-import { Output } from './output/writer.js';
+import { palette, wantsColor } from './print/color.js';
+import { commonLabels, formatLabels, subtractLabels } from './print/labels.js';
+import { formatEntry, LOG_MODES, type LogEntry, labelsWidth, type OutputMode } from './print/logs.js';
+import { formatSamples, samplesOf } from './print/metrics.js';
+import { Printer } from './print/printer.js';
+import type { Zone } from './print/time.js';
 
 export const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
 export const QUERY_PATH = '/loki/api/v1/query';
@@ -281,7 +281,7 @@ interface Ctx {
   readonly flags: QueryFlags;
   readonly query: string;
   readonly range: Range;
-  readonly out: Output;
+  readonly out: Printer;
   readonly fmt: {
     mode: Exclude<OutputMode, 'json'>;
     zone: Zone;
@@ -341,7 +341,7 @@ export function registerQuery(program: Command): void {
     if (follow && (await isMetricQuery(query)))
       throw new CliError('--follow needs a log query, not a metric query', 2);
     const client = await openClient(flags, 'kjournal-query', await namespaceOf(flags.namespace, [query]));
-    const out = new Output();
+    const out = new Printer();
     const mode = flags.output === 'json' ? 'default' : flags.output;
     const ctx: Ctx = {
       client,

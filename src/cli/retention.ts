@@ -9,7 +9,7 @@ import { type KjournalClient, RETENTION_TEST_PATH, serverMessage } from '../clie
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
 import { readConfigText } from '../pipeline/config.js';
 import { CliError } from './errors.js';
-import { Output } from './output/writer.js';
+import { Printer } from './print/printer.js';
 import { openClient } from './query.js';
 
 interface RuleReport {
@@ -89,7 +89,7 @@ export function registerRetention(program: Command): void {
     }
     const client = await openClient(flags, 'kjournal-retention');
     try {
-      await new Output().text(formatRetentionReport(await report(client, body)));
+      await new Printer().text(formatRetentionReport(await report(client, body)));
     } finally {
       client.close();
     }

@@ -7,8 +7,8 @@ import { type Command, Option } from 'commander';
 import { addConnectionOptions } from '../client/options.js';
 import type { Labels } from '../model/record.js';
 import { CliError } from './errors.js';
-import { formatLabels } from './output/labels.js';
-import { Output } from './output/writer.js';
+import { formatLabels } from './print/labels.js';
+import { Printer } from './print/printer.js';
 import {
   addDisplayOptions,
   addNamespaceOption,
@@ -83,7 +83,7 @@ export function registerSeries(program: Command): void {
       // Loki refuses an empty match[]; `{}` means every stream, as logcli sends it.
       if (selector.trim() !== '{}') p.append('match[]', selector);
       const body = await getJson(client, SERIES_PATH, p, 'series', flags.quiet);
-      const out = new Output();
+      const out = new Printer();
       if (flags.output === 'json') {
         await out.text(`${JSON.stringify(body, null, 2)}\n`);
         return;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { styleText } from 'node:util';
-import { colorFor } from '../../src/cli/output/color.js';
+import { colorFor } from '../../src/cli/print/color.js';
 import { removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import {
   auditEvent,

@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 
-export class Output {
+export class Printer {
   private closed = false;
 
   constructor(private readonly stream: Writable = process.stdout) {
