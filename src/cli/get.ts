@@ -28,7 +28,7 @@ type Obj = Record<string, unknown>;
 export const OUTPUTS = ['table', 'wide', 'json', 'yaml', 'name', 'jsonl'] as const;
 export type GetOutput = (typeof OUTPUTS)[number];
 
-export interface SelectionFlags extends ConnectionFlags {
+export interface ListTargetFlags extends ConnectionFlags {
   namespace?: string;
   allNamespaces?: boolean;
   selector?: string;
@@ -40,13 +40,13 @@ export interface SelectionFlags extends ConnectionFlags {
   watch?: boolean;
 }
 
-interface GetFlags extends SelectionFlags {
+interface GetFlags extends ListTargetFlags {
   output: GetOutput;
   headers: boolean;
 }
 
 /** `-n`, `-A`, `-l`, `--field-selector`, `--since`, `--until`, `--limit`, `--chunk-size`, `-w`. */
-export function addSelectionOptions(cmd: Command, opts: { since?: string } = {}): Command {
+export function addListTargetOptions(cmd: Command, opts: { since?: string } = {}): Command {
   cmd
     .option('-n, --namespace <ns>', "namespace (default: the kubeconfig context's, else default)")
     .option('-A, --all-namespaces', 'all namespaces')
@@ -66,7 +66,8 @@ export function addSelectionOptions(cmd: Command, opts: { since?: string } = {})
     .option('-w, --watch', 'after listing, watch for new objects');
 }
 
-export interface Selection {
+/** What `kjournal get` lists: one resource, a namespace (or all), label and field selectors. */
+export interface ListTarget {
   readonly resource: KubeResource;
   /** undefined: every namespace (or a cluster-scoped resource). */
   readonly namespace: string | undefined;
@@ -76,11 +77,11 @@ export interface Selection {
 }
 
 /** The namespace and selectors the flags ask for, with extra field requirements of a shortcut. */
-export function selectionOf(
+export function listTargetOf(
   resource: KubeResource,
-  flags: SelectionFlags,
+  flags: ListTargetFlags,
   extraFields: readonly string[] = [],
-): Selection {
+): ListTarget {
   if (flags.allNamespaces && flags.namespace !== undefined) {
     throw new CliError('--namespace and --all-namespaces cannot be used together', 2);
   }
@@ -123,7 +124,7 @@ export interface Sink {
   added(object: Obj): Promise<void>;
 }
 
-const listOptions = (sel: Selection, table: boolean): ListOptions => ({
+const listOptions = (sel: ListTarget, table: boolean): ListOptions => ({
   ...(sel.namespace !== undefined ? { namespace: sel.namespace } : {}),
   ...(sel.labelSelector !== undefined ? { labelSelector: sel.labelSelector } : {}),
   ...(sel.fieldSelector !== undefined ? { fieldSelector: sel.fieldSelector } : {}),
@@ -147,7 +148,7 @@ function rvOf(item: Obj): bigint {
  */
 export async function listAll(
   client: KubeClient,
-  sel: Selection,
+  sel: ListTarget,
   o: { table: boolean; limit: number; chunkSize: number; after?: bigint; out: Printer },
   sink: Sink,
 ): Promise<{ resourceVersion: string; count: number }> {
@@ -195,7 +196,7 @@ export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
  */
 export async function watchLoop(
   client: KubeClient,
-  sel: Selection,
+  sel: ListTarget,
   o: { table: boolean; chunkSize: number; resourceVersion: string; out: Printer },
   sink: Sink,
 ): Promise<void> {
@@ -414,16 +415,16 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--no-headers', 'print no header line in tables');
 }
 
-function noneFound(sel: Selection): void {
+function noneFound(sel: ListTarget): void {
   const where = sel.namespace !== undefined ? ` in ${sel.namespace} namespace` : '';
   process.stderr.write(`No resources found${where}.\n`);
 }
 
 /** Lists (and with -w watches) a selection and prints it as `-o` says; `get` and the shortcuts use it. */
 export async function runGet(
-  sel: Selection,
+  sel: ListTarget,
   name: string | undefined,
-  flags: SelectionFlags & { output: GetOutput; headers: boolean },
+  flags: ListTargetFlags & { output: GetOutput; headers: boolean },
 ): Promise<void> {
   const client = await KubeClient.open(flags);
   const out = new Printer();
@@ -448,7 +449,7 @@ export async function runGet(
       else await op?.object(obj);
       return;
     }
-    const s: Selection =
+    const s: ListTarget =
       name !== undefined
         ? {
             ...sel,
@@ -501,12 +502,12 @@ export function registerGet(program: Command): void {
     )
     .argument('<resource>', 'containerlogs (clog), events (kev), auditevents (kaudit) or logs')
     .argument('[name]', 'one object by name');
-  addSelectionOptions(cmd);
+  addListTargetOptions(cmd);
   addOutputOptions(cmd);
   addConnectionOptions(cmd).action(
     async (resourceText: string, name: string | undefined, flags: GetFlags) => {
       const resource = findResource(resourceText);
-      await runGet(selectionOf(resource, flags), name, flags);
+      await runGet(listTargetOf(resource, flags), name, flags);
     },
   );
 }

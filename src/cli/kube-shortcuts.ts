@@ -17,14 +17,14 @@ import { TIMESTAMP_ANNOTATION } from '../kube/objects.js';
 import { messageOf } from '../kube/tables.js';
 import { CliError } from './errors.js';
 import {
+  addListTargetOptions,
   addOutputOptions,
-  addSelectionOptions,
   fieldValueText,
   type GetOutput,
+  type ListTargetFlags,
   listAll,
+  listTargetOf,
   runGet,
-  type SelectionFlags,
-  selectionOf,
   watchLoop,
 } from './get.js';
 import { colorFor, type Palette, palette, wantsColor } from './print/color.js';
@@ -33,7 +33,7 @@ import { nonNegativeInt } from './query.js';
 
 type Obj = Record<string, unknown>;
 
-interface LineFlags extends SelectionFlags {
+interface LineFlags extends ListTargetFlags {
   tail?: number;
   follow?: boolean;
   timestamps?: boolean;
@@ -78,7 +78,7 @@ async function runLines(
   f: LineFormat,
 ): Promise<void> {
   const resource = findResource(resourceName);
-  const sel = selectionOf(resource, flags, extraFields);
+  const sel = listTargetOf(resource, flags, extraFields);
   const p = palette(wantsColor(flags.color, process.stdout));
   const client = await KubeClient.open(flags);
   const out = new Printer();
@@ -135,7 +135,7 @@ async function runLines(
 }
 
 function addLineOptions(cmd: Command): Command {
-  addSelectionOptions(cmd, { since: '1h' });
+  addListTargetOptions(cmd, { since: '1h' });
   return cmd
     .option('--tail <n>', 'print only the newest N lines (oldest first)', nonNegativeInt)
     .option('-f, --follow', 'after the lines so far, print new ones as they arrive')
@@ -148,7 +148,7 @@ interface PodsFlags extends LineFlags {
   container?: string;
 }
 
-interface EventsFlags extends SelectionFlags {
+interface EventsFlags extends ListTargetFlags {
   output: GetOutput;
   headers: boolean;
 }
@@ -264,7 +264,7 @@ export function registerKubeShortcuts(program: Command): void {
       'List Kubernetes events kept by kjournal, like kubectl events; KIND/NAME: only about that object',
     )
     .argument('[object]', 'KIND or KIND/NAME, e.g. Pod/web-1 or deploy/web');
-  addSelectionOptions(events);
+  addListTargetOptions(events);
   addOutputOptions(events);
   addConnectionOptions(events).action(async (ref: string | undefined, flags: EventsFlags) => {
     const fields: string[] = [];
@@ -274,7 +274,7 @@ export function registerKubeShortcuts(program: Command): void {
       if (name !== undefined) fields.push(`regarding.name=${fieldValueText(name)}`);
     }
     const resource = findResource('events');
-    await runGet(selectionOf(resource, flags, fields), undefined, flags);
+    await runGet(listTargetOf(resource, flags, fields), undefined, flags);
   });
 
   const audit = program
@@ -283,7 +283,7 @@ export function registerKubeShortcuts(program: Command): void {
     .argument('[resource]', 'RESOURCE or RESOURCE/NAME, as in the request (secrets, pods/web-1)')
     .option('--user <user>', 'only requests by this user')
     .option('--verb <verb>', 'only this verb (get, list, create, update, patch, delete, …)');
-  addSelectionOptions(audit);
+  addListTargetOptions(audit);
   addOutputOptions(audit);
   addConnectionOptions(audit).action(async (ref: string | undefined, flags: AuditFlags) => {
     const fields: string[] = [];
@@ -298,6 +298,6 @@ export function registerKubeShortcuts(program: Command): void {
     if (flags.verb !== undefined) fields.push(`verb=${fieldValueText(flags.verb)}`);
     const resource = findResource('auditevents');
     const { namespace: _ns, ...rest } = flags;
-    await runGet(selectionOf(resource, rest, fields), undefined, rest);
+    await runGet(listTargetOf(resource, rest, fields), undefined, rest);
   });
 }

@@ -48,9 +48,9 @@ import {
   bucketExpr,
   fileList,
   type RowSet,
+  readFilesRelation,
   readWal,
   rowSetSql,
-  sourceRelation,
   whereClause,
 } from './sql.js';
 import { readState, type StoreState, writeState } from './state.js';
@@ -591,7 +591,7 @@ export class DuckDbStore implements Store {
       }
       parts = parts.filter((p) => !damaged.includes(p));
     }
-    const relation = sourceRelation({
+    const relation = readFilesRelation({
       parts,
       wal: this.wal.sealed.filter((seg) => mayHold(seg, ti, sel.start, sel.end)).map((seg) => seg.path),
       tenantIndex: ti,

@@ -49,7 +49,8 @@ export function readWal(paths: readonly string[]): string {
   return `(${branches.join(' UNION ALL ')})`;
 }
 
-export interface Source {
+/** The files one read covers: parquet parts and write-ahead-log segments, and the tenant's index. */
+export interface ReadFiles {
   readonly parts: readonly string[];
   readonly wal: readonly string[];
   readonly tenantIndex: number;
@@ -59,7 +60,7 @@ export interface Source {
  * The rows of a tenant from both kinds of file, as one relation with columns
  * stream, n, ts, observed, attrs, body. Filters on it are pushed into both scans by DuckDB.
  */
-export function sourceRelation(src: Source): string | undefined {
+export function readFilesRelation(src: ReadFiles): string | undefined {
   const branches: string[] = [];
   if (src.parts.length > 0) {
     branches.push(`SELECT stream, n, ts, observed, attrs, body FROM read_parquet(${fileList(src.parts)})`);
