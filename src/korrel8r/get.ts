@@ -7,9 +7,9 @@
 import { isLogExpr } from '../logql/ast.js';
 import { LogqlUnsupportedError } from '../logql/errors.js';
 import { parseLogql } from '../logql/parser.js';
-import type { CompilePipeline, Pipeline } from '../logql/pipeline/types.js';
 import { planLog } from '../logql/plan.js';
 import { classMatcher, restrictSelector } from '../logql/restrict.js';
+import type { CompilePipeline, Pipeline } from '../logql/stages/types.js';
 import { recordAttributes } from '../model/attributes.js';
 import type { ContentHint, LabelMatcher, LineFilter, Store } from '../store/store.js';
 import { type LogObject, toLogObject } from './objects.js';

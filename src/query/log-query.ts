@@ -6,10 +6,10 @@
  * each entry.
  */
 import type { LogExpr } from '../logql/ast.js';
-import { compilePipeline } from '../logql/pipeline/index.js';
-import { EntryState } from '../logql/pipeline/state.js';
-import { allLabels, type PipelineOutput } from '../logql/pipeline/types.js';
 import { planLog } from '../logql/plan.js';
+import { compilePipeline } from '../logql/stages/index.js';
+import { EntryState } from '../logql/stages/state.js';
+import { allLabels, type PipelineOutput } from '../logql/stages/types.js';
 import { labelsKey } from '../model/labels-key.js';
 import type { Labels } from '../model/record.js';
 import type { Direction, Store, StoredEntry } from '../store/store.js';

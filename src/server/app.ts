@@ -74,7 +74,7 @@ import {
 } from '../disk/disk-space.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../formats/loki-push/index.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
-import { compilePipeline } from '../logql/pipeline/index.js';
+import { compilePipeline } from '../logql/stages/index.js';
 import type { LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
 import { journalOutput } from '../outputs/journal.js';

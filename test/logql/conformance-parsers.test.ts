@@ -10,8 +10,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PipelineStage } from '../../src/logql/ast.js';
-import { compilePipeline, PipelineCompileError } from '../../src/logql/pipeline/index.js';
-import { entryLabels } from '../../src/logql/pipeline/state.js';
+import { compilePipeline, PipelineCompileError } from '../../src/logql/stages/index.js';
+import { entryLabels } from '../../src/logql/stages/state.js';
 import type { Labels } from '../../src/model/record.js';
 import {
   filter,
@@ -22,7 +22,7 @@ import {
   logfmt,
   run,
   str,
-} from './pipeline/helpers.js';
+} from './stages/helpers.js';
 
 interface Case {
   /** The Loki test it comes from: `Function › case`. */

@@ -11,7 +11,7 @@ import { lokiErrorReply } from '../../src/api/loki/errors.js';
 import { tailFrame } from '../../src/api/loki/tail.js';
 import { isLogExpr, type LogExpr, type MetricExpr } from '../../src/logql/ast.js';
 import { parseLogql } from '../../src/logql/parser.js';
-import { PipelineCompileError } from '../../src/logql/pipeline/index.js';
+import { PipelineCompileError } from '../../src/logql/stages/index.js';
 import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels } from '../../src/model/record.js';
 import { runLogQuery } from '../../src/query/log-query.js';

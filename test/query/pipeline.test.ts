@@ -1,12 +1,12 @@
 /**
  * The metric engine with pipeline stages the store cannot evaluate, through the pipeline contract
- * (src/logql/pipeline/types.ts). A small stand-in evaluator (logfmt, label filters on strings,
+ * (src/logql/stages/types.ts). A small stand-in evaluator (logfmt, label filters on strings,
  * line_format to a constant) keeps these tests independent of the real one.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PipelineStage } from '../../src/logql/ast.js';
-import type { CompilePipeline, PipelineOutput } from '../../src/logql/pipeline/types.js';
+import type { CompilePipeline, PipelineOutput } from '../../src/logql/stages/types.js';
 import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels } from '../../src/model/record.js';
 import { evaluateInstant, PipelineError } from '../../src/query/metric/index.js';

@@ -4,7 +4,7 @@
  */
 import { getLogObjects } from '../../korrel8r/get.js';
 import { Korrel8rQueryError, parseKorrel8rQuery } from '../../korrel8r/query.js';
-import type { CompilePipeline } from '../../logql/pipeline/types.js';
+import type { CompilePipeline } from '../../logql/stages/types.js';
 import { nowNs } from '../../model/time.js';
 import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';

@@ -3,7 +3,7 @@
  */
 import { ForbiddenError } from '../../auth/errors.js';
 import { LogqlParseError, LogqlUnsupportedError } from '../../logql/errors.js';
-import { PipelineCompileError } from '../../logql/pipeline/errors.js';
+import { PipelineCompileError } from '../../logql/stages/errors.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
 import {
   MetricEvalError,

@@ -12,10 +12,10 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { isLogExpr, type LogExpr, lineFilterHasIp } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
 import { parseLogql } from '../../logql/parser.js';
-import { entryLabels } from '../../logql/pipeline/state.js';
-import { allLabels, type CompilePipeline } from '../../logql/pipeline/types.js';
 import { planLog } from '../../logql/plan.js';
 import { restrictLogExpr } from '../../logql/restrict.js';
+import { entryLabels } from '../../logql/stages/state.js';
+import { allLabels, type CompilePipeline } from '../../logql/stages/types.js';
 import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
@@ -54,7 +54,7 @@ export interface TailOptions {
   readonly now?: () => bigint;
   readonly log?: (line: string) => void;
   /**
-   * The LogQL pipeline evaluator (src/logql/pipeline). Without it, tails evaluate line filters only
+   * The LogQL pipeline evaluator (src/logql/stages). Without it, tails evaluate line filters only
    * and refuse queries with other stages.
    */
   readonly compilePipeline?: CompilePipeline;

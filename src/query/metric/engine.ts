@@ -7,7 +7,7 @@
 import { formatGoDuration, formatPromDuration } from '../../go/duration.js';
 import type { MetricExpr } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
-import { compilePipeline } from '../../logql/pipeline/index.js';
+import { compilePipeline } from '../../logql/stages/index.js';
 import { scalarScalar, vectorScalar, vectorVector } from './binary.js';
 import { evalLabelReplace } from './label-replace.js';
 import { compareLabels } from './labels.js';

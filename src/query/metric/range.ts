@@ -11,10 +11,10 @@
  */
 
 import type { Grouping, RangeAggregation } from '../../logql/ast.js';
-import { entryLabels } from '../../logql/pipeline/state.js';
-import type { CompilePipeline, Pipeline } from '../../logql/pipeline/types.js';
-import { allLabels } from '../../logql/pipeline/types.js';
 import { planLog } from '../../logql/plan.js';
+import { entryLabels } from '../../logql/stages/state.js';
+import type { CompilePipeline, Pipeline } from '../../logql/stages/types.js';
+import { allLabels } from '../../logql/stages/types.js';
 import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
 import type { LabelMatcher, Store } from '../../store/store.js';

@@ -3,7 +3,7 @@
  * them in milliseconds (results.ts truncates).
  */
 
-import type { CompilePipeline } from '../../logql/pipeline/types.js';
+import type { CompilePipeline } from '../../logql/stages/types.js';
 import type { Labels } from '../../model/record.js';
 import type { Store } from '../../store/store.js';
 
@@ -83,7 +83,7 @@ export interface MetricContext {
   readonly limits?: Partial<MetricLimits>;
   /**
    * Compiles pipeline stages the store cannot evaluate. Defaults to `compilePipeline` of
-   * src/logql/pipeline/index.ts.
+   * src/logql/stages/index.ts.
    */
   readonly compilePipeline?: CompilePipeline;
   /** Most time buckets one push-down count may use before streaming instead (default 100,000). */

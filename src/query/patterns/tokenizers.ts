@@ -7,7 +7,7 @@
  */
 import { Buffer } from 'node:buffer';
 import RE2 from 're2';
-import { LogfmtDecoder } from '../../logql/pipeline/logfmt.js';
+import { LogfmtDecoder } from '../../logql/stages/logfmt.js';
 
 /** Loki's `ParamString`: the placeholder of a variable token. */
 export const PLACEHOLDER = '<_>';

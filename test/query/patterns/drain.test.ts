@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compilePattern } from '../../../src/logql/pipeline/pattern.js';
+import { compilePattern } from '../../../src/logql/stages/pattern.js';
 import { type Cluster, DEFAULT_DRAIN_CONFIG, Drain } from '../../../src/query/patterns/drain.js';
 import {
   collapsePlaceholders,

@@ -1,6 +1,6 @@
 import type { LabelFilter, PipelineStage } from '../../../src/logql/ast.js';
-import { compilePipeline } from '../../../src/logql/pipeline/index.js';
-import { allLabels, type PipelineOutput } from '../../../src/logql/pipeline/types.js';
+import { compilePipeline } from '../../../src/logql/stages/index.js';
+import { allLabels, type PipelineOutput } from '../../../src/logql/stages/types.js';
 import type { Labels } from '../../../src/model/record.js';
 
 export const TS = 1_700_000_000_123_456_789n;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PipelineStage } from '../../../src/logql/ast.js';
-import { compilePipeline, PipelineCompileError } from '../../../src/logql/pipeline/index.js';
+import { compilePipeline, PipelineCompileError } from '../../../src/logql/stages/index.js';
 import { filter, flat, json, labelFormat, lf, lineFormat, logfmt, num, run, str } from './helpers.js';
 
 type Case = {
