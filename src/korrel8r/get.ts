@@ -9,7 +9,7 @@ import { LogqlUnsupportedError } from '../logql/errors.js';
 import { parseLogql } from '../logql/parser.js';
 import { planLog } from '../logql/plan.js';
 import { classMatcher, restrictSelector } from '../logql/restrict.js';
-import type { CompilePipeline, Pipeline } from '../logql/stages/types.js';
+import type { CompileLogPipeline, LogPipeline } from '../logql/stages/types.js';
 import { recordAttributes } from '../model/attributes.js';
 import type { ContentHint, LabelMatcher, LineFilter, Store } from '../store/store.js';
 import { type LogObject, toLogObject } from './objects.js';
@@ -22,7 +22,7 @@ export interface GetLogsOptions {
   readonly end: bigint;
   readonly limit: number;
   /** The LogQL pipeline evaluator; without it, LogQL selectors may only have line filters. */
-  readonly compilePipeline?: CompilePipeline;
+  readonly compileLogPipeline?: CompileLogPipeline;
   /** Cancels the query (a deadline). */
   readonly signal?: AbortSignal;
   /** Matchers added to the selector (what the caller may read: a kind, a namespace). */
@@ -38,7 +38,7 @@ export async function getLogObjects(
   let lineFilters: readonly LineFilter[] = [];
   let hints: readonly ContentHint[] = [];
   let attributes: Record<string, string> = {};
-  let pipeline: Pipeline | undefined;
+  let pipeline: LogPipeline | undefined;
   if (query.kind === 'container') {
     ({ matchers, attributes } = containerSelectorPlan(query.selector));
   } else {
@@ -47,10 +47,10 @@ export async function getLogObjects(
       throw new Korrel8rQueryError(`a log query needs a log selector, not a metric query`);
     const plan = planLog(expr);
     if (plan.rest.length > 0) {
-      if (!opts.compilePipeline)
+      if (!opts.compileLogPipeline)
         throw new LogqlUnsupportedError(`pipeline stage ${plan.rest[0]!.type} is not supported yet`);
       // The pipeline filters; the objects are the stored records, as korrel8r reads them.
-      pipeline = opts.compilePipeline(plan.rest);
+      pipeline = opts.compileLogPipeline(plan.rest);
     }
     matchers = plan.matchers;
     lineFilters = plan.lineFilters;

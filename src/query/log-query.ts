@@ -7,9 +7,9 @@
  */
 import type { LogExpr } from '../logql/ast.js';
 import { planLog } from '../logql/plan.js';
-import { compilePipeline } from '../logql/stages/index.js';
+import { compileLogPipeline } from '../logql/stages/index.js';
 import { EntryState } from '../logql/stages/state.js';
-import { allLabels, type PipelineOutput } from '../logql/stages/types.js';
+import { allLabels, type LogPipelineOutput } from '../logql/stages/types.js';
 import { labelsKey } from '../model/labels-key.js';
 import type { Labels } from '../model/record.js';
 import type { Direction, Store, StoredEntry } from '../store/store.js';
@@ -30,7 +30,7 @@ export interface LogQueryRequest {
   readonly signal?: AbortSignal;
 }
 
-function withoutEmpty(out: PipelineOutput): Record<string, Labels> {
+function withoutEmpty(out: LogPipelineOutput): Record<string, Labels> {
   const meta: Record<string, Labels> = {};
   if (Object.keys(out.metadata).length > 0) meta.structuredMetadata = out.metadata;
   if (Object.keys(out.parsed).length > 0) meta.parsed = out.parsed;
@@ -41,7 +41,7 @@ function withoutEmpty(out: PipelineOutput): Record<string, Labels> {
  * The entry as a pipeline output, for queries the store answered whole: structured metadata named
  * like a stream label takes `_extracted` here too, as in Loki's no-op pipeline.
  */
-function passThrough(st: EntryState, e: StoredEntry): PipelineOutput {
+function passThrough(st: EntryState, e: StoredEntry): LogPipelineOutput {
   for (const _ in e.attributes) {
     st.reset(e.timestamp, e.body, e.stream.labels, e.attributes);
     return st.output();
@@ -54,7 +54,7 @@ export async function runLogQuery(
   req: LogQueryRequest,
 ): Promise<{ result: StreamResult[]; stats: Omit<QueryStats, 'execTimeSeconds'> }> {
   const plan = planLog(req.expr);
-  const pipeline = plan.rest.length > 0 ? compilePipeline(plan.rest) : undefined;
+  const pipeline = plan.rest.length > 0 ? compileLogPipeline(plan.rest) : undefined;
   const bare = new EntryState();
   const byKey = new Map<string, StreamResult>();
   let returned = 0;

@@ -74,7 +74,7 @@ import {
 } from '../disk/disk-space.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../formats/loki-push/index.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
-import { compilePipeline } from '../logql/stages/index.js';
+import { compileLogPipeline } from '../logql/stages/index.js';
 import type { LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
 import { journalOutput } from '../outputs/journal.js';
@@ -297,7 +297,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     hub: tailHub,
     maxEntriesLimit: config.maxEntriesLimit,
     log,
-    compilePipeline,
+    compileLogPipeline,
     admission,
     queryTimeoutMs: config.queryTimeoutMs,
     ...(config.tailBufferBytes ? { bufferBytes: config.tailBufferBytes } : {}),
@@ -380,7 +380,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       korrel8rLogsHandler({
         store,
         maxEntriesLimit: config.maxEntriesLimit,
-        compilePipeline,
+        compileLogPipeline,
         queryTimeoutMs: config.queryTimeoutMs,
       }),
     ),

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PipelineStage } from '../../src/logql/ast.js';
-import { compilePipeline, PipelineCompileError } from '../../src/logql/stages/index.js';
+import { compileLogPipeline, LogPipelineCompileError } from '../../src/logql/stages/index.js';
 import { entryLabels } from '../../src/logql/stages/state.js';
 import type { Labels } from '../../src/model/record.js';
 import {
@@ -940,9 +940,9 @@ describe("Loki's parser_test.go", () => {
   for (const [expr, error] of jsonExprFailures) {
     test(`TestJSONExpressionParserFailures › ${expr}`, () => {
       assert.throws(
-        () => compilePipeline([jsonx(['app', expr])]),
+        () => compileLogPipeline([jsonx(['app', expr])]),
         (err: Error) => {
-          assert.ok(err instanceof PipelineCompileError);
+          assert.ok(err instanceof LogPipelineCompileError);
           assert.equal(err.message, `cannot parse expression [${expr}]: syntax error: ${error}`);
           return true;
         },
@@ -951,9 +951,9 @@ describe("Loki's parser_test.go", () => {
   }
   test('TestXExpressionParserFailures › invalid field name', () => {
     assert.throws(
-      () => compilePipeline([logfmtx([['app', 'field with space']])]),
+      () => compileLogPipeline([logfmtx([['app', 'field with space']])]),
       (err: Error) => {
-        assert.ok(err instanceof PipelineCompileError);
+        assert.ok(err instanceof LogPipelineCompileError);
         assert.equal(err.message, 'cannot parse expression [field with space]: syntax error: unexpected KEY');
         return true;
       },
@@ -961,7 +961,7 @@ describe("Loki's parser_test.go", () => {
   });
   test('TestLogfmtConsistentPrecedence: structured metadata first, then a stream without it', () => {
     const line = 'app=lowkey level=error ts=2021-02-12T19:18:10.037940878Z msg="hello world"';
-    const p = compilePipeline([logfmt({ strict: true, keepEmpty: true })]);
+    const p = compileLogPipeline([logfmt({ strict: true, keepEmpty: true })]);
     for (const order of [0, 1]) {
       const withMeta = () =>
         p.process({ timestamp: 0n, line, stream: { foo: 'bar' }, metadata: { app: 'loki' } });
@@ -1222,8 +1222,8 @@ describe('json label="path" on lines Loki accepts (issue 14 item 12)', () => {
     ];
     for (const [expr, msg] of refused) {
       assert.throws(
-        () => compilePipeline([jsonx(['x', expr])]),
-        { name: 'PipelineCompileError', message: `cannot parse expression [${expr}]: ${msg}` },
+        () => compileLogPipeline([jsonx(['x', expr])]),
+        { name: 'LogPipelineCompileError', message: `cannot parse expression [${expr}]: ${msg}` },
         expr,
       );
     }
@@ -1243,8 +1243,8 @@ describe('logfmt label="key" expressions (issue 14 item 12)', () => {
     ];
     for (const [expr, msg] of refused) {
       assert.throws(
-        () => compilePipeline([logfmtx([['x', expr]])]),
-        { name: 'PipelineCompileError', message: `cannot parse expression [${expr}]: ${msg}` },
+        () => compileLogPipeline([logfmtx([['x', expr]])]),
+        { name: 'LogPipelineCompileError', message: `cannot parse expression [${expr}]: ${msg}` },
         expr,
       );
     }

@@ -12,7 +12,7 @@ import { isLogExpr, type MetricExpr } from '../../src/logql/ast.js';
 import { parseLogql } from '../../src/logql/parser.js';
 import { normalizeLabels } from '../../src/model/normalize.js';
 import type { LogRecord } from '../../src/model/record.js';
-import { evaluateInstant, evaluateRange, PipelineError } from '../../src/query/metric/index.js';
+import { evaluateInstant, evaluateRange, LogPipelineError } from '../../src/query/metric/index.js';
 import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { EntryQuery, Store } from '../../src/store/store.js';
 import { MIN, SEC, tempStore } from './helpers.js';
@@ -158,7 +158,7 @@ describe('bucketed pipeline path', () => {
     for (const path of ['auto', 'stream'] as const) {
       await assert.rejects(
         evaluateRange({ store, tenant: 'b', path }, expr, T0 + MIN, T0 + 5n * MIN, MIN),
-        (e) => e instanceof PipelineError && /JSONParserErr/.test(e.message),
+        (e) => e instanceof LogPipelineError && /JSONParserErr/.test(e.message),
       );
     }
   });

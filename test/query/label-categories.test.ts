@@ -11,7 +11,7 @@ import { lokiErrorReply } from '../../src/api/loki/errors.js';
 import { tailFrame } from '../../src/api/loki/tail.js';
 import { isLogExpr, type LogExpr, type MetricExpr } from '../../src/logql/ast.js';
 import { parseLogql } from '../../src/logql/parser.js';
-import { PipelineCompileError } from '../../src/logql/stages/index.js';
+import { LogPipelineCompileError } from '../../src/logql/stages/index.js';
 import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels } from '../../src/model/record.js';
 import { runLogQuery } from '../../src/query/log-query.js';
@@ -128,7 +128,7 @@ describe('label categories in query answers', () => {
 
 test('a stage Loki refuses when it builds the pipeline is a 400 with its message', () => {
   const reply = lokiErrorReply(
-    new PipelineCompileError('cannot parse expression [a b]: syntax error: unexpected KEY'),
+    new LogPipelineCompileError('cannot parse expression [a b]: syntax error: unexpected KEY'),
   );
   assert.equal(reply.status, 400);
   assert.equal(String(reply.body), 'cannot parse expression [a b]: syntax error: unexpected KEY\n');

@@ -11,9 +11,9 @@ import { labelsKey } from '../../src/model/labels-key.js';
 import {
   evaluateInstant,
   evaluateRange,
+  LogPipelineError,
   MetricEvalError,
   MetricLimitError,
-  PipelineError,
   QueryCancelledError,
 } from '../../src/query/metric/index.js';
 import { compareLabels } from '../../src/query/metric/labels.js';
@@ -572,7 +572,7 @@ describe('metric engine conformance (DuckDbStore)', () => {
           t(60),
         ),
         (err: Error) => {
-          assert.ok(err instanceof PipelineError);
+          assert.ok(err instanceof LogPipelineError);
           assert.equal(
             err.message,
             `pipeline error: 'SampleExtractionErr' for series: '{__error__="SampleExtractionErr", __error_details__="strconv.ParseFloat: parsing \\"abc\\": invalid syntax", ${L(E).slice(1, -1)}, latency="abc"}'.\n` +

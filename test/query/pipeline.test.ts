@@ -6,18 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PipelineStage } from '../../src/logql/ast.js';
-import type { CompilePipeline, PipelineOutput } from '../../src/logql/stages/types.js';
+import type { CompileLogPipeline, LogPipelineOutput } from '../../src/logql/stages/types.js';
 import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels } from '../../src/model/record.js';
-import { evaluateInstant, PipelineError } from '../../src/query/metric/index.js';
+import { evaluateInstant, LogPipelineError } from '../../src/query/metric/index.js';
 import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { agg, by, MIN, m, rec, rng, SEC, sel, tempStore, unwrap } from './helpers.js';
 
 const T = 28_333_333n * MIN;
 
-const fakeCompile: CompilePipeline = (stages: readonly PipelineStage[]) => ({
+const fakeCompile: CompileLogPipeline = (stages: readonly PipelineStage[]) => ({
   linesOnly: false,
-  process(input): PipelineOutput | undefined {
+  process(input): LogPipelineOutput | undefined {
     let line = input.line;
     const parsed: Labels = {};
     for (const st of stages) {
@@ -57,7 +57,7 @@ describe('metric engine with a pipeline', () => {
     ]);
   });
   after(() => cleanup());
-  const ctx = () => ({ store, tenant: 'p', compilePipeline: fakeCompile });
+  const ctx = () => ({ store, tenant: 'p', compileLogPipeline: fakeCompile });
   const lines = (r: Awaited<ReturnType<typeof evaluateInstant>>) =>
     r.type === 'vector' ? r.samples.map((s) => `${labelsKey(s.labels)} ${s.value}`) : [`scalar ${r.value}`];
 
@@ -76,7 +76,7 @@ describe('metric engine with a pipeline', () => {
   test('a parser error that reaches the range aggregation fails the query', async () => {
     const expr = rng('count_over_time', sel([m('app', 'lf')], [logfmt]), MIN);
     await assert.rejects(evaluateInstant(ctx(), expr, T + MIN), (err: Error) => {
-      assert.ok(err instanceof PipelineError);
+      assert.ok(err instanceof LogPipelineError);
       assert.match(
         err.message,
         /^pipeline error: 'LogfmtParserErr' for series: '\{__error__="LogfmtParserErr", /,

@@ -3,12 +3,12 @@
  */
 import { ForbiddenError } from '../../auth/errors.js';
 import { LogqlParseError, LogqlUnsupportedError } from '../../logql/errors.js';
-import { PipelineCompileError } from '../../logql/stages/errors.js';
+import { LogPipelineCompileError } from '../../logql/stages/errors.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
 import {
+  LogPipelineError,
   MetricEvalError,
   MetricLimitError,
-  PipelineError,
   QueryCancelledError,
 } from '../../query/metric/index.js';
 import { PatternLimitError } from '../../query/patterns/mine.js';
@@ -31,8 +31,8 @@ export function lokiErrorReply(err: unknown): Reply {
   if (err instanceof LogqlParseError) return text(400, `${err.message}\n`);
   if (err instanceof LogqlUnsupportedError) return text(400, `${err.message}\n`);
   // A stage Loki refuses when it builds the pipeline (`| json a="a..b"`): the query's fault.
-  if (err instanceof PipelineCompileError) return text(400, `${err.message}\n`);
-  if (err instanceof MetricLimitError || err instanceof PipelineError || err instanceof MetricEvalError) {
+  if (err instanceof LogPipelineCompileError) return text(400, `${err.message}\n`);
+  if (err instanceof MetricLimitError || err instanceof LogPipelineError || err instanceof MetricEvalError) {
     return text(400, `${err.message}\n`);
   }
   // Loki's query frontend: "too many outstanding requests" is a 429 (here with a Retry-After).

@@ -15,7 +15,7 @@ import { parseLogql } from '../../logql/parser.js';
 import { planLog } from '../../logql/plan.js';
 import { restrictLogExpr } from '../../logql/restrict.js';
 import { entryLabels } from '../../logql/stages/state.js';
-import { allLabels, type CompilePipeline } from '../../logql/stages/types.js';
+import { allLabels, type CompileLogPipeline } from '../../logql/stages/types.js';
 import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
@@ -57,7 +57,7 @@ export interface TailOptions {
    * The LogQL pipeline evaluator (src/logql/stages). Without it, tails evaluate line filters only
    * and refuse queries with other stages.
    */
-  readonly compilePipeline?: CompilePipeline;
+  readonly compileLogPipeline?: CompileLogPipeline;
 }
 
 /** What live consumers report, for metrics. */
@@ -160,12 +160,12 @@ function onlyStoreLineFilters(expr: LogExpr): boolean {
 }
 
 /** The query's pipeline for tails: line filters here, any other stage through the evaluator. */
-export function compileTailFilter(expr: LogExpr, compilePipeline?: CompilePipeline): TailFilter {
-  if (onlyStoreLineFilters(expr) || !compilePipeline) {
+export function compileTailFilter(expr: LogExpr, compileLogPipeline?: CompileLogPipeline): TailFilter {
+  if (onlyStoreLineFilters(expr) || !compileLogPipeline) {
     const test = compileLineFilters(expr);
     return (e) => (test(e.body) ? e : undefined);
   }
-  const pipeline = compilePipeline(expr.pipeline);
+  const pipeline = compileLogPipeline(expr.pipeline);
   return (e) => {
     const out = pipeline.process({
       timestamp: e.timestamp,
@@ -254,7 +254,7 @@ class TailSession {
     this.maxDroppedBytes = Math.max(budget / DROPPED_SHARE, 4096);
     this.frameBytes = Math.min(MAX_FRAME_BYTES, budget / 4);
     const matches = compileMatchers(request.expr.matchers);
-    this.filter = compileTailFilter(request.expr, opts.compilePipeline);
+    this.filter = compileTailFilter(request.expr, opts.compileLogPipeline);
     this.unsubscribe = opts.hub.subscribe({
       tenant: request.tenant,
       accepts: (e) => matches(e.labels),
@@ -440,7 +440,7 @@ export class TailServer {
         now: (this.opts.now ?? nowNs)(),
         ...(restriction === undefined ? {} : { restriction }),
       });
-      compileTailFilter(request.expr, this.opts.compilePipeline);
+      compileTailFilter(request.expr, this.opts.compileLogPipeline);
     } catch (err) {
       rejectUpgrade(socket, err);
       return;

@@ -4,8 +4,8 @@
  */
 
 /** A stage that cannot be compiled (bad regex, bad template, bad pattern...), worded as Loki words it. */
-export class PipelineCompileError extends Error {
-  override readonly name = 'PipelineCompileError';
+export class LogPipelineCompileError extends Error {
+  override readonly name = 'LogPipelineCompileError';
 }
 
 export const ERROR_LABEL = '__error__';

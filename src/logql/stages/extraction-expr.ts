@@ -9,7 +9,7 @@
  * the lexer does not know stops the input, so the grammar may still accept what came before it, and
  * the error reported is the lexer's only when the grammar did not fail as well.
  */
-import { PipelineCompileError } from './errors.js';
+import { LogPipelineCompileError } from './errors.js';
 
 type Tok =
   | { t: '$end' }
@@ -106,7 +106,7 @@ export function parseJsonExpression(expr: string): (string | number)[] {
   const lx = new Lexer(expr, true);
   const out: (string | number)[] = [];
   const error = (msg: string): never => {
-    throw new PipelineCompileError(`cannot parse expression [${expr}]: ${msg}`);
+    throw new LogPipelineCompileError(`cannot parse expression [${expr}]: ${msg}`);
   };
   // an access `[ key ]` or `[ index ]`, its `[` already read
   const access = (): void => {
@@ -147,7 +147,7 @@ export function jsonPathSteps(path: readonly (string | number)[]): string[] {
 export function parseLogfmtExpression(expr: string): string | undefined {
   const lx = new Lexer(expr, false);
   const error = (msg: string): never => {
-    throw new PipelineCompileError(`cannot parse expression [${expr}]: ${msg}`);
+    throw new LogPipelineCompileError(`cannot parse expression [${expr}]: ${msg}`);
   };
   // the logfmt grammar calls an identifier KEY
   const name = (t: Tok): string => (t.t === 'FIELD' ? 'KEY' : t.t);

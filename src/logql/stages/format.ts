@@ -5,7 +5,7 @@
  * keeps the category of the label it renames.
  */
 import type { LabelFormatStage } from '../ast.js';
-import { ERR_TEMPLATE, ERROR_LABEL, message, PipelineCompileError } from './errors.js';
+import { ERR_TEMPLATE, ERROR_LABEL, LogPipelineCompileError, message } from './errors.js';
 import type { Stage } from './stage.js';
 import { compileTemplate, type Template } from './template/index.js';
 import type { GoValue } from './template/values.js';
@@ -19,7 +19,7 @@ export function compileLineFormat(source: string): Stage {
   try {
     t = compileTemplate('line', source);
   } catch (err) {
-    throw new PipelineCompileError(`invalid line template: ${message(err)}`);
+    throw new LogPipelineCompileError(`invalid line template: ${message(err)}`);
   }
   const constant = t.constant;
   if (constant !== undefined) {
@@ -41,9 +41,9 @@ export function compileLineFormat(source: string): Stage {
 export function compileLabelFormat(stage: LabelFormatStage): Stage {
   const seen = new Set<string>();
   const ops = stage.ops.map((op) => {
-    if (op.label === ERROR_LABEL) throw new PipelineCompileError(`${op.label} cannot be formatted`);
+    if (op.label === ERROR_LABEL) throw new LogPipelineCompileError(`${op.label} cannot be formatted`);
     if (seen.has(op.label)) {
-      throw new PipelineCompileError(
+      throw new LogPipelineCompileError(
         `multiple label name '${op.label}' not allowed in a single format operation`,
       );
     }
@@ -52,7 +52,7 @@ export function compileLabelFormat(stage: LabelFormatStage): Stage {
     try {
       return { label: op.label, rename: undefined, tmpl: compileTemplate('label', op.value) };
     } catch (err) {
-      throw new PipelineCompileError(`invalid template for label '${op.label}': ${message(err)}`);
+      throw new LogPipelineCompileError(`invalid template for label '${op.label}': ${message(err)}`);
     }
   });
   // the snapshot matters only when a later template could see a label an earlier op set

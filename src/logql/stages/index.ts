@@ -14,11 +14,11 @@ import { compilePatternParser } from './pattern-parser.js';
 import { compileRegexpParser } from './regexp-parser.js';
 import type { Stage } from './stage.js';
 import { EntryState } from './state.js';
-import type { Pipeline, PipelineInput, PipelineOutput } from './types.js';
+import type { LogPipeline, LogPipelineInput, LogPipelineOutput } from './types.js';
 import { compileUnpack } from './unpack.js';
 
-export { PipelineCompileError } from './errors.js';
-export type { Pipeline, PipelineInput, PipelineOutput } from './types.js';
+export { LogPipelineCompileError } from './errors.js';
+export type { LogPipeline, LogPipelineInput, LogPipelineOutput } from './types.js';
 export { allLabels } from './types.js';
 
 export function compileStage(stage: PipelineStage): Stage {
@@ -50,15 +50,15 @@ export function compileStage(stage: PipelineStage): Stage {
   }
 }
 
-/** Compiles a pipeline; throws PipelineCompileError for a stage Loki would refuse. */
-export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
+/** Compiles a pipeline; throws LogPipelineCompileError for a stage Loki would refuse. */
+export function compileLogPipeline(stages: readonly PipelineStage[]): LogPipeline {
   const compiled = stages.map(compileStage);
   const linesOnly = stages.every((s) => s.type === 'lineFilter' || s.type === 'decolorize');
   const st = new EntryState();
   const n = compiled.length;
   return {
     linesOnly,
-    process(input: PipelineInput): PipelineOutput | undefined {
+    process(input: LogPipelineInput): LogPipelineOutput | undefined {
       st.reset(input.timestamp, input.line, input.stream, input.metadata);
       try {
         for (let i = 0; i < n; i++) {

@@ -2,7 +2,7 @@
  * @module IP matching for `|= ip("...")` and `label = ip("...")`: a single address, a range `a-b` or
  * a CIDR prefix, IPv4 or IPv6, as Loki's netip-based filter.
  */
-import { PipelineCompileError } from './errors.js';
+import { LogPipelineCompileError } from './errors.js';
 
 interface Addr {
   readonly v6: boolean;
@@ -80,7 +80,7 @@ export type IpMatcher = (candidate: string) => boolean;
 
 /** Compiles an ip("...") argument (an address, a CIDR prefix or a range a-b); throws like Loki. */
 export function compileIpMatcher(pattern: string): IpMatcher {
-  const invalid = () => new PipelineCompileError(`ip: invalid pattern: ${JSON.stringify(pattern)}`);
+  const invalid = () => new LogPipelineCompileError(`ip: invalid pattern: ${JSON.stringify(pattern)}`);
   const single = parseAddr(pattern);
   if (single) {
     return (c) => {

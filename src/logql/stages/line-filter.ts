@@ -5,7 +5,7 @@
  */
 import RE2 from 're2';
 import type { LineFilterStage } from '../ast.js';
-import { message, PipelineCompileError } from './errors.js';
+import { LogPipelineCompileError, message } from './errors.js';
 import { compileIpMatcher, lineHasIp } from './ip.js';
 import { compilePattern } from './pattern.js';
 import type { Stage } from './stage.js';
@@ -16,7 +16,9 @@ export function compileRe2(source: string): RE2 {
   try {
     return new RE2(source, 'u');
   } catch (err) {
-    throw new PipelineCompileError(`invalid regular expression ${JSON.stringify(source)}: ${message(err)}`);
+    throw new LogPipelineCompileError(
+      `invalid regular expression ${JSON.stringify(source)}: ${message(err)}`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 /** @module `| pattern "<ip> - <_> <method>"`: named captures become labels. */
-import { PipelineCompileError } from './errors.js';
+import { LogPipelineCompileError } from './errors.js';
 import { compilePattern } from './pattern.js';
 import { isValidLabelName } from './sanitize.js';
 import type { Stage } from './stage.js';
@@ -7,7 +7,7 @@ import type { Stage } from './stage.js';
 export function compilePatternParser(source: string): Stage {
   const p = compilePattern(source, false);
   for (const n of p.names) {
-    if (!isValidLabelName(n)) throw new PipelineCompileError(`invalid capture label name '${n}'`);
+    if (!isValidLabelName(n)) throw new LogPipelineCompileError(`invalid capture label name '${n}'`);
   }
   const names = p.names;
   return (st) => {

@@ -2,7 +2,7 @@
  * @module Loki's pattern syntax (`<ip> - <_> [<ts>] "<method> <path> <_>"`), for the `pattern` parser
  * and the `|>` `!>` line filters: literals and captures, matched left to right by first occurrence.
  */
-import { PipelineCompileError } from './errors.js';
+import { LogPipelineCompileError } from './errors.js';
 
 type Node = { kind: 'lit'; text: string } | { kind: 'cap'; name: string };
 
@@ -45,20 +45,20 @@ export function compilePattern(p: string, forFilter: boolean): PatternMatcher {
   // capture, no two captures in a row, no duplicate name —, ParseLineFilter for |> !> — no two
   // captures in a row, no named capture).
   const names = nodes.flatMap((n) => (n.kind === 'cap' && n.name !== '_' ? [n.name] : []));
-  if (!forFilter && names.length === 0) throw new PipelineCompileError('at least one capture is required');
+  if (!forFilter && names.length === 0) throw new LogPipelineCompileError('at least one capture is required');
   for (let i = 1; i < nodes.length; i++) {
     const a = nodes[i - 1] as Node;
     const b = nodes[i] as Node;
     if (a.kind === 'cap' && b.kind === 'cap')
-      throw new PipelineCompileError(
+      throw new LogPipelineCompileError(
         `found consecutive capture '<${a.name}><${b.name}>': invalid expression`,
       );
   }
   if (forFilter && names.length > 0)
-    throw new PipelineCompileError(`named captures are not allowed: found '<${names[0]}>'`);
+    throw new LogPipelineCompileError(`named captures are not allowed: found '<${names[0]}>'`);
   const seen = new Set<string>();
   for (const n of names) {
-    if (seen.has(n)) throw new PipelineCompileError(`duplicate capture name (${n}): invalid expression`);
+    if (seen.has(n)) throw new LogPipelineCompileError(`duplicate capture name (${n}): invalid expression`);
     seen.add(n);
   }
 

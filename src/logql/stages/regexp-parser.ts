@@ -3,7 +3,7 @@
  * (a group that does not take part gives ""); a line that does not match is kept unchanged.
  */
 import type RE2 from 're2';
-import { PipelineCompileError } from './errors.js';
+import { LogPipelineCompileError } from './errors.js';
 import { compileRe2 } from './line-filter.js';
 import { isValidLabelName } from './sanitize.js';
 import type { Stage } from './stage.js';
@@ -15,12 +15,12 @@ export function compileRegexpParser(source: string): Stage {
   const seen = new Set<string>();
   for (const m of source.matchAll(/\(\?P?<([^>]*)>/g)) {
     const n = m[1] as string;
-    if (!isValidLabelName(n)) throw new PipelineCompileError(`invalid extracted label name '${n}'`);
-    if (seen.has(n)) throw new PipelineCompileError(`duplicate extracted label name '${n}'`);
+    if (!isValidLabelName(n)) throw new LogPipelineCompileError(`invalid extracted label name '${n}'`);
+    if (seen.has(n)) throw new LogPipelineCompileError(`duplicate extracted label name '${n}'`);
     seen.add(n);
     names.push(n);
   }
-  if (names.length === 0) throw new PipelineCompileError('at least one named capture must be supplied');
+  if (names.length === 0) throw new LogPipelineCompileError('at least one named capture must be supplied');
   return (st) => {
     const m = re.exec(st.line);
     if (!m) return true;

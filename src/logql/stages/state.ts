@@ -5,7 +5,7 @@
  */
 import type { Labels } from '../../model/record.js';
 import { ERROR_DETAILS_LABEL, ERROR_LABEL } from './errors.js';
-import type { PipelineOutput } from './types.js';
+import type { LogPipelineOutput } from './types.js';
 
 export type Category = 'stream' | 'metadata' | 'parsed';
 
@@ -190,7 +190,7 @@ export class EntryState {
     return [...Object.keys(this.stream), ...Object.keys(this.metadata), ...Object.keys(this.parsed)];
   }
 
-  output(): PipelineOutput {
+  output(): LogPipelineOutput {
     let parsed = this.parsed;
     if (this.err !== '' || this.errDetails !== '') {
       if (this.err !== '') {

@@ -6,7 +6,7 @@
 import type { Labels } from '../../model/record.js';
 import type { PipelineStage } from '../ast.js';
 
-export interface PipelineInput {
+export interface LogPipelineInput {
   readonly timestamp: bigint;
   readonly line: string;
   /** The stored stream labels. */
@@ -21,23 +21,23 @@ export interface PipelineInput {
  * take the `_extracted` suffix, as Loki does. `__error__` and `__error_details__`, when set, are in
  * `parsed`.
  */
-export interface PipelineOutput {
+export interface LogPipelineOutput {
   readonly line: string;
   readonly stream: Labels;
   readonly metadata: Labels;
   readonly parsed: Labels;
 }
 
-export interface Pipeline {
+export interface LogPipeline {
   /** Runs every stage; undefined when a filter drops the entry. Never throws for any input line. */
-  process(input: PipelineInput): PipelineOutput | undefined;
+  process(input: LogPipelineInput): LogPipelineOutput | undefined;
   /** True when no stage can change labels (only line filters): callers may skip label bookkeeping. */
   readonly linesOnly: boolean;
 }
 
 /** All labels of an output, flattened as Loki returns them without categorize-labels. */
-export function allLabels(out: PipelineOutput): Labels {
+export function allLabels(out: LogPipelineOutput): Labels {
   return { ...out.stream, ...out.metadata, ...out.parsed };
 }
 
-export type CompilePipeline = (stages: readonly PipelineStage[]) => Pipeline;
+export type CompileLogPipeline = (stages: readonly PipelineStage[]) => LogPipeline;

@@ -7,7 +7,7 @@
 import { formatGoDuration, formatPromDuration } from '../../go/duration.js';
 import type { MetricExpr } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
-import { compilePipeline } from '../../logql/stages/index.js';
+import { compileLogPipeline } from '../../logql/stages/index.js';
 import { scalarScalar, vectorScalar, vectorVector } from './binary.js';
 import { evalLabelReplace } from './label-replace.js';
 import { compareLabels } from './labels.js';
@@ -33,13 +33,13 @@ const DEFAULT_MAX_BUCKETS = 100_000;
 const INJECTABLE = new Set(['bytes_over_time', 'bytes_rate', 'count_over_time', 'rate', 'sum_over_time']);
 
 function evalContext(ctx: MetricContext): EvalContext {
-  const compile = ctx.compilePipeline;
+  const compile = ctx.compileLogPipeline;
   return {
     store: ctx.store,
     tenant: ctx.tenant,
     signal: ctx.signal,
     limits: { ...DEFAULT_LIMITS, ...ctx.limits },
-    compilePipeline: compile ?? compilePipeline,
+    compileLogPipeline: compile ?? compileLogPipeline,
     maxBuckets: ctx.maxBuckets ?? DEFAULT_MAX_BUCKETS,
     path: ctx.path ?? 'auto',
     stats: { linesProcessed: 0, bytesProcessed: 0, linesCounted: 0 },

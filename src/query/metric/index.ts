@@ -6,12 +6,12 @@ export { instantData, rangeData } from './loki-json.js';
 export {
   DEFAULT_LIMITS,
   type InstantResult,
+  LogPipelineError,
   type MetricContext,
   MetricEvalError,
   MetricLimitError,
   type MetricLimits,
   type MetricStats,
-  PipelineError,
   QueryCancelledError,
   type RangeResult,
   type Sample,

@@ -13,7 +13,7 @@
 import type { Grouping, RangeAggregation } from '../../logql/ast.js';
 import { planLog } from '../../logql/plan.js';
 import { entryLabels } from '../../logql/stages/state.js';
-import type { CompilePipeline, Pipeline } from '../../logql/stages/types.js';
+import type { CompileLogPipeline, LogPipeline } from '../../logql/stages/types.js';
 import { allLabels } from '../../logql/stages/types.js';
 import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
@@ -23,9 +23,9 @@ import { compileLabelFilters } from './filters.js';
 import { windowValue } from './functions.js';
 import { compareLabels, groupLabels } from './labels.js';
 import {
+  LogPipelineError,
   type MetricLimits,
   type MetricStats,
-  PipelineError,
   QueryCancelledError,
   type StepSeries,
   type Steps,
@@ -36,7 +36,7 @@ export interface EvalContext {
   readonly tenant: string;
   readonly signal: AbortSignal | undefined;
   readonly limits: MetricLimits;
-  readonly compilePipeline: CompilePipeline;
+  readonly compileLogPipeline: CompileLogPipeline;
   readonly maxBuckets: number;
   readonly path: 'auto' | 'stream';
   readonly stats: MetricStats;
@@ -167,7 +167,7 @@ async function bucketedPipeline(
   const geometry = bucketGeometry(expr, steps, ctx.maxBuckets);
   if (!geometry) return undefined;
   const { width, origin, end } = geometry;
-  const pipeline = ctx.compilePipeline(plan.rest);
+  const pipeline = ctx.compileLogPipeline(plan.rest);
   const bytesFn = expr.fn === 'bytes_over_time' || expr.fn === 'bytes_rate';
   const bySeries = new Map<
     string,
@@ -203,7 +203,7 @@ async function bucketedPipeline(
         if (labels === e.stream.labels) key = `#${e.stream.id}`;
       } else labels = allLabels(out);
       if (labels.__error__ && labels.__preserve_error__ !== 'true') {
-        throw new PipelineError(pipelineErrorMessage(labels));
+        throw new LogPipelineError(pipelineErrorMessage(labels));
       }
       if (grouping) {
         labels = groupLabels(labels, grouping.without, grouping.labels);
@@ -418,8 +418,8 @@ async function stream(
   plan: ReturnType<typeof planLog>,
   grouping: Grouping | undefined,
 ): Promise<StepSeries[]> {
-  let pipeline: Pipeline | undefined;
-  if (plan.rest.length > 0) pipeline = ctx.compilePipeline(plan.rest);
+  let pipeline: LogPipeline | undefined;
+  if (plan.rest.length > 0) pipeline = ctx.compileLogPipeline(plan.rest);
   const unwrap = unwrapExtractor(expr);
   const bytesFn = expr.fn === 'bytes_over_time' || expr.fn === 'bytes_rate';
   const range = expr.range;
@@ -504,7 +504,7 @@ async function stream(
         key = undefined;
       } else value = bytesFn ? Buffer.byteLength(line) : 1;
       if (labels.__error__ && labels.__preserve_error__ !== 'true') {
-        throw new PipelineError(pipelineErrorMessage(labels));
+        throw new LogPipelineError(pipelineErrorMessage(labels));
       }
       // With an error (kept by __preserve_error__) the labels stay whole, as Loki's
       // LabelsBuilder.GroupedLabels leaves them.

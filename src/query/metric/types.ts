@@ -3,7 +3,7 @@
  * them in milliseconds (results.ts truncates).
  */
 
-import type { CompilePipeline } from '../../logql/stages/types.js';
+import type { CompileLogPipeline } from '../../logql/stages/types.js';
 import type { Labels } from '../../model/record.js';
 import type { Store } from '../../store/store.js';
 
@@ -82,10 +82,10 @@ export interface MetricContext {
   readonly signal?: AbortSignal;
   readonly limits?: Partial<MetricLimits>;
   /**
-   * Compiles pipeline stages the store cannot evaluate. Defaults to `compilePipeline` of
+   * Compiles pipeline stages the store cannot evaluate. Defaults to `compileLogPipeline` of
    * src/logql/stages/index.ts.
    */
-  readonly compilePipeline?: CompilePipeline;
+  readonly compileLogPipeline?: CompileLogPipeline;
   /** Most time buckets one push-down count may use before streaming instead (default 100,000). */
   readonly maxBuckets?: number;
   /** 'auto' (default) pushes counts down to the store when it can; 'stream' never does (tests). */
@@ -98,8 +98,8 @@ export class MetricLimitError extends Error {
 }
 
 /** A series kept `__error__` to the end of a range aggregation: Loki answers 400 with this message. */
-export class PipelineError extends Error {
-  override readonly name = 'PipelineError';
+export class LogPipelineError extends Error {
+  override readonly name = 'LogPipelineError';
 }
 
 /** The query ran past its deadline or was cancelled. */

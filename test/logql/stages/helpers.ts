@@ -1,6 +1,6 @@
 import type { LabelFilter, PipelineStage } from '../../../src/logql/ast.js';
-import { compilePipeline } from '../../../src/logql/stages/index.js';
-import { allLabels, type PipelineOutput } from '../../../src/logql/stages/types.js';
+import { compileLogPipeline } from '../../../src/logql/stages/index.js';
+import { allLabels, type LogPipelineOutput } from '../../../src/logql/stages/types.js';
 import type { Labels } from '../../../src/model/record.js';
 
 export const TS = 1_700_000_000_123_456_789n;
@@ -10,8 +10,8 @@ export function run(
   line: string,
   stream: Labels = {},
   metadata: Labels = {},
-): PipelineOutput | undefined {
-  return compilePipeline(stages).process({ timestamp: TS, line, stream, metadata });
+): LogPipelineOutput | undefined {
+  return compileLogPipeline(stages).process({ timestamp: TS, line, stream, metadata });
 }
 
 /** Line and all labels, or undefined when dropped. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PipelineStage } from '../../../src/logql/ast.js';
-import { compilePipeline, PipelineCompileError } from '../../../src/logql/stages/index.js';
+import { compileLogPipeline, LogPipelineCompileError } from '../../../src/logql/stages/index.js';
 import { filter, flat, json, labelFormat, lf, lineFormat, logfmt, num, run, str } from './helpers.js';
 
 type Case = {
@@ -556,8 +556,8 @@ describe('categories', () => {
     assert.deepEqual(metadata, { m: '1' });
   });
   test('linesOnly', () => {
-    assert.equal(compilePipeline([lf('|=', 'a'), { type: 'decolorize' }]).linesOnly, true);
-    assert.equal(compilePipeline([lf('|=', 'a'), json()]).linesOnly, false);
+    assert.equal(compileLogPipeline([lf('|=', 'a'), { type: 'decolorize' }]).linesOnly, true);
+    assert.equal(compileLogPipeline([lf('|=', 'a'), json()]).linesOnly, false);
   });
 });
 
@@ -576,7 +576,7 @@ describe('compile errors', () => {
     ],
     ['bad json path', json([{ label: 'a', path: 'a..b' }])],
   ] as [string, PipelineStage][]) {
-    test(name, () => assert.throws(() => compilePipeline([stage]), PipelineCompileError));
+    test(name, () => assert.throws(() => compileLogPipeline([stage]), LogPipelineCompileError));
   }
 });
 
@@ -688,7 +688,7 @@ describe('more Loki behaviours', () => {
     assert.equal(out?.parsed.__error_details__, 'logfmt syntax error at pos 9 : unterminated quoted value');
   });
   test('the compiled pipeline is reusable across entries', () => {
-    const p = compilePipeline([json()]);
+    const p = compileLogPipeline([json()]);
     const a = p.process({ timestamp: 1n, line: '{"a":"1"}', stream: {}, metadata: {} });
     const b = p.process({ timestamp: 2n, line: '{"b":"2"}', stream: {}, metadata: {} });
     assert.deepEqual(a?.parsed, { a: '1' });

@@ -4,7 +4,7 @@
  * field chains. Function names are checked against the function table at parse time, as Go does.
  */
 import { goParseFloat } from '../../../go/float.js';
-import { PipelineCompileError } from '../errors.js';
+import { LogPipelineCompileError } from '../errors.js';
 import type { GoValue } from './values.js';
 
 export type Arg =
@@ -39,7 +39,7 @@ type Tok = (
 ) & { glued?: boolean };
 
 function err(name: string, msg: string): never {
-  throw new PipelineCompileError(`template: ${name}:1: ${msg}`);
+  throw new LogPipelineCompileError(`template: ${name}:1: ${msg}`);
 }
 
 function unquoteGo(name: string, raw: string): string {
