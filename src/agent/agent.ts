@@ -22,7 +22,7 @@
 import { join } from 'node:path';
 import type { KjournalClient } from '../client/client.js';
 import type { Scratch } from '../ingest/loki-push/encode.js';
-import type { TimeLimits } from '../ingest/validate-time.js';
+import type { TimeLimits } from '../model/validate-time.js';
 import { acquireDirLock, type DirLock } from '../util/dir-lock.js';
 import {
   DEFAULT_MIN_FREE,

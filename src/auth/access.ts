@@ -1,6 +1,6 @@
 /**
  * @module A request's access: who is asking, for which tenant, and a way to ask the configured
- * authorizer (src/auth/index.ts) whether they may do something. The gate (src/server/auth-gate.ts)
+ * authorizer (src/auth/index.ts) whether they may do something. The gate (src/api/http/auth-gate.ts)
  * authenticates every request, decides its tenant and gives it an Access (`RequestContext.access`);
  * what only the handler can know (what a push carries, what a query selects) the handler asks for
  * itself, before it stores or reads anything:

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { admitted } from '../api/http/admit.js';
+import { gateRequest } from '../api/http/auth-gate.js';
 import { bodyMediaType, checkBodyType, FORM_TYPE, readBody } from '../api/http/body.js';
 import { HttpError } from '../api/http/errors.js';
 import { ERROR_ID_HEADER } from '../api/http/internal-error.js';
@@ -28,6 +29,7 @@ import {
   text,
   trimTrailingSlash,
 } from '../api/http/router.js';
+import { serveWithoutUpgrade, wantsWebSocket } from '../api/http/upgrade.js';
 import { auditIngestHandler, eventsIngestHandler } from '../api/ingest/kube-objects.js';
 import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
 import { type KubeApiOptions, registerKubeApi } from '../api/kube/index.js';
@@ -65,6 +67,8 @@ import { DEFAULT_TENANT } from '../api/loki/tenant.js';
 import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
 import type { Access, Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
+import { type IngestDeps, routeRecords, storeRecords } from '../journal/ingest.js';
+import { TailHub } from '../journal/tail-hub.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
 import type { LogRecord } from '../model/record.js';
@@ -89,12 +93,8 @@ import {
   formatBytes,
 } from '../util/disk-space.js';
 import { sizeOrZero } from '../util/size.js';
-import { gateRequest } from './auth-gate.js';
 import { DiskFullError, guardWrites, registerDiskMetrics } from './disk-guard.js';
-import { type IngestDeps, routeRecords, storeRecords } from './ingest.js';
 import { ServerMetrics } from './metrics.js';
-import { TailHub } from './tail-hub.js';
-import { serveWithoutUpgrade, wantsWebSocket } from './upgrade.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -125,7 +125,7 @@ export interface ServerConfig {
   /** Queries that run at once, and that one tenant may have waiting (src/query/admission.ts). */
   readonly maxConcurrentQueries?: number;
   readonly maxQueuedQueries?: number;
-  /** Bytes one tail or watch may hold, queued and unsent together (server/consumer-buffer.ts). */
+  /** Bytes one tail or watch may hold, queued and unsent together (api/http/consumer-buffer.ts). */
   readonly tailBufferBytes?: number;
   /** Loki's max_concurrent_tail_requests: open tails per tenant. */
   readonly maxTailsPerTenant?: number;
@@ -385,7 +385,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       }),
     ),
   );
-  // The ingest endpoints check times with the push API's limits (ingest/validate-time.ts).
+  // The ingest endpoints check times with the push API's limits (model/validate-time.ts).
   const kubeIngestLimits = {
     maxBodyBytes: config.maxBodyBytes,
     limits: config.limits,

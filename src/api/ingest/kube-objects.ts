@@ -18,11 +18,11 @@
  * events, on events in each event's namespace; checked once the body is parsed, before anything is
  * stored.
  *
- * Times are checked as a push's are, with the same limits (ingest/validate-time.ts: Loki's
+ * Times are checked as a push's are, with the same limits (model/validate-time.ts: Loki's
  * reject_old_samples_max_age and creation_grace_period, and the store's range). An event whose time
  * is refused is refused alone, as Loki's distributor does: the valid events are stored, then the
  * answer is a 400 listing the refused ones in Loki's grouped words, with the counts in headers
- * (ingest/entry-counts.ts). Not "refuse whole": kube-apiserver's audit webhook retries only 5xx and
+ * (journal/entry-counts.ts). Not "refuse whole": kube-apiserver's audit webhook retries only 5xx and
  * 429 (apiserver/plugin/pkg/audit/webhook, DefaultShouldRetry) and drops a batch on a 400, so one
  * event dated 2263 would take the valid events of its batch with it; and sent again, it would be
  * refused again, so a retry gains nothing.
@@ -31,12 +31,12 @@ import { requireWrite } from '../../auth/writes.js';
 import { auditParser } from '../../import/formats/audit.js';
 import { eventsParser } from '../../import/formats/events.js';
 import type { LineParser, ParserFactory, ParseSink } from '../../import/formats/types.js';
-import { entryCountHeaders } from '../../ingest/entry-counts.js';
 import { groupPushErrors, labelSetText } from '../../ingest/loki-push/index.js';
-import { type TimeLimits, TimeWindow } from '../../ingest/validate-time.js';
+import { entryCountHeaders } from '../../journal/entry-counts.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import { type TimeLimits, TimeWindow } from '../../model/validate-time.js';
 import { JsonBoundsError, JsonBoundsScanner } from '../../util/json-bounds.js';
 import { getOrCreate } from '../../util/maps.js';
 import { readBody } from '../http/body.js';

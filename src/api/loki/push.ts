@@ -2,23 +2,23 @@
  * @module POST /loki/api/v1/push: decode (JSON or protobuf+snappy, gzip/deflate), validate with
  * Loki's limits, store durably, then answer 204. As in Loki's distributor, valid entries of a
  * partially invalid request are stored and the answer is a 400 that lists what was refused.
- * With a pipeline configured, the flows decide what the local store keeps (src/server/ingest.ts).
- * Both answers carry what became of the entries (ingest/entry-counts.ts: stored, duplicate,
+ * With a pipeline configured, the flows decide what the local store keeps (src/journal/ingest.ts).
+ * Both answers carry what became of the entries (journal/entry-counts.ts: stored, duplicate,
  * refused by reason), which `kjournal import` counts. A push is authorized by what it carries, once
  * decoded and before anything is stored (auth/writes.ts): a refused push is a 403 and stores nothing.
  */
 
 import { ForbiddenError } from '../../auth/errors.js';
 import { requireWrite } from '../../auth/writes.js';
-import { entryCountHeaders } from '../../ingest/entry-counts.js';
 import { type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
+import { entryCountHeaders } from '../../journal/entry-counts.js';
+import { type IngestDeps, routeRecords, storeRecords } from '../../journal/ingest.js';
 import { labelValue } from '../../model/kube-meta.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogClass, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { promLabelsString } from '../../query/metric/labels.js';
 import { DiskFullError } from '../../server/disk-guard.js';
-import { type IngestDeps, routeRecords, storeRecords } from '../../server/ingest.js';
 import { getOrCreate } from '../../util/maps.js';
 import { HttpError } from '../http/errors.js';
 import { type Handler, text } from '../http/router.js';

@@ -1,4 +1,4 @@
-/** The one check of entry times (src/ingest/validate-time.ts): Loki's rules and texts, the store's range. */
+/** The one check of entry times (src/model/validate-time.ts): Loki's rules and texts, the store's range. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -6,7 +6,7 @@ import {
   SENDER_TIME_LIMITS,
   type TimeLimits,
   TimeWindow,
-} from '../../src/ingest/validate-time.js';
+} from '../../src/model/validate-time.js';
 
 const S = 1_000_000_000n;
 const DAY = 86_400n * S;

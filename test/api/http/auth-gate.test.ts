@@ -1,5 +1,5 @@
 /**
- * The gate's decisions before routing (src/server/auth-gate.ts), with a stand-in authorizer that
+ * The gate's decisions before routing (src/api/http/auth-gate.ts), with a stand-in authorizer that
  * records what it is asked: which paths it decides itself and which it leaves to their handler
  * (the Loki API under every prefix, API aggregation's included: a non-resource rule such as
  * `/api*` must never open log data), the tenant it decides and writes back to the header, and that
@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import type { Attributes, Auth, Decision, UserInfo } from '../../src/auth/index.js';
-import { gateRequest } from '../../src/server/auth-gate.js';
+import { gateRequest } from '../../../src/api/http/auth-gate.js';
+import type { Attributes, Auth, Decision, UserInfo } from '../../../src/auth/index.js';
 
 const alice: UserInfo = { name: 'alice', groups: ['system:authenticated'], extra: {} };
 

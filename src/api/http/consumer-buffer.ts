@@ -8,7 +8,7 @@
  * stops reading stops the queue from growing, and what does not fit is dropped and reported (tail)
  * or ends the consumer (watch), never buffered.
  */
-import type { TailEntry } from './tail-hub.js';
+import type { TailEntry } from '../../journal/tail-hub.js';
 
 /** Per consumer, queue and unsent socket bytes together (`--tail-buffer-size`). */
 export const DEFAULT_CONSUMER_BUFFER_BYTES = 8 << 20;

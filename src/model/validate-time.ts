@@ -15,7 +15,7 @@
  * always too new, whatever the limits say. An Event dated 2263 got in once and wedged the store:
  * conversion failed on it for ever.
  */
-import { formatRfc3339 } from './loki-push/go-format.js';
+import { formatRfc3339 } from '../ingest/loki-push/go-format.js';
 
 /** Why an entry's time is refused; the value of `X-Kjournal-Entries-Refused` and of metrics. */
 export type TimeRefusal = 'too_old' | 'too_new';

@@ -3,8 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { type TailEntry, TailHub } from '../../src/journal/tail-hub.js';
 import type { LogRecord } from '../../src/model/record.js';
-import { type TailEntry, TailHub } from '../../src/server/tail-hub.js';
 
 const rec = (body: string, ns = 'a'): LogRecord => ({
   timestamp: 1n,

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConsumerBuffer, entryBytes } from '../../src/server/consumer-buffer.js';
+import { ConsumerBuffer, entryBytes } from '../../../src/api/http/consumer-buffer.js';
 
 describe('ConsumerBuffer', () => {
   test('takes items while queued plus unsent bytes fit the budget; keeps the oldest', () => {

@@ -23,9 +23,6 @@
  *   `/metrics`.
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from '../api/http/errors.js';
-import { decodeSegment, type Reply, trimTrailingSlash } from '../api/http/router.js';
-import { DEFAULT_TENANT, tenantOf } from '../api/loki/tenant.js';
 import {
   ANONYMOUS_USER,
   type Auth,
@@ -35,8 +32,11 @@ import {
   TENANTS_RESOURCE,
   type UserInfo,
   type Want,
-} from '../auth/index.js';
-import { reasonOf, statusObject } from '../kube/status.js';
+} from '../../auth/index.js';
+import { reasonOf, statusObject } from '../../kube/status.js';
+import { DEFAULT_TENANT, tenantOf } from '../loki/tenant.js';
+import { HttpError } from './errors.js';
+import { decodeSegment, type Reply, trimTrailingSlash } from './router.js';
 
 const OPEN = new Set(['/healthz', '/livez', '/readyz', '/ready']);
 const KUBE_PREFIXES = ['/api', '/apis', '/openapi', '/version'];
