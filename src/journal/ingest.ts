@@ -8,10 +8,10 @@
 import { HttpError } from '../api/http/errors.js';
 import type { LogRecord } from '../model/record.js';
 import type { Pipeline } from '../pipeline/runtime.js';
-import { DiskFullError } from '../server/disk-guard.js';
 import type { ServerMetrics } from '../server/metrics.js';
 import { InvalidEntryError, type Store } from '../store/store.js';
 import { isNoSpaceError } from '../util/disk-space.js';
+import { DiskFullError } from './disk-full.js';
 import type { TailHub } from './tail-hub.js';
 
 export interface IngestDeps {

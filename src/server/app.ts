@@ -30,6 +30,7 @@ import {
   trimTrailingSlash,
 } from '../api/http/router.js';
 import { serveWithoutUpgrade, wantsWebSocket } from '../api/http/upgrade.js';
+import { guardWrites } from '../api/http/write-guard.js';
 import { auditIngestHandler, eventsIngestHandler } from '../api/ingest/kube-objects.js';
 import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
 import { type KubeApiOptions, registerKubeApi } from '../api/kube/index.js';
@@ -67,6 +68,7 @@ import { DEFAULT_TENANT } from '../api/loki/tenant.js';
 import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
 import type { Access, Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
+import { DiskFullError } from '../journal/disk-full.js';
 import { type IngestDeps, routeRecords, storeRecords } from '../journal/ingest.js';
 import { TailHub } from '../journal/tail-hub.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
@@ -93,7 +95,7 @@ import {
   formatBytes,
 } from '../util/disk-space.js';
 import { sizeOrZero } from '../util/size.js';
-import { DiskFullError, guardWrites, registerDiskMetrics } from './disk-guard.js';
+import { registerDiskMetrics } from './disk-metrics.js';
 import { ServerMetrics } from './metrics.js';
 
 export interface ServerConfig {
@@ -149,7 +151,7 @@ export interface ServerConfig {
   /** Flows and outputs (`--config`); output buffers live under `<dataDir>/outputs`. */
   readonly pipeline?: PipelineConfig;
   /**
-   * Under this much free space on the data volume writes answer 507 (server/disk-guard.ts); default
+   * Under this much free space on the data volume writes answer 507 (journal/disk-full.ts); default
    * DEFAULT_MIN_FREE (1GiB or 5% of the volume, whichever is smaller).
    */
   readonly minFreeDisk?: DiskWatermark;

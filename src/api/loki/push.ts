@@ -11,6 +11,7 @@
 import { ForbiddenError } from '../../auth/errors.js';
 import { requireWrite } from '../../auth/writes.js';
 import { type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
+import { DiskFullError } from '../../journal/disk-full.js';
 import { entryCountHeaders } from '../../journal/entry-counts.js';
 import { type IngestDeps, routeRecords, storeRecords } from '../../journal/ingest.js';
 import { labelValue } from '../../model/kube-meta.js';
@@ -18,7 +19,6 @@ import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogClass, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { promLabelsString } from '../../query/metric/labels.js';
-import { DiskFullError } from '../../server/disk-guard.js';
 import { getOrCreate } from '../../util/maps.js';
 import { HttpError } from '../http/errors.js';
 import { type Handler, text } from '../http/router.js';
