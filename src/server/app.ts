@@ -17,13 +17,12 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { admitted } from '../api/http/admit.js';
 import { gateRequest } from '../api/http/auth-gate.js';
-import { bodyMediaType, checkBodyType, FORM_TYPE, readBody } from '../api/http/body.js';
+import { FORM_TYPE } from '../api/http/body.js';
+import { handle, requestUrl } from '../api/http/dispatch.js';
 import { HttpError } from '../api/http/errors.js';
-import { ERROR_ID_HEADER } from '../api/http/internal-error.js';
 import {
   type ErrorHandler,
   type Handler,
-  type RequestContext,
   Router,
   send,
   text,
@@ -68,7 +67,6 @@ import { DEFAULT_TENANT } from '../api/loki/tenant.js';
 import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
 import type { Access, Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
-import { DiskFullError } from '../journal/disk-full.js';
 import { type IngestDeps, routeRecords, storeRecords } from '../journal/ingest.js';
 import { TailHub } from '../journal/tail-hub.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
@@ -589,64 +587,4 @@ async function watchDisk(config: ServerConfig, log: (line: string) => void): Pro
   });
   await disk.start();
   return disk;
-}
-
-/** The request's URL, or undefined when its target does not parse. */
-function requestUrl(req: IncomingMessage): URL | undefined {
-  try {
-    return new URL(req.url ?? '/', 'http://localhost');
-  } catch {
-    return undefined;
-  }
-}
-
-async function handle(
-  router: Router,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  access: Access,
-  log: (line: string) => void,
-): Promise<void> {
-  const matched = router.matchPath(url.pathname);
-  const route = matched?.route;
-  const ctx: RequestContext = {
-    req,
-    url,
-    params: url.searchParams,
-    pathParams: matched?.pathParams ?? {},
-    access,
-  };
-  if (!route) {
-    send(res, router.notFoundReply(url.pathname) ?? text(404, '404 page not found\n'));
-    req.resume();
-    return;
-  }
-  try {
-    if (!route.methods.includes(req.method ?? 'GET')) {
-      throw new HttpError(405, `method ${req.method} not allowed; use ${route.methods.join(' or ')}`);
-    }
-    checkBodyType(req, url.pathname, route.bodyTypes);
-    // Only routes that take a form read one: the push handler waited for a body already read here.
-    if (route.form && req.method === 'POST' && bodyMediaType(req) === FORM_TYPE) {
-      const form = new URLSearchParams((await readBody(req, 1 << 20)).toString('utf8'));
-      for (const [k, v] of url.searchParams) if (!form.has(k)) form.append(k, v);
-      ctx.params = form;
-    }
-    const reply = await route.handler(ctx);
-    // Fail closed: an answer no authorization decision covered is a bug of the route, never data.
-    if (!access.decided && reply.status < 400) {
-      log(`error on ${req.method} ${url.pathname}: answered without an authorization decision`);
-      send(res, text(500, 'internal error: the request was not authorized\n'));
-      return;
-    }
-    send(res, reply);
-  } catch (err) {
-    const reply = route.onError(err, ctx);
-    // A full disk is no fault of the server's: the guard logs when writes pause and resume. An
-    // internal error was logged with its id where it became the reply (api/http/internal-error.ts).
-    if (reply.status >= 500 && !(err instanceof DiskFullError) && !reply.headers?.[ERROR_ID_HEADER])
-      process.stderr.write(`error on ${req.method} ${url.pathname}: ${(err as Error).stack ?? err}\n`);
-    send(res, reply);
-  }
 }
