@@ -64,14 +64,12 @@ import { authorizeLogRead, logRead } from '../api/loki/read-access.js';
 import { retentionTestHandler } from '../api/loki/retention-test.js';
 import { TailServer } from '../api/loki/tail.js';
 import { DEFAULT_TENANT } from '../api/loki/tenant.js';
-import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
+import { type AuditPolicy, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
 import type { Access, Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
-import { type IngestDeps, routeRecords, storeRecords } from '../journal/ingest.js';
-import { TailHub } from '../journal/tail-hub.js';
+import { Journal } from '../journal/journal.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
-import type { LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
 import { journalOutput } from '../outputs/journal.js';
 import type { PipelineConfig } from '../pipeline/config.js';
@@ -261,7 +259,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     queryTimeoutMs: config.queryTimeoutMs,
     metricLimits: config.metricLimits,
   };
-  const tailHub = new TailHub();
   const admission = new QueryAdmission({
     maxConcurrent:
       config.maxConcurrentQueries ??
@@ -269,29 +266,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     maxQueued: config.maxQueuedQueries ?? DEFAULT_MAX_QUEUED_QUERIES,
     memoryLimit: config.queryMemoryLimit,
   });
-  metrics.observe(tailHub, admission);
   /** A read handler that runs a store query: it waits for admission first. */
   const query = (handler: Handler): Handler => admitted(admission, config.queryTimeoutMs, handler);
   let pipeline: Pipeline | undefined;
-  // Completed with the pipeline once it runs; its `journal` output is only called after that.
-  let deps: IngestDeps = { store, tailHub, metrics };
+  // Completed with the flows once they run; their `journal` output is only called after that.
+  let journal = new Journal({ store, metrics, disk });
+  const tailHub = journal.tails;
+  metrics.observe(tailHub, admission);
   if (config.pipeline) {
     pipeline = await Pipeline.start({
       config: config.pipeline,
       // The server stores what flows route to `journal` itself (process() returns it); this
       // output only serves a flow whose records are sent explicitly.
-      journal: journalOutput(
-        async (records) => void (await storeRecords(deps, DEFAULT_TENANT, [...records])),
-      ),
+      journal: journalOutput(async (records) => void (await journal.append(DEFAULT_TENANT, [...records]))),
       stateDir: join(config.dataDir, 'outputs'),
       registry: metrics.registry,
       log,
     });
-    deps = { ...deps, pipeline };
+    journal = journal.withFlows(pipeline);
   }
   const auditPolicy = config.auditPolicy === undefined ? DEFAULT_AUDIT_POLICY : config.auditPolicy;
-  const kubeIngest = (policy: AuditPolicy | null) => (tenant: string, records: LogRecord[]) =>
-    storeRecords(deps, tenant, routeRecords(deps, applyPolicyToRecords(policy, records)));
   const tail = new TailServer({
     store,
     hub: tailHub,
@@ -356,10 +350,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
   // Writes pause while the data volume is (nearly) full; reads go on.
   const guarded = (h: Handler): Handler =>
-    guardWrites(h, disk, () => metrics.rejectedRequests.inc({ reason: '507' }));
+    guardWrites(h, journal, () => metrics.rejectedRequests.inc({ reason: '507' }));
   const push = guarded(
     pushHandler({
-      ...deps,
+      journal,
+      metrics,
       limits: config.limits,
       maxBodyBytes: config.maxBodyBytes,
       ...(config.maxPushEntries === undefined ? {} : { maxEntries: config.maxPushEntries }),
@@ -387,6 +382,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   );
   // The ingest endpoints check times with the push API's limits (model/validate-time.ts).
   const kubeIngestLimits = {
+    journal,
     maxBodyBytes: config.maxBodyBytes,
     limits: config.limits,
     onRefused: (reason: string, n: number) => metrics.discardedLines.inc({ reason }, n),
@@ -403,18 +399,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     .add(['GET', 'POST'], `${GROUP_PATH}/retention/test`, retentionTest, loki, retentionBodies)
     .add(['POST'], '/loki/api/v1/push', push, loki, pushBodies)
     .add(['POST'], `${GROUP_LOKI_PATH}/push`, push, loki, pushBodies)
-    .add(
-      ['POST'],
-      '/ingest/audit',
-      guarded(auditIngestHandler({ ingest: kubeIngest(auditPolicy), ...kubeIngestLimits })),
-      loki,
-    )
-    .add(
-      ['POST'],
-      '/ingest/events',
-      guarded(eventsIngestHandler({ ingest: kubeIngest(null), ...kubeIngestLimits })),
-      loki,
-    )
+    .add(['POST'], '/ingest/audit', guarded(auditIngestHandler(kubeIngestLimits, auditPolicy)), loki)
+    .add(['POST'], '/ingest/events', guarded(eventsIngestHandler(kubeIngestLimits)), loki)
     .add(['GET'], '/api/v1/korrel8r/logs', korrel8rLogs, korrel8rErrorReply)
     .add(['GET'], GROUP_KORREL8R_PATH, korrel8rLogs, korrel8rErrorReply)
     .add(['GET'], '/ready', async () => (ready ? text(200, 'ready\n') : text(503, 'shutting down\n')), loki)

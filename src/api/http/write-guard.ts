@@ -1,27 +1,26 @@
 /**
  * @module The write endpoints' admission on a full disk (journal/disk-full.ts says why and how):
- * a write handler refused before it reads its body while the data volume is low.
+ * a write handler is refused before it reads its body while the journal does not admit writes.
  */
-import { DiskFullError, diskFullError } from '../../journal/disk-full.js';
-import type { DiskSpaceWatch } from '../../util/disk-space.js';
+import type { Journal } from '../../journal/journal.js';
 import type { Handler } from './router.js';
 
 /**
- * `handler` refused at once while `disk` is low (`onRefused` counts it); a DiskFullError from the
- * store path (ENOSPC) marks the watch low, so that the next writes are refused before they reach the
- * store.
+ * `handler` refused at once while the journal refuses writes (`onRefused` counts it); the journal
+ * itself notes a write that met ENOSPC, so that the next writes are refused before they are read.
  */
-export function guardWrites(handler: Handler, disk: DiskSpaceWatch, onRefused?: () => void): Handler {
+export function guardWrites(
+  handler: Handler,
+  journal: Pick<Journal, 'admitWrite'>,
+  onRefused?: () => void,
+): Handler {
   return async (ctx) => {
-    if (disk.low) {
-      onRefused?.();
-      throw diskFullError(disk);
-    }
     try {
-      return await handler(ctx);
+      journal.admitWrite();
     } catch (err) {
-      if (err instanceof DiskFullError) disk.noteNoSpace();
+      onRefused?.();
       throw err;
     }
+    return handler(ctx);
   };
 }

@@ -3,6 +3,7 @@
  */
 import { ForbiddenError } from '../../auth/errors.js';
 import { DiskFullError } from '../../journal/disk-full.js';
+import { RefusedRecordsError } from '../../journal/errors.js';
 import { LogqlParseError, LogqlUnsupportedError } from '../../logql/errors.js';
 import { PipelineCompileError } from '../../logql/pipeline/errors.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
@@ -22,6 +23,8 @@ import { type Reply, text } from '../http/router.js';
 export function lokiErrorReply(err: unknown): Reply {
   if (err instanceof HttpError) return text(err.status, `${err.message}\n`);
   if (err instanceof ForbiddenError) return text(403, `${err.message}\n`);
+  // Records the journal refuses (a stream of another class, an entry the store cannot take).
+  if (err instanceof RefusedRecordsError) return text(400, `${err.message}\n`);
   // A full data volume (journal/disk-full.ts): 507 with Retry-After, which Loki's clients retry.
   if (err instanceof DiskFullError) {
     const reply = text(507, `${err.message}\n`);
