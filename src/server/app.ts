@@ -4,31 +4,15 @@
  * tests start in-process.
  */
 
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { admitted } from '../api/http/admit.js';
-import { gateRequest } from '../api/http/auth-gate.js';
 import { FORM_TYPE } from '../api/http/body.js';
-import { handle, requestUrl } from '../api/http/dispatch.js';
+import { requestListener, upgradeListener } from '../api/http/dispatch.js';
 import { HttpError } from '../api/http/errors.js';
-import {
-  type ErrorHandler,
-  type Handler,
-  Router,
-  send,
-  text,
-  trimTrailingSlash,
-} from '../api/http/router.js';
-import { serveWithoutUpgrade, wantsWebSocket } from '../api/http/upgrade.js';
+import { type ErrorHandler, type Handler, Router, text } from '../api/http/router.js';
 import { guardWrites } from '../api/http/write-guard.js';
 import { auditIngestHandler, eventsIngestHandler } from '../api/ingest/kube-objects.js';
 import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
@@ -39,7 +23,6 @@ import {
   GROUP_PATH,
   NAMESPACED_LOKI_PATH,
   namespacedHandler,
-  tailRestriction,
 } from '../api/loki/aggregated.js';
 import { deleteHandler } from '../api/loki/delete.js';
 import { detectedFieldsHandler } from '../api/loki/detected-fields.js';
@@ -60,12 +43,13 @@ import {
 import { patternsHandler } from '../api/loki/patterns.js';
 import { pushHandler } from '../api/loki/push.js';
 import { queryHandler, queryRangeHandler } from '../api/loki/query.js';
-import { authorizeLogRead, logRead } from '../api/loki/read-access.js';
+import { logRead } from '../api/loki/read-access.js';
 import { retentionTestHandler } from '../api/loki/retention-test.js';
 import { TailServer } from '../api/loki/tail.js';
+import { tailUpgrade } from '../api/loki/tail-upgrade.js';
 import { DEFAULT_TENANT } from '../api/loki/tenant.js';
 import { type AuditPolicy, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
-import type { Access, Auth } from '../auth/index.js';
+import type { Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
 import { Journal } from '../journal/journal.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
@@ -430,25 +414,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   const auth = config.auth;
   const gateOptions = { ...(auth ? { auth } : {}), tenantHeader: config.tenantHeader ?? true, log };
-  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = requestUrl(req);
-    if (!url) {
-      send(res, text(400, `invalid request target ${JSON.stringify(req.url)}\n`));
-      req.resume();
-      return;
-    }
-    const gate = await gateRequest(req, url, gateOptions);
-    if (gate.refused) send(res, gate.refused);
-    else await handle(router, req, res, url, gate.access, log);
-  };
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    answer(req, res).catch((err: unknown) => {
-      // The last line of defence: no request may take the process down.
-      log(`error answering ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-      if (!res.headersSent) send(res, text(500, 'internal error\n'));
-      else res.destroy();
-    });
-  };
+  const dispatch = { router, gate: gateOptions, log };
+  const onRequest = requestListener(dispatch);
   // Loki's (dskit's) http_server_read_timeout: the whole request, headers and body, must arrive
   // within it, or Node answers 408 and closes; a client that sends its body slowly, or never, holds
   // no socket past it. Checked every tenth of it (Node's default interval is 30 s).
@@ -462,55 +429,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const http: Server = auth?.tls
     ? createHttpsServer({ ...auth.tls, ...options }, onRequest)
     : createServer(options, onRequest);
-  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    // Only a WebSocket is taken; any other Upgrade (curl --http2's h2c) is ignored, as RFC 9110 allows.
-    if (!wantsWebSocket(req)) {
-      serveWithoutUpgrade(http, req, socket, head, auth?.tls !== undefined);
-      return;
-    }
-    socket.on('error', () => socket.destroy());
-    const url = requestUrl(req);
-    if (!url) {
-      tail.rejectNotFound(socket);
-      return;
-    }
-    gateRequest(req, url, gateOptions).then(
-      ({ refused, access }) => {
-        if (refused) {
-          const body = typeof refused.body === 'string' ? refused.body : '';
-          socket.end(
-            `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status] ?? 'Error'}\r\n` +
-              `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-              `Connection: close\r\n\r\n${body}`,
-          );
-        } else upgrade(req, socket, head, url, access);
-      },
-      (err: unknown) => {
-        log(`error authorizing ${req.url}: ${(err as Error).message}`);
-        socket.destroy();
-      },
-    );
-  });
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, access: Access): void => {
-    const tailPath = tailRestriction(trimTrailingSlash(url.pathname));
-    if (!tailPath) {
-      tail.rejectNotFound(socket);
-      return;
-    }
-    // The tail is a read like the others (api/loki/read-access.ts), decided before it is opened.
-    authorizeLogRead(access, {
-      verb: 'watch',
-      params: url.searchParams,
-      ...(tailPath.cls === undefined ? {} : { classRestriction: tailPath.cls }),
-      ...(tailPath.restriction === undefined ? {} : { restriction: tailPath.restriction }),
-    }).then(
-      (confine) => {
-        const restriction = [...(tailPath.restriction ?? []), ...confine];
-        tail.upgrade(req, socket, head, url, restriction.length > 0 ? restriction : undefined);
-      },
-      (err: unknown) => tail.reject(socket, err),
-    );
-  };
+  http.on(
+    'upgrade',
+    upgradeListener(http, auth?.tls !== undefined, { ...dispatch, target: tailUpgrade(tail) }),
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
