@@ -10,7 +10,7 @@
  * `require` throws ForbiddenError (a 403 in the API's one error place) naming the first thing
  * refused; `allowed` answers true or false. Both reject with AuthorizationError when the authorizer
  * cannot be asked (a 500). An Access remembers whether any decision was made for its request, so the
- * server can refuse to send an answer that no decision covered (src/server/app.ts).
+ * server can refuse to send an answer that no decision covered (src/api/http/dispatch.ts).
  */
 import { ForbiddenError } from './errors.js';
 import {

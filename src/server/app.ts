@@ -8,43 +8,13 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { admitted } from '../api/http/admit.js';
-import { FORM_TYPE } from '../api/http/body.js';
 import { requestListener, upgradeListener } from '../api/http/dispatch.js';
-import { HttpError } from '../api/http/errors.js';
-import { type ErrorHandler, type Handler, Router, text } from '../api/http/router.js';
-import { guardWrites } from '../api/http/write-guard.js';
-import { auditIngestHandler, eventsIngestHandler } from '../api/ingest/kube-objects.js';
-import { korrel8rErrorReply, korrel8rLogsHandler } from '../api/korrel8r/logs.js';
+import { type ErrorHandler, Router, text } from '../api/http/router.js';
+import { registerIngestApi } from '../api/ingest/routes.js';
+import { registerKorrel8rApi } from '../api/korrel8r/routes.js';
 import { type KubeApiOptions, registerKubeApi } from '../api/kube/index.js';
-import {
-  GROUP_KORREL8R_PATH,
-  GROUP_LOKI_PATH,
-  GROUP_PATH,
-  NAMESPACED_LOKI_PATH,
-  namespacedHandler,
-} from '../api/loki/aggregated.js';
-import { deleteHandler } from '../api/loki/delete.js';
-import { detectedFieldsHandler } from '../api/loki/detected-fields.js';
-import { detectedLabelsHandler } from '../api/loki/detected-labels.js';
-import { drilldownLimitsHandler } from '../api/loki/drilldown-limits.js';
 import { lokiErrorReply } from '../api/loki/errors.js';
-import { formatQueryHandler, keepOriginalQuery } from '../api/loki/format-query.js';
-import { LOKISTACK_CLASSES, lokiStackPath, restrictHandler } from '../api/loki/lokistack.js';
-import {
-  buildInfoHandler,
-  indexStatsHandler,
-  indexVolumeHandler,
-  indexVolumeRangeHandler,
-  labelsHandler,
-  labelValuesHandler,
-  seriesHandler,
-} from '../api/loki/metadata.js';
-import { patternsHandler } from '../api/loki/patterns.js';
-import { pushHandler } from '../api/loki/push.js';
-import { queryHandler, queryRangeHandler } from '../api/loki/query.js';
-import { logRead } from '../api/loki/read-access.js';
-import { retentionTestHandler } from '../api/loki/retention-test.js';
+import { registerLokiApi } from '../api/loki/routes.js';
 import { TailServer } from '../api/loki/tail.js';
 import { tailUpgrade } from '../api/loki/tail-upgrade.js';
 import { DEFAULT_TENANT } from '../api/loki/tenant.js';
@@ -168,23 +138,6 @@ const RETENTION_INTERVAL_MS = 3_600_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const KJOURNAL_VERSION = '0.1.0';
 
-/**
- * What a push body may be. Loki reads every type but JSON as protobuf and so never answers 415; a
- * form (curl's default), text or multipart body is never a push, and is refused at once with 415.
- * `application/protobuf` and `application/octet-stream` are read as protobuf, as Loki would.
- */
-const PUSH_TYPES = [
-  'application/json',
-  'application/x-protobuf',
-  'application/protobuf',
-  'application/octet-stream',
-];
-
-/** A plain GET of the tail endpoint: Loki's tail is a WebSocket. */
-const tailWithoutUpgrade: Handler = async () => {
-  throw new HttpError(400, 'bad request: /loki/api/v1/tail is a WebSocket endpoint: send an Upgrade request');
-};
-
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   // One data directory, one process (util/dir-lock.ts), before anything in it is read or written:
@@ -235,14 +188,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   retentionTimer.unref();
 
   const router = new Router();
-  const loki: ErrorHandler = (err) => lokiErrorReply(err);
-  const queryOpts = {
-    store,
-    metrics,
-    maxEntriesLimit: config.maxEntriesLimit,
-    queryTimeoutMs: config.queryTimeoutMs,
-    metricLimits: config.metricLimits,
-  };
   const admission = new QueryAdmission({
     maxConcurrent:
       config.maxConcurrentQueries ??
@@ -250,8 +195,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     maxQueued: config.maxQueuedQueries ?? DEFAULT_MAX_QUEUED_QUERIES,
     memoryLimit: config.queryMemoryLimit,
   });
-  /** A read handler that runs a store query: it waits for admission first. */
-  const query = (handler: Handler): Handler => admitted(admission, config.queryTimeoutMs, handler);
   let pipeline: Pipeline | undefined;
   // Completed with the flows once they run; their `journal` output is only called after that.
   let journal = new Journal({ store, metrics, disk });
@@ -285,108 +228,40 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       disconnected: () => metrics.consumersTooSlow.inc({ api: 'loki' }),
     },
   });
-  const GET_POST = ['GET', 'POST'];
-  // The read endpoints of Loki's API, served at /loki/api/v1/..., restricted to one class at
-  // LokiStack's /api/logs/v1/<class>/loki/api/v1/..., and under the group's path for API
-  // aggregation (api/loki/aggregated.ts), restricted to one namespace on its namespaced path.
-  const lokiReads: [readonly string[], string, Handler][] = [
-    [GET_POST, '/query_range', query(queryRangeHandler(queryOpts))],
-    [GET_POST, '/query', query(queryHandler(queryOpts))],
-    [GET_POST, '/labels', query(labelsHandler({ store }))],
-    [GET_POST, '/label', query(labelsHandler({ store }))],
-    [GET_POST, '/label/{name}/values', query(labelValuesHandler({ store }))],
-    [GET_POST, '/series', query(seriesHandler({ store }))],
-    [GET_POST, '/index/stats', query(indexStatsHandler({ store }))],
-    [GET_POST, '/index/volume', query(indexVolumeHandler({ store }))],
-    [GET_POST, '/index/volume_range', query(indexVolumeRangeHandler({ store }))],
-    [GET_POST, '/detected_fields', query(detectedFieldsHandler({ store }))],
-    // Grafana's Logs Drilldown; the last two run no store query, so they are not queued.
-    [GET_POST, '/patterns', query(patternsHandler({ store }))],
-    [GET_POST, '/detected_labels', query(detectedLabelsHandler({ store }))],
-    [
-      ['GET'],
-      '/drilldown-limits',
-      drilldownLimitsHandler({
-        ...queryOpts,
-        retention: config.retention,
-        retentionStreams: config.retentionStreams,
-      }),
-    ],
-    [GET_POST, '/format_query', formatQueryHandler()],
-    [['GET'], '/status/buildinfo', buildInfoHandler(KJOURNAL_VERSION)],
-    [['GET'], '/tail', tailWithoutUpgrade],
-  ];
-  // Loki's read endpoints take their parameters in the URL or in a POSTed form (Go's ParseForm).
-  const readBodies = { form: true, bodyTypes: [FORM_TYPE] };
-  for (const [methods, path, unchecked] of lokiReads) {
-    // Each read is authorized before it is queued (api/loki/read-access.ts); buildinfo is a
-    // non-resource path, decided by the gate.
-    const handler = path === '/status/buildinfo' ? unchecked : logRead(unchecked);
-    // format_query prints the query as sent, not as restricted on its way (api/loki/format-query.ts).
-    const sent = path === '/format_query' ? keepOriginalQuery : (h: Handler) => h;
-    router.add(methods, `/loki/api/v1${path}`, sent(handler), loki, readBodies);
-    router.add(methods, `${GROUP_LOKI_PATH}${path}`, sent(handler), loki, readBodies);
-    router.add(methods, `${NAMESPACED_LOKI_PATH}${path}`, sent(namespacedHandler(handler)), loki, readBodies);
-    for (const cls of LOKISTACK_CLASSES) {
-      const restricted = sent(restrictHandler(handler, cls));
-      router.add(methods, lokiStackPath(cls, `/loki/api/v1${path}`), restricted, loki, readBodies);
-    }
-  }
-  // Writes pause while the data volume is (nearly) full; reads go on.
-  const guarded = (h: Handler): Handler =>
-    guardWrites(h, journal, () => metrics.rejectedRequests.inc({ reason: '507' }));
-  const push = guarded(
-    pushHandler({
-      journal,
-      metrics,
-      limits: config.limits,
-      maxBodyBytes: config.maxBodyBytes,
-      ...(config.maxPushEntries === undefined ? {} : { maxEntries: config.maxPushEntries }),
-    }),
-  );
-  const pushBodies = { bodyTypes: PUSH_TYPES };
-  for (const cls of LOKISTACK_CLASSES) {
-    router.add(
-      ['POST'],
-      lokiStackPath(cls, '/loki/api/v1/push'),
-      restrictHandler(push, cls),
-      loki,
-      pushBodies,
-    );
-  }
-  const korrel8rLogs = logRead(
-    query(
-      korrel8rLogsHandler({
-        store,
-        maxEntriesLimit: config.maxEntriesLimit,
-        compilePipeline,
-        queryTimeoutMs: config.queryTimeoutMs,
-      }),
-    ),
-  );
-  // The ingest endpoints check times with the push API's limits (model/validate-time.ts).
-  const kubeIngestLimits = {
+  registerLokiApi(router, {
+    store,
     journal,
+    metrics,
+    admission,
+    deleteRequests,
+    retentionPolicy,
+    version: KJOURNAL_VERSION,
+    maxEntriesLimit: config.maxEntriesLimit,
+    queryTimeoutMs: config.queryTimeoutMs,
+    metricLimits: config.metricLimits,
+    retention: config.retention,
+    retentionStreams: config.retentionStreams,
+    limits: config.limits,
+    maxBodyBytes: config.maxBodyBytes,
+    ...(config.maxPushEntries === undefined ? {} : { maxPushEntries: config.maxPushEntries }),
+  });
+  registerIngestApi(router, {
+    journal,
+    auditPolicy,
     maxBodyBytes: config.maxBodyBytes,
     limits: config.limits,
-    onRefused: (reason: string, n: number) => metrics.discardedLines.inc({ reason }, n),
-  };
-  const deletes = deleteHandler({ requests: deleteRequests, store });
-  const retentionBodies = {
-    bodyTypes: ['application/json', 'application/yaml', 'application/x-yaml', 'text/plain'],
-  };
-  const retentionTest = retentionTestHandler({ store, policy: retentionPolicy });
+    onRefused: (reason, n) => metrics.discardedLines.inc({ reason }, n),
+    onWriteRefused: () => metrics.rejectedRequests.inc({ reason: '507' }),
+  });
+  registerKorrel8rApi(router, {
+    store,
+    admission,
+    maxEntriesLimit: config.maxEntriesLimit,
+    compilePipeline,
+    queryTimeoutMs: config.queryTimeoutMs,
+  });
+  const loki: ErrorHandler = (err) => lokiErrorReply(err);
   router
-    .add(['GET', 'POST', 'DELETE'], '/loki/api/v1/delete', deletes, loki, readBodies)
-    .add(['GET', 'POST', 'DELETE'], `${GROUP_LOKI_PATH}/delete`, deletes, loki, readBodies)
-    .add(['GET', 'POST'], '/api/v1/retention/test', retentionTest, loki, retentionBodies)
-    .add(['GET', 'POST'], `${GROUP_PATH}/retention/test`, retentionTest, loki, retentionBodies)
-    .add(['POST'], '/loki/api/v1/push', push, loki, pushBodies)
-    .add(['POST'], `${GROUP_LOKI_PATH}/push`, push, loki, pushBodies)
-    .add(['POST'], '/ingest/audit', guarded(auditIngestHandler(kubeIngestLimits, auditPolicy)), loki)
-    .add(['POST'], '/ingest/events', guarded(eventsIngestHandler(kubeIngestLimits)), loki)
-    .add(['GET'], '/api/v1/korrel8r/logs', korrel8rLogs, korrel8rErrorReply)
-    .add(['GET'], GROUP_KORREL8R_PATH, korrel8rLogs, korrel8rErrorReply)
     .add(['GET'], '/ready', async () => (ready ? text(200, 'ready\n') : text(503, 'shutting down\n')), loki)
     .add(
       ['GET'],

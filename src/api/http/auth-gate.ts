@@ -17,7 +17,7 @@
  *   aggregation) and the intake (the push, /ingest/audit, /ingest/events) are decided by their
  *   handlers, which know what the request reads or carries: api/loki/read-access.ts for reads,
  *   auth/writes.ts for writes. A route there that decides nothing answers 500, never data
- *   (src/server/app.ts).
+ *   (src/api/http/dispatch.ts).
  * - Everything else (discovery, OpenAPI, /version, /metrics, Loki's buildinfo) is a non-resource
  *   request, the HTTP method on the path, as kube-apiserver has it: `/metrics` needs `get` on
  *   `/metrics`.
