@@ -34,9 +34,9 @@ import {
   type Want,
 } from '../../auth/index.js';
 import { reasonOf, statusObject } from '../../kube/status.js';
-import { DEFAULT_TENANT, tenantOf } from '../loki/tenant.js';
 import { HttpError } from './errors.js';
 import { decodeSegment, type Reply, trimTrailingSlash } from './router.js';
+import { DEFAULT_TENANT, tenantOf } from './tenant.js';
 
 const OPEN = new Set(['/healthz', '/livez', '/readyz', '/ready']);
 const KUBE_PREFIXES = ['/api', '/apis', '/openapi', '/version'];

@@ -37,7 +37,7 @@ import type { QueryAdmission } from '../../query/admission.js';
 import type { EntryCursor, Store, StoredEntry } from '../../store/store.js';
 import { admitted } from '../http/admit.js';
 import { type Handler, json, type Reply, type RequestContext, type Router, text } from '../http/router.js';
-import { tenantOf } from '../loki/tenant.js';
+import { tenantOf } from '../http/tenant.js';
 import { kubeStatusReply } from './errors.js';
 import { watchReply } from './watch.js';
 

@@ -20,6 +20,7 @@ import { lokiStats, type QueryData } from '../../query/results.js';
 import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import {
   parseDirection,
   parseLimit,
@@ -27,7 +28,6 @@ import {
   parseRange,
   parseSecondsOrDuration,
 } from './params.js';
-import { tenantOf } from './tenant.js';
 
 /** What the query handlers count (the server's registry has it: server/metrics.ts). */
 export interface QueryMetrics {

@@ -30,9 +30,9 @@ import {
   mapBytes,
 } from '../http/consumer-buffer.js';
 import { badRequest, HttpError } from '../http/errors.js';
+import { tenantOf } from '../http/tenant.js';
 import { lokiErrorReply } from './errors.js';
 import { parseLimit, parseLokiTimestamp } from './params.js';
-import { tenantOf } from './tenant.js';
 
 export interface TailOptions {
   readonly store: Store;

@@ -2,7 +2,7 @@
  * @module The tenant of a request: `X-Scope-OrgID`, validated by Loki's (dskit's) tenant-ID rules.
  * Without the header every request belongs to one default tenant.
  */
-import { badRequest } from '../http/errors.js';
+import { badRequest } from './errors.js';
 
 export const DEFAULT_TENANT = 'default';
 const MAX_TENANT_LENGTH = 150;
