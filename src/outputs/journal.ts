@@ -4,8 +4,9 @@
  * the Output (serve appends to its store, the agent ships to its server), and stores what the
  * pipeline routes to it in its own durable path, not through an output buffer.
  */
+
+import { ConfigError } from '../config/options.js';
 import type { LogRecord } from '../model/record.js';
-import { ConfigError } from '../pipeline/options.js';
 import type { Output, OutputFactory } from './output.js';
 
 export const JOURNAL_OUTPUT = 'journal';

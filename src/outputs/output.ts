@@ -12,8 +12,9 @@
  * (other 4xx), so the batch goes to the dead-letter file with the reason. Every output passes the
  * contract suite in test/outputs/output-contract.ts.
  */
+
+import type { Options } from '../config/options.js';
 import type { LogRecord } from '../model/record.js';
-import type { Options } from '../pipeline/options.js';
 
 export interface Output {
   /** The output's name in the configuration (unique). */

@@ -30,6 +30,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
+import { ConfigError, type ConfigPath, describe, Options } from '../config/options.js';
 import { CLASSES, KINDS } from '../model/record.js';
 import { JOURNAL_OUTPUT } from '../outputs/journal.js';
 import type { Output, OutputFactory } from '../outputs/output.js';
@@ -37,7 +38,6 @@ import { sizeValue } from '../util/size.js';
 import { KeyConfigError, locate, PipelineConfigError } from './config-error.js';
 import type { Filter, FilterContext, FilterFactory } from './filter.js';
 import type { MatchRule } from './flows.js';
-import { ConfigError, type ConfigPath, describe, Options } from './options.js';
 
 export { PipelineConfigError } from './config-error.js';
 

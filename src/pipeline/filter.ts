@@ -6,8 +6,9 @@
  * the record it was given. A record a filter cannot parse keeps its original body and gets an
  * `__error__` attribute (and `__error_details__`) rather than vanishing.
  */
+
+import type { Options } from '../config/options.js';
 import type { LogRecord } from '../model/record.js';
-import type { Options } from './options.js';
 
 export interface Filter {
   /** The filter's type as written in the configuration (`parser`, `grep`...). */

@@ -16,9 +16,9 @@
  * with the file name. An event whose body is not a JSON object is kept with `__error__`.
  */
 import { resolve } from 'node:path';
+import { ConfigError, describe, type Options } from '../../config/options.js';
 import type { Filter, FilterFactory } from '../../pipeline/filter.js';
 import { withError } from '../../pipeline/filters/fields.js';
-import { ConfigError, describe, type Options } from '../../pipeline/options.js';
 import { applyPolicyToRecord, NotAnEventError } from './apply.js';
 import { AuditPolicyError, errorBody, errorText } from './errors.js';
 import { loadAuditPolicyFileSync, policyFromObject } from './load.js';

@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { ConfigError, type Options } from '../../config/options.js';
 import { parseDurationNs } from '../../model/time.js';
-import { ConfigError, type Options } from '../../pipeline/options.js';
 import { type OutputContext, OutputError } from '../output.js';
 import type { TlsSettings } from './transport.js';
 

@@ -14,8 +14,9 @@
  * and the shared HTTP options (common.ts): `headers`, `bearerToken`, `bearerTokenFile`,
  * `basicAuth`, `tls`, `timeout`.
  */
+
+import type { Options } from '../../config/options.js';
 import type { LogRecord } from '../../model/record.js';
-import type { Options } from '../../pipeline/options.js';
 import { type OutputContext, OutputError, type OutputFactory } from '../output.js';
 import { type HttpSettings, joinPath, readHttpSettings } from './common.js';
 import { type IndexPattern, indexName, parseIndexPattern } from './es-index.js';

@@ -6,7 +6,7 @@
  * Options: `url`, `tenant` (X-Scope-OrgID), and the shared HTTP options (common.ts): `headers`,
  * `bearerToken`, `bearerTokenFile` (e.g. a service account token), `basicAuth`, `tls`, `timeout`.
  */
-import type { Options } from '../../pipeline/options.js';
+import type { Options } from '../../config/options.js';
 import type { OutputContext, OutputFactory } from '../output.js';
 import { readHttpSettings } from './common.js';
 import { LOKI_PUSH_PATH, LokiOutput } from './loki.js';

@@ -11,9 +11,10 @@
  * bad labels) reject the batch with Loki's message. The `kjournal` output (kjournal.ts) is this
  * one with a kjournal server's defaults.
  */
+
+import type { Options } from '../../config/options.js';
 import { isValidLabelName } from '../../ingest/loki-push/labels.js';
 import type { LogRecord } from '../../model/record.js';
-import type { Options } from '../../pipeline/options.js';
 import type { OutputContext, OutputFactory } from '../output.js';
 import { type HttpSettings, joinPath, readHttpSettings } from './common.js';
 import { HttpOutput } from './http-output.js';

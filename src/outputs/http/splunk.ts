@@ -14,9 +14,9 @@
  * `source`, `sourcetype`, `host`, and the shared `headers`, `tls`, `timeout` (common.ts).
  */
 import { resolve } from 'node:path';
+import type { Options } from '../../config/options.js';
 import { kubeMeta } from '../../model/kube-meta.js';
 import type { LogRecord } from '../../model/record.js';
-import type { Options } from '../../pipeline/options.js';
 import type { OutputContext, OutputFactory } from '../output.js';
 import { type HttpSettings, joinPath, readHttpSettings, readSecret } from './common.js';
 import { HttpOutput } from './http-output.js';

@@ -6,8 +6,9 @@
  * Options: `url`, `method` (POST or PUT, default POST), and the shared HTTP options (common.ts):
  * `headers`, `bearerToken`, `bearerTokenFile`, `basicAuth`, `tls`, `timeout`.
  */
+
+import type { Options } from '../../config/options.js';
 import type { LogRecord } from '../../model/record.js';
-import type { Options } from '../../pipeline/options.js';
 import type { OutputContext, OutputFactory } from '../output.js';
 import { type HttpSettings, readHttpSettings } from './common.js';
 import { HttpOutput } from './http-output.js';

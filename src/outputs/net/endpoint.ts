@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
-import type { Options } from '../../pipeline/options.js';
+import type { Options } from '../../config/options.js';
 
 export type Scheme = 'udp' | 'tcp' | 'tls';
 

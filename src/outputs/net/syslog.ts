@@ -16,7 +16,7 @@
  * retryable error, and the next send reconnects.
  */
 import { hostname } from 'node:os';
-import type { Options } from '../../pipeline/options.js';
+import type { Options } from '../../config/options.js';
 import { FACILITIES, SEVERITIES } from '../../sources/syslog/parse.js';
 import type { Output, OutputFactory } from '../output.js';
 import { readEndpoint, readEndpointTls } from './endpoint.js';

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AUDIT_POLICY_ERROR, auditPolicyFilter } from '../../../src/audit/policy/index.js';
+import { ConfigError, type ConfigPath, Options } from '../../../src/config/options.js';
 import type { LogRecord } from '../../../src/model/record.js';
 import { ERROR_ATTR, ERROR_DETAILS_ATTR } from '../../../src/pipeline/filter.js';
-import { ConfigError, type ConfigPath, Options } from '../../../src/pipeline/options.js';
 import { configMap, event } from './events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kjournal-policy-filter-'));

@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Options } from '../../../src/config/options.js';
 import type { LogRecord } from '../../../src/model/record.js';
 import { bulkBody, elasticsearchOutput } from '../../../src/outputs/http/elasticsearch.js';
 import { indexName, parseIndexPattern } from '../../../src/outputs/http/es-index.js';
 import { viaqDocument } from '../../../src/outputs/http/viaq.js';
 import { OutputError } from '../../../src/outputs/output.js';
-import { Options } from '../../../src/pipeline/options.js';
 import { contractRecords, outputContract } from '../output-contract.js';
 import { type PeerReply, type PeerRequest, peerHarness, startPeerServer } from './peer-server.js';
 

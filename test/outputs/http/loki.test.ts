@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import snappy from 'snappy';
+import { Options } from '../../../src/config/options.js';
 import { decodePushRequest } from '../../../src/ingest/loki-push/proto.js';
 import type { LogRecord } from '../../../src/model/record.js';
 import { kjournalOutput } from '../../../src/outputs/http/kjournal.js';
 import { lokiOutput } from '../../../src/outputs/http/loki.js';
 import { OutputError, type OutputFactory } from '../../../src/outputs/output.js';
-import { Options } from '../../../src/pipeline/options.js';
 import { makePki } from '../../auth/pki.js';
 import { contractRecords, outputContract } from '../output-contract.js';
 import { startKjournalPeer } from './kjournal-peer.js';

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import S3rver from 's3rver';
+import { ConfigError, Options, pathText } from '../../../src/config/options.js';
 import {
   objectKey,
   objectUrl,
@@ -18,7 +19,6 @@ import {
   signedHeaders,
 } from '../../../src/outputs/http/s3.js';
 import { OutputError } from '../../../src/outputs/output.js';
-import { ConfigError, Options, pathText } from '../../../src/pipeline/options.js';
 import { contractRecords, outputContract } from '../output-contract.js';
 import { type PeerRequest, startPeerServer } from './peer-server.js';
 

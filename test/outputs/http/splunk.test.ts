@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Options } from '../../../src/config/options.js';
 import type { LogRecord } from '../../../src/model/record.js';
 import { hecTime, splunkOutput } from '../../../src/outputs/http/splunk.js';
 import { OutputError } from '../../../src/outputs/output.js';
-import { Options } from '../../../src/pipeline/options.js';
 import { contractRecords, outputContract } from '../output-contract.js';
 import { type PeerReply, type PeerRequest, peerHarness, startPeerServer } from './peer-server.js';
 

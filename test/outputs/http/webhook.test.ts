@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { describe, test } from 'node:test';
+import { Options } from '../../../src/config/options.js';
 import { webhookOutput } from '../../../src/outputs/http/webhook.js';
 import { OutputError } from '../../../src/outputs/output.js';
-import { Options } from '../../../src/pipeline/options.js';
 import { contractRecords, outputContract } from '../output-contract.js';
 import { type PeerReply, type PeerRequest, peerHarness, startPeerServer } from './peer-server.js';
 

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { ConfigError, Options } from '../../../src/config/options.js';
 import { expandPath, fileOutput } from '../../../src/outputs/net/file.js';
-import { ConfigError, Options } from '../../../src/pipeline/options.js';
 import { type OutputHarness, outputContract } from '../output-contract.js';
 import { rec, signal } from './peers.js';
 

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ConfigError, Options } from '../../../src/config/options.js';
 import { forwardOutput } from '../../../src/outputs/net/forward.js';
 import { entry, eventTime } from '../../../src/outputs/net/forward-codec.js';
 import { OutputError } from '../../../src/outputs/output.js';
-import { ConfigError, Options } from '../../../src/pipeline/options.js';
 import { type OutputHarness, outputContract } from '../output-contract.js';
 import { EventTime, FluentdPeer } from './fluentd-peer.js';
 import { rec, signal, until } from './peers.js';

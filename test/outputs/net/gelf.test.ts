@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { ConfigError, Options } from '../../../src/config/options.js';
 import { gelfDatagrams, gelfOutput } from '../../../src/outputs/net/gelf.js';
 import { gelfFieldName, gelfMessage, gelfTimestamp } from '../../../src/outputs/net/gelf-encode.js';
 import { OutputError } from '../../../src/outputs/output.js';
-import { ConfigError, Options } from '../../../src/pipeline/options.js';
 import { type OutputHarness, outputContract } from '../output-contract.js';
 import { rec, signal, TcpPeer, UdpPeer, until } from './peers.js';
 

@@ -3,8 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Options } from '../../../src/config/options.js';
 import { NET_OUTPUTS } from '../../../src/outputs/net/index.js';
-import { Options } from '../../../src/pipeline/options.js';
 
 test('NET_OUTPUTS builds gelf, syslog, forward and file outputs', async () => {
   const opts: Record<string, Record<string, unknown>> = {

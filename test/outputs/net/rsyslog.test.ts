@@ -10,8 +10,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Options } from '../../../src/config/options.js';
 import { syslogOutput } from '../../../src/outputs/net/syslog.js';
-import { Options } from '../../../src/pipeline/options.js';
 import { freePort } from '../../helpers/agent-e2e.js';
 import { rec, signal, until } from './peers.js';
 

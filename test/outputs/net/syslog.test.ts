@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError, Options } from '../../../src/config/options.js';
 import { syslogOutput } from '../../../src/outputs/net/syslog.js';
 import {
   formatSyslog,
@@ -14,7 +15,6 @@ import {
   timestamp5424,
 } from '../../../src/outputs/net/syslog-format.js';
 import { OutputError } from '../../../src/outputs/output.js';
-import { ConfigError, Options } from '../../../src/pipeline/options.js';
 import { parseSyslog, type SyslogMessage } from '../../../src/sources/syslog/parse.js';
 import { makePki, type Pki } from '../../auth/pki.js';
 import { type OutputHarness, outputContract } from '../output-contract.js';
