@@ -69,8 +69,8 @@ import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delet
 import { compilePipeline } from '../logql/pipeline/index.js';
 import type { LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
-import { journalOutput } from '../outputs/journal.js';
 import type { PipelineConfig } from '../pipeline/config.js';
+import { journalOutput } from '../pipeline/outputs/journal.js';
 import { Pipeline } from '../pipeline/runtime.js';
 import {
   DEFAULT_MAX_QUEUED_QUERIES,

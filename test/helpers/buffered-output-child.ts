@@ -1,5 +1,5 @@
 /**
- * @module Run as a child process by test/outputs/buffered-kill.test.ts: a BufferedOutput with its
+ * @module Run as a child process by test/pipeline/outputs/buffered-kill.test.ts: a BufferedOutput with its
  * buffer in argv[2] whose peer takes the first argv[4] batches (appending their bodies to the file
  * argv[3]) and is down after that. Enqueues records `r0`, `r1`... in groups of 7 and prints, after
  * each group is fsynced, `durable N` (N records so far) on stdout. Meant to be killed with SIGKILL.
@@ -7,8 +7,8 @@
 import { appendFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import type { LogRecord } from '../../src/model/record.js';
-import { BufferedOutput } from '../../src/outputs/buffered.js';
-import { type Output, OutputError } from '../../src/outputs/output.js';
+import { BufferedOutput } from '../../src/pipeline/outputs/buffered.js';
+import { type Output, OutputError } from '../../src/pipeline/outputs/output.js';
 
 const [dir, sentFile, upBatches] = process.argv.slice(2) as [string, string, string];
 let batches = 0;
