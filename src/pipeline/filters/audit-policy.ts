@@ -1,6 +1,6 @@
 /**
  * @module The `auditPolicy` pipeline filter: audit events (`kind=auditevent`) as an audit policy
- * would have recorded them (apply.ts); other records pass unchanged.
+ * would have recorded them (src/audit/policy/apply.ts); other records pass unchanged.
  *
  * ```yaml
  * filters:
@@ -16,13 +16,13 @@
  * with the file name. An event whose body is not a JSON object is kept with `__error__`.
  */
 import { resolve } from 'node:path';
+import { applyPolicyToRecord, NotAnEventError } from '../../audit/policy/apply.js';
+import { AuditPolicyError, errorBody, errorText } from '../../audit/policy/errors.js';
+import { loadAuditPolicyFileSync, policyFromObject } from '../../audit/policy/load.js';
+import type { AuditPolicy } from '../../audit/policy/types.js';
 import { ConfigError, describe, type Options } from '../../config/options.js';
-import type { Filter, FilterFactory } from '../../pipeline/filter.js';
-import { withError } from '../../pipeline/filters/fields.js';
-import { applyPolicyToRecord, NotAnEventError } from './apply.js';
-import { AuditPolicyError, errorBody, errorText } from './errors.js';
-import { loadAuditPolicyFileSync, policyFromObject } from './load.js';
-import type { AuditPolicy } from './types.js';
+import type { Filter, FilterFactory } from '../filter.js';
+import { withError } from './fields.js';
 
 /** The `__error__` value of an audit event the filter could not read. */
 export const AUDIT_POLICY_ERROR = 'AuditPolicyErr';

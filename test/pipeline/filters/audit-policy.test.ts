@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AUDIT_POLICY_ERROR, auditPolicyFilter } from '../../../src/audit/policy/index.js';
 import { ConfigError, type ConfigPath, Options } from '../../../src/config/options.js';
 import type { LogRecord } from '../../../src/model/record.js';
 import { ERROR_ATTR, ERROR_DETAILS_ATTR } from '../../../src/pipeline/filter.js';
-import { configMap, event } from './events.js';
+import { AUDIT_POLICY_ERROR, auditPolicyFilter } from '../../../src/pipeline/filters/audit-policy.js';
+import { configMap, event } from '../../audit/policy/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kjournal-policy-filter-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
