@@ -4,8 +4,9 @@
  * configured kind with no factory fails with one line ("the journal source is not available in this
  * build").
  */
+
+import type { Source } from '../sources/source.js';
 import type { AgentConfig, SourceKind, SourceSections } from './config.js';
-import type { Source } from './source.js';
 
 /** What every factory is told besides its own section. */
 export interface SourceFactoryContext {

@@ -12,7 +12,6 @@ import { type AgentConfig, type AgentFlags, ConfigError, loadAgentConfig } from 
 import { AgentMetrics, serveMetrics } from '../agent/metrics.js';
 import { mapRecords } from '../agent/record-map.js';
 import { buildSources, SourceUnavailableError } from '../agent/registry.js';
-import type { Source } from '../agent/source.js';
 import { AuditPolicyError, applyPolicyToRecords, resolveAuditPolicy } from '../audit/policy/index.js';
 import { KjournalClient } from '../client/client.js';
 import { resolveConnection } from '../client/connection.js';
@@ -21,6 +20,7 @@ import { journalOutput } from '../pipeline/outputs/journal.js';
 import { OutputError } from '../pipeline/outputs/output.js';
 import { Pipeline } from '../pipeline/runtime.js';
 import { AUDIT_SOURCE } from '../sources/audit/index.js';
+import type { Source } from '../sources/source.js';
 import { acquireDirLock, type DirLock } from '../util/dir-lock.js';
 import { CliError } from './errors.js';
 

@@ -18,7 +18,7 @@ import {
   SourceUnavailableError,
   unregisterSourceFactory,
 } from '../../src/agent/registry.js';
-import type { Source } from '../../src/agent/source.js';
+import type { Source } from '../../src/sources/source.js';
 import { CLI } from '../helpers/server-process.js';
 
 let dir: string | undefined;

@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Positions } from '../../src/agent/source.js';
 import { createEventsSource } from '../../src/sources/events/index.js';
+import type { Positions } from '../../src/sources/source.js';
 import { writeTestKubeconfig } from '../helpers/kubeconfig.js';
 import { runSource, type SourceRun } from '../helpers/source-run.js';
 

@@ -25,12 +25,12 @@ import {
   type ResponseContext,
   Watch,
 } from '@kubernetes/client-node';
-import type { Positions, Source, SourceContext } from '../../agent/source.js';
 import { eventAttributes, eventTimestamp } from '../../import/formats/events.js';
 import { child, isObj, type Obj, scalar } from '../../import/formats/json-util.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { sleep } from '../../util/sleep.js';
+import type { Positions, Source, SourceContext } from '../source.js';
 
 export interface EventsSourceOptions {
   /** A kubeconfig file (default: $KUBECONFIG or ~/.kube/config, unless `inCluster`). */

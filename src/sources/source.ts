@@ -9,7 +9,7 @@
  * Back-pressure: `emit` resolves when the agent has taken the batch (into its bounded buffer).
  * While the buffer is full it does not resolve, and a source must not read further meanwhile
  * (files and the journal simply wait; a UDP listener counts what it drops). Every source passes
- * the contract suite in test/agent/source-contract.ts.
+ * the contract suite in test/sources/source-contract.ts.
  */
 import type { Attributes, Labels, LogRecord } from '../model/record.js';
 

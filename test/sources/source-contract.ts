@@ -1,5 +1,5 @@
 /**
- * @module The Source contract (src/agent/source.ts): every source of `kjournal agent` runs this
+ * @module The Source contract (src/sources/source.ts): every source of `kjournal agent` runs this
  * suite through a driver that knows how to feed it (append to a file, send to a socket, write a
  * journal...). A source's test file calls `sourceContract('name', driver)`.
  */
@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import type { Positions, Source } from '../../src/agent/source.js';
+import type { Positions, Source } from '../../src/sources/source.js';
 import { runSource, type SourceRun } from '../helpers/source-run.js';
 
 export interface SourceDriver {
