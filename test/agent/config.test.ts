@@ -17,7 +17,7 @@ import {
   registerSourceFactory,
   SourceUnavailableError,
   unregisterSourceFactory,
-} from '../../src/agent/registry.js';
+} from '../../src/sources/registry.js';
 import type { Source } from '../../src/sources/source.js';
 import { CLI } from '../helpers/server-process.js';
 

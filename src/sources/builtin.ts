@@ -7,11 +7,11 @@
  * source is configured: that library alone is tens of MiB of heap an agent tailing files never needs.
  */
 import { hostname } from 'node:os';
-import { createAuditLogSource } from '../sources/audit/index.js';
-import { createJournalSource } from '../sources/journal/index.js';
-import { createPodLogsSource } from '../sources/pods/index.js';
-import { createSyslogSource } from '../sources/syslog/index.js';
+import { createAuditLogSource } from './audit/index.js';
+import { createJournalSource } from './journal/index.js';
+import { createPodLogsSource } from './pods/index.js';
 import { registerSourceFactory, SourceUnavailableError } from './registry.js';
+import { createSyslogSource } from './syslog/index.js';
 
 /** The node records are labelled with when `--node` is not given. */
 export function defaultNode(env: NodeJS.ProcessEnv = process.env): string {
@@ -27,7 +27,7 @@ registerSourceFactory('pods', async (section, ctx) => {
     throw new SourceUnavailableError(
       'pod labels: not running in a cluster (no KUBERNETES_SERVICE_HOST); give --kubeconfig',
     );
-  const { createPodLabelCache, withPodLabels } = await import('../sources/pods/labels.js');
+  const { createPodLabelCache, withPodLabels } = await import('./pods/labels.js');
   let cache: ReturnType<typeof createPodLabelCache>;
   try {
     cache = createPodLabelCache({
@@ -45,7 +45,7 @@ registerSourceFactory('audit', (section, ctx) =>
 );
 
 registerSourceFactory('events', async (section) => {
-  const { createEventsSource } = await import('../sources/events/index.js');
+  const { createEventsSource } = await import('./events/index.js');
   return createEventsSource(
     section.kubeconfig !== undefined ? { kubeconfig: section.kubeconfig } : { inCluster: true },
   );

@@ -5,8 +5,8 @@
  * build").
  */
 
-import type { Source } from '../sources/source.js';
-import type { AgentConfig, SourceKind, SourceSections } from './config.js';
+import type { AgentConfig, SourceKind, SourceSections } from '../agent/config.js';
+import type { Source } from './source.js';
 
 /** What every factory is told besides its own section. */
 export interface SourceFactoryContext {
