@@ -5,7 +5,7 @@
  * build").
  */
 
-import type { AgentConfig, SourceKind, SourceSections } from '../agent/config.js';
+import { SOURCE_KINDS, type SourceKind, type SourceSections } from './sections.js';
 import type { Source } from './source.js';
 
 /** What every factory is told besides its own section. */
@@ -37,11 +37,18 @@ export class SourceUnavailableError extends Error {
   override readonly name = 'SourceUnavailableError';
 }
 
+/** What `buildSources` reads of the agent's configuration. */
+export interface SourcesConfig {
+  readonly sources: SourceSections;
+  readonly node?: string;
+  readonly stateDir: string;
+}
+
 /** The sources `config` asks for, in a fixed order; throws on a kind with no factory. */
-export async function buildSources(config: AgentConfig): Promise<Source[]> {
+export async function buildSources(config: SourcesConfig): Promise<Source[]> {
   const out: Source[] = [];
   const ctx: SourceFactoryContext = { node: config.node, stateDir: config.stateDir };
-  for (const kind of SOURCE_ORDER) {
+  for (const kind of SOURCE_KINDS) {
     const section = config.sources[kind];
     if (section === undefined) continue;
     const factory = factories.get(kind);
@@ -52,5 +59,3 @@ export async function buildSources(config: AgentConfig): Promise<Source[]> {
   }
   return out;
 }
-
-const SOURCE_ORDER: readonly SourceKind[] = ['pods', 'audit', 'events', 'journal', 'syslog'];
