@@ -20,6 +20,8 @@ export class LiveEventsApi {
   private server: Server | undefined;
   private rv = 100;
   port = 0;
+  /** Send a watch's headers only with its first event: an API server slow to answer a watch. */
+  holdWatchHeaders = false;
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => this.handle(req, res));
@@ -59,7 +61,7 @@ export class LiveEventsApi {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     // kube-apiserver sends a watch's headers at once, before any event (handlers/watch.go flushes
     // them when the watch starts): the client's watch() resolves on them.
-    res.flushHeaders();
+    if (!this.holdWatchHeaders) res.flushHeaders();
     for (const e of this.events) if (e.rv > from) res.write(watchLine(e));
     this.watches.add(res);
     res.on('close', () => this.watches.delete(res));

@@ -302,3 +302,26 @@ describe('events source (recorded kube-apiserver)', () => {
     assert.ok(batches.every((b) => b.records.length <= 3));
   });
 });
+
+test('events source: stops promptly when aborted while its watch waits for the API server to answer', async () => {
+  const api = new LiveEventsApi();
+  api.holdWatchHeaders = true;
+  await api.start();
+  const dir = await mkdtemp(join(tmpdir(), 'kj-events-slow-'));
+  try {
+    const kubeconfig = await writeTestKubeconfig(dir, api.port);
+    const r = run(kubeconfig);
+    // The list answers at once (an empty batch saves its resourceVersion); the watch never does.
+    await until('the list', () => r.batches.length >= 1);
+    await new Promise((res) => setTimeout(res, 200));
+    r.controller.abort();
+    const stopped = await Promise.race([
+      r.done.then(() => true),
+      new Promise<boolean>((res) => setTimeout(() => res(false), 2000).unref()),
+    ]);
+    assert.ok(stopped, 'run() resolved within 2 s of the abort');
+  } finally {
+    await api.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -89,6 +89,25 @@ function readSeen(v: unknown): Map<string, string> {
   return m;
 }
 
+/** `p`'s value, or undefined as soon as `signal` aborts (at once if it already has). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 export function createEventsSource(opts: EventsSourceOptions = {}): Source {
   const name = opts.name ?? 'events';
   const maxSeen = opts.maxSeen ?? 10_000;
@@ -199,7 +218,7 @@ export function createEventsSource(opts: EventsSourceOptions = {}): Source {
           wake?.();
           wake = undefined;
         };
-        const controller = await new Watch(kc).watch(
+        const opening = new Watch(kc).watch(
           '/api/v1/events',
           { allowWatchBookmarks: true, resourceVersion: rv },
           (type, object) => {
@@ -217,6 +236,16 @@ export function createEventsSource(opts: EventsSourceOptions = {}): Source {
             poke();
           },
         );
+        // watch() resolves only once the API server has sent the response's headers, and takes no
+        // signal: an abort meanwhile must not wait for a slow (or stuck) API server.
+        const controller = await untilAborted(opening, signal);
+        if (controller === undefined) {
+          opening.then(
+            (c) => c.abort(),
+            () => undefined,
+          );
+          return;
+        }
         controllerRef = controller;
         if (closedForPressure) controller.abort();
         const onAbort = () => {
