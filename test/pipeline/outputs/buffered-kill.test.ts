@@ -23,20 +23,26 @@ const CHILD = join(
   'buffered-output-child.js',
 );
 
-/** Runs the child until it reports at least `min` durable records, then SIGKILLs it. */
+/** Runs the child until it reports at least `min` durable records and its peer down, then SIGKILLs it. */
 function runAndKill(dir: string, sentFile: string, min: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, dir, sentFile, '3'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let durable = 0;
+    let down = false;
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const lines = out.split('\n');
       out = lines.pop()!;
-      for (const l of lines) durable = Math.max(durable, Number(l.split(' ')[1]));
-      if (durable >= min) child.kill('SIGKILL');
+      for (const l of lines) {
+        if (l === 'down') down = true;
+        else durable = Math.max(durable, Number(l.split(' ')[1]));
+      }
+      // Not before the peer went down: with fast fsyncs, `min` records may be durable before the
+      // sender has had its turn, and the kill would then come before the peer took its batches.
+      if (durable >= min && down) child.kill('SIGKILL');
     });
     child.once('exit', (code, signal) => {
       if (signal === 'SIGKILL') resolve(durable);
