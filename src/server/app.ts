@@ -25,8 +25,8 @@ import { Journal } from '../journal/journal.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
 import { compilePipeline } from '../logql/pipeline/index.js';
 import { nowNs } from '../model/time.js';
-import { journalOutput } from '../outputs/journal.js';
 import type { PipelineConfig } from '../pipeline/config.js';
+import { journalOutput } from '../pipeline/outputs/journal.js';
 import { Pipeline } from '../pipeline/runtime.js';
 import {
   DEFAULT_MAX_QUEUED_QUERIES,
