@@ -32,13 +32,13 @@ import {
   isNoSpaceError,
 } from '../disk/disk-space.js';
 import type { Scratch } from '../formats/loki-push/encode.js';
-import type { TimeLimits } from '../ingest/validate-time.js';
+import type { TimeLimits } from '../model/validate-time.js';
+import type { Source, SourceBatch } from '../sources/source.js';
 import { snappyCompress } from '../util/snappy.js';
 import { AgentMetrics } from './metrics.js';
 import { mergePositions, PositionsStore } from './positions.js';
 import { PushBuilder } from './push-builder.js';
 import { Shipper } from './shipper.js';
-import type { Source, SourceBatch } from './source.js';
 import { TimeGate } from './time-gate.js';
 
 export const DEFAULT_BUFFER_MAX_BYTES = 256 * 1024 * 1024;

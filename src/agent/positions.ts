@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mkdirDurable, writeFileAtomic } from '../disk/fsync.js';
-import type { Positions } from './source.js';
+import type { Positions } from '../sources/source.js';
 
 export const POSITIONS_FILE = 'positions.json';
 

@@ -15,8 +15,8 @@
  * behind entries, stream limits, enforced labels, service_name discovery, line truncation.
  */
 import { Buffer } from 'node:buffer';
-import { DEFAULT_CREATION_GRACE_PERIOD_NS, type TimeLimits, TimeWindow } from '../../ingest/validate-time.js';
 import type { RawRecord } from '../../model/normalize.js';
+import { DEFAULT_CREATION_GRACE_PERIOD_NS, type TimeLimits, TimeWindow } from '../../model/validate-time.js';
 import { MISSING_STREAMS_MESSAGE } from './json.js';
 import { LabelParseError, type ParsedLabels, parseLabels } from './labels.js';
 import type { PushStream } from './types.js';

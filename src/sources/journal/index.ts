@@ -20,12 +20,12 @@
  * handed over; the first such exit per distinct message is reported as `journalctl_exit`.
  */
 import { spawn } from 'node:child_process';
-import type { Positions, Source, SourceContext } from '../../agent/source.js';
 import { type ExportItem, ExportParser } from '../../formats/journal-export.js';
 import { entryRecord } from '../../formats/journal-records.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { sleep } from '../../util/sleep.js';
+import type { Positions, Source, SourceContext } from '../source.js';
 
 export interface JournalSourceOptions {
   /** The node's name: the `node` label of every record. */
