@@ -17,9 +17,9 @@
  */
 
 import { isAbsolute, resolve } from 'node:path';
-import { ClusterClient, type ClusterReply } from '../client/cluster.js';
 import { ClientError } from '../client/errors.js';
-import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../client/kubeconfig.js';
+import { ClusterClient, type ClusterReply } from '../cluster/cluster.js';
+import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../cluster/kubeconfig.js';
 import type { SarConfig } from './config.js';
 import { AuthConfigError, AuthorizationError } from './errors.js';
 import type { Attributes, Decision } from './types.js';

@@ -3,15 +3,15 @@
  * kubeconfig fills in what they leave out, as kubectl's own flags override its kubeconfig.
  */
 import { readFileSync } from 'node:fs';
-import { TOKEN_FILE_REREAD_MS } from './cluster.js';
-import { ClientError } from './errors.js';
-import { runExecCredential } from './exec-credential.js';
+import { TOKEN_FILE_REREAD_MS } from '../cluster/cluster.js';
+import { runExecCredential } from '../cluster/exec-credential.js';
 import {
   defaultKubeconfigPaths,
   type KubeconfigConnection,
   loadKubeconfig,
   selectContext,
-} from './kubeconfig.js';
+} from '../cluster/kubeconfig.js';
+import { ClientError } from './errors.js';
 import { type ConnectionFlags, DEFAULT_SERVER } from './options.js';
 
 /** The `core.kjournal` group's path, under which kjournal also serves the Loki and korrel8r APIs. */

@@ -6,11 +6,11 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { defaultKubeconfigPaths, loadKubeconfig } from '../cluster/kubeconfig.js';
 import { GROUP, GROUP_VERSION, type KubeResource, RESOURCES } from '../kube/resources.js';
 import { KjournalClient, serverMessage } from './client.js';
 import { type Connection, credentialHeaders, resolveConnection, tlsOptions } from './connection.js';
 import { ClientError } from './errors.js';
-import { defaultKubeconfigPaths, loadKubeconfig } from './kubeconfig.js';
 import type { ConnectionFlags } from './options.js';
 
 export const TABLE_ACCEPT = 'application/json;as=Table;g=meta.k8s.io;v=v1,application/json';

@@ -6,8 +6,8 @@
  * read with kjournal's own reader: bearer token (or token file), basic auth, client certificates,
  * CA, insecure-skip-tls-verify and exec plugins (token renewed once on a 401).
  */
-import { ClusterClient, type ClusterReply } from '../../client/cluster.js';
-import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../../client/kubeconfig.js';
+import { ClusterClient, type ClusterReply } from '../../cluster/cluster.js';
+import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../../cluster/kubeconfig.js';
 import { formatRfc3339Nano, NS_PER_SECOND, parseRfc3339Nano } from '../../model/time.js';
 
 /** What kjournal needs of a pod. */

@@ -4,7 +4,7 @@
  * Non-interactive only: kjournal never prompts.
  */
 import { execFile } from 'node:child_process';
-import { ClientError } from './errors.js';
+import { ClientError } from '../client/errors.js';
 
 export interface ExecConfig {
   readonly command: string;

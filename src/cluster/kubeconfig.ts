@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ClientError } from './errors.js';
+import { ClientError } from '../client/errors.js';
 import type { ExecConfig } from './exec-credential.js';
 
 type Obj = Record<string, unknown>;
