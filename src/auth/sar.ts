@@ -17,8 +17,8 @@
  */
 
 import { isAbsolute, resolve } from 'node:path';
-import { ClientError } from '../client/errors.js';
 import { ClusterClient, type ClusterReply } from '../cluster/cluster.js';
+import { KubeconfigError } from '../cluster/errors.js';
 import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../cluster/kubeconfig.js';
 import type { SarConfig } from './config.js';
 import { AuthConfigError, AuthorizationError } from './errors.js';
@@ -100,7 +100,8 @@ export function loadSarConnection(cfg: SarConfig): SarConnection {
     }
     return { conn };
   } catch (err) {
-    if (err instanceof ClientError) throw new AuthConfigError(`--authorization-kubeconfig: ${err.message}`);
+    if (err instanceof KubeconfigError)
+      throw new AuthConfigError(`--authorization-kubeconfig: ${err.message}`);
     throw err;
   }
 }

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TOKEN_FILE_REREAD_MS } from '../cluster/cluster.js';
+import { KubeconfigError } from '../cluster/errors.js';
 import { runExecCredential } from '../cluster/exec-credential.js';
 import {
   defaultKubeconfigPaths,
@@ -119,6 +120,16 @@ export function credentialHeaders(c: Connection): Record<string, string> {
   return h;
 }
 
+/** The kubeconfig's own errors (src/cluster/) as the client library's: the same one line. */
+async function viaKubeconfig<T>(step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof KubeconfigError) throw new ClientError(err.message);
+    throw err;
+  }
+}
+
 /** TLS options for a connection's server: verification, CA, client certificate, server name. */
 export function tlsOptions(c: Connection): {
   rejectUnauthorized: boolean;
@@ -147,7 +158,9 @@ export async function resolveConnection(
   let kc: KubeconfigConnection | undefined;
   if (wantsKubeconfig(flags, env)) {
     const paths = flags.kubeconfig !== undefined ? [flags.kubeconfig] : defaultKubeconfigPaths(env);
-    kc = selectContext(loadKubeconfig(paths, flags.kubeconfig !== undefined), flags.context);
+    kc = await viaKubeconfig(() =>
+      selectContext(loadKubeconfig(paths, flags.kubeconfig !== undefined), flags.context),
+    );
   }
   const source = kc ? `kubeconfig context ${kc.context}` : 'flags';
   const server = parseServer(
@@ -158,8 +171,9 @@ export async function resolveConnection(
   let token = flags.token ?? kc?.token;
   let cert = kc?.cert;
   let key = kc?.key;
-  if (token === undefined && kc?.exec !== undefined) {
-    const cred = await runExecCredential(kc.exec);
+  const exec = kc?.exec;
+  if (token === undefined && exec !== undefined) {
+    const cred = await viaKubeconfig(() => runExecCredential(exec));
     token = cred.token;
     cert = cred.cert ?? cert;
     key = cred.key ?? key;

@@ -4,7 +4,7 @@
  * Non-interactive only: kjournal never prompts.
  */
 import { execFile } from 'node:child_process';
-import { ClientError } from '../client/errors.js';
+import { KubeconfigError } from './errors.js';
 
 export interface ExecConfig {
   readonly command: string;
@@ -32,7 +32,7 @@ export function runExecCredential(exec: ExecConfig): Promise<ExecCredential> {
       (err, stdout, stderr) => {
         if (err) {
           const detail = String(stderr).trim().split('\n')[0] || err.message;
-          reject(new ClientError(`kubeconfig exec plugin ${exec.command} failed: ${detail}`));
+          reject(new KubeconfigError(`kubeconfig exec plugin ${exec.command} failed: ${detail}`));
           return;
         }
         let status: Record<string, unknown> | undefined;
@@ -43,7 +43,9 @@ export function runExecCredential(exec: ExecConfig): Promise<ExecCredential> {
           // handled below
         }
         if (status === undefined || status === null || typeof status !== 'object') {
-          reject(new ClientError(`kubeconfig exec plugin ${exec.command} printed no ExecCredential status`));
+          reject(
+            new KubeconfigError(`kubeconfig exec plugin ${exec.command} printed no ExecCredential status`),
+          );
           return;
         }
         const out: ExecCredential = {};

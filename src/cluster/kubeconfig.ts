@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ClientError } from '../client/errors.js';
+import { KubeconfigError } from './errors.js';
 import type { ExecConfig } from './exec-credential.js';
 
 type Obj = Record<string, unknown>;
@@ -63,16 +63,18 @@ function readOne(path: string): Obj {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new ClientError(`cannot read kubeconfig ${path}: ${why}`);
+    throw new KubeconfigError(`cannot read kubeconfig ${path}: ${why}`);
   }
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    throw new ClientError(`kubeconfig ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new KubeconfigError(
+      `kubeconfig ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   if (doc === null || doc === undefined) return {};
-  if (!isObj(doc)) throw new ClientError(`kubeconfig ${path} is not a kubeconfig (not a mapping)`);
+  if (!isObj(doc)) throw new KubeconfigError(`kubeconfig ${path} is not a kubeconfig (not a mapping)`);
   return doc;
 }
 
@@ -103,7 +105,7 @@ export function loadKubeconfig(paths: readonly string[], required: boolean): Mer
     try {
       doc = readOne(path);
     } catch (err) {
-      if (!required && err instanceof ClientError && /no such file/.test(err.message)) continue;
+      if (!required && err instanceof KubeconfigError && /no such file/.test(err.message)) continue;
       throw err;
     }
     files.push(path);
@@ -114,7 +116,7 @@ export function loadKubeconfig(paths: readonly string[], required: boolean): Mer
     addNamed(contexts, doc.contexts, 'context', dir);
   }
   if (files.length === 0) {
-    throw new ClientError(`no kubeconfig found (looked at ${paths.join(', ') || 'nothing'})`);
+    throw new KubeconfigError(`no kubeconfig found (looked at ${paths.join(', ') || 'nothing'})`);
   }
   return { files, ...(currentContext !== undefined ? { currentContext } : {}), clusters, users, contexts };
 }
@@ -124,7 +126,7 @@ function readBytes(path: string, dir: string, what: string): Buffer {
   try {
     return readFileSync(full);
   } catch (err) {
-    throw new ClientError(
+    throw new KubeconfigError(
       `cannot read ${what} ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
@@ -142,7 +144,7 @@ function execConfig(user: Obj, dir: string): ExecConfig | undefined {
   const exec = user.exec;
   if (!isObj(exec)) return undefined;
   const command = str(exec, 'command');
-  if (command === undefined) throw new ClientError('kubeconfig user exec plugin has no command');
+  if (command === undefined) throw new KubeconfigError('kubeconfig user exec plugin has no command');
   const args = Array.isArray(exec.args) ? exec.args.filter((a): a is string => typeof a === 'string') : [];
   const env: Record<string, string> = {};
   if (Array.isArray(exec.env)) {
@@ -164,25 +166,26 @@ function execConfig(user: Obj, dir: string): ExecConfig | undefined {
 export function selectContext(config: MergedKubeconfig, contextName?: string): KubeconfigConnection {
   const where = config.files.join(':');
   const name = contextName ?? config.currentContext;
-  if (name === undefined) throw new ClientError(`kubeconfig ${where} has no current-context; pass --context`);
+  if (name === undefined)
+    throw new KubeconfigError(`kubeconfig ${where} has no current-context; pass --context`);
   const ctx = config.contexts.get(name);
-  if (ctx === undefined) throw new ClientError(`context "${name}" not found in kubeconfig ${where}`);
+  if (ctx === undefined) throw new KubeconfigError(`context "${name}" not found in kubeconfig ${where}`);
   const clusterName = str(ctx.value, 'cluster');
   const cluster = clusterName === undefined ? undefined : config.clusters.get(clusterName);
   if (cluster === undefined) {
-    throw new ClientError(
+    throw new KubeconfigError(
       `cluster "${clusterName ?? ''}" of context "${name}" not found in kubeconfig ${where}`,
     );
   }
   const server = str(cluster.value, 'server');
   if (server === undefined)
-    throw new ClientError(`cluster "${clusterName}" in kubeconfig ${where} has no server`);
+    throw new KubeconfigError(`cluster "${clusterName}" in kubeconfig ${where} has no server`);
   const userName = str(ctx.value, 'user');
   let user: Named | undefined;
   if (userName !== undefined) {
     user = config.users.get(userName);
     if (user === undefined) {
-      throw new ClientError(`user "${userName}" of context "${name}" not found in kubeconfig ${where}`);
+      throw new KubeconfigError(`user "${userName}" of context "${name}" not found in kubeconfig ${where}`);
     }
   }
   const c = cluster.value;
@@ -218,7 +221,7 @@ export function selectContext(config: MergedKubeconfig, contextName?: string): K
       const cfg = isObj(provider.config) ? provider.config : {};
       const t = str(cfg, 'id-token') ?? str(cfg, 'access-token');
       if (t === undefined) {
-        throw new ClientError(
+        throw new KubeconfigError(
           `user "${userName}" uses auth-provider ${String(provider.name)} without a token; pass --token`,
         );
       }
