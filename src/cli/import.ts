@@ -10,7 +10,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { KjournalClient } from '../client/client.js';
 import { resolveConnection } from '../client/connection.js';
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
-import { FORMATS, type FormatName } from '../formats/index.js';
+import { FORMATS, type FormatName } from '../formats/line-parsers.js';
 import { parseLabelList } from '../import/labels.js';
 import { MISSING_TIME_MODES, type MissingTimeMode, runImport } from '../import/run.js';
 import type { Labels } from '../model/record.js';

@@ -4,8 +4,8 @@
  */
 import { isAuditApiVersion } from '../formats/audit.js';
 import { isEventList, isKubeEvent, wrappedEvent } from '../formats/events.js';
-import type { FormatName } from '../formats/index.js';
 import { parseObject } from '../formats/json-util.js';
+import type { FormatName } from '../formats/line-parsers.js';
 
 const CRI_PREFIX = /^\d{4}-\d{2}-\d{2}[Tt]\S+ (?:stdout|stderr) [PF](?::\S*)?(?: |$)/;
 

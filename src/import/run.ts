@@ -22,7 +22,7 @@
  * file, so a second import repeats nothing) or are skipped (`--missing-time refuse`).
  */
 import { ClientError } from '../client/errors.js';
-import { type FormatName, PARSERS, type ParseSink } from '../formats/index.js';
+import { type FormatName, PARSERS, type ParseSink } from '../formats/line-parsers.js';
 import { labelSetText } from '../formats/loki-push/labels.js';
 import { formatRefused } from '../journal/entry-counts.js';
 import type { Labels } from '../model/record.js';
