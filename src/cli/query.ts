@@ -11,12 +11,13 @@ import { credentialHeaders, resolveConnection, tlsOptions } from '../client/conn
 import { ClientError } from '../client/errors.js';
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
 import { parseDuration } from '../go/duration.js';
+import { labelsKey } from '../model/labels-key.js';
 import type { Labels } from '../model/record.js';
 import { NS_PER_SECOND, nowNs, parseRfc3339Nano } from '../model/time.js';
 import type { LabelMatcher } from '../store/store.js';
 import { CliError } from './errors.js';
 import { palette, wantsColor } from './print/color.js';
-import { commonLabels, formatLabels, subtractLabels } from './print/labels.js';
+import { commonLabels, subtractLabels } from './print/labels.js';
 import { formatEntry, LOG_MODES, type LogEntry, labelsWidth, type OutputMode } from './print/logs.js';
 import { formatSamples, samplesOf } from './print/metrics.js';
 import { Printer } from './print/printer.js';
@@ -416,7 +417,7 @@ function announceCommon(ctx: Ctx, streams: readonly RawStream[]): Labels {
   const common = commonLabels(streams.map((s) => s.stream ?? {}));
   // A single stream's labels are all "common"; logcli says so and prints `{}` on every line.
   if (Object.keys(common).length > 0 && ctx.fmt.mode === 'default' && !ctx.fmt.noLabels) {
-    notice(ctx.flags.quiet, `Common labels: ${ctx.fmt.colors.paint('red', formatLabels(common))}`);
+    notice(ctx.flags.quiet, `Common labels: ${ctx.fmt.colors.paint('red', labelsKey(common))}`);
   }
   return common;
 }
@@ -496,7 +497,7 @@ async function runRange(ctx: Ctx): Promise<void> {
 function mergedStreams(entries: readonly LogEntry[]): unknown {
   const byStream = new Map<string, { stream: Labels; values: unknown[] }>();
   for (const e of entries) {
-    const key = formatLabels(e.labels);
+    const key = labelsKey(e.labels);
     let s = byStream.get(key);
     if (s === undefined) {
       s = { stream: e.labels, values: [] };
@@ -549,7 +550,7 @@ async function runKorrel8r(ctx: Ctx): Promise<void> {
   });
   const common = commonLabels(attrs);
   if (Object.keys(common).length > 0 && flags.output === 'default' && flags.labels) {
-    notice(flags.quiet, `Common labels: ${ctx.fmt.colors.paint('red', formatLabels(common))}`);
+    notice(flags.quiet, `Common labels: ${ctx.fmt.colors.paint('red', labelsKey(common))}`);
   }
   const entries = logs.map((l, i) => ({
     log: l,

@@ -5,9 +5,9 @@
  */
 import { type Command, Option } from 'commander';
 import { addConnectionOptions } from '../client/options.js';
+import { labelsKey } from '../model/labels-key.js';
 import type { Labels } from '../model/record.js';
 import { CliError } from './errors.js';
-import { formatLabels } from './print/labels.js';
 import { Printer } from './print/printer.js';
 import {
   addDisplayOptions,
@@ -91,7 +91,7 @@ export function registerSeries(program: Command): void {
       const data = lokiData(body, 'series') ?? [];
       if (!Array.isArray(data)) throw new CliError("series: the server's answer is not a list");
       const series = data.filter((s): s is Labels => s !== null && typeof s === 'object');
-      await out.lines(flags.analyzeLabels ? analyzeLabels(series) : series.map(formatLabels));
+      await out.lines(flags.analyzeLabels ? analyzeLabels(series) : series.map(labelsKey));
     } finally {
       client.close();
     }

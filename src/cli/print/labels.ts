@@ -1,14 +1,8 @@
 /**
- * @module Label sets as logcli prints them: Go's `{a="b", c="d"}` with sorted names, and the labels
- * common to every stream of a result, which the default output leaves out.
+ * @module The labels common to every stream of a result, which logcli's default output leaves out
+ * (a label set itself prints as model/labels-key.ts writes it: `{a="b", c="d"}`, names sorted).
  */
 import type { Labels } from '../../model/record.js';
-
-/** `{a="b", c="d"}`, names sorted, values quoted as Go's strconv.Quote does for ordinary text. */
-export function formatLabels(labels: Labels): string {
-  const names = Object.keys(labels).sort();
-  return `{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(', ')}}`;
-}
 
 /** The name=value pairs that every label set holds (none when there are no sets). */
 export function commonLabels(sets: readonly Labels[]): Labels {

@@ -8,9 +8,10 @@
  * - `wide`: nanosecond times, every label, structured metadata as `k=v`, then the line.
  * (`json`, the whole response, is not per entry: the command prints it.)
  */
+
+import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
 import { colorFor, type Palette } from './color.js';
-import { formatLabels } from './labels.js';
 import { formatTimestamp, type Zone } from './time.js';
 
 export const LOG_MODES = ['default', 'raw', 'jsonl', 'json', 'wide'] as const;
@@ -56,7 +57,7 @@ export function formatEntry(e: LogEntry, width: number, o: LogFormatOptions): st
         .join(' ');
       const parts = [ts];
       if (!o.noLabels) {
-        const labels = formatLabels(e.labels);
+        const labels = labelsKey(e.labels);
         parts.push(c.paint(colorFor(labels), labels.padEnd(width)));
       }
       if (meta !== '') parts.push(c.paint('green', meta));
@@ -67,8 +68,8 @@ export function formatEntry(e: LogEntry, width: number, o: LogFormatOptions): st
       const ts = c.paint('blue', formatTimestamp(e.ts, o.zone, false));
       if (o.noLabels) return `${ts} ${e.line.trim()}`;
       // Each stream in its own colour, chosen by all its labels (not only those shown).
-      const shown = formatLabels(e.shown);
-      return `${ts} ${c.paint(colorFor(formatLabels(e.labels)), shown.padEnd(width))} ${e.line.trim()}`;
+      const shown = labelsKey(e.shown);
+      return `${ts} ${c.paint(colorFor(labelsKey(e.labels)), shown.padEnd(width))} ${e.line.trim()}`;
     }
   }
 }
@@ -77,7 +78,7 @@ export function formatEntry(e: LogEntry, width: number, o: LogFormatOptions): st
 export function labelsWidth(entries: readonly LogEntry[], mode: OutputMode, fixed = 0): number {
   let w = fixed;
   if (mode !== 'default' && mode !== 'wide') return w;
-  for (const e of entries) w = Math.max(w, formatLabels(mode === 'wide' ? e.labels : e.shown).length);
+  for (const e of entries) w = Math.max(w, labelsKey(mode === 'wide' ? e.labels : e.shown).length);
   return w;
 }
 

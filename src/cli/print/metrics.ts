@@ -2,9 +2,9 @@
  * @module Metric query results (vector, matrix, scalar) as a table, JSON lines or bare samples.
  * logcli prints these as indented JSON; kjournal prints a table by default and keeps `-o json` for that.
  */
+import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
 import type { Palette } from './color.js';
-import { formatLabels } from './labels.js';
 import type { OutputMode } from './logs.js';
 import { formatTimestamp, secondsToNs, type Zone } from './time.js';
 
@@ -45,7 +45,7 @@ export function formatSamples(samples: readonly Sample[], o: MetricFormatOptions
   const rows = samples.map((s) => ({
     ts: formatTimestamp(secondsToNs(s.time), o.zone, nano),
     value: s.value,
-    series: formatLabels(s.metric),
+    series: labelsKey(s.metric),
     s,
   }));
   switch (o.mode) {
