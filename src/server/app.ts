@@ -380,7 +380,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       korrel8rLogsHandler({
         store,
         maxEntriesLimit: config.maxEntriesLimit,
-        compilePipeline,
         queryTimeoutMs: config.queryTimeoutMs,
       }),
     ),

@@ -4,7 +4,6 @@
  */
 import { getLogObjects } from '../../korrel8r/get.js';
 import { Korrel8rQueryError, parseKorrel8rQuery } from '../../korrel8r/query.js';
-import type { CompilePipeline } from '../../logql/pipeline/types.js';
 import { nowNs } from '../../model/time.js';
 import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
@@ -18,7 +17,6 @@ export interface Korrel8rLogsOptions {
   readonly store: Store;
   readonly maxEntriesLimit: number;
   readonly now?: () => bigint;
-  readonly compilePipeline?: CompilePipeline;
   /** A query still running after this is cancelled (504); default one minute. */
   readonly queryTimeoutMs?: number;
 }
@@ -38,7 +36,6 @@ export function korrel8rLogsHandler(opts: Korrel8rLogsOptions): Handler {
       end: end + 1n,
       limit,
       signal: signal ?? AbortSignal.timeout(opts.queryTimeoutMs ?? 60_000),
-      ...(opts.compilePipeline ? { compilePipeline: opts.compilePipeline } : {}),
       ...(restriction ? { restriction } : {}),
     });
     return json(200, objects);
