@@ -66,7 +66,6 @@ import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '..
 import type { Access, Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
-import { compilePipeline } from '../logql/pipeline/index.js';
 import type { LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
 import { journalOutput } from '../outputs/journal.js';
@@ -297,7 +296,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     hub: tailHub,
     maxEntriesLimit: config.maxEntriesLimit,
     log,
-    compilePipeline,
     admission,
     queryTimeoutMs: config.queryTimeoutMs,
     ...(config.tailBufferBytes ? { bufferBytes: config.tailBufferBytes } : {}),
