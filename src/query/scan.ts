@@ -38,6 +38,8 @@ export interface ScanRequest {
   readonly streamFilter?: (labels: Labels) => boolean;
   /** Only entries strictly after this position in the scan's order. */
   readonly after?: EntryCursor;
+  /** Only entries appended after the one with this sequence number. */
+  readonly afterSeq?: bigint;
   /** Cancels the read (a deadline): the store rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   /** Most entries kept (passing the pipeline and `keep`); none when undefined. */
@@ -87,6 +89,7 @@ export function planScan(req: ScanRequest): PlannedScan {
     direction: req.direction,
     ...(req.streamFilter ? { streamFilter: req.streamFilter } : {}),
     ...(req.after ? { after: req.after } : {}),
+    ...(req.afterSeq !== undefined ? { afterSeq: req.afterSeq } : {}),
     ...(req.signal ? { signal: req.signal } : {}),
     ...(exact && req.limit !== undefined ? { limit: req.limit } : {}),
   };
