@@ -7,6 +7,10 @@
 import type { Labels } from '../model/record.js';
 import { scan } from '../query/scan.js';
 import type { Store, StoredEntry } from '../store/store.js';
+
+/** An entry a watch considers: read back from the store, or published live (see liveEntry). */
+export type WatchedEntry = StoredEntry;
+
 import { type KubeObject, toObject } from './objects.js';
 import type { KubeResource } from './resources.js';
 import type { CompiledSelection } from './selectors.js';

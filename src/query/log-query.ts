@@ -16,6 +16,9 @@ import { QueryCancelledError } from './metric/index.js';
 import type { QueryStats, StreamResult, StreamValue } from './results.js';
 import { type ScanStats, scan } from './scan.js';
 
+/** The order of a log query's entries. */
+export type { Direction };
+
 export interface LogQueryRequest {
   readonly tenant: string;
   readonly expr: LogExpr;

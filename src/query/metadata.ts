@@ -25,6 +25,11 @@ function streamsOf(store: Store, req: MetadataRequest): Promise<StreamRef[]> {
   return store.streams(req.tenant, req.matchers, req.start, req.end);
 }
 
+/** The label sets of the selected streams, in the store's order. */
+export async function streamLabels(store: Store, req: MetadataRequest): Promise<Labels[]> {
+  return (await streamsOf(store, req)).map((s) => s.labels);
+}
+
 /** The label names of the selected streams, sorted. */
 export async function labelNames(store: Store, req: MetadataRequest): Promise<string[]> {
   const names = new Set<string>();

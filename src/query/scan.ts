@@ -12,6 +12,7 @@ import { compilePipeline } from '../logql/pipeline/index.js';
 import { allLabels, type Pipeline, type PipelineOutput } from '../logql/pipeline/types.js';
 import { planLog } from '../logql/plan.js';
 import type { Labels } from '../model/record.js';
+import { compileMatchers } from '../store/matchers.js';
 import type {
   ContentHint,
   Direction,
@@ -184,3 +185,11 @@ export function compileEntryFilter(expr: LogExpr): (e: LiveEntry) => LiveEntry |
     };
   };
 }
+
+/** Whether a live entry's stream labels match a log query's selector, as the store matches them. */
+export function compileSelectorTest(expr: LogExpr): (labels: Labels) => boolean {
+  return compileMatchers(expr.matchers);
+}
+
+/** The errors of the store that a scan passes on (a damaged part: a 500 with its message). */
+export { DamagedDataError } from '../store/store.js';

@@ -21,12 +21,18 @@ import { GROUP_VERSION, type KubeResource } from '../../kube/resources.js';
 import type { CompiledSelection } from '../../kube/selectors.js';
 import { kubeBadRequest, type StatusObject, statusObject } from '../../kube/status.js';
 import { type IncludeObject, toTable } from '../../kube/tables.js';
-import { liveEntry, parseResourceVersion, replayAfter, watchedObject } from '../../kube/watch.js';
+import {
+  liveEntry,
+  parseResourceVersion,
+  replayAfter,
+  type WatchedEntry,
+  watchedObject,
+} from '../../kube/watch.js';
 import { labelValue } from '../../model/kube-meta.js';
 import type { QueryAdmission } from '../../query/admission.js';
 import { DEFAULT_CONSUMER_BUFFER_BYTES, entryBytes } from '../../server/consumer-buffer.js';
 import type { TailEntry, TailHub } from '../../server/tail-hub.js';
-import type { Store, StoredEntry } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import type { Reply } from '../http/router.js';
 import { kubeStatusReply } from './errors.js';
 
@@ -113,7 +119,7 @@ async function runWatch(
     first = false;
     write({ type: 'ADDED', object });
   };
-  const consider = (entry: StoredEntry): void => {
+  const consider = (entry: WatchedEntry): void => {
     const obj = watchedObject(resource, req.tenant, sel, entry);
     if (obj) emit(obj);
   };
@@ -186,7 +192,7 @@ async function runWatch(
 
   if (from !== undefined) {
     // Replay what came after the version: everything the store acknowledged since.
-    let missed: StoredEntry[] = [];
+    let missed: WatchedEntry[] = [];
     let tooOld = false;
     const signal = AbortSignal.timeout(opts.queryTimeoutMs);
     let release: (() => void) | undefined;

@@ -12,8 +12,8 @@ import {
   QueryCancelledError,
 } from '../../query/metric/index.js';
 import { PatternLimitError } from '../../query/patterns/mine.js';
+import { DamagedDataError } from '../../query/scan.js';
 import { DiskFullError } from '../../server/disk-guard.js';
-import { DamagedDataError } from '../../store/store.js';
 import { ClientGoneError } from '../http/admit.js';
 import { HttpError } from '../http/errors.js';
 import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';

@@ -3,6 +3,8 @@
  * info: the requests' parameters and Loki's JSON (pkg/util/marshal, pkg/loghttp); the queries are
  * src/query/metadata.ts. On LokiStack paths every selection is restricted to the path's class.
  */
+
+import type { LabelMatcher } from '../../logql/ast.js';
 import { isLogExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
 import { restrictSelector } from '../../logql/restrict.js';
@@ -17,7 +19,7 @@ import {
   volume,
   volumeRange,
 } from '../../query/metadata.js';
-import type { LabelMatcher, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json, type RequestContext } from '../http/router.js';
 import { parseRange, parseSecondsOrDuration } from './params.js';

@@ -4,7 +4,7 @@
  * durations as Prometheus durations or float seconds.
  */
 import { NS_PER_SECOND, parseDurationNs, parseRfc3339Nano } from '../../model/time.js';
-import type { Direction } from '../../store/store.js';
+import type { Direction } from '../../query/log-query.js';
 import { goParseFloat } from '../../util/go-float.js';
 import { badRequest } from '../http/errors.js';
 

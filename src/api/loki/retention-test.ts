@@ -7,10 +7,14 @@
  * it counts what every stream of the tenant holds.
  */
 import { parse as parseYaml } from 'yaml';
-import { parseRetentionPolicy, RetentionConfigError } from '../../lifecycle/retention-rules.js';
+import {
+  parseRetentionPolicy,
+  RetentionConfigError,
+  type RetentionPolicy,
+} from '../../lifecycle/retention-rules.js';
 import { formatMatchers } from '../../logql/format.js';
 import { nowNs } from '../../model/time.js';
-import type { RetentionPolicy, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import { readBody } from '../http/body.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';

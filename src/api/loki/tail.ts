@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { LabelMatcher } from '../../logql/ast.js';
 import { isLogExpr, type LogExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
 import { entryLabels } from '../../logql/pipeline/state.js';
@@ -16,7 +17,7 @@ import { restrictLogExpr } from '../../logql/restrict.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { type QueryAdmission, TooManyOutstandingQueriesError } from '../../query/admission.js';
-import { compileEntryFilter, scan } from '../../query/scan.js';
+import { compileEntryFilter, compileSelectorTest, scan } from '../../query/scan.js';
 import {
   ConsumerBuffer,
   DEFAULT_CONSUMER_BUFFER_BYTES,
@@ -25,8 +26,7 @@ import {
 } from '../../server/consumer-buffer.js';
 import type { TailEntry, TailHub } from '../../server/tail-hub.js';
 import { labelsKey } from '../../store/catalog.js';
-import { compileMatchers } from '../../store/matchers.js';
-import type { LabelMatcher, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { lokiErrorReply } from './errors.js';
 import { parseLimit, parseLokiTimestamp } from './params.js';
@@ -197,7 +197,7 @@ class TailSession {
     this.queue = new ConsumerBuffer(budget);
     this.maxDroppedBytes = Math.max(budget / DROPPED_SHARE, 4096);
     this.frameBytes = Math.min(MAX_FRAME_BYTES, budget / 4);
-    const matches = compileMatchers(request.expr.matchers);
+    const matches = compileSelectorTest(request.expr);
     this.filter = compileTailFilter(request.expr);
     this.unsubscribe = opts.hub.subscribe({
       tenant: request.tenant,
