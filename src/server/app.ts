@@ -65,6 +65,8 @@ import { DEFAULT_TENANT } from '../api/loki/tenant.js';
 import { type AuditPolicy, applyPolicyToRecords, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
 import type { Access, Auth } from '../auth/index.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../ingest/loki-push/index.js';
+import { getLogObjects } from '../korrel8r/get.js';
+import { kubeReadsOn } from '../kube/reads.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
 import type { LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
@@ -77,6 +79,7 @@ import {
   QueryAdmission,
 } from '../query/admission.js';
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
+import { queriesOn } from '../query/queries.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
 import { acquireDirLock } from '../util/dir-lock.js';
@@ -253,8 +256,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   const router = new Router();
   const loki: ErrorHandler = (err) => lokiErrorReply(err);
+  const queries = queriesOn(store);
   const queryOpts = {
-    store,
+    queries,
     metrics,
     maxEntriesLimit: config.maxEntriesLimit,
     queryTimeoutMs: config.queryTimeoutMs,
@@ -292,7 +296,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const kubeIngest = (policy: AuditPolicy | null) => (tenant: string, records: LogRecord[]) =>
     storeRecords(deps, tenant, routeRecords(deps, applyPolicyToRecords(policy, records)));
   const tail = new TailServer({
-    store,
+    queries,
     hub: tailHub,
     maxEntriesLimit: config.maxEntriesLimit,
     log,
@@ -312,17 +316,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const lokiReads: [readonly string[], string, Handler][] = [
     [GET_POST, '/query_range', query(queryRangeHandler(queryOpts))],
     [GET_POST, '/query', query(queryHandler(queryOpts))],
-    [GET_POST, '/labels', query(labelsHandler({ store }))],
-    [GET_POST, '/label', query(labelsHandler({ store }))],
-    [GET_POST, '/label/{name}/values', query(labelValuesHandler({ store }))],
-    [GET_POST, '/series', query(seriesHandler({ store }))],
-    [GET_POST, '/index/stats', query(indexStatsHandler({ store }))],
-    [GET_POST, '/index/volume', query(indexVolumeHandler({ store }))],
-    [GET_POST, '/index/volume_range', query(indexVolumeRangeHandler({ store }))],
-    [GET_POST, '/detected_fields', query(detectedFieldsHandler({ store }))],
+    [GET_POST, '/labels', query(labelsHandler({ queries }))],
+    [GET_POST, '/label', query(labelsHandler({ queries }))],
+    [GET_POST, '/label/{name}/values', query(labelValuesHandler({ queries }))],
+    [GET_POST, '/series', query(seriesHandler({ queries }))],
+    [GET_POST, '/index/stats', query(indexStatsHandler({ queries }))],
+    [GET_POST, '/index/volume', query(indexVolumeHandler({ queries }))],
+    [GET_POST, '/index/volume_range', query(indexVolumeRangeHandler({ queries }))],
+    [GET_POST, '/detected_fields', query(detectedFieldsHandler({ queries }))],
     // Grafana's Logs Drilldown; the last two run no store query, so they are not queued.
-    [GET_POST, '/patterns', query(patternsHandler({ store }))],
-    [GET_POST, '/detected_labels', query(detectedLabelsHandler({ store }))],
+    [GET_POST, '/patterns', query(patternsHandler({ queries }))],
+    [GET_POST, '/detected_labels', query(detectedLabelsHandler({ queries }))],
     [
       ['GET'],
       '/drilldown-limits',
@@ -376,7 +380,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const korrel8rLogs = logRead(
     query(
       korrel8rLogsHandler({
-        store,
+        getLogs: (q, o) => getLogObjects(store, q, o),
         maxEntriesLimit: config.maxEntriesLimit,
         queryTimeoutMs: config.queryTimeoutMs,
       }),
@@ -388,11 +392,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     limits: config.limits,
     onRefused: (reason: string, n: number) => metrics.discardedLines.inc({ reason }, n),
   };
-  const deletes = deleteHandler({ requests: deleteRequests, store });
+  const deletes = deleteHandler({ requests: deleteRequests, queries });
   const retentionBodies = {
     bodyTypes: ['application/json', 'application/yaml', 'application/x-yaml', 'text/plain'],
   };
-  const retentionTest = retentionTestHandler({ store, policy: retentionPolicy });
+  const retentionTest = retentionTestHandler({ queries, policy: retentionPolicy });
   router
     .add(['GET', 'POST', 'DELETE'], '/loki/api/v1/delete', deletes, loki, readBodies)
     .add(['GET', 'POST', 'DELETE'], `${GROUP_LOKI_PATH}/delete`, deletes, loki, readBodies)
@@ -427,7 +431,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     );
 
   const kubeApi = registerKubeApi(router, {
-    store,
+    reads: kubeReadsOn(store),
     tailHub,
     version: KJOURNAL_VERSION,
     maxEntriesLimit: config.maxEntriesLimit,

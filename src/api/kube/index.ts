@@ -16,15 +16,14 @@ import {
   apiVersions,
   versionInfo,
 } from '../../kube/discovery.js';
-import { getObject, listObjects } from '../../kube/list.js';
 import { openApiV2, openApiV3Group, openApiV3Root } from '../../kube/openapi.js';
+import type { KubeReads } from '../../kube/reads.js';
 import { GROUP_VERSION, type KubeResource, resourceByName } from '../../kube/resources.js';
 import { compileSelection } from '../../kube/selectors.js';
 import { KubeError, kubeBadRequest, kubeNotFound } from '../../kube/status.js';
 import { type IncludeObject, toTable, wantsTable } from '../../kube/tables.js';
 import type { QueryAdmission } from '../../query/admission.js';
 import type { TailHub } from '../../server/tail-hub.js';
-import type { Store } from '../../store/store.js';
 import { admitted } from '../http/admit.js';
 import { type Handler, json, type Reply, type RequestContext, type Router, text } from '../http/router.js';
 import { tenantOf } from '../loki/tenant.js';
@@ -34,7 +33,8 @@ import { watchReply } from './watch.js';
 export { kubeStatusReply } from './errors.js';
 
 export interface KubeApiOptions {
-  readonly store: Store;
+  /** The reads on the store (src/kube/reads.ts). */
+  readonly reads: KubeReads;
   readonly tailHub: TailHub;
   /** The server's version, for /version and the OpenAPI documents. */
   readonly version: string;
@@ -269,7 +269,7 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
       const rv = ctx.params.get('resourceVersion') ?? undefined;
       return watchReply(
         {
-          store: opts.store,
+          reads: opts.reads,
           hub: opts.tailHub,
           replayMax: opts.watchReplayMax ?? 10_000,
           bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000,
@@ -299,7 +299,7 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
     const capped = cap > 0 && defaultLimit(limitText);
     let pageSize = parseLimit(limitText, opts.maxEntriesLimit);
     if (capped) pageSize = Math.min(pageSize, cap);
-    const page = await listObjects(opts.store, {
+    const page = await opts.reads.list({
       tenant,
       resource,
       namespace,
@@ -330,7 +330,7 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
       throw kubeBadRequest('watch a single object with a fieldSelector metadata.name=<name> on the list');
     const tenant = tenantOf(ctx.req.headers['x-scope-orgid']);
     if (resource.namespaced && namespace === undefined) throw kubeNotFound(resource.name, name);
-    const found = await getObject(opts.store, {
+    const found = await opts.reads.get({
       tenant,
       resource,
       namespace,

@@ -15,29 +15,22 @@
  * all has its connection closed shortly after, so the unsent bytes do not stay.
  */
 import type { ServerResponse } from 'node:http';
-import { currentResourceVersion } from '../../kube/list.js';
 import type { KubeObject } from '../../kube/objects.js';
+import type { KubeReads } from '../../kube/reads.js';
 import { GROUP_VERSION, type KubeResource } from '../../kube/resources.js';
 import type { CompiledSelection } from '../../kube/selectors.js';
 import { kubeBadRequest, type StatusObject, statusObject } from '../../kube/status.js';
 import { type IncludeObject, toTable } from '../../kube/tables.js';
-import {
-  liveEntry,
-  parseResourceVersion,
-  replayAfter,
-  type WatchedEntry,
-  watchedObject,
-} from '../../kube/watch.js';
+import { liveEntry, parseResourceVersion, type WatchedEntry, watchedObject } from '../../kube/watch.js';
 import { labelValue } from '../../model/kube-meta.js';
 import type { QueryAdmission } from '../../query/admission.js';
 import { DEFAULT_CONSUMER_BUFFER_BYTES, entryBytes } from '../../server/consumer-buffer.js';
 import type { TailEntry, TailHub } from '../../server/tail-hub.js';
-import type { Store } from '../../store/store.js';
 import type { Reply } from '../http/router.js';
 import { kubeStatusReply } from './errors.js';
 
 export interface WatchOptions {
-  readonly store: Store;
+  readonly reads: KubeReads;
   readonly hub: TailHub;
   /** Most entries a resuming watch replays from the store; an older version is 410. */
   readonly replayMax: number;
@@ -105,7 +98,7 @@ async function runWatch(
   let pendingBytes = 0;
   const replayed = new Set<bigint>();
   // Without a version, the watch starts now: everything acknowledged so far is "before".
-  const floor = from ?? currentResourceVersion(opts.store);
+  const floor = from ?? opts.reads.version();
 
   const write = (event: unknown): void => {
     if (closed) return;
@@ -198,7 +191,7 @@ async function runWatch(
     let release: (() => void) | undefined;
     try {
       release = await opts.admission?.acquire(req.tenant, signal);
-      ({ entries: missed, tooOld } = await replayAfter(opts.store, {
+      ({ entries: missed, tooOld } = await opts.reads.replay({
         tenant: req.tenant,
         selection: sel,
         afterSeq: from,
@@ -222,7 +215,7 @@ async function runWatch(
         object: statusObject(
           410,
           'Expired',
-          `too old resource version: ${from} (${currentResourceVersion(opts.store)}): more than ${opts.replayMax} entries or ${REPLAY_MAX_BYTES >> 20} MiB came after it; list again`,
+          `too old resource version: ${from} (${opts.reads.version()}): more than ${opts.replayMax} entries or ${REPLAY_MAX_BYTES >> 20} MiB came after it; list again`,
         ),
       });
       finish();
@@ -246,7 +239,7 @@ async function runWatch(
         object: {
           kind: resource.kind,
           apiVersion: GROUP_VERSION,
-          metadata: { resourceVersion: String(currentResourceVersion(opts.store)) },
+          metadata: { resourceVersion: String(opts.reads.version()) },
         },
       });
     }, opts.bookmarkIntervalMs);

@@ -22,8 +22,7 @@ import type { LabelMatcher } from '../../logql/ast.js';
 import { labelValue } from '../../model/kube-meta.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
-import { streamLabels } from '../../query/metadata.js';
-import type { Store } from '../../store/store.js';
+import type { Queries } from '../../query/queries.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
 
@@ -57,7 +56,8 @@ function scopeOf(labels: readonly Labels[]): LabelMatcher[] {
 
 export interface DeleteOptions {
   readonly requests: DeleteRequests;
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly now?: () => bigint;
 }
 
@@ -134,7 +134,7 @@ export function deleteHandler(opts: DeleteOptions): Handler {
         if (start > end) throw badRequest("start time can't be greater than end time");
         // The end is inclusive to the millisecond.
         const through = end + MS - 1n;
-        const streams = await streamLabels(opts.store, {
+        const streams = await opts.queries.streamLabels({
           tenant,
           matchers: selection.matchers,
           start,

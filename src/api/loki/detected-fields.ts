@@ -5,15 +5,15 @@
 import { isLogExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
 import { nowNs } from '../../model/time.js';
-import { detectFields } from '../../query/detected-fields.js';
-import type { Store } from '../../store/store.js';
+import type { Queries } from '../../query/queries.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
 import { parseRange } from './params.js';
 import { tenantOf } from './tenant.js';
 
 export interface DetectedFieldsOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly now?: () => bigint;
 }
 
@@ -40,7 +40,7 @@ export function detectedFieldsHandler(opts: DetectedFieldsOptions): Handler {
     const { start, end } = parseRange(ctx.params, now());
     const lineLimit = positiveInt(ctx.params, ['line_limit'], 1000);
     const fieldLimit = positiveInt(ctx.params, ['limit', 'field_limit'], 1000);
-    const fields = await detectFields(opts.store, {
+    const fields = await opts.queries.detectFields({
       tenant,
       expr,
       start,

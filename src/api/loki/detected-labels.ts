@@ -4,15 +4,15 @@
  * is `omitempty` in Loki's protobuf-generated JSON.
  */
 import { nowNs } from '../../model/time.js';
-import { detectedLabels } from '../../query/detected-labels.js';
-import type { Store } from '../../store/store.js';
+import type { Queries } from '../../query/queries.js';
 import { type Handler, json } from '../http/router.js';
 import { parseRange } from './params.js';
 import { parseMatchersOnly } from './selector-param.js';
 import { tenantOf } from './tenant.js';
 
 export interface DetectedLabelsOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly now?: () => bigint;
 }
 
@@ -25,7 +25,7 @@ export function detectedLabelsHandler(opts: DetectedLabelsOptions): Handler {
     const matchers = query === '' ? [] : parseMatchersOnly(query);
     const { start, end } = parseRange(ctx.params, now());
     // Loki's label ranges include `end`; the store's are half-open.
-    const detected = await detectedLabels(opts.store, {
+    const detected = await opts.queries.detectedLabels({
       tenant,
       matchers,
       ...(ctx.restriction ? { restriction: ctx.restriction } : {}),

@@ -9,24 +9,16 @@ import { isLogExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
 import { restrictSelector } from '../../logql/restrict.js';
 import { NS_PER_SECOND, nowNs } from '../../model/time.js';
-import {
-  indexStats,
-  labelNames,
-  labelValues,
-  type MetadataRequest,
-  series,
-  type VolumeSpec,
-  volume,
-  volumeRange,
-} from '../../query/metadata.js';
-import type { Store } from '../../store/store.js';
+import type { MetadataRequest, VolumeSpec } from '../../query/metadata.js';
+import type { Queries } from '../../query/queries.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json, type RequestContext } from '../http/router.js';
 import { parseRange, parseSecondsOrDuration } from './params.js';
 import { tenantOf } from './tenant.js';
 
 export interface MetadataOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly now?: () => bigint;
 }
 
@@ -73,7 +65,7 @@ export function labelsHandler(opts: MetadataOptions): Handler {
   const now = opts.now ?? nowNs;
   return async (ctx) => {
     const matchers = selectorMatchers(ctx.params.get('query')) ?? [];
-    return labelResponse(await labelNames(opts.store, metadataRequest(ctx, matchers, now())));
+    return labelResponse(await opts.queries.labelNames(metadataRequest(ctx, matchers, now())));
   };
 }
 
@@ -84,7 +76,7 @@ export function labelValuesHandler(opts: MetadataOptions): Handler {
     const name = ctx.pathParams?.name;
     if (name === undefined || name === '') throw badRequest('label name is required');
     const matchers = selectorMatchers(ctx.params.get('query')) ?? [];
-    return labelResponse(await labelValues(opts.store, metadataRequest(ctx, matchers, now()), name));
+    return labelResponse(await opts.queries.labelValues(metadataRequest(ctx, matchers, now()), name));
   };
 }
 
@@ -100,7 +92,7 @@ export function seriesHandler(opts: MetadataOptions): Handler {
   const now = opts.now ?? nowNs;
   return async (ctx) => {
     const groups = matchGroups(ctx.params).map((m) => restricted(ctx, m));
-    const data = await series(opts.store, metadataRequest(ctx, [], now()), groups);
+    const data = await opts.queries.series(metadataRequest(ctx, [], now()), groups);
     return json(200, { status: 'success', data });
   };
 }
@@ -120,7 +112,7 @@ export function indexStatsHandler(opts: MetadataOptions): Handler {
   return async (ctx) => {
     const tenant = tenantOf(ctx.req.headers['x-scope-orgid']);
     const req = metadataRequest(ctx, requiredSelector(ctx.params), now(), tenant);
-    return json(200, await indexStats(opts.store, req));
+    return json(200, await opts.queries.indexStats(req));
   };
 }
 
@@ -153,7 +145,7 @@ export function indexVolumeHandler(opts: MetadataOptions): Handler {
     const matchers = requiredSelector(ctx.params);
     const req = metadataRequest(ctx, matchers, now(), tenant);
     const spec = volumeSpec(ctx.params, matchers);
-    const result = await volume(opts.store, req, spec);
+    const result = await opts.queries.volume(req, spec);
     return json(200, { status: 'success', data: { resultType: 'vector', result } });
   };
 }
@@ -192,8 +184,7 @@ export function indexVolumeRangeHandler(opts: MetadataOptions): Handler {
       throw badRequest(
         'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
       );
-    const result = await volumeRange(
-      opts.store,
+    const result = await opts.queries.volumeRange(
       {
         tenant,
         matchers: restricted(ctx, matchers),

@@ -17,7 +17,8 @@ import { restrictLogExpr } from '../../logql/restrict.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { type QueryAdmission, TooManyOutstandingQueriesError } from '../../query/admission.js';
-import { compileEntryFilter, compileSelectorTest, scan } from '../../query/scan.js';
+import type { Queries } from '../../query/queries.js';
+import { compileEntryFilter, compileSelectorTest } from '../../query/scan.js';
 import {
   ConsumerBuffer,
   DEFAULT_CONSUMER_BUFFER_BYTES,
@@ -26,14 +27,14 @@ import {
 } from '../../server/consumer-buffer.js';
 import type { TailEntry, TailHub } from '../../server/tail-hub.js';
 import { labelsKey } from '../../store/catalog.js';
-import type { Store } from '../../store/store.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { lokiErrorReply } from './errors.js';
 import { parseLimit, parseLokiTimestamp } from './params.js';
 import { tenantOf } from './tenant.js';
 
 export interface TailOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly hub: TailHub;
   readonly maxEntriesLimit: number;
   /**
@@ -214,8 +215,7 @@ class TailSession {
     const limit = this.request.limit;
     const { expr } = this.request;
     try {
-      const entries = scan(
-        this.opts.store,
+      const entries = this.opts.queries.scan(
         {
           tenant: this.request.tenant,
           start: this.request.start,
