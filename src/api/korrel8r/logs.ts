@@ -9,9 +9,9 @@ import { nowNs } from '../../model/time.js';
 import { badRequest } from '../http/errors.js';
 import { ERROR_ID_HEADER } from '../http/internal-error.js';
 import { type ErrorHandler, type Handler, json } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { lokiErrorReply } from '../loki/errors.js';
 import { parseLimit, parseRange } from '../loki/params.js';
-import { tenantOf } from '../loki/tenant.js';
 
 export interface Korrel8rLogsOptions {
   /** korrel8r's log objects from the store (src/korrel8r/get.ts, bound to the store). */

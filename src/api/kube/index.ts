@@ -5,6 +5,7 @@
  * objects or server-side Tables. Every error is a Kubernetes Status.
  */
 
+import type { TailHub } from '../../journal/tail-hub.js';
 import { type DirectOptions, warningHeader } from '../../kube/direct/fallback.js';
 import {
   aggregatedContentType,
@@ -23,10 +24,9 @@ import { compileSelection } from '../../kube/selectors.js';
 import { KubeError, kubeBadRequest, kubeNotFound } from '../../kube/status.js';
 import { type IncludeObject, toTable, wantsTable } from '../../kube/tables.js';
 import type { QueryAdmission } from '../../query/admission.js';
-import type { TailHub } from '../../server/tail-hub.js';
 import { admitted } from '../http/admit.js';
 import { type Handler, json, type Reply, type RequestContext, type Router, text } from '../http/router.js';
-import { tenantOf } from '../loki/tenant.js';
+import { tenantOf } from '../http/tenant.js';
 import { kubeStatusReply } from './errors.js';
 import { watchReply } from './watch.js';
 

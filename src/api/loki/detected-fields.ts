@@ -8,8 +8,8 @@ import { nowNs } from '../../model/time.js';
 import type { Queries } from '../../query/queries.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { parseRange } from './params.js';
-import { tenantOf } from './tenant.js';
 
 export interface DetectedFieldsOptions {
   /** The query operations on the store (src/query/queries.ts). */

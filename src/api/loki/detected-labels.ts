@@ -6,9 +6,9 @@
 import { nowNs } from '../../model/time.js';
 import type { Queries } from '../../query/queries.js';
 import { type Handler, json } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { parseRange } from './params.js';
 import { parseMatchersOnly } from './selector-param.js';
-import { tenantOf } from './tenant.js';
 
 export interface DetectedLabelsOptions {
   /** The query operations on the store (src/query/queries.ts). */

@@ -13,8 +13,8 @@ import type { MetadataRequest, VolumeSpec } from '../../query/metadata.js';
 import type { Queries } from '../../query/queries.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json, type RequestContext } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { parseRange, parseSecondsOrDuration } from './params.js';
-import { tenantOf } from './tenant.js';
 
 export interface MetadataOptions {
   /** The query operations on the store (src/query/queries.ts). */

@@ -10,10 +10,10 @@ import { DEFAULT_PATTERN_LIMITS, type PatternLimits } from '../../query/patterns
 import type { Queries } from '../../query/queries.js';
 import { badRequest } from '../http/errors.js';
 import type { Handler } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { goJson } from './go-json.js';
 import { parseRange, parseSecondsOrDuration } from './params.js';
 import { parseMatchersOnly } from './selector-param.js';
-import { tenantOf } from './tenant.js';
 
 export interface PatternsOptions {
   /** The query operations on the store (src/query/queries.ts). */
