@@ -1,15 +1,15 @@
 /**
  * @module The store's write side: an append's records checked, classified for de-duplication
- * (src/store/dedupe.ts), encoded as one write-ahead-log record and written with the sequence
+ * (src/store/duckdb/dedupe.ts), encoded as one write-ahead-log record and written with the sequence
  * numbers they take. Appends that must look entries up go through a lane, one at a time, each after
  * the appends classified before it are written.
  */
 import type { Labels, LogRecord } from '../../model/record.js';
 import { labelsKey as labelsText, type StreamCatalog } from '../catalog.js';
-import { entryKey, type StreamHeads, Verdict, verdictIn } from '../dedupe.js';
 import { type AppendResult, InvalidEntryError, MAX_TIMESTAMP_NS } from '../store.js';
-import { WalLines } from '../wal/encode.js';
-import type { WriteAheadLog } from '../wal/wal.js';
+import { entryKey, type StreamHeads, Verdict, verdictIn } from './dedupe.js';
+import { WalLines } from './wal/encode.js';
+import type { WriteAheadLog } from './wal/wal.js';
 
 /**
  * DuckDB's CSV reader refuses lines over its maximum line size (sql.ts), and one such line would

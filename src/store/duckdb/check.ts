@@ -10,11 +10,11 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseCatalogLine } from '../catalog.js';
 import { fsyncDir, mkdirDurable, writeFileAtomic } from '../fsync.js';
-import { salvageSegment } from '../wal/salvage.js';
-import { goodBytesOf, scanSegment } from '../wal/verify.js';
 import { DuckDbEngine } from './engine.js';
 import { verifyPart } from './part-check.js';
 import { readWal } from './sql.js';
+import { salvageSegment } from './wal/salvage.js';
+import { goodBytesOf, scanSegment } from './wal/verify.js';
 
 export interface CheckProblem {
   /** The file, relative to the data directory. */

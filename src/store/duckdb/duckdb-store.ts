@@ -11,10 +11,8 @@ import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
 import { StreamCatalog } from '../catalog.js';
-import { entryKey, StreamHeads } from '../dedupe.js';
 import { mkdirDurable } from '../fsync.js';
 import { compileMatchers } from '../matchers.js';
-import { SnapshotTracker } from '../snapshots.js';
 import {
   type AppendResult,
   type BucketCount,
@@ -34,15 +32,15 @@ import {
   type StreamCount,
   type StreamRef,
 } from '../store.js';
-import { salvageSegment } from '../wal/salvage.js';
-import { type Segment, WriteAheadLog } from '../wal/wal.js';
 import { Appender } from './appender.js';
 import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun } from './compact.js';
 import { convertSegments, NS_PER_DAY } from './convert.js';
 import { DamageFinder } from './damage.js';
+import { entryKey, StreamHeads } from './dedupe.js';
 import { DuckDbEngine } from './engine.js';
 import { type Part, PartSet } from './parts.js';
 import { rewritePart } from './rewrite.js';
+import { SnapshotTracker } from './snapshots.js';
 import {
   binder,
   bucketExpr,
@@ -54,6 +52,8 @@ import {
   whereClause,
 } from './sql.js';
 import { readState, type StoreState, writeState } from './state.js';
+import { salvageSegment } from './wal/salvage.js';
+import { type Segment, WriteAheadLog } from './wal/wal.js';
 
 export interface DuckDbStoreOptions {
   /** The data directory. */

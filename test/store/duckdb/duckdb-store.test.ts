@@ -3,8 +3,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
-import { collect, rec, storeContract } from './contract.js';
+import { DuckDbStore } from '../../../src/store/duckdb/duckdb-store.js';
+import { collect, rec, storeContract } from '../contract.js';
 
 storeContract('duckdb', {
   async create() {
