@@ -90,7 +90,8 @@ export interface EntryCursor {
 /**
  * What an append stored. Entries equal in stream, timestamp and line to one already stored are
  * duplicates: acknowledged, not stored again. `stored` are the records kept, in order, with the
- * sequence numbers firstSeq, firstSeq+1, ...
+ * sequence numbers firstSeq, firstSeq+1, ... When nothing was stored (no records, or duplicates
+ * only), `firstSeq` is the number the next stored entry may take: greater than `lastSeq()` before.
  */
 export interface AppendResult {
   readonly firstSeq: bigint;
@@ -111,10 +112,12 @@ export interface StoredEntry {
   readonly attributes: Attributes;
   readonly body: string;
   /**
-   * The entry's sequence number: unique in the store, increasing in append order, never reused.
-   * With the timestamp it orders entries totally (see EntryQuery.after).
+   * The entry's sequence number: unique in the store, increasing in append order, never reused
+   * (not even after a restart). With the timestamp it orders entries totally (see
+   * EntryQuery.after); the kube API's resourceVersions, watches and continue tokens are made of
+   * it, so every backend assigns one.
    */
-  readonly seq?: bigint;
+  readonly seq: bigint;
 }
 
 export interface StreamCount {
@@ -231,15 +234,15 @@ export interface Store {
   open(): Promise<void>;
   /**
    * Appends records for a tenant. Resolves only when the records survive `kill -9` of the process;
-   * an append that rejects stored nothing the caller must retry. A store with sequence numbers
-   * resolves with the first one it assigned.
+   * an append that rejects stored nothing the caller must retry. Resolves with the sequence
+   * numbers the stored records took (see AppendResult), also for an empty append.
    */
-  append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult | undefined>;
+  append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult>;
   /**
-   * The largest sequence number of an acknowledged append (0 before any): every entry with a
-   * sequence number up to it is visible to reads. Optional: stores without sequence numbers omit it.
+   * The largest sequence number of an acknowledged append (0 before any, and the same after a
+   * reopen): every entry with a sequence number up to it is visible to reads. Never decreases.
    */
-  lastSeq?(): bigint;
+  lastSeq(): bigint;
   /** Entries in time order (per `direction`), at most `limit`. Sees every append that resolved before. */
   entries(query: EntryQuery): AsyncIterable<StoredEntry[]>;
   /** Number of entries that a selection matches. */

@@ -312,9 +312,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const same = Array.from({ length: 30 }, (_, i) =>
         rec({ app: i % 2 ? 'odd' : 'even' }, T0 + BigInt(i % 3), `seq ${i}`),
       );
-      const before = store.lastSeq?.() ?? 0n;
+      const before = store.lastSeq();
       const res = await store.append('seqs', same);
-      if (res === undefined || store.lastSeq === undefined) return; // a store without sequence numbers
       assert.ok(res.firstSeq > before);
       assert.equal(store.lastSeq(), res.firstSeq + 29n);
       const all = await collect(store, { tenant: 'seqs' });
@@ -335,7 +334,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
           pages.push(...page.map((e) => e.body));
           if (page.length < 7) break;
           const last = page[page.length - 1]!;
-          after = { timestamp: last.timestamp, seq: last.seq! };
+          after = { timestamp: last.timestamp, seq: last.seq };
         }
         const whole = (await collect(store, { tenant: 'seqs', direction })).map((e) => e.body);
         assert.deepEqual(pages, whole, direction);
@@ -344,11 +343,31 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(later.map((e) => e.body).sort(), ['seq 25', 'seq 26', 'seq 27', 'seq 28', 'seq 29']);
     });
 
+    test('sequence numbers: an empty or duplicate-only append reports the next one and assigns none', async () => {
+      const last = store.lastSeq();
+      const empty = await store.append('seqs-empty', []);
+      assert.deepEqual(empty.stored, []);
+      assert.ok(empty.firstSeq > last, `${empty.firstSeq} > ${last}`);
+      assert.equal(store.lastSeq(), last);
+      const one = rec({ app: 'dup' }, T0, 'once');
+      const first = await store.append('seqs-empty', [one]);
+      assert.equal(first.stored.length, 1);
+      const again = await store.append('seqs-empty', [one]);
+      assert.equal(again.duplicates, 1);
+      assert.deepEqual(again.stored, []);
+      assert.ok(again.firstSeq > first.firstSeq);
+      assert.equal(store.lastSeq(), first.firstSeq);
+    });
+
     test('data survives close and reopen without duplicates', async () => {
       await ctx.settle?.();
       await store.append('reopen', [rec({ app: 'r' }, T0, 'before'), rec({ app: 'r' }, T0 + 1n, 'before 2')]);
+      const lastBefore = store.lastSeq();
       store = await ctx.reopen();
-      await store.append('reopen', [rec({ app: 'r' }, T0 + 2n, 'after')]);
+      // Sequence numbers are never reused: the kube API's resourceVersions outlive a restart.
+      assert.equal(store.lastSeq(), lastBefore);
+      const after = await store.append('reopen', [rec({ app: 'r' }, T0 + 2n, 'after')]);
+      assert.ok(after.firstSeq > lastBefore);
       const got = await collect(store, { tenant: 'reopen' });
       assert.deepEqual(
         got.map((e) => e.body),

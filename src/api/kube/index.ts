@@ -192,12 +192,12 @@ async function scanItems(
         last = entry;
         const obj = toObject(resource, tenant, entry);
         if (!selection.matches(obj)) continue;
-        items.push({ obj, timestamp: entry.timestamp, seq: entry.seq ?? 0n });
+        items.push({ obj, timestamp: entry.timestamp, seq: entry.seq });
         if (items.length >= want) return items;
       }
     }
     if (scanned < SCAN_BATCH || !last) return items;
-    cursor = { timestamp: last.timestamp, seq: last.seq ?? 0n };
+    cursor = { timestamp: last.timestamp, seq: last.seq };
   }
 }
 
@@ -408,7 +408,7 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
       after = { timestamp: st.afterTimestamp, seq: st.afterSeq };
       resourceVersion = st.resourceVersion;
     } else {
-      resourceVersion = String(opts.store.lastSeq?.() ?? 0n);
+      resourceVersion = String(opts.store.lastSeq());
     }
     const limitText = ctx.params.get('limit');
     // A list's first request without a limit of its own is capped (listCap): its newest items.

@@ -103,7 +103,7 @@ async function runWatch(
   let pendingBytes = 0;
   const replayed = new Set<bigint>();
   // Without a version, the watch starts now: everything acknowledged so far is "before".
-  const floor = from ?? opts.store.lastSeq?.() ?? 0n;
+  const floor = from ?? opts.store.lastSeq();
 
   const write = (event: unknown): void => {
     if (closed) return;
@@ -247,14 +247,14 @@ async function runWatch(
         object: statusObject(
           410,
           'Expired',
-          `too old resource version: ${from} (${opts.store.lastSeq?.() ?? 0n}): more than ${opts.replayMax} entries or ${REPLAY_MAX_BYTES >> 20} MiB came after it; list again`,
+          `too old resource version: ${from} (${opts.store.lastSeq()}): more than ${opts.replayMax} entries or ${REPLAY_MAX_BYTES >> 20} MiB came after it; list again`,
         ),
       });
       finish();
       return done;
     }
-    missed.sort((a, b) => ((a.seq ?? 0n) < (b.seq ?? 0n) ? -1 : 1));
-    for (const e of missed) replayed.add(e.seq ?? 0n);
+    missed.sort((a, b) => (a.seq < b.seq ? -1 : 1));
+    for (const e of missed) replayed.add(e.seq);
     // Written as the client takes it: the replay may be larger than the budget.
     for (const e of missed) {
       if (closed) break;
@@ -272,7 +272,7 @@ async function runWatch(
         object: {
           kind: resource.kind,
           apiVersion: GROUP_VERSION,
-          metadata: { resourceVersion: String(opts.store.lastSeq?.() ?? 0n) },
+          metadata: { resourceVersion: String(opts.store.lastSeq()) },
         },
       });
     }, opts.bookmarkIntervalMs);

@@ -312,9 +312,9 @@ export class DuckDbStore implements Store {
     return this.background;
   }
 
-  async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult | undefined> {
+  async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult> {
     if (this.closed) throw new Error('store is closed');
-    if (records.length === 0) return undefined;
+    if (records.length === 0) return { firstSeq: this.appender.lastAssigned + 1n, stored: [], duplicates: 0 };
     return this.appender.append(this.catalog.ensureTenant(tenant), records);
   }
 
