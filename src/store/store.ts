@@ -229,6 +229,28 @@ export class DamagedDataError extends Error {
   }
 }
 
+/** A damaged file that `checkStore` found (src/store/open.ts). */
+export interface CheckProblem {
+  /** The file, relative to the data directory. */
+  readonly file: string;
+  readonly problem: string;
+  /** What `repair` did about it, when it did something. */
+  readonly repaired?: string;
+}
+
+/** What `kjournal check` reports: the files checked, the damage found, what was done about it. */
+export interface CheckReport {
+  /** Files of the long-term form checked (the embedded backend's Parquet parts). */
+  readonly parts: number;
+  /** Files of the write-ahead log checked. */
+  readonly segments: number;
+  readonly problems: readonly CheckProblem[];
+  /** Notes that are not damage: a torn last record (dropped at the next start), leftovers. */
+  readonly notes: readonly string[];
+  /** Files already in quarantine/ before this check. */
+  readonly quarantined: number;
+}
+
 export interface Store {
   /** Opens the store, replaying anything acknowledged but not yet in its final form. */
   open(): Promise<void>;

@@ -74,6 +74,15 @@ export interface DuckDbStoreOptions {
   readonly log?: (line: string) => void;
 }
 
+/**
+ * The embedded backend's own options, as `openStore` takes them (src/store/open.ts): DuckDB's
+ * memory limit and threads, the write-ahead log's segment size and age, background work.
+ */
+export type DuckDbBackendConfig = { readonly kind: 'duckdb' } & Omit<
+  DuckDbStoreOptions,
+  'dir' | 'log' | 'onError'
+>;
+
 /** Write-ahead-log bytes converted at once (about 60k typical lines). */
 const CONVERT_BATCH_BYTES = 16 << 20;
 /** While ingest is busy, sealed log segments wait for conversion until there are this many bytes. */
