@@ -1,22 +1,13 @@
 /**
- * @module The Store contract: every implementation runs this suite unchanged. An implementation's
- * test file only supplies a factory (see duckdb-store.test.ts).
+ * @module The Store contract: every implementation runs this suite unchanged, with the factory
+ * that test/store/factories.ts lists for it (contract.test.ts runs it for each).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { normalizeLabels } from '../../src/model/normalize.js';
 import type { LogRecord } from '../../src/model/record.js';
 import type { EntryQuery, Store, StoredEntry } from '../../src/store/store.js';
-
-export interface StoreFactory {
-  /** A new, empty, opened store. `reopen` closes it and opens it again on the same data. */
-  create(): Promise<{
-    store: Store;
-    reopen(): Promise<Store>;
-    settle?(): Promise<void>;
-    cleanup(): Promise<void>;
-  }>;
-}
+import type { TestStore, TestStoreFactory } from './factories.js';
 
 const T0 = 1_763_900_000_123_456_789n; // 2025-11-23T12:13:20.123456789Z, not round on purpose
 const SEC = 1_000_000_000n;
@@ -53,13 +44,14 @@ const kube = {
 };
 const node = { node: 'node-1', source: 'journal' };
 
-export function storeContract(name: string, factory: StoreFactory): void {
-  describe(`Store contract: ${name}`, () => {
-    let ctx: Awaited<ReturnType<StoreFactory['create']>>;
+export function storeContract(factory: TestStoreFactory): void {
+  describe(`Store contract: ${factory.name}`, () => {
+    let ctx: TestStore;
     let store: Store;
 
     before(async () => {
-      ctx = await factory.create();
+      // Background work runs often: reads meet conversion and compaction at work.
+      ctx = await factory.create({ backgroundMs: 50 });
       store = ctx.store;
       await store.append('fake', [
         rec(shop, T0, '{"level":"info","msg":"order placed","user":"ana"}'),
@@ -255,7 +247,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         entriesOnly(await store.countByBucket(sel, O, W)),
         'bytes: false counts the same entries',
       );
-      await ctx.settle?.();
+      await ctx.settle();
       assert.deepEqual(rows(await store.countByBucket(sel, O, W)), expected, 'same once converted');
     });
 
@@ -360,7 +352,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
 
     test('data survives close and reopen without duplicates', async () => {
-      await ctx.settle?.();
+      await ctx.settle();
       await store.append('reopen', [rec({ app: 'r' }, T0, 'before'), rec({ app: 'r' }, T0 + 1n, 'before 2')]);
       const lastBefore = store.lastSeq();
       store = await ctx.reopen();
@@ -382,7 +374,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         rec({ app: 'old' }, T0 - 1n * DAY, 'one day old'),
         rec({ app: 'new' }, T0, 'today'),
       ]);
-      await ctx.settle?.();
+      await ctx.settle();
       const removed = await store.applyRetention(T0, { period: 2n * DAY, rules: [] });
       assert.ok(removed >= 1);
       // Entries still waiting in a log or buffer obey the retention too.
@@ -402,7 +394,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         rec({ app: 'api' }, T0 + 3n, 'card=4111 in another stream'),
         rec({ app: 'web' }, T0 + 10n * SEC, 'card=4111 after the range'),
       ]);
-      await ctx.settle?.();
+      await ctx.settle();
       const deletion = {
         id: 'd1',
         tenant: 'del',
@@ -454,7 +446,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         rec({ app: 'web' }, T0 - 10n * DAY, 'web, 10 days old'),
         rec({ app: 'web' }, T0 - 3n * DAY, 'web, 3 days old'),
       ]);
-      await ctx.settle?.();
+      await ctx.settle();
       const policy = {
         period: 7n * DAY,
         rules: [
