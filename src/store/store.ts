@@ -99,6 +99,13 @@ export interface AppendResult {
   readonly duplicates: number;
 }
 
+/** Entries that one append stored, as `Store.watchAppends` announces them. */
+export interface AppendedEntries {
+  readonly tenant: string;
+  /** In sequence order; each with its stream (id and labels) and sequence number. */
+  readonly entries: readonly StoredEntry[];
+}
+
 /** A stream as the store knows it. `id` is stable for (tenant, labels). */
 export interface StreamRef {
   readonly id: bigint;
@@ -265,6 +272,24 @@ export interface Store {
    * reopen): every entry with a sequence number up to it is visible to reads. Never decreases.
    */
   lastSeq(): bigint;
+  /**
+   * Announces appends: `listener` gets the entries of every append that becomes visible to reads
+   * from now on, whoever made it, each entry once, in increasing sequence number. Live tails and
+   * kube watches follow the store this way (src/store/follow.ts), not the pushes of their own
+   * process, so that they see what other processes or replicas appended to the same store. A
+   * listener must not block (it runs on the append's path) and what it throws is ignored; the
+   * returned function stops the announcements.
+   *
+   * What "whoever" means depends on the backend. The embedded store has one writer: the process
+   * that holds its data directory (util/dir-lock.ts); `kjournal import` and agents append through
+   * that process's API, an offline writer is locked out, so announcing its own appends, after they
+   * are durable, announces every append. A shared backend (several replicas writing one database)
+   * announces by polling for sequence numbers above the last it announced (`afterSeq` reads), at
+   * its poll interval: a tail then lags by up to that interval, never misses or repeats an entry.
+   * A reader that must not miss what came between a sequence number and its subscription reads
+   * that range with `afterSeq` first (followAppends in src/store/follow.ts does both).
+   */
+  watchAppends(listener: (appended: AppendedEntries) => void): () => void;
   /** Entries in time order (per `direction`), at most `limit`. Sees every append that resolved before. */
   entries(query: EntryQuery): AsyncIterable<StoredEntry[]>;
   /** Number of entries that a selection matches. */

@@ -94,6 +94,10 @@ export class FaultyStore implements Store {
     return this.inner.lastSeq();
   }
 
+  watchAppends(listener: Parameters<Store['watchAppends']>[0]): () => void {
+    return this.inner.watchAppends(listener);
+  }
+
   async *entries(query: EntryQuery): AsyncIterable<StoredEntry[]> {
     const failAfter = this.faults.entriesAfterBatches;
     const mode = this.faults.entriesMode ?? 'throw';

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { normalizeLabels } from '../../src/model/normalize.js';
 import type { LogRecord } from '../../src/model/record.js';
-import type { EntryQuery, Store, StoredEntry } from '../../src/store/store.js';
+import { followAppends } from '../../src/store/follow.js';
+import type { AppendedEntries, EntryQuery, Store, StoredEntry } from '../../src/store/store.js';
 import type { TestStore, TestStoreFactory } from './factories.js';
 
 const T0 = 1_763_900_000_123_456_789n; // 2025-11-23T12:13:20.123456789Z, not round on purpose
@@ -558,6 +559,106 @@ export function storeContract(factory: TestStoreFactory): void {
       });
       for (const must of ['one', 'two', 'three', 'says shop in its body'])
         assert.ok(hinted.includes(must), `${must}: ${hinted}`);
+    });
+
+    test('watchAppends announces every stored entry once, in sequence order, readable when announced', async () => {
+      const announced: AppendedEntries[] = [];
+      const readable: Promise<string[]>[] = [];
+      const stop = store.watchAppends((a) => {
+        announced.push(a);
+        // Started inside the announcement: the entries must be visible to it.
+        readable.push(
+          collect(store, { tenant: a.tenant, afterSeq: a.entries[0]!.seq - 1n }).then((es) =>
+            es.map((e) => e.body),
+          ),
+        );
+      });
+      const appends = await Promise.all(
+        Array.from({ length: 6 }, (_, k) =>
+          store.append(k % 2 ? 'watch-a' : 'watch-b', [
+            rec({ app: 'w', k: String(k) }, T0 + BigInt(k), `w${k} one`),
+            rec({ app: 'w', k: String(k) }, T0 + BigInt(k) + 1n, `w${k} two`),
+          ]),
+        ),
+      );
+      await store.append('watch-a', []);
+      await store.append('watch-a', [rec({ app: 'w', k: '1' }, T0 + 1n, 'w1 one')]); // a duplicate
+      stop();
+      await store.append('watch-a', [rec({ app: 'w' }, T0, 'after stop')]);
+      assert.equal(announced.length, 6, 'one announcement per append that stored something');
+      const seqs = announced.flatMap((a) => a.entries.map((e) => e.seq));
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => (a < b ? -1 : 1)),
+        'in sequence order',
+      );
+      assert.deepEqual(
+        [...seqs].sort((a, b) => (a < b ? -1 : 1)),
+        appends.flatMap((r) => [r.firstSeq, r.firstSeq + 1n]).sort((a, b) => (a < b ? -1 : 1)),
+        'the numbers the appends reported',
+      );
+      for (const [i, a] of announced.entries()) {
+        const k = Number(a.entries[0]!.body.slice(1, 2));
+        assert.equal(a.tenant, k % 2 ? 'watch-a' : 'watch-b');
+        assert.deepEqual(
+          a.entries.map((e) => [e.body, e.stream.labels.k, e.timestamp]),
+          [
+            [`w${k} one`, String(k), T0 + BigInt(k)],
+            [`w${k} two`, String(k), T0 + BigInt(k) + 1n],
+          ],
+        );
+        const got = await readable[i]!;
+        assert.ok(got.includes(`w${k} one`) && got.includes(`w${k} two`), `append ${k} readable: ${got}`);
+      }
+    });
+
+    test('followAppends replays what came after a sequence number, then goes on live: no gap, no repeat', async () => {
+      const first = await store.append('follow', [
+        rec({ app: 'f' }, T0 + 5n, 'f1'),
+        rec({ app: 'f' }, T0 + 1n, 'f2'),
+        rec({ app: 'f' }, T0 + 3n, 'f3'),
+      ]);
+      const got: bigint[] = [];
+      const bodies: string[] = [];
+      const deliver = (es: readonly StoredEntry[]) => {
+        for (const e of es) {
+          got.push(e.seq);
+          bodies.push(e.body);
+        }
+      };
+      const window = { tenant: 'follow', start: 0n, end: T0 + DAY, matchers: [], lineFilters: [] };
+      const follow = followAppends(store, { query: window, afterSeq: first.firstSeq, deliver });
+      const fromNow = followAppends(store, { query: window, deliver: () => {} });
+      const live: string[] = [];
+      const liveOnly = followAppends(store, {
+        query: window,
+        deliver: (es) => live.push(...es.map((e) => e.body)),
+      });
+      // Appended while the follow reads what came before it.
+      const during = store.append('follow', [rec({ app: 'f' }, T0, 'f4')]);
+      await store.append('other-tenant', [rec({ app: 'f' }, T0, 'not followed')]);
+      assert.deepEqual(await follow.ready, { truncated: false });
+      await during;
+      await store.append('follow', [rec({ app: 'g' }, T0 + 2n, 'f5'), rec({ app: 'f' }, T0 + 9n, 'f6')]);
+      follow.close();
+      await store.append('follow', [rec({ app: 'f' }, T0 + 10n, 'f7')]);
+      assert.deepEqual(bodies, ['f2', 'f3', 'f4', 'f5', 'f6']);
+      assert.deepEqual(
+        got,
+        [...got].sort((a, b) => (a < b ? -1 : 1)),
+      );
+      assert.equal(new Set(got).size, got.length);
+      assert.deepEqual(live, ['f4', 'f5', 'f6', 'f7']);
+      fromNow.close();
+      liveOnly.close();
+      // A follower too far behind learns it: more entries than it would take.
+      const behind = followAppends(store, {
+        query: { ...window, limit: 2 },
+        afterSeq: first.firstSeq - 1n,
+        deliver: () => {},
+      });
+      assert.deepEqual(await behind.ready, { truncated: true });
+      behind.close();
     });
 
     test('stats report disk bytes and streams', async () => {

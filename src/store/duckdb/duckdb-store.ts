@@ -14,6 +14,7 @@ import { StreamCatalog } from '../catalog.js';
 import { mkdirDurable } from '../fsync.js';
 import { compileMatchers } from '../matchers.js';
 import {
+  type AppendedEntries,
   type AppendResult,
   type BucketCount,
   type ContentHint,
@@ -148,6 +149,8 @@ export class DuckDbStore implements Store {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly now: () => number;
+  /** Listeners of watchAppends. */
+  private readonly appendWatchers = new Set<(appended: AppendedEntries) => void>();
 
   constructor(private readonly options: DuckDbStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -324,7 +327,52 @@ export class DuckDbStore implements Store {
   async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult> {
     if (this.closed) throw new Error('store is closed');
     if (records.length === 0) return { firstSeq: this.appender.lastAssigned + 1n, stored: [], duplicates: 0 };
-    return this.appender.append(this.catalog.ensureTenant(tenant), records);
+    const ti = this.catalog.ensureTenant(tenant);
+    const result = await this.appender.append(ti, records);
+    if (this.appendWatchers.size > 0 && result.stored.length > 0) this.announce(tenant, ti, result);
+    return result;
+  }
+
+  /**
+   * This process is the store's only writer (the data directory's lock), so its own appends are
+   * all there is to announce: once durable, before the append resolves, in the order of their
+   * sequence numbers (they are numbered and written to the log in one order, and the log's group
+   * commit resolves in it).
+   */
+  watchAppends(listener: (appended: AppendedEntries) => void): () => void {
+    this.appendWatchers.add(listener);
+    return () => {
+      this.appendWatchers.delete(listener);
+    };
+  }
+
+  private announce(tenant: string, ti: number, result: AppendResult): void {
+    const entries: StoredEntry[] = new Array(result.stored.length);
+    let labels: Labels | undefined;
+    let stream: StreamRef | undefined;
+    for (let i = 0; i < result.stored.length; i++) {
+      const r = result.stored[i]!;
+      if (r.labels !== labels) {
+        labels = r.labels;
+        stream = this.catalog.ensureStream(ti, r.labels);
+      }
+      entries[i] = {
+        stream: stream!,
+        timestamp: r.timestamp,
+        observedTimestamp: r.observedTimestamp,
+        attributes: r.attributes,
+        body: r.body,
+        seq: result.firstSeq + BigInt(i),
+      };
+    }
+    const appended: AppendedEntries = { tenant, entries };
+    for (const listener of [...this.appendWatchers]) {
+      try {
+        listener(appended);
+      } catch {
+        // A listener's failure must not fail the append, which is durable already.
+      }
+    }
   }
 
   /** The keys of the stored entries a de-duplication lookup asks for (appender.ts). */

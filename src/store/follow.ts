@@ -1,0 +1,82 @@
+/**
+ * @module Following a store's appends from a sequence number, for any backend: what a live tail or
+ * a kube watch needs. It subscribes to `Store.watchAppends` first and then reads what was stored
+ * after the sequence number (`afterSeq`), so that nothing appended in between is missed, and
+ * delivers each entry once, in sequence order. A tail hub calls it without a sequence number
+ * (from now on); a kube watch with its resourceVersion (the store's sequence numbers). Whoever
+ * appended the entries (this process, another replica of a shared backend) makes no difference.
+ */
+import type { EntryQuery, Store, StoredEntry } from './store.js';
+
+export interface FollowOptions {
+  /**
+   * The tenant and what to read of the entries already stored after `afterSeq` (time range,
+   * matchers, `limit`: reaching it counts as `truncated`, so ask for one more than you accept);
+   * live entries are the tenant's, unfiltered: `deliver` picks what it wants.
+   */
+  readonly query: Omit<EntryQuery, 'afterSeq' | 'after' | 'direction'>;
+  /** Entries with a greater sequence number than this; absent: those appended from now on. */
+  readonly afterSeq?: bigint;
+  /** New entries of the tenant, in increasing sequence number, each once. Must not block. */
+  readonly deliver: (entries: readonly StoredEntry[]) => void;
+}
+
+export interface Follow {
+  /**
+   * Resolves once the entries stored after `afterSeq` are delivered (at once without one):
+   * `truncated` when they were more than the query's `limit` (the reader is too far behind; a kube
+   * watch answers 410 Gone then). Rejects when reading them failed; the follow is closed then.
+   */
+  readonly ready: Promise<{ readonly truncated: boolean }>;
+  /** Stops delivering. */
+  close(): void;
+}
+
+export function followAppends(store: Store, options: FollowOptions): Follow {
+  const { query, deliver } = options;
+  let closed = false;
+  /** The greatest sequence number delivered (or known to be before the start). */
+  let cursor = options.afterSeq ?? 0n;
+  /** Live entries that arrived while the stored ones were read. */
+  let buffered: StoredEntry[] | undefined = options.afterSeq === undefined ? undefined : [];
+  const unsubscribe = store.watchAppends((appended) => {
+    if (closed || appended.tenant !== query.tenant) return;
+    if (buffered) {
+      buffered.push(...appended.entries);
+      return;
+    }
+    const fresh = appended.entries.filter((e) => e.seq > cursor);
+    if (fresh.length === 0) return;
+    cursor = fresh[fresh.length - 1]!.seq;
+    deliver(fresh);
+  });
+  const close = (): void => {
+    closed = true;
+    unsubscribe();
+  };
+  if (options.afterSeq === undefined) {
+    // Subscribed first: what is announced from here on and is not yet counted in lastSeq() is new.
+    cursor = store.lastSeq();
+    return { ready: Promise.resolve({ truncated: false }), close };
+  }
+  const afterSeq = options.afterSeq;
+  const ready = (async () => {
+    const stored: StoredEntry[] = [];
+    for await (const batch of store.entries({ ...query, direction: 'forward', afterSeq })) {
+      if (closed) break;
+      stored.push(...batch);
+    }
+    const truncated = query.limit !== undefined && stored.length >= query.limit;
+    // Entries come in time order; a follower wants them in the order they were appended.
+    stored.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+    const replayed = new Set(stored.map((e) => e.seq));
+    const live = (buffered ?? []).filter((e) => e.seq > afterSeq && !replayed.has(e.seq));
+    buffered = undefined;
+    const all = live.length === 0 ? stored : [...stored, ...live].sort((a, b) => (a.seq < b.seq ? -1 : 1));
+    if (all.length > 0) cursor = all[all.length - 1]!.seq;
+    if (!closed && all.length > 0) deliver(all);
+    return { truncated };
+  })();
+  ready.catch(close);
+  return { ready, close };
+}
