@@ -217,6 +217,16 @@ export interface RetentionReport {
 export const MAX_TIMESTAMP_NS = (1n << 63n) - 1n;
 
 /**
+ * A read needed more memory than the store's limit leaves it (StoreConfig.queryMemoryLimit; the
+ * embedded backend's DuckDB "Out of Memory Error"): not damage and not a fault of the store; the
+ * message is the backend's own.
+ */
+export class StoreMemoryError extends Error {
+  override readonly name = 'StoreMemoryError';
+  readonly code = 'STORE_MEMORY';
+}
+
+/**
  * Stored data that a read needs cannot be read (a damaged part): the read fails, naming it, rather
  * than answer without it. `kjournal check --repair` moves such files aside.
  */

@@ -29,6 +29,7 @@ import {
   type Selection,
   type Store,
   type StoredEntry,
+  StoreMemoryError,
   type StoreStats,
   type StreamCount,
   type StreamRef,
@@ -742,6 +743,10 @@ export class DuckDbStore implements Store {
 
   /** A read of `prepared` failed: a DamagedDataError if a part it read is damaged, else `err`. */
   private readFailed(err: unknown, prepared: Prepared, signal?: AbortSignal): Promise<never> {
+    // DuckDB's OutOfMemoryException reaches JavaScript as a plain Error with this message prefix.
+    if (err instanceof Error && err.message.startsWith('Out of Memory Error')) {
+      return Promise.reject(new StoreMemoryError(err.message, { cause: err }));
+    }
     return this.damage.readFailed(err, prepared.parts, signal);
   }
 
