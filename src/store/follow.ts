@@ -6,6 +6,7 @@
  * (from now on); a kube watch with its resourceVersion (the store's sequence numbers). Whoever
  * appended the entries (this process, another replica of a shared backend) makes no difference.
  */
+import type { LogRecord } from '../model/record.js';
 import type { EntryQuery, Store, StoredEntry } from './store.js';
 
 export interface FollowOptions {
@@ -79,4 +80,35 @@ export function followAppends(store: Store, options: FollowOptions): Follow {
   })();
   ready.catch(close);
   return { ready, close };
+}
+
+/**
+ * Feeds live tails from the store's announcements (Store.watchAppends) rather than from the pushes
+ * of this process: `publish` gets each tenant's new entries as records, with the sequence number of
+ * the first, in runs of consecutive numbers (the shape of the tail hub's `publish`). The server
+ * calls it once, with its tail hub; the returned function stops it.
+ */
+export function feedTails(
+  store: Store,
+  publish: (tenant: string, records: readonly LogRecord[], firstSeq: bigint) => void,
+): () => void {
+  return store.watchAppends(({ tenant, entries }) => {
+    let run: LogRecord[] = [];
+    let firstSeq = 0n;
+    for (const e of entries) {
+      if (run.length > 0 && e.seq !== firstSeq + BigInt(run.length)) {
+        publish(tenant, run, firstSeq);
+        run = [];
+      }
+      if (run.length === 0) firstSeq = e.seq;
+      run.push({
+        timestamp: e.timestamp,
+        observedTimestamp: e.observedTimestamp,
+        labels: e.stream.labels,
+        attributes: e.attributes,
+        body: e.body,
+      });
+    }
+    if (run.length > 0) publish(tenant, run, firstSeq);
+  });
 }
