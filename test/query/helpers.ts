@@ -18,9 +18,9 @@ import type {
   VectorMatching,
   VectorOperator,
 } from '../../src/logql/ast.js';
+import { labelsKey } from '../../src/model/labels-key.js';
 import { normalizeLabels } from '../../src/model/normalize.js';
 import type { Labels, LogRecord } from '../../src/model/record.js';
-import { labelsKey } from '../../src/store/catalog.js';
 import type { LabelMatcher, MatchOp, Store } from '../../src/store/store.js';
 import type { TestStoreFactory } from '../store/factories.js';
 

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { MetricExpr } from '../../src/logql/ast.js';
+import { labelsKey } from '../../src/model/labels-key.js';
 import {
   evaluateInstant,
   evaluateRange,
@@ -17,7 +18,6 @@ import {
 } from '../../src/query/metric/index.js';
 import { compareLabels } from '../../src/query/metric/labels.js';
 import type { MetricContext } from '../../src/query/metric/types.js';
-import { labelsKey } from '../../src/store/catalog.js';
 import type { Store } from '../../src/store/store.js';
 import { describeEachStore } from '../store/factories.js';
 import { agg, bin, by, L, MIN, m, num, rec, rng, SEC, sel, tempStore, unwrap, without } from './helpers.js';

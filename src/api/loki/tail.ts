@@ -16,6 +16,7 @@ import { entryLabels } from '../../logql/pipeline/state.js';
 import { allLabels, type CompilePipeline } from '../../logql/pipeline/types.js';
 import { planLog } from '../../logql/plan.js';
 import { restrictLogExpr } from '../../logql/restrict.js';
+import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { type QueryAdmission, TooManyOutstandingQueriesError } from '../../query/admission.js';
@@ -26,7 +27,6 @@ import {
   mapBytes,
 } from '../../server/consumer-buffer.js';
 import type { TailEntry, TailHub } from '../../server/tail-hub.js';
-import { labelsKey } from '../../store/catalog.js';
 import { compileMatchers } from '../../store/matchers.js';
 import type { LabelMatcher, Store } from '../../store/store.js';
 import { badRequest, HttpError } from '../http/errors.js';

@@ -4,9 +4,11 @@
  * numbers they take. Appends that must look entries up go through a lane, one at a time, each after
  * the appends classified before it are written.
  */
+
+import { labelsKey as labelsText } from '../../model/labels-key.js';
 import type { Labels, LogRecord } from '../../model/record.js';
-import { labelsKey as labelsText, type StreamCatalog } from '../catalog.js';
 import { type AppendResult, InvalidEntryError, MAX_TIMESTAMP_NS } from '../store.js';
+import type { StreamCatalog } from './catalog.js';
 import { entryKey, type StreamHeads, Verdict, verdictIn } from './dedupe.js';
 import { WalLines } from './wal/encode.js';
 import type { WriteAheadLog } from './wal/wal.js';

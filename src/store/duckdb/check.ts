@@ -8,9 +8,9 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseCatalogLine } from '../catalog.js';
 import { fsyncDir, mkdirDurable, writeFileAtomic } from '../fsync.js';
 import type { CheckProblem, CheckReport } from '../store.js';
+import { parseCatalogLine } from './catalog.js';
 import { DuckDbEngine } from './engine.js';
 import { verifyPart } from './part-check.js';
 import { readWal } from './sql.js';

@@ -10,7 +10,6 @@ import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
-import { StreamCatalog } from '../catalog.js';
 import { mkdirDurable } from '../fsync.js';
 import { compileMatchers } from '../matchers.js';
 import {
@@ -35,6 +34,7 @@ import {
   type StreamRef,
 } from '../store.js';
 import { Appender } from './appender.js';
+import { StreamCatalog } from './catalog.js';
 import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun } from './compact.js';
 import { convertSegments, NS_PER_DAY } from './convert.js';
 import { DamageFinder } from './damage.js';
