@@ -25,6 +25,12 @@ const WAL_BUFFERS_KEPT = 4;
 const WAL_BUFFER_MAX_KEPT = 8 << 20;
 
 export interface AppenderDeps {
+  /**
+   * Called with each append that stored something, once durable, in the order of its sequence
+   * numbers: every append awaits its log write directly, and the log's group commit resolves the
+   * writes in the order they were queued, which is the order of their numbers.
+   */
+  readonly onDurable?: (tenantIndex: number, result: AppendResult) => void;
   readonly catalog: StreamCatalog;
   readonly wal: WriteAheadLog;
   readonly heads: StreamHeads;
@@ -277,6 +283,7 @@ export class Appender {
       }
       const lastSeq = BigInt(lastN);
       if (lastSeq > this.durableN) this.durableN = lastSeq;
+      this.deps.onDurable?.(ti, result);
       const info = this.deps.wal.activeInfo;
       if (info && info.bytes >= this.deps.segmentBytes) this.deps.onSegmentFull();
       return result;

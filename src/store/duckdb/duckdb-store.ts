@@ -152,6 +152,8 @@ export class DuckDbStore implements Store {
   private readonly now: () => number;
   /** Listeners of watchAppends. */
   private readonly appendWatchers = new Set<(appended: AppendedEntries) => void>();
+  /** Tenants by index, of the appends of this process (for their announcements). */
+  private readonly tenantNames = new Map<number, string>();
 
   constructor(private readonly options: DuckDbStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -175,6 +177,7 @@ export class DuckDbStore implements Store {
       storedKeys: (ti, streams, times, min, max) => this.storedKeys(ti, streams, times, min, max),
       segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
       onSegmentFull: () => this.kick(),
+      onDurable: (ti, result) => this.announce(ti, result),
     });
   }
 
@@ -329,16 +332,14 @@ export class DuckDbStore implements Store {
     if (this.closed) throw new Error('store is closed');
     if (records.length === 0) return { firstSeq: this.appender.lastAssigned + 1n, stored: [], duplicates: 0 };
     const ti = this.catalog.ensureTenant(tenant);
-    const result = await this.appender.append(ti, records);
-    if (this.appendWatchers.size > 0 && result.stored.length > 0) this.announce(tenant, ti, result);
-    return result;
+    this.tenantNames.set(ti, tenant);
+    return this.appender.append(ti, records);
   }
 
   /**
    * This process is the store's only writer (the data directory's lock), so its own appends are
    * all there is to announce: once durable, before the append resolves, in the order of their
-   * sequence numbers (they are numbered and written to the log in one order, and the log's group
-   * commit resolves in it).
+   * sequence numbers (the appender's onDurable).
    */
   watchAppends(listener: (appended: AppendedEntries) => void): () => void {
     this.appendWatchers.add(listener);
@@ -347,7 +348,9 @@ export class DuckDbStore implements Store {
     };
   }
 
-  private announce(tenant: string, ti: number, result: AppendResult): void {
+  private announce(ti: number, result: AppendResult): void {
+    const tenant = this.tenantNames.get(ti);
+    if (this.appendWatchers.size === 0 || tenant === undefined) return;
     const entries: StoredEntry[] = new Array(result.stored.length);
     let labels: Labels | undefined;
     let stream: StreamRef | undefined;
