@@ -1,10 +1,10 @@
 /**
- * @module Following a store's appends from a sequence number, for any backend: what a live tail or
- * a kube watch needs. It subscribes to `Store.watchAppends` first and then reads what was stored
- * after the sequence number (`afterSeq`), so that nothing appended in between is missed, and
- * delivers each entry once, in sequence order. A tail hub calls it without a sequence number
- * (from now on); a kube watch with its resourceVersion (the store's sequence numbers). Whoever
- * appended the entries (this process, another replica of a shared backend) makes no difference.
+ * @module Following a store's appends, for any backend: what live tails and kube watches need.
+ * `followAppends` subscribes to `Store.watchAppends` first and then reads what was stored after a
+ * sequence number (`afterSeq`: a kube watch's resourceVersion), so that nothing appended in between
+ * is missed, and delivers each entry once, in sequence order. `feedTails` hands every announcement
+ * to a tail hub. Whoever appended the entries (this process, another replica of a shared backend)
+ * makes no difference.
  */
 import type { LogRecord } from '../model/record.js';
 import type { EntryQuery, Store, StoredEntry } from './store.js';
@@ -25,8 +25,8 @@ export interface FollowOptions {
 export interface Follow {
   /**
    * Resolves once the entries stored after `afterSeq` are delivered (at once without one):
-   * `truncated` when they were more than the query's `limit` (the reader is too far behind; a kube
-   * watch answers 410 Gone then). Rejects when reading them failed; the follow is closed then.
+   * `truncated` when they reached the query's `limit` (the reader is too far behind; a kube watch
+   * answers 410 Gone then, and closes the follow). Rejects when reading them failed; the follow is closed then.
    */
   readonly ready: Promise<{ readonly truncated: boolean }>;
   /** Stops delivering. */
