@@ -22,7 +22,8 @@
 import { join } from 'node:path';
 import type { KjournalClient } from '../client/client.js';
 import type { Scratch } from '../ingest/loki-push/encode.js';
-import type { TimeLimits } from '../ingest/validate-time.js';
+import type { TimeLimits } from '../model/validate-time.js';
+import type { Source, SourceBatch } from '../sources/source.js';
 import { acquireDirLock, type DirLock } from '../util/dir-lock.js';
 import {
   DEFAULT_MIN_FREE,
@@ -38,7 +39,6 @@ import { AgentMetrics } from './metrics.js';
 import { mergePositions, PositionsStore } from './positions.js';
 import { PushBuilder } from './push-builder.js';
 import { Shipper } from './shipper.js';
-import type { Source, SourceBatch } from './source.js';
 import { TimeGate } from './time-gate.js';
 
 export const DEFAULT_BUFFER_MAX_BYTES = 256 * 1024 * 1024;

@@ -34,9 +34,9 @@
 import { type FileHandle, open, readdir, readFile, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { Positions } from '../sources/source.js';
 import { fsyncDir, mkdirDurable, writeFully } from '../store/fsync.js';
 import { snappyCompress, snappyUncompress } from '../util/snappy.js';
-import type { Positions } from './source.js';
 
 const MAGIC = 0x4b4a4231; // "KJB1"
 const PREFIX = 16;

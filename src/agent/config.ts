@@ -23,7 +23,9 @@
  * flows: [...]
  * ```
  *
- * With no source configured at all, the agent reads pod logs from `/var/log/pods` (the common case).
+ * Each source reads its own section and flags (src/sources/<kind>/config.ts, through
+ * src/sources/sections.ts). With no source configured at all, the agent reads pod logs from
+ * `/var/log/pods` (the common case).
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
@@ -31,46 +33,20 @@ import { DEFAULT_SERVER } from '../client/options.js';
 import { isObj, type Obj } from '../import/formats/json-util.js';
 import { parseDurationNs } from '../model/time.js';
 import { PIPELINE_KEYS } from '../pipeline/config.js';
+import { ConfigError, section, show, str } from '../sources/config-values.js';
+import {
+  readSourceSections,
+  SOURCE_KINDS,
+  type SourceFlags,
+  type SourceSections,
+} from '../sources/sections.js';
 import { type DiskWatermark, parseMinFree } from '../util/disk-space.js';
 import { sizeValue } from '../util/size.js';
 import { DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_WAIT_MS, DEFAULT_BUFFER_MAX_BYTES } from './agent.js';
 
+export { ConfigError } from '../sources/config-values.js';
+
 export const DEFAULT_STATE_DIR = '/var/lib/kjournal-agent';
-export const DEFAULT_PODS_DIR = '/var/log/pods';
-
-export interface PodsSection {
-  readonly dir: string;
-  /** Add each pod's labels (`kubernetes_labels_*`), watched through the Kubernetes API. */
-  readonly labels?: boolean;
-  /** For `labels`; absent: the in-cluster configuration. */
-  readonly kubeconfig?: string;
-}
-export interface AuditSection {
-  readonly path: string;
-}
-export interface EventsSection {
-  /** Absent: the in-cluster configuration. */
-  readonly kubeconfig?: string;
-}
-export interface JournalSection {
-  /** Absent: the system journal. */
-  readonly dir?: string;
-  /** Field matches such as `SYSLOG_IDENTIFIER=kata` (journalctl's). */
-  readonly matches: readonly string[];
-}
-export interface SyslogSection {
-  readonly tcp?: string;
-  readonly udp?: string;
-}
-
-export interface SourceSections {
-  readonly pods?: PodsSection;
-  readonly audit?: AuditSection;
-  readonly events?: EventsSection;
-  readonly journal?: JournalSection;
-  readonly syslog?: SyslogSection;
-}
-export type SourceKind = keyof SourceSections;
 
 export interface AgentConfig {
   readonly server: string;
@@ -92,8 +68,9 @@ export interface AgentConfig {
   readonly auditPolicy?: string;
 }
 
-/** The flags of `kjournal agent`, as commander names them (all optional: the file may say it). */
-export interface AgentFlags {
+/** The flags of `kjournal agent`, as commander names them (all optional: the file may say it);
+ * the sources' own flags are in src/sources/<kind>/config.ts. */
+export interface AgentFlags extends SourceFlags {
   config?: string;
   server?: string;
   token?: string;
@@ -109,21 +86,6 @@ export interface AgentFlags {
   minFreeDisk?: string;
   batchMaxBytes?: string;
   batchMaxWait?: string;
-  podsDir?: string;
-  auditLog?: string;
-  events?: boolean;
-  /** `--pod-labels`: the pods source adds pod labels from the API. */
-  podLabels?: boolean;
-  kubeconfig?: string;
-  /** `--journal` alone is true; `--journal A=b C=d` gives the matches. */
-  journal?: boolean | string[];
-  journalDir?: string;
-  syslogTcp?: string;
-  syslogUdp?: string;
-}
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
 }
 
 /** `256MiB`, `1MB`, `4096` (bytes). */
@@ -159,50 +121,6 @@ export function parseDurationMs(value: unknown, field: string): number {
   return Number(ns / 1_000_000n);
 }
 
-function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 60)}...` : s;
-}
-
-/** Checks that `v` is a mapping with only `keys`. */
-function section(v: unknown, field: string, keys: readonly string[]): Obj {
-  if (v === null || v === true) return {};
-  if (!isObj(v)) throw new ConfigError(`${field}: must be a mapping, got ${show(v)}`);
-  for (const k of Object.keys(v)) {
-    if (!keys.includes(k)) {
-      throw new ConfigError(`${field}.${k}: unknown field (known: ${keys.join(', ')})`.replace(/^\./, ''));
-    }
-  }
-  return v;
-}
-
-function str(v: unknown, field: string): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v === '')
-    throw new ConfigError(`${field}: must be a non-empty string, got ${show(v)}`);
-  return v;
-}
-
-function req(v: string | undefined, field: string): string {
-  if (v === undefined) throw new ConfigError(`${field}: is required`);
-  return v;
-}
-
-const MATCH_RE = /^[A-Z0-9_]+=.*$/;
-
-function matches(v: unknown, field: string): string[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new ConfigError(`${field}: must be a list of FIELD=VALUE, got ${show(v)}`);
-  return v.map((m, i) => {
-    if (typeof m !== 'string' || !MATCH_RE.test(m)) {
-      throw new ConfigError(
-        `${field}[${i}]: must be FIELD=VALUE such as SYSLOG_IDENTIFIER=kata, got ${show(m)}`,
-      );
-    }
-    return m;
-  });
-}
-
 const TOP_KEYS = [
   'server',
   'token',
@@ -218,12 +136,8 @@ const TOP_KEYS = [
   'metrics',
   'buffer',
   'batch',
-  'pods',
-  'audit',
-  'events',
-  'journal',
-  'syslog',
-] as const;
+  ...SOURCE_KINDS,
+];
 
 /** Parses the YAML text of a config file (`name` is used in messages). */
 export function parseConfigFile(text: string, name: string): Obj {
@@ -264,79 +178,7 @@ export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
   const sizeOf = (flag: string | undefined, flagName: string, v: unknown, field: string, dflt: number) =>
     flag !== undefined ? parseSize(flag, flagName) : v !== undefined ? parseSize(v, field) : dflt;
 
-  const sources: {
-    pods?: PodsSection;
-    audit?: AuditSection;
-    events?: EventsSection;
-    journal?: JournalSection;
-    syslog?: SyslogSection;
-  } = {};
-  // Sections of the file; `key: false` leaves a source out.
-  const on = (v: unknown) => v !== undefined && v !== false;
-  if (on(top.pods)) {
-    const s = section(top.pods, 'pods', ['dir', 'labels', 'kubeconfig']);
-    if (s.labels !== undefined && typeof s.labels !== 'boolean')
-      throw new ConfigError(`pods.labels: must be true or false, got ${show(s.labels)}`);
-    const kubeconfig = str(s.kubeconfig, 'pods.kubeconfig');
-    if (kubeconfig !== undefined && s.labels !== true)
-      throw new ConfigError('pods.kubeconfig: only used with pods.labels: true');
-    sources.pods = {
-      dir: str(s.dir, 'pods.dir') ?? DEFAULT_PODS_DIR,
-      ...(s.labels === true ? { labels: true } : {}),
-      ...(kubeconfig !== undefined ? { kubeconfig } : {}),
-    };
-  }
-  if (on(top.audit)) {
-    const s = section(top.audit, 'audit', ['path']);
-    sources.audit = { path: req(str(s.path, 'audit.path'), 'audit.path') };
-  }
-  if (on(top.events)) {
-    const s = section(top.events, 'events', ['kubeconfig']);
-    const kubeconfig = str(s.kubeconfig, 'events.kubeconfig');
-    sources.events = kubeconfig !== undefined ? { kubeconfig } : {};
-  }
-  if (on(top.journal)) {
-    const s = section(top.journal, 'journal', ['dir', 'matches']);
-    const dir = str(s.dir, 'journal.dir');
-    sources.journal = {
-      ...(dir !== undefined ? { dir } : {}),
-      matches: matches(s.matches, 'journal.matches'),
-    };
-  }
-  if (on(top.syslog)) {
-    const s = section(top.syslog, 'syslog', ['tcp', 'udp']);
-    const tcp = str(s.tcp, 'syslog.tcp');
-    const udp = str(s.udp, 'syslog.udp');
-    if (tcp === undefined && udp === undefined)
-      throw new ConfigError('syslog: needs tcp or udp (an address)');
-    sources.syslog = { ...(tcp !== undefined ? { tcp } : {}), ...(udp !== undefined ? { udp } : {}) };
-  }
-
-  // Flags win.
-  if (flags.podsDir !== undefined) sources.pods = { ...sources.pods, dir: flags.podsDir };
-  if (flags.podLabels) sources.pods = { dir: DEFAULT_PODS_DIR, ...sources.pods, labels: true };
-  if (flags.auditLog !== undefined) sources.audit = { path: flags.auditLog };
-  if (flags.events) sources.events = { ...sources.events };
-  if (flags.kubeconfig !== undefined) {
-    if (!sources.events && !sources.pods?.labels)
-      throw new ConfigError(
-        '--kubeconfig: only used by the events source and pod labels (add --events or --pod-labels)',
-      );
-    if (sources.events) sources.events = { kubeconfig: flags.kubeconfig };
-    if (sources.pods?.labels) sources.pods = { ...sources.pods, kubeconfig: flags.kubeconfig };
-  }
-  if (flags.journal !== undefined || flags.journalDir !== undefined) {
-    const prev = sources.journal;
-    const m = Array.isArray(flags.journal) ? matches(flags.journal, '--journal') : (prev?.matches ?? []);
-    const dir = flags.journalDir ?? prev?.dir;
-    sources.journal = { ...(dir !== undefined ? { dir } : {}), matches: m };
-  }
-  if (flags.syslogTcp !== undefined || flags.syslogUdp !== undefined) {
-    const tcp = flags.syslogTcp ?? sources.syslog?.tcp;
-    const udp = flags.syslogUdp ?? sources.syslog?.udp;
-    sources.syslog = { ...(tcp !== undefined ? { tcp } : {}), ...(udp !== undefined ? { udp } : {}) };
-  }
-  if (Object.keys(sources).length === 0 && top.pods !== false) sources.pods = { dir: DEFAULT_PODS_DIR };
+  const sources = readSourceSections(top, flags);
 
   const token = pick(flags.token, str(top.token, 'token'));
   const tokenFile = pick(flags.tokenFile, str(top.tokenFile, 'tokenFile'));

@@ -10,8 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Positions } from '../sources/source.js';
 import { mkdirDurable, writeFileAtomic } from '../store/fsync.js';
-import type { Positions } from './source.js';
 
 export const POSITIONS_FILE = 'positions.json';
 

@@ -5,7 +5,7 @@
  * (what was read was handled), so a dropped record is not read again after a restart.
  */
 import type { LogRecord } from '../model/record.js';
-import type { Source, SourceContext } from './source.js';
+import type { Source, SourceContext } from '../sources/source.js';
 
 export type RecordMap = (records: readonly LogRecord[]) => LogRecord[];
 

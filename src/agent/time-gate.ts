@@ -1,5 +1,5 @@
 /**
- * @module The agent's check of record times (ingest/validate-time.ts), applied to what a source
+ * @module The agent's check of record times (model/validate-time.ts), applied to what a source
  * stages or emits, before it is encoded and buffered. The server checks again with its own limits;
  * checking here means a record no server can take (dated before 1970, past the grace period, past
  * the store's 2262 bound) never sits in the buffer, and the push carrying its neighbours is never
@@ -11,14 +11,9 @@
  * before 1970 (SENDER_TIME_LIMITS); the server refuses what its own age limit says.
  */
 import { labelSetText } from '../ingest/loki-push/labels.js';
-import {
-  SENDER_TIME_LIMITS,
-  type TimeLimits,
-  type TimeRefusal,
-  TimeWindow,
-} from '../ingest/validate-time.js';
 import type { Labels, LogRecord } from '../model/record.js';
 import { nowNs } from '../model/time.js';
+import { SENDER_TIME_LIMITS, type TimeLimits, type TimeRefusal, TimeWindow } from '../model/validate-time.js';
 
 /** At most one log line per this long about refused records. */
 const LOG_INTERVAL_MS = 10_000;

@@ -1,6 +1,6 @@
 /**
  * @module A request's access: who is asking, for which tenant, and a way to ask the configured
- * authorizer (src/auth/index.ts) whether they may do something. The gate (src/server/auth-gate.ts)
+ * authorizer (src/auth/index.ts) whether they may do something. The gate (src/api/http/auth-gate.ts)
  * authenticates every request, decides its tenant and gives it an Access (`RequestContext.access`);
  * what only the handler can know (what a push carries, what a query selects) the handler asks for
  * itself, before it stores or reads anything:
@@ -10,7 +10,7 @@
  * `require` throws ForbiddenError (a 403 in the API's one error place) naming the first thing
  * refused; `allowed` answers true or false. Both reject with AuthorizationError when the authorizer
  * cannot be asked (a 500). An Access remembers whether any decision was made for its request, so the
- * server can refuse to send an answer that no decision covered (src/server/app.ts).
+ * server can refuse to send an answer that no decision covered (src/api/http/dispatch.ts).
  */
 import { ForbiddenError } from './errors.js';
 import {

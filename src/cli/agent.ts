@@ -6,21 +6,21 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import '../agent/builtin-sources.js';
+import '../sources/builtin.js';
 import { Agent } from '../agent/agent.js';
 import { type AgentConfig, type AgentFlags, ConfigError, loadAgentConfig } from '../agent/config.js';
 import { AgentMetrics, serveMetrics } from '../agent/metrics.js';
 import { mapRecords } from '../agent/record-map.js';
-import { buildSources, SourceUnavailableError } from '../agent/registry.js';
-import type { Source } from '../agent/source.js';
 import { AuditPolicyError, applyPolicyToRecords, resolveAuditPolicy } from '../audit/policy/index.js';
 import { KjournalClient } from '../client/client.js';
 import { resolveConnection } from '../client/connection.js';
-import { journalOutput } from '../outputs/journal.js';
-import { OutputError } from '../outputs/output.js';
 import { loadPipelineConfig, type PipelineConfig } from '../pipeline/config.js';
+import { journalOutput } from '../pipeline/outputs/journal.js';
+import { OutputError } from '../pipeline/outputs/output.js';
 import { Pipeline } from '../pipeline/runtime.js';
 import { AUDIT_SOURCE } from '../sources/audit/index.js';
+import { buildSources, SourceUnavailableError } from '../sources/registry.js';
+import type { Source } from '../sources/source.js';
 import { acquireDirLock, type DirLock } from '../util/dir-lock.js';
 import { CliError } from './errors.js';
 

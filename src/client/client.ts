@@ -8,7 +8,7 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { countLokiRefusals, type EntryCounts, parseEntryCountHeaders } from '../ingest/entry-counts.js';
+import { countLokiRefusals, type EntryCounts, parseEntryCountHeaders } from '../journal/entry-counts.js';
 import type { Attributes, Labels } from '../model/record.js';
 import { type Connection, credentialHeaders, tlsOptions } from './connection.js';
 import { backoffMs, DEFAULT_RETRY, isRetryableError, isRetryableStatus, type RetryPolicy } from './retry.js';

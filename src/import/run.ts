@@ -23,11 +23,11 @@
  */
 import { CliError } from '../cli/errors.js';
 import { ClientError } from '../client/client.js';
-import { formatRefused } from '../ingest/entry-counts.js';
 import { labelSetText } from '../ingest/loki-push/labels.js';
-import { STORE_RANGE_LIMITS, TimeWindow } from '../ingest/validate-time.js';
+import { formatRefused } from '../journal/entry-counts.js';
 import type { Labels } from '../model/record.js';
 import { nowNs } from '../model/time.js';
+import { STORE_RANGE_LIMITS, TimeWindow } from '../model/validate-time.js';
 import { Batcher, type Pusher } from './batcher.js';
 import { detectFormat } from './detect.js';
 import { collectFiles, type ImportFile } from './files.js';
@@ -119,7 +119,7 @@ export async function runImport(
     seconds: 0,
   };
   let failure: unknown;
-  // What no server can store is refused here (ingest/validate-time.ts); the rest is the server's.
+  // What no server can store is refused here (model/validate-time.ts); the rest is the server's.
   const storable = new TimeWindow(STORE_RANGE_LIMITS, nowNs());
   const refusedHere: Record<string, number> = {};
   let refusedLines = 0;

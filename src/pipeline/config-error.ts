@@ -8,7 +8,7 @@
  * the deepest node that does (the mapping that lacks the field).
  */
 import { type Document, isMap, isScalar, isSeq, type LineCounter } from 'yaml';
-import { ConfigError, type ConfigPath, pathText } from './options.js';
+import { ConfigError, type ConfigPath, pathText } from '../config/options.js';
 
 /** A ConfigError about a key (its position is the key's, not the value's). */
 export class KeyConfigError extends ConfigError {}

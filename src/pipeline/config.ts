@@ -6,7 +6,7 @@
  * ```yaml
  * outputs:
  *   - name: siem                  # unique; letters, digits, _ and -
- *     type: syslog                # a type of src/outputs/index.ts; the rest goes to its factory
+ *     type: syslog                # a type of src/pipeline/outputs/index.ts; the rest goes to its factory
  *     url: tcp://siem.example:6514
  *     buffer: { maxBytes: 64MiB, dir: /var/lib/kjournal/outputs }   # the runtime's keys, for
  *     batch: { maxRecords: 1000, maxBytes: 1MiB, maxWaitSeconds: 1 } # every output type
@@ -30,14 +30,14 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
+import { ConfigError, type ConfigPath, describe, Options } from '../config/options.js';
 import { CLASSES, KINDS } from '../model/record.js';
-import { JOURNAL_OUTPUT } from '../outputs/journal.js';
-import type { Output, OutputFactory } from '../outputs/output.js';
 import { sizeValue } from '../util/size.js';
 import { KeyConfigError, locate, PipelineConfigError } from './config-error.js';
 import type { Filter, FilterContext, FilterFactory } from './filter.js';
 import type { MatchRule } from './flows.js';
-import { ConfigError, type ConfigPath, describe, Options } from './options.js';
+import { JOURNAL_OUTPUT } from './outputs/journal.js';
+import type { Output, OutputFactory } from './outputs/output.js';
 
 export { PipelineConfigError } from './config-error.js';
 

@@ -4,10 +4,12 @@
  * takes one record and returns the record that goes on (the same object when nothing changed, a
  * new one when it changed) or `null` to drop it. Records are immutable: a filter never changes
  * the record it was given. A record a filter cannot parse keeps its original body and gets an
- * `__error__` attribute (and `__error_details__`) rather than vanishing.
+ * `__error__` attribute (and `__error_details__`) rather than vanishing. Every filter passes the
+ * contract suite in test/pipeline/filters/filter-contract.ts.
  */
+
+import type { Options } from '../config/options.js';
 import type { LogRecord } from '../model/record.js';
-import type { Options } from './options.js';
 
 export interface Filter {
   /** The filter's type as written in the configuration (`parser`, `grep`...). */

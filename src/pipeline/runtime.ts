@@ -13,13 +13,13 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { LogRecord } from '../model/record.js';
-import { BufferedOutput } from '../outputs/buffered.js';
-import { JOURNAL_OUTPUT } from '../outputs/journal.js';
-import type { Output } from '../outputs/output.js';
 import { getOrCreate } from '../util/maps.js';
 import type { FlowConfig, PipelineConfig } from './config.js';
 import { applyFilters, flowTakes } from './flows.js';
 import { type FlowMetrics, flowMetrics } from './metrics.js';
+import { BufferedOutput } from './outputs/buffered.js';
+import { JOURNAL_OUTPUT } from './outputs/journal.js';
+import type { Output } from './outputs/output.js';
 
 export interface PipelineOptions {
   readonly config: PipelineConfig;

@@ -2,9 +2,9 @@
  * @module The server's Prometheus metrics (prom-client), served at GET /metrics.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { TailHub } from '../journal/tail-hub.js';
 import type { QueryAdmission } from '../query/admission.js';
 import type { Store } from '../store/store.js';
-import type { TailHub } from './tail-hub.js';
 
 export class ServerMetrics {
   readonly registry = new Registry();

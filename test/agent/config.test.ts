@@ -17,8 +17,8 @@ import {
   registerSourceFactory,
   SourceUnavailableError,
   unregisterSourceFactory,
-} from '../../src/agent/registry.js';
-import type { Source } from '../../src/agent/source.js';
+} from '../../src/sources/registry.js';
+import type { Source } from '../../src/sources/source.js';
 import { CLI } from '../helpers/server-process.js';
 
 let dir: string | undefined;

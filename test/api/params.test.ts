@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HttpError } from '../../src/api/http/errors.js';
+import { tenantOf } from '../../src/api/http/tenant.js';
 import {
   parseLimit,
   parseLokiTimestamp,
   parseRange,
   parseSecondsOrDuration,
 } from '../../src/api/loki/params.js';
-import { tenantOf } from '../../src/api/loki/tenant.js';
 
 const NOW = 1_763_900_000_000_000_000n;
 

@@ -4,9 +4,9 @@
  * runs `kjournal agent` with the remaining arguments, exactly as the CLI does. The built-in factories
  * are loaded first (the CLI loads them with the agent command), so that the test's replaces theirs.
  */
-import '../../src/agent/builtin-sources.js';
-import { registerSourceFactory } from '../../src/agent/registry.js';
+import '../../src/sources/builtin.js';
 import { runMain } from '../../src/cli/main.js';
+import { registerSourceFactory } from '../../src/sources/registry.js';
 import { CounterSource } from './agent-sources.js';
 
 const [base, ...args] = process.argv.slice(2) as [string, ...string[]];

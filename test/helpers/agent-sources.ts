@@ -4,8 +4,8 @@
  * acknowledged (or buffered) batches ended.
  */
 
-import type { Source, SourceContext } from '../../src/agent/source.js';
 import type { LogRecord } from '../../src/model/record.js';
+import type { Source, SourceContext } from '../../src/sources/source.js';
 
 export interface CounterOptions {
   readonly name?: string;

@@ -4,8 +4,8 @@
  * saves them once acknowledged.
  */
 import assert from 'node:assert/strict';
-import type { Positions, Source, SourceBatch, SourceProblem } from '../../src/agent/source.js';
 import type { LogRecord } from '../../src/model/record.js';
+import type { Positions, Source, SourceBatch, SourceProblem } from '../../src/sources/source.js';
 
 export interface SourceRun {
   readonly batches: SourceBatch[];

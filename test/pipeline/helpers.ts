@@ -6,9 +6,9 @@
  */
 import type { Registry } from 'prom-client';
 import type { LogRecord } from '../../src/model/record.js';
-import { type Output, OutputError, type OutputFactory } from '../../src/outputs/output.js';
 import type { Registries } from '../../src/pipeline/config.js';
 import type { FilterFactory } from '../../src/pipeline/filter.js';
+import { type Output, OutputError, type OutputFactory } from '../../src/pipeline/outputs/output.js';
 
 let seq = 0;
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { LogRecord } from '../../src/model/record.js';
-import { journalOutput } from '../../src/outputs/journal.js';
 import { parsePipelineConfig } from '../../src/pipeline/config.js';
+import { journalOutput } from '../../src/pipeline/outputs/journal.js';
 import { Pipeline } from '../../src/pipeline/runtime.js';
 import { type MemoryOutput, metricValue, rec, testRegistries } from './helpers.js';
 

@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { auditParser } from '../../src/import/formats/audit.js';
 import { createAuditLogSource } from '../../src/sources/audit/index.js';
-import { sourceContract } from '../agent/source-contract.js';
 import { runSource, sleep } from './file-source-helpers.js';
+import { sourceContract } from './source-contract.js';
 
 /** A deterministic audit.k8s.io/v1 Event for a produced line. */
 function event(line: string, i = 0): string {

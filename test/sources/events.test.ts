@@ -11,10 +11,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Positions } from '../../src/agent/source.js';
 import { createEventsSource } from '../../src/sources/events/index.js';
+import type { Positions } from '../../src/sources/source.js';
 import { writeTestKubeconfig } from '../helpers/kubeconfig.js';
 import { runSource, type SourceRun } from '../helpers/source-run.js';
+import { LiveEventsApi } from './events-live-api.js';
+import { sourceContract } from './source-contract.js';
 
 function event(uid: string, rv: string, count: number, name = `pod-${uid}.17a`, ns = 'shop') {
   return {
@@ -116,6 +118,46 @@ class FakeApiServer {
     await new Promise<void>((r) => this.server!.close(() => r()));
   }
 }
+
+// The contract, against a live fake API server per test directory: a produced line becomes an
+// Event whose message is the line (its uid derived from the line, so that a body is known from the
+// line alone once produced).
+const liveApis = new Map<string, LiveEventsApi>();
+const produced = new Map<string, string>();
+const liveEvent = (line: string) => (resourceVersion: string) => {
+  // apiVersion before kind, as the source puts them on list items: the same body either way.
+  const { kind, apiVersion, ...rest } = event(Buffer.from(line).toString('hex'), resourceVersion, 1);
+  const e = { apiVersion, kind, ...rest, message: line };
+  produced.set(line, JSON.stringify(e));
+  return e;
+};
+sourceContract('events', {
+  resumable: true,
+  async create(dir) {
+    let api = liveApis.get(dir);
+    if (api === undefined) {
+      api = new LiveEventsApi();
+      await api.start();
+      liveApis.set(dir, api);
+    }
+    const kubeconfig = await writeTestKubeconfig(dir, api.port);
+    return createEventsSource({ kubeconfig, retryDelayMs: 50 });
+  },
+  async produce(dir, lines) {
+    for (const l of lines) liveApis.get(dir)!.add(liveEvent(l));
+  },
+  body: (line) => produced.get(line) ?? `(never produced: ${line})`,
+  async produceBad(dir) {
+    // An event without metadata.uid: reported as bad_event and skipped.
+    liveApis
+      .get(dir)!
+      .add((resourceVersion) => ({ apiVersion: 'v1', kind: 'Event', metadata: { resourceVersion } }));
+  },
+  async cleanup(dir) {
+    await liveApis.get(dir)?.stop();
+    liveApis.delete(dir);
+  },
+});
 
 type Run = SourceRun;
 
@@ -259,4 +301,27 @@ describe('events source (recorded kube-apiserver)', () => {
     );
     assert.ok(batches.every((b) => b.records.length <= 3));
   });
+});
+
+test('events source: stops promptly when aborted while its watch waits for the API server to answer', async () => {
+  const api = new LiveEventsApi();
+  api.holdWatchHeaders = true;
+  await api.start();
+  const dir = await mkdtemp(join(tmpdir(), 'kj-events-slow-'));
+  try {
+    const kubeconfig = await writeTestKubeconfig(dir, api.port);
+    const r = run(kubeconfig);
+    // The list answers at once (an empty batch saves its resourceVersion); the watch never does.
+    await until('the list', () => r.batches.length >= 1);
+    await new Promise((res) => setTimeout(res, 200));
+    r.controller.abort();
+    const stopped = await Promise.race([
+      r.done.then(() => true),
+      new Promise<boolean>((res) => setTimeout(() => res(false), 2000).unref()),
+    ]);
+    assert.ok(stopped, 'run() resolved within 2 s of the abort');
+  } finally {
+    await api.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import type { Source } from '../../src/agent/source.js';
 import { LineSplitter } from '../../src/sources/files/split.js';
 import { type FileHandler, runTailer, type TailerOptions } from '../../src/sources/files/tailer.js';
+import type { Source } from '../../src/sources/source.js';
 import { runSource, sleep } from './file-source-helpers.js';
 
 /** One record per line, the line as its body. */

@@ -3,11 +3,11 @@ import { chmod, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Positions, Source } from '../../src/agent/source.js';
 import { createJournalSource, JOURNAL_POSITION_KEY, sinceOfCursor } from '../../src/sources/journal/index.js';
-import { sourceContract } from '../agent/source-contract.js';
+import type { Positions, Source } from '../../src/sources/source.js';
 import { runSource, type SourceRun } from '../helpers/source-run.js';
 import { exportEntry, writeJournal } from './journal-helpers.js';
+import { sourceContract } from './source-contract.js';
 
 sourceContract('journal', {
   resumable: true,

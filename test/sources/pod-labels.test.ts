@@ -12,10 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import '../../src/agent/builtin-sources.js';
+import '../../src/sources/builtin.js';
 import { mergeConfig } from '../../src/agent/config.js';
-import { buildSources } from '../../src/agent/registry.js';
 import { createPodLabelCache, type PodLabelCache, podRecordLabels } from '../../src/sources/pods/labels.js';
+import { buildSources } from '../../src/sources/registry.js';
 import { writeTestKubeconfig } from '../helpers/kubeconfig.js';
 import { runSource } from './file-source-helpers.js';
 

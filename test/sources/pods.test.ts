@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { createPodLogsSource } from '../../src/sources/pods/index.js';
-import { sourceContract } from '../agent/source-contract.js';
 import { runSource, sleep } from './file-source-helpers.js';
+import { sourceContract } from './source-contract.js';
 
 const UID = '0b5b1d9e-7c55-4a5e-8c1e-3f2b6f0c9d11';
 const containerDir = (root: string, ns = 'shop', pod = 'web-1', container = 'app') =>

@@ -15,9 +15,9 @@ import {
   type SyslogSource,
   syslogRecord,
 } from '../../src/sources/syslog/index.js';
-import { sourceContract } from '../agent/source-contract.js';
 import { freePort } from '../helpers/agent-e2e.js';
 import { runSource as runSourceFrom, type SourceRun } from '../helpers/source-run.js';
+import { sourceContract } from './source-contract.js';
 
 const BOM = '\uFEFF';
 

@@ -5,8 +5,8 @@
  * in an admission slot of the request's tenant and sees the deadline as `ctx.signal`.
  */
 import type { QueryAdmission } from '../../query/admission.js';
-import { tenantOf } from '../loki/tenant.js';
 import type { Handler } from './router.js';
+import { tenantOf } from './tenant.js';
 
 /** The client closed its connection before the answer: nobody is waiting for the query. */
 export class ClientGoneError extends Error {

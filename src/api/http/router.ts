@@ -15,7 +15,7 @@ export interface RequestContext {
   pathParams?: Readonly<Record<string, string>>;
   /**
    * Who is asking, for which tenant, and a way to ask whether they may (src/auth/access.ts): set by
-   * the auth gate (src/server/auth-gate.ts) on every request. A handler whose decision depends on
+   * the auth gate (src/api/http/auth-gate.ts) on every request. A handler whose decision depends on
    * what it reads (a push's records, a query) calls `access.require(...)` before storing or reading.
    */
   readonly access: Access;

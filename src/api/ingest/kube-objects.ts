@@ -18,25 +18,28 @@
  * events, on events in each event's namespace; checked once the body is parsed, before anything is
  * stored.
  *
- * Times are checked as a push's are, with the same limits (ingest/validate-time.ts: Loki's
+ * Times are checked as a push's are, with the same limits (model/validate-time.ts: Loki's
  * reject_old_samples_max_age and creation_grace_period, and the store's range). An event whose time
  * is refused is refused alone, as Loki's distributor does: the valid events are stored, then the
  * answer is a 400 listing the refused ones in Loki's grouped words, with the counts in headers
- * (ingest/entry-counts.ts). Not "refuse whole": kube-apiserver's audit webhook retries only 5xx and
+ * (journal/entry-counts.ts). Not "refuse whole": kube-apiserver's audit webhook retries only 5xx and
  * 429 (apiserver/plugin/pkg/audit/webhook, DefaultShouldRetry) and drops a batch on a 400, so one
  * event dated 2263 would take the valid events of its batch with it; and sent again, it would be
  * refused again, so a retry gains nothing.
  */
+
+import type { AuditPolicy } from '../../audit/policy/index.js';
 import { requireWrite } from '../../auth/writes.js';
 import { auditParser } from '../../import/formats/audit.js';
 import { eventsParser } from '../../import/formats/events.js';
 import type { LineParser, ParserFactory, ParseSink } from '../../import/formats/types.js';
-import { entryCountHeaders } from '../../ingest/entry-counts.js';
 import { groupPushErrors, labelSetText } from '../../ingest/loki-push/index.js';
-import { type TimeLimits, TimeWindow } from '../../ingest/validate-time.js';
+import { entryCountHeaders } from '../../journal/entry-counts.js';
+import type { Journal } from '../../journal/journal.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import { type TimeLimits, TimeWindow } from '../../model/validate-time.js';
 import { JsonBoundsError, JsonBoundsScanner } from '../../util/json-bounds.js';
 import { getOrCreate } from '../../util/maps.js';
 import { readBody } from '../http/body.js';
@@ -44,8 +47,8 @@ import { HttpError, jsonBoundsHttpError } from '../http/errors.js';
 import { type Handler, text as textReply } from '../http/router.js';
 
 export interface KubeIngestOptions {
-  /** Stores the records durably (audit policy, pipeline, store); resolves once they are. */
-  readonly ingest: (tenant: string, records: LogRecord[]) => Promise<{ stored: number; duplicates?: number }>;
+  /** Stores the records durably (audit policy, flows, store); resolves once they are. */
+  readonly journal: Pick<Journal, 'write'>;
   readonly maxBodyBytes: number;
   /** The time limits of the push API (`ServerConfig.limits`). */
   readonly limits: TimeLimits;
@@ -117,7 +120,12 @@ export function parseKubeBody(
   return records;
 }
 
-function handler(opts: KubeIngestOptions, makeParser: ParserFactory, what: string): Handler {
+function handler(
+  opts: KubeIngestOptions,
+  makeParser: ParserFactory,
+  what: string,
+  auditPolicy?: AuditPolicy | null,
+): Handler {
   const now = opts.now ?? nowNs;
   return async ({ req, access }) => {
     const tenant = access.tenant;
@@ -142,11 +150,14 @@ function handler(opts: KubeIngestOptions, makeParser: ParserFactory, what: strin
     const records = parseKubeBody(text, how, parser, what, t);
     await requireWrite(access, records);
     const { accepted, errors, refused } = checkTimes(records, new TimeWindow(opts.limits, t));
-    const ingested = accepted.length > 0 ? await opts.ingest(tenant, accepted) : { stored: 0 };
+    const ingested =
+      accepted.length > 0
+        ? await opts.journal.write(tenant, accepted, auditPolicy === undefined ? {} : { auditPolicy })
+        : { stored: 0, duplicates: 0 };
     for (const reason in refused) opts.onRefused?.(reason, refused[reason]!);
     const headers = entryCountHeaders({
       stored: ingested.stored,
-      duplicates: ingested.duplicates ?? 0,
+      duplicates: ingested.duplicates,
       refused,
     });
     if (errors.length > 0) {
@@ -183,8 +194,9 @@ function checkTimes(
   return { accepted, errors, refused };
 }
 
-export function auditIngestHandler(opts: KubeIngestOptions): Handler {
-  return handler(opts, auditParser, 'audit events');
+/** `/ingest/audit`, with the audit policy (null: none, every event kept) applied before the flows. */
+export function auditIngestHandler(opts: KubeIngestOptions, auditPolicy: AuditPolicy | null): Handler {
+  return handler(opts, auditParser, 'audit events', auditPolicy);
 }
 
 export function eventsIngestHandler(opts: KubeIngestOptions): Handler {

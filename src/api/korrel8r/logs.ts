@@ -10,9 +10,9 @@ import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 import { ERROR_ID_HEADER } from '../http/internal-error.js';
 import { type ErrorHandler, type Handler, json } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { lokiErrorReply } from '../loki/errors.js';
 import { parseLimit, parseRange } from '../loki/params.js';
-import { tenantOf } from '../loki/tenant.js';
 
 export interface Korrel8rLogsOptions {
   readonly store: Store;

@@ -5,6 +5,7 @@
  * objects or server-side Tables. Every error is a Kubernetes Status.
  */
 
+import type { TailHub } from '../../journal/tail-hub.js';
 import { decodeContinue, encodeContinue, queryFingerprint } from '../../kube/continue.js';
 import {
   type DirectOptions,
@@ -33,11 +34,10 @@ import { KubeError, kubeBadRequest, kubeNotFound } from '../../kube/status.js';
 import { type IncludeObject, toTable, wantsTable } from '../../kube/tables.js';
 import { formatRfc3339Nano, nowNs } from '../../model/time.js';
 import type { QueryAdmission } from '../../query/admission.js';
-import type { TailHub } from '../../server/tail-hub.js';
 import type { EntryCursor, Store, StoredEntry } from '../../store/store.js';
 import { admitted } from '../http/admit.js';
 import { type Handler, json, type Reply, type RequestContext, type Router, text } from '../http/router.js';
-import { tenantOf } from '../loki/tenant.js';
+import { tenantOf } from '../http/tenant.js';
 import { kubeStatusReply } from './errors.js';
 import { watchReply } from './watch.js';
 

@@ -2,11 +2,11 @@
  * @module Watch (`?watch=true`): newline-delimited JSON watch events over a chunked response, as
  * kube-apiserver streams them. A watch resumes after `resourceVersion` (the store's sequence
  * number) by reading what it missed from the store, then follows the one shared tail
- * (server/tail-hub.ts) that the push path publishes to: no polling. `allowWatchBookmarks` adds
+ * (journal/tail-hub.ts) that the push path publishes to: no polling. `allowWatchBookmarks` adds
  * periodic BOOKMARK events; a version too old to replay is a 410 ERROR event, as from
  * kube-apiserver's watch cache.
  *
- * A watch holds at most its byte budget (`--tail-buffer-size`, server/consumer-buffer.ts): the
+ * A watch holds at most its byte budget (`--tail-buffer-size`, api/http/consumer-buffer.ts): the
  * events waiting while the replay runs and what waits unsent in the response count. A watcher
  * that falls further behind is ended, as kube-apiserver's cacheWatcher ends one that cannot keep
  * up ("Forcing watcher close due to unresponsiveness"); the client watches again from the last
@@ -14,6 +14,7 @@
  * all has its connection closed shortly after, so the unsent bytes do not stay.
  */
 import type { ServerResponse } from 'node:http';
+import type { TailEntry, TailHub } from '../../journal/tail-hub.js';
 import { type KubeObject, toObject } from '../../kube/objects.js';
 import { GROUP_VERSION, type KubeResource } from '../../kube/resources.js';
 import type { CompiledSelection } from '../../kube/selectors.js';
@@ -21,9 +22,8 @@ import { kubeBadRequest, type StatusObject, statusObject } from '../../kube/stat
 import { type IncludeObject, toTable } from '../../kube/tables.js';
 import { labelValue } from '../../model/kube-meta.js';
 import type { QueryAdmission } from '../../query/admission.js';
-import { DEFAULT_CONSUMER_BUFFER_BYTES, entryBytes } from '../../server/consumer-buffer.js';
-import type { TailEntry, TailHub } from '../../server/tail-hub.js';
 import type { Store, StoredEntry } from '../../store/store.js';
+import { DEFAULT_CONSUMER_BUFFER_BYTES, entryBytes } from '../http/consumer-buffer.js';
 import type { Reply } from '../http/router.js';
 import { kubeStatusReply } from './errors.js';
 

@@ -19,8 +19,8 @@ import { nowNs } from '../../model/time.js';
 import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { parseRange } from './params.js';
-import { tenantOf } from './tenant.js';
 
 export interface DetectedFieldsOptions {
   readonly store: Store;

@@ -16,9 +16,9 @@ import { restrictSelector } from '../../logql/restrict.js';
 import { nowNs } from '../../model/time.js';
 import type { Store } from '../../store/store.js';
 import { type Handler, json } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { parseRange } from './params.js';
 import { parseMatchersOnly } from './selector-param.js';
-import { tenantOf } from './tenant.js';
 
 export interface DetectedLabelsOptions {
   readonly store: Store;

@@ -2,6 +2,8 @@
  * @module The Loki API's one error-to-response place: plain text with the status, as Loki answers.
  */
 import { ForbiddenError } from '../../auth/errors.js';
+import { DiskFullError } from '../../journal/disk-full.js';
+import { RefusedRecordsError } from '../../journal/errors.js';
 import { LogqlParseError, LogqlUnsupportedError } from '../../logql/errors.js';
 import { PipelineCompileError } from '../../logql/pipeline/errors.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
@@ -12,7 +14,6 @@ import {
   QueryCancelledError,
 } from '../../query/metric/index.js';
 import { PatternLimitError } from '../../query/patterns/mine.js';
-import { DiskFullError } from '../../server/disk-guard.js';
 import { DamagedDataError } from '../../store/store.js';
 import { ClientGoneError } from '../http/admit.js';
 import { HttpError } from '../http/errors.js';
@@ -22,7 +23,9 @@ import { type Reply, text } from '../http/router.js';
 export function lokiErrorReply(err: unknown): Reply {
   if (err instanceof HttpError) return text(err.status, `${err.message}\n`);
   if (err instanceof ForbiddenError) return text(403, `${err.message}\n`);
-  // A full data volume (server/disk-guard.ts): 507 with Retry-After, which Loki's clients retry.
+  // Records the journal refuses (a stream of another class, an entry the store cannot take).
+  if (err instanceof RefusedRecordsError) return text(400, `${err.message}\n`);
+  // A full data volume (journal/disk-full.ts): 507 with Retry-After, which Loki's clients retry.
   if (err instanceof DiskFullError) {
     const reply = text(507, `${err.message}\n`);
     return { ...reply, headers: { ...reply.headers, 'retry-after': String(err.retryAfterSeconds) } };

@@ -13,8 +13,8 @@ import { unixSeconds } from '../../query/results.js';
 import type { LabelMatcher, Store, StreamCount, StreamRef } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json, type RequestContext } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { parseRange, parseSecondsOrDuration } from './params.js';
-import { tenantOf } from './tenant.js';
 
 export interface MetadataOptions {
   readonly store: Store;

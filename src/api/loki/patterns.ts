@@ -10,10 +10,10 @@ import { DEFAULT_PATTERN_LIMITS, minePatterns, type PatternLimits } from '../../
 import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 import type { Handler } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import { goJson } from './go-json.js';
 import { parseRange, parseSecondsOrDuration } from './params.js';
 import { parseMatchersOnly } from './selector-param.js';
-import { tenantOf } from './tenant.js';
 
 export interface PatternsOptions {
   readonly store: Store;

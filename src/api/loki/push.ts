@@ -2,50 +2,43 @@
  * @module POST /loki/api/v1/push: decode (JSON or protobuf+snappy, gzip/deflate), validate with
  * Loki's limits, store durably, then answer 204. As in Loki's distributor, valid entries of a
  * partially invalid request are stored and the answer is a 400 that lists what was refused.
- * With a pipeline configured, the flows decide what the local store keeps (src/server/ingest.ts).
- * Both answers carry what became of the entries (ingest/entry-counts.ts: stored, duplicate,
+ * The records go through the journal (src/journal/journal.ts): with a pipeline configured, the flows
+ * decide what the local store keeps.
+ * Both answers carry what became of the entries (journal/entry-counts.ts: stored, duplicate,
  * refused by reason), which `kjournal import` counts. A push is authorized by what it carries, once
  * decoded and before anything is stored (auth/writes.ts): a refused push is a 403 and stores nothing.
  */
 
+import type { Counter } from 'prom-client';
 import { ForbiddenError } from '../../auth/errors.js';
 import { requireWrite } from '../../auth/writes.js';
-import { entryCountHeaders } from '../../ingest/entry-counts.js';
 import { type PushLimits, validatePush } from '../../ingest/loki-push/index.js';
-import { labelValue } from '../../model/kube-meta.js';
-import { normalizeLabels } from '../../model/normalize.js';
-import type { Labels, LogClass, LogRecord } from '../../model/record.js';
+import { DiskFullError } from '../../journal/disk-full.js';
+import { entryCountHeaders } from '../../journal/entry-counts.js';
+import { RefusedRecordsError } from '../../journal/errors.js';
+import type { Journal } from '../../journal/journal.js';
+import { storedRecords } from '../../journal/records.js';
+import type { LogClass } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
-import { promLabelsString } from '../../query/metric/labels.js';
-import { DiskFullError } from '../../server/disk-guard.js';
-import { type IngestDeps, routeRecords, storeRecords } from '../../server/ingest.js';
-import { getOrCreate } from '../../util/maps.js';
 import { HttpError } from '../http/errors.js';
 import { type Handler, text } from '../http/router.js';
 import { readPushBody } from './push-body.js';
 
-export interface PushOptions extends IngestDeps {
+/** What the push handler counts (the server's registry has them: server/metrics.ts). */
+export interface PushMetrics {
+  readonly pushRequests: Counter<'format'>;
+  readonly rejectedRequests: Counter<'reason'>;
+  readonly discardedLines: Counter<'reason'>;
+}
+
+export interface PushOptions {
+  readonly journal: Journal;
+  readonly metrics: PushMetrics;
   readonly limits: PushLimits;
   readonly maxBodyBytes: number;
   /** Entries (and streams) per push; DEFAULT_MAX_PUSH_ENTRIES when absent. */
   readonly maxEntries?: number;
   readonly now?: () => bigint;
-}
-
-/**
- * The stored labels of a pushed stream. On a LokiStack path (`/api/logs/v1/<class>/...`) a stream
- * without a class of its own takes the path's; one that names or implies another class is refused.
- */
-function withClass(raw: Labels, cls: LogClass | undefined): Labels {
-  if (cls === undefined) return normalizeLabels(raw);
-  const labels = normalizeLabels(labelValue(raw, 'class') === undefined ? { ...raw, class: cls } : raw);
-  if (labels.class !== cls) {
-    throw new HttpError(
-      400,
-      `stream ${promLabelsString(raw)} is of class "${labels.class}", not "${cls}" as the path says; nothing was stored`,
-    );
-  }
-  return labels;
 }
 
 export function pushHandler(opts: PushOptions): Handler {
@@ -61,21 +54,10 @@ export function pushHandler(opts: PushOptions): Handler {
       const json = req.headers['content-type']?.toLowerCase().startsWith('application/json') ?? false;
       opts.metrics.pushRequests.inc({ format: json ? 'json' : 'protobuf' });
       const { records: raw, refused, status, message, lineBytes } = validatePush(streams, opts.limits, now());
-      // The validated records become the stored ones in place (no copy per record): their labels
-      // normalised once per stream, attributes always present.
-      const normalized = new Map<Labels, Labels>();
-      for (const r of raw) {
-        r.labels = getOrCreate(normalized, r.labels, () =>
-          withClass(r.labels, classRestriction as LogClass | undefined),
-        );
-        r.attributes ??= {};
-      }
-      const records = raw as LogRecord[];
+      // Labels normalised once per stream, in place; a stream of another class than the path's refuses all.
+      const records = storedRecords(raw, classRestriction as LogClass | undefined);
       await requireWrite(access, records);
-      // Without flows the stored records are the validated ones, whose bytes are counted.
-      const ingested = opts.pipeline
-        ? await storeRecords(opts, tenant, routeRecords(opts, records))
-        : await storeRecords(opts, tenant, records, lineBytes);
+      const ingested = await opts.journal.write(tenant, records, { knownBytes: lineBytes });
       for (const reason in refused) opts.metrics.discardedLines.inc({ reason }, refused[reason]);
       if (status === 422) throw new HttpError(status, message);
       const headers = entryCountHeaders({
@@ -91,11 +73,13 @@ export function pushHandler(opts: PushOptions): Handler {
       const reason =
         err instanceof HttpError
           ? String(err.status)
-          : err instanceof DiskFullError
-            ? '507'
-            : err instanceof ForbiddenError
-              ? '403'
-              : 'error';
+          : err instanceof RefusedRecordsError
+            ? '400'
+            : err instanceof DiskFullError
+              ? '507'
+              : err instanceof ForbiddenError
+                ? '403'
+                : 'error';
       opts.metrics.rejectedRequests.inc({ reason });
       throw err;
     }

@@ -1,6 +1,8 @@
 /**
  * @module GET|POST /loki/api/v1/query_range and /loki/api/v1/query, answering in Loki's JSON.
  */
+
+import type { Histogram } from 'prom-client';
 import { isLogExpr, type MetricExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
 import { nowNs } from '../../model/time.js';
@@ -15,10 +17,10 @@ import {
   rangeData,
 } from '../../query/metric/index.js';
 import { lokiStats, type QueryData } from '../../query/results.js';
-import type { ServerMetrics } from '../../server/metrics.js';
 import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
+import { tenantOf } from '../http/tenant.js';
 import {
   parseDirection,
   parseLimit,
@@ -26,11 +28,15 @@ import {
   parseRange,
   parseSecondsOrDuration,
 } from './params.js';
-import { tenantOf } from './tenant.js';
+
+/** What the query handlers count (the server's registry has it: server/metrics.ts). */
+export interface QueryMetrics {
+  readonly queryDuration: Histogram<'endpoint'>;
+}
 
 export interface QueryOptions {
   readonly store: Store;
-  readonly metrics: ServerMetrics;
+  readonly metrics: QueryMetrics;
   /** Loki's max_entries_limit_per_query. */
   readonly maxEntriesLimit: number;
   /** Loki's query_timeout: a query still running after this is cancelled (504). */

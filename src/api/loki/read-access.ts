@@ -17,7 +17,7 @@
  *   right it lacks, and, where a namespace would have done, a hint to name it.
  *
  * Every such read goes through `authorizeLogRead`, before its query is queued: the HTTP endpoints
- * through `logRead(handler)` (wrapped around each route where it is registered, src/server/app.ts),
+ * through `logRead(handler)` (wrapped around each route where it is registered, api/loki/routes.ts),
  * the tail from its upgrade. A query that does not parse is refused as the handler would refuse it
  * (400), so that a namespace user sees their syntax error, not a 403.
  */

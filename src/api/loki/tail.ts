@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import RE2 from 're2';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { TailEntry, TailHub } from '../../journal/tail-hub.js';
 import { isLogExpr, type LogExpr, lineFilterHasIp } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
 import { parseLogql } from '../../logql/parser.js';
@@ -20,19 +21,18 @@ import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { type QueryAdmission, TooManyOutstandingQueriesError } from '../../query/admission.js';
+import { compileMatchers } from '../../store/matchers.js';
+import type { LabelMatcher, Store } from '../../store/store.js';
 import {
   ConsumerBuffer,
   DEFAULT_CONSUMER_BUFFER_BYTES,
   entryBytes,
   mapBytes,
-} from '../../server/consumer-buffer.js';
-import type { TailEntry, TailHub } from '../../server/tail-hub.js';
-import { compileMatchers } from '../../store/matchers.js';
-import type { LabelMatcher, Store } from '../../store/store.js';
+} from '../http/consumer-buffer.js';
 import { badRequest, HttpError } from '../http/errors.js';
+import { tenantOf } from '../http/tenant.js';
 import { lokiErrorReply } from './errors.js';
 import { parseLimit, parseLokiTimestamp } from './params.js';
-import { tenantOf } from './tenant.js';
 
 export interface TailOptions {
   readonly store: Store;
@@ -223,7 +223,7 @@ interface Waiting {
 
 /**
  * A connected tail: subscribes to the hub, sends history, then live entries. Everything it holds
- * is bounded by its byte budget (server/consumer-buffer.ts): the entries waiting (during the
+ * is bounded by its byte budget (api/http/consumer-buffer.ts): the entries waiting (during the
  * history query, during `delay_for`, for a slow socket) and the socket's unsent bytes share it;
  * an entry that does not fit is dropped and reported in the next frame's `dropped_entries`, as
  * Loki's tailer does. The list of dropped entries has a share of the budget too; a client so far

@@ -7,8 +7,8 @@
  * YAML reader does (`yes` is a boolean).
  */
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { type ConfigPath, describe, pathText } from '../../config/options.js';
 import { isObj, type Obj } from '../../import/formats/json-util.js';
-import { type ConfigPath, describe, pathText } from '../../pipeline/options.js';
 import { AuditPolicyError, type FieldError } from './errors.js';
 import { API_VERSION, type AuditPolicy, type GroupResources, KIND, type PolicyRule } from './types.js';
 

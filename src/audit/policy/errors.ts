@@ -4,7 +4,7 @@
  * value as Go prints it (`"FooBar"`, `[]string{"a", "b"}`), the detail; and the aggregate of
  * several (`[first, second]`, duplicates removed). `AuditPolicyError` is what loading throws.
  */
-import { type ConfigPath, pathText } from '../../pipeline/options.js';
+import { type ConfigPath, pathText } from '../../config/options.js';
 
 export type FieldErrorType = 'Required value' | 'Invalid value' | 'Unsupported value' | 'Decode';
 

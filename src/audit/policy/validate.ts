@@ -6,7 +6,7 @@
  * about a rule's resources name `rules[i].resources.group`, without the index of the group.
  * A policy without rules is valid here; the loader is what refuses it.
  */
-import type { ConfigPath } from '../../pipeline/options.js';
+import type { ConfigPath } from '../../config/options.js';
 import type { FieldError } from './errors.js';
 import { type AuditPolicy, isLevel, isStage, LEVELS, type PolicyRule, STAGES } from './types.js';
 

@@ -7,7 +7,7 @@
  * - Content-Type goes through Go's mime.ParseMediaType: `application/json` (any parameters) is
  *   JSON; every other type is snappy-compressed protobuf. Loki returns no 415: an unknown type is
  *   read as protobuf and fails there. (The server answers 415 before decoding for types that are
- *   never a push, such as a form or text: src/server/app.ts.) A missing Content-Type fails with `mime: no media type`
+ *   never a push, such as a form or text: src/api/loki/routes.ts.) A missing Content-Type fails with `mime: no media type`
  *   (Loki's comment says it means protobuf, but the parse rejects it first).
  * - Each stream's labels are parsed here, and a bad one fails the whole request with
  *   `couldn't parse labels: ...`, as Loki's ParseLokiRequest does before validation.

@@ -16,7 +16,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { RawRecord } from '../../model/normalize.js';
-import { DEFAULT_CREATION_GRACE_PERIOD_NS, type TimeLimits, TimeWindow } from '../validate-time.js';
+import { DEFAULT_CREATION_GRACE_PERIOD_NS, type TimeLimits, TimeWindow } from '../../model/validate-time.js';
 import { MISSING_STREAMS_MESSAGE } from './json.js';
 import { LabelParseError, type ParsedLabels, parseLabels } from './labels.js';
 import type { PushStream } from './types.js';

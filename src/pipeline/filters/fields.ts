@@ -20,10 +20,11 @@
  * (`{"a":{"b":1}}` gives `a_b`), every value a string (numbers and booleans as their JSON text),
  * nulls skipped; unlike LogQL, an array is kept, as its JSON text. Parsed names are made safe.
  */
+
+import { ConfigError, type ConfigPath } from '../../config/options.js';
 import { safeName } from '../../model/names.js';
 import type { Attributes, Labels, LogRecord } from '../../model/record.js';
 import { ERROR_ATTR, ERROR_DETAILS_ATTR } from '../filter.js';
-import { ConfigError, type ConfigPath } from '../options.js';
 
 export const BODY_FIELD = 'body';
 export const BODY_ALIASES: readonly string[] = ['message', 'log'];

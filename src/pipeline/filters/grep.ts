@@ -12,9 +12,9 @@
  * an `exclude`.
  */
 import type RE2 from 're2';
+import { Options } from '../../config/options.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Filter, FilterFactory } from '../filter.js';
-import { Options } from '../options.js';
 import { checkFieldName, getField } from './fields.js';
 import { compilePattern } from './regex.js';
 

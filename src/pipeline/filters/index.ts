@@ -3,8 +3,8 @@
  * (`- grep: {...}`). How filters name a record's fields: fields.ts.
  */
 
-import { auditPolicyFilter } from '../../audit/policy/filter.js';
 import type { FilterFactory } from '../filter.js';
+import { auditPolicyFilter } from './audit-policy.js';
 import { dedupeFilter } from './dedupe.js';
 import { grepFilter } from './grep.js';
 import { kataFilter } from './kata.js';

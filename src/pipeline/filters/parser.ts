@@ -28,11 +28,11 @@
  * `CRIParserErr`, `SyslogParserErr`) and `__error_details__` (why).
  */
 
+import type { Options } from '../../config/options.js';
 import { parseTimeValue } from '../../import/formats/time-value.js';
 import { safeName } from '../../model/names.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Filter, FilterFactory } from '../filter.js';
-import type { Options } from '../options.js';
 import { BODY_FIELD, checkFieldName, Draft, getField, withError, withMissingField } from './fields.js';
 import {
   criFormat,

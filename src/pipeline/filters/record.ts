@@ -21,9 +21,10 @@
  *    `set` and `rename` wrote (Fluentd's new record holds its `<record>` fields) unless
  *    `removeKeys` removed them. Labels are not touched by `keepKeys`.
  */
+
+import type { Options } from '../../config/options.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Filter, FilterFactory } from '../filter.js';
-import type { Options } from '../options.js';
 import { checkFieldName, Draft, Template } from './fields.js';
 
 function fieldMap(o: Options, key: string): [string, string][] {

@@ -5,7 +5,7 @@
  * back-references inside the pattern); named groups are written `(?<name>...)` or `(?P<name>...)`.
  */
 import RE2 from 're2';
-import { ConfigError, type ConfigPath } from '../options.js';
+import { ConfigError, type ConfigPath } from '../../config/options.js';
 
 const SLASHED = /^\/(.*)\/([a-z]*)$/s;
 

@@ -20,10 +20,10 @@
  * unchanged).
  */
 import type RE2 from 're2';
+import { Options } from '../../config/options.js';
 import { safeName } from '../../model/names.js';
 import type { LogRecord } from '../../model/record.js';
 import type { Filter, FilterFactory } from '../filter.js';
-import { Options } from '../options.js';
 import { checkFieldName, Draft, getField, LABEL_PREFIX } from './fields.js';
 import { compilePattern } from './regex.js';
 

@@ -7,12 +7,12 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import type { Source, SourceContext } from '../../agent/source.js';
 import { auditParser } from '../../import/formats/audit.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
 import { parsedFileHandler } from '../files/parsed.js';
 import { type FileHandler, type Report, runTailer, type TailerOptions } from '../files/tailer.js';
+import type { Source, SourceContext } from '../source.js';
 
 export interface AuditLogOptions {
   /** The audit log file (`--audit-log-path`). */

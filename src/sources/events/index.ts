@@ -25,12 +25,12 @@ import {
   type ResponseContext,
   Watch,
 } from '@kubernetes/client-node';
-import type { Positions, Source, SourceContext } from '../../agent/source.js';
 import { eventAttributes, eventTimestamp } from '../../import/formats/events.js';
 import { child, isObj, type Obj, scalar } from '../../import/formats/json-util.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { sleep } from '../../util/sleep.js';
+import type { Positions, Source, SourceContext } from '../source.js';
 
 export interface EventsSourceOptions {
   /** A kubeconfig file (default: $KUBECONFIG or ~/.kube/config, unless `inCluster`). */
@@ -87,6 +87,25 @@ function readSeen(v: unknown): Map<string, string> {
   const m = new Map<string, string>();
   if (isObj(v)) for (const [k, rv] of Object.entries(v)) if (typeof rv === 'string') m.set(k, rv);
   return m;
+}
+
+/** `p`'s value, or undefined as soon as `signal` aborts (at once if it already has). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 export function createEventsSource(opts: EventsSourceOptions = {}): Source {
@@ -199,7 +218,7 @@ export function createEventsSource(opts: EventsSourceOptions = {}): Source {
           wake?.();
           wake = undefined;
         };
-        const controller = await new Watch(kc).watch(
+        const opening = new Watch(kc).watch(
           '/api/v1/events',
           { allowWatchBookmarks: true, resourceVersion: rv },
           (type, object) => {
@@ -217,6 +236,16 @@ export function createEventsSource(opts: EventsSourceOptions = {}): Source {
             poke();
           },
         );
+        // watch() resolves only once the API server has sent the response's headers, and takes no
+        // signal: an abort meanwhile must not wait for a slow (or stuck) API server.
+        const controller = await untilAborted(opening, signal);
+        if (controller === undefined) {
+          opening.then(
+            (c) => c.abort(),
+            () => undefined,
+          );
+          return;
+        }
         controllerRef = controller;
         if (closedForPressure) controller.abort();
         const onAbort = () => {

@@ -3,10 +3,11 @@
  * tailer's FileHandler: parsed entries become records with the labels `labelsOf` gives, malformed
  * lines are reported `corrupt_line` and skipped. Shared by the pod-log and audit-log sources.
  */
-import type { StageBytes } from '../../agent/source.js';
+
 import type { BytesSink, LineParser, ParseSink } from '../../import/formats/types.js';
 import type { Attributes, Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import type { StageBytes } from '../source.js';
 import type { FileHandler, Report } from './tailer.js';
 
 /** Shared by entries without attributes on the byte path (never changed: encoded as they are). */

@@ -31,9 +31,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
-import type { Positions, SourceContext, StageBytes } from '../../agent/source.js';
 import type { LogRecord } from '../../model/record.js';
 import { sleep } from '../../util/sleep.js';
+import type { Positions, SourceContext, StageBytes } from '../source.js';
 import { LineSplitter } from './split.js';
 
 /** Bytes hashed for the head and the tail fingerprints. */

@@ -20,10 +20,10 @@
  * handed over; the first such exit per distinct message is reported as `journalctl_exit`.
  */
 import { spawn } from 'node:child_process';
-import type { Positions, Source, SourceContext } from '../../agent/source.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { sleep } from '../../util/sleep.js';
+import type { Positions, Source, SourceContext } from '../source.js';
 import { type ExportItem, ExportParser } from './export.js';
 import { entryRecord } from './records.js';
 

@@ -8,7 +8,6 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Source, SourceContext } from '../../agent/source.js';
 import { criParser } from '../../import/formats/cri.js';
 import { dockerParser } from '../../import/formats/docker.js';
 import { podLogMeta } from '../../import/pod-path.js';
@@ -16,6 +15,7 @@ import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
 import { parsedFileHandler } from '../files/parsed.js';
 import { type FileHandler, type Report, runTailer, type TailerOptions } from '../files/tailer.js';
+import type { Source, SourceContext } from '../source.js';
 
 export interface PodLogsOptions {
   /** The kubelet's pod log directory, usually `/var/log/pods`. */

@@ -11,8 +11,8 @@
  * `retryDelayMs`, resuming its watch from the last resourceVersion (or relisting after 410 Gone).
  */
 import { CoreV1Api, KubeConfig, ListWatch, type V1Pod, Watch } from '@kubernetes/client-node';
-import type { Source, SourceContext } from '../../agent/source.js';
 import { safeName } from '../../model/names.js';
+import type { Source, SourceContext } from '../source.js';
 
 export const POD_LABEL_PREFIX = 'kubernetes_labels_';
 

@@ -30,11 +30,11 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import type { Source, SourceContext } from '../../agent/source.js';
 import { safeName } from '../../model/names.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
+import type { Source, SourceContext } from '../source.js';
 import { DEFAULT_MAX_FRAME, SyslogFramer } from './framing.js';
 import { FACILITIES, parseSyslog, SEVERITIES, type SyslogMessage } from './parse.js';
 

@@ -3,9 +3,9 @@
  * `flows[0].filters[0].<type>`), a fixed clock, and ConfigError assertions.
  */
 import assert from 'node:assert/strict';
+import { ConfigError, type ConfigPath, Options } from '../../../src/config/options.js';
 import type { LogRecord } from '../../../src/model/record.js';
 import type { Filter, FilterFactory } from '../../../src/pipeline/filter.js';
-import { ConfigError, type ConfigPath, Options } from '../../../src/pipeline/options.js';
 
 export const T0 = 1_700_000_000_000_000_000n;
 
