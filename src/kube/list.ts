@@ -25,7 +25,7 @@ const SCAN_BATCH = 1000;
 
 /** The store's newest sequence number: the resourceVersion of a list or a bookmark now. */
 export function currentResourceVersion(store: Store): bigint {
-  return store.lastSeq?.() ?? 0n;
+  return store.lastSeq();
 }
 
 /** What a list reads: one resource of one tenant, its selection, in [start, end). */
@@ -70,7 +70,7 @@ async function scanItems(
     (entry): ListItem | undefined => {
       const obj = toObject(resource, tenant, entry);
       if (!selection.matches(obj)) return undefined;
-      return { obj, timestamp: entry.timestamp, seq: entry.seq ?? 0n };
+      return { obj, timestamp: entry.timestamp, seq: entry.seq };
     },
   );
   for await (const batch of found) items.push(...batch);

@@ -108,6 +108,6 @@ export async function replayAfter(
   }
   tooOld ||= missed.length > req.maxEntries;
   if (tooOld) return { entries: [], tooOld };
-  missed.sort((a, b) => ((a.seq ?? 0n) < (b.seq ?? 0n) ? -1 : 1));
+  missed.sort((a, b) => (a.seq < b.seq ? -1 : 1));
   return { entries: missed, tooOld };
 }

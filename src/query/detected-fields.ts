@@ -13,7 +13,7 @@ import { compileLogfmt } from '../logql/pipeline/logfmt.js';
 import { EntryState } from '../logql/pipeline/state.js';
 import { planLog } from '../logql/plan.js';
 import { restrictSelector } from '../logql/restrict.js';
-import { labelsKey } from '../store/catalog.js';
+import { labelsKey } from '../model/labels-key.js';
 import type { LabelMatcher, Store } from '../store/store.js';
 import { scan } from './scan.js';
 

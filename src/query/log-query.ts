@@ -8,8 +8,8 @@
 import type { LogExpr } from '../logql/ast.js';
 import { EntryState } from '../logql/pipeline/state.js';
 import { allLabels, type PipelineOutput } from '../logql/pipeline/types.js';
+import { labelsKey } from '../model/labels-key.js';
 import type { Labels } from '../model/record.js';
-import { labelsKey } from '../store/catalog.js';
 import type { Direction, Store, StoredEntry } from '../store/store.js';
 import { getOrCreate } from '../util/maps.js';
 import { QueryCancelledError } from './metric/index.js';

@@ -147,7 +147,7 @@ export async function* scan<T>(
       yield out;
     }
     if (rounds === undefined || read < rounds || !last) return;
-    query = { ...query, after: { timestamp: last.timestamp, seq: last.seq ?? 0n } };
+    query = { ...query, after: { timestamp: last.timestamp, seq: last.seq } };
   }
 }
 

@@ -36,7 +36,7 @@ import {
 } from '../query/admission.js';
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { queriesOn } from '../query/queries.js';
-import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
+import { createStore, type StoreBackendConfig } from '../store/open.js';
 import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
 import { acquireDirLock } from '../util/dir-lock.js';
 import {
@@ -74,7 +74,7 @@ export interface ServerConfig {
   readonly queryTimeoutMs: number;
   /** Series, points, query length and range limits of metric queries. */
   readonly metricLimits: MetricLimits;
-  /** DuckDB's memory limit for queries (e.g. `192MB`); beyond it DuckDB spills or fails the query. */
+  /** Memory one query may use in the store (e.g. `192MB`; see StoreConfig.queryMemoryLimit). */
   readonly queryMemoryLimit: string;
   /** Queries that run at once, and that one tenant may have waiting (src/query/admission.ts). */
   readonly maxConcurrentQueries?: number;
@@ -109,11 +109,13 @@ export interface ServerConfig {
   readonly minFreeDisk?: DiskWatermark;
   readonly log?: (line: string) => void;
   /**
-   * The store to serve, not yet opened: the server opens and closes it. Absent: the embedded DuckDB
-   * store in `dataDir`. For tests that inject faults into reads (test/faults/faulty-store.ts) and
-   * for a second backend.
+   * The store to serve, not yet opened: the server opens and closes it. Absent: the store that
+   * `storeBackend` describes (src/store/open.ts) in `dataDir`. For tests that inject faults into
+   * reads (test/faults/faulty-store.ts).
    */
   readonly store?: Store;
+  /** The store's backend and its own options; absent: the embedded backend. */
+  readonly storeBackend?: StoreBackendConfig;
 }
 
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -151,9 +153,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     disk = await watchDisk(config, log);
     store =
       config.store ??
-      new DuckDbStore({
-        dir: config.dataDir,
-        memoryLimit: config.queryMemoryLimit,
+      createStore({
+        dataDir: config.dataDir,
+        queryMemoryLimit: config.queryMemoryLimit,
+        ...(config.storeBackend ? { backend: config.storeBackend } : {}),
         onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
         log,
       });

@@ -221,7 +221,7 @@ async function runWatch(
       finish();
       return done;
     }
-    for (const e of missed) replayed.add(e.seq ?? 0n);
+    for (const e of missed) replayed.add(e.seq);
     // Written as the client takes it: the replay may be larger than the budget.
     for (const e of missed) {
       if (closed) break;

@@ -15,12 +15,12 @@ import { parseLogql } from '../../logql/parser.js';
 import { entryLabels } from '../../logql/pipeline/state.js';
 import { allLabels } from '../../logql/pipeline/types.js';
 import { restrictLogExpr } from '../../logql/restrict.js';
+import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { type QueryAdmission, TooManyOutstandingQueriesError } from '../../query/admission.js';
 import type { Queries } from '../../query/queries.js';
 import { compileEntryFilter, compileSelectorTest } from '../../query/scan.js';
-import { labelsKey } from '../../store/catalog.js';
 import {
   ConsumerBuffer,
   DEFAULT_CONSUMER_BUFFER_BYTES,

@@ -6,8 +6,8 @@
  */
 import type { BinaryExpr, BinaryOperator } from '../../logql/ast.js';
 import { labelValue } from '../../model/kube-meta.js';
+import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
-import { labelsKey } from '../../store/catalog.js';
 import { dropLabels, pickLabels } from './labels.js';
 import { newSeries } from './range.js';
 import { MetricEvalError, type StepSeries, type Steps } from './types.js';

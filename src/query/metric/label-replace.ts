@@ -7,7 +7,7 @@
 import RE2 from 're2';
 import type { LabelReplace } from '../../logql/ast.js';
 import { labelValue } from '../../model/kube-meta.js';
-import { labelsKey } from '../../store/catalog.js';
+import { labelsKey } from '../../model/labels-key.js';
 import { MetricEvalError, type StepSeries, type Steps } from './types.js';
 
 function expand(template: string, match: RegExpExecArray): string {

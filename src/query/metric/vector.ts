@@ -5,7 +5,7 @@
  * input order (here: series sorted by labels).
  */
 import type { VectorAggregation } from '../../logql/ast.js';
-import { labelsKey } from '../../store/catalog.js';
+import { labelsKey } from '../../model/labels-key.js';
 import { compareLabels, groupLabels } from './labels.js';
 import { newSeries } from './range.js';
 import type { StepSeries, Steps } from './types.js';

@@ -14,10 +14,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { Labels } from '../model/record.js';
-import { getOrCreate } from '../util/maps.js';
-import { fsyncDir, writeFully } from './fsync.js';
-import type { StreamRef } from './store.js';
+import { labelsKey } from '../../model/labels-key.js';
+import type { Labels } from '../../model/record.js';
+import { getOrCreate } from '../../util/maps.js';
+import { fsyncDir, writeFully } from '../fsync.js';
+import type { StreamRef } from '../store.js';
 
 interface TenantLine {
   readonly tenant: string;
@@ -27,17 +28,6 @@ interface StreamLine {
   readonly ti: number;
   readonly id: number;
   readonly labels: Labels;
-}
-
-/** The canonical text of a label set: names sorted, as Loki prints a stream. */
-export function labelsKey(labels: Labels): string {
-  const names = Object.keys(labels).sort();
-  let out = '{';
-  for (let i = 0; i < names.length; i++) {
-    const n = names[i]!;
-    out += `${i ? ', ' : ''}${n}=${JSON.stringify(labels[n])}`;
-  }
-  return `${out}}`;
 }
 
 export class StreamCatalog {
