@@ -1,12 +1,12 @@
 /**
  * @module `kjournal check DATA_DIR [--repair]`: verifies every part and log segment of a data
- * directory (src/store/duckdb/check.ts) and prints one line per problem and a summary. Exit 0 when
+ * directory (the store's `checkStore`) and prints one line per problem and a summary. Exit 0 when
  * nothing is damaged (or, with `--repair`, everything damaged was dealt with), 1 otherwise.
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { acquireDirLock, DirLockError } from '../disk/dir-lock.js';
-import { checkDataDir } from '../store/duckdb/check.js';
+import { checkStore } from '../store/open.js';
 import { CliError } from './errors.js';
 
 export async function runCheck(dir: string, repair: boolean, write: (text: string) => void): Promise<void> {
@@ -18,9 +18,9 @@ export async function runCheck(dir: string, repair: boolean, write: (text: strin
       err instanceof DirLockError ? `${err.message}; stop the server before checking` : String(err),
     );
   });
-  let report: Awaited<ReturnType<typeof checkDataDir>>;
+  let report: Awaited<ReturnType<typeof checkStore>>;
   try {
-    report = await checkDataDir(dir, { repair });
+    report = await checkStore({ dataDir: dir }, { repair });
   } catch (err) {
     throw new CliError(err instanceof Error ? err.message : String(err));
   } finally {

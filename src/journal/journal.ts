@@ -15,7 +15,8 @@ import { type AuditPolicy, applyPolicyToRecords } from '../audit/policy/index.js
 import { type DiskSpaceWatch, isNoSpaceError } from '../disk/disk-space.js';
 import type { LogRecord } from '../model/record.js';
 import type { Pipeline } from '../pipeline/runtime.js';
-import { InvalidEntryError, type Store } from '../store/store.js';
+import { feedTails } from '../store/follow.js';
+import { type AppendResult, InvalidEntryError, type Store } from '../store/store.js';
 import { DiskFullError, diskFullError } from './disk-full.js';
 import { RefusedRecordsError } from './errors.js';
 import { TailHub } from './tail-hub.js';
@@ -34,7 +35,7 @@ export interface JournalOptions {
   readonly disk?: DiskSpaceWatch;
   /** The flows (`--config`); absent: every record goes to the store as it came. */
   readonly pipeline?: Pipeline;
-  /** Where acknowledged records are published to live tails (one per server). */
+  /** The live tails, fed with what the store announces (one per server); absent: a new hub. */
   readonly tails?: TailHub;
 }
 
@@ -43,6 +44,7 @@ export interface Appended {
   readonly stored: number;
   /** Records equal to ones already stored (stream, time and line): acknowledged, not stored again. */
   readonly duplicates: number;
+  /** The sequence number of the first record stored (see AppendResult); absent for no records. */
   readonly firstSeq?: bigint;
 }
 
@@ -57,16 +59,27 @@ export interface WriteOptions {
 }
 
 export class Journal {
-  /** Live tails and watches subscribe here to what the journal appends. */
+  /** Live tails and watches subscribe here to what the store appends. */
   readonly tails: TailHub;
 
-  constructor(private readonly options: JournalOptions) {
-    this.tails = options.tails ?? new TailHub();
+  constructor(
+    private readonly options: JournalOptions,
+    /** The hub of the journal this one extends (withFlows), fed already. */
+    fedTails?: TailHub,
+  ) {
+    if (fedTails) this.tails = fedTails;
+    else {
+      const tails = options.tails ?? new TailHub();
+      // Tails learn of appends from the store (Store.watchAppends), whoever made them, not from
+      // this journal's writes: a second replica's appends to a shared store reach them too.
+      feedTails(options.store, (tenant, records, firstSeq) => tails.publish(tenant, records, firstSeq));
+      this.tails = tails;
+    }
   }
 
   /** The same journal with flows in front of the store (once the pipeline runs). */
   withFlows(pipeline: Pipeline): Journal {
-    return new Journal({ ...this.options, pipeline, tails: this.tails });
+    return new Journal({ ...this.options, pipeline }, this.tails);
   }
 
   /** Throws DiskFullError while the data volume is low: a write is refused before it is read. */
@@ -88,8 +101,8 @@ export class Journal {
   }
 
   /**
-   * Stores records durably, as they are (no policy, no flows: what the flows route to `journal`),
-   * and publishes them to live tails. A record the store refuses is a RefusedRecordsError; a full
+   * Stores records durably, as they are (no policy, no flows: what the flows route to `journal`);
+   * the store announces them to live tails. A record the store refuses is a RefusedRecordsError; a full
    * disk a DiskFullError, after which writes are refused until a sample finds room again.
    */
   async append(
@@ -100,7 +113,7 @@ export class Journal {
   ): Promise<Appended> {
     if (records.length === 0) return { stored: 0, duplicates: 0 };
     const { store, metrics } = this.options;
-    let appended: Awaited<ReturnType<Store['append']>>;
+    let appended: AppendResult;
     try {
       appended = await store.append(tenant, records);
     } catch (err) {
@@ -119,9 +132,7 @@ export class Journal {
       }
       throw err;
     }
-    const stored = appended?.stored ?? records;
-    const duplicates = appended?.duplicates ?? 0;
-    this.publish(tenant, stored, appended?.firstSeq);
+    const { stored, duplicates } = appended;
     let bytes = duplicates === 0 ? (knownBytes ?? -1) : -1;
     if (bytes < 0) {
       bytes = 0;
@@ -130,15 +141,6 @@ export class Journal {
     metrics.ingestedLines.inc({ tenant }, stored.length);
     metrics.ingestedBytes.inc({ tenant }, bytes);
     if (duplicates > 0) metrics.discardedLines.inc({ reason: 'duplicate' }, duplicates);
-    return {
-      stored: stored.length,
-      duplicates,
-      ...(appended?.firstSeq !== undefined ? { firstSeq: appended.firstSeq } : {}),
-    };
-  }
-
-  /** How live tails learn of appends: the one place that feeds the hub. */
-  private publish(tenant: string, stored: readonly LogRecord[], firstSeq: bigint | undefined): void {
-    this.tails.publish(tenant, stored, firstSeq);
+    return { stored: stored.length, duplicates, firstSeq: appended.firstSeq };
   }
 }

@@ -1,6 +1,7 @@
 /**
- * @module The tail hub: one place that the push handler publishes acknowledged records to, and
- * that every live tail subscribes to. Publishing never waits for a subscriber: each has a queue
+ * @module The tail hub: one place that acknowledged records are published to (the store's
+ * announcements, through store/follow.ts's feedTails: see Journal), and that every live tail
+ * subscribes to. Publishing never waits for a subscriber: each has a queue
  * bounded in bytes (api/http/consumer-buffer.ts), and what does not fit is dropped and reported
  * (Loki's `dropped_entries`) or ends the subscriber (a kube watch).
  */

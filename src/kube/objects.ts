@@ -130,7 +130,7 @@ function baseMeta(
   namespace: string | undefined,
   labels: Record<string, string> | undefined,
 ): ObjectMeta {
-  const seq = entry.seq ?? 0n;
+  const seq = entry.seq;
   const m: ObjectMeta = {
     name: objectName(prefix, entry.timestamp, seq),
     uid: stableUid(tenant, entry.timestamp, seq),

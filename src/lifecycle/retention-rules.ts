@@ -19,6 +19,8 @@ import { isLogExpr } from '../logql/ast.js';
 import { parseLogql } from '../logql/parser.js';
 import type { RetentionPolicy, RetentionRule } from '../store/store.js';
 
+export type { RetentionPolicy, RetentionRule };
+
 /** A rule or period that cannot be read: the message names the field. */
 export class RetentionConfigError extends Error {
   override readonly name = 'RetentionConfigError';

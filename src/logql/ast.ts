@@ -7,6 +7,9 @@
  */
 import type { LabelMatcher, LineFilterOp, MatchOp } from '../store/store.js';
 
+/** A selector's stream matcher (the store evaluates it, with Loki's semantics). */
+export type { LabelMatcher };
+
 // ---------------------------------------------------------------------------------------------
 // Log pipeline stages
 

@@ -19,6 +19,7 @@
  * (429 with Retry-After: try again), not answered 504.
  */
 import { availableParallelism } from 'node:os';
+import { StoreMemoryError } from '../store/store.js';
 
 /** Memory DuckDB needs per query that runs at once, for the default concurrency (measured: a
  *  metric query over 200,000 lines peaks near 30 MiB with two threads; 32 MiB limits failed). */
@@ -50,7 +51,7 @@ export class TooManyOutstandingQueriesError extends Error {
 }
 
 /**
- * DuckDB refused memory for a query (its "Out of Memory Error"): the query needs more than the
+ * The store refused memory for a query (StoreMemoryError): the query needs more than the
  * memory limit leaves it. Not a server fault, and never a partial answer: answered 503.
  */
 export class QueryMemoryLimitError extends Error {
@@ -71,11 +72,6 @@ function readableSize(limit: string): string {
   const m = /^(\d+)B$/.exec(limit);
   const n = m ? Number(m[1]) : Number.NaN;
   return n > 0 && n % (1 << 20) === 0 ? `${n / (1 << 20)}MiB` : limit;
-}
-
-/** DuckDB's OutOfMemoryException reaches JavaScript as a plain Error with this message prefix. */
-export function isOutOfMemory(err: unknown): err is Error {
-  return err instanceof Error && err.message.startsWith('Out of Memory Error');
 }
 
 export interface AdmissionOptions {
@@ -153,13 +149,14 @@ export class QueryAdmission {
     });
   }
 
-  /** Runs `fn` in a slot; DuckDB's out-of-memory error becomes a QueryMemoryLimitError. */
+  /** Runs `fn` in a slot; the store's StoreMemoryError becomes a QueryMemoryLimitError. */
   async run<T>(tenant: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
     const release = await this.acquire(tenant, signal);
     try {
       return await fn();
     } catch (err) {
-      if (isOutOfMemory(err)) throw new QueryMemoryLimitError(this.options.memoryLimit ?? 'its limit', err);
+      if (err instanceof StoreMemoryError)
+        throw new QueryMemoryLimitError(this.options.memoryLimit ?? 'its limit', err);
       throw err;
     } finally {
       release();

@@ -6,8 +6,6 @@
  * each entry.
  */
 import type { LogExpr } from '../logql/ast.js';
-import { planLog } from '../logql/plan.js';
-import { compileLogPipeline } from '../logql/stages/index.js';
 import { EntryState } from '../logql/stages/state.js';
 import { allLabels, type LogPipelineOutput } from '../logql/stages/types.js';
 import { labelsKey } from '../model/labels-key.js';
@@ -16,6 +14,10 @@ import type { Direction, Store, StoredEntry } from '../store/store.js';
 import { getOrCreate } from '../util/maps.js';
 import { QueryCancelledError } from './metric/index.js';
 import type { QueryStats, StreamResult, StreamValue } from './results.js';
+import { type ScanStats, scan } from './scan.js';
+
+/** The order of a log query's entries. */
+export type { Direction };
 
 export interface LogQueryRequest {
   readonly tenant: string;
@@ -53,56 +55,46 @@ export async function runLogQuery(
   store: Store,
   req: LogQueryRequest,
 ): Promise<{ result: StreamResult[]; stats: Omit<QueryStats, 'execTimeSeconds'> }> {
-  const plan = planLog(req.expr);
-  const pipeline = plan.rest.length > 0 ? compileLogPipeline(plan.rest) : undefined;
   const bare = new EntryState();
   const byKey = new Map<string, StreamResult>();
   let returned = 0;
-  let processed = 0;
-  let bytes = 0;
-  const entries = store.entries({
-    tenant: req.tenant,
-    start: req.start,
-    end: req.end,
-    matchers: plan.matchers,
-    lineFilters: plan.lineFilters,
-    hints: plan.hints,
-    direction: req.direction,
-    ...(req.signal ? { signal: req.signal } : {}),
-    // With stages left to run here, the store cannot know how many entries survive them.
-    ...(pipeline ? {} : { limit: req.limit }),
-  });
-  outer: for await (const batch of entries) {
-    if (req.signal?.aborted) throw new QueryCancelledError('query timed out');
-    for (const e of batch) {
-      processed++;
-      bytes += Buffer.byteLength(e.body);
-      const out = pipeline
-        ? pipeline.process({
-            timestamp: e.timestamp,
-            line: e.body,
-            stream: e.stream.labels,
-            metadata: e.attributes,
-          })
-        : passThrough(bare, e);
-      if (!out) continue;
+  const stats: ScanStats = { read: 0, bytes: 0 };
+  const entries = scan(
+    store,
+    {
+      tenant: req.tenant,
+      start: req.start,
+      end: req.end,
+      matchers: req.expr.matchers,
+      stages: req.expr.pipeline,
+      direction: req.direction,
+      limit: req.limit,
+      ...(req.signal ? { signal: req.signal } : {}),
+    },
+    (e, out) => {
+      const o = out ?? passThrough(bare, e);
       const ts = e.timestamp.toString();
       if (req.categorize) {
-        const key = labelsKey(out.stream);
-        const value: StreamValue = [ts, out.line, withoutEmpty(out)];
-        getOrCreate(byKey, key, () => ({ stream: out.stream, values: [] })).values.push(value);
+        const key = labelsKey(o.stream);
+        const value: StreamValue = [ts, o.line, withoutEmpty(o)];
+        getOrCreate(byKey, key, () => ({ stream: o.stream, values: [] })).values.push(value);
       } else {
-        const labels = allLabels(out);
+        const labels = allLabels(o);
         const key = labelsKey(labels);
-        getOrCreate(byKey, key, () => ({ stream: labels, values: [] })).values.push([ts, out.line]);
+        getOrCreate(byKey, key, () => ({ stream: labels, values: [] })).values.push([ts, o.line]);
       }
-      if (++returned >= req.limit) break outer;
-    }
+      returned++;
+      return true;
+    },
+    stats,
+  );
+  for await (const _ of entries) {
+    if (req.signal?.aborted) throw new QueryCancelledError('query timed out');
   }
   // A read cut short by the deadline is not the answer (see checkCancelled in query/metric/range.ts).
   if (req.signal?.aborted) throw new QueryCancelledError('query timed out');
   return {
     result: [...byKey.values()],
-    stats: { entriesReturned: returned, linesProcessed: processed, bytesProcessed: bytes },
+    stats: { entriesReturned: returned, linesProcessed: stats.read, bytesProcessed: stats.bytes },
   };
 }

@@ -30,8 +30,9 @@ import {
 } from '../disk/disk-space.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../formats/loki-push/index.js';
 import { Journal } from '../journal/journal.js';
+import { getLogObjects } from '../korrel8r/get.js';
+import { kubeReadsOn } from '../kube/reads.js';
 import { DEFAULT_DELETE_CANCEL_PERIOD, DeleteRequests } from '../lifecycle/delete-requests.js';
-import { compileLogPipeline } from '../logql/stages/index.js';
 import { nowNs } from '../model/time.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { journalOutput } from '../pipeline/outputs/journal.js';
@@ -42,7 +43,8 @@ import {
   QueryAdmission,
 } from '../query/admission.js';
 import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
-import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
+import { queriesOn } from '../query/queries.js';
+import { createStore, type StoreBackendConfig } from '../store/open.js';
 import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
 import { sizeOrZero } from '../util/size.js';
 import { registerDiskMetrics } from './disk-metrics.js';
@@ -72,7 +74,7 @@ export interface ServerConfig {
   readonly queryTimeoutMs: number;
   /** Series, points, query length and range limits of metric queries. */
   readonly metricLimits: MetricLimits;
-  /** DuckDB's memory limit for queries (e.g. `192MB`); beyond it DuckDB spills or fails the query. */
+  /** Memory one query may use in the store (e.g. `192MB`; see StoreConfig.queryMemoryLimit). */
   readonly queryMemoryLimit: string;
   /** Queries that run at once, and that one tenant may have waiting (src/query/admission.ts). */
   readonly maxConcurrentQueries?: number;
@@ -107,11 +109,13 @@ export interface ServerConfig {
   readonly minFreeDisk?: DiskWatermark;
   readonly log?: (line: string) => void;
   /**
-   * The store to serve, not yet opened: the server opens and closes it. Absent: the embedded DuckDB
-   * store in `dataDir`. For tests that inject faults into reads (test/faults/faulty-store.ts) and
-   * for a second backend.
+   * The store to serve, not yet opened: the server opens and closes it. Absent: the store that
+   * `storeBackend` describes (src/store/open.ts) in `dataDir`. For tests that inject faults into
+   * reads (test/faults/faulty-store.ts).
    */
   readonly store?: Store;
+  /** The store's backend and its own options; absent: the embedded backend. */
+  readonly storeBackend?: StoreBackendConfig;
 }
 
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -149,9 +153,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     disk = await watchDisk(config, log);
     store =
       config.store ??
-      new DuckDbStore({
-        dir: config.dataDir,
-        memoryLimit: config.queryMemoryLimit,
+      createStore({
+        dataDir: config.dataDir,
+        queryMemoryLimit: config.queryMemoryLimit,
+        ...(config.storeBackend ? { backend: config.storeBackend } : {}),
         onError: (err) => log(`store: background work failed, will retry: ${(err as Error).message}`),
         log,
       });
@@ -188,6 +193,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   retentionTimer.unref();
 
   const router = new Router();
+  const queries = queriesOn(store);
   const admission = new QueryAdmission({
     maxConcurrent:
       config.maxConcurrentQueries ??
@@ -214,11 +220,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
   const auditPolicy = config.auditPolicy === undefined ? DEFAULT_AUDIT_POLICY : config.auditPolicy;
   const tail = new TailServer({
-    store,
+    queries,
     hub: tailHub,
     maxEntriesLimit: config.maxEntriesLimit,
     log,
-    compileLogPipeline,
     admission,
     queryTimeoutMs: config.queryTimeoutMs,
     ...(config.tailBufferBytes ? { bufferBytes: config.tailBufferBytes } : {}),
@@ -229,7 +234,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     },
   });
   registerLokiApi(router, {
-    store,
+    queries,
     journal,
     metrics,
     admission,
@@ -254,10 +259,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onWriteRefused: () => metrics.rejectedRequests.inc({ reason: '507' }),
   });
   registerKorrel8rApi(router, {
-    store,
+    getLogs: (q, o) => getLogObjects(store, q, o),
     admission,
     maxEntriesLimit: config.maxEntriesLimit,
-    compileLogPipeline,
     queryTimeoutMs: config.queryTimeoutMs,
   });
   const loki: ErrorHandler = (err) => lokiErrorReply(err);
@@ -275,7 +279,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     );
 
   const kubeApi = registerKubeApi(router, {
-    store,
+    reads: kubeReadsOn(store),
     tailHub,
     version: KJOURNAL_VERSION,
     maxEntriesLimit: config.maxEntriesLimit,

@@ -90,12 +90,20 @@ export interface EntryCursor {
 /**
  * What an append stored. Entries equal in stream, timestamp and line to one already stored are
  * duplicates: acknowledged, not stored again. `stored` are the records kept, in order, with the
- * sequence numbers firstSeq, firstSeq+1, ...
+ * sequence numbers firstSeq, firstSeq+1, ... When nothing was stored (no records, or duplicates
+ * only), `firstSeq` is the number the next stored entry may take: greater than `lastSeq()` before.
  */
 export interface AppendResult {
   readonly firstSeq: bigint;
   readonly stored: readonly LogRecord[];
   readonly duplicates: number;
+}
+
+/** Entries that one append stored, as `Store.watchAppends` announces them. */
+export interface AppendedEntries {
+  readonly tenant: string;
+  /** In sequence order; each with its stream (id and labels) and sequence number. */
+  readonly entries: readonly StoredEntry[];
 }
 
 /** A stream as the store knows it. `id` is stable for (tenant, labels). */
@@ -111,10 +119,12 @@ export interface StoredEntry {
   readonly attributes: Attributes;
   readonly body: string;
   /**
-   * The entry's sequence number: unique in the store, increasing in append order, never reused.
-   * With the timestamp it orders entries totally (see EntryQuery.after).
+   * The entry's sequence number: unique in the store, increasing in append order, never reused
+   * (not even after a restart). With the timestamp it orders entries totally (see
+   * EntryQuery.after); the kube API's resourceVersions, watches and continue tokens are made of
+   * it, so every backend assigns one.
    */
-  readonly seq?: bigint;
+  readonly seq: bigint;
 }
 
 export interface StreamCount {
@@ -207,6 +217,16 @@ export interface RetentionReport {
 export const MAX_TIMESTAMP_NS = (1n << 63n) - 1n;
 
 /**
+ * A read needed more memory than the store's limit leaves it (StoreConfig.queryMemoryLimit; the
+ * embedded backend's DuckDB "Out of Memory Error"): not damage and not a fault of the store; the
+ * message is the backend's own.
+ */
+export class StoreMemoryError extends Error {
+  override readonly name = 'StoreMemoryError';
+  readonly code = 'STORE_MEMORY';
+}
+
+/**
  * Stored data that a read needs cannot be read (a damaged part): the read fails, naming it, rather
  * than answer without it. `kjournal check --repair` moves such files aside.
  */
@@ -226,20 +246,60 @@ export class DamagedDataError extends Error {
   }
 }
 
+/** A damaged file that `checkStore` found (src/store/open.ts). */
+export interface CheckProblem {
+  /** The file, relative to the data directory. */
+  readonly file: string;
+  readonly problem: string;
+  /** What `repair` did about it, when it did something. */
+  readonly repaired?: string;
+}
+
+/** What `kjournal check` reports: the files checked, the damage found, what was done about it. */
+export interface CheckReport {
+  /** Files of the long-term form checked (the embedded backend's Parquet parts). */
+  readonly parts: number;
+  /** Files of the write-ahead log checked. */
+  readonly segments: number;
+  readonly problems: readonly CheckProblem[];
+  /** Notes that are not damage: a torn last record (dropped at the next start), leftovers. */
+  readonly notes: readonly string[];
+  /** Files already in quarantine/ before this check. */
+  readonly quarantined: number;
+}
+
 export interface Store {
   /** Opens the store, replaying anything acknowledged but not yet in its final form. */
   open(): Promise<void>;
   /**
    * Appends records for a tenant. Resolves only when the records survive `kill -9` of the process;
-   * an append that rejects stored nothing the caller must retry. A store with sequence numbers
-   * resolves with the first one it assigned.
+   * an append that rejects stored nothing the caller must retry. Resolves with the sequence
+   * numbers the stored records took (see AppendResult), also for an empty append.
    */
-  append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult | undefined>;
+  append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult>;
   /**
-   * The largest sequence number of an acknowledged append (0 before any): every entry with a
-   * sequence number up to it is visible to reads. Optional: stores without sequence numbers omit it.
+   * The largest sequence number of an acknowledged append (0 before any, and the same after a
+   * reopen): every entry with a sequence number up to it is visible to reads. Never decreases.
    */
-  lastSeq?(): bigint;
+  lastSeq(): bigint;
+  /**
+   * Announces appends: `listener` gets the entries of every append that becomes visible to reads
+   * from now on, whoever made it, each entry once, in increasing sequence number. Live tails and
+   * kube watches follow the store this way (src/store/follow.ts), not the pushes of their own
+   * process, so that they see what other processes or replicas appended to the same store. A
+   * listener must not block (it runs on the append's path) and what it throws is ignored; the
+   * returned function stops the announcements.
+   *
+   * What "whoever" means depends on the backend. The embedded store has one writer: the process
+   * that holds its data directory (util/dir-lock.ts); `kjournal import` and agents append through
+   * that process's API, an offline writer is locked out, so announcing its own appends, after they
+   * are durable, announces every append. A shared backend (several replicas writing one database)
+   * announces by polling for sequence numbers above the last it announced (`afterSeq` reads), at
+   * its poll interval: a tail then lags by up to that interval, never misses or repeats an entry.
+   * A reader that must not miss what came between a sequence number and its subscription reads
+   * that range with `afterSeq` first (followAppends in src/store/follow.ts does both).
+   */
+  watchAppends(listener: (appended: AppendedEntries) => void): () => void;
   /** Entries in time order (per `direction`), at most `limit`. Sees every append that resolved before. */
   entries(query: EntryQuery): AsyncIterable<StoredEntry[]>;
   /** Number of entries that a selection matches. */

@@ -1,12 +1,12 @@
 /**
- * Detected labels (src/api/loki/detected-labels.ts) with the cases of Loki v3.4's
+ * Detected labels (src/query/detected-labels.ts) with the cases of Loki v3.4's
  * pkg/querier/querier_test.go TestQuerier_DetectedLabels, as data: the values the store and the
  * ingesters had for each label, merged (kjournal has one store), and the labels and cardinalities
- * Loki answers. And the Prometheus durations of drilldown-limits.
+ * Loki answers.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { detectLabels, isUuid, shouldRejectLabel } from '../../src/api/loki/detected-labels.js';
+import { detectLabels, isUuid, shouldRejectLabel } from '../../src/query/detected-labels.js';
 
 /** Streams that together have these values for these labels (stream i has value i of each). */
 function streams(values: Record<string, string[]>): Record<string, string>[] {

@@ -86,12 +86,16 @@ export class FaultyStore implements Store {
     return this.inner.open();
   }
 
-  append(tenant: string, records: Parameters<Store['append']>[1]): Promise<AppendResult | undefined> {
+  append(tenant: string, records: Parameters<Store['append']>[1]): Promise<AppendResult> {
     return this.inner.append(tenant, records);
   }
 
   lastSeq(): bigint {
-    return this.inner.lastSeq?.() ?? 0n;
+    return this.inner.lastSeq();
+  }
+
+  watchAppends(listener: Parameters<Store['watchAppends']>[0]): () => void {
+    return this.inner.watchAppends(listener);
   }
 
   async *entries(query: EntryQuery): AsyncIterable<StoredEntry[]> {

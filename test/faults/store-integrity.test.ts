@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { WalLines } from '../../src/store/duckdb/wal/encode.js';
 import { DamagedDataError, InvalidEntryError, type Store } from '../../src/store/store.js';
-import { WalLines } from '../../src/store/wal/encode.js';
 import { collect, rec } from '../store/contract.js';
 
 const DAY = 86_400_000_000_000n;

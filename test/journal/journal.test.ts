@@ -5,6 +5,9 @@
  * counters.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Counter, Registry } from 'prom-client';
 import type { DiskSpaceWatch } from '../../src/disk/disk-space.js';
@@ -15,7 +18,8 @@ import { storedRecords } from '../../src/journal/records.js';
 import type { RawRecord } from '../../src/model/normalize.js';
 import type { LogRecord } from '../../src/model/record.js';
 import type { Pipeline } from '../../src/pipeline/runtime.js';
-import { InvalidEntryError, type Store } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open.js';
+import { type AppendedEntries, InvalidEntryError, type Store } from '../../src/store/store.js';
 
 const rec = (body: string, labels: Record<string, string> = { namespace: 'a' }): LogRecord => ({
   timestamp: 1n,
@@ -41,15 +45,32 @@ async function value(c: Counter<string>, labels: Record<string, string>): Promis
   return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
 }
 
-/** A store that keeps what it is given, or fails every append with `fail`. */
+/**
+ * A store that keeps what it is given, numbered from 10, and announces it to its watchers, or
+ * fails every append with `fail`.
+ */
 function fakeStore(fail?: () => Error): Store & { appended: LogRecord[][] } {
   const appended: LogRecord[][] = [];
+  const watchers = new Set<(a: AppendedEntries) => void>();
+  let next = 10n;
   return {
     appended,
-    async append(_tenant: string, records: readonly LogRecord[]) {
+    watchAppends(listener: (a: AppendedEntries) => void) {
+      watchers.add(listener);
+      return () => watchers.delete(listener);
+    },
+    async append(tenant: string, records: readonly LogRecord[]) {
       if (fail) throw fail();
       appended.push([...records]);
-      return { firstSeq: 10n, stored: records, duplicates: 0 };
+      const firstSeq = next;
+      next += BigInt(records.length);
+      const entries = records.map((r, i) => ({
+        ...r,
+        stream: { id: 1n, labels: r.labels },
+        seq: firstSeq + BigInt(i),
+      }));
+      for (const w of watchers) w({ tenant, entries });
+      return { firstSeq, stored: records, duplicates: 0 };
     },
   } as unknown as Store & { appended: LogRecord[][] };
 }
@@ -88,6 +109,34 @@ describe('Journal', () => {
     ]);
     assert.equal(await value(m.ingestedLines, { tenant: 't' }), 2);
     assert.equal(await value(m.ingestedBytes, { tenant: 't' }), 6);
+  });
+
+  test('tails learn of appends from the store: also of those another writer made, once each', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kj-journal-'));
+    const store = await openStore({ dataDir: dir, log: () => {} });
+    try {
+      const journal = new Journal({ store, metrics: metrics() }).withFlows({
+        process: (rs: LogRecord[]) => rs,
+      } as unknown as Pipeline);
+      const seen: [string, bigint | undefined][] = [];
+      journal.tails.subscribe({
+        tenant: 't',
+        accepts: () => true,
+        deliver: (es) => seen.push(...es.map((e) => [e.body, e.seq] as [string, bigint | undefined])),
+      });
+      const labels = { namespace: 'a', kind: 'log', class: 'application' };
+      const one = await journal.write('t', [{ ...rec('through the journal'), labels }]);
+      // Not through this journal: a store shared by replicas is written by others too.
+      const other = await store.append('t', [{ ...rec('by another writer', labels), timestamp: 2n }]);
+      await store.append('u', [{ ...rec('another tenant', labels), timestamp: 3n }]);
+      assert.deepEqual(seen, [
+        ['through the journal', one.firstSeq],
+        ['by another writer', other.firstSeq],
+      ]);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a record the store refuses is the journal’s RefusedRecordsError, not an HTTP error', async () => {

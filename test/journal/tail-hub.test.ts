@@ -60,7 +60,7 @@ describe('tail frames', () => {
 });
 
 describe('tail filters', () => {
-  test('line filters without an evaluator; other stages through the evaluator, labels from its output', async () => {
+  test('every stage through the LogQL evaluator; line filters keep the entry, other stages give its output', async () => {
     const { compileTailFilter } = await import('../../src/api/loki/tail.js');
     const { parseLogql } = await import('../../src/logql/parser.js');
     const e: TailEntry = {
@@ -75,22 +75,14 @@ describe('tail filters', () => {
     assert.equal(compileTailFilter(lines)(e), e);
     assert.equal(compileTailFilter(lines)({ ...e, body: 'level=info x' }), undefined);
 
-    const staged = parseLogql('{app="a"} | logfmt');
+    const staged = parseLogql('{app="a"} | logfmt | level="error" | line_format "{{.level}}!"');
     if (staged.type !== 'log') return;
-    assert.throws(() => compileTailFilter(staged), /not supported on tail/);
-    const fake = () => ({
-      linesOnly: false,
-      process: (i: { line: string; stream: Record<string, string>; metadata: Record<string, string> }) =>
-        i.line.includes('error')
-          ? { line: i.line.toUpperCase(), stream: i.stream, metadata: i.metadata, parsed: { level: 'error' } }
-          : undefined,
-    });
-    assert.deepEqual(compileTailFilter(staged, fake)(e), {
+    assert.deepEqual(compileTailFilter(staged)(e), {
       labels: { app: 'a', m: '1', level: 'error' },
       attributes: {},
       timestamp: 5n,
-      body: 'LEVEL=ERROR X',
+      body: 'error!',
     });
-    assert.equal(compileTailFilter(staged, fake)({ ...e, body: 'info' }), undefined);
+    assert.equal(compileTailFilter(staged)({ ...e, body: 'level=info' }), undefined);
   });
 });

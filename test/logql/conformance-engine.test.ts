@@ -30,8 +30,9 @@ import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels, LogRecord } from '../../src/model/record.js';
 import { windowValue } from '../../src/query/metric/functions.js';
 import { evaluateInstant, evaluateRange } from '../../src/query/metric/index.js';
-import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../../src/store/store.js';
 import { SEC, tempStore } from '../query/helpers.js';
+import { describeEachStore } from '../store/factories.js';
 
 /** A round minute, far from the epoch (stores refuse times near 0). */
 const T = 28_333_333n * 60n * SEC;
@@ -990,7 +991,7 @@ CASES.push(
 
 const sec = (s: number): bigint => T + BigInt(s) * SEC;
 
-async function run(store: DuckDbStore, tenant: string, c: Case, path: 'auto' | 'stream'): Promise<Want> {
+async function run(store: Store, tenant: string, c: Case, path: 'auto' | 'stream'): Promise<Want> {
   const expr = parseLogql(c.query) as MetricExpr;
   const ctx = { store, tenant, path };
   try {
@@ -1015,27 +1016,31 @@ async function run(store: DuckDbStore, tenant: string, c: Case, path: 'auto' | '
   }
 }
 
-describe('LogQL engine conformance with Loki v3 (engine_test.go, range_vector_test.go)', () => {
-  let store: DuckDbStore;
-  let cleanup: () => Promise<void>;
-  before(async () => {
-    ({ store, cleanup } = await tempStore());
-    for (const [k, c] of CASES.entries()) {
-      const recs = records(c.streams);
-      if (recs.length > 0) await store.append(`c${k}`, recs);
-    }
-    await store.settle();
-  });
-  after(() => cleanup());
+describeEachStore(
+  'LogQL engine conformance with Loki v3 (engine_test.go, range_vector_test.go)',
+  (factory) => {
+    let store: Store;
+    let settle: () => Promise<void>;
+    let cleanup: () => Promise<void>;
+    before(async () => {
+      ({ store, settle, cleanup } = await tempStore(factory));
+      for (const [k, c] of CASES.entries()) {
+        const recs = records(c.streams);
+        if (recs.length > 0) await store.append(`c${k}`, recs);
+      }
+      await settle();
+    });
+    after(() => cleanup());
 
-  for (const [k, c] of CASES.entries()) {
-    for (const path of ['auto', 'stream'] as const) {
-      test(`${c.query} @ ${JSON.stringify(c.at)} (${path}) [${c.from}]`, async () => {
-        assert.deepEqual(await run(store, `c${k}`, c, path), c.want);
-      });
+    for (const [k, c] of CASES.entries()) {
+      for (const path of ['auto', 'stream'] as const) {
+        test(`${c.query} @ ${JSON.stringify(c.at)} (${path}) [${c.from}]`, async () => {
+          assert.deepEqual(await run(store, `c${k}`, c, path), c.want);
+        });
+      }
     }
-  }
-});
+  },
+);
 
 // --- Numbers, durations and ranges as Loki's lexer and parser read them (item 5).
 

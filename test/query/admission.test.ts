@@ -11,6 +11,7 @@ import {
   QueryMemoryLimitError,
   TooManyOutstandingQueriesError,
 } from '../../src/query/admission.js';
+import { StoreMemoryError } from '../../src/store/store.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -91,9 +92,9 @@ describe('QueryAdmission', () => {
     await assert.rejects(a.acquire('t', AbortSignal.abort(new Error('gone'))), /gone/);
   });
 
-  test("DuckDB's Out of Memory Error becomes a 503 that names the limit, other errors pass", async () => {
+  test("the store's memory error becomes a 503 that names the limit, other errors pass", async () => {
     const a = new QueryAdmission({ maxConcurrent: 1, maxQueued: 0, memoryLimit: '16MiB' });
-    const oom = new Error(
+    const oom = new StoreMemoryError(
       'Out of Memory Error: could not allocate block of size 4.0 MiB (15.7 MiB/16.0 MiB used)',
     );
     const err = await a.run('t', undefined, () => Promise.reject(oom)).catch((e: unknown) => e);

@@ -7,14 +7,14 @@
  * metadata or a stream label.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { isLogExpr, type MetricExpr } from '../../src/logql/ast.js';
 import { parseLogql } from '../../src/logql/parser.js';
 import { normalizeLabels } from '../../src/model/normalize.js';
 import type { LogRecord } from '../../src/model/record.js';
 import { evaluateInstant, evaluateRange, LogPipelineError } from '../../src/query/metric/index.js';
-import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { EntryQuery, Store } from '../../src/store/store.js';
+import { describeEachStore } from '../store/factories.js';
 import { MIN, SEC, tempStore } from './helpers.js';
 
 const T0 = 1_800_000_000n * SEC;
@@ -68,13 +68,14 @@ function withoutHints(store: Store): Store {
   });
 }
 
-describe('bucketed pipeline path', () => {
-  let store: DuckDbStore;
+describeEachStore('bucketed pipeline path', (factory) => {
+  let store: Store;
+  let settle: () => Promise<void>;
   let cleanup: () => Promise<void>;
   before(async () => {
-    ({ store, cleanup } = await tempStore());
+    ({ store, settle, cleanup } = await tempStore(factory));
     await store.append('b', records());
-    await store.settle();
+    await settle();
   });
   after(() => cleanup());
 

@@ -1,10 +1,7 @@
 /**
  * @module Helpers for metric-engine tests: hand-built LogQL syntax trees (until the parser covers the
- * metric grammar) and a real DuckDbStore in a temporary directory.
+ * metric grammar) and a fresh store of a backend (test/store/factories.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type {
   BinaryExpr,
   BinaryOperator,
@@ -24,8 +21,8 @@ import type {
 import { labelsKey } from '../../src/model/labels-key.js';
 import { normalizeLabels } from '../../src/model/normalize.js';
 import type { Labels, LogRecord } from '../../src/model/record.js';
-import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
-import type { LabelMatcher, MatchOp } from '../../src/store/store.js';
+import type { LabelMatcher, MatchOp, Store } from '../../src/store/store.js';
+import type { TestStoreFactory } from '../store/factories.js';
 
 export const SEC = 1_000_000_000n;
 export const MIN = 60n * SEC;
@@ -94,15 +91,12 @@ export function L(labels: Labels): string {
   return labelsKey(normalizeLabels(labels));
 }
 
-export async function tempStore(): Promise<{ store: DuckDbStore; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'kj-metric-'));
-  const store = new DuckDbStore({ dir, maintenanceIntervalMs: 60_000, sealAfterMs: 60_000 });
-  await store.open();
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+/** A fresh store of `factory`'s backend, opened; background work only when `settle` is called. */
+export async function tempStore(factory: TestStoreFactory): Promise<{
+  store: Store;
+  settle: () => Promise<void>;
+  cleanup: () => Promise<void>;
+}> {
+  const t = await factory.create();
+  return { store: t.store, settle: () => t.settle(), cleanup: () => t.cleanup() };
 }

@@ -6,7 +6,7 @@
  * series on each path of the engine (store push-down, bucketed pipeline, streaming) and in tail frames.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { lokiErrorReply } from '../../src/api/loki/errors.js';
 import { tailFrame } from '../../src/api/loki/tail.js';
 import { isLogExpr, type LogExpr, type MetricExpr } from '../../src/logql/ast.js';
@@ -16,7 +16,8 @@ import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels } from '../../src/model/record.js';
 import { runLogQuery } from '../../src/query/log-query.js';
 import { evaluateInstant } from '../../src/query/metric/index.js';
-import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../../src/store/store.js';
+import { describeEachStore } from '../store/factories.js';
 import { MIN, rec, SEC, tempStore } from './helpers.js';
 
 const T = 28_333_333n * MIN;
@@ -33,11 +34,11 @@ function own(labels: Labels): Labels {
   return rest;
 }
 
-describe('label categories in query answers', () => {
-  let store: DuckDbStore;
+describeEachStore('label categories in query answers', (factory) => {
+  let store: Store;
   let cleanup: () => Promise<void>;
   before(async () => {
-    ({ store, cleanup } = await tempStore());
+    ({ store, cleanup } = await tempStore(factory));
     await store.append('t', [
       rec({ app: 'cat' }, T + 10n * SEC, 'trace=p1 level=info', { app: 'meta', trace: 'm1' }),
       rec({ app: 'cat' }, T + 20n * SEC, 'trace=p2 level=info', { app: 'meta', trace: 'm1' }),

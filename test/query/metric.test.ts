@@ -5,7 +5,7 @@
  * matrices, each case run on the push-down path and on the streaming path.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { MetricExpr } from '../../src/logql/ast.js';
 import { labelsKey } from '../../src/model/labels-key.js';
 import {
@@ -18,7 +18,8 @@ import {
 } from '../../src/query/metric/index.js';
 import { compareLabels } from '../../src/query/metric/labels.js';
 import type { MetricContext } from '../../src/query/metric/types.js';
-import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../../src/store/store.js';
+import { describeEachStore } from '../store/factories.js';
 import { agg, bin, by, L, MIN, m, num, rec, rng, SEC, sel, tempStore, unwrap, without } from './helpers.js';
 
 /** A round minute. */
@@ -443,8 +444,9 @@ function label(op: 'sum', name: string, value: string): MetricExpr {
   };
 }
 
-describe('metric engine conformance (DuckDbStore)', () => {
-  let store: DuckDbStore;
+describeEachStore('metric engine conformance', (factory) => {
+  let store: Store;
+  let settle: () => Promise<void>;
   let cleanup: () => Promise<void>;
   const ctx = (path: 'auto' | 'stream', extra: Partial<MetricContext> = {}): MetricContext => ({
     store,
@@ -454,9 +456,9 @@ describe('metric engine conformance (DuckDbStore)', () => {
   });
 
   before(async () => {
-    ({ store, cleanup } = await tempStore());
+    ({ store, settle, cleanup } = await tempStore(factory));
     await store.append('conf', records);
-    await store.settle();
+    await settle();
   });
   after(() => cleanup());
 
@@ -649,11 +651,12 @@ describe('metric engine conformance (DuckDbStore)', () => {
   });
 });
 
-describe('push-down and streaming agree', () => {
-  let store: DuckDbStore;
+describeEachStore('push-down and streaming agree', (factory) => {
+  let store: Store;
+  let settle: () => Promise<void>;
   let cleanup: () => Promise<void>;
   before(async () => {
-    ({ store, cleanup } = await tempStore());
+    ({ store, settle, cleanup } = await tempStore(factory));
     // A deterministic pseudo-random spread of entries over two hours, some on exact step times.
     let seed = 42;
     const rand = (n: number): number => {
@@ -678,7 +681,7 @@ describe('push-down and streaming agree', () => {
     }
     recs.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
     await store.append('rand', recs.slice(0, 2000));
-    await store.settle();
+    await settle();
     await store.append('rand', recs.slice(2000)); // some still in the write-ahead log
   });
   after(() => cleanup());

@@ -4,13 +4,14 @@
  * line_format to a constant) keeps these tests independent of the real one.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { PipelineStage } from '../../src/logql/ast.js';
 import type { CompileLogPipeline, LogPipelineOutput } from '../../src/logql/stages/types.js';
 import { labelsKey } from '../../src/model/labels-key.js';
 import type { Labels } from '../../src/model/record.js';
 import { evaluateInstant, LogPipelineError } from '../../src/query/metric/index.js';
-import type { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../../src/store/store.js';
+import { describeEachStore } from '../store/factories.js';
 import { agg, by, MIN, m, rec, rng, SEC, sel, tempStore, unwrap } from './helpers.js';
 
 const T = 28_333_333n * MIN;
@@ -44,11 +45,11 @@ const noError: PipelineStage = {
   filter: { kind: 'string', name: '__error__', op: '=', value: '' },
 };
 
-describe('metric engine with a pipeline', () => {
-  let store: DuckDbStore;
+describeEachStore('metric engine with a pipeline', (factory) => {
+  let store: Store;
   let cleanup: () => Promise<void>;
   before(async () => {
-    ({ store, cleanup } = await tempStore());
+    ({ store, cleanup } = await tempStore(factory));
     await store.append('p', [
       rec({ app: 'lf' }, T + 10n * SEC, 'level=info took=1.5s'),
       rec({ app: 'lf' }, T + 20n * SEC, 'level=error took=250ms'),

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { detectLine, determineType } from '../../src/api/loki/detected-fields.js';
+import { detectLine, determineType } from '../../src/query/detected-fields.js';
 import {
   http,
   pushJson,

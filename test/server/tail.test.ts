@@ -5,7 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { pushJson, removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import {
+  allValues,
+  pushJson,
+  queryRange,
+  removeDir,
+  type ServerProcess,
+  startServerProcess,
+} from '../helpers/server-process.js';
 
 interface TailFrame {
   streams?: { stream: Record<string, string>; values: [string, string][] }[];
@@ -145,6 +152,44 @@ describe('/loki/api/v1/tail', () => {
         ],
       });
       assert.deepEqual(tail.lines(), ['old 1', 'old 3', 'live line']);
+    } finally {
+      tail.close();
+    }
+  });
+
+  test('a unicode-sensitive regex filter keeps the same lines on tail (history and live) as on query_range', async () => {
+    // One implementation of line filters (src/query/scan.ts): the store's pushdown for stored
+    // entries, the LogQL evaluator (RE2, unicode) for live ones; the tail once had its own RE2 filters.
+    const query = '{namespace="tailu"} |~ `^\\p{Greek}+ \\S$` !~ "(?i)^αβγ x"';
+    const lines = ['αβγ 😀', 'ΑΒΓ 😀', 'abc 😀', 'αβγ x', 'é 😀', 'σς 🙏'];
+    const wanted = ['αβγ 😀', 'ΑΒΓ 😀', 'σς 🙏'];
+    const stream = { namespace: 'tailu', pod: 'p', container: 'c' };
+    const start = BigInt(Date.now()) * 1_000_000n - 10_000_000_000n;
+    const at = (base: bigint, i: number) => (base + BigInt(i) * 1_000_000n).toString();
+    const old = BigInt(Date.now()) * 1_000_000n - 5_000_000_000n;
+    const r = await pushJson(server.url, {
+      streams: [{ stream, values: lines.map((l, i): [string, string] => [at(old, i), l]) }],
+    });
+    assert.equal(r.status, 204, r.text);
+    const tail = await Tail.open(tailUrl(query, { start: start.toString(), limit: '100' }));
+    try {
+      await tail.until(() => tail.lines().length >= wanted.length, 5000);
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const p = await pushJson(server.url, {
+        streams: [{ stream, values: lines.map((l, i): [string, string] => [at(now, i), l]) }],
+      });
+      assert.equal(p.status, 204, p.text);
+      await tail.until(() => tail.lines().length >= 2 * wanted.length, 2000);
+      const range = await queryRange(server.url, {
+        query,
+        start: start.toString(),
+        end: (now + 1_000_000_000n).toString(),
+        limit: '100',
+        direction: 'forward',
+      });
+      const queried = allValues(range).map((v) => v[1]);
+      assert.deepEqual(queried, [...wanted, ...wanted]);
+      assert.deepEqual(tail.lines(), queried);
     } finally {
       tail.close();
     }

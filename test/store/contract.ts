@@ -1,22 +1,14 @@
 /**
- * @module The Store contract: every implementation runs this suite unchanged. An implementation's
- * test file only supplies a factory (see duckdb-store.test.ts).
+ * @module The Store contract: every implementation runs this suite unchanged, with the factory
+ * that test/store/factories.ts lists for it (contract.test.ts runs it for each).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { normalizeLabels } from '../../src/model/normalize.js';
 import type { LogRecord } from '../../src/model/record.js';
-import type { EntryQuery, Store, StoredEntry } from '../../src/store/store.js';
-
-export interface StoreFactory {
-  /** A new, empty, opened store. `reopen` closes it and opens it again on the same data. */
-  create(): Promise<{
-    store: Store;
-    reopen(): Promise<Store>;
-    settle?(): Promise<void>;
-    cleanup(): Promise<void>;
-  }>;
-}
+import { followAppends } from '../../src/store/follow.js';
+import type { AppendedEntries, EntryQuery, Store, StoredEntry } from '../../src/store/store.js';
+import type { TestStore, TestStoreFactory } from './factories.js';
 
 const T0 = 1_763_900_000_123_456_789n; // 2025-11-23T12:13:20.123456789Z, not round on purpose
 const SEC = 1_000_000_000n;
@@ -53,13 +45,14 @@ const kube = {
 };
 const node = { node: 'node-1', source: 'journal' };
 
-export function storeContract(name: string, factory: StoreFactory): void {
-  describe(`Store contract: ${name}`, () => {
-    let ctx: Awaited<ReturnType<StoreFactory['create']>>;
+export function storeContract(factory: TestStoreFactory): void {
+  describe(`Store contract: ${factory.name}`, () => {
+    let ctx: TestStore;
     let store: Store;
 
     before(async () => {
-      ctx = await factory.create();
+      // Background work runs often: reads meet conversion and compaction at work.
+      ctx = await factory.create({ backgroundMs: 50 });
       store = ctx.store;
       await store.append('fake', [
         rec(shop, T0, '{"level":"info","msg":"order placed","user":"ana"}'),
@@ -255,7 +248,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         entriesOnly(await store.countByBucket(sel, O, W)),
         'bytes: false counts the same entries',
       );
-      await ctx.settle?.();
+      await ctx.settle();
       assert.deepEqual(rows(await store.countByBucket(sel, O, W)), expected, 'same once converted');
     });
 
@@ -312,9 +305,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const same = Array.from({ length: 30 }, (_, i) =>
         rec({ app: i % 2 ? 'odd' : 'even' }, T0 + BigInt(i % 3), `seq ${i}`),
       );
-      const before = store.lastSeq?.() ?? 0n;
+      const before = store.lastSeq();
       const res = await store.append('seqs', same);
-      if (res === undefined || store.lastSeq === undefined) return; // a store without sequence numbers
       assert.ok(res.firstSeq > before);
       assert.equal(store.lastSeq(), res.firstSeq + 29n);
       const all = await collect(store, { tenant: 'seqs' });
@@ -335,7 +327,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
           pages.push(...page.map((e) => e.body));
           if (page.length < 7) break;
           const last = page[page.length - 1]!;
-          after = { timestamp: last.timestamp, seq: last.seq! };
+          after = { timestamp: last.timestamp, seq: last.seq };
         }
         const whole = (await collect(store, { tenant: 'seqs', direction })).map((e) => e.body);
         assert.deepEqual(pages, whole, direction);
@@ -344,11 +336,31 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(later.map((e) => e.body).sort(), ['seq 25', 'seq 26', 'seq 27', 'seq 28', 'seq 29']);
     });
 
+    test('sequence numbers: an empty or duplicate-only append reports the next one and assigns none', async () => {
+      const last = store.lastSeq();
+      const empty = await store.append('seqs-empty', []);
+      assert.deepEqual(empty.stored, []);
+      assert.ok(empty.firstSeq > last, `${empty.firstSeq} > ${last}`);
+      assert.equal(store.lastSeq(), last);
+      const one = rec({ app: 'dup' }, T0, 'once');
+      const first = await store.append('seqs-empty', [one]);
+      assert.equal(first.stored.length, 1);
+      const again = await store.append('seqs-empty', [one]);
+      assert.equal(again.duplicates, 1);
+      assert.deepEqual(again.stored, []);
+      assert.ok(again.firstSeq > first.firstSeq);
+      assert.equal(store.lastSeq(), first.firstSeq);
+    });
+
     test('data survives close and reopen without duplicates', async () => {
-      await ctx.settle?.();
+      await ctx.settle();
       await store.append('reopen', [rec({ app: 'r' }, T0, 'before'), rec({ app: 'r' }, T0 + 1n, 'before 2')]);
+      const lastBefore = store.lastSeq();
       store = await ctx.reopen();
-      await store.append('reopen', [rec({ app: 'r' }, T0 + 2n, 'after')]);
+      // Sequence numbers are never reused: the kube API's resourceVersions outlive a restart.
+      assert.equal(store.lastSeq(), lastBefore);
+      const after = await store.append('reopen', [rec({ app: 'r' }, T0 + 2n, 'after')]);
+      assert.ok(after.firstSeq > lastBefore);
       const got = await collect(store, { tenant: 'reopen' });
       assert.deepEqual(
         got.map((e) => e.body),
@@ -363,7 +375,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         rec({ app: 'old' }, T0 - 1n * DAY, 'one day old'),
         rec({ app: 'new' }, T0, 'today'),
       ]);
-      await ctx.settle?.();
+      await ctx.settle();
       const removed = await store.applyRetention(T0, { period: 2n * DAY, rules: [] });
       assert.ok(removed >= 1);
       // Entries still waiting in a log or buffer obey the retention too.
@@ -383,7 +395,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         rec({ app: 'api' }, T0 + 3n, 'card=4111 in another stream'),
         rec({ app: 'web' }, T0 + 10n * SEC, 'card=4111 after the range'),
       ]);
-      await ctx.settle?.();
+      await ctx.settle();
       const deletion = {
         id: 'd1',
         tenant: 'del',
@@ -435,7 +447,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         rec({ app: 'web' }, T0 - 10n * DAY, 'web, 10 days old'),
         rec({ app: 'web' }, T0 - 3n * DAY, 'web, 3 days old'),
       ]);
-      await ctx.settle?.();
+      await ctx.settle();
       const policy = {
         period: 7n * DAY,
         rules: [
@@ -547,6 +559,121 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
       for (const must of ['one', 'two', 'three', 'says shop in its body'])
         assert.ok(hinted.includes(must), `${must}: ${hinted}`);
+    });
+
+    test('watchAppends announces every stored entry once, in sequence order, readable when announced', async () => {
+      const announced: AppendedEntries[] = [];
+      const readable: Promise<string[]>[] = [];
+      const stop = store.watchAppends((a) => {
+        announced.push(a);
+        // Started inside the announcement: the entries must be visible to it.
+        readable.push(
+          collect(store, { tenant: a.tenant, afterSeq: a.entries[0]!.seq - 1n }).then((es) =>
+            es.map((e) => e.body),
+          ),
+        );
+      });
+      await store.append('watch-a', [
+        rec({ app: 'w', k: '9' }, T0 + 100n, 'w9 one'),
+        rec({ app: 'w', k: '9' }, T0 + 200n, 'w9 two'),
+      ]);
+      announced.length = 0;
+      readable.length = 0;
+      // Some appends land inside a stream's stored time range (a store may look those entries up
+      // to drop duplicates, which takes it longer); the rest do not. All run at once.
+      const appends = await Promise.all(
+        Array.from({ length: 6 }, (_, k) =>
+          k % 3 === 0
+            ? store.append('watch-a', [
+                rec({ app: 'w', k: '9' }, T0 + 150n + BigInt(k), `w${k} one`),
+                rec({ app: 'w', k: '9' }, T0 + 151n + BigInt(k), `w${k} two`),
+              ])
+            : store.append(k % 2 ? 'watch-a' : 'watch-b', [
+                rec({ app: 'w', k: String(k) }, T0 + BigInt(k), `w${k} one`),
+                rec({ app: 'w', k: String(k) }, T0 + BigInt(k) + 1n, `w${k} two`),
+              ]),
+        ),
+      );
+      await store.append('watch-a', []);
+      await store.append('watch-a', [rec({ app: 'w', k: '1' }, T0 + 1n, 'w1 one')]); // a duplicate
+      stop();
+      await store.append('watch-a', [rec({ app: 'w' }, T0, 'after stop')]);
+      assert.equal(announced.length, 6, 'one announcement per append that stored something');
+      const seqs = announced.flatMap((a) => a.entries.map((e) => e.seq));
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => (a < b ? -1 : 1)),
+        'in sequence order',
+      );
+      assert.deepEqual(
+        [...seqs].sort((a, b) => (a < b ? -1 : 1)),
+        appends.flatMap((r) => [r.firstSeq, r.firstSeq + 1n]).sort((a, b) => (a < b ? -1 : 1)),
+        'the numbers the appends reported',
+      );
+      for (const [i, a] of announced.entries()) {
+        const k = Number(a.entries[0]!.body.slice(1, 2));
+        const looked = k % 3 === 0;
+        assert.equal(a.tenant, looked || k % 2 ? 'watch-a' : 'watch-b');
+        const t = looked ? T0 + 150n + BigInt(k) : T0 + BigInt(k);
+        assert.deepEqual(
+          a.entries.map((e) => [e.body, e.stream.labels.k, e.timestamp]),
+          [
+            [`w${k} one`, looked ? '9' : String(k), t],
+            [`w${k} two`, looked ? '9' : String(k), t + 1n],
+          ],
+        );
+        const got = await readable[i]!;
+        assert.ok(got.includes(`w${k} one`) && got.includes(`w${k} two`), `append ${k} readable: ${got}`);
+      }
+    });
+
+    test('followAppends replays what came after a sequence number, then goes on live: no gap, no repeat', async () => {
+      const first = await store.append('follow', [
+        rec({ app: 'f' }, T0 + 5n, 'f1'),
+        rec({ app: 'f' }, T0 + 1n, 'f2'),
+        rec({ app: 'f' }, T0 + 3n, 'f3'),
+      ]);
+      const got: bigint[] = [];
+      const bodies: string[] = [];
+      const deliver = (es: readonly StoredEntry[]) => {
+        for (const e of es) {
+          got.push(e.seq);
+          bodies.push(e.body);
+        }
+      };
+      const window = { tenant: 'follow', start: 0n, end: T0 + DAY, matchers: [], lineFilters: [] };
+      const follow = followAppends(store, { query: window, afterSeq: first.firstSeq, deliver });
+      const fromNow = followAppends(store, { query: window, deliver: () => {} });
+      const live: string[] = [];
+      const liveOnly = followAppends(store, {
+        query: window,
+        deliver: (es) => live.push(...es.map((e) => e.body)),
+      });
+      // Appended while the follow reads what came before it.
+      const during = store.append('follow', [rec({ app: 'f' }, T0, 'f4')]);
+      await store.append('other-tenant', [rec({ app: 'f' }, T0, 'not followed')]);
+      assert.deepEqual(await follow.ready, { truncated: false });
+      await during;
+      await store.append('follow', [rec({ app: 'g' }, T0 + 2n, 'f5'), rec({ app: 'f' }, T0 + 9n, 'f6')]);
+      follow.close();
+      await store.append('follow', [rec({ app: 'f' }, T0 + 10n, 'f7')]);
+      assert.deepEqual(bodies, ['f2', 'f3', 'f4', 'f5', 'f6']);
+      assert.deepEqual(
+        got,
+        [...got].sort((a, b) => (a < b ? -1 : 1)),
+      );
+      assert.equal(new Set(got).size, got.length);
+      assert.deepEqual(live, ['f4', 'f5', 'f6', 'f7']);
+      fromNow.close();
+      liveOnly.close();
+      // A follower too far behind learns it: more entries than it would take.
+      const behind = followAppends(store, {
+        query: { ...window, limit: 2 },
+        afterSeq: first.firstSeq - 1n,
+        deliver: () => {},
+      });
+      assert.deepEqual(await behind.ready, { truncated: true });
+      behind.close();
     });
 
     test('stats report disk bytes and streams', async () => {

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Access } from '../../auth/access.js';
-import type { LabelMatcher } from '../../store/store.js';
+import type { LabelMatcher } from '../../logql/ast.js';
 
 export interface RequestContext {
   readonly req: IncomingMessage;

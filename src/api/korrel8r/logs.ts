@@ -2,11 +2,10 @@
  * @module GET /api/v1/korrel8r/logs?query=log:<class>:<selector>&limit=&start=&end=: korrel8r log
  * objects as a JSON array, oldest first. Errors are JSON `{"error": "..."}` with the status.
  */
-import { getLogObjects } from '../../korrel8r/get.js';
-import { Korrel8rQueryError, parseKorrel8rQuery } from '../../korrel8r/query.js';
-import type { CompileLogPipeline } from '../../logql/stages/types.js';
+import type { GetLogsOptions } from '../../korrel8r/get.js';
+import type { LogObject } from '../../korrel8r/objects.js';
+import { type Korrel8rLogQuery, Korrel8rQueryError, parseKorrel8rQuery } from '../../korrel8r/query.js';
 import { nowNs } from '../../model/time.js';
-import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 import { ERROR_ID_HEADER } from '../http/internal-error.js';
 import { type ErrorHandler, type Handler, json } from '../http/router.js';
@@ -15,10 +14,10 @@ import { lokiErrorReply } from '../loki/errors.js';
 import { parseLimit, parseRange } from '../loki/params.js';
 
 export interface Korrel8rLogsOptions {
-  readonly store: Store;
+  /** korrel8r's log objects from the store (src/korrel8r/get.ts, bound to the store). */
+  readonly getLogs: (query: Korrel8rLogQuery, opts: GetLogsOptions) => Promise<LogObject[]>;
   readonly maxEntriesLimit: number;
   readonly now?: () => bigint;
-  readonly compileLogPipeline?: CompileLogPipeline;
   /** A query still running after this is cancelled (504); default one minute. */
   readonly queryTimeoutMs?: number;
 }
@@ -32,13 +31,12 @@ export function korrel8rLogsHandler(opts: Korrel8rLogsOptions): Handler {
     const query = parseKorrel8rQuery(text);
     const { start, end } = parseRange(params, now());
     const limit = parseLimit(params.get('limit'), 100, opts.maxEntriesLimit);
-    const objects = await getLogObjects(opts.store, query, {
+    const objects = await opts.getLogs(query, {
       tenant,
       start,
       end: end + 1n,
       limit,
       signal: signal ?? AbortSignal.timeout(opts.queryTimeoutMs ?? 60_000),
-      ...(opts.compileLogPipeline ? { compileLogPipeline: opts.compileLogPipeline } : {}),
       ...(restriction ? { restriction } : {}),
     });
     return json(200, objects);

@@ -4,7 +4,7 @@
 import { ForbiddenError } from '../../auth/errors.js';
 import { KubeError, reasonOf, statusObject } from '../../kube/status.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
-import { DamagedDataError } from '../../store/store.js';
+import { DamagedDataError } from '../../query/scan.js';
 import { asHttpError } from '../http/errors.js';
 import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';
 import { json, type Reply } from '../http/router.js';

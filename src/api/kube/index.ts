@@ -6,16 +6,7 @@
  */
 
 import type { TailHub } from '../../journal/tail-hub.js';
-import { decodeContinue, encodeContinue, queryFingerprint } from '../../kube/continue.js';
-import {
-  type DirectOptions,
-  type DirectResult,
-  directItems,
-  directTarget,
-  type ListItem,
-  mergeItems,
-  warningHeader,
-} from '../../kube/direct/fallback.js';
+import { type DirectOptions, warningHeader } from '../../kube/direct/fallback.js';
 import {
   aggregatedContentType,
   aggregatedDiscovery,
@@ -26,15 +17,13 @@ import {
   apiVersions,
   versionInfo,
 } from '../../kube/discovery.js';
-import { type KubeObject, parseObjectName, toObject } from '../../kube/objects.js';
 import { openApiV2, openApiV3Group, openApiV3Root } from '../../kube/openapi.js';
+import type { KubeReads } from '../../kube/reads.js';
 import { GROUP_VERSION, type KubeResource, resourceByName } from '../../kube/resources.js';
-import { type CompiledSelection, compileSelection } from '../../kube/selectors.js';
+import { compileSelection } from '../../kube/selectors.js';
 import { KubeError, kubeBadRequest, kubeNotFound } from '../../kube/status.js';
 import { type IncludeObject, toTable, wantsTable } from '../../kube/tables.js';
-import { formatRfc3339Nano, nowNs } from '../../model/time.js';
 import type { QueryAdmission } from '../../query/admission.js';
-import type { EntryCursor, Store, StoredEntry } from '../../store/store.js';
 import { admitted } from '../http/admit.js';
 import { type Handler, json, type Reply, type RequestContext, type Router, text } from '../http/router.js';
 import { tenantOf } from '../http/tenant.js';
@@ -44,7 +33,8 @@ import { watchReply } from './watch.js';
 export { kubeStatusReply } from './errors.js';
 
 export interface KubeApiOptions {
-  readonly store: Store;
+  /** The reads on the store (src/kube/reads.ts). */
+  readonly reads: KubeReads;
   readonly tailHub: TailHub;
   /** The server's version, for /version and the OpenAPI documents. */
   readonly version: string;
@@ -91,9 +81,6 @@ export const DEFAULT_KUBE_LIST_MAX_ITEMS = 5000;
  * everything.
  */
 const DEFAULT_CLIENT_PAGE = '500';
-
-/** Entries read from the store per round while a page fills. */
-const SCAN_BATCH = 1000;
 
 function resourceOf(name: string, namespaced: boolean | undefined): KubeResource {
   const r = resourceByName(name);
@@ -146,97 +133,6 @@ function objectReply(value: unknown, ...warnings: (string | undefined)[]): Reply
   const headers =
     texts.length === 0 ? JSON_CT : { ...JSON_CT, warning: texts.map((w) => warningHeader(w)).join(', ') };
   return { status: 200, headers, body: JSON.stringify(value) };
-}
-
-/** What a list reads: one resource of one tenant, its selection, in [start, end). */
-interface ScanScope {
-  readonly store: Store;
-  readonly tenant: string;
-  readonly resource: KubeResource;
-  readonly selection: CompiledSelection;
-  readonly start: bigint;
-  readonly end: bigint;
-  readonly signal: AbortSignal;
-}
-
-/**
- * The first `want` items that pass the selection, in `direction` order from after `cursor`: the
- * store is read in batches until enough pass (the exact predicate runs here, after the pushdown).
- */
-async function scanItems(
-  scope: ScanScope,
-  direction: 'forward' | 'backward',
-  cursor: EntryCursor | undefined,
-  want: number,
-): Promise<ListItem[]> {
-  const { selection, resource, tenant } = scope;
-  const items: ListItem[] = [];
-  for (;;) {
-    let scanned = 0;
-    let last: StoredEntry | undefined;
-    for await (const batch of scope.store.entries({
-      tenant,
-      start: scope.start,
-      end: scope.end,
-      matchers: selection.matchers,
-      lineFilters: [],
-      hints: selection.hints,
-      ...(selection.streamFilter ? { streamFilter: selection.streamFilter } : {}),
-      direction,
-      limit: SCAN_BATCH,
-      signal: scope.signal,
-      ...(cursor ? { after: cursor } : {}),
-    })) {
-      for (const entry of batch) {
-        scanned++;
-        last = entry;
-        const obj = toObject(resource, tenant, entry);
-        if (!selection.matches(obj)) continue;
-        items.push({ obj, timestamp: entry.timestamp, seq: entry.seq ?? 0n });
-        if (items.length >= want) return items;
-      }
-    }
-    if (scanned < SCAN_BATCH || !last) return items;
-    cursor = { timestamp: last.timestamp, seq: last.seq ?? 0n };
-  }
-}
-
-/**
- * The cap of a list that leaves its size to the server. kube-apiserver has none (etcd holds few
- * objects of a kind); a log store holds millions, and kubectl builds its whole table before it
- * prints a row: 400,000 lines kept it silent for minutes. Such a list gets its newest `cap` items,
- * in the API's order (oldest first, as every page of a list is), with a Warning that kubectl
- * prints: how many more there are and how to narrow the window or page through all of them.
- * Undefined when the list has no more than `cap` items.
- */
-async function listCap(
-  scope: ScanScope,
-  cap: number,
-): Promise<{ items: ListItem[]; warning: string } | undefined> {
-  const newest = await scanItems(scope, 'backward', undefined, cap + 1);
-  if (newest.length <= cap) return undefined;
-  newest.length = cap;
-  newest.reverse();
-  // What the stream matchers select in the window: the list's size when nothing else narrows it.
-  const total = await scope.store.count({
-    tenant: scope.tenant,
-    start: scope.start,
-    end: scope.end,
-    matchers: scope.selection.matchers,
-    lineFilters: [],
-    signal: scope.signal,
-  });
-  const name = scope.resource.name;
-  const oldest = formatRfc3339Nano(newest[0]!.timestamp);
-  const most = Math.max(total, cap + 1);
-  const size = scope.selection.countable ? `${most} ${name}` : `more than ${cap} ${name} (up to ${most})`;
-  return {
-    items: newest,
-    warning:
-      `this list has ${size}; showing the newest ${cap}, since ${oldest} (the server's --kube-list-max-items). ` +
-      'Narrow it with --field-selector metadata.creationTimestamp>=TIME (or <=TIME, -l, other fields), ' +
-      "or page through all of it with --chunk-size=N (N other than kubectl's default 500) or with limit and continue",
-  };
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -373,7 +269,7 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
       const rv = ctx.params.get('resourceVersion') ?? undefined;
       return watchReply(
         {
-          store: opts.store,
+          reads: opts.reads,
           hub: opts.tailHub,
           replayMax: opts.watchReplayMax ?? 10_000,
           bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 30_000,
@@ -395,78 +291,32 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
         },
       );
     }
-    const fingerprint = queryFingerprint([tenant, resource.name, namespace, labelSelector, fieldSelector]);
-    const token = ctx.params.get('continue');
-    let start = selection.start;
-    let end = selection.end;
-    let after: { timestamp: bigint; seq: bigint } | undefined;
-    let resourceVersion: string;
-    if (token !== null && token !== '') {
-      const st = decodeContinue(token, fingerprint);
-      start = st.start;
-      end = st.end;
-      after = { timestamp: st.afterTimestamp, seq: st.afterSeq };
-      resourceVersion = st.resourceVersion;
-    } else {
-      resourceVersion = String(opts.store.lastSeq?.() ?? 0n);
-    }
     const limitText = ctx.params.get('limit');
-    // A list's first request without a limit of its own is capped (listCap): its newest items.
-    const cap = token === null || token === '' ? (opts.listMaxItems ?? DEFAULT_KUBE_LIST_MAX_ITEMS) : 0;
+    const token = ctx.params.get('continue') ?? undefined;
+    // A list's first request without a limit of its own is capped (src/kube/list.ts): its newest items.
+    const first = token === undefined || token === '';
+    const cap = first ? (opts.listMaxItems ?? DEFAULT_KUBE_LIST_MAX_ITEMS) : 0;
     const capped = cap > 0 && defaultLimit(limitText);
     let pageSize = parseLimit(limitText, opts.maxEntriesLimit);
     if (capped) pageSize = Math.min(pageSize, cap);
-    const signal = ctx.signal ?? AbortSignal.timeout(opts.queryTimeoutMs);
-    const scope: ScanScope = { store: opts.store, tenant, resource, selection, start, end, signal };
-    let items = await scanItems(scope, 'forward', after, pageSize + 1);
-    let capWarning: string | undefined;
-    if (capped && items.length > pageSize) {
-      const newest = await listCap(scope, cap);
-      if (newest) {
-        items = newest.items.slice(0, pageSize + 1);
-        capWarning = newest.warning;
-      }
-    }
-    // Live records of one pod the store is behind on (the rules are in src/kube/direct/fallback.ts).
-    const target = opts.direct ? directTarget(resource, namespace, fieldSelector) : undefined;
-    let live: DirectResult | undefined;
-    if (opts.direct && target) {
-      live = await directItems(opts.direct, {
-        store: opts.store,
-        tenant,
-        resource,
-        target,
-        selection,
-        start,
-        end,
-        ...(after ? { after } : {}),
-        signal,
-        now: nowNs(),
-      });
-      if (live.items.length > 0) items = mergeItems(items, live.items);
-    }
-    let next: string | undefined;
-    if (items.length > pageSize) {
-      items.length = pageSize;
-      const lastItem = items[pageSize - 1];
-      if (lastItem) {
-        next = encodeContinue({
-          query: fingerprint,
-          start,
-          end,
-          afterTimestamp: lastItem.timestamp,
-          afterSeq: lastItem.seq,
-          resourceVersion,
-        });
-      }
-    }
-    const metadata = { resourceVersion, ...(next ? { continue: next } : {}) };
-    const objects = items.map((i) => i.obj);
-    if (table) return objectReply(toTable(resource, objects, metadata, include), capWarning, live?.warning);
+    const page = await opts.reads.list({
+      tenant,
+      resource,
+      namespace,
+      labelSelector,
+      fieldSelector,
+      selection,
+      continueToken: token,
+      pageSize,
+      cap: capped ? cap : 0,
+      signal: ctx.signal ?? AbortSignal.timeout(opts.queryTimeoutMs),
+      ...(opts.direct ? { direct: opts.direct } : {}),
+    });
+    const { objects, metadata, warnings } = page;
+    if (table) return objectReply(toTable(resource, objects, metadata, include), ...warnings);
     return objectReply(
       { kind: resource.listKind, apiVersion: GROUP_VERSION, metadata, items: objects },
-      capWarning,
-      live?.warning,
+      ...warnings,
     );
   };
 
@@ -480,25 +330,13 @@ export function registerKubeApi(router: Router, opts: KubeApiOptions): KubeApi {
       throw kubeBadRequest('watch a single object with a fieldSelector metadata.name=<name> on the list');
     const tenant = tenantOf(ctx.req.headers['x-scope-orgid']);
     if (resource.namespaced && namespace === undefined) throw kubeNotFound(resource.name, name);
-    const id = parseObjectName(name);
-    if (!id) throw kubeNotFound(resource.name, name);
-    let found: KubeObject | undefined;
-    for await (const batch of opts.store.entries({
+    const found = await opts.reads.get({
       tenant,
-      start: id.timestamp,
-      end: id.timestamp + 1n,
-      matchers: [{ name: 'kind', op: '=', value: resource.storeKind }],
-      lineFilters: [],
-      direction: 'forward',
+      resource,
+      namespace,
+      name,
       signal: ctx.signal ?? AbortSignal.timeout(opts.queryTimeoutMs),
-    })) {
-      for (const entry of batch) {
-        if (entry.seq !== id.seq) continue;
-        const obj = toObject(resource, tenant, entry);
-        if (obj.metadata.name === name && (!resource.namespaced || obj.metadata.namespace === namespace))
-          found = obj;
-      }
-    }
+    });
     if (!found) throw kubeNotFound(resource.name, name);
     if (wantsTable(ctx.req.headers.accept)) {
       return objectReply(

@@ -1,7 +1,8 @@
 /**
  * @module Watch (`?watch=true`): newline-delimited JSON watch events over a chunked response, as
  * kube-apiserver streams them. A watch resumes after `resourceVersion` (the store's sequence
- * number) by reading what it missed from the store, then follows the one shared tail
+ * number) by reading what it missed from the store (src/kube/watch.ts: the replay and which
+ * entries become which objects), then follows the one shared tail
  * (journal/tail-hub.ts) that the push path publishes to: no polling. `allowWatchBookmarks` adds
  * periodic BOOKMARK events; a version too old to replay is a 410 ERROR event, as from
  * kube-apiserver's watch cache.
@@ -15,20 +16,21 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { TailEntry, TailHub } from '../../journal/tail-hub.js';
-import { type KubeObject, toObject } from '../../kube/objects.js';
+import type { KubeObject } from '../../kube/objects.js';
+import type { KubeReads } from '../../kube/reads.js';
 import { GROUP_VERSION, type KubeResource } from '../../kube/resources.js';
 import type { CompiledSelection } from '../../kube/selectors.js';
 import { kubeBadRequest, type StatusObject, statusObject } from '../../kube/status.js';
 import { type IncludeObject, toTable } from '../../kube/tables.js';
+import { liveEntry, parseResourceVersion, type WatchedEntry, watchedObject } from '../../kube/watch.js';
 import { labelValue } from '../../model/kube-meta.js';
 import type { QueryAdmission } from '../../query/admission.js';
-import type { Store, StoredEntry } from '../../store/store.js';
 import { DEFAULT_CONSUMER_BUFFER_BYTES, entryBytes } from '../http/consumer-buffer.js';
 import type { Reply } from '../http/router.js';
 import { kubeStatusReply } from './errors.js';
 
 export interface WatchOptions {
-  readonly store: Store;
+  readonly reads: KubeReads;
   readonly hub: TailHub;
   /** Most entries a resuming watch replays from the store; an older version is 410. */
   readonly replayMax: number;
@@ -65,13 +67,6 @@ const REPLAY_MAX_BYTES = 32 << 20;
 /** A watch ended while its client reads nothing gets this long before its connection goes. */
 const END_GRACE_MS = 5000;
 
-export function parseResourceVersion(rv: string | undefined): bigint | undefined {
-  if (rv === undefined || rv === '' || rv === '0') return undefined;
-  if (!/^\d{1,20}$/.test(rv))
-    throw kubeBadRequest(`invalid resourceVersion "${rv}": not one this server issued`);
-  return BigInt(rv);
-}
-
 export function watchReply(opts: WatchOptions, req: WatchRequest): Reply {
   const from = parseResourceVersion(req.resourceVersion);
   if (req.timeoutSeconds !== undefined && !(req.timeoutSeconds >= 0)) {
@@ -103,7 +98,7 @@ async function runWatch(
   let pendingBytes = 0;
   const replayed = new Set<bigint>();
   // Without a version, the watch starts now: everything acknowledged so far is "before".
-  const floor = from ?? opts.store.lastSeq?.() ?? 0n;
+  const floor = from ?? opts.reads.version();
 
   const write = (event: unknown): void => {
     if (closed) return;
@@ -117,13 +112,9 @@ async function runWatch(
     first = false;
     write({ type: 'ADDED', object });
   };
-  const consider = (entry: StoredEntry): void => {
-    if (!sel.explicitStart || entry.timestamp >= sel.start) {
-      if (!sel.explicitEnd || entry.timestamp < sel.end) {
-        const obj = toObject(resource, req.tenant, entry);
-        if (sel.matches(obj)) emit(obj);
-      }
-    }
+  const consider = (entry: WatchedEntry): void => {
+    const obj = watchedObject(resource, req.tenant, sel, entry);
+    if (obj) emit(obj);
   };
   const flush = (): void => {
     const batch = pending;
@@ -134,14 +125,7 @@ async function runWatch(
       const seq = t.seq;
       if (seq === undefined || seq <= floor || replayed.has(seq)) continue;
       try {
-        consider({
-          stream: { id: 0n, labels: t.labels },
-          timestamp: t.timestamp,
-          observedTimestamp: t.timestamp,
-          attributes: t.attributes,
-          body: t.body,
-          seq,
-        });
+        consider(liveEntry({ ...t, seq }));
       } catch {
         // one bad entry must not end the watch
       }
@@ -201,37 +185,22 @@ async function runWatch(
 
   if (from !== undefined) {
     // Replay what came after the version: everything the store acknowledged since.
-    const missed: StoredEntry[] = [];
+    let missed: WatchedEntry[] = [];
     let tooOld = false;
     const signal = AbortSignal.timeout(opts.queryTimeoutMs);
     let release: (() => void) | undefined;
     try {
       release = await opts.admission?.acquire(req.tenant, signal);
-      let bytes = 0;
-      read: for await (const batch of opts.store.entries({
+      ({ entries: missed, tooOld } = await opts.reads.replay({
         tenant: req.tenant,
-        start: sel.start,
-        end: sel.end,
-        matchers: sel.matchers,
-        lineFilters: [],
-        hints: sel.hints,
-        ...(sel.streamFilter ? { streamFilter: sel.streamFilter } : {}),
-        direction: 'forward',
+        selection: sel,
         afterSeq: from,
-        limit: opts.replayMax + 1,
+        maxEntries: opts.replayMax,
+        maxBytes: REPLAY_MAX_BYTES,
+        bytes: (e) => entryBytes({ body: e.body, labels: e.stream.labels, attributes: e.attributes }),
         signal,
-      })) {
-        if (closed) break;
-        for (const e of batch) {
-          bytes += entryBytes({ body: e.body, labels: e.stream.labels, attributes: e.attributes });
-          if (bytes > REPLAY_MAX_BYTES) {
-            tooOld = true;
-            break read;
-          }
-          missed.push(e);
-        }
-      }
-      tooOld ||= missed.length > opts.replayMax;
+        closed: () => closed,
+      }));
     } catch (err) {
       write({ type: 'ERROR', object: replayError(err) });
       finish();
@@ -241,20 +210,18 @@ async function runWatch(
     }
     if (closed) return done;
     if (tooOld) {
-      missed.length = 0;
       write({
         type: 'ERROR',
         object: statusObject(
           410,
           'Expired',
-          `too old resource version: ${from} (${opts.store.lastSeq?.() ?? 0n}): more than ${opts.replayMax} entries or ${REPLAY_MAX_BYTES >> 20} MiB came after it; list again`,
+          `too old resource version: ${from} (${opts.reads.version()}): more than ${opts.replayMax} entries or ${REPLAY_MAX_BYTES >> 20} MiB came after it; list again`,
         ),
       });
       finish();
       return done;
     }
-    missed.sort((a, b) => ((a.seq ?? 0n) < (b.seq ?? 0n) ? -1 : 1));
-    for (const e of missed) replayed.add(e.seq ?? 0n);
+    for (const e of missed) replayed.add(e.seq);
     // Written as the client takes it: the replay may be larger than the budget.
     for (const e of missed) {
       if (closed) break;
@@ -272,7 +239,7 @@ async function runWatch(
         object: {
           kind: resource.kind,
           apiVersion: GROUP_VERSION,
-          metadata: { resourceVersion: String(opts.store.lastSeq?.() ?? 0n) },
+          metadata: { resourceVersion: String(opts.reads.version()) },
         },
       });
     }, opts.bookmarkIntervalMs);

@@ -15,9 +15,10 @@
  * the path: resource `loki`, subresource `v1` (name `api`), verb `get` (or `create` for a POST), in
  * the namespace of a namespaced path; kjournal then authorizes it as it authorizes the Loki API.
  */
+
+import type { LabelMatcher } from '../../logql/ast.js';
 import { classMatcher } from '../../logql/restrict.js';
 import type { LogClass } from '../../model/record.js';
-import type { LabelMatcher } from '../../store/store.js';
 import { decodeSegment, type Handler } from '../http/router.js';
 import { lokiStackTailClass, restrictedHandler } from './lokistack.js';
 

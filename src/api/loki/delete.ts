@@ -18,10 +18,11 @@ import {
   type DeleteRequests,
   parseDeletionQuery,
 } from '../../lifecycle/delete-requests.js';
+import type { LabelMatcher } from '../../logql/ast.js';
 import { labelValue } from '../../model/kube-meta.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
-import type { LabelMatcher, Store } from '../../store/store.js';
+import type { Queries } from '../../query/queries.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
 
@@ -55,7 +56,8 @@ function scopeOf(labels: readonly Labels[]): LabelMatcher[] {
 
 export interface DeleteOptions {
   readonly requests: DeleteRequests;
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly now?: () => bigint;
 }
 
@@ -132,8 +134,13 @@ export function deleteHandler(opts: DeleteOptions): Handler {
         if (start > end) throw badRequest("start time can't be greater than end time");
         // The end is inclusive to the millisecond.
         const through = end + MS - 1n;
-        const streams = await opts.store.streams(tenant, selection.matchers, start, through + 1n);
-        const records = streams.map((s) => ({ labels: s.labels, attributes: {}, body: '' }));
+        const streams = await opts.queries.streamLabels({
+          tenant,
+          matchers: selection.matchers,
+          start,
+          end: through + 1n,
+        });
+        const records = streams.map((labels) => ({ labels, attributes: {}, body: '' }));
         // A request stays in force for entries that arrive later: one whose user may not delete
         // everywhere is confined to the kinds and namespaces of what it selects now, which were
         // authorized; one that selects nothing yet needs the right everywhere.
@@ -142,7 +149,7 @@ export function deleteHandler(opts: DeleteOptions): Handler {
           await access.require(RESOURCES.map((resource) => ({ verb: 'delete', resource, namespace: '' })));
         }
         await requireOnRecords(access, 'delete', records);
-        const scope = everywhere ? [] : scopeOf(streams.map((s) => s.labels));
+        const scope = everywhere ? [] : scopeOf(streams);
         await opts.requests.add(tenant, query, start, through, scope).catch(deleteError);
         return { status: 204 };
       }

@@ -1,88 +1,19 @@
 /**
- * @module GET|POST /loki/api/v1/detected_labels: the stream labels of a selection (`query`, a
- * selector, or none for every stream; `start`, `end`) with the number of distinct values of each,
- * as Loki's querier answers it (pkg/querier/querier.go DetectedLabels, countLabelsAndCardinality):
- * a label is left out when all its values look like ids (numbers, Go's strconv.ParseFloat, or
- * UUIDs), unless it is one of the static labels `cluster`, `namespace`, `instance`, `pod`, or its
- * only values are `0` and `1`. Grafana's Logs Drilldown lists these as the labels to break a
- * service down by.
- *
- * Loki counts distinct values with a HyperLogLog sketch (exact for small sets); kjournal counts
- * them exactly. Loki's order is a Go map's, random; here labels come sorted by name. No labels is
- * `{}`: the field is `omitempty` in Loki's protobuf-generated JSON.
+ * @module GET|POST /loki/api/v1/detected_labels: `query` (a selector, or none for every stream),
+ * `start`, `end`; the labels are found by src/query/detected-labels.ts. No labels is `{}`: the field
+ * is `omitempty` in Loki's protobuf-generated JSON.
  */
-import { goParseFloat } from '../../go/float.js';
-import { restrictSelector } from '../../logql/restrict.js';
 import { nowNs } from '../../model/time.js';
-import type { Store } from '../../store/store.js';
+import type { Queries } from '../../query/queries.js';
 import { type Handler, json } from '../http/router.js';
 import { tenantOf } from '../http/tenant.js';
 import { parseRange } from './params.js';
 import { parseMatchersOnly } from './selector-param.js';
 
 export interface DetectedLabelsOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly now?: () => bigint;
-}
-
-/** Kept whenever they have values (Loki's staticLabels). */
-const STATIC_LABELS = new Set(['cluster', 'namespace', 'instance', 'pod']);
-
-const UUID_HEX = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-/** google/uuid's Parse: the 36-character form, braced, `urn:uuid:`-prefixed, or 32 hex digits. */
-export function isUuid(v: string): boolean {
-  switch (v.length) {
-    case 36:
-      return UUID_HEX.test(v);
-    case 38:
-      return v.startsWith('{') && v.endsWith('}') && UUID_HEX.test(v.slice(1, -1));
-    case 45:
-      return v.slice(0, 9).toLowerCase() === 'urn:uuid:' && UUID_HEX.test(v.slice(9));
-    case 32:
-      return /^[0-9a-fA-F]{32}$/.test(v);
-    default:
-      return false;
-  }
-}
-
-/** Loki's containsAllIDTypes: every value a number or a UUID. */
-function allIds(values: readonly string[]): boolean {
-  return values.every((v) => goParseFloat(v).ok || isUuid(v));
-}
-
-/** Loki's shouldRejectLabel: no values, or only ids (booleans `0`/`1` are not ids). */
-export function shouldRejectLabel(values: readonly string[]): boolean {
-  if (values.length === 0) return true;
-  if (values.length > 2) return allIds(values);
-  return values.some((v) => v !== '0' && v !== '1') ? allIds(values) : false;
-}
-
-export interface DetectedLabel {
-  readonly label: string;
-  readonly cardinality: number;
-}
-
-/** The detected labels of some streams' label sets. */
-export function detectLabels(streams: Iterable<Readonly<Record<string, string>>>): DetectedLabel[] {
-  const values = new Map<string, Set<string>>();
-  for (const labels of streams) {
-    for (const [name, value] of Object.entries(labels)) {
-      if (value === '') continue;
-      let set = values.get(name);
-      if (!set) {
-        set = new Set();
-        values.set(name, set);
-      }
-      set.add(value);
-    }
-  }
-  const out: DetectedLabel[] = [];
-  for (const [label, set] of values) {
-    if (!STATIC_LABELS.has(label) && shouldRejectLabel([...set])) continue;
-    out.push({ label, cardinality: set.size });
-  }
-  return out.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }
 
 export function detectedLabelsHandler(opts: DetectedLabelsOptions): Handler {
@@ -92,11 +23,15 @@ export function detectedLabelsHandler(opts: DetectedLabelsOptions): Handler {
     // Loki parses the query only when there is one: none selects every stream.
     const query = ctx.params.get('query') ?? '';
     const matchers = query === '' ? [] : parseMatchersOnly(query);
-    const selected = ctx.restriction ? restrictSelector(matchers, ctx.restriction) : matchers;
     const { start, end } = parseRange(ctx.params, now());
     // Loki's label ranges include `end`; the store's are half-open.
-    const streams = await opts.store.streams(tenant, selected, start, end + 1n);
-    const detected = detectLabels(streams.map((s) => s.labels));
+    const detected = await opts.queries.detectedLabels({
+      tenant,
+      matchers,
+      ...(ctx.restriction ? { restriction: ctx.restriction } : {}),
+      start,
+      end: end + 1n,
+    });
     return json(200, detected.length > 0 ? { detectedLabels: detected } : {});
   };
 }

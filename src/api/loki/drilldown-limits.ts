@@ -12,9 +12,10 @@
  * off (service name and level discovery at ingestion, metric aggregation, pattern persistence).
  * Patterns are always answered (mined at query time), so the pattern ingester counts as enabled.
  */
+
 import { formatPromDuration } from '../../go/duration.js';
+import type { RetentionRule } from '../../lifecycle/retention-rules.js';
 import type { MetricLimits } from '../../query/metric/index.js';
-import type { RetentionRule } from '../../store/store.js';
 import type { Handler } from '../http/router.js';
 import { goJson } from './go-json.js';
 import { LOKI_COMPATIBLE_VERSION } from './metadata.js';

@@ -14,7 +14,7 @@ import {
   QueryCancelledError,
 } from '../../query/metric/index.js';
 import { PatternLimitError } from '../../query/patterns/mine.js';
-import { DamagedDataError } from '../../store/store.js';
+import { DamagedDataError } from '../../query/scan.js';
 import { ClientGoneError } from '../http/admit.js';
 import { asHttpError } from '../http/errors.js';
 import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';

@@ -8,11 +8,12 @@
  * restricted in the syntax tree and printed back; a query that does not parse is rewritten on its
  * tokens, so that the handler reports the same parse error it would have.
  */
+
+import type { LabelMatcher } from '../../logql/ast.js';
 import { formatExpr } from '../../logql/format.js';
 import { parseLogql } from '../../logql/parser.js';
 import { classMatcher, restrictExpr, restrictQueryText } from '../../logql/restrict.js';
 import { CLASSES, type LogClass } from '../../model/record.js';
-import type { LabelMatcher } from '../../store/store.js';
 import type { Handler, RequestContext } from '../http/router.js';
 
 export function restrictQuery(query: string, extra: readonly LabelMatcher[]): string {

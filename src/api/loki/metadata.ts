@@ -1,23 +1,24 @@
 /**
  * @module Loki's metadata endpoints: labels, label values, series, index stats and volume, build
- * info. Answers in Loki's JSON (pkg/util/marshal, pkg/loghttp). Label names are the stored stream
- * labels; a label's values may be asked for under any spelling of Kubernetes metadata (plain, Viaq,
- * OTEL). On LokiStack paths every selection is restricted to the path's class.
+ * info: the requests' parameters and Loki's JSON (pkg/util/marshal, pkg/loghttp); the queries are
+ * src/query/metadata.ts. On LokiStack paths every selection is restricted to the path's class.
  */
+
+import type { LabelMatcher } from '../../logql/ast.js';
 import { isLogExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
 import { restrictSelector } from '../../logql/restrict.js';
-import { labelValue } from '../../model/kube-meta.js';
 import { NS_PER_SECOND, nowNs } from '../../model/time.js';
-import { unixSeconds } from '../../query/results.js';
-import type { LabelMatcher, Store, StreamCount, StreamRef } from '../../store/store.js';
+import type { MetadataRequest, VolumeSpec } from '../../query/metadata.js';
+import type { Queries } from '../../query/queries.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json, type RequestContext } from '../http/router.js';
 import { tenantOf } from '../http/tenant.js';
 import { parseRange, parseSecondsOrDuration } from './params.js';
 
 export interface MetadataOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly now?: () => bigint;
 }
 
@@ -36,23 +37,26 @@ function restricted(ctx: RequestContext, matchers: readonly LabelMatcher[]): rea
   return ctx.restriction === undefined ? matchers : restrictSelector(matchers, ctx.restriction);
 }
 
-async function selectStreams(
-  store: Store,
+/** The request's tenant, selection (restricted) and range, half-open as the store's. */
+function metadataRequest(
   ctx: RequestContext,
   matchers: readonly LabelMatcher[],
   now: bigint,
-): Promise<StreamRef[]> {
-  const tenant = tenantOf(ctx.req.headers['x-scope-orgid']);
+  tenant = tenantOf(ctx.req.headers['x-scope-orgid']),
+): MetadataRequest {
   const { start, end } = parseRange(ctx.params, now);
   // Loki's metadata ranges include `end`; the store's are half-open.
-  return store.streams(tenant, restricted(ctx, matchers), start, end + 1n);
+  return {
+    tenant,
+    matchers: restricted(ctx, matchers),
+    start,
+    end: end + 1n,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
 }
 
-const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /** Loki omits `data` when there are no values (`json:"data,omitempty"`). */
-function labelResponse(values: Iterable<string>) {
-  const data = [...values].sort(byName);
+function labelResponse(data: string[]) {
   return json(200, data.length > 0 ? { status: 'success', data } : { status: 'success' });
 }
 
@@ -61,10 +65,7 @@ export function labelsHandler(opts: MetadataOptions): Handler {
   const now = opts.now ?? nowNs;
   return async (ctx) => {
     const matchers = selectorMatchers(ctx.params.get('query')) ?? [];
-    const streams = await selectStreams(opts.store, ctx, matchers, now());
-    const names = new Set<string>();
-    for (const s of streams) for (const k of Object.keys(s.labels)) names.add(k);
-    return labelResponse(names);
+    return labelResponse(await opts.queries.labelNames(metadataRequest(ctx, matchers, now())));
   };
 }
 
@@ -75,13 +76,7 @@ export function labelValuesHandler(opts: MetadataOptions): Handler {
     const name = ctx.pathParams?.name;
     if (name === undefined || name === '') throw badRequest('label name is required');
     const matchers = selectorMatchers(ctx.params.get('query')) ?? [];
-    const streams = await selectStreams(opts.store, ctx, matchers, now());
-    const values = new Set<string>();
-    for (const s of streams) {
-      const v = labelValue(s.labels, name);
-      if (v !== undefined && v !== '') values.add(v);
-    }
-    return labelResponse(values);
+    return labelResponse(await opts.queries.labelValues(metadataRequest(ctx, matchers, now()), name));
   };
 }
 
@@ -96,42 +91,16 @@ function matchGroups(params: URLSearchParams): (readonly LabelMatcher[])[] {
 export function seriesHandler(opts: MetadataOptions): Handler {
   const now = opts.now ?? nowNs;
   return async (ctx) => {
-    const seen = new Map<bigint, StreamRef>();
-    const t = now();
-    for (const matchers of matchGroups(ctx.params)) {
-      for (const s of await selectStreams(opts.store, ctx, matchers, t)) seen.set(s.id, s);
-    }
-    const data = [...seen.values()].map((s) => s.labels).sort((a, b) => byName(labelsText(a), labelsText(b)));
+    const groups = matchGroups(ctx.params).map((m) => restricted(ctx, m));
+    const data = await opts.queries.series(metadataRequest(ctx, [], now()), groups);
     return json(200, { status: 'success', data });
   };
-}
-
-function labelsText(labels: Readonly<Record<string, string>>): string {
-  return Object.keys(labels)
-    .sort(byName)
-    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
-    .join(',');
 }
 
 function requiredSelector(params: URLSearchParams): LabelMatcher[] {
   const m = selectorMatchers(params.get('query'));
   if (m === undefined) throw badRequest('query must not be empty');
   return m;
-}
-
-async function countStreams(opts: MetadataOptions, ctx: RequestContext, now: bigint) {
-  const tenant = tenantOf(ctx.req.headers['x-scope-orgid']);
-  const matchers = requiredSelector(ctx.params);
-  const { start, end } = parseRange(ctx.params, now);
-  const counts = await opts.store.countByStream({
-    tenant,
-    start,
-    end: end + 1n,
-    matchers: restricted(ctx, matchers),
-    lineFilters: [],
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-  return { counts, matchers, end };
 }
 
 /**
@@ -141,23 +110,10 @@ async function countStreams(opts: MetadataOptions, ctx: RequestContext, now: big
 export function indexStatsHandler(opts: MetadataOptions): Handler {
   const now = opts.now ?? nowNs;
   return async (ctx) => {
-    const { counts } = await countStreams(opts, ctx, now());
-    let bytes = 0;
-    let entries = 0;
-    for (const c of counts) {
-      bytes += c.bytes;
-      entries += c.entries;
-    }
-    return json(200, { streams: counts.length, chunks: counts.length, bytes, entries });
+    const tenant = tenantOf(ctx.req.headers['x-scope-orgid']);
+    const req = metadataRequest(ctx, requiredSelector(ctx.params), now(), tenant);
+    return json(200, await opts.queries.indexStats(req));
   };
-}
-
-interface VolumeSpec {
-  readonly limit: number;
-  readonly aggregateBy: 'series' | 'labels';
-  /** Given targetLabels, else the selector's label names. */
-  readonly targets: readonly string[];
-  readonly explicitTargets: boolean;
 }
 
 function volumeSpec(params: URLSearchParams, matchers: readonly LabelMatcher[]): VolumeSpec {
@@ -177,41 +133,6 @@ function volumeSpec(params: URLSearchParams, matchers: readonly LabelMatcher[]):
   return { limit, aggregateBy, targets, explicitTargets: Boolean(targetText) };
 }
 
-/** The volume groups a stream belongs to. */
-function volumeMetrics(labels: Readonly<Record<string, string>>, spec: VolumeSpec): Record<string, string>[] {
-  if (spec.aggregateBy === 'labels') {
-    const names = spec.explicitTargets ? spec.targets : Object.keys(labels);
-    return names.filter((n) => labelValue(labels, n) !== undefined).map((n) => ({ [n]: '' }));
-  }
-  const metric: Record<string, string> = {};
-  for (const n of spec.targets) {
-    const v = labelValue(labels, n);
-    if (v !== undefined) metric[n] = v;
-  }
-  return [metric];
-}
-
-function groupVolumes(
-  counts: readonly StreamCount[],
-  spec: VolumeSpec,
-): Map<string, { metric: Record<string, string>; bytes: number }> {
-  const groups = new Map<string, { metric: Record<string, string>; bytes: number }>();
-  for (const c of counts) {
-    for (const metric of volumeMetrics(c.stream.labels, spec)) {
-      const key = labelsText(metric);
-      const g = groups.get(key);
-      if (g) g.bytes += c.bytes;
-      else groups.set(key, { metric, bytes: c.bytes });
-    }
-  }
-  return groups;
-}
-
-const largestFirst = (
-  a: { metric: Record<string, string>; bytes: number },
-  b: { metric: Record<string, string>; bytes: number },
-) => b.bytes - a.bytes || byName(labelsText(a.metric), labelsText(b.metric));
-
 /**
  * GET|POST /loki/api/v1/index/volume: bytes per group of streams as a Prometheus vector at `end`.
  * Groups are `targetLabels` (comma separated) when given, else the selector's label names
@@ -220,13 +141,11 @@ const largestFirst = (
 export function indexVolumeHandler(opts: MetadataOptions): Handler {
   const now = opts.now ?? nowNs;
   return async (ctx) => {
-    const { counts, matchers, end } = await countStreams(opts, ctx, now());
+    const tenant = tenantOf(ctx.req.headers['x-scope-orgid']);
+    const matchers = requiredSelector(ctx.params);
+    const req = metadataRequest(ctx, matchers, now(), tenant);
     const spec = volumeSpec(ctx.params, matchers);
-    const t = unixSeconds(end);
-    const result = [...groupVolumes(counts, spec).values()]
-      .sort(largestFirst)
-      .slice(0, spec.limit)
-      .map((g) => ({ metric: g.metric, value: [t, String(g.bytes)] }));
+    const result = await opts.queries.volume(req, spec);
     return json(200, { status: 'success', data: { resultType: 'vector', result } });
   };
 }
@@ -265,35 +184,17 @@ export function indexVolumeRangeHandler(opts: MetadataOptions): Handler {
       throw badRequest(
         'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
       );
-    const selected = restricted(ctx, matchers);
-    const series = new Map<
-      string,
-      { metric: Record<string, string>; bytes: number; values: [number, string][] }
-    >();
-    for (let t = start; t <= end; t += step) {
-      const counts = await opts.store.countByStream({
+    const result = await opts.queries.volumeRange(
+      {
         tenant,
-        start: t - step + 1n,
-        end: t + 1n,
-        matchers: selected,
-        lineFilters: [],
+        matchers: restricted(ctx, matchers),
+        start,
+        last: end,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
-      });
-      for (const [key, g] of groupVolumes(counts, spec)) {
-        if (g.bytes === 0) continue;
-        let s = series.get(key);
-        if (!s) {
-          s = { metric: g.metric, bytes: 0, values: [] };
-          series.set(key, s);
-        }
-        s.bytes += g.bytes;
-        s.values.push([unixSeconds(t), String(g.bytes)]);
-      }
-    }
-    const result = [...series.values()]
-      .sort(largestFirst)
-      .slice(0, spec.limit)
-      .map((s) => ({ metric: s.metric, values: s.values }));
+      },
+      step,
+      spec,
+    );
     return json(200, { status: 'success', data: { resultType: 'matrix', result } });
   };
 }

@@ -7,7 +7,7 @@
 import { parseDuration } from '../../go/duration.js';
 import { goParseFloat } from '../../go/float.js';
 import { NS_PER_SECOND, parseRfc3339Nano } from '../../model/time.js';
-import type { Direction } from '../../store/store.js';
+import type { Direction } from '../../query/log-query.js';
 import { badRequest } from '../http/errors.js';
 
 /** Parses a Loki timestamp to nanoseconds; `def` when empty; throws Error when unparseable. */

@@ -6,8 +6,8 @@
  * The patterns are mined from the stored lines (src/query/patterns).
  */
 import { nowNs } from '../../model/time.js';
-import { DEFAULT_PATTERN_LIMITS, minePatterns, type PatternLimits } from '../../query/patterns/mine.js';
-import type { Store } from '../../store/store.js';
+import { DEFAULT_PATTERN_LIMITS, type PatternLimits } from '../../query/patterns/mine.js';
+import type { Queries } from '../../query/queries.js';
 import { badRequest } from '../http/errors.js';
 import type { Handler } from '../http/router.js';
 import { tenantOf } from '../http/tenant.js';
@@ -16,7 +16,8 @@ import { parseRange, parseSecondsOrDuration } from './params.js';
 import { parseMatchersOnly } from './selector-param.js';
 
 export interface PatternsOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly now?: () => bigint;
   readonly limits?: PatternLimits;
 }
@@ -57,8 +58,7 @@ export function patternsHandler(opts: PatternsOptions): Handler {
     const matchers = parseMatchersOnly(ctx.params.get('query') ?? '');
     const { start, end } = parseRange(ctx.params, now());
     const step = patternStep(ctx.params, start, end);
-    const { patterns } = await minePatterns(
-      opts.store,
+    const { patterns } = await opts.queries.patterns(
       {
         tenant,
         matchers,

@@ -6,18 +6,15 @@ import type { Histogram } from 'prom-client';
 import { isLogExpr, type MetricExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
 import { nowNs } from '../../model/time.js';
-import { runLogQuery } from '../../query/log-query.js';
 import {
   DEFAULT_LIMITS,
-  evaluateInstant,
-  evaluateRange,
   instantData,
   type MetricLimits,
   type MetricStats,
   rangeData,
 } from '../../query/metric/index.js';
+import type { Queries } from '../../query/queries.js';
 import { lokiStats, type QueryData } from '../../query/results.js';
-import type { Store } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
 import { tenantOf } from '../http/tenant.js';
@@ -35,7 +32,8 @@ export interface QueryMetrics {
 }
 
 export interface QueryOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly metrics: QueryMetrics;
   /** Loki's max_entries_limit_per_query. */
   readonly maxEntriesLimit: number;
@@ -54,7 +52,6 @@ function deadline(opts: QueryOptions, signal: AbortSignal | undefined): AbortSig
 
 function metricContext(opts: QueryOptions, tenant: string, signal: AbortSignal) {
   return {
-    store: opts.store,
     tenant,
     signal,
     limits: { ...DEFAULT_LIMITS, ...opts.metricLimits },
@@ -134,14 +131,14 @@ export function queryRangeHandler(opts: QueryOptions): Handler {
     const direction = parseDirection(params.get('direction'), 'backward');
     if (!isLogExpr(expr)) {
       const step = parseStep(params, start, end);
-      const r = await evaluateRange(metricContext(opts, tenant, signal), expr, start, end, step);
+      const r = await opts.queries.metricRange(metricContext(opts, tenant, signal), expr, start, end, step);
       const seconds = (performance.now() - started) / 1000;
       opts.metrics.queryDuration.observe({ endpoint: 'query_range' }, seconds);
       return success(rangeData(r), seconds, metricStats(r.stats));
     }
     // Loki's query_range includes `end`; the store's ranges are half-open.
     const categorize = categorizeLabels(req.headers['x-loki-response-encoding-flags']);
-    const { result, stats } = await runLogQuery(opts.store, {
+    const { result, stats } = await opts.queries.logQuery({
       tenant,
       expr,
       start,
@@ -177,7 +174,7 @@ export function queryHandler(opts: QueryOptions): Handler {
     const categorize = categorizeLabels(req.headers['x-loki-response-encoding-flags']);
     if (isLogExpr(expr)) {
       // An instant log query reads the hour before `time`, as Loki's default.
-      const out = await runLogQuery(opts.store, {
+      const out = await opts.queries.logQuery({
         tenant,
         expr,
         start: time - 3_600_000_000_000n,
@@ -190,7 +187,11 @@ export function queryHandler(opts: QueryOptions): Handler {
       data = { resultType: 'streams', result: out.result };
       stats = out.stats;
     } else {
-      const r = await evaluateInstant(metricContext(opts, tenant, signal), expr as MetricExpr, time);
+      const r = await opts.queries.metricInstant(
+        metricContext(opts, tenant, signal),
+        expr as MetricExpr,
+        time,
+      );
       data = instantData(r, time);
       stats = metricStats(r.stats);
     }

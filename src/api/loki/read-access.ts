@@ -23,9 +23,9 @@
  */
 import { type Access, ForbiddenError, type ResourceWant } from '../../auth/index.js';
 import { parseKorrel8rQuery } from '../../korrel8r/query.js';
+import type { LabelMatcher } from '../../logql/ast.js';
 import { namespacesOfSelectors, pinnedNamespaces, selectorsOf } from '../../logql/namespaces.js';
 import { parseLogql } from '../../logql/parser.js';
-import type { LabelMatcher } from '../../store/store.js';
 import type { Handler } from '../http/router.js';
 import { withRestriction } from './lokistack.js';
 

@@ -7,16 +7,21 @@
  * it counts what every stream of the tenant holds.
  */
 import { parse as parseYaml } from 'yaml';
-import { parseRetentionPolicy, RetentionConfigError } from '../../lifecycle/retention-rules.js';
+import {
+  parseRetentionPolicy,
+  RetentionConfigError,
+  type RetentionPolicy,
+} from '../../lifecycle/retention-rules.js';
 import { formatMatchers } from '../../logql/format.js';
 import { nowNs } from '../../model/time.js';
-import type { RetentionPolicy, Store } from '../../store/store.js';
+import type { Queries } from '../../query/queries.js';
 import { readBody } from '../http/body.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
 
 export interface RetentionTestOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly policy: RetentionPolicy;
   readonly now?: () => bigint;
 }
@@ -59,7 +64,7 @@ export function retentionTestHandler(opts: RetentionTestOptions): Handler {
         throw err;
       }
     }
-    const report = await opts.store.retentionReport(access.tenant, now(), policy);
+    const report = await opts.queries.retentionReport(access.tenant, now(), policy);
     return json(200, {
       rules: report.map((r) => {
         const rule = r.rule >= 0 ? policy.rules[r.rule] : undefined;

@@ -39,7 +39,8 @@ import { logRead } from './read-access.js';
 import { type RetentionTestOptions, retentionTestHandler } from './retention-test.js';
 
 export interface LokiApiOptions {
-  readonly store: QueryOptions['store'];
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: QueryOptions['queries'];
   readonly journal: Journal;
   readonly metrics: PushMetrics & QueryMetrics;
   readonly admission: QueryAdmission;
@@ -77,7 +78,7 @@ const tailWithoutUpgrade: Handler = async () => {
 export function registerLokiApi(router: Router, o: LokiApiOptions): void {
   const loki: ErrorHandler = (err) => lokiErrorReply(err);
   const queryOpts = {
-    store: o.store,
+    queries: o.queries,
     metrics: o.metrics,
     maxEntriesLimit: o.maxEntriesLimit,
     queryTimeoutMs: o.queryTimeoutMs,
@@ -92,17 +93,17 @@ export function registerLokiApi(router: Router, o: LokiApiOptions): void {
   const lokiReads: [readonly string[], string, Handler][] = [
     [GET_POST, '/query_range', query(queryRangeHandler(queryOpts))],
     [GET_POST, '/query', query(queryHandler(queryOpts))],
-    [GET_POST, '/labels', query(labelsHandler({ store: o.store }))],
-    [GET_POST, '/label', query(labelsHandler({ store: o.store }))],
-    [GET_POST, '/label/{name}/values', query(labelValuesHandler({ store: o.store }))],
-    [GET_POST, '/series', query(seriesHandler({ store: o.store }))],
-    [GET_POST, '/index/stats', query(indexStatsHandler({ store: o.store }))],
-    [GET_POST, '/index/volume', query(indexVolumeHandler({ store: o.store }))],
-    [GET_POST, '/index/volume_range', query(indexVolumeRangeHandler({ store: o.store }))],
-    [GET_POST, '/detected_fields', query(detectedFieldsHandler({ store: o.store }))],
+    [GET_POST, '/labels', query(labelsHandler({ queries: o.queries }))],
+    [GET_POST, '/label', query(labelsHandler({ queries: o.queries }))],
+    [GET_POST, '/label/{name}/values', query(labelValuesHandler({ queries: o.queries }))],
+    [GET_POST, '/series', query(seriesHandler({ queries: o.queries }))],
+    [GET_POST, '/index/stats', query(indexStatsHandler({ queries: o.queries }))],
+    [GET_POST, '/index/volume', query(indexVolumeHandler({ queries: o.queries }))],
+    [GET_POST, '/index/volume_range', query(indexVolumeRangeHandler({ queries: o.queries }))],
+    [GET_POST, '/detected_fields', query(detectedFieldsHandler({ queries: o.queries }))],
     // Grafana's Logs Drilldown; the last two run no store query, so they are not queued.
-    [GET_POST, '/patterns', query(patternsHandler({ store: o.store }))],
-    [GET_POST, '/detected_labels', query(detectedLabelsHandler({ store: o.store }))],
+    [GET_POST, '/patterns', query(patternsHandler({ queries: o.queries }))],
+    [GET_POST, '/detected_labels', query(detectedLabelsHandler({ queries: o.queries }))],
     [
       ['GET'],
       '/drilldown-limits',
@@ -154,11 +155,11 @@ export function registerLokiApi(router: Router, o: LokiApiOptions): void {
       pushBodies,
     );
   }
-  const deletes = deleteHandler({ requests: o.deleteRequests, store: o.store });
+  const deletes = deleteHandler({ requests: o.deleteRequests, queries: o.queries });
   const retentionBodies = {
     bodyTypes: ['application/json', 'application/yaml', 'application/x-yaml', 'text/plain'],
   };
-  const retentionTest = retentionTestHandler({ store: o.store, policy: o.retentionPolicy });
+  const retentionTest = retentionTestHandler({ queries: o.queries, policy: o.retentionPolicy });
   router
     .add(['GET', 'POST', 'DELETE'], '/loki/api/v1/delete', deletes, loki, readBodies)
     .add(['GET', 'POST', 'DELETE'], `${GROUP_LOKI_PATH}/delete`, deletes, loki, readBodies)

@@ -3,9 +3,10 @@
  * syntax.ParseMatchers parses it (the patterns and detected-labels endpoints): any valid LogQL that
  * is not a bare selector is refused with Loki's `only label matchers are supported`.
  */
+
+import type { LabelMatcher } from '../../logql/ast.js';
 import { isLogExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
-import type { LabelMatcher } from '../../store/store.js';
 import { badRequest } from '../http/errors.js';
 
 /** Loki's logqlmodel.ErrParseMatchers. */

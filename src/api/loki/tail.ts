@@ -7,22 +7,20 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import RE2 from 're2';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TailEntry, TailHub } from '../../journal/tail-hub.js';
-import { isLogExpr, type LogExpr, lineFilterHasIp } from '../../logql/ast.js';
-import { LogqlUnsupportedError } from '../../logql/errors.js';
+import type { LabelMatcher } from '../../logql/ast.js';
+import { isLogExpr, type LogExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
-import { planLog } from '../../logql/plan.js';
 import { restrictLogExpr } from '../../logql/restrict.js';
 import { entryLabels } from '../../logql/stages/state.js';
-import { allLabels, type CompileLogPipeline } from '../../logql/stages/types.js';
+import { allLabels } from '../../logql/stages/types.js';
 import { labelsKey } from '../../model/labels-key.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { type QueryAdmission, TooManyOutstandingQueriesError } from '../../query/admission.js';
-import { compileMatchers } from '../../store/matchers.js';
-import type { LabelMatcher, Store } from '../../store/store.js';
+import type { Queries } from '../../query/queries.js';
+import { compileEntryFilter, compileSelectorTest } from '../../query/scan.js';
 import {
   ConsumerBuffer,
   DEFAULT_CONSUMER_BUFFER_BYTES,
@@ -35,7 +33,8 @@ import { lokiErrorReply } from './errors.js';
 import { parseLimit, parseLokiTimestamp } from './params.js';
 
 export interface TailOptions {
-  readonly store: Store;
+  /** The query operations on the store (src/query/queries.ts). */
+  readonly queries: Queries;
   readonly hub: TailHub;
   readonly maxEntriesLimit: number;
   /**
@@ -53,11 +52,6 @@ export interface TailOptions {
   readonly events?: ConsumerEvents;
   readonly now?: () => bigint;
   readonly log?: (line: string) => void;
-  /**
-   * The LogQL pipeline evaluator (src/logql/stages). Without it, tails evaluate line filters only
-   * and refuse queries with other stages.
-   */
-  readonly compileLogPipeline?: CompileLogPipeline;
 }
 
 /** What live consumers report, for metrics. */
@@ -118,64 +112,15 @@ export function parseTailRequest(
   return { tenant, expr, limit, start, delayForMs: delay * 1000 };
 }
 
-type LineTest = (line: string) => boolean;
-
-/** The query's line filters as one predicate; other stages are not evaluated on tails yet. */
-export function compileLineFilters(expr: LogExpr): LineTest {
-  const tests: LineTest[] = [];
-  for (const stage of expr.pipeline) {
-    if (stage.type !== 'lineFilter' || lineFilterHasIp(stage) || stage.op === '|>' || stage.op === '!>') {
-      throw new LogqlUnsupportedError(`pipeline stage ${stage.type} is not supported on tail yet`);
-    }
-    const values = [stage.value, ...stage.or];
-    switch (stage.op) {
-      case '|=':
-        tests.push((l) => values.some((v) => l.includes(v)));
-        break;
-      case '!=':
-        tests.push((l) => !values.some((v) => l.includes(v)));
-        break;
-      case '|~': {
-        const res = values.map((v) => new RE2(v));
-        tests.push((l) => res.some((re) => re.test(l)));
-        break;
-      }
-      case '!~': {
-        const res = values.map((v) => new RE2(v));
-        tests.push((l) => !res.some((re) => re.test(l)));
-        break;
-      }
-    }
-  }
-  return (line) => tests.every((t) => t(line));
-}
-
 /** Turns a matching entry into what the tail sends, or undefined when the pipeline drops it. */
 export type TailFilter = (e: TailEntry) => TailEntry | undefined;
 
-function onlyStoreLineFilters(expr: LogExpr): boolean {
-  return expr.pipeline.every(
-    (s) => s.type === 'lineFilter' && !lineFilterHasIp(s) && s.op !== '|>' && s.op !== '!>',
-  );
-}
-
-/** The query's pipeline for tails: line filters here, any other stage through the evaluator. */
-export function compileTailFilter(expr: LogExpr, compileLogPipeline?: CompileLogPipeline): TailFilter {
-  if (onlyStoreLineFilters(expr) || !compileLogPipeline) {
-    const test = compileLineFilters(expr);
-    return (e) => (test(e.body) ? e : undefined);
-  }
-  const pipeline = compileLogPipeline(expr.pipeline);
-  return (e) => {
-    const out = pipeline.process({
-      timestamp: e.timestamp,
-      line: e.body,
-      stream: e.labels,
-      metadata: e.attributes,
-    });
-    if (!out) return undefined;
-    return { labels: allLabels(out), attributes: {}, timestamp: e.timestamp, body: out.line };
-  };
+/**
+ * The query's pipeline for live entries: every stage through the LogQL evaluator, line filters
+ * included, as the query path runs what the store does not (src/query/scan.ts).
+ */
+export function compileTailFilter(expr: LogExpr): TailFilter {
+  return compileEntryFilter(expr);
 }
 
 function tailLabels(e: { labels: Labels; attributes: Labels }): Labels {
@@ -253,8 +198,8 @@ class TailSession {
     this.queue = new ConsumerBuffer(budget);
     this.maxDroppedBytes = Math.max(budget / DROPPED_SHARE, 4096);
     this.frameBytes = Math.min(MAX_FRAME_BYTES, budget / 4);
-    const matches = compileMatchers(request.expr.matchers);
-    this.filter = compileTailFilter(request.expr, opts.compileLogPipeline);
+    const matches = compileSelectorTest(request.expr);
+    this.filter = compileTailFilter(request.expr);
     this.unsubscribe = opts.hub.subscribe({
       tenant: request.tenant,
       accepts: (e) => matches(e.labels),
@@ -267,32 +212,28 @@ class TailSession {
   async start(signal: AbortSignal): Promise<void> {
     const history: TailEntry[] = [];
     const now = this.opts.now ?? nowNs;
-    const plan = planLog(this.request.expr);
     const limit = this.request.limit;
+    const { expr } = this.request;
     try {
-      outer: for await (const batch of this.opts.store.entries({
-        tenant: this.request.tenant,
-        start: this.request.start,
-        end: now() + 1n,
-        matchers: plan.matchers,
-        lineFilters: plan.lineFilters,
-        direction: 'backward',
-        signal,
-        // Stages after the store's filters may drop entries: then the limit applies here.
-        ...(plan.rest.length === 0 ? { limit } : {}),
-      })) {
+      const entries = this.opts.queries.scan(
+        {
+          tenant: this.request.tenant,
+          start: this.request.start,
+          end: now() + 1n,
+          matchers: expr.matchers,
+          stages: expr.pipeline,
+          direction: 'backward',
+          signal,
+          limit,
+        },
+        (e, out): TailEntry =>
+          out === undefined
+            ? { labels: e.stream.labels, attributes: e.attributes, timestamp: e.timestamp, body: e.body }
+            : { labels: allLabels(out), attributes: {}, timestamp: e.timestamp, body: out.line },
+      );
+      for await (const batch of entries) {
         if (this.closed) return;
-        for (const e of batch) {
-          const r = this.filter({
-            labels: e.stream.labels,
-            attributes: e.attributes,
-            timestamp: e.timestamp,
-            body: e.body,
-          });
-          if (!r) continue;
-          history.push(r);
-          if (history.length >= limit) break outer;
-        }
+        history.push(...batch);
       }
     } catch (err) {
       this.fail(err);
@@ -440,7 +381,7 @@ export class TailServer {
         now: (this.opts.now ?? nowNs)(),
         ...(restriction === undefined ? {} : { restriction }),
       });
-      compileTailFilter(request.expr, this.opts.compileLogPipeline);
+      compileTailFilter(request.expr);
     } catch (err) {
       rejectUpgrade(socket, err);
       return;

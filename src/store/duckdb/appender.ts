@@ -1,17 +1,17 @@
 /**
  * @module The store's write side: an append's records checked, classified for de-duplication
- * (src/store/dedupe.ts), encoded as one write-ahead-log record and written with the sequence
+ * (src/store/duckdb/dedupe.ts), encoded as one write-ahead-log record and written with the sequence
  * numbers they take. Appends that must look entries up go through a lane, one at a time, each after
  * the appends classified before it are written.
  */
 
 import { labelsKey as labelsText } from '../../model/labels-key.js';
 import type { Labels, LogRecord } from '../../model/record.js';
-import type { StreamCatalog } from '../catalog.js';
-import { entryKey, type StreamHeads, Verdict, verdictIn } from '../dedupe.js';
 import { type AppendResult, InvalidEntryError, MAX_TIMESTAMP_NS } from '../store.js';
-import { WalLines } from '../wal/encode.js';
-import type { WriteAheadLog } from '../wal/wal.js';
+import type { StreamCatalog } from './catalog.js';
+import { entryKey, type StreamHeads, Verdict, verdictIn } from './dedupe.js';
+import { WalLines } from './wal/encode.js';
+import type { WriteAheadLog } from './wal/wal.js';
 
 /**
  * DuckDB's CSV reader refuses lines over its maximum line size (sql.ts), and one such line would
@@ -25,6 +25,12 @@ const WAL_BUFFERS_KEPT = 4;
 const WAL_BUFFER_MAX_KEPT = 8 << 20;
 
 export interface AppenderDeps {
+  /**
+   * Called with each append that stored something, once durable, in the order of its sequence
+   * numbers: every append awaits its log write directly, and the log's group commit resolves the
+   * writes in the order they were queued, which is the order of their numbers.
+   */
+  readonly onDurable?: (tenantIndex: number, result: AppendResult) => void;
   readonly catalog: StreamCatalog;
   readonly wal: WriteAheadLog;
   readonly heads: StreamHeads;
@@ -277,6 +283,7 @@ export class Appender {
       }
       const lastSeq = BigInt(lastN);
       if (lastSeq > this.durableN) this.durableN = lastSeq;
+      this.deps.onDurable?.(ti, result);
       const info = this.deps.wal.activeInfo;
       if (info && info.bytes >= this.deps.segmentBytes) this.deps.onSegmentFull();
       return result;

@@ -9,30 +9,13 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fsyncDir, mkdirDurable, writeFileAtomic } from '../../disk/fsync.js';
-import { parseCatalogLine } from '../catalog.js';
-import { salvageSegment } from '../wal/salvage.js';
-import { goodBytesOf, scanSegment } from '../wal/verify.js';
+import type { CheckProblem, CheckReport } from '../store.js';
+import { parseCatalogLine } from './catalog.js';
 import { DuckDbEngine } from './engine.js';
 import { verifyPart } from './part-check.js';
 import { readWal } from './sql.js';
-
-export interface CheckProblem {
-  /** The file, relative to the data directory. */
-  readonly file: string;
-  readonly problem: string;
-  /** What `repair` did about it, when it did something. */
-  readonly repaired?: string;
-}
-
-export interface CheckReport {
-  readonly parts: number;
-  readonly segments: number;
-  readonly problems: readonly CheckProblem[];
-  /** Notes that are not damage: a torn last record (dropped at the next start), leftovers. */
-  readonly notes: readonly string[];
-  /** Files already in quarantine/ before this check. */
-  readonly quarantined: number;
-}
+import { salvageSegment } from './wal/salvage.js';
+import { goodBytesOf, scanSegment } from './wal/verify.js';
 
 const PART = /^\d{12}-\d{12}(?:\.g\d{1,9})?\.parquet$/;
 const SEGMENT = /^\d{12}\.(wal2|wal|ndjson)$/;

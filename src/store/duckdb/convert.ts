@@ -7,10 +7,10 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, fsyncPath, mkdirDurable } from '../../disk/fsync.js';
 import { dayOf } from '../../model/time.js';
-import { type Segment, widenSpan } from '../wal/wal.js';
 import type { DuckDbEngine } from './engine.js';
 import { type Part, type PartSet, partFileName } from './parts.js';
 import { readWal } from './sql.js';
+import { type Segment, widenSpan } from './wal/wal.js';
 
 export const NS_PER_DAY = 86_400_000_000_000n;
 

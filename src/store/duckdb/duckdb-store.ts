@@ -11,11 +11,9 @@ import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
-import { StreamCatalog } from '../catalog.js';
-import { entryKey, StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
-import { SnapshotTracker } from '../snapshots.js';
 import {
+  type AppendedEntries,
   type AppendResult,
   type BucketCount,
   type ContentHint,
@@ -30,19 +28,21 @@ import {
   type Selection,
   type Store,
   type StoredEntry,
+  StoreMemoryError,
   type StoreStats,
   type StreamCount,
   type StreamRef,
 } from '../store.js';
-import { salvageSegment } from '../wal/salvage.js';
-import { type Segment, WriteAheadLog } from '../wal/wal.js';
 import { Appender } from './appender.js';
+import { StreamCatalog } from './catalog.js';
 import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun } from './compact.js';
 import { convertSegments, NS_PER_DAY } from './convert.js';
 import { DamageFinder } from './damage.js';
+import { entryKey, StreamHeads } from './dedupe.js';
 import { DuckDbEngine } from './engine.js';
 import { type Part, PartSet } from './parts.js';
 import { rewritePart } from './rewrite.js';
+import { SnapshotTracker } from './snapshots.js';
 import {
   binder,
   bucketExpr,
@@ -54,6 +54,8 @@ import {
   whereClause,
 } from './sql.js';
 import { readState, type StoreState, writeState } from './state.js';
+import { salvageSegment } from './wal/salvage.js';
+import { type Segment, WriteAheadLog } from './wal/wal.js';
 
 export interface DuckDbStoreOptions {
   /** The data directory. */
@@ -73,6 +75,15 @@ export interface DuckDbStoreOptions {
   /** Warnings: damaged or torn files found, segments set aside. */
   readonly log?: (line: string) => void;
 }
+
+/**
+ * The embedded backend's own options, as `openStore` takes them (src/store/open.ts): DuckDB's
+ * memory limit and threads, the write-ahead log's segment size and age, background work.
+ */
+export type DuckDbBackendConfig = { readonly kind: 'duckdb' } & Omit<
+  DuckDbStoreOptions,
+  'dir' | 'log' | 'onError'
+>;
 
 /** Write-ahead-log bytes converted at once (about 60k typical lines). */
 const CONVERT_BATCH_BYTES = 16 << 20;
@@ -139,6 +150,10 @@ export class DuckDbStore implements Store {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly now: () => number;
+  /** Listeners of watchAppends. */
+  private readonly appendWatchers = new Set<(appended: AppendedEntries) => void>();
+  /** Tenants by index, of the appends of this process (for their announcements). */
+  private readonly tenantNames = new Map<number, string>();
 
   constructor(private readonly options: DuckDbStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -162,6 +177,7 @@ export class DuckDbStore implements Store {
       storedKeys: (ti, streams, times, min, max) => this.storedKeys(ti, streams, times, min, max),
       segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
       onSegmentFull: () => this.kick(),
+      onDurable: (ti, result) => this.announce(ti, result),
     });
   }
 
@@ -312,10 +328,55 @@ export class DuckDbStore implements Store {
     return this.background;
   }
 
-  async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult | undefined> {
+  async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult> {
     if (this.closed) throw new Error('store is closed');
-    if (records.length === 0) return undefined;
-    return this.appender.append(this.catalog.ensureTenant(tenant), records);
+    if (records.length === 0) return { firstSeq: this.appender.lastAssigned + 1n, stored: [], duplicates: 0 };
+    const ti = this.catalog.ensureTenant(tenant);
+    this.tenantNames.set(ti, tenant);
+    return this.appender.append(ti, records);
+  }
+
+  /**
+   * This process is the store's only writer (the data directory's lock), so its own appends are
+   * all there is to announce: once durable, before the append resolves, in the order of their
+   * sequence numbers (the appender's onDurable).
+   */
+  watchAppends(listener: (appended: AppendedEntries) => void): () => void {
+    this.appendWatchers.add(listener);
+    return () => {
+      this.appendWatchers.delete(listener);
+    };
+  }
+
+  private announce(ti: number, result: AppendResult): void {
+    const tenant = this.tenantNames.get(ti);
+    if (this.appendWatchers.size === 0 || tenant === undefined) return;
+    const entries: StoredEntry[] = new Array(result.stored.length);
+    let labels: Labels | undefined;
+    let stream: StreamRef | undefined;
+    for (let i = 0; i < result.stored.length; i++) {
+      const r = result.stored[i]!;
+      if (r.labels !== labels) {
+        labels = r.labels;
+        stream = this.catalog.ensureStream(ti, r.labels);
+      }
+      entries[i] = {
+        stream: stream!,
+        timestamp: r.timestamp,
+        observedTimestamp: r.observedTimestamp,
+        attributes: r.attributes,
+        body: r.body,
+        seq: result.firstSeq + BigInt(i),
+      };
+    }
+    const appended: AppendedEntries = { tenant, entries };
+    for (const listener of [...this.appendWatchers]) {
+      try {
+        listener(appended);
+      } catch {
+        // A listener's failure must not fail the append, which is durable already.
+      }
+    }
   }
 
   /** The keys of the stored entries a de-duplication lookup asks for (appender.ts). */
@@ -685,6 +746,10 @@ export class DuckDbStore implements Store {
 
   /** A read of `prepared` failed: a DamagedDataError if a part it read is damaged, else `err`. */
   private readFailed(err: unknown, prepared: Prepared, signal?: AbortSignal): Promise<never> {
+    // DuckDB's OutOfMemoryException reaches JavaScript as a plain Error with this message prefix.
+    if (err instanceof Error && err.message.startsWith('Out of Memory Error')) {
+      return Promise.reject(new StoreMemoryError(err.message, { cause: err }));
+    }
     return this.damage.readFailed(err, prepared.parts, signal);
   }
 

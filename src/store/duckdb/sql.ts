@@ -21,7 +21,7 @@ export function fileList(paths: readonly string[]): string {
   return `[${paths.map((p) => `'${p}'`).join(', ')}]`;
 }
 
-/** The columns of a `.wal` segment's lines (src/store/wal/encode.ts), in order. */
+/** The columns of a `.wal` segment's lines (src/store/duckdb/wal/encode.ts), in order. */
 const WAL_FIELDS =
   "{g:'INTEGER', s:'BIGINT', n:'BIGINT', t:'BIGINT', o:'BIGINT', a:'VARCHAR', e:'TINYINT', b:'VARCHAR'}";
 

@@ -10,8 +10,8 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mkdirDurable, writeFileAtomic } from '../../disk/fsync.js';
-import { segmentSeqsOnDisk } from '../wal/wal.js';
 import { lastConvertedOnDisk } from './parts.js';
+import { segmentSeqsOnDisk } from './wal/wal.js';
 
 export interface StoreState {
   readonly convertedThrough: number;

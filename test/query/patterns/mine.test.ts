@@ -5,7 +5,7 @@
  * than answer from part of the range.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { LogRecord } from '../../../src/model/record.js';
 import {
   MAX_PATTERNS,
@@ -14,7 +14,8 @@ import {
   type PatternLimits,
   type PatternQuery,
 } from '../../../src/query/patterns/mine.js';
-import type { DuckDbStore } from '../../../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../../../src/store/store.js';
+import { describeEachStore } from '../../store/factories.js';
 import { m, rec, SEC, tempStore } from '../helpers.js';
 
 /** A minute boundary (so 10 s and 60 s steps align on it), in nanoseconds. */
@@ -31,11 +32,11 @@ function word(i: number): string {
   return `${a[i % 14]}${a[Math.floor(i / 14) % 14]}${a[Math.floor(i / 196) % 14]}`;
 }
 
-describe('minePatterns', () => {
-  let store: DuckDbStore;
+describeEachStore('minePatterns', (factory) => {
+  let store: Store;
   let cleanup: () => Promise<void>;
   before(async () => {
-    ({ store, cleanup } = await tempStore());
+    ({ store, cleanup } = await tempStore(factory));
     const web = { app: 'web', pod: 'a' };
     const recs: LogRecord[] = [];
     // 40 logins, one every 7 s from T0 + 3 s, in pod a.

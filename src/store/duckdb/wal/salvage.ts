@@ -7,7 +7,7 @@
  */
 import { readFile, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { fsyncDir, mkdirDurable, writeFileAtomic } from '../../disk/fsync.js';
+import { fsyncDir, mkdirDurable, writeFileAtomic } from '../../../disk/fsync.js';
 import { TRAILER_TENANT, WalLines } from './encode.js';
 
 const MAX_INT64 = (1n << 63n) - 1n;

@@ -9,15 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
-import { collect, rec } from './contract.js';
+import { DuckDbStore } from '../../../src/store/duckdb/duckdb-store.js';
+import { collect, rec } from '../contract.js';
 
 const T0 = 1_763_900_000_000_000_000n;
 const sel = { tenant: 't', start: 0n, end: T0 + 10n ** 15n, matchers: [], lineFilters: [] };
 
 test('writes cut short by a file-size limit are refused, and everything acknowledged survives', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kj-fault-'));
-  const script = fileURLToPath(new URL('../helpers/append-under-limit.js', import.meta.url));
+  const script = fileURLToPath(new URL('./append-under-limit.js', import.meta.url));
   // ulimit -f counts 1024-byte blocks: room for a few of the ~100 KB entries, not all six.
   const r = spawnSync('bash', ['-c', `ulimit -f 350 && exec "${process.execPath}" "${script}" "${dir}"`], {
     encoding: 'utf8',

@@ -15,7 +15,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir, mkdirDurable, writeFileAtomic, writeFully } from '../../disk/fsync.js';
+import { fsyncDir, mkdirDurable, writeFileAtomic, writeFully } from '../../../disk/fsync.js';
 import { goodBytesOf, scanSegment } from './verify.js';
 
 /** The times one append holds for one tenant (what conversion splits by: tenant and day). */

@@ -24,7 +24,7 @@
  * well-formed first: a lone surrogate would make the whole segment unreadable to DuckDB.
  */
 import { crc32 } from 'node:zlib';
-import type { Attributes } from '../../model/record.js';
+import type { Attributes } from '../../../model/record.js';
 
 /** The tenant field of a record's trailer line. */
 export const TRAILER_TENANT = -1;

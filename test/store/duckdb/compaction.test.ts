@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IngestGauge, pickRun } from '../../src/store/duckdb/compact.js';
-import type { Part } from '../../src/store/duckdb/parts.js';
+import { IngestGauge, pickRun } from '../../../src/store/duckdb/compact.js';
+import type { Part } from '../../../src/store/duckdb/parts.js';
 
 const KB = 1024;
 let seq = 0;

@@ -3,8 +3,8 @@
  * in the given directory and prints, as JSON, which appends were acknowledged.
  */
 
-import { normalizeLabels } from '../../src/model/normalize.js';
-import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { normalizeLabels } from '../../../src/model/normalize.js';
+import { DuckDbStore } from '../../../src/store/duckdb/duckdb-store.js';
 
 const dir = process.argv[2]!;
 const store = new DuckDbStore({ dir, maintenanceIntervalMs: 3_600_000 });

@@ -3,30 +3,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
-import { collect, rec, storeContract } from './contract.js';
-
-storeContract('duckdb', {
-  async create() {
-    const dir = await mkdtemp(join(tmpdir(), 'kj-store-'));
-    const make = async () => {
-      const s = new DuckDbStore({ dir, maintenanceIntervalMs: 50, sealAfterMs: 100 });
-      await s.open();
-      return s;
-    };
-    let store = await make();
-    return {
-      store,
-      async reopen() {
-        await store.close();
-        store = await make();
-        return store;
-      },
-      settle: () => store.settle(),
-      cleanup: () => rm(dir, { recursive: true, force: true }),
-    };
-  },
-});
+import { DuckDbStore } from '../../../src/store/duckdb/duckdb-store.js';
+import { collect, rec } from '../contract.js';
 
 /** A store in a fresh directory whose background work runs only when a test settles it. */
 async function withQuietStore(prefix: string, fn: (store: DuckDbStore, dir: string) => Promise<void>) {

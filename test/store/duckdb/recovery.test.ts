@@ -7,11 +7,11 @@ import { appendFile, copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { mergeParts } from '../../src/store/duckdb/compact.js';
-import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
-import { DuckDbEngine } from '../../src/store/duckdb/engine.js';
-import { PartSet, partFileName } from '../../src/store/duckdb/parts.js';
-import { collect, rec } from './contract.js';
+import { mergeParts } from '../../../src/store/duckdb/compact.js';
+import { DuckDbStore } from '../../../src/store/duckdb/duckdb-store.js';
+import { DuckDbEngine } from '../../../src/store/duckdb/engine.js';
+import { PartSet, partFileName } from '../../../src/store/duckdb/parts.js';
+import { collect, rec } from '../contract.js';
 
 const T0 = 1_763_900_000_123_456_789n;
 

@@ -14,11 +14,11 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { fsyncDir, writeFully } from '../disk/fsync.js';
-import { labelsKey } from '../model/labels-key.js';
-import type { Labels } from '../model/record.js';
-import { getOrCreate } from '../util/maps.js';
-import type { StreamRef } from './store.js';
+import { fsyncDir, writeFully } from '../../disk/fsync.js';
+import { labelsKey } from '../../model/labels-key.js';
+import type { Labels } from '../../model/record.js';
+import { getOrCreate } from '../../util/maps.js';
+import type { StreamRef } from '../store.js';
 
 interface TenantLine {
   readonly tenant: string;
