@@ -164,7 +164,7 @@ export class PodLogSource implements LiveLogSource {
   }
 }
 
-/** Reads `--kubeconfig` (and `--context`) into a source; kubeconfig errors are CliErrors. */
+/** Reads `--kubeconfig` (and `--context`) into a source; a bad kubeconfig is a KubeconfigError (the CLI exits 1). */
 export function loadPodLogSource(
   kubeconfig: string,
   context?: string,
