@@ -9,7 +9,7 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { countLokiRefusals, type EntryCounts, parseEntryCountHeaders } from '../journal/entry-counts.js';
+import { countLokiRefusals, type EntryCounts, parseEntryCountHeaders } from '../formats/entry-counts.js';
 import type { Attributes, Labels } from '../model/record.js';
 import { type Connection, credentialHeaders, tlsOptions } from './connection.js';
 import { ClientError } from './errors.js';

@@ -22,9 +22,10 @@
  * file, so a second import repeats nothing) or are skipped (`--missing-time refuse`).
  */
 import { ClientError } from '../client/errors.js';
+import { formatRefused } from '../formats/entry-counts.js';
 import { type FormatName, PARSERS, type ParseSink } from '../formats/line-parsers.js';
 import { labelSetText } from '../formats/loki-push/labels.js';
-import { formatRefused } from '../journal/entry-counts.js';
+import { podLogMeta } from '../formats/pod-path.js';
 import type { Labels } from '../model/record.js';
 import { nowNs } from '../model/time.js';
 import { STORE_RANGE_LIMITS, TimeWindow } from '../model/validate-time.js';
@@ -33,7 +34,6 @@ import { detectFormat } from './detect.js';
 import { ImportError } from './errors.js';
 import { collectFiles, type ImportFile } from './files.js';
 import { readLines } from './lines.js';
-import { podLogMeta } from './pod-path.js';
 import { formatBytes, Progress, type ProgressMode, type ProgressStream } from './progress.js';
 
 /** What lines without a time get: the file's modification time, or skipped. */

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { podLogMeta } from '../../src/formats/pod-path.js';
 import { detectFormat } from '../../src/import/detect.js';
 import { collectFiles, compareFiles } from '../../src/import/files.js';
 import { readLines } from '../../src/import/lines.js';
-import { podLogMeta } from '../../src/import/pod-path.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kjournal-files-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

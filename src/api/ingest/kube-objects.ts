@@ -22,7 +22,7 @@
  * reject_old_samples_max_age and creation_grace_period, and the store's range). An event whose time
  * is refused is refused alone, as Loki's distributor does: the valid events are stored, then the
  * answer is a 400 listing the refused ones in Loki's grouped words, with the counts in headers
- * (journal/entry-counts.ts). Not "refuse whole": kube-apiserver's audit webhook retries only 5xx and
+ * (formats/entry-counts.ts). Not "refuse whole": kube-apiserver's audit webhook retries only 5xx and
  * 429 (apiserver/plugin/pkg/audit/webhook, DefaultShouldRetry) and drops a batch on a 400, so one
  * event dated 2263 would take the valid events of its batch with it; and sent again, it would be
  * refused again, so a retry gains nothing.
@@ -31,10 +31,10 @@
 import type { AuditPolicy } from '../../audit/policy/index.js';
 import { requireWrite } from '../../auth/writes.js';
 import { auditParser } from '../../formats/audit.js';
+import { entryCountHeaders } from '../../formats/entry-counts.js';
 import { eventsParser } from '../../formats/events.js';
 import { groupPushErrors, labelSetText } from '../../formats/loki-push/index.js';
 import type { LineParser, ParserFactory, ParseSink } from '../../formats/types.js';
-import { entryCountHeaders } from '../../journal/entry-counts.js';
 import type { Journal } from '../../journal/journal.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels, LogRecord } from '../../model/record.js';

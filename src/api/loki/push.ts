@@ -4,7 +4,7 @@
  * partially invalid request are stored and the answer is a 400 that lists what was refused.
  * The records go through the journal (src/journal/journal.ts): with a pipeline configured, the flows
  * decide what the local store keeps.
- * Both answers carry what became of the entries (journal/entry-counts.ts: stored, duplicate,
+ * Both answers carry what became of the entries (formats/entry-counts.ts: stored, duplicate,
  * refused by reason), which `kjournal import` counts. A push is authorized by what it carries, once
  * decoded and before anything is stored (auth/writes.ts): a refused push is a 403 and stores nothing.
  */
@@ -12,9 +12,9 @@
 import type { Counter } from 'prom-client';
 import { ForbiddenError } from '../../auth/errors.js';
 import { requireWrite } from '../../auth/writes.js';
+import { entryCountHeaders } from '../../formats/entry-counts.js';
 import { type PushLimits, validatePush } from '../../formats/loki-push/index.js';
 import { DiskFullError } from '../../journal/disk-full.js';
-import { entryCountHeaders } from '../../journal/entry-counts.js';
 import { RefusedRecordsError } from '../../journal/errors.js';
 import type { Journal } from '../../journal/journal.js';
 import { storedRecords } from '../../journal/records.js';

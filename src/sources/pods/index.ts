@@ -10,7 +10,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { criParser } from '../../formats/cri.js';
 import { dockerParser } from '../../formats/docker.js';
-import { podLogMeta } from '../../import/pod-path.js';
+import { podLogMeta } from '../../formats/pod-path.js';
 import { normalizeLabels } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
 import { parsedFileHandler } from '../files/parsed.js';

@@ -6,7 +6,7 @@
  * names cannot hold `_`, so splitting on it is exact.
  */
 import { basename, dirname } from 'node:path';
-import type { PodLogMeta } from '../formats/types.js';
+import type { PodLogMeta } from './types.js';
 
 const POD_DIR = /^([a-z0-9][a-z0-9-]*)_([^_]+)_([^_]+)$/;
 const POD_FILE = /^(\d+)\.log(?:\.\d{8}-\d{6})?(?:\.gz)?$/;

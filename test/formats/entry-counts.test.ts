@@ -6,7 +6,7 @@ import {
   entryCountHeaders,
   formatRefused,
   parseEntryCountHeaders,
-} from '../../src/journal/entry-counts.js';
+} from '../../src/formats/entry-counts.js';
 
 test('headers round-trip; refused reasons sorted; absent when nothing was refused', () => {
   const h = entryCountHeaders({ stored: 5, duplicates: 2, refused: { too_old: 3, too_new: 1 } });
