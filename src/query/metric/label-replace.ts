@@ -5,54 +5,11 @@
  * regexp.Expand: `$1`, `${1}`, `$name`, `${name}`, `$$`.
  */
 import RE2 from 're2';
+import { expandTemplate } from '../../go/regexp-expand.js';
 import type { LabelReplace } from '../../logql/ast.js';
 import { labelValue } from '../../model/kube-meta.js';
 import { labelsKey } from '../../model/labels-key.js';
 import { MetricEvalError, type StepSeries, type Steps } from './types.js';
-
-function expand(template: string, match: RegExpExecArray): string {
-  let out = '';
-  let i = 0;
-  while (i < template.length) {
-    const c = template[i]!;
-    if (c !== '$' || i + 1 >= template.length) {
-      out += c;
-      i++;
-      continue;
-    }
-    if (template[i + 1] === '$') {
-      out += '$';
-      i += 2;
-      continue;
-    }
-    let name: string;
-    let next: number;
-    if (template[i + 1] === '{') {
-      const close = template.indexOf('}', i + 2);
-      const inner = close < 0 ? '' : template.slice(i + 2, close);
-      if (close < 0 || !/^\w+$/.test(inner)) {
-        out += c;
-        i++;
-        continue;
-      }
-      name = inner;
-      next = close + 1;
-    } else {
-      const m = /^\w+/.exec(template.slice(i + 1));
-      if (!m) {
-        out += c;
-        i++;
-        continue;
-      }
-      name = m[0];
-      next = i + 1 + name.length;
-    }
-    if (/^\d+$/.test(name)) out += match[Number(name)] ?? '';
-    else out += match.groups?.[name] ?? '';
-    i = next;
-  }
-  return out;
-}
 
 export function evalLabelReplace(
   expr: LabelReplace,
@@ -71,7 +28,7 @@ export function evalLabelReplace(
     const m = re.exec(src);
     let labels = s.labels;
     if (m) {
-      const res = expand(expr.replacement, m);
+      const res = expandTemplate(expr.replacement, { numbered: m, named: m.groups });
       labels = { ...s.labels };
       delete labels[expr.dst];
       if (res !== '') labels[expr.dst] = res;

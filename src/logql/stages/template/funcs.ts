@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer';
 import type RE2 from 're2';
 import { parseHumanBytes } from '../../../go/bytes.js';
 import { goDurationSeconds, parseGoDuration } from '../../../go/duration.js';
+import { expandTemplate } from '../../../go/regexp-expand.js';
 import { compileRe2 } from '../line-filter.js';
 import { sprintf } from './printf.js';
 import { formatGoTime, GoTime, parseGoTime, timeInZone, ZERO_TIME, zoneOffset } from './time.js';
@@ -94,49 +95,6 @@ function regex(src: string, global: boolean): RE2 {
   return re;
 }
 
-/** Go's Regexp.Expand template: $1, ${1}, $name, ${name}, $$. */
-function expand(
-  template: string,
-  groups: (string | undefined)[],
-  named: Record<string, string> | undefined,
-): string {
-  let out = '';
-  let i = 0;
-  while (i < template.length) {
-    const c = template[i];
-    if (c !== '$') {
-      out += c;
-      i++;
-      continue;
-    }
-    if (template[i + 1] === '$') {
-      out += '$';
-      i += 2;
-      continue;
-    }
-    let name: string | undefined;
-    let m = /^\{([a-zA-Z0-9_]+)\}/.exec(template.slice(i + 1));
-    if (m) {
-      name = m[1];
-      i += 1 + m[0].length;
-    } else {
-      m = /^[a-zA-Z0-9_]+/.exec(template.slice(i + 1));
-      if (m) {
-        name = m[0];
-        i += 1 + m[0].length;
-      }
-    }
-    if (name === undefined) {
-      out += '$';
-      i++;
-      continue;
-    }
-    if (/^\d+$/.test(name)) out += groups[Number(name)] ?? '';
-    else out += named?.[name] ?? '';
-  }
-  return out;
-}
-
 function replaceAll(src: string, text: string, repl: string, literal: boolean): string {
   const re = regex(src, true);
   return re.replace(text, (...args: unknown[]) => {
@@ -148,7 +106,7 @@ function replaceAll(src: string, text: string, repl: string, literal: boolean): 
     }
     end -= 2; // offset, string
     if (literal) return repl;
-    return expand(repl, args.slice(0, end) as (string | undefined)[], named);
+    return expandTemplate(repl, { numbered: args.slice(0, end) as (string | undefined)[], named });
   });
 }
 
