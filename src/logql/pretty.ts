@@ -11,6 +11,7 @@
  * operation's sides; here a side keeps them where precedence needs them, so the text parses back
  * to the same query.
  */
+
 import type {
   BinaryExpr,
   Expr,
@@ -21,6 +22,7 @@ import type {
   PipelineStage,
   Unwrap,
 } from './ast.js';
+import { BINARY_PRECEDENCE } from './ast.js';
 import {
   formatDuration,
   formatLabelFilter,
@@ -90,24 +92,6 @@ function call(head: string, args: readonly string[], level: number): string {
   return `${indent(level)}${head}(\n${args.join(',\n')}\n${indent(level)})`;
 }
 
-const PRECEDENCE: Readonly<Record<string, number>> = {
-  or: 1,
-  and: 2,
-  unless: 2,
-  '==': 3,
-  '!=': 3,
-  '>': 3,
-  '>=': 3,
-  '<': 3,
-  '<=': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-  '^': 6,
-};
-
 function binaryOperator(e: BinaryExpr): string {
   let op: string = e.op;
   if (e.returnBool) op += ' bool';
@@ -122,8 +106,8 @@ function binaryOperator(e: BinaryExpr): string {
 /** A side of a binary operation, parenthesised where the operator's precedence needs it. */
 function side(e: BinaryExpr, child: MetricExpr, right: boolean, level: number): string {
   if (child.type === 'binary') {
-    const p = PRECEDENCE[e.op]!;
-    const cp = PRECEDENCE[child.op]!;
+    const p = BINARY_PRECEDENCE[e.op];
+    const cp = BINARY_PRECEDENCE[child.op];
     const rightAssoc = e.op === '^';
     const parens = cp < p || (cp === p && (right ? !rightAssoc : rightAssoc));
     if (parens) return `${indent(level)}(${formatMetricExpr(child)})`;

@@ -44,7 +44,8 @@ function labelValue(st: EntryState, name: string): string {
   return st.get(name) ?? '';
 }
 
-function compare(op: CompareOp, a: number, b: number): boolean {
+/** A numeric label filter's comparison (also the metric engine's filters on unwrapped series). */
+export function compareNumbers(op: CompareOp, a: number, b: number): boolean {
   switch (op) {
     case '==':
       return a === b;
@@ -78,7 +79,7 @@ function numeric(name: string, op: CompareOp, want: number, parse: (s: string) =
       if (st.err === '') st.setErr(ERR_LABEL_FILTER, p.error);
       return true;
     }
-    return compare(op, p.value, want);
+    return compareNumbers(op, p.value, want);
   };
 }
 

@@ -3,30 +3,14 @@
  * labels. A numeric, duration or bytes filter on a value that does not convert keeps the sample and
  * marks it with `__error__="LabelFilterErr"`, as Loki does.
  */
-import type { CompareOp, LabelFilter } from '../../logql/ast.js';
+import type { LabelFilter } from '../../logql/ast.js';
 import { LogqlUnsupportedError } from '../../logql/errors.js';
+import { compareNumbers } from '../../logql/stages/label-filter.js';
 import type { Labels } from '../../model/record.js';
 import { anchoredRegex } from '../../store/matchers.js';
 import { convertBytes, convertDurationNs, convertFloat } from './convert.js';
 
 export type CompiledFilter = (labels: Labels) => { keep: boolean; labels: Labels };
-
-function compare(op: CompareOp, a: number, b: number): boolean {
-  switch (op) {
-    case '==':
-      return a === b;
-    case '!=':
-      return a !== b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-  }
-}
 
 export function compileLabelFilter(f: LabelFilter): CompiledFilter {
   switch (f.kind) {
@@ -77,7 +61,7 @@ export function compileLabelFilter(f: LabelFilter): CompiledFilter {
             labels: { ...labels, __error__: 'LabelFilterErr', __error_details__: (err as Error).message },
           };
         }
-        return { keep: compare(op, v, value), labels };
+        return { keep: compareNumbers(op, v, value), labels };
       };
     }
     case 'ip':
