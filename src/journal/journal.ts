@@ -72,7 +72,11 @@ export class Journal {
       const tails = options.tails ?? new TailHub();
       // Tails learn of appends from the store (Store.watchAppends), whoever made them, not from
       // this journal's writes: a second replica's appends to a shared store reach them too.
-      feedTails(options.store, (tenant, records, firstSeq) => tails.publish(tenant, records, firstSeq));
+      feedTails(
+        options.store,
+        (tenant, records, firstSeq) => tails.publish(tenant, records, firstSeq),
+        () => tails.size > 0,
+      );
       this.tails = tails;
     }
   }

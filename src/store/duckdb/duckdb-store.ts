@@ -351,25 +351,36 @@ export class DuckDbStore implements Store {
   private announce(ti: number, result: AppendResult): void {
     const tenant = this.tenantNames.get(ti);
     if (this.appendWatchers.size === 0 || tenant === undefined) return;
-    const entries: StoredEntry[] = new Array(result.stored.length);
-    let labels: Labels | undefined;
-    let stream: StreamRef | undefined;
-    for (let i = 0; i < result.stored.length; i++) {
-      const r = result.stored[i]!;
-      if (r.labels !== labels) {
-        labels = r.labels;
-        stream = this.catalog.ensureStream(ti, r.labels);
+    // The entries are built on first read: the journal's feed reads them only while a tail listens.
+    let entries: StoredEntry[] | undefined;
+    const build = (): StoredEntry[] => {
+      const out: StoredEntry[] = new Array(result.stored.length);
+      let labels: Labels | undefined;
+      let stream: StreamRef | undefined;
+      for (let i = 0; i < result.stored.length; i++) {
+        const r = result.stored[i]!;
+        if (r.labels !== labels) {
+          labels = r.labels;
+          stream = this.catalog.ensureStream(ti, r.labels);
+        }
+        out[i] = {
+          stream: stream!,
+          timestamp: r.timestamp,
+          observedTimestamp: r.observedTimestamp,
+          attributes: r.attributes,
+          body: r.body,
+          seq: result.firstSeq + BigInt(i),
+        };
       }
-      entries[i] = {
-        stream: stream!,
-        timestamp: r.timestamp,
-        observedTimestamp: r.observedTimestamp,
-        attributes: r.attributes,
-        body: r.body,
-        seq: result.firstSeq + BigInt(i),
-      };
-    }
-    const appended: AppendedEntries = { tenant, entries };
+      return out;
+    };
+    const appended: AppendedEntries = {
+      tenant,
+      get entries() {
+        entries ??= build();
+        return entries;
+      },
+    };
     for (const listener of [...this.appendWatchers]) {
       try {
         listener(appended);
