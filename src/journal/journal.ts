@@ -71,12 +71,20 @@ export class Journal {
     else {
       const tails = options.tails ?? new TailHub();
       // Tails learn of appends from the store (Store.watchAppends), whoever made them, not from
-      // this journal's writes: a second replica's appends to a shared store reach them too.
-      feedTails(
-        options.store,
-        (tenant, records, firstSeq) => tails.publish(tenant, records, firstSeq),
-        () => tails.size > 0,
-      );
+      // this journal's writes: a second replica's appends to a shared store reach them too. The
+      // feed runs only while a tail or watch listens (subscribed synchronously with the first, so
+      // nothing appended after it subscribed is missed): ingest without tails pays nothing for it.
+      let stop: (() => void) | undefined;
+      tails.onActive((active) => {
+        if (active) {
+          stop ??= feedTails(options.store, (tenant, records, firstSeq) =>
+            tails.publish(tenant, records, firstSeq),
+          );
+        } else {
+          stop?.();
+          stop = undefined;
+        }
+      });
       this.tails = tails;
     }
   }

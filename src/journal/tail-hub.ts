@@ -26,12 +26,25 @@ export interface TailSubscriber {
 
 export class TailHub {
   private readonly subscribers = new Set<TailSubscriber>();
+  private readonly activeListeners: ((active: boolean) => void)[] = [];
 
   subscribe(sub: TailSubscriber): () => void {
     this.subscribers.add(sub);
+    if (this.subscribers.size === 1) for (const l of this.activeListeners) l(true);
     return () => {
-      this.subscribers.delete(sub);
+      if (this.subscribers.delete(sub) && this.subscribers.size === 0) {
+        for (const l of this.activeListeners) l(false);
+      }
     };
+  }
+
+  /**
+   * Calls `listener(true)` when the first tail or watch subscribes (at once if one has) and
+   * `listener(false)` when the last leaves: what feeds the hub need only run while someone listens.
+   */
+  onActive(listener: (active: boolean) => void): void {
+    this.activeListeners.push(listener);
+    if (this.subscribers.size > 0) listener(true);
   }
 
   get size(): number {

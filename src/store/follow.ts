@@ -91,12 +91,8 @@ export function followAppends(store: Store, options: FollowOptions): Follow {
 export function feedTails(
   store: Store,
   publish: (tenant: string, records: readonly LogRecord[], firstSeq: bigint) => void,
-  /** Whether anyone follows now: without a tail the announcements are not read (ingest's hot path). */
-  listening: () => boolean = () => true,
 ): () => void {
-  return store.watchAppends((appended) => {
-    if (!listening()) return;
-    const { tenant, entries } = appended;
+  return store.watchAppends(({ tenant, entries }) => {
     let run: LogRecord[] = [];
     let firstSeq = 0n;
     for (const e of entries) {

@@ -86,3 +86,26 @@ describe('tail filters', () => {
     assert.equal(compileTailFilter(staged)({ ...e, body: 'level=info' }), undefined);
   });
 });
+
+test('onActive: told when the first subscriber comes and the last leaves, at once if one is there', () => {
+  const hub = new TailHub();
+  const seen: boolean[] = [];
+  hub.onActive((active) => seen.push(active));
+  assert.deepEqual(seen, []);
+  const sub = { tenant: 't', accepts: () => true, deliver: () => {} };
+  const off1 = hub.subscribe(sub);
+  const off2 = hub.subscribe({ ...sub });
+  assert.deepEqual(seen, [true]);
+  off1();
+  off1(); // a second call changes nothing
+  assert.deepEqual(seen, [true]);
+  off2();
+  assert.deepEqual(seen, [true, false]);
+  const off3 = hub.subscribe(sub);
+  const late: boolean[] = [];
+  hub.onActive((active) => late.push(active));
+  assert.deepEqual(late, [true]);
+  off3();
+  assert.deepEqual(seen, [true, false, true, false]);
+  assert.deepEqual(late, [true, false]);
+});
