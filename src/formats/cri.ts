@@ -5,13 +5,9 @@
  * back into one entry stamped with the time of its first piece, when the line began.
  */
 import { containerStreams } from './pod-labels.js';
+import { SplitLines } from './split-lines.js';
 import { parseRfc3339Bytes, parseRfc3339Fast } from './time-value.js';
 import type { LineParser, ParserFactory } from './types.js';
-
-interface Partial {
-  ts: bigint;
-  parts: string[];
-}
 
 export interface CriLine {
   ts: bigint;
@@ -95,9 +91,9 @@ function parseCriBytes(buf: Buffer, start: number, stop: number): boolean {
 
 export const criParser: ParserFactory = (ctx, sink): LineParser => {
   const streams = containerStreams(ctx);
-  const pending = new Map<string, Partial>();
-  const emit = (stream: string, ts: bigint, line: string) =>
-    sink.entry(streams.labels(stream), ts, line, streams.attributes);
+  const split = new SplitLines((stream, ts, line) =>
+    sink.entry(streams.labels(stream), ts, line, streams.attributes),
+  );
   return {
     line(text, lineNo) {
       const parsed = parseCriLine(text);
@@ -105,24 +101,11 @@ export const criParser: ParserFactory = (ctx, sink): LineParser => {
         sink.malformed(lineNo, parsed);
         return;
       }
-      const { stream, content } = parsed;
-      const open = pending.get(stream);
-      if (parsed.partial) {
-        if (open) open.parts.push(content);
-        else pending.set(stream, { ts: parsed.ts, parts: [content] });
-        return;
-      }
-      if (open) {
-        pending.delete(stream);
-        open.parts.push(content);
-        emit(stream, open.ts, open.parts.join(''));
-      } else {
-        emit(stream, parsed.ts, content);
-      }
+      split.piece(parsed.stream, parsed.ts, parsed.content, !parsed.partial);
     },
     bytes(buf, start, stop, out) {
       // Whole lines only: a piece of a split line, or any line while pieces are held, goes as text.
-      if (pending.size > 0 || !parseCriBytes(buf, start, stop) || found.partial) return false;
+      if (split.pending() || !parseCriBytes(buf, start, stop) || found.partial) return false;
       out.entryBytes(
         streams.labels(found.stdout ? 'stdout' : 'stderr'),
         found.ts,
@@ -133,13 +116,8 @@ export const criParser: ParserFactory = (ctx, sink): LineParser => {
       );
       return true;
     },
-    pending() {
-      return pending.size > 0;
-    },
-    end() {
-      // A file that ends inside a split line (rotated mid-line) still holds the pieces: keep them.
-      for (const [stream, p] of pending) emit(stream, p.ts, p.parts.join(''));
-      pending.clear();
-    },
+    pending: () => split.pending(),
+    // A file that ends inside a split line (rotated mid-line) still holds the pieces: keep them.
+    end: () => split.flush(),
   };
 };

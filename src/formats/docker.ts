@@ -5,19 +5,15 @@
  */
 import { parseObject } from './json-util.js';
 import { containerStreams } from './pod-labels.js';
+import { SplitLines } from './split-lines.js';
 import { parseRfc3339Fast } from './time-value.js';
 import type { LineParser, ParserFactory } from './types.js';
 
-interface Partial {
-  ts: bigint;
-  parts: string[];
-}
-
 export const dockerParser: ParserFactory = (ctx, sink): LineParser => {
   const streams = containerStreams(ctx);
-  const pending = new Map<string, Partial>();
-  const emit = (stream: string, ts: bigint, line: string) =>
-    sink.entry(streams.labels(stream), ts, line, streams.attributes);
+  const split = new SplitLines((stream, ts, line) =>
+    sink.entry(streams.labels(stream), ts, line, streams.attributes),
+  );
   return {
     line(text, lineNo) {
       const o = parseObject(text);
@@ -33,27 +29,9 @@ export const dockerParser: ParserFactory = (ctx, sink): LineParser => {
       const stream = typeof o.stream === 'string' && o.stream !== '' ? o.stream : 'stdout';
       const log = o.log;
       const complete = log.endsWith('\n');
-      const piece = complete ? log.slice(0, -1) : log;
-      const open = pending.get(stream);
-      if (!complete) {
-        if (open) open.parts.push(piece);
-        else pending.set(stream, { ts, parts: [piece] });
-        return;
-      }
-      if (open) {
-        pending.delete(stream);
-        open.parts.push(piece);
-        emit(stream, open.ts, open.parts.join(''));
-      } else {
-        emit(stream, ts, piece);
-      }
+      split.piece(stream, ts, complete ? log.slice(0, -1) : log, complete);
     },
-    pending() {
-      return pending.size > 0;
-    },
-    end() {
-      for (const [stream, p] of pending) emit(stream, p.ts, p.parts.join(''));
-      pending.clear();
-    },
+    pending: () => split.pending(),
+    end: () => split.flush(),
   };
 };

@@ -29,6 +29,7 @@ import { eventAttributes, eventTimestamp } from '../../formats/events.js';
 import { child, isObj, type Obj, scalar } from '../../formats/json-util.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
+import { raceAbort } from '../../util/abort.js';
 import { sleep } from '../../util/sleep.js';
 import type { Positions, Source, SourceContext } from '../source.js';
 
@@ -87,25 +88,6 @@ function readSeen(v: unknown): Map<string, string> {
   const m = new Map<string, string>();
   if (isObj(v)) for (const [k, rv] of Object.entries(v)) if (typeof rv === 'string') m.set(k, rv);
   return m;
-}
-
-/** `p`'s value, or undefined as soon as `signal` aborts (at once if it already has). */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise<T | undefined>((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 export function createEventsSource(opts: EventsSourceOptions = {}): Source {
@@ -238,7 +220,7 @@ export function createEventsSource(opts: EventsSourceOptions = {}): Source {
         );
         // watch() resolves only once the API server has sent the response's headers, and takes no
         // signal: an abort meanwhile must not wait for a slow (or stuck) API server.
-        const controller = await untilAborted(opening, signal);
+        const controller = await raceAbort(opening, signal, () => undefined);
         if (controller === undefined) {
           opening.then(
             (c) => c.abort(),

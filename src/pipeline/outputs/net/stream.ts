@@ -9,6 +9,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { raceAbort as raceSignal } from '../../../util/abort.js';
 import { networkError, OutputError } from '../output.js';
 
 export interface StreamOptions {
@@ -155,19 +156,7 @@ function isUsable(sock: Socket): boolean {
 
 /** `p`, or a rejection as soon as `signal` aborts (`p` goes on). */
 export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortedError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortedError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
+  return raceSignal(p, signal, (): never => {
+    throw abortedError(signal);
   });
 }
