@@ -8,13 +8,13 @@ import type { LabelMatcher } from '../../logql/ast.js';
 import { isLogExpr } from '../../logql/ast.js';
 import { parseLogql } from '../../logql/parser.js';
 import { restrictSelector } from '../../logql/restrict.js';
-import { NS_PER_SECOND, nowNs } from '../../model/time.js';
+import { nowNs } from '../../model/time.js';
 import type { MetadataRequest, VolumeSpec } from '../../query/metadata.js';
 import type { Queries } from '../../query/queries.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json, type RequestContext } from '../http/router.js';
 import { tenantOf } from '../http/tenant.js';
-import { parseRange, parseSecondsOrDuration } from './params.js';
+import { checkResolution, parseRange, parseStep } from './params.js';
 
 export interface MetadataOptions {
   /** The query operations on the store (src/query/queries.ts). */
@@ -150,8 +150,6 @@ export function indexVolumeHandler(opts: MetadataOptions): Handler {
   };
 }
 
-const MAX_POINTS = 11_000;
-
 /**
  * GET|POST /loki/api/v1/index/volume_range: the same groups as a matrix, one point per `step`
  * (default as query_range: the range / 250, at least 1s), each the bytes in (t - step, t]; the
@@ -164,26 +162,8 @@ export function indexVolumeRangeHandler(opts: MetadataOptions): Handler {
     const matchers = requiredSelector(ctx.params);
     const spec = volumeSpec(ctx.params, matchers);
     const { start, end } = parseRange(ctx.params, now());
-    let step: bigint;
-    const stepText = ctx.params.get('step');
-    if (stepText) {
-      try {
-        step = parseSecondsOrDuration(stepText);
-      } catch (err) {
-        throw badRequest(`invalid step: ${(err as Error).message}`);
-      }
-      if (step <= 0n)
-        throw badRequest(
-          'zero or negative query resolution step widths are not accepted. Try a positive integer',
-        );
-    } else {
-      const seconds = (end - start) / 250n / NS_PER_SECOND;
-      step = (seconds > 1n ? seconds : 1n) * NS_PER_SECOND;
-    }
-    if ((end - start) / step > BigInt(MAX_POINTS))
-      throw badRequest(
-        'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
-      );
+    const step = parseStep(ctx.params, start, end);
+    checkResolution(start, end, step);
     const result = await opts.queries.volumeRange(
       {
         tenant,

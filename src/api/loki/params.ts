@@ -54,6 +54,34 @@ export function parseSecondsOrDuration(value: string): bigint {
   return d;
 }
 
+/** Loki's `step`: given in seconds or as a duration; by default (end - start) / 250, at least 1 s. */
+export function parseStep(params: URLSearchParams, start: bigint, end: bigint): bigint {
+  const text = params.get('step');
+  if (text === null || text === '') {
+    const seconds = (end - start) / 250n / NS_PER_SECOND;
+    return (seconds > 1n ? seconds : 1n) * NS_PER_SECOND;
+  }
+  let step: bigint;
+  try {
+    step = parseSecondsOrDuration(text);
+  } catch (err) {
+    throw badRequest(`invalid step: ${(err as Error).message}`);
+  }
+  if (step <= 0n)
+    throw badRequest(
+      'zero or negative query resolution step widths are not accepted. Try a positive integer',
+    );
+  return step;
+}
+
+/** Loki's bound on the points of one series (11,000) for the endpoints that check it themselves. */
+export function checkResolution(start: bigint, end: bigint, step: bigint): void {
+  if ((end - start) / step > 11_000n)
+    throw badRequest(
+      'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+    );
+}
+
 export function parseDirection(value: string | null, def: Direction): Direction {
   if (value === null || value === '') return def;
   const v = value.toLowerCase();

@@ -18,13 +18,7 @@ import { lokiStats, type QueryData } from '../../query/results.js';
 import { badRequest } from '../http/errors.js';
 import { type Handler, json } from '../http/router.js';
 import { tenantOf } from '../http/tenant.js';
-import {
-  parseDirection,
-  parseLimit,
-  parseLokiTimestamp,
-  parseRange,
-  parseSecondsOrDuration,
-} from './params.js';
+import { parseDirection, parseLimit, parseLokiTimestamp, parseRange, parseStep } from './params.js';
 
 /** What the query handlers count (the server's registry has it: server/metrics.ts). */
 export interface QueryMetrics {
@@ -64,26 +58,6 @@ function metricStats(s: MetricStats) {
     linesProcessed: s.linesProcessed + s.linesCounted,
     bytesProcessed: s.bytesProcessed,
   };
-}
-
-/** Loki's `step`: given in seconds or as a duration; by default (end - start) / 250, at least 1 s. */
-function parseStep(params: URLSearchParams, start: bigint, end: bigint): bigint {
-  const text = params.get('step');
-  if (text === null || text === '') {
-    const seconds = (end - start) / 250_000_000_000n;
-    return (seconds > 1n ? seconds : 1n) * 1_000_000_000n;
-  }
-  let step: bigint;
-  try {
-    step = parseSecondsOrDuration(text);
-  } catch (err) {
-    throw badRequest(`invalid step: ${(err as Error).message}`);
-  }
-  if (step <= 0n)
-    throw badRequest(
-      'zero or negative query resolution step widths are not accepted. Try a positive integer',
-    );
-  return step;
 }
 
 /** Loki's `X-Loki-Response-Encoding-Flags` header: `categorize-labels` is the one flag there is. */
