@@ -32,6 +32,7 @@ interface StreamLine {
 
 export class StreamCatalog {
   private readonly tenants = new Map<string, number>();
+  private readonly tenantNames = new Map<number, string>();
   private readonly byKey = new Map<string, StreamRef>();
   private readonly byTenant = new Map<number, StreamRef[]>();
   private readonly byId = new Map<number, StreamRef>();
@@ -81,6 +82,7 @@ export class StreamCatalog {
   private load(line: TenantLine | StreamLine): void {
     if ('tenant' in line) {
       this.tenants.set(line.tenant, line.ti);
+      this.tenantNames.set(line.ti, line.tenant);
       this.nextTenantIndex = Math.max(this.nextTenantIndex, line.ti + 1);
     } else {
       this.addStream(line.ti, line.id, line.labels);
@@ -113,6 +115,11 @@ export class StreamCatalog {
     return this.tenants.get(tenant);
   }
 
+  /** The tenant of an index. */
+  tenantName(ti: number): string | undefined {
+    return this.tenantNames.get(ti);
+  }
+
   /** The tenant's index, creating it (to be persisted by the next `commit`) if new. */
   ensureTenant(tenant: string): number {
     let ti = this.tenants.get(tenant);
@@ -120,6 +127,7 @@ export class StreamCatalog {
       // After the greatest index seen, not the count: a damaged line's index stays taken.
       ti = this.nextTenantIndex++;
       this.tenants.set(tenant, ti);
+      this.tenantNames.set(ti, tenant);
       this.pending.push(lineOf({ tenant, ti }));
     }
     return ti;

@@ -152,8 +152,6 @@ export class DuckDbStore implements Store {
   private readonly now: () => number;
   /** Listeners of watchAppends. */
   private readonly appendWatchers = new Set<(appended: AppendedEntries) => void>();
-  /** Tenants by index, of the appends of this process (for their announcements). */
-  private readonly tenantNames = new Map<number, string>();
 
   constructor(private readonly options: DuckDbStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -331,9 +329,7 @@ export class DuckDbStore implements Store {
   async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult> {
     if (this.closed) throw new Error('store is closed');
     if (records.length === 0) return { firstSeq: this.appender.lastAssigned + 1n, stored: [], duplicates: 0 };
-    const ti = this.catalog.ensureTenant(tenant);
-    this.tenantNames.set(ti, tenant);
-    return this.appender.append(ti, records);
+    return this.appender.append(this.catalog.ensureTenant(tenant), records);
   }
 
   /**
@@ -349,8 +345,9 @@ export class DuckDbStore implements Store {
   }
 
   private announce(ti: number, result: AppendResult): void {
-    const tenant = this.tenantNames.get(ti);
-    if (this.appendWatchers.size === 0 || tenant === undefined) return;
+    if (this.appendWatchers.size === 0) return;
+    const tenant = this.catalog.tenantName(ti);
+    if (tenant === undefined) return;
     // The entries are built on first read: the journal's feed reads them only while a tail listens.
     let entries: StoredEntry[] | undefined;
     const build = (): StoredEntry[] => {
