@@ -102,10 +102,7 @@ export interface AppendResult {
 /** Entries that one append stored, as `Store.watchAppends` announces them. */
 export interface AppendedEntries {
   readonly tenant: string;
-  /**
-   * In sequence order; each with its stream (id and labels) and sequence number. A backend may
-   * build them on first read: a listener that has no use for this announcement does not read them.
-   */
+  /** In sequence order; each with its stream (id and labels) and sequence number. */
   readonly entries: readonly StoredEntry[];
 }
 

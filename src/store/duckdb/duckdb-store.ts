@@ -348,36 +348,25 @@ export class DuckDbStore implements Store {
     if (this.appendWatchers.size === 0) return;
     const tenant = this.catalog.tenantName(ti);
     if (tenant === undefined) return;
-    // The entries are built on first read: the journal's feed reads them only while a tail listens.
-    let entries: StoredEntry[] | undefined;
-    const build = (): StoredEntry[] => {
-      const out: StoredEntry[] = new Array(result.stored.length);
-      let labels: Labels | undefined;
-      let stream: StreamRef | undefined;
-      for (let i = 0; i < result.stored.length; i++) {
-        const r = result.stored[i]!;
-        if (r.labels !== labels) {
-          labels = r.labels;
-          stream = this.catalog.ensureStream(ti, r.labels);
-        }
-        out[i] = {
-          stream: stream!,
-          timestamp: r.timestamp,
-          observedTimestamp: r.observedTimestamp,
-          attributes: r.attributes,
-          body: r.body,
-          seq: result.firstSeq + BigInt(i),
-        };
+    const entries: StoredEntry[] = new Array(result.stored.length);
+    let labels: Labels | undefined;
+    let stream: StreamRef | undefined;
+    for (let i = 0; i < result.stored.length; i++) {
+      const r = result.stored[i]!;
+      if (r.labels !== labels) {
+        labels = r.labels;
+        stream = this.catalog.ensureStream(ti, r.labels);
       }
-      return out;
-    };
-    const appended: AppendedEntries = {
-      tenant,
-      get entries() {
-        entries ??= build();
-        return entries;
-      },
-    };
+      entries[i] = {
+        stream: stream!,
+        timestamp: r.timestamp,
+        observedTimestamp: r.observedTimestamp,
+        attributes: r.attributes,
+        body: r.body,
+        seq: result.firstSeq + BigInt(i),
+      };
+    }
+    const appended: AppendedEntries = { tenant, entries };
     for (const listener of [...this.appendWatchers]) {
       try {
         listener(appended);
