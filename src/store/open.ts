@@ -3,15 +3,16 @@
  * `kjournal check` and the tests' helpers build their store here, so that nothing outside
  * src/store/<backend>/ names a backend; a second backend (ClickHouse) is one more case below.
  */
+import { type ClickHouseBackendConfig, ClickHouseStore } from './clickhouse/clickhouse-store.js';
 import { checkDataDir } from './duckdb/check.js';
 import { type DuckDbBackendConfig, DuckDbStore } from './duckdb/duckdb-store.js';
 import type { CheckReport, Store } from './store.js';
 
 /** A backend and its own options; `kind` names it. */
-export type StoreBackendConfig = DuckDbBackendConfig;
+export type StoreBackendConfig = DuckDbBackendConfig | ClickHouseBackendConfig;
 
 /** The backend that serves when the configuration names none: the embedded one. */
-export const DEFAULT_BACKEND: StoreBackendConfig['kind'] = 'duckdb';
+export const DEFAULT_BACKEND = 'duckdb' as const;
 
 export interface StoreConfig {
   /** The data directory: the embedded backend's files; another backend's local state. */
@@ -32,16 +33,31 @@ export interface StoreConfig {
 
 /** Builds the store that `config` describes, not yet opened (a caller may wrap it first). */
 export function createStore(config: StoreConfig): Store {
-  const { kind, ...options } = config.backend ?? { kind: DEFAULT_BACKEND };
-  switch (kind) {
-    case 'duckdb':
+  const backend: StoreBackendConfig = config.backend ?? { kind: DEFAULT_BACKEND };
+  const hooks = {
+    ...(config.onError ? { onError: config.onError } : {}),
+    ...(config.log ? { log: config.log } : {}),
+  };
+  switch (backend.kind) {
+    case 'duckdb': {
+      const { kind: _, ...options } = backend;
       return new DuckDbStore({
         dir: config.dataDir,
         ...(config.queryMemoryLimit === undefined ? {} : { memoryLimit: config.queryMemoryLimit }),
         ...options,
-        ...(config.onError ? { onError: config.onError } : {}),
-        ...(config.log ? { log: config.log } : {}),
+        ...hooks,
       });
+    }
+    case 'clickhouse': {
+      const { kind: _, ...options } = backend;
+      return new ClickHouseStore({
+        ...options,
+        ...(options.memoryLimit === undefined && config.queryMemoryLimit !== undefined
+          ? { memoryLimit: config.queryMemoryLimit }
+          : {}),
+        ...hooks,
+      });
+    }
   }
 }
 
@@ -64,5 +80,8 @@ export function checkStore(
   switch (kind) {
     case 'duckdb':
       return checkDataDir(config.dataDir, options);
+    case 'clickhouse':
+      // ClickHouse checks its own parts (CHECK TABLE); there is no local data to verify.
+      return Promise.resolve({ parts: 0, segments: 0, problems: [], notes: ['the ClickHouse backend keeps no local data; ClickHouse checks its own parts'], quarantined: 0 });
   }
 }

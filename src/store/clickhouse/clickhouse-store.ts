@@ -1,0 +1,987 @@
+/**
+ * @module The ClickHouse backend of the Store interface: entries in one MergeTree table (or a
+ * Distributed table over a cluster's shards), written through ClickHouse's HTTP interface, read
+ * back with the selection compiled to SQL (sql.ts). Any number of kjournal servers may write one
+ * database: sequence numbers are split between them by slot (seq-clock.ts), and each learns of the
+ * others' appends from the `appends` table (announcer.ts, writers.ts).
+ *
+ * Writes: concurrent appends are grouped into one INSERT (ClickHouse wants few, large inserts: each
+ * makes a part), acknowledged once ClickHouse acknowledged it (synchronously on every shard with a
+ * cluster). De-duplication as the embedded store: an entry equal in stream, time and line to one
+ * stored is acknowledged and not stored again (looked up in ClickHouse, so it holds across servers
+ * and restarts).
+ */
+import { randomUUID } from 'node:crypto';
+import { labelsKey } from '../../model/labels-key.js';
+import type { Labels, LogRecord } from '../../model/record.js';
+import { sizeValue } from '../../util/size.js';
+import { compileMatchers } from '../matchers.js';
+import {
+  type AppendedEntries,
+  type AppendResult,
+  type BucketCount,
+  type Deletion,
+  type EntryQuery,
+  InvalidEntryError,
+  type LabelMatcher,
+  longestRetention,
+  MAX_TIMESTAMP_NS,
+  type RetentionPolicy,
+  type RetentionReport,
+  type Selection,
+  type Store,
+  type StoreStats,
+  StoreMemoryError,
+  type StoredEntry,
+  type StreamCount,
+  type StreamRef,
+} from '../store.js';
+import { Announcer } from './announcer.js';
+import {
+  ACCESS_DENIED,
+  AUTH_CODES,
+  ClickHouseError,
+  ClickHouseHttp,
+  ClickHouseUnavailableError,
+  int,
+  quote,
+} from './http.js';
+import { RowBinaryReader, RowBinaryWriter, rowBinaryRows } from './rowbinary.js';
+import { DAY_NS, ensureSchema, type SchemaOptions, SchemaVersionError, syncInsert, tableName } from './schema.js';
+import { SeqClock } from './seq-clock.js';
+import { type Conditions, type RowSet, rowSetSql, streamList, whereClause } from './sql.js';
+import { StreamCache } from './streams.js';
+import { claimSlot, GONE, heartbeat, liveWriters } from './writers.js';
+
+export interface ClickHouseBackendConfig {
+  readonly kind: 'clickhouse';
+  /** ClickHouse's HTTP interface, e.g. http://127.0.0.1:8123 */
+  readonly url: string;
+  /** Default `kjournal`. */
+  readonly database?: string;
+  readonly user?: string;
+  readonly password?: string;
+  /** A cluster of the server's `remote_servers`: Distributed tables over its shards. */
+  readonly cluster?: string;
+  /** With a cluster: ReplicatedMergeTree locals and quorum inserts. */
+  readonly replicated?: boolean;
+  /** How often other servers' appends are looked for (ms); default 250. */
+  readonly pollMs?: number;
+  /** A query's time limit in ClickHouse (max_execution_time, seconds); default 60. */
+  readonly queryTimeoutSeconds?: number;
+  /** A query's memory limit in ClickHouse (max_memory_usage), e.g. `1GB`. */
+  readonly memoryLimit?: string;
+}
+
+export interface ClickHouseStoreOptions extends Omit<ClickHouseBackendConfig, 'kind'> {
+  readonly log?: (line: string) => void;
+  readonly onError?: (err: unknown) => void;
+}
+
+/** Something about ClickHouse that retrying will not fix: credentials, rights, a newer schema. */
+export class ClickHouseSetupError extends Error {
+  override readonly name = 'ClickHouseSetupError';
+  readonly code = 'STORE_SETUP';
+}
+
+/** The store's largest accepted entry, as the embedded store's (its write-ahead log's line). */
+const MAX_ENTRY_BYTES = 4 << 20;
+/** At most this much in one INSERT; more waits for the next. */
+const MAX_INSERT_BYTES = 64 << 20;
+/** Two INSERTs in flight at once: one being sent while the next fills. */
+const MAX_INSERTS = 2;
+const HEARTBEAT_MS = 1000;
+/** Other servers' appends are read from `appends` rows this recent (ms). */
+const APPENDS_WINDOW_MS = 120_000;
+
+interface AppendJob {
+  readonly tenant: string;
+  readonly first: bigint;
+  readonly records: readonly LogRecord[];
+  readonly refs: readonly StreamRef[];
+  readonly newStreams: readonly StreamRef[];
+  readonly bytes: number;
+  readonly minTs: bigint;
+  readonly maxTs: bigint;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export class ClickHouseStore implements Store {
+  private readonly http: ClickHouseHttp;
+  private readonly schema: SchemaOptions;
+  private readonly streamsCache: StreamCache;
+  private readonly writer = randomUUID();
+  private clock: SeqClock | undefined;
+  private announcer = new Announcer(0n);
+  private readonly log: (line: string) => void;
+  private deletions: readonly Deletion[] = [];
+  private retainFrom = 0n;
+  private queue: AppendJob[] = [];
+  private inserting = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private lastBeat = 0;
+  /** Other servers' appends are announced above this number. */
+  private foreignCursor = 0n;
+  private closed = false;
+  /** Why the store cannot serve now (ClickHouse unreachable); undefined when it can. */
+  private down: string | undefined = 'not opened';
+  private opening: Promise<void> | undefined;
+
+  constructor(private readonly options: ClickHouseStoreOptions) {
+    this.http = new ClickHouseHttp({
+      url: options.url,
+      ...(options.user ? { user: options.user } : {}),
+      ...(options.password ? { password: options.password } : {}),
+    });
+    this.schema = {
+      database: options.database ?? 'kjournal',
+      ...(options.cluster ? { cluster: options.cluster } : {}),
+      ...(options.replicated ? { replicated: true } : {}),
+    };
+    this.streamsCache = new StreamCache(this.http, this.table('streams'));
+    this.log = options.log ?? (() => {});
+  }
+
+  private table(name: string, local = false): string {
+    return tableName(this.schema.database, name, local, this.schema.cluster);
+  }
+
+  private get insertSettings(): Record<string, number> {
+    return { ...syncInsert(this.schema), max_query_size: 16 << 20 };
+  }
+
+  private get readSettings(): Record<string, number> {
+    const s: Record<string, number> = {
+      max_execution_time: this.options.queryTimeoutSeconds ?? 60,
+      max_query_size: 16 << 20,
+    };
+    const mem = this.options.memoryLimit ? sizeValue(this.options.memoryLimit) : undefined;
+    if (mem) s.max_memory_usage = mem;
+    return s;
+  }
+
+  /** Why the store cannot serve now, or undefined when it can (the server's /ready). */
+  unavailable(): string | undefined {
+    return this.down;
+  }
+
+  /**
+   * Connects, creates the schema and claims a writer slot. ClickHouse unreachable: the store opens
+   * anyway, says so once, refuses work with ClickHouseUnavailableError and keeps trying; wrong
+   * credentials, missing rights or a newer schema: ClickHouseSetupError.
+   */
+  async open(): Promise<void> {
+    try {
+      await this.connect();
+    } catch (err) {
+      if (!(err instanceof ClickHouseUnavailableError)) throw setupError(err, this.options.url);
+      this.down = err.message;
+      this.log(`${err.message}; retrying in the background, data paths answer 503 until then`);
+      this.schedule(1000);
+    }
+  }
+
+  private connect(): Promise<void> {
+    this.opening ??= (async () => {
+      try {
+        await ensureSchema(this.http, this.schema, this.writer);
+        const floor = await this.maxSeq();
+        const slot = await claimSlot(this.http, this.table('writers'), this.writer, this.insertSettings, floor);
+        this.clock = new SeqClock(slot, floor);
+        this.announcer = new Announcer(floor);
+        this.foreignCursor = floor;
+        this.lastBeat = Date.now();
+        this.down = undefined;
+        this.log(`ClickHouse store: database ${this.schema.database} at ${this.options.url}, writer slot ${slot}`);
+        this.schedule(this.options.pollMs ?? 250);
+      } finally {
+        this.opening = undefined;
+      }
+    })();
+    return this.opening;
+  }
+
+  /** The greatest sequence number stored (0 in an empty database). */
+  private async maxSeq(): Promise<bigint> {
+    const text = await this.http.text({
+      query: `SELECT max(seq) FROM ${this.table('entries')} FORMAT TabSeparated`,
+      settings: this.readSettings,
+    });
+    const fromAppends = await this.http.text({
+      query: `SELECT max(first + count - 1) FROM ${this.table('appends')} WHERE count > 0 FORMAT TabSeparated`,
+    });
+    const a = BigInt(text.trim() || '0');
+    const b = BigInt(fromAppends.trim() || '0');
+    return a > b ? a : b;
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.polling = this.tick().finally(() => {
+        this.polling = undefined;
+        this.schedule(this.down ? 1000 : (this.options.pollMs ?? 250));
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (!this.clock) {
+        await this.connect();
+        this.log(`ClickHouse at ${this.options.url} is reachable again`);
+        return;
+      }
+      await this.poll();
+      if (this.down) this.log(`ClickHouse at ${this.options.url} is reachable again`);
+      this.down = undefined;
+    } catch (err) {
+      if (err instanceof ClickHouseUnavailableError) {
+        if (!this.down) this.log(`${err.message}; data paths answer 503 until it is back`);
+        this.down = err.message;
+        return;
+      }
+      if (!this.clock && !(err instanceof ClickHouseUnavailableError)) {
+        this.down = setupError(err, this.options.url).message;
+      }
+      this.options.onError?.(err);
+    }
+  }
+
+  /** Heartbeat, other writers' safe numbers, and their appends: what watchers and lastSeq need. */
+  private async poll(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastBeat >= HEARTBEAT_MS) {
+      await heartbeat(this.http, this.table('writers'), { writer: this.writer, slot: this.clock!.slot, safe: this.safe() }, this.insertSettings);
+      this.lastBeat = now;
+    }
+    const others = (await liveWriters(this.http, this.table('writers'))).filter((w) => w.writer !== this.writer);
+    let foreignSafe: bigint | undefined;
+    for (const w of others) if (foreignSafe === undefined || w.safe < foreignSafe) foreignSafe = w.safe;
+    const limit = foreignSafe === undefined ? '' : ` AND first <= ${int(foreignSafe)}`;
+    const rows = await this.readRows(
+      `SELECT tenant, first, count, streams, min_ts, max_ts FROM ${this.table('appends')} WHERE at >= ${int(now - APPENDS_WINDOW_MS)} AND writer != ${quote(this.writer)} AND count > 0 AND first > ${int(this.foreignCursor)}${limit} ORDER BY first`,
+      (r) => ({
+        tenant: r.string(),
+        first: r.uint64(),
+        count: r.uint32(),
+        streams: r.uint64s(),
+        minTs: r.uint64(),
+        maxTs: r.uint64(),
+      }),
+    );
+    if (rows.length > 0) {
+      const pending = [];
+      const byTenant = new Map<string, typeof rows>();
+      for (const row of rows) {
+        const list = byTenant.get(row.tenant) ?? [];
+        list.push(row);
+        byTenant.set(row.tenant, list);
+      }
+      for (const [tenant, list] of byTenant) {
+        const entries = this.announcer.watched ? await this.foreignEntries(tenant, list) : [];
+        for (const row of list) {
+          const last = row.first + BigInt(row.count) - 1n;
+          pending.push({
+            first: row.first,
+            last,
+            tenant,
+            entries: entries.filter((e) => e.seq >= row.first && e.seq <= last),
+          });
+        }
+      }
+      this.foreignCursor = rows[rows.length - 1]!.first;
+      this.announcer.foreign(pending);
+    }
+    this.announcer.setForeignSafe(foreignSafe);
+  }
+
+  private async foreignEntries(
+    tenant: string,
+    rows: readonly { first: bigint; count: number; streams: bigint[]; minTs: bigint; maxTs: bigint }[],
+  ): Promise<StoredEntry[]> {
+    const streams = new Set<bigint>();
+    let min = MAX_TIMESTAMP_NS;
+    let max = 0n;
+    for (const r of rows) {
+      for (const s of r.streams) streams.add(s);
+      if (r.minTs < min) min = r.minTs;
+      if (r.maxTs > max) max = r.maxTs;
+    }
+    const ranges = rows.map((r) => `(seq >= ${int(r.first)} AND seq < ${int(r.first + BigInt(r.count))})`);
+    await this.streamsCache.ensure(tenant, streams);
+    const out: StoredEntry[] = [];
+    const sql = `SELECT stream, seq, ts, observed, attr_names, attr_values, body FROM ${this.table('entries')} WHERE tenant = ${quote(tenant)} AND stream IN (${streamList([...streams])}) AND ts >= ${int(min)} AND ts <= ${int(max)} AND (${ranges.join(' OR ')}) ORDER BY seq`;
+    for await (const batch of this.rowsOf(sql, tenant)) out.push(...batch);
+    return out;
+  }
+
+  /** This writer's safe number: all it took up to it is stored, it will take nothing below. */
+  private safe(): bigint {
+    return this.announcer.ownSafe() ?? this.clock!.floor();
+  }
+
+  private ready(): void {
+    if (this.closed) throw new Error('store is closed');
+    if (this.down || !this.clock) {
+      throw new ClickHouseUnavailableError(this.down ?? `ClickHouse at ${this.options.url} is not connected`);
+    }
+  }
+
+  async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult> {
+    this.ready();
+    if (records.length === 0) return { firstSeq: this.clock!.peek(), stored: [], duplicates: 0 };
+    let bytes = 0;
+    let minTs = MAX_TIMESTAMP_NS;
+    let maxTs = 0n;
+    for (const r of records) {
+      checkTime(r, 'a timestamp', r.timestamp);
+      checkTime(r, 'an observed time', r.observedTimestamp);
+      const size = Buffer.byteLength(r.body) + attributesBytes(r.attributes);
+      if (size > MAX_ENTRY_BYTES) {
+        throw new InvalidEntryError(
+          `entry for stream '${labelsKey(r.labels)}' is too large to store: ${size} bytes, limit ${MAX_ENTRY_BYTES}`,
+        );
+      }
+      bytes += size + 64;
+      if (r.timestamp < minTs) minTs = r.timestamp;
+      if (r.timestamp > maxTs) maxTs = r.timestamp;
+    }
+    // Streams and repeats within the append.
+    const refs: StreamRef[] = new Array(records.length);
+    const newStreams = new Map<bigint, StreamRef>();
+    const seen = new Set<string>();
+    let drop: Uint8Array | undefined;
+    let lastLabels: Labels | undefined;
+    let lastRef: StreamRef | undefined;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.labels !== lastLabels) {
+        const { ref, known } = this.streamsCache.ref(tenant, r.labels);
+        if (!known) newStreams.set(ref.id, newStreams.get(ref.id) ?? ref);
+        lastLabels = r.labels;
+        lastRef = newStreams.get(ref.id) ?? ref;
+      }
+      refs[i] = lastRef!;
+      const key = `${lastRef!.id}\u0000${r.timestamp}\u0000${r.body}`;
+      if (seen.has(key)) {
+        drop ??= new Uint8Array(records.length);
+        drop[i] = 1;
+      } else seen.add(key);
+    }
+    // Entries already stored (a retried push, an import run again).
+    const stored = await this.storedKeys(tenant, refs, records, minTs, maxTs);
+    if (stored.size > 0) {
+      for (let i = 0; i < records.length; i++) {
+        if (stored.has(`${refs[i]!.id}\u0000${records[i]!.timestamp}\u0000${records[i]!.body}`)) {
+          drop ??= new Uint8Array(records.length);
+          drop[i] = 1;
+        }
+      }
+    }
+    this.ready();
+    const keptRecords = drop ? records.filter((_, i) => !drop![i]) : records;
+    const keptRefs = drop ? refs.filter((_, i) => !drop![i]) : refs;
+    const duplicates = records.length - keptRecords.length;
+    if (keptRecords.length === 0) return { firstSeq: this.clock!.peek(), stored: [], duplicates };
+    const first = this.clock!.take(keptRecords.length);
+    this.announcer.begin(first);
+    const used = new Set(keptRefs.map((r) => r.id));
+    const job = await new Promise<void>((resolve, reject) => {
+      this.queue.push({
+        tenant,
+        first,
+        records: keptRecords,
+        refs: keptRefs,
+        newStreams: [...newStreams.values()].filter((s) => used.has(s.id)),
+        bytes,
+        minTs,
+        maxTs,
+        resolve,
+        reject,
+      });
+      this.pump();
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    if (job !== undefined) {
+      this.announcer.abandon(first);
+      throw job;
+    }
+    this.streamsCache.add(tenant, [...newStreams.values()]);
+    const last = first + BigInt(keptRecords.length) - 1n;
+    const entries: StoredEntry[] = [];
+    if (this.announcer.watched) {
+      for (let i = 0; i < keptRecords.length; i++) {
+        const r = keptRecords[i]!;
+        entries.push({
+          stream: keptRefs[i]!,
+          timestamp: r.timestamp,
+          observedTimestamp: r.observedTimestamp,
+          attributes: r.attributes,
+          body: r.body,
+          seq: first + BigInt(i),
+        });
+      }
+    }
+    this.announcer.done(first, last, tenant, entries);
+    return { firstSeq: first, stored: keptRecords, duplicates };
+  }
+
+  /** Sends queued appends as one INSERT each time one of the MAX_INSERTS slots is free. */
+  private pump(): void {
+    while (this.inserting < MAX_INSERTS && this.queue.length > 0) {
+      let n = 0;
+      let bytes = 0;
+      while (n < this.queue.length && (n === 0 || bytes + this.queue[n]!.bytes <= MAX_INSERT_BYTES)) {
+        bytes += this.queue[n]!.bytes;
+        n++;
+      }
+      const jobs = this.queue.splice(0, n);
+      this.inserting++;
+      this.insert(jobs)
+        .then(
+          () => {
+            for (const j of jobs) j.resolve();
+          },
+          (err: unknown) => {
+            for (const j of jobs) j.reject(err);
+          },
+        )
+        .finally(() => {
+          this.inserting--;
+          this.pump();
+        });
+    }
+  }
+
+  private async insert(jobs: readonly AppendJob[]): Promise<void> {
+    const now = Date.now();
+    const newStreams = jobs.filter((j) => j.newStreams.length > 0);
+    if (newStreams.length > 0) {
+      const w = new RowBinaryWriter();
+      for (const j of newStreams) {
+        for (const s of j.newStreams) {
+          w.string(j.tenant);
+          w.uint64(s.id);
+          const names = Object.keys(s.labels);
+          w.strings(names);
+          w.strings(names.map((n) => s.labels[n]!));
+          w.uint64(BigInt(now));
+        }
+      }
+      await this.http.exec({
+        query: `INSERT INTO ${this.table('streams')} (tenant, stream, label_names, label_values, created) FORMAT RowBinary`,
+        data: w.bytes(),
+        settings: this.insertSettings,
+      });
+    }
+    const entries = new RowBinaryWriter(Math.min(MAX_INSERT_BYTES, jobs.reduce((a, j) => a + j.bytes, 0)) + 1024);
+    const appends = new RowBinaryWriter();
+    for (const j of jobs) {
+      const tenant = j.tenant;
+      const streams = new Set<bigint>();
+      for (let i = 0; i < j.records.length; i++) {
+        const r = j.records[i]!;
+        const id = j.refs[i]!.id;
+        streams.add(id);
+        entries.string(tenant);
+        entries.uint64(id);
+        entries.uint64(r.timestamp);
+        entries.uint64(j.first + BigInt(i));
+        entries.uint64(r.observedTimestamp);
+        const names = Object.keys(r.attributes);
+        entries.strings(names);
+        entries.strings(names.map((n) => r.attributes[n]!));
+        entries.string(r.body);
+      }
+      appends.uint64(BigInt(now));
+      appends.string(this.writer);
+      appends.string(tenant);
+      appends.uint64(j.first);
+      appends.uint32(j.records.length);
+      appends.uint64s([...streams]);
+      appends.uint64(j.minTs);
+      appends.uint64(j.maxTs);
+    }
+    await Promise.all([
+      this.http.exec({
+        query: `INSERT INTO ${this.table('entries')} (tenant, stream, ts, seq, observed, attr_names, attr_values, body) FORMAT RowBinary`,
+        data: entries.bytes(),
+        settings: this.insertSettings,
+      }),
+      this.http.exec({
+        query: `INSERT INTO ${this.table('appends')} (at, writer, tenant, first, count, streams, min_ts, max_ts) FORMAT RowBinary`,
+        data: appends.bytes(),
+        settings: this.insertSettings,
+      }),
+    ]).catch((err: unknown) => {
+      throw this.writeFailed(err);
+    });
+  }
+
+  private writeFailed(err: unknown): unknown {
+    if (err instanceof ClickHouseUnavailableError) {
+      if (!this.down) this.log(`${err.message}; pushes answer 503 until it is back`);
+      this.down = err.message;
+    }
+    return err;
+  }
+
+  /** The keys (stream, time, line) of stored entries equal in stream and time to some of `records`. */
+  private async storedKeys(
+    tenant: string,
+    refs: readonly StreamRef[],
+    records: readonly LogRecord[],
+    min: bigint,
+    max: bigint,
+  ): Promise<Set<string>> {
+    const streams = new Set<bigint>();
+    const times = new Set<bigint>();
+    for (let i = 0; i < records.length; i++) {
+      streams.add(refs[i]!.id);
+      times.add(records[i]!.timestamp);
+    }
+    const where = this.where({
+      tenant,
+      start: min,
+      end: max + 1n,
+      streams: [...streams],
+      lineFilters: [],
+    });
+    const found = new Set<string>();
+    const sql = `SELECT stream, ts, body FROM ${this.table('entries')} WHERE ${where} AND ts IN (${[...times].map(int).join(', ')}) FORMAT RowBinary`;
+    for await (const rows of rowBinaryRows(
+      this.http.stream({ query: sql, settings: this.readSettings }),
+      (r) => `${r.uint64()}\u0000${r.uint64()}\u0000${r.string()}`,
+    )) {
+      for (const k of rows) found.add(k);
+    }
+    return found;
+  }
+
+  lastSeq(): bigint {
+    return this.announcer.visible;
+  }
+
+  watchAppends(listener: (appended: AppendedEntries) => void): () => void {
+    return this.announcer.watch(listener);
+  }
+
+  /** The WHERE clause of a selection, with the deletions in force left out. */
+  private where(c: Conditions): string {
+    const excluded: RowSet[] = [];
+    for (const d of this.deletions) {
+      if (d.tenant !== c.tenant || d.end < c.start || d.start >= c.end) continue;
+      excluded.push(this.rowSetOfDeletion(d));
+    }
+    return whereClause(excluded.length > 0 ? { ...c, excluded } : c);
+  }
+
+  private deletionStreams = new Map<string, bigint[]>();
+
+  private rowSetOfDeletion(d: Deletion): RowSet {
+    return {
+      streams: this.deletionStreams.get(d.id) ?? [],
+      from: d.start,
+      through: d.end,
+      lineFilters: d.lineFilters,
+    };
+  }
+
+  /**
+   * Resolves a selection's streams and bounds; undefined when nothing can match. The deletions'
+   * streams are resolved here too (their matchers may meet streams created since).
+   */
+  private async prepare(
+    sel: Selection & Partial<Pick<EntryQuery, 'after' | 'direction' | 'afterSeq' | 'streamFilter'>>,
+  ): Promise<Conditions | undefined> {
+    this.ready();
+    let start = sel.start < this.retainFrom ? this.retainFrom : sel.start;
+    let end = sel.end;
+    if (start < 0n) start = 0n;
+    if (end > MAX_TIMESTAMP_NS) end = MAX_TIMESTAMP_NS;
+    if (sel.after && sel.direction === 'backward' && sel.after.timestamp + 1n < end) end = sel.after.timestamp + 1n;
+    else if (sel.after && sel.direction !== 'backward' && sel.after.timestamp > start) start = sel.after.timestamp;
+    if (end <= start) return undefined;
+    const all = await this.streamsCache.all(sel.tenant);
+    for (const d of this.deletions) {
+      if (d.tenant !== sel.tenant) continue;
+      const match = compileMatchers(d.matchers);
+      this.deletionStreams.set(
+        d.id,
+        all.filter((s) => match(s.labels)).map((s) => s.id),
+      );
+    }
+    let streams: bigint[] | undefined;
+    if (sel.matchers.length > 0 || sel.streamFilter) {
+      const match = compileMatchers(sel.matchers);
+      const filter = sel.streamFilter;
+      streams = all.filter((s) => match(s.labels) && (!filter || filter(s.labels))).map((s) => s.id);
+      if (streams.length === 0) return undefined;
+      if (streams.length === all.length) streams = undefined;
+    }
+    if (all.length === 0) return undefined;
+    return {
+      tenant: sel.tenant,
+      start,
+      end,
+      lineFilters: sel.lineFilters,
+      ...(streams ? { streams } : {}),
+      ...(sel.after ? { after: sel.after, cursorDirection: sel.direction ?? 'forward' } : {}),
+      ...(sel.afterSeq !== undefined ? { afterSeq: sel.afterSeq } : {}),
+    };
+  }
+
+  private async readRows<T>(sql: string, read: (r: RowBinaryReader) => T, signal?: AbortSignal): Promise<T[]> {
+    const out: T[] = [];
+    for await (const rows of this.readStream(sql, read, signal)) out.push(...rows);
+    return out;
+  }
+
+  private async *readStream<T>(sql: string, read: (r: RowBinaryReader) => T, signal?: AbortSignal): AsyncGenerator<T[]> {
+    try {
+      yield* rowBinaryRows(
+        this.http.stream({ query: `${sql} FORMAT RowBinary`, settings: this.readSettings, ...(signal ? { signal } : {}) }),
+        read,
+      );
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw readFailed(err);
+    }
+  }
+
+  private async *rowsOf(sql: string, tenant: string, signal?: AbortSignal): AsyncGenerator<StoredEntry[]> {
+    for await (const rows of this.readStream(
+      sql,
+      (r) => ({
+        stream: r.uint64(),
+        seq: r.uint64(),
+        timestamp: r.uint64(),
+        observedTimestamp: r.uint64(),
+        names: r.strings(),
+        values: r.strings(),
+        body: r.string(),
+      }),
+      signal,
+    )) {
+      const unknown = rows.filter((r) => !this.streamsCache.get(tenant, r.stream)).map((r) => r.stream);
+      if (unknown.length > 0) await this.streamsCache.ensure(tenant, unknown);
+      yield rows.map((r) => {
+        const attributes: Record<string, string> = {};
+        r.names.forEach((n, i) => {
+          attributes[n] = r.values[i] ?? '';
+        });
+        return {
+          stream: this.streamsCache.get(tenant, r.stream) ?? { id: r.stream, labels: {} },
+          timestamp: r.timestamp,
+          observedTimestamp: r.observedTimestamp,
+          attributes,
+          body: r.body,
+          seq: r.seq,
+        };
+      });
+    }
+  }
+
+  async *entries(query: EntryQuery): AsyncIterable<StoredEntry[]> {
+    const c = await this.prepare(query);
+    if (!c) return;
+    const dir = query.direction === 'backward' ? 'DESC' : 'ASC';
+    const order = query.unordered && query.limit === undefined ? '' : ` ORDER BY ts ${dir}, seq ${dir}`;
+    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
+    if (query.limit !== undefined && query.limit <= 0) return;
+    const sql = `SELECT stream, seq, ts, observed, attr_names, attr_values, body FROM ${this.table('entries')} WHERE ${this.where(c)}${order}${limit}`;
+    yield* this.rowsOf(sql, query.tenant, query.signal);
+  }
+
+  async count(selection: Selection): Promise<number> {
+    const c = await this.prepare(selection);
+    if (!c) return 0;
+    const rows = await this.readRows(
+      `SELECT count() FROM ${this.table('entries')} WHERE ${this.where(c)}`,
+      (r) => r.uint64Number(),
+      selection.signal,
+    );
+    return rows[0] ?? 0;
+  }
+
+  async countByStream(selection: Selection): Promise<StreamCount[]> {
+    const c = await this.prepare(selection);
+    if (!c) return [];
+    const rows = await this.readRows(
+      `SELECT stream, count(), sum(length(body)) FROM ${this.table('entries')} WHERE ${this.where(c)} GROUP BY stream`,
+      (r) => ({ id: r.uint64(), entries: r.uint64Number(), bytes: r.uint64Number() }),
+      selection.signal,
+    );
+    await this.streamsCache.ensure(selection.tenant, rows.map((r) => r.id));
+    const out: StreamCount[] = [];
+    for (const r of rows) {
+      const stream = this.streamsCache.get(selection.tenant, r.id);
+      if (stream) out.push({ stream, entries: r.entries, bytes: r.bytes });
+    }
+    return out;
+  }
+
+  async countByBucket(
+    selection: Selection,
+    origin: bigint,
+    width: bigint,
+    options: { readonly bytes?: boolean } = {},
+  ): Promise<BucketCount[]> {
+    if (width <= 0n) throw new RangeError(`bucket width must be positive, got ${width}`);
+    if (selection.start <= origin) selection = { ...selection, start: origin + 1n };
+    const c = await this.prepare(selection);
+    if (!c) return [];
+    const bucket = `intDiv(toInt64(ts) - toInt64(${int(origin)}) - 1, toInt64(${int(width)}))`;
+    const bytes = options.bytes === false ? 'toUInt64(0)' : 'sum(length(body))';
+    const rows = await this.readRows(
+      `SELECT stream, attr_names, attr_values, ${bucket} AS bucket, count(), ${bytes} FROM ${this.table('entries')} WHERE ${this.where(c)} GROUP BY stream, attr_names, attr_values, bucket`,
+      (r) => ({
+        id: r.uint64(),
+        names: r.strings(),
+        values: r.strings(),
+        bucket: r.int64Number(),
+        entries: r.uint64Number(),
+        bytes: r.uint64Number(),
+      }),
+      selection.signal,
+    );
+    await this.streamsCache.ensure(selection.tenant, rows.map((r) => r.id));
+    const attrCache = new Map<string, Record<string, string>>();
+    const out: BucketCount[] = [];
+    for (const r of rows) {
+      const stream = this.streamsCache.get(selection.tenant, r.id);
+      if (!stream) continue;
+      const key = JSON.stringify([r.names, r.values]);
+      let attributes = attrCache.get(key);
+      if (!attributes) {
+        attributes = {};
+        for (let i = 0; i < r.names.length; i++) attributes[r.names[i]!] = r.values[i] ?? '';
+        attrCache.set(key, attributes);
+      }
+      out.push({ stream, attributes, bucket: r.bucket, entries: r.entries, bytes: r.bytes });
+    }
+    return out;
+  }
+
+  async streams(tenant: string, matchers: readonly LabelMatcher[], start: bigint, end: bigint): Promise<StreamRef[]> {
+    const c = await this.prepare({ tenant, matchers, start, end, lineFilters: [] });
+    if (!c) return [];
+    const ids = await this.readRows(
+      `SELECT DISTINCT stream FROM ${this.table('entries')} WHERE ${this.where(c)}`,
+      (r) => r.uint64(),
+    );
+    await this.streamsCache.ensure(tenant, ids);
+    return ids.map((id) => this.streamsCache.get(tenant, id)).filter((s): s is StreamRef => s !== undefined);
+  }
+
+  setDeletions(deletions: readonly Deletion[]): void {
+    // Their streams are resolved before each read (prepare), against the streams known then.
+    this.deletions = [...deletions];
+  }
+
+  async purge(deletion: Deletion): Promise<void> {
+    this.ready();
+    const all = await this.streamsCache.all(deletion.tenant);
+    const match = compileMatchers(deletion.matchers);
+    const streams = all.filter((s) => match(s.labels)).map((s) => s.id);
+    if (streams.length === 0) return;
+    const rows: RowSet = { streams, from: deletion.start, through: deletion.end, lineFilters: deletion.lineFilters };
+    const condition = `tenant = ${quote(deletion.tenant)} AND ${rowSetSql(rows)}`;
+    await this.mutate(`DELETE WHERE ${condition}`, condition);
+  }
+
+  /** Runs an ALTER TABLE mutation on the entries and waits until no row meets `gone`. */
+  private async mutate(action: string, gone: string): Promise<void> {
+    const on = this.schema.cluster ? ` ON CLUSTER ${this.schema.cluster}` : '';
+    await this.http.exec({ query: `ALTER TABLE ${this.table('entries', true)}${on} ${action}` });
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const [left] = await this.readRows(`SELECT count() FROM ${this.table('entries')} WHERE ${gone}`, (r) =>
+        r.uint64Number(),
+      );
+      if (!left) return;
+      if (Date.now() > deadline) throw new Error(`ClickHouse did not finish ${action.slice(0, 80)}… within 300 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Each stream's cutoff under `policy` (see the embedded store's), with its rule; for ever: left out. */
+  private cutoffs(streams: readonly StreamRef[], now: bigint, policy: RetentionPolicy) {
+    const rules = policy.rules.map((r) => ({ ...r, match: compileMatchers(r.matchers) }));
+    const out = new Map<StreamRef, { cutoff: bigint; rule: number }>();
+    for (const stream of streams) {
+      let chosen = -1;
+      rules.forEach((r, i) => {
+        if (!r.match(stream.labels)) return;
+        const c = chosen >= 0 ? rules[chosen]! : undefined;
+        if (!c || r.priority > c.priority || (r.priority === c.priority && r.period < c.period)) chosen = i;
+      });
+      const period = chosen >= 0 ? rules[chosen]!.period : policy.period;
+      if (period !== undefined) out.set(stream, { cutoff: now - period, rule: chosen });
+    }
+    return out;
+  }
+
+  async applyRetention(now: bigint, policy: RetentionPolicy): Promise<number> {
+    this.ready();
+    const longest = longestRetention(policy);
+    if (longest !== undefined) {
+      const floor = ((now - longest) / DAY_NS) * DAY_NS;
+      if (floor > this.retainFrom) this.retainFrom = floor;
+    }
+    const tenants = await this.streamsCache.tenantNames();
+    const byTenant = new Map<string, Map<StreamRef, { cutoff: bigint; rule: number }>>();
+    let maxCutoff = 0n;
+    let minCutoff: bigint | undefined;
+    let everyStreamExpires = true;
+    for (const t of tenants) {
+      const streams = await this.streamsCache.all(t);
+      const cutoffs = this.cutoffs(streams, now, policy);
+      byTenant.set(t, cutoffs);
+      if (cutoffs.size < streams.length) everyStreamExpires = false;
+      for (const { cutoff } of cutoffs.values()) {
+        if (cutoff > maxCutoff) maxCutoff = cutoff;
+        if (minCutoff === undefined || cutoff < minCutoff) minCutoff = cutoff;
+      }
+    }
+    if (maxCutoff <= 0n) return 0;
+    const days = await this.readRows(
+      `SELECT DISTINCT intDiv(ts, ${DAY_NS}) AS day FROM ${this.table('entries')} WHERE ts < ${int(maxCutoff)} ORDER BY day`,
+      (r) => r.uint64(),
+    );
+    let touched = 0;
+    const on = this.schema.cluster ? ` ON CLUSTER ${this.schema.cluster}` : '';
+    for (const day of days) {
+      const dayStart = day * DAY_NS;
+      const dayEnd = dayStart + DAY_NS;
+      if (everyStreamExpires && minCutoff !== undefined && minCutoff >= dayEnd) {
+        await this.http.exec({ query: `ALTER TABLE ${this.table('entries', true)}${on} DROP PARTITION ${int(day)}` });
+        touched++;
+        continue;
+      }
+      const conditions: string[] = [];
+      for (const [tenant, cutoffs] of byTenant) {
+        const byCutoff = new Map<bigint, bigint[]>();
+        for (const [stream, { cutoff }] of cutoffs) {
+          if (cutoff <= dayStart) continue;
+          const list = byCutoff.get(cutoff) ?? [];
+          list.push(stream.id);
+          byCutoff.set(cutoff, list);
+        }
+        for (const [cutoff, streams] of byCutoff) {
+          conditions.push(`(tenant = ${quote(tenant)} AND ${rowSetSql({ streams, through: cutoff - 1n })})`);
+        }
+      }
+      if (conditions.length === 0) continue;
+      const condition = `intDiv(ts, ${DAY_NS}) = ${int(day)} AND (${conditions.join(' OR ')})`;
+      const [n] = await this.readRows(`SELECT count() FROM ${this.table('entries')} WHERE ${condition}`, (r) =>
+        r.uint64Number(),
+      );
+      if (!n) continue;
+      touched++;
+      await this.mutate(`DELETE WHERE ${condition}`, condition);
+    }
+    return touched;
+  }
+
+  async retentionReport(tenant: string, now: bigint, policy: RetentionPolicy): Promise<RetentionReport[]> {
+    this.ready();
+    const streams = await this.streamsCache.all(tenant);
+    const groups = new Map<string, { rule: number; cutoff: bigint; streams: bigint[] }>();
+    for (const [stream, { cutoff, rule }] of this.cutoffs(streams, now, policy)) {
+      const key = `${rule}/${cutoff}`;
+      const g = groups.get(key) ?? { rule, cutoff, streams: [] };
+      g.streams.push(stream.id);
+      groups.set(key, g);
+    }
+    const byRule = new Map<number, { rule: number; streams: number; entries: number; bytes: number }>();
+    for (const g of groups.values()) {
+      const total = byRule.get(g.rule) ?? { rule: g.rule, streams: 0, entries: 0, bytes: 0 };
+      byRule.set(g.rule, total);
+      if (g.cutoff <= 0n) continue;
+      const c = await this.prepare({ tenant, start: 0n, end: g.cutoff, matchers: [], lineFilters: [] });
+      if (!c) continue;
+      const rows = await this.readRows(
+        `SELECT stream, count(), sum(length(body)) FROM ${this.table('entries')} WHERE ${this.where({ ...c, streams: g.streams })} GROUP BY stream`,
+        (r) => ({ id: r.uint64(), entries: r.uint64Number(), bytes: r.uint64Number() }),
+      );
+      for (const r of rows) {
+        total.streams++;
+        total.entries += r.entries;
+        total.bytes += r.bytes;
+      }
+    }
+    return [...byRule.values()].sort((a, b) => a.rule - b.rule);
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.ready();
+    const [bytes] = await this.readRows(
+      `SELECT sum(bytes) FROM system.parts WHERE database = ${quote(this.schema.database)} AND active`,
+      (r) => r.uint64Number(),
+    );
+    const [streams] = await this.readRows(`SELECT uniqExact(tenant, stream) FROM ${this.table('streams')}`, (r) =>
+      r.uint64Number(),
+    );
+    return { diskBytes: bytes ?? 0, pendingBytes: 0, streams: streams ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.polling;
+    while (this.inserting > 0 || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    if (this.clock && !this.down) {
+      try {
+        await heartbeat(this.http, this.table('writers'), { writer: this.writer, slot: this.clock.slot, safe: GONE }, this.insertSettings);
+      } catch {
+        // Others take this writer for dead after writers.ts LIVE_MS anyway.
+      }
+    }
+    this.http.close();
+  }
+}
+
+function checkTime(r: LogRecord, which: string, ts: bigint): void {
+  if (ts < 0n || ts > MAX_TIMESTAMP_NS) {
+    throw new InvalidEntryError(
+      `entry for stream '${labelsKey(r.labels)}' has ${which} the store cannot keep (before 1970 or after 2262): ${ts}`,
+    );
+  }
+}
+
+function attributesBytes(a: Readonly<Record<string, string>>): number {
+  let n = 0;
+  for (const k in a) n += k.length + a[k]!.length;
+  return n;
+}
+
+/** A ClickHouse refusal as the store's errors: out of memory as StoreMemoryError. */
+function readFailed(err: unknown): unknown {
+  if (err instanceof ClickHouseError && err.code === 241) {
+    return new StoreMemoryError(err.message, { cause: err });
+  }
+  return err;
+}
+
+/** What a failed start means: credentials, rights or schema (not retried), or the error itself. */
+function setupError(err: unknown, url: string): Error {
+  if (err instanceof SchemaVersionError) return new ClickHouseSetupError(err.message, { cause: err });
+  if (err instanceof ClickHouseError && AUTH_CODES.has(err.code)) {
+    return new ClickHouseSetupError(`ClickHouse at ${url} refused the credentials: ${err.message}`, { cause: err });
+  }
+  if (err instanceof ClickHouseError && err.code === ACCESS_DENIED) {
+    return new ClickHouseSetupError(`ClickHouse at ${url} denied access: ${err.message}`, { cause: err });
+  }
+  if (err instanceof ClickHouseError) {
+    return new ClickHouseSetupError(`ClickHouse at ${url} refused kjournal's schema: ${err.message}`, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
