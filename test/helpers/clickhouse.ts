@@ -10,10 +10,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export const CLICKHOUSE_SERVER = '/usr/sbin/clickhouse-server';
 /** Debian's `zookeeper` package: the server's jar (its manifest names the jars it needs). */
@@ -60,6 +60,13 @@ interface Ports {
   readonly interserver: number;
 }
 
+const ZSTD_XML = `  <compression>
+    <case>
+      <method>zstd</method>
+    </case>
+  </compression>
+`;
+
 function configXml(dir: string, ports: Ports, extra = ''): string {
   return `<?xml version="1.0"?>
 <yandex>
@@ -87,11 +94,6 @@ function configXml(dir: string, ports: Ports, extra = ''): string {
   <mark_cache_size>268435456</mark_cache_size>
   <uncompressed_cache_size>268435456</uncompressed_cache_size>
   <timezone>UTC</timezone>
-  <compression>
-    <case>
-      <method>zstd</method>
-    </case>
-  </compression>
 ${extra}</yandex>
 `;
 }
@@ -138,10 +140,14 @@ async function launch(
   ports: Ports,
   extra: string,
   timeoutMs: number,
+  files: { readonly configD?: readonly string[]; readonly usersD?: readonly string[] } = {},
 ): Promise<ClickHouseProcess> {
-  for (const sub of ['log', 'data', 'tmp', 'user_files', 'format_schemas']) {
+  for (const sub of ['log', 'data', 'tmp', 'user_files', 'format_schemas', 'config.d', 'users.d']) {
     await mkdir(join(dir, sub), { recursive: true });
   }
+  // ClickHouse merges config.d/*.xml into config.xml and users.d/*.xml into users.xml.
+  for (const f of files.configD ?? []) await copyFile(f, join(dir, 'config.d', basename(f)));
+  for (const f of files.usersD ?? []) await copyFile(f, join(dir, 'users.d', basename(f)));
   await writeFile(join(dir, 'config.xml'), configXml(dir, ports, extra));
   await writeFile(join(dir, 'users.xml'), USERS_XML);
   const url = `http://127.0.0.1:${ports.http}`;
@@ -223,10 +229,24 @@ async function freePorts(): Promise<Ports> {
   return { http: await freePort(), tcp: await freePort(), interserver: await freePort() };
 }
 
+export interface ClickHouseOptions {
+  readonly timeoutMs?: number;
+  /**
+   * Files copied into the server's config.d/ (deploy/'s snippets). When given, the built-in ZSTD
+   * `<compression>` is left out, so that the files' own settings are what the test sees.
+   */
+  readonly configD?: readonly string[];
+  /** Files copied into users.d/ (beside users.xml). */
+  readonly usersD?: readonly string[];
+}
+
 /** Starts clickhouse-server and resolves once `GET /ping` answers `Ok.` (or rejects after timeoutMs). */
-export async function startClickHouse(opts: { timeoutMs?: number } = {}): Promise<ClickHouseProcess> {
+export async function startClickHouse(opts: ClickHouseOptions = {}): Promise<ClickHouseProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'kj-clickhouse-'));
-  return launch(dir, await freePorts(), '', opts.timeoutMs ?? 30_000);
+  return launch(dir, await freePorts(), opts.configD ? '' : ZSTD_XML, opts.timeoutMs ?? 30_000, {
+    ...(opts.configD ? { configD: opts.configD } : {}),
+    ...(opts.usersD ? { usersD: opts.usersD } : {}),
+  });
 }
 
 /** Whether Debian's zookeeper package (and a Java to run it) is installed. */
@@ -428,7 +448,7 @@ ${layout
       launch(
         n.dir,
         n.ports,
-        `  <remote_servers>
+        `${ZSTD_XML}  <remote_servers>
     <${cluster}>
 ${shardsXml}
     </${cluster}>
