@@ -327,3 +327,34 @@ test('migrate refuses a missing target, two targets, and a data directory that a
     await rm(`${src}-to`, { recursive: true, force: true });
   }
 });
+
+test('on a terminal, migrate draws a progress bar over the entries that ends at 100%', async () => {
+  const src = await mkdtemp(join(tmpdir(), 'kj-migrate-from-'));
+  const dst = await mkdtemp(join(tmpdir(), 'kj-migrate-to-'));
+  try {
+    await seed(src);
+    let err = '';
+    let out = '';
+    const { runMigrate } = await import('../../src/cli/migrate.js');
+    const report = await runMigrate(
+      { fromData: src, toData: dst },
+      (t) => {
+        out += t;
+      },
+      {
+        write: (t: string) => {
+          err += t;
+          return true;
+        },
+        isTTY: true,
+      },
+    );
+    const total = TENANTS.length * DAYS * PER_DAY - PER_DAY / 3;
+    assert.equal(report.entries, total);
+    assert.match(err, new RegExp(`migrate \\[█{20}\\] 100% \\| ${total}/${total} entries`));
+    assert.match(out, /every day's count matches\n$/);
+  } finally {
+    await rm(src, { recursive: true, force: true });
+    await rm(dst, { recursive: true, force: true });
+  }
+});
