@@ -94,6 +94,10 @@ export async function runMigrate(
   const from = resolve(flags.fromData);
   const st = await stat(from).catch(() => undefined);
   if (!st?.isDirectory()) throw new CliError(`--from-data ${flags.fromData} is not a directory`, 2);
+  // Opening a store creates one where there is none: a mistyped path must not become an empty source.
+  if (!(await stat(join(from, 'catalog.ndjson')).catch(() => undefined))) {
+    throw new CliError(`--from-data ${flags.fromData} holds no kjournal store (no catalog.ndjson)`, 2);
+  }
   const to = flags.toData === undefined ? undefined : resolve(flags.toData);
   if (to === from) throw new CliError('--to-data names the source directory itself', 2);
   const backend = flags.clickhouseUrl === undefined ? undefined : await clickhouseBackend(flags);

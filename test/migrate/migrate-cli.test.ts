@@ -296,7 +296,7 @@ for (const target of targets) {
   });
 }
 
-test('migrate refuses a missing target, two targets, and a data directory that a server holds', async () => {
+test('migrate refuses a missing target, two targets, a directory without a store, and one a server holds', async () => {
   const src = await mkdtemp(join(tmpdir(), 'kj-migrate-from-'));
   try {
     const none = await run(['--from-data', src]).done;
@@ -311,6 +311,9 @@ test('migrate refuses a missing target, two targets, and a data directory that a
       'http://127.0.0.1:1',
     ]).done;
     assert.equal(two.code, 2);
+    const empty = await run(['--from-data', src, '--to-data', `${src}-to`]).done;
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /holds no kjournal store \(no catalog\.ndjson\)/);
     const store = await openStore({ dataDir: src });
     const { acquireDirLock } = await import('../../src/disk/dir-lock.js');
     const lock = await acquireDirLock(src, 'data directory');
