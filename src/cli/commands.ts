@@ -27,6 +27,7 @@ const MODULES: readonly { names: readonly string[]; load: () => Promise<Register
   { names: ['config'], load: async () => (await import('./config-check.js')).registerConfigCheck },
   { names: ['check'], load: async () => (await import('./check.js')).registerCheck },
   { names: ['retention'], load: async () => (await import('./retention.js')).registerRetention },
+  { names: ['migrate'], load: async () => (await import('./migrate.js')).registerMigrate },
 ];
 
 /** Registers the command `argv` runs, or every command when `argv` names none of them. */

@@ -341,5 +341,11 @@ export interface Store {
   /** Removes the entries `deletion` selects from disk for good; resolves once they are gone. */
   purge(deletion: Deletion): Promise<void>;
   stats(): Promise<StoreStats>;
+  /**
+   * The tenants the store has stored entries for, sorted (a tenant whose entries have all gone
+   * may still be listed). Optional: `kjournal migrate` needs it of the store it copies from, and
+   * nothing else does.
+   */
+  tenants?(): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -142,6 +142,11 @@ export class StreamCatalog {
     return this.addStream(ti, id, labels);
   }
 
+  /** Every tenant, sorted. */
+  tenantList(): string[] {
+    return [...this.tenants.keys()].sort();
+  }
+
   streamsOf(ti: number): readonly StreamRef[] {
     return this.byTenant.get(ti) ?? [];
   }

@@ -1008,6 +1008,10 @@ export class DuckDbStore implements Store {
     };
   }
 
+  async tenants(): Promise<string[]> {
+    return this.catalog.tenantList();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
