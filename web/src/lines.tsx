@@ -5,7 +5,7 @@
  * stream matcher, or a `| field="value"` filter). Rows are plain and `content-visibility: auto`
  * (style.css), so 5,000 of them stay cheap to lay out; details render only for the open row.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { hashColour, levelColour } from './charts.tsx';
 import { jsonFields, logfmtFields } from './logql.ts';
 import { formatNs } from './time.ts';
@@ -92,6 +92,8 @@ function FieldTable(props: {
 
 export function LogLines({ entries, onAddMatcher, onAddField, prefixLabel }: Props) {
   const [open, setOpen] = useState<string | undefined>();
+  // New lines (a new query): nothing is open.
+  useEffect(() => setOpen(undefined), [entries]);
   return (
     <div class="lines" data-testid="lines">
       {entries.map((e) => {
