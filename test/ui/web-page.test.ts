@@ -151,6 +151,21 @@ describe('the web page', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('a metric query draws a chart with a legend per series', async () => {
+    await open({
+      query: 'sum by (pod) (count_over_time({namespace="shop", kind="containerlog"} [1m]))',
+      from,
+      to,
+    });
+    const chart = page.locator('[data-testid=metric-chart]');
+    await chart.waitFor();
+    assert.equal(await chart.getAttribute('data-series'), '2');
+    const legend = await chart.locator('.u-legend .u-series .u-label').allTextContents();
+    assert.deepEqual(legend.slice(1).sort(), ['{pod="api-1"}', '{pod="web-1"}']);
+    assert.equal(await page.locator('[data-testid=line]').count(), 0, 'no lines for a metric query');
+    assert.deepEqual(errors, []);
+  });
+
   test('a drag on the histogram narrows the range to the selection', async () => {
     await open({ query: '{namespace="shop", pod="web-1"}', from, to });
     await page.locator('[data-testid=line]').first().waitFor();
@@ -296,6 +311,44 @@ describe('the web page', () => {
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(DOCS, 'web-explore.png') });
     }
+    assert.deepEqual(errors, []);
+  });
+
+  test('5,000 lines and a 30-day histogram stay responsive', async () => {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const span = 29n * 86_400n * sec;
+    const values: [string, string][] = Array.from({ length: 5000 }, (_, i) => [
+      String(now - span + (span * BigInt(i)) / 5000n),
+      `level=${['info', 'warn', 'error'][i % 3]} msg="bulk line ${i}" took=${i % 97}ms`,
+    ]);
+    const r = await pushJson(server.url, {
+      streams: [{ stream: { namespace: 'bulk', pod: 'b-1' }, values }],
+    });
+    assert.equal(r.status, 204, r.text);
+    await open({ from: 'now-30d', to: 'now', limit: '5000' });
+    const began = Date.now();
+    await page.locator('[data-testid=query]').fill('{namespace="bulk"}');
+    await page.locator('[data-testid=query]').press('Control+Enter');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=line]').length === 5000);
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=histogram]')?.getAttribute('data-total')) === 5000,
+    );
+    const shown = Date.now() - began;
+    // Measured in the page: from the click to the frame that shows the entry's details.
+    const opened = Number(
+      await page.evaluate(`new Promise((resolve) => {
+        const began = performance.now();
+        document.querySelectorAll('[data-testid=line] .line-head')[2500].click();
+        const check = () =>
+          document.querySelector('[data-testid=details]') ? resolve(performance.now() - began) : requestAnimationFrame(check);
+        check();
+      })`),
+    );
+    process.stdout.write(
+      `web page: 5,000 lines and a 30-day histogram in ${shown} ms; an entry opened in ${Math.round(opened)} ms\n`,
+    );
+    assert.ok(shown < 10_000, `${shown} ms`);
+    assert.ok(opened < 500, `${opened} ms`);
     assert.deepEqual(errors, []);
   });
 

@@ -72,19 +72,25 @@ function seriesLabel(metric: Record<string, string>): string {
   return keys.length === 0 ? '{}' : `{${keys.map((k) => `${k}="${metric[k]}"`).join(', ')}}`;
 }
 
-/** A matrix answer on the grid start..end by step (seconds), missing points as null (or 0). */
-function grid(result: MatrixResult['result'], start: number, end: number, step: number, fill: number | null) {
-  const first = Math.ceil(start / 1000 / step) * step;
+/** A matrix answer on the grid first + k * step (first and end in ms, step in s), missing points as `fill`. */
+function grid(
+  result: MatrixResult['result'],
+  firstMs: number,
+  step: number,
+  fill: number | null,
+  endMs: number,
+) {
+  const first = firstMs / 1000;
+  const last = endMs / 1000;
   const xs: number[] = [];
-  for (let t = first; t <= end / 1000; t += step) xs.push(t);
-  const index = new Map(xs.map((x, i) => [x, i]));
+  for (let k = 0; first + k * step <= last + 1e-3; k++) xs.push(first + k * step);
   return {
     xs,
     rows: result.map((r) => {
       const vals: (number | null)[] = xs.map(() => fill);
       for (const [t, v] of r.values) {
-        const i = index.get(Math.round(t / step) * step) ?? index.get(t);
-        if (i !== undefined) vals[i] = Number(v);
+        const i = Math.round((t - first) / step);
+        if (i >= 0 && i < xs.length) vals[i] = Number(v);
       }
       return { metric: r.metric, vals };
     }),
@@ -98,6 +104,7 @@ export function Explore({ state, update }: ViewProps) {
   const [metric, setMetric] = useState<Metric | undefined>();
   const [queryError, setQueryError] = useState<EditorError | undefined>();
   const [banner, setBanner] = useState<string | undefined>();
+  const [volumeError, setVolumeError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const [took, setTook] = useState<number | undefined>();
   const [nonce, setNonce] = useState(0);
@@ -114,6 +121,7 @@ export function Explore({ state, update }: ViewProps) {
     const query = state.query.trim();
     setQueryError(undefined);
     setBanner(undefined);
+    setVolumeError(undefined);
     if (!query) {
       setEntries([]);
       setVolume(undefined);
@@ -129,9 +137,12 @@ export function Explore({ state, update }: ViewProps) {
     const began = performance.now();
     const step = stepFor(r.start, r.end);
     const base = { start: nsOf(r.start), end: nsOf(r.end) };
-    // Charts evaluate at start + k * step: a start on the step's grid gives stable buckets.
-    const aligned = Math.floor(r.start / 1000 / step) * step * 1000;
-    const chartBase = { start: nsOf(aligned), end: nsOf(r.end) };
+    // Charts evaluate at end - k * step: the last bar ends at the range's end, so the newest lines
+    // count; the first point's [step] window starts within a step of the range's start, so the
+    // request with its window is no longer than the range (Loki's max_query_length counts both).
+    const bars = Math.max(1, Math.floor((r.end - r.start) / 1000 / step));
+    const first = r.end - (bars - 1) * step * 1000;
+    const chartBase = { start: nsOf(first), end: nsOf(r.end) };
     const onError = (err: unknown): void => {
       if (abort.signal.aborted) return;
       if (err instanceof ApiError && err.status === 400) {
@@ -150,7 +161,7 @@ export function Explore({ state, update }: ViewProps) {
       )
         .then((res) => {
           if (res.data.resultType !== 'matrix') throw new Error(`unexpected ${res.data.resultType} answer`);
-          const g = grid((res.data as MatrixResult).result, aligned, r.end, step, null);
+          const g = grid((res.data as MatrixResult).result, first, step, null, r.end);
           setMetric({
             xs: g.xs,
             series: g.rows.map((row) => ({ label: seriesLabel(row.metric), values: row.vals })),
@@ -177,7 +188,7 @@ export function Explore({ state, update }: ViewProps) {
         abort.signal,
       ).then(
         (res) => {
-          const g = grid((res.data as MatrixResult).result ?? [], aligned, r.end, step, 0);
+          const g = grid((res.data as MatrixResult).result ?? [], first, step, 0, r.end);
           setVolume({
             xs: g.xs,
             step,
@@ -187,7 +198,13 @@ export function Explore({ state, update }: ViewProps) {
             })),
           });
         },
-        () => setVolume(undefined),
+        (err) => {
+          if (abort.signal.aborted) return;
+          setVolume(undefined);
+          // The lines' own error (a parse error) says it already.
+          if (!(err instanceof ApiError && err.status === 400 && /parse error/.test(err.message)))
+            setVolumeError(`No volume histogram: ${errorText(err)}`);
+        },
       );
     }
     return () => abort.abort();
@@ -241,6 +258,11 @@ export function Explore({ state, update }: ViewProps) {
         </div>
       )}
       {!state.query.trim() && <Welcome onPick={(q) => update({ query: q })} />}
+      {volumeError && (
+        <div class="muted" data-testid="volume-error">
+          {volumeError}
+        </div>
+      )}
       {volume && <VolumeHistogram xs={volume.xs} series={volume.series} step={volume.step} onSelect={zoom} />}
       {metric && <MetricChart xs={metric.xs} series={metric.series} onSelect={zoom} />}
       {state.query.trim() && !isMetricQuery(state.query) && (

@@ -5,7 +5,8 @@
  * stream matcher, or a `| field="value"` filter). Rows are plain and `content-visibility: auto`
  * (style.css), so 5,000 of them stay cheap to lay out; details render only for the open row.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { Component } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { hashColour, levelColour } from './charts.tsx';
 import { jsonFields, logfmtFields } from './logql.ts';
 import { formatNs } from './time.ts';
@@ -90,74 +91,100 @@ function FieldTable(props: {
   );
 }
 
+interface RowProps {
+  entry: Entry;
+  open: boolean;
+  prefixLabel?: string | undefined;
+  /** Stable across renders (LogLines keeps them in a ref): rows re-render only when their entry or state changes. */
+  actions: { current: Pick<Props, 'onAddMatcher' | 'onAddField'> & { toggle(key: string): void } };
+}
+
+/** One line; a class for shouldComponentUpdate: opening one of 5,000 rows re-renders two. */
+class Row extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
+    return next.entry !== this.props.entry || next.open !== this.props.open;
+  }
+
+  override render() {
+    const { entry: e, open: isOpen, prefixLabel, actions } = this.props;
+    const level = entryLevel(e);
+    const json = isOpen ? jsonFields(e.line) : undefined;
+    const logfmt = isOpen && !json ? logfmtFields(e.line) : undefined;
+    return (
+      <div class={`line${isOpen ? ' open' : ''}`} data-testid="line">
+        <button
+          type="button"
+          class="line-head"
+          aria-expanded={isOpen}
+          onClick={() => actions.current.toggle(e.key)}
+        >
+          <span class="stream-bar" style={{ background: hashColour(streamKey(e.stream)) }} />
+          <span class="ts">{formatNs(e.ts)}</span>
+          <span class="level" style={{ color: levelColour(level), borderColor: levelColour(level) }}>
+            {level}
+          </span>
+          {prefixLabel && e.stream[prefixLabel] && (
+            <span class="prefix" style={{ color: hashColour(e.stream[prefixLabel]!) }}>
+              {e.stream[prefixLabel]}
+            </span>
+          )}
+          <span class="msg">{e.line}</span>
+        </button>
+        {isOpen && (
+          <div class="details" data-testid="details">
+            <FieldTable
+              title="Labels"
+              fields={e.stream}
+              hint="Add to the stream selector"
+              onClick={(n, v) => actions.current.onAddMatcher(n, v)}
+            />
+            {e.meta && (
+              <FieldTable
+                title="Structured metadata"
+                fields={e.meta}
+                hint="Add as a label filter"
+                onClick={(n, v) => actions.current.onAddField(undefined, n, v)}
+              />
+            )}
+            {json && (
+              <FieldTable
+                title="Fields (| json)"
+                fields={json}
+                hint="Add as a label filter after | json"
+                onClick={(n, v) => actions.current.onAddField('json', n, v)}
+              />
+            )}
+            {logfmt && (
+              <FieldTable
+                title="Fields (| logfmt)"
+                fields={logfmt}
+                hint="Add as a label filter after | logfmt"
+                onClick={(n, v) => actions.current.onAddField('logfmt', n, v)}
+              />
+            )}
+          </div>
+        )}
+      </div>
+    );
+  }
+}
+
 export function LogLines({ entries, onAddMatcher, onAddField, prefixLabel }: Props) {
   const [open, setOpen] = useState<string | undefined>();
   // New lines (a new query): nothing is open.
   useEffect(() => setOpen(undefined), [entries]);
+  const actions = useRef({
+    onAddMatcher,
+    onAddField,
+    toggle: (key: string) => setOpen((o) => (o === key ? undefined : key)),
+  });
+  actions.current.onAddMatcher = onAddMatcher;
+  actions.current.onAddField = onAddField;
   return (
     <div class="lines" data-testid="lines">
-      {entries.map((e) => {
-        const level = entryLevel(e);
-        const isOpen = open === e.key;
-        const json = isOpen ? jsonFields(e.line) : undefined;
-        const logfmt = isOpen && !json ? logfmtFields(e.line) : undefined;
-        return (
-          <div key={e.key} class={`line${isOpen ? ' open' : ''}`} data-testid="line">
-            <button
-              type="button"
-              class="line-head"
-              aria-expanded={isOpen}
-              onClick={() => setOpen(isOpen ? undefined : e.key)}
-            >
-              <span class="stream-bar" style={{ background: hashColour(streamKey(e.stream)) }} />
-              <span class="ts">{formatNs(e.ts)}</span>
-              <span class="level" style={{ color: levelColour(level), borderColor: levelColour(level) }}>
-                {level}
-              </span>
-              {prefixLabel && e.stream[prefixLabel] && (
-                <span class="prefix" style={{ color: hashColour(e.stream[prefixLabel]!) }}>
-                  {e.stream[prefixLabel]}
-                </span>
-              )}
-              <span class="msg">{e.line}</span>
-            </button>
-            {isOpen && (
-              <div class="details" data-testid="details">
-                <FieldTable
-                  title="Labels"
-                  fields={e.stream}
-                  hint="Add to the stream selector"
-                  onClick={(n, v) => onAddMatcher(n, v)}
-                />
-                {e.meta && (
-                  <FieldTable
-                    title="Structured metadata"
-                    fields={e.meta}
-                    hint="Add as a label filter"
-                    onClick={(n, v) => onAddField(undefined, n, v)}
-                  />
-                )}
-                {json && (
-                  <FieldTable
-                    title="Fields (| json)"
-                    fields={json}
-                    hint="Add as a label filter after | json"
-                    onClick={(n, v) => onAddField('json', n, v)}
-                  />
-                )}
-                {logfmt && (
-                  <FieldTable
-                    title="Fields (| logfmt)"
-                    fields={logfmt}
-                    hint="Add as a label filter after | logfmt"
-                    onClick={(n, v) => onAddField('logfmt', n, v)}
-                  />
-                )}
-              </div>
-            )}
-          </div>
-        );
-      })}
+      {entries.map((e) => (
+        <Row key={e.key} entry={e} open={open === e.key} prefixLabel={prefixLabel} actions={actions} />
+      ))}
     </div>
   );
 }

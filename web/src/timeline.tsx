@@ -28,6 +28,11 @@ export function Timeline({ state, update }: ViewProps) {
   const [errors, setErrors] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState<number | undefined>();
+  const [shown, setShown] = useState<Record<TimelineItem['mark'], boolean>>({
+    log: true,
+    event: true,
+    audit: true,
+  });
   useEffect(() => {
     setObj(state.obj);
     setNs(state.ns);
@@ -106,32 +111,43 @@ export function Timeline({ state, update }: ViewProps) {
           {e}
         </div>
       ))}
+      <fieldset class="marks">
+        <legend>Show</legend>
+        {(Object.keys(MARKS) as TimelineItem['mark'][]).map((m) => (
+          <label key={m}>
+            <input
+              type="checkbox"
+              checked={shown[m]}
+              onChange={(e) => setShown({ ...shown, [m]: (e.currentTarget as HTMLInputElement).checked })}
+            />{' '}
+            <span class={`mark mark-${m}`}>{MARKS[m]}</span> {rows.filter((r) => r.mark === m).length}
+          </label>
+        ))}
+      </fieldset>
       <div class="summary">
         {busy ? 'Loading…' : `${rows.length} entries, oldest first`} · logs, Events and audit events of{' '}
         {state.obj || '…'}
         {state.ns ? ` in ${state.ns}` : ''}
       </div>
       <ol class="timeline-rows" data-testid="timeline">
-        {rows.map((row, i) => (
-          <li
-            key={`${row.ns}-${i}`}
-            class={`trow mark-${row.mark}`}
-            data-mark={row.mark}
-            data-testid="timeline-row"
-          >
-            <button
-              type="button"
-              class="line-head"
-              aria-expanded={open === i}
-              onClick={() => setOpen(open === i ? undefined : i)}
-            >
-              <span class="ts">{formatNs(row.ns)}</span>
-              <span class={`mark mark-${row.mark}`}>{MARKS[row.mark]}</span>
-              <span class="msg">{row.summary}</span>
-            </button>
-            {open === i && <pre class="object">{JSON.stringify(row.object, null, 2)}</pre>}
-          </li>
-        ))}
+        {rows.map(
+          (row, i) =>
+            shown[row.mark] && (
+              <li key={`${row.ns}-${i}`} class="trow" data-mark={row.mark} data-testid="timeline-row">
+                <button
+                  type="button"
+                  class="line-head"
+                  aria-expanded={open === i}
+                  onClick={() => setOpen(open === i ? undefined : i)}
+                >
+                  <span class="ts">{formatNs(row.ns)}</span>
+                  <span class={`mark mark-${row.mark}`}>{MARKS[row.mark]}</span>
+                  <span class="msg">{row.summary}</span>
+                </button>
+                {open === i && <pre class="object">{JSON.stringify(row.object, null, 2)}</pre>}
+              </li>
+            ),
+        )}
       </ol>
     </section>
   );
