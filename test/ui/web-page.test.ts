@@ -304,6 +304,16 @@ describe('the web page', () => {
     assert.ok(!texts.some((t) => t.includes('api-1')), 'only this pod');
     if (process.env.KJOURNAL_SCREENSHOTS === '1') {
       await mkdir(DOCS, { recursive: true });
+      // The end of the story: the pod's last log lines, its Event and the audit event, opened.
+      await open({
+        view: 'timeline',
+        obj: 'pod/web-1',
+        ns: 'shop',
+        from: String((t0 - 40n * sec) / 1_000_000n),
+        to: String((t0 + 60n * sec) / 1_000_000n),
+      });
+      await page.locator('[data-testid=timeline-row][data-mark=audit] .line-head').click();
+      await page.locator('.object').waitFor();
       await page.screenshot({ path: join(DOCS, 'web-timeline.png') });
       await open({ query: '{namespace="shop"}', from, to });
       await page.locator('[data-testid=line]').first().waitFor();
