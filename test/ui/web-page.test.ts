@@ -151,6 +151,51 @@ describe('the web page', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('text colours pass WCAG AA contrast (4.5:1) in the light and the dark theme', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await open({ query: '{namespace="shop"} |= "request"', from, to });
+      await page.locator('[data-testid=line]').first().waitFor();
+      await page.locator('[data-testid=line] .line-head').first().click();
+      await page.locator('[data-testid=details]').waitFor();
+      // The lowest ratio of each kind of text: its colour against the first opaque background under it.
+      const worst = (await page.evaluate(`(() => {
+        const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+        const lum = ([r, g, b]) => {
+          const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        const background = (el) => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+          }
+          return rgb(getComputedStyle(document.body).backgroundColor).slice(0, 3);
+        };
+        const out = {};
+        const selectors = ['.tab', '.brand', '.tok-label', '.tok-string', '.tok-op', '.ts', '.level', '.msg',
+          '.summary', '.field-name', '.field-value', '.fields-title', 'button.primary', '.u-legend .u-label'];
+        for (const sel of selectors) {
+          for (const el of document.querySelectorAll(sel)) {
+            const l1 = lum(rgb(getComputedStyle(el).color));
+            const l2 = lum(background(el));
+            const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+            out[sel] = Math.min(out[sel] ?? 99, Math.round(ratio * 100) / 100);
+          }
+        }
+        return out;
+      })()`)) as Record<string, number>;
+      assert.ok(Object.keys(worst).length >= 12, `${colorScheme}: ${JSON.stringify(worst)}`);
+      const [lowest, ratio] = Object.entries(worst).sort((a, b) => a[1] - b[1])[0]!;
+      process.stdout.write(`web page: lowest text contrast in the ${colorScheme} theme: ${ratio}:1 (${lowest})\n`);
+      for (const [sel, ratio] of Object.entries(worst)) {
+        assert.ok(ratio >= 4.5, `${colorScheme}: ${sel} has a contrast of ${ratio}:1`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual(errors, []);
+  });
+
   test('a metric query draws a chart with a legend per series', async () => {
     await open({
       query: 'sum by (pod) (count_over_time({namespace="shop", kind="containerlog"} [1m]))',

@@ -7,7 +7,7 @@
  */
 import { Component } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { hashColour, levelColour } from './charts.tsx';
+import { hashColour } from './charts.tsx';
 import { jsonFields, logfmtFields } from './logql.ts';
 import { formatNs } from './time.ts';
 
@@ -20,6 +20,8 @@ export interface Entry {
 }
 
 const LEVEL_FIELDS = ['level', 'detected_level', 'severity', 'lvl'];
+/** Levels with a colour of their own (style.css `.lvl-*`, contrast checked in both themes). */
+const LEVEL_CLASSES = new Set(['critical', 'error', 'warn', 'info', 'debug', 'trace']);
 
 function normaliseLevel(v: string): string {
   const l = v.toLowerCase();
@@ -120,11 +122,9 @@ class Row extends Component<RowProps> {
         >
           <span class="stream-bar" style={{ background: hashColour(streamKey(e.stream)) }} />
           <span class="ts">{formatNs(e.ts)}</span>
-          <span class="level" style={{ color: levelColour(level), borderColor: levelColour(level) }}>
-            {level}
-          </span>
+          <span class={`level lvl-${LEVEL_CLASSES.has(level) ? level : 'unknown'}`}>{level}</span>
           {prefixLabel && e.stream[prefixLabel] && (
-            <span class="prefix" style={{ color: hashColour(e.stream[prefixLabel]!) }}>
+            <span class="prefix" style={{ borderColor: hashColour(e.stream[prefixLabel]!) }}>
               {e.stream[prefixLabel]}
             </span>
           )}
