@@ -187,7 +187,9 @@ describe('the web page', () => {
       })()`)) as Record<string, number>;
       assert.ok(Object.keys(worst).length >= 12, `${colorScheme}: ${JSON.stringify(worst)}`);
       const [lowest, ratio] = Object.entries(worst).sort((a, b) => a[1] - b[1])[0]!;
-      process.stdout.write(`web page: lowest text contrast in the ${colorScheme} theme: ${ratio}:1 (${lowest})\n`);
+      process.stdout.write(
+        `web page: lowest text contrast in the ${colorScheme} theme: ${ratio}:1 (${lowest})\n`,
+      );
       for (const [sel, ratio] of Object.entries(worst)) {
         assert.ok(ratio >= 4.5, `${colorScheme}: ${sel} has a contrast of ${ratio}:1`);
       }
@@ -300,6 +302,14 @@ describe('the web page', () => {
     );
     await editor.press('Tab');
     assert.equal(await editor.inputValue(), '{namespace="shop');
+    // Functions outside the selector.
+    await editor.fill('');
+    await editor.pressSequentially('count_ov');
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=completions]')?.textContent?.includes('count_over_time'),
+    );
+    await editor.press('Enter');
+    assert.equal(await editor.inputValue(), 'count_over_time');
   });
 
   test('a pushed line arrives in the live tail; while paused it waits', async () => {
@@ -329,6 +339,22 @@ describe('the web page', () => {
     await page.locator('[data-testid=resume]').click();
     await page.locator('[data-testid=line] .msg', { hasText: 'tailed line two' }).waitFor();
     assert.deepEqual(await lineTexts(), ['tailed line two', 'tailed line one']);
+    // The buffer is bounded: 2,100 more lines leave the newest 2,000, and the count of the others.
+    const base = BigInt(Date.now()) * 1_000_000n;
+    const many = await pushJson(server.url, {
+      streams: [
+        {
+          stream: { namespace: 'shop', pod: 'tail-1' },
+          values: Array.from({ length: 2100 }, (_, i) => [String(base + BigInt(i)), `bulk tail ${i}`]),
+        },
+      ],
+    });
+    assert.equal(many.status, 204, many.text);
+    await page.locator('[data-testid=line] .msg', { hasText: 'bulk tail 2099' }).waitFor();
+    await page.waitForFunction(() =>
+      document.querySelector('.tail .summary')?.textContent?.includes('102 older lines'),
+    );
+    assert.equal(await page.locator('[data-testid=line]').count(), 2000);
     assert.deepEqual(errors, []);
   });
 
@@ -366,6 +392,31 @@ describe('the web page', () => {
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(DOCS, 'web-explore.png') });
     }
+    assert.deepEqual(errors, []);
+  });
+
+  test('the Events and the audit trail, filtered; an object opens its timeline', async () => {
+    await open({ view: 'events', ns: 'shop', from, to });
+    await page.locator('[data-testid=events] tbody tr').first().waitFor();
+    assert.deepEqual(await page.locator('[data-testid=events] tbody tr td:nth-child(3)').allTextContents(), [
+      'Killing',
+    ]);
+    await open({ view: 'audit', from, to });
+    await page.locator('[data-testid=audit] tbody tr').first().waitFor();
+    await page.getByLabel('Verb').fill('get');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator('.muted', { hasText: 'No audit events' }).waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('verb'), 'get');
+    await page.getByLabel('Verb').fill('delete');
+    await page.getByLabel('User').fill('bob');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator('[data-testid=audit] tbody tr').first().waitFor();
+    assert.equal(await page.locator('[data-testid=audit] tbody tr').count(), 1);
+    await page.locator('[data-testid=audit] tbody tr button.link').click();
+    await page.locator('[data-testid=timeline-row][data-mark=audit]').waitFor();
+    const url = new URL(page.url());
+    assert.deepEqual([url.searchParams.get('view'), url.searchParams.get('obj')], ['timeline', 'pods/web-1']);
+    assert.equal(await page.locator('[data-testid=timeline-row][data-mark=event]').count(), 1);
     assert.deepEqual(errors, []);
   });
 
