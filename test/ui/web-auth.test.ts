@@ -139,12 +139,16 @@ describe('the web page with authentication', () => {
     ]);
     assert.equal(r.status, 204, r.body);
     await page.locator('[data-testid=line] .msg', { hasText: 'tailed over wss' }).waitFor();
-    // Another namespace's tail is refused: the socket closes without a line.
+    // Another namespace's tail is refused; the page asks the same query over HTTP why.
     await page.goto(
       `${server.url}/ui/?${new URLSearchParams({ view: 'tail', query: '{namespace="bank"}' })}`,
     );
     await page.waitForFunction(() =>
-      /failed|closed/.test(document.querySelector('[data-testid=tail-status]')?.textContent ?? ''),
+      document.querySelector('[data-testid=tail-status]')?.textContent?.includes('Forbidden'),
+    );
+    assert.match(
+      (await page.locator('[data-testid=tail-status]').textContent()) ?? '',
+      /^the connection failed: Forbidden: .*cannot list resource "containerlogs".*"bank"/,
     );
     assert.equal(await page.locator('[data-testid=line]').count(), 0);
   });

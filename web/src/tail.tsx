@@ -5,8 +5,8 @@
  * `dropped_entries`) are counted and shown too.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { openWebSocket } from './api.ts';
-import type { ViewProps } from './explore.tsx';
+import { getJson, openWebSocket } from './api.ts';
+import { errorText, type ViewProps } from './explore.tsx';
 import { type Entry, LogLines } from './lines.tsx';
 import { addFieldFilter, addStreamMatcher, isMetricQuery } from './logql.ts';
 import { nsOf } from './time.ts';
@@ -46,10 +46,23 @@ export function Tail({ state, update }: ViewProps) {
       start: nsOf(Date.now() - 60_000),
     });
     ws.onopen = () => setStatus('live');
-    ws.onerror = () =>
-      setStatus('the connection failed (a refused query or token ends the tail: see Explore for the reason)');
+    // A browser does not see why an upgrade was refused: the same query over HTTP says it (a 401
+    // there also asks for a token).
+    ws.onerror = () => {
+      setStatus('the connection failed');
+      getJson('/loki/api/v1/query_range', { query, limit: '1', start: nsOf(Date.now() - 60_000) }).then(
+        () => undefined,
+        (err) => setStatus(`the connection failed: ${errorText(err)}`),
+      );
+    };
     ws.onclose = (e) =>
-      setStatus(e.code === 1000 ? 'closed' : `closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`);
+      setStatus((old) =>
+        old.startsWith('the connection failed')
+          ? old
+          : e.code === 1000
+            ? 'closed'
+            : `closed (${e.code}${e.reason ? `: ${e.reason}` : ''})`,
+      );
     ws.onmessage = (msg) => {
       let m: TailMessage;
       try {
