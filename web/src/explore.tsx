@@ -15,7 +15,7 @@ import {
 } from './api.ts';
 import { type LevelSeries, MetricChart, VolumeHistogram } from './charts.tsx';
 import { type EditorError, QueryEditor } from './editor.tsx';
-import { type Entry, entriesOf, LogLines } from './lines.tsx';
+import { type Entry, entriesOf, LogLines, normaliseLevel } from './lines.tsx';
 import { addFieldFilter, addStreamMatcher, errorOffset, isMetricQuery } from './logql.ts';
 import type { UrlState } from './state.ts';
 import { nsOf, resolveRange, stepFor } from './time.ts';
@@ -95,6 +95,20 @@ function grid(
       return { metric: r.metric, vals };
     }),
   };
+}
+
+/** One series per level, whatever its spelling (`WARNING`, `warn`) or label (`level`, `detected_level`). */
+function mergeLevels(rows: { metric: Record<string, string>; vals: (number | null)[] }[]): LevelSeries[] {
+  const byLevel = new Map<string, number[]>();
+  for (const row of rows) {
+    const level = normaliseLevel(row.metric.level || row.metric.detected_level || '');
+    const counts = byLevel.get(level) ?? row.vals.map(() => 0);
+    row.vals.forEach((v, i) => {
+      counts[i] = (counts[i] ?? 0) + (v ?? 0);
+    });
+    byLevel.set(level, counts);
+  }
+  return [...byLevel].map(([level, counts]) => ({ level, counts }));
 }
 
 export function Explore({ state, update }: ViewProps) {
@@ -181,7 +195,9 @@ export function Explore({ state, update }: ViewProps) {
           setTook(performance.now() - began);
         }, onError)
         .finally(() => setBusy(false));
-      const volumeQuery = `sum by (level) (count_over_time(${query} [${step}s]))`;
+      // By `level` (a label, or a field the query parses) or Loki's `detected_level`: each line has
+      // at most one in practice; series of the same level (INFO, info) are merged below.
+      const volumeQuery = `sum by (level, detected_level) (count_over_time(${query} [${step}s]))`;
       getJson<QueryResponse>(
         '/loki/api/v1/query_range',
         { ...chartBase, query: volumeQuery, step: String(step) },
@@ -192,10 +208,7 @@ export function Explore({ state, update }: ViewProps) {
           setVolume({
             xs: g.xs,
             step,
-            series: g.rows.map((row) => ({
-              level: row.metric.level || 'unknown',
-              counts: row.vals.map((v) => v ?? 0),
-            })),
+            series: mergeLevels(g.rows),
           });
         },
         (err) => {

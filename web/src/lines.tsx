@@ -23,7 +23,8 @@ const LEVEL_FIELDS = ['level', 'detected_level', 'severity', 'lvl'];
 /** Levels with a colour of their own (style.css `.lvl-*`, contrast checked in both themes). */
 const LEVEL_CLASSES = new Set(['critical', 'error', 'warn', 'info', 'debug', 'trace']);
 
-function normaliseLevel(v: string): string {
+/** A level as the page colours it: `WARNING` → `warn`, `ERR` → `error`; empty → `unknown`. */
+export function normaliseLevel(v: string): string {
   const l = v.toLowerCase();
   if (l.startsWith('err')) return 'error';
   if (l.startsWith('warn')) return 'warn';
