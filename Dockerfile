@@ -1,7 +1,8 @@
 # The kjournal image (ghcr.io/kjournal/kjournal), used by deploy/.
 #   docker build -t ghcr.io/kjournal/kjournal:0.1.0 .
 #   docker run --rm ghcr.io/kjournal/kjournal:0.1.0 serve --help
-# The build stage compiles src/ (npm install runs the `prepare` script, tsc) and then drops the
+# The build stage compiles src/ and bundles the web page from web/ into dist/web (npm install runs
+# the `prepare` script: tsc, then web/build.mjs) and then drops the
 # dev dependencies. The runtime stage is the same base image, so the native modules (DuckDB, re2,
 # snappy) built or downloaded for it run unchanged.
 FROM node:20-slim AS build
@@ -12,6 +13,7 @@ RUN apt-get update -qq \
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
+COPY web ./web
 RUN npm install --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
@@ -24,6 +26,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/web ./dist/web
 # The data directory for `docker run -v ...:/var/lib/kjournal`; in Kubernetes a volume replaces it.
 RUN mkdir -p /var/lib/kjournal && chown node:node /var/lib/kjournal
 # uid/gid 1000 (`node`): deploy/base/statefulset.yaml runs as that user.

@@ -109,11 +109,47 @@ export function clientCertAuthenticator(ca: CaBundle): RequestAuthenticator {
   };
 }
 
-/** `Authorization: Bearer <token>` looked up in a token table. */
+/**
+ * kube-apiserver's WebSocket bearer token (k8s.io/apiserver/pkg/authentication/request/websocket):
+ * a browser cannot set `Authorization` on a WebSocket, so it offers the subprotocol
+ * `base64url.bearer.authorization.k8s.io.<token, base64url without padding>`. Only on upgrades.
+ */
+const WEBSOCKET_TOKEN_PROTOCOL = 'base64url.bearer.authorization.k8s.io.';
+
+/**
+ * The token a WebSocket upgrade carries in its subprotocols, taken out of the header (as
+ * kube-apiserver does) so that the WebSocket server picks one of the others; undefined without one.
+ */
+function websocketToken(req: IncomingMessage): string | undefined {
+  if (!/\bwebsocket\b/i.test(String(req.headers.upgrade ?? ''))) return undefined;
+  const header = req.headers['sec-websocket-protocol'];
+  if (header === undefined) return undefined;
+  const protocols = header.split(',').map((p) => p.trim());
+  const offered = protocols.find((p) => p.startsWith(WEBSOCKET_TOKEN_PROTOCOL));
+  if (offered === undefined) return undefined;
+  const rest = protocols.filter((p) => !p.startsWith(WEBSOCKET_TOKEN_PROTOCOL));
+  if (rest.length > 0) req.headers['sec-websocket-protocol'] = rest.join(', ');
+  else delete req.headers['sec-websocket-protocol'];
+  const encoded = offered.slice(WEBSOCKET_TOKEN_PROTOCOL.length);
+  // kube-apiserver: an undecodable or empty token is an error of this authenticator.
+  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) throw new AuthenticationError('invalid bearer token');
+  return Buffer.from(encoded, 'base64url').toString('utf8');
+}
+
+/**
+ * `Authorization: Bearer <token>` looked up in a token table; on a WebSocket upgrade without that
+ * header, the token of kube-apiserver's subprotocol (see WEBSOCKET_TOKEN_PROTOCOL).
+ */
 export function bearerTokenAuthenticator(tokens: TokenTable): RequestAuthenticator {
   return (req) => {
     const auth = (headerValues(req, 'authorization')[0] ?? '').trim();
-    if (auth === '') return undefined;
+    if (auth === '') {
+      const token = websocketToken(req);
+      if (token === undefined || token === '') return undefined;
+      const user = tokens.get(token);
+      if (user === undefined) throw new AuthenticationError('invalid bearer token');
+      return user;
+    }
     const parts = auth.split(' ');
     if (parts.length < 2 || parts[0]!.toLowerCase() !== 'bearer') return undefined;
     const token = parts[1]!;

@@ -22,6 +22,7 @@ const MODULES: readonly { names: readonly string[]; load: () => Promise<Register
     names: ['pods', 'logs', 'events', 'audit'],
     load: async () => (await import('./kube-shortcuts.js')).registerKubeShortcuts,
   },
+  { names: ['timeline'], load: async () => (await import('./timeline.js')).registerTimeline },
   { names: ['agent'], load: async () => (await import('./agent.js')).registerAgent },
   { names: ['audit-policy'], load: async () => (await import('./audit-policy.js')).registerAuditPolicy },
   { names: ['config'], load: async () => (await import('./config-check.js')).registerConfigCheck },

@@ -62,6 +62,7 @@ interface ServeFlags extends AuthFlags {
   auditPolicy?: string;
   minFreeDisk?: string;
   disableTenantHeader?: boolean;
+  ui: string;
 }
 
 /** `--min-free-disk`: a size or a percentage of the volume. */
@@ -184,6 +185,7 @@ export function registerServe(program: Command): void {
       'how long a delete request can be cancelled before its entries are removed from disk; they leave every read at once (Loki delete_request_cancel_period)',
       '24h',
     )
+    .option('--ui <bool>', 'serve the web page at / and /ui/ (--ui=false turns it off)', 'true')
     .option(
       '--min-free-disk <size|percent>',
       'writes answer 507 while the data volume has less free space than this, e.g. 2GiB or 5%; 0 turns it off ' +
@@ -211,6 +213,8 @@ export function registerServe(program: Command): void {
     if (kubeListWindow <= 0n) throw new CliError('--kube-list-window must be longer than 0', 2);
     const kubeListMaxItems = nonNegativeInteger('--kube-list-max-items', flags.kubeListMaxItems);
     const minFreeDisk = flags.minFreeDisk === undefined ? undefined : minFree(flags.minFreeDisk);
+    if (flags.ui !== 'true' && flags.ui !== 'false')
+      throw new CliError(`--ui must be true or false, got ${JSON.stringify(flags.ui)}`, 2);
     const settings = await loadServeSettings(flags.config, flags.auditPolicy);
     // By default a push may be as old as the longest retention keeps (a stream rule may keep some
     // streams longer than --retention).
@@ -263,6 +267,7 @@ export function registerServe(program: Command): void {
       retentionStreams: settings.retentionStreams,
       deleteRequestCancelPeriod: deleteCancel,
       tenantHeader: flags.disableTenantHeader !== true,
+      ui: flags.ui === 'true',
       ...(minFreeDisk ? { minFreeDisk } : {}),
       ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),
       kube: {

@@ -18,6 +18,7 @@ import { lokiErrorReply } from '../api/loki/errors.js';
 import { registerLokiApi } from '../api/loki/routes.js';
 import { TailServer } from '../api/loki/tail.js';
 import { tailUpgrade } from '../api/loki/tail-upgrade.js';
+import { registerUi } from '../api/ui/static.js';
 import { type AuditPolicy, DEFAULT_AUDIT_POLICY } from '../audit/policy/index.js';
 import type { Auth } from '../auth/index.js';
 import { acquireDirLock } from '../disk/dir-lock.js';
@@ -116,6 +117,10 @@ export interface ServerConfig {
   readonly store?: Store;
   /** The store's backend and its own options; absent: the embedded backend. */
   readonly storeBackend?: StoreBackendConfig;
+  /** false (`--ui=false`): no web page at `/` and `/ui/`; default true. */
+  readonly ui?: boolean;
+  /** Where the built web page is (tests); default dist/web (api/ui/static.ts). */
+  readonly uiDir?: string;
 }
 
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -277,6 +282,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       }),
       loki,
     );
+
+  if (config.ui !== false)
+    registerUi(router, { ...(config.uiDir ? { dir: config.uiDir } : {}), onError: loki });
 
   const kubeApi = registerKubeApi(router, {
     reads: kubeReadsOn(store),

@@ -4,6 +4,9 @@
  * which the router hands to the handler as `ctx.access`, or with the refusal to send.
  *
  * - Probes (/healthz, /livez, /readyz, /ready) are open, as kube-apiserver leaves them to everyone.
+ * - The web page's static files (`/`, `/ui/...`: api/ui/) are open too: they hold no data, and a
+ *   browser must load the page before it can ask for a token; every read the page makes is then
+ *   authorized as any other client's.
  * - The tenant is `X-Scope-OrgID` (Loki's rules), or `default` without it or with
  *   `--disable-tenant-header` (Loki's `auth_enabled: false`: the header is ignored). A tenant other
  *   than `default` needs `get` (reads) or `create` (writes) on the cluster-scoped resource `tenants`
@@ -39,6 +42,8 @@ import { decodeSegment, type Reply, trimTrailingSlash } from './router.js';
 import { DEFAULT_TENANT, tenantOf } from './tenant.js';
 
 const OPEN = new Set(['/healthz', '/livez', '/readyz', '/ready']);
+/** The web page's static files (api/ui/static.ts). */
+const isUiPath = (path: string): boolean => path === '/' || path === '/ui' || path.startsWith('/ui/');
 const KUBE_PREFIXES = ['/api', '/apis', '/openapi', '/version'];
 const RESOURCE_PATH =
   /^\/apis\/core\.kjournal\/v1alpha1\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+))?\/?$/;
@@ -158,7 +163,7 @@ export async function gateRequest(req: IncomingMessage, url: URL, opts: GateOpti
   const authorize = auth
     ? (a: Parameters<Auth['authorize']>[0]) => auth.authorize(a)
     : async () => 'allow' as const;
-  if (OPEN.has(path)) {
+  if (OPEN.has(path) || isUiPath(path)) {
     const access = new RequestAccess(ANONYMOUS_USER, DEFAULT_TENANT, path, authorize);
     access.markDecided();
     return { access };
