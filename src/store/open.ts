@@ -82,6 +82,12 @@ export function checkStore(
       return checkDataDir(config.dataDir, options);
     case 'clickhouse':
       // ClickHouse checks its own parts (CHECK TABLE); there is no local data to verify.
-      return Promise.resolve({ parts: 0, segments: 0, problems: [], notes: ['the ClickHouse backend keeps no local data; ClickHouse checks its own parts'], quarantined: 0 });
+      return Promise.resolve({
+        parts: 0,
+        segments: 0,
+        problems: [],
+        notes: ['the ClickHouse backend keeps no local data; ClickHouse checks its own parts'],
+        quarantined: 0,
+      });
   }
 }

@@ -92,7 +92,8 @@ export class Announcer {
 
   private flush(): void {
     let limit = this.ownSafe();
-    if (this.foreignSafe !== undefined && (limit === undefined || this.foreignSafe < limit)) limit = this.foreignSafe;
+    if (this.foreignSafe !== undefined && (limit === undefined || this.foreignSafe < limit))
+      limit = this.foreignSafe;
     let n = 0;
     while (n < this.pending.length && (limit === undefined || this.pending[n]!.first <= limit)) n++;
     if (n === 0) return;

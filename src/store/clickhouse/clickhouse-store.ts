@@ -30,9 +30,9 @@ import {
   type RetentionReport,
   type Selection,
   type Store,
-  type StoreStats,
-  StoreMemoryError,
   type StoredEntry,
+  StoreMemoryError,
+  type StoreStats,
   type StreamCount,
   type StreamRef,
 } from '../store.js';
@@ -46,8 +46,15 @@ import {
   int,
   quote,
 } from './http.js';
-import { RowBinaryReader, RowBinaryWriter, rowBinaryRows } from './rowbinary.js';
-import { DAY_NS, ensureSchema, type SchemaOptions, SchemaVersionError, syncInsert, tableName } from './schema.js';
+import { type RowBinaryReader, RowBinaryWriter, rowBinaryRows } from './rowbinary.js';
+import {
+  DAY_NS,
+  ensureSchema,
+  type SchemaOptions,
+  SchemaVersionError,
+  syncInsert,
+  tableName,
+} from './schema.js';
 import { SeqClock } from './seq-clock.js';
 import { type Conditions, type RowSet, rowSetSql, streamList, whereClause } from './sql.js';
 import { StreamCache } from './streams.js';
@@ -188,13 +195,21 @@ export class ClickHouseStore implements Store {
       try {
         await ensureSchema(this.http, this.schema, this.writer);
         const floor = await this.maxSeq();
-        const slot = await claimSlot(this.http, this.table('writers'), this.writer, this.insertSettings, floor);
+        const slot = await claimSlot(
+          this.http,
+          this.table('writers'),
+          this.writer,
+          this.insertSettings,
+          floor,
+        );
         this.clock = new SeqClock(slot, floor);
         this.announcer = new Announcer(floor);
         this.foreignCursor = floor;
         this.lastBeat = Date.now();
         this.down = undefined;
-        this.log(`ClickHouse store: database ${this.schema.database} at ${this.options.url}, writer slot ${slot}`);
+        this.log(
+          `ClickHouse store: database ${this.schema.database} at ${this.options.url}, writer slot ${slot}`,
+        );
         this.schedule(this.options.pollMs ?? 250);
       } finally {
         this.opening = undefined;
@@ -255,10 +270,17 @@ export class ClickHouseStore implements Store {
   private async poll(): Promise<void> {
     const now = Date.now();
     if (now - this.lastBeat >= HEARTBEAT_MS) {
-      await heartbeat(this.http, this.table('writers'), { writer: this.writer, slot: this.clock!.slot, safe: this.safe() }, this.insertSettings);
+      await heartbeat(
+        this.http,
+        this.table('writers'),
+        { writer: this.writer, slot: this.clock!.slot, safe: this.safe() },
+        this.insertSettings,
+      );
       this.lastBeat = now;
     }
-    const others = (await liveWriters(this.http, this.table('writers'))).filter((w) => w.writer !== this.writer);
+    const others = (await liveWriters(this.http, this.table('writers'))).filter(
+      (w) => w.writer !== this.writer,
+    );
     let foreignSafe: bigint | undefined;
     for (const w of others) if (foreignSafe === undefined || w.safe < foreignSafe) foreignSafe = w.safe;
     const limit = foreignSafe === undefined ? '' : ` AND first <= ${int(foreignSafe)}`;
@@ -480,7 +502,12 @@ export class ClickHouseStore implements Store {
         settings: this.insertSettings,
       });
     }
-    const entries = new RowBinaryWriter(Math.min(MAX_INSERT_BYTES, jobs.reduce((a, j) => a + j.bytes, 0)) + 1024);
+    const entries = new RowBinaryWriter(
+      Math.min(
+        MAX_INSERT_BYTES,
+        jobs.reduce((a, j) => a + j.bytes, 0),
+      ) + 1024,
+    );
     const appends = new RowBinaryWriter();
     for (const j of jobs) {
       const tenant = j.tenant;
@@ -601,12 +628,15 @@ export class ClickHouseStore implements Store {
     sel: Selection & Partial<Pick<EntryQuery, 'after' | 'direction' | 'afterSeq' | 'streamFilter'>>,
   ): Promise<Conditions | undefined> {
     this.ready();
-    let start = sel.start < this.retainFrom ? this.retainFrom : sel.start;
+    let start = sel.start;
+    if (start < this.retainFrom) start = this.retainFrom;
     let end = sel.end;
     if (start < 0n) start = 0n;
     if (end > MAX_TIMESTAMP_NS) end = MAX_TIMESTAMP_NS;
-    if (sel.after && sel.direction === 'backward' && sel.after.timestamp + 1n < end) end = sel.after.timestamp + 1n;
-    else if (sel.after && sel.direction !== 'backward' && sel.after.timestamp > start) start = sel.after.timestamp;
+    if (sel.after && sel.direction === 'backward' && sel.after.timestamp + 1n < end)
+      end = sel.after.timestamp + 1n;
+    else if (sel.after && sel.direction !== 'backward' && sel.after.timestamp > start)
+      start = sel.after.timestamp;
     if (end <= start) return undefined;
     const all = await this.streamsCache.all(sel.tenant);
     for (const d of this.deletions) {
@@ -637,16 +667,28 @@ export class ClickHouseStore implements Store {
     };
   }
 
-  private async readRows<T>(sql: string, read: (r: RowBinaryReader) => T, signal?: AbortSignal): Promise<T[]> {
+  private async readRows<T>(
+    sql: string,
+    read: (r: RowBinaryReader) => T,
+    signal?: AbortSignal,
+  ): Promise<T[]> {
     const out: T[] = [];
     for await (const rows of this.readStream(sql, read, signal)) out.push(...rows);
     return out;
   }
 
-  private async *readStream<T>(sql: string, read: (r: RowBinaryReader) => T, signal?: AbortSignal): AsyncGenerator<T[]> {
+  private async *readStream<T>(
+    sql: string,
+    read: (r: RowBinaryReader) => T,
+    signal?: AbortSignal,
+  ): AsyncGenerator<T[]> {
     try {
       yield* rowBinaryRows(
-        this.http.stream({ query: `${sql} FORMAT RowBinary`, settings: this.readSettings, ...(signal ? { signal } : {}) }),
+        this.http.stream({
+          query: `${sql} FORMAT RowBinary`,
+          settings: this.readSettings,
+          ...(signal ? { signal } : {}),
+        }),
         read,
       );
     } catch (err) {
@@ -718,7 +760,10 @@ export class ClickHouseStore implements Store {
       (r) => ({ id: r.uint64(), entries: r.uint64Number(), bytes: r.uint64Number() }),
       selection.signal,
     );
-    await this.streamsCache.ensure(selection.tenant, rows.map((r) => r.id));
+    await this.streamsCache.ensure(
+      selection.tenant,
+      rows.map((r) => r.id),
+    );
     const out: StreamCount[] = [];
     for (const r of rows) {
       const stream = this.streamsCache.get(selection.tenant, r.id);
@@ -751,7 +796,10 @@ export class ClickHouseStore implements Store {
       }),
       selection.signal,
     );
-    await this.streamsCache.ensure(selection.tenant, rows.map((r) => r.id));
+    await this.streamsCache.ensure(
+      selection.tenant,
+      rows.map((r) => r.id),
+    );
     const attrCache = new Map<string, Record<string, string>>();
     const out: BucketCount[] = [];
     for (const r of rows) {
@@ -769,7 +817,12 @@ export class ClickHouseStore implements Store {
     return out;
   }
 
-  async streams(tenant: string, matchers: readonly LabelMatcher[], start: bigint, end: bigint): Promise<StreamRef[]> {
+  async streams(
+    tenant: string,
+    matchers: readonly LabelMatcher[],
+    start: bigint,
+    end: bigint,
+  ): Promise<StreamRef[]> {
     const c = await this.prepare({ tenant, matchers, start, end, lineFilters: [] });
     if (!c) return [];
     const ids = await this.readRows(
@@ -791,7 +844,12 @@ export class ClickHouseStore implements Store {
     const match = compileMatchers(deletion.matchers);
     const streams = all.filter((s) => match(s.labels)).map((s) => s.id);
     if (streams.length === 0) return;
-    const rows: RowSet = { streams, from: deletion.start, through: deletion.end, lineFilters: deletion.lineFilters };
+    const rows: RowSet = {
+      streams,
+      from: deletion.start,
+      through: deletion.end,
+      lineFilters: deletion.lineFilters,
+    };
     const condition = `tenant = ${quote(deletion.tenant)} AND ${rowSetSql(rows)}`;
     await this.mutate(`DELETE WHERE ${condition}`, condition);
   }
@@ -806,7 +864,8 @@ export class ClickHouseStore implements Store {
         r.uint64Number(),
       );
       if (!left) return;
-      if (Date.now() > deadline) throw new Error(`ClickHouse did not finish ${action.slice(0, 80)}… within 300 s`);
+      if (Date.now() > deadline)
+        throw new Error(`ClickHouse did not finish ${action.slice(0, 80)}… within 300 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -861,7 +920,9 @@ export class ClickHouseStore implements Store {
       const dayStart = day * DAY_NS;
       const dayEnd = dayStart + DAY_NS;
       if (everyStreamExpires && minCutoff !== undefined && minCutoff >= dayEnd) {
-        await this.http.exec({ query: `ALTER TABLE ${this.table('entries', true)}${on} DROP PARTITION ${int(day)}` });
+        await this.http.exec({
+          query: `ALTER TABLE ${this.table('entries', true)}${on} DROP PARTITION ${int(day)}`,
+        });
         touched++;
         continue;
       }
@@ -880,8 +941,9 @@ export class ClickHouseStore implements Store {
       }
       if (conditions.length === 0) continue;
       const condition = `intDiv(ts, ${DAY_NS}) = ${int(day)} AND (${conditions.join(' OR ')})`;
-      const [n] = await this.readRows(`SELECT count() FROM ${this.table('entries')} WHERE ${condition}`, (r) =>
-        r.uint64Number(),
+      const [n] = await this.readRows(
+        `SELECT count() FROM ${this.table('entries')} WHERE ${condition}`,
+        (r) => r.uint64Number(),
       );
       if (!n) continue;
       touched++;
@@ -926,8 +988,9 @@ export class ClickHouseStore implements Store {
       `SELECT sum(bytes) FROM system.parts WHERE database = ${quote(this.schema.database)} AND active`,
       (r) => r.uint64Number(),
     );
-    const [streams] = await this.readRows(`SELECT uniqExact(tenant, stream) FROM ${this.table('streams')}`, (r) =>
-      r.uint64Number(),
+    const [streams] = await this.readRows(
+      `SELECT uniqExact(tenant, stream) FROM ${this.table('streams')}`,
+      (r) => r.uint64Number(),
     );
     return { diskBytes: bytes ?? 0, pendingBytes: 0, streams: streams ?? 0 };
   }
@@ -940,7 +1003,12 @@ export class ClickHouseStore implements Store {
     while (this.inserting > 0 || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
     if (this.clock && !this.down) {
       try {
-        await heartbeat(this.http, this.table('writers'), { writer: this.writer, slot: this.clock.slot, safe: GONE }, this.insertSettings);
+        await heartbeat(
+          this.http,
+          this.table('writers'),
+          { writer: this.writer, slot: this.clock.slot, safe: GONE },
+          this.insertSettings,
+        );
       } catch {
         // Others take this writer for dead after writers.ts LIVE_MS anyway.
       }
@@ -975,13 +1043,17 @@ function readFailed(err: unknown): unknown {
 function setupError(err: unknown, url: string): Error {
   if (err instanceof SchemaVersionError) return new ClickHouseSetupError(err.message, { cause: err });
   if (err instanceof ClickHouseError && AUTH_CODES.has(err.code)) {
-    return new ClickHouseSetupError(`ClickHouse at ${url} refused the credentials: ${err.message}`, { cause: err });
+    return new ClickHouseSetupError(`ClickHouse at ${url} refused the credentials: ${err.message}`, {
+      cause: err,
+    });
   }
   if (err instanceof ClickHouseError && err.code === ACCESS_DENIED) {
     return new ClickHouseSetupError(`ClickHouse at ${url} denied access: ${err.message}`, { cause: err });
   }
   if (err instanceof ClickHouseError) {
-    return new ClickHouseSetupError(`ClickHouse at ${url} refused kjournal's schema: ${err.message}`, { cause: err });
+    return new ClickHouseSetupError(`ClickHouse at ${url} refused kjournal's schema: ${err.message}`, {
+      cause: err,
+    });
   }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -142,9 +142,12 @@ export class ClickHouseHttp {
         }
         reject(
           isNetworkError(err)
-            ? new ClickHouseUnavailableError(`ClickHouse at ${this.base.origin} is unreachable: ${err.message}`, {
-                cause: err,
-              })
+            ? new ClickHouseUnavailableError(
+                `ClickHouse at ${this.base.origin} is unreachable: ${err.message}`,
+                {
+                  cause: err,
+                },
+              )
             : err,
         );
       });
@@ -240,7 +243,9 @@ export function quote(s: string): string {
 /** An identifier we check rather than escape: databases and clusters named in the configuration. */
 export function identifier(name: string, what: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-    throw new RangeError(`${what} ${JSON.stringify(name)} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)`);
+    throw new RangeError(
+      `${what} ${JSON.stringify(name)} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)`,
+    );
   return name;
 }
 

@@ -206,5 +206,6 @@ export async function* rowBinaryRows<T>(
       batch = [];
     }
   }
-  if (rest && rest.length > 0) throw new Error(`ClickHouse answer ends inside a row (${rest.length} bytes left)`);
+  if (rest && rest.length > 0)
+    throw new Error(`ClickHouse answer ends inside a row (${rest.length} bytes left)`);
 }

@@ -52,7 +52,8 @@ const TABLES: readonly TableSpec[] = [
   {
     // One row per stream per writer that first wrote it (duplicates are harmless: readers keep one).
     name: 'streams',
-    columns: 'tenant String, stream UInt64, label_names Array(String), label_values Array(String), created UInt64',
+    columns:
+      'tenant String, stream UInt64, label_names Array(String), label_values Array(String), created UInt64',
     order: '(tenant, stream)',
     shard: 'stream',
   },
@@ -116,7 +117,9 @@ export function createStatements(o: SchemaOptions): string[] {
 export async function ensureSchema(http: ClickHouseHttp, o: SchemaOptions, by: string): Promise<void> {
   for (const sql of createStatements(o)) await http.exec({ query: sql });
   const db = o.database;
-  const text = await http.text({ query: `SELECT max(version) FROM ${db}.schema_version FORMAT TabSeparated` });
+  const text = await http.text({
+    query: `SELECT max(version) FROM ${db}.schema_version FORMAT TabSeparated`,
+  });
   const found = Number(text.trim() || 0);
   if (found > SCHEMA_VERSION) {
     throw new SchemaVersionError(

@@ -20,7 +20,11 @@ export interface WriterRow {
   readonly at: number;
 }
 
-export async function liveWriters(http: ClickHouseHttp, table: string, now = Date.now()): Promise<WriterRow[]> {
+export async function liveWriters(
+  http: ClickHouseHttp,
+  table: string,
+  now = Date.now(),
+): Promise<WriterRow[]> {
   // Aliases differ from the columns: 18.16 would read `at` inside argMax as the alias max(at).
   const rows = await http.json<{ w: string; s: number; sf: string; a: string }>({
     query: `SELECT writer AS w, argMax(slot, at) AS s, argMax(safe, at) AS sf, max(at) AS a FROM ${table} WHERE at > ${int(now - LIVE_MS)} GROUP BY writer FORMAT JSONEachRow`,
@@ -59,11 +63,14 @@ export async function claimSlot(
     const others = (await liveWriters(http, table)).filter((w) => w.writer !== writer);
     for (const o of others) taken.add(o.slot);
     const free = [...Array(SLOTS).keys()].filter((s) => !taken.has(s));
-    if (free.length === 0) throw new Error(`all ${SLOTS} writer slots of this ClickHouse database are held by live servers`);
+    if (free.length === 0)
+      throw new Error(`all ${SLOTS} writer slots of this ClickHouse database are held by live servers`);
     const slot = free[Math.floor(Math.random() * free.length)]!;
     await heartbeat(http, table, { writer, slot, safe }, settings);
     await new Promise((r) => setTimeout(r, 300));
-    const clash = (await liveWriters(http, table)).some((w) => w.writer !== writer && w.slot === slot && w.writer < writer);
+    const clash = (await liveWriters(http, table)).some(
+      (w) => w.writer !== writer && w.slot === slot && w.writer < writer,
+    );
     if (!clash) return slot;
     taken.add(slot);
   }
