@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { AuthConfigError } from '../auth/errors.js';
+import { StoreSetupError } from '../store/store.js';
 import { registerCommands } from './commands.js';
 import { CliError, oneLineReason } from './errors.js';
 
@@ -50,6 +51,8 @@ export async function runMain(argv: readonly string[]): Promise<number> {
 function exitCodeOf(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
   if (err instanceof AuthConfigError) return err.kind === 'usage' ? 2 : 1;
+  // The store refused its configuration (credentials, rights, a newer schema): fix and rerun.
+  if (err instanceof StoreSetupError) return 2;
   return 1;
 }
 

@@ -10,7 +10,7 @@
  * 2 a usage error; 130 interrupted (the completed days are kept for the next run).
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { acquireDirLock, type DirLock, DirLockError } from '../disk/dir-lock.js';
@@ -19,43 +19,17 @@ import { MigrateError } from '../migrate/errors.js';
 import { type MigrateReport, migrate } from '../migrate/migrate.js';
 import { MigrateProgress, type ProgressMode } from '../migrate/progress.js';
 import { MigrateState } from '../migrate/state.js';
-import { createStore, type StoreBackendConfig, type StoreConfig } from '../store/open.js';
+import { createStore, type StoreConfig } from '../store/open.js';
 import type { Store } from '../store/store.js';
+import { addClickHouseFlags, type ClickHouseFlags, clickhouseBackend } from './clickhouse-flags.js';
 import { CliError } from './errors.js';
 
-export interface MigrateFlags {
+export interface MigrateFlags extends ClickHouseFlags {
   fromData: string;
   toData?: string;
-  clickhouseUrl?: string;
-  clickhouseDatabase?: string;
-  clickhouseUser?: string;
-  clickhousePasswordFile?: string;
-  clickhouseCluster?: string;
   state?: string;
   batchEntries?: number;
   progress?: ProgressMode;
-}
-
-/** The target's backend options, from the flags (serve's names: --clickhouse-url ...). */
-async function clickhouseBackend(flags: MigrateFlags): Promise<StoreBackendConfig> {
-  let password: string | undefined;
-  if (flags.clickhousePasswordFile !== undefined) {
-    try {
-      password = (await readFile(flags.clickhousePasswordFile, 'utf8')).replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new CliError(`--clickhouse-password-file: ${(err as Error).message}`, 2);
-    }
-  }
-  // The ClickHouse backend's own config (src/store/clickhouse/); until this build has it,
-  // createStore names no store for it and the command says so below.
-  return {
-    kind: 'clickhouse',
-    url: flags.clickhouseUrl!,
-    ...(flags.clickhouseDatabase === undefined ? {} : { database: flags.clickhouseDatabase }),
-    ...(flags.clickhouseUser === undefined ? {} : { user: flags.clickhouseUser }),
-    ...(password === undefined ? {} : { password }),
-    ...(flags.clickhouseCluster === undefined ? {} : { cluster: flags.clickhouseCluster }),
-  } as unknown as StoreBackendConfig;
 }
 
 async function lockDir(dir: string, create: boolean): Promise<DirLock> {
@@ -100,7 +74,7 @@ export async function runMigrate(
   }
   const to = flags.toData === undefined ? undefined : resolve(flags.toData);
   if (to === from) throw new CliError('--to-data names the source directory itself', 2);
-  const backend = flags.clickhouseUrl === undefined ? undefined : await clickhouseBackend(flags);
+  const backend = await clickhouseBackend(flags);
   const target =
     to !== undefined
       ? `data ${to}`
@@ -189,38 +163,34 @@ function progressMode(text: string): ProgressMode {
 }
 
 export function registerMigrate(program: Command): void {
-  program
+  const cmd = program
     .command('migrate')
     .description(
       'Copy an embedded store (the server stopped) into ClickHouse or another data directory, day by day; ' +
         'interrupt and run again to resume; ends by comparing the per-day counts',
     )
     .requiredOption('--from-data <dir>', 'the data directory to copy (kjournal serve --data)')
-    .option('--clickhouse-url <url>', "the target ClickHouse's HTTP interface, e.g. http://clickhouse:8123")
-    .option('--clickhouse-database <name>', 'the target database (default kjournal)')
-    .option('--clickhouse-user <name>', 'the ClickHouse user')
-    .option('--clickhouse-password-file <file>', "a file holding the ClickHouse user's password")
-    .option('--clickhouse-cluster <name>', 'the ClickHouse cluster (remote_servers) of a sharded database')
     .option('--to-data <dir>', 'copy into another embedded store instead (its server stopped)')
     .option('--state <file>', 'where completed days are recorded (default FROM/migrate/<target>.ndjson)')
     .option('--batch-entries <n>', 'at most this many entries per append', positiveInt)
-    .option('--progress <mode>', 'bar, plain or none (default: bar on a terminal, else plain)', progressMode)
-    .action(async (flags: MigrateFlags) => {
-      const ac = new AbortController();
-      let signals = 0;
-      const onSignal = (): void => {
-        // The first signal stops after the batch in flight; a second one stops at once.
-        if (++signals > 1) process.exit(130);
-        process.stderr.write('\nmigrate: stopping after the batch in flight (again to stop at once)\n');
-        ac.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        await runMigrate(flags, (t) => process.stdout.write(t), process.stderr, ac.signal);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-    });
+    .option('--progress <mode>', 'bar, plain or none (default: bar on a terminal, else plain)', progressMode);
+  addClickHouseFlags(cmd, 'the target');
+  cmd.action(async (flags: MigrateFlags) => {
+    const ac = new AbortController();
+    let signals = 0;
+    const onSignal = (): void => {
+      // The first signal stops after the batch in flight; a second one stops at once.
+      if (++signals > 1) process.exit(130);
+      process.stderr.write('\nmigrate: stopping after the batch in flight (again to stop at once)\n');
+      ac.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await runMigrate(flags, (t) => process.stdout.write(t), process.stderr, ac.signal);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
 }

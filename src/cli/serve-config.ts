@@ -13,9 +13,10 @@ import {
   readConfigText,
 } from '../pipeline/config.js';
 import type { RetentionRule } from '../store/store.js';
+import { type ClickHouseFileSettings, parseClickHouseSettings } from './clickhouse-flags.js';
 import { CliError } from './errors.js';
 
-const SERVE_KEYS: readonly string[] = [...PIPELINE_KEYS, 'auditPolicy', 'retentionStream'];
+const SERVE_KEYS: readonly string[] = [...PIPELINE_KEYS, 'auditPolicy', 'retentionStream', 'clickhouse'];
 
 export interface ServeFileSettings {
   readonly pipeline?: PipelineConfig;
@@ -23,6 +24,8 @@ export interface ServeFileSettings {
   readonly retentionStreams: readonly RetentionRule[];
   /** Resolved: a policy, or null for `none`. */
   readonly auditPolicy: AuditPolicy | null;
+  /** `clickhouse`: the ClickHouse store's settings (the flags win over them). */
+  readonly clickhouse?: ClickHouseFileSettings;
 }
 
 /** Reads `--config` (if given) and resolves the audit policy (the flag wins over the file). */
@@ -33,6 +36,7 @@ export async function loadServeSettings(
   let policyFromFile: string | undefined;
   let retentionStreams: RetentionRule[] = [];
   let pipeline: PipelineConfig | undefined;
+  let clickhouse: ClickHouseFileSettings | undefined;
   if (configFile !== undefined) {
     let text: string;
     try {
@@ -58,6 +62,7 @@ export async function loadServeSettings(
       if (p !== undefined && typeof p !== 'string')
         throw new CliError(`${configFile}: auditPolicy: must be a file name or "none"`, 2);
       policyFromFile = p;
+      clickhouse = parseClickHouseSettings((top as Record<string, unknown>).clickhouse, configFile);
       try {
         retentionStreams = parseRetentionRules((top as Record<string, unknown>).retentionStream);
       } catch (err) {
@@ -79,5 +84,10 @@ export async function loadServeSettings(
     if (err instanceof AuditPolicyError) throw new CliError(err.message, 2);
     throw err;
   }
-  return { ...(pipeline ? { pipeline } : {}), auditPolicy, retentionStreams };
+  return {
+    ...(pipeline ? { pipeline } : {}),
+    auditPolicy,
+    retentionStreams,
+    ...(clickhouse ? { clickhouse } : {}),
+  };
 }

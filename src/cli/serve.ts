@@ -1,5 +1,5 @@
 /**
- * @module `kjournal serve`: the server on one port with the embedded store.
+ * @module `kjournal serve`: the server on one port, with the embedded store or ClickHouse.
  */
 import type { Command } from 'commander';
 import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '../auth/index.js';
@@ -9,6 +9,7 @@ import { parseDuration } from '../go/duration.js';
 import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
 import { longestRetention } from '../store/store.js';
 import { sizeOrZero } from '../util/size.js';
+import { addClickHouseFlags, type ClickHouseFlags, clickhouseBackend } from './clickhouse-flags.js';
 import { CliError } from './errors.js';
 import { loadServeSettings } from './serve-config.js';
 
@@ -33,7 +34,7 @@ function bytes(flag: string, value: string): number {
   return n;
 }
 
-interface ServeFlags extends AuthFlags {
+interface ServeFlags extends AuthFlags, ClickHouseFlags {
   deleteRequestCancelPeriod: string;
   listen: string;
   data: string;
@@ -192,6 +193,7 @@ export function registerServe(program: Command): void {
         '(default: 1GiB or 5% of the volume, whichever is smaller)',
     );
   addAuthFlags(cmd);
+  addClickHouseFlags(cmd, 'keep the journal in ClickHouse instead of the embedded store:');
   cmd.action(async (flags: ServeFlags) => {
     const { host, port } = parseListen(flags.listen);
     const retention = flags.retention === undefined ? undefined : duration('--retention', flags.retention);
@@ -226,6 +228,7 @@ export function registerServe(program: Command): void {
       flags.rejectOldSamplesMaxAge !== undefined
         ? duration('--reject-old-samples-max-age', flags.rejectOldSamplesMaxAge)
         : longest;
+    const storeBackend = await clickhouseBackend(flags, settings.clickhouse);
     const auth = createAuth(authConfigFromFlags(flags));
     auth.checkListen(host);
     // Loaded here, not at the top: other commands (the agent above all) need not load DuckDB.
@@ -236,6 +239,7 @@ export function registerServe(program: Command): void {
       host,
       port,
       dataDir: flags.data,
+      ...(storeBackend ? { storeBackend } : {}),
       ...(retention === undefined ? {} : { retention }),
       limits: {
         ...DEFAULT_PUSH_LIMITS,
@@ -283,7 +287,7 @@ export function registerServe(program: Command): void {
       : 'X-Scope-OrgID names the tenant; any but "default" needs get (reads) or create (writes) on tenants.core.kjournal named after it';
     // One write: whoever reads up to "serving on" has the rest too.
     process.stderr.write(
-      `kjournal serving on ${server.url} (data in ${flags.data})\n` +
+      `kjournal serving on ${server.url} (${storeBackend?.kind === 'clickhouse' ? `journal in ClickHouse at ${storeBackend.url}, database ${storeBackend.database ?? 'kjournal'}; local state in ${flags.data}` : `data in ${flags.data}`})\n` +
         `kjournal: ${auth.describe()}\n` +
         `kjournal: tenants: ${tenants}\n`,
     );

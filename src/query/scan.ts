@@ -192,4 +192,4 @@ export function compileSelectorTest(expr: LogExpr): (labels: Labels) => boolean 
 }
 
 /** The errors of the store that a scan passes on (a damaged part: a 500 with its message). */
-export { DamagedDataError } from '../store/store.js';
+export { DamagedDataError, StoreQueryError, StoreUnavailableError } from '../store/store.js';

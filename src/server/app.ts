@@ -271,7 +271,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const loki: ErrorHandler = (err) => lokiErrorReply(err);
   router
-    .add(['GET'], '/ready', async () => (ready ? text(200, 'ready\n') : text(503, 'shutting down\n')), loki)
+    .add(
+      ['GET'],
+      '/ready',
+      async () => {
+        if (!ready) return text(503, 'shutting down\n');
+        const down = store.unavailable?.();
+        return down === undefined ? text(200, 'ready\n') : text(503, `store unavailable: ${down}\n`);
+      },
+      loki,
+    )
     .add(
       ['GET'],
       '/metrics',
@@ -292,7 +301,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     version: KJOURNAL_VERSION,
     maxEntriesLimit: config.maxEntriesLimit,
     queryTimeoutMs: config.queryTimeoutMs,
-    ready: () => ready,
+    ready: () => ready && store.unavailable?.() === undefined,
     admission,
     ...(config.tailBufferBytes ? { watchBufferBytes: config.tailBufferBytes } : {}),
     onWatchTooSlow: () => metrics.consumersTooSlow.inc({ api: 'kube' }),

@@ -227,6 +227,44 @@ export class StoreMemoryError extends Error {
 }
 
 /**
+ * The store cannot serve now (a shared backend is unreachable): nothing was stored or read; the
+ * caller tries again later. APIs answer 503 with Retry-After.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name: string = 'StoreUnavailableError';
+  readonly code = 'STORE_UNAVAILABLE';
+  /** When trying again is worth it. */
+  readonly retryAfterSeconds: number = 5;
+}
+
+/**
+ * The store cannot start with this configuration, and retrying will not help: a shared backend
+ * refused the credentials or the rights, or holds a schema newer than this kjournal. The CLI
+ * exits 2 with the message.
+ */
+export class StoreSetupError extends Error {
+  override readonly name: string = 'StoreSetupError';
+  readonly code = 'STORE_SETUP';
+}
+
+/**
+ * The backend refused a read (a shared backend's own check: too many rows, a bad expression,
+ * too many queries) or ran out of time; the message is the backend's reason. APIs answer 400,
+ * 429 (`busy`) or 504 (`timeout`).
+ */
+export class StoreQueryError extends Error {
+  override readonly name = 'StoreQueryError';
+  readonly code = 'STORE_QUERY';
+  constructor(
+    message: string,
+    readonly kind: 'refused' | 'busy' | 'timeout',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
  * Stored data that a read needs cannot be read (a damaged part): the read fails, naming it, rather
  * than answer without it. `kjournal check --repair` moves such files aside.
  */
@@ -347,5 +385,10 @@ export interface Store {
    * nothing else does.
    */
   tenants?(): Promise<string[]>;
+  /**
+   * Why the store cannot serve now (a shared backend unreachable), or undefined when it can: the
+   * server's /ready fails while it says something. Absent: always ready once open.
+   */
+  unavailable?(): string | undefined;
   close(): Promise<void>;
 }

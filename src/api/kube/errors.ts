@@ -4,7 +4,7 @@
 import { ForbiddenError } from '../../auth/errors.js';
 import { KubeError, reasonOf, statusObject } from '../../kube/status.js';
 import { QueryMemoryLimitError, TooManyOutstandingQueriesError } from '../../query/admission.js';
-import { DamagedDataError } from '../../query/scan.js';
+import { DamagedDataError, StoreQueryError, StoreUnavailableError } from '../../query/scan.js';
 import { asHttpError } from '../http/errors.js';
 import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';
 import { json, type Reply } from '../http/router.js';
@@ -34,6 +34,25 @@ export function kubeStatusReply(err: unknown): Reply {
   if (http) return json(http.status, statusObject(http.status, reasonOf(http.status), http.message));
   if (err instanceof DOMException && err.name === 'TimeoutError') {
     return json(504, statusObject(504, 'Timeout', 'the request timed out: the store did not answer in time'));
+  }
+  if (err instanceof StoreUnavailableError) {
+    return {
+      ...json(
+        503,
+        statusObject(503, 'ServiceUnavailable', err.message, { retryAfterSeconds: err.retryAfterSeconds }),
+      ),
+      headers: { 'content-type': 'application/json', 'retry-after': String(err.retryAfterSeconds) },
+    };
+  }
+  if (err instanceof StoreQueryError) {
+    if (err.kind === 'timeout') return json(504, statusObject(504, 'Timeout', err.message));
+    if (err.kind === 'busy') {
+      return {
+        ...json(429, statusObject(429, 'TooManyRequests', err.message, { retryAfterSeconds: 1 })),
+        headers: { 'content-type': 'application/json', 'retry-after': '1' },
+      };
+    }
+    return json(400, statusObject(400, 'BadRequest', err.message));
   }
   if (err instanceof DamagedDataError) {
     return json(500, statusObject(500, 'InternalError', err.message));

@@ -14,7 +14,7 @@ import {
   QueryCancelledError,
 } from '../../query/metric/index.js';
 import { PatternLimitError } from '../../query/patterns/mine.js';
-import { DamagedDataError } from '../../query/scan.js';
+import { DamagedDataError, StoreQueryError, StoreUnavailableError } from '../../query/scan.js';
 import { ClientGoneError } from '../http/admit.js';
 import { asHttpError } from '../http/errors.js';
 import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';
@@ -56,6 +56,20 @@ export function lokiErrorReply(err: unknown): Reply {
   // The store rejects with the deadline's own reason (AbortSignal.timeout).
   if (err instanceof DOMException && err.name === 'TimeoutError') {
     return text(504, 'query timed out: context deadline exceeded\n');
+  }
+  // A shared store (ClickHouse) that cannot be reached: 503 with Retry-After, which pushers retry.
+  if (err instanceof StoreUnavailableError) {
+    const reply = text(503, `${err.message}\n`);
+    return { ...reply, headers: { ...reply.headers, 'retry-after': String(err.retryAfterSeconds) } };
+  }
+  // A read the shared store refused (its reason) or ran out of time for.
+  if (err instanceof StoreQueryError) {
+    if (err.kind === 'timeout') return text(504, `${err.message}\n`);
+    if (err.kind === 'busy') {
+      const reply = text(429, `${err.message}\n`);
+      return { ...reply, headers: { ...reply.headers, 'retry-after': '1' } };
+    }
+    return text(400, `${err.message}\n`);
   }
   // Damaged stored data: a 500 that names the part (relative to the data directory), no contents.
   if (err instanceof DamagedDataError) return text(500, `${err.message}\n`);

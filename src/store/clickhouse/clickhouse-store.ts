@@ -32,6 +32,8 @@ import {
   type Store,
   type StoredEntry,
   StoreMemoryError,
+  StoreQueryError,
+  StoreSetupError,
   type StoreStats,
   type StreamCount,
   type StreamRef,
@@ -44,7 +46,10 @@ import {
   ClickHouseHttp,
   ClickHouseUnavailableError,
   int,
+  MEMORY_LIMIT_EXCEEDED,
   quote,
+  TIMEOUT_EXCEEDED,
+  TOO_MANY_QUERIES,
 } from './http.js';
 import { type RowBinaryReader, RowBinaryWriter, rowBinaryRows } from './rowbinary.js';
 import {
@@ -86,9 +91,8 @@ export interface ClickHouseStoreOptions extends Omit<ClickHouseBackendConfig, 'k
 }
 
 /** Something about ClickHouse that retrying will not fix: credentials, rights, a newer schema. */
-export class ClickHouseSetupError extends Error {
+export class ClickHouseSetupError extends StoreSetupError {
   override readonly name = 'ClickHouseSetupError';
-  readonly code = 'STORE_SETUP';
 }
 
 /** The store's largest accepted entry, as the embedded store's (its write-ahead log's line). */
@@ -1031,12 +1035,22 @@ function attributesBytes(a: Readonly<Record<string, string>>): number {
   return n;
 }
 
-/** A ClickHouse refusal as the store's errors: out of memory as StoreMemoryError. */
+/** A ClickHouse refusal of a read as the store's errors: memory, time, load, or the reason. */
 function readFailed(err: unknown): unknown {
-  if (err instanceof ClickHouseError && err.code === 241) {
-    return new StoreMemoryError(err.message, { cause: err });
+  if (!(err instanceof ClickHouseError)) return err;
+  const reason = `ClickHouse refused the query: ${err.message}`;
+  switch (err.code) {
+    case MEMORY_LIMIT_EXCEEDED:
+      return new StoreMemoryError(err.message, { cause: err });
+    case TIMEOUT_EXCEEDED:
+      return new StoreQueryError(`ClickHouse ran out of time for the query: ${err.message}`, 'timeout', {
+        cause: err,
+      });
+    case TOO_MANY_QUERIES:
+      return new StoreQueryError(reason, 'busy', { cause: err });
+    default:
+      return new StoreQueryError(reason, 'refused', { cause: err });
   }
-  return err;
 }
 
 /** What a failed start means: credentials, rights or schema (not retried), or the error itself. */

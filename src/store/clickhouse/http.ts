@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { StoreUnavailableError } from '../store.js';
 
 export interface ClickHouseConnection {
   /** e.g. http://127.0.0.1:8123 */
@@ -34,9 +35,8 @@ export class ClickHouseError extends Error {
 }
 
 /** ClickHouse cannot be reached (refused, reset, timed out): the store is unavailable, not wrong. */
-export class ClickHouseUnavailableError extends Error {
+export class ClickHouseUnavailableError extends StoreUnavailableError {
   override readonly name = 'ClickHouseUnavailableError';
-  readonly code = 'STORE_UNAVAILABLE';
 }
 
 /** Codes of ClickHouse errors that mean "who you are" rather than "what you asked". */
@@ -47,6 +47,10 @@ export const ACCESS_DENIED = 497;
 export const TIMEOUT_EXCEEDED = 159;
 /** QUERY_WAS_CANCELLED. */
 export const QUERY_WAS_CANCELLED = 394;
+/** TOO_MANY_SIMULTANEOUS_QUERIES. */
+export const TOO_MANY_QUERIES = 202;
+/** MEMORY_LIMIT_EXCEEDED. */
+export const MEMORY_LIMIT_EXCEEDED = 241;
 
 const CODE = /Code: (\d+)/;
 
