@@ -20,6 +20,9 @@ export function sharedClickHouse(): Promise<ClickHouseProcess> {
     server = startClickHouse();
     server.then(
       (ch) => {
+        // The server must not keep the test process alive once its tests are done.
+        ch.child.unref();
+        (ch.child.stderr as { unref?: () => void } | null)?.unref?.();
         process.once('exit', () => {
           // Synchronous: an exit handler cannot wait.
           ch.child.kill('SIGKILL');
