@@ -257,6 +257,7 @@ export function zooKeeperInstalled(): boolean {
 export interface ZooKeeperProcess {
   readonly port: number;
   readonly dir: string;
+  readonly child: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -348,7 +349,7 @@ export async function startZooKeeper(opts: { timeoutMs?: number } = {}): Promise
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, dir, stop };
+  return { port, dir, child, stop };
 }
 
 export interface ClickHouseNode extends ClickHouseProcess {

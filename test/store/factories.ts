@@ -7,7 +7,7 @@
 import { describe } from 'node:test';
 import type { StoreConfig } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
-import { clickhouseFactory } from './clickhouse/factory.js';
+import { clickhouseClusterFactory, clickhouseFactory } from './clickhouse/factory.js';
 import { duckdbFactory } from './duckdb/factory.js';
 
 export interface TestStore {
@@ -36,7 +36,11 @@ export interface TestStoreFactory {
   create(options?: TestStoreOptions): Promise<TestStore>;
 }
 
-export const storeFactories: readonly TestStoreFactory[] = [duckdbFactory, clickhouseFactory];
+export const storeFactories: readonly TestStoreFactory[] = [
+  duckdbFactory,
+  clickhouseFactory,
+  clickhouseClusterFactory,
+];
 
 /**
  * A describe block once per backend, titled with the backend's name: the suite's body gets the
