@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startClickHouse } from '../test/helpers/clickhouse.js';
 import {
   abortAgentPhase,
   agentSinkLines,
@@ -90,11 +91,34 @@ interface PhaseOutcome {
   readonly after: string[];
 }
 
-/** The journal core: data set, ingest, storage, queries, LogQL, the server's memory. */
-async function corePhase(outDir: string, root: string): Promise<PhaseOutcome> {
+/** The data set every store phase pushes: built once, pushed into each backend. */
+interface Prepared {
+  readonly options: ReturnType<typeof optionsFromEnv>;
+  readonly endNs: bigint;
+  readonly rawPath: string;
+  readonly pod: string;
+  readonly expected: Expected;
+  readonly bodies: Buffer[];
+  readonly bodyBytes: number;
+  readonly raw: RawSummary;
+  readonly avgLine: number;
+  readonly zst: { bytes: number; seconds: number };
+  readonly batchSize: number;
+}
+
+/** Where a store phase keeps the journal: the embedded store, or a ClickHouse of its own. */
+interface Backend {
+  readonly name: string;
+  /** Extra `kjournal serve` arguments. */
+  readonly args: readonly string[];
+  /** The directory whose size is the journal's size on disk; default the server's data directory. */
+  readonly diskDir?: string;
+  /** Another process whose memory counts (ClickHouse). */
+  readonly peerPid?: number;
+}
+
+async function prepareData(outDir: string): Promise<Prepared> {
   const batchSize = envInt('KJ_BENCH_BATCH', 2000);
-  const concurrency = envInt('KJ_BENCH_CONCURRENCY', 4);
-  const runs = envInt('KJ_BENCH_RUNS', 7);
   const endNs = BigInt(Date.now()) * 1_000_000n;
   const options = optionsFromEnv(process.argv.slice(2), endNs);
   const data = new DataSet(options);
@@ -129,14 +153,34 @@ async function corePhase(outDir: string, root: string): Promise<PhaseOutcome> {
   say(
     `  zstd -3 of the raw NDJSON: ${fmtMB(zst.bytes)} (${(raw.fileBytes / zst.bytes).toFixed(2)}x) in ${zst.seconds.toFixed(2)} s`,
   );
+  return { options, endNs, rawPath, pod, expected, bodies, bodyBytes, raw, avgLine, zst, batchSize };
+}
+
+/**
+ * The journal core on one backend: ingest, storage, queries, LogQL, the server's memory. With
+ * `embedded` (a previous run of the embedded store) the verdicts compare with it.
+ */
+async function corePhase(
+  outDir: string,
+  root: string,
+  prepared: Prepared,
+  backend: Backend = { name: 'embedded', args: [] },
+  embedded?: CoreFigures,
+): Promise<PhaseOutcome & { figures: CoreFigures }> {
+  const { options, endNs, rawPath, pod, expected, bodies, bodyBytes, raw, avgLine, zst, batchSize } =
+    prepared;
+  const concurrency = envInt('KJ_BENCH_CONCURRENCY', 4);
+  const runs = envInt('KJ_BENCH_RUNS', 7);
 
   // 2. The server.
   const dir = mkdtempSync(join(tmpdir(), 'kjournal-bench-'));
   dataDir = dir;
   const mainJs = join(root, 'dist', 'src', 'cli', 'main.js');
-  server = await startServer(mainJs, dir, join(outDir, 'server.log'));
+  server = await startServer(mainJs, dir, join(outDir, `server-${backend.name}.log`), backend.args);
   const rss = new RssSampler(server.pid);
   rss.start();
+  const peerRss = backend.peerPid === undefined ? undefined : new RssSampler(backend.peerPid);
+  peerRss?.start();
   const readyMs = await waitReady(server);
   say(`server: pid ${server.pid} at ${server.baseUrl}, data ${dir}, ready in ${fmtMs(readyMs)}`);
 
@@ -154,8 +198,8 @@ async function corePhase(outDir: string, root: string): Promise<PhaseOutcome> {
 
   // 4. Storage, once the store has settled.
   rss.mark('settle');
-  const settled = await waitSettled(server.baseUrl, dir);
-  const disk = dirSize(dir);
+  const settled = await waitSettled(server.baseUrl, backend.diskDir ?? dir);
+  const disk = dirSize(backend.diskDir ?? dir);
   say(
     `storage: kjournal_store_disk_bytes ${settled.metricBytes === undefined ? 'ABSENT from /metrics' : fmtMB(settled.metricBytes)}` +
       ` (${settled.settled ? 'settled' : 'NOT settled'} after ${(settled.waitedMs / 1000).toFixed(0)} s); files under the data dir ${fmtMB(disk.bytes)} in ${disk.files} files (du ${fmtMB(disk.allocatedBytes)}; ${Object.entries(
@@ -202,6 +246,11 @@ async function corePhase(outDir: string, root: string): Promise<PhaseOutcome> {
   const fmtMiB = (kb: number): string => `${(kb / 1024).toFixed(1)} MiB`;
   const mem = rss.stop();
   const peakKb = Math.max(mem.peakRssKb, mem.hwmKb ?? 0);
+  const peer = peerRss?.stop();
+  if (peer)
+    say(
+      `memory of ClickHouse: peak sampled VmRSS ${fmtMiB(peer.peakRssKb)}, VmHWM ${peer.hwmKb === undefined ? '?' : fmtMiB(peer.hwmKb)}`,
+    );
   say(
     `memory: peak sampled VmRSS ${fmtMiB(mem.peakRssKb)} over ${mem.samples} samples, VmHWM ${mem.hwmKb === undefined ? '?' : fmtMiB(mem.hwmKb)}; ` +
       `by phase ${Object.entries(rss.byPhase)
@@ -221,6 +270,62 @@ async function corePhase(outDir: string, root: string): Promise<PhaseOutcome> {
   const ms = (o: QueryOutcome): number => o.timing?.medianMs ?? Number.NaN;
   const failed = (o: QueryOutcome): string | undefined =>
     o.error ? 'query failed' : o.agrees ? undefined : 'wrong answer';
+  const figures: CoreFigures = {
+    linesPerS,
+    diskBytes: disk.bytes,
+    queries: {
+      'newest 100 lines': ms(q.newest),
+      'substring count': ms(q.substring),
+      'regex count': ms(q.regex),
+      'count_over_time 1m over 24h': ms(lq.metricRange),
+      '| json | level="error"': ms(lq.jsonFilter),
+      '/tail delivery': ms(lq.tail),
+    },
+  };
+  if (embedded) {
+    const allRight = [q.newest, q.substring, q.regex, lq.metricRange, lq.jsonFilter, lq.tail].every(
+      (o) => o.error === undefined && o.agrees,
+    );
+    const verdicts: Verdict[] = [
+      {
+        target: `${backend.name}: ingest >= 150,000 lines/s durable`,
+        measured: `${fmtInt(linesPerS)} lines/s (embedded ${fmtInt(embedded.linesPerS)})`,
+        pass: linesPerS >= 150_000,
+      },
+      {
+        target: `${backend.name}: bytes on disk <= zstd -3 of raw NDJSON`,
+        measured: `${fmtMB(disk.bytes)} vs ${fmtMB(zst.bytes)} (embedded ${fmtMB(embedded.diskBytes)})`,
+        pass: disk.bytes <= zst.bytes,
+      },
+      ...Object.entries(figures.queries).map(([name, t]) => {
+        const base = embedded.queries[name] ?? Number.NaN;
+        return {
+          target: `${backend.name}: ${name} within 2x the embedded store`,
+          measured: `${fmtMs(t)} vs ${fmtMs(base)} (${(t / base).toFixed(2)}x)`,
+          pass: t <= 2 * base,
+        };
+      }),
+      {
+        target: `${backend.name}: every answer right`,
+        measured: allRight ? 'all agree' : 'some differ or failed',
+        pass: allRight,
+      },
+    ];
+    return {
+      verdicts,
+      figures,
+      errors: errors.map((e) => `${backend.name}: ${e}`),
+      after: [],
+      results: {
+        ingest: { ...ingest, linesPerSecond: linesPerS },
+        diskBytes: disk.bytes,
+        queries: q,
+        logql: lq,
+        memory: { ...mem, peakKb },
+        peerMemory: peer,
+      },
+    };
+  }
   const verdicts: Verdict[] = [
     {
       target: 'ingest >= 150,000 lines/s durable',
@@ -307,27 +412,81 @@ async function corePhase(outDir: string, root: string): Promise<PhaseOutcome> {
     memory: { ...mem, peakKb, byPhaseKb: rss.byPhase },
     server: { exited: exitedAs, log: server.logPath },
   };
-  return { verdicts, results, errors, after };
+  return { verdicts, results, errors, after, figures };
+}
+
+/** What the ClickHouse phase compares with. */
+interface CoreFigures {
+  readonly linesPerS: number;
+  readonly diskBytes: number;
+  readonly queries: Record<string, number>;
+}
+
+/**
+ * The same data set and queries with the journal in ClickHouse: a private clickhouse-server
+ * (Debian's 18.16, ZSTD parts) on the same 2 cores, started and removed here.
+ */
+async function clickhousePhase(
+  outDir: string,
+  root: string,
+  prepared: Prepared,
+  embedded: CoreFigures | undefined,
+): Promise<PhaseOutcome> {
+  const ch = await startClickHouse();
+  try {
+    say(`clickhouse: pid ${ch.child.pid} at ${ch.url}, data ${ch.dir}`);
+    const out = await corePhase(
+      outDir,
+      root,
+      prepared,
+      {
+        name: 'clickhouse',
+        args: ['--clickhouse-url', ch.url],
+        diskDir: join(ch.dir, 'data', 'data', 'kjournal'),
+        ...(ch.child.pid === undefined ? {} : { peerPid: ch.child.pid }),
+      },
+      embedded ?? { linesPerS: Number.NaN, diskBytes: Number.NaN, queries: {} },
+    );
+    return out;
+  } finally {
+    await ch.stop();
+  }
 }
 
 async function main(): Promise<void> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const outDir = join(root, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });
-  const phases = new Set((process.env.KJ_BENCH_PHASES ?? 'core,agent').split(',').map((p) => p.trim()));
+  const phases = new Set(
+    (process.env.KJ_BENCH_PHASES ?? 'core,clickhouse,agent').split(',').map((p) => p.trim()),
+  );
   for (const p of phases) {
-    if (p !== 'core' && p !== 'agent') throw new Error(`KJ_BENCH_PHASES: unknown phase ${p} (core, agent)`);
+    if (p !== 'core' && p !== 'clickhouse' && p !== 'agent')
+      throw new Error(`KJ_BENCH_PHASES: unknown phase ${p} (core, clickhouse, agent)`);
   }
   const verdicts: Verdict[] = [];
   const errors: string[] = [];
   const after: string[] = [];
   let results: Record<string, unknown> = { when: new Date().toISOString(), phases: [...phases] };
+  const prepared = phases.has('core') || phases.has('clickhouse') ? await prepareData(outDir) : undefined;
+  let embedded: CoreFigures | undefined;
   if (phases.has('core')) {
-    const core = await corePhase(outDir, root);
+    const core = await corePhase(outDir, root, prepared!);
     verdicts.push(...core.verdicts);
     errors.push(...core.errors);
     after.push(...core.after);
     results = { ...results, ...core.results };
+    embedded = core.figures;
+  }
+  if (phases.has('clickhouse')) {
+    say('');
+    say(
+      '# clickhouse phase: the same lines and queries with the journal in ClickHouse (serve --clickhouse-url)',
+    );
+    const ch = await clickhousePhase(outDir, root, prepared!, embedded);
+    verdicts.push(...ch.verdicts);
+    errors.push(...ch.errors);
+    results = { ...results, clickhouse: ch.results };
   }
   if (phases.has('agent')) {
     say('');

@@ -18,9 +18,9 @@ export interface StoreConfig {
   /** The data directory: the embedded backend's files; another backend's local state. */
   readonly dataDir: string;
   /**
-   * Memory one query may use in the store (e.g. `192MB`), whatever the backend: DuckDB's
-   * memory_limit (beyond it DuckDB spills or fails the query). A backend's own `memoryLimit`
-   * wins over it.
+   * Memory one query may use in the embedded store (e.g. `192MB`): DuckDB's memory_limit (beyond
+   * it DuckDB spills or fails the query). A backend's own `memoryLimit` wins over it; ClickHouse's
+   * queries run in ClickHouse's memory, bounded by its own profile unless its `memoryLimit` says.
    */
   readonly queryMemoryLimit?: string;
   /** The backend and its options; absent: the embedded backend with its defaults. */
@@ -50,13 +50,9 @@ export function createStore(config: StoreConfig): Store {
     }
     case 'clickhouse': {
       const { kind: _, ...options } = backend;
-      return new ClickHouseStore({
-        ...options,
-        ...(options.memoryLimit === undefined && config.queryMemoryLimit !== undefined
-          ? { memoryLimit: config.queryMemoryLimit }
-          : {}),
-        ...hooks,
-      });
+      // --query-memory-limit bounds the embedded engine inside this process; ClickHouse's
+      // memory is its own server's (its profile's max_memory_usage, or the backend's memoryLimit).
+      return new ClickHouseStore({ ...options, ...hooks });
     }
   }
 }

@@ -12,9 +12,11 @@
  * and restarts).
  */
 import { randomUUID } from 'node:crypto';
+import { labelValue } from '../../model/kube-meta.js';
 import { labelsKey } from '../../model/labels-key.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { sizeValue } from '../../util/size.js';
+import { entryKey, type StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
 import {
   type AppendedEntries,
@@ -39,6 +41,7 @@ import {
   type StreamRef,
 } from '../store.js';
 import { Announcer } from './announcer.js';
+import { classify, TenantHeads } from './dedupe.js';
 import {
   ACCESS_DENIED,
   AUTH_CODES,
@@ -122,6 +125,7 @@ export class ClickHouseStore implements Store {
   private readonly http: ClickHouseHttp;
   private readonly schema: SchemaOptions;
   private readonly streamsCache: StreamCache;
+  private readonly heads = new TenantHeads();
   private readonly writer = randomUUID();
   private clock: SeqClock | undefined;
   private announcer = new Announcer(0n);
@@ -319,6 +323,11 @@ export class ClickHouseStore implements Store {
           });
         }
       }
+      // Their spans count for de-duplication here too (a push retried on another server).
+      for (const row of rows) {
+        const heads = this.heads.of(row.tenant);
+        for (const id of row.streams) if (heads.has(id)) heads.cover(id, row.minTs, row.maxTs);
+      }
       this.foreignCursor = rows[rows.length - 1]!.first;
       this.announcer.foreign(pending);
     }
@@ -376,11 +385,9 @@ export class ClickHouseStore implements Store {
       if (r.timestamp < minTs) minTs = r.timestamp;
       if (r.timestamp > maxTs) maxTs = r.timestamp;
     }
-    // Streams and repeats within the append.
+    // Streams, and what may repeat an earlier record or a stored entry.
     const refs: StreamRef[] = new Array(records.length);
     const newStreams = new Map<bigint, StreamRef>();
-    const seen = new Set<string>();
-    let drop: Uint8Array | undefined;
     let lastLabels: Labels | undefined;
     let lastRef: StreamRef | undefined;
     for (let i = 0; i < records.length; i++) {
@@ -392,17 +399,16 @@ export class ClickHouseStore implements Store {
         lastRef = newStreams.get(ref.id) ?? ref;
       }
       refs[i] = lastRef!;
-      const key = `${lastRef!.id}\u0000${r.timestamp}\u0000${r.body}`;
-      if (seen.has(key)) {
-        drop ??= new Uint8Array(records.length);
-        drop[i] = 1;
-      } else seen.add(key);
     }
-    // Entries already stored (a retried push, an import run again).
-    const stored = await this.storedKeys(tenant, refs, records, minTs, maxTs);
-    if (stored.size > 0) {
-      for (let i = 0; i < records.length; i++) {
-        if (stored.has(`${refs[i]!.id}\u0000${records[i]!.timestamp}\u0000${records[i]!.body}`)) {
+    const heads = this.heads.of(tenant);
+    await this.loadHeads(tenant, heads, refs);
+    const classified = classify(heads, records, refs);
+    let drop = classified.drop;
+    if (classified.check.length > 0) {
+      // Entries already stored (a retried push, an import run again).
+      const stored = await this.storedKeys(tenant, refs, records, classified.check);
+      for (const i of classified.check) {
+        if (stored.has(entryKey(refs[i]!.id, records[i]!.timestamp, records[i]!.body))) {
           drop ??= new Uint8Array(records.length);
           drop[i] = 1;
         }
@@ -563,36 +569,58 @@ export class ClickHouseStore implements Store {
     return err;
   }
 
-  /** The keys (stream, time, line) of stored entries equal in stream and time to some of `records`. */
+  /**
+   * The keys (dedupe.ts entryKey) of stored entries equal in stream and time to the records at
+   * `indexes`.
+   */
   private async storedKeys(
     tenant: string,
     refs: readonly StreamRef[],
     records: readonly LogRecord[],
-    min: bigint,
-    max: bigint,
+    indexes: readonly number[],
   ): Promise<Set<string>> {
     const streams = new Set<bigint>();
     const times = new Set<bigint>();
-    for (let i = 0; i < records.length; i++) {
+    let min = MAX_TIMESTAMP_NS;
+    let max = 0n;
+    for (const i of indexes) {
+      const ts = records[i]!.timestamp;
       streams.add(refs[i]!.id);
-      times.add(records[i]!.timestamp);
+      times.add(ts);
+      if (ts < min) min = ts;
+      if (ts > max) max = ts;
     }
-    const where = this.where({
-      tenant,
-      start: min,
-      end: max + 1n,
-      streams: [...streams],
-      lineFilters: [],
-    });
+    const where = this.where({ tenant, start: min, end: max + 1n, streams: [...streams], lineFilters: [] });
     const found = new Set<string>();
-    const sql = `SELECT stream, ts, body FROM ${this.table('entries')} WHERE ${where} AND ts IN (${[...times].map(int).join(', ')}) FORMAT RowBinary`;
-    for await (const rows of rowBinaryRows(
-      this.http.stream({ query: sql, settings: this.readSettings }),
-      (r) => `${r.uint64()}\u0000${r.uint64()}\u0000${r.string()}`,
-    )) {
-      for (const k of rows) found.add(k);
-    }
+    const sql = `SELECT stream, ts, body FROM ${this.table('entries')} PREWHERE ts IN (${[...times].map(int).join(', ')}) WHERE ${where}`;
+    for (const k of await this.readRows(sql, (r) => entryKey(r.uint64(), r.uint64(), r.string())))
+      found.add(k);
     return found;
+  }
+
+  /** Loads the greatest stored time of the streams of `refs` not known yet (dedupe.ts). */
+  private async loadHeads(
+    tenant: string,
+    heads: StreamHeads<bigint>,
+    refs: readonly StreamRef[],
+  ): Promise<void> {
+    const unknown = new Set<bigint>();
+    let last: StreamRef | undefined;
+    for (const r of refs) {
+      if (r === last) continue;
+      last = r;
+      if (!heads.has(r.id)) unknown.add(r.id);
+    }
+    if (unknown.size === 0) return;
+    const rows = await this.readRows(
+      `SELECT stream, max(ts) FROM ${this.table('entries')} WHERE tenant = ${quote(tenant)} AND stream IN (${streamList([...unknown])}) GROUP BY stream`,
+      (r) => ({ id: r.uint64(), max: r.uint64() }),
+    );
+    for (const { id, max } of rows) {
+      heads.load(id, max);
+      unknown.delete(id);
+    }
+    for (const id of unknown) heads.known(id);
   }
 
   lastSeq(): bigint {
@@ -629,7 +657,7 @@ export class ClickHouseStore implements Store {
    * streams are resolved here too (their matchers may meet streams created since).
    */
   private async prepare(
-    sel: Selection & Partial<Pick<EntryQuery, 'after' | 'direction' | 'afterSeq' | 'streamFilter'>>,
+    sel: Selection & Partial<Pick<EntryQuery, 'after' | 'direction' | 'afterSeq' | 'streamFilter' | 'hints'>>,
   ): Promise<Conditions | undefined> {
     this.ready();
     let start = sel.start;
@@ -660,7 +688,21 @@ export class ClickHouseStore implements Store {
       if (streams.length === all.length) streams = undefined;
     }
     if (all.length === 0) return undefined;
+    const hints: { literal: string; streams: bigint[] }[] = [];
+    if (sel.hints && sel.hints.length > 0) {
+      // A hint that every selected stream passes (it has the label) is left out.
+      const selected = streams ? new Set(streams) : undefined;
+      const candidates = all.filter((s) => !selected || selected.has(s.id));
+      for (const h of sel.hints) {
+        const names = [h.label, ...(h.orLabels ?? [])];
+        const having = candidates
+          .filter((s) => names.some((n) => labelValue(s.labels, n) !== undefined))
+          .map((s) => s.id);
+        if (having.length < candidates.length) hints.push({ literal: h.literal, streams: having });
+      }
+    }
     return {
+      ...(hints.length > 0 ? { hints } : {}),
       tenant: sel.tenant,
       start,
       end,

@@ -27,6 +27,34 @@ export interface Conditions {
   readonly cursorDirection?: 'forward' | 'backward';
   readonly afterSeq?: bigint;
   readonly excluded?: readonly RowSet[];
+  /**
+   * Content hints (ContentHint in store.ts): the literal must be in the body or the structured
+   * metadata, or either holds an escape that could spell it, or the entry is in one of `streams`
+   * (those that have the hint's label).
+   */
+  readonly hints?: readonly { readonly literal: string; readonly streams: readonly bigint[] }[];
+}
+
+/** Characters no parser escape is needed for: only \u, \U, \x and octal escapes can spell them. */
+const PLAIN = /^[A-Za-z0-9 _.:-]*$/;
+
+/** Whether `col` holds an escape sequence that a parser could unescape into part of `literal`. */
+function escapeTest(col: string, literal: string): string {
+  // The cheap test first: the regular expression runs only where there is a backslash.
+  return PLAIN.test(literal)
+    ? `(position(${col}, '\\\\') > 0 AND match(${col}, '\\\\\\\\[uUx0-7]'))`
+    : `position(${col}, '\\\\') > 0`;
+}
+
+function hintSql(h: { readonly literal: string; readonly streams: readonly bigint[] }): string {
+  const lit = quote(h.literal);
+  const any = [
+    `position(body, ${lit}) > 0`,
+    escapeTest('body', h.literal),
+    `arrayExists(v -> position(v, ${lit}) > 0 OR position(v, '\\\\') > 0, attr_values)`,
+  ];
+  if (h.streams.length > 0) any.push(`stream IN (${streamList(h.streams)})`);
+  return `(${any.join(' OR ')})`;
 }
 
 /**
@@ -87,5 +115,6 @@ export function whereClause(c: Conditions): string {
     if (sql) parts.push(sql);
   }
   for (const r of c.excluded ?? []) parts.push(`NOT ${rowSetSql(r)}`);
+  for (const h of c.hints ?? []) parts.push(hintSql(h));
   return parts.join(' AND ');
 }

@@ -7,9 +7,9 @@
 
 import { labelsKey as labelsText } from '../../model/labels-key.js';
 import type { Labels, LogRecord } from '../../model/record.js';
+import { entryKey, type StreamHeads, Verdict, verdictIn } from '../dedupe.js';
 import { type AppendResult, InvalidEntryError, MAX_TIMESTAMP_NS } from '../store.js';
 import type { StreamCatalog } from './catalog.js';
-import { entryKey, type StreamHeads, Verdict, verdictIn } from './dedupe.js';
 import { WalLines } from './wal/encode.js';
 import type { WriteAheadLog } from './wal/wal.js';
 

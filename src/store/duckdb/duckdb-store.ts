@@ -11,6 +11,7 @@ import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
+import { entryKey, StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
 import {
   type AppendedEntries,
@@ -38,7 +39,6 @@ import { StreamCatalog } from './catalog.js';
 import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun } from './compact.js';
 import { convertSegments, NS_PER_DAY } from './convert.js';
 import { DamageFinder } from './damage.js';
-import { entryKey, StreamHeads } from './dedupe.js';
 import { DuckDbEngine } from './engine.js';
 import { type Part, PartSet } from './parts.js';
 import { rewritePart } from './rewrite.js';

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { StreamHeads, Verdict } from '../../../src/store/duckdb/dedupe.js';
+import { StreamHeads, Verdict } from '../../../src/store/dedupe.js';
 import { DuckDbStore } from '../../../src/store/duckdb/duckdb-store.js';
 import { collect, rec } from '../contract.js';
 

@@ -43,23 +43,28 @@ export function verdictIn(
   return Verdict.New;
 }
 
-export class StreamHeads {
-  private readonly streams = new Map<number, Intervals>();
+/**
+ * Per stream (keyed by the backend's stream key: the embedded store's index, ClickHouse's id),
+ * the intervals outside which it certainly has no entry. Shared by the backends (store/duckdb/,
+ * store/clickhouse/).
+ */
+export class StreamHeads<K extends number | bigint = number> {
+  private readonly streams = new Map<K, Intervals>();
   /** The greatest time per stream, kept for the state file. */
-  private readonly greatest = new Map<number, bigint>();
+  private readonly greatest = new Map<K, bigint>();
 
   /** Everything on disk for `stream` is at or before `maxTs`. */
-  load(stream: number, maxTs: bigint): void {
+  load(stream: K, maxTs: bigint): void {
     this.cover(stream, MIN_TS, maxTs);
   }
 
   /** Whether an entry of `stream` at `ts` may equal a stored one. */
-  verdict(stream: number, ts: bigint): Verdict {
+  verdict(stream: K, ts: bigint): Verdict {
     return verdictIn(this.intervals(stream), ts);
   }
 
   /** The stream's intervals, to classify a run of its entries with `verdictIn` (no lookup each). */
-  intervals(stream: number): readonly { readonly lo: bigint; readonly hi: bigint }[] {
+  intervals(stream: K): readonly { readonly lo: bigint; readonly hi: bigint }[] {
     return this.streams.get(stream) ?? NONE;
   }
 
@@ -68,7 +73,7 @@ export class StreamHeads {
    * classified, before they are written, so that a concurrent append of the same entries finds
    * them inside an interval and looks them up after this append is written.
    */
-  cover(stream: number, lo: bigint, hi: bigint): void {
+  cover(stream: K, lo: bigint, hi: bigint): void {
     let list = this.streams.get(stream);
     if (!list) {
       list = [];
@@ -107,10 +112,20 @@ export class StreamHeads {
     }
   }
 
+  /** Records that `stream` has no stored entry (so far): known, with no interval. */
+  known(stream: K): void {
+    if (!this.streams.has(stream)) this.streams.set(stream, []);
+  }
+
+  /** Whether anything is known of `stream` (loaded or appended). */
+  has(stream: K): boolean {
+    return this.streams.has(stream);
+  }
+
   /** Stream id → greatest time appended, for the store's state file. */
   snapshot(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [id, ts] of this.greatest) out[id] = String(ts);
+    for (const [id, ts] of this.greatest) out[String(id)] = String(ts);
     return out;
   }
 }
