@@ -63,7 +63,7 @@ import {
   syncInsert,
   tableName,
 } from './schema.js';
-import { SeqClock } from './seq-clock.js';
+import { SeqClock, timeFloor } from './seq-clock.js';
 import { type Conditions, type RowSet, rowSetSql, streamList, whereClause } from './sql.js';
 import { StreamCache } from './streams.js';
 import { claimSlot, GONE, heartbeat, liveWriters } from './writers.js';
@@ -137,6 +137,9 @@ export class ClickHouseStore implements Store {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private lastBeat = 0;
+  /** Whether the last poll saw other live servers, and when it ran (ms). */
+  private othersLive = true;
+  private polledAt = 0;
   /** Other servers' appends are announced above this number. */
   private foreignCursor = 0n;
   private closed = false;
@@ -161,6 +164,10 @@ export class ClickHouseStore implements Store {
 
   private table(name: string, local = false): string {
     return tableName(this.schema.database, name, local, this.schema.cluster);
+  }
+
+  private get pollMs(): number {
+    return this.options.pollMs ?? 250;
   }
 
   private get insertSettings(): Record<string, number> {
@@ -202,14 +209,13 @@ export class ClickHouseStore implements Store {
     this.opening ??= (async () => {
       try {
         await ensureSchema(this.http, this.schema, this.writer);
+        // The slot first: by the time the greatest stored number is read, the other servers have
+        // polled since this one's first heartbeat, so they write `appends` rows for it.
+        const slot = await claimSlot(this.http, this.table('writers'), this.writer, this.insertSettings, {
+          safe: timeFloor(),
+          waitMs: Math.max(300, 2.5 * this.pollMs),
+        });
         const floor = await this.maxSeq();
-        const slot = await claimSlot(
-          this.http,
-          this.table('writers'),
-          this.writer,
-          this.insertSettings,
-          floor,
-        );
         this.clock = new SeqClock(slot, floor);
         this.announcer = new Announcer(floor);
         this.foreignCursor = floor;
@@ -218,7 +224,7 @@ export class ClickHouseStore implements Store {
         this.log(
           `ClickHouse store: database ${this.schema.database} at ${this.options.url}, writer slot ${slot}`,
         );
-        this.schedule(this.options.pollMs ?? 250);
+        this.schedule(this.pollMs);
       } finally {
         this.opening = undefined;
       }
@@ -245,7 +251,7 @@ export class ClickHouseStore implements Store {
     this.timer = setTimeout(() => {
       this.polling = this.tick().finally(() => {
         this.polling = undefined;
-        this.schedule(this.down ? 1000 : (this.options.pollMs ?? 250));
+        this.schedule(this.down ? 1000 : this.pollMs);
       });
     }, ms);
     this.timer.unref();
@@ -545,17 +551,22 @@ export class ClickHouseStore implements Store {
       appends.uint64(j.minTs);
       appends.uint64(j.maxTs);
     }
+    // `appends` rows tell other servers of these entries: with none alive (the last poll, a recent
+    // one, saw none; a server that starts waits for two polls before it reads where to start
+    // from), they are not written, which spares ClickHouse a part per insert.
+    const tell = this.othersLive || Date.now() - this.polledAt > 2 * this.pollMs;
     await Promise.all([
       this.http.exec({
         query: `INSERT INTO ${this.table('entries')} (tenant, stream, ts, seq, observed, attr_names, attr_values, body) FORMAT RowBinary`,
         data: entries.bytes(),
         settings: this.insertSettings,
       }),
-      this.http.exec({
-        query: `INSERT INTO ${this.table('appends')} (at, writer, tenant, first, count, streams, min_ts, max_ts) FORMAT RowBinary`,
-        data: appends.bytes(),
-        settings: this.insertSettings,
-      }),
+      tell &&
+        this.http.exec({
+          query: `INSERT INTO ${this.table('appends')} (at, writer, tenant, first, count, streams, min_ts, max_ts) FORMAT RowBinary`,
+          data: appends.bytes(),
+          settings: this.insertSettings,
+        }),
     ]).catch((err: unknown) => {
       throw this.writeFailed(err);
     });

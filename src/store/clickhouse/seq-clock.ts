@@ -20,6 +20,11 @@ export function tickStart(tick: number): bigint {
   return BigInt(tick) << OFFSET_BITS;
 }
 
+/** Below every number any writer takes from now on (they take them from the current tick on). */
+export function timeFloor(now = Date.now()): bigint {
+  return tickStart(Math.max(0, now - EPOCH_MS)) - 1n;
+}
+
 export function slotOf(seq: bigint): number {
   return Number((seq >> OFFSET_BITS) % BigInt(SLOTS));
 }

@@ -56,8 +56,10 @@ export async function claimSlot(
   table: string,
   writer: string,
   settings: Record<string, number>,
-  safe: bigint,
+  /** `safe`: the heartbeat's safe number until the writer knows better; `waitMs`: for others to see it. */
+  opts: { readonly safe: bigint; readonly waitMs: number },
 ): Promise<number> {
+  const { safe, waitMs } = opts;
   const taken = new Set<number>();
   for (let attempt = 0; attempt < SLOTS; attempt++) {
     const others = (await liveWriters(http, table)).filter((w) => w.writer !== writer);
@@ -67,7 +69,7 @@ export async function claimSlot(
       throw new Error(`all ${SLOTS} writer slots of this ClickHouse database are held by live servers`);
     const slot = free[Math.floor(Math.random() * free.length)]!;
     await heartbeat(http, table, { writer, slot, safe }, settings);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, waitMs));
     const clash = (await liveWriters(http, table)).some(
       (w) => w.writer !== writer && w.slot === slot && w.writer < writer,
     );
