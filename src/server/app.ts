@@ -49,6 +49,12 @@ import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
 import { sizeOrZero } from '../util/size.js';
 import { registerDiskMetrics } from './disk-metrics.js';
 import { ServerMetrics } from './metrics.js';
+import {
+  type ReceiverAddresses,
+  type ReceiversConfig,
+  type RunningReceivers,
+  startReceivers,
+} from './receivers.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -116,6 +122,8 @@ export interface ServerConfig {
   readonly store?: Store;
   /** The store's backend and its own options; absent: the embedded backend. */
   readonly storeBackend?: StoreBackendConfig;
+  /** The forward, syslog and GELF listeners (issue 17); absent: none. */
+  readonly receivers?: ReceiversConfig;
 }
 
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -134,6 +142,8 @@ export interface RunningServer {
   readonly url: string;
   readonly store: Store;
   readonly http: Server;
+  /** Where the forward, syslog and GELF listeners listen (those configured). */
+  readonly receivers: ReceiverAddresses;
   close(): Promise<void>;
 }
 
@@ -312,12 +322,23 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     'upgrade',
     upgradeListener(http, auth?.tls !== undefined, { ...dispatch, target: tailUpgrade(tail) }),
   );
+  let receivers: RunningReceivers | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(config.port, config.host, () => resolve());
     });
+    receivers = await startReceivers({
+      config: config.receivers ?? {},
+      journal,
+      registry: metrics.registry,
+      ...(auth ? { auth } : {}),
+      limits: config.limits,
+      maxBodyBytes: config.maxBodyBytes,
+      log,
+    });
   } catch (err) {
+    http.close();
     clearInterval(retentionTimer);
     disk.stop();
     await deleteRequests.close();
@@ -334,9 +355,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     url: `${auth?.tls ? 'https' : 'http'}://${host}:${addr.port}`,
     store,
     http,
+    receivers: receivers.addresses,
     close() {
       closing ??= (async () => {
         ready = false;
+        await receivers?.close();
         clearInterval(retentionTimer);
         tail.close();
         kubeApi.close();
