@@ -54,8 +54,8 @@ export async function startGelfListeners(opts: GelfListenerOptions): Promise<Gel
   access.catch(() => {});
   const closers: (() => Promise<void>)[] = [];
   const out: { udp?: AddressInfo; tcp?: AddressInfo } = {};
-  const note = (where: string, what: string): void => {
-    if (throttle.ready()) opts.log(`gelf: ${where}: ${what}`);
+  const note = (where: string, what: string, kind = what.slice(0, 16)): void => {
+    if (throttle.ready(kind)) opts.log(`gelf: ${where}: ${what}`);
   };
   const decode = (text: string, receivedNs: bigint, where: string): RawRecord | undefined => {
     try {

@@ -91,8 +91,8 @@ export async function startSyslogListeners(opts: SyslogListenerOptions): Promise
       body: m.msg,
     };
   };
-  const note = (where: string, what: string): void => {
-    if (throttle.ready()) opts.log(`syslog: ${where}: ${what}`);
+  const note = (where: string, what: string, kind = what.slice(0, 12)): void => {
+    if (throttle.ready(kind)) opts.log(`syslog: ${where}: ${what}`);
   };
 
   /** Writes one batch; false when the sender is refused (logged). */
