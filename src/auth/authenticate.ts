@@ -109,13 +109,16 @@ export function clientCertAuthenticator(ca: CaBundle): RequestAuthenticator {
   };
 }
 
-/** `Authorization: Bearer <token>` looked up in a token table. */
+/** `Authorization: Bearer <token>` (`Splunk <token>` on HEC's paths) looked up in a token table. */
 export function bearerTokenAuthenticator(tokens: TokenTable): RequestAuthenticator {
   return (req) => {
     const auth = (headerValues(req, 'authorization')[0] ?? '').trim();
     if (auth === '') return undefined;
     const parts = auth.split(' ');
-    if (parts.length < 2 || parts[0]!.toLowerCase() !== 'bearer') return undefined;
+    const scheme = parts[0]!.toLowerCase();
+    // Splunk's HEC clients send `Authorization: Splunk <token>`: the same tokens, on HEC's paths only.
+    const hec = scheme === 'splunk' && (req.url ?? '').startsWith('/services/collector');
+    if (parts.length < 2 || (scheme !== 'bearer' && !hec)) return undefined;
     const token = parts[1]!;
     if (token === '') return undefined;
     const user = tokens.get(token);

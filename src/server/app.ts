@@ -28,7 +28,11 @@ import {
   describeWatermark,
   formatBytes,
 } from '../disk/disk-space.js';
-import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../formats/loki-push/index.js';
+import {
+  DEFAULT_MAX_PUSH_ENTRIES,
+  DEFAULT_PUSH_LIMITS,
+  type PushLimits,
+} from '../formats/loki-push/index.js';
 import { Journal } from '../journal/journal.js';
 import { getLogObjects } from '../korrel8r/get.js';
 import { kubeReadsOn } from '../kube/reads.js';
@@ -53,6 +57,7 @@ import {
   type ReceiverAddresses,
   type ReceiversConfig,
   type RunningReceivers,
+  registerReceiverRoutes,
   startReceivers,
 } from './receivers.js';
 
@@ -268,6 +273,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onRefused: (reason, n) => metrics.discardedLines.inc({ reason }, n),
     onWriteRefused: () => metrics.rejectedRequests.inc({ reason: '507' }),
   });
+  const intake = registerReceiverRoutes(router, {
+    journal,
+    registry: metrics.registry,
+    limits: config.limits,
+    maxBodyBytes: config.maxBodyBytes,
+    maxEvents: config.maxPushEntries ?? DEFAULT_MAX_PUSH_ENTRIES,
+  });
   registerKorrel8rApi(router, {
     getLogs: (q, o) => getLogObjects(store, q, o),
     admission,
@@ -330,10 +342,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     receivers = await startReceivers({
       config: config.receivers ?? {},
-      journal,
+      intake,
       registry: metrics.registry,
       ...(auth ? { auth } : {}),
-      limits: config.limits,
       maxBodyBytes: config.maxBodyBytes,
       log,
     });

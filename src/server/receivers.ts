@@ -6,10 +6,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { startForwardListener } from '../api/forward/listener.js';
+import { registerGelfHttp } from '../api/gelf/http.js';
 import { startGelfListeners } from '../api/gelf/listener.js';
+import type { Router } from '../api/http/router.js';
 import { listenerTenant } from '../api/receivers/access.js';
 import { Intake, type IntakeLimits } from '../api/receivers/intake.js';
 import { ProtocolCounter, receiverCounters } from '../api/receivers/metrics.js';
+import { registerHecApi } from '../api/splunk/routes.js';
 import { startSyslogListeners } from '../api/syslog/listener.js';
 import type { Auth } from '../auth/index.js';
 import type { Journal } from '../journal/journal.js';
@@ -58,19 +61,44 @@ export interface RunningReceivers {
   close(): Promise<void>;
 }
 
+/** The intake every receiver writes through, and the receivers' HTTP routes (/gelf, Splunk HEC). */
+export function registerReceiverRoutes(
+  router: Router,
+  opts: {
+    readonly journal: Journal;
+    readonly registry: Registry;
+    readonly limits: IntakeLimits;
+    readonly maxBodyBytes: number;
+    readonly maxEvents: number;
+  },
+): Intake {
+  const counters = receiverCounters(opts.registry);
+  const intake = new Intake({ journal: opts.journal, limits: opts.limits });
+  registerGelfHttp(router, {
+    intake,
+    counter: new ProtocolCounter(counters, 'gelf_http'),
+    maxBodyBytes: opts.maxBodyBytes,
+  });
+  registerHecApi(router, {
+    intake,
+    counter: new ProtocolCounter(counters, 'splunk_hec'),
+    maxBodyBytes: opts.maxBodyBytes,
+    maxEvents: opts.maxEvents,
+  });
+  return intake;
+}
+
 export async function startReceivers(opts: {
   readonly config: ReceiversConfig;
-  readonly journal: Journal;
+  readonly intake: Intake;
   readonly registry: Registry;
   readonly auth?: Auth;
-  readonly limits: IntakeLimits;
   /** Largest decompressed payload (the server's --max-body-size). */
   readonly maxBodyBytes: number;
   readonly log: (line: string) => void;
 }): Promise<RunningReceivers> {
-  const { config, log } = opts;
+  const { config, log, intake } = opts;
   const counters = receiverCounters(opts.registry);
-  const intake = new Intake({ journal: opts.journal, limits: opts.limits });
   const closers: (() => Promise<void>)[] = [];
   const addresses: { -readonly [K in keyof ReceiverAddresses]: ReceiverAddresses[K] } = {};
   const close = async () => {

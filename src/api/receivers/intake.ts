@@ -31,6 +31,8 @@ export interface IntakeOptions {
   readonly limits: IntakeLimits;
   /** Writes at once over all receivers; default 4. */
   readonly maxInFlight?: number;
+  /** Writes waiting for a turn beyond which HTTP receivers answer "busy" (default 32). */
+  readonly maxQueued?: number;
   readonly now?: () => bigint;
 }
 
@@ -78,6 +80,11 @@ export class Intake {
   /** Writes waiting for a turn (a gauge of back-pressure). */
   get queued(): number {
     return this.waiting.length;
+  }
+
+  /** True while so many writes wait that an HTTP receiver should answer 503 with Retry-After. */
+  get busy(): boolean {
+    return this.waiting.length >= (this.opts.maxQueued ?? 32);
   }
 
   /** Throws DiskFullError while the journal refuses writes (HTTP receivers, before reading). */
