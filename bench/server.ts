@@ -54,12 +54,14 @@ export async function startServer(
   mainJs: string,
   dataDir: string,
   logPath: string,
+  /** More `serve` flags (the receivers' listeners). */
+  extraArgs: readonly string[] = [],
 ): Promise<ServerUnderTest> {
   const port = await freePort();
   const out = openSync(logPath, 'w');
   const child = spawn(
     process.execPath,
-    [...serverNodeArgs(), mainJs, 'serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir],
+    [...serverNodeArgs(), mainJs, 'serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...extraArgs],
     {
       stdio: ['ignore', out, out],
     },
