@@ -76,7 +76,7 @@ export function registerReceiverRoutes(
   const intake = new Intake({ journal: opts.journal, limits: opts.limits });
   registerGelfHttp(router, {
     intake,
-    counter: new ProtocolCounter(counters, 'gelf_http'),
+    counter: new ProtocolCounter(counters, 'gelf'),
     maxBodyBytes: opts.maxBodyBytes,
   });
   registerHecApi(router, {

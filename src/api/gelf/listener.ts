@@ -117,7 +117,10 @@ export async function startGelfListeners(opts: GelfListenerOptions): Promise<Gel
             const nul = buf.indexOf(NUL, pos);
             if (nul < 0) break;
             if (skipping) skipping = false;
-            else if (nul > pos) {
+            else if (nul - pos > opts.maxMessageBytes) {
+              opts.counter.count('refused', 1, nul - pos);
+              note(where, `message longer than the limit of ${opts.maxMessageBytes} bytes: skipped`);
+            } else if (nul > pos) {
               const r = decode(buf.toString('utf8', pos, nul), receivedNs, where);
               if (r) pending.push(r);
             }

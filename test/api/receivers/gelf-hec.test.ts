@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -44,9 +45,10 @@ const SplunkLogger = (require('splunk-logging') as any).Logger;
 describe('GELF and Splunk HEC receivers, no auth', () => {
   let stop: () => Promise<void>;
   let server: RunningServer;
+  let logs: string[];
   before(async () => {
     const t = await startTestServer({ receivers: { gelf: { udp: LOOPBACK, tcp: LOOPBACK } } });
-    ({ server, stop } = t);
+    ({ server, stop, logs } = t);
   });
   after(() => stop());
 
@@ -71,6 +73,23 @@ describe('GELF and Splunk HEC receivers, no auth', () => {
     assert.deepEqual(await lines(server.url, '{node="gelf-tcp"} | n="3"'), ['tcp line 3']);
   });
 
+  test('GELF over TCP: a message over --gelf-max-message-size is skipped, counted and logged; the next is stored', async () => {
+    const refusedBefore = await received(server.url, 'gelf', 'refused');
+    const sock = connect(server.receivers.gelfTcp!.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    const huge = JSON.stringify({ version: '1.1', host: 'gelf-big', short_message: 'x'.repeat(1_100_000) });
+    const next = JSON.stringify({ version: '1.1', host: 'gelf-big', short_message: 'after the big one' });
+    sock.write(`${huge}\0${next}\0`);
+    await until('the next message', async () => (await lines(server.url, '{node="gelf-big"}')).length === 1);
+    assert.deepEqual(await lines(server.url, '{node="gelf-big"}'), ['after the big one']);
+    assert.equal(await received(server.url, 'gelf', 'refused'), refusedBefore + 1);
+    assert.ok(
+      logs.some((l) => /longer than the limit of 1048576 bytes/.test(l)),
+      logs.join('\n'),
+    );
+    sock.destroy();
+  });
+
   test('POST /gelf (gzip): 202 once stored; a malformed message is a 400 with the reason, nothing stored', async () => {
     const msg = {
       version: '1.1',
@@ -86,6 +105,7 @@ describe('GELF and Splunk HEC receivers, no auth', () => {
     });
     assert.equal(ok.status, 202, ok.text);
     assert.deepEqual(await lines(server.url, '{node="gelf-http"} | app="web"'), ['over http']);
+    const refusedBefore = await received(server.url, 'gelf', 'refused');
     const bad = await http(`${server.url}/gelf`, {
       method: 'POST',
       body: JSON.stringify({ version: '1.1', host: 'gelf-http', short_message: '' }),
@@ -93,7 +113,7 @@ describe('GELF and Splunk HEC receivers, no auth', () => {
     assert.equal(bad.status, 400);
     assert.match(bad.text, /short_message/);
     assert.equal((await lines(server.url, '{node="gelf-http"}')).length, 1);
-    assert.ok((await received(server.url, 'gelf_http', 'refused')) >= 1);
+    assert.equal(await received(server.url, 'gelf', 'refused'), refusedBefore + 1);
   });
 
   test('splunk-logging sends events to /services/collector/event/1.0; they are stored', async () => {
