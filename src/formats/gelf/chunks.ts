@@ -3,7 +3,8 @@
  * bytes 0x1e 0x0f is one chunk: an 8-byte message id, the sequence number, the sequence count
  * (at most 128), then a slice of the payload. A message is complete when every chunk has arrived;
  * chunks of a message not complete within 5 seconds are dropped, as Graylog does. Bounds: at most
- * `maxMessages` messages in assembly and `maxBytes` bytes per message; beyond, the chunk is refused.
+ * `maxMessages` messages in assembly, `maxBytes` bytes per message and `maxTotalBytes` (16 MiB)
+ * held over all of them; beyond, the chunk is refused.
  */
 import { FormatError, malformed } from '../errors.js';
 
@@ -27,11 +28,14 @@ export class GelfChunks {
   private readonly assemblies = new Map<string, Assembly>();
   /** Messages dropped incomplete (expired). */
   expired = 0;
+  /** Bytes held over every message in assembly. */
+  private total = 0;
 
   constructor(
     private readonly maxBytes: number,
     private readonly maxMessages = 1000,
     private readonly now: () => number = Date.now,
+    private readonly maxTotalBytes = 16 << 20,
   ) {}
 
   /** Adds a chunk; returns the whole payload once its last chunk arrives. Throws FormatError. */
@@ -55,23 +59,35 @@ export class GelfChunks {
     if (a.parts.length !== count) throw malformed('GELF chunks of one message disagree on the count');
     if (a.parts[seq] !== undefined) return undefined; // a duplicate
     const body = chunk.subarray(12);
-    a.bytes += body.length;
-    if (a.bytes > this.maxBytes) {
-      this.assemblies.delete(id);
+    if (a.bytes + body.length > this.maxBytes) {
+      this.drop(id, a);
       throw new FormatError('too-large', `chunked GELF message over the limit of ${this.maxBytes} bytes`);
     }
+    if (this.total + body.length > this.maxTotalBytes) {
+      throw new FormatError(
+        'too-large',
+        `chunked GELF messages in assembly hold ${this.total} bytes, the limit is ${this.maxTotalBytes}`,
+      );
+    }
+    a.bytes += body.length;
+    this.total += body.length;
     a.parts[seq] = Buffer.from(body);
     a.received++;
     if (a.received < count) return undefined;
-    this.assemblies.delete(id);
+    this.drop(id, a);
     return Buffer.concat(a.parts as Buffer[]);
+  }
+
+  private drop(id: string, a: Assembly): void {
+    this.assemblies.delete(id);
+    this.total -= a.bytes;
   }
 
   private expire(): void {
     const cutoff = this.now() - EXPIRE_MS;
     for (const [id, a] of this.assemblies) {
       if (a.started >= cutoff) break; // insertion order is start order
-      this.assemblies.delete(id);
+      this.drop(id, a);
       this.expired++;
     }
   }
