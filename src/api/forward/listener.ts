@@ -33,6 +33,7 @@ import type { RawRecord } from '../../model/normalize.js';
 import { nowNs } from '../../model/time.js';
 import { receiverAccess, receiverUser } from '../receivers/access.js';
 import type { Intake } from '../receivers/intake.js';
+import type { Listener } from '../receivers/listener.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { Throttle } from '../receivers/throttle.js';
 
@@ -53,11 +54,6 @@ export interface ForwardListenerOptions {
   readonly maxDecodedBytes: number;
   readonly maxEvents: number;
   readonly log: (line: string) => void;
-}
-
-export interface Listener {
-  readonly address: AddressInfo;
-  close(): Promise<void>;
 }
 
 /** Why a connection is dropped: logged, never sent (the protocol has no error message). */

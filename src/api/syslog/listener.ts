@@ -28,9 +28,9 @@ import { syslogAttributes } from '../../formats/syslog-record.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
-import type { Listener } from '../forward/listener.js';
 import { receiverAccess, receiverUser } from '../receivers/access.js';
 import type { Intake } from '../receivers/intake.js';
+import type { Listener } from '../receivers/listener.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { Throttle } from '../receivers/throttle.js';
 
