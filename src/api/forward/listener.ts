@@ -33,6 +33,7 @@ import type { RawRecord } from '../../model/normalize.js';
 import { nowNs } from '../../model/time.js';
 import { receiverAccess, receiverUser } from '../receivers/access.js';
 import type { Intake } from '../receivers/intake.js';
+import { AttributesTable } from '../receivers/intern.js';
 import type { Listener } from '../receivers/listener.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { Throttle } from '../receivers/throttle.js';
@@ -63,6 +64,7 @@ export async function startForwardListener(opts: ForwardListenerOptions): Promis
   const sockets = new Set<Socket>();
   const closing = new AbortController();
   const labels = new ForwardLabels();
+  const attributesTable = new AttributesTable();
   const serverHostname = opts.serverHostname ?? hostname();
   const user = receiverUser('forward');
   const throttle = new Throttle(10_000);
@@ -111,8 +113,11 @@ export async function startForwardListener(opts: ForwardListenerOptions): Promis
           continue;
         }
         if (handshake) throw new Drop('events before the handshake (PING) completed');
-        for (const e of (msg as ForwardMessage).events)
-          records.push(forwardRecord(e, msg.tag, labels, receivedNs));
+        for (const e of (msg as ForwardMessage).events) {
+          const r = forwardRecord(e, msg.tag, labels, receivedNs);
+          r.attributes = attributesTable.intern(r.attributes!);
+          records.push(r);
+        }
         if (msg.chunk !== undefined) chunks.push(msg.chunk);
       }
       if (records.length > 0) {

@@ -18,6 +18,7 @@ import type { RawRecord } from '../../model/normalize.js';
 import { nowNs } from '../../model/time.js';
 import { receiverAccess, receiverUser } from '../receivers/access.js';
 import type { Intake } from '../receivers/intake.js';
+import { AttributesTable } from '../receivers/intern.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { Throttle } from '../receivers/throttle.js';
 
@@ -50,6 +51,7 @@ export async function startGelfListeners(opts: GelfListenerOptions): Promise<Gel
   const sockets = new Set<Socket>();
   const throttle = new Throttle(10_000);
   const labels = new GelfLabels();
+  const attributesTable = new AttributesTable();
   const access = receiverAccess(opts.auth, receiverUser('gelf'), opts.tenant, '/gelf');
   access.catch(() => {});
   const closers: (() => Promise<void>)[] = [];
@@ -59,7 +61,9 @@ export async function startGelfListeners(opts: GelfListenerOptions): Promise<Gel
   };
   const decode = (text: string, receivedNs: bigint, where: string): RawRecord | undefined => {
     try {
-      return gelfRecord(parseGelf(text), labels, receivedNs);
+      const r = gelfRecord(parseGelf(text), labels, receivedNs);
+      r.attributes = attributesTable.intern(r.attributes!);
+      return r;
     } catch (err) {
       if (!(err instanceof FormatError)) throw err;
       opts.counter.count('refused', 1, Buffer.byteLength(text));

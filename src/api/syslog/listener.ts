@@ -30,6 +30,7 @@ import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { receiverAccess, receiverUser } from '../receivers/access.js';
 import type { Intake } from '../receivers/intake.js';
+import { AttributesTable } from '../receivers/intern.js';
 import type { Listener } from '../receivers/listener.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { Throttle } from '../receivers/throttle.js';
@@ -66,6 +67,7 @@ export async function startSyslogListeners(opts: SyslogListenerOptions): Promise
   const sockets = new Set<Socket>();
   const throttle = new Throttle(10_000);
   const labelsByHost = new Map<string, Labels>();
+  const attributesTable = new AttributesTable();
   const syslogUser = receiverUser('syslog');
   const maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
   const timezone = opts.timezone ?? 'UTC';
@@ -87,7 +89,7 @@ export async function startSyslogListeners(opts: SyslogListenerOptions): Promise
       timestamp: m.timestamp ?? receivedNs,
       observedTimestamp: receivedNs,
       labels: labelsOf(m.hostname ?? sender),
-      attributes: syslogAttributes(m),
+      attributes: attributesTable.intern(syslogAttributes(m)),
       body: m.msg,
     };
   };
