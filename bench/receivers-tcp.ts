@@ -12,10 +12,12 @@
  * - gelf: gelf-pro (npm) over UDP (compressed; one datagram per line), 64 sends in flight;
  * - splunk_hec: splunk-logging (npm), 1000 events a request, KJ_BENCH_RECV_CONNECTIONS loggers.
  * Target (issue 17): forward and syslog at least 100,000 lines/s; HEC at least 70% of the push.
+ * Each figure also gives the server's CPU time per line (/proc/PID/stat), which a loaded machine
+ * (the senders share its cores) changes less than lines/s.
  * KJ_BENCH_RECV_LINES (default 200,000) lines of about 120 bytes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -34,6 +36,36 @@ export interface ReceiverFigure {
   readonly seconds: number;
   readonly linesPerSecond: number;
   readonly note?: string;
+  /** Lines per second of the server's CPU time (user + system) over the run: the load-independent figure. */
+  linesPerServerCpuSecond?: number;
+}
+
+/** The server's CPU seconds so far (user + system, /proc/PID/stat), or undefined off Linux. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs one figure, adding the server's CPU time per line. */
+async function measured(
+  pid: number,
+  run: () => Promise<ReceiverFigure | undefined>,
+): Promise<ReceiverFigure | undefined> {
+  const before = cpuSeconds(pid);
+  const f = await run();
+  const after = cpuSeconds(pid);
+  if (f && before !== undefined && after !== undefined && after > before) {
+    f.linesPerServerCpuSecond = f.lines / (after - before);
+    say(
+      `  server CPU: ${(after - before).toFixed(2)} s, ${fmtInt(f.linesPerServerCpuSecond)} lines per CPU second`,
+    );
+  }
+  return f;
 }
 
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -313,12 +345,17 @@ export async function runReceiversPhase(
   let error: string | undefined;
   try {
     await waitReady(server);
-    figures.push(await benchPush(server.baseUrl, lines, connections));
-    figures.push(await benchForward(server.baseUrl, fwd, lines, connections, threads));
-    const s = await benchSyslog(server.baseUrl, syslog, lines);
-    if (s) figures.push(s);
-    figures.push(await benchHec(server.baseUrl, lines, connections));
-    figures.push(await benchGelf(server.baseUrl, gelf, lines.slice(0, Math.min(n, 50_000))));
+    const runs: (() => Promise<ReceiverFigure | undefined>)[] = [
+      () => benchPush(server.baseUrl, lines, connections),
+      () => benchForward(server.baseUrl, fwd, lines, connections, threads),
+      () => benchSyslog(server.baseUrl, syslog, lines),
+      () => benchHec(server.baseUrl, lines, connections),
+      () => benchGelf(server.baseUrl, gelf, lines.slice(0, Math.min(n, 50_000))),
+    ];
+    for (const run of runs) {
+      const f = await measured(server.pid, run);
+      if (f) figures.push(f);
+    }
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
     say(`receivers phase failed: ${error}`);

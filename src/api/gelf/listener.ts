@@ -46,6 +46,14 @@ export interface GelfListeners {
 
 const NUL = 0;
 
+/**
+ * Datagrams are gathered this long before a write: one datagram is one line, and without it a
+ * steady trickle became one store append (and fsync) per few lines.
+ */
+const UDP_LINGER_MS = 10;
+/** The socket's receive buffer (the kernel caps it at net.core.rmem_max): room for bursts. */
+const UDP_RECV_BUFFER = 8 << 20;
+
 export async function startGelfListeners(opts: GelfListenerOptions): Promise<GelfListeners> {
   const closing = new AbortController();
   const sockets = new Set<Socket>();
@@ -157,7 +165,10 @@ export async function startGelfListeners(opts: GelfListenerOptions): Promise<Gel
     if (opts.udp) {
       const udpQueue = opts.udpQueue ?? 10_000;
       const chunks = new GelfChunks(opts.maxMessageBytes);
-      const sock: UdpSocket = createSocket(opts.udp.host.includes(':') ? 'udp6' : 'udp4');
+      const sock: UdpSocket = createSocket({
+        type: opts.udp.host.includes(':') ? 'udp6' : 'udp4',
+        recvBufferSize: UDP_RECV_BUFFER,
+      });
       let pending: RawRecord[] = [];
       let flushing = false;
       const flush = async (): Promise<void> => {
@@ -189,7 +200,7 @@ export async function startGelfListeners(opts: GelfListenerOptions): Promise<Gel
         }
         if (!flushing && pending.length > 0) {
           flushing = true;
-          setImmediate(() => void flush());
+          setTimeout(() => void flush(), UDP_LINGER_MS);
         }
       });
       sock.on('error', (err) => opts.log(`gelf: udp error: ${err.message}`));

@@ -62,6 +62,14 @@ export interface SyslogListeners {
 /** Records in one write at most; a connection pauses once it holds this many. */
 const MAX_BATCH = 10_000;
 
+/**
+ * Datagrams are gathered this long before a write: one datagram is one line, and without it a
+ * steady trickle became one store append (and fsync) per few lines.
+ */
+const UDP_LINGER_MS = 10;
+/** The socket's receive buffer (the kernel caps it at net.core.rmem_max): room for bursts. */
+const UDP_RECV_BUFFER = 8 << 20;
+
 export async function startSyslogListeners(opts: SyslogListenerOptions): Promise<SyslogListeners> {
   const closing = new AbortController();
   const sockets = new Set<Socket>();
@@ -204,7 +212,10 @@ export async function startSyslogListeners(opts: SyslogListenerOptions): Promise
 
   async function startUdp(at: { host: string; port: number }): Promise<AddressInfo> {
     const udpQueue = opts.udpQueue ?? 10_000;
-    const sock: UdpSocket = createSocket(at.host.includes(':') ? 'udp6' : 'udp4');
+    const sock: UdpSocket = createSocket({
+      type: at.host.includes(':') ? 'udp6' : 'udp4',
+      recvBufferSize: UDP_RECV_BUFFER,
+    });
     let pending: RawRecord[] = [];
     let flushing = false;
     const access = receiverAccess(opts.auth, syslogUser, opts.tenant, '/syslog');
@@ -233,7 +244,7 @@ export async function startSyslogListeners(opts: SyslogListenerOptions): Promise
       pending.push(record(msg.toString('utf8'), nowNs(), rinfo.address));
       if (!flushing) {
         flushing = true;
-        setImmediate(() => void flush());
+        setTimeout(() => void flush(), UDP_LINGER_MS);
       }
     });
     sock.on('error', (err) => opts.log(`syslog: udp error: ${err.message}`));
