@@ -6,8 +6,9 @@
  *
  * Environment: KJ_BENCH_LINES (default 1,000,000), KJ_BENCH_SEED, KJ_BENCH_BATCH (2000 lines per
  * push), KJ_BENCH_CONCURRENCY (4 connections), KJ_BENCH_RUNS (7 timed runs per query),
- * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory, KJ_BENCH_PHASES (default `core,agent`; `agent`
- * alone runs only bench/agent-phase.ts, whose own variables are listed there). Exits 0 whether targets pass or fail;
+ * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory, KJ_BENCH_PHASES (default `core,agent,receivers`; `agent`
+ * alone runs only bench/agent-phase.ts, whose own variables are listed there; `receivers` is
+ * bench/receivers-tcp.ts). Exits 0 whether targets pass or fail;
  * non-zero only when the bench itself could not run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { runLogqlQueries } from './logql-phase.js';
 import { pushBody } from './proto.js';
 import { pushAll } from './push.js';
 import { type QueryOutcome, runQueries } from './query-phase.js';
+import { runReceiversPhase } from './receivers-tcp.js';
 import { fmtInt, fmtMB, fmtMs, type Verdict, verdictTable } from './report.js';
 import { RssSampler } from './rss.js';
 import { logTail, type ServerUnderTest, startServer, waitReady } from './server.js';
@@ -458,11 +460,12 @@ async function main(): Promise<void> {
   const outDir = join(root, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });
   const phases = new Set(
-    (process.env.KJ_BENCH_PHASES ?? 'core,clickhouse,agent').split(',').map((p) => p.trim()),
+    (process.env.KJ_BENCH_PHASES ?? 'core,clickhouse,agent,receivers').split(',').map((p) => p.trim()),
   );
   for (const p of phases) {
-    if (p !== 'core' && p !== 'clickhouse' && p !== 'agent')
-      throw new Error(`KJ_BENCH_PHASES: unknown phase ${p} (core, clickhouse, agent)`);
+    if (p !== 'core' && p !== 'clickhouse' && p !== 'agent' && p !== 'receivers') {
+      throw new Error(`KJ_BENCH_PHASES: unknown phase ${p} (core, clickhouse, agent, receivers)`);
+    }
   }
   const verdicts: Verdict[] = [];
   const errors: string[] = [];
@@ -504,6 +507,14 @@ async function main(): Promise<void> {
       results = { ...results, agentAlone: alone };
     }
     removeAgentTree();
+  }
+  if (phases.has('receivers')) {
+    say('');
+    say('# receivers phase: the same lines through the Loki push, forward, syslog, Splunk HEC and GELF');
+    const recv = await runReceiversPhase(join(root, 'dist', 'src', 'cli', 'main.js'), outDir);
+    verdicts.push(...recv.verdicts);
+    if (recv.error !== undefined) errors.push(`receivers phase: ${recv.error}`);
+    results = { ...results, receivers: recv.figures };
   }
   say('');
   say(verdictTable(verdicts));

@@ -54,6 +54,7 @@ export async function startServer(
   mainJs: string,
   dataDir: string,
   logPath: string,
+  /** More `serve` flags (the receivers' listeners). */
   extraArgs: readonly string[] = [],
 ): Promise<ServerUnderTest> {
   const port = await freePort();

@@ -137,7 +137,7 @@ function websocketToken(req: IncomingMessage): string | undefined {
 }
 
 /**
- * `Authorization: Bearer <token>` looked up in a token table; on a WebSocket upgrade without that
+ * `Authorization: Bearer <token>` (`Splunk <token>` on HEC's paths) looked up in a token table; on a WebSocket upgrade without that
  * header, the token of kube-apiserver's subprotocol (see WEBSOCKET_TOKEN_PROTOCOL).
  */
 export function bearerTokenAuthenticator(tokens: TokenTable): RequestAuthenticator {
@@ -151,7 +151,10 @@ export function bearerTokenAuthenticator(tokens: TokenTable): RequestAuthenticat
       return user;
     }
     const parts = auth.split(' ');
-    if (parts.length < 2 || parts[0]!.toLowerCase() !== 'bearer') return undefined;
+    const scheme = parts[0]!.toLowerCase();
+    // Splunk's HEC clients send `Authorization: Splunk <token>`: the same tokens, on HEC's paths only.
+    const hec = scheme === 'splunk' && (req.url ?? '').startsWith('/services/collector');
+    if (parts.length < 2 || (scheme !== 'bearer' && !hec)) return undefined;
     const token = parts[1]!;
     if (token === '') return undefined;
     const user = tokens.get(token);

@@ -1,12 +1,14 @@
 /**
  * @module `kjournal serve`: the server on one port, with the embedded store or ClickHouse.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '../auth/index.js';
 import { parseMinFree } from '../disk/disk-space.js';
 import { DEFAULT_PUSH_LIMITS } from '../formats/loki-push/index.js';
 import { parseDuration } from '../go/duration.js';
 import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
+import type { ReceiverAddresses, ReceiversConfig } from '../server/receivers.js';
 import { longestRetention } from '../store/store.js';
 import { sizeOrZero } from '../util/size.js';
 import { addClickHouseFlags, type ClickHouseFlags, clickhouseBackend } from './clickhouse-flags.js';
@@ -64,6 +66,18 @@ interface ServeFlags extends AuthFlags, ClickHouseFlags {
   minFreeDisk?: string;
   disableTenantHeader?: boolean;
   ui: string;
+  forwardListen?: string;
+  forwardSharedKeyFile?: string;
+  forwardTenant?: string;
+  forwardMaxMessageSize: string;
+  syslogTcp?: string;
+  syslogUdp?: string;
+  syslogTls?: string;
+  syslogTenant?: string;
+  gelfUdp?: string;
+  gelfTcp?: string;
+  gelfTenant?: string;
+  gelfMaxMessageSize: string;
 }
 
 /** `--min-free-disk`: a size or a percentage of the volume. */
@@ -91,6 +105,122 @@ function nonNegativeInteger(flag: string, value: string): number {
     throw new CliError(`${flag} must be a non-negative integer, got ${JSON.stringify(value)}`, 2);
   }
   return n;
+}
+
+/** `--forward-listen` and the other receivers' addresses (`HOST:PORT`). */
+function listenFlag(flag: string, value: string | undefined): { host: string; port: number } | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseListen(value);
+  } catch {
+    throw new CliError(`${flag} must be HOST:PORT, got ${JSON.stringify(value)}`, 2);
+  }
+}
+
+function addReceiverFlags(cmd: Command): void {
+  cmd
+    .option(
+      '--forward-listen <host:port>',
+      'receive the Fluentd forward protocol (Fluent Bit, Fluentd, Docker) on this TCP port, heartbeat on UDP',
+    )
+    .option(
+      '--forward-shared-key-file <file>',
+      "the forward handshake's shared key (HELO/PING/PONG); needed with authentication on",
+    )
+    .option('--forward-tenant <tenant>', 'tenant of what --forward-listen receives', 'default')
+    .option(
+      '--forward-max-message-size <size>',
+      'largest forward message; a larger one drops the connection',
+      '16MiB',
+    )
+    .option(
+      '--syslog-tcp <host:port>',
+      'receive syslog (RFC 5424/3164, octet counting or LF framing) on this TCP port',
+    )
+    .option('--syslog-udp <host:port>', 'receive syslog datagrams on this UDP port')
+    .option(
+      '--syslog-tls <host:port>',
+      'receive syslog over TLS (RFC 5425) with the --tls-cert-file certificate',
+    )
+    .option('--syslog-tenant <tenant>', 'tenant of what the syslog listeners receive', 'default')
+    .option('--gelf-udp <host:port>', 'receive GELF (chunked, gzip or zlib) on this UDP port')
+    .option('--gelf-tcp <host:port>', 'receive NUL-delimited GELF on this TCP port')
+    .option('--gelf-tenant <tenant>', 'tenant of what the GELF listeners receive', 'default')
+    .option(
+      '--gelf-max-message-size <size>',
+      'largest GELF message (TCP frame, reassembled UDP chunks)',
+      '1MiB',
+    );
+}
+
+function receiversFromFlags(flags: ServeFlags): ReceiversConfig {
+  const forward = listenFlag('--forward-listen', flags.forwardListen);
+  const sharedKey =
+    flags.forwardSharedKeyFile === undefined
+      ? undefined
+      : readSecret('--forward-shared-key-file', flags.forwardSharedKeyFile);
+  const syslog = {
+    tcp: listenFlag('--syslog-tcp', flags.syslogTcp),
+    udp: listenFlag('--syslog-udp', flags.syslogUdp),
+    tls: listenFlag('--syslog-tls', flags.syslogTls),
+  };
+  const gelf = { udp: listenFlag('--gelf-udp', flags.gelfUdp), tcp: listenFlag('--gelf-tcp', flags.gelfTcp) };
+  return {
+    ...(forward
+      ? {
+          forward: {
+            listen: forward,
+            ...(sharedKey !== undefined ? { sharedKey } : {}),
+            ...(flags.forwardTenant ? { tenant: flags.forwardTenant } : {}),
+            maxMessageBytes: bytes('--forward-max-message-size', flags.forwardMaxMessageSize),
+          },
+        }
+      : {}),
+    syslog: {
+      ...(syslog.tcp ? { tcp: syslog.tcp } : {}),
+      ...(syslog.udp ? { udp: syslog.udp } : {}),
+      ...(syslog.tls ? { tls: syslog.tls } : {}),
+      ...(flags.syslogTenant ? { tenant: flags.syslogTenant } : {}),
+    },
+    gelf: {
+      ...(gelf.udp ? { udp: gelf.udp } : {}),
+      ...(gelf.tcp ? { tcp: gelf.tcp } : {}),
+      ...(flags.gelfTenant ? { tenant: flags.gelfTenant } : {}),
+      maxMessageBytes: bytes('--gelf-max-message-size', flags.gelfMaxMessageSize),
+    },
+  };
+}
+
+function receiverHosts(r: ReceiversConfig): string[] {
+  return [r.forward?.listen, r.syslog?.tcp, r.syslog?.udp, r.syslog?.tls, r.gelf?.udp, r.gelf?.tcp]
+    .filter((a) => a !== undefined)
+    .map((a) => a.host);
+}
+
+/** A secret file's first line (a trailing newline is no part of the key). */
+function readSecret(flag: string, file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`${flag}: cannot read ${file}: ${(err as Error).message}`, 2);
+  }
+  const key = text.split(/\r?\n/)[0] ?? '';
+  if (key === '') throw new CliError(`${flag}: ${file} is empty`, 2);
+  return key;
+}
+
+function describeReceivers(a: ReceiverAddresses): string {
+  const at = (x: { address: string; port: number }) =>
+    x.address.includes(':') ? `[${x.address}]:${x.port}` : `${x.address}:${x.port}`;
+  const parts: string[] = [];
+  if (a.forward) parts.push(`forward on tcp ${at(a.forward)}`);
+  if (a.syslogTcp) parts.push(`syslog on tcp ${at(a.syslogTcp)}`);
+  if (a.syslogUdp) parts.push(`syslog on udp ${at(a.syslogUdp)}`);
+  if (a.syslogTls) parts.push(`syslog on tls ${at(a.syslogTls)}`);
+  if (a.gelfUdp) parts.push(`gelf on udp ${at(a.gelfUdp)}`);
+  if (a.gelfTcp) parts.push(`gelf on tcp ${at(a.gelfTcp)}`);
+  return parts.length > 0 ? `kjournal: receivers: ${parts.join(', ')}\n` : '';
 }
 
 export function registerServe(program: Command): void {
@@ -192,6 +322,7 @@ export function registerServe(program: Command): void {
       'writes answer 507 while the data volume has less free space than this, e.g. 2GiB or 5%; 0 turns it off ' +
         '(default: 1GiB or 5% of the volume, whichever is smaller)',
     );
+  addReceiverFlags(cmd);
   addAuthFlags(cmd);
   addClickHouseFlags(cmd, 'keep the journal in ClickHouse instead of the embedded store:');
   cmd.action(async (flags: ServeFlags) => {
@@ -231,6 +362,8 @@ export function registerServe(program: Command): void {
     const storeBackend = await clickhouseBackend(flags, settings.clickhouse);
     const auth = createAuth(authConfigFromFlags(flags));
     auth.checkListen(host);
+    const receivers = receiversFromFlags(flags);
+    for (const at of receiverHosts(receivers)) auth.checkListen(at);
     // Loaded here, not at the top: other commands (the agent above all) need not load DuckDB.
     const { DEFAULT_SERVER_CONFIG, startServer } = await import('../server/app.js');
     const server = await startServer({
@@ -274,6 +407,7 @@ export function registerServe(program: Command): void {
       ui: flags.ui === 'true',
       ...(minFreeDisk ? { minFreeDisk } : {}),
       ...(settings.pipeline ? { pipeline: settings.pipeline } : {}),
+      receivers,
       kube: {
         listWindowNs: kubeListWindow,
         listMaxItems: kubeListMaxItems,
@@ -288,6 +422,7 @@ export function registerServe(program: Command): void {
     // One write: whoever reads up to "serving on" has the rest too.
     process.stderr.write(
       `kjournal serving on ${server.url} (${storeBackend?.kind === 'clickhouse' ? `journal in ClickHouse at ${storeBackend.url}, database ${storeBackend.database ?? 'kjournal'}; local state in ${flags.data}` : `data in ${flags.data}`})\n` +
+        describeReceivers(server.receivers) +
         `kjournal: ${auth.describe()}\n` +
         `kjournal: tenants: ${tenants}\n`,
     );

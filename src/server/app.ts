@@ -29,7 +29,11 @@ import {
   describeWatermark,
   formatBytes,
 } from '../disk/disk-space.js';
-import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../formats/loki-push/index.js';
+import {
+  DEFAULT_MAX_PUSH_ENTRIES,
+  DEFAULT_PUSH_LIMITS,
+  type PushLimits,
+} from '../formats/loki-push/index.js';
 import { Journal } from '../journal/journal.js';
 import { getLogObjects } from '../korrel8r/get.js';
 import { kubeReadsOn } from '../kube/reads.js';
@@ -50,6 +54,13 @@ import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
 import { sizeOrZero } from '../util/size.js';
 import { registerDiskMetrics } from './disk-metrics.js';
 import { ServerMetrics } from './metrics.js';
+import {
+  type ReceiverAddresses,
+  type ReceiversConfig,
+  type RunningReceivers,
+  registerReceiverRoutes,
+  startReceivers,
+} from './receivers.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -121,6 +132,8 @@ export interface ServerConfig {
   readonly ui?: boolean;
   /** Where the built web page is (tests); default dist/web (api/ui/static.ts). */
   readonly uiDir?: string;
+  /** The forward, syslog and GELF listeners (issue 17); absent: none. */
+  readonly receivers?: ReceiversConfig;
 }
 
 export const DEFAULT_SERVER_CONFIG: ServerConfig = {
@@ -139,6 +152,8 @@ export interface RunningServer {
   readonly url: string;
   readonly store: Store;
   readonly http: Server;
+  /** Where the forward, syslog and GELF listeners listen (those configured). */
+  readonly receivers: ReceiverAddresses;
   close(): Promise<void>;
 }
 
@@ -263,6 +278,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onRefused: (reason, n) => metrics.discardedLines.inc({ reason }, n),
     onWriteRefused: () => metrics.rejectedRequests.inc({ reason: '507' }),
   });
+  const intake = registerReceiverRoutes(router, {
+    journal,
+    registry: metrics.registry,
+    limits: config.limits,
+    maxBodyBytes: config.maxBodyBytes,
+    maxEvents: config.maxPushEntries ?? DEFAULT_MAX_PUSH_ENTRIES,
+  });
   registerKorrel8rApi(router, {
     getLogs: (q, o) => getLogObjects(store, q, o),
     admission,
@@ -329,12 +351,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     'upgrade',
     upgradeListener(http, auth?.tls !== undefined, { ...dispatch, target: tailUpgrade(tail) }),
   );
+  let receivers: RunningReceivers | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(config.port, config.host, () => resolve());
     });
+    receivers = await startReceivers({
+      config: config.receivers ?? {},
+      intake,
+      registry: metrics.registry,
+      ...(auth ? { auth } : {}),
+      maxBodyBytes: config.maxBodyBytes,
+      log,
+    });
   } catch (err) {
+    http.close();
     clearInterval(retentionTimer);
     disk.stop();
     await deleteRequests.close();
@@ -351,9 +383,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     url: `${auth?.tls ? 'https' : 'http'}://${host}:${addr.port}`,
     store,
     http,
+    receivers: receivers.addresses,
     close() {
       closing ??= (async () => {
         ready = false;
+        await receivers?.close();
         clearInterval(retentionTimer);
         tail.close();
         kubeApi.close();

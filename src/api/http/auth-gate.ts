@@ -41,7 +41,8 @@ import { HttpError } from './errors.js';
 import { decodeSegment, type Reply, trimTrailingSlash } from './router.js';
 import { DEFAULT_TENANT, tenantOf } from './tenant.js';
 
-const OPEN = new Set(['/healthz', '/livez', '/readyz', '/ready']);
+// Splunk's HEC health check needs no token (Splunk answers it to anyone).
+const OPEN = new Set(['/healthz', '/livez', '/readyz', '/ready', '/services/collector/health']);
 /** The web page's static files (api/ui/static.ts). */
 const isUiPath = (path: string): boolean => path === '/' || path === '/ui' || path.startsWith('/ui/');
 const KUBE_PREFIXES = ['/api', '/apis', '/openapi', '/version'];
@@ -55,7 +56,17 @@ const LOG_DATA_PREFIXES = [
   /^\/api\/logs\/v1\/(?:application|infrastructure|audit)(?=\/)/,
   /^\/apis\/core\.kjournal\/v1alpha1(?:\/namespaces\/[^/]+)?(?=\/(?:loki|korrel8r|retention)\/)/,
 ];
-const INTAKE = new Set(['/ingest/audit', '/ingest/events']);
+/** The receivers' HTTP paths (issue 17: GELF, Splunk HEC) are intake too: their handlers decide. */
+const RECEIVER_INTAKE = [
+  '/gelf',
+  '/services/collector',
+  '/services/collector/event',
+  '/services/collector/event/1.0',
+  '/services/collector/raw',
+  '/services/collector/raw/1.0',
+  '/services/collector/ack',
+];
+const INTAKE = new Set(['/ingest/audit', '/ingest/events', ...RECEIVER_INTAKE]);
 const TENANT_HEADER = 'x-scope-orgid';
 
 /**
@@ -128,6 +139,11 @@ function requestWants(method: string, path: string, params: URLSearchParams): Wa
 }
 
 function refusal(path: string, code: number, message: string): Reply {
+  // HEC's clients read HEC's JSON (code 2 "Token is required", 4 "Invalid token"), whatever the status.
+  if (path.startsWith('/services/collector')) {
+    const hec = code === 401 ? { text: 'Invalid token', code: 4 } : { text: message, code: 4 };
+    return { status: code, headers: { 'content-type': 'application/json' }, body: JSON.stringify(hec) };
+  }
   if (isKubePath(path)) {
     return {
       status: code,

@@ -1,7 +1,7 @@
 /**
  * @module The syslog source of `kjournal agent`: RFC 5424 and RFC 3164 messages over UDP (one
  * message per datagram) and TCP (RFC 6587 octet counting or LF framing, detected per frame: see
- * framing.ts; parsing: see parse.ts).
+ * formats/syslog-framing.ts, shared with the server's syslog listener; parsing: formats/syslog.ts).
  *
  * Records:
  * - body: the MSG (a UTF-8 BOM and trailing CR/LF/NUL removed); the whole text when it did not parse.
@@ -30,16 +30,16 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { FACILITIES, parseSyslog, SEVERITIES, type SyslogMessage } from '../../formats/syslog.js';
-import { safeName } from '../../model/names.js';
+import { parseSyslog, type SyslogMessage } from '../../formats/syslog.js';
+import { DEFAULT_MAX_FRAME, SyslogFramer } from '../../formats/syslog-framing.js';
+import { syslogAttributes } from '../../formats/syslog-record.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
 import type { Source, SourceContext } from '../source.js';
-import { DEFAULT_MAX_FRAME, SyslogFramer } from './framing.js';
 
 export { parseSyslog, type SyslogMessage } from '../../formats/syslog.js';
-export { SyslogFramer } from './framing.js';
+export { SyslogFramer } from '../../formats/syslog-framing.js';
 
 export interface SyslogSourceOptions {
   /** `host:port` to listen on for TCP (`[::1]:514` for IPv6; port 0 picks a free one). */
@@ -89,28 +89,13 @@ export function parseHostPort(text: string): { host: string; port: number } {
  */
 const labelsByNode = new Map<string, Labels>();
 
-/** The record of one parsed message. */
+/** The record of one parsed message (the attributes: formats/syslog-record.ts). */
 export function syslogRecord(m: SyslogMessage, node: string, receivedNs: bigint): LogRecord {
-  const attributes: Record<string, string> = {
-    facility: FACILITIES[m.facility] ?? String(m.facility),
-    facility_code: String(m.facility),
-    severity: SEVERITIES[m.severity] ?? String(m.severity),
-    severity_code: String(m.severity),
-  };
-  if (m.hostname !== undefined) attributes.hostname = m.hostname;
-  if (m.appname !== undefined) attributes.appname = m.appname;
-  if (m.procid !== undefined) attributes.procid = m.procid;
-  if (m.msgid !== undefined) attributes.msgid = m.msgid;
-  for (const el of m.structuredData) {
-    const prefix = `sd_${el.id}`;
-    if (el.params.length === 0) attributes[safeName(prefix)] = '';
-    for (const [name, value] of el.params) attributes[safeName(`${prefix}_${name}`)] = value;
-  }
   return {
     timestamp: m.timestamp ?? receivedNs,
     observedTimestamp: receivedNs,
     labels: getOrCreate(labelsByNode, node, () => ({ kind: 'log', source: 'syslog', node })),
-    attributes,
+    attributes: syslogAttributes(m),
     body: m.msg,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * @module TCP framing of syslog (RFC 6587), detected per frame: a frame that starts with a digit is
+ * @module TCP framing of syslog (RFC 6587), shared by the agent's syslog source and the server's syslog listener, detected per frame: a frame that starts with a digit is
  * octet-counted (`LEN SP MSG`), anything else is LF-terminated (non-transparent framing; a trailing
  * CR is removed by the parser). LF, CR and NUL bytes between frames are skipped, so octet-counted
  * frames followed by a newline (as some senders do) and both framings mixed on one connection work.

@@ -1,0 +1,185 @@
+/**
+ * @module Splunk's HTTP Event Collector formats (Splunk's "Format events for HTTP Event Collector"):
+ * - `/services/collector/event`: one or more JSON event objects, one after another (whitespace or
+ *   nothing between them), each `{"event": ..., "time", "host", "source", "sourcetype", "index",
+ *   "fields": {...}}`; `event` is required and not blank (a string or any JSON value); `time` is
+ *   epoch seconds, a number or a numeric string, with a fraction.
+ * - `/services/collector/raw`: the body is text, one event per line; the metadata comes from the
+ *   query (`host`, `source`, `sourcetype`, `index`, `time`).
+ * Errors carry HEC's codes (HecFormatError): 5 "No data", 6 "Invalid data format", 12 "Event field
+ * is required", 13 "Event field cannot be blank", with the index of the event at fault.
+ *
+ * Records: the line is the event (a string as it is, anything else as its JSON); labels
+ * `source=splunk`, and `index`, `sourcetype` and `node` (Splunk's `host`) when given; Splunk's
+ * `source` is the attribute `splunk_source`, and each of `fields` an attribute.
+ */
+import { flattenJson, safeName } from '../../model/names.js';
+import type { RawRecord } from '../../model/normalize.js';
+import type { Labels } from '../../model/record.js';
+import { FormatError } from '../errors.js';
+
+export class HecFormatError extends FormatError {
+  constructor(
+    readonly hecCode: number,
+    message: string,
+    readonly invalidEventNumber?: number,
+  ) {
+    super('malformed', message);
+  }
+}
+
+export interface HecEvent {
+  readonly event: unknown;
+  readonly timeNs?: bigint;
+  readonly host?: string;
+  readonly source?: string;
+  readonly sourcetype?: string;
+  readonly index?: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Epoch seconds (number or numeric string, fraction allowed) → ns; undefined when absent. */
+function timeOf(v: unknown, n: number): bigint | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const x = typeof v === 'string' ? Number(v) : v;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
+    throw new HecFormatError(6, 'Invalid data format', n);
+  }
+  return BigInt(Math.round(x * 1e6)) * 1000n;
+}
+
+const optStr = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function hecEvent(doc: unknown, n: number): HecEvent {
+  if (!isObj(doc)) throw new HecFormatError(6, 'Invalid data format', n);
+  if (!Object.hasOwn(doc, 'event')) throw new HecFormatError(12, 'Event field is required', n);
+  const event = doc.event;
+  if (event === null || event === '' || (typeof event === 'string' && event.trim() === '')) {
+    throw new HecFormatError(13, 'Event field cannot be blank', n);
+  }
+  const fields = doc.fields;
+  if (fields !== undefined && !isObj(fields)) throw new HecFormatError(6, 'Invalid data format', n);
+  const timeNs = timeOf(doc.time, n);
+  const host = optStr(doc.host);
+  const source = optStr(doc.source);
+  const sourcetype = optStr(doc.sourcetype);
+  const index = optStr(doc.index);
+  return {
+    event,
+    ...(timeNs !== undefined ? { timeNs } : {}),
+    ...(host ? { host } : {}),
+    ...(source ? { source } : {}),
+    ...(sourcetype ? { sourcetype } : {}),
+    ...(index ? { index } : {}),
+    ...(fields ? { fields } : {}),
+  };
+}
+
+/** The events of an `/event` body: JSON objects one after another. */
+export function decodeHecEvents(text: string, maxEvents: number): HecEvent[] {
+  const out: HecEvent[] = [];
+  let i = 0;
+  const n = text.length;
+  for (;;) {
+    while (i < n && /\s/.test(text[i]!)) i++;
+    if (i >= n) break;
+    if (text[i] !== '{') throw new HecFormatError(6, 'Invalid data format', out.length);
+    // The end of this object: braces counted outside strings.
+    let depth = 0;
+    let j = i;
+    let inString = false;
+    for (; j < n; j++) {
+      const c = text.charCodeAt(j);
+      if (inString) {
+        if (c === 0x5c) j++;
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) inString = true;
+      else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        depth--;
+        if (depth === 0) break;
+      }
+    }
+    if (j >= n) throw new HecFormatError(6, 'Invalid data format', out.length);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text.slice(i, j + 1));
+    } catch {
+      throw new HecFormatError(6, 'Invalid data format', out.length);
+    }
+    if (out.length >= maxEvents) {
+      throw new FormatError('too-large', `more than ${maxEvents} events in one request`);
+    }
+    out.push(hecEvent(doc, out.length));
+    i = j + 1;
+  }
+  if (out.length === 0) throw new HecFormatError(5, 'No data');
+  return out;
+}
+
+/** The events of a `/raw` body: one per non-empty line, metadata from the query. */
+export function decodeHecRaw(text: string, params: URLSearchParams, maxEvents: number): HecEvent[] {
+  const meta = {
+    timeNs: timeOf(params.get('time') ?? undefined, 0),
+    host: optStr(params.get('host')),
+    source: optStr(params.get('source')),
+    sourcetype: optStr(params.get('sourcetype')),
+    index: optStr(params.get('index')),
+  };
+  const out: HecEvent[] = [];
+  for (const line of text.split('\n')) {
+    const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (l.trim() === '') continue;
+    if (out.length >= maxEvents)
+      throw new FormatError('too-large', `more than ${maxEvents} events in one request`);
+    const e: Record<string, unknown> = { event: l };
+    for (const [k, v] of Object.entries(meta)) if (v !== undefined) e[k] = v;
+    out.push(e as unknown as HecEvent);
+  }
+  if (out.length === 0) throw new HecFormatError(5, 'No data');
+  return out;
+}
+
+/** Labels per (index, sourcetype, host), one object each. */
+export class HecLabels {
+  private readonly cache = new Map<string, Labels>();
+  of(e: HecEvent): Labels {
+    const key = `${e.index ?? ''}\u0000${e.sourcetype ?? ''}\u0000${e.host ?? ''}`;
+    let l = this.cache.get(key);
+    if (!l) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      l = { source: 'splunk' };
+      if (e.index) l.index = e.index;
+      if (e.sourcetype) l.sourcetype = e.sourcetype;
+      if (e.host) l.node = e.host;
+      this.cache.set(key, l);
+    }
+    return l;
+  }
+}
+
+/**
+ * The record of one event. An event without a time takes the receive time plus its index in the
+ * request (in nanoseconds), so the lines of one request keep their order when read back.
+ */
+export function hecRecord(e: HecEvent, labels: HecLabels, receivedNs: bigint, index = 0): RawRecord {
+  const attributes: Record<string, string> = {};
+  if (e.source) attributes.splunk_source = e.source;
+  if (e.fields) {
+    for (const k in e.fields) {
+      const v = e.fields[k];
+      if (typeof v === 'string') attributes[safeName(k)] = v;
+      else flattenJson(v, k, attributes);
+    }
+  }
+  return {
+    timestamp: e.timeNs ?? receivedNs + BigInt(index),
+    observedTimestamp: receivedNs,
+    labels: labels.of(e),
+    attributes,
+    body: typeof e.event === 'string' ? e.event : JSON.stringify(e.event),
+  };
+}

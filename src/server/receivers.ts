@@ -1,0 +1,169 @@
+/**
+ * @module Wiring of the receivers that are not HTTP routes (issue 17): the Fluentd forward
+ * listener, the syslog listeners and the GELF listeners, all writing through one intake
+ * (api/receivers/intake.ts) into the server's journal, counted in the receivers' counters.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { startForwardListener } from '../api/forward/listener.js';
+import { registerGelfHttp } from '../api/gelf/http.js';
+import { startGelfListeners } from '../api/gelf/listener.js';
+import type { Router } from '../api/http/router.js';
+import { listenerTenant } from '../api/receivers/access.js';
+import { Intake, type IntakeLimits } from '../api/receivers/intake.js';
+import { ProtocolCounter, receiverCounters } from '../api/receivers/metrics.js';
+import { registerHecApi } from '../api/splunk/routes.js';
+import { startSyslogListeners } from '../api/syslog/listener.js';
+import type { Auth } from '../auth/index.js';
+import type { Journal } from '../journal/journal.js';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ReceiversConfig {
+  readonly forward?: {
+    readonly listen: HostPort;
+    readonly sharedKey?: string;
+    readonly tenant?: string;
+    /** Largest forward message on the wire (default 16 MiB). */
+    readonly maxMessageBytes?: number;
+  };
+  readonly syslog?: {
+    readonly tcp?: HostPort;
+    readonly udp?: HostPort;
+    readonly tls?: HostPort;
+    readonly tenant?: string;
+    readonly maxFrame?: number;
+  };
+  readonly gelf?: {
+    readonly udp?: HostPort;
+    readonly tcp?: HostPort;
+    readonly tenant?: string;
+    readonly maxMessageBytes?: number;
+  };
+}
+
+export interface ReceiverAddresses {
+  readonly forward?: AddressInfo;
+  readonly syslogTcp?: AddressInfo;
+  readonly syslogUdp?: AddressInfo;
+  readonly syslogTls?: AddressInfo;
+  readonly gelfUdp?: AddressInfo;
+  readonly gelfTcp?: AddressInfo;
+}
+
+export const DEFAULT_FORWARD_MAX_MESSAGE = 16 << 20;
+
+export interface RunningReceivers {
+  readonly addresses: ReceiverAddresses;
+  close(): Promise<void>;
+}
+
+/** The intake every receiver writes through, and the receivers' HTTP routes (/gelf, Splunk HEC). */
+export function registerReceiverRoutes(
+  router: Router,
+  opts: {
+    readonly journal: Journal;
+    readonly registry: Registry;
+    readonly limits: IntakeLimits;
+    readonly maxBodyBytes: number;
+    readonly maxEvents: number;
+  },
+): Intake {
+  const counters = receiverCounters(opts.registry);
+  const intake = new Intake({ journal: opts.journal, limits: opts.limits });
+  registerGelfHttp(router, {
+    intake,
+    counter: new ProtocolCounter(counters, 'gelf'),
+    maxBodyBytes: opts.maxBodyBytes,
+  });
+  registerHecApi(router, {
+    intake,
+    counter: new ProtocolCounter(counters, 'splunk_hec'),
+    maxBodyBytes: opts.maxBodyBytes,
+    maxEvents: opts.maxEvents,
+  });
+  return intake;
+}
+
+export async function startReceivers(opts: {
+  readonly config: ReceiversConfig;
+  readonly intake: Intake;
+  readonly registry: Registry;
+  readonly auth?: Auth;
+  /** Largest decompressed payload (the server's --max-body-size). */
+  readonly maxBodyBytes: number;
+  readonly log: (line: string) => void;
+}): Promise<RunningReceivers> {
+  const { config, log, intake } = opts;
+  const counters = receiverCounters(opts.registry);
+  const closers: (() => Promise<void>)[] = [];
+  const addresses: { -readonly [K in keyof ReceiverAddresses]: ReceiverAddresses[K] } = {};
+  const close = async () => {
+    await Promise.all(closers.map((c) => c()));
+  };
+  try {
+    if (config.forward) {
+      const f = config.forward;
+      if (opts.auth && !opts.auth.requireLoopback && f.sharedKey === undefined) {
+        throw new Error('--forward-listen needs --forward-shared-key-file when authentication is on');
+      }
+      const l = await startForwardListener({
+        host: f.listen.host,
+        port: f.listen.port,
+        intake,
+        counter: new ProtocolCounter(counters, 'forward'),
+        ...(opts.auth ? { auth: opts.auth } : {}),
+        tenant: listenerTenant(f.tenant),
+        ...(f.sharedKey !== undefined ? { sharedKey: f.sharedKey } : {}),
+        maxMessageBytes: f.maxMessageBytes ?? DEFAULT_FORWARD_MAX_MESSAGE,
+        maxDecodedBytes: opts.maxBodyBytes,
+        maxEvents: 1_000_000,
+        log,
+      });
+      closers.push(() => l.close());
+      addresses.forward = l.address;
+    }
+    if (config.syslog && (config.syslog.tcp || config.syslog.udp || config.syslog.tls)) {
+      const s = config.syslog;
+      const l = await startSyslogListeners({
+        ...(s.tcp ? { tcp: s.tcp } : {}),
+        ...(s.udp ? { udp: s.udp } : {}),
+        ...(s.tls ? { tls: s.tls } : {}),
+        intake,
+        counter: new ProtocolCounter(counters, 'syslog'),
+        ...(opts.auth ? { auth: opts.auth } : {}),
+        tenant: listenerTenant(s.tenant),
+        ...(s.maxFrame ? { maxFrame: s.maxFrame } : {}),
+        log,
+      });
+      closers.push(() => l.close());
+      if (l.tcp) addresses.syslogTcp = l.tcp;
+      if (l.udp) addresses.syslogUdp = l.udp;
+      if (l.tls) addresses.syslogTls = l.tls;
+    }
+    if (config.gelf && (config.gelf.udp || config.gelf.tcp)) {
+      const g = config.gelf;
+      const l = await startGelfListeners({
+        ...(g.udp ? { udp: g.udp } : {}),
+        ...(g.tcp ? { tcp: g.tcp } : {}),
+        intake,
+        counter: new ProtocolCounter(counters, 'gelf'),
+        ...(opts.auth ? { auth: opts.auth } : {}),
+        tenant: listenerTenant(g.tenant),
+        maxMessageBytes: g.maxMessageBytes ?? 1 << 20,
+        maxDecodedBytes: opts.maxBodyBytes,
+        log,
+      });
+      closers.push(() => l.close());
+      if (l.udp) addresses.gelfUdp = l.udp;
+      if (l.tcp) addresses.gelfTcp = l.tcp;
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { addresses, close };
+}
