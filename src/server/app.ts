@@ -48,6 +48,7 @@ import { createStore, type StoreBackendConfig } from '../store/open.js';
 import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
 import { sizeOrZero } from '../util/size.js';
 import { registerDiskMetrics } from './disk-metrics.js';
+import { registerHttpReceivers } from './http-receivers.js';
 import { ServerMetrics } from './metrics.js';
 
 export interface ServerConfig {
@@ -257,6 +258,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     limits: config.limits,
     onRefused: (reason, n) => metrics.discardedLines.inc({ reason }, n),
     onWriteRefused: () => metrics.rejectedRequests.inc({ reason: '507' }),
+  });
+  registerHttpReceivers(router, {
+    journal,
+    metrics,
+    limits: config.limits,
+    maxBodyBytes: config.maxBodyBytes,
+    ...(config.maxPushEntries === undefined ? {} : { maxRecords: config.maxPushEntries }),
   });
   registerKorrel8rApi(router, {
     getLogs: (q, o) => getLogObjects(store, q, o),

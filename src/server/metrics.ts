@@ -16,6 +16,9 @@ export class ServerMetrics {
   readonly queryDuration: Histogram<'endpoint'>;
   readonly consumerDropped: Counter<'api'>;
   readonly consumersTooSlow: Counter<'api'>;
+  /** The receivers of other collectors' protocols (journal/intake.ts). */
+  readonly receiverRecords: Counter<'protocol' | 'outcome'>;
+  readonly receiverBytes: Counter<'protocol' | 'outcome'>;
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry, prefix: 'kjournal_' });
@@ -67,6 +70,18 @@ export class ServerMetrics {
       name: 'kjournal_live_consumers_closed_total',
       help: 'Tails and watches closed because their client fell further behind than its buffer.',
       labelNames: ['api'],
+      registers,
+    });
+    this.receiverRecords = new Counter({
+      name: 'kjournal_receiver_records_total',
+      help: 'Records received by a receiver (otlp, elasticsearch, journal-upload, ...), by outcome (accepted, refused).',
+      labelNames: ['protocol', 'outcome'],
+      registers,
+    });
+    this.receiverBytes = new Counter({
+      name: 'kjournal_receiver_bytes_total',
+      help: 'Bytes of the lines a receiver took or refused, by protocol and outcome; a request refused before it was read counts its body.',
+      labelNames: ['protocol', 'outcome'],
       registers,
     });
     new Gauge({
