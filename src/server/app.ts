@@ -262,6 +262,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   registerHttpReceivers(router, {
     journal,
     metrics,
+    version: KJOURNAL_VERSION,
     limits: config.limits,
     maxBodyBytes: config.maxBodyBytes,
     ...(config.maxPushEntries === undefined ? {} : { maxRecords: config.maxPushEntries }),

@@ -5,6 +5,7 @@
  * the push's limits and body limit, and counts records and bytes per protocol (journal/intake.ts).
  */
 
+import { registerElasticsearchApi } from '../api/elasticsearch/routes.js';
 import type { Router } from '../api/http/router.js';
 import { registerOtlpApi } from '../api/otlp/routes.js';
 import { DEFAULT_MAX_PUSH_ENTRIES, type PushLimits } from '../formats/loki-push/index.js';
@@ -18,6 +19,8 @@ export interface HttpReceiversOptions {
   readonly maxBodyBytes: number;
   /** Records one request may carry; the push's default (100,000) when absent. */
   readonly maxRecords?: number;
+  /** kjournal's version (the Elasticsearch root document's build). */
+  readonly version: string;
 }
 
 export function registerHttpReceivers(router: Router, o: HttpReceiversOptions): void {
@@ -29,4 +32,5 @@ export function registerHttpReceivers(router: Router, o: HttpReceiversOptions): 
     maxRecords: o.maxRecords ?? DEFAULT_MAX_PUSH_ENTRIES,
   };
   registerOtlpApi(router, common);
+  registerElasticsearchApi(router, { ...common, version: o.version });
 }

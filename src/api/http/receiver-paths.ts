@@ -9,11 +9,11 @@
 
 /** Exact write paths: OTLP/HTTP logs (Loki's and the spec's), Elasticsearch bulk, journal upload. */
 const WRITE_PATHS = new Set(['/otlp/v1/logs', '/v1/logs', '/_bulk', '/upload']);
-/** `/<index>/_bulk`. */
-const INDEX_BULK = /^\/[^/]+\/_bulk$/;
+/** `/<index>/_bulk`, `/<index>/_doc`. */
+const INDEX_BULK = /^\/[^/]+\/(?:_bulk|_doc)$/;
 /** What Elasticsearch clients and shippers ask before they send (api/elasticsearch/probes.ts). */
 const ES_PROBES =
-  /^\/(?:|_license|_xpack|_nodes(?:\/.*)?|_cluster\/health|(?:_index_template|_template|_ilm\/policy|_ingest\/pipeline)\/[^/]+)$/;
+  /^\/(?:|_license|_xpack|_nodes(?:\/[^/]+)?|_cluster\/health|(?:_index_template|_template|_ilm\/policy|_ingest\/pipeline)\/[^/]+)$/;
 
 /** A receiver's write path. */
 export function isReceiverWritePath(path: string): boolean {
