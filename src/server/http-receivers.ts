@@ -7,6 +7,7 @@
 
 import { registerElasticsearchApi } from '../api/elasticsearch/routes.js';
 import type { Router } from '../api/http/router.js';
+import { registerJournalUploadApi } from '../api/journal-upload/routes.js';
 import { registerOtlpApi } from '../api/otlp/routes.js';
 import { DEFAULT_MAX_PUSH_ENTRIES, type PushLimits } from '../formats/loki-push/index.js';
 import type { ReceiverMetrics } from '../journal/intake.js';
@@ -33,4 +34,5 @@ export function registerHttpReceivers(router: Router, o: HttpReceiversOptions): 
   };
   registerOtlpApi(router, common);
   registerElasticsearchApi(router, { ...common, version: o.version });
+  registerJournalUploadApi(router, common);
 }
