@@ -6,8 +6,9 @@
  *
  * Environment: KJ_BENCH_LINES (default 1,000,000), KJ_BENCH_SEED, KJ_BENCH_BATCH (2000 lines per
  * push), KJ_BENCH_CONCURRENCY (4 connections), KJ_BENCH_RUNS (7 timed runs per query),
- * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory, KJ_BENCH_PHASES (default `core,agent`; `agent`
- * alone runs only bench/agent-phase.ts, whose own variables are listed there). Exits 0 whether targets pass or fail;
+ * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory, KJ_BENCH_PHASES (default `core,agent,receivers`;
+ * `agent` alone runs only bench/agent-phase.ts, `receivers` only bench/receivers-http.ts, whose own
+ * variables are listed there). Exits 0 whether targets pass or fail;
  * non-zero only when the bench itself could not run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { runLogqlQueries } from './logql-phase.js';
 import { pushBody } from './proto.js';
 import { pushAll } from './push.js';
 import { type QueryOutcome, runQueries } from './query-phase.js';
+import { receiversHttpVerdicts, runReceiversHttpPhase } from './receivers-http.js';
 import { fmtInt, fmtMB, fmtMs, type Verdict, verdictTable } from './report.js';
 import { RssSampler } from './rss.js';
 import { logTail, type ServerUnderTest, startServer, waitReady } from './server.js';
@@ -314,9 +316,12 @@ async function main(): Promise<void> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const outDir = join(root, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });
-  const phases = new Set((process.env.KJ_BENCH_PHASES ?? 'core,agent').split(',').map((p) => p.trim()));
+  const phases = new Set(
+    (process.env.KJ_BENCH_PHASES ?? 'core,agent,receivers').split(',').map((p) => p.trim()),
+  );
   for (const p of phases) {
-    if (p !== 'core' && p !== 'agent') throw new Error(`KJ_BENCH_PHASES: unknown phase ${p} (core, agent)`);
+    if (p !== 'core' && p !== 'agent' && p !== 'receivers')
+      throw new Error(`KJ_BENCH_PHASES: unknown phase ${p} (core, agent, receivers)`);
   }
   const verdicts: Verdict[] = [];
   const errors: string[] = [];
@@ -345,6 +350,17 @@ async function main(): Promise<void> {
       results = { ...results, agentAlone: alone };
     }
     removeAgentTree();
+  }
+  if (phases.has('receivers')) {
+    say('');
+    say(
+      '# receivers phase: the same lines through each HTTP receiver with its real client (bench/receivers-http.ts)',
+    );
+    const recv = await runReceiversHttpPhase(root, outDir);
+    verdicts.push(...receiversHttpVerdicts(recv));
+    for (const r of recv.runs)
+      if (r.error !== undefined) errors.push(`receivers phase: ${r.receiver}: ${r.error}`);
+    results = { ...results, receiversHttp: recv };
   }
   say('');
   say(verdictTable(verdicts));

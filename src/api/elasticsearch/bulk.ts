@@ -33,9 +33,18 @@ export interface BulkOptions {
   readonly now?: () => bigint;
 }
 
-/** An id as Elasticsearch makes one: 20 characters of URL-safe base64. */
+/**
+ * An id as Elasticsearch makes one: 20 characters of URL-safe base64, from a random prefix per
+ * process and a counter (Elasticsearch's are time-based too); a random draw per item was 6% of a
+ * bulk request's time.
+ */
+const ID_PREFIX = randomBytes(9);
+let idCounter = 0;
 function newId(): string {
-  return randomBytes(15).toString('base64url');
+  const b = Buffer.allocUnsafe(15);
+  ID_PREFIX.copy(b, 0);
+  b.writeUIntBE(++idCounter % 2 ** 48, 9, 6);
+  return b.toString('base64url');
 }
 
 interface Decoded {
@@ -91,17 +100,27 @@ async function readItems(
 
 interface ItemResult {
   readonly action: string;
-  readonly body: Record<string, unknown>;
+  readonly status: number;
+  /** The item's result object as JSON text (written by hand: JSON.stringify of 2,000 objects per request cost more). */
+  readonly json: string;
 }
 
 function results(decoded: Decoded, refusals: readonly ({ reason: string; message: string } | undefined)[]) {
   const out: ItemResult[] = [];
   let errors = false;
   let seq = 0;
-  for (let i = 0; i < decoded.items.length; i++) {
-    const item = decoded.items[i]!;
+  const items = decoded.items;
+  let lastIndex = '';
+  let lastIndexJson = '""';
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     const s = decoded.slot[i]!;
-    const id = item.id ?? newId();
+    const id = item.id === undefined ? newId() : item.id;
+    if (item.index !== lastIndex) {
+      lastIndex = item.index;
+      lastIndexJson = JSON.stringify(item.index);
+    }
+    const head = `"_index":${lastIndexJson},"_id":${item.id === undefined ? `"${id}"` : JSON.stringify(id)}`;
     const refusal = s >= 0 ? refusals[s] : undefined;
     const error =
       item.error ??
@@ -110,27 +129,15 @@ function results(decoded: Decoded, refusals: readonly ({ reason: string; message
       errors = true;
       out.push({
         action: item.action,
-        body: {
-          _index: item.index,
-          _id: id,
-          status: error.status,
-          error: { type: error.type, reason: error.reason },
-        },
+        status: error.status,
+        json: `{${head},"status":${error.status},"error":${JSON.stringify({ type: error.type, reason: error.reason })}}`,
       });
       continue;
     }
     out.push({
       action: item.action,
-      body: {
-        _index: item.index,
-        _id: id,
-        _version: 1,
-        result: 'created',
-        _shards: { total: 1, successful: 1, failed: 0 },
-        _seq_no: seq++,
-        _primary_term: 1,
-        status: 201,
-      },
+      status: 201,
+      json: `{${head},"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":${seq++},"_primary_term":1,"status":201}`,
     });
   }
   return { out, errors };
@@ -152,11 +159,7 @@ export function bulkHandler(o: BulkOptions): Handler {
     const reply: Reply = {
       status: 200,
       headers: { ...ES_HEADERS },
-      body: JSON.stringify({
-        took: Date.now() - started,
-        errors,
-        items: out.map((r) => ({ [r.action]: r.body })),
-      }),
+      body: `{"took":${Date.now() - started},"errors":${errors},"items":[${out.map((r) => `{"${r.action}":${r.json}}`).join(',')}]}`,
     };
     return reply;
   };
@@ -175,9 +178,9 @@ export function docHandler(o: BulkOptions): Handler {
     );
     const [r] = results(decoded, result.refusals).out;
     if (!r) throw new Error('a document request made no item');
-    const status = Number(r.body.status);
-    const { status: _, ...rest } = r.body;
-    const body = status === 201 ? rest : { error: r.body.error, status };
+    const status = r.status;
+    const { status: _, ...rest } = JSON.parse(r.json) as Record<string, unknown>;
+    const body = status === 201 ? rest : { error: rest.error, status };
     return { status, headers: { ...ES_HEADERS }, body: JSON.stringify(body) };
   };
 }

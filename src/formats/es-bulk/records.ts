@@ -37,9 +37,10 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 export class LabelSets {
   private readonly byKey = new Map<string, Labels>();
 
+  /** `labels` built in one fixed order of names (documentRecord's), so no sort is needed. */
   intern(labels: Labels): Labels {
     let key = '';
-    for (const k of Object.keys(labels).sort()) key += `${k}\u0000${labels[k]}\u0000`;
+    for (const k in labels) key += `${k}\u0000${labels[k]}\u0000`;
     const known = this.byKey.get(key);
     if (known) return known;
     this.byKey.set(key, labels);
@@ -80,13 +81,36 @@ export function documentRecord(doc: Obj, index: string, now: bigint, sets: Label
   }
   if (typeof doc.log_type === 'string' && LOG_TYPES.has(doc.log_type)) labels.log_type = doc.log_type;
   if (index !== '') labels.index = index;
-  let body: string;
-  const rest: Obj = {};
-  for (const k in doc) if (k !== messageKey && k !== timeKey) rest[k] = doc[k];
-  if (messageKey !== undefined) body = doc[messageKey] as string;
-  else body = JSON.stringify(doc);
-  const attributes = messageKey === undefined ? {} : flattenJson(rest);
-  // What became a label is not kept twice.
-  for (const k in labels) delete attributes[k];
-  return { timestamp: ts ?? now, observedTimestamp: now, labels: sets.intern(labels), attributes, body };
+  if (messageKey === undefined) {
+    return {
+      timestamp: ts ?? now,
+      observedTimestamp: now,
+      labels: sets.intern(labels),
+      attributes: {},
+      body: JSON.stringify(doc),
+    };
+  }
+  // The other fields, without what became the line, the time or a label (not kept twice).
+  const attributes: Record<string, string> = {};
+  for (const k in doc) {
+    if (k === messageKey || k === timeKey) continue;
+    const v = doc[k];
+    if (k === 'kubernetes' && isObj(v)) {
+      for (const kk in v) {
+        if (labels[`kubernetes_${kk}`] !== undefined) continue;
+        flattenJson(v[kk], `kubernetes_${kk}`, attributes);
+      }
+      continue;
+    }
+    if (k === 'log_type' && labels.log_type !== undefined) continue;
+    if (k.startsWith('kubernetes.') && labels[`kubernetes_${k.slice(11)}`] !== undefined) continue;
+    flattenJson(v, k, attributes);
+  }
+  return {
+    timestamp: ts ?? now,
+    observedTimestamp: now,
+    labels: sets.intern(labels),
+    attributes,
+    body: doc[messageKey] as string,
+  };
 }
