@@ -350,8 +350,8 @@ export async function runReceiversHttpPhase(root: string, outDir: string): Promi
         const file = join(dir, 'bench.journal');
         await run(JOURNAL_REMOTE, [`--output=${file}`, '--split-mode=none', '-'], exportStream(batches));
         writeFileSync(join(dir, '.made'), '');
-        await measure('journal upload', 'systemd-journal-upload --file', (s) =>
-          run(JOURNAL_UPLOAD, [`--url=${s.baseUrl}`, `--file=${file}`]),
+        await measure('journal upload', 'systemd-journal-upload --file --follow=no', (s) =>
+          run(JOURNAL_UPLOAD, [`--url=${s.baseUrl}`, `--file=${file}`, '--follow=no']),
         );
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -25,18 +25,24 @@ const JOURNAL_UPLOAD = '/usr/lib/systemd/systemd-journal-upload';
 
 function upload(url: string, file: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(JOURNAL_UPLOAD, [`--url=${url}`, `--file=${file}`], {
+    // --follow=no: upload what the file holds, then exit (the default waits for more, as a service).
+    const child = spawn(JOURNAL_UPLOAD, [`--url=${url}`, `--file=${file}`, '--follow=no'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const timer = setTimeout(() => child.kill('SIGTERM'), 20_000);
+    // journal-upload exits 0 on SIGTERM: a stuck upload is told apart by `timedOut`.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+    }, 20_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stderr });
+      resolve({ code: timedOut ? -1 : code, stderr });
     });
   });
 }
