@@ -19,7 +19,7 @@
  * KJ_BENCH_RECV_LIVE=0 skips the live clients' runs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,9 @@ export interface ReceiverRun {
   readonly linesPerSecond?: number;
   /** Lines stored as the server counts them (kjournal_ingested_lines_total). */
   readonly stored?: number;
+  /** The server's CPU time (user + system) during the send: the cost on a machine shared with others. */
+  readonly serverCpuSeconds?: number;
+  readonly linesPerServerCpuSecond?: number;
   readonly error?: string;
   readonly skipped?: string;
 }
@@ -220,13 +223,20 @@ async function storedLines(baseUrl: string): Promise<number> {
   return n;
 }
 
+/** User + system CPU seconds of a process (/proc/<pid>/stat, fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Runs `send` against a fresh server; the time is the send's. */
 async function onFreshServer(
   root: string,
   outDir: string,
   name: string,
   send: (server: ServerUnderTest) => Promise<void>,
-): Promise<{ seconds: number; stored: number }> {
+): Promise<{ seconds: number; stored: number; cpu: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'kjournal-bench-recv-'));
   const server = await startServer(
     join(root, 'dist', 'src', 'cli', 'main.js'),
@@ -235,10 +245,12 @@ async function onFreshServer(
   );
   try {
     await waitReady(server);
+    const cpu0 = cpuSeconds(server.pid);
     const t0 = performance.now();
     await send(server);
     const seconds = (performance.now() - t0) / 1000;
-    return { seconds, stored: await storedLines(server.baseUrl) };
+    const cpu = cpuSeconds(server.pid) - cpu0;
+    return { seconds, stored: await storedLines(server.baseUrl), cpu };
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -254,11 +266,20 @@ export async function runReceiversHttpPhase(root: string, outDir: string): Promi
   const runs: ReceiverRun[] = [];
   const measure = async (receiver: string, client: string, send: (s: ServerUnderTest) => Promise<void>) => {
     try {
-      const { seconds, stored } = await onFreshServer(root, outDir, receiver.replace(/\W+/g, '-'), send);
-      const r: ReceiverRun = { receiver, client, lines, seconds, linesPerSecond: lines / seconds, stored };
+      const { seconds, stored, cpu } = await onFreshServer(root, outDir, receiver.replace(/\W+/g, '-'), send);
+      const r: ReceiverRun = {
+        receiver,
+        client,
+        lines,
+        seconds,
+        linesPerSecond: lines / seconds,
+        stored,
+        serverCpuSeconds: cpu,
+        linesPerServerCpuSecond: lines / Math.max(cpu, 0.01),
+      };
       runs.push(r);
       say(
-        `  ${receiver.padEnd(22)} ${fmtInt(r.linesPerSecond!).padStart(9)} lines/s  (${seconds.toFixed(2)} s, ${fmtInt(stored)} stored; ${client})`,
+        `  ${receiver.padEnd(22)} ${fmtInt(r.linesPerSecond!).padStart(9)} lines/s  ${fmtInt(r.linesPerServerCpuSecond!).padStart(9)} lines/server-CPU-s  (${seconds.toFixed(2)} s, server CPU ${cpu.toFixed(2)} s, ${fmtInt(stored)} stored; ${client})`,
       );
     } catch (err) {
       runs.push({ receiver, client, lines, error: (err as Error).message });
@@ -363,18 +384,24 @@ export async function runReceiversHttpPhase(root: string, outDir: string): Promi
 
 /** Each receiver against the Loki push's rate. */
 export function receiversHttpVerdicts(o: ReceiversHttpOutcome): Verdict[] {
-  const loki = o.runs.find((r) => r.receiver === 'Loki push')?.linesPerSecond;
+  const lokiRun = o.runs.find((r) => r.receiver === 'Loki push');
+  const loki = lokiRun?.linesPerSecond;
+  const lokiCpu = lokiRun?.linesPerServerCpuSecond;
   return o.runs
     .filter((r) => r.receiver !== 'Loki push' && !r.receiver.startsWith('(live)') && r.skipped === undefined)
     .map((r) => {
       const ratio =
         loki !== undefined && r.linesPerSecond !== undefined ? r.linesPerSecond / loki : undefined;
+      const cpuRatio =
+        lokiCpu !== undefined && r.linesPerServerCpuSecond !== undefined
+          ? r.linesPerServerCpuSecond / lokiCpu
+          : undefined;
       return {
         target: `${r.receiver} >= 70% of the Loki push rate`,
         measured:
           r.linesPerSecond === undefined
             ? 'failed'
-            : `${fmtInt(r.linesPerSecond)} lines/s (${ratio === undefined ? '?' : `${Math.round(ratio * 100)}%`} of ${fmtInt(loki ?? 0)})`,
+            : `${fmtInt(r.linesPerSecond)} lines/s (${ratio === undefined ? '?' : `${Math.round(ratio * 100)}%`} of ${fmtInt(loki ?? 0)}; per server CPU-s ${cpuRatio === undefined ? '?' : `${Math.round(cpuRatio * 100)}%`})`,
         pass: ratio !== undefined && ratio >= TARGET_RATIO && r.stored === r.lines,
         ...(r.error
           ? { note: r.error.slice(0, 80) }

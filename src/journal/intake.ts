@@ -69,6 +69,29 @@ export interface IntakeOptions {
 }
 
 /**
+ * The records grouped by stream (labels object), in order within each: what a Loki push body is.
+ * Shippers interleave streams (a bulk request of a node's pods, a journal of many units); the
+ * store looks a stream up whenever the labels change from one record to the next, which was a
+ * third of an interleaved request's store time.
+ */
+function byStream<T extends { labels: object }>(records: T[]): T[] {
+  if (records.length < 2) return records;
+  let changes = 0;
+  for (let i = 1; i < records.length; i++) if (records[i]!.labels !== records[i - 1]!.labels) changes++;
+  if (changes === 0) return records;
+  const groups = new Map<object, T[]>();
+  for (const r of records) {
+    const g = groups.get(r.labels);
+    if (g) g.push(r);
+    else groups.set(r.labels, [r]);
+  }
+  if (groups.size === changes + 1) return records;
+  const out: T[] = [];
+  for (const g of groups.values()) for (const r of g) out.push(r);
+  return out;
+}
+
+/**
  * Checks, authorizes and writes the items. Throws ForbiddenError (nothing stored) when `access` may
  * not create them, and the journal's errors (DiskFullError, RefusedRecordsError) as they come.
  */
@@ -96,7 +119,7 @@ export async function intake(o: IntakeOptions, items: readonly IntakeItem[]): Pr
   let appended: Appended;
   try {
     // Labels normalised once per stream, in place (journal/records.ts).
-    const records = storedRecords(taken);
+    const records = byStream(storedRecords(taken));
     await requireWrite(o.access, records);
     appended =
       records.length > 0

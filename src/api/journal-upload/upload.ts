@@ -95,6 +95,18 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
       }
       for (const r of result.refusals) if (r && limitErrors.length < MAX_REASONS) limitErrors.push(r.message);
     };
+    // Entries of one unit mostly repeat their fields (host, unit, identifier, boot): one object per
+    // distinct set, so the store writes its text once (its WAL caches it per object).
+    const attributeSets = new Map<string, Record<string, string>>();
+    const internAttributes = (a: Record<string, string>): Record<string, string> => {
+      let key = '';
+      for (const k in a) key += `${k}\u0000${a[k]}\u0000`;
+      const known = attributeSets.get(key);
+      if (known) return known;
+      if (attributeSets.size >= 10_000) attributeSets.clear();
+      attributeSets.set(key, a);
+      return a;
+    };
     const take = (items: ReturnType<ExportParser['push']>): void => {
       const observed = now();
       for (const item of items) {
@@ -110,7 +122,7 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
           labelsByHost.set(host, labels);
         }
         const rec = entryRecord(item.entry, { labels, observed });
-        if (rec) pending.push({ ...rec });
+        if (rec) pending.push({ ...rec, attributes: internAttributes(rec.attributes) });
         else {
           corruptCount++;
           if (corrupt.length < MAX_REASONS) corrupt.push('entry without a valid __REALTIME_TIMESTAMP');
