@@ -33,7 +33,7 @@ class Reader {
   constructor(
     readonly buf: Buffer,
     start: number,
-    readonly end: number,
+    public end: number,
   ) {
     this.pos = start;
   }
@@ -100,8 +100,12 @@ class Reader {
   }
 
   string(): string {
-    const [s, e] = this.span();
-    return this.buf.toString('utf8', s, e);
+    const len = this.varint();
+    const start = this.pos;
+    const end = start + len;
+    if (end > this.end) throw malformed('proto: unexpected EOF');
+    this.pos = end;
+    return this.buf.toString('utf8', start, end);
   }
 
   bytes(): Uint8Array {
@@ -109,9 +113,22 @@ class Reader {
     return this.buf.subarray(s, e);
   }
 
-  sub(): Reader {
-    const [s, e] = this.span();
-    return new Reader(this.buf, s, e);
+  /**
+   * Enters a length-delimited field: returns the end of the outer message, and reads the inner one
+   * until `leave(outer)` (one Reader for a whole request: no object per nested message).
+   */
+  enter(): number {
+    const len = this.varint();
+    const outer = this.end;
+    const end = this.pos + len;
+    if (end > outer) throw malformed('proto: unexpected EOF');
+    this.end = end;
+    return outer;
+  }
+
+  leave(outer: number): void {
+    this.pos = this.end;
+    this.end = outer;
   }
 
   skip(wire: number): void {
@@ -133,14 +150,13 @@ class Reader {
     }
     if (this.pos > this.end) throw malformed('proto: unexpected EOF');
   }
+}
 
-  /** The next tag as [field, wire type]. */
-  tag(): [number, number] {
-    const t = this.varint();
-    const field = Math.floor(t / 8);
-    if (field === 0) throw malformed('proto: illegal tag 0');
-    return [field, t & 7];
-  }
+/** The field number of a tag (its wire type is `tag & 7`); 0 is illegal. */
+function fieldOf(tag: number): number {
+  const field = Math.floor(tag / 8);
+  if (field === 0) throw malformed('proto: illegal tag 0');
+  return field;
 }
 
 function expect(wire: number, want: number, field: string): void {
@@ -151,7 +167,9 @@ function anyValue(r: Reader, depth: number): AnyValue {
   if (depth > MAX_DEPTH) throw malformed(`proto: AnyValue nested deeper than ${MAX_DEPTH} levels`);
   let v: AnyValue = null;
   while (!r.eof()) {
-    const [f, w] = r.tag();
+    const ft = r.varint();
+    const f = fieldOf(ft);
+    const w = ft & 7;
     switch (f) {
       case 1:
         expect(w, LEN, 'StringValue');
@@ -171,21 +189,28 @@ function anyValue(r: Reader, depth: number): AnyValue {
         break;
       case 5: {
         expect(w, LEN, 'ArrayValue');
-        const a = r.sub();
+        const outer = r.enter();
         const values: AnyValue[] = [];
-        while (!a.eof()) {
-          const [af, aw] = a.tag();
+        while (!r.eof()) {
+          const aft = r.varint();
+          const af = fieldOf(aft);
+          const aw = aft & 7;
           if (af === 1) {
             expect(aw, LEN, 'Values');
-            values.push(anyValue(a.sub(), depth + 1));
-          } else a.skip(aw);
+            const o = r.enter();
+            values.push(anyValue(r, depth + 1));
+            r.leave(o);
+          } else r.skip(aw);
         }
+        r.leave(outer);
         v = values;
         break;
       }
       case 6: {
         expect(w, LEN, 'KvlistValue');
-        v = new KvList(keyValues(r.sub(), depth + 1));
+        const outer = r.enter();
+        v = new KvList(keyValues(r, depth + 1));
+        r.leave(outer);
         break;
       }
       case 7:
@@ -203,10 +228,14 @@ function anyValue(r: Reader, depth: number): AnyValue {
 function keyValues(r: Reader, depth: number): KeyValue[] {
   const out: KeyValue[] = [];
   while (!r.eof()) {
-    const [f, w] = r.tag();
+    const ft = r.varint();
+    const f = fieldOf(ft);
+    const w = ft & 7;
     if (f === 1) {
       expect(w, LEN, 'Values');
-      out.push(keyValue(r.sub(), depth));
+      const o = r.enter();
+      out.push(keyValue(r, depth));
+      r.leave(o);
     } else r.skip(w);
   }
   return out;
@@ -216,13 +245,17 @@ function keyValue(r: Reader, depth: number): KeyValue {
   let key = '';
   let value: AnyValue = null;
   while (!r.eof()) {
-    const [f, w] = r.tag();
+    const ft = r.varint();
+    const f = fieldOf(ft);
+    const w = ft & 7;
     if (f === 1) {
       expect(w, LEN, 'Key');
       key = r.string();
     } else if (f === 2) {
       expect(w, LEN, 'Value');
-      value = anyValue(r.sub(), depth + 1);
+      const o = r.enter();
+      value = anyValue(r, depth + 1);
+      r.leave(o);
     } else r.skip(w);
   }
   return { key, value };
@@ -231,7 +264,9 @@ function keyValue(r: Reader, depth: number): KeyValue {
 function logRecord(r: Reader): OtlpLogRecord {
   const rec = emptyLogRecord();
   while (!r.eof()) {
-    const [f, w] = r.tag();
+    const ft = r.varint();
+    const f = fieldOf(ft);
+    const w = ft & 7;
     switch (f) {
       case 1:
         expect(w, I64, 'TimeUnixNano');
@@ -249,14 +284,20 @@ function logRecord(r: Reader): OtlpLogRecord {
         expect(w, LEN, 'SeverityText');
         rec.severityText = r.string();
         break;
-      case 5:
+      case 5: {
         expect(w, LEN, 'Body');
-        rec.body = anyValue(r.sub(), 0);
+        const o = r.enter();
+        rec.body = anyValue(r, 0);
+        r.leave(o);
         break;
-      case 6:
+      }
+      case 6: {
         expect(w, LEN, 'Attributes');
-        rec.attributes.push(keyValue(r.sub(), 0));
+        const o = r.enter();
+        rec.attributes.push(keyValue(r, 0));
+        r.leave(o);
         break;
+      }
       case 7:
         expect(w, VARINT, 'DroppedAttributesCount');
         rec.droppedAttributesCount = r.varint();
@@ -283,7 +324,9 @@ function logRecord(r: Reader): OtlpLogRecord {
 function scope(r: Reader): OtlpScope {
   const s = emptyScope();
   while (!r.eof()) {
-    const [f, w] = r.tag();
+    const ft = r.varint();
+    const f = fieldOf(ft);
+    const w = ft & 7;
     if (f === 1) {
       expect(w, LEN, 'Name');
       s.name = r.string();
@@ -292,7 +335,9 @@ function scope(r: Reader): OtlpScope {
       s.version = r.string();
     } else if (f === 3) {
       expect(w, LEN, 'Attributes');
-      s.attributes.push(keyValue(r.sub(), 0));
+      const o = r.enter();
+      s.attributes.push(keyValue(r, 0));
+      r.leave(o);
     } else if (f === 4) {
       expect(w, VARINT, 'DroppedAttributesCount');
       s.droppedAttributesCount = r.varint();
@@ -304,14 +349,20 @@ function scope(r: Reader): OtlpScope {
 function scopeLogs(r: Reader, count: { n: number; max: number }): OtlpScopeLogs {
   const sl: OtlpScopeLogs = { scope: emptyScope(), logRecords: [] };
   while (!r.eof()) {
-    const [f, w] = r.tag();
+    const ft = r.varint();
+    const f = fieldOf(ft);
+    const w = ft & 7;
     if (f === 1) {
       expect(w, LEN, 'Scope');
-      sl.scope = scope(r.sub());
+      const o = r.enter();
+      sl.scope = scope(r);
+      r.leave(o);
     } else if (f === 2) {
       expect(w, LEN, 'LogRecords');
       if (++count.n > count.max) throw tooManyRecords(count.max);
-      sl.logRecords.push(logRecord(r.sub()));
+      const o = r.enter();
+      sl.logRecords.push(logRecord(r));
+      r.leave(o);
     } else r.skip(w);
   }
   return sl;
@@ -320,20 +371,29 @@ function scopeLogs(r: Reader, count: { n: number; max: number }): OtlpScopeLogs 
 function resourceLogs(r: Reader, count: { n: number; max: number }): OtlpResourceLogs {
   const rl: OtlpResourceLogs = { attributes: [], scopeLogs: [] };
   while (!r.eof()) {
-    const [f, w] = r.tag();
+    const ft = r.varint();
+    const f = fieldOf(ft);
+    const w = ft & 7;
     if (f === 1) {
       expect(w, LEN, 'Resource');
-      const res = r.sub();
-      while (!res.eof()) {
-        const [rf, rw] = res.tag();
+      const outer = r.enter();
+      while (!r.eof()) {
+        const rft = r.varint();
+        const rf = fieldOf(rft);
+        const rw = rft & 7;
         if (rf === 1) {
           expect(rw, LEN, 'Attributes');
-          rl.attributes.push(keyValue(res.sub(), 0));
-        } else res.skip(rw);
+          const o = r.enter();
+          rl.attributes.push(keyValue(r, 0));
+          r.leave(o);
+        } else r.skip(rw);
       }
+      r.leave(outer);
     } else if (f === 2) {
       expect(w, LEN, 'ScopeLogs');
-      rl.scopeLogs.push(scopeLogs(r.sub(), count));
+      const o = r.enter();
+      rl.scopeLogs.push(scopeLogs(r, count));
+      r.leave(o);
     } else r.skip(w);
   }
   return rl;
@@ -349,10 +409,14 @@ export function decodeOtlpProto(buf: Buffer, maxRecords: number): OtlpResourceLo
   const out: OtlpResourceLogs[] = [];
   const count = { n: 0, max: maxRecords };
   while (!r.eof()) {
-    const [f, w] = r.tag();
+    const ft = r.varint();
+    const f = fieldOf(ft);
+    const w = ft & 7;
     if (f === 1) {
       expect(w, LEN, 'ResourceLogs');
-      out.push(resourceLogs(r.sub(), count));
+      const o = r.enter();
+      out.push(resourceLogs(r, count));
+      r.leave(o);
     } else r.skip(w);
   }
   return out;

@@ -63,8 +63,20 @@ const UNKNOWN_SERVICE = 'unknown_service';
 
 const INVALID = /[^A-Za-z0-9_]/g;
 
+/** Attribute names repeat on every record: each is normalised once (bounded: cleared when full). */
+const normalized = new Map<string, string>();
+
 /** otlptranslator.NormalizeLabel: invalid characters to `_`, `key_` before a digit, `key` before one `_`. */
 export function normalizeLabel(name: string): string {
+  const known = normalized.get(name);
+  if (known !== undefined) return known;
+  const n = normalizeUncached(name);
+  if (normalized.size >= 10_000) normalized.clear();
+  normalized.set(name, n);
+  return n;
+}
+
+function normalizeUncached(name: string): string {
   if (name === '') return name;
   const s = name.replace(INVALID, '_');
   const c = s.charCodeAt(0);
