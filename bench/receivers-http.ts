@@ -9,9 +9,9 @@
  *    `-http` (JSON), batches of KJ_BENCH_BATCH records, KJ_BENCH_CONCURRENCY exports at once;
  *  - Elasticsearch bulk: `@elastic/elasticsearch`'s bulk helper, documents shaped as Fluent Bit's
  *    (`@timestamp`, `message`, `kubernetes.*`), flushes of ~1 MB, the same concurrency;
- *  - journal upload: Debian's `systemd-journal-upload --file` of a journal file holding the lines
- *    (made beforehand by `systemd-journal-remote`, not timed); skipped with a note when the programs
- *    are missing.
+ *  - journal upload: Debian's `systemd-journal-upload --directory` of journal files holding the
+ *    lines (made beforehand by `systemd-journal-remote`, not timed; it rotates a file past its size
+ *    limit, hence the directory); skipped with a note when the programs are missing.
  * SDK records, journal files and push bodies are built before the clock starts; the clients'
  * serialisation is timed, as it is part of sending.
  *
@@ -19,7 +19,7 @@
  * KJ_BENCH_RECV_LIVE=0 skips the live clients' runs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -370,9 +370,8 @@ export async function runReceiversHttpPhase(root: string, outDir: string): Promi
       try {
         const file = join(dir, 'bench.journal');
         await run(JOURNAL_REMOTE, [`--output=${file}`, '--split-mode=none', '-'], exportStream(batches));
-        writeFileSync(join(dir, '.made'), '');
-        await measure('journal upload', 'systemd-journal-upload --file --follow=no', (s) =>
-          run(JOURNAL_UPLOAD, [`--url=${s.baseUrl}`, `--file=${file}`, '--follow=no']),
+        await measure('journal upload', 'systemd-journal-upload --directory --follow=no', (s) =>
+          run(JOURNAL_UPLOAD, [`--url=${s.baseUrl}`, `--directory=${dir}`, '--follow=no']),
         );
       } finally {
         rmSync(dir, { recursive: true, force: true });
