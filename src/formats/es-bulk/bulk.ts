@@ -54,31 +54,19 @@ class Lines {
 export function parseBulk(text: string, defaultIndex: string, maxItems: number): BulkItem[] {
   const items: BulkItem[] = [];
   const it = new Lines(text);
+  let lastLine = '';
+  let lastParsed: [BulkAction, Obj] | undefined;
   for (let line = it.next(); line !== undefined; line = it.next()) {
     const lineNo = it.lineNo;
-    let action: unknown;
-    try {
-      action = JSON.parse(line);
-    } catch (err) {
-      throw malformed(`Malformed action/metadata line [${lineNo}]: ${(err as Error).message}`);
-    }
-    if (!isObj(action)) {
-      throw malformed(
-        `Malformed action/metadata line [${lineNo}], expected START_OBJECT but found [${typeName(action)}]`,
-      );
-    }
-    const keys = Object.keys(action);
-    if (keys.length !== 1 || !ACTIONS.includes(keys[0]!)) {
-      throw malformed(
-        `Malformed action/metadata line [${lineNo}], expected one of [create, delete, index, update] but found [${keys.join(', ')}]`,
-      );
-    }
-    const name = keys[0] as BulkAction;
-    const meta = action[name];
-    if (!isObj(meta)) {
-      throw malformed(
-        `Malformed action/metadata line [${lineNo}], expected START_OBJECT but found [${typeName(meta)}]`,
-      );
+    // Shippers repeat one action line for every document (`{"create":{"_index":"logs"}}`): the
+    // same text is read once.
+    let name: BulkAction;
+    let meta: Obj;
+    if (line === lastLine && lastParsed) [name, meta] = lastParsed;
+    else {
+      [name, meta] = parseAction(line, lineNo);
+      lastLine = line;
+      lastParsed = [name, meta];
     }
     if (items.length >= maxItems) throw malformed(`too many items in one bulk request: limit is ${maxItems}`);
     const index = typeof meta._index === 'string' ? meta._index : defaultIndex;
@@ -134,6 +122,35 @@ export function parseBulk(text: string, defaultIndex: string, maxItems: number):
     items.push({ ...base, doc });
   }
   return items;
+}
+
+/** An action line: its action and metadata; FormatError when it is not one. */
+function parseAction(line: string, lineNo: number): [BulkAction, Obj] {
+  let action: unknown;
+  try {
+    action = JSON.parse(line);
+  } catch (err) {
+    throw malformed(`Malformed action/metadata line [${lineNo}]: ${(err as Error).message}`);
+  }
+  if (!isObj(action)) {
+    throw malformed(
+      `Malformed action/metadata line [${lineNo}], expected START_OBJECT but found [${typeName(action)}]`,
+    );
+  }
+  const keys = Object.keys(action);
+  if (keys.length !== 1 || !ACTIONS.includes(keys[0]!)) {
+    throw malformed(
+      `Malformed action/metadata line [${lineNo}], expected one of [create, delete, index, update] but found [${keys.join(', ')}]`,
+    );
+  }
+  const name = keys[0] as BulkAction;
+  const meta = action[name];
+  if (!isObj(meta)) {
+    throw malformed(
+      `Malformed action/metadata line [${lineNo}], expected START_OBJECT but found [${typeName(meta)}]`,
+    );
+  }
+  return [name, meta];
 }
 
 function refusedAction(action: string): BulkItem['error'] {
