@@ -6,9 +6,10 @@
  *
  * Environment: KJ_BENCH_LINES (default 1,000,000), KJ_BENCH_SEED, KJ_BENCH_BATCH (2000 lines per
  * push), KJ_BENCH_CONCURRENCY (4 connections), KJ_BENCH_RUNS (7 timed runs per query),
- * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory, KJ_BENCH_PHASES (default `core,agent,receivers`; `agent`
- * alone runs only bench/agent-phase.ts, whose own variables are listed there; `receivers` is
- * bench/receivers-tcp.ts). Exits 0 whether targets pass or fail;
+ * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory, KJ_BENCH_PHASES (default
+ * `core,clickhouse,agent,receivers`; `agent` alone runs only bench/agent-phase.ts, `receivers`
+ * bench/receivers-http.ts and bench/receivers-tcp.ts, whose own variables are listed there).
+ * Exits 0 whether targets pass or fail;
  * non-zero only when the bench itself could not run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { runLogqlQueries } from './logql-phase.js';
 import { pushBody } from './proto.js';
 import { pushAll } from './push.js';
 import { type QueryOutcome, runQueries } from './query-phase.js';
+import { receiversHttpVerdicts, runReceiversHttpPhase } from './receivers-http.js';
 import { runReceiversPhase } from './receivers-tcp.js';
 import { fmtInt, fmtMB, fmtMs, type Verdict, verdictTable } from './report.js';
 import { RssSampler } from './rss.js';
@@ -510,11 +512,20 @@ async function main(): Promise<void> {
   }
   if (phases.has('receivers')) {
     say('');
+    say(
+      '# receivers phase: the same lines through each HTTP receiver with its real client (bench/receivers-http.ts)',
+    );
+    const recv = await runReceiversHttpPhase(root, outDir);
+    verdicts.push(...receiversHttpVerdicts(recv));
+    for (const r of recv.runs)
+      if (r.error !== undefined) errors.push(`receivers phase: ${r.receiver}: ${r.error}`);
+    results = { ...results, receiversHttp: recv };
+    say('');
     say('# receivers phase: the same lines through the Loki push, forward, syslog, Splunk HEC and GELF');
-    const recv = await runReceiversPhase(join(root, 'dist', 'src', 'cli', 'main.js'), outDir);
-    verdicts.push(...recv.verdicts);
-    if (recv.error !== undefined) errors.push(`receivers phase: ${recv.error}`);
-    results = { ...results, receivers: recv.figures };
+    const recvTcp = await runReceiversPhase(join(root, 'dist', 'src', 'cli', 'main.js'), outDir);
+    verdicts.push(...recvTcp.verdicts);
+    if (recvTcp.error !== undefined) errors.push(`receivers phase: ${recvTcp.error}`);
+    results = { ...results, receivers: recvTcp.figures };
   }
   say('');
   say(verdictTable(verdicts));

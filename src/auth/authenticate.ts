@@ -164,6 +164,37 @@ export function bearerTokenAuthenticator(tokens: TokenTable): RequestAuthenticat
   };
 }
 
+/**
+ * `Authorization: Basic base64(user:password)` whose password is a token of the token table: for
+ * the shippers whose Elasticsearch outputs only send basic auth (Fluent Bit's `HTTP_User` and
+ * `HTTP_Passwd`, Vector's `auth.strategy: basic`, rsyslog's `uid`/`pwd`). The user name is not
+ * read: the token decides who is asking, as with a bearer token, so a user name with a colon
+ * (`system:serviceaccount:...`), which basic auth cannot carry, is no obstacle.
+ */
+export function basicTokenAuthenticator(tokens: TokenTable): RequestAuthenticator {
+  return (req) => {
+    const auth = (headerValues(req, 'authorization')[0] ?? '').trim();
+    const parts = auth.split(' ');
+    if (parts.length < 2 || parts[0]!.toLowerCase() !== 'basic') return undefined;
+    const decoded = Buffer.from(parts[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new AuthenticationError('invalid basic credentials');
+    const token = decoded.slice(colon + 1);
+    const user = token === '' ? undefined : tokens.get(token);
+    if (user === undefined)
+      throw new AuthenticationError('invalid basic credentials: the password is not a known token');
+    delete req.headers.authorization;
+    return user;
+  };
+}
+
+/** A token of the table, as a bearer token or as a basic auth password. */
+export function tokenAuthenticator(tokens: TokenTable): RequestAuthenticator {
+  const bearer = bearerTokenAuthenticator(tokens);
+  const basic = basicTokenAuthenticator(tokens);
+  return (req) => bearer(req) ?? basic(req);
+}
+
 /** Reads a CA bundle for a flag (`readCaBundle`, or one that remembers what it read). */
 export type CaReader = (file: string, flag: string) => CaBundle;
 
@@ -185,7 +216,7 @@ export function buildAuthenticators(config: AuthConfig, readCa: CaReader = readC
     const shown = names.length > 10 ? `${names.slice(0, 10).join(', ')}, ...` : names.join(', ');
     chain.push({
       name: `token (${names.length} ${names.length === 1 ? 'user' : 'users'}: ${shown})`,
-      authenticate: bearerTokenAuthenticator(tokens),
+      authenticate: tokenAuthenticator(tokens),
     });
   }
   return { chain, anonymous: chain.length === 0 };

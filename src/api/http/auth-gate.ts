@@ -17,7 +17,8 @@
  *   them: the request's verb, resource, namespace and name, so a user allowed one namespace sees
  *   nothing of another on get, list, watch and tables.
  * - Log data paths (Loki's, LokiStack's, korrel8r's, and both under the group's path for API
- *   aggregation) and the intake (the push, /ingest/audit, /ingest/events) are decided by their
+ *   aggregation) and the intake (the push, /ingest/audit, /ingest/events, the receivers of
+ *   api/http/receiver-paths.ts, and the Elasticsearch API's probes) are decided by their
  *   handlers, which know what the request reads or carries: api/loki/read-access.ts for reads,
  *   auth/writes.ts for writes. A route there that decides nothing answers 500, never data
  *   (src/api/http/dispatch.ts).
@@ -38,6 +39,7 @@ import {
 } from '../../auth/index.js';
 import { reasonOf, statusObject } from '../../kube/status.js';
 import { HttpError } from './errors.js';
+import { isElasticsearchProbePath, isReceiverWritePath } from './receiver-paths.js';
 import { decodeSegment, type Reply, trimTrailingSlash } from './router.js';
 import { DEFAULT_TENANT, tenantOf } from './tenant.js';
 
@@ -98,12 +100,12 @@ function isKubePath(path: string): boolean {
 
 /** Paths that store what they are sent: writes to their tenant. */
 function isWritePath(path: string): boolean {
-  return INTAKE.has(path) || logDataPath(path) === '/loki/api/v1/push';
+  return INTAKE.has(path) || isReceiverWritePath(path) || logDataPath(path) === '/loki/api/v1/push';
 }
 
 /** Paths whose handler decides, once it knows what the request reads or carries. */
 function decidedByHandler(path: string): boolean {
-  if (INTAKE.has(path)) return true;
+  if (INTAKE.has(path) || isReceiverWritePath(path) || isElasticsearchProbePath(path)) return true;
   const rest = logDataPath(path);
   return rest !== undefined && rest !== '/loki/api/v1/status/buildinfo';
 }

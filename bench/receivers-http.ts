@@ -1,0 +1,412 @@
+/**
+ * @module The HTTP receivers' phase of `npm run bench` (issue 17): the same generated lines sent
+ * through each HTTP receiver by its real client, each into a fresh `kjournal serve`, timed from the
+ * first send until the last acknowledgement (every receiver answers only once its records are
+ * durable), beside the Loki push of the same lines (pre-encoded protobuf+snappy bodies, as the core
+ * phase sends them). Target: each receiver at least 70% of the Loki push's lines/s.
+ *  - OTLP/HTTP: the OpenTelemetry JS SDK's records (one LoggerProvider per stream, its resource the
+ *    stream's Kubernetes attributes) exported by `@opentelemetry/exporter-logs-otlp-proto` and
+ *    `-http` (JSON), batches of KJ_BENCH_BATCH records, KJ_BENCH_CONCURRENCY exports at once;
+ *  - Elasticsearch bulk: `@elastic/elasticsearch`'s bulk helper, documents shaped as Fluent Bit's
+ *    (`@timestamp`, `message`, `kubernetes.*`), flushes of ~1 MB, the same concurrency;
+ *  - journal upload: Debian's `systemd-journal-upload --directory` of journal files holding the
+ *    lines (made beforehand by `systemd-journal-remote`, not timed; it rotates a file past its size
+ *    limit, hence the directory); skipped with a note when the programs are missing.
+ * SDK records, journal files and push bodies are built before the clock starts; the clients'
+ * serialisation is timed, as it is part of sending.
+ *
+ * Environment: KJ_BENCH_RECV_LINES (default 200,000), KJ_BENCH_BATCH (2000), KJ_BENCH_CONCURRENCY (4),
+ * KJ_BENCH_RECV_LIVE=0 skips the live clients' runs.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@elastic/elasticsearch';
+import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  type ReadableLogRecord,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
+import { formatRfc3339 } from '../src/go/time.js';
+import { DataSet, DEFAULT_SEED, type GenRecord } from './generate.js';
+import { pushBody } from './proto.js';
+import { httpRequest, pushAll } from './push.js';
+import { fmtInt, type Verdict } from './report.js';
+import { type ServerUnderTest, startServer, waitReady } from './server.js';
+import type { Stream } from './topology.js';
+
+const say = (text: string): void => void process.stdout.write(`${text}\n`);
+const JOURNAL_REMOTE = '/usr/lib/systemd/systemd-journal-remote';
+const JOURNAL_UPLOAD = '/usr/lib/systemd/systemd-journal-upload';
+const TARGET_RATIO = 0.7;
+
+const envInt = (name: string, dflt: number): number => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+
+export interface ReceiverRun {
+  readonly receiver: string;
+  readonly client: string;
+  readonly lines: number;
+  readonly seconds?: number;
+  readonly linesPerSecond?: number;
+  /** Lines stored as the server counts them (kjournal_ingested_lines_total). */
+  readonly stored?: number;
+  /** The server's CPU time (user + system) during the send: the cost on a machine shared with others. */
+  readonly serverCpuSeconds?: number;
+  readonly linesPerServerCpuSecond?: number;
+  readonly error?: string;
+  readonly skipped?: string;
+}
+
+export interface ReceiversHttpOutcome {
+  readonly lines: number;
+  readonly runs: ReceiverRun[];
+}
+
+/** The stream's Kubernetes metadata as an OTLP resource (semantic conventions' names). */
+function resourceOf(s: Stream): Record<string, string> {
+  const r: Record<string, string> = { 'service.name': s.app, 'k8s.node.name': s.node };
+  if (s.namespace !== '') r['k8s.namespace.name'] = s.namespace;
+  if (s.labels.pod !== undefined) r['k8s.pod.name'] = s.labels.pod;
+  if (s.labels.container !== undefined) r['k8s.container.name'] = s.labels.container;
+  return r;
+}
+
+/** The SDK's records, in batches, made by one LoggerProvider per stream. */
+function sdkBatches(batches: readonly GenRecord[][]): ReadableLogRecord[][] {
+  const memory = new InMemoryLogRecordExporter();
+  const loggers = new Map<string, ReturnType<LoggerProvider['getLogger']>>();
+  const out: ReadableLogRecord[][] = [];
+  for (const batch of batches) {
+    for (const r of batch) {
+      let logger = loggers.get(r.stream.key);
+      if (!logger) {
+        const provider = new LoggerProvider({
+          resource: resourceFromAttributes(resourceOf(r.stream)),
+          processors: [new SimpleLogRecordProcessor({ exporter: memory })],
+        });
+        logger = provider.getLogger('bench');
+        loggers.set(r.stream.key, logger);
+      }
+      // The SDK takes [seconds, nanoseconds] exactly.
+      logger.emit({
+        body: r.line,
+        timestamp: [Number(r.ts / 1_000_000_000n), Number(r.ts % 1_000_000_000n)],
+      });
+    }
+    out.push(memory.getFinishedLogRecords());
+    memory.reset();
+  }
+  return out;
+}
+
+type OtlpExporter = {
+  export(r: ReadableLogRecord[], cb: (res: { code: number; error?: Error }) => void): void;
+  shutdown(): Promise<void>;
+};
+
+async function exportAll(
+  exporter: OtlpExporter,
+  batches: readonly ReadableLogRecord[][],
+  concurrency: number,
+) {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < batches.length) {
+      const batch = batches[next++]!;
+      const res = await new Promise<{ code: number; error?: Error }>((resolve) =>
+        exporter.export(batch, resolve),
+      );
+      if (res.code !== 0) throw new Error(`OTLP export failed: ${res.error?.message ?? res.code}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await exporter.shutdown();
+}
+
+/**
+ * Posts pre-encoded bodies over `concurrency` keep-alive connections; each answer must be `status`
+ * and pass `check` (an Elasticsearch bulk answer must say `errors: false`).
+ */
+async function postAll(
+  url: string,
+  bodies: readonly Buffer[],
+  headers: Record<string, string>,
+  concurrency: number,
+  status: number,
+  check: (body: string) => boolean = () => true,
+): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const res = await httpRequest(agent, url, 'POST', bodies[next++]!, headers);
+      if (res.status !== status || !check(res.body)) {
+        throw new Error(`${url} answered ${res.status}: ${res.body.slice(0, 300)}`);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** A document as Fluent Bit's es output writes one from a container's log line. */
+function esDoc(r: GenRecord): Record<string, unknown> {
+  const s = r.stream;
+  return {
+    '@timestamp': formatRfc3339(r.ts),
+    message: r.line,
+    kubernetes: {
+      ...(s.namespace !== '' ? { namespace_name: s.namespace } : {}),
+      ...(s.labels.pod !== undefined ? { pod_name: s.labels.pod } : {}),
+      ...(s.labels.container !== undefined ? { container_name: s.labels.container } : {}),
+      host: s.node,
+    },
+  };
+}
+
+/** Journal export format of the lines (binary-safe fields for control characters). */
+function exportStream(batches: readonly GenRecord[][]): Buffer {
+  const parts: Buffer[] = [];
+  for (const batch of batches) {
+    for (const r of batch) {
+      const us = r.ts / 1000n;
+      parts.push(
+        Buffer.from(
+          `__REALTIME_TIMESTAMP=${us}\n__MONOTONIC_TIMESTAMP=${us}\n_BOOT_ID=590edceeef5545a784ec8c6181a10400\n_HOSTNAME=${r.stream.node}\nSYSLOG_IDENTIFIER=${r.stream.app}\n`,
+        ),
+      );
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: binary-safe fields are for control bytes
+      if (/[\x00-\x1f]/.test(r.line)) {
+        const bytes = Buffer.from(r.line, 'utf8');
+        const size = Buffer.alloc(8);
+        size.writeBigUInt64LE(BigInt(bytes.length));
+        parts.push(Buffer.from('MESSAGE\n'), size, bytes, Buffer.from('\n\n'));
+      } else parts.push(Buffer.from(`MESSAGE=${r.line}\n\n`));
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+function run(cmd: string, args: string[], stdin?: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}: ${stderr.slice(-500)}`)),
+    );
+    if (stdin) child.stdin!.end(stdin);
+  });
+}
+
+async function storedLines(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^kjournal_ingested_lines_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+  return n;
+}
+
+/** User + system CPU seconds of a process (/proc/<pid>/stat, fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs `send` against a fresh server; the time is the send's. */
+async function onFreshServer(
+  root: string,
+  outDir: string,
+  name: string,
+  send: (server: ServerUnderTest) => Promise<void>,
+): Promise<{ seconds: number; stored: number; cpu: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kjournal-bench-recv-'));
+  const server = await startServer(
+    join(root, 'dist', 'src', 'cli', 'main.js'),
+    dir,
+    join(outDir, `server-${name}.log`),
+  );
+  try {
+    await waitReady(server);
+    const cpu0 = cpuSeconds(server.pid);
+    const t0 = performance.now();
+    await send(server);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(server.pid) - cpu0;
+    return { seconds, stored: await storedLines(server.baseUrl), cpu };
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runReceiversHttpPhase(root: string, outDir: string): Promise<ReceiversHttpOutcome> {
+  const lines = envInt('KJ_BENCH_RECV_LINES', 200_000);
+  const batchSize = envInt('KJ_BENCH_BATCH', 2000);
+  const concurrency = envInt('KJ_BENCH_CONCURRENCY', 4);
+  const data = new DataSet({ lines, seed: DEFAULT_SEED, endNs: BigInt(Date.now()) * 1_000_000n });
+  const batches = [...data.batches(batchSize)];
+  const runs: ReceiverRun[] = [];
+  const measure = async (receiver: string, client: string, send: (s: ServerUnderTest) => Promise<void>) => {
+    try {
+      const { seconds, stored, cpu } = await onFreshServer(root, outDir, receiver.replace(/\W+/g, '-'), send);
+      const r: ReceiverRun = {
+        receiver,
+        client,
+        lines,
+        seconds,
+        linesPerSecond: lines / seconds,
+        stored,
+        serverCpuSeconds: cpu,
+        linesPerServerCpuSecond: lines / Math.max(cpu, 0.01),
+      };
+      runs.push(r);
+      say(
+        `  ${receiver.padEnd(22)} ${fmtInt(r.linesPerSecond!).padStart(9)} lines/s  ${fmtInt(r.linesPerServerCpuSecond!).padStart(9)} lines/server-CPU-s  (${seconds.toFixed(2)} s, server CPU ${cpu.toFixed(2)} s, ${fmtInt(stored)} stored; ${client})`,
+      );
+    } catch (err) {
+      runs.push({ receiver, client, lines, error: (err as Error).message });
+      say(`  ${receiver.padEnd(22)} FAILED: ${(err as Error).message}`);
+    }
+  };
+
+  say(
+    `${fmtInt(lines)} lines, batches of ${batchSize}, ${concurrency} at once, each receiver into a fresh server`,
+  );
+  const bodies = batches.map((b) => pushBody(b));
+  await measure('Loki push', 'protobuf+snappy bodies', async (s) => {
+    await pushAll(s.baseUrl, bodies, concurrency);
+  });
+
+  // Bodies encoded by each client library's own serializer, sent as the Loki bodies are.
+  const sdk = sdkBatches(batches);
+  const protoBodies = sdk.map((b) => Buffer.from(ProtobufLogsSerializer.serializeRequest(b)!));
+  const jsonBodies = sdk.map((b) => Buffer.from(JsonLogsSerializer.serializeRequest(b)!));
+  const es = new Client({ node: 'http://127.0.0.1:1' });
+  const ndjsonBodies = batches.map((b) =>
+    Buffer.from(es.serializer.ndserialize(b.flatMap((r) => [{ create: { _index: 'bench' } }, esDoc(r)]))),
+  );
+  await es.close();
+  await measure('OTLP/HTTP protobuf', 'bodies by otlp-transformer ProtobufLogsSerializer', (s) =>
+    postAll(
+      `${s.baseUrl}/otlp/v1/logs`,
+      protoBodies,
+      { 'content-type': 'application/x-protobuf' },
+      concurrency,
+      200,
+    ),
+  );
+  await measure('OTLP/HTTP JSON', 'bodies by otlp-transformer JsonLogsSerializer', (s) =>
+    postAll(
+      `${s.baseUrl}/otlp/v1/logs`,
+      jsonBodies,
+      { 'content-type': 'application/json' },
+      concurrency,
+      200,
+    ),
+  );
+  await measure('Elasticsearch bulk', 'bodies by @elastic/elasticsearch ndserialize', (s) =>
+    postAll(
+      `${s.baseUrl}/_bulk`,
+      ndjsonBodies,
+      { 'content-type': 'application/x-ndjson' },
+      concurrency,
+      200,
+      (body) => body.includes('"errors":false'),
+    ),
+  );
+
+  // The same through the live clients (their encoding timed too, on the bench's own CPU): for
+  // information, not held to the target.
+  if (process.env.KJ_BENCH_RECV_LIVE === '0') return finish();
+  await measure('(live) OTLP protobuf', '@opentelemetry/exporter-logs-otlp-proto export()', (s) =>
+    exportAll(new ProtoExporter({ url: `${s.baseUrl}/otlp/v1/logs` }) as OtlpExporter, sdk, concurrency),
+  );
+  await measure('(live) OTLP JSON', '@opentelemetry/exporter-logs-otlp-http export()', (s) =>
+    exportAll(new JsonExporter({ url: `${s.baseUrl}/otlp/v1/logs` }) as OtlpExporter, sdk, concurrency),
+  );
+  const docs = batches.flatMap((b) => b.map(esDoc));
+  await measure('(live) Elasticsearch', '@elastic/elasticsearch helpers.bulk', async (s) => {
+    const client = new Client({ node: s.baseUrl });
+    try {
+      const stats = await client.helpers.bulk({
+        datasource: docs,
+        onDocument: () => ({ create: { _index: 'bench' } }),
+        flushBytes: 1_000_000,
+        concurrency,
+      });
+      if (stats.failed > 0) throw new Error(`${stats.failed} documents failed`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  return finish();
+
+  async function finish(): Promise<ReceiversHttpOutcome> {
+    if (!existsSync(JOURNAL_UPLOAD) || !existsSync(JOURNAL_REMOTE)) {
+      const why = 'systemd-journal-upload or systemd-journal-remote missing (Debian systemd-journal-remote)';
+      runs.push({ receiver: 'journal upload', client: 'systemd-journal-upload', lines, skipped: why });
+      say(`  journal upload: skipped: ${why}`);
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), 'kjournal-bench-journal-'));
+      try {
+        const file = join(dir, 'bench.journal');
+        await run(JOURNAL_REMOTE, [`--output=${file}`, '--split-mode=none', '-'], exportStream(batches));
+        await measure('journal upload', 'systemd-journal-upload --directory --follow=no', (s) =>
+          run(JOURNAL_UPLOAD, [`--url=${s.baseUrl}`, `--directory=${dir}`, '--follow=no']),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    return { lines, runs };
+  }
+}
+
+/** Each receiver against the Loki push's rate. */
+export function receiversHttpVerdicts(o: ReceiversHttpOutcome): Verdict[] {
+  const lokiRun = o.runs.find((r) => r.receiver === 'Loki push');
+  const loki = lokiRun?.linesPerSecond;
+  const lokiCpu = lokiRun?.linesPerServerCpuSecond;
+  return o.runs
+    .filter((r) => r.receiver !== 'Loki push' && !r.receiver.startsWith('(live)') && r.skipped === undefined)
+    .map((r) => {
+      const ratio =
+        loki !== undefined && r.linesPerSecond !== undefined ? r.linesPerSecond / loki : undefined;
+      const cpuRatio =
+        lokiCpu !== undefined && r.linesPerServerCpuSecond !== undefined
+          ? r.linesPerServerCpuSecond / lokiCpu
+          : undefined;
+      return {
+        target: `${r.receiver} >= 70% of the Loki push rate`,
+        measured:
+          r.linesPerSecond === undefined
+            ? 'failed'
+            : `${fmtInt(r.linesPerSecond)} lines/s (${ratio === undefined ? '?' : `${Math.round(ratio * 100)}%`} of ${fmtInt(loki ?? 0)}; per server CPU-s ${cpuRatio === undefined ? '?' : `${Math.round(cpuRatio * 100)}%`})`,
+        pass: ratio !== undefined && ratio >= TARGET_RATIO && r.stored === r.lines,
+        ...(r.error
+          ? { note: r.error.slice(0, 80) }
+          : r.stored !== r.lines
+            ? { note: `stored ${r.stored}` }
+            : {}),
+      };
+    });
+}

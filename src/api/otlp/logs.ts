@@ -1,0 +1,101 @@
+/**
+ * @module `POST /otlp/v1/logs` (Loki 3's path: an otlphttp exporter's endpoint `http://host/otlp`)
+ * and `POST /v1/logs` (OTLP/HTTP's default path): OpenTelemetry logs in protobuf
+ * (`application/x-protobuf`) or JSON (`application/json`), plain or gzip'd, stored through the
+ * journal as the Loki push stores (journal/intake.ts), answered only once durable.
+ *
+ * Answers, as the OTLP/HTTP spec has them: 200 with an `ExportLogsServiceResponse` in the request's
+ * encoding; records refused by the limits (too old, too long...) are counted in its
+ * `partial_success` (`rejected_log_records` and the reasons in Loki's words), the others stored. A
+ * request that cannot be decoded is refused whole with 400 and a `google.rpc.Status` (nothing
+ * stored); backpressure is 503 with Retry-After (api/http/receiver-errors.ts).
+ */
+import { groupPushErrors, type PushLimits } from '../../formats/loki-push/index.js';
+import {
+  decodeOtlpJson,
+  decodeOtlpProto,
+  encodeOtlpProtoResponse,
+  otlpJsonResponse,
+  otlpRecords,
+} from '../../formats/otlp/index.js';
+import { RecordChecker } from '../../formats/record-check.js';
+import { intake, ReceiverCounts, type ReceiverMetrics } from '../../journal/intake.js';
+import type { Journal } from '../../journal/journal.js';
+import { nowNs } from '../../model/time.js';
+import { bodyMediaType } from '../http/body.js';
+import { readEncodedBody } from '../http/encoded-body.js';
+import { badRequest } from '../http/errors.js';
+import type { Handler } from '../http/router.js';
+
+export const OTLP_JSON = 'application/json';
+export const OTLP_PROTO_TYPES = ['application/x-protobuf', 'application/protobuf'];
+
+export interface OtlpOptions {
+  readonly journal: Pick<Journal, 'write'>;
+  readonly limits: PushLimits;
+  readonly maxBodyBytes: number;
+  /** Log records one request may carry. */
+  readonly maxRecords: number;
+  readonly metrics?: ReceiverMetrics;
+  readonly now?: () => bigint;
+}
+
+/** Whether the request is JSON (else protobuf: the route admits only these two). */
+export function isOtlpJson(contentType: string | undefined): boolean {
+  return contentType === OTLP_JSON;
+}
+
+export function otlpLogsHandler(o: OtlpOptions): Handler {
+  const now = o.now ?? nowNs;
+  const counts = new ReceiverCounts(o.metrics, 'otlp');
+  return async ({ req, access }) => {
+    const type = bodyMediaType(req);
+    const json = isOtlpJson(type);
+    if (type === undefined)
+      throw badRequest('missing Content-Type: send application/x-protobuf or application/json');
+    let wire = 0;
+    let items: ReturnType<typeof otlpRecords>;
+    const t = now();
+    try {
+      const body = await readEncodedBody(req, {
+        maxBodyBytes: o.maxBodyBytes,
+        json,
+        onWireBytes: (n) => {
+          wire = n;
+        },
+      });
+      let resources: ReturnType<typeof decodeOtlpProto>;
+      if (json) {
+        let doc: unknown;
+        try {
+          doc = JSON.parse(body.toString('utf8'));
+        } catch (err) {
+          throw badRequest(`invalid OTLP/JSON: ${(err as Error).message}`);
+        }
+        resources = decodeOtlpJson(doc, o.maxRecords);
+      } else resources = decodeOtlpProto(body, o.maxRecords);
+      items = otlpRecords(resources, { now: t });
+    } catch (err) {
+      counts.refused(0, wire);
+      throw err;
+    }
+    const result = await intake(
+      { journal: o.journal, access, checker: new RecordChecker(o.limits, t), counts },
+      items,
+    );
+    const errors: string[] = [];
+    for (const r of result.refusals) if (r) errors.push(r.message);
+    const message = errors.length > 0 ? groupPushErrors(errors) : '';
+    return json
+      ? {
+          status: 200,
+          headers: { 'content-type': OTLP_JSON },
+          body: otlpJsonResponse(result.refused, message),
+        }
+      : {
+          status: 200,
+          headers: { 'content-type': 'application/x-protobuf' },
+          body: encodeOtlpProtoResponse(result.refused, message),
+        };
+  };
+}

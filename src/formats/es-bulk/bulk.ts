@@ -1,0 +1,171 @@
+/**
+ * @module Elasticsearch's bulk body (`POST /_bulk`, `/<index>/_bulk`): NDJSON, an action line
+ * (`{"index":{...}}`, `{"create":{...}}`, `update`, `delete`) followed, except for `delete`, by its
+ * source line; blank lines are skipped. As Elasticsearch does (server/.../action/bulk/BulkRequestParser):
+ * an action line that is not an object with one known action is a malformed request, refused whole
+ * (FormatError, answered 400 with Elasticsearch's error types); a source line that is not a JSON
+ * object fails only its item (`document_parsing_exception`); `update` and `delete` are items
+ * refused alone, since a journal does not change what it stored.
+ */
+import { malformed } from '../errors.js';
+
+export type BulkAction = 'index' | 'create' | 'update' | 'delete';
+
+/** One item of a bulk request, in order. */
+export interface BulkItem {
+  readonly action: BulkAction;
+  /** The item's index: its action's `_index`, else the path's; '' when neither names one. */
+  readonly index: string;
+  /** The action's `_id`, when given. */
+  readonly id?: string;
+  /** The source document, for `index` and `create` when it parses as an object. */
+  readonly doc?: Record<string, unknown>;
+  /** Why the item cannot be taken: Elasticsearch's error type and reason, and the item's status. */
+  readonly error?: { readonly type: string; readonly reason: string; readonly status: number };
+}
+
+const ACTIONS: readonly string[] = ['index', 'create', 'update', 'delete'];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The body's lines, blank ones skipped, with their 1-based numbers (no generator: the hot path). */
+class Lines {
+  private start = 0;
+  lineNo = 0;
+  constructor(private readonly text: string) {}
+
+  /** The next non-blank line, or undefined at the end. */
+  next(): string | undefined {
+    const text = this.text;
+    while (this.start < text.length) {
+      const nl = text.indexOf('\n', this.start);
+      const end = nl < 0 ? text.length : nl;
+      this.lineNo++;
+      const line = text.slice(this.start, end);
+      this.start = end + 1;
+      if (line.length > 0 && (line.charCodeAt(0) === 0x7b || line.trim() !== '')) return line;
+    }
+    return undefined;
+  }
+}
+
+/** Parses a bulk body; `defaultIndex` is the path's index. Throws FormatError for a bad action line. */
+export function parseBulk(text: string, defaultIndex: string, maxItems: number): BulkItem[] {
+  const items: BulkItem[] = [];
+  const it = new Lines(text);
+  let lastLine = '';
+  let lastParsed: [BulkAction, Obj] | undefined;
+  for (let line = it.next(); line !== undefined; line = it.next()) {
+    const lineNo = it.lineNo;
+    // Shippers repeat one action line for every document (`{"create":{"_index":"logs"}}`): the
+    // same text is read once.
+    let name: BulkAction;
+    let meta: Obj;
+    if (line === lastLine && lastParsed) [name, meta] = lastParsed;
+    else {
+      [name, meta] = parseAction(line, lineNo);
+      lastLine = line;
+      lastParsed = [name, meta];
+    }
+    if (items.length >= maxItems) throw malformed(`too many items in one bulk request: limit is ${maxItems}`);
+    const index = typeof meta._index === 'string' ? meta._index : defaultIndex;
+    const id = typeof meta._id === 'string' || typeof meta._id === 'number' ? String(meta._id) : undefined;
+    const base = { action: name, index, ...(id !== undefined ? { id } : {}) };
+    if (name === 'delete') {
+      items.push({ ...base, error: refusedAction('delete') });
+      continue;
+    }
+    const source = it.next();
+    if (source === undefined)
+      throw malformed(`Validation Failed: 1: no requests added; action line [${lineNo}] has no source line`);
+    if (name === 'update') {
+      items.push({ ...base, error: refusedAction('update') });
+      continue;
+    }
+    if (index === '') {
+      items.push({
+        ...base,
+        error: {
+          type: 'action_request_validation_exception',
+          reason: 'Validation Failed: 1: index is missing;',
+          status: 400,
+        },
+      });
+      continue;
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(source);
+    } catch (err) {
+      items.push({
+        ...base,
+        error: {
+          type: 'document_parsing_exception',
+          reason: `failed to parse: ${(err as Error).message}`,
+          status: 400,
+        },
+      });
+      continue;
+    }
+    if (!isObj(doc)) {
+      items.push({
+        ...base,
+        error: {
+          type: 'document_parsing_exception',
+          reason: `failed to parse: the document is a ${typeName(doc)}, not an object`,
+          status: 400,
+        },
+      });
+      continue;
+    }
+    items.push({ ...base, doc });
+  }
+  return items;
+}
+
+/** An action line: its action and metadata; FormatError when it is not one. */
+function parseAction(line: string, lineNo: number): [BulkAction, Obj] {
+  let action: unknown;
+  try {
+    action = JSON.parse(line);
+  } catch (err) {
+    throw malformed(`Malformed action/metadata line [${lineNo}]: ${(err as Error).message}`);
+  }
+  if (!isObj(action)) {
+    throw malformed(
+      `Malformed action/metadata line [${lineNo}], expected START_OBJECT but found [${typeName(action)}]`,
+    );
+  }
+  const keys = Object.keys(action);
+  if (keys.length !== 1 || !ACTIONS.includes(keys[0]!)) {
+    throw malformed(
+      `Malformed action/metadata line [${lineNo}], expected one of [create, delete, index, update] but found [${keys.join(', ')}]`,
+    );
+  }
+  const name = keys[0] as BulkAction;
+  const meta = action[name];
+  if (!isObj(meta)) {
+    throw malformed(
+      `Malformed action/metadata line [${lineNo}], expected START_OBJECT but found [${typeName(meta)}]`,
+    );
+  }
+  return [name, meta];
+}
+
+function refusedAction(action: string): BulkItem['error'] {
+  return {
+    type: 'illegal_argument_exception',
+    reason: `${action} is not supported: kjournal keeps what it was sent; use index or create`,
+    status: 400,
+  };
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'VALUE_NULL';
+  if (Array.isArray(v)) return 'START_ARRAY';
+  if (typeof v === 'string') return 'VALUE_STRING';
+  if (typeof v === 'number') return 'VALUE_NUMBER';
+  if (typeof v === 'boolean') return 'VALUE_BOOLEAN';
+  return 'START_OBJECT';
+}

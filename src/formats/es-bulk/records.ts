@@ -1,0 +1,116 @@
+/**
+ * @module An Elasticsearch document as a record, whichever shipper wrote it:
+ *  - the line is the first string of `message` (ViaQ, Vector, rsyslog, Filebeat), `log` (Fluent
+ *    Bit's tail and CRI parsers) or `msg`; a document with none is kept whole as its JSON text;
+ *  - the time is `@timestamp`, else `time`, else `timestamp` (RFC 3339 to the nanosecond, or epoch
+ *    numbers told apart by size: formats/time-value.ts); none, or one that does not parse, is now;
+ *  - Kubernetes metadata, nested (`{"kubernetes":{"namespace_name":...}}`, as Fluent Bit's
+ *    kubernetes filter and ViaQ write it) or dotted (`"kubernetes.namespace_name"`), becomes the
+ *    ViaQ-named labels `kubernetes_namespace_name`, `kubernetes_pod_name`,
+ *    `kubernetes_container_name` and `kubernetes_host` (the aliases find them as `namespace`, `pod`,
+ *    `container`, `node`); ViaQ's `log_type` names the class;
+ *  - the index the item went to is the label `index`;
+ *  - every other field is structured metadata, flattened with `_` (`kubernetes_labels_app`: the pod
+ *    labels' ViaQ spelling), except the message and time fields themselves.
+ */
+import { flattenJson } from '../../model/names.js';
+import type { RawRecord } from '../../model/normalize.js';
+import type { Labels } from '../../model/record.js';
+import { parseTimeValue } from '../time-value.js';
+
+export const MESSAGE_KEYS = ['message', 'log', 'msg'] as const;
+export const ES_TIME_KEYS = ['@timestamp', 'time', 'timestamp'] as const;
+
+/** Fluent Bit's / ViaQ's `kubernetes.*` field → label. */
+const KUBE_LABELS: readonly [string, string][] = [
+  ['namespace_name', 'kubernetes_namespace_name'],
+  ['pod_name', 'kubernetes_pod_name'],
+  ['container_name', 'kubernetes_container_name'],
+  ['host', 'kubernetes_host'],
+];
+const LOG_TYPES = new Set(['application', 'infrastructure', 'audit']);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Interns label sets within one request, so the journal normalises each once. */
+export class LabelSets {
+  private readonly byKey = new Map<string, Labels>();
+
+  /** `labels` built in one fixed order of names (documentRecord's), so no sort is needed. */
+  intern(labels: Labels): Labels {
+    let key = '';
+    for (const k in labels) key += `${k}\u0000${labels[k]}\u0000`;
+    const known = this.byKey.get(key);
+    if (known) return known;
+    this.byKey.set(key, labels);
+    return labels;
+  }
+}
+
+function kubeField(doc: Obj, name: string): unknown {
+  const k = doc.kubernetes;
+  if (isObj(k) && k[name] !== undefined) return k[name];
+  return doc[`kubernetes.${name}`];
+}
+
+/** The record of an `index`/`create` item's document. */
+export function documentRecord(doc: Obj, index: string, now: bigint, sets: LabelSets): RawRecord {
+  let messageKey: string | undefined;
+  for (const k of MESSAGE_KEYS) {
+    if (typeof doc[k] === 'string') {
+      messageKey = k;
+      break;
+    }
+  }
+  let timeKey: string | undefined;
+  let ts: bigint | undefined;
+  for (const k of ES_TIME_KEYS) {
+    const v = doc[k];
+    if (v === undefined || v === null || v === '') continue;
+    ts = parseTimeValue(v);
+    if (ts !== undefined) {
+      timeKey = k;
+      break;
+    }
+  }
+  const labels: Labels = {};
+  for (const [field, label] of KUBE_LABELS) {
+    const v = kubeField(doc, field);
+    if (typeof v === 'string' && v !== '') labels[label] = v;
+  }
+  if (typeof doc.log_type === 'string' && LOG_TYPES.has(doc.log_type)) labels.log_type = doc.log_type;
+  if (index !== '') labels.index = index;
+  if (messageKey === undefined) {
+    return {
+      timestamp: ts ?? now,
+      observedTimestamp: now,
+      labels: sets.intern(labels),
+      attributes: {},
+      body: JSON.stringify(doc),
+    };
+  }
+  // The other fields, without what became the line, the time or a label (not kept twice).
+  const attributes: Record<string, string> = {};
+  for (const k in doc) {
+    if (k === messageKey || k === timeKey) continue;
+    const v = doc[k];
+    if (k === 'kubernetes' && isObj(v)) {
+      for (const kk in v) {
+        if (labels[`kubernetes_${kk}`] !== undefined) continue;
+        flattenJson(v[kk], `kubernetes_${kk}`, attributes);
+      }
+      continue;
+    }
+    if (k === 'log_type' && labels.log_type !== undefined) continue;
+    if (k.startsWith('kubernetes.') && labels[`kubernetes_${k.slice(11)}`] !== undefined) continue;
+    flattenJson(v, k, attributes);
+  }
+  return {
+    timestamp: ts ?? now,
+    observedTimestamp: now,
+    labels: sets.intern(labels),
+    attributes,
+    body: doc[messageKey] as string,
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * @module OTLP log records as kjournal records, mapped as Loki 3 maps them with its default OTLP
+ * config (pkg/loghttp/push/otlp.go, otlp_config.go):
+ *  - the well-known resource attributes (`service.name`, `k8s.namespace.name`, `k8s.pod.name`,
+ *    `k8s.container.name`, ... Loki's "blessed" list) become stream labels, named as Prometheus
+ *    normalises them (otlptranslator.NormalizeLabel: every character but [A-Za-z0-9_] becomes `_`,
+ *    so `k8s.namespace.name` is `k8s_namespace_name`, which the existing aliases also find as
+ *    `namespace`); kvlist values are flattened with `_`;
+ *  - a resource without `service.name` gets `service_name` discovered from those labels (Loki's
+ *    default discover_service_name list), else `unknown_service`;
+ *  - every other resource attribute, the scope's attributes, name and version, and the record's
+ *    attributes become structured metadata, as do `severity_number`, `severity_text`, `trace_id`,
+ *    `span_id` (hex), `flags`, `dropped_attributes_count` and `observed_timestamp`;
+ *  - the line is the body's AsString (a map or array body is its JSON), the time the record's
+ *    time, else its observed time, else now.
+ * Loki keeps structured metadata as a list that may repeat a name; here it is a map, so a log
+ * attribute wins over a scope attribute, which wins over a resource attribute of the same name.
+ * The node's `k8s.node.name` is a label too (beyond Loki's list: kjournal's `node` alias reads it).
+ */
+import type { RawRecord } from '../../model/normalize.js';
+import type { Labels } from '../../model/record.js';
+import { asString, type KeyValue, KvList, type OtlpResourceLogs } from './model.js';
+
+/** Loki's default index labels (otlp_config.go blessedAttributes), and `k8s.node.name`. */
+export const OTLP_INDEX_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'service.name',
+  'service.namespace',
+  'service.instance.id',
+  'deployment.environment',
+  'cloud.region',
+  'cloud.availability_zone',
+  'k8s.cluster.name',
+  'k8s.namespace.name',
+  'k8s.pod.name',
+  'k8s.container.name',
+  'container.name',
+  'k8s.replicaset.name',
+  'k8s.deployment.name',
+  'k8s.statefulset.name',
+  'k8s.daemonset.name',
+  'k8s.cronjob.name',
+  'k8s.job.name',
+  'k8s.node.name',
+]);
+
+/** Loki's default `discover_service_name` (pkg/validation/limits.go). */
+const DISCOVER_SERVICE_NAME = [
+  'service',
+  'app',
+  'application',
+  'app_name',
+  'name',
+  'app_kubernetes_io_name',
+  'container',
+  'container_name',
+  'k8s_container_name',
+  'component',
+  'workload',
+  'job',
+  'k8s_job_name',
+];
+const UNKNOWN_SERVICE = 'unknown_service';
+
+const INVALID = /[^A-Za-z0-9_]/g;
+
+/** Attribute names repeat on every record: each is normalised once (bounded: cleared when full). */
+const normalized = new Map<string, string>();
+
+/** otlptranslator.NormalizeLabel: invalid characters to `_`, `key_` before a digit, `key` before one `_`. */
+export function normalizeLabel(name: string): string {
+  const known = normalized.get(name);
+  if (known !== undefined) return known;
+  const n = normalizeUncached(name);
+  if (normalized.size >= 10_000) normalized.clear();
+  normalized.set(name, n);
+  return n;
+}
+
+function normalizeUncached(name: string): string {
+  if (name === '') return name;
+  const s = name.replace(INVALID, '_');
+  const c = s.charCodeAt(0);
+  if (c >= 0x30 && c <= 0x39) return `key_${s}`;
+  if (s.startsWith('_') && !s.startsWith('__')) return `key${s}`;
+  return s;
+}
+
+/** attributeToLabels: a kvlist is flattened (`prefix_key`), anything else is its AsString. */
+function addAttribute(
+  out: Record<string, string>,
+  key: string,
+  value: KeyValue['value'],
+  prefix: string,
+): void {
+  const name = normalizeLabel(prefix === '' ? key : `${prefix}_${key}`);
+  if (value instanceof KvList) {
+    for (const kv of value.values) addAttribute(out, kv.key, kv.value, name);
+    return;
+  }
+  out[name] = asString(value);
+}
+
+export interface OtlpRecordOptions {
+  /** Observed time of every record, and the time of one that has none. */
+  readonly now: bigint;
+}
+
+/** The records of a decoded request, in order. */
+export function otlpRecords(resources: readonly OtlpResourceLogs[], opts: OtlpRecordOptions): RawRecord[] {
+  const out: RawRecord[] = [];
+  const labelsByKey = new Map<string, Labels>();
+  for (const rl of resources) {
+    const labels: Record<string, string> = {};
+    const resourceMeta: Record<string, string> = {};
+    let hasServiceName = false;
+    for (const kv of rl.attributes) {
+      if (OTLP_INDEX_ATTRIBUTES.has(kv.key)) {
+        addAttribute(labels, kv.key, kv.value, '');
+        if (kv.key === 'service.name' && asString(kv.value) !== '') hasServiceName = true;
+      } else addAttribute(resourceMeta, kv.key, kv.value, '');
+    }
+    // Loki drops empty label values (a label set has no empty values).
+    for (const k of Object.keys(labels)) if (labels[k] === '') delete labels[k];
+    if (!hasServiceName) {
+      const found = DISCOVER_SERVICE_NAME.find((n) => labels[n] !== undefined);
+      labels.service_name = found === undefined ? UNKNOWN_SERVICE : labels[found]!;
+    }
+    // Records of the same labels share one object: the journal normalises it once.
+    const key = JSON.stringify(Object.entries(labels).sort());
+    let shared = labelsByKey.get(key);
+    if (!shared) {
+      shared = labels;
+      labelsByKey.set(key, shared);
+    }
+    for (const sl of rl.scopeLogs) {
+      const scopeMeta: Record<string, string> = { ...resourceMeta };
+      const scope = sl.scope;
+      for (const kv of scope.attributes) addAttribute(scopeMeta, kv.key, kv.value, '');
+      if (scope.name !== '') scopeMeta.scope_name = scope.name;
+      if (scope.version !== '') scopeMeta.scope_version = scope.version;
+      if (scope.droppedAttributesCount !== 0)
+        scopeMeta.scope_dropped_attributes_count = String(scope.droppedAttributesCount);
+      for (const r of sl.logRecords) {
+        const meta: Record<string, string> = { ...scopeMeta };
+        for (const kv of r.attributes) addAttribute(meta, kv.key, kv.value, '');
+        if (r.timeUnixNano !== 0n && r.observedTimeUnixNano !== 0n)
+          meta.observed_timestamp = String(r.observedTimeUnixNano);
+        if (r.severityNumber !== 0) meta.severity_number = String(r.severityNumber);
+        if (r.severityText !== '') meta.severity_text = r.severityText;
+        if (r.droppedAttributesCount !== 0) meta.dropped_attributes_count = String(r.droppedAttributesCount);
+        if (r.flags !== 0) meta.flags = String(r.flags);
+        if (r.traceId !== '') meta.trace_id = r.traceId;
+        if (r.spanId !== '') meta.span_id = r.spanId;
+        const ts =
+          r.timeUnixNano !== 0n
+            ? r.timeUnixNano
+            : r.observedTimeUnixNano !== 0n
+              ? r.observedTimeUnixNano
+              : opts.now;
+        out.push({
+          timestamp: ts,
+          observedTimestamp: opts.now,
+          labels: shared,
+          attributes: meta,
+          body: asString(r.body),
+        });
+      }
+    }
+  }
+  return out;
+}

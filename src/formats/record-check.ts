@@ -1,0 +1,132 @@
+/**
+ * @module The Loki push's limits applied record by record, for the receivers that answer per record
+ * (OTLP's partial success, Elasticsearch bulk's per-item results, the journal upload): the same
+ * rules and texts as loki-push/validate.ts (Loki's distributor, pkg/distributor/validator.go), but
+ * each refusal is tied to its record rather than counted per stream, so that a receiver can say
+ * which item failed. Labels are checked once per labels object (receivers share one object per
+ * stream), so a request of one stream pays the label checks once.
+ */
+import { Buffer } from 'node:buffer';
+import type { Labels } from '../model/record.js';
+import { TimeWindow } from '../model/validate-time.js';
+import { labelSetText } from './loki-push/labels.js';
+import type { PushLimits } from './loki-push/validate.js';
+
+/** Why a record was refused: the reason (as `X-Kjournal-Entries-Refused` names it) and Loki's text. */
+export interface Refusal {
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** What a record is made of, before the limits. */
+export interface CheckedFields {
+  readonly labels: Labels;
+  readonly timestamp: bigint;
+  readonly body: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+const SERVICE_NAME = 'service_name';
+
+export class RecordChecker {
+  private readonly window: TimeWindow;
+  private readonly labelProblems = new WeakMap<Labels, Refusal | null>();
+  private readonly texts = new WeakMap<Labels, string>();
+
+  constructor(
+    private readonly limits: PushLimits,
+    nowNs: bigint,
+  ) {
+    this.window = new TimeWindow(limits, nowNs);
+  }
+
+  /** The stream's labels as Loki prints them in its messages. */
+  streamText(labels: Labels): string {
+    let text = this.texts.get(labels);
+    if (text === undefined) {
+      text = labelSetText(labels);
+      this.texts.set(labels, text);
+    }
+    return text;
+  }
+
+  /** Undefined when the record passes every limit, else the first refusal (labels, time, line, metadata). */
+  check(r: CheckedFields): Refusal | undefined {
+    const labelProblem = this.labelsProblem(r.labels);
+    if (labelProblem) return labelProblem;
+    const limits = this.limits;
+    const timeProblem = this.window.check(r.timestamp);
+    if (timeProblem !== undefined) {
+      return {
+        reason: timeProblem,
+        message: this.window.message(this.streamText(r.labels), r.timestamp, timeProblem),
+      };
+    }
+    const lineBytes = Buffer.byteLength(r.body, 'utf8');
+    if (limits.maxLineSize !== 0 && lineBytes > limits.maxLineSize) {
+      return {
+        reason: 'line_too_long',
+        message: `Max entry size '${limits.maxLineSize}' bytes exceeded for stream '${this.streamText(r.labels)}' while adding an entry with length '${lineBytes}' bytes`,
+      };
+    }
+    const metadata = r.attributes;
+    if (metadata === undefined) return undefined;
+    let count = 0;
+    let bytes = 0;
+    for (const k in metadata) {
+      count++;
+      bytes += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(metadata[k]!, 'utf8');
+    }
+    if (count === 0) return undefined;
+    const text = (): string => this.streamText(r.labels);
+    if (!limits.allowStructuredMetadata) {
+      return {
+        reason: 'structured_metadata',
+        message: `stream '${text()}' includes structured metadata, but this feature is disallowed. Please see \`limits_config.allow_structured_metadata\` or contact your Loki administrator to enable it.`,
+      };
+    }
+    if (limits.maxStructuredMetadataSize !== 0 && bytes > limits.maxStructuredMetadataSize) {
+      return {
+        reason: 'structured_metadata',
+        message: `stream '${text()}' has structured metadata too large: '${bytes}' bytes, limit: '${limits.maxStructuredMetadataSize}' bytes. Please see \`limits_config.max_structured_metadata_size\` or contact your Loki administrator to increase it.`,
+      };
+    }
+    if (limits.maxStructuredMetadataEntriesCount !== 0 && count > limits.maxStructuredMetadataEntriesCount) {
+      return {
+        reason: 'structured_metadata',
+        message: `stream '${text()}' has too many structured metadata labels: '${count}', limit: '${limits.maxStructuredMetadataEntriesCount}'. Please see \`limits_config.max_structured_metadata_entries_count\` or contact your Loki administrator to increase it.`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Loki's ValidateLabels on a label set, once per labels object. */
+  private labelsProblem(labels: Labels): Refusal | undefined {
+    const known = this.labelProblems.get(labels);
+    if (known !== undefined) return known ?? undefined;
+    const problem = this.findLabelsProblem(labels);
+    this.labelProblems.set(labels, problem ?? null);
+    return problem;
+  }
+
+  private findLabelsProblem(labels: Labels): Refusal | undefined {
+    const names = Object.keys(labels);
+    const refuse = (message: string): Refusal => ({ reason: 'invalid_labels', message });
+    if (names.length === 0) return refuse('error at least one label pair is required per stream');
+    const text = this.streamText(labels);
+    const count = names.length - (Object.hasOwn(labels, SERVICE_NAME) ? 1 : 0);
+    if (count > this.limits.maxLabelNamesPerSeries) {
+      return refuse(
+        `entry for stream '${text}' has ${count} label names; limit ${this.limits.maxLabelNamesPerSeries}`,
+      );
+    }
+    for (const name of names) {
+      if (name.length > this.limits.maxLabelNameLength)
+        return refuse(`stream '${text}' has label name too long: '${name}'`);
+      const value = labels[name]!;
+      if (Buffer.byteLength(value, 'utf8') > this.limits.maxLabelValueLength)
+        return refuse(`stream '${text}' has label value too long: '${value}'`);
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The Elasticsearch bulk receiver (issue 17) with its real peer, the official client
+ * `@elastic/elasticsearch` (its bulk helper and `bulk`), against a real server process: documents
+ * shaped as Fluent Bit's kubernetes filter and ViaQ write them become labelled records; per-item
+ * results with `errors: true`; a malformed request is refused whole.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Client } from '@elastic/elasticsearch';
+import {
+  allValues,
+  http,
+  queryRange,
+  removeDir,
+  type ServerProcess,
+  startServerProcess,
+} from '../helpers/server-process.js';
+
+describe('Elasticsearch bulk receiver with @elastic/elasticsearch', () => {
+  let server: ServerProcess;
+  let client: Client;
+  before(async () => {
+    server = await startServerProcess();
+    client = new Client({ node: server.url });
+  });
+  after(async () => {
+    await client.close();
+    await server.stop();
+    await removeDir(server.dataDir);
+  });
+
+  test('the client accepts the probes: info, license-free ping', async () => {
+    const info = await client.info();
+    assert.equal(info.version.number.split('.')[0], '8');
+    assert.equal(await client.ping(), true);
+    const head = await fetch(`${server.url}/`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('x-elastic-product'), 'Elasticsearch');
+    const tpl = await client.indices.putIndexTemplate({ name: 'logs', index_patterns: ['logs-*'] });
+    assert.equal(tpl.acknowledged, true);
+  });
+
+  test('bulk helper: Fluent Bit and ViaQ documents become labelled records', async () => {
+    const now = Date.now();
+    const docs = [
+      {
+        '@timestamp': new Date(now - 3000).toISOString(),
+        log: 'GET /cart 200',
+        stream: 'stdout',
+        kubernetes: {
+          namespace_name: 'shop-es',
+          pod_name: 'cart-5c7d',
+          container_name: 'web',
+          host: 'node-a',
+          labels: { app: 'cart' },
+        },
+      },
+      {
+        '@timestamp': new Date(now - 2000).toISOString(),
+        message: 'payment declined',
+        level: 'warn',
+        log_type: 'application',
+        kubernetes: { namespace_name: 'shop-es', pod_name: 'pay-1', container_name: 'pay' },
+      },
+      { time: String((now - 1000) * 1000), msg: 'plain host line', host: 'node-b' },
+    ];
+    const stats = await client.helpers.bulk({
+      datasource: docs,
+      onDocument: () => ({ index: { _index: 'app-logs' } }),
+    });
+    assert.equal(stats.failed, 0);
+    assert.equal(stats.successful, 3);
+    const back = await queryRange(server.url, {
+      query: '{namespace="shop-es"}',
+      limit: '10',
+      direction: 'forward',
+    });
+    assert.deepEqual(
+      allValues(back).map((v) => v[1]),
+      ['GET /cart 200', 'payment declined'],
+    );
+    const cart = back.data.result.find(
+      (s) => s.stream.pod === undefined && s.stream.kubernetes_pod_name === 'cart-5c7d',
+    );
+    assert.ok(cart, JSON.stringify(back.data.result.map((s) => s.stream)));
+    assert.equal(cart.stream.kubernetes_container_name, 'web');
+    assert.equal(cart.stream.kubernetes_host, 'node-a');
+    assert.equal(cart.stream.index, 'app-logs');
+    assert.equal(cart.stream.kind, 'containerlog');
+    assert.equal(cart.stream.kubernetes_labels_app, 'cart');
+    assert.equal(cart.stream.stream, 'stdout');
+    const host = await queryRange(server.url, { query: '{index="app-logs"} |= "plain host"', limit: '10' });
+    assert.deepEqual(
+      allValues(host).map((v) => v[1]),
+      ['plain host line'],
+    );
+    // `time` in epoch microseconds, told apart by size.
+    assert.equal(allValues(host)[0]![0], String(BigInt(now - 1000) * 1_000_000n));
+  });
+
+  test('per-item results: refused items have their status and errors is true; the rest is stored', async () => {
+    const res = await client.bulk({
+      operations: [
+        { index: { _index: 'mixed' } },
+        { message: 'good one' },
+        { create: { _index: 'mixed', _id: 'x1' } },
+        { message: 'too new', '@timestamp': new Date(Date.now() + 86_400_000).toISOString() },
+        { delete: { _index: 'mixed', _id: 'x1' } },
+      ],
+    });
+    assert.equal(res.errors, true);
+    assert.equal(res.items.length, 3);
+    assert.equal(res.items[0]!.index!.status, 201);
+    assert.equal(res.items[1]!.create!.status, 400);
+    assert.equal(res.items[1]!.create!._id, 'x1');
+    assert.match(String(res.items[1]!.create!.error!.reason), /timestamp too new/);
+    assert.equal(res.items[2]!.delete!.status, 400);
+    const back = await queryRange(server.url, { query: '{index="mixed"}', limit: '10' });
+    assert.deepEqual(
+      allValues(back).map((v) => v[1]),
+      ['good one'],
+    );
+  });
+
+  test('a malformed action line refuses the whole request in Elasticsearch form, nothing stored', async () => {
+    const r = await http(`${server.url}/broken/_bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: '{"index":{}}\n{"message":"should not be stored"}\n{"explode":{}}\n{"message":"x"}\n',
+    });
+    assert.equal(r.status, 400);
+    const body = JSON.parse(r.text) as { error: { type: string; reason: string }; status: number };
+    assert.equal(body.status, 400);
+    assert.match(body.error.reason, /Malformed action\/metadata line \[3\]/);
+    const back = await queryRange(server.url, { query: '{index="broken"}', limit: '10' });
+    assert.deepEqual(allValues(back), []);
+  });
+
+  test('counters for protocol elasticsearch', async () => {
+    const m = await http(`${server.url}/metrics`);
+    assert.match(m.text, /kjournal_receiver_records_total\{protocol="elasticsearch",result="accepted"\} 4/);
+    assert.match(m.text, /kjournal_receiver_records_total\{protocol="elasticsearch",result="refused"\} 2/);
+  });
+});
