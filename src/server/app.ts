@@ -8,6 +8,8 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { esErrorReply } from '../api/elasticsearch/errors.js';
+import { rootHandler } from '../api/elasticsearch/probes.js';
 import { requestListener, upgradeListener } from '../api/http/dispatch.js';
 import { type ErrorHandler, Router, text } from '../api/http/router.js';
 import { DEFAULT_TENANT } from '../api/http/tenant.js';
@@ -324,7 +326,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     );
 
   if (config.ui !== false)
-    registerUi(router, { ...(config.uiDir ? { dir: config.uiDir } : {}), onError: loki });
+    registerUi(router, {
+      ...(config.uiDir ? { dir: config.uiDir } : {}),
+      onError: loki,
+      // `GET /` without Accept: text/html is the Elasticsearch API's root (shippers' probe).
+      root: { handler: rootHandler(KJOURNAL_VERSION), onError: esErrorReply },
+    });
 
   const kubeApi = registerKubeApi(router, {
     reads: kubeReadsOn(store),

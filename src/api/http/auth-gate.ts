@@ -39,7 +39,7 @@ import {
 } from '../../auth/index.js';
 import { reasonOf, statusObject } from '../../kube/status.js';
 import { HttpError } from './errors.js';
-import { isElasticsearchProbePath, isReceiverWritePath } from './receiver-paths.js';
+import { isElasticsearchProbePath, isElasticsearchRootProbe, isReceiverWritePath } from './receiver-paths.js';
 import { decodeSegment, type Reply, trimTrailingSlash } from './router.js';
 import { DEFAULT_TENANT, tenantOf } from './tenant.js';
 
@@ -181,7 +181,9 @@ export async function gateRequest(req: IncomingMessage, url: URL, opts: GateOpti
   const authorize = auth
     ? (a: Parameters<Auth['authorize']>[0]) => auth.authorize(a)
     : async () => 'allow' as const;
-  if (OPEN.has(path) || isUiPath(path)) {
+  // `GET /` of an Elasticsearch client is its probe, authenticated as the other receivers' paths.
+  const esRoot = (path === '' || path === '/') && isElasticsearchRootProbe(req);
+  if (OPEN.has(path) || (isUiPath(path) && !esRoot)) {
     const access = new RequestAccess(ANONYMOUS_USER, DEFAULT_TENANT, path, authorize);
     access.markDecided();
     return { access };

@@ -24,3 +24,19 @@ export function isReceiverWritePath(path: string): boolean {
 export function isElasticsearchProbePath(path: string): boolean {
   return ES_PROBES.test(path);
 }
+
+/**
+ * Whether a request for `/` is an Elasticsearch client's probe rather than a browser opening the
+ * web page: the official clients send `x-elastic-client-meta` and ask for JSON
+ * (`application/json`, `application/vnd.elasticsearch+json`); shippers check the server with
+ * `HEAD /`; a browser asks for `text/html`.
+ */
+export function isElasticsearchRootProbe(req: {
+  readonly method?: string | undefined;
+  readonly headers: { readonly [name: string]: string | string[] | undefined };
+}): boolean {
+  if (req.headers['x-elastic-client-meta'] !== undefined) return true;
+  const accept = String(req.headers.accept ?? '');
+  if (accept.includes('text/html')) return false;
+  return req.method === 'HEAD' || accept.includes('json');
+}

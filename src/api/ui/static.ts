@@ -12,7 +12,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { ErrorHandler, Reply, RequestContext, Router } from '../http/router.js';
+import { isElasticsearchRootProbe } from '../http/receiver-paths.js';
+import type { ErrorHandler, Handler, Reply, RequestContext, Router } from '../http/router.js';
 import { text } from '../http/router.js';
 
 /** Where the build puts the page: dist/web, beside dist/src (this file is dist/src/api/ui/static.js). */
@@ -104,19 +105,40 @@ const GET_HEAD = ['GET', 'HEAD'];
  * Adds the page's routes: `/`, `/ui` (and `/ui/`), `/ui/assets/{file}`. When the page was not built
  * (a checkout without `npm run build:web`), `/` says so instead of the plain 404.
  */
-export function registerUi(router: Router, opts: { dir?: string; onError: ErrorHandler }): void {
+export function registerUi(
+  router: Router,
+  opts: {
+    dir?: string;
+    onError: ErrorHandler;
+    /**
+     * What `GET /` answers an Elasticsearch client's probe (http/receiver-paths.ts): the
+     * Elasticsearch API's root document, which shippers ask for before they send (api/elasticsearch).
+     */
+    root?: { readonly handler: Handler; readonly onError: ErrorHandler };
+  },
+): void {
   const files = loadUiFiles(opts.dir ?? DEFAULT_UI_DIR);
   // The gate leaves these paths open and decided (api/http/auth-gate.ts): they hold no data.
   const page = async (ctx: RequestContext): Promise<Reply> => {
     if (!files) return text(404, 'the web page was not built: run `npm run build:web`\n');
     return reply(ctx, files.page);
   };
+  const root = async (ctx: RequestContext): Promise<Reply> => {
+    if (opts.root && isElasticsearchRootProbe(ctx.req)) {
+      try {
+        return await opts.root.handler(ctx);
+      } catch (err) {
+        return opts.root.onError(err, ctx);
+      }
+    }
+    return page(ctx);
+  };
   const asset = async (ctx: RequestContext): Promise<Reply> => {
     const file = files?.assets.get(ctx.pathParams?.file ?? '');
     return file ? reply(ctx, file) : text(404, '404 page not found\n');
   };
   router
-    .add(GET_HEAD, '/', page, opts.onError)
+    .add(GET_HEAD, '/', root, opts.onError)
     .add(GET_HEAD, '/ui', page, opts.onError)
     .add(GET_HEAD, '/ui/assets/{file}', asset, opts.onError);
 }

@@ -73,7 +73,7 @@ describe('the web page files', () => {
     const again = await raw(server.url, '/', { headers: { 'if-none-match': etag } });
     assert.equal(again.status, 304);
     assert.equal(again.body.length, 0);
-    const head = await raw(server.url, '/', { method: 'HEAD' });
+    const head = await raw(server.url, '/ui/', { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
   });
@@ -126,10 +126,13 @@ describe('the web page files', () => {
     await rm(empty, { recursive: true });
     const off = await startServerProcess({ args: ['--ui=false'] });
     try {
-      for (const path of ['/', '/ui/', `/ui/assets/${script}`]) {
+      for (const path of ['/ui/', `/ui/assets/${script}`]) {
         const r = await raw(off.url, path);
         assert.equal(r.status, 404, path);
       }
+      // `/` is then only the Elasticsearch API's root (a shipper's probe), never the page.
+      const root = await raw(off.url, '/', { headers: { accept: 'text/html' } });
+      assert.doesNotMatch(String(root.headers['content-type'] ?? ''), /text\/html/);
       assert.equal((await raw(off.url, '/ready')).status, 200);
     } finally {
       await off.stop();
