@@ -40,7 +40,7 @@ import {
 } from '../store.js';
 import { Announcer } from './announcer.js';
 import {
-  ACCESS_DENIED,
+  ACCESS_DENIED_CODES,
   AUTH_CODES,
   ClickHouseError,
   ClickHouseHttp,
@@ -1061,7 +1061,7 @@ function setupError(err: unknown, url: string): Error {
       cause: err,
     });
   }
-  if (err instanceof ClickHouseError && err.code === ACCESS_DENIED) {
+  if (err instanceof ClickHouseError && ACCESS_DENIED_CODES.has(err.code)) {
     return new ClickHouseSetupError(`ClickHouse at ${url} denied access: ${err.message}`, { cause: err });
   }
   if (err instanceof ClickHouseError) {
