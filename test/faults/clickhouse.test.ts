@@ -185,7 +185,7 @@ describe('serve on a ClickHouse that is not as it should be', () => {
     }
   });
 
-  test('a query past --query-timeout answers 504 and is KILLed in ClickHouse', async (t) => {
+  test('a query past --query-timeout answers 504, and a query whose client went away, are KILLed in ClickHouse', async (t) => {
     const db = 'kj_slow';
     // One thread per query (the user's profile): a scan as slow on a busy machine as on an idle one.
     const srv = await startClickHouseServe(ch.url, db, [
@@ -266,6 +266,32 @@ describe('serve on a ClickHouse that is not as it should be', () => {
         `504 after ${took} ms, gone from system.processes after ${gone} ms, the whole scan takes ${fullMs} ms`,
       );
       assert.ok(gone + 1000 < fullMs, `killed well before it would have ended: ${gone} ms vs ${fullMs} ms`);
+
+      // A client that goes away mid-query: the server aborts it and ClickHouse KILLs it too.
+      const controller = new AbortController();
+      const cancelled = fetch(
+        `${srv.url}/loki/api/v1/query_range?${new URLSearchParams({
+          query: '{app="slow"} |~ "[0-9]+ [a-z]+[0-9]+[a-z]x"',
+          start: String(base - 1n),
+          end: String(base + 60_000_000_000n),
+          limit: '10',
+        })}`,
+        { signal: controller.signal },
+      ).catch(() => undefined);
+      const asked = Date.now();
+      while ((await running()) === 0) {
+        if (Date.now() - asked > 3000) throw new Error('the cancelled query never ran in ClickHouse');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      controller.abort();
+      await cancelled;
+      const abortedAt = Date.now();
+      while ((await running()) > 0) {
+        if (Date.now() - abortedAt > 3000) throw new Error('the cancelled query still runs in ClickHouse');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      t.diagnostic(`a cancelled query left ClickHouse ${Date.now() - abortedAt} ms after the client went`);
+      assert.ok(Date.now() - asked + 1000 < fullMs, 'gone well before it would have ended');
     } finally {
       await srv.stop();
       await removeDir(srv.dataDir);
