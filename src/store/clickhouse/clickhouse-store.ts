@@ -35,6 +35,7 @@ import {
   StoreQueryError,
   StoreSetupError,
   type StoreStats,
+  StoreUnavailableError,
   type StreamCount,
   type StreamRef,
 } from '../store.js';
@@ -139,6 +140,8 @@ export class ClickHouseStore implements Store {
   /** Why the store cannot serve now (ClickHouse unreachable); undefined when it can. */
   private down: string | undefined = 'not opened';
   private opening: Promise<void> | undefined;
+  /** The last refused write logged (writeFailed). */
+  private lastRefusal = { message: '', at: 0 };
 
   constructor(private readonly options: ClickHouseStoreOptions) {
     this.http = new ClickHouseHttp({
@@ -399,7 +402,9 @@ export class ClickHouseStore implements Store {
       } else seen.add(key);
     }
     // Entries already stored (a retried push, an import run again).
-    const stored = await this.storedKeys(tenant, refs, records, minTs, maxTs);
+    const stored = await this.storedKeys(tenant, refs, records, minTs, maxTs).catch((err: unknown) => {
+      throw this.writeFailed(err);
+    });
     if (stored.size > 0) {
       for (let i = 0; i < records.length; i++) {
         if (stored.has(`${refs[i]!.id}\u0000${records[i]!.timestamp}\u0000${records[i]!.body}`)) {
@@ -475,7 +480,8 @@ export class ClickHouseStore implements Store {
             for (const j of jobs) j.resolve();
           },
           (err: unknown) => {
-            for (const j of jobs) j.reject(err);
+            const failed = this.writeFailed(err);
+            for (const j of jobs) j.reject(failed);
           },
         )
         .finally(() => {
@@ -555,10 +561,30 @@ export class ClickHouseStore implements Store {
     });
   }
 
+  /**
+   * An append's failure as the API should see it: unreachable (the store is down until a poll gets
+   * through), or refused by ClickHouse (too many parts, no quorum, memory, a table gone or rights
+   * revoked behind our back): nothing was acknowledged either way, so both are "unavailable" (503
+   * with Retry-After, which pushers retry; the issue's "ClickHouse down or refusing"), with
+   * ClickHouse's reason, not a 500. Reads stay up when only an insert was refused.
+   */
   private writeFailed(err: unknown): unknown {
     if (err instanceof ClickHouseUnavailableError) {
       if (!this.down) this.log(`${err.message}; pushes answer 503 until it is back`);
       this.down = err.message;
+      return err;
+    }
+    if (err instanceof ClickHouseError) {
+      const refused = new StoreUnavailableError(`ClickHouse refused the write: ${err.message}`, {
+        cause: err,
+      });
+      // One line per reason and minute, not one per retried push.
+      const now = Date.now();
+      if (refused.message !== this.lastRefusal.message || now - this.lastRefusal.at > 60_000) {
+        this.log(`${refused.message}; pushes answer 503`);
+        this.lastRefusal = { message: refused.message, at: now };
+      }
+      return refused;
     }
     return err;
   }
