@@ -3,7 +3,8 @@
  * faults"), each against a private clickhouse-server 18.16: unreachable at start (serve starts, says
  * so in one line, 503 with Retry-After and a failing /ready until ClickHouse comes, then serves);
  * a wrong password, a user without rights on the database and a schema from a newer kjournal (one
- * line naming the cause, exit code 2); a query ClickHouse refuses (400 with its reason) or that
+ * line naming the cause, exit code 2); an insert ClickHouse refuses (503 with Retry-After and its
+ * reason); a query ClickHouse refuses (400 with its reason) or that
  * runs past the query timeout (504, and KILLed in ClickHouse), never a stack trace.
  */
 import assert from 'node:assert/strict';
@@ -149,6 +150,36 @@ describe('serve on a ClickHouse that is not as it should be', () => {
       ['--clickhouse-database', db],
       /^kjournal: ClickHouse database kj_newer has kjournal schema version 999, newer than this kjournal understands \(1\): upgrade kjournal$/,
     );
+  });
+
+  test('an insert ClickHouse refuses answers 503 with Retry-After and its reason, then works again', async () => {
+    const db = 'kj_refused';
+    const srv = await startClickHouseServe(ch.url, db);
+    const push = (line: string) =>
+      pushJson(srv.url, { streams: [{ stream: { app: 'r' }, values: [[String(nsNow()), line]] }] });
+    try {
+      assert.equal((await push('before')).status, 204);
+      // The table taken away behind the server's back: ClickHouse refuses the write (code 60).
+      await chSql(ch.url, `DETACH TABLE ${db}.entries`);
+      const r = await push('while detached');
+      assert.equal((await push('retried')).status, 503);
+      assert.equal(r.status, 503, r.text);
+      assert.ok(Number(r.headers.get('retry-after')) > 0, 'Retry-After');
+      assert.match(r.text, /^ClickHouse refused the write: Table kj_refused\.entries doesn't exist/);
+      await chSql(ch.url, `ATTACH TABLE ${db}.entries`);
+      assert.equal((await push('after')).status, 204);
+      assert.equal((await chSql(ch.url, `SELECT count() FROM ${db}.entries`)).trim(), '2');
+      // The log says so once, without a stack trace.
+      assert.doesNotMatch(srv.stderr(), /\n\s+at /, srv.stderr());
+      assert.equal(
+        srv.stderr().match(/ClickHouse refused the write: Table kj_refused\.entries doesn't exist/g)?.length,
+        1,
+        srv.stderr(),
+      );
+    } finally {
+      await srv.stop();
+      await removeDir(srv.dataDir);
+    }
   });
 
   test('a query ClickHouse refuses (the user profile reads at most 20000 rows) answers 400 with its reason', async () => {
@@ -325,6 +356,8 @@ test('ClickHouse unreachable at start: serve starts, says so once, 503 with Retr
     assert.ok(Number(read.headers.get('retry-after')) > 0, 'Retry-After on reads');
     const kube = await http(`${srv.url}/apis/core.kjournal/v1alpha1/containerlogs`);
     assert.equal(kube.status, 503, kube.text);
+    assert.equal(unreachable().length, 1, `said once, not per request: ${srv.stderr()}`);
+    assert.doesNotMatch(srv.stderr(), /\n\s+at /, 'no stack traces');
     const ready = await http(`${srv.url}/ready`);
     assert.equal(ready.status, 503);
     assert.match(ready.text, /unreachable/);
