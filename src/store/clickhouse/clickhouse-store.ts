@@ -574,9 +574,12 @@ export class ClickHouseStore implements Store {
       this.down = err.message;
       return err;
     }
-    if (err instanceof ClickHouseError) {
-      const refused = new StoreUnavailableError(`ClickHouse refused the write: ${err.message}`, {
-        cause: err,
+    // A read inside an append (de-duplication) that ClickHouse refused is the write's refusal too:
+    // a 400 would make an agent drop the batch.
+    const cause = err instanceof StoreQueryError || err instanceof StoreMemoryError ? err.cause : err;
+    if (cause instanceof ClickHouseError) {
+      const refused = new StoreUnavailableError(`ClickHouse refused the write: ${cause.message}`, {
+        cause,
       });
       // One line per reason and minute, not one per retried push.
       const now = Date.now();
