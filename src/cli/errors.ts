@@ -15,7 +15,9 @@ export class CliError extends Error {
 /** One line that says why a command failed, for stderr. */
 export function oneLineReason(err: unknown): string {
   if (err instanceof Error) {
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    // A message that already quotes its cause (the store's setup errors do) is not repeated.
+    const cause =
+      err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${err.cause.message}` : '';
     return `${err.message}${cause}`.replace(/\s*\n\s*/g, ' ');
   }
   return String(err);

@@ -37,6 +37,14 @@ interface ScanScope {
   readonly start: bigint;
   readonly end: bigint;
   readonly signal: AbortSignal;
+  /**
+   * The list's resourceVersion: only entries with a sequence number up to it are items. A list is
+   * a snapshot at its resourceVersion, as kube-apiserver's is at an etcd revision, so that a watch
+   * from it (which replays the entries above it) repeats none of the list's items. A store shared
+   * by several servers (ClickHouse) can hold acknowledged entries above lastSeq() for a moment:
+   * lastSeq() waits until no other server can still add an entry below them.
+   */
+  readonly throughSeq: bigint;
 }
 
 /**
@@ -68,6 +76,7 @@ async function scanItems(
       ...(cursor ? { after: cursor } : {}),
     },
     (entry): ListItem | undefined => {
+      if (entry.seq > scope.throughSeq) return undefined;
       const obj = toObject(resource, tenant, entry);
       if (!selection.matches(obj)) return undefined;
       return { obj, timestamp: entry.timestamp, seq: entry.seq };
@@ -166,7 +175,16 @@ export async function listObjects(store: Store, req: ListRequest): Promise<ListP
     resourceVersion = String(currentResourceVersion(store));
   }
   const pageSize = req.pageSize;
-  const scope: ScanScope = { store, tenant, resource, selection, start, end, signal };
+  const scope: ScanScope = {
+    store,
+    tenant,
+    resource,
+    selection,
+    start,
+    end,
+    signal,
+    throughSeq: BigInt(resourceVersion),
+  };
   let items = await scanItems(scope, 'forward', after, pageSize + 1);
   let capWarning: string | undefined;
   if (req.cap > 0 && items.length > pageSize) {

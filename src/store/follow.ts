@@ -61,13 +61,21 @@ export function followAppends(store: Store, options: FollowOptions): Follow {
     return { ready: Promise.resolve({ truncated: false }), close };
   }
   const afterSeq = options.afterSeq;
+  // Subscribed first: every entry announced from here on is above `visible`. The replay stops at
+  // it: an entry above it that a read already finds (a shared store's other server acknowledged
+  // it, lastSeq() has not passed it yet) comes with its announcement, in sequence order, and
+  // so does any entry below it still in flight elsewhere: replaying it now would move the cursor
+  // past those and lose them.
+  const visible = store.lastSeq();
   const ready = (async () => {
     const stored: StoredEntry[] = [];
+    let read = 0;
     for await (const batch of store.entries({ ...query, direction: 'forward', afterSeq })) {
       if (closed) break;
-      stored.push(...batch);
+      read += batch.length;
+      for (const e of batch) if (e.seq <= visible) stored.push(e);
     }
-    const truncated = query.limit !== undefined && stored.length >= query.limit;
+    const truncated = query.limit !== undefined && read >= query.limit;
     // Entries come in time order; a follower wants them in the order they were appended.
     stored.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
     const replayed = new Set(stored.map((e) => e.seq));

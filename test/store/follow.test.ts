@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { feedTails } from '../../src/store/follow.js';
+import { feedTails, followAppends } from '../../src/store/follow.js';
 import type { AppendedEntries, Store, StoredEntry } from '../../src/store/store.js';
 
 function entry(seq: bigint, body: string): StoredEntry {
@@ -58,4 +58,32 @@ test('feedTails keeps labels, metadata and both timestamps', () => {
   assert.deepEqual(got, [
     { timestamp: 11n, observedTimestamp: 21n, labels: { app: 'a' }, attributes: { k: 'v' }, body: 'x' },
   ]);
+});
+
+test('followAppends replays only up to lastSeq(): an entry a read finds above it comes with its announcement, after those in flight below it', async () => {
+  // A shared store (ClickHouse, several servers): lastSeq() is 10; another server's entry 30 is
+  // acknowledged and readable, while this server's entry 20 is still in flight. The announcer
+  // announces 20 then 30; a replay that delivered 30 first would move past 20 and lose it.
+  let listener: ((a: AppendedEntries) => void) | undefined;
+  const store = {
+    watchAppends(l: (a: AppendedEntries) => void) {
+      listener = l;
+      return () => {};
+    },
+    lastSeq: () => 10n,
+    async *entries() {
+      yield [entry(8n, 'old'), entry(30n, 'other server')];
+    },
+  } as unknown as Store;
+  const delivered: bigint[] = [];
+  const follow = followAppends(store, {
+    query: { tenant: 't', start: 0n, end: 1000n, matchers: [], lineFilters: [] },
+    afterSeq: 5n,
+    deliver: (entries) => delivered.push(...entries.map((e) => e.seq)),
+  });
+  await follow.ready;
+  listener!({ tenant: 't', entries: [entry(20n, 'in flight')] });
+  listener!({ tenant: 't', entries: [entry(30n, 'other server')] });
+  assert.deepEqual(delivered, [8n, 20n, 30n]);
+  follow.close();
 });

@@ -9,6 +9,7 @@ import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } 
 import type { Duplex } from 'node:stream';
 import type { Access } from '../../auth/index.js';
 import { DiskFullError } from '../../journal/disk-full.js';
+import { StoreUnavailableError } from '../../store/store.js';
 import { type GateOptions, gateRequest } from './auth-gate.js';
 import { bodyMediaType, checkBodyType, FORM_TYPE, readBody } from './body.js';
 import { HttpError } from './errors.js';
@@ -142,9 +143,16 @@ async function handle(
     send(res, reply);
   } catch (err) {
     const reply = route.onError(err, ctx);
-    // A full disk is no fault of the server's: the guard logs when writes pause and resume. An
-    // internal error was logged with its id where it became the reply (api/http/internal-error.ts).
-    if (reply.status >= 500 && !(err instanceof DiskFullError) && !reply.headers?.[ERROR_ID_HEADER])
+    // A full disk is no fault of the server's: the guard logs when writes pause and resume; nor is
+    // a shared store that is down or refusing writes: the store logs that (a stack per retried push
+    // of every agent would bury it). An internal error was logged with its id where it became the
+    // reply (api/http/internal-error.ts).
+    if (
+      reply.status >= 500 &&
+      !(err instanceof DiskFullError) &&
+      !(err instanceof StoreUnavailableError) &&
+      !reply.headers?.[ERROR_ID_HEADER]
+    )
       process.stderr.write(`error on ${req.method} ${url.pathname}: ${(err as Error).stack ?? err}\n`);
     send(res, reply);
   }

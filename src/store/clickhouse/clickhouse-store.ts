@@ -37,13 +37,14 @@ import {
   StoreQueryError,
   StoreSetupError,
   type StoreStats,
+  StoreUnavailableError,
   type StreamCount,
   type StreamRef,
 } from '../store.js';
 import { Announcer } from './announcer.js';
 import { classify, TenantHeads } from './dedupe.js';
 import {
-  ACCESS_DENIED,
+  ACCESS_DENIED_CODES,
   AUTH_CODES,
   ClickHouseError,
   ClickHouseHttp,
@@ -146,6 +147,8 @@ export class ClickHouseStore implements Store {
   /** Why the store cannot serve now (ClickHouse unreachable); undefined when it can. */
   private down: string | undefined = 'not opened';
   private opening: Promise<void> | undefined;
+  /** The last refused write logged (writeFailed). */
+  private lastRefusal = { message: '', at: 0 };
 
   constructor(private readonly options: ClickHouseStoreOptions) {
     this.http = new ClickHouseHttp({
@@ -407,12 +410,18 @@ export class ClickHouseStore implements Store {
       refs[i] = lastRef!;
     }
     const heads = this.heads.of(tenant);
-    await this.loadHeads(tenant, heads, refs);
+    // A refused de-duplication read fails the write as a refused insert would (503, retried),
+    // not as a refused query (400, which an agent would drop).
+    await this.loadHeads(tenant, heads, refs).catch((err: unknown) => {
+      throw this.writeFailed(err);
+    });
     const classified = classify(heads, records, refs);
     let drop = classified.drop;
     if (classified.check.length > 0) {
       // Entries already stored (a retried push, an import run again).
-      const stored = await this.storedKeys(tenant, refs, records, classified.check);
+      const stored = await this.storedKeys(tenant, refs, records, classified.check).catch((err: unknown) => {
+        throw this.writeFailed(err);
+      });
       for (const i of classified.check) {
         if (stored.has(entryKey(refs[i]!.id, records[i]!.timestamp, records[i]!.body))) {
           drop ??= new Uint8Array(records.length);
@@ -487,7 +496,8 @@ export class ClickHouseStore implements Store {
             for (const j of jobs) j.resolve();
           },
           (err: unknown) => {
-            for (const j of jobs) j.reject(err);
+            const failed = this.writeFailed(err);
+            for (const j of jobs) j.reject(failed);
           },
         )
         .finally(() => {
@@ -572,10 +582,33 @@ export class ClickHouseStore implements Store {
     });
   }
 
+  /**
+   * An append's failure as the API should see it: unreachable (the store is down until a poll gets
+   * through), or refused by ClickHouse (too many parts, no quorum, memory, a table gone or rights
+   * revoked behind our back): nothing was acknowledged either way, so both are "unavailable" (503
+   * with Retry-After, which pushers retry; the issue's "ClickHouse down or refusing"), with
+   * ClickHouse's reason, not a 500. Reads stay up when only an insert was refused.
+   */
   private writeFailed(err: unknown): unknown {
     if (err instanceof ClickHouseUnavailableError) {
       if (!this.down) this.log(`${err.message}; pushes answer 503 until it is back`);
       this.down = err.message;
+      return err;
+    }
+    // A read inside an append (de-duplication) that ClickHouse refused is the write's refusal too:
+    // a 400 would make an agent drop the batch.
+    const cause = err instanceof StoreQueryError || err instanceof StoreMemoryError ? err.cause : err;
+    if (cause instanceof ClickHouseError) {
+      const refused = new StoreUnavailableError(`ClickHouse refused the write: ${cause.message}`, {
+        cause,
+      });
+      // One line per reason and minute, not one per retried push.
+      const now = Date.now();
+      if (refused.message !== this.lastRefusal.message || now - this.lastRefusal.at > 60_000) {
+        this.log(`${refused.message}; pushes answer 503`);
+        this.lastRefusal = { message: refused.message, at: now };
+      }
+      return refused;
     }
     return err;
   }
@@ -1114,7 +1147,7 @@ function setupError(err: unknown, url: string): Error {
       cause: err,
     });
   }
-  if (err instanceof ClickHouseError && err.code === ACCESS_DENIED) {
+  if (err instanceof ClickHouseError && ACCESS_DENIED_CODES.has(err.code)) {
     return new ClickHouseSetupError(`ClickHouse at ${url} denied access: ${err.message}`, { cause: err });
   }
   if (err instanceof ClickHouseError) {

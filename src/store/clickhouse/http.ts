@@ -41,8 +41,12 @@ export class ClickHouseUnavailableError extends StoreUnavailableError {
 
 /** Codes of ClickHouse errors that mean "who you are" rather than "what you asked". */
 export const AUTH_CODES = new Set([192, 193, 194, 195, 516]);
-/** Code 497: the user lacks rights on the database or table. */
-export const ACCESS_DENIED = 497;
+/**
+ * Codes of ClickHouse errors that mean "you may not": ACCESS_DENIED (497, the access control of
+ * 20.x and later), DATABASE_ACCESS_DENIED (291: 18.16's `allow_databases`, "Access denied to
+ * database kjournal for user ..."), READONLY (164: a `readonly` profile cannot create the schema).
+ */
+export const ACCESS_DENIED_CODES = new Set([497, 291, 164]);
 /** TIMEOUT_EXCEEDED (max_execution_time). */
 export const TIMEOUT_EXCEEDED = 159;
 /** QUERY_WAS_CANCELLED. */
@@ -58,6 +62,8 @@ export function parseError(text: string, status: number): ClickHouseError {
   const code = Number(CODE.exec(text)?.[1] ?? 0);
   const message = text
     .replace(/^Code: \d+, e\.displayText\(\) = /, '')
+    // The exception's class says nothing to a reader of the message.
+    .replace(/^DB::Exception: /, '')
     .replace(/, e\.what\(\) = .*$/s, '')
     .replace(/\s*\(version [^)]*\)\s*$/, '')
     .trim();

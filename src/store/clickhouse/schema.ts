@@ -134,10 +134,22 @@ export async function ensureSchema(http: ClickHouseHttp, o: SchemaOptions, by: s
   }
 }
 
+/**
+ * How long a quorum insert waits for the second replica (ms). ClickHouse's default is 600 s: with a
+ * replica just killed (its ZooKeeper session lives on for the session timeout, so it counts as
+ * alive), a push hung for ten minutes. Within 10 s (Promtail's and Alloy's push timeout) the push
+ * answers 503 instead and is retried; a part that did reach one replica is found by the retry's
+ * de-duplication, and replicated when the other comes back.
+ */
+export const QUORUM_TIMEOUT_MS = 10_000;
+
 /** Settings of an insert that is acknowledged only once stored on its shard (and quorum). */
 export function syncInsert(o: SchemaOptions): Record<string, number> {
   const s: Record<string, number> = {};
   if (o.cluster) s.insert_distributed_sync = 1;
-  if (o.replicated) s.insert_quorum = 2;
+  if (o.replicated) {
+    s.insert_quorum = 2;
+    s.insert_quorum_timeout = QUORUM_TIMEOUT_MS;
+  }
   return s;
 }
