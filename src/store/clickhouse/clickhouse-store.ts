@@ -565,21 +565,27 @@ export class ClickHouseStore implements Store {
     // one, saw none; a server that starts waits for two polls before it reads where to start
     // from), they are not written, which spares ClickHouse a part per insert.
     const tell = this.othersLive || Date.now() - this.polledAt > 2 * this.pollMs;
-    await Promise.all([
+    const insertEntries = () =>
       this.http.exec({
         query: `INSERT INTO ${this.table('entries')} (tenant, stream, ts, seq, observed, attr_names, attr_values, body) FORMAT RowBinary`,
         data: entries.bytes(),
         settings: this.insertSettings,
-      }),
-      tell &&
-        this.http.exec({
+      });
+    try {
+      if (tell) {
+        // The `appends` rows first: if the entries then fail, the rows announce a range with no
+        // entries (nothing), and the retried push takes new numbers and new rows. The other order
+        // could store entries that no row announces, and a retry would find them all duplicates.
+        await this.http.exec({
           query: `INSERT INTO ${this.table('appends')} (at, writer, tenant, first, count, streams, min_ts, max_ts) FORMAT RowBinary`,
           data: appends.bytes(),
           settings: this.insertSettings,
-        }),
-    ]).catch((err: unknown) => {
+        });
+      }
+      await insertEntries();
+    } catch (err) {
       throw this.writeFailed(err);
-    });
+    }
   }
 
   /**

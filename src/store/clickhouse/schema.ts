@@ -144,9 +144,16 @@ export async function ensureSchema(http: ClickHouseHttp, o: SchemaOptions, by: s
 export const QUORUM_TIMEOUT_MS = 10_000;
 
 /** Settings of an insert that is acknowledged only once stored on its shard (and quorum). */
+/** Seconds a synchronous insert into a Distributed table may wait for its shards. */
+export const DISTRIBUTED_TIMEOUT_S = 30;
+
 export function syncInsert(o: SchemaOptions): Record<string, number> {
   const s: Record<string, number> = {};
-  if (o.cluster) s.insert_distributed_sync = 1;
+  if (o.cluster) {
+    s.insert_distributed_sync = 1;
+    // A shard that hangs fails the insert (503, retried) instead of holding the push for ever.
+    s.insert_distributed_timeout = DISTRIBUTED_TIMEOUT_S;
+  }
   if (o.replicated) {
     s.insert_quorum = 2;
     s.insert_quorum_timeout = QUORUM_TIMEOUT_MS;
