@@ -115,7 +115,11 @@ interface Backend {
   readonly name: string;
   /** Extra `kjournal serve` arguments. */
   readonly args: readonly string[];
-  /** The directory whose size is the journal's size on disk; default the server's data directory. */
+  /**
+   * Where the journal's files are, printed as information; the size measured is then the store's
+   * own figure (kjournal_store_disk_bytes: ClickHouse's active parts, without the merged-away parts
+   * it deletes later, after old_parts_lifetime). Default: the server's data directory, measured.
+   */
   readonly diskDir?: string;
   /** Another process whose memory counts (ClickHouse). */
   readonly peerPid?: number;
@@ -202,8 +206,14 @@ async function corePhase(
 
   // 4. Storage, once the store has settled.
   rss.mark('settle');
-  const settled = await waitSettled(server.baseUrl, backend.diskDir ?? dir);
-  const disk = dirSize(backend.diskDir ?? dir);
+  const settled = await waitSettled(server.baseUrl, dir);
+  const files = dirSize(backend.diskDir ?? dir);
+  const disk = backend.diskDir === undefined ? files : { ...files, bytes: settled.metricBytes ?? Number.NaN };
+  if (backend.diskDir !== undefined) {
+    say(
+      `storage (${backend.name}): ${fmtMB(disk.bytes)} in active parts (kjournal_store_disk_bytes); ${fmtMB(files.bytes)} of files in ${files.files} under ${backend.diskDir}, merged-away parts included`,
+    );
+  }
   say(
     `storage: kjournal_store_disk_bytes ${settled.metricBytes === undefined ? 'ABSENT from /metrics' : fmtMB(settled.metricBytes)}` +
       ` (${settled.settled ? 'settled' : 'NOT settled'} after ${(settled.waitedMs / 1000).toFixed(0)} s); files under the data dir ${fmtMB(disk.bytes)} in ${disk.files} files (du ${fmtMB(disk.allocatedBytes)}; ${Object.entries(
