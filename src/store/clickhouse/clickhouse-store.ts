@@ -106,6 +106,9 @@ const MAX_INSERT_BYTES = 64 << 20;
 /** Two INSERTs in flight at once: one being sent while the next fills. */
 const MAX_INSERTS = 2;
 const HEARTBEAT_MS = 1000;
+/** How often old heartbeats and appends rows are dropped, and how many hours of them are kept. */
+const CLEANUP_MS = 600_000;
+const KEEP_HOURS = 2;
 /** Other servers' appends are read from `appends` rows this recent (ms). */
 const APPENDS_WINDOW_MS = 120_000;
 
@@ -138,6 +141,8 @@ export class ClickHouseStore implements Store {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private lastBeat = 0;
+  /** When old heartbeats and `appends` rows were last dropped (ms). */
+  private cleanedAt = 0;
   /** Whether the last poll saw other live servers, and when it ran (ms). */
   private othersLive = true;
   private polledAt = 0;
@@ -286,6 +291,10 @@ export class ClickHouseStore implements Store {
   /** Heartbeat, other writers' safe numbers, and their appends: what watchers and lastSeq need. */
   private async poll(): Promise<void> {
     const now = Date.now();
+    if (now - this.cleanedAt >= CLEANUP_MS) {
+      this.cleanedAt = now;
+      await this.dropOldHours(now).catch((err: unknown) => this.options.onError?.(err));
+    }
     if (now - this.lastBeat >= HEARTBEAT_MS) {
       await heartbeat(
         this.http,
@@ -361,6 +370,26 @@ export class ClickHouseStore implements Store {
     const sql = `SELECT stream, seq, ts, observed, attr_names, attr_values, body FROM ${this.table('entries')} WHERE tenant = ${quote(tenant)} AND stream IN (${streamList([...streams])}) AND ts >= ${int(min)} AND ts <= ${int(max)} AND (${ranges.join(' OR ')}) ORDER BY seq`;
     for await (const batch of this.rowsOf(sql, tenant)) out.push(...batch);
     return out;
+  }
+
+  /**
+   * Drops the hourly partitions of `writers` and `appends` older than KEEP_HOURS: both are read only
+   * for their last minutes (heartbeats, other servers' recent appends).
+   */
+  private async dropOldHours(now: number): Promise<void> {
+    const before = Math.floor(now / 3_600_000) - KEEP_HOURS;
+    const on = this.schema.cluster ? ` ON CLUSTER ${this.schema.cluster}` : '';
+    for (const name of ['writers', 'appends']) {
+      const local = this.table(name, true);
+      const parts = await this.http.text({
+        query: `SELECT DISTINCT partition FROM system.parts WHERE database = ${quote(this.schema.database)} AND table = ${quote(local.slice(local.indexOf('.') + 1))} AND active FORMAT TabSeparated`,
+      });
+      for (const p of parts.split('\n')) {
+        if (/^\d+$/.test(p) && Number(p) < before) {
+          await this.http.exec({ query: `ALTER TABLE ${local}${on} DROP PARTITION ${p}` });
+        }
+      }
+    }
   }
 
   /** This writer's safe number: all it took up to it is stored, it will take nothing below. */
@@ -1081,7 +1110,8 @@ export class ClickHouseStore implements Store {
   async stats(): Promise<StoreStats> {
     this.ready();
     const [bytes] = await this.readRows(
-      `SELECT sum(bytes) FROM system.parts WHERE database = ${quote(this.schema.database)} AND active`,
+      // The journal's tables; the heartbeats (`writers`) change every second and weigh nothing.
+      `SELECT sum(bytes) FROM system.parts WHERE database = ${quote(this.schema.database)} AND active AND table NOT LIKE 'writers%'`,
       (r) => r.uint64Number(),
     );
     const [streams] = await this.readRows(
