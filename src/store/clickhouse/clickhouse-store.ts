@@ -18,6 +18,7 @@ import type { Labels, LogRecord } from '../../model/record.js';
 import { sizeValue } from '../../util/size.js';
 import { entryKey, type StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
+import { streamCutoffs } from '../retention.js';
 import {
   type AppendedEntries,
   type AppendResult,
@@ -995,23 +996,6 @@ export class ClickHouseStore implements Store {
     }
   }
 
-  /** Each stream's cutoff under `policy` (see the embedded store's), with its rule; for ever: left out. */
-  private cutoffs(streams: readonly StreamRef[], now: bigint, policy: RetentionPolicy) {
-    const rules = policy.rules.map((r) => ({ ...r, match: compileMatchers(r.matchers) }));
-    const out = new Map<StreamRef, { cutoff: bigint; rule: number }>();
-    for (const stream of streams) {
-      let chosen = -1;
-      rules.forEach((r, i) => {
-        if (!r.match(stream.labels)) return;
-        const c = chosen >= 0 ? rules[chosen]! : undefined;
-        if (!c || r.priority > c.priority || (r.priority === c.priority && r.period < c.period)) chosen = i;
-      });
-      const period = chosen >= 0 ? rules[chosen]!.period : policy.period;
-      if (period !== undefined) out.set(stream, { cutoff: now - period, rule: chosen });
-    }
-    return out;
-  }
-
   async applyRetention(now: bigint, policy: RetentionPolicy): Promise<number> {
     this.ready();
     const longest = longestRetention(policy);
@@ -1026,7 +1010,7 @@ export class ClickHouseStore implements Store {
     let everyStreamExpires = true;
     for (const t of tenants) {
       const streams = await this.streamsCache.all(t);
-      const cutoffs = this.cutoffs(streams, now, policy);
+      const cutoffs = streamCutoffs(streams, now, policy);
       byTenant.set(t, cutoffs);
       if (cutoffs.size < streams.length) everyStreamExpires = false;
       for (const { cutoff } of cutoffs.values()) {
@@ -1081,7 +1065,7 @@ export class ClickHouseStore implements Store {
     this.ready();
     const streams = await this.streamsCache.all(tenant);
     const groups = new Map<string, { rule: number; cutoff: bigint; streams: bigint[] }>();
-    for (const [stream, { cutoff, rule }] of this.cutoffs(streams, now, policy)) {
+    for (const [stream, { cutoff, rule }] of streamCutoffs(streams, now, policy)) {
       const key = `${rule}/${cutoff}`;
       const g = groups.get(key) ?? { rule, cutoff, streams: [] };
       g.streams.push(stream.id);

@@ -13,6 +13,7 @@ import { dayOf } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
 import { entryKey, StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
+import { streamCutoffs } from '../retention.js';
 import {
   type AppendedEntries,
   type AppendResult,
@@ -898,19 +899,7 @@ export class DuckDbStore implements Store {
     now: bigint,
     policy: RetentionPolicy,
   ): Map<StreamRef, { cutoff: bigint; rule: number }> {
-    const rules = policy.rules.map((r) => ({ ...r, match: compileMatchers(r.matchers) }));
-    const out = new Map<StreamRef, { cutoff: bigint; rule: number }>();
-    for (const stream of this.catalog.streamsOf(ti)) {
-      let chosen = -1;
-      rules.forEach((r, i) => {
-        if (!r.match(stream.labels)) return;
-        const c = chosen >= 0 ? rules[chosen]! : undefined;
-        if (!c || r.priority > c.priority || (r.priority === c.priority && r.period < c.period)) chosen = i;
-      });
-      const period = chosen >= 0 ? rules[chosen]!.period : policy.period;
-      if (period !== undefined) out.set(stream, { cutoff: now - period, rule: chosen });
-    }
-    return out;
+    return streamCutoffs(this.catalog.streamsOf(ti), now, policy);
   }
 
   /** The streams of `cutoffs` grouped by cutoff: what a retention rewrite takes out. */
