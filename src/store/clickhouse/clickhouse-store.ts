@@ -44,6 +44,7 @@ import {
 } from '../store.js';
 import { Announcer } from './announcer.js';
 import { classify, TenantHeads } from './dedupe.js';
+import { type EntriesTable, expire, mutate } from './expire.js';
 import {
   ACCESS_DENIED_CODES,
   AUTH_CODES,
@@ -977,23 +978,28 @@ export class ClickHouseStore implements Store {
       lineFilters: deletion.lineFilters,
     };
     const condition = `tenant = ${quote(deletion.tenant)} AND ${rowSetSql(rows)}`;
-    await this.mutate(`DELETE WHERE ${condition}`, condition);
+    await mutate(this.entriesTable, `DELETE WHERE ${condition}`, condition);
   }
 
-  /** Runs an ALTER TABLE mutation on the entries and waits until no row meets `gone`. */
-  private async mutate(action: string, gone: string): Promise<void> {
+  /** The entries table as expire.ts removes from it. */
+  private get entriesTable(): EntriesTable {
     const on = this.schema.cluster ? ` ON CLUSTER ${this.schema.cluster}` : '';
-    await this.http.exec({ query: `ALTER TABLE ${this.table('entries', true)}${on} ${action}` });
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      const [left] = await this.readRows(`SELECT count() FROM ${this.table('entries')} WHERE ${gone}`, (r) =>
-        r.uint64Number(),
-      );
-      if (!left) return;
-      if (Date.now() > deadline)
-        throw new Error(`ClickHouse did not finish ${action.slice(0, 80)}… within 300 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return {
+      alter: async (action) => {
+        await this.http.exec({ query: `ALTER TABLE ${this.table('entries', true)}${on} ${action}` });
+      },
+      count: async (condition) =>
+        (
+          await this.readRows(`SELECT count() FROM ${this.table('entries')} WHERE ${condition}`, (r) =>
+            r.uint64Number(),
+          )
+        )[0] ?? 0,
+      daysBefore: (before) =>
+        this.readRows(
+          `SELECT DISTINCT intDiv(ts, ${DAY_NS}) AS day FROM ${this.table('entries')} WHERE ts < ${int(before)} ORDER BY day`,
+          (r) => r.uint64(),
+        ),
+    };
   }
 
   async applyRetention(now: bigint, policy: RetentionPolicy): Promise<number> {
@@ -1003,62 +1009,15 @@ export class ClickHouseStore implements Store {
       const floor = ((now - longest) / DAY_NS) * DAY_NS;
       if (floor > this.retainFrom) this.retainFrom = floor;
     }
-    const tenants = await this.streamsCache.tenantNames();
     const byTenant = new Map<string, Map<StreamRef, { cutoff: bigint; rule: number }>>();
-    let maxCutoff = 0n;
-    let minCutoff: bigint | undefined;
-    let everyStreamExpires = true;
-    for (const t of tenants) {
+    let everyStream = true;
+    for (const t of await this.streamsCache.tenantNames()) {
       const streams = await this.streamsCache.all(t);
       const cutoffs = streamCutoffs(streams, now, policy);
       byTenant.set(t, cutoffs);
-      if (cutoffs.size < streams.length) everyStreamExpires = false;
-      for (const { cutoff } of cutoffs.values()) {
-        if (cutoff > maxCutoff) maxCutoff = cutoff;
-        if (minCutoff === undefined || cutoff < minCutoff) minCutoff = cutoff;
-      }
+      if (cutoffs.size < streams.length) everyStream = false;
     }
-    if (maxCutoff <= 0n) return 0;
-    const days = await this.readRows(
-      `SELECT DISTINCT intDiv(ts, ${DAY_NS}) AS day FROM ${this.table('entries')} WHERE ts < ${int(maxCutoff)} ORDER BY day`,
-      (r) => r.uint64(),
-    );
-    let touched = 0;
-    const on = this.schema.cluster ? ` ON CLUSTER ${this.schema.cluster}` : '';
-    for (const day of days) {
-      const dayStart = day * DAY_NS;
-      const dayEnd = dayStart + DAY_NS;
-      if (everyStreamExpires && minCutoff !== undefined && minCutoff >= dayEnd) {
-        await this.http.exec({
-          query: `ALTER TABLE ${this.table('entries', true)}${on} DROP PARTITION ${int(day)}`,
-        });
-        touched++;
-        continue;
-      }
-      const conditions: string[] = [];
-      for (const [tenant, cutoffs] of byTenant) {
-        const byCutoff = new Map<bigint, bigint[]>();
-        for (const [stream, { cutoff }] of cutoffs) {
-          if (cutoff <= dayStart) continue;
-          const list = byCutoff.get(cutoff) ?? [];
-          list.push(stream.id);
-          byCutoff.set(cutoff, list);
-        }
-        for (const [cutoff, streams] of byCutoff) {
-          conditions.push(`(tenant = ${quote(tenant)} AND ${rowSetSql({ streams, through: cutoff - 1n })})`);
-        }
-      }
-      if (conditions.length === 0) continue;
-      const condition = `intDiv(ts, ${DAY_NS}) = ${int(day)} AND (${conditions.join(' OR ')})`;
-      const [n] = await this.readRows(
-        `SELECT count() FROM ${this.table('entries')} WHERE ${condition}`,
-        (r) => r.uint64Number(),
-      );
-      if (!n) continue;
-      touched++;
-      await this.mutate(`DELETE WHERE ${condition}`, condition);
-    }
-    return touched;
+    return expire(this.entriesTable, byTenant, everyStream);
   }
 
   async retentionReport(tenant: string, now: bigint, policy: RetentionPolicy): Promise<RetentionReport[]> {
