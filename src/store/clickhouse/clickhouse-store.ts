@@ -57,7 +57,16 @@ import {
   TIMEOUT_EXCEEDED,
   TOO_MANY_QUERIES,
 } from './http.js';
-import { type RowBinaryReader, RowBinaryWriter, rowBinaryRows } from './rowbinary.js';
+import { dropOldHours, type ForeignAppend, foreignAppends } from './others.js';
+import { type RowBinaryReader, rowBinaryRows } from './rowbinary.js';
+import {
+  APPENDS_COLUMNS,
+  type AppendRows,
+  ENTRIES_COLUMNS,
+  entryRows,
+  STREAMS_COLUMNS,
+  streamRows,
+} from './rows.js';
 import {
   DAY_NS,
   ensureSchema,
@@ -108,21 +117,10 @@ const MAX_INSERT_BYTES = 64 << 20;
 /** Two INSERTs in flight at once: one being sent while the next fills. */
 const MAX_INSERTS = 2;
 const HEARTBEAT_MS = 1000;
-/** How often old heartbeats and appends rows are dropped, and how many hours of them are kept. */
+/** How often old heartbeats and appends rows are dropped (others.ts). */
 const CLEANUP_MS = 600_000;
-const KEEP_HOURS = 2;
-/** Other servers' appends are read from `appends` rows this recent (ms). */
-const APPENDS_WINDOW_MS = 120_000;
 
-interface AppendJob {
-  readonly tenant: string;
-  readonly first: bigint;
-  readonly records: readonly LogRecord[];
-  readonly refs: readonly StreamRef[];
-  readonly newStreams: readonly StreamRef[];
-  readonly bytes: number;
-  readonly minTs: bigint;
-  readonly maxTs: bigint;
+interface AppendJob extends AppendRows {
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -295,7 +293,14 @@ export class ClickHouseStore implements Store {
     const now = Date.now();
     if (now - this.cleanedAt >= CLEANUP_MS) {
       this.cleanedAt = now;
-      await this.dropOldHours(now).catch((err: unknown) => this.options.onError?.(err));
+      const on = this.schema.cluster ? ` ON CLUSTER ${this.schema.cluster}` : '';
+      await dropOldHours(
+        this.http,
+        this.schema.database,
+        [this.table('writers', true), this.table('appends', true)],
+        on,
+        now,
+      ).catch((err: unknown) => this.options.onError?.(err));
     }
     if (now - this.lastBeat >= HEARTBEAT_MS) {
       await heartbeat(
@@ -311,17 +316,13 @@ export class ClickHouseStore implements Store {
     );
     let foreignSafe: bigint | undefined;
     for (const w of others) if (foreignSafe === undefined || w.safe < foreignSafe) foreignSafe = w.safe;
-    const limit = foreignSafe === undefined ? '' : ` AND first <= ${int(foreignSafe)}`;
-    const rows = await this.readRows(
-      `SELECT tenant, first, count, streams, min_ts, max_ts FROM ${this.table('appends')} WHERE at >= ${int(now - APPENDS_WINDOW_MS)} AND writer != ${quote(this.writer)} AND count > 0 AND first > ${int(this.foreignCursor)}${limit} ORDER BY first`,
-      (r) => ({
-        tenant: r.string(),
-        first: r.uint64(),
-        count: r.uint32(),
-        streams: r.uint64s(),
-        minTs: r.uint64(),
-        maxTs: r.uint64(),
-      }),
+    const rows = await foreignAppends(
+      (sql, read) => this.readRows(sql, read),
+      this.table('appends'),
+      this.writer,
+      this.foreignCursor,
+      foreignSafe,
+      now,
     );
     if (rows.length > 0) {
       const pending = [];
@@ -354,10 +355,7 @@ export class ClickHouseStore implements Store {
     this.announcer.setForeignSafe(foreignSafe);
   }
 
-  private async foreignEntries(
-    tenant: string,
-    rows: readonly { first: bigint; count: number; streams: bigint[]; minTs: bigint; maxTs: bigint }[],
-  ): Promise<StoredEntry[]> {
+  private async foreignEntries(tenant: string, rows: readonly ForeignAppend[]): Promise<StoredEntry[]> {
     const streams = new Set<bigint>();
     let min = MAX_TIMESTAMP_NS;
     let max = 0n;
@@ -372,26 +370,6 @@ export class ClickHouseStore implements Store {
     const sql = `SELECT stream, seq, ts, observed, attr_names, attr_values, body FROM ${this.table('entries')} WHERE tenant = ${quote(tenant)} AND stream IN (${streamList([...streams])}) AND ts >= ${int(min)} AND ts <= ${int(max)} AND (${ranges.join(' OR ')}) ORDER BY seq`;
     for await (const batch of this.rowsOf(sql, tenant)) out.push(...batch);
     return out;
-  }
-
-  /**
-   * Drops the hourly partitions of `writers` and `appends` older than KEEP_HOURS: both are read only
-   * for their last minutes (heartbeats, other servers' recent appends).
-   */
-  private async dropOldHours(now: number): Promise<void> {
-    const before = Math.floor(now / 3_600_000) - KEEP_HOURS;
-    const on = this.schema.cluster ? ` ON CLUSTER ${this.schema.cluster}` : '';
-    for (const name of ['writers', 'appends']) {
-      const local = this.table(name, true);
-      const parts = await this.http.text({
-        query: `SELECT DISTINCT partition FROM system.parts WHERE database = ${quote(this.schema.database)} AND table = ${quote(local.slice(local.indexOf('.') + 1))} AND active FORMAT TabSeparated`,
-      });
-      for (const p of parts.split('\n')) {
-        if (/^\d+$/.test(p) && Number(p) < before) {
-          await this.http.exec({ query: `ALTER TABLE ${local}${on} DROP PARTITION ${p}` });
-        }
-      }
-    }
   }
 
   /** This writer's safe number: all it took up to it is stored, it will take nothing below. */
@@ -540,66 +518,23 @@ export class ClickHouseStore implements Store {
 
   private async insert(jobs: readonly AppendJob[]): Promise<void> {
     const now = Date.now();
-    const newStreams = jobs.filter((j) => j.newStreams.length > 0);
-    if (newStreams.length > 0) {
-      const w = new RowBinaryWriter();
-      for (const j of newStreams) {
-        for (const s of j.newStreams) {
-          w.string(j.tenant);
-          w.uint64(s.id);
-          const names = Object.keys(s.labels);
-          w.strings(names);
-          w.strings(names.map((n) => s.labels[n]!));
-          w.uint64(BigInt(now));
-        }
-      }
+    const streams = streamRows(jobs, now);
+    if (streams) {
       await this.http.exec({
-        query: `INSERT INTO ${this.table('streams')} (tenant, stream, label_names, label_values, created) FORMAT RowBinary`,
-        data: w.bytes(),
+        query: `INSERT INTO ${this.table('streams')} ${STREAMS_COLUMNS} FORMAT RowBinary`,
+        data: streams,
         settings: this.insertSettings,
       });
     }
-    const entries = new RowBinaryWriter(
-      Math.min(
-        MAX_INSERT_BYTES,
-        jobs.reduce((a, j) => a + j.bytes, 0),
-      ) + 1024,
-    );
-    const appends = new RowBinaryWriter();
-    for (const j of jobs) {
-      const tenant = j.tenant;
-      const streams = new Set<bigint>();
-      for (let i = 0; i < j.records.length; i++) {
-        const r = j.records[i]!;
-        const id = j.refs[i]!.id;
-        streams.add(id);
-        entries.string(tenant);
-        entries.uint64(id);
-        entries.uint64(r.timestamp);
-        entries.uint64(j.first + BigInt(i));
-        entries.uint64(r.observedTimestamp);
-        const names = Object.keys(r.attributes);
-        entries.strings(names);
-        entries.strings(names.map((n) => r.attributes[n]!));
-        entries.string(r.body);
-      }
-      appends.uint64(BigInt(now));
-      appends.string(this.writer);
-      appends.string(tenant);
-      appends.uint64(j.first);
-      appends.uint32(j.records.length);
-      appends.uint64s([...streams]);
-      appends.uint64(j.minTs);
-      appends.uint64(j.maxTs);
-    }
+    const { entries, appends } = entryRows(jobs, this.writer, now, MAX_INSERT_BYTES);
     // `appends` rows tell other servers of these entries: with none alive (the last poll, a recent
     // one, saw none; a server that starts waits for two polls before it reads where to start
     // from), they are not written, which spares ClickHouse a part per insert.
     const tell = this.othersLive || Date.now() - this.polledAt > 2 * this.pollMs;
     const insertEntries = () =>
       this.http.exec({
-        query: `INSERT INTO ${this.table('entries')} (tenant, stream, ts, seq, observed, attr_names, attr_values, body) FORMAT RowBinary`,
-        data: entries.bytes(),
+        query: `INSERT INTO ${this.table('entries')} ${ENTRIES_COLUMNS} FORMAT RowBinary`,
+        data: entries,
         settings: this.insertSettings,
       });
     try {
@@ -608,8 +543,8 @@ export class ClickHouseStore implements Store {
         // entries (nothing), and the retried push takes new numbers and new rows. The other order
         // could store entries that no row announces, and a retry would find them all duplicates.
         await this.http.exec({
-          query: `INSERT INTO ${this.table('appends')} (at, writer, tenant, first, count, streams, min_ts, max_ts) FORMAT RowBinary`,
-          data: appends.bytes(),
+          query: `INSERT INTO ${this.table('appends')} ${APPENDS_COLUMNS} FORMAT RowBinary`,
+          data: appends,
           settings: this.insertSettings,
         });
       }
