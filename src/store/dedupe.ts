@@ -358,6 +358,12 @@ export function topVerdict(top: Top, body: string): Verdict {
   return Verdict.New;
 }
 
+/** Whether `next` holds a deletion `before` did not (by id): lines kept as stored must be forgotten. */
+export function newDeletion(before: readonly { id: string }[], next: readonly { id: string }[]): boolean {
+  const known = new Set(before.map((d) => d.id));
+  return next.some((d) => !known.has(d.id));
+}
+
 /** The key of an entry for comparing it with stored ones. */
 export function entryKey(stream: bigint | number, ts: bigint, body: string): string {
   return `${stream}\u0000${ts}\u0000${body}`;

@@ -11,7 +11,7 @@ import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
-import { entryKey, StreamHeads } from '../dedupe.js';
+import { entryKey, newDeletion, StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
 import {
   type AppendedEntries,
@@ -702,6 +702,8 @@ export class DuckDbStore implements Store {
   }
 
   setDeletions(deletions: readonly Deletion[]): void {
+    // A new deletion may take out a line kept as stored at a stream's greatest time (dedupe.ts).
+    if (newDeletion(this.deletions, deletions)) this.heads.forgetLines();
     this.deletions = [...deletions];
   }
 
@@ -711,6 +713,7 @@ export class DuckDbStore implements Store {
    * without them (rewrite.ts). One maintenance job: compaction never sees a part half done.
    */
   async purge(deletion: Deletion): Promise<void> {
+    this.heads.forgetLines();
     await this.exclusive(
       async () => {
         const ti = this.catalog.tenantIndex(deletion.tenant);
@@ -728,6 +731,8 @@ export class DuckDbStore implements Store {
       },
       { rethrow: true },
     );
+    // And what was appended meanwhile.
+    this.heads.forgetLines();
   }
 
   /** Writes `part` again without the rows `condition` selects, and swaps it in for readers to come. */
@@ -930,6 +935,8 @@ export class DuckDbStore implements Store {
       if (floor > this.retainFrom) this.retainFrom = floor;
     }
     let touched = 0;
+    // Lines kept as stored at streams' greatest times may go (dedupe.ts).
+    this.heads.forgetLines();
     await this.exclusive(async () => {
       const retired: string[] = [];
       const byTenant = new Map<number, Map<StreamRef, { cutoff: bigint; rule: number }>>();
@@ -956,6 +963,7 @@ export class DuckDbStore implements Store {
       }
       await this.snapshots.retire(retired);
     });
+    this.heads.forgetLines();
     return touched;
   }
 
