@@ -63,8 +63,8 @@ const PENDING = 0;
 const STORED = 1;
 
 /**
- * Bounds of the lines kept per stream at its greatest time: this many exactly (a duplicate is
- * known without a lookup)...
+ * Bounds of the lines kept per stream at its greatest time: the newest this many exactly (a
+ * duplicate is known without a lookup)...
  */
 const MAX_TOP_LINES = 4096;
 const MAX_TOP_LINE_BYTES = 512 << 10;
@@ -125,7 +125,10 @@ class LineHashes {
  */
 export class Top {
   lines: Map<string, typeof PENDING | typeof STORED> | undefined;
-  /** Lines beyond MAX_TOP_LINES, as hashes. */
+  /** The lines of `lines` from `head` on, oldest first. */
+  order: string[] = [];
+  head = 0;
+  /** Older lines beyond MAX_TOP_LINES, as hashes. */
   hashes: LineHashes | undefined;
   /** What `lines` and `hashes` take, counted in the heads' budget. */
   bytes = 0;
@@ -216,30 +219,51 @@ export class StreamHeads<K extends number | bigint = number> {
   take(top: Top, body: string, claims: Claims): void {
     const lines = top.lines;
     if (lines === undefined) return;
-    if (lines.size < MAX_TOP_LINES && top.lineBytes < MAX_TOP_LINE_BYTES) {
-      const cost = body.length * 2 + LINE_OVERHEAD;
-      if (this.used + cost <= this.budgetBytes) {
-        lines.set(body, PENDING);
-        top.lineBytes += cost;
-        top.bytes += cost;
-        this.used += cost;
-        claims.add(top, body);
+    const cost = body.length * 2 + LINE_OVERHEAD;
+    if (cost > MAX_TOP_LINE_BYTES) {
+      claims.add(top, undefined);
+      if (!this.hash(top, body)) this.unknown(top);
+      return;
+    }
+    // The newest lines are kept exactly (a retry is likeliest of the latest push), older ones as
+    // hashes; a line being written moved there is still looked up.
+    while (lines.size >= MAX_TOP_LINES || top.lineBytes + cost > MAX_TOP_LINE_BYTES) {
+      // Oldest first, from the queue (a Map's first key is slow to find after many deletions).
+      const oldest = top.order[top.head++]!;
+      if (top.head > 1024 && top.head * 2 > top.order.length) {
+        top.order = top.order.slice(top.head);
+        top.head = 0;
+      }
+      lines.delete(oldest);
+      const freed = oldest.length * 2 + LINE_OVERHEAD;
+      top.lineBytes -= freed;
+      top.bytes -= freed;
+      this.used -= freed;
+      if (!this.hash(top, oldest)) {
+        this.unknown(top);
         return;
       }
-    } else {
-      top.hashes ??= new LineHashes();
-      const hashes = top.hashes;
-      if (hashes.size < MAX_TOP_HASHES) {
-        const before = hashes.table.byteLength;
-        hashes.add(lineHash(body));
-        const grown = hashes.table.byteLength - before;
-        top.bytes += grown;
-        this.used += grown;
-        claims.add(top, undefined);
-        if (this.used <= this.budgetBytes) return;
-      }
     }
-    this.unknown(top);
+    lines.set(body, PENDING);
+    top.order.push(body);
+    top.lineBytes += cost;
+    top.bytes += cost;
+    this.used += cost;
+    claims.add(top, body);
+    if (this.used > this.budgetBytes) this.unknown(top);
+  }
+
+  /** Adds `body`'s hash to `top`'s; false when they are full. */
+  private hash(top: Top, body: string): boolean {
+    top.hashes ??= new LineHashes();
+    const hashes = top.hashes;
+    if (hashes.size >= MAX_TOP_HASHES) return false;
+    const before = hashes.table.byteLength;
+    hashes.add(lineHash(body));
+    const grown = hashes.table.byteLength - before;
+    top.bytes += grown;
+    this.used += grown;
+    return true;
   }
 
   /** Forgets the lines of `top`: entries at its time are looked up until the time moves on. */
@@ -248,6 +272,8 @@ export class StreamHeads<K extends number | bigint = number> {
     top.bytes = 0;
     top.lineBytes = 0;
     top.lines = undefined;
+    top.order = [];
+    top.head = 0;
     top.hashes = undefined;
   }
 
