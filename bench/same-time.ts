@@ -66,11 +66,13 @@ export async function runSameTime(lines = 200_000, batch = 1000): Promise<SameTi
   return { lines, batch, sameRate: same.rate, distinctRate: distinct.rate, stored: same.stored };
 }
 
+/** The info line `npm run bench` prints. */
+export function sameTimeLine(r: SameTimeResult): string {
+  return `same timestamp: ${r.lines} lines of one stream at one timestamp in batches of ${r.batch}: ${Math.round(r.sameRate)} lines/s (${r.stored} stored); with distinct timestamps ${Math.round(r.distinctRate)} lines/s`;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const lines = Number(process.argv[2] ?? 200_000);
   const batch = Number(process.argv[3] ?? 1000);
-  const r = await runSameTime(lines, batch);
-  process.stdout.write(
-    `${r.lines} lines in batches of ${r.batch}: one timestamp ${Math.round(r.sameRate)} lines/s (${r.stored} stored), distinct timestamps ${Math.round(r.distinctRate)} lines/s\n`,
-  );
+  process.stdout.write(`${sameTimeLine(await runSameTime(lines, batch))}\n`);
 }
