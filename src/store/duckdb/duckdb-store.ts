@@ -162,12 +162,24 @@ export class DuckDbStore implements Store {
       now: this.now,
       quarantineDir: this.quarantineDir,
       onProblem: (problem) => {
-        if (problem.kind === 'damaged') this.quarantined++;
+        if (problem.kind === 'damaged') {
+          this.quarantined++;
+          // Lines kept as stored at streams' greatest times may have been in it (dedupe.ts).
+          this.heads.forgetLines();
+        }
         this.log(`store: ${problem.message}`);
       },
     });
     this.parts = new PartSet(join(options.dir, 'parts'));
-    this.damage = new DamageFinder(this.parts, () => this.bg, this.log);
+    // It logs when it marks a part damaged: lines kept as stored may be in it (dedupe.ts).
+    this.damage = new DamageFinder(
+      this.parts,
+      () => this.bg,
+      (line) => {
+        this.heads.forgetLines();
+        this.log(line);
+      },
+    );
     this.appender = new Appender({
       catalog: this.catalog,
       wal: this.wal,
@@ -513,6 +525,7 @@ export class DuckDbStore implements Store {
     const reason = (err as Error).message.replace(/\s+/g, ' ').slice(0, 300);
     const result = await salvageSegment(segment.path, this.quarantineDir);
     this.quarantined++;
+    this.heads.forgetLines();
     this.wal.replaceSealed(segment.seq, result.bytes === 0 ? undefined : result.bytes);
     this.lastConvertFailed = false;
     this.convertBatchBytes = CONVERT_BATCH_BYTES;
