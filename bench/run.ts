@@ -8,7 +8,8 @@
  * push), KJ_BENCH_CONCURRENCY (4 connections), KJ_BENCH_RUNS (7 timed runs per query),
  * KJ_BENCH_KEEP_DATA=1 keeps the server's data directory, KJ_BENCH_PHASES (default
  * `core,clickhouse,agent,receivers`; `agent` alone runs only bench/agent-phase.ts, `receivers`
- * bench/receivers-http.ts and bench/receivers-tcp.ts, whose own variables are listed there).
+ * bench/receivers-http.ts and bench/receivers-tcp.ts, whose own variables are listed there),
+ * KJ_BENCH_SAME_TIME_LINES (200,000 lines of one stream at one timestamp, after the core phase).
  * Exits 0 whether targets pass or fail;
  * non-zero only when the bench itself could not run.
  */
@@ -33,6 +34,7 @@ import { receiversHttpVerdicts, runReceiversHttpPhase } from './receivers-http.j
 import { runReceiversPhase } from './receivers-tcp.js';
 import { fmtInt, fmtMB, fmtMs, type Verdict, verdictTable } from './report.js';
 import { RssSampler } from './rss.js';
+import { runSameTime, sameTimeLine } from './same-time.js';
 import { logTail, type ServerUnderTest, startServer, waitReady } from './server.js';
 import { dirSize, waitSettled, zstd3 } from './storage.js';
 
@@ -492,6 +494,10 @@ async function main(): Promise<void> {
     after.push(...core.after);
     results = { ...results, ...core.results };
     embedded = core.figures;
+    // Whole-second senders: many lines of one stream at one timestamp (bench/same-time.ts).
+    const same = await runSameTime(Number(process.env.KJ_BENCH_SAME_TIME_LINES ?? 200_000), 1000);
+    after.push(sameTimeLine(same));
+    results = { ...results, sameTime: same };
   }
   if (phases.has('clickhouse')) {
     say('');

@@ -16,7 +16,7 @@ import { labelValue } from '../../model/kube-meta.js';
 import { labelsKey } from '../../model/labels-key.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { sizeValue } from '../../util/size.js';
-import { entryKey, type StreamHeads } from '../dedupe.js';
+import { entryKey, newDeletion, type StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
 import { streamCutoffs } from '../retention.js';
 import {
@@ -43,7 +43,7 @@ import {
   type StreamRef,
 } from '../store.js';
 import { Announcer } from './announcer.js';
-import { classify, TenantHeads } from './dedupe.js';
+import { type Classified, classify, TenantHeads } from './dedupe.js';
 import { type EntriesTable, expire, mutate } from './expire.js';
 import {
   ACCESS_DENIED_CODES,
@@ -130,6 +130,8 @@ export class ClickHouseStore implements Store {
   private readonly schema: SchemaOptions;
   private readonly streamsCache: StreamCache;
   private readonly heads = new TenantHeads();
+  /** Appends classified and not yet finished (appendClassified). */
+  private readonly running = new Set<Promise<void>>();
   private readonly writer = randomUUID();
   private clock: SeqClock | undefined;
   private announcer = new Announcer(0n);
@@ -424,10 +426,57 @@ export class ClickHouseStore implements Store {
     await this.loadHeads(tenant, heads, refs).catch((err: unknown) => {
       throw this.writeFailed(err);
     });
-    const classified = classify(heads, records, refs);
+    const claims = heads.claims();
+    const classified = classify(heads, records, refs, claims);
+    // Appends classified before this one, still running: a lookup waits for them, so that one of
+    // the same entries at once (its lines taken, not yet written) is found (as the embedded
+    // appender's lookup lane).
+    const earlier = [...this.running];
+    let done!: () => void;
+    const running = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    this.running.add(running);
+    try {
+      const result = await this.appendClassified(
+        tenant,
+        records,
+        refs,
+        newStreams,
+        classified,
+        earlier,
+        bytes,
+        minTs,
+        maxTs,
+      );
+      claims.stored();
+      return result;
+    } catch (err) {
+      // Written or not, the lines this append took are unknown: looked up from now on.
+      claims.failed();
+      throw err;
+    } finally {
+      this.running.delete(running);
+      done();
+    }
+  }
+
+  /** The rest of `append`, once its records are classified. */
+  private async appendClassified(
+    tenant: string,
+    records: readonly LogRecord[],
+    refs: readonly StreamRef[],
+    newStreams: Map<bigint, StreamRef>,
+    classified: Classified,
+    earlier: readonly Promise<void>[],
+    bytes: number,
+    minTs: bigint,
+    maxTs: bigint,
+  ): Promise<AppendResult> {
     let drop = classified.drop;
     if (classified.check.length > 0) {
       // Entries already stored (a retried push, an import run again).
+      await Promise.all(earlier);
       const stored = await this.storedKeys(tenant, refs, records, classified.check).catch((err: unknown) => {
         throw this.writeFailed(err);
       });
@@ -897,11 +946,14 @@ export class ClickHouseStore implements Store {
 
   setDeletions(deletions: readonly Deletion[]): void {
     // Their streams are resolved before each read (prepare), against the streams known then.
+    // A new one may take out a line kept as stored at a stream's greatest time (dedupe.ts).
+    if (newDeletion(this.deletions, deletions)) this.heads.forgetLines();
     this.deletions = [...deletions];
   }
 
   async purge(deletion: Deletion): Promise<void> {
     this.ready();
+    this.heads.forgetLines();
     const all = await this.streamsCache.all(deletion.tenant);
     const match = compileMatchers(deletion.matchers);
     const streams = all.filter((s) => match(s.labels)).map((s) => s.id);
@@ -921,7 +973,12 @@ export class ClickHouseStore implements Store {
     const on = this.schema.cluster ? ` ON CLUSTER ${this.schema.cluster}` : '';
     return {
       alter: async (action) => {
-        await this.http.exec({ query: `ALTER TABLE ${this.table('entries', true)}${on} ${action}` });
+        try {
+          await this.http.exec({ query: `ALTER TABLE ${this.table('entries', true)}${on} ${action}` });
+        } finally {
+          // Lines kept as stored at streams' greatest times may be gone (dedupe.ts).
+          this.heads.forgetLines();
+        }
       },
       count: async (condition) =>
         (
@@ -939,6 +996,8 @@ export class ClickHouseStore implements Store {
 
   async applyRetention(now: bigint, policy: RetentionPolicy): Promise<number> {
     this.ready();
+    // Lines kept as stored at streams' greatest times may go (dedupe.ts).
+    this.heads.forgetLines();
     const longest = longestRetention(policy);
     if (longest !== undefined) {
       const floor = ((now - longest) / DAY_NS) * DAY_NS;

@@ -7,7 +7,7 @@
 
 import { labelsKey as labelsText } from '../../model/labels-key.js';
 import type { Labels, LogRecord } from '../../model/record.js';
-import { entryKey, type StreamHeads, Verdict, verdictIn } from '../dedupe.js';
+import { type Claims, entryKey, type StreamHeads, topVerdict, Verdict, verdictIn } from '../dedupe.js';
 import { type AppendResult, InvalidEntryError, MAX_TIMESTAMP_NS } from '../store.js';
 import type { StreamCatalog } from './catalog.js';
 import { WalLines } from './wal/encode.js';
@@ -88,7 +88,8 @@ export class Appender {
    * and classified at once, in one synchronous step, and, while all are new (the usual case), encoded
    * in the same loop and written straight away. If some may equal stored entries, the append waits
    * its turn in the lookup lane, then for the appends written before it, looks them up, and writes
-   * what is new.
+   * what is new. Lines taken into a stream's set at its greatest time (dedupe.ts Top) are marked
+   * stored once the write is durable; if anything fails, those sets become unknown.
    */
   async append(ti: number, records: readonly LogRecord[]): Promise<AppendResult> {
     const count = records.length;
@@ -112,6 +113,11 @@ export class Appender {
     let max = -1n;
     let observed = -1n;
     let intervals = this.deps.heads.intervals(-1);
+    const heads = this.deps.heads;
+    const claims = heads.claims();
+    let top = heads.top(-1);
+    /** The run's new lines at its greatest time: the stream's set if that time is past its greatest. */
+    const atMax: string[] = [];
     try {
       for (let i = 0; i < count; i++) {
         const r = records[i]!;
@@ -126,12 +132,14 @@ export class Appender {
           lastLabels = r.labels;
           const next = Number(this.deps.catalog.ensureStream(ti, r.labels).id);
           if (next !== id) {
-            if (id >= 0) this.deps.heads.cover(id, runMin, runMax);
+            if (id >= 0) heads.advance(id, runMin, runMax, atMax, claims);
             id = next;
             stream = BigInt(id);
             runMin = ts;
             runMax = ts;
-            intervals = this.deps.heads.intervals(id);
+            atMax.length = 0;
+            intervals = heads.intervals(id);
+            top = heads.top(id);
             repeats.startRun(i);
           }
         }
@@ -144,8 +152,23 @@ export class Appender {
           continue;
         }
         if (ts < runMin) runMin = ts;
-        else if (ts > runMax) runMax = ts;
-        if (verdictIn(intervals, ts) === Verdict.Check) {
+        else if (ts > runMax) {
+          runMax = ts;
+          atMax.length = 0;
+        }
+        let verdict = verdictIn(intervals, ts);
+        if (verdict === Verdict.Check && top !== undefined && ts === top.ts) {
+          // At the stream's greatest time (whole-second senders): its lines there decide.
+          verdict = topVerdict(top, r.body);
+          if (verdict === Verdict.Duplicate) {
+            drop ??= new Uint8Array(count);
+            drop[i] = 1;
+            continue;
+          }
+          if (verdict === Verdict.New) heads.take(top, r.body, claims);
+        }
+        if (verdict === Verdict.New && ts === runMax) atMax.push(r.body);
+        if (verdict === Verdict.Check) {
           checks ??= [];
           checks.push(i);
           if (lines) {
@@ -160,21 +183,35 @@ export class Appender {
         if (bytes > MAX_WAL_LINE_BYTES) throw tooLarge(r, bytes);
         kept++;
       }
+      heads.advance(id, runMin, runMax, atMax, claims);
     } catch (err) {
+      claims.failed();
       if (lines) this.recycle(lines);
       throw err;
     }
-    this.deps.heads.cover(id, runMin, runMax);
     if (lines) {
       const stored = drop ? records.filter((_, i) => !drop![i]) : records;
-      return this.commit(ti, lines, { firstSeq: BigInt(first), stored, duplicates: count - kept }, min, max);
+      return this.commit(
+        ti,
+        lines,
+        { firstSeq: BigInt(first), stored, duplicates: count - kept },
+        min,
+        max,
+        claims,
+      );
     }
     const entries = checks!;
     const job = this.lookupLane.then(async () => {
-      // Everything classified before this append is written (or failed) before the lookup.
+      // Everything classified before this append is written (or failed) before the lookup: an
+      // entry another append is writing (in a stream's set, not yet stored) is found if stored.
       await Promise.allSettled([...this.inflight]);
-      drop = await this.dropStored(ti, records, ids, entries, drop ?? new Uint8Array(count));
-      return this.write(ti, records, ids, drop);
+      try {
+        drop = await this.dropStored(ti, records, ids, entries, drop ?? new Uint8Array(count));
+      } catch (err) {
+        claims.failed();
+        throw err;
+      }
+      return this.write(ti, records, ids, drop, claims);
     });
     this.lookupLane = job.catch(() => undefined);
     return job;
@@ -224,6 +261,7 @@ export class Appender {
     records: readonly LogRecord[],
     ids: Float64Array,
     drop: Uint8Array,
+    claims: Claims,
   ): Promise<AppendResult> {
     const firstSeq = this.nextN;
     const first = Number(firstSeq);
@@ -251,15 +289,24 @@ export class Appender {
         stored.push(r);
       }
     } catch (err) {
+      claims.failed();
       this.recycle(lines);
       throw err;
     }
-    return this.commit(ti, lines, { firstSeq, stored, duplicates: records.length - stored.length }, min, max);
+    return this.commit(
+      ti,
+      lines,
+      { firstSeq, stored, duplicates: records.length - stored.length },
+      min,
+      max,
+      claims,
+    );
   }
 
   /**
    * Writes an append's encoded lines (`result.stored`, numbered from `result.firstSeq`), taking
-   * their sequence numbers; resolves once they are durable.
+   * their sequence numbers; resolves once they are durable, then marks the lines it took stored
+   * (or, if the write failed, their sets unknown).
    */
   private async commit(
     ti: number,
@@ -267,10 +314,14 @@ export class Appender {
     result: AppendResult,
     min: bigint,
     max: bigint,
+    claims: Claims,
   ): Promise<AppendResult> {
     const kept = result.stored.length;
     try {
-      if (kept === 0) return result;
+      if (kept === 0) {
+        claims.stored();
+        return result;
+      }
       const lastN = Number(result.firstSeq) + kept - 1;
       lines.finish(lastN);
       this.nextN = BigInt(lastN) + 1n;
@@ -281,12 +332,17 @@ export class Appender {
       } finally {
         this.inflight.delete(written);
       }
+      claims.stored();
       const lastSeq = BigInt(lastN);
       if (lastSeq > this.durableN) this.durableN = lastSeq;
       this.deps.onDurable?.(ti, result);
       const info = this.deps.wal.activeInfo;
       if (info && info.bytes >= this.deps.segmentBytes) this.deps.onSegmentFull();
       return result;
+    } catch (err) {
+      // Written or not, what this append took is unknown (looked up from now on, never dropped).
+      claims.failed();
+      throw err;
     } finally {
       this.recycle(lines);
     }

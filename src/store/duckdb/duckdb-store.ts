@@ -11,7 +11,7 @@ import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
 import { getOrCreate } from '../../util/maps.js';
-import { entryKey, StreamHeads } from '../dedupe.js';
+import { entryKey, newDeletion, StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
 import { streamCutoffs } from '../retention.js';
 import {
@@ -163,12 +163,24 @@ export class DuckDbStore implements Store {
       now: this.now,
       quarantineDir: this.quarantineDir,
       onProblem: (problem) => {
-        if (problem.kind === 'damaged') this.quarantined++;
+        if (problem.kind === 'damaged') {
+          this.quarantined++;
+          // Lines kept as stored at streams' greatest times may have been in it (dedupe.ts).
+          this.heads.forgetLines();
+        }
         this.log(`store: ${problem.message}`);
       },
     });
     this.parts = new PartSet(join(options.dir, 'parts'));
-    this.damage = new DamageFinder(this.parts, () => this.bg, this.log);
+    // It logs when it marks a part damaged: lines kept as stored may be in it (dedupe.ts).
+    this.damage = new DamageFinder(
+      this.parts,
+      () => this.bg,
+      (line) => {
+        this.heads.forgetLines();
+        this.log(line);
+      },
+    );
     this.appender = new Appender({
       catalog: this.catalog,
       wal: this.wal,
@@ -514,6 +526,7 @@ export class DuckDbStore implements Store {
     const reason = (err as Error).message.replace(/\s+/g, ' ').slice(0, 300);
     const result = await salvageSegment(segment.path, this.quarantineDir);
     this.quarantined++;
+    this.heads.forgetLines();
     this.wal.replaceSealed(segment.seq, result.bytes === 0 ? undefined : result.bytes);
     this.lastConvertFailed = false;
     this.convertBatchBytes = CONVERT_BATCH_BYTES;
@@ -703,6 +716,8 @@ export class DuckDbStore implements Store {
   }
 
   setDeletions(deletions: readonly Deletion[]): void {
+    // A new deletion may take out a line kept as stored at a stream's greatest time (dedupe.ts).
+    if (newDeletion(this.deletions, deletions)) this.heads.forgetLines();
     this.deletions = [...deletions];
   }
 
@@ -712,6 +727,7 @@ export class DuckDbStore implements Store {
    * without them (rewrite.ts). One maintenance job: compaction never sees a part half done.
    */
   async purge(deletion: Deletion): Promise<void> {
+    this.heads.forgetLines();
     await this.exclusive(
       async () => {
         const ti = this.catalog.tenantIndex(deletion.tenant);
@@ -729,6 +745,8 @@ export class DuckDbStore implements Store {
       },
       { rethrow: true },
     );
+    // And what was appended meanwhile.
+    this.heads.forgetLines();
   }
 
   /** Writes `part` again without the rows `condition` selects, and swaps it in for readers to come. */
@@ -919,6 +937,8 @@ export class DuckDbStore implements Store {
       if (floor > this.retainFrom) this.retainFrom = floor;
     }
     let touched = 0;
+    // Lines kept as stored at streams' greatest times may go (dedupe.ts).
+    this.heads.forgetLines();
     await this.exclusive(async () => {
       const retired: string[] = [];
       const byTenant = new Map<number, Map<StreamRef, { cutoff: bigint; rule: number }>>();
@@ -945,6 +965,7 @@ export class DuckDbStore implements Store {
       }
       await this.snapshots.retire(retired);
     });
+    this.heads.forgetLines();
     return touched;
   }
 
