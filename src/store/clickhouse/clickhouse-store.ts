@@ -114,8 +114,11 @@ export class ClickHouseSetupError extends StoreSetupError {
 const MAX_ENTRY_BYTES = 4 << 20;
 /** At most this much in one INSERT; more waits for the next. */
 const MAX_INSERT_BYTES = 64 << 20;
-/** Two INSERTs in flight at once: one being sent while the next fills. */
-const MAX_INSERTS = 2;
+/** An insert of fewer rows waits up to LINGER_MS for more while appends keep coming. */
+const MIN_INSERT_ROWS = 8000;
+const LINGER_MS = 15;
+/** One INSERT at a time: the appends that come meanwhile make the next one larger. */
+const MAX_INSERTS = 1;
 const HEARTBEAT_MS = 1000;
 /** How often old heartbeats and appends rows are dropped (others.ts). */
 const CLEANUP_MS = 600_000;
@@ -139,6 +142,10 @@ export class ClickHouseStore implements Store {
   private deletions: readonly Deletion[] = [];
   private retainFrom = 0n;
   private queue: AppendJob[] = [];
+  /** Appends under way, and their jobs in inserts: the others are being classified. */
+  private outstanding = 0;
+  private insertingJobs = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private inserting = 0;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -389,6 +396,15 @@ export class ClickHouseStore implements Store {
   async append(tenant: string, records: readonly LogRecord[]): Promise<AppendResult> {
     this.ready();
     if (records.length === 0) return { firstSeq: this.clock!.peek(), stored: [], duplicates: 0 };
+    this.outstanding++;
+    try {
+      return await this.appendRecords(tenant, records);
+    } finally {
+      this.outstanding--;
+    }
+  }
+
+  private async appendRecords(tenant: string, records: readonly LogRecord[]): Promise<AppendResult> {
     let bytes = 0;
     let minTs = MAX_TIMESTAMP_NS;
     let maxTs = 0n;
@@ -538,15 +554,33 @@ export class ClickHouseStore implements Store {
   }
 
   /** Sends queued appends as one INSERT each time one of the MAX_INSERTS slots is free. */
-  private pump(): void {
+  private pump(force = false): void {
     while (this.inserting < MAX_INSERTS && this.queue.length > 0) {
       let n = 0;
       let bytes = 0;
+      let rows = 0;
       while (n < this.queue.length && (n === 0 || bytes + this.queue[n]!.bytes <= MAX_INSERT_BYTES)) {
         bytes += this.queue[n]!.bytes;
+        rows += this.queue[n]!.records.length;
         n++;
       }
+      // While other appends are being classified, a small insert waits a little for them:
+      // ClickHouse spent about three times the CPU per row on inserts of 2,000 rows as on 10,000
+      // here (a part each, merged again later). A lone append (a tail's probe) goes at once.
+      const preparing = this.outstanding - this.queue.length - this.insertingJobs;
+      if (!force && preparing > 0 && rows < MIN_INSERT_ROWS && bytes < MAX_INSERT_BYTES / 2) {
+        this.lingerTimer ??= setTimeout(() => {
+          this.lingerTimer = undefined;
+          this.pump(true);
+        }, LINGER_MS);
+        return;
+      }
+      if (this.lingerTimer) {
+        clearTimeout(this.lingerTimer);
+        this.lingerTimer = undefined;
+      }
       const jobs = this.queue.splice(0, n);
+      this.insertingJobs += jobs.length;
       this.inserting++;
       this.insert(jobs)
         .then(
@@ -560,6 +594,7 @@ export class ClickHouseStore implements Store {
         )
         .finally(() => {
           this.inserting--;
+          this.insertingJobs -= jobs.length;
           this.pump();
         });
     }
