@@ -29,6 +29,9 @@ const MINUTE = 60n * NS_PER_SECOND;
 const HOUR = 60n * MINUTE;
 const DAY = 24n * HOUR;
 
+/** The later of two times (Math.max takes no bigint). */
+const later = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
 /** kubectl's line for an empty list (kubectl get: "No resources found in shop namespace."). */
 export function noneFound(namespace: string | undefined): void {
   process.stderr.write(
@@ -89,7 +92,7 @@ export async function findNewest(
   let to = start;
   let span = window;
   while (now - to < lookback) {
-    const from = to - span < now - lookback ? now - lookback : to - span;
+    const from = later(to - span, now - lookback);
     if (await exists(from, to)) {
       let lo = from;
       let hi = to;
