@@ -421,11 +421,16 @@ async function runInstant(ctx: Ctx): Promise<void> {
     const entries = entriesOf(streams, common);
     sortEntries(entries, ctx.flags.forward === true);
     await ctx.out.lines(entries.map((e) => formatEntry(e, labelsWidth(entries, ctx.fmt.mode), ctx.fmt)));
-    if (entries.length === 0) noneFound(ctx.namespace);
+    if (entries.length === 0) sayNoneFound(ctx);
     return;
   }
   await printMetric(ctx, data);
-  if (samplesOf(data.resultType ?? '', data.result).length === 0) noneFound(ctx.namespace);
+  if (samplesOf(data.resultType ?? '', data.result).length === 0) sayNoneFound(ctx);
+}
+
+/** "No resources found" on stderr, as `get` says it; not under -o json or jsonl (nor does kubectl). */
+function sayNoneFound(ctx: Ctx): void {
+  if (ctx.flags.output !== 'json' && ctx.flags.output !== 'jsonl') noneFound(ctx.namespace);
 }
 
 function announceCommon(ctx: Ctx, streams: readonly RawStream[]): Labels {
@@ -470,7 +475,7 @@ async function runRange(ctx: Ctx): Promise<void> {
       if (flags.output === 'json') await printJson(ctx, body);
       else {
         await printMetric(ctx, data);
-        if (samplesOf(data.resultType ?? '', data.result).length === 0) noneFound(ctx.namespace);
+        if (samplesOf(data.resultType ?? '', data.result).length === 0) sayNoneFound(ctx);
       }
       return;
     }
@@ -510,7 +515,7 @@ async function runRange(ctx: Ctx): Promise<void> {
     // One page: the server's answer as it is. Several: one answer with every entry printed.
     await printJson(ctx, jsonPages.length === 1 ? jsonPages[0] : mergedStreams(jsonEntries));
   } else if (total === 0) {
-    noneFound(ctx.namespace);
+    sayNoneFound(ctx);
     // The window is --since back from now: say when the newest older line of the query is.
     if (flags.from === undefined && flags.to === undefined) {
       await hintOlder('lines', ctx.range.start, ctx.range.end, () => newestBefore(ctx));
@@ -622,7 +627,7 @@ async function runKorrel8r(ctx: Ctx): Promise<void> {
     return flags.forward ? d : -d;
   });
   const shown = flags.limit > 0 ? entries.slice(0, flags.limit) : entries;
-  if (shown.length === 0) noneFound(ctx.namespace);
+  if (shown.length === 0) sayNoneFound(ctx);
   if (flags.output === 'jsonl') {
     await ctx.out.lines(shown.map((e) => JSON.stringify(e.log)));
     return;

@@ -143,6 +143,9 @@ test('nothing matches: "No resources found" on stderr, the same way for pods, lo
       assert.equal(r.stdout, '', args.join(' '));
       assert.equal(r.stderr.split('\n')[0], said, args.join(' '));
     }
+    // Machine-readable output stays quiet, as kubectl's -o json is.
+    const jsonl = await runCli(['query', '{app="x"}', '-q', '-o', 'jsonl', '--server', loki.url]);
+    assert.equal(jsonl.stderr, '');
   } finally {
     await loki.close();
   }
