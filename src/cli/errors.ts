@@ -9,7 +9,8 @@
  * error (an unknown command or option, a missing argument, a bad value: commander's and our own
  * checks alike); 128 + the signal for a command ended by one (130 Ctrl-C, 143 SIGTERM), as a shell
  * reports a program its signal killed, whether the command was following (`query -f`, `pods -f`,
- * `logs -f`, `events -w`, `get -w`...) or not.
+ * `logs -f`, `events -w`, `get -w`...) or not. `serve` and `agent` are the exception: a signal is
+ * how they are stopped, and they exit 0 once shut down (as kube-apiserver and kubelet do).
  */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
 
