@@ -518,8 +518,39 @@ async function runRange(ctx: Ctx): Promise<void> {
     sayNoneFound(ctx);
     // The window is --since back from now: say when the newest older line of the query is.
     if (flags.from === undefined && flags.to === undefined) {
-      await hintOlder('lines', ctx.range.start, ctx.range.end, () => newestBefore(ctx));
+      const selector = await streamSelectorOf(ctx.query);
+      if (selector !== undefined) {
+        await hintOlder(
+          'lines',
+          ctx.range.start,
+          ctx.range.end,
+          () => newestBefore(ctx, selector),
+          selector === ctx.query.trim() ? undefined : selector,
+        );
+      }
     }
+  }
+}
+
+/**
+ * The stream selector of a log query, which the hint probes: the streams alone, never the line
+ * filters and parsers, so that a probe is a read of the catalog and one entry, not a scan of a year
+ * of lines (a filter that matches nothing would read them all). The query itself when it is only a
+ * selector; undefined for a query that does not parse.
+ */
+async function streamSelectorOf(query: string): Promise<string | undefined> {
+  const [{ parseLogql }, { isLogExpr }, { formatMatchers }] = await Promise.all([
+    import('../logql/parser.js'),
+    import('../logql/ast.js'),
+    import('../logql/format.js'),
+  ]);
+  try {
+    const expr = parseLogql(query);
+    if (!isLogExpr(expr)) return undefined;
+    const selector = `{${formatMatchers(expr.matchers)}}`;
+    return expr.pipeline.length === 0 ? query.trim() : selector;
+  } catch {
+    return undefined;
   }
 }
 
@@ -530,12 +561,12 @@ const PROBE_SPAN = 720n * 3600n * NS_PER_SECOND;
  * The newest entry of the query before the window, if any within a year: backward query_range
  * requests of one entry, a month at a time going back (each within the server's longest range).
  */
-async function newestBefore(ctx: Ctx): Promise<{ from: bigint; to: bigint } | undefined> {
+async function newestBefore(ctx: Ctx, selector: string): Promise<{ from: bigint; to: bigint } | undefined> {
   const oldest = ctx.range.end - HINT_LOOKBACK_NS;
   let to = ctx.range.start;
   while (to > oldest) {
     const from = to - PROBE_SPAN > oldest ? to - PROBE_SPAN : oldest;
-    const p = baseParams(ctx);
+    const p = new URLSearchParams({ query: selector });
     p.set('limit', '1');
     p.set('start', String(from));
     p.set('end', String(to));

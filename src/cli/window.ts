@@ -60,17 +60,20 @@ export function sinceText(ns: bigint): string {
 }
 
 /**
- * The hint: `no WHAT in the last WINDOW; the newest is from AGE ago: use --since SINCE`. The newest
- * item is at or after `newest.from` and before `newest.to` (the same time when it is known exactly).
+ * The hint: `no WHAT in the last WINDOW; the newest [of OF] is from AGE ago: use --since SINCE`. The
+ * newest item is at or after `newest.from` and before `newest.to` (the same time when it is known
+ * exactly); `of` names what was probed when it is not the command's whole selection (a LogQL
+ * query's stream selector).
  */
 export function olderHint(
   what: string,
   windowNs: bigint,
   newest: { from: bigint; to: bigint },
   now: bigint,
+  of?: string,
 ): string {
   return (
-    `no ${what} in the last ${ageText(windowNs)}; the newest is from ${ageText(now - newest.to)} ago: ` +
+    `no ${what} in the last ${ageText(windowNs)}; the newest${of !== undefined ? ` of ${of}` : ''} is from ${ageText(now - newest.to)} ago: ` +
     `use --since ${sinceText(now - newest.from)}`
   );
 }
@@ -115,6 +118,7 @@ export async function hintOlder(
   start: bigint,
   now: bigint,
   newest: () => Promise<{ from: bigint; to: bigint } | undefined>,
+  of?: string,
 ): Promise<void> {
   let found: { from: bigint; to: bigint } | undefined;
   try {
@@ -122,5 +126,5 @@ export async function hintOlder(
   } catch {
     return;
   }
-  if (found !== undefined) process.stderr.write(`${olderHint(what, now - start, found, now)}\n`);
+  if (found !== undefined) process.stderr.write(`${olderHint(what, now - start, found, now, of)}\n`);
 }

@@ -121,6 +121,16 @@ test('an empty window with older data: one hint line on stderr, for every readin
   }
 });
 
+test("query's hint probes the stream selector only, and names it when the query has a pipeline", async () => {
+  const r = await runCli(['query', '{namespace="old"} |= "long"', '-q', '--server', server.url]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stderr,
+    'No resources found in old namespace.\n' +
+      'no lines in the last 24h; the newest of {namespace="old"} is from 3d ago: use --since 4d\n',
+  );
+});
+
 test('no hint when nothing older exists, nor when the window was given as times', async () => {
   for (const args of [
     ['pods', 'nothing', '-n', 'old'],
