@@ -30,6 +30,7 @@ import {
   resolveRange,
   type TimeFlags,
 } from './query.js';
+import { AUDIT_POLICY_SINCE } from './window.js';
 
 interface TestFlags extends CommonFlags, TimeFlags {
   batch: number;
@@ -106,13 +107,13 @@ export function registerAuditPolicy(program: Command): void {
         'how many events and bytes it would keep',
     )
     .argument('<policy>', 'an audit.k8s.io/v1 Policy file (YAML or JSON)');
-  addTimeOptions(test);
+  // The window defaults to a week, not the reading commands' day: a policy is judged on a
+  // representative sample. Given at registration: commander stores a default when the option is
+  // added, so changing `defaultValue` afterwards (as this did) left the hour in force.
+  addTimeOptions(test, AUDIT_POLICY_SINCE);
   test
     .option('--batch <n>', 'events per request', positiveInt, 5000)
     .option('-q, --quiet', 'do not print the requests');
-  // The window defaults to a week, not query's hour: a policy is judged on a representative sample.
-  const since = test.options.find((o) => o.long === '--since');
-  if (since) since.defaultValue = '7d';
   addConnectionOptions(test);
   test.action(async (file: string, flags: TestFlags) => {
     let policy: Awaited<ReturnType<typeof loadAuditPolicyFile>>;

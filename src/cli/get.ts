@@ -17,11 +17,13 @@ import {
   type WatchEvent,
 } from '../client/kube.js';
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
+import { parseDuration } from '../go/duration.js';
 import type { KubeResource } from '../kube/resources.js';
 import { formatRfc3339Nano, nowNs } from '../model/time.js';
-import { CliError } from './errors.js';
+import { CliError, InterruptedError } from './errors.js';
 import { Printer } from './print/printer.js';
 import { nonNegativeInt, parseTimeFlag, positiveInt } from './query.js';
+import { DEFAULT_SINCE, findNewest, hintOlder, noneFound, WINDOW_HELP } from './window.js';
 
 type Obj = Record<string, unknown>;
 
@@ -45,21 +47,19 @@ interface GetFlags extends ListTargetFlags {
   headers: boolean;
 }
 
-/** `-n`, `-A`, `-l`, `--field-selector`, `--since`, `--until`, `--limit`, `--chunk-size`, `-w`. */
-export function addListTargetOptions(cmd: Command, opts: { since?: string } = {}): Command {
-  cmd
+/**
+ * `-n`, `-A`, `-l`, `--field-selector`, `--since`, `--until`, `--limit`, `--chunk-size`, `-w`.
+ * `--since` defaults to the one window of every reading command (src/cli/window.ts), sent as a time
+ * field selector: the server's own default (`--kube-list-window`) is the same 24 hours, but a server
+ * configured otherwise does not change what the CLI shows.
+ */
+export function addListTargetOptions(cmd: Command): Command {
+  return cmd
     .option('-n, --namespace <ns>', "namespace (default: the kubeconfig context's, else default)")
     .option('-A, --all-namespaces', 'all namespaces')
     .option('-l, --selector <selector>', 'label selector (app=web,tier!=db)')
-    .option('--field-selector <selector>', 'field selector (pod=web-1,stream=stderr)');
-  if (opts.since !== undefined)
-    cmd.option('--since <time>', 'from this long ago (2h) or this time (RFC 3339)', opts.since);
-  else
-    cmd.option(
-      '--since <time>',
-      "from this long ago (2h) or this time (RFC 3339); default: the server's window (24h)",
-    );
-  return cmd
+    .option('--field-selector <selector>', 'field selector (pod=web-1,stream=stderr)')
+    .option('--since <time>', `from this long ago (2h) or this time (RFC 3339) ${WINDOW_HELP}`, DEFAULT_SINCE)
     .option('--until <time>', 'up to this long ago (10m) or this time (RFC 3339)')
     .option('--limit <n>', 'print at most this many objects (0: all)', nonNegativeInt, 0)
     .option('--chunk-size <n>', 'objects per request while paging through continue', positiveInt, 500)
@@ -74,6 +74,10 @@ export interface ListTarget {
   readonly allNamespaces: boolean;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
+  /** The field selector without the time bounds of --since/--until, for the probe of older data. */
+  readonly untimedFieldSelector?: string;
+  /** The window start when --since is a duration ago and --until is not given (the hint's case). */
+  readonly sinceWindow?: { readonly start: bigint; readonly now: bigint };
 }
 
 /** The namespace and selectors the flags ask for, with extra field requirements of a shortcut. */
@@ -91,11 +95,14 @@ export function listTargetOf(
   const fields: string[] = [];
   if (flags.fieldSelector) fields.push(flags.fieldSelector);
   fields.push(...extraFields);
+  const untimed = fields.join(',');
   const now = nowNs();
+  let sinceWindow: ListTarget['sinceWindow'];
   if (flags.since !== undefined) {
-    fields.push(
-      `metadata.creationTimestamp>=${formatRfc3339Nano(parseTimeFlag('--since', flags.since, now))}`,
-    );
+    const start = parseTimeFlag('--since', flags.since, now);
+    fields.push(`metadata.creationTimestamp>=${formatRfc3339Nano(start)}`);
+    if (flags.until === undefined && parseDuration(flags.since.trim()) !== undefined)
+      sinceWindow = { start, now };
   }
   if (flags.until !== undefined) {
     fields.push(
@@ -108,7 +115,50 @@ export function listTargetOf(
     allNamespaces: all && resource.namespaced,
     ...(flags.selector ? { labelSelector: flags.selector } : {}),
     ...(fields.length > 0 ? { fieldSelector: fields.join(',') } : {}),
+    ...(untimed !== '' ? { untimedFieldSelector: untimed } : {}),
+    ...(sinceWindow ? { sinceWindow } : {}),
   };
+}
+
+/**
+ * After an empty list read over the last --since: when the same selection has older objects (within
+ * a year), one line on stderr says when the newest is and which --since reaches it. The lists read
+ * oldest first, so the newest is found by probes of one object over narrowing ranges (window.ts);
+ * `keep` is a filter the command applies itself (pods' regular expressions), which a probe applies
+ * to at most a few pages.
+ */
+export async function hintOlderObjects(
+  client: KubeClient,
+  sel: ListTarget,
+  what: string,
+  keep: (obj: Obj) => boolean = () => true,
+): Promise<void> {
+  const w = sel.sinceWindow;
+  if (w === undefined) return;
+  const PAGE = 100;
+  const MAX_PAGES = 5;
+  const exists = async (from: bigint, to: bigint): Promise<boolean> => {
+    const fieldSelector = [
+      sel.untimedFieldSelector,
+      `metadata.creationTimestamp>=${formatRfc3339Nano(from)}`,
+      `metadata.creationTimestamp<${formatRfc3339Nano(to)}`,
+    ]
+      .filter(Boolean)
+      .join(',');
+    let token: string | undefined;
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const page = await client.list(sel.resource, {
+        ...listOptions({ ...sel, fieldSelector }, false),
+        limit: PAGE,
+        ...(token ? { continue: token } : {}),
+      });
+      if (itemsOf(page.body).some(keep)) return true;
+      token = page.metadata.continue;
+      if (!token) return false;
+    }
+    return false;
+  };
+  await hintOlder(what, w.start, w.now, () => findNewest(exists, w.start, w.now));
 }
 
 /** Escapes a value for a field selector. */
@@ -174,14 +224,24 @@ export async function listAll(
   return { resourceVersion: rv, count };
 }
 
-/** Aborted on SIGINT or SIGTERM, for a watch that ends cleanly (exit 0) when interrupted. */
-export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+/**
+ * Aborted on SIGINT or SIGTERM, for a watch that ends cleanly when interrupted: what was received is
+ * printed, then `check()` throws the InterruptedError whose exit code says the signal (130, 143).
+ */
+export function interruptSignal(): { signal: AbortSignal; dispose(): void; check(): void } {
   const ac = new AbortController();
-  const on = (): void => ac.abort();
+  let received: NodeJS.Signals | undefined;
+  const on = (sig: NodeJS.Signals): void => {
+    received ??= sig;
+    ac.abort();
+  };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);
   return {
     signal: ac.signal,
+    check: () => {
+      if (received !== undefined) throw new InterruptedError(received);
+    },
     dispose: () => {
       process.off('SIGINT', on);
       process.off('SIGTERM', on);
@@ -200,7 +260,7 @@ export async function watchLoop(
   o: { table: boolean; chunkSize: number; resourceVersion: string; out: Printer },
   sink: Sink,
 ): Promise<void> {
-  const { signal, dispose } = interruptSignal();
+  const { signal, dispose, check } = interruptSignal();
   let rv = o.resourceVersion;
   try {
     while (!signal.aborted && !o.out.gone) {
@@ -246,6 +306,7 @@ export async function watchLoop(
   } finally {
     dispose();
   }
+  check();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,11 +476,6 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--no-headers', 'print no header line in tables');
 }
 
-function noneFound(sel: ListTarget): void {
-  const where = sel.namespace !== undefined ? ` in ${sel.namespace} namespace` : '';
-  process.stderr.write(`No resources found${where}.\n`);
-}
-
 /** Lists (and with -w watches) a selection and prints it as `-o` says; `get` and the shortcuts use it. */
 export async function runGet(
   sel: ListTarget,
@@ -478,7 +534,10 @@ export async function runGet(
     );
     if (!flags.watch) {
       if (op && (flags.output === 'json' || flags.output === 'yaml')) await op.endList();
-      if (listed.count === 0 && (tableMode || flags.output === 'name')) noneFound(s);
+      if (listed.count === 0 && (tableMode || flags.output === 'name')) {
+        noneFound(s.namespace);
+        await hintOlderObjects(client, s, sel.resource.name);
+      }
       return;
     }
     watching = true;

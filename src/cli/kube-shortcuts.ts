@@ -21,6 +21,7 @@ import {
   addOutputOptions,
   fieldValueText,
   type GetOutput,
+  hintOlderObjects,
   type ListTargetFlags,
   listAll,
   listTargetOf,
@@ -30,6 +31,7 @@ import {
 import { colorFor, type Palette, palette, wantsColor } from './print/color.js';
 import { Printer } from './print/printer.js';
 import { nonNegativeInt } from './query.js';
+import { noneFound } from './window.js';
 
 type Obj = Record<string, unknown>;
 
@@ -121,7 +123,14 @@ async function runLines(
       sink,
     );
     if (tail !== undefined) await out.lines(kept);
-    if (!(flags.follow || flags.watch)) return;
+    if (!(flags.follow || flags.watch)) {
+      // Said as `get` and kubectl say it, on stderr; then when the newest older line is, if any.
+      if (count === 0) {
+        noneFound(sel.namespace);
+        await hintOlderObjects(client, sel, 'lines', f.keep);
+      }
+      return;
+    }
     following = true;
     await watchLoop(
       client,
@@ -135,7 +144,7 @@ async function runLines(
 }
 
 function addLineOptions(cmd: Command): Command {
-  addListTargetOptions(cmd, { since: '1h' });
+  addListTargetOptions(cmd);
   return cmd
     .option('--tail <n>', 'print only the newest N lines (oldest first)', nonNegativeInt)
     .option('-f, --follow', 'after the lines so far, print new ones as they arrive')
@@ -241,7 +250,10 @@ export function registerKubeShortcuts(program: Command): void {
 
   const logs = program
     .command('logs')
-    .description('Print node logs (journal, syslog, …) as "node source message" lines in time order')
+    .description(
+      'Print node logs (journal, syslog, …) as "node source message" lines in time order; a syslog or ' +
+        'journal line names its program: "node source program: message"',
+    )
     .option('--node <node>', 'only this node')
     .option('--source <source>', 'only this source');
   addLineOptions(logs);
@@ -251,9 +263,13 @@ export function registerKubeShortcuts(program: Command): void {
     if (flags.source !== undefined) fields.push(`source=${fieldValueText(flags.source)}`);
     await runLines('logs', flags, fields, {
       keep: () => true,
+      // The program (syslog APP-NAME, journald SYSLOG_IDENTIFIER) as syslog files print it: `sshd:`.
       fields: (o) => [
         { text: str(o, 'node'), color: str(o, 'node') },
         { text: str(o, 'source'), color: `${str(o, 'node')}/${str(o, 'source')}` },
+        ...(str(o, 'program') !== ''
+          ? [{ text: `${str(o, 'program')}:`, color: `${str(o, 'node')}/${str(o, 'program')}` }]
+          : []),
       ],
     });
   });

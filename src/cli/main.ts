@@ -3,13 +3,14 @@
  * @module The `kjournal` command. `runMain(argv)` is testable without a process; this file is also the
  * single place where errors become exit codes.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { AuthConfigError } from '../auth/errors.js';
 import { StoreSetupError } from '../store/store.js';
 import { registerCommands } from './commands.js';
-import { CliError, oneLineReason } from './errors.js';
+import { CliError, EXIT, InterruptedError, oneLineReason } from './errors.js';
 
 /** The program, with the command `argv` runs (or all of them, for help). */
 export async function createProgram(argv: readonly string[] = []): Promise<Command> {
@@ -17,11 +18,33 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
     .description(
       'Long-term logs for Kubernetes: collect, keep and serve container logs, events, audit and node logs',
     )
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(ownVersion())
     .showHelpAfterError(false)
     .exitOverride();
   await registerCommands(program, argv);
   return program;
+}
+
+/**
+ * kjournal's version, from its own package.json (found upwards from this file: src/cli/ or
+ * dist/src/cli/). Not `npm_package_version`: npm sets that to the version of whatever package runs
+ * the script, so `kjournal --version` inside another project's `npm run` printed that project's.
+ */
+export function ownVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'kjournal' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Not here: one directory up.
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
 }
 
 /** Runs the CLI with `argv` (without `node` and the script path) and returns the exit code. */
@@ -36,17 +59,20 @@ export async function runMain(argv: readonly string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
         return 0;
       }
-      return err.exitCode || 2;
+      // Every other commander error is a usage error: an unknown command or option, a missing
+      // argument, a value an option's parser refused (commander says 1 for some of them).
+      return EXIT.usage;
     }
+    if (err instanceof InterruptedError) return err.exitCode;
     process.stderr.write(`kjournal: ${oneLineReason(err)}\n`);
     return exitCodeOf(err);
   }
 }
 
 /**
- * The exit code of a command that failed: the CLI's own errors carry theirs; a contradiction among
- * the auth flags is a usage error (2), as a wrong flag is to commander; every other failure (the
- * client's ClientError, the import's ImportError, a bad configuration file...) is 1.
+ * The exit code of a command that failed (the table is EXIT in errors.ts): the CLI's own errors
+ * carry theirs; a contradiction among the auth flags is a usage error (2), as a wrong flag is; every
+ * other failure (the client's ClientError, the import's ImportError, a bad configuration file...) is 1.
  */
 function exitCodeOf(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;

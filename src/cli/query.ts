@@ -15,13 +15,14 @@ import { labelsKey } from '../model/labels-key.js';
 import type { Labels } from '../model/record.js';
 import { NS_PER_SECOND, nowNs, parseRfc3339Nano } from '../model/time.js';
 import type { LabelMatcher } from '../store/store.js';
-import { CliError } from './errors.js';
+import { CliError, InterruptedError } from './errors.js';
 import { palette, wantsColor } from './print/color.js';
 import { commonLabels, subtractLabels } from './print/labels.js';
 import { formatEntry, LOG_MODES, type LogEntry, labelsWidth, type OutputMode } from './print/logs.js';
 import { formatSamples, samplesOf } from './print/metrics.js';
 import { Printer } from './print/printer.js';
 import type { Zone } from './print/time.js';
+import { DEFAULT_SINCE, HINT_LOOKBACK_NS, hintOlder, noneFound, WINDOW_HELP } from './window.js';
 
 export const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
 export const QUERY_PATH = '/loki/api/v1/query';
@@ -70,7 +71,10 @@ export interface Range {
   readonly end: bigint;
 }
 
-/** `--from`/`--to`/`--since` as logcli combines them: to defaults to now, from to to minus since (1h). */
+/**
+ * `--from`/`--to`/`--since` as logcli combines them: to defaults to now, from to to minus since (the
+ * one default window of src/cli/window.ts, 24h, where logcli's is 1h).
+ */
 export function resolveRange(flags: TimeFlags, now: bigint = nowNs()): Range {
   const since = parseDuration(flags.since);
   if (since === undefined || since <= 0n) {
@@ -82,9 +86,14 @@ export function resolveRange(flags: TimeFlags, now: bigint = nowNs()): Range {
   return { start, end };
 }
 
-export function addTimeOptions(cmd: Command): Command {
+/** `--since`, `--from`, `--to`; `since` is the default window (src/cli/window.ts: one rule for all). */
+export function addTimeOptions(cmd: Command, since: string = DEFAULT_SINCE): Command {
   return cmd
-    .option('--since <duration>', 'how far back to look when --from is not given', '1h')
+    .option(
+      '--since <duration>',
+      `how far back to look when --from is not given ${since === DEFAULT_SINCE ? WINDOW_HELP : ''}`.trimEnd(),
+      since,
+    )
     .option('--from <time>', 'start of the range: RFC 3339, a duration ago (2h), or now')
     .option('--to <time>', 'end of the range (default: now)');
 }
@@ -282,6 +291,8 @@ interface Ctx {
   readonly flags: QueryFlags;
   readonly query: string;
   readonly range: Range;
+  /** The namespace read (-n, or the one the query pins), for "No resources found in NS namespace." */
+  readonly namespace: string | undefined;
   readonly out: Printer;
   readonly fmt: {
     mode: Exclude<OutputMode, 'json'>;
@@ -341,7 +352,8 @@ export function registerQuery(program: Command): void {
     if (follow && flags.instant) throw new CliError('--follow and --instant cannot be used together', 2);
     if (follow && (await isMetricQuery(query)))
       throw new CliError('--follow needs a log query, not a metric query', 2);
-    const client = await openClient(flags, 'kjournal-query', await namespaceOf(flags.namespace, [query]));
+    const namespace = await namespaceOf(flags.namespace, [query]);
+    const client = await openClient(flags, 'kjournal-query', namespace);
     const out = new Printer();
     const mode = flags.output === 'json' ? 'default' : flags.output;
     const ctx: Ctx = {
@@ -349,6 +361,7 @@ export function registerQuery(program: Command): void {
       flags,
       query,
       range,
+      namespace,
       out,
       fmt: { mode, zone, colors: palette(wantsColor(flags.color, process.stdout)), noLabels: !flags.labels },
     };
@@ -408,9 +421,16 @@ async function runInstant(ctx: Ctx): Promise<void> {
     const entries = entriesOf(streams, common);
     sortEntries(entries, ctx.flags.forward === true);
     await ctx.out.lines(entries.map((e) => formatEntry(e, labelsWidth(entries, ctx.fmt.mode), ctx.fmt)));
+    if (entries.length === 0) sayNoneFound(ctx);
     return;
   }
   await printMetric(ctx, data);
+  if (samplesOf(data.resultType ?? '', data.result).length === 0) sayNoneFound(ctx);
+}
+
+/** "No resources found" on stderr, as `get` says it; not under -o json or jsonl (nor does kubectl). */
+function sayNoneFound(ctx: Ctx): void {
+  if (ctx.flags.output !== 'json' && ctx.flags.output !== 'jsonl') noneFound(ctx.namespace);
 }
 
 function announceCommon(ctx: Ctx, streams: readonly RawStream[]): Labels {
@@ -453,7 +473,10 @@ async function runRange(ctx: Ctx): Promise<void> {
     const data = lokiData(body, 'query') as { resultType?: string; result?: unknown };
     if (data.resultType !== 'streams') {
       if (flags.output === 'json') await printJson(ctx, body);
-      else await printMetric(ctx, data);
+      else {
+        await printMetric(ctx, data);
+        if (samplesOf(data.resultType ?? '', data.result).length === 0) sayNoneFound(ctx);
+      }
       return;
     }
     const streams = (data.result ?? []) as RawStream[];
@@ -491,7 +514,76 @@ async function runRange(ctx: Ctx): Promise<void> {
   if (flags.output === 'json') {
     // One page: the server's answer as it is. Several: one answer with every entry printed.
     await printJson(ctx, jsonPages.length === 1 ? jsonPages[0] : mergedStreams(jsonEntries));
+  } else if (total === 0) {
+    sayNoneFound(ctx);
+    // The window is --since back from now: say when the newest older line of the query is.
+    if (flags.from === undefined && flags.to === undefined) {
+      const selector = await streamSelectorOf(ctx.query);
+      if (selector !== undefined) {
+        await hintOlder(
+          'lines',
+          ctx.range.start,
+          ctx.range.end,
+          () => newestBefore(ctx, selector),
+          selector === ctx.query.trim() ? undefined : selector,
+        );
+      }
+    }
   }
+}
+
+/**
+ * The stream selector of a log query, which the hint probes: the streams alone, never the line
+ * filters and parsers, so that a probe is a read of the catalog and one entry, not a scan of a year
+ * of lines (a filter that matches nothing would read them all). The query itself when it is only a
+ * selector; undefined for a query that does not parse.
+ */
+async function streamSelectorOf(query: string): Promise<string | undefined> {
+  const [{ parseLogql }, { isLogExpr }, { formatMatchers }] = await Promise.all([
+    import('../logql/parser.js'),
+    import('../logql/ast.js'),
+    import('../logql/format.js'),
+  ]);
+  try {
+    const expr = parseLogql(query);
+    if (!isLogExpr(expr)) return undefined;
+    const selector = `{${formatMatchers(expr.matchers)}}`;
+    return expr.pipeline.length === 0 ? query.trim() : selector;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Longest range one probe asks for: within the server's --max-query-length (721h, Loki's). */
+const PROBE_SPAN = 720n * 3600n * NS_PER_SECOND;
+
+/**
+ * The newest entry of the query before the window, if any within a year: backward query_range
+ * requests of one entry, a month at a time going back (each within the server's longest range).
+ */
+async function newestBefore(ctx: Ctx, selector: string): Promise<{ from: bigint; to: bigint } | undefined> {
+  const oldest = ctx.range.end - HINT_LOOKBACK_NS;
+  let to = ctx.range.start;
+  while (to > oldest) {
+    const from = to - PROBE_SPAN > oldest ? to - PROBE_SPAN : oldest;
+    const p = new URLSearchParams({ query: selector });
+    p.set('limit', '1');
+    p.set('start', String(from));
+    p.set('end', String(to));
+    p.set('direction', 'backward');
+    const data = lokiData(await getJson(ctx.client, QUERY_RANGE_PATH, p, 'query', true), 'query') as {
+      result?: RawStream[];
+    };
+    let newest: bigint | undefined;
+    for (const s of data.result ?? [])
+      for (const v of s.values ?? []) {
+        const ts = BigInt(v[0]);
+        if (ts < to && (newest === undefined || ts > newest)) newest = ts;
+      }
+    if (newest !== undefined) return { from: newest, to: newest };
+    to = from;
+  }
+  return undefined;
 }
 
 function mergedStreams(entries: readonly LogEntry[]): unknown {
@@ -566,6 +658,7 @@ async function runKorrel8r(ctx: Ctx): Promise<void> {
     return flags.forward ? d : -d;
   });
   const shown = flags.limit > 0 ? entries.slice(0, flags.limit) : entries;
+  if (shown.length === 0) sayNoneFound(ctx);
   if (flags.output === 'jsonl') {
     await ctx.out.lines(shown.map((e) => JSON.stringify(e.log)));
     return;
@@ -623,7 +716,12 @@ async function runFollow(ctx: Ctx): Promise<void> {
       process.off('SIGTERM', onSignal);
       chain.then(() => (err ? reject(err) : resolve()), reject);
     };
-    const onSignal = (): void => {
+    // Interrupted: what was received is printed, then the exit code says the signal (130, 143).
+    const onSignal = (signal: NodeJS.Signals): void => {
+      ws.close(1000);
+      finish(new InterruptedError(signal));
+    };
+    const stop = (): void => {
       ws.close(1000);
       finish();
     };
@@ -649,7 +747,7 @@ async function runFollow(ctx: Ctx): Promise<void> {
         return;
       }
       chain = chain.then(() => print(frame));
-      if (ctx.out.gone) onSignal();
+      if (ctx.out.gone) stop();
     });
     ws.on('close', (code, reason) => {
       if (code === 1000 || code === 1005) finish();

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { ClientError } from '../client/errors.js';
 import { contextNamespace, findResource, KubeClient } from '../client/kube.js';
 import { addConnectionOptions, type ConnectionFlags } from '../client/options.js';
+import { parseDuration } from '../go/duration.js';
 import {
   formatObjectRef,
   mergeTimeline,
@@ -24,6 +25,7 @@ import { CliError } from './errors.js';
 import { palette, wantsColor } from './print/color.js';
 import { Printer } from './print/printer.js';
 import { parseTimeFlag } from './query.js';
+import { DEFAULT_SINCE, findNewest, hintOlder, noneFound, WINDOW_HELP } from './window.js';
 
 interface TimelineFlags extends ConnectionFlags {
   namespace?: string;
@@ -46,7 +48,7 @@ export function registerTimeline(program: Command): void {
     )
     .argument('<type/name>', 'the object, as kubectl names it: pod/web-1, deploy/api, node/n1')
     .option('-n, --namespace <ns>', "namespace (default: the kubeconfig context's, else default)")
-    .option('--since <time>', 'from this long ago (2d) or this time (RFC 3339)', '24h')
+    .option('--since <time>', `from this long ago (2d) or this time (RFC 3339) ${WINDOW_HELP}`, DEFAULT_SINCE)
     .option('--until <time>', 'up to this long ago (10m) or this time (RFC 3339); default: now')
     .option('-o, --output <format>', 'text or json (the merged objects, one per line)', 'text')
     .option('--color', 'colour the marks even when not on a terminal')
@@ -98,6 +100,29 @@ export function registerTimeline(program: Command): void {
       for (const a of refused)
         process.stderr.write(`kjournal: ${a.mark}s of ${formatObjectRef(ref)}: ${a.error!.message}\n`);
       const rows = mergeTimeline(answers);
+      if (rows.length === 0) {
+        noneFound(ref.namespace || undefined);
+        if (flags.until === undefined && parseDuration(flags.since.trim()) !== undefined) {
+          // Older lines, Events or audit events about the object: one object of any readable list.
+          const readable = sources.filter((_, i) => answers[i]!.error === undefined);
+          const exists = async (a: bigint, b: bigint): Promise<boolean> => {
+            const probes = timelineSources(ref, formatRfc3339Nano(a), formatRfc3339Nano(b - 1n)).filter((p) =>
+              readable.some((r) => r.mark === p.mark),
+            );
+            for (const p of probes) {
+              const page = await client.list(findResource(p.resource), {
+                ...(p.namespace ? { namespace: p.namespace } : {}),
+                fieldSelector: p.fieldSelector,
+                limit: 1,
+              });
+              if (Array.isArray(page.body.items) && page.body.items.length > 0) return true;
+            }
+            return false;
+          };
+          await hintOlder('entries', from, now, () => findNewest(exists, from, now));
+        }
+        return;
+      }
       const out = new Printer();
       if (flags.output === 'json') {
         await out.lines(rows.map((r) => JSON.stringify({ mark: r.mark, time: r.time, object: r.object })));

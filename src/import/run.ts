@@ -261,7 +261,9 @@ export async function runImport(
   if (refusedPushes > listMalformed) {
     stderr.write(`... and ${refusedPushes - listMalformed} more pushes with refused entries\n`);
   }
-  stderr.write(`${formatSummary(summary)}\n`);
+  // An import the server stopped (down, refusing every push) did not import its files: the summary
+  // says what was read and sent, and the error below what happened.
+  stderr.write(`${formatSummary(summary, failure !== undefined)}\n`);
   const tooOld = summary.refused.too_old ?? 0;
   if (tooOld > 0) {
     stderr.write(
@@ -307,11 +309,11 @@ function plural(n: number, word: string): string {
 }
 
 /**
- * One line: `imported 2 files: 120 lines, 100 entries sent: 95 stored, 2 duplicate, 3 refused
+ * One line (`stopped after reading 2 files: ...` when the import stopped): `imported 2 files: 120 lines, 100 entries sent: 95 stored, 2 duplicate, 3 refused
  * (too_new=1, too_old=2); 2 malformed, 4 without a time (given the file's modification time);
  * 5.0 kB, 0.5s, 240 lines/s`.
  */
-export function formatSummary(s: ImportSummary): string {
+export function formatSummary(s: ImportSummary, stopped = false): string {
   const rate = s.seconds > 0 ? Math.round(s.lines / s.seconds) : s.lines;
   const unreadable = s.unreadableFiles > 0 ? ` (${s.unreadableFiles} unreadable)` : '';
   let refusedCount = 0;
@@ -323,7 +325,7 @@ export function formatSummary(s: ImportSummary): string {
       ? `, ${s.untimed} without a time (${s.missingTime === 'mtime' ? "given the file's modification time" : 'skipped'})`
       : '';
   return (
-    `imported ${plural(s.files, 'file')}${unreadable}: ${s.lines} lines, ${s.sent} entries sent: ` +
+    `${stopped ? 'stopped after reading' : 'imported'} ${plural(s.files, 'file')}${unreadable}: ${s.lines} lines, ${s.sent} entries sent: ` +
     `${s.stored} stored, ${s.duplicates} duplicate, ${refusedCount} refused${reasons}${estimated}; ` +
     `${s.malformed} malformed${untimed}; ` +
     `${formatBytes(s.bytes)}, ${s.seconds.toFixed(1)}s, ${rate} lines/s`

@@ -284,8 +284,16 @@ export function logObject(tenant: string, entry: StoredEntry): KubeObject {
     metadata: baseMeta(tenant, entry, namePrefix(node, 'log'), undefined, undefined),
     node: node ?? '',
     source: meta(entry, 'source') ?? meta(entry, 'unit') ?? meta(entry, 'job') ?? '',
+    // The program that wrote the line: syslog's APP-NAME (formats/syslog-record.ts), journald's
+    // SYSLOG_IDENTIFIER (formats/journal-records.ts); absent for other node logs.
+    ...programOf(entry),
     payload: payloadOf(entry.body),
   };
+}
+
+function programOf(entry: StoredEntry): { program?: string } {
+  const p = meta(entry, 'appname') ?? meta(entry, 'syslog_identifier');
+  return p !== undefined && p !== '' ? { program: p } : {};
 }
 
 /** The object for an entry of a resource. */

@@ -181,6 +181,7 @@ function schemas(ref: Ref): Record<string, Schema> {
         ...COMMON(ref, 'Log'),
         node: s('The node the line comes from.'),
         source: s('The log it comes from: journal, syslog, kata...'),
+        program: s("The program that wrote the line: syslog's APP-NAME, journald's SYSLOG_IDENTIFIER."),
         payload: anything('The line: the parsed JSON object when the line is a JSON object, else its text.'),
       },
       gvk('Log'),

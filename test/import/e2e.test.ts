@@ -192,7 +192,8 @@ describe('kjournal import (end to end)', () => {
     assert.equal(r2.code, 1);
     assert.match(r2.stderr, /kjournal: cannot import .*missing: no such file or directory\n$/);
     const r3 = await run(['import', dir, '--server', srv.url, '--labels', '9bad=x']);
-    assert.equal(r3.code, 1);
+    // A bad value of an option is a usage error (README "Exit codes").
+    assert.equal(r3.code, 2);
     assert.match(r3.stderr, /not a valid label name/);
   });
 });
