@@ -13,6 +13,7 @@
  *  - every other field is structured metadata, flattened with `_` (`kubernetes_labels_app`: the pod
  *    labels' ViaQ spelling), except the message and time fields themselves.
  */
+import { SetInterner } from '../../model/intern.js';
 import { flattenJson } from '../../model/names.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
@@ -33,20 +34,11 @@ const LOG_TYPES = new Set(['application', 'infrastructure', 'audit']);
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Interns label sets within one request, so the journal normalises each once. */
-export class LabelSets {
-  private readonly byKey = new Map<string, Labels>();
-
-  /** `labels` built in one fixed order of names (documentRecord's), so no sort is needed. */
-  intern(labels: Labels): Labels {
-    let key = '';
-    for (const k in labels) key += `${k}\u0000${labels[k]}\u0000`;
-    const known = this.byKey.get(key);
-    if (known) return known;
-    this.byKey.set(key, labels);
-    return labels;
-  }
-}
+/**
+ * Label sets interned within one request, so the journal normalises each once; documentRecord
+ * builds them in one fixed order of names, so no sort is needed.
+ */
+export class LabelSets extends SetInterner<Labels> {}
 
 function kubeField(doc: Obj, name: string): unknown {
   const k = doc.kubernetes;
