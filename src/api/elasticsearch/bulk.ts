@@ -51,8 +51,14 @@ interface Decoded {
   readonly slot: number[];
 }
 
+/**
+ * Label sets interned across requests (bounded): a stream keeps one labels object, so the intake
+ * normalises and checks it once, not once per request.
+ */
+const labelSets = new LabelSets();
+
 function toIntake(items: readonly BulkItem[], now: bigint): Decoded {
-  const sets = new LabelSets();
+  const sets = labelSets;
   const out: IntakeItem[] = [];
   const slot: number[] = [];
   for (const item of items) {

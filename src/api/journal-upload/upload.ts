@@ -58,6 +58,11 @@ function source(req: IncomingMessage): Readable {
 
 export function journalUploadHandler(o: JournalUploadOptions): Handler {
   const now = o.now ?? nowNs;
+  // Across requests (bounded), so that a host's stream keeps one labels object (normalised and
+  // checked once by the intake) and a unit's repeated fields (host, unit, identifier, boot) one
+  // attributes object (the store's WAL encodes its text once per object).
+  const labelsByHost = new Map<string, Labels>();
+  const attributeSets = new SetInterner<Record<string, string>>();
   return async (ctx: RequestContext) => {
     const { req, access } = ctx;
     if (bodyMediaType(req) !== JOURNAL_EXPORT_TYPE) {
@@ -65,7 +70,6 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
       throw new HttpError(415, `Content-Type: ${JOURNAL_EXPORT_TYPE} is required.`);
     }
     const parser = new ExportParser();
-    const labelsByHost = new Map<string, Labels>();
     const corrupt: string[] = [];
     const refusedByReason: Record<string, number> = {};
     const limitErrors: string[] = [];
@@ -89,9 +93,6 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
       }
       for (const r of result.refusals) if (r && limitErrors.length < MAX_REASONS) limitErrors.push(r.message);
     };
-    // Entries of one unit mostly repeat their fields (host, unit, identifier, boot): one object per
-    // distinct set, so the store writes its text once (its WAL caches it per object).
-    const attributeSets = new SetInterner<Record<string, string>>();
     const take = (items: ReturnType<ExportParser['push']>): void => {
       const observed = now();
       for (const item of items) {
@@ -103,6 +104,7 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
         const host = item.entry.get('_HOSTNAME') ?? '';
         let labels = labelsByHost.get(host);
         if (!labels) {
+          if (labelsByHost.size >= 10_000) labelsByHost.clear();
           labels = { kind: 'log', source: 'journal', ...(host !== '' ? { node: host } : {}) };
           labelsByHost.set(host, labels);
         }

@@ -18,6 +18,8 @@ import {
   otlpJsonResponse,
   otlpRecords,
 } from '../../formats/otlp/index.js';
+import { SetInterner } from '../../model/intern.js';
+import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { bodyMediaType } from '../http/body.js';
 import { readEncodedBody } from '../http/encoded-body.js';
@@ -45,6 +47,7 @@ export function isOtlpJson(contentType: string | undefined): boolean {
 
 export function otlpLogsHandler(o: OtlpOptions): Handler {
   const now = o.now ?? nowNs;
+  const labelSets = new SetInterner<Labels>();
   return async ({ req, access }) => {
     const type = bodyMediaType(req);
     const json = isOtlpJson(type);
@@ -71,7 +74,7 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
         }
         resources = decodeOtlpJson(doc, o.maxRecords);
       } else resources = decodeOtlpProto(body, o.maxRecords);
-      items = otlpRecords(resources, { now: t });
+      items = otlpRecords(resources, { now: t, labelSets });
     } catch (err) {
       o.counter.count('refused', 0, wire);
       throw err;

@@ -27,6 +27,7 @@ import { DiskFullError } from '../../journal/disk-full.js';
 import type { Appended, Journal } from '../../journal/journal.js';
 import { storedRecords } from '../../journal/records.js';
 import type { RawRecord } from '../../model/normalize.js';
+import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import type { ProtocolCounter } from './metrics.js';
 
@@ -120,10 +121,18 @@ export class Intake {
   private readonly waiting: (() => void)[] = [];
   private readonly maxInFlight: number;
   private readonly now: () => bigint;
+  /** One checker for every write: what it learns of a labels object holds for the next request. */
+  private readonly checker: RecordChecker;
+  /**
+   * Stored labels by received labels object, across requests: the decoders keep one labels object
+   * per stream for as long as they live, so a stream's labels are normalised once.
+   */
+  private readonly normalized = new WeakMap<Labels, Labels>();
 
   constructor(private readonly opts: IntakeOptions) {
     this.maxInFlight = opts.maxInFlight ?? 4;
     this.now = opts.now ?? nowNs;
+    this.checker = new RecordChecker(opts.limits, this.now());
   }
 
   /** Writes waiting for a turn (a gauge of back-pressure). */
@@ -152,7 +161,7 @@ export class Intake {
    */
   async write(req: WriteRequest): Promise<IntakeResult> {
     const items = req.records;
-    const checker = new RecordChecker(this.opts.limits, this.now());
+    const checker = this.checker.at(this.now());
     const refusals: (Refusal | undefined)[] = new Array(items.length);
     const refusedByReason: Record<string, number> = {};
     const taken: RawRecord[] = [];
@@ -162,23 +171,30 @@ export class Intake {
     let refused = 0;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
-      const why = isRefusal(item) ? item : checker.check(item);
+      if (isRefusal(item)) {
+        refusals[i] = item;
+        refused++;
+        refusedByReason[item.reason] = (refusedByReason[item.reason] ?? 0) + 1;
+        firstRefusal ??= item.message;
+        continue;
+      }
+      const lineBytes = Buffer.byteLength(item.body, 'utf8');
+      const why = checker.check(item, lineBytes);
       if (why === undefined) {
-        const r = item as RawRecord;
-        taken.push(r);
-        bytes += Buffer.byteLength(r.body, 'utf8');
+        taken.push(item);
+        bytes += lineBytes;
         continue;
       }
       refusals[i] = why;
       refused++;
       refusedByReason[why.reason] = (refusedByReason[why.reason] ?? 0) + 1;
       firstRefusal ??= why.message;
-      if (!isRefusal(item)) refusedBytes += Buffer.byteLength(item.body, 'utf8');
+      refusedBytes += lineBytes;
     }
     let appended: Appended = { stored: 0, duplicates: 0 };
     try {
       // Labels normalised once per stream, in place (journal/records.ts).
-      const records = byStream(storedRecords(taken));
+      const records = byStream(storedRecords(taken, undefined, this.normalized));
       await requireWrite(req.access, records);
       if (records.length > 0) appended = await this.store(req, records, bytes);
     } catch (err) {
