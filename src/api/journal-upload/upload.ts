@@ -109,8 +109,10 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
           labelsByHost.set(host, labels);
         }
         const rec = entryRecord(item.entry, { labels, observed });
-        if (rec) pending.push({ ...rec, attributes: attributeSets.intern(rec.attributes) });
-        else {
+        if (rec) {
+          (rec as { attributes: Record<string, string> }).attributes = attributeSets.intern(rec.attributes);
+          pending.push(rec);
+        } else {
           corruptCount++;
           if (corrupt.length < MAX_REASONS) corrupt.push('entry without a valid __REALTIME_TIMESTAMP');
         }

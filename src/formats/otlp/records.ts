@@ -144,7 +144,10 @@ export function otlpRecords(resources: readonly OtlpResourceLogs[], opts: OtlpRe
       if (scope.droppedAttributesCount !== 0)
         scopeMeta.scope_dropped_attributes_count = String(scope.droppedAttributesCount);
       for (const r of sl.logRecords) {
-        const meta: Record<string, string> = { ...scopeMeta };
+        // Copied by a loop, not a spread: V8's spread clone then one more property (the
+        // observed time, on every record) was 4 times slower, a twentieth of the receiver's time.
+        const meta: Record<string, string> = {};
+        for (const k in scopeMeta) meta[k] = scopeMeta[k]!;
         for (const kv of r.attributes) addAttribute(meta, kv.key, kv.value, '');
         if (r.timeUnixNano !== 0n && r.observedTimeUnixNano !== 0n)
           meta.observed_timestamp = String(r.observedTimeUnixNano);
