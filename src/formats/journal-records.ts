@@ -56,13 +56,16 @@ export interface EntryRecordOptions {
   readonly observed: bigint;
 }
 
+/** JOURNAL_ATTRIBUTES' pairs, made once: Object.entries per entry was half of entryRecord's time. */
+const ATTRIBUTE_FIELDS = Object.entries(JOURNAL_ATTRIBUTES);
+
 /** The record of an entry; undefined when its time is unreadable (a corrupt entry). */
 export function entryRecord(entry: JournalEntry, opts: EntryRecordOptions): LogRecord | undefined {
   const rt = entry.get('__REALTIME_TIMESTAMP');
   if (rt === undefined || !/^[0-9]{1,20}$/.test(rt)) return undefined;
   const message = entry.get('MESSAGE') ?? '';
   const attributes: Attributes = {};
-  for (const [field, name] of Object.entries(JOURNAL_ATTRIBUTES)) {
+  for (const [field, name] of ATTRIBUTE_FIELDS) {
     const v = entry.get(field);
     if (v !== undefined) attributes[name] = v;
   }

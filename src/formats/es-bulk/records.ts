@@ -13,7 +13,6 @@
  *  - every other field is structured metadata, flattened with `_` (`kubernetes_labels_app`: the pod
  *    labels' ViaQ spelling), except the message and time fields themselves.
  */
-import { SetInterner } from '../../model/intern.js';
 import { flattenJson } from '../../model/names.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
@@ -35,10 +34,32 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * Label sets interned within one request, so the journal normalises each once; documentRecord
- * builds them in one fixed order of names, so no sort is needed.
+ * One labels object per stream (kept across requests by the receiver, bounded), so the intake
+ * normalises and checks each once. documentRecord's labels come in one fixed order of names, so
+ * their values alone (joined) tell two sets apart: the object is built only for a new one (building
+ * and keying an object per document was a sixteenth of a bulk request's time).
  */
-export class LabelSets extends SetInterner<Labels> {}
+export class LabelSets {
+  private readonly byValues = new Map<string, Labels>();
+
+  constructor(private readonly max = 10_000) {}
+
+  /** The labels of `values` (in LABEL_NAMES' order; '' for absent). */
+  of(values: readonly string[]): Labels {
+    const key = values.join('\u0000');
+    let labels = this.byValues.get(key);
+    if (labels === undefined) {
+      labels = {};
+      for (let i = 0; i < LABEL_NAMES.length; i++) if (values[i] !== '') labels[LABEL_NAMES[i]!] = values[i]!;
+      if (this.byValues.size >= this.max) this.byValues.clear();
+      this.byValues.set(key, labels);
+    }
+    return labels;
+  }
+}
+
+/** The labels a document may have, in their one order. */
+const LABEL_NAMES = [...KUBE_LABELS.map(([, label]) => label), 'log_type', 'index'];
 
 function kubeField(doc: Obj, name: string): unknown {
   const k = doc.kubernetes;
@@ -66,18 +87,19 @@ export function documentRecord(doc: Obj, index: string, now: bigint, sets: Label
       break;
     }
   }
-  const labels: Labels = {};
-  for (const [field, label] of KUBE_LABELS) {
+  const values: string[] = [];
+  for (const [field] of KUBE_LABELS) {
     const v = kubeField(doc, field);
-    if (typeof v === 'string' && v !== '') labels[label] = v;
+    values.push(typeof v === 'string' ? v : '');
   }
-  if (typeof doc.log_type === 'string' && LOG_TYPES.has(doc.log_type)) labels.log_type = doc.log_type;
-  if (index !== '') labels.index = index;
+  values.push(typeof doc.log_type === 'string' && LOG_TYPES.has(doc.log_type) ? doc.log_type : '');
+  values.push(index);
+  const labels = sets.of(values);
   if (messageKey === undefined) {
     return {
       timestamp: ts ?? now,
       observedTimestamp: now,
-      labels: sets.intern(labels),
+      labels,
       attributes: {},
       body: JSON.stringify(doc),
     };
@@ -101,7 +123,7 @@ export function documentRecord(doc: Obj, index: string, now: bigint, sets: Label
   return {
     timestamp: ts ?? now,
     observedTimestamp: now,
-    labels: sets.intern(labels),
+    labels,
     attributes,
     body: doc[messageKey] as string,
   };
