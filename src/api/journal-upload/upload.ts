@@ -19,9 +19,8 @@ import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { entryCountHeaders } from '../../formats/entry-counts.js';
 import { ExportParser } from '../../formats/journal-export.js';
-import { entryRecord } from '../../formats/journal-records.js';
+import { entryRecord, journalAttributeSets } from '../../formats/journal-records.js';
 import { groupPushErrors } from '../../formats/loki-push/index.js';
-import { SetInterner } from '../../model/intern.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { bodyMediaType } from '../http/body.js';
@@ -62,7 +61,7 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
   // checked once by the intake) and a unit's repeated fields (host, unit, identifier, boot) one
   // attributes object (the store's WAL encodes its text once per object).
   const labelsByHost = new Map<string, Labels>();
-  const attributeSets = new SetInterner<Record<string, string>>();
+  const attributeSets = journalAttributeSets();
   return async (ctx: RequestContext) => {
     const { req, access } = ctx;
     if (bodyMediaType(req) !== JOURNAL_EXPORT_TYPE) {
@@ -108,11 +107,9 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
           labels = { kind: 'log', source: 'journal', ...(host !== '' ? { node: host } : {}) };
           labelsByHost.set(host, labels);
         }
-        const rec = entryRecord(item.entry, { labels, observed });
-        if (rec) {
-          (rec as { attributes: Record<string, string> }).attributes = attributeSets.intern(rec.attributes);
-          pending.push(rec);
-        } else {
+        const rec = entryRecord(item.entry, { labels, observed, attributeSets });
+        if (rec) pending.push(rec);
+        else {
           corruptCount++;
           if (corrupt.length < MAX_REASONS) corrupt.push('entry without a valid __REALTIME_TIMESTAMP');
         }

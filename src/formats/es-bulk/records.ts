@@ -13,6 +13,7 @@
  *  - every other field is structured metadata, flattened with `_` (`kubernetes_labels_app`: the pod
  *    labels' ViaQ spelling), except the message and time fields themselves.
  */
+import { ValueSets } from '../../model/intern.js';
 import { flattenJson } from '../../model/names.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
@@ -36,25 +37,11 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 /**
  * One labels object per stream (kept across requests by the receiver, bounded), so the intake
  * normalises and checks each once. documentRecord's labels come in one fixed order of names, so
- * their values alone (joined) tell two sets apart: the object is built only for a new one (building
- * and keying an object per document was a sixteenth of a bulk request's time).
+ * their values alone tell two sets apart, and the object is built only for a new one.
  */
-export class LabelSets {
-  private readonly byValues = new Map<string, Labels>();
-
-  constructor(private readonly max = 10_000) {}
-
-  /** The labels of `values` (in LABEL_NAMES' order; '' for absent). */
-  of(values: readonly string[]): Labels {
-    const key = values.join('\u0000');
-    let labels = this.byValues.get(key);
-    if (labels === undefined) {
-      labels = {};
-      for (let i = 0; i < LABEL_NAMES.length; i++) if (values[i] !== '') labels[LABEL_NAMES[i]!] = values[i]!;
-      if (this.byValues.size >= this.max) this.byValues.clear();
-      this.byValues.set(key, labels);
-    }
-    return labels;
+export class LabelSets extends ValueSets<Labels> {
+  constructor() {
+    super(LABEL_NAMES);
   }
 }
 
@@ -87,13 +74,14 @@ export function documentRecord(doc: Obj, index: string, now: bigint, sets: Label
       break;
     }
   }
-  const values: string[] = [];
+  // Absent or empty: no label (a label set has no empty values).
+  const values: (string | undefined)[] = [];
   for (const [field] of KUBE_LABELS) {
     const v = kubeField(doc, field);
-    values.push(typeof v === 'string' ? v : '');
+    values.push(typeof v === 'string' && v !== '' ? v : undefined);
   }
-  values.push(typeof doc.log_type === 'string' && LOG_TYPES.has(doc.log_type) ? doc.log_type : '');
-  values.push(index);
+  values.push(typeof doc.log_type === 'string' && LOG_TYPES.has(doc.log_type) ? doc.log_type : undefined);
+  values.push(index !== '' ? index : undefined);
   const labels = sets.of(values);
   if (messageKey === undefined) {
     return {
