@@ -6,6 +6,7 @@
  * `--log-format=json`; those fields become `kata_*` attributes, as Kata's own Fluentd guide does.
  */
 
+import { ValueSets } from '../model/intern.js';
 import { flattenJson, safeName } from '../model/names.js';
 import type { Attributes, Labels, LogRecord } from '../model/record.js';
 import type { JournalEntry } from './journal-export.js';
@@ -54,19 +55,42 @@ export function kataAttributes(message: string): Attributes {
 export interface EntryRecordOptions {
   readonly labels: Labels;
   readonly observed: bigint;
+  /**
+   * Where entries with the same fields share one attributes object (journalAttributeSets): the
+   * fields of a unit repeat (host, unit, identifier, boot), and the store encodes an object's text
+   * once.
+   */
+  readonly attributeSets?: ValueSets<Attributes>;
 }
+
+/** An interner of entries' attributes for EntryRecordOptions (bounded). */
+export function journalAttributeSets(): ValueSets<Attributes> {
+  return new ValueSets<Attributes>(ATTRIBUTE_FIELDS.map(([, name]) => name));
+}
+
+/** JOURNAL_ATTRIBUTES' pairs, made once: Object.entries per entry was half of entryRecord's time. */
+const ATTRIBUTE_FIELDS = Object.entries(JOURNAL_ATTRIBUTES);
 
 /** The record of an entry; undefined when its time is unreadable (a corrupt entry). */
 export function entryRecord(entry: JournalEntry, opts: EntryRecordOptions): LogRecord | undefined {
   const rt = entry.get('__REALTIME_TIMESTAMP');
   if (rt === undefined || !/^[0-9]{1,20}$/.test(rt)) return undefined;
   const message = entry.get('MESSAGE') ?? '';
-  const attributes: Attributes = {};
-  for (const [field, name] of Object.entries(JOURNAL_ATTRIBUTES)) {
-    const v = entry.get(field);
-    if (v !== undefined) attributes[name] = v;
+  let attributes: Attributes;
+  const kata = isKataEntry(entry);
+  if (opts.attributeSets && !kata) {
+    const values: (string | undefined)[] = [];
+    for (const [field] of ATTRIBUTE_FIELDS) values.push(entry.get(field));
+    attributes = opts.attributeSets.of(values);
+  } else {
+    const own: Attributes = {};
+    for (const [field, name] of ATTRIBUTE_FIELDS) {
+      const v = entry.get(field);
+      if (v !== undefined) own[name] = v;
+    }
+    if (kata) Object.assign(own, kataAttributes(message));
+    attributes = own;
   }
-  if (isKataEntry(entry)) Object.assign(attributes, kataAttributes(message));
   return {
     timestamp: BigInt(rt) * 1000n,
     observedTimestamp: opts.observed,

@@ -4,7 +4,9 @@
  * rules and texts as loki-push/validate.ts (Loki's distributor, pkg/distributor/validator.go), but
  * each refusal is tied to its record rather than counted per stream, so that a receiver can say
  * which item failed. Labels are checked once per labels object (receivers share one object per
- * stream), so a request of one stream pays the label checks once.
+ * stream, across requests too), and structured metadata measured once per attributes object
+ * (receivers intern repeated sets) once per run of records that share it, so a record pays only for its time and its line. One checker
+ * may serve many requests: `at(now)` moves its time window.
  */
 import { Buffer } from 'node:buffer';
 import type { Labels } from '../model/record.js';
@@ -28,16 +30,30 @@ export interface CheckedFields {
 
 const SERVICE_NAME = 'service_name';
 
+/** Names and bytes of names plus values of an attributes object. */
+interface MetadataSize {
+  readonly count: number;
+  readonly bytes: number;
+}
+
 export class RecordChecker {
-  private readonly window: TimeWindow;
+  private window: TimeWindow;
   private readonly labelProblems = new WeakMap<Labels, Refusal | null>();
   private readonly texts = new WeakMap<Labels, string>();
+  private lastMetadata: object | undefined;
+  private lastMetadataSize: MetadataSize = { count: 0, bytes: 0 };
 
   constructor(
     private readonly limits: PushLimits,
     nowNs: bigint,
   ) {
     this.window = new TimeWindow(limits, nowNs);
+  }
+
+  /** The time window of a request received at `nowNs`. */
+  at(nowNs: bigint): this {
+    this.window = new TimeWindow(this.limits, nowNs);
+    return this;
   }
 
   /** The stream's labels as Loki prints them in its messages. */
@@ -50,8 +66,11 @@ export class RecordChecker {
     return text;
   }
 
-  /** Undefined when the record passes every limit, else the first refusal (labels, time, line, metadata). */
-  check(r: CheckedFields): Refusal | undefined {
+  /**
+   * Undefined when the record passes every limit, else the first refusal (labels, time, line,
+   * metadata). `lineBytes`: the UTF-8 length of the body, when the caller has it.
+   */
+  check(r: CheckedFields, lineBytes = Buffer.byteLength(r.body, 'utf8')): Refusal | undefined {
     const labelProblem = this.labelsProblem(r.labels);
     if (labelProblem) return labelProblem;
     const limits = this.limits;
@@ -62,7 +81,6 @@ export class RecordChecker {
         message: this.window.message(this.streamText(r.labels), r.timestamp, timeProblem),
       };
     }
-    const lineBytes = Buffer.byteLength(r.body, 'utf8');
     if (limits.maxLineSize !== 0 && lineBytes > limits.maxLineSize) {
       return {
         reason: 'line_too_long',
@@ -71,12 +89,7 @@ export class RecordChecker {
     }
     const metadata = r.attributes;
     if (metadata === undefined) return undefined;
-    let count = 0;
-    let bytes = 0;
-    for (const k in metadata) {
-      count++;
-      bytes += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(metadata[k]!, 'utf8');
-    }
+    const { count, bytes } = this.metadataSize(metadata);
     if (count === 0) return undefined;
     const text = (): string => this.streamText(r.labels);
     if (!limits.allowStructuredMetadata) {
@@ -98,6 +111,20 @@ export class RecordChecker {
       };
     }
     return undefined;
+  }
+
+  /** Measured once per run of records sharing one attributes object (interned sets come in runs). */
+  private metadataSize(metadata: Readonly<Record<string, string>>): MetadataSize {
+    if (metadata === this.lastMetadata) return this.lastMetadataSize;
+    let count = 0;
+    let bytes = 0;
+    for (const k in metadata) {
+      count++;
+      bytes += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(metadata[k]!, 'utf8');
+    }
+    this.lastMetadata = metadata;
+    this.lastMetadataSize = { count, bytes };
+    return this.lastMetadataSize;
   }
 
   /** Loki's ValidateLabels on a label set, once per labels object. */

@@ -8,7 +8,6 @@ import { labelValue } from '../model/kube-meta.js';
 import { labelsKey } from '../model/labels-key.js';
 import { normalizeLabels, type RawRecord } from '../model/normalize.js';
 import type { Labels, LogClass, LogRecord } from '../model/record.js';
-import { getOrCreate } from '../util/maps.js';
 import { RefusedRecordsError } from './errors.js';
 
 /** The stored labels of a pushed stream, restricted to class `cls` when given. */
@@ -24,14 +23,36 @@ function withClass(raw: Labels, cls: LogClass | undefined): Labels {
   return labels;
 }
 
+/** Where stored labels are kept by the received labels object they were normalised from. */
+export interface NormalizedLabels {
+  get(raw: Labels): Labels | undefined;
+  set(raw: Labels, stored: Labels): unknown;
+}
+
 /**
  * The validated records become the stored ones in place (no copy per record): their labels
- * normalised once per stream, attributes always present.
+ * normalised once per stream, attributes always present. `normalized` may outlive one call (a
+ * WeakMap of a receiver whose decoders keep one labels object per stream across requests), so a
+ * stream is normalised once, not once per request; it must be for calls of the same `cls`.
  */
-export function storedRecords(raw: RawRecord[], cls?: LogClass): LogRecord[] {
-  const normalized = new Map<Labels, Labels>();
+export function storedRecords(
+  raw: RawRecord[],
+  cls?: LogClass,
+  normalized: NormalizedLabels = new Map<Labels, Labels>(),
+): LogRecord[] {
+  let lastRaw: Labels | undefined;
+  let lastStored: Labels | undefined;
   for (const r of raw) {
-    r.labels = getOrCreate(normalized, r.labels, () => withClass(r.labels, cls));
+    const labels = r.labels;
+    if (labels !== lastRaw) {
+      lastRaw = labels;
+      lastStored = normalized.get(labels);
+      if (lastStored === undefined) {
+        lastStored = withClass(labels, cls);
+        normalized.set(labels, lastStored);
+      }
+    }
+    r.labels = lastStored!;
     r.attributes ??= {};
   }
   return raw as LogRecord[];

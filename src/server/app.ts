@@ -55,7 +55,6 @@ import { createStore, type StoreBackendConfig } from '../store/open.js';
 import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
 import { sizeOrZero } from '../util/size.js';
 import { registerDiskMetrics } from './disk-metrics.js';
-import { registerHttpReceivers } from './http-receivers.js';
 import { ServerMetrics } from './metrics.js';
 import {
   type ReceiverAddresses,
@@ -287,14 +286,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     limits: config.limits,
     maxBodyBytes: config.maxBodyBytes,
     maxEvents: config.maxPushEntries ?? DEFAULT_MAX_PUSH_ENTRIES,
-  });
-  registerHttpReceivers(router, {
-    journal,
-    metrics,
     version: KJOURNAL_VERSION,
-    limits: config.limits,
-    maxBodyBytes: config.maxBodyBytes,
-    ...(config.maxPushEntries === undefined ? {} : { maxRecords: config.maxPushEntries }),
   });
   registerKorrel8rApi(router, {
     getLogs: (q, o) => getLogObjects(store, q, o),

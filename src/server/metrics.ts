@@ -2,7 +2,7 @@
  * @module The server's Prometheus metrics (prom-client), served at GET /metrics.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { receiverCounters } from '../api/receivers/metrics.js';
+import { type ReceiverCounters, receiverCounters } from '../api/receivers/metrics.js';
 import type { TailHub } from '../journal/tail-hub.js';
 import type { QueryAdmission } from '../query/admission.js';
 import type { Store } from '../store/store.js';
@@ -17,9 +17,8 @@ export class ServerMetrics {
   readonly queryDuration: Histogram<'endpoint'>;
   readonly consumerDropped: Counter<'api'>;
   readonly consumersTooSlow: Counter<'api'>;
-  /** The receivers of other collectors' protocols (journal/intake.ts). */
-  readonly receiverRecords: Counter<'protocol' | 'result'>;
-  readonly receiverBytes: Counter<'protocol' | 'result'>;
+  /** The receivers of other collectors' protocols (api/receivers/intake.ts). */
+  readonly receivers: ReceiverCounters;
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry, prefix: 'kjournal_' });
@@ -74,9 +73,7 @@ export class ServerMetrics {
       registers,
     });
     // One pair of counters for every receiver, HTTP or not (api/receivers/metrics.ts).
-    const receivers = receiverCounters(this.registry);
-    this.receiverRecords = receivers.records;
-    this.receiverBytes = receivers.bytes;
+    this.receivers = receiverCounters(this.registry);
     new Gauge({
       name: 'kjournal_store_disk_bytes',
       help: 'Bytes the store occupies on disk, write-ahead log included.',

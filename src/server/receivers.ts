@@ -1,20 +1,26 @@
 /**
- * @module Wiring of the receivers that are not HTTP routes (issue 17): the Fluentd forward
- * listener, the syslog listeners and the GELF listeners, all writing through one intake
- * (api/receivers/intake.ts) into the server's journal, counted in the receivers' counters.
+ * @module Wiring of the receivers of other collectors' protocols (issue 17): the HTTP routes on the
+ * server's one port (OTLP/HTTP logs, Elasticsearch bulk and its probes, systemd's journal upload,
+ * GELF over HTTP, Splunk HEC) and the listeners of their own (Fluentd forward, syslog, GELF), all
+ * writing through one intake (api/receivers/intake.ts: the push's limits, `create`, back-pressure)
+ * into the server's journal, counted in the receivers' counters (api/receivers/metrics.ts).
  */
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { registerElasticsearchApi } from '../api/elasticsearch/routes.js';
 import { startForwardListener } from '../api/forward/listener.js';
 import { registerGelfHttp } from '../api/gelf/http.js';
 import { startGelfListeners } from '../api/gelf/listener.js';
 import type { Router } from '../api/http/router.js';
+import { registerJournalUploadApi } from '../api/journal-upload/routes.js';
+import { registerOtlpApi } from '../api/otlp/routes.js';
 import { listenerTenant } from '../api/receivers/access.js';
-import { Intake, type IntakeLimits } from '../api/receivers/intake.js';
+import { Intake } from '../api/receivers/intake.js';
 import { ProtocolCounter, receiverCounters } from '../api/receivers/metrics.js';
 import { registerHecApi } from '../api/splunk/routes.js';
 import { startSyslogListeners } from '../api/syslog/listener.js';
 import type { Auth } from '../auth/index.js';
+import type { PushLimits } from '../formats/loki-push/index.js';
 import type { Journal } from '../journal/journal.js';
 
 export interface HostPort {
@@ -61,19 +67,31 @@ export interface RunningReceivers {
   close(): Promise<void>;
 }
 
-/** The intake every receiver writes through, and the receivers' HTTP routes (/gelf, Splunk HEC). */
+/** The intake every receiver writes through, and the receivers' HTTP routes. */
 export function registerReceiverRoutes(
   router: Router,
   opts: {
-    readonly journal: Journal;
+    readonly journal: Pick<Journal, 'write' | 'admitWrite'>;
     readonly registry: Registry;
-    readonly limits: IntakeLimits;
+    readonly limits: PushLimits;
     readonly maxBodyBytes: number;
+    /** Records one request may carry (the server's --max-push-entries). */
     readonly maxEvents: number;
+    /** kjournal's version (the Elasticsearch root document's build). */
+    readonly version: string;
   },
 ): Intake {
   const counters = receiverCounters(opts.registry);
   const intake = new Intake({ journal: opts.journal, limits: opts.limits });
+  const http = (protocol: string) => ({
+    intake,
+    counter: new ProtocolCounter(counters, protocol),
+    maxBodyBytes: opts.maxBodyBytes,
+    maxRecords: opts.maxEvents,
+  });
+  registerOtlpApi(router, http('otlp'));
+  registerElasticsearchApi(router, { ...http('elasticsearch'), version: opts.version });
+  registerJournalUploadApi(router, http('journal-upload'));
   registerGelfHttp(router, {
     intake,
     counter: new ProtocolCounter(counters, 'gelf'),

@@ -98,24 +98,38 @@ export class JsonBoundsScanner {
   private scan(bytes: Uint8Array, n: number): void {
     const { maxDepth, maxValues } = this.bounds;
     let { depth, values, inString, escaped } = this;
-    for (let i = 0; i < n; i++) {
+    // Inside a string only a quote, a backslash or a newline matters: the scan jumps to the next
+    // one (indexOf is a native search) rather than classifying every byte, which took the scan
+    // from half of JSON.parse's time to a third on log lines. The next backslash and newline are
+    // remembered, so that a body without any is searched for them once, not once per string.
+    let nextBackslash = -2;
+    let nextNewline = -2;
+    let i = 0;
+    while (i < n) {
       if (escaped) {
         escaped = false; // whatever byte it is, it is escaped
+        i++;
         continue;
       }
-      const k = CLASS[bytes[i]!]!;
-      if (k === 0) continue;
       if (inString) {
-        if (k === BACKSLASH) escaped = true;
-        else if (k === QUOTE) inString = false;
-        else if (k === NEWLINE) {
-          // A raw newline cannot be in a JSON string: the string was broken, and what follows is
-          // counted (newline-delimited bodies: one broken line does not hide the next ones). The
-          // depth stays: a document may span lines, and whatever parses it sees no more than this.
-          inString = false;
-        }
+        let j = bytes.indexOf(0x22, i);
+        if (j < 0 || j > n) j = n;
+        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = bytes.indexOf(0x5c, i);
+        if (nextBackslash >= 0 && nextBackslash < j) j = nextBackslash;
+        if (nextNewline !== -1 && nextNewline < i) nextNewline = bytes.indexOf(0x0a, i);
+        if (nextNewline >= 0 && nextNewline < j) j = nextNewline;
+        if (j >= n) break;
+        // A backslash escapes the next byte. A raw newline cannot be in a JSON string: the string
+        // was broken, and what follows is counted (newline-delimited bodies: one broken line does
+        // not hide the next ones). The depth stays: a document may span lines, and whatever parses
+        // it sees no more than this.
+        if (bytes[j] === 0x5c) escaped = true;
+        else inString = false;
+        i = j + 1;
         continue;
       }
+      const k = CLASS[bytes[i++]!]!;
+      if (k === 0 || k === NEWLINE || k === BACKSLASH) continue;
       if (k === QUOTE) inString = true;
       else if (k === OPEN) {
         if (++depth > maxDepth) throw new JsonBoundsError('too-deep', maxDepth);

@@ -65,6 +65,23 @@ describe('OTLP decoding and mapping', () => {
     assert.equal(r.attributes!.scope_name, 'lib');
   });
 
+  test('OTLP/JSON: a malformed field is named by its full path (decoded again with paths)', () => {
+    const doc = {
+      resourceLogs: [
+        { scopeLogs: [{ logRecords: [{}] }] },
+        { scopeLogs: [{}, { logRecords: [{}, { timeUnixNano: 'x' }] }] },
+      ],
+    };
+    assert.throws(
+      () => decodeOtlpJson(doc, 100),
+      (err: unknown) =>
+        err instanceof FormatError &&
+        err.message === 'resourceLogs[1].scopeLogs[1].logRecords[1].timeUnixNano: expected an integer',
+    );
+    // And the next request is decoded as usual.
+    assert.equal(decodeOtlpJson({ resourceLogs: [{ scopeLogs: [{ logRecords: [{}] }] }] }, 100).length, 1);
+  });
+
   test('a resource with nothing to discover is unknown_service', () => {
     const recs = sdkRecords({ 'host.name': 'h' });
     const [r] = otlpRecords(

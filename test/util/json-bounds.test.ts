@@ -70,3 +70,35 @@ test('scanning is fast: 32 MB in well under a second', () => {
   const ms = performance.now() - t0;
   assert.ok(ms < 1000, `took ${ms} ms`);
 });
+
+test('the jump through strings: the same bounds whole or byte by byte, escapes and newlines at chunk edges', () => {
+  const texts = [
+    '{"a":"x\\"[[[","b":[1,2]}',
+    '["\\\\",[["\\\\\\"]]]"]]',
+    '{"m":"line one\n[[[,,,\n{"n":"\\u005b"}',
+    '"no backslash anywhere in this long string [[[ ,,, ]]]", [1, [2, [3]]]',
+    '{"k":"\\\\"}\n{"k":"\\n\\t[\\\\"}\n',
+  ];
+  for (const text of texts) {
+    const bytes = Buffer.from(text);
+    const deep = (limit: number, chunked: boolean) => {
+      const s = new JsonBoundsScanner({ maxDepth: limit, maxValues: 1_000 });
+      try {
+        if (chunked) for (let i = 0; i < bytes.length; i++) s.write(bytes.subarray(i, i + 1));
+        else s.write(bytes);
+        return 'ok';
+      } catch (err) {
+        return (err as JsonBoundsError).code;
+      }
+    };
+    for (let limit = 0; limit <= 4; limit++) {
+      assert.equal(deep(limit, true), deep(limit, false), `${JSON.stringify(text)} at depth ${limit}`);
+      assert.equal(deep(limit, false), deep(limit, false) === 'ok' ? 'ok' : 'too-deep');
+    }
+  }
+  // Brackets only in strings (escaped quotes and backslashes before them): no depth at all.
+  assert.doesNotThrow(() =>
+    checkJsonBounds('["[[\\"[[","\\\\","\\\\\\"[["]', { maxDepth: 1, maxValues: 10 }),
+  );
+  assert.throws(() => checkJsonBounds('["\\\\",[]]', { maxDepth: 1, maxValues: 10 }), JsonBoundsError);
+});

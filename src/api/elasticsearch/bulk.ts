@@ -3,7 +3,7 @@
  * `POST /<index>/_doc`: Elasticsearch's write API as log shippers use it (Fluent Bit's `es` output,
  * Vector's `elasticsearch` sink, rsyslog's omelasticsearch, Filebeat, the official clients' bulk
  * helper). Documents become records (formats/es-bulk/records.ts) and go through the journal as a
- * Loki push does (journal/intake.ts); the answer comes once they are durable.
+ * receivers' intake (api/receivers/intake.ts); the answer comes once they are durable.
  *
  * Answers as Elasticsearch's (docs: "Bulk API", response body): 200 with `took`, `errors` and one
  * result per item in request order, `201 created` for a stored item, and for a refused one its
@@ -15,21 +15,18 @@
 import { randomBytes } from 'node:crypto';
 import { type BulkItem, parseBulk } from '../../formats/es-bulk/bulk.js';
 import { documentRecord, LabelSets } from '../../formats/es-bulk/records.js';
-import type { PushLimits } from '../../formats/loki-push/index.js';
-import { RecordChecker } from '../../formats/record-check.js';
-import { type IntakeItem, intake, ReceiverCounts, type ReceiverMetrics } from '../../journal/intake.js';
-import type { Journal } from '../../journal/journal.js';
 import { nowNs } from '../../model/time.js';
 import { readEncodedBody } from '../http/encoded-body.js';
 import type { Handler, Reply } from '../http/router.js';
+import type { Intake, IntakeItem } from '../receivers/intake.js';
+import type { ProtocolCounter } from '../receivers/metrics.js';
 import { ES_HEADERS } from './errors.js';
 
 export interface BulkOptions {
-  readonly journal: Pick<Journal, 'write'>;
-  readonly limits: PushLimits;
+  readonly intake: Intake;
+  readonly counter: ProtocolCounter;
   readonly maxBodyBytes: number;
   readonly maxRecords: number;
-  readonly metrics?: ReceiverMetrics;
   readonly now?: () => bigint;
 }
 
@@ -54,8 +51,14 @@ interface Decoded {
   readonly slot: number[];
 }
 
+/**
+ * Label sets interned across requests (bounded): a stream keeps one labels object, so the intake
+ * normalises and checks it once, not once per request.
+ */
+const labelSets = new LabelSets();
+
 function toIntake(items: readonly BulkItem[], now: bigint): Decoded {
-  const sets = new LabelSets();
+  const sets = labelSets;
   const out: IntakeItem[] = [];
   const slot: number[] = [];
   for (const item of items) {
@@ -69,12 +72,7 @@ function toIntake(items: readonly BulkItem[], now: bigint): Decoded {
   return { items, intake: out, slot };
 }
 
-async function readItems(
-  o: BulkOptions,
-  ctx: Parameters<Handler>[0],
-  counts: ReceiverCounts,
-  single: boolean,
-): Promise<Decoded> {
+async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: boolean): Promise<Decoded> {
   let wire = 0;
   const t = (o.now ?? nowNs)();
   try {
@@ -93,7 +91,7 @@ async function readItems(
     }
     return toIntake(parseBulk(body.toString('utf8'), index, o.maxRecords), t);
   } catch (err) {
-    counts.refused(0, wire);
+    o.counter.count('refused', 0, wire);
     throw err;
   }
 }
@@ -144,17 +142,11 @@ function results(decoded: Decoded, refusals: readonly ({ reason: string; message
 }
 
 export function bulkHandler(o: BulkOptions): Handler {
-  const counts = new ReceiverCounts(o.metrics, 'elasticsearch');
   return async (ctx) => {
     const started = Date.now();
-    const decoded = await readItems(o, ctx, counts, false);
-    const t = (o.now ?? nowNs)();
-    const refusedByDecoder = decoded.slot.filter((s) => s < 0).length;
-    counts.refused(refusedByDecoder, 0);
-    const result = await intake(
-      { journal: o.journal, access: ctx.access, checker: new RecordChecker(o.limits, t), counts },
-      decoded.intake,
-    );
+    const decoded = await readItems(o, ctx, false);
+    o.counter.count('refused', decoded.slot.filter((s) => s < 0).length, 0);
+    const result = await o.intake.write({ access: ctx.access, records: decoded.intake, counter: o.counter });
     const { out, errors } = results(decoded, result.refusals);
     const reply: Reply = {
       status: 200,
@@ -167,15 +159,10 @@ export function bulkHandler(o: BulkOptions): Handler {
 
 /** `POST /<index>/_doc`: one document, answered as Elasticsearch's index API answers. */
 export function docHandler(o: BulkOptions): Handler {
-  const counts = new ReceiverCounts(o.metrics, 'elasticsearch');
   return async (ctx) => {
-    const decoded = await readItems(o, ctx, counts, true);
-    const t = (o.now ?? nowNs)();
-    counts.refused(decoded.slot.filter((s) => s < 0).length, 0);
-    const result = await intake(
-      { journal: o.journal, access: ctx.access, checker: new RecordChecker(o.limits, t), counts },
-      decoded.intake,
-    );
+    const decoded = await readItems(o, ctx, true);
+    o.counter.count('refused', decoded.slot.filter((s) => s < 0).length, 0);
+    const result = await o.intake.write({ access: ctx.access, records: decoded.intake, counter: o.counter });
     const [r] = results(decoded, result.refusals).out;
     if (!r) throw new Error('a document request made no item');
     const status = r.status;

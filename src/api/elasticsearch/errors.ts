@@ -1,13 +1,14 @@
 /**
  * @module The Elasticsearch API's one error-to-response place, in Elasticsearch's form
  * (`{"error":{"root_cause":[...],"type":...,"reason":...},"status":N}`), with the status and
- * Retry-After of api/http/receiver-errors.ts: backpressure is Elasticsearch's own 429
+ * Retry-After of api/receivers/errors.ts: backpressure is Elasticsearch's own 429
  * `es_rejected_execution_exception`, which its clients and shippers retry. Every answer carries
  * `X-Elastic-Product: Elasticsearch`, which the official clients (7.14+) check before they trust
  * a response.
  */
-import { receiverError, receiverErrorHeaders } from '../http/receiver-errors.js';
+
 import type { Reply } from '../http/router.js';
+import { receiverError, receiverErrorHeaders } from '../receivers/errors.js';
 
 export const ES_HEADERS = {
   'content-type': 'application/json; charset=UTF-8',

@@ -1,9 +1,8 @@
 /**
  * @module The Elasticsearch API's routes: bulk and single-document writes (api/elasticsearch/bulk.ts,
- * refused on a full disk before they are read, as the Loki push is) and the probes shippers send
+ * refused before they are read while the disk is full or writes queue: api/receivers/intake.ts) and the probes shippers send
  * first (api/elasticsearch/probes.ts). Errors in Elasticsearch's form (api/elasticsearch/errors.ts).
  */
-import type { Journal } from '../../journal/journal.js';
 import type { ErrorHandler, Router } from '../http/router.js';
 import { guardWrites } from '../http/write-guard.js';
 import { type BulkOptions, bulkHandler, docHandler } from './bulk.js';
@@ -18,15 +17,14 @@ import {
 } from './probes.js';
 
 export interface ElasticsearchApiOptions extends BulkOptions {
-  readonly journal: Pick<Journal, 'write' | 'admitWrite'>;
   /** kjournal's version, shown as the build of the root document. */
   readonly version: string;
 }
 
 export function registerElasticsearchApi(router: Router, o: ElasticsearchApiOptions): void {
   const es: ErrorHandler = (err) => esErrorReply(err);
-  const bulk = guardWrites(bulkHandler(o), o.journal);
-  const doc = guardWrites(docHandler(o), o.journal);
+  const bulk = guardWrites(bulkHandler(o), o.intake);
+  const doc = guardWrites(docHandler(o), o.intake);
   const GET = ['GET', 'HEAD'];
   const SETTINGS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
   router

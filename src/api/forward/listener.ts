@@ -29,11 +29,12 @@ import { decodeForward, type ForwardMessage, unpackValue } from '../../formats/f
 import { ack, checkPing, type HandshakeState, helo, pong } from '../../formats/forward/handshake.js';
 import { MsgpackFramer } from '../../formats/forward/msgpack-framer.js';
 import { ForwardLabels, forwardRecord } from '../../formats/forward/records.js';
+import { SetInterner } from '../../model/intern.js';
 import type { RawRecord } from '../../model/normalize.js';
+import type { Attributes } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { receiverAccess, receiverUser } from '../receivers/access.js';
 import type { Intake } from '../receivers/intake.js';
-import { AttributesTable } from '../receivers/intern.js';
 import type { Listener } from '../receivers/listener.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { Throttle } from '../receivers/throttle.js';
@@ -64,7 +65,7 @@ export async function startForwardListener(opts: ForwardListenerOptions): Promis
   const sockets = new Set<Socket>();
   const closing = new AbortController();
   const labels = new ForwardLabels();
-  const attributesTable = new AttributesTable();
+  const attributesTable = new SetInterner<Attributes>();
   const serverHostname = opts.serverHostname ?? hostname();
   const user = receiverUser('forward');
   const throttle = new Throttle(10_000);
@@ -130,7 +131,7 @@ export async function startForwardListener(opts: ForwardListenerOptions): Promis
         });
         if (result.firstRefusal !== undefined && throttle.ready()) {
           opts.log(
-            `forward: ${peer}: entries refused (${JSON.stringify(result.refused)}): ${result.firstRefusal}`,
+            `forward: ${peer}: entries refused (${JSON.stringify(result.refusedByReason)}): ${result.firstRefusal}`,
           );
         }
       }

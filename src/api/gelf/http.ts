@@ -13,8 +13,8 @@ import { nowNs } from '../../model/time.js';
 import { asHttpError } from '../http/errors.js';
 import { type Handler, type Reply, type Router, text } from '../http/router.js';
 import { lokiErrorReply } from '../loki/errors.js';
-import { readReceiverBody } from '../receivers/body.js';
-import type { Intake } from '../receivers/intake.js';
+import { admitAndReadBody } from '../receivers/http-body.js';
+import { type Intake, ReceiverBusyError } from '../receivers/intake.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 
 export interface GelfHttpOptions {
@@ -26,14 +26,9 @@ export interface GelfHttpOptions {
 export function registerGelfHttp(router: Router, o: GelfHttpOptions): void {
   const labels = new GelfLabels();
   const handler: Handler = async (ctx) => {
-    if (o.intake.busy) {
-      await ctx.access.require([]);
-      return { ...text(503, 'server is busy: try again later\n'), headers: { 'retry-after': '1' } };
-    }
-    o.intake.admit();
     let size = 0;
     try {
-      const body = await readReceiverBody(ctx.req, o.maxBodyBytes);
+      const body = await admitAndReadBody(ctx, o.intake, o.maxBodyBytes);
       size = body.length;
       const record = gelfRecord(parseGelf(gelfPayloadText(body, o.maxBodyBytes)), labels, nowNs());
       const r = await o.intake.write({ access: ctx.access, records: [record], counter: o.counter });
@@ -45,7 +40,7 @@ export function registerGelfHttp(router: Router, o: GelfHttpOptions): void {
     }
   };
   const onError = (err: unknown): Reply => {
-    if (err instanceof DiskFullError) {
+    if (err instanceof DiskFullError || err instanceof ReceiverBusyError) {
       return { ...text(503, `${err.message}\n`), headers: { 'retry-after': String(err.retryAfterSeconds) } };
     }
     return lokiErrorReply(err);

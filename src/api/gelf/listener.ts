@@ -14,11 +14,12 @@ import type { Auth } from '../../auth/index.js';
 import { FormatError } from '../../formats/errors.js';
 import { GelfChunks, isGelfChunk } from '../../formats/gelf/chunks.js';
 import { GelfLabels, gelfPayloadText, gelfRecord, parseGelf } from '../../formats/gelf/decode.js';
+import { SetInterner } from '../../model/intern.js';
 import type { RawRecord } from '../../model/normalize.js';
+import type { Attributes } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { receiverAccess, receiverUser } from '../receivers/access.js';
 import type { Intake } from '../receivers/intake.js';
-import { AttributesTable } from '../receivers/intern.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { Throttle } from '../receivers/throttle.js';
 
@@ -59,7 +60,7 @@ export async function startGelfListeners(opts: GelfListenerOptions): Promise<Gel
   const sockets = new Set<Socket>();
   const throttle = new Throttle(10_000);
   const labels = new GelfLabels();
-  const attributesTable = new AttributesTable();
+  const attributesTable = new SetInterner<Attributes>();
   const access = receiverAccess(opts.auth, receiverUser('gelf'), opts.tenant, '/gelf');
   access.catch(() => {});
   const closers: (() => Promise<void>)[] = [];
@@ -89,7 +90,7 @@ export async function startGelfListeners(opts: GelfListenerOptions): Promise<Gel
         signal: closing.signal,
       });
       if (r.firstRefusal !== undefined)
-        note(where, `entries refused (${JSON.stringify(r.refused)}): ${r.firstRefusal}`);
+        note(where, `entries refused (${JSON.stringify(r.refusedByReason)}): ${r.firstRefusal}`);
       return true;
     } catch (err) {
       opts.log(`gelf: ${where}: ${records.length} message(s) not stored: ${(err as Error).message}`);

@@ -4,32 +4,31 @@
  * Export Format (binary fields included: formats/journal-export.ts), usually chunked and as long as
  * the journal it uploads. The body is read as it arrives, entries turned into `kind=log` records as
  * the agent's journal source makes them (formats/journal-records.ts; labels `source=journal` and
- * `node` from `_HOSTNAME`), and written through the journal in batches (journal/intake.ts), reading
+ * `node` from `_HOSTNAME`), and written through the receivers' intake in batches
+ * (api/receivers/intake.ts), reading
  * paused while a batch is written: an upload of any length holds one batch in memory. The answer
  * (200 `OK.`, as journal-remote's) comes once every entry is durable; a broken entry is refused
  * alone (the parser resynchronises at the next entry) and turns the answer into a 400 naming it,
  * so journal-upload reports the failure; entries sent again are de-duplicated by the store.
  *
  * One entry may not exceed the body limit (`--max-body-size`): 413 naming it. Backpressure is 503
- * with Retry-After (api/http/receiver-errors.ts); on a full disk nothing is read.
+ * with Retry-After (api/receivers/errors.ts); on a full disk nothing is read.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { entryCountHeaders } from '../../formats/entry-counts.js';
 import { ExportParser } from '../../formats/journal-export.js';
-import { entryRecord } from '../../formats/journal-records.js';
-import type { PushLimits } from '../../formats/loki-push/index.js';
+import { entryRecord, journalAttributeSets } from '../../formats/journal-records.js';
 import { groupPushErrors } from '../../formats/loki-push/index.js';
-import { RecordChecker } from '../../formats/record-check.js';
-import { type IntakeItem, intake, ReceiverCounts, type ReceiverMetrics } from '../../journal/intake.js';
-import type { Journal } from '../../journal/journal.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { bodyMediaType } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
 import type { Handler, RequestContext } from '../http/router.js';
 import { text } from '../http/router.js';
+import type { Intake, IntakeItem } from '../receivers/intake.js';
+import type { ProtocolCounter } from '../receivers/metrics.js';
 
 export const JOURNAL_EXPORT_TYPE = 'application/vnd.fdo.journal';
 /** Records written at once: big enough for the store's throughput, small enough for memory. */
@@ -37,11 +36,10 @@ const BATCH = 2000;
 const MAX_REASONS = 10;
 
 export interface JournalUploadOptions {
-  readonly journal: Pick<Journal, 'write'>;
-  readonly limits: PushLimits;
+  readonly intake: Intake;
+  readonly counter: ProtocolCounter;
   /** The largest one entry may be. */
   readonly maxBodyBytes: number;
-  readonly metrics?: ReceiverMetrics;
   readonly now?: () => bigint;
 }
 
@@ -59,7 +57,11 @@ function source(req: IncomingMessage): Readable {
 
 export function journalUploadHandler(o: JournalUploadOptions): Handler {
   const now = o.now ?? nowNs;
-  const counts = new ReceiverCounts(o.metrics, 'journal-upload');
+  // Across requests (bounded), so that a host's stream keeps one labels object (normalised and
+  // checked once by the intake) and a unit's repeated fields (host, unit, identifier, boot) one
+  // attributes object (the store's WAL encodes its text once per object).
+  const labelsByHost = new Map<string, Labels>();
+  const attributeSets = journalAttributeSets();
   return async (ctx: RequestContext) => {
     const { req, access } = ctx;
     if (bodyMediaType(req) !== JOURNAL_EXPORT_TYPE) {
@@ -67,7 +69,6 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
       throw new HttpError(415, `Content-Type: ${JOURNAL_EXPORT_TYPE} is required.`);
     }
     const parser = new ExportParser();
-    const labelsByHost = new Map<string, Labels>();
     const corrupt: string[] = [];
     const refusedByReason: Record<string, number> = {};
     const limitErrors: string[] = [];
@@ -82,11 +83,7 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
       if (pending.length === 0 && decided) return;
       const batch = pending;
       pending = [];
-      const t = now();
-      const result = await intake(
-        { journal: o.journal, access, checker: new RecordChecker(o.limits, t), counts },
-        batch,
-      );
+      const result = await o.intake.write({ access, records: batch, counter: o.counter });
       decided = true;
       stored += result.stored;
       duplicates += result.duplicates;
@@ -94,18 +91,6 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
         refusedByReason[reason] = (refusedByReason[reason] ?? 0) + n;
       }
       for (const r of result.refusals) if (r && limitErrors.length < MAX_REASONS) limitErrors.push(r.message);
-    };
-    // Entries of one unit mostly repeat their fields (host, unit, identifier, boot): one object per
-    // distinct set, so the store writes its text once (its WAL caches it per object).
-    const attributeSets = new Map<string, Record<string, string>>();
-    const internAttributes = (a: Record<string, string>): Record<string, string> => {
-      let key = '';
-      for (const k in a) key += `${k}\u0000${a[k]}\u0000`;
-      const known = attributeSets.get(key);
-      if (known) return known;
-      if (attributeSets.size >= 10_000) attributeSets.clear();
-      attributeSets.set(key, a);
-      return a;
     };
     const take = (items: ReturnType<ExportParser['push']>): void => {
       const observed = now();
@@ -118,11 +103,12 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
         const host = item.entry.get('_HOSTNAME') ?? '';
         let labels = labelsByHost.get(host);
         if (!labels) {
+          if (labelsByHost.size >= 10_000) labelsByHost.clear();
           labels = { kind: 'log', source: 'journal', ...(host !== '' ? { node: host } : {}) };
           labelsByHost.set(host, labels);
         }
-        const rec = entryRecord(item.entry, { labels, observed });
-        if (rec) pending.push({ ...rec, attributes: internAttributes(rec.attributes) });
+        const rec = entryRecord(item.entry, { labels, observed, attributeSets });
+        if (rec) pending.push(rec);
         else {
           corruptCount++;
           if (corrupt.length < MAX_REASONS) corrupt.push('entry without a valid __REALTIME_TIMESTAMP');
@@ -155,7 +141,7 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
     if (corruptCount > 0) refusedByReason.corrupt = corruptCount;
     const headers = entryCountHeaders({ stored, duplicates, refused: refusedByReason });
     if (corruptCount > 0) {
-      counts.refused(corruptCount, 0);
+      o.counter.count('refused', corruptCount, 0);
       const more = corruptCount > corrupt.length ? ` (and ${corruptCount - corrupt.length} more)` : '';
       const reply = text(
         400,

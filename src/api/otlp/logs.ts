@@ -2,15 +2,15 @@
  * @module `POST /otlp/v1/logs` (Loki 3's path: an otlphttp exporter's endpoint `http://host/otlp`)
  * and `POST /v1/logs` (OTLP/HTTP's default path): OpenTelemetry logs in protobuf
  * (`application/x-protobuf`) or JSON (`application/json`), plain or gzip'd, stored through the
- * journal as the Loki push stores (journal/intake.ts), answered only once durable.
+ * receivers' intake (api/receivers/intake.ts), answered only once durable.
  *
  * Answers, as the OTLP/HTTP spec has them: 200 with an `ExportLogsServiceResponse` in the request's
  * encoding; records refused by the limits (too old, too long...) are counted in its
  * `partial_success` (`rejected_log_records` and the reasons in Loki's words), the others stored. A
  * request that cannot be decoded is refused whole with 400 and a `google.rpc.Status` (nothing
- * stored); backpressure is 503 with Retry-After (api/http/receiver-errors.ts).
+ * stored); backpressure is 503 with Retry-After (api/receivers/errors.ts).
  */
-import { groupPushErrors, type PushLimits } from '../../formats/loki-push/index.js';
+import { groupPushErrors } from '../../formats/loki-push/index.js';
 import {
   decodeOtlpJson,
   decodeOtlpProto,
@@ -18,25 +18,25 @@ import {
   otlpJsonResponse,
   otlpRecords,
 } from '../../formats/otlp/index.js';
-import { RecordChecker } from '../../formats/record-check.js';
-import { intake, ReceiverCounts, type ReceiverMetrics } from '../../journal/intake.js';
-import type { Journal } from '../../journal/journal.js';
+import { SetInterner } from '../../model/intern.js';
+import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { bodyMediaType } from '../http/body.js';
 import { readEncodedBody } from '../http/encoded-body.js';
 import { badRequest } from '../http/errors.js';
 import type { Handler } from '../http/router.js';
+import type { Intake } from '../receivers/intake.js';
+import type { ProtocolCounter } from '../receivers/metrics.js';
 
 export const OTLP_JSON = 'application/json';
 export const OTLP_PROTO_TYPES = ['application/x-protobuf', 'application/protobuf'];
 
 export interface OtlpOptions {
-  readonly journal: Pick<Journal, 'write'>;
-  readonly limits: PushLimits;
+  readonly intake: Intake;
+  readonly counter: ProtocolCounter;
   readonly maxBodyBytes: number;
   /** Log records one request may carry. */
   readonly maxRecords: number;
-  readonly metrics?: ReceiverMetrics;
   readonly now?: () => bigint;
 }
 
@@ -47,7 +47,7 @@ export function isOtlpJson(contentType: string | undefined): boolean {
 
 export function otlpLogsHandler(o: OtlpOptions): Handler {
   const now = o.now ?? nowNs;
-  const counts = new ReceiverCounts(o.metrics, 'otlp');
+  const labelSets = new SetInterner<Labels>();
   return async ({ req, access }) => {
     const type = bodyMediaType(req);
     const json = isOtlpJson(type);
@@ -74,15 +74,12 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
         }
         resources = decodeOtlpJson(doc, o.maxRecords);
       } else resources = decodeOtlpProto(body, o.maxRecords);
-      items = otlpRecords(resources, { now: t });
+      items = otlpRecords(resources, { now: t, labelSets });
     } catch (err) {
-      counts.refused(0, wire);
+      o.counter.count('refused', 0, wire);
       throw err;
     }
-    const result = await intake(
-      { journal: o.journal, access, checker: new RecordChecker(o.limits, t), counts },
-      items,
-    );
+    const result = await o.intake.write({ access, records: items, counter: o.counter });
     const errors: string[] = [];
     for (const r of result.refusals) if (r) errors.push(r.message);
     const message = errors.length > 0 ? groupPushErrors(errors) : '';

@@ -1,15 +1,14 @@
 /**
  * @module The OTLP/HTTP logs receiver's routes (api/otlp/logs.ts) and its one error-to-response
  * place: a `google.rpc.Status` in the request's encoding, as the OTLP/HTTP spec asks of a refused
- * request ("Failures"), with the status and Retry-After of api/http/receiver-errors.ts. Writes are
- * refused on a full disk before the body is read, as the Loki push's are.
+ * request ("Failures"), with the status and Retry-After of api/receivers/errors.ts. Writes are
+ * refused before the body is read while the disk is full or writes queue (api/receivers/intake.ts).
  */
 import { encodeRpcStatus } from '../../formats/otlp/index.js';
-import type { Journal } from '../../journal/journal.js';
 import { bodyMediaType } from '../http/body.js';
-import { receiverError, receiverErrorHeaders } from '../http/receiver-errors.js';
 import type { ErrorHandler, Reply, Router } from '../http/router.js';
 import { guardWrites } from '../http/write-guard.js';
+import { receiverError, receiverErrorHeaders } from '../receivers/errors.js';
 import { isOtlpJson, OTLP_JSON, OTLP_PROTO_TYPES, type OtlpOptions, otlpLogsHandler } from './logs.js';
 
 /** The paths: Loki 3's, and OTLP/HTTP's default. */
@@ -39,12 +38,8 @@ export function otlpErrorReply(err: unknown, req: Parameters<ErrorHandler>[1]['r
   };
 }
 
-export interface OtlpApiOptions extends OtlpOptions {
-  readonly journal: Pick<Journal, 'write' | 'admitWrite'>;
-}
-
-export function registerOtlpApi(router: Router, o: OtlpApiOptions): void {
-  const handler = guardWrites(otlpLogsHandler(o), o.journal);
+export function registerOtlpApi(router: Router, o: OtlpOptions): void {
+  const handler = guardWrites(otlpLogsHandler(o), o.intake);
   const onError: ErrorHandler = (err, ctx) => otlpErrorReply(err, ctx.req);
   for (const path of OTLP_LOGS_PATHS) {
     router.add(['POST'], path, handler, onError, { bodyTypes: [OTLP_JSON, ...OTLP_PROTO_TYPES] });

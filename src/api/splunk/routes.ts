@@ -25,10 +25,11 @@ import {
 import { DiskFullError } from '../../journal/disk-full.js';
 import { RefusedRecordsError } from '../../journal/errors.js';
 import { nowNs } from '../../model/time.js';
+import { readEncodedBody } from '../http/encoded-body.js';
 import { asHttpError } from '../http/errors.js';
 import type { Handler, Reply, Router } from '../http/router.js';
-import { readReceiverBody } from '../receivers/body.js';
-import type { Intake } from '../receivers/intake.js';
+import { admitAndReadBody } from '../receivers/http-body.js';
+import { type Intake, ReceiverBusyError } from '../receivers/intake.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { HecAcks } from './acks.js';
 
@@ -46,8 +47,6 @@ const hec = (status: number, body: Record<string, unknown>, headers: Record<stri
   body: JSON.stringify(body),
 });
 
-const BUSY_RETRY_AFTER_S = 1;
-
 /** HEC's answer for an error of a request (see the module comment). */
 export function hecErrorReply(err: unknown): Reply {
   if (err instanceof HecFormatError) {
@@ -57,7 +56,7 @@ export function hecErrorReply(err: unknown): Reply {
       ...(err.invalidEventNumber !== undefined ? { 'invalid-event-number': err.invalidEventNumber } : {}),
     });
   }
-  if (err instanceof DiskFullError) {
+  if (err instanceof DiskFullError || err instanceof ReceiverBusyError) {
     return hec(503, { text: 'Server is busy', code: 9 }, { 'retry-after': String(err.retryAfterSeconds) });
   }
   if (err instanceof ForbiddenError) return hec(403, { text: err.message, code: 4 });
@@ -81,14 +80,10 @@ export function registerHecApi(router: Router, o: HecOptions): void {
   const ingest =
     (raw: boolean): Handler =>
     async (ctx) => {
-      if (o.intake.busy) {
-        await ctx.access.require([]);
-        return hec(503, { text: 'Server is busy', code: 9 }, { 'retry-after': String(BUSY_RETRY_AFTER_S) });
-      }
-      o.intake.admit();
-      let body: Buffer | undefined;
+      let size = 0;
       try {
-        body = await readReceiverBody(ctx.req, o.maxBodyBytes);
+        const body = await admitAndReadBody(ctx, o.intake, o.maxBodyBytes);
+        size = body.length;
         const text = body.toString('utf8');
         const events = raw
           ? decodeHecRaw(text, ctx.url.searchParams, o.maxEvents)
@@ -103,7 +98,7 @@ export function registerHecApi(router: Router, o: HecOptions): void {
           ...(channel !== undefined ? { ackId: acks.issue(channel) } : {}),
         });
       } catch (err) {
-        if (err instanceof FormatError || asHttpError(err)) o.counter.count('refused', 0, body?.length ?? 0);
+        if (err instanceof FormatError || asHttpError(err)) o.counter.count('refused', 0, size);
         throw err;
       }
     };
@@ -118,9 +113,7 @@ export function registerHecApi(router: Router, o: HecOptions): void {
     ['GET'],
     '/services/collector/health',
     async () =>
-      o.intake.busy
-        ? hec(503, { text: 'Server is busy', code: 9 }, { 'retry-after': String(BUSY_RETRY_AFTER_S) })
-        : hec(200, { text: 'HEC is healthy', code: 17 }),
+      o.intake.busy ? hecErrorReply(new ReceiverBusyError()) : hec(200, { text: 'HEC is healthy', code: 17 }),
     onError,
   );
   router.add(
@@ -132,7 +125,7 @@ export function registerHecApi(router: Router, o: HecOptions): void {
       if (channel === undefined) return hec(400, { text: 'Data channel is missing', code: 10 });
       let doc: unknown;
       try {
-        doc = JSON.parse((await readReceiverBody(ctx.req, 1 << 20)).toString('utf8'));
+        doc = JSON.parse((await readEncodedBody(ctx.req, { maxBodyBytes: 1 << 20 })).toString('utf8'));
       } catch (err) {
         if (asHttpError(err)) throw err;
         return hec(400, { text: 'Invalid data format', code: 6 });

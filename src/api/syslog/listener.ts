@@ -25,12 +25,12 @@ import type { UserInfo } from '../../auth/types.js';
 import { parseSyslog } from '../../formats/syslog.js';
 import { DEFAULT_MAX_FRAME, SyslogFramer } from '../../formats/syslog-framing.js';
 import { syslogAttributes } from '../../formats/syslog-record.js';
+import { SetInterner } from '../../model/intern.js';
 import type { RawRecord } from '../../model/normalize.js';
-import type { Labels } from '../../model/record.js';
+import type { Attributes, Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { receiverAccess, receiverUser } from '../receivers/access.js';
 import type { Intake } from '../receivers/intake.js';
-import { AttributesTable } from '../receivers/intern.js';
 import type { Listener } from '../receivers/listener.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { Throttle } from '../receivers/throttle.js';
@@ -75,7 +75,7 @@ export async function startSyslogListeners(opts: SyslogListenerOptions): Promise
   const sockets = new Set<Socket>();
   const throttle = new Throttle(10_000);
   const labelsByHost = new Map<string, Labels>();
-  const attributesTable = new AttributesTable();
+  const attributesTable = new SetInterner<Attributes>();
   const syslogUser = receiverUser('syslog');
   const maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
   const timezone = opts.timezone ?? 'UTC';
@@ -116,7 +116,7 @@ export async function startSyslogListeners(opts: SyslogListenerOptions): Promise
         signal: closing.signal,
       });
       if (r.firstRefusal !== undefined)
-        note(where, `entries refused (${JSON.stringify(r.refused)}): ${r.firstRefusal}`);
+        note(where, `entries refused (${JSON.stringify(r.refusedByReason)}): ${r.firstRefusal}`);
       return true;
     } catch (err) {
       opts.log(`syslog: ${where}: ${records.length} message(s) not stored: ${(err as Error).message}`);

@@ -13,6 +13,7 @@
  *  - every other field is structured metadata, flattened with `_` (`kubernetes_labels_app`: the pod
  *    labels' ViaQ spelling), except the message and time fields themselves.
  */
+import { ValueSets } from '../../model/intern.js';
 import { flattenJson } from '../../model/names.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
@@ -33,20 +34,19 @@ const LOG_TYPES = new Set(['application', 'infrastructure', 'audit']);
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Interns label sets within one request, so the journal normalises each once. */
-export class LabelSets {
-  private readonly byKey = new Map<string, Labels>();
-
-  /** `labels` built in one fixed order of names (documentRecord's), so no sort is needed. */
-  intern(labels: Labels): Labels {
-    let key = '';
-    for (const k in labels) key += `${k}\u0000${labels[k]}\u0000`;
-    const known = this.byKey.get(key);
-    if (known) return known;
-    this.byKey.set(key, labels);
-    return labels;
+/**
+ * One labels object per stream (kept across requests by the receiver, bounded), so the intake
+ * normalises and checks each once. documentRecord's labels come in one fixed order of names, so
+ * their values alone tell two sets apart, and the object is built only for a new one.
+ */
+export class LabelSets extends ValueSets<Labels> {
+  constructor() {
+    super(LABEL_NAMES);
   }
 }
+
+/** The labels a document may have, in their one order. */
+const LABEL_NAMES = [...KUBE_LABELS.map(([, label]) => label), 'log_type', 'index'];
 
 function kubeField(doc: Obj, name: string): unknown {
   const k = doc.kubernetes;
@@ -74,18 +74,20 @@ export function documentRecord(doc: Obj, index: string, now: bigint, sets: Label
       break;
     }
   }
-  const labels: Labels = {};
-  for (const [field, label] of KUBE_LABELS) {
+  // Absent or empty: no label (a label set has no empty values).
+  const values: (string | undefined)[] = [];
+  for (const [field] of KUBE_LABELS) {
     const v = kubeField(doc, field);
-    if (typeof v === 'string' && v !== '') labels[label] = v;
+    values.push(typeof v === 'string' && v !== '' ? v : undefined);
   }
-  if (typeof doc.log_type === 'string' && LOG_TYPES.has(doc.log_type)) labels.log_type = doc.log_type;
-  if (index !== '') labels.index = index;
+  values.push(typeof doc.log_type === 'string' && LOG_TYPES.has(doc.log_type) ? doc.log_type : undefined);
+  values.push(index !== '' ? index : undefined);
+  const labels = sets.of(values);
   if (messageKey === undefined) {
     return {
       timestamp: ts ?? now,
       observedTimestamp: now,
-      labels: sets.intern(labels),
+      labels,
       attributes: {},
       body: JSON.stringify(doc),
     };
@@ -109,7 +111,7 @@ export function documentRecord(doc: Obj, index: string, now: bigint, sets: Label
   return {
     timestamp: ts ?? now,
     observedTimestamp: now,
-    labels: sets.intern(labels),
+    labels,
     attributes,
     body: doc[messageKey] as string,
   };

@@ -17,6 +17,9 @@ type Stack = number[];
 
 export class MsgpackFramer {
   private buf: Buffer = Buffer.alloc(0);
+  /** The grown buffer `buf` is the tail of, when `inStore` (see append). */
+  private store: Buffer | undefined;
+  private inStore = false;
   /** Where the walk of the current value stands, relative to `buf`. */
   private pos = 0;
   private readonly stack: Stack = [];
@@ -31,7 +34,10 @@ export class MsgpackFramer {
 
   /** Feeds bytes; returns the complete values' bytes (each a view of its own). */
   push(chunk: Buffer): Buffer[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.buf.length === 0) {
+      this.buf = chunk;
+      this.inStore = false;
+    } else this.append(chunk);
     const out: Buffer[] = [];
     for (;;) {
       const end = this.walk();
@@ -43,6 +49,33 @@ export class MsgpackFramer {
     }
     if (this.buf.length > this.maxMessageBytes) this.tooLarge(this.buf.length);
     return out;
+  }
+
+  /**
+   * `chunk` after the held bytes. They are kept in a buffer grown by doubling, so a message that
+   * arrives in many chunks is copied a few times, not once per chunk (a concatenation per chunk
+   * was a twentieth of the forward listener's time, for PackedForward messages of ~200 KB). The
+   * views already handed out stay valid: nothing written is overwritten.
+   */
+  private append(chunk: Buffer): void {
+    const held = this.buf.length;
+    const store = this.store;
+    if (this.inStore && store) {
+      const start = this.buf.byteOffset - store.byteOffset;
+      const end = start + held;
+      if (end + chunk.length <= store.length) {
+        chunk.copy(store, end);
+        this.buf = store.subarray(start, end + chunk.length);
+        return;
+      }
+    }
+    const need = held + chunk.length;
+    const next = Buffer.allocUnsafe(Math.max(need, Math.min(need * 2, this.maxMessageBytes + 65536)));
+    this.buf.copy(next, 0);
+    chunk.copy(next, held);
+    this.store = next;
+    this.inStore = true;
+    this.buf = next.subarray(0, need);
   }
 
   private tooLarge(n: number): never {

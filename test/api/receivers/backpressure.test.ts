@@ -9,8 +9,11 @@ import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
+import { registerElasticsearchApi } from '../../../src/api/elasticsearch/routes.js';
 import { startForwardListener } from '../../../src/api/forward/listener.js';
 import { Router } from '../../../src/api/http/router.js';
+import { registerJournalUploadApi } from '../../../src/api/journal-upload/routes.js';
+import { registerOtlpApi } from '../../../src/api/otlp/routes.js';
 import { Intake } from '../../../src/api/receivers/intake.js';
 import { ProtocolCounter, receiverCounters } from '../../../src/api/receivers/metrics.js';
 import { registerHecApi } from '../../../src/api/splunk/routes.js';
@@ -158,4 +161,61 @@ test('Splunk HEC: 503 with Retry-After while writes queue; 413 naming the limit'
   const big = await call(`{"event":"${'z'.repeat(2000)}"}`);
   assert.equal(big.status, 413);
   assert.match(String(big.body), /limit is 1024 bytes/);
+});
+
+test('OTLP, Elasticsearch bulk, journal upload: the same intake, so 503/429 with Retry-After while writes queue', async () => {
+  const journal = new HeldJournal();
+  const intake = new Intake({
+    journal: journal as never,
+    limits: DEFAULT_PUSH_LIMITS,
+    maxInFlight: 1,
+    maxQueued: 1,
+  });
+  const counters = receiverCounters(new Registry());
+  const router = new Router();
+  const common = { intake, maxBodyBytes: 1 << 20, maxRecords: 100 };
+  registerOtlpApi(router, { ...common, counter: new ProtocolCounter(counters, 'otlp') });
+  registerElasticsearchApi(router, {
+    ...common,
+    counter: new ProtocolCounter(counters, 'elasticsearch'),
+    version: 'test',
+  });
+  registerJournalUploadApi(router, { ...common, counter: new ProtocolCounter(counters, 'journal-upload') });
+  const call = (path: string, type: string, body: string) => {
+    const m = router.matchPath(path)!;
+    const req = Object.assign(Readable.from([Buffer.from(body)]), {
+      method: 'POST',
+      headers: { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) },
+    });
+    const access = new RequestAccess(ANONYMOUS_USER, 'default', path, async () => 'allow');
+    const ctx = {
+      req,
+      url: new URL(`http://x${path}`),
+      params: new URLSearchParams(),
+      pathParams: m.pathParams,
+      access,
+    } as never;
+    return m.route.handler(ctx).catch((err: unknown) => m.route.onError(err, ctx));
+  };
+  const ns = String(BigInt(Date.now()) * 1_000_000n);
+  const otlp = JSON.stringify({
+    resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: ns, body: { stringValue: 'one' } }] }] }],
+  });
+  const first = call('/v1/logs', 'application/json', otlp); // runs, held in the journal
+  const second = call('/v1/logs', 'application/json', otlp); // waits its turn
+  await until('two writes queued', async () => journal.calls === 1 && intake.queued === 1);
+  const busyOtlp = await call('/v1/logs', 'application/json', otlp);
+  assert.equal(busyOtlp.status, 503);
+  assert.equal(busyOtlp.headers?.['retry-after'], '1');
+  const busyBulk = await call('/_bulk', 'application/x-ndjson', '{"index":{}}\n{"message":"x"}\n');
+  assert.equal(busyBulk.status, 429);
+  assert.equal(busyBulk.headers?.['retry-after'], '1');
+  const busyUpload = await call('/upload', 'application/vnd.fdo.journal', 'MESSAGE=x\n\n');
+  assert.equal(busyUpload.status, 503);
+  assert.equal(busyUpload.headers?.['retry-after'], '1');
+  assert.equal(journal.calls, 1, 'nothing of a refused request reached the journal');
+  journal.release();
+  assert.equal((await first).status, 200);
+  assert.equal((await second).status, 200);
+  assert.equal(journal.written, 2);
 });

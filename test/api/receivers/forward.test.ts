@@ -206,3 +206,17 @@ test('MsgpackFramer finds values split across chunks at every byte', () => {
     assert.deepEqual(Buffer.concat(out), bytes);
   }
 });
+
+test('MsgpackFramer: a large message in small chunks is copied a few times, not once per chunk', () => {
+  const packr = new Packr({ useRecords: false });
+  // 4 MB in 256-byte chunks: concatenating per chunk copies ~32 GB (seconds); doubling, ~8 MB.
+  const bytes = packr.pack(['t', Buffer.alloc(4 << 20, 7), { size: 1 }]);
+  const f = new MsgpackFramer(8 << 20);
+  const out: Buffer[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < bytes.length; i += 256) out.push(...f.push(bytes.subarray(i, i + 256)));
+  const ms = performance.now() - t0;
+  assert.equal(out.length, 1);
+  assert.deepEqual(out[0], bytes);
+  assert.ok(ms < 1000, `framing took ${ms.toFixed(0)} ms`);
+});

@@ -4,7 +4,8 @@
  * Each receiver writes it in its protocol's own form (api/otlp/errors.ts, api/elasticsearch/errors.ts,
  * api/journal-upload/upload.ts), from this one classification.
  *
- * Backpressure: a full data volume (journal/disk-full.ts) and a store that failed the write are
+ * Backpressure (the policy: api/receivers/intake.ts): too many writes waiting (ReceiverBusyError), a
+ * full data volume (journal/disk-full.ts) and a store that failed the write are
  * answered with the protocol's "retry later" status and `Retry-After`, not the Loki push's 507:
  * the OpenTelemetry exporters retry only 429, 502, 503 and 504 (OTLP/HTTP spec, "Retryable
  * Response Codes"), Elasticsearch's clients and shippers retry 429 (es_rejected_execution_exception)
@@ -13,8 +14,9 @@
 import { ForbiddenError } from '../../auth/errors.js';
 import { DiskFullError } from '../../journal/disk-full.js';
 import { RefusedRecordsError } from '../../journal/errors.js';
-import { asHttpError } from './errors.js';
-import { ERROR_ID_HEADER, internalError } from './internal-error.js';
+import { asHttpError } from '../http/errors.js';
+import { ERROR_ID_HEADER, internalError } from '../http/internal-error.js';
+import { ReceiverBusyError } from './intake.js';
 
 /** Seconds a client is told to wait when the store failed a write (it may recover at once). */
 export const STORE_RETRY_AFTER_S = 1;
@@ -34,7 +36,7 @@ export function receiverError(err: unknown, busy: 429 | 503): ReceiverError {
   if (http) return { status: http.status, message: http.message };
   if (err instanceof ForbiddenError) return { status: 403, message: err.message };
   if (err instanceof RefusedRecordsError) return { status: 400, message: err.message };
-  if (err instanceof DiskFullError) {
+  if (err instanceof DiskFullError || err instanceof ReceiverBusyError) {
     return { status: busy, message: err.message, retryAfterSeconds: err.retryAfterSeconds };
   }
   // Anything else failed in the store or below it (a backend that is down, a write that timed
