@@ -218,11 +218,10 @@ export function decodeOtlpJson(doc: unknown, maxRecords: number): OtlpResourceLo
   try {
     return decodeRequest(doc, maxRecords);
   } catch (err) {
+    // Decoded again, naming each field's path: its error (the same one) says where.
     paths = true;
     try {
       decodeRequest(doc, maxRecords);
-    } catch (withPath) {
-      throw withPath;
     } finally {
       paths = false;
     }
