@@ -323,6 +323,8 @@ export class ClickHouseStore implements Store {
     const others = (await liveWriters(this.http, this.table('writers'))).filter(
       (w) => w.writer !== this.writer,
     );
+    this.othersLive = others.length > 0;
+    this.polledAt = Date.now();
     let foreignSafe: bigint | undefined;
     for (const w of others) if (foreignSafe === undefined || w.safe < foreignSafe) foreignSafe = w.safe;
     const rows = await foreignAppends(
