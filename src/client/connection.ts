@@ -12,6 +12,7 @@ import {
   loadKubeconfig,
   selectContext,
 } from '../cluster/kubeconfig.js';
+import { flagsFromEnv } from './env.js';
 import { ClientError } from './errors.js';
 import { type ConnectionFlags, DEFAULT_SERVER } from './options.js';
 
@@ -148,9 +149,13 @@ export function tlsOptions(c: Connection): {
 }
 
 export async function resolveConnection(
-  flags: ConnectionFlags,
+  given: ConnectionFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Connection> {
+  // The environment stands in for the flags not given (env.ts), before anything else looks at them.
+  const { flags, used } = flagsFromEnv(given, env);
+  const serverFrom =
+    given.server !== undefined ? '--server' : used.find((n) => n === 'KJOURNAL_SERVER' || n === 'LOKI_ADDR');
   if (flags.insecureSkipTlsVerify && flags.certificateAuthority !== undefined) {
     // kubectl refuses the same pair: a CA that is then not checked is a mistake, not a setting.
     throw new ClientError('--certificate-authority and --insecure-skip-tls-verify cannot be used together');
@@ -162,10 +167,14 @@ export async function resolveConnection(
       selectContext(loadKubeconfig(paths, flags.kubeconfig !== undefined), flags.context),
     );
   }
-  const source = kc ? `kubeconfig context ${kc.context}` : 'flags';
+  const source = kc
+    ? `kubeconfig context ${kc.context}`
+    : used.length > 0
+      ? `flags and ${used.join(', ')}`
+      : 'flags';
   const server = parseServer(
     flags.server ?? kc?.server ?? DEFAULT_SERVER,
-    flags.server !== undefined ? '--server' : kc ? source : 'default',
+    serverFrom ?? (kc ? source : 'default'),
   );
 
   let token = flags.token ?? kc?.token;
