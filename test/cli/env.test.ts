@@ -1,0 +1,134 @@
+/**
+ * The connection flags' environment variables: a flag wins over KJOURNAL_*, which wins over logcli's
+ * LOKI_*; against the real server (server address and tenant) and a fake one (the credentials it
+ * is sent).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pushJson, removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { type FakeLoki, ok, runCli, startFakeLoki } from './fake-loki.js';
+
+/** Nothing listens here: a request sent there fails. */
+const NOWHERE = 'http://127.0.0.1:9';
+const CLEAN: NodeJS.ProcessEnv = {
+  KJOURNAL_SERVER: undefined,
+  KJOURNAL_TOKEN: undefined,
+  KJOURNAL_TOKEN_FILE: undefined,
+  KJOURNAL_TENANT: undefined,
+  LOKI_ADDR: undefined,
+  LOKI_BEARER_TOKEN: undefined,
+  LOKI_BEARER_TOKEN_FILE: undefined,
+  LOKI_ORG_ID: undefined,
+};
+
+let server: ServerProcess;
+let fake: FakeLoki;
+let dir: string;
+const now = BigInt(Date.now()) * 1_000_000n;
+
+before(async () => {
+  server = await startServerProcess();
+  for (const tenant of ['alpha', 'beta']) {
+    const r = await pushJson(
+      server.url,
+      { streams: [{ stream: { app: 'envtest' }, values: [[`${now}`, `line of ${tenant}`]] }] },
+      { 'x-scope-orgid': tenant },
+    );
+    assert.equal(r.status, 204, r.text);
+  }
+  fake = await startFakeLoki({ '/loki/api/v1/labels': () => ok(['app']) });
+  dir = await mkdtemp(join(tmpdir(), 'kj-env-'));
+  await writeFile(join(dir, 'kj-token'), 'from-kjournal-file\n');
+  await writeFile(join(dir, 'loki-token'), 'from-loki-file\n');
+});
+after(async () => {
+  await server.stop();
+  await removeDir(server.dataDir);
+  await fake.close();
+  await removeDir(dir);
+});
+
+const query = (env: NodeJS.ProcessEnv, ...flags: string[]) =>
+  runCli(['query', '{app="envtest"}', '-q', '-o', 'raw', '--since', '1h', ...flags], {
+    env: { ...CLEAN, ...env },
+  });
+
+test('env: the server from LOKI_ADDR, KJOURNAL_SERVER over it, --server over both', async () => {
+  let r = await query({ LOKI_ADDR: server.url, LOKI_ORG_ID: 'alpha' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'line of alpha\n');
+
+  r = await query({ KJOURNAL_SERVER: server.url, LOKI_ADDR: NOWHERE, LOKI_ORG_ID: 'alpha' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'line of alpha\n');
+
+  r = await query(
+    { KJOURNAL_SERVER: NOWHERE, LOKI_ADDR: NOWHERE, LOKI_ORG_ID: 'alpha' },
+    '--server',
+    server.url,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'line of alpha\n');
+
+  // And the variable is used, not ignored: only a wrong one fails.
+  r = await query({ KJOURNAL_SERVER: NOWHERE, LOKI_ADDR: server.url, LOKI_ORG_ID: 'alpha' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /127\.0\.0\.1:9/);
+});
+
+test('env: the tenant from LOKI_ORG_ID, KJOURNAL_TENANT over it, --tenant over both', async () => {
+  const env = { KJOURNAL_SERVER: server.url };
+  let r = await query({ ...env, LOKI_ORG_ID: 'beta' });
+  assert.equal(r.stdout, 'line of beta\n', r.stderr);
+  r = await query({ ...env, KJOURNAL_TENANT: 'alpha', LOKI_ORG_ID: 'beta' });
+  assert.equal(r.stdout, 'line of alpha\n', r.stderr);
+  r = await query({ ...env, KJOURNAL_TENANT: 'alpha', LOKI_ORG_ID: 'alpha' }, '--tenant', 'beta');
+  assert.equal(r.stdout, 'line of beta\n', r.stderr);
+});
+
+test('env: the bearer token: flag > KJOURNAL_TOKEN(_FILE) > LOKI_BEARER_TOKEN(_FILE)', async () => {
+  const sent = async (env: NodeJS.ProcessEnv, ...flags: string[]): Promise<string | undefined> => {
+    const r = await runCli(['labels', '-q', ...flags], {
+      env: { ...CLEAN, KJOURNAL_SERVER: fake.url, ...env },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'app\n');
+    return fake.headers.at(-1)!.authorization;
+  };
+  assert.equal(await sent({ LOKI_BEARER_TOKEN: 'loki' }), 'Bearer loki');
+  assert.equal(await sent({ LOKI_BEARER_TOKEN_FILE: join(dir, 'loki-token') }), 'Bearer from-loki-file');
+  assert.equal(
+    await sent({
+      KJOURNAL_TOKEN: 'kj',
+      LOKI_BEARER_TOKEN: 'loki',
+      LOKI_BEARER_TOKEN_FILE: join(dir, 'loki-token'),
+    }),
+    'Bearer kj',
+  );
+  assert.equal(
+    await sent({ KJOURNAL_TOKEN_FILE: join(dir, 'kj-token'), LOKI_BEARER_TOKEN: 'loki' }),
+    'Bearer from-kjournal-file',
+  );
+  assert.equal(await sent({ KJOURNAL_TOKEN_FILE: join(dir, 'kj-token') }, '--token', 'flag'), 'Bearer flag');
+  assert.equal(await sent({}), undefined);
+});
+
+test('env: a boolean variable that is not one is refused; --help names the variables', async () => {
+  let r = await runCli(['labels', '-q'], {
+    env: { ...CLEAN, KJOURNAL_SERVER: fake.url, LOKI_TLS_SKIP_VERIFY: 'maybe' },
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /LOKI_TLS_SKIP_VERIFY="maybe" is not a boolean/);
+  r = await runCli(['query', '--help']);
+  const help = r.stdout.replace(/\s+/g, ' ');
+  for (const name of [
+    'KJOURNAL_SERVER, LOKI_ADDR',
+    'KJOURNAL_TOKEN, LOKI_BEARER_TOKEN',
+    'KJOURNAL_TENANT, LOKI_ORG_ID',
+  ]) {
+    assert.ok(help.includes(name), name);
+  }
+});
