@@ -76,14 +76,12 @@ function parseServer(text: string, from: string): URL {
   return url;
 }
 
-function readCaFile(path: string): Buffer {
+function readPemFile(path: string, flag = '--certificate-authority'): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ClientError(
-      `cannot read --certificate-authority ${path}: ${code === 'ENOENT' ? 'no such file' : code}`,
-    );
+    throw new ClientError(`cannot read ${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
   }
 }
 
@@ -178,8 +176,12 @@ export async function resolveConnection(
   );
 
   let token = flags.token ?? kc?.token;
-  let cert = kc?.cert;
-  let key = kc?.key;
+  // The client certificate of the flags replaces the kubeconfig's, as kubectl's --client-certificate.
+  let cert =
+    flags.clientCertificate !== undefined
+      ? readPemFile(flags.clientCertificate, '--client-certificate')
+      : kc?.cert;
+  let key = flags.clientKey !== undefined ? readPemFile(flags.clientKey, '--client-key') : kc?.key;
   const exec = kc?.exec;
   if (token === undefined && exec !== undefined) {
     const cred = await viaKubeconfig(() => runExecCredential(exec));
@@ -195,7 +197,7 @@ export async function resolveConnection(
   // An explicit --insecure-skip-tls-verify drops the kubeconfig's CA, as kubectl does.
   const ca =
     flags.certificateAuthority !== undefined
-      ? readCaFile(flags.certificateAuthority)
+      ? readPemFile(flags.certificateAuthority)
       : flags.insecureSkipTlsVerify
         ? undefined
         : kc?.ca;
@@ -210,6 +212,8 @@ export async function resolveConnection(
     tokenFromFile(flags.tokenFile); // fail at start on a missing file
     conn.tokenFile = flags.tokenFile;
   } else if (token !== undefined && token !== '') conn.token = token;
+  else if (flags.username !== undefined)
+    conn.basicAuth = { username: flags.username, password: flags.password ?? '' };
   else if (kc?.username !== undefined)
     conn.basicAuth = { username: kc.username, password: kc.password ?? '' };
   if (ca !== undefined) conn.ca = ca;

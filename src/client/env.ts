@@ -11,7 +11,11 @@ type EnvFlag =
   | 'server'
   | 'token'
   | 'tokenFile'
+  | 'username'
+  | 'password'
   | 'certificateAuthority'
+  | 'clientCertificate'
+  | 'clientKey'
   | 'insecureSkipTlsVerify'
   | 'tenant'
   | 'context';
@@ -21,7 +25,11 @@ export const CONNECTION_ENV: Readonly<Record<EnvFlag, readonly string[]>> = {
   server: ['KJOURNAL_SERVER', 'LOKI_ADDR'],
   token: ['KJOURNAL_TOKEN', 'LOKI_BEARER_TOKEN'],
   tokenFile: ['KJOURNAL_TOKEN_FILE', 'LOKI_BEARER_TOKEN_FILE'],
+  username: ['KJOURNAL_USERNAME', 'LOKI_USERNAME'],
+  password: ['KJOURNAL_PASSWORD', 'LOKI_PASSWORD'],
   certificateAuthority: ['KJOURNAL_CERTIFICATE_AUTHORITY', 'LOKI_CA_CERT_PATH'],
+  clientCertificate: ['KJOURNAL_CLIENT_CERTIFICATE', 'LOKI_CLIENT_CERT_PATH'],
+  clientKey: ['KJOURNAL_CLIENT_KEY', 'LOKI_CLIENT_KEY_PATH'],
   insecureSkipTlsVerify: ['KJOURNAL_INSECURE_SKIP_TLS_VERIFY', 'LOKI_TLS_SKIP_VERIFY'],
   tenant: ['KJOURNAL_TENANT', 'LOKI_ORG_ID'],
   context: ['KJOURNAL_CONTEXT'],
@@ -59,7 +67,7 @@ export function flagsFromEnv(
 ): { flags: ConnectionFlags; used: string[] } {
   const out: ConnectionFlags = { ...flags };
   const used: string[] = [];
-  const fill = (flag: Exclude<EnvFlag, 'insecureSkipTlsVerify'>): void => {
+  const fill = (flag: 'server' | 'tenant' | 'context'): void => {
     if (out[flag] !== undefined) return;
     const hit = lookup(env, CONNECTION_ENV[flag]);
     if (!hit) return;
@@ -69,22 +77,52 @@ export function flagsFromEnv(
   fill('server');
   fill('tenant');
   fill('context');
-  // The credentials as one choice: the command line's, else the best-ranked variable's (a
-  // KJOURNAL_TOKEN_FILE beats a LOKI_BEARER_TOKEN whatever their order in the list).
-  if (flags.token === undefined && flags.tokenFile === undefined) {
-    const kjFile = lookup(env, ['KJOURNAL_TOKEN_FILE']);
-    const kjToken = lookup(env, ['KJOURNAL_TOKEN']);
-    const hit =
-      kjFile || kjToken
-        ? { file: kjFile, token: kjToken }
-        : { file: lookup(env, ['LOKI_BEARER_TOKEN_FILE']), token: lookup(env, ['LOKI_BEARER_TOKEN']) };
-    // Both set at one rank: the file, which can follow a rotated token.
-    if (hit.file) {
-      out.tokenFile = hit.file[1];
-      used.push(hit.file[0]);
-    } else if (hit.token) {
-      out.token = hit.token[1];
-      used.push(hit.token[0]);
+  // The credentials as one choice: the command line's, else those of the best-ranked family of
+  // variables (KJOURNAL_*, then LOKI_*): a token file, a token, or a user name and password.
+  if (flags.token === undefined && flags.tokenFile === undefined && flags.username === undefined) {
+    for (const rank of [0, 1]) {
+      const pick = (flag: 'tokenFile' | 'token' | 'username' | 'password') => {
+        const name = CONNECTION_ENV[flag][rank]!;
+        const v = env[name];
+        return v !== undefined && v !== '' ? ([name, v] as const) : undefined;
+      };
+      const file = pick('tokenFile');
+      const token = pick('token');
+      const user = pick('username');
+      // Both a file and a token: the file, which can follow a rotated token.
+      const chosen = file ? (['tokenFile', file] as const) : token ? (['token', token] as const) : undefined;
+      if (chosen) {
+        out[chosen[0]] = chosen[1][1];
+        used.push(chosen[1][0]);
+        break;
+      }
+      if (user) {
+        out.username = user[1];
+        used.push(user[0]);
+        const pw = pick('password');
+        if (out.password === undefined && pw) {
+          out.password = pw[1];
+          used.push(pw[0]);
+        }
+        break;
+      }
+    }
+  }
+  // The client certificate and key as a pair, from one family.
+  if (flags.clientCertificate === undefined && flags.clientKey === undefined) {
+    for (const rank of [0, 1]) {
+      const certName = CONNECTION_ENV.clientCertificate[rank]!;
+      const keyName = CONNECTION_ENV.clientKey[rank]!;
+      if (!env[certName] && !env[keyName]) continue;
+      if (env[certName]) {
+        out.clientCertificate = env[certName];
+        used.push(certName);
+      }
+      if (env[keyName]) {
+        out.clientKey = env[keyName];
+        used.push(keyName);
+      }
+      break;
     }
   }
   // TLS the same way: an explicit --insecure-skip-tls-verify or --certificate-authority is the choice.

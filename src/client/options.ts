@@ -14,7 +14,11 @@ export interface ConnectionFlags {
   server?: string;
   token?: string;
   tokenFile?: string;
+  username?: string;
+  password?: string;
   certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
   insecureSkipTlsVerify?: boolean;
   kubeconfig?: string;
   context?: string;
@@ -33,10 +37,14 @@ export function addConnectionOptions(cmd: Command): Command {
       '--token-file <file>',
       `file holding the bearer token, re-read once a minute (rotated tokens) ${envHelp('tokenFile')}`,
     )
+    .option('--username <name>', `user name for HTTP basic auth ${envHelp('username')}`)
+    .option('--password <password>', `password for HTTP basic auth ${envHelp('password')}`)
     .option(
       '--certificate-authority <file>',
       `PEM file of the CA that signed the server certificate ${envHelp('certificateAuthority')}`,
     )
+    .option('--client-certificate <file>', `PEM client certificate for TLS ${envHelp('clientCertificate')}`)
+    .option('--client-key <file>', `PEM key of --client-certificate ${envHelp('clientKey')}`)
     .option(
       '--insecure-skip-tls-verify',
       `do not verify the server certificate (insecure) ${envHelp('insecureSkipTlsVerify')}`,

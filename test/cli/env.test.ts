@@ -22,6 +22,14 @@ const CLEAN: NodeJS.ProcessEnv = {
   LOKI_BEARER_TOKEN: undefined,
   LOKI_BEARER_TOKEN_FILE: undefined,
   LOKI_ORG_ID: undefined,
+  KJOURNAL_USERNAME: undefined,
+  KJOURNAL_PASSWORD: undefined,
+  LOKI_USERNAME: undefined,
+  LOKI_PASSWORD: undefined,
+  KJOURNAL_CLIENT_CERTIFICATE: undefined,
+  KJOURNAL_CLIENT_KEY: undefined,
+  LOKI_CLIENT_CERT_PATH: undefined,
+  LOKI_CLIENT_KEY_PATH: undefined,
 };
 
 let server: ServerProcess;
@@ -114,6 +122,52 @@ test('env: the bearer token: flag > KJOURNAL_TOKEN(_FILE) > LOKI_BEARER_TOKEN(_F
   );
   assert.equal(await sent({ KJOURNAL_TOKEN_FILE: join(dir, 'kj-token') }, '--token', 'flag'), 'Bearer flag');
   assert.equal(await sent({}), undefined);
+  // Basic auth, logcli's LOKI_USERNAME/LOKI_PASSWORD; a token of a better rank wins over it.
+  const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+  assert.equal(await sent({ LOKI_USERNAME: 'lu', LOKI_PASSWORD: 'lp' }), basic('lu', 'lp'));
+  assert.equal(
+    await sent({
+      KJOURNAL_USERNAME: 'ku',
+      KJOURNAL_PASSWORD: 'kp',
+      LOKI_USERNAME: 'lu',
+      LOKI_PASSWORD: 'lp',
+    }),
+    basic('ku', 'kp'),
+  );
+  assert.equal(await sent({ KJOURNAL_TOKEN: 'kj', LOKI_USERNAME: 'lu' }), 'Bearer kj');
+  assert.equal(
+    await sent({ LOKI_USERNAME: 'lu', LOKI_PASSWORD: 'lp' }, '--username', 'fu', '--password', 'fp'),
+    basic('fu', 'fp'),
+  );
+});
+
+test('env: the client certificate and key are read from KJOURNAL_CLIENT_* before LOKI_CLIENT_*_PATH', async () => {
+  const env = { ...CLEAN, KJOURNAL_SERVER: fake.url };
+  let r = await runCli(['labels', '-q'], {
+    env: {
+      ...env,
+      LOKI_CLIENT_CERT_PATH: join(dir, 'loki.crt'),
+      LOKI_CLIENT_KEY_PATH: join(dir, 'loki.key'),
+    },
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot read --client-certificate .*loki\.crt: no such file/);
+  r = await runCli(['labels', '-q'], {
+    env: {
+      ...env,
+      KJOURNAL_CLIENT_CERTIFICATE: join(dir, 'kj.crt'),
+      KJOURNAL_CLIENT_KEY: join(dir, 'kj.key'),
+      LOKI_CLIENT_CERT_PATH: join(dir, 'loki.crt'),
+    },
+  });
+  assert.match(r.stderr, /cannot read --client-certificate .*kj\.crt: no such file/);
+  r = await runCli(
+    ['labels', '-q', '--client-certificate', join(dir, 'flag.crt'), '--client-key', join(dir, 'flag.key')],
+    {
+      env: { ...env, KJOURNAL_CLIENT_CERTIFICATE: join(dir, 'kj.crt') },
+    },
+  );
+  assert.match(r.stderr, /cannot read --client-certificate .*flag\.crt: no such file/);
 });
 
 test('env: a boolean variable that is not one is refused; --help names the variables', async () => {
