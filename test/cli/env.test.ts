@@ -8,6 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { resolveConnection } from '../../src/client/connection.js';
 import { pushJson, removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { type FakeLoki, ok, runCli, startFakeLoki } from './fake-loki.js';
 
@@ -185,4 +186,50 @@ test('env: a boolean variable that is not one is refused; --help names the varia
   ]) {
     assert.ok(help.includes(name), name);
   }
+});
+
+test('env: resolveConnection reads the PEM files, CA and TLS choice the variables name', async () => {
+  const f = (name: string, text: string) => {
+    const p = join(dir, name);
+    return writeFile(p, text).then(() => p);
+  };
+  const env = {
+    KJOURNAL_SERVER: 'https://kj.example:3100',
+    LOKI_CLIENT_CERT_PATH: await f('l.crt', 'LOKI CERT'),
+    LOKI_CLIENT_KEY_PATH: await f('l.key', 'LOKI KEY'),
+    LOKI_CA_CERT_PATH: await f('l-ca.pem', 'LOKI CA'),
+    KUBECONFIG: join(dir, 'no-such-kubeconfig'),
+  };
+  let c = await resolveConnection({}, env);
+  assert.equal(c.server.href, 'https://kj.example:3100/');
+  assert.equal(
+    c.source,
+    'flags and KJOURNAL_SERVER, LOKI_CLIENT_CERT_PATH, LOKI_CLIENT_KEY_PATH, LOKI_CA_CERT_PATH',
+  );
+  assert.deepEqual(
+    [c.cert?.toString(), c.key?.toString(), c.ca?.toString()],
+    ['LOKI CERT', 'LOKI KEY', 'LOKI CA'],
+  );
+  assert.equal(c.insecureSkipTlsVerify, false);
+
+  c = await resolveConnection(
+    {},
+    {
+      ...env,
+      KJOURNAL_CLIENT_CERTIFICATE: await f('k.crt', 'KJ CERT'),
+      KJOURNAL_CLIENT_KEY: await f('k.key', 'KJ KEY'),
+      KJOURNAL_CERTIFICATE_AUTHORITY: await f('k-ca.pem', 'KJ CA'),
+    },
+  );
+  assert.deepEqual([c.cert?.toString(), c.key?.toString(), c.ca?.toString()], ['KJ CERT', 'KJ KEY', 'KJ CA']);
+
+  // LOKI_TLS_SKIP_VERIFY=true: no CA (the pair is refused on the command line, so never combined).
+  c = await resolveConnection({}, { ...env, LOKI_TLS_SKIP_VERIFY: 'true' });
+  assert.equal(c.insecureSkipTlsVerify, true);
+  assert.equal(c.ca, undefined);
+  c = await resolveConnection(
+    { insecureSkipTlsVerify: true },
+    { ...env, KJOURNAL_INSECURE_SKIP_TLS_VERIFY: 'false' },
+  );
+  assert.equal(c.insecureSkipTlsVerify, true);
 });
