@@ -29,6 +29,10 @@ const MODULES: readonly { names: readonly string[]; load: () => Promise<Register
   { names: ['check'], load: async () => (await import('./check.js')).registerCheck },
   { names: ['retention'], load: async () => (await import('./retention.js')).registerRetention },
   { names: ['migrate'], load: async () => (await import('./migrate.js')).registerMigrate },
+  {
+    names: ['completion', '__complete'],
+    load: async () => (await import('./completion.js')).registerCompletion,
+  },
 ];
 
 /** Registers the command `argv` runs, or every command when `argv` names none of them. */

@@ -12,6 +12,7 @@ import {
   loadKubeconfig,
   selectContext,
 } from '../cluster/kubeconfig.js';
+import { flagsFromEnv } from './env.js';
 import { ClientError } from './errors.js';
 import { type ConnectionFlags, DEFAULT_SERVER } from './options.js';
 
@@ -75,14 +76,12 @@ function parseServer(text: string, from: string): URL {
   return url;
 }
 
-function readCaFile(path: string): Buffer {
+function readPemFile(path: string, flag = '--certificate-authority'): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ClientError(
-      `cannot read --certificate-authority ${path}: ${code === 'ENOENT' ? 'no such file' : code}`,
-    );
+    throw new ClientError(`cannot read ${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code}`);
   }
 }
 
@@ -148,9 +147,13 @@ export function tlsOptions(c: Connection): {
 }
 
 export async function resolveConnection(
-  flags: ConnectionFlags,
+  given: ConnectionFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Connection> {
+  // The environment stands in for the flags not given (env.ts), before anything else looks at them.
+  const { flags, used } = flagsFromEnv(given, env);
+  const serverFrom =
+    given.server !== undefined ? '--server' : used.find((n) => n === 'KJOURNAL_SERVER' || n === 'LOKI_ADDR');
   if (flags.insecureSkipTlsVerify && flags.certificateAuthority !== undefined) {
     // kubectl refuses the same pair: a CA that is then not checked is a mistake, not a setting.
     throw new ClientError('--certificate-authority and --insecure-skip-tls-verify cannot be used together');
@@ -162,15 +165,23 @@ export async function resolveConnection(
       selectContext(loadKubeconfig(paths, flags.kubeconfig !== undefined), flags.context),
     );
   }
-  const source = kc ? `kubeconfig context ${kc.context}` : 'flags';
+  const source = kc
+    ? `kubeconfig context ${kc.context}`
+    : used.length > 0
+      ? `flags and ${used.join(', ')}`
+      : 'flags';
   const server = parseServer(
     flags.server ?? kc?.server ?? DEFAULT_SERVER,
-    flags.server !== undefined ? '--server' : kc ? source : 'default',
+    serverFrom ?? (kc ? source : 'default'),
   );
 
   let token = flags.token ?? kc?.token;
-  let cert = kc?.cert;
-  let key = kc?.key;
+  // The client certificate of the flags replaces the kubeconfig's, as kubectl's --client-certificate.
+  let cert =
+    flags.clientCertificate !== undefined
+      ? readPemFile(flags.clientCertificate, '--client-certificate')
+      : kc?.cert;
+  let key = flags.clientKey !== undefined ? readPemFile(flags.clientKey, '--client-key') : kc?.key;
   const exec = kc?.exec;
   if (token === undefined && exec !== undefined) {
     const cred = await viaKubeconfig(() => runExecCredential(exec));
@@ -186,7 +197,7 @@ export async function resolveConnection(
   // An explicit --insecure-skip-tls-verify drops the kubeconfig's CA, as kubectl does.
   const ca =
     flags.certificateAuthority !== undefined
-      ? readCaFile(flags.certificateAuthority)
+      ? readPemFile(flags.certificateAuthority)
       : flags.insecureSkipTlsVerify
         ? undefined
         : kc?.ca;
@@ -201,6 +212,8 @@ export async function resolveConnection(
     tokenFromFile(flags.tokenFile); // fail at start on a missing file
     conn.tokenFile = flags.tokenFile;
   } else if (token !== undefined && token !== '') conn.token = token;
+  else if (flags.username !== undefined)
+    conn.basicAuth = { username: flags.username, password: flags.password ?? '' };
   else if (kc?.username !== undefined)
     conn.basicAuth = { username: kc.username, password: kc.password ?? '' };
   if (ca !== undefined) conn.ca = ca;
