@@ -12,7 +12,16 @@ import { startClickHouse, startClickHouseCluster, zooKeeperInstalled } from '../
 async function q(url: string, sql: string, settings: Record<string, string> = {}): Promise<string> {
   const u = new URL(url);
   for (const [k, v] of Object.entries(settings)) u.searchParams.set(k, v);
-  const r = await fetch(u, { method: 'POST', body: sql });
+  // A failed fetch names its cause (a reset kept-alive socket, a server gone), not just "fetch failed".
+  const r = await fetch(u, { method: 'POST', body: sql }).catch((err: unknown) => {
+    const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+    throw new Error(
+      `${sql.slice(0, 60)}… to ${u.host}: ${cause?.code ?? ''} ${cause?.message ?? String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  });
   const text = await r.text();
   assert.equal(r.status, 200, `${sql}: ${text}`);
   return text;
