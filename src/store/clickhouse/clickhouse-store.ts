@@ -64,6 +64,7 @@ import {
   type AppendRows,
   ENTRIES_COLUMNS,
   entryRows,
+  pairsRecord,
   STREAMS_COLUMNS,
   streamRows,
 } from './rows.js';
@@ -862,10 +863,7 @@ export class ClickHouseStore implements Store {
       const unknown = rows.filter((r) => !this.streamsCache.get(tenant, r.stream)).map((r) => r.stream);
       if (unknown.length > 0) await this.streamsCache.ensure(tenant, unknown);
       yield rows.map((r) => {
-        const attributes: Record<string, string> = {};
-        r.names.forEach((n, i) => {
-          attributes[n] = r.values[i] ?? '';
-        });
+        const attributes = pairsRecord(r.names, r.values);
         return {
           stream: this.streamsCache.get(tenant, r.stream) ?? { id: r.stream, labels: {} },
           timestamp: r.timestamp,
@@ -956,8 +954,7 @@ export class ClickHouseStore implements Store {
       const key = JSON.stringify([r.names, r.values]);
       let attributes = attrCache.get(key);
       if (!attributes) {
-        attributes = {};
-        for (let i = 0; i < r.names.length; i++) attributes[r.names[i]!] = r.values[i] ?? '';
+        attributes = pairsRecord(r.names, r.values);
         attrCache.set(key, attributes);
       }
       out.push({ stream, attributes, bucket: r.bucket, entries: r.entries, bytes: r.bytes });

@@ -82,3 +82,10 @@ export function entryRows(
   }
   return { entries: entries.bytes(), appends: appends.bytes() };
 }
+
+/** Labels or structured metadata read back from their parallel name and value arrays. */
+export function pairsRecord(names: readonly string[], values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) out[names[i]!] = values[i] ?? '';
+  return out;
+}

@@ -11,6 +11,7 @@ import type { Labels } from '../../model/record.js';
 import type { StreamRef } from '../store.js';
 import { type ClickHouseHttp, int, quote } from './http.js';
 import { rowBinaryRows } from './rowbinary.js';
+import { pairsRecord } from './rows.js';
 
 /** A stream's id: the first 63 bits of SHA-256 of its canonical labels (never 0). */
 export function streamId(key: string): bigint {
@@ -115,11 +116,7 @@ export class StreamCache {
     }))) {
       for (const { id, names, values } of rows) {
         if (t.byId.has(id)) continue;
-        const labels: Record<string, string> = {};
-        names.forEach((n, i) => {
-          labels[n] = values[i] ?? '';
-        });
-        t.byId.set(id, { id, labels });
+        t.byId.set(id, { id, labels: pairsRecord(names, values) });
       }
     }
   }
