@@ -41,23 +41,39 @@ function needsEscape(s: string): boolean {
   return s.includes('\n') || s.includes('\r') || s.includes('\u001f') || s.includes('\u0000');
 }
 
-/** The attributes field (JSON text, or empty) by attributes object: a file's or push's records share one. */
-const attributeTexts = new WeakMap<Attributes, { text: string; ascii: boolean }>();
 const NO_ATTRIBUTES = { text: '', ascii: true };
 
-function attributesText(attributes: Attributes): { text: string; ascii: boolean } {
-  for (const _ in attributes) {
-    let part = attributeTexts.get(attributes);
-    if (part === undefined) {
-      const clean: Record<string, string> = {};
-      for (const [k, v] of Object.entries(attributes)) clean[wellFormed(k)] = wellFormed(v);
-      const text = JSON.stringify(clean);
-      part = { text, ascii: /^[\x20-\x7e]*$/.test(text) };
-      attributeTexts.set(attributes, part);
+/** A string JSON writes as it is between quotes: printable ASCII without `"` and `\\`. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * The attributes field: JSON text, or empty. Written by hand: keys and values are nearly always
+ * plain ASCII, quoted as they are; any other string goes through JSON.stringify (made well-formed
+ * first). Building a clean copy for JSON.stringify and caching its text per object in a WeakMap
+ * was a tenth of an OTLP request's time (every OTLP record has attributes of its own: severity,
+ * observed time), and the WeakMap's entries cost the collector more; runs of records sharing one
+ * object are written once by WalLines, which keeps the last one.
+ */
+export function attributesText(attributes: Attributes): { text: string; ascii: boolean } {
+  let text = '';
+  let ascii = true;
+  for (const k in attributes) {
+    const v = attributes[k]!;
+    let ks: string;
+    let vs: string;
+    if (PLAIN.test(k)) ks = `"${k}"`;
+    else {
+      ks = JSON.stringify(wellFormed(k));
+      ascii = false;
     }
-    return part;
+    if (PLAIN.test(v)) vs = `"${v}"`;
+    else {
+      vs = JSON.stringify(wellFormed(v));
+      ascii = false;
+    }
+    text += text === '' ? `{${ks}:${vs}` : `,${ks}:${vs}`;
   }
-  return NO_ATTRIBUTES;
+  return text === '' ? NO_ATTRIBUTES : { text: `${text}}`, ascii };
 }
 
 /** The lines of one append, in one growing Buffer. */

@@ -1,0 +1,63 @@
+/**
+ * The write-ahead log's attributes field (store/duckdb/wal/encode.ts attributesText): written by
+ * hand for speed, it must be exactly the JSON text of the well-formed attributes, and say whether
+ * it is ASCII (the line's head is then written as Latin-1).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { attributesText } from '../../../../src/store/duckdb/wal/encode.js';
+
+const reference = (a: Record<string, string>): string => {
+  if (Object.keys(a).length === 0) return '';
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(a)) clean[k.toWellFormed()] = v.toWellFormed();
+  return JSON.stringify(clean);
+};
+
+test('attributesText is the JSON of the well-formed attributes, in their order', () => {
+  const cases: Record<string, string>[] = [
+    {},
+    { severity_text: 'INFO', observed_timestamp: '1765000000000000001' },
+    { 'k"q': 'v\\b', tab: 'a\tb', nl: 'x\ny\r', nul: '\u0000\u001f', del: '\u007f' },
+    { é: 'ünïcode ✓', emoji: '😀', lone: 'a\ud800b', loneKey: 'x' },
+    { '\udc00': 'lone key' },
+    { 1: 'integer-like key first', a: '', 0: 'zero' },
+  ];
+  for (const a of cases) {
+    const { text, ascii } = attributesText(a);
+    assert.equal(text, reference(a), JSON.stringify(a));
+    if (text !== '') assert.deepEqual(JSON.parse(text), JSON.parse(reference(a)));
+    // ASCII claimed only when it is: a Latin-1 write of non-ASCII text would corrupt the line.
+    if (ascii) assert.match(text, /^[\x20-\x7e]*$/);
+  }
+  // Random strings over the characters that matter.
+  const alphabet = [
+    'a',
+    'Z',
+    ' ',
+    '"',
+    '\\',
+    '\n',
+    '\u0001',
+    '\u001f',
+    '~',
+    '\u007f',
+    'é',
+    '\ud800',
+    '\udfff',
+    '😀',
+  ];
+  let seed = 7;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const str = (): string => Array.from({ length: rnd(6) }, () => alphabet[rnd(alphabet.length)]).join('');
+  for (let i = 0; i < 2000; i++) {
+    const a: Record<string, string> = {};
+    for (let j = rnd(4); j >= 0; j--) a[`${str()}${j}`] = str();
+    const { text, ascii } = attributesText(a);
+    assert.equal(text, reference(a));
+    if (ascii) assert.match(text, /^[\x20-\x7e]*$/);
+  }
+});
