@@ -16,8 +16,8 @@ import { AGENT_FILE_KEYS, ConfigError as AgentConfigError, mergeConfig } from '.
 import { AuditPolicyError, resolveAuditPolicy } from '../audit/policy/index.js';
 import { ConfigError } from '../config/options.js';
 import { isObj } from '../formats/json-util.js';
-import { KeyConfigError, locate } from '../pipeline/config-error.js';
 import { closePipelineConfig, parsePipelineConfigAll, readConfigText } from '../pipeline/config.js';
+import { KeyConfigError, locate } from '../pipeline/config-error.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { CliError, CliErrors, oneLineReason } from './errors.js';
 import { defineServe } from './serve.js';
@@ -59,7 +59,9 @@ async function checkAgent(file: string, text: string, serveKeys: readonly string
   if (doc.errors.length > 0) throw new CliErrors(built.errors.map((e) => e.message));
   const errors: string[] = [];
   const err = (path: (string | number)[], reason: string, onKey = false) =>
-    errors.push(locate(new (onKey ? KeyConfigError : ConfigError)(path, reason), doc, lineCounter, file).message);
+    errors.push(
+      locate(new (onKey ? KeyConfigError : ConfigError)(path, reason), doc, lineCounter, file).message,
+    );
   const top = doc.toJS({ maxAliasCount: 1000 }) ?? {};
   if (!isObj(top)) {
     err([], 'must be a mapping of settings');
@@ -140,12 +142,14 @@ export function registerConfigCheck(program: Command): void {
   config
     .command('check')
     .description(
-      "Validate a serve or agent configuration file as a start would (every key, value, file named, flow and output), reporting every error with its line",
+      'Validate a serve or agent configuration file as a start would (every key, value, file named, flow and output), reporting every error with its line',
     )
     .argument('<file>', 'the YAML configuration file')
     .addOption(
-      new Option('--for <program>', "whose file it is (default: the agent's when it has keys only the agent has)")
-        .choices(['serve', 'agent']),
+      new Option(
+        '--for <program>',
+        "whose file it is (default: the agent's when it has keys only the agent has)",
+      ).choices(['serve', 'agent']),
     )
     .action(async (file: string, opts: { for?: Program }) => {
       await configCheck(file, (t) => process.stdout.write(t), opts.for ? { for: opts.for } : {});

@@ -104,7 +104,9 @@ export const httpUrl: ValueRule<string> = (text) => {
   try {
     url = new URL(text);
   } catch {
-    throw new ValueError(`must be an http(s) URL such as http://clickhouse:8123, got ${JSON.stringify(text)}`);
+    throw new ValueError(
+      `must be an http(s) URL such as http://clickhouse:8123, got ${JSON.stringify(text)}`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new ValueError(`must be http:// or https://, got ${JSON.stringify(text)}`);

@@ -18,13 +18,13 @@ import { type Document, LineCounter, parseDocument } from 'yaml';
 import { AuditPolicyError, resolveAuditPolicy } from '../audit/policy/index.js';
 import { ConfigError, type ConfigPath, describe } from '../config/options.js';
 import { parseRetentionRules, RetentionConfigError } from '../lifecycle/retention-rules.js';
-import { KeyConfigError, locate } from '../pipeline/config-error.js';
 import {
   closePipelineConfig,
   PIPELINE_KEYS,
   type PipelineConfig,
   parsePipelineConfigAll,
 } from '../pipeline/config.js';
+import { KeyConfigError, locate } from '../pipeline/config-error.js';
 import type { RetentionRule } from '../store/store.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { camelOf, ValueError } from './flag-values.js';
@@ -109,7 +109,9 @@ function flagForm(fk: FileKey, v: unknown): { value: unknown } | { error: string
     return { value: fk.option.variadic ? v.map(String) : v.map(String).join(',') };
   }
   if (scalar(v)) return { value: fk.option.variadic ? [String(v)] : String(v) };
-  return { error: `must be ${COMMA_LISTS.has(fk.attribute) ? 'a string or a list' : 'a string'}, got ${describe(v)}` };
+  return {
+    error: `must be ${COMMA_LISTS.has(fk.attribute) ? 'a string or a list' : 'a string'}, got ${describe(v)}`,
+  };
 }
 
 /** The flag's own judgement of one text: its rule, else commander's choices or argument parser. */
@@ -142,7 +144,8 @@ function fileProblem(text: string): string | undefined {
 /** `retentionStream[0].period` as a path. */
 export function pathOfText(text: string): ConfigPath {
   const path: (string | number)[] = [];
-  for (const m of text.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) path.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  for (const m of text.matchAll(/([^.[\]]+)|\[(\d+)\]/g))
+    path.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
   return path;
 }
 
@@ -186,7 +189,9 @@ export async function readServeFile(
     ...extra,
   });
   const err = (path: ConfigPath, reason: string, onKey = false) =>
-    errors.push(locate(new (onKey ? KeyConfigError : ConfigError)(path, reason), doc, lineCounter, file).message);
+    errors.push(
+      locate(new (onKey ? KeyConfigError : ConfigError)(path, reason), doc, lineCounter, file).message,
+    );
 
   if (doc.errors.length > 0) {
     // A file that is not YAML: the pipeline's reader reports each syntax error with its place.
@@ -325,6 +330,7 @@ export async function readServeFile(
 export function applyFileValues(cmd: Command, values: ReadonlyMap<string, unknown>): void {
   for (const [attribute, value] of values) {
     const source = cmd.getOptionValueSource(attribute);
-    if (source === undefined || source === 'default') cmd.setOptionValueWithSource(attribute, value, 'config');
+    if (source === undefined || source === 'default')
+      cmd.setOptionValueWithSource(attribute, value, 'config');
   }
 }

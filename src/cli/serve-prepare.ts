@@ -18,8 +18,19 @@ import { longestRetention } from '../store/store.js';
 import { addClickHouseFlags, type ClickHouseFlags, clickhouseBackend } from './clickhouse-flags.js';
 import { CliError, CliErrors, oneLineReason } from './errors.js';
 import { flagOf } from './flag-values.js';
-import { applyFileValues, type ReadOptions, readServeFile, type ServeFile } from './serve-file.js';
-import { addReceiverFlags, type ReceiverFlags, receiverHosts, receiversFromFlags } from './serve-receivers.js';
+import {
+  applyFileValues,
+  fileKeysOf,
+  type ReadOptions,
+  readServeFile,
+  type ServeFile,
+} from './serve-file.js';
+import {
+  addReceiverFlags,
+  type ReceiverFlags,
+  receiverHosts,
+  receiversFromFlags,
+} from './serve-receivers.js';
 import { flagValueErrors, serveValue, serveValueOrDefault } from './serve-values.js';
 
 /** The values commander gives `serve`'s action. */
@@ -84,12 +95,19 @@ export interface PreparedServe {
  * file's error, located at the first, with the file's keys for the flags' names (`tlsCertFile and
  * tlsPrivateKeyFile must be given together`); otherwise it stays the flags' error.
  */
-function fromFile(err: unknown, cmd: Command, file: ServeFile | undefined, attributes: readonly string[]): unknown {
+function fromFile(
+  err: unknown,
+  cmd: Command,
+  file: ServeFile | undefined,
+  attributes: readonly string[],
+): unknown {
   const involved = attributes.filter((a) => cmd.getOptionValueSource(a) === 'config');
   if (file === undefined || involved.length === 0) return err;
   let text = oneLineReason(err);
   const mentioned = involved.filter((a) => text.includes(flagOf(a)));
-  for (const a of involved) text = text.replaceAll(flagOf(a), file.keys.get(a) ?? a);
+  // Longest first: `--tls-cert-file` is not taken out of `--requestheader-...-file`, nor a prefix.
+  const keys = [...fileKeysOf(cmd).values()].sort((a, b) => b.attribute.length - a.attribute.length);
+  for (const k of keys) text = text.replace(new RegExp(`${flagOf(k.attribute)}(?![\\w-])`, 'g'), k.key);
   const first = mentioned[0] ?? involved[0]!;
   const key = file.keys.get(first) ?? first;
   return new CliError(`${file.where(key)}${mentioned.length > 0 ? '' : `${key}: `}${text}`, 2);

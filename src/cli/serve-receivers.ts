@@ -116,4 +116,3 @@ function readSecret(flag: string, file: string): string {
   if (key === '') throw new CliError(`${flag}: ${file} is empty`, 2);
   return key;
 }
-

@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 import { addAuthFlags } from '../auth/index.js';
 import type { ReceiverAddresses } from '../server/receivers.js';
 import { addClickHouseFlags } from './clickhouse-flags.js';
-import { addReceiverFlags } from './serve-receivers.js';
 import { prepareServe } from './serve-prepare.js';
+import { addReceiverFlags } from './serve-receivers.js';
 
 /** The `serve` command's description and options, without its action (`config check` reads them). */
 export function defineServe(cmd: Command): Command {
