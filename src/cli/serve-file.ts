@@ -27,7 +27,7 @@ import {
 import { KeyConfigError, locate } from '../pipeline/config-error.js';
 import type { RetentionRule } from '../store/store.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { camelOf, ValueError } from './flag-values.js';
+import { camelOf } from './flag-values.js';
 import { serveValueRule } from './serve-values.js';
 
 /** Flags whose keys are nested under a section named as their first word. */
@@ -98,14 +98,14 @@ export interface ServeFile {
 }
 
 /** A YAML value as commander would hold the flag's value, or the reason it cannot be. */
-function flagForm(fk: FileKey, v: unknown): { value: unknown } | { error: string } {
+function flagForm(fk: FileKey, v: unknown): { value: unknown } | { error: string; at?: number } {
   const scalar = (x: unknown) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
   if (fk.option.isBoolean()) {
     return typeof v === 'boolean' ? { value: v } : { error: `must be true or false, got ${describe(v)}` };
   }
   if (Array.isArray(v) && (fk.option.variadic || COMMA_LISTS.has(fk.attribute))) {
     const bad = v.findIndex((x) => !scalar(x));
-    if (bad >= 0) return { error: `[${bad}]: must be a string, got ${describe(v[bad])}` };
+    if (bad >= 0) return { error: `must be a string, got ${describe(v[bad])}`, at: bad };
     return { value: fk.option.variadic ? v.map(String) : v.map(String).join(',') };
   }
   if (scalar(v)) return { value: fk.option.variadic ? [String(v)] : String(v) };
@@ -126,7 +126,8 @@ function judge(fk: FileKey, text: string): { value: unknown } | { error: string 
     }
     return { value: text };
   } catch (err) {
-    if (err instanceof ValueError || err instanceof Error) return { error: err.message };
+    // A ValueError of our rules, or commander's InvalidArgumentError of an argument parser.
+    if (err instanceof Error) return { error: err.message };
     throw err;
   }
 }
@@ -218,7 +219,7 @@ export async function readServeFile(
   const setting = (fk: FileKey, v: unknown) => {
     if (v === null || v === undefined) return; // `key:` with no value: as if absent
     const form = flagForm(fk, v);
-    if ('error' in form) return err(fk.path, form.error);
+    if ('error' in form) return err(form.at === undefined ? fk.path : [...fk.path, form.at], form.error);
     const texts = Array.isArray(form.value) ? (form.value as string[]) : [form.value];
     let value = form.value;
     for (const t of texts) {
