@@ -121,7 +121,8 @@ export function parseDurationMs(value: unknown, field: string): number {
   return Number(ns / 1_000_000n);
 }
 
-const TOP_KEYS = [
+/** The top-level keys of the agent's file (`kjournal config check --for agent` names them too). */
+export const AGENT_FILE_KEYS: readonly string[] = [
   'server',
   'token',
   'tokenFile',
@@ -157,7 +158,7 @@ export function parseConfigFile(text: string, name: string): Obj {
  * Errors name the field (`batch.maxWait: ...`) or the flag (`--batch-max-wait: ...`).
  */
 export function mergeConfig(file: Obj, flags: AgentFlags): AgentConfig {
-  const top = section(file, '', TOP_KEYS);
+  const top = section(file, '', AGENT_FILE_KEYS);
   const buffer = section(top.buffer ?? {}, 'buffer', ['maxBytes', 'minFreeDisk']);
   const batch = section(top.batch ?? {}, 'batch', ['maxBytes', 'maxWait']);
   const pick = <T>(flag: T | undefined, fileValue: T | undefined): T | undefined => flag ?? fileValue;

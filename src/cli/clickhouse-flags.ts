@@ -1,14 +1,15 @@
 /**
  * @module The ClickHouse options shared by `serve` and `migrate`: `--clickhouse-url`,
  * `--clickhouse-database`, `--clickhouse-user`, `--clickhouse-password-file`,
- * `--clickhouse-cluster`, and the same under `clickhouse:` in serve's config file (url, database,
- * user, passwordFile, cluster, replicated); a flag wins over the file. The password is only ever
- * read from a file, never taken on the command line (where `ps` would show it).
+ * `--clickhouse-cluster`; serve's config file has them under `clickhouse:` (serve-file.ts: url,
+ * database, user, passwordFile, cluster, and `replicated`, which has no flag). The password is only
+ * ever read from a file, never taken on the command line (where `ps` would show it).
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { StoreBackendConfig } from '../store/open.js';
 import { CliError } from './errors.js';
+import { httpUrl, identifier, ValueError, type ValueRule } from './flag-values.js';
 
 export interface ClickHouseFlags {
   clickhouseUrl?: string;
@@ -18,13 +19,8 @@ export interface ClickHouseFlags {
   clickhouseCluster?: string;
 }
 
-/** `clickhouse:` of serve's config file. */
+/** What serve's config file says of ClickHouse that no flag does. */
 export interface ClickHouseFileSettings {
-  readonly url?: string;
-  readonly database?: string;
-  readonly user?: string;
-  readonly passwordFile?: string;
-  readonly cluster?: string;
   readonly replicated?: boolean;
 }
 
@@ -40,35 +36,24 @@ export function addClickHouseFlags(cmd: Command, what: string): Command {
     );
 }
 
-const FILE_KEYS = ['url', 'database', 'user', 'passwordFile', 'cluster', 'replicated'];
-
-/** Reads `clickhouse:` of a config file; throws a CliError naming a wrong key. */
-export function parseClickHouseSettings(value: unknown, file: string): ClickHouseFileSettings {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value))
-    throw new CliError(
-      `${file}: clickhouse: must be a mapping (url, database, user, passwordFile, cluster)`,
-      2,
-    );
-  const v = value as Record<string, unknown>;
-  for (const k of Object.keys(v)) {
-    if (!FILE_KEYS.includes(k))
-      throw new CliError(`${file}: clickhouse.${k}: unknown field (known: ${FILE_KEYS.join(', ')})`, 2);
-    if (k === 'replicated' ? typeof v[k] !== 'boolean' : typeof v[k] !== 'string')
-      throw new CliError(
-        `${file}: clickhouse.${k}: must be a ${k === 'replicated' ? 'boolean' : 'string'}`,
-        2,
-      );
+function checked(flag: string, rule: ValueRule<string>, value: string): string {
+  try {
+    return rule(value);
+  } catch (err) {
+    if (err instanceof ValueError) throw new CliError(`${flag} ${err.message}`, 2);
+    throw err;
   }
-  return v as ClickHouseFileSettings;
 }
 
-/** The ClickHouse backend the flags (over the file) describe; undefined when neither names a URL. */
+/**
+ * The ClickHouse backend the flags describe (serve's file values are flags by then:
+ * serve-file.ts); undefined when no URL is named.
+ */
 export async function clickhouseBackend(
   flags: ClickHouseFlags,
   file: ClickHouseFileSettings = {},
 ): Promise<StoreBackendConfig | undefined> {
-  const url = flags.clickhouseUrl ?? file.url;
+  const url = flags.clickhouseUrl;
   if (url === undefined) {
     const stray = (
       ['clickhouseDatabase', 'clickhouseUser', 'clickhousePasswordFile', 'clickhouseCluster'] as const
@@ -80,18 +65,8 @@ export async function clickhouseBackend(
       );
     return undefined;
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new CliError(
-      `--clickhouse-url must be an http(s) URL such as http://clickhouse:8123, got ${JSON.stringify(url)}`,
-      2,
-    );
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw new CliError(`--clickhouse-url must be http:// or https://, got ${JSON.stringify(url)}`, 2);
-  const passwordFile = flags.clickhousePasswordFile ?? file.passwordFile;
+  checked('--clickhouse-url', httpUrl, url);
+  const passwordFile = flags.clickhousePasswordFile;
   let password: string | undefined;
   if (passwordFile !== undefined) {
     try {
@@ -100,19 +75,11 @@ export async function clickhouseBackend(
       throw new CliError(`--clickhouse-password-file: ${(err as Error).message}`, 2);
     }
   }
-  const database = flags.clickhouseDatabase ?? file.database;
-  const user = flags.clickhouseUser ?? file.user;
-  const cluster = flags.clickhouseCluster ?? file.cluster;
-  for (const [flag, v] of [
-    ['--clickhouse-database', database],
-    ['--clickhouse-cluster', cluster],
-  ] as const) {
-    if (v !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v))
-      throw new CliError(
-        `${flag} must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*), got ${JSON.stringify(v)}`,
-        2,
-      );
-  }
+  const database = flags.clickhouseDatabase;
+  const user = flags.clickhouseUser;
+  const cluster = flags.clickhouseCluster;
+  if (database !== undefined) checked('--clickhouse-database', identifier, database);
+  if (cluster !== undefined) checked('--clickhouse-cluster', identifier, cluster);
   return {
     kind: 'clickhouse',
     url,

@@ -24,6 +24,19 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * Several errors found at once (every error of a configuration file): `main.ts` prints each on its
+ * own line, so that a file is fixed in one round.
+ */
+export class CliErrors extends CliError {
+  constructor(
+    readonly lines: readonly string[],
+    exitCode = 1,
+  ) {
+    super(lines.join('\n'), exitCode);
+  }
+}
+
 /** One line that says why a command failed, for stderr. */
 export function oneLineReason(err: unknown): string {
   if (err instanceof Error) {

@@ -10,7 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { AuthConfigError } from '../auth/errors.js';
 import { StoreSetupError } from '../store/store.js';
 import { registerCommands } from './commands.js';
-import { CliError, EXIT, InterruptedError, oneLineReason } from './errors.js';
+import { CliError, CliErrors, EXIT, InterruptedError, oneLineReason } from './errors.js';
 
 /** The program, with the command `argv` runs (or all of them, for help). */
 export async function createProgram(argv: readonly string[] = []): Promise<Command> {
@@ -64,6 +64,10 @@ export async function runMain(argv: readonly string[]): Promise<number> {
       return EXIT.usage;
     }
     if (err instanceof InterruptedError) return err.exitCode;
+    if (err instanceof CliErrors) {
+      process.stderr.write(err.lines.map((line) => `kjournal: ${line}\n`).join(''));
+      return err.exitCode;
+    }
     process.stderr.write(`kjournal: ${oneLineReason(err)}\n`);
     return exitCodeOf(err);
   }

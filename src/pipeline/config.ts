@@ -294,20 +294,46 @@ function readFlow(
   return { name: n, match, filters: built, outputs: [...new Set(targets)] };
 }
 
-function readConfig(value: unknown, file: string, registries: Registries, now: () => number): PipelineConfig {
+/**
+ * Reads the pipeline of a parsed file. With `errors`, a wrong output or flow is collected there and
+ * left out, and the reading goes on (`kjournal config check` reports every one); without, the first
+ * throws. An output that failed still counts as declared, so that flows naming it are not wrong too.
+ */
+function readConfig(
+  value: unknown,
+  file: string,
+  registries: Registries,
+  now: () => number,
+  errors?: ConfigError[],
+): PipelineConfig {
+  const attempt = <T>(read: () => T): T | undefined => {
+    if (errors === undefined) return read();
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      errors.push(err);
+      return undefined;
+    }
+  };
   const top = new Options(value, []);
   const outputs: OutputConfig[] = [];
   try {
     const seenOutputs = new Map<string, number>();
-    top.list('outputs').forEach((item, i) => {
-      outputs.push(readOutput(item, i, seenOutputs, registries.outputs, dirname(file)));
+    const names = new Set([JOURNAL_OUTPUT]);
+    (attempt(() => top.list('outputs')) ?? []).forEach((item, i) => {
+      const output = attempt(() => readOutput(item, i, seenOutputs, registries.outputs, dirname(file)));
+      if (output) outputs.push(output);
+      const n = (item.value as { name?: unknown } | null)?.name;
+      if (typeof n === 'string') names.add(n);
     });
-    const names = new Set([JOURNAL_OUTPUT, ...outputs.map((o) => o.name)]);
     const ctx: FilterContext = { baseDir: dirname(file), now };
     const seenFlows = new Map<string, number>();
-    const flows = top
-      .list('flows')
-      .map((item, i) => readFlow(item, seenFlows, i, names, registries.filters, ctx));
+    const flows: FlowConfig[] = [];
+    (attempt(() => top.list('flows')) ?? []).forEach((item, i) => {
+      const flow = attempt(() => readFlow(item, seenFlows, i, names, registries.filters, ctx));
+      if (flow) flows.push(flow);
+    });
     return { file, outputs, flows };
   } catch (err) {
     for (const o of outputs) void o.output.close().catch(() => undefined);
@@ -321,12 +347,12 @@ async function defaultRegistries(): Promise<Registries> {
   return { filters: FILTERS, outputs: OUTPUTS };
 }
 
-function yamlError(doc: Document, lineCounter: LineCounter, file: string): PipelineConfigError | undefined {
-  const e = doc.errors[0];
-  if (!e) return undefined;
-  const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-  const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  return new PipelineConfigError(file, pos.line, pos.col, [], `not valid YAML: ${message}`);
+function yamlErrors(doc: Document, lineCounter: LineCounter, file: string): PipelineConfigError[] {
+  return doc.errors.map((e) => {
+    const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
+    const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    return new PipelineConfigError(file, pos.line, pos.col, [], `not valid YAML: ${message}`);
+  });
 }
 
 /**
@@ -339,20 +365,47 @@ export function parsePipelineConfig(
   registries: Registries,
   now: () => number = Date.now,
 ): PipelineConfig {
+  const { config, errors } = readPipeline(text, file, registries, now, false);
+  if (errors[0]) throw errors[0];
+  return config!;
+}
+
+/**
+ * Every error of `text`'s pipeline at once, located (YAML syntax errors first and alone), and the
+ * configuration of what was right; the caller owns its outputs (closePipelineConfig).
+ */
+export function parsePipelineConfigAll(
+  text: string,
+  file: string,
+  registries: Registries,
+  now: () => number = Date.now,
+): { config?: PipelineConfig; errors: PipelineConfigError[] } {
+  return readPipeline(text, file, registries, now, true);
+}
+
+function readPipeline(
+  text: string,
+  file: string,
+  registries: Registries,
+  now: () => number,
+  all: boolean,
+): { config?: PipelineConfig; errors: PipelineConfigError[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
-  const syntax = yamlError(doc, lineCounter, file);
-  if (syntax) throw syntax;
+  const syntax = yamlErrors(doc, lineCounter, file);
+  if (syntax.length > 0) return { errors: syntax };
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    throw new PipelineConfigError(file, 1, 1, [], `not valid YAML: ${(err as Error).message}`);
+    return { errors: [new PipelineConfigError(file, 1, 1, [], `not valid YAML: ${(err as Error).message}`)] };
   }
+  const collected: ConfigError[] = [];
   try {
-    return readConfig(value, file, registries, now);
+    const config = readConfig(value, file, registries, now, all ? collected : undefined);
+    return { config, errors: collected.map((e) => locate(e, doc, lineCounter, file)) };
   } catch (err) {
-    if (err instanceof ConfigError) throw locate(err, doc, lineCounter, file);
+    if (err instanceof ConfigError) return { errors: [locate(err, doc, lineCounter, file)] };
     throw err;
   }
 }

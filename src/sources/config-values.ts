@@ -5,6 +5,7 @@
  * (src/sources/<kind>/config.ts), so that every error of the agent's configuration is one type.
  */
 import { isObj, type Obj } from '../formats/json-util.js';
+import { didYouMean } from '../util/did-you-mean.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -22,7 +23,13 @@ export function section(v: unknown, field: string, keys: readonly string[]): Obj
   if (!isObj(v)) throw new ConfigError(`${field}: must be a mapping, got ${show(v)}`);
   for (const k of Object.keys(v)) {
     if (!keys.includes(k)) {
-      throw new ConfigError(`${field}.${k}: unknown field (known: ${keys.join(', ')})`.replace(/^\./, ''));
+      const near = didYouMean(k, keys);
+      throw new ConfigError(
+        `${field}.${k}: unknown field (${near ? `did you mean ${JSON.stringify(near)}? ` : ''}known: ${keys.join(', ')})`.replace(
+          /^\./,
+          '',
+        ),
+      );
     }
   }
   return v;

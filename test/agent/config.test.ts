@@ -102,7 +102,7 @@ test('errors are one line and name the field or flag', async () => {
     ],
     [{}, { batchMaxWait: 'x' }, /^--batch-max-wait: must be a duration/],
     [{ buffer: { maxBytes: '12 parsecs' } }, {}, /^buffer\.maxBytes: must be a size/],
-    [{ bufer: {} }, {}, /^bufer: unknown field \(known: server, /],
+    [{ bufer: {} }, {}, /^bufer: unknown field \(did you mean "buffer"\? known: server, /],
     [
       { pods: { directory: '/x' } },
       {},

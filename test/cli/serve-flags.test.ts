@@ -111,7 +111,7 @@ test('serve: an invalid --config or --audit-policy stops the start with where an
       'flows:\n  - name: f\n    filters:\n      - parser: { format: xml }\n    outputs: [journal]\n',
     );
     const unknownOutput = file('output.yaml', 'flows:\n  - name: f\n    outputs: [nowhere]\n');
-    const unknownKey = file('key.yaml', 'listen: 0.0.0.0:3100\n');
+    const unknownKey = file('key.yaml', 'flow:\n  - name: f\n    outputs: [journal]\n');
     const emptyPolicy = file('policy.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: []\n');
     const cases: [string[], RegExp][] = [
       [
@@ -119,7 +119,7 @@ test('serve: an invalid --config or --audit-policy stops the start with where an
         /filter\.yaml:4:\d+: flows\[0\]\.filters\[0\]\.parser\.format: must be one of/,
       ],
       [['--config', unknownOutput], /output\.yaml:3:\d+: flows\[0\]\.outputs\[0\]: .*nowhere/],
-      [['--config', unknownKey], /key\.yaml: unknown field "listen"/],
+      [['--config', unknownKey], /key\.yaml:1:1: flow: unknown field "flow" \(did you mean "flows"\?\)$/],
       [['--config', join(dir, 'absent.yaml')], /absent\.yaml: cannot read \(no such file\)/],
       [['--audit-policy', emptyPolicy], /illegal policy with 0 rules/],
     ];

@@ -1,6 +1,6 @@
 /**
  * `kjournal config check FILE` through the built CLI: a good file (the issue's example, with the
- * real output and filter types) prints `FILE: ok (...)` and exits 0; a bad one prints the located
+ * real output and filter types) prints `FILE: valid agent configuration: ...` and exits 0; a bad one prints the located
  * error and exits 1.
  */
 import assert from 'node:assert/strict';
@@ -57,7 +57,7 @@ test('kjournal config check: a good file is ok, with its counts', async () => {
   await writeFile(file, GOOD);
   const r = await run(['config', 'check', file]);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, `${file}: ok (1 output, 2 flows)\n`);
+  assert.equal(r.stdout, `${file}: valid agent configuration: 1 output, 2 flows\n`);
   assert.equal(r.stderr, '');
 });
 

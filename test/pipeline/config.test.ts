@@ -17,6 +17,7 @@ import {
   PIPELINE_KEYS,
   PipelineConfigError,
   parsePipelineConfig,
+  parsePipelineConfigAll,
 } from '../../src/pipeline/config.js';
 import { type MemoryOutput, rec, testRegistries } from './helpers.js';
 
@@ -301,4 +302,48 @@ test('an output built before a later error is closed', () => {
     message: `${FILE}:5:8: flows: must be a list, got number 3`,
   });
   assert.equal(made.get('siem')!.closed, true);
+});
+
+test('parsePipelineConfigAll reports every wrong output and flow, not a flow that names a wrong output', async () => {
+  const made = new Map<string, MemoryOutput>();
+  const text = [
+    'outputs:',
+    '  - name: a', // 2
+    '    type: memory',
+    '    url: x',
+    '  - name: b', // 5
+    '    type: nope',
+    '  - name: c', // 7
+    '    type: memory',
+    '    url: x',
+    '    batch: { maxRecords: 0 }', // 10
+    'flows:',
+    '  - name: to-b', // 12: names b, whose type is wrong: not an error of its own
+    '    outputs: [b]',
+    '  - name: to-z', // 14
+    '    outputs: [z]',
+    '  - name: to-a', // 16
+    '    outputs: [a]',
+    '',
+  ].join('\n');
+  const { config, errors } = parsePipelineConfigAll(text, FILE, testRegistries(made));
+  assert.deepEqual(
+    errors.map((e) => e.message),
+    [
+      `${FILE}:6:11: outputs[1].type: unknown output type "nope" (known: memory)`,
+      `${FILE}:10:26: outputs[2].batch.maxRecords: must be at least 1, got 0`,
+      `${FILE}:15:15: flows[1].outputs[0]: unknown output "z" (declared: journal, a, b, c)`,
+    ],
+  );
+  // What was right is there, built; the caller closes it.
+  assert.deepEqual(
+    config?.outputs.map((o) => o.name),
+    ['a'],
+  );
+  assert.deepEqual(
+    config?.flows.map((f) => f.name),
+    ['to-b', 'to-a'],
+  );
+  await closePipelineConfig(config!);
+  assert.equal(made.get('a')!.closed, true);
 });
