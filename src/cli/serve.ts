@@ -2,7 +2,7 @@
  * @module `kjournal serve`: the server on one port, with the embedded store or ClickHouse.
  */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type AuthFlags, addAuthFlags, authConfigFromFlags, createAuth } from '../auth/index.js';
 import { parseMinFree } from '../disk/disk-space.js';
 import { DEFAULT_PUSH_LIMITS } from '../formats/loki-push/index.js';
@@ -228,7 +228,9 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('Run the kjournal server: Loki push and query APIs on one port, data in an embedded store')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:3100')
-    .option('--data <dir>', 'data directory', './data')
+    // The container image sets KJOURNAL_DATA=/var/lib/kjournal (Dockerfile), so that `serve` with
+    // any other flags keeps its data on the image's volume; a --data flag still wins.
+    .addOption(new Option('--data <dir>', 'data directory').default('./data').env('KJOURNAL_DATA'))
     .option(
       '--retention <duration>',
       'delete data older than this, per day (e.g. 30d); default keeps forever',
