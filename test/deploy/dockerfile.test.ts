@@ -314,6 +314,26 @@ describe('Dockerfile', () => {
     }
   });
 
+  test('the runtime needs no dev dependency: every package dist/src imports is a dependency', () => {
+    // npm prune --omit=dev leaves only "dependencies": a dev one imported at run time would fail
+    // only in the image. (Checked once by hand, too: serve from an `npm ci` + `npm prune --omit=dev`
+    // tree stored and queried a line.)
+    const deps = new Set(Object.keys((PKG as unknown as { dependencies: object }).dependencies));
+    const imported = new Set<string>();
+    for (const f of files(join(ROOT, 'dist/src')).filter((p) => p.endsWith('.js'))) {
+      const js = readFileSync(join(ROOT, f), 'utf8');
+      for (const m of js.matchAll(
+        /(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)(['"])([@a-z0-9][^'"\s,;()]*)\1/gm,
+      )) {
+        const spec = m[2]!;
+        if (spec.startsWith('node:')) continue;
+        imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+    assert.ok(imported.has('@duckdb/node-api') && imported.has('re2'), [...imported].join(' '));
+    for (const p of imported) assert.ok(deps.has(p), `dist/src imports ${p}, which is not in "dependencies"`);
+  });
+
   test("user, data directory and port are deploy/'s", () => {
     const user = one(RUNTIME, 'USER').at(-1)!.args;
     const sc = STATEFULSET.spec.template.spec.securityContext;
