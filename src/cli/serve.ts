@@ -3,7 +3,7 @@
  * flags are defined here; `--config FILE` gives any of them as a key of a YAML file
  * (serve-file.ts), and serve-prepare.ts turns flags and file into the server's configuration.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { addAuthFlags } from '../auth/index.js';
 import type { ReceiverAddresses } from '../server/receivers.js';
 import { addClickHouseFlags } from './clickhouse-flags.js';
@@ -15,7 +15,9 @@ export function defineServe(cmd: Command): Command {
   cmd
     .description('Run the kjournal server: Loki push and query APIs on one port, data in an embedded store')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:3100')
-    .option('--data <dir>', 'data directory', './data')
+    // The container image sets KJOURNAL_DATA=/var/lib/kjournal (Dockerfile), so that `serve` with
+    // any other flags keeps its data on the image's volume; a --data flag still wins.
+    .addOption(new Option('--data <dir>', 'data directory').default('./data').env('KJOURNAL_DATA'))
     .option(
       '--retention <duration>',
       'delete data older than this, per day (e.g. 30d); default keeps forever',
