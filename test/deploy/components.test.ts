@@ -709,12 +709,8 @@ describe('what the checks read from the code', () => {
       'a step is not applied alone',
     );
     for (const f of [...kustomizations, ...components])
-      if (f.dir !== '.' && f.dir !== 'base' && !isStep(f))
-        assert.ok(
-          README.includes(`${f.dir.replace(/^(overlays|components)\//, '')}`) &&
-            README.includes(basename(f.dir)),
-          `deploy/README.md mentions ${f.dir}`,
-        );
+      if (f.dir !== '.' && f.dir !== 'base')
+        assert.ok(README.includes(`\`${f.dir}`), `deploy/README.md names ${f.dir}`);
     for (const names of Object.values(EXTERNAL))
       for (const n of names) assert.ok(README.includes(n), `deploy/README.md says how to create ${n}`);
   });
@@ -735,6 +731,32 @@ describe('every component, applied on the base it is for, renders and checks out
       const objs = renderWith([base], [c.dir]);
       checkAll(objs);
       assert.notDeepEqual(objs, without, 'the component changes something');
+    });
+});
+
+describe('the components combine: all of them at once, one of each pair of alternatives', () => {
+  const on = (base: string) => components.filter((c) => baseOf(c.dir) === base).map((c) => c.dir);
+  /** Alternatives: the same thing two ways; together they would scrape twice (and collide). */
+  const without = (list: string[], ...drop: string[]) => list.filter((c) => !drop.includes(c));
+  const cases: [string, string, string[]][] = [
+    [
+      'the embedded store, ServiceMonitor',
+      '.',
+      without(on('.'), 'components/pod-monitor', 'components/clickhouse'),
+    ],
+    ['ClickHouse, PodMonitor', '.', without(on('.'), 'components/service-monitor')],
+    ['the agent, ServiceMonitor', 'agent', without(on('agent'), 'components/agent-pod-monitor')],
+    ['the agent, PodMonitor', 'agent', without(on('agent'), 'components/agent-service-monitor')],
+  ];
+  for (const [what, base, list] of cases)
+    test(`${what}: ${list.map((c) => basename(c)).join(', ')}`, () => {
+      assert.ok(list.length >= 2, 'several components');
+      const objs = renderWith([base], list);
+      checkAll(objs);
+      // The other order too: nothing depends on coming first.
+      const reversed = renderWith([base], [...list].reverse());
+      checkAll(reversed);
+      assert.deepEqual(reversed.map(id).sort(), objs.map(id).sort());
     });
 });
 
