@@ -86,6 +86,7 @@ interface PodSpec {
   containers: Container[];
   volumes?: Volume[];
   tolerations?: { key?: string; operator?: string; effect?: string }[];
+  priorityClassName?: string;
 }
 interface WorkloadSpec {
   replicas?: number;
@@ -750,9 +751,11 @@ describe('deploy/agent (applied on its own)', () => {
     assert.notEqual(AGENT_NS, NS);
     const ns = one(objs, 'Namespace', AGENT_NS);
     assert.equal(ns.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
+    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass']);
     for (const o of objs)
-      if (o.kind !== 'Namespace' && !o.kind.startsWith('Cluster'))
-        assert.equal(o.metadata.namespace, AGENT_NS);
+      if (!clusterScoped.has(o.kind))
+        assert.equal(o.metadata.namespace, AGENT_NS, `${o.kind} ${o.metadata.name}`);
+      else assert.equal(o.metadata.namespace, undefined, `${o.kind} ${o.metadata.name}`);
   });
 
   test('the DaemonSet runs `kjournal agent` with the flags the command has, to the kjournal Service', () => {
@@ -803,6 +806,8 @@ describe('deploy/agent (applied on its own)', () => {
   test('host logs are mounted read-only, the state directory read-write', () => {
     for (const path of [
       '/var/log/pods',
+      // docker json-file: the files under /var/log/pods are symlinks into it, followed by the agent.
+      '/var/lib/docker/containers',
       '/var/log/kubernetes/audit',
       '/var/log/journal',
       '/run/log/journal',
@@ -827,12 +832,35 @@ describe('deploy/agent (applied on its own)', () => {
           assert.equal(m.readOnly, true, `${v.hostPath.path} read-only`);
   });
 
-  test('runs on control-plane nodes too: tolerates their NoSchedule taints', () => {
-    for (const key of ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'])
-      assert.ok(
-        pod.tolerations?.some((t) => t.key === key && t.operator === 'Exists' && t.effect === 'NoSchedule'),
-        key,
-      );
+  test('runs on every node: tolerates every taint (control-plane, dedicated pools, pressure)', () => {
+    // A toleration with operator Exists and neither key nor effect matches every taint.
+    assert.ok(
+      pod.tolerations?.some((t) => t.operator === 'Exists' && t.key === undefined && t.effect === undefined),
+      JSON.stringify(pod.tolerations),
+    );
+  });
+
+  test('a priority class of its own, high but below the system-* classes, so it is not evicted first', () => {
+    const name = pod.priorityClassName ?? '';
+    assert.equal(name, 'kjournal-agent');
+    const pc = one(objs, 'PriorityClass', name) as unknown as {
+      value: number;
+      globalDefault?: boolean;
+      apiVersion: string;
+    };
+    assert.equal(pc.apiVersion, 'scheduling.k8s.io/v1');
+    // kube-apiserver refuses values above 1e9 outside the system- prefix; system-cluster-critical is 2e9.
+    assert.equal(pc.value, 1_000_000_000);
+    assert.notEqual(pc.globalDefault, true, 'not every pod of the cluster');
+    assert.equal(ev.spec.template.spec.priorityClassName, undefined, 'the events watcher keeps the default');
+  });
+
+  test('docker json-file: /var/log/pods symlinks resolve inside the pod', () => {
+    // kubelet with docker (cri-dockerd) links <pod dir>/<container>/<n>.log to the json-file log.
+    const target = '/var/lib/docker/containers/abc/abc-json.log';
+    const v = volumeFor(pod, c, target);
+    assert.equal(v.volume.hostPath?.path, '/var/lib/docker/containers', 'mounted at the host path');
+    assert.equal(v.key, 'abc/abc-json.log');
   });
 
   test('resources, probes on the metrics port, and a narrow security context', () => {

@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
@@ -177,6 +187,36 @@ describe('pods source', () => {
       r.records().map((x) => x.labels.stream),
       ['stdout', 'stderr'],
     );
+  });
+
+  test('docker json-file through the kubelet symlink into the docker directory, across docker rotation', async () => {
+    // With docker (cri-dockerd) the kubelet links <pod dir>/<container>/<n>.log to
+    // /var/lib/docker/containers/<id>/<id>-json.log (deploy/agent mounts both). Docker rotates by
+    // renaming to <id>-json.log.1 and starting a new file; the link then names the new one.
+    const docker = await mkdtemp(join(tmpdir(), 'kj-docker-'));
+    try {
+      const d = containerDir(dir);
+      await mkdir(d, { recursive: true });
+      const id = 'c0ffee';
+      await mkdir(join(docker, id));
+      const target = join(docker, id, `${id}-json.log`);
+      const j = (log: string) =>
+        `${JSON.stringify({ log: `${log}\n`, stream: 'stdout', time: '2026-11-23T10:00:00.5Z' })}\n`;
+      await writeFile(target, j('one') + j('two'));
+      await symlink(target, join(d, '0.log'));
+      const r = runSource(source(dir));
+      await r.waitFor(2);
+      await appendFile(target, j('three'));
+      await rename(target, `${target}.1`);
+      await writeFile(target, j('four'));
+      await r.waitFor(4);
+      await sleep(150);
+      await r.stop();
+      assert.deepEqual(r.bodies(), ['one', 'two', 'three', 'four']);
+      assert.equal(r.records()[0]?.labels.container, 'app', 'labels from the link, not the target');
+    } finally {
+      await rm(docker, { recursive: true, force: true });
+    }
   });
 
   test('kubelet rotation at a steady rate (rename, new 0.log, later gzip): every line exactly once', async () => {
