@@ -11,8 +11,10 @@ import { loadPodLogSource } from '../kube/direct/pod-log-source.js';
 import type { ReceiverAddresses, ReceiversConfig } from '../server/receivers.js';
 import { longestRetention } from '../store/store.js';
 import { sizeOrZero } from '../util/size.js';
+import { ownVersion } from '../util/version.js';
 import { addClickHouseFlags, type ClickHouseFlags, clickhouseBackend } from './clickhouse-flags.js';
 import { CliError } from './errors.js';
+import { addLogFlags, type LogFlags, loggerFromFlags } from './log-flags.js';
 import { loadServeSettings } from './serve-config.js';
 
 export function parseListen(value: string): { host: string; port: number } {
@@ -36,7 +38,7 @@ function bytes(flag: string, value: string): number {
   return n;
 }
 
-interface ServeFlags extends AuthFlags, ClickHouseFlags {
+interface ServeFlags extends AuthFlags, ClickHouseFlags, LogFlags {
   deleteRequestCancelPeriod: string;
   listen: string;
   data: string;
@@ -220,7 +222,7 @@ function describeReceivers(a: ReceiverAddresses): string {
   if (a.syslogTls) parts.push(`syslog on tls ${at(a.syslogTls)}`);
   if (a.gelfUdp) parts.push(`gelf on udp ${at(a.gelfUdp)}`);
   if (a.gelfTcp) parts.push(`gelf on tcp ${at(a.gelfTcp)}`);
-  return parts.length > 0 ? `kjournal: receivers: ${parts.join(', ')}\n` : '';
+  return parts.length > 0 ? `kjournal: receivers: ${parts.join(', ')}` : '';
 }
 
 export function registerServe(program: Command): void {
@@ -324,8 +326,10 @@ export function registerServe(program: Command): void {
     );
   addReceiverFlags(cmd);
   addAuthFlags(cmd);
+  addLogFlags(cmd);
   addClickHouseFlags(cmd, 'keep the journal in ClickHouse instead of the embedded store:');
   cmd.action(async (flags: ServeFlags) => {
+    const logger = loggerFromFlags(flags);
     const { host, port } = parseListen(flags.listen);
     const retention = flags.retention === undefined ? undefined : duration('--retention', flags.retention);
     const deleteCancel = duration('--delete-request-cancel-period', flags.deleteRequestCancelPeriod);
@@ -368,6 +372,7 @@ export function registerServe(program: Command): void {
     const { DEFAULT_SERVER_CONFIG, startServer } = await import('../server/app.js');
     const server = await startServer({
       auth,
+      logger,
       ...DEFAULT_SERVER_CONFIG,
       host,
       port,
@@ -419,17 +424,28 @@ export function registerServe(program: Command): void {
     const tenants = flags.disableTenantHeader
       ? 'X-Scope-OrgID is ignored (--disable-tenant-header): every request is the tenant "default"'
       : 'X-Scope-OrgID names the tenant; any but "default" needs get (reads) or create (writes) on tenants.core.kjournal named after it';
-    // One write: whoever reads up to "serving on" has the rest too.
-    process.stderr.write(
-      `kjournal serving on ${server.url} (${storeBackend?.kind === 'clickhouse' ? `journal in ClickHouse at ${storeBackend.url}, database ${storeBackend.database ?? 'kjournal'}; local state in ${flags.data}` : `data in ${flags.data}`})\n` +
-        describeReceivers(server.receivers) +
-        `kjournal: ${auth.describe()}\n` +
-        `kjournal: tenants: ${tenants}\n`,
+    // "serving on" last: whoever reads up to it has the rest too.
+    const receiversLine = describeReceivers(server.receivers);
+    if (receiversLine) logger.info(receiversLine);
+    logger.info(`kjournal: ${auth.describe()}`);
+    logger.info(`kjournal: tenants: ${tenants}`);
+    logger.info(
+      `kjournal serving on ${server.url} (${storeBackend?.kind === 'clickhouse' ? `journal in ClickHouse at ${storeBackend.url}, database ${storeBackend.database ?? 'kjournal'}; local state in ${flags.data}` : `data in ${flags.data}`})`,
+      { version: ownVersion() },
     );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
-        process.stderr.write(`kjournal: ${signal}, shutting down\n`);
-        server.close().then(resolve, resolve);
+        logger.info(`kjournal: ${signal}, shutting down`);
+        server.close().then(
+          () => {
+            logger.info('kjournal: stopped');
+            resolve();
+          },
+          (err: unknown) => {
+            logger.error(`kjournal: shutting down failed: ${(err as Error).message}`);
+            resolve();
+          },
+        );
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
