@@ -42,20 +42,20 @@ function leakyStore(inner: Store): Store {
 let dir: string;
 let srv: RunningServer;
 const logged: string[] = [];
-const write = process.stderr.write.bind(process.stderr);
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kj-error-bodies-'));
   const store = leakyStore(new DuckDbStore({ dir, maintenanceIntervalMs: 3_600_000, log: () => {} }));
-  srv = await startServer({ ...DEFAULT_SERVER_CONFIG, port: 0, dataDir: dir, store, log: () => {} });
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    logged.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
+  srv = await startServer({
+    ...DEFAULT_SERVER_CONFIG,
+    port: 0,
+    dataDir: dir,
+    store,
+    log: (line) => logged.push(line),
+  });
 });
 
 after(async () => {
-  process.stderr.write = write;
   await srv.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -76,13 +76,18 @@ for (const [what, path] of paths) {
     const res = await fetch(`${srv.url}${path}`);
     const body = await res.text();
     assert.equal(res.status, 500, body);
+    // The error's id is the request's (X-Request-Id), which the server's one line of it carries.
     const id = res.headers.get('x-kjournal-error-id');
-    assert.match(id ?? '', /^[0-9a-f]{12}$/);
+    assert.match(id ?? '', /^[0-9a-f]{16}$/);
+    assert.equal(res.headers.get('x-request-id'), id);
     assert.ok(body.includes(`internal error ${id}`), body);
     for (const leak of [SECRET, '/var/lib', 'wal2', 'SELECT', 'read_csv', 'Original Line']) {
       assert.ok(!body.includes(leak), `the body holds ${JSON.stringify(leak)}: ${body}`);
     }
-    const line = logged.find((l) => l.includes(`internal error ${id}:`));
-    assert.ok(line?.includes(SECRET), 'the log has the details under the id');
+    const lines = logged.filter((l) => l.includes(`request_id=${id} `));
+    assert.equal(lines.length, 1, `one line of the failure: ${logged.join('\n')}`);
+    assert.ok(lines[0]!.startsWith('internal error '), lines[0]);
+    assert.ok(lines[0]!.includes(SECRET), 'the log has the details under the id');
+    assert.ok(!lines[0]!.includes('\n'), 'on one line');
   });
 }

@@ -8,8 +8,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Access } from '../../auth/index.js';
-import { DiskFullError } from '../../journal/disk-full.js';
-import { StoreUnavailableError } from '../../store/store.js';
 import { errorText, type Logger, type LogLevel } from '../../util/log.js';
 import { type GateOptions, gateRequest } from './auth-gate.js';
 import { bodyMediaType, checkBodyType, FORM_TYPE, readBody } from './body.js';
@@ -81,12 +79,16 @@ export function requestListener(opts: DispatchOptions): (req: IncomingMessage, r
   };
 }
 
+/** Failures logged where they start and end, not per request (see logRequest). */
+const QUIET_5XX = new Set([502, 503, 507]);
+
 /**
  * The request's one log line, at the level Loki's (dskit's) middleware uses: a 5xx at warn (with
  * its error, at error, when the route met an unexpected one: api/http/internal-error.ts), every
- * other request at debug (the access log). A full disk (507) and a shared store that is down (503)
- * stay at debug: the disk guard and the store log when that starts and ends, and a line per
- * retried push of every agent would bury it (dskit leaves 502 and 503 at debug alike).
+ * other request at debug (the access log). A full disk (507), a shared store that is down or a
+ * receiver's back-pressure (503) stay at debug: the disk guard and the store log when that starts
+ * and ends, and a line per retried push of every agent would bury it (dskit leaves 502 and 503 at
+ * debug alike).
  */
 function logRequest(
   logger: Logger,
@@ -102,7 +104,7 @@ function logRequest(
   if (outcome.internal) {
     level = 'error';
     msg = 'internal error';
-  } else if (status >= 500 && !(err instanceof DiskFullError) && !(err instanceof StoreUnavailableError)) {
+  } else if (status >= 500 && !QUIET_5XX.has(status)) {
     level = 'warn';
     msg = 'request failed';
   }
