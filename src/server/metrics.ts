@@ -25,12 +25,12 @@ export class ServerMetrics {
   readonly httpRequests: Counter<'route' | 'method' | 'code'>;
   readonly httpDuration: Histogram<'route' | 'method'>;
   /**
-   * The children of the HTTP metrics by label values, made once per tuple: a request then builds
-   * no label object (prom-client still hashes the labels on each inc and observe, a short string).
+   * The children of the HTTP metrics by route, then method (then code), made once per tuple: a
+   * request costs three map lookups by strings V8 has hashed already (the route table's own
+   * labels) and builds no label object. prom-client still hashes the labels on each inc and
+   * observe: about 1.5 µs of the 2 µs a request costs here.
    */
-  private readonly requestChildren = new Map<string, Counter.Internal>();
-  private readonly durationChildren = new Map<string, Histogram.Internal<'route' | 'method'>>();
-
+  private readonly httpChildren = new Map<string, Map<string, HttpChildren>>();
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry, prefix: 'kjournal_' });
     const registers = [this.registry];
@@ -151,19 +151,22 @@ export class ServerMetrics {
 
   /** Counts one answered HTTP request (api/http/dispatch.ts RequestObserver). */
   observeRequest(route: string, method: string, code: number, seconds: number): void {
-    const m = KNOWN_METHODS.has(method) ? method : 'other';
-    const key = `${route} ${m}`;
-    let duration = this.durationChildren.get(key);
-    if (duration === undefined) {
-      duration = this.httpDuration.labels(route, m);
-      this.durationChildren.set(key, duration);
+    let byMethod = this.httpChildren.get(route);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.httpChildren.set(route, byMethod);
     }
-    duration.observe(seconds);
-    const codeKey = `${key} ${code}`;
-    let count = this.requestChildren.get(codeKey);
+    let children = byMethod.get(method);
+    if (children === undefined) {
+      const m = KNOWN_METHODS.has(method) ? method : 'other';
+      children = { duration: this.httpDuration.labels(route, m), method: m, codes: new Map() };
+      byMethod.set(method, children);
+    }
+    children.duration.observe(seconds);
+    let count = children.codes.get(code);
     if (count === undefined) {
-      count = this.httpRequests.labels(route, m, String(code));
-      this.requestChildren.set(codeKey, count);
+      count = this.httpRequests.labels(route, children.method, String(code));
+      children.codes.set(code, count);
     }
     count.inc();
   }
@@ -207,6 +210,13 @@ export class ServerMetrics {
       },
     });
   }
+}
+
+interface HttpChildren {
+  readonly duration: Histogram.Internal<'route' | 'method'>;
+  /** The method's label: itself, or `other`. */
+  readonly method: string;
+  readonly codes: Map<number, Counter.Internal>;
 }
 
 /** HTTP's methods (RFC 9110, PATCH): any other is counted as `other`, so the label stays bounded. */
