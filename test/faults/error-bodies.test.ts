@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { DEFAULT_SERVER_CONFIG, type RunningServer, startServer } from '../../src/server/app.js';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
+import { Logger } from '../../src/util/log.js';
 
 const SECRET = 'card=4111-1111-1111-1111';
 const LEAK =
@@ -91,3 +92,34 @@ for (const [what, path] of paths) {
     assert.ok(!lines[0]!.includes('\n'), 'on one line');
   });
 }
+
+test('--log-format json: the internal error is one JSON line at error, under the request id the client got', async () => {
+  const jdir = await mkdtemp(join(tmpdir(), 'kj-error-json-'));
+  const lines: string[] = [];
+  const store = leakyStore(new DuckDbStore({ dir: jdir, maintenanceIntervalMs: 3_600_000, log: () => {} }));
+  const jsrv = await startServer({
+    ...DEFAULT_SERVER_CONFIG,
+    port: 0,
+    dataDir: jdir,
+    store,
+    logger: new Logger({ format: 'json', level: 'info', write: (l) => lines.push(l) }),
+  });
+  try {
+    const res = await fetch(`${jsrv.url}${paths[0][1]}`, { headers: { 'x-request-id': 'client-chosen-1' } });
+    assert.equal(res.status, 500);
+    assert.equal(res.headers.get('x-request-id'), 'client-chosen-1');
+    assert.equal(res.headers.get('x-kjournal-error-id'), 'client-chosen-1');
+    const mine = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((o) => o.request_id === 'client-chosen-1');
+    assert.equal(mine.length, 1, lines.join(''));
+    assert.equal(mine[0]!.level, 'error');
+    assert.equal(mine[0]!.msg, 'internal error');
+    assert.equal(mine[0]!.status, 500);
+    assert.equal(mine[0]!.route, 'loki_api_v1_query_range');
+    assert.ok(String(mine[0]!.err).includes(SECRET), 'the details are in the log');
+  } finally {
+    await jsrv.close();
+    await rm(jdir, { recursive: true, force: true });
+  }
+});
