@@ -292,6 +292,10 @@ export class Shipper {
           metrics.pushes.inc({ result: 'ok' });
           metrics.shippedRecords.inc(records);
           metrics.shippedBytes.inc(body.length);
+          this.o.log(
+            `agent: pushed batches ${ids}: ${records} records, ${body.length} bytes, HTTP ${res.status}`,
+            'debug',
+          );
           return true;
         }
         if (!isRetryableStatus(res.status)) {
