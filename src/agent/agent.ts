@@ -34,6 +34,7 @@ import {
 import type { Scratch } from '../formats/loki-push/encode.js';
 import type { TimeLimits } from '../model/validate-time.js';
 import type { Source, SourceBatch } from '../sources/source.js';
+import { defaultLogger, type LineLog } from '../util/log.js';
 import { snappyCompress } from '../util/snappy.js';
 import { AgentMetrics } from './metrics.js';
 import { mergePositions, PositionsStore } from './positions.js';
@@ -59,7 +60,7 @@ export interface AgentOptions {
   /** How long `stop` keeps shipping what is buffered. */
   readonly stopGraceMs?: number;
   readonly metrics?: AgentMetrics;
-  readonly log?: (message: string) => void;
+  readonly log?: LineLog;
   /** Record times refused before buffering (default: before 1970, or 10 minutes ahead). */
   readonly timeLimits?: TimeLimits;
   /**
@@ -79,7 +80,7 @@ export class Agent {
   readonly disk: DiskSpaceWatch;
   private lock: DirLock | undefined;
   private readonly o: AgentOptions;
-  private readonly log: (message: string) => void;
+  private readonly log: LineLog;
   private readonly controller = new AbortController();
   private shipper: Shipper | undefined;
   private runs: Promise<void>[] = [];
@@ -96,7 +97,7 @@ export class Agent {
       names.add(s.name);
     }
     this.o = options;
-    this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.log = options.log ?? defaultLogger().line('warn');
     this.metrics = options.metrics ?? new AgentMetrics();
     this.positions = new PositionsStore(options.stateDir);
     this.buffer = new DiskBuffer({
@@ -109,7 +110,8 @@ export class Agent {
       minFree,
       onChange: (low, d) => {
         this.metrics.diskPaused.set(low ? 1 : 0);
-        if (!low) this.log(`agent: ${formatBytes(d.free)} free on the state volume again: sources resume`);
+        if (!low)
+          this.log(`agent: ${formatBytes(d.free)} free on the state volume again: sources resume`, 'info');
         else if (d.metNoSpace) this.log('agent: the state volume is full (ENOSPC): sources pause');
         else
           this.log(
@@ -117,7 +119,7 @@ export class Agent {
               `(${describeWatermark(minFree)}: ${formatBytes(d.threshold)}): sources pause`,
           );
       },
-      onError: (err) => this.log(`agent: cannot read free space: ${(err as Error).message}`),
+      onError: (err) => this.log(`agent: cannot read free space: ${(err as Error).message}`, 'error'),
     });
     this.metrics.watchDisk(this.disk);
   }
@@ -149,7 +151,7 @@ export class Agent {
       metrics.setFull(full);
       if (full)
         this.log(`agent: buffer full (${buffer.bytes} bytes): sources wait until the server takes more`);
-      else this.log('agent: buffer has room again: sources resume');
+      else this.log('agent: buffer has room again: sources resume', 'info');
     };
     await buffer.open(this.positions.ackedBatch);
     metrics.bufferMaxBytes.set(buffer.maxBytes);
@@ -158,6 +160,7 @@ export class Agent {
     if (buffer.pending.length > 0) {
       this.log(
         `agent: ${buffer.pending.length} batches (${buffer.bytes} bytes) left in the buffer: shipping them`,
+        'info',
       );
     }
     this.shipper = new Shipper({
@@ -263,7 +266,7 @@ export class Agent {
     } catch (err) {
       if (signal.aborted) return;
       metrics.problems.inc({ source: source.name, reason: 'fault' });
-      this.log(`agent: source ${source.name} stopped: ${(err as Error).message}`);
+      this.log(`agent: source ${source.name} stopped: ${(err as Error).message}`, 'error');
     }
   }
 
@@ -296,6 +299,7 @@ export class Agent {
     if (this.buffer.pending.length > 0) {
       this.log(
         `agent: stopped with ${this.buffer.pending.length} batches still buffered; they ship on the next start`,
+        'info',
       );
     }
   }

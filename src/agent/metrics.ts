@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { buildInfoLabels } from '../util/version.js';
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -74,6 +75,13 @@ export class AgentMetrics {
       registers,
     });
     this.retries = new Counter({ name: `${p}retries_total`, help: 'Pushes retried', registers });
+    // The same name as the server's: one binary, told apart by the scrape's job.
+    new Gauge({
+      name: 'kjournal_build_info',
+      help: 'Always 1; its labels say which kjournal runs (as prometheus_build_info).',
+      labelNames: ['version', 'revision', 'nodejs_version'],
+      registers,
+    }).set(buildInfoLabels(), 1);
     this.positionsSaved = new Counter({
       name: `${p}positions_saved_total`,
       help: 'Durable writes of the positions file',

@@ -37,6 +37,7 @@ import { type KjournalClient, PUSH_PATH, serverMessage } from '../client/client.
 import { backoffMs, isRetryableStatus, type RetryPolicy } from '../client/retry.js';
 import type { BufferedBatch, DiskBuffer } from '../disk/buffer.js';
 import { isNoSpaceError } from '../disk/disk-space.js';
+import { defaultLogger, type LineLog } from '../util/log.js';
 import { snappyCompress, snappyUncompress } from '../util/snappy.js';
 import type { AgentMetrics } from './metrics.js';
 import type { PositionsStore } from './positions.js';
@@ -64,7 +65,7 @@ export interface ShipperOptions {
   readonly batchMaxWaitMs?: number;
   /** Backoff between attempts; attempts are unlimited. */
   readonly retry?: Partial<Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>>;
-  readonly log?: (message: string) => void;
+  readonly log?: LineLog;
   /** A positions write met ENOSPC (the agent pauses its sources). */
   readonly onNoSpace?: () => void;
 }
@@ -90,7 +91,7 @@ export class Shipper {
       batchMaxBytes: 1 << 20,
       batchMaxWaitMs: 1000,
       maxInFlight: 3,
-      log: (m) => process.stderr.write(`${m}\n`),
+      log: defaultLogger().line('warn'),
       ...options,
       policy: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 30_000, ...options.retry },
     };
@@ -99,7 +100,7 @@ export class Shipper {
   start(): void {
     this.loop ??= this.run().catch((err: Error) => {
       this.failure = err;
-      this.o.log(`agent: shipping stopped: ${err.message}`);
+      this.o.log(`agent: shipping stopped: ${err.message}`, 'error');
     });
   }
 
@@ -239,6 +240,7 @@ export class Shipper {
     this.o.log(
       `agent: ${stored} buffered batches were already stored by the server (acknowledged just before ` +
         'the last stop, not yet committed): not sending them again',
+      'info',
     );
     this.o.metrics.recovered.inc(stored);
     if (found.length > 0) await this.commit(found);
@@ -273,7 +275,10 @@ export class Shipper {
       try {
         if (inDoubt) {
           if (await alreadyStored(client, await raw())) {
-            this.o.log(`agent: batches ${ids} were stored by the server although its answer was lost`);
+            this.o.log(
+              `agent: batches ${ids} were stored by the server although its answer was lost`,
+              'info',
+            );
             metrics.recovered.inc(batches.length);
             return true;
           }
@@ -287,6 +292,10 @@ export class Shipper {
           metrics.pushes.inc({ result: 'ok' });
           metrics.shippedRecords.inc(records);
           metrics.shippedBytes.inc(body.length);
+          this.o.log(
+            `agent: pushed batches ${ids}: ${records} records, ${body.length} bytes, HTTP ${res.status}`,
+            'debug',
+          );
           return true;
         }
         if (!isRetryableStatus(res.status)) {
@@ -294,6 +303,7 @@ export class Shipper {
           metrics.dropped.inc({ reason: 'rejected' }, records);
           this.o.log(
             `agent: server rejected batches ${ids} (${records} records): HTTP ${res.status}: ${serverMessage(res.body)}`,
+            'error',
           );
           return true;
         }

@@ -22,10 +22,13 @@ import { Pipeline } from '../pipeline/runtime.js';
 import { AUDIT_SOURCE } from '../sources/audit/index.js';
 import { buildSources, SourceUnavailableError } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
+import type { Logger } from '../util/log.js';
+import { ownVersion } from '../util/version.js';
 import { CliError } from './errors.js';
+import { addLogFlags, type LogFlags, loggerFromFlags } from './log-flags.js';
 
 export function registerAgent(program: Command): void {
-  program
+  const cmd = program
     .command('agent')
     .description(
       'Ship a node’s logs (pod logs, audit log, events, journal, syslog) to a kjournal server or any Loki ' +
@@ -70,13 +73,14 @@ export function registerAgent(program: Command): void {
         'e.g. 2GiB or 5%; 0 turns it off (default: 1GiB or 5% of the volume, whichever is smaller)',
     )
     .option('--batch-max-bytes <size>', 'largest push, uncompressed (default: 1MiB)')
-    .option('--batch-max-wait <duration>', 'longest a batch waits for more to join (default: 1s)')
-    .action(async (flags: AgentFlags) => {
-      await runAgentCommand(flags);
-    });
+    .option('--batch-max-wait <duration>', 'longest a batch waits for more to join (default: 1s)');
+  addLogFlags(cmd).action(async (flags: AgentFlags & LogFlags) => {
+    await runAgentCommand(flags);
+  });
 }
 
-export async function runAgentCommand(flags: AgentFlags): Promise<void> {
+export async function runAgentCommand(flags: AgentFlags & LogFlags): Promise<void> {
+  const logger = loggerFromFlags(flags);
   let config: Awaited<ReturnType<typeof loadAgentConfig>>;
   let sources: Awaited<ReturnType<typeof buildSources>>;
   try {
@@ -103,7 +107,7 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
   // it go when it stops.
   const lock = await acquireDirLock(config.stateDir, 'state directory');
   try {
-    await runAgent(flags, config, sources, lock);
+    await runAgent(flags, config, sources, lock, logger);
   } finally {
     await lock.release();
   }
@@ -114,6 +118,7 @@ async function runAgent(
   config: AgentConfig,
   initialSources: Source[],
   lock: DirLock,
+  logger: Logger,
 ): Promise<void> {
   let sources = initialSources;
   const connection = await resolveConnection(
@@ -132,7 +137,7 @@ async function runAgent(
   const client = new KjournalClient(connection, { userAgent: 'kjournal-agent', timeoutMs: 30_000 });
   const metrics = new AgentMetrics();
   // Flows and outputs from the same file: what flows route to `journal` is shipped to the server.
-  const pipeline = await startPipeline(flags.config, config.stateDir, metrics);
+  const pipeline = await startPipeline(flags.config, config.stateDir, metrics, logger);
   if (pipeline) sources = sources.map((s) => mapRecords(s, (records) => pipeline.process(records)));
   const agent = new Agent({
     sources,
@@ -144,30 +149,34 @@ async function runAgent(
     ...(config.minFreeDisk ? { minFreeDisk: config.minFreeDisk } : {}),
     lock,
     metrics,
+    log: logger.line('warn'),
   });
   const server = config.metrics
     ? await serveMetrics(config.metrics, metrics.registry, () => agent.ready)
     : undefined;
   await agent.start();
-  process.stderr.write(
+  logger.info(
     `kjournal agent: shipping ${sources.map((s) => s.name).join(', ')} to ${connection.server.href}` +
-      `${server ? `; metrics on ${server.url}/metrics` : ''}\n`,
+      `${server ? `; metrics on ${server.url}/metrics` : ''}`,
+    { version: ownVersion() },
   );
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGTERM', done);
     process.once('SIGINT', done);
   });
-  process.stderr.write('kjournal agent: stopping\n');
+  logger.info('kjournal agent: stopping');
   await agent.stop();
   await pipeline?.close();
   await server?.close();
+  logger.info('kjournal agent: stopped');
 }
 
 async function startPipeline(
   file: string | undefined,
   stateDir: string,
   metrics: AgentMetrics,
+  logger: Logger,
 ): Promise<Pipeline | undefined> {
   if (file === undefined) return undefined;
   let config: PipelineConfig;
@@ -185,5 +194,6 @@ async function startPipeline(
     }),
     stateDir: join(stateDir, 'outputs'),
     registry: metrics.registry,
+    log: logger.line('warn'),
   });
 }

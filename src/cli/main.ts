@@ -3,12 +3,12 @@
  * @module The `kjournal` command. `runMain(argv)` is testable without a process; this file is also the
  * single place where errors become exit codes.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { AuthConfigError } from '../auth/errors.js';
 import { StoreSetupError } from '../store/store.js';
+import { ownVersion } from '../util/version.js';
 import { registerCommands } from './commands.js';
 import { CliError, CliErrors, EXIT, InterruptedError, oneLineReason } from './errors.js';
 
@@ -23,28 +23,6 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
     .exitOverride();
   await registerCommands(program, argv);
   return program;
-}
-
-/**
- * kjournal's version, from its own package.json (found upwards from this file: src/cli/ or
- * dist/src/cli/). Not `npm_package_version`: npm sets that to the version of whatever package runs
- * the script, so `kjournal --version` inside another project's `npm run` printed that project's.
- */
-export function ownVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'kjournal' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // Not here: one directory up.
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
 }
 
 /** Runs the CLI with `argv` (without `node` and the script path) and returns the exit code. */

@@ -18,6 +18,7 @@ import { longestRetention } from '../store/store.js';
 import { addClickHouseFlags, type ClickHouseFlags, clickhouseBackend } from './clickhouse-flags.js';
 import { CliError, CliErrors, oneLineReason } from './errors.js';
 import { flagOf } from './flag-values.js';
+import type { LogFlags } from './log-flags.js';
 import {
   applyFileValues,
   fileKeysOf,
@@ -34,7 +35,7 @@ import {
 import { flagValueErrors, serveValue, serveValueOrDefault } from './serve-values.js';
 
 /** The values commander gives `serve`'s action. */
-export interface ServeFlags extends AuthFlags, ClickHouseFlags, ReceiverFlags {
+export interface ServeFlags extends AuthFlags, ClickHouseFlags, ReceiverFlags, LogFlags {
   deleteRequestCancelPeriod: string;
   listen: string;
   data: string;

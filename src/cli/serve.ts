@@ -6,7 +6,9 @@
 import { type Command, Option } from 'commander';
 import { addAuthFlags } from '../auth/index.js';
 import type { ReceiverAddresses } from '../server/receivers.js';
+import { ownVersion } from '../util/version.js';
 import { addClickHouseFlags } from './clickhouse-flags.js';
+import { addLogFlags, loggerFromFlags } from './log-flags.js';
 import { prepareServe } from './serve-prepare.js';
 import { addReceiverFlags } from './serve-receivers.js';
 
@@ -116,6 +118,7 @@ export function defineServe(cmd: Command): Command {
     );
   addReceiverFlags(cmd);
   addAuthFlags(cmd);
+  addLogFlags(cmd);
   addClickHouseFlags(cmd, 'keep the journal in ClickHouse instead of the embedded store:');
   return cmd;
 }
@@ -130,34 +133,47 @@ function describeReceivers(a: ReceiverAddresses): string {
   if (a.syslogTls) parts.push(`syslog on tls ${at(a.syslogTls)}`);
   if (a.gelfUdp) parts.push(`gelf on udp ${at(a.gelfUdp)}`);
   if (a.gelfTcp) parts.push(`gelf on tcp ${at(a.gelfTcp)}`);
-  return parts.length > 0 ? `kjournal: receivers: ${parts.join(', ')}\n` : '';
+  return parts.length > 0 ? `kjournal: receivers: ${parts.join(', ')}` : '';
 }
 
 export function registerServe(program: Command): void {
   const cmd = defineServe(program.command('serve'));
   cmd.action(async (_options: unknown, command: Command) => {
     const { flags, config, auth, storeBackend } = await prepareServe(command, { keepPipeline: true });
+    const logger = loggerFromFlags(flags);
     // Loaded here, not at the top: other commands (the agent above all) need not load DuckDB.
     const { DEFAULT_SERVER_CONFIG, startServer } = await import('../server/app.js');
     const server = await startServer({
       ...DEFAULT_SERVER_CONFIG,
       ...config,
+      logger,
       metricLimits: { ...DEFAULT_SERVER_CONFIG.metricLimits, ...config.metricLimits },
     });
     const tenants = flags.disableTenantHeader
       ? 'X-Scope-OrgID is ignored (--disable-tenant-header): every request is the tenant "default"'
       : 'X-Scope-OrgID names the tenant; any but "default" needs get (reads) or create (writes) on tenants.core.kjournal named after it';
-    // One write: whoever reads up to "serving on" has the rest too.
-    process.stderr.write(
-      `kjournal serving on ${server.url} (${storeBackend?.kind === 'clickhouse' ? `journal in ClickHouse at ${storeBackend.url}, database ${storeBackend.database ?? 'kjournal'}; local state in ${flags.data}` : `data in ${flags.data}`})\n` +
-        describeReceivers(server.receivers) +
-        `kjournal: ${auth.describe()}\n` +
-        `kjournal: tenants: ${tenants}\n`,
+    // "serving on" last: whoever reads up to it has the rest too.
+    const receiversLine = describeReceivers(server.receivers);
+    if (receiversLine) logger.info(receiversLine);
+    logger.info(`kjournal: ${auth.describe()}`);
+    logger.info(`kjournal: tenants: ${tenants}`);
+    logger.info(
+      `kjournal serving on ${server.url} (${storeBackend?.kind === 'clickhouse' ? `journal in ClickHouse at ${storeBackend.url}, database ${storeBackend.database ?? 'kjournal'}; local state in ${flags.data}` : `data in ${flags.data}`})`,
+      { version: ownVersion() },
     );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
-        process.stderr.write(`kjournal: ${signal}, shutting down\n`);
-        server.close().then(resolve, resolve);
+        logger.info(`kjournal: ${signal}, shutting down`);
+        server.close().then(
+          () => {
+            logger.info('kjournal: stopped');
+            resolve();
+          },
+          (err: unknown) => {
+            logger.error(`kjournal: shutting down failed: ${(err as Error).message}`);
+            resolve();
+          },
+        );
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

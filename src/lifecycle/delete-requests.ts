@@ -17,6 +17,7 @@ import { isLogExpr } from '../logql/ast.js';
 import { parseLogql } from '../logql/parser.js';
 import { planLog } from '../logql/plan.js';
 import type { Deletion, LabelMatcher, LineFilter, Store } from '../store/store.js';
+import type { LineLog } from '../util/log.js';
 
 export type DeleteStatus = 'received' | 'processed';
 
@@ -84,7 +85,7 @@ export interface DeleteRequestsOptions {
   /** How long a request can be cancelled before its entries are removed from disk (ns). */
   readonly cancelPeriod: bigint;
   readonly now: () => bigint;
-  readonly log: (line: string) => void;
+  readonly log: LineLog;
   /** How often due requests are looked for (ms). */
   readonly intervalMs?: number;
 }
@@ -195,7 +196,10 @@ export class DeleteRequests {
             `delete request ${r.id} of tenant ${r.tenant} processed: its entries are gone from disk`,
           );
         } catch (err) {
-          this.opts.log(`delete request ${r.id}: processing failed, will retry: ${(err as Error).message}`);
+          this.opts.log(
+            `delete request ${r.id}: processing failed, will retry: ${(err as Error).message}`,
+            'warn',
+          );
         }
       }
     });

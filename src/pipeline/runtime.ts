@@ -13,6 +13,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { LogRecord } from '../model/record.js';
+import type { LineLog } from '../util/log.js';
 import { getOrCreate } from '../util/maps.js';
 import type { FlowConfig, PipelineConfig } from './config.js';
 import { applyFilters, flowTakes } from './flows.js';
@@ -28,7 +29,7 @@ export interface PipelineOptions {
   /** Buffers of outputs without `buffer.dir` live under `<stateDir>/outputs`. */
   readonly stateDir: string;
   readonly registry: Registry;
-  readonly log?: (message: string) => void;
+  readonly log?: LineLog;
   /** Passed to every BufferedOutput (tests shorten them). */
   readonly sendTimeoutMs?: number;
   readonly random?: () => number;

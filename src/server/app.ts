@@ -53,7 +53,9 @@ import { DEFAULT_LIMITS, type MetricLimits } from '../query/metric/index.js';
 import { queriesOn } from '../query/queries.js';
 import { createStore, type StoreBackendConfig } from '../store/open.js';
 import type { RetentionPolicy, RetentionRule, Store } from '../store/store.js';
+import { type LineLog, Logger, lineLogger } from '../util/log.js';
 import { sizeOrZero } from '../util/size.js';
+import { ownVersion } from '../util/version.js';
 import { registerDiskMetrics } from './disk-metrics.js';
 import { ServerMetrics } from './metrics.js';
 import {
@@ -121,6 +123,11 @@ export interface ServerConfig {
    * DEFAULT_MIN_FREE (1GiB or 5% of the volume, whichever is smaller).
    */
   readonly minFreeDisk?: DiskWatermark;
+  /**
+   * The server's log (`--log-level`, `--log-format`: util/log.ts). Absent: `log` gets each event's
+   * text (tests), else text at info on stderr.
+   */
+  readonly logger?: Logger;
   readonly log?: (line: string) => void;
   /**
    * The store to serve, not yet opened: the server opens and closes it. Absent: the store that
@@ -162,17 +169,19 @@ export interface RunningServer {
 const RETENTION_INTERVAL_MS = 3_600_000;
 /** Loki's default http_server_read_timeout. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-const KJOURNAL_VERSION = '0.1.0';
+const KJOURNAL_VERSION = ownVersion();
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = config.logger ?? (config.log ? lineLogger(config.log) : new Logger());
+  // What the layers below log is a warning unless they say otherwise (util/log.ts LineLog).
+  const log: LineLog = logger.line('warn');
   // One data directory, one process (disk/dir-lock.ts), before anything in it is read or written:
   // this also refuses a second in-process server of a test.
   const lock = await acquireDirLock(config.dataDir, 'data directory');
   let store: Store;
   let disk: DiskSpaceWatch;
   try {
-    disk = await watchDisk(config, log);
+    disk = await watchDisk(config, logger);
     store =
       config.store ??
       createStore({
@@ -198,19 +207,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const applyRetention = async (): Promise<void> => {
     if (retentionPolicy.period === undefined && retentionPolicy.rules.length === 0) return;
     const touched = await store.applyRetention(nowNs(), retentionPolicy);
-    if (touched > 0) log(`retention: removed or rewrote ${touched} day partition(s)`);
+    if (touched > 0) logger.info(`retention: removed or rewrote ${touched} day partition(s)`);
   };
   const deleteRequests = new DeleteRequests({
     dataDir: config.dataDir,
     store,
     cancelPeriod: config.deleteRequestCancelPeriod ?? DEFAULT_DELETE_CANCEL_PERIOD,
     now: nowNs,
-    log,
+    log: logger.line('info'),
   });
   await deleteRequests.open();
   await applyRetention();
   const retentionTimer = setInterval(() => {
-    applyRetention().catch((err: unknown) => log(`retention failed: ${(err as Error).message}`));
+    applyRetention().catch((err: unknown) => logger.error(`retention failed: ${(err as Error).message}`));
   }, RETENTION_INTERVAL_MS);
   retentionTimer.unref();
 
@@ -340,7 +349,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   const auth = config.auth;
   const gateOptions = { ...(auth ? { auth } : {}), tenantHeader: config.tenantHeader ?? true, log };
-  const dispatch = { router, gate: gateOptions, log };
+  const dispatch = {
+    router,
+    gate: gateOptions,
+    logger,
+    observe: (route: string, method: string, code: number, seconds: number) =>
+      metrics.observeRequest(route, method, code, seconds),
+  };
   const onRequest = requestListener(dispatch);
   // Loki's (dskit's) http_server_read_timeout: the whole request, headers and body, must arrive
   // within it, or Node answers 408 and closes; a client that sends its body slowly, or never, holds
@@ -415,13 +430,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 }
 
 /** Samples free space on the data volume; logs when writes pause and resume. */
-async function watchDisk(config: ServerConfig, log: (line: string) => void): Promise<DiskSpaceWatch> {
+async function watchDisk(config: ServerConfig, logger: Logger): Promise<DiskSpaceWatch> {
   const minFree = config.minFreeDisk ?? DEFAULT_MIN_FREE;
   const disk = new DiskSpaceWatch({
     dir: config.dataDir,
     minFree,
     onChange: (low, d) =>
-      log(
+      logger.log(
+        low ? 'warn' : 'info',
         !low
           ? `disk: ${formatBytes(d.free)} free on the data volume again: writes resume`
           : d.metNoSpace
@@ -429,7 +445,7 @@ async function watchDisk(config: ServerConfig, log: (line: string) => void): Pro
             : `disk: ${formatBytes(d.free)} free on the data volume, under --min-free-disk ` +
               `(${describeWatermark(minFree)}: ${formatBytes(d.threshold)}): writes answer 507 until space is freed`,
       ),
-    onError: (err) => log(`disk: cannot read free space: ${(err as Error).message}`),
+    onError: (err) => logger.error(`disk: cannot read free space: ${(err as Error).message}`),
   });
   await disk.start();
   return disk;

@@ -3,6 +3,8 @@
  * `kjournal check` and the tests' helpers build their store here, so that nothing outside
  * src/store/<backend>/ names a backend; a second backend (ClickHouse) is one more case below.
  */
+
+import type { LineLog } from '../util/log.js';
 import { type ClickHouseBackendConfig, ClickHouseStore } from './clickhouse/clickhouse-store.js';
 import { checkDataDir } from './duckdb/check.js';
 import { type DuckDbBackendConfig, DuckDbStore } from './duckdb/duckdb-store.js';
@@ -28,7 +30,7 @@ export interface StoreConfig {
   /** Background work that failed and will be retried. */
   readonly onError?: (err: unknown) => void;
   /** Warnings: damaged or torn files found, files set aside. */
-  readonly log?: (line: string) => void;
+  readonly log?: LineLog;
 }
 
 /** Builds the store that `config` describes, not yet opened (a caller may wrap it first). */

@@ -247,14 +247,28 @@ test('precedence: command line, then environment, then file, then default', () =
 
 test('a flag added later has its key, judged by its choices', async () => {
   const cmd = defineServe(new Command('serve')).addOption(
-    new Option('--log-format <format>', 'json or text').choices(['json', 'text']).default('text'),
+    new Option('--query-shape <shape>', 'wide or narrow').choices(['wide', 'narrow']).default('wide'),
   );
-  assert.ok(fileKeysOf(cmd).has('logFormat'));
-  const good = await readServeFile('logFormat: json\n', 'f.yaml', cmd, { keepPipeline: false });
+  assert.ok(fileKeysOf(cmd).has('queryShape'));
+  const good = await readServeFile('queryShape: narrow\n', 'f.yaml', cmd, { keepPipeline: false });
+  assert.deepEqual(good.errors, []);
+  assert.equal(good.values.get('queryShape'), 'narrow');
+  const bad = await readServeFile('queryShape: tall\n', 'f.yaml', cmd, { keepPipeline: false });
+  assert.deepEqual(bad.errors, ['f.yaml:1:13: queryShape: must be one of wide, narrow, got "tall"']);
+});
+
+test("serve's own --log-level and --log-format are keys, judged by their choices", async () => {
+  const cmd = defineServe(new Command('serve'));
+  const good = await readServeFile('logFormat: json\nlogLevel: debug\n', 'f.yaml', cmd, {
+    keepPipeline: false,
+  });
   assert.deepEqual(good.errors, []);
   assert.equal(good.values.get('logFormat'), 'json');
-  const bad = await readServeFile('logFormat: xml\n', 'f.yaml', cmd, { keepPipeline: false });
-  assert.deepEqual(bad.errors, ['f.yaml:1:12: logFormat: must be one of json, text, got "xml"']);
+  const bad = await readServeFile('logFormat: xml\nlogLevel: loud\n', 'f.yaml', cmd, { keepPipeline: false });
+  assert.deepEqual(bad.errors, [
+    'f.yaml:1:12: logFormat: must be one of text, json, got "xml"',
+    'f.yaml:2:11: logLevel: must be one of debug, info, warn, error, got "loud"',
+  ]);
 });
 
 test('flow: instead of flows: is an error with a suggestion, from config check (1) and serve (2)', () => {

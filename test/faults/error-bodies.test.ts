@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { DEFAULT_SERVER_CONFIG, type RunningServer, startServer } from '../../src/server/app.js';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
+import { Logger } from '../../src/util/log.js';
 
 const SECRET = 'card=4111-1111-1111-1111';
 const LEAK =
@@ -42,20 +43,20 @@ function leakyStore(inner: Store): Store {
 let dir: string;
 let srv: RunningServer;
 const logged: string[] = [];
-const write = process.stderr.write.bind(process.stderr);
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kj-error-bodies-'));
   const store = leakyStore(new DuckDbStore({ dir, maintenanceIntervalMs: 3_600_000, log: () => {} }));
-  srv = await startServer({ ...DEFAULT_SERVER_CONFIG, port: 0, dataDir: dir, store, log: () => {} });
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    logged.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
+  srv = await startServer({
+    ...DEFAULT_SERVER_CONFIG,
+    port: 0,
+    dataDir: dir,
+    store,
+    log: (line) => logged.push(line),
+  });
 });
 
 after(async () => {
-  process.stderr.write = write;
   await srv.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -76,13 +77,49 @@ for (const [what, path] of paths) {
     const res = await fetch(`${srv.url}${path}`);
     const body = await res.text();
     assert.equal(res.status, 500, body);
+    // The error's id is the request's (X-Request-Id), which the server's one line of it carries.
     const id = res.headers.get('x-kjournal-error-id');
-    assert.match(id ?? '', /^[0-9a-f]{12}$/);
+    assert.match(id ?? '', /^[0-9a-f]{16}$/);
+    assert.equal(res.headers.get('x-request-id'), id);
     assert.ok(body.includes(`internal error ${id}`), body);
     for (const leak of [SECRET, '/var/lib', 'wal2', 'SELECT', 'read_csv', 'Original Line']) {
       assert.ok(!body.includes(leak), `the body holds ${JSON.stringify(leak)}: ${body}`);
     }
-    const line = logged.find((l) => l.includes(`internal error ${id}:`));
-    assert.ok(line?.includes(SECRET), 'the log has the details under the id');
+    const lines = logged.filter((l) => l.includes(`request_id=${id} `));
+    assert.equal(lines.length, 1, `one line of the failure: ${logged.join('\n')}`);
+    assert.ok(lines[0]!.startsWith('internal error '), lines[0]);
+    assert.ok(lines[0]!.includes(SECRET), 'the log has the details under the id');
+    assert.ok(!lines[0]!.includes('\n'), 'on one line');
   });
 }
+
+test('--log-format json: the internal error is one JSON line at error, under the request id the client got', async () => {
+  const jdir = await mkdtemp(join(tmpdir(), 'kj-error-json-'));
+  const lines: string[] = [];
+  const store = leakyStore(new DuckDbStore({ dir: jdir, maintenanceIntervalMs: 3_600_000, log: () => {} }));
+  const jsrv = await startServer({
+    ...DEFAULT_SERVER_CONFIG,
+    port: 0,
+    dataDir: jdir,
+    store,
+    logger: new Logger({ format: 'json', level: 'info', write: (l) => lines.push(l) }),
+  });
+  try {
+    const res = await fetch(`${jsrv.url}${paths[0][1]}`, { headers: { 'x-request-id': 'client-chosen-1' } });
+    assert.equal(res.status, 500);
+    assert.equal(res.headers.get('x-request-id'), 'client-chosen-1');
+    assert.equal(res.headers.get('x-kjournal-error-id'), 'client-chosen-1');
+    const mine = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((o) => o.request_id === 'client-chosen-1');
+    assert.equal(mine.length, 1, lines.join(''));
+    assert.equal(mine[0]!.level, 'error');
+    assert.equal(mine[0]!.msg, 'internal error');
+    assert.equal(mine[0]!.status, 500);
+    assert.equal(mine[0]!.route, 'loki_api_v1_query_range');
+    assert.ok(String(mine[0]!.err).includes(SECRET), 'the details are in the log');
+  } finally {
+    await jsrv.close();
+    await rm(jdir, { recursive: true, force: true });
+  }
+});

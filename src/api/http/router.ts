@@ -63,6 +63,8 @@ export interface BodyOptions {
 }
 
 interface Route extends BodyOptions {
+  /** The route's name in metrics and logs (routeLabel of its path): never the request's own path. */
+  readonly label: string;
   readonly methods: readonly string[];
   readonly handler: Handler;
   readonly onError: ErrorHandler;
@@ -100,7 +102,7 @@ export class Router {
     onError: ErrorHandler,
     body: BodyOptions = {},
   ): this {
-    const route = { ...body, methods, handler, onError };
+    const route = { ...body, label: routeLabel(path), methods, handler, onError };
     if (path.includes('{')) this.patterns.push({ ...route, segments: path.split('/') });
     else this.routes.set(path, route);
     return this;
@@ -130,6 +132,25 @@ export class Router {
     return undefined;
   }
 }
+
+/**
+ * The `route` label of a route's path, as Loki's (dskit's) middleware names routes: every run of
+ * characters other than letters and digits becomes `_`, without leading or trailing ones,
+ * lower-case, `root` for `/` (`/loki/api/v1/push` → `loki_api_v1_push`, a `{name}` segment its
+ * name). Requests that match no route are `other` (OTHER_ROUTE), so the label's values are the
+ * route table's, whatever paths clients send.
+ */
+export function routeLabel(path: string): string {
+  return (
+    path
+      .replace(/[^a-zA-Z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .toLowerCase() || 'root'
+  );
+}
+
+/** The `route` label of a request that matched no route. */
+export const OTHER_ROUTE = 'other';
 
 /** A path without its trailing slash (`/` stays `/`): routes and the auth gate see the same path. */
 export function trimTrailingSlash(path: string): string {

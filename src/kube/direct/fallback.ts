@@ -28,6 +28,7 @@
  */
 import { formatRfc3339Nano } from '../../model/time.js';
 import type { EntryCursor, Store } from '../../store/store.js';
+import { defaultLogger } from '../../util/log.js';
 import {
   containerLogObject,
   formatSeconds,
@@ -240,7 +241,7 @@ export async function directItems(opts: DirectOptions, req: DirectRequest): Prom
 function finish(opts: DirectOptions, items: ListItem[], failures: string[]): DirectResult {
   if (failures.length === 0) return { items, asked: true };
   const warning = `live pod log unavailable, showing stored records only: ${failures.join('; ')}`;
-  (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`kjournal: direct fallback: ${warning}`);
+  (opts.log ?? defaultLogger().line('warn'))(`kjournal: direct fallback: ${warning}`);
   return { items, warning, asked: true };
 }
 

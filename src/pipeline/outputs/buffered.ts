@@ -23,6 +23,7 @@ import type { Registry } from 'prom-client';
 import { type BufferedBatch, DiskBuffer } from '../../disk/buffer.js';
 import { writeFileAtomic } from '../../disk/fsync.js';
 import type { LogRecord } from '../../model/record.js';
+import { defaultLogger, type LineLog } from '../../util/log.js';
 import { sleep } from '../../util/sleep.js';
 import type { BatchSettings, RetrySettings } from '../config.js';
 import { appendDeadLetters, deadLetterPath } from '../dead-letter.js';
@@ -38,7 +39,7 @@ export interface BufferedOutputOptions {
   readonly batch: BatchSettings;
   readonly retry: RetrySettings;
   readonly registry: Registry;
-  readonly log?: (message: string) => void;
+  readonly log?: LineLog;
   /** One send attempt is abandoned (and retried) after this long; default 60 s. */
   readonly sendTimeoutMs?: number;
   /** [0, 1); the jitter's source (tests fix it). */
@@ -58,7 +59,7 @@ export class BufferedOutput {
   readonly name: string;
   private readonly disk: DiskBuffer;
   private readonly metrics: OutputMetrics;
-  private readonly log: (message: string) => void;
+  private readonly log: LineLog;
   private readonly random: () => number;
   private readonly sendTimeoutMs: number;
   private readonly deadLetterFile: string;
@@ -89,7 +90,7 @@ export class BufferedOutput {
       segmentBytes: Math.min(64 << 20, Math.max(1 << 20, Math.floor(options.maxBytes / 8))),
     });
     this.metrics = outputMetrics(options.registry);
-    this.log = options.log ?? ((m) => process.stderr.write(`${m}\n`));
+    this.log = options.log ?? defaultLogger().line('warn');
     this.random = options.random ?? Math.random;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
     this.deadLetterFile = deadLetterPath(options.dir, this.name);
@@ -161,7 +162,7 @@ export class BufferedOutput {
   /** After records were dropped, says so once the buffer is below 90% again. */
   private roomAgain(): void {
     if (this.fullDropped === 0 || this.bufferedBytes >= this.options.maxBytes * 0.9) return;
-    this.log(`output ${this.name}: buffer has room again; ${this.fullDropped} records were dropped`);
+    this.log(`output ${this.name}: buffer has room again; ${this.fullDropped} records were dropped`, 'info');
     this.fullDropped = 0;
   }
 
@@ -284,7 +285,7 @@ export class BufferedOutput {
           AbortSignal.any([stop, AbortSignal.timeout(this.sendTimeoutMs)]),
         );
         this.metrics.sent.inc({ output: this.name }, records.length);
-        if (attempt > 0) this.log(`output ${this.name}: sent again after ${attempt} failed attempts`);
+        if (attempt > 0) this.log(`output ${this.name}: sent again after ${attempt} failed attempts`, 'info');
         return true;
       } catch (err) {
         if (stop.aborted) return false;
@@ -312,6 +313,7 @@ export class BufferedOutput {
     this.metrics.deadLetter.inc({ output: this.name }, records.length);
     this.log(
       `output ${this.name}: peer rejected ${records.length} records (${reason}); see ${this.deadLetterFile}`,
+      'error',
     );
   }
 

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { labelValue } from '../../model/kube-meta.js';
 import { labelsKey } from '../../model/labels-key.js';
 import type { Labels, LogRecord } from '../../model/record.js';
+import type { LineLog } from '../../util/log.js';
 import { sizeValue } from '../../util/size.js';
 import { entryKey, newDeletion, type StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
@@ -102,7 +103,7 @@ export interface ClickHouseBackendConfig {
 }
 
 export interface ClickHouseStoreOptions extends Omit<ClickHouseBackendConfig, 'kind'> {
-  readonly log?: (line: string) => void;
+  readonly log?: LineLog;
   readonly onError?: (err: unknown) => void;
 }
 
@@ -139,7 +140,7 @@ export class ClickHouseStore implements Store {
   private readonly writer = randomUUID();
   private clock: SeqClock | undefined;
   private announcer = new Announcer(0n);
-  private readonly log: (line: string) => void;
+  private readonly log: LineLog;
   private deletions: readonly Deletion[] = [];
   private retainFrom = 0n;
   private queue: AppendJob[] = [];
@@ -279,11 +280,11 @@ export class ClickHouseStore implements Store {
     try {
       if (!this.clock) {
         await this.connect();
-        this.log(`ClickHouse at ${this.options.url} is reachable again`);
+        this.log(`ClickHouse at ${this.options.url} is reachable again`, 'info');
         return;
       }
       await this.poll();
-      if (this.down) this.log(`ClickHouse at ${this.options.url} is reachable again`);
+      if (this.down) this.log(`ClickHouse at ${this.options.url} is reachable again`, 'info');
       this.down = undefined;
     } catch (err) {
       if (err instanceof ClickHouseUnavailableError) {

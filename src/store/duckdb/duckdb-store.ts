@@ -10,6 +10,7 @@ import { mkdirDurable } from '../../disk/fsync.js';
 import { labelValue } from '../../model/kube-meta.js';
 import type { Labels, LogRecord } from '../../model/record.js';
 import { dayOf } from '../../model/time.js';
+import { defaultLogger, type LineLog } from '../../util/log.js';
 import { getOrCreate } from '../../util/maps.js';
 import { entryKey, newDeletion, StreamHeads } from '../dedupe.js';
 import { compileMatchers } from '../matchers.js';
@@ -74,7 +75,7 @@ export interface DuckDbStoreOptions {
   /** Called when background work fails; the work is retried on the next round. */
   readonly onError?: (err: unknown) => void;
   /** Warnings: damaged or torn files found, segments set aside. */
-  readonly log?: (line: string) => void;
+  readonly log?: LineLog;
 }
 
 /**
@@ -146,7 +147,7 @@ export class DuckDbStore implements Store {
   /** Finds the damaged part behind a failed read (damage.ts). */
   private readonly damage: DamageFinder;
   private quarantined = 0;
-  private readonly log: (line: string) => void;
+  private readonly log: LineLog;
   private sealing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -156,7 +157,7 @@ export class DuckDbStore implements Store {
 
   constructor(private readonly options: DuckDbStoreOptions) {
     this.now = options.now ?? Date.now;
-    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.log = options.log ?? defaultLogger().line('warn');
     this.catalog = new StreamCatalog(join(options.dir, 'catalog.ndjson'));
     this.wal = new WriteAheadLog(join(options.dir, 'wal'), {
       beforeWrite: () => this.catalog.commit(),

@@ -10,6 +10,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mkdirDurable, writeFileAtomic } from '../../disk/fsync.js';
+import type { LineLog } from '../../util/log.js';
 import { lastConvertedOnDisk } from './parts.js';
 import { segmentSeqsOnDisk } from './wal/wal.js';
 
@@ -33,7 +34,7 @@ export const STATE_FILE = 'state.json';
 export async function readState(
   dir: string,
   quarantineDir: string,
-  log: (line: string) => void,
+  log: LineLog,
 ): Promise<{ state: StoreState; quarantined: boolean }> {
   const path = join(dir, STATE_FILE);
   let text: string | undefined;
@@ -59,7 +60,7 @@ export async function readState(
   if (last === 0) return { state: { convertedThrough: 0 }, quarantined };
   const [firstSegment] = await segmentSeqsOnDisk(join(dir, 'wal'));
   const through = firstSegment === undefined ? last : Math.min(last, firstSegment - 1);
-  log(`store: no state file; parts through log segment ${through} count as converted`);
+  log(`store: no state file; parts through log segment ${through} count as converted`, 'info');
   return { state: { convertedThrough: through }, quarantined };
 }
 
