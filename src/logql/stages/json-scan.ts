@@ -21,8 +21,20 @@ export const UNKNOWN_TYPE = 'Unknown value type';
 export const T = { String: 1, Number: 2, Object: 3, Array: 4, Boolean: 5, Null: 6 } as const;
 export type T = (typeof T)[keyof typeof T];
 
+/**
+ * One error object per message, made once: a `| json` over lines that are not JSON fails on most
+ * of them, and constructing an Error (its stack trace above all) per line was a fifth of such a
+ * query's time. Callers read only the message.
+ */
+const failures = new Map<string, JsonScanError>();
+
 function fail(msg: string): never {
-  throw new JsonScanError(msg);
+  let err = failures.get(msg);
+  if (err === undefined) {
+    err = new JsonScanError(msg);
+    failures.set(msg, err);
+  }
+  throw err;
 }
 
 const QUOTE = 34;
