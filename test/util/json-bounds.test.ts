@@ -63,12 +63,15 @@ test('chunks: state carries over, the refusal comes in the chunk that passes the
   assert.throws(() => s.write(Buffer.from('[')), JsonBoundsError);
 });
 
-test('scanning is fast: 32 MB in well under a second', () => {
+// Its speed is the bench's business (npm run bench: the receivers' phase), not a timed test's.
+test('a 32 MB body is scanned to its end: a bomb in its last bytes is still found', () => {
   const big = Buffer.alloc(32 << 20, '{"a":"bcdefgh"}\n');
-  const t0 = performance.now();
   checkJsonBounds(big, { maxDepth: 1000, maxValues: Number.POSITIVE_INFINITY });
-  const ms = performance.now() - t0;
-  assert.ok(ms < 1000, `took ${ms} ms`);
+  const bomb = Buffer.concat([big, Buffer.from('['.repeat(1001))]);
+  assert.throws(
+    () => checkJsonBounds(bomb, { maxDepth: 1000, maxValues: Number.POSITIVE_INFINITY }),
+    (err: Error) => err instanceof JsonBoundsError && err.code === 'too-deep',
+  );
 });
 
 test('the jump through strings: the same bounds whole or byte by byte, escapes and newlines at chunk edges', () => {

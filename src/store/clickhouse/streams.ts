@@ -26,6 +26,11 @@ const OVERLAP_MS = 120_000;
 class TenantStreams {
   readonly byId = new Map<bigint, StreamRef>();
   readonly byLabels = new Map<Labels, StreamRef>();
+  /**
+   * By canonical labels text: a push brings new labels objects for the streams it writes again, and
+   * hashing their text (SHA-256) once per stream and push was a tenth of the ingest's time.
+   */
+  readonly byKey = new Map<string, StreamRef>();
   /** When the table was last read for this tenant (ms, our clock); 0: never. */
   loadedAt = 0;
   loading: Promise<void> | undefined;
@@ -53,14 +58,16 @@ export class StreamCache {
     const t = this.tenant(tenant);
     const cached = t.byLabels.get(labels);
     if (cached) return { ref: cached, known: true };
-    const id = streamId(labelsKey(labels));
-    const found = t.byId.get(id);
+    const key = labelsKey(labels);
+    const found = t.byKey.get(key) ?? t.byId.get(streamId(key));
     if (found) {
       if (t.byLabels.size > 100_000) t.byLabels.clear();
       t.byLabels.set(labels, found);
+      if (t.byKey.size > 100_000) t.byKey.clear();
+      t.byKey.set(key, found);
       return { ref: found, known: true };
     }
-    return { ref: { id, labels }, known: false };
+    return { ref: { id: streamId(key), labels }, known: false };
   }
 
   /** Records streams as stored (their rows are in the table). */
