@@ -203,7 +203,9 @@ export class DuckDbStore implements Store {
     await mkdirDurable(this.options.dir);
     // Before anything is read or written: a directory of a newer format is refused untouched.
     const format = await openFormat(this.options.dir);
-    if (format.written === 'unversioned') {
+    if (format.notWritten !== undefined) {
+      this.log(`store: cannot write ${FORMAT_FILE} (${format.notWritten}): the next start writes it`);
+    } else if (format.written === 'unversioned') {
       this.log(
         `store: the data directory had no ${FORMAT_FILE} file (written before format files): it is format ${format.format}, and now says so`,
         'info',

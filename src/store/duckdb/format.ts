@@ -13,7 +13,7 @@
  *
  * - A new directory gets the file before anything else is written into it.
  * - A directory without the file was written by a kjournal of before format files: it is format 1,
- *   and gets the file.
+ *   and gets the file (on a full volume, at the next start: the start itself is not refused).
  * - An older format is converted at open, and the file rewritten after the conversion (there is
  *   none so far: format 1 is the first).
  * - A file that cannot be read as above (not JSON, no positive whole `format`) is an error naming
@@ -23,9 +23,10 @@
  * caller holds the directory's lock (disk/dir-lock.ts), taken before the store opens, so two
  * processes never both find it missing and write it.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOCK_FILE } from '../../disk/dir-lock.js';
+import { isNoSpaceError } from '../../disk/disk-space.js';
 import { writeFileAtomic } from '../../disk/fsync.js';
 import { ownVersion } from '../../util/version.js';
 import { StoreSetupError } from '../store.js';
@@ -110,6 +111,8 @@ export async function readFormat(dir: string): Promise<DataFormat | undefined> {
 /** What `openFormat` found: the format, and whether the file was written now (`new` or `unversioned` directory). */
 export interface OpenedFormat extends DataFormat {
   readonly written?: 'new' | 'unversioned';
+  /** Why the file could not be written (a full volume): it is written at the next start. */
+  readonly notWritten?: string;
 }
 
 /**
@@ -122,7 +125,15 @@ export async function openFormat(dir: string): Promise<OpenedFormat> {
   if (found === undefined) {
     // The lock file (taken first) and a format file's unfinished write say nothing of the data.
     const others = (await readdir(dir)).filter((n) => n !== LOCK_FILE && n !== `${FORMAT_FILE}.tmp`);
-    await writeFileAtomic(join(dir, FORMAT_FILE), formatFileText());
+    try {
+      await writeFileAtomic(join(dir, FORMAT_FILE), formatFileText());
+    } catch (err) {
+      // A full volume must not stop the start (its writes answer 507 until there is room): without
+      // the file the directory is format 1, which this build reads; the next start writes it.
+      if (!isNoSpaceError(err)) throw err;
+      await rm(join(dir, `${FORMAT_FILE}.tmp`), { force: true });
+      return { format: STORE_FORMAT, notWritten: (err as Error).message };
+    }
     return {
       format: STORE_FORMAT,
       writtenBy: `kjournal ${ownVersion()}`,

@@ -5,10 +5,12 @@
  * StoreFormatError and nothing in the directory changes.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { promisify } from 'node:util';
 import { DuckDbStore } from '../../../src/store/duckdb/duckdb-store.js';
 import { FORMAT_FILE, STORE_FORMAT, StoreFormatError } from '../../../src/store/duckdb/format.js';
 import { StoreSetupError } from '../../../src/store/store.js';
@@ -153,3 +155,62 @@ for (const [what, text, why] of [
     assert.equal(await readFile(join(dir, FORMAT_FILE), 'utf8'), text);
   });
 }
+
+const isRoot = process.getuid?.() === 0;
+
+test('format: on a full volume a directory of before format files still opens, and gets FORMAT at the next start', {
+  skip: isRoot ? false : 'mounting a small tmpfs as a full disk needs root (CI runs these as root)',
+}, async () => {
+  const run = promisify(execFile);
+  const root = await tempDir();
+  const mnt = join(root, 'mnt');
+  await mkdir(mnt);
+  await run('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]);
+  try {
+    const dir = join(mnt, 'data');
+    const first = quiet(dir);
+    await first.open();
+    await first.append('t', [rec({ app: 'a' }, T, 'kept')]);
+    await first.close();
+    await rm(join(dir, FORMAT_FILE));
+    // Fill the volume to the last page.
+    const fh = await open(join(mnt, 'filler'), 'w');
+    for (const size of [1 << 20, 4096]) {
+      const chunk = Buffer.alloc(size, 0x61);
+      try {
+        for (;;) await fh.write(chunk);
+      } catch (err) {
+        assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+      }
+    }
+    await fh.close();
+
+    const lines: string[] = [];
+    const full = quiet(dir, (line) => lines.push(line));
+    await full.open();
+    try {
+      assert.deepEqual(
+        (await collect(full, { tenant: 't' })).map((e) => e.body),
+        ['kept'],
+      );
+    } finally {
+      await full.close();
+    }
+    assert.ok(
+      lines.some(
+        (l) => l.startsWith('store: cannot write FORMAT (') && l.endsWith('the next start writes it'),
+      ),
+      lines.join(' | '),
+    );
+    const names = await readdir(dir);
+    assert.ok(!names.includes(FORMAT_FILE) && !names.includes(`${FORMAT_FILE}.tmp`), names.join(' '));
+
+    await rm(join(mnt, 'filler'));
+    const later = quiet(dir);
+    await later.open();
+    await later.close();
+    assert.equal(JSON.parse(await readFile(join(dir, FORMAT_FILE), 'utf8')).format, 1);
+  } finally {
+    await run('umount', ['-l', mnt]);
+  }
+});
