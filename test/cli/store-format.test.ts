@@ -2,12 +2,12 @@
  * The data directory's format file through the commands that open a data directory, run as
  * processes: `kjournal serve --data DIR` on a directory of a newer format exits 2 with one line and
  * changes nothing in it (the lock file aside: it is taken before the format is read, by design);
- * `kjournal check` prints the format, refuses a newer one and names a damaged file; `kjournal
- * migrate --from-data` refuses a newer one as serve does.
+ * `kjournal check` prints the format, refuses a newer one and names a damaged file (and then
+ * repairs nothing); `kjournal migrate --from-data` refuses a newer one as serve does.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -107,6 +107,12 @@ test('kjournal check refuses a newer format (exit 2) and names a damaged FORMAT 
   assert.deepEqual(await dirListing(dir, [LOCK_FILE]), before);
 
   await writeFile(join(dir, FORMAT_FILE), '{"format":');
+  // A damaged log record too, which --repair would set aside if the format were known.
+  const [seg] = (await readdir(join(dir, 'wal'))).filter((n) => n.endsWith('.wal2'));
+  const segPath = join(dir, 'wal', seg!);
+  const text = await readFile(segPath, 'latin1');
+  await writeFile(segPath, text.replace('kept', 'KEPT'), 'latin1');
+  const damagedSegment = await readFile(segPath);
   for (const args of [[dir], [dir, '--repair']]) {
     const r = await kjournal('check', ...args);
     assert.equal(r.code, 1, r.out + r.err);
@@ -117,10 +123,14 @@ test('kjournal check refuses a newer format (exit 2) and names a damaged FORMAT 
         'm',
       ),
     );
-    assert.doesNotMatch(r.out, /repaired/);
-    assert.match(r.err, /^kjournal: 1 damaged file\(s\) in /);
+    assert.doesNotMatch(r.out, /\(repaired/);
+    if (args.includes('--repair')) assert.match(r.out, /^nothing is repaired while FORMAT cannot be read$/m);
+    assert.match(r.out, new RegExp(`^wal/${seg}: DAMAGED: `, 'm'));
+    assert.match(r.err, /^kjournal: 2 damaged file\(s\) in /);
   }
   assert.equal(await readFile(join(dir, FORMAT_FILE), 'utf8'), '{"format":', 'not rewritten');
+  assert.deepEqual(await readFile(segPath), damagedSegment, 'the segment is left as it is');
+  await assert.rejects(readdir(join(dir, 'quarantine')), { code: 'ENOENT' });
 });
 
 test('kjournal migrate --from-data refuses a directory of a newer format as serve does', async () => {

@@ -30,7 +30,7 @@ async function list(dir: string): Promise<string[]> {
   }
 }
 
-export async function checkDataDir(dir: string, options: { repair?: boolean } = {}): Promise<CheckReport> {
+export async function checkDataDir(dir: string, asked: { repair?: boolean } = {}): Promise<CheckReport> {
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new Error(`${dir} is not a directory`);
   const problems: CheckProblem[] = [];
@@ -48,6 +48,9 @@ export async function checkDataDir(dir: string, options: { repair?: boolean } = 
 
   // Before any file is judged: a layout this build does not know is not checked (nor "repaired").
   const format = await checkFormat(dir, problems, notes);
+  // Without a readable format, files are judged as format 1 would have them, but none is moved.
+  const options = { repair: asked.repair === true && format !== undefined };
+  if (asked.repair && !options.repair) notes.push(`nothing is repaired while ${FORMAT_FILE} cannot be read`);
   await checkCatalog(join(dir, 'catalog.ndjson'), problems, notes);
   try {
     JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
