@@ -1,13 +1,15 @@
 /**
  * @module `kjournal check DATA_DIR [--repair]`: verifies every part and log segment of a data
- * directory (the store's `checkStore`) and prints one line per problem and a summary. Exit 0 when
- * nothing is damaged (or, with `--repair`, everything damaged was dealt with), 1 otherwise.
+ * directory (the store's `checkStore`) and prints one line per problem and a summary with the
+ * directory's format. Exit 0 when nothing is damaged (or, with `--repair`, everything damaged was
+ * dealt with), 1 otherwise; 2 for a directory of a newer format, which is not checked.
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { acquireDirLock, DirLockError } from '../disk/dir-lock.js';
 import { checkStore } from '../store/open.js';
-import { CliError } from './errors.js';
+import { StoreSetupError } from '../store/store.js';
+import { CliError, EXIT } from './errors.js';
 
 export async function runCheck(dir: string, repair: boolean, write: (text: string) => void): Promise<void> {
   const st = await stat(dir).catch(() => undefined);
@@ -22,7 +24,11 @@ export async function runCheck(dir: string, repair: boolean, write: (text: strin
   try {
     report = await checkStore({ dataDir: dir }, { repair });
   } catch (err) {
-    throw new CliError(err instanceof Error ? err.message : String(err));
+    // A data directory of a newer format is refused as `serve` refuses it (exit 2).
+    throw new CliError(
+      err instanceof Error ? err.message : String(err),
+      err instanceof StoreSetupError ? EXIT.usage : EXIT.failure,
+    );
   } finally {
     await lock.release();
   }
@@ -34,7 +40,7 @@ export async function runCheck(dir: string, repair: boolean, write: (text: strin
   const unrepaired = report.problems.filter((p) => !p.repaired).length;
   const aside = report.quarantined > 0 ? `; ${report.quarantined} file(s) already in quarantine/` : '';
   write(
-    `${dir}: ${report.parts} part(s), ${report.segments} log segment(s) checked: ` +
+    `${dir}: ${report.format === undefined ? '' : `format ${report.format}, `}${report.parts} part(s), ${report.segments} log segment(s) checked: ` +
       `${damaged === 0 ? 'no damage' : `${damaged} damaged${unrepaired < damaged ? `, ${damaged - unrepaired} repaired` : ''}`}${aside}\n`,
   );
   if (unrepaired > 0) {

@@ -7,7 +7,7 @@
  * the delete requests in force there are honoured (deleted entries are not copied).
  *
  * Exit codes: 0 copied and every day's counts match; 1 a day's counts differ or the copy failed;
- * 2 a usage error; 130 interrupted (the completed days are kept for the next run).
+ * 2 a usage error, or a store that refuses its setup (a data directory of a newer format); 130 interrupted (the completed days are kept for the next run).
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -20,9 +20,9 @@ import { type MigrateReport, migrate } from '../migrate/migrate.js';
 import { MigrateProgress, type ProgressMode } from '../migrate/progress.js';
 import { MigrateState } from '../migrate/state.js';
 import { createStore, type StoreConfig } from '../store/open.js';
-import type { Store } from '../store/store.js';
+import { type Store, StoreSetupError } from '../store/store.js';
 import { addClickHouseFlags, type ClickHouseFlags, clickhouseBackend } from './clickhouse-flags.js';
-import { CliError } from './errors.js';
+import { CliError, EXIT } from './errors.js';
 
 export interface MigrateFlags extends ClickHouseFlags {
   fromData: string;
@@ -50,7 +50,11 @@ async function openOrFail(config: StoreConfig, what: string): Promise<Store> {
   try {
     await store.open();
   } catch (err) {
-    throw new CliError(`cannot open the ${what} store: ${(err as Error).message}`);
+    // A setup the store refuses (a newer data format or schema) exits as `serve` does: 2.
+    throw new CliError(
+      `cannot open the ${what} store: ${(err as Error).message}`,
+      err instanceof StoreSetupError ? EXIT.usage : EXIT.failure,
+    );
   }
   return store;
 }

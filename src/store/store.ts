@@ -239,12 +239,13 @@ export class StoreUnavailableError extends Error {
 
 /**
  * The store cannot start with this configuration, and retrying will not help: a shared backend
- * refused the credentials or the rights, or holds a schema newer than this kjournal. The CLI
- * exits 2 with the message.
+ * refused the credentials or the rights, or holds a schema newer than this kjournal; a data
+ * directory of a newer format (duckdb/format.ts). The CLI exits 2 with the message.
  */
 export class StoreSetupError extends Error {
   override readonly name: string = 'StoreSetupError';
-  readonly code = 'STORE_SETUP';
+  /** `STORE_SETUP`, or a subclass's own (the embedded store's format: duckdb/format.ts). */
+  readonly code: string = 'STORE_SETUP';
 }
 
 /**
@@ -304,6 +305,8 @@ export interface CheckReport {
   readonly notes: readonly string[];
   /** Files already in quarantine/ before this check. */
   readonly quarantined: number;
+  /** The layout of the local data (the embedded store's FORMAT file), when it has one that reads. */
+  readonly format?: number;
 }
 
 export interface Store {

@@ -12,6 +12,7 @@ import { fsyncDir, mkdirDurable, writeFileAtomic } from '../../disk/fsync.js';
 import type { CheckProblem, CheckReport } from '../store.js';
 import { parseCatalogLine } from './catalog.js';
 import { DuckDbEngine } from './engine.js';
+import { FORMAT_FILE, readFormat, refuseNewer, STORE_FORMAT, StoreFormatError } from './format.js';
 import { verifyPart } from './part-check.js';
 import { readWal } from './sql.js';
 import { salvageSegment } from './wal/salvage.js';
@@ -29,7 +30,7 @@ async function list(dir: string): Promise<string[]> {
   }
 }
 
-export async function checkDataDir(dir: string, options: { repair?: boolean } = {}): Promise<CheckReport> {
+export async function checkDataDir(dir: string, asked: { repair?: boolean } = {}): Promise<CheckReport> {
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new Error(`${dir} is not a directory`);
   const problems: CheckProblem[] = [];
@@ -45,6 +46,11 @@ export async function checkDataDir(dir: string, options: { repair?: boolean } = 
     return `moved to ${rel(to)}`;
   };
 
+  // Before any file is judged: a layout this build does not know is not checked (nor "repaired").
+  const format = await checkFormat(dir, problems, notes);
+  // Without a readable format, files are judged as format 1 would have them, but none is moved.
+  const options = { repair: asked.repair === true && format !== undefined };
+  if (asked.repair && !options.repair) notes.push(`nothing is repaired while ${FORMAT_FILE} cannot be read`);
   await checkCatalog(join(dir, 'catalog.ndjson'), problems, notes);
   try {
     JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
@@ -127,7 +133,34 @@ export async function checkDataDir(dir: string, options: { repair?: boolean } = 
     engine.close();
     await rm(tmp, { recursive: true, force: true });
   }
-  return { parts, segments, problems, notes, quarantined };
+  return { parts, segments, problems, notes, quarantined, ...(format === undefined ? {} : { format }) };
+}
+
+/**
+ * The directory's format (format.ts): a newer one is refused (StoreFormatError), a damaged file is a
+ * problem that no repair touches, a missing one a note (the next start writes it).
+ */
+async function checkFormat(
+  dir: string,
+  problems: CheckProblem[],
+  notes: string[],
+): Promise<number | undefined> {
+  let found: Awaited<ReturnType<typeof readFormat>>;
+  try {
+    found = await readFormat(dir);
+  } catch (err) {
+    if (!(err instanceof StoreFormatError)) throw err;
+    problems.push({ file: FORMAT_FILE, problem: err.message });
+    return undefined;
+  }
+  if (found === undefined) {
+    notes.push(
+      `${FORMAT_FILE}: none (a directory of a kjournal of before format files): format ${STORE_FORMAT}, written at the next start`,
+    );
+    return STORE_FORMAT;
+  }
+  refuseNewer(dir, found);
+  return found.format;
 }
 
 /** Every catalog line must parse and pass its checksum; a torn last line is a note (cut at the next start). */

@@ -42,6 +42,7 @@ import { type CompactionPolicy, DEFERRED_PARTS, IngestGauge, mergeParts, pickRun
 import { convertSegments, NS_PER_DAY } from './convert.js';
 import { DamageFinder } from './damage.js';
 import { DuckDbEngine } from './engine.js';
+import { FORMAT_FILE, openFormat } from './format.js';
 import { type Part, PartSet } from './parts.js';
 import { rewritePart } from './rewrite.js';
 import { SnapshotTracker } from './snapshots.js';
@@ -200,6 +201,16 @@ export class DuckDbStore implements Store {
 
   async open(): Promise<void> {
     await mkdirDurable(this.options.dir);
+    // Before anything is read or written: a directory of a newer format is refused untouched.
+    const format = await openFormat(this.options.dir);
+    if (format.notWritten !== undefined) {
+      this.log(`store: cannot write ${FORMAT_FILE} (${format.notWritten}): the next start writes it`);
+    } else if (format.written === 'unversioned') {
+      this.log(
+        `store: the data directory had no ${FORMAT_FILE} file (written before format files): it is format ${format.format}, and now says so`,
+        'info',
+      );
+    }
     const tmpDir = join(this.options.dir, 'tmp');
     await rm(tmpDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true });
