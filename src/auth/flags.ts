@@ -158,6 +158,18 @@ export function authConfigFromFlags(flags: AuthFlags): AuthConfig {
       timeoutMs: DEFAULT_TOKEN_REVIEW_TIMING.timeoutMs,
     };
   }
+  if (
+    out.tokenReview !== undefined &&
+    flags.authorizationKubeconfig === undefined &&
+    flags.authorizationPolicyFile === undefined
+  ) {
+    // Without an authorizer every authenticated user may do everything (AlwaysAllow): with
+    // TokenReview that is every ServiceAccount and every user of the cluster, not a list of ours.
+    throw new AuthConfigError(
+      '--authentication-kubeconfig needs --authorization-kubeconfig or --authorization-policy-file: without an authorizer every ServiceAccount and user of the cluster could read and write everything',
+      'usage',
+    );
+  }
   if (flags.authorizationPolicyFile !== undefined) out.policyFile = flags.authorizationPolicyFile;
   if (flags.authorizationKubeconfig !== undefined) {
     out.sar = {

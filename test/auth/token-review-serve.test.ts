@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { makePki, type Pki } from '../auth/pki.js';
 import { httpsCall, type Reply, startTlsServer, writeKubeconfig } from '../helpers/auth-e2e.js';
 import { type FakeApiServer, startFakeApiServer } from '../helpers/fake-apiserver.js';
@@ -101,7 +102,10 @@ describe('a ServiceAccount token scrapes /metrics through TokenReview and Subjec
     await api.close();
     const r = await metrics('another-token');
     assert.equal(r.status, 401, r.body);
-    assert.match(server.stderr(), /TokenReview to https:\/\/127\.0\.0\.1:\d+ failed: .*unreachable/);
+    // The reason goes to the server's log, which reaches us a moment after the answer.
+    const logged = /TokenReview to https:\/\/127\.0\.0\.1:\d+ failed: .*unreachable/;
+    for (let i = 0; i < 50 && !logged.test(server.stderr()); i++) await sleep(100);
+    assert.match(server.stderr(), logged);
     assert.equal(server.child.exitCode, null, 'still running');
     // The token and the decision reviewed before are cached (1m and 5m): scraping goes on.
     const cached = await metrics('prometheus-sa-token');

@@ -56,7 +56,13 @@ function request(headers: Record<string, string>): IncomingMessage {
 const bearer = (token: string) => request({ authorization: `Bearer ${token}` });
 
 function authWith(flags: Record<string, string>) {
-  return createAuth(authConfigFromFlags({ authenticationKubeconfig: kubeconfig, ...flags }));
+  return createAuth(
+    authConfigFromFlags({
+      authenticationKubeconfig: kubeconfig,
+      authorizationKubeconfig: kubeconfig,
+      ...flags,
+    }),
+  );
 }
 
 describe('TokenReview: delegated authentication', () => {
@@ -112,7 +118,10 @@ describe('TokenReview: delegated authentication', () => {
 
   it('caches yes and no for --authentication-token-webhook-cache-ttl, not errors; concurrent reviews share one request', async () => {
     const clock = { now: 1_000_000 };
-    const cfg = authConfigFromFlags({ authenticationKubeconfig: kubeconfig }).tokenReview!;
+    const cfg = authConfigFromFlags({
+      authenticationKubeconfig: kubeconfig,
+      authorizationKubeconfig: kubeconfig,
+    }).tokenReview!;
     assert.equal(cfg.cacheTtlMs, 10_000, "kube's default, 10s");
     const reviewer = new TokenReviewer(loadClusterConnection(kubeconfig, undefined, 'test'), cfg, {
       now: () => clock.now,
@@ -210,9 +219,33 @@ describe('TokenReview: delegated authentication', () => {
     );
   });
 
+  it('refuses TokenReview without an authorizer: every ServiceAccount of the cluster would be allowed everything', () => {
+    assert.throws(
+      () => authConfigFromFlags({ authenticationKubeconfig: kubeconfig }),
+      (e: Error) =>
+        e instanceof AuthConfigError &&
+        e.kind === 'usage' &&
+        /--authentication-kubeconfig needs --authorization-kubeconfig or --authorization-policy-file/.test(
+          e.message,
+        ),
+    );
+    const policy = join(pki.dir, 'policy.jsonl');
+    writeFileSync(policy, '');
+    assert.ok(
+      authConfigFromFlags({ authenticationKubeconfig: kubeconfig, authorizationPolicyFile: policy })
+        .tokenReview,
+    );
+  });
+
   it('refuses a kubeconfig it cannot read and a TTL that is no duration, naming the flag', () => {
     assert.throws(
-      () => createAuth(authConfigFromFlags({ authenticationKubeconfig: join(pki.dir, 'nope.kubeconfig') })),
+      () =>
+        createAuth(
+          authConfigFromFlags({
+            authenticationKubeconfig: join(pki.dir, 'nope.kubeconfig'),
+            authorizationKubeconfig: kubeconfig,
+          }),
+        ),
       (e: Error) =>
         e instanceof AuthConfigError && /^--authentication-kubeconfig: .*nope\.kubeconfig/.test(e.message),
     );
@@ -220,13 +253,17 @@ describe('TokenReview: delegated authentication', () => {
       () =>
         authConfigFromFlags({
           authenticationKubeconfig: kubeconfig,
+          authorizationKubeconfig: kubeconfig,
           authenticationTokenWebhookCacheTtl: 'soon',
         }),
       /--authentication-token-webhook-cache-ttl must be a duration/,
     );
     assert.equal(
-      authConfigFromFlags({ authenticationKubeconfig: kubeconfig, authenticationTokenWebhookCacheTtl: '1m' })
-        .tokenReview?.cacheTtlMs,
+      authConfigFromFlags({
+        authenticationKubeconfig: kubeconfig,
+        authorizationKubeconfig: kubeconfig,
+        authenticationTokenWebhookCacheTtl: '1m',
+      }).tokenReview?.cacheTtlMs,
       60_000,
     );
   });
@@ -241,7 +278,9 @@ describe('TokenReview: the API server down', () => {
       pki.ca.certFile,
       '{token: "x"}',
     );
-    const auth = createAuth(authConfigFromFlags({ authenticationKubeconfig: config }));
+    const auth = createAuth(
+      authConfigFromFlags({ authenticationKubeconfig: config, authorizationKubeconfig: config }),
+    );
     assert.equal((await auth.authenticate(bearer('sa-prometheus'))).name, PROMETHEUS.username);
     await down.close();
     const started = Date.now();
