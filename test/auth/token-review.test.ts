@@ -184,6 +184,12 @@ describe('TokenReview: delegated authentication', () => {
     const ok = ws('sa-prometheus');
     assert.equal((await auth.authenticate(ok)).name, PROMETHEUS.username);
     assert.equal(ok.headers['sec-websocket-protocol'], 'kjournal.tail');
+    // Behind a token file that does not know it, the protocol is still there for TokenReview.
+    const tokens = join(pki.dir, 'ws-tokens.csv');
+    writeFileSync(tokens, 'agent-token,kjournal-agent,1\n');
+    const chained = ws('sa-prometheus');
+    assert.equal((await authWith({ tokenAuthFile: tokens }).authenticate(chained)).name, PROMETHEUS.username);
+    assert.equal(chained.headers['sec-websocket-protocol'], 'kjournal.tail');
     const bad = ws('forged');
     await assert.rejects(auth.authenticate(bad), AuthenticationError);
     assert.match(String(bad.headers['sec-websocket-protocol']), /bearer\.authorization/);
