@@ -1,6 +1,7 @@
 /**
  * @module Authentication: from a request to a user, with kube-apiserver's authenticators in its
- * order: the front proxy's request headers, then client certificates, then bearer tokens. The first
+ * order: the front proxy's request headers, then client certificates, then bearer tokens of the
+ * token file, then bearer tokens the cluster checks (TokenReview, src/auth/token-review.ts). The first
  * one that recognises the request wins; one that finds credentials it cannot accept records why, and
  * when none wins the request is refused (401). A request without credentials is anonymous only when
  * no authenticator is configured at all. Authenticated users get `system:authenticated`, as in
@@ -15,17 +16,24 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ServerOptions } from 'node:https';
 import { createSecureContext, type TLSSocket } from 'node:tls';
+import { loadClusterConnection } from './cluster-connection.js';
 import type { AuthConfig, RequestHeaderConfig } from './config.js';
 import { AuthConfigError, AuthenticationError, readConfigFile } from './errors.js';
 import { loadTokenFile, type TokenTable } from './token-file.js';
+import { TokenReviewer } from './token-review.js';
 import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS, ANONYMOUS_USER, type UserInfo } from './types.js';
 import { type CaBundle, peerChain, readCaBundle, subjectCn, subjectValues, verifyChain } from './x509.js';
 
 /** One authenticator: a user, `undefined` (no opinion: nothing for it here), or a thrown reason. */
 export type RequestAuthenticator = (req: IncomingMessage) => UserInfo | undefined;
+/** An authenticator that may ask someone else (the cluster's TokenReview): the same answers, later. */
+export type AsyncRequestAuthenticator = (req: IncomingMessage) => Promise<UserInfo | undefined>;
 
 export interface Authenticators {
-  readonly chain: readonly { readonly name: string; readonly authenticate: RequestAuthenticator }[];
+  readonly chain: readonly {
+    readonly name: string;
+    readonly authenticate: RequestAuthenticator | AsyncRequestAuthenticator;
+  }[];
   /** Requests without credentials are `system:anonymous` (no authenticator configured). */
   readonly anonymous: boolean;
 }
@@ -116,11 +124,19 @@ export function clientCertAuthenticator(ca: CaBundle): RequestAuthenticator {
  */
 const WEBSOCKET_TOKEN_PROTOCOL = 'base64url.bearer.authorization.k8s.io.';
 
+/** A bearer token a request presents, and how to take it out of the request once it was accepted. */
+interface PresentedToken {
+  readonly token: string;
+  /** Removes the token from the request: nothing downstream may read it (kube-apiserver does the same). */
+  spend(): void;
+}
+
 /**
- * The token a WebSocket upgrade carries in its subprotocols, taken out of the header (as
- * kube-apiserver does) so that the WebSocket server picks one of the others; undefined without one.
+ * The token a WebSocket upgrade carries in its subprotocols; undefined without one. It is taken out
+ * of the header only once accepted (kube's websocket.ProtocolAuthenticator), so that the next
+ * authenticator still sees it and the WebSocket server then picks one of the others.
  */
-function websocketToken(req: IncomingMessage): string | undefined {
+function websocketToken(req: IncomingMessage): PresentedToken | undefined {
   if (!/\bwebsocket\b/i.test(String(req.headers.upgrade ?? ''))) return undefined;
   const header = req.headers['sec-websocket-protocol'];
   if (header === undefined) return undefined;
@@ -128,12 +144,41 @@ function websocketToken(req: IncomingMessage): string | undefined {
   const offered = protocols.find((p) => p.startsWith(WEBSOCKET_TOKEN_PROTOCOL));
   if (offered === undefined) return undefined;
   const rest = protocols.filter((p) => !p.startsWith(WEBSOCKET_TOKEN_PROTOCOL));
-  if (rest.length > 0) req.headers['sec-websocket-protocol'] = rest.join(', ');
-  else delete req.headers['sec-websocket-protocol'];
   const encoded = offered.slice(WEBSOCKET_TOKEN_PROTOCOL.length);
   // kube-apiserver: an undecodable or empty token is an error of this authenticator.
   if (!/^[A-Za-z0-9_-]+$/.test(encoded)) throw new AuthenticationError('invalid bearer token');
-  return Buffer.from(encoded, 'base64url').toString('utf8');
+  const token = Buffer.from(encoded, 'base64url').toString('utf8');
+  if (token === '') return undefined;
+  return {
+    token,
+    spend() {
+      if (rest.length > 0) req.headers['sec-websocket-protocol'] = rest.join(', ');
+      else delete req.headers['sec-websocket-protocol'];
+    },
+  };
+}
+
+/**
+ * The bearer token of a request: `Authorization: Bearer <token>` (with `splunk`, also `Splunk
+ * <token>` on HEC's paths), or on a WebSocket upgrade without that header the token of
+ * kube-apiserver's subprotocol (see WEBSOCKET_TOKEN_PROTOCOL); undefined without one.
+ */
+function presentedToken(req: IncomingMessage, splunk: boolean): PresentedToken | undefined {
+  const auth = (headerValues(req, 'authorization')[0] ?? '').trim();
+  if (auth === '') return websocketToken(req);
+  const parts = auth.split(' ');
+  const scheme = parts[0]!.toLowerCase();
+  // Splunk's HEC clients send `Authorization: Splunk <token>`: the same tokens, on HEC's paths only.
+  const hec = splunk && scheme === 'splunk' && (req.url ?? '').startsWith('/services/collector');
+  if (parts.length < 2 || (scheme !== 'bearer' && !hec)) return undefined;
+  const token = parts[1]!;
+  if (token === '') return undefined;
+  return {
+    token,
+    spend() {
+      delete req.headers.authorization;
+    },
+  };
 }
 
 /**
@@ -142,24 +187,29 @@ function websocketToken(req: IncomingMessage): string | undefined {
  */
 export function bearerTokenAuthenticator(tokens: TokenTable): RequestAuthenticator {
   return (req) => {
-    const auth = (headerValues(req, 'authorization')[0] ?? '').trim();
-    if (auth === '') {
-      const token = websocketToken(req);
-      if (token === undefined || token === '') return undefined;
-      const user = tokens.get(token);
-      if (user === undefined) throw new AuthenticationError('invalid bearer token');
-      return user;
-    }
-    const parts = auth.split(' ');
-    const scheme = parts[0]!.toLowerCase();
-    // Splunk's HEC clients send `Authorization: Splunk <token>`: the same tokens, on HEC's paths only.
-    const hec = scheme === 'splunk' && (req.url ?? '').startsWith('/services/collector');
-    if (parts.length < 2 || (scheme !== 'bearer' && !hec)) return undefined;
-    const token = parts[1]!;
-    if (token === '') return undefined;
-    const user = tokens.get(token);
+    const presented = presentedToken(req, true);
+    if (presented === undefined) return undefined;
+    const user = tokens.get(presented.token);
     if (user === undefined) throw new AuthenticationError('invalid bearer token');
-    delete req.headers.authorization;
+    presented.spend();
+    return user;
+  };
+}
+
+/**
+ * A bearer token (header or WebSocket subprotocol) checked by the cluster with a TokenReview, as
+ * kube's delegating authenticator chains bearertoken.New and websocket.NewProtocolAuthenticator
+ * over its token webhook. A token the cluster does not know is "invalid bearer token", as kube's
+ * bearertoken authenticator says; one that could not be checked is the reviewer's
+ * AuthenticationError: both answer 401, as in kube.
+ */
+export function tokenReviewAuthenticator(reviewer: TokenReviewer): AsyncRequestAuthenticator {
+  return async (req) => {
+    const presented = presentedToken(req, false);
+    if (presented === undefined) return undefined;
+    const user = await reviewer.authenticate(presented.token);
+    if (user === undefined) throw new AuthenticationError('invalid bearer token');
+    presented.spend();
     return user;
   };
 }
@@ -200,7 +250,7 @@ export type CaReader = (file: string, flag: string) => CaBundle;
 
 /** Builds the authenticators of a configuration, reading its files (errors: AuthConfigError). */
 export function buildAuthenticators(config: AuthConfig, readCa: CaReader = readCaBundle): Authenticators {
-  const chain: { name: string; authenticate: RequestAuthenticator }[] = [];
+  const chain: Authenticators['chain'][number][] = [];
   if (config.requestHeader !== undefined) {
     const ca = readCa(config.requestHeader.clientCaFile, '--requestheader-client-ca-file');
     chain.push({ name: 'front-proxy', authenticate: requestHeaderAuthenticator(config.requestHeader, ca) });
@@ -219,6 +269,22 @@ export function buildAuthenticators(config: AuthConfig, readCa: CaReader = readC
       authenticate: tokenAuthenticator(tokens),
     });
   }
+  // Last, as kube's delegating authenticator puts its token webhook after x509 (and kube-apiserver
+  // after the token file): a token the file knows never leaves the server.
+  if (config.tokenReview !== undefined) {
+    const reviewer = new TokenReviewer(
+      loadClusterConnection(
+        config.tokenReview.kubeconfig,
+        config.tokenReview.context,
+        '--authentication-kubeconfig',
+      ),
+      config.tokenReview,
+    );
+    chain.push({
+      name: `TokenReview via ${config.tokenReview.kubeconfig}`,
+      authenticate: tokenReviewAuthenticator(reviewer),
+    });
+  }
   return { chain, anonymous: chain.length === 0 };
 }
 
@@ -233,12 +299,12 @@ function withAuthenticatedGroup(user: UserInfo): UserInfo {
  * Runs the chain on a request. Returns the user; throws AuthenticationError (answer 401) when no
  * authenticator accepted the request and anonymous requests are not allowed.
  */
-export function authenticateRequest(auth: Authenticators, req: IncomingMessage): UserInfo {
+export async function authenticateRequest(auth: Authenticators, req: IncomingMessage): Promise<UserInfo> {
   const reasons: string[] = [];
   for (const a of auth.chain) {
     let user: UserInfo | undefined;
     try {
-      user = a.authenticate(req);
+      user = await a.authenticate(req);
     } catch (err) {
       if (!(err instanceof AuthenticationError)) throw err;
       reasons.push(err.message);

@@ -29,6 +29,24 @@ export interface SarConfig {
   readonly timeoutMs: number;
 }
 
+/**
+ * Delegated authentication (k8s.io/apiserver's DelegatingAuthenticationOptions): bearer tokens the
+ * token file does not know are checked with a TokenReview by the cluster of `--authentication-kubeconfig`.
+ */
+export interface TokenReviewConfig {
+  /** `--authentication-kubeconfig`. */
+  readonly kubeconfig: string;
+  /** Context of the kubeconfig to use; its current context when absent. */
+  readonly context?: string;
+  /**
+   * `--authentication-token-webhook-cache-ttl` (ms): how long an answer, yes or no, is kept; kube's
+   * delegated authenticator keeps both for the same time, 10 seconds by default. 0: not cached.
+   */
+  readonly cacheTtlMs: number;
+  /** Time limit of one TokenReview (ms): kube's delegated TokenRequestTimeout, 10 seconds. */
+  readonly timeoutMs: number;
+}
+
 export interface AuthConfig {
   /** `--tls-cert-file` and `--tls-private-key-file`: serve HTTPS. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
@@ -38,6 +56,8 @@ export interface AuthConfig {
   readonly tokenAuthFile?: string;
   /** The authenticating front proxy (API aggregation). */
   readonly requestHeader?: RequestHeaderConfig;
+  /** `--authentication-kubeconfig`: bearer tokens checked by the cluster (TokenReview). */
+  readonly tokenReview?: TokenReviewConfig;
   /** `--authorization-policy-file`: ABAC policies. */
   readonly policyFile?: string;
   /** `--authorization-kubeconfig`: ask the cluster (SubjectAccessReview). */
@@ -51,3 +71,5 @@ export const DEFAULT_REQUEST_HEADERS = {
 } as const;
 
 export const DEFAULT_SAR_TIMING = { allowTtlMs: 5 * 60_000, denyTtlMs: 30_000, timeoutMs: 10_000 } as const;
+
+export const DEFAULT_TOKEN_REVIEW_TIMING = { cacheTtlMs: 10_000, timeoutMs: 10_000 } as const;

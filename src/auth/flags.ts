@@ -9,6 +9,7 @@ import {
   type AuthConfig,
   DEFAULT_REQUEST_HEADERS,
   DEFAULT_SAR_TIMING,
+  DEFAULT_TOKEN_REVIEW_TIMING,
   type RequestHeaderConfig,
 } from './config.js';
 import { AuthConfigError } from './errors.js';
@@ -24,6 +25,8 @@ export interface AuthFlags {
   requestheaderUsernameHeaders?: string;
   requestheaderGroupHeaders?: string;
   requestheaderExtraHeadersPrefix?: string;
+  authenticationKubeconfig?: string;
+  authenticationTokenWebhookCacheTtl?: string;
   authorizationPolicyFile?: string;
   authorizationKubeconfig?: string;
   authorizationWebhookCacheAuthorizedTtl?: string;
@@ -55,6 +58,15 @@ export function addAuthFlags(cmd: Command): Command {
       '--requestheader-extra-headers-prefix <prefixes>',
       'comma-separated extra header prefixes',
       'X-Remote-Extra-',
+    )
+    .option(
+      '--authentication-kubeconfig <file>',
+      'check bearer tokens the token file does not know (ServiceAccount tokens) with this cluster (TokenReview)',
+    )
+    .option(
+      '--authentication-token-webhook-cache-ttl <duration>',
+      'how long TokenReview answers are kept',
+      '10s',
     )
     .option(
       '--authorization-policy-file <file>',
@@ -134,6 +146,29 @@ export function authConfigFromFlags(flags: AuthFlags): AuthConfig {
     out.requestHeader = rh;
   } else if (flags.requestheaderAllowedNames !== undefined) {
     throw new AuthConfigError('--requestheader-allowed-names needs --requestheader-client-ca-file', 'usage');
+  }
+  if (flags.authenticationKubeconfig !== undefined) {
+    out.tokenReview = {
+      kubeconfig: flags.authenticationKubeconfig,
+      cacheTtlMs: ttlMs(
+        '--authentication-token-webhook-cache-ttl',
+        flags.authenticationTokenWebhookCacheTtl,
+        DEFAULT_TOKEN_REVIEW_TIMING.cacheTtlMs,
+      ),
+      timeoutMs: DEFAULT_TOKEN_REVIEW_TIMING.timeoutMs,
+    };
+  }
+  if (
+    out.tokenReview !== undefined &&
+    flags.authorizationKubeconfig === undefined &&
+    flags.authorizationPolicyFile === undefined
+  ) {
+    // Without an authorizer every authenticated user may do everything (AlwaysAllow): with
+    // TokenReview that is every ServiceAccount and every user of the cluster, not a list of ours.
+    throw new AuthConfigError(
+      '--authentication-kubeconfig needs --authorization-kubeconfig or --authorization-policy-file: without an authorizer every ServiceAccount and user of the cluster could read and write everything',
+      'usage',
+    );
   }
   if (flags.authorizationPolicyFile !== undefined) out.policyFile = flags.authorizationPolicyFile;
   if (flags.authorizationKubeconfig !== undefined) {

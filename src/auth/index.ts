@@ -1,6 +1,7 @@
 /**
  * @module Authentication and authorization for kjournal's server, after kube-apiserver: who is
- * asking (front proxy headers, client certificates, static bearer tokens) and whether they may
+ * asking (front proxy headers, client certificates, static bearer tokens, bearer tokens the cluster
+ * vouches for with a TokenReview) and whether they may
  * (ABAC policy file, then the cluster's SubjectAccessReview). `createAuth(config)` reads every file
  * at once, so a bad configuration stops the server before it listens, with one line naming the file.
  *
@@ -112,7 +113,7 @@ export function createAuth(config: AuthConfig): Auth {
     checkListen(host) {
       if (requireLoopback && !isLoopbackHost(host)) {
         throw new AuthConfigError(
-          `refusing to listen on ${host} without authentication: use a loopback address or give --token-auth-file, --client-ca-file, --requestheader-client-ca-file or an authorization flag`,
+          `refusing to listen on ${host} without authentication: use a loopback address or give --token-auth-file, --client-ca-file, --requestheader-client-ca-file, --authentication-kubeconfig or an authorization flag`,
           'usage',
         );
       }

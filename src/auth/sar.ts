@@ -16,12 +16,10 @@
  * tokens), client certificate, basic auth and exec plugins (whose token is renewed on a 401).
  */
 
-import { isAbsolute, resolve } from 'node:path';
 import { ClusterClient, type ClusterReply } from '../cluster/cluster.js';
-import { KubeconfigError } from '../cluster/errors.js';
-import { type KubeconfigConnection, loadKubeconfig, selectContext } from '../cluster/kubeconfig.js';
+import { type ClusterConnection, loadClusterConnection } from './cluster-connection.js';
 import type { SarConfig } from './config.js';
-import { AuthConfigError, AuthorizationError } from './errors.js';
+import { AuthorizationError } from './errors.js';
 import type { Attributes, Decision } from './types.js';
 
 export const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
@@ -75,35 +73,12 @@ export function sarSpec(a: Attributes): SarSpec {
   return spec;
 }
 
-/** What the authorizer needs from the kubeconfig: the connection and, when the token comes from a file, its path. */
-export interface SarConnection {
-  readonly conn: KubeconfigConnection;
-  /** The user's `tokenFile`, re-read every minute (the kubelet rotates ServiceAccount tokens). */
-  readonly tokenFile?: string;
-}
+/** What the authorizer needs from the kubeconfig (the same reader as `--authentication-kubeconfig`). */
+export type SarConnection = ClusterConnection;
 
 /** Reads the kubeconfig; its errors become AuthConfigErrors naming the flag. */
 export function loadSarConnection(cfg: SarConfig): SarConnection {
-  try {
-    const merged = loadKubeconfig([cfg.kubeconfig], true);
-    const conn = selectContext(merged, cfg.context);
-    const userName = merged.contexts.get(conn.context)?.value.user;
-    const user = typeof userName === 'string' ? merged.users.get(userName) : undefined;
-    const tokenFile = user?.value.tokenFile;
-    if (
-      user !== undefined &&
-      user.value.token === undefined &&
-      typeof tokenFile === 'string' &&
-      tokenFile !== ''
-    ) {
-      return { conn, tokenFile: isAbsolute(tokenFile) ? tokenFile : resolve(user.dir, tokenFile) };
-    }
-    return { conn };
-  } catch (err) {
-    if (err instanceof KubeconfigError)
-      throw new AuthConfigError(`--authorization-kubeconfig: ${err.message}`);
-    throw err;
-  }
+  return loadClusterConnection(cfg.kubeconfig, cfg.context, '--authorization-kubeconfig');
 }
 
 interface CacheEntry {

@@ -19,6 +19,8 @@ describe('auth flags', () => {
         '--token-auth-file=t.csv',
         '--requestheader-client-ca-file=rh.crt',
         '--requestheader-allowed-names=front-proxy-client, aggregator',
+        '--authentication-kubeconfig=k.yaml',
+        '--authentication-token-webhook-cache-ttl=2m',
         '--authorization-policy-file=p.jsonl',
         '--authorization-kubeconfig=k.yaml',
         '--authorization-webhook-cache-unauthorized-ttl=10s',
@@ -35,6 +37,7 @@ describe('auth flags', () => {
         groupHeaders: ['X-Remote-Group'],
         extraHeaderPrefixes: ['X-Remote-Extra-'],
       },
+      tokenReview: { kubeconfig: 'k.yaml', cacheTtlMs: 120_000, timeoutMs: 10_000 },
       policyFile: 'p.jsonl',
       sar: { kubeconfig: 'k.yaml', allowTtlMs: 300_000, denyTtlMs: 10_000, timeoutMs: 10_000 },
     });

@@ -121,6 +121,7 @@ async function everyKey(port: number): Promise<Record<string, unknown>> {
       'abac.jsonl',
       abacPolicies([{ user: 'nobody', namespace: '*', resource: '*', apiGroup: '*', readonly: true }]),
     ),
+    authenticationKubeconfig: kubeconfig,
     authorizationKubeconfig: kubeconfig,
     'clickhouse.url': 'http://127.0.0.1:1',
     'clickhouse.database': 'kjournal_test',

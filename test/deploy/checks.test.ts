@@ -178,9 +178,9 @@ describe('the checks refuse what a cluster would refuse or get wrong', () => {
     ],
     [
       'a Secret nobody creates',
-      production,
+      podMonitored,
       (o) => {
-        find(o, 'ServiceMonitor').spec.endpoints[0].authorization.credentials.name = 'prometheus-token';
+        find(o, 'PodMonitor').spec.podMetricsEndpoints[0].authorization.credentials.name = 'prometheus-token';
       },
       /Secret kjournal\/prometheus-token is created here or by the user/,
     ],
@@ -215,6 +215,33 @@ describe('the checks refuse what a cluster would refuse or get wrong', () => {
         find(o, 'ClusterRoleBinding', 'kjournal:metrics-reader').roleRef.name = 'kjournal:metrics';
       },
       /ClusterRole kjournal:metrics/,
+    ],
+    [
+      'a binding to a ServiceAccount nobody makes',
+      production,
+      (o) => {
+        find(o, 'ClusterRoleBinding', 'kjournal:metrics-reader').subjects[0].namespace = 'prom';
+      },
+      /ServiceAccount prom\/prometheus-k8s is created here or by the user/,
+    ],
+    [
+      'a ServiceMonitor sending a ServiceAccount token to a server without TokenReview',
+      production,
+      (o) => {
+        const c = server(o).spec.template.spec.containers[0];
+        c.args = c.args.filter((a: string) => !a.startsWith('--authentication-kubeconfig'));
+      },
+      /authenticates its ServiceAccount token \(--authentication-kubeconfig\)/,
+    ],
+    [
+      'a ServiceAccount token Secret for a ServiceAccount that does not exist',
+      podMonitored,
+      (o) => {
+        find(o, 'Secret', 'kjournal-metrics-sa-token').metadata.annotations[
+          'kubernetes.io/service-account.name'
+        ] = 'prometheus';
+      },
+      /ServiceAccount prometheus of its namespace/,
     ],
     [
       'an apiVersion the kind does not have',

@@ -26,15 +26,13 @@ import type { Obj } from './kustomize.js';
  * how, which is checked below).
  */
 export const EXTERNAL: Record<string, readonly string[]> = {
-  Secret: [
-    'kjournal-tls',
-    'kjournal-agent-tokens',
-    'kjournal-agent-token',
-    'kjournal-clickhouse',
-    'kjournal-metrics-token',
-  ],
+  Secret: ['kjournal-tls', 'kjournal-agent-tokens', 'kjournal-agent-token', 'kjournal-clickhouse'],
   ConfigMap: ['kjournal-server-ca'],
+  // namespace/name: Prometheus' own ServiceAccount, made by kube-prometheus (components/service-monitor).
+  ServiceAccount: ['monitoring/prometheus-k8s'],
 };
+/** The ServiceAccount token the kubelet mounts into every pod (Prometheus' own, for bearerTokenFile). */
+export const SA_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const BUILTIN_CLUSTER_ROLES = new Set(['system:auth-delegator', 'view', 'edit', 'admin', 'cluster-admin']);
 const BUILTIN_ROLES = new Set(['kube-system/extension-apiserver-authentication-reader']);
 const BUILTIN_PRIORITY_CLASSES = new Set(['system-node-critical', 'system-cluster-critical']);
@@ -343,7 +341,11 @@ function checkRbac(objs: Obj[]): void {
     assert.ok((b.subjects ?? []).length > 0, `${id(b)}: subjects`);
     for (const s of b.subjects) {
       if (s.kind === 'ServiceAccount')
-        assert.ok(has(objs, 'ServiceAccount', s.name, s.namespace), `${id(b)}: ${s.namespace}/${s.name}`);
+        assert.ok(
+          has(objs, 'ServiceAccount', s.name, s.namespace) ||
+            EXTERNAL.ServiceAccount!.includes(`${s.namespace}/${s.name}`),
+          `${id(b)}: ServiceAccount ${s.namespace}/${s.name} is created here or by the user (EXTERNAL)`,
+        );
       else assert.equal(s.apiGroup, 'rbac.authorization.k8s.io', `${id(b)}: ${s.kind} subject's apiGroup`);
     }
   }
@@ -361,6 +363,20 @@ function checkRbac(objs: Obj[]): void {
         assert.deepEqual(rule.verbs, ['get'], `${id(r)}: non-resource paths are read with get`);
       }
     }
+}
+
+/** A ServiceAccount token Secret names a ServiceAccount of its namespace, which the token controller fills it for. */
+function checkTokenSecrets(objs: Obj[]): void {
+  for (const sec of objs.filter(
+    (o) => o.kind === 'Secret' && o.type === 'kubernetes.io/service-account-token',
+  )) {
+    const sa = sec.metadata.annotations?.['kubernetes.io/service-account.name'];
+    assert.ok(sa, `${id(sec)}: the kubernetes.io/service-account.name annotation`);
+    assert.ok(
+      has(objs, 'ServiceAccount', sa, sec.metadata.namespace),
+      `${id(sec)}: ServiceAccount ${sa} of its namespace`,
+    );
+  }
 }
 
 function checkMonitoring(objs: Obj[]): void {
@@ -383,6 +399,7 @@ function checkMonitoring(objs: Obj[]): void {
           `${id(sm)}: port ${ep.port} on ${id(svc)}`,
         );
       checkEndpoint(
+        objs,
         sm,
         ep,
         services.flatMap((s) =>
@@ -401,7 +418,7 @@ function checkMonitoring(objs: Obj[]): void {
     for (const ep of pm.spec.podMetricsEndpoints) {
       for (const pod of pods)
         assert.ok(podHasPort(pod, ep.port), `${id(pm)}: port ${ep.port} on ${id(pod.owner)}`);
-      checkEndpoint(pm, ep, pods, secretRef);
+      checkEndpoint(objs, pm, ep, pods, secretRef);
     }
     if (pm.spec.jobLabel)
       for (const pod of pods) assert.ok(pod.labels[pm.spec.jobLabel], `${id(pod.owner)}: the jobLabel`);
@@ -409,8 +426,14 @@ function checkMonitoring(objs: Obj[]): void {
   for (const pr of objs.filter((o) => o.kind === 'PrometheusRule')) checkRules(pr);
 }
 
-/** A scrape endpoint: /metrics, and HTTPS with the server's CA and name exactly where the pods serve TLS. */
+/**
+ * A scrape endpoint: /metrics, and HTTPS with the server's CA and name exactly where the pods serve
+ * TLS; on the server, credentials it authenticates: a ServiceAccount token (Prometheus' own file, or
+ * a ServiceAccount token Secret) needs --authentication-kubeconfig (TokenReview), a token of a
+ * Secret the user makes needs --token-auth-file.
+ */
 function checkEndpoint(
+  objs: Obj[],
   monitor: Obj,
   ep: Obj,
   pods: Pod[],
@@ -430,7 +453,33 @@ function checkEndpoint(
         'kjournal.kjournal.svc',
         `${id(monitor)}: the certificate's name`,
       );
-      assert.ok(ep.authorization?.credentials, `${id(monitor)}: the server wants credentials for /metrics`);
+      const secret = ep.authorization?.credentials;
+      assert.ok(secret || ep.bearerTokenFile, `${id(monitor)}: the server wants credentials for /metrics`);
+      if (ep.bearerTokenFile !== undefined) {
+        assert.equal(
+          monitor.kind,
+          'ServiceMonitor',
+          `${id(monitor)}: only a ServiceMonitor has bearerTokenFile`,
+        );
+        assert.equal(
+          ep.bearerTokenFile,
+          SA_TOKEN_FILE,
+          `${id(monitor)}: Prometheus' own ServiceAccount token`,
+        );
+      }
+      const saToken =
+        ep.bearerTokenFile !== undefined ||
+        objs.some(
+          (o) =>
+            o.kind === 'Secret' &&
+            o.metadata.name === secret?.name &&
+            o.metadata.namespace === monitor.metadata.namespace &&
+            o.type === 'kubernetes.io/service-account-token',
+        );
+      assert.ok(
+        args.has(saToken ? '--authentication-kubeconfig' : '--token-auth-file'),
+        `${id(monitor)}: the server authenticates its ${saToken ? 'ServiceAccount token (--authentication-kubeconfig)' : 'token (--token-auth-file)'}`,
+      );
     } else {
       assert.equal(command, 'agent');
       assert.ok(agentRoute('/metrics'), 'the agent serves /metrics');
@@ -482,6 +531,7 @@ export function checkAll(objs: Obj[]): void {
   checkServices(objs);
   checkPolicies(objs);
   checkRbac(objs);
+  checkTokenSecrets(objs);
   checkMonitoring(objs);
 }
 

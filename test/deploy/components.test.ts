@@ -160,25 +160,83 @@ describe('metrics: the scraper identity and its RBAC', () => {
     );
   });
 
-  for (const c of ['components/service-monitor', 'components/pod-monitor'])
-    test(`${c}: binds it to the user of the token the monitor sends, which the token file authenticates`, () => {
-      const objs = renderWith(['.'], ['agent/server-auth', c]);
-      const binding = objs.find(
-        (o) => o.kind === 'ClusterRoleBinding' && o.roleRef.name === 'kjournal:metrics-reader',
-      );
-      assert.deepEqual(binding.subjects, [
-        { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'kjournal:metrics' },
-      ]);
-      // The README's tokens.csv row names that user, and the monitor reads the Secret that holds its token.
-      assert.ok(README.includes(',kjournal:metrics,kjournal:metrics'), 'the README gives the tokens.csv row');
-      const monitor = objs.find((o) => o.kind === 'ServiceMonitor' || o.kind === 'PodMonitor');
-      const ep = (monitor.spec.endpoints ?? monitor.spec.podMetricsEndpoints)[0];
-      assert.deepEqual(ep.authorization, {
-        type: 'Bearer',
-        credentials: { name: 'kjournal-metrics-token', key: 'token' },
-      });
-      assert.ok(serverArgs(objs).has('--token-auth-file'));
+  test('base: the server checks bearer tokens with TokenReview and may send them (system:auth-delegator)', () => {
+    const objs = render(DEPLOY);
+    const args = serverArgs(objs);
+    assert.ok(args.get('--authentication-kubeconfig'), '--authentication-kubeconfig is set');
+    assert.equal(
+      args.get('--authentication-kubeconfig'),
+      args.get('--authorization-kubeconfig'),
+      "one kubeconfig, the pod's ServiceAccount, for both reviews",
+    );
+    const delegator = objs.find(
+      (o) => o.kind === 'ClusterRoleBinding' && o.roleRef.name === 'system:auth-delegator',
+    );
+    // kube's bootstrap policy: system:auth-delegator = create tokenreviews and subjectaccessreviews.
+    assert.deepEqual(delegator.subjects, [
+      { kind: 'ServiceAccount', name: 'kjournal', namespace: 'kjournal' },
+    ]);
+    assert.equal(server(objs).spec.template.spec.serviceAccountName, 'kjournal');
+  });
+
+  test("components/service-monitor: Prometheus' own ServiceAccount token, bound to kjournal:metrics-reader", () => {
+    const objs = renderWith(['.'], ['components/service-monitor']);
+    const binding = objs.find(
+      (o) => o.kind === 'ClusterRoleBinding' && o.roleRef.name === 'kjournal:metrics-reader',
+    );
+    assert.deepEqual(binding.subjects, [
+      { kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' },
+    ]);
+    const ep = objs.find((o) => o.kind === 'ServiceMonitor').spec.endpoints[0];
+    assert.equal(ep.bearerTokenFile, '/var/run/secrets/kubernetes.io/serviceaccount/token');
+    assert.equal(ep.authorization, undefined);
+    assert.ok(serverArgs(objs).has('--authentication-kubeconfig'), 'the server checks it with a TokenReview');
+    assert.ok(!serverArgs(objs).has('--token-auth-file'), 'no token file needed');
+    // The README's patch for another Prometheus' ServiceAccount renders and names it.
+    const patch = [
+      'patches:',
+      '  - target: {kind: ClusterRoleBinding, name: "kjournal:metrics-reader"}',
+      '    patch: |-',
+      '      - op: replace',
+      '        path: /subjects/0',
+      '        value: {kind: ServiceAccount, name: kube-prometheus-stack-prometheus, namespace: monitoring}',
+    ].join('\n');
+    assert.ok(README.includes('path: /subjects/0'), 'the README shows it');
+    assert.ok(README.includes('monitoring/prometheus-k8s'), 'the README names the default');
+    const mine = renderWith(['.'], ['components/service-monitor'], patch).find(
+      (o) => o.kind === 'ClusterRoleBinding' && o.roleRef.name === 'kjournal:metrics-reader',
+    );
+    assert.equal(mine.subjects[0].name, 'kube-prometheus-stack-prometheus');
+  });
+
+  test('components/pod-monitor: a ServiceAccount token Secret of its own, bound to kjournal:metrics-reader', () => {
+    const objs = renderWith(['.'], ['components/pod-monitor']);
+    const binding = objs.find(
+      (o) => o.kind === 'ClusterRoleBinding' && o.roleRef.name === 'kjournal:metrics-reader',
+    );
+    assert.deepEqual(binding.subjects, [
+      { kind: 'ServiceAccount', name: 'kjournal-metrics', namespace: 'kjournal' },
+    ]);
+    const ep = objs.find((o) => o.kind === 'PodMonitor').spec.podMetricsEndpoints[0];
+    assert.deepEqual(ep.authorization, {
+      type: 'Bearer',
+      credentials: { name: 'kjournal-metrics-sa-token', key: 'token' },
     });
+    const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === 'kjournal-metrics-sa-token');
+    assert.equal(secret.type, 'kubernetes.io/service-account-token');
+    assert.equal(
+      secret.metadata.namespace,
+      'kjournal',
+      "the PodMonitor's namespace, where the operator reads it",
+    );
+    assert.equal(secret.metadata.annotations['kubernetes.io/service-account.name'], 'kjournal-metrics');
+    assert.ok(serverArgs(objs).has('--authentication-kubeconfig'));
+  });
+
+  test('the static token of --token-auth-file still works as the README says (the user kjournal:metrics)', () => {
+    assert.ok(README.includes(',kjournal:metrics,kjournal:metrics'), 'the README gives the tokens.csv row');
+    assert.ok(README.includes('--clusterrole=kjournal:metrics-reader --user=kjournal:metrics'));
+  });
 
   test('the server ServiceMonitor keeps one target per pod (the headless Service selects the same pods)', () => {
     const objs = renderWith(['.'], ['components/service-monitor']);
@@ -245,7 +303,7 @@ describe('deploy/agent with its components', () => {
 });
 
 describe('overlays', () => {
-  test('production: persistence, PDB, NetworkPolicy, ServiceMonitor, priority class, alerts, token file', () => {
+  test('production: persistence, PDB, NetworkPolicy, ServiceMonitor, priority class, alerts, token file, TokenReview', () => {
     const objs = render(join(DEPLOY, 'overlays', 'production'));
     for (const kind of [
       'PodDisruptionBudget',
@@ -261,7 +319,8 @@ describe('overlays', () => {
     const w = server(objs);
     assert.equal(w.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '100Gi');
     assert.equal(w.spec.template.spec.priorityClassName, 'kjournal-server');
-    assert.ok(serverArgs(objs).has('--token-auth-file'));
+    assert.ok(serverArgs(objs).has('--token-auth-file'), "the agents' tokens");
+    assert.ok(serverArgs(objs).has('--authentication-kubeconfig'), "Prometheus' ServiceAccount token");
   });
 
   test('small: 5Gi, 7 days, smaller requests, the base limits', () => {
