@@ -31,7 +31,10 @@ const MODULES: readonly { names: readonly string[]; load: () => Promise<Register
   { names: ['migrate'], load: async () => (await import('./migrate.js')).registerMigrate },
   {
     names: ['completion', '__complete'],
-    load: async () => (await import('./completion.js')).registerCompletion,
+    load: async () => {
+      const { registerCompletion } = await import('./completion.js');
+      return (program) => registerCompletion(program, (all) => registerCommands(all, []));
+    },
   },
 ];
 

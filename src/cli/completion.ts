@@ -20,16 +20,19 @@ export function kindNames(): string[] {
 /** How far back `__complete` looks for labels: a day, enough for what a user is about to query. */
 const COMPLETE_SINCE = '24h';
 
-export function registerCompletion(program: Command): void {
+/**
+ * `allCommands` registers every command on a program (commands.ts passes its own, so that this
+ * module does not import the registry that imports it).
+ */
+export function registerCompletion(program: Command, allCommands: (program: Command) => Promise<void>): void {
   program
     .command('completion')
     .description('Print a shell completion script: source <(kjournal completion bash)')
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
     .action(async (shell: 'bash' | 'zsh' | 'fish') => {
       // Every command, whatever this run loaded: the script completes them all.
-      const { registerCommands } = await import('./commands.js');
       const all = new Command('kjournal');
-      await registerCommands(all, []);
+      await allCommands(all);
       const tree = completionTree(all);
       const make = shell === 'bash' ? bashScript : shell === 'zsh' ? zshScript : fishScript;
       process.stdout.write(make(tree, kindNames()));

@@ -4,8 +4,9 @@
  * them through kingpin's `.Envar`) as fallbacks, so a shell set up for logcli works unchanged.
  * A flag on the command line wins over KJOURNAL_*, which wins over LOKI_*.
  */
+
+import type { ConnectionFlags } from './connection-flags.js';
 import { ClientError } from './errors.js';
-import type { ConnectionFlags } from './options.js';
 
 type EnvFlag =
   | 'server'

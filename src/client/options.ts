@@ -9,22 +9,7 @@ import { envHelp } from './env.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:3100';
 
-/** The parsed flags, as commander names them. */
-export interface ConnectionFlags {
-  server?: string;
-  token?: string;
-  tokenFile?: string;
-  username?: string;
-  password?: string;
-  certificateAuthority?: string;
-  clientCertificate?: string;
-  clientKey?: string;
-  insecureSkipTlsVerify?: boolean;
-  kubeconfig?: string;
-  context?: string;
-  tenant?: string;
-  verbose?: boolean;
-}
+export type { ConnectionFlags } from './connection-flags.js';
 
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
