@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { buildInfoLabels } from '../util/version.js';
+import { registerBuildInfo } from '../util/version.js';
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -75,13 +75,7 @@ export class AgentMetrics {
       registers,
     });
     this.retries = new Counter({ name: `${p}retries_total`, help: 'Pushes retried', registers });
-    // The same name as the server's: one binary, told apart by the scrape's job.
-    new Gauge({
-      name: 'kjournal_build_info',
-      help: 'Always 1; its labels say which kjournal runs (as prometheus_build_info).',
-      labelNames: ['version', 'revision', 'nodejs_version'],
-      registers,
-    }).set(buildInfoLabels(), 1);
+    registerBuildInfo(this.registry);
     this.positionsSaved = new Counter({
       name: `${p}positions_saved_total`,
       help: 'Durable writes of the positions file',

@@ -8,7 +8,7 @@ import { type ReceiverCounters, receiverCounters } from '../api/receivers/metric
 import type { TailHub } from '../journal/tail-hub.js';
 import type { QueryAdmission } from '../query/admission.js';
 import type { Store } from '../store/store.js';
-import { buildInfoLabels } from '../util/version.js';
+import { registerBuildInfo } from '../util/version.js';
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -101,12 +101,7 @@ export class ServerMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
-    new Gauge({
-      name: 'kjournal_build_info',
-      help: 'Always 1; its labels say which kjournal runs (as prometheus_build_info).',
-      labelNames: ['version', 'revision', 'nodejs_version'],
-      registers,
-    }).set(buildInfoLabels(), 1);
+    registerBuildInfo(this.registry);
     new Gauge({
       name: 'kjournal_store_disk_bytes',
       help: 'Bytes the store occupies on disk, write-ahead log included.',

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Gauge, type Registry } from 'prom-client';
 
 /** The package's root: the directory of kjournal's own package.json, upwards from this file. */
 function packageRoot(): { dir: string; version: string } | undefined {
@@ -88,4 +89,14 @@ function gitHead(dotGit: string): string | undefined {
 /** The labels of `kjournal_build_info`. */
 export function buildInfoLabels(): { version: string; revision: string; nodejs_version: string } {
   return { version: ownVersion(), revision: ownRevision(), nodejs_version: process.version };
+}
+
+/** `kjournal_build_info` in `registry`: the server's and the agent's, one name (told apart by the scrape's job). */
+export function registerBuildInfo(registry: Registry): void {
+  new Gauge({
+    name: 'kjournal_build_info',
+    help: 'Always 1; its labels say which kjournal runs (as prometheus_build_info).',
+    labelNames: ['version', 'revision', 'nodejs_version'],
+    registers: [registry],
+  }).set(buildInfoLabels(), 1);
 }
