@@ -27,6 +27,29 @@ describe('every kustomization under deploy/ renders and checks out', () => {
     });
 });
 
+describe("every monitor component lets kube-prometheus' Prometheus discover its targets", () => {
+  // kube-prometheus' Prometheus may list Services, Endpoints and Pods only in default, kube-system
+  // and monitoring: without a Role in the monitor's namespace it finds no target at all.
+  for (const c of components.filter((c) => /(service|pod)-monitor$/.test(c.dir)))
+    test(`deploy/${c.dir}`, () => {
+      const objs = renderWith([baseOf(c.dir)], [c.dir]);
+      const monitor = objs.find((o) => o.kind === 'ServiceMonitor' || o.kind === 'PodMonitor');
+      const ns = monitor.metadata.namespace;
+      const role = objs.find((o) => o.kind === 'Role' && o.metadata.name === 'kjournal:prometheus-discovery');
+      assert.equal(role?.metadata.namespace, ns, 'the Role is in the namespace of the monitor');
+      const core = role.rules.find((r: { apiGroups: string[] }) => r.apiGroups.includes(''));
+      for (const res of ['services', 'endpoints', 'pods']) assert.ok(core.resources.includes(res), res);
+      for (const verb of ['get', 'list', 'watch']) assert.ok(core.verbs.includes(verb), verb);
+      const binding = objs.find(
+        (o) => o.kind === 'RoleBinding' && o.roleRef.name === 'kjournal:prometheus-discovery',
+      );
+      assert.equal(binding.metadata.namespace, ns);
+      assert.deepEqual(binding.subjects, [
+        { kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' },
+      ]);
+    });
+});
+
 describe('every component, applied on the base it is for, renders and checks out', () => {
   for (const c of components)
     test(`deploy/${c.dir} on deploy/${baseOf(c.dir) === '.' ? '' : `${baseOf(c.dir)}/`}`, () => {
