@@ -67,15 +67,49 @@ function hecEvent(doc: unknown, n: number): HecEvent {
   const source = optStr(doc.source);
   const sourcetype = optStr(doc.sourcetype);
   const index = optStr(doc.index);
-  return {
-    event,
-    ...(timeNs !== undefined ? { timeNs } : {}),
-    ...(host ? { host } : {}),
-    ...(source ? { source } : {}),
-    ...(sourcetype ? { sourcetype } : {}),
-    ...(index ? { index } : {}),
-    ...(fields ? { fields } : {}),
-  };
+  // Assigned, not spread: seven conditional spreads per event were a fifth of decoding a request.
+  const e: { -readonly [K in keyof HecEvent]: HecEvent[K] } = { event };
+  if (timeNs !== undefined) e.timeNs = timeNs;
+  if (host) e.host = host;
+  if (source) e.source = source;
+  if (sourcetype) e.sourcetype = sourcetype;
+  if (index) e.index = index;
+  if (fields) e.fields = fields;
+  return e;
+}
+
+/**
+ * The index of the `}` that closes the object starting at `i` (braces and brackets counted outside
+ * strings), or -1 when the text ends first. A string is crossed with native searches for its
+ * closing quote and for backslashes (the next one is remembered, so a body without any is searched
+ * once): classifying every character of the events' messages was most of the scan.
+ */
+function objectEnd(text: string, i: number): number {
+  const n = text.length;
+  let depth = 0;
+  let nextBackslash = -2;
+  for (let j = i; j < n; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x22) {
+      let k = j + 1;
+      for (;;) {
+        const quote = text.indexOf('"', k);
+        if (quote < 0) return -1;
+        if (nextBackslash !== -1 && nextBackslash < k) nextBackslash = text.indexOf('\\', k);
+        if (nextBackslash !== -1 && nextBackslash < quote) {
+          k = nextBackslash + 2; // the escaped character, whatever it is, does not end the string
+          continue;
+        }
+        j = quote;
+        break;
+      }
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) return j;
+    }
+  }
+  return -1;
 }
 
 /** The events of an `/event` body: JSON objects one after another. */
@@ -87,23 +121,8 @@ export function decodeHecEvents(text: string, maxEvents: number): HecEvent[] {
     while (i < n && /\s/.test(text[i]!)) i++;
     if (i >= n) break;
     if (text[i] !== '{') throw new HecFormatError(6, 'Invalid data format', out.length);
-    // The end of this object: braces counted outside strings.
-    let depth = 0;
-    let j = i;
-    let inString = false;
-    for (; j < n; j++) {
-      const c = text.charCodeAt(j);
-      if (inString) {
-        if (c === 0x5c) j++;
-        else if (c === 0x22) inString = false;
-      } else if (c === 0x22) inString = true;
-      else if (c === 0x7b || c === 0x5b) depth++;
-      else if (c === 0x7d || c === 0x5d) {
-        depth--;
-        if (depth === 0) break;
-      }
-    }
-    if (j >= n) throw new HecFormatError(6, 'Invalid data format', out.length);
+    const j = objectEnd(text, i);
+    if (j < 0) throw new HecFormatError(6, 'Invalid data format', out.length);
     let doc: unknown;
     try {
       doc = JSON.parse(text.slice(i, j + 1));

@@ -1,0 +1,52 @@
+/**
+ * Splunk HEC's `/event` body (formats/splunk-hec/decode.ts): JSON objects one after another. The
+ * scanner that finds where each object ends jumps through strings with native searches; it must
+ * split exactly where a character-by-character scan outside strings does, escapes included.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeHecEvents } from '../../../src/formats/splunk-hec/decode.js';
+
+test('objects one after another, with braces, brackets, quotes and backslashes inside strings', () => {
+  const events = [
+    { event: 'a } b { c ] [', host: 'h1' },
+    { event: 'quote " and \\" and \\\\', time: 1765000000.5 },
+    { event: { message: 'ends with a backslash \\', nested: [1, { x: '}' }] }, source: 's' },
+    { event: '\\\\\\"', sourcetype: 't', fields: { k: '"}{"' } },
+    { event: 'unicode é ✓ 😀 and \u0001', index: 'main' },
+  ];
+  for (const sep of ['', '\n', ' \r\n\t ']) {
+    const text = events.map((e) => JSON.stringify(e)).join(sep);
+    const got = decodeHecEvents(text, 100);
+    assert.equal(got.length, events.length, JSON.stringify(sep));
+    got.forEach((g, i) => assert.deepEqual(g.event, events[i]!.event));
+    assert.equal(got[1]!.timeNs, 1_765_000_000_500_000_000n);
+    assert.deepEqual(got[3]!.fields, { k: '"}{"' });
+  }
+});
+
+test('random events split where they were joined', () => {
+  const alphabet = ['a', '"', '\\', '{', '}', '[', ']', ' ', 'é', '\n'];
+  let seed = 11;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const str = (): string => Array.from({ length: rnd(12) }, () => alphabet[rnd(alphabet.length)]).join('');
+  for (let round = 0; round < 300; round++) {
+    const events = Array.from({ length: 1 + rnd(6) }, () =>
+      rnd(2) === 0 ? { event: `x${str()}` } : { event: { m: str(), list: [str(), { k: str() }] } },
+    );
+    const got = decodeHecEvents(events.map((e) => JSON.stringify(e)).join(''), 100);
+    assert.deepEqual(
+      got.map((g) => g.event),
+      events.map((e) => e.event),
+    );
+  }
+});
+
+test('an object or string that does not end is refused as HEC refuses it', () => {
+  for (const text of ['{"event":"a"}{"event":"b', '{"event":"a\\"}', '{"event":{"a":1}']) {
+    assert.throws(() => decodeHecEvents(text, 100), /Invalid data format/, text);
+  }
+});
