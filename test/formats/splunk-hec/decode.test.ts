@@ -19,7 +19,10 @@ test('objects one after another, with braces, brackets, quotes and backslashes i
     const text = events.map((e) => JSON.stringify(e)).join(sep);
     const got = decodeHecEvents(text, 100);
     assert.equal(got.length, events.length, JSON.stringify(sep));
-    got.forEach((g, i) => assert.deepEqual(g.event, events[i]!.event));
+    assert.deepEqual(
+      got.map((g) => g.event),
+      events.map((e) => e.event),
+    );
     assert.equal(got[1]!.timeNs, 1_765_000_000_500_000_000n);
     assert.deepEqual(got[3]!.fields, { k: '"}{"' });
   }
