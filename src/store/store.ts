@@ -198,6 +198,16 @@ export interface RetentionPolicy {
 }
 
 /** The longest period a policy keeps any stream; undefined when some stream is kept for ever. */
+/**
+ * countByBucket's selection: throws RangeError for a width that is not positive, and starts it
+ * after `origin` (only timestamps after the origin belong to a bucket). Every store's countByBucket
+ * begins with it.
+ */
+export function bucketSelection(selection: Selection, origin: bigint, width: bigint): Selection {
+  if (width <= 0n) throw new RangeError(`bucket width must be positive, got ${width}`);
+  return selection.start <= origin ? { ...selection, start: origin + 1n } : selection;
+}
+
 export function longestRetention(policy: RetentionPolicy): bigint | undefined {
   if (policy.period === undefined) return undefined;
   let longest = policy.period;

@@ -5,9 +5,8 @@
  * and `config check` and `serve` judge a file alike.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,9 +15,10 @@ import { stringify } from 'yaml';
 import { defineServe } from '../../src/cli/serve.js';
 import { applyFileValues, fileKeysOf, readServeFile } from '../../src/cli/serve-file.js';
 import { makePki, type Pki } from '../auth/pki.js';
+import { freePort } from '../helpers/agent-e2e.js';
 import { abacPolicies, httpsCall } from '../helpers/auth-e2e.js';
 import { writeTestKubeconfig } from '../helpers/kubeconfig.js';
-import { CLI } from '../helpers/server-process.js';
+import { CLI, startServerProcess } from '../helpers/server-process.js';
 
 let dir: string;
 let pki: Pki;
@@ -42,43 +42,8 @@ function run(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/** `kjournal serve ARGS` until it says where it serves; stop() ends it. */
-async function serve(args: string[]) {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 30_000);
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving on (https?:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${err}`));
-    });
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    url,
-    stderr: () => err,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+/** `kjournal serve ARGS` (no flags of the helper's own) until it says where it serves. */
+const serve = (args: string[]) => startServerProcess({ args, bare: true });
 
 const TOKEN = 'serve-file-token';
 

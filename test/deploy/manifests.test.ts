@@ -15,6 +15,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { parseAllDocuments } from 'yaml';
+import { argMap } from './checks.js';
 
 // dist/test/deploy/ → the repository root.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -169,23 +170,6 @@ function one<S = unknown>(objs: KObject[], kind: string, name: string, namespace
   return found[0] as KObject<S>;
 }
 
-/** `--name=value` and `--name value` arguments as a map (last one wins); positional ones under ''. */
-function flags(args: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith('--')) {
-      out.set('', out.has('') ? `${out.get('')} ${a}` : a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    if (eq > 0) out.set(a.slice(0, eq), a.slice(eq + 1));
-    else if (i + 1 < args.length && !args[i + 1]!.startsWith('--')) out.set(a, args[++i]!);
-    else out.set(a, 'true');
-  }
-  return out;
-}
-
 const UNITS: Record<string, number> = {
   '': 1,
   Ki: 2 ** 10,
@@ -318,7 +302,7 @@ describe('deploy/ (default)', () => {
       assert.equal(labels[k], v, `selector ${k} matches the pod`);
     const target = main.ports?.find((p) => p.name === port.targetPort || p.containerPort === port.targetPort);
     assert.equal(target?.containerPort, 8443, '443 → 8443');
-    assert.match(flags(main.args ?? []).get('--listen') ?? '', /:8443$/, 'the server listens on 8443');
+    assert.match(argMap(main.args ?? []).get('--listen') ?? '', /:8443$/, 'the server listens on 8443');
   });
 
   test('the server: a one-replica StatefulSet with its data on a claim, run as `kjournal serve`', () => {
@@ -330,7 +314,7 @@ describe('deploy/ (default)', () => {
     const headless = one<ServiceSpec>(objs, 'Service', sts.spec.serviceName ?? '', NS);
     assert.equal(headless.spec.clusterIP, 'None', 'the governing Service is headless');
     assert.equal(main.image, IMAGE);
-    const args = flags(main.args ?? []);
+    const args = argMap(main.args ?? []);
     assert.equal(args.get(''), 'serve');
     const data = args.get('--data') ?? '';
     assert.equal(data, '/var/lib/kjournal');
@@ -341,7 +325,7 @@ describe('deploy/ (default)', () => {
 
   test('TLS and delegated auth flags name files that are really mounted', () => {
     const { pod, main } = assertServer(objs);
-    const args = flags(main.args ?? []);
+    const args = argMap(main.args ?? []);
     for (const flag of [
       '--tls-cert-file',
       '--tls-private-key-file',
@@ -522,7 +506,7 @@ describe('deploy/ (default)', () => {
     for (const c of [...all<WorkloadSpec>(objs, 'StatefulSet')].flatMap(
       (s) => s.spec.template.spec.containers,
     ))
-      assert.notEqual(flags(c.args ?? []).get(''), 'agent');
+      assert.notEqual(argMap(c.args ?? []).get(''), 'agent');
   });
 });
 
@@ -734,11 +718,11 @@ describe('deploy/agent (applied on its own)', () => {
   const ds = one<WorkloadSpec>(objs, 'DaemonSet', 'kjournal-agent', AGENT_NS);
   const pod = ds.spec.template.spec;
   const c = pod.containers[0]!;
-  const args = flags(c.args ?? []);
+  const args = argMap(c.args ?? []);
   const ev = one<WorkloadSpec>(objs, 'Deployment', 'kjournal-events', AGENT_NS);
   const evPod = ev.spec.template.spec;
   const evc = evPod.containers[0]!;
-  const evArgs = flags(evc.args ?? []);
+  const evArgs = argMap(evc.args ?? []);
   const mountOf = (p: PodSpec, ct: Container, path: string) => {
     const v = p.volumes?.find((x) => x.hostPath?.path === path);
     assert.ok(v, `hostPath ${path}`);
@@ -982,18 +966,18 @@ describe('deploy/agent (applied on its own)', () => {
     );
     const rendered = kustomize(ov);
     const { pod: spod, main } = assertServer(rendered);
-    const file = flags(main.args ?? []).get('--token-auth-file');
+    const file = argMap(main.args ?? []).get('--token-auth-file');
     assert.ok(file, '--token-auth-file');
     const { volume } = volumeFor(spod, main, file);
     assert.equal(volume.secret?.secretName, 'kjournal-agent-tokens');
     assert.equal(
-      flags(main.args ?? []).get('--tls-cert-file'),
+      argMap(main.args ?? []).get('--tls-cert-file'),
       '/etc/kjournal/tls/tls.crt',
       'the other args kept',
     );
     assert.equal(all(rendered, 'DaemonSet').length, 0, 'the component adds no agent');
     // And deploy/ alone does not ask for the token file.
-    assert.equal(flags(assertServer(kustomize(DEPLOY)).main.args ?? []).get('--token-auth-file'), undefined);
+    assert.equal(argMap(assertServer(kustomize(DEPLOY)).main.args ?? []).get('--token-auth-file'), undefined);
   });
 });
 

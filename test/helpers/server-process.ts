@@ -19,17 +19,20 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * `kjournal serve` on a free loopback port and a new data directory, then `args`; with `bare`, only
+ * `args` (a test whose configuration file gives the address and the directory: flags would win).
+ */
 export async function startServerProcess(
-  opts: { dataDir?: string; args?: string[] } = {},
+  opts: { dataDir?: string; args?: string[]; bare?: boolean } = {},
 ): Promise<ServerProcess> {
-  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'kj-serve-')));
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...(opts.args ?? [])],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const dataDir = opts.bare
+    ? (opts.dataDir ?? '')
+    : (opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'kj-serve-'))));
+  const own = opts.bare ? [] : ['--listen', '127.0.0.1:0', '--data', dataDir];
+  const child = spawn(process.execPath, [CLI, 'serve', ...own, ...(opts.args ?? [])], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);

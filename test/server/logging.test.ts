@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { freePort } from '../helpers/agent-e2e.js';
 import { runCliCapturingStderr } from '../helpers/process-info.js';
 import { CLI, http, removeDir, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 
@@ -171,14 +171,6 @@ describe('kjournal serve: its own log', () => {
     assert.equal(err, '', 'nothing under error was written');
   });
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('--log-level and --log-format: bad values', () => {
   for (const command of ['serve', 'agent']) {

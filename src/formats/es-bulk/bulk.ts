@@ -71,58 +71,64 @@ export function parseBulk(text: string, defaultIndex: string, maxItems: number):
     if (items.length >= maxItems) throw malformed(`too many items in one bulk request: limit is ${maxItems}`);
     const index = typeof meta._index === 'string' ? meta._index : defaultIndex;
     const id = typeof meta._id === 'string' || typeof meta._id === 'number' ? String(meta._id) : undefined;
-    const base = { action: name, index, ...(id !== undefined ? { id } : {}) };
     if (name === 'delete') {
-      items.push({ ...base, error: refusedAction('delete') });
+      items.push(refusedItem(name, index, id, refusedAction('delete')));
       continue;
     }
     const source = it.next();
     if (source === undefined)
       throw malformed(`Validation Failed: 1: no requests added; action line [${lineNo}] has no source line`);
     if (name === 'update') {
-      items.push({ ...base, error: refusedAction('update') });
+      items.push(refusedItem(name, index, id, refusedAction('update')));
       continue;
     }
     if (index === '') {
-      items.push({
-        ...base,
-        error: {
+      items.push(
+        refusedItem(name, index, id, {
           type: 'action_request_validation_exception',
           reason: 'Validation Failed: 1: index is missing;',
           status: 400,
-        },
-      });
+        }),
+      );
       continue;
     }
     let doc: unknown;
     try {
       doc = JSON.parse(source);
     } catch (err) {
-      items.push({
-        ...base,
-        error: {
+      items.push(
+        refusedItem(name, index, id, {
           type: 'document_parsing_exception',
           reason: `failed to parse: ${(err as Error).message}`,
           status: 400,
-        },
-      });
+        }),
+      );
       continue;
     }
     if (!isObj(doc)) {
-      items.push({
-        ...base,
-        error: {
+      items.push(
+        refusedItem(name, index, id, {
           type: 'document_parsing_exception',
           reason: `failed to parse: the document is a ${typeName(doc)}, not an object`,
           status: 400,
-        },
-      });
+        }),
+      );
       continue;
     }
-    // Literals, not a spread of `base`: a spread clone plus a property per item costs V8 a slow path.
+    // Literals: a spread clone plus a property per item costs V8 a slow path.
     items.push(id === undefined ? { action: name, index, doc } : { action: name, index, id, doc });
   }
   return items;
+}
+
+/** An item refused on its own (literals: built only on this path, not for every item). */
+function refusedItem(
+  action: BulkAction,
+  index: string,
+  id: string | undefined,
+  error: NonNullable<BulkItem['error']>,
+): BulkItem {
+  return id === undefined ? { action, index, error } : { action, index, id, error };
 }
 
 /** An action line: its action and metadata; FormatError when it is not one. */
@@ -154,7 +160,7 @@ function parseAction(line: string, lineNo: number): [BulkAction, Obj] {
   return [name, meta];
 }
 
-function refusedAction(action: string): BulkItem['error'] {
+function refusedAction(action: string): NonNullable<BulkItem['error']> {
   return {
     type: 'illegal_argument_exception',
     reason: `${action} is not supported: kjournal keeps what it was sent; use index or create`,

@@ -24,6 +24,7 @@ import {
   type AppendedEntries,
   type AppendResult,
   type BucketCount,
+  bucketSelection,
   type Deletion,
   type EntryQuery,
   InvalidEntryError,
@@ -925,9 +926,7 @@ export class ClickHouseStore implements Store {
     width: bigint,
     options: { readonly bytes?: boolean } = {},
   ): Promise<BucketCount[]> {
-    if (width <= 0n) throw new RangeError(`bucket width must be positive, got ${width}`);
-    if (selection.start <= origin) selection = { ...selection, start: origin + 1n };
-    const c = await this.prepare(selection);
+    const c = await this.prepare(bucketSelection(selection, origin, width));
     if (!c) return [];
     const bucket = `intDiv(toInt64(ts) - toInt64(${int(origin)}) - 1, toInt64(${int(width)}))`;
     const bytes = options.bytes === false ? 'toUInt64(0)' : 'sum(length(body))';

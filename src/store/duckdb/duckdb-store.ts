@@ -19,6 +19,7 @@ import {
   type AppendedEntries,
   type AppendResult,
   type BucketCount,
+  bucketSelection,
   type ContentHint,
   DamagedDataError,
   type Deletion,
@@ -865,10 +866,7 @@ export class DuckDbStore implements Store {
     width: bigint,
     options: { readonly bytes?: boolean } = {},
   ): Promise<BucketCount[]> {
-    if (width <= 0n) throw new RangeError(`bucket width must be positive, got ${width}`);
-    // Only timestamps after the origin belong to a bucket.
-    if (selection.start <= origin) selection = { ...selection, start: origin + 1n };
-    const prepared = await this.prepare(selection);
+    const prepared = await this.prepare(bucketSelection(selection, origin, width));
     if (!prepared) return [];
     try {
       const out: BucketCount[] = [];
