@@ -44,16 +44,32 @@ export interface WatchEvent {
   object: KubeObject;
 }
 
-/** A kube watch stream read line by line. */
-export class KubeWatch {
-  readonly events: WatchEvent[] = [];
+/** What every watch event has. */
+export interface KubeWatchEvent {
+  type: string;
+  object: unknown;
+}
+
+/**
+ * A kube watch stream read line by line (`E`: the events' shape a test reads; the ClickHouse tests'
+ * by default).
+ */
+export class KubeWatch<E extends KubeWatchEvent = WatchEvent> {
+  readonly events: E[] = [];
   private readonly controller = new AbortController();
   status = 0;
+  contentType = '';
+  /** The stream ended (the server closed it, or close()). */
+  ended = false;
 
-  static async open(url: string): Promise<KubeWatch> {
-    const w = new KubeWatch();
-    const res = await fetch(url, { signal: w.controller.signal });
+  static async open<E extends KubeWatchEvent = WatchEvent>(
+    url: string,
+    headers: Record<string, string> = {},
+  ): Promise<KubeWatch<E>> {
+    const w = new KubeWatch<E>();
+    const res = await fetch(url, { headers, signal: w.controller.signal });
     w.status = res.status;
+    w.contentType = res.headers.get('content-type') ?? '';
     void w.read(res);
     return w;
   }
@@ -66,7 +82,7 @@ export class KubeWatch {
         buf += decoder.decode(chunk, { stream: true });
         let nl = buf.indexOf('\n');
         while (nl >= 0) {
-          this.events.push(JSON.parse(buf.slice(0, nl)) as WatchEvent);
+          this.events.push(JSON.parse(buf.slice(0, nl)) as E);
           buf = buf.slice(nl + 1);
           nl = buf.indexOf('\n');
         }
@@ -74,15 +90,16 @@ export class KubeWatch {
     } catch {
       // aborted
     }
+    this.ended = true;
   }
 
-  added(): KubeObject[] {
+  added(): E['object'][] {
     return this.events.filter((e) => e.type === 'ADDED').map((e) => e.object);
   }
 
-  async until(pred: () => boolean, ms: number, what: string): Promise<void> {
+  async until(pred: (w: KubeWatch<E>) => boolean, ms: number, what = 'the events'): Promise<void> {
     const deadline = Date.now() + ms;
-    while (!pred()) {
+    while (!pred(this)) {
       if (Date.now() > deadline)
         throw new Error(`watch: timed out waiting for ${what}; events: ${JSON.stringify(this.events)}`);
       await new Promise((r) => setTimeout(r, 20));

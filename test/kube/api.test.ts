@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_SERVER_CONFIG, type RunningServer, startServer } from '../../src/server/app.js';
+import { KubeWatch } from '../helpers/clickhouse-e2e.js';
 import { pushJson, removeDir } from '../helpers/server-process.js';
 import { nsNow } from './helpers.js';
 
@@ -35,58 +36,10 @@ interface WatchEvent {
   };
 }
 
-/** A watch stream read line by line. */
-class Watch {
-  readonly events: WatchEvent[] = [];
-  private readonly controller = new AbortController();
-  ended = false;
-  status = 0;
-  contentType = '';
-
-  static async open(url: string, headers: Record<string, string> = {}): Promise<Watch> {
-    const w = new Watch();
-    const res = await fetch(url, { headers, signal: w.controller.signal });
-    w.status = res.status;
-    w.contentType = res.headers.get('content-type') ?? '';
-    void w.read(res);
-    return w;
-  }
-
-  private async read(res: Response): Promise<void> {
-    let buf = '';
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
-        let nl = buf.indexOf('\n');
-        while (nl >= 0) {
-          this.events.push(JSON.parse(buf.slice(0, nl)) as WatchEvent);
-          buf = buf.slice(nl + 1);
-          nl = buf.indexOf('\n');
-        }
-      }
-    } catch {
-      // aborted
-    }
-    this.ended = true;
-  }
-
-  async until(pred: (w: Watch) => boolean, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!pred(this)) {
-      if (Date.now() > deadline) throw new Error(`watch timed out; events: ${JSON.stringify(this.events)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  added(): Obj[] {
-    return this.events.filter((e) => e.type === 'ADDED').map((e) => e.object);
-  }
-
-  close(): void {
-    this.controller.abort();
-  }
-}
+/** A watch stream of these events (helpers/clickhouse-e2e.ts KubeWatch). */
+const Watch = {
+  open: (url: string, headers: Record<string, string> = {}) => KubeWatch.open<WatchEvent>(url, headers),
+};
 
 describe('core.kjournal over HTTP', () => {
   let srv: RunningServer;
