@@ -20,6 +20,7 @@ import { ClusterClient, type ClusterReply } from '../cluster/cluster.js';
 import { type ClusterConnection, loadClusterConnection } from './cluster-connection.js';
 import type { SarConfig } from './config.js';
 import { AuthorizationError } from './errors.js';
+import { ReviewCache } from './review-cache.js';
 import type { Attributes, Decision } from './types.js';
 
 export const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
@@ -81,18 +82,11 @@ export function loadSarConnection(cfg: SarConfig): SarConnection {
   return loadClusterConnection(cfg.kubeconfig, cfg.context, '--authorization-kubeconfig');
 }
 
-interface CacheEntry {
-  readonly status: SarStatus;
-  readonly expires: number;
-}
-
 /** The SubjectAccessReview authorizer with its cache. */
 export class SarAuthorizer {
   readonly #client: ClusterClient;
   readonly #cfg: SarConfig;
-  readonly #cache = new Map<string, CacheEntry>();
-  readonly #inflight = new Map<string, Promise<SarStatus>>();
-  readonly #now: () => number;
+  readonly #cache: ReviewCache<SarStatus>;
   /** Reviews actually sent (not answered from the cache), for tests and metrics. */
   requests = 0;
 
@@ -103,7 +97,7 @@ export class SarAuthorizer {
       now,
     });
     this.#cfg = cfg;
-    this.#now = now;
+    this.#cache = new ReviewCache(MAX_CACHE, now, false);
   }
 
   /** The cluster's decision; throws AuthorizationError when the cluster cannot be asked. */
@@ -112,34 +106,12 @@ export class SarAuthorizer {
   }
 
   /** One review, from the cache when a fresh answer is there. */
-  async review(spec: SarSpec): Promise<SarStatus> {
-    const key = JSON.stringify(spec);
-    const now = this.#now();
-    const hit = this.#cache.get(key);
-    if (hit !== undefined && hit.expires > now) return hit.status;
-    if (hit !== undefined) this.#cache.delete(key);
-    const pending = this.#inflight.get(key);
-    if (pending !== undefined) return pending;
-    const p = this.#send(spec).then(
-      (status) => {
-        this.#inflight.delete(key);
-        const ttl = status.allowed ? this.#cfg.allowTtlMs : this.#cfg.denyTtlMs;
-        if (ttl > 0) {
-          if (this.#cache.size >= MAX_CACHE) {
-            const oldest = this.#cache.keys().next().value;
-            if (oldest !== undefined) this.#cache.delete(oldest);
-          }
-          this.#cache.set(key, { status, expires: this.#now() + ttl });
-        }
-        return status;
-      },
-      (err: unknown) => {
-        this.#inflight.delete(key);
-        throw err;
-      },
+  review(spec: SarSpec): Promise<SarStatus> {
+    return this.#cache.get(
+      JSON.stringify(spec),
+      () => this.#send(spec),
+      (status) => (status.allowed ? this.#cfg.allowTtlMs : this.#cfg.denyTtlMs),
     );
-    this.#inflight.set(key, p);
-    return p;
   }
 
   async #send(spec: SarSpec): Promise<SarStatus> {

@@ -22,11 +22,13 @@
  *   cache key is the same hash); identical reviews in flight share one request. The cache is
  *   bounded (4096 entries, kube's 32 stripes of 128), the least recently used entry leaving first.
  */
+
 import { createHmac, randomBytes } from 'node:crypto';
 import { ClusterClient, type ClusterReply } from '../cluster/cluster.js';
 import type { ClusterConnection } from './cluster-connection.js';
 import type { TokenReviewConfig } from './config.js';
 import { AuthenticationError } from './errors.js';
+import { ReviewCache } from './review-cache.js';
 import type { UserInfo } from './types.js';
 
 export const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
@@ -38,11 +40,6 @@ export const TOKEN_REVIEW_BACKOFF = { initialMs: 500, factor: 1.5, jitter: 0.2, 
 
 /** What one review says: a user, or none (with the API server's error, if it gave one). */
 type Answer = { readonly user: UserInfo } | { readonly user?: undefined; readonly error?: string };
-
-interface CacheEntry {
-  readonly answer: Answer;
-  readonly expires: number;
-}
 
 export interface TokenReviewOptions {
   readonly now?: () => number;
@@ -93,11 +90,9 @@ export class TokenReviewer {
   readonly #client: ClusterClient;
   readonly #cfg: TokenReviewConfig;
   readonly #key = randomBytes(32);
-  readonly #cache = new Map<string, CacheEntry>();
-  readonly #inflight = new Map<string, Promise<Answer>>();
+  readonly #cache: ReviewCache<Answer>;
   readonly #now: () => number;
   readonly #initialBackoffMs: number;
-  readonly #maxEntries: number;
   /** TokenReviews actually sent (retries included; not those answered from the cache), for tests. */
   requests = 0;
 
@@ -111,7 +106,7 @@ export class TokenReviewer {
     });
     this.#cfg = cfg;
     this.#initialBackoffMs = opts.initialBackoffMs ?? TOKEN_REVIEW_BACKOFF.initialMs;
-    this.#maxEntries = opts.maxEntries ?? MAX_TOKEN_CACHE;
+    this.#cache = new ReviewCache(opts.maxEntries ?? MAX_TOKEN_CACHE, this.#now, true);
   }
 
   get server(): string {
@@ -138,39 +133,13 @@ export class TokenReviewer {
     return createHmac('sha256', this.#key).update(token).digest('base64');
   }
 
-  async #answer(token: string): Promise<Answer> {
-    const key = this.#hash(token);
-    const hit = this.#cache.get(key);
-    if (hit !== undefined) {
-      this.#cache.delete(key);
-      if (hit.expires > this.#now()) {
-        this.#cache.set(key, hit); // most recently used last
-        return hit.answer;
-      }
-    }
-    const pending = this.#inflight.get(key);
-    if (pending !== undefined) return pending;
-    const p = this.#review(token).then(
-      (answer) => {
-        this.#inflight.delete(key);
-        // kube caches yes and no for the TTL, and an answer with status.error not at all.
-        if (this.#cfg.cacheTtlMs > 0 && (answer.user !== undefined || answer.error === undefined)) {
-          while (this.#cache.size >= this.#maxEntries) {
-            const oldest = this.#cache.keys().next().value;
-            if (oldest === undefined) break;
-            this.#cache.delete(oldest);
-          }
-          this.#cache.set(key, { answer, expires: this.#now() + this.#cfg.cacheTtlMs });
-        }
-        return answer;
-      },
-      (err: unknown) => {
-        this.#inflight.delete(key);
-        throw err;
-      },
+  #answer(token: string): Promise<Answer> {
+    // kube caches yes and no for the TTL, and an answer with status.error not at all.
+    return this.#cache.get(
+      this.#hash(token),
+      () => this.#review(token),
+      (answer) => (answer.user !== undefined || answer.error === undefined ? this.#cfg.cacheTtlMs : 0),
     );
-    this.#inflight.set(key, p);
-    return p;
   }
 
   /** One review, retried as kube's webhook retries it; AuthenticationError when it cannot be had. */
