@@ -240,8 +240,30 @@ export interface ClickHouseOptions {
   readonly usersD?: readonly string[];
 }
 
+/**
+ * Runs `start` up to three times. The ports are found free a moment before the servers bind them,
+ * and under a loaded machine another process (a test's outgoing connection takes an ephemeral port
+ * too) can take one in between: the server then exits at start. A new attempt takes new ports. Each
+ * failure is written to stderr, so that a run that still fails shows every cause.
+ */
+async function attempts<T>(what: string, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      console.error(`${what}: attempt ${attempt} of 3 failed: ${reason}`);
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
 /** Starts clickhouse-server and resolves once `GET /ping` answers `Ok.` (or rejects after timeoutMs). */
-export async function startClickHouse(opts: ClickHouseOptions = {}): Promise<ClickHouseProcess> {
+export function startClickHouse(opts: ClickHouseOptions = {}): Promise<ClickHouseProcess> {
+  return attempts('clickhouse-server', () => startClickHouseOnce(opts));
+}
+
+async function startClickHouseOnce(opts: ClickHouseOptions): Promise<ClickHouseProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'kj-clickhouse-'));
   return launch(dir, await freePorts(), opts.configD ? '' : ZSTD_XML, opts.timeoutMs ?? 30_000, {
     ...(opts.configD ? { configD: opts.configD } : {}),
@@ -394,7 +416,11 @@ export interface ClusterOptions {
  * `{replica}` macros, and ZooKeeper (`<zookeeper>` + `<distributed_ddl>`) when it runs. The servers
  * start in parallel.
  */
-export async function startClickHouseCluster(opts: ClusterOptions = {}): Promise<ClickHouseCluster> {
+export function startClickHouseCluster(opts: ClusterOptions = {}): Promise<ClickHouseCluster> {
+  return attempts('ClickHouse cluster', () => startClickHouseClusterOnce(opts));
+}
+
+async function startClickHouseClusterOnce(opts: ClusterOptions): Promise<ClickHouseCluster> {
   const cluster = opts.cluster ?? 'kjournal';
   const replicas = opts.replicas ? 2 : 1;
   if (opts.replicas && !zooKeeperInstalled()) {

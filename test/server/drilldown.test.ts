@@ -365,7 +365,11 @@ describe('patterns: memory while mining', () => {
     assert.equal(wider.status, 400);
     assert.match(wider.text, /keeps at most 10000 patterns at once/);
     console.log(`# 9,000 long templates: RSS +${(peak - base).toFixed(0)} MiB over ${base.toFixed(0)} MiB`);
-    assert.ok(peak - base < 250, `RSS grew ${(peak - base).toFixed(0)} MiB from ${base.toFixed(0)} MiB`);
+    // The two queries read 64 x 300 lines of 2.9 KB (56 MB of text, through DuckDB's buffers and
+    // the store's batches), and the kept templates take about 30 MB of heap (measured with Drain
+    // alone): 130-250 MiB measured, up to 252 under CI's load. Without the bound on templates the
+    // second query alone would keep its 10,200 and go on.
+    assert.ok(peak - base < 300, `RSS grew ${(peak - base).toFixed(0)} MiB from ${base.toFixed(0)} MiB`);
   });
 });
 

@@ -143,9 +143,10 @@ export async function ensureSchema(http: ClickHouseHttp, o: SchemaOptions, by: s
  */
 export const QUORUM_TIMEOUT_MS = 10_000;
 
-/** Settings of an insert that is acknowledged only once stored on its shard (and quorum). */
 /** Seconds a synchronous insert into a Distributed table may wait for its shards. */
 export const DISTRIBUTED_TIMEOUT_S = 30;
+
+/** Settings of an insert that is acknowledged only once stored on its shard (and quorum). */
 
 export function syncInsert(o: SchemaOptions): Record<string, number> {
   const s: Record<string, number> = {};
