@@ -9,6 +9,10 @@
  *    `-http` (JSON), batches of KJ_BENCH_BATCH records, KJ_BENCH_CONCURRENCY exports at once;
  *  - Elasticsearch bulk: `@elastic/elasticsearch`'s bulk helper, documents shaped as Fluent Bit's
  *    (`@timestamp`, `message`, `kubernetes.*`), flushes of ~1 MB, the same concurrency;
+ *  - Splunk HEC: events serialised by `splunk-logging`'s own `_makeBody` (what its `send` queues and
+ *    `flush` joins into one request), metadata as Splunk Connect for Kubernetes sends it (`host`
+ *    the node, `sourcetype` kube:container:NAME, `source` the container's log path), batches of
+ *    KJ_BENCH_BATCH events to `/services/collector/event`;
  *  - journal upload: Debian's `systemd-journal-upload --directory` of journal files holding the
  *    lines (made beforehand by `systemd-journal-remote`, not timed; it rotates a file past its size
  *    limit, hence the directory); skipped with a note when the programs are missing.
@@ -21,6 +25,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
@@ -42,6 +47,7 @@ import { fmtInt, type Verdict } from './report.js';
 import { type ServerUnderTest, startServer, waitReady } from './server.js';
 import type { Stream } from './topology.js';
 
+const require = createRequire(import.meta.url);
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
 const JOURNAL_REMOTE = '/usr/lib/systemd/systemd-journal-remote';
 const JOURNAL_UPLOAD = '/usr/lib/systemd/systemd-journal-upload';
@@ -176,6 +182,34 @@ function esDoc(r: GenRecord): Record<string, unknown> {
       host: s.node,
     },
   };
+}
+
+/**
+ * HEC request bodies as splunk-logging makes them: each event through its `_makeBody` (the line as
+ * the event: `eventFormatter` returns the message) and `JSON.stringify`, joined with nothing
+ * between them as its `flush` does.
+ */
+function hecBodies(batches: readonly GenRecord[][]): Buffer[] {
+  // biome-ignore lint/suspicious/noExplicitAny: splunk-logging is untyped
+  const Logger = (require('splunk-logging') as any).Logger;
+  const logger = new Logger({ token: 'bench', url: 'http://127.0.0.1:1', eventFormatter: (m: string) => m });
+  return batches.map((b) =>
+    Buffer.from(
+      b
+        .map((r) => {
+          const s = r.stream;
+          const container = s.labels.container ?? s.app;
+          const metadata = {
+            time: Number(r.ts / 1_000_000n),
+            host: s.node,
+            source: `/var/log/containers/${s.labels.pod ?? s.app}_${s.namespace}_${container}.log`,
+            sourcetype: `kube:container:${container}`,
+          };
+          return JSON.stringify(logger._makeBody({ message: r.line, metadata }));
+        })
+        .join(''),
+    ),
+  );
 }
 
 /** Journal export format of the lines (binary-safe fields for control characters). */
@@ -330,6 +364,17 @@ export async function runReceiversHttpPhase(root: string, outDir: string): Promi
       concurrency,
       200,
       (body) => body.includes('"errors":false'),
+    ),
+  );
+
+  const hec = hecBodies(batches);
+  await measure('Splunk HEC', 'bodies by splunk-logging _makeBody', (s) =>
+    postAll(
+      `${s.baseUrl}/services/collector/event`,
+      hec,
+      { authorization: 'Splunk bench', 'content-type': 'application/json' },
+      concurrency,
+      200,
     ),
   );
 

@@ -10,8 +10,10 @@
  * - syslog: Debian's rsyslogd reading the lines from a file (imfile) and forwarding them with omfwd
  *   over TCP, octet-counted (skipped, said so, when /usr/sbin/rsyslogd is missing);
  * - gelf: gelf-pro (npm) over UDP (compressed; one datagram per line), 64 sends in flight;
- * - splunk_hec: splunk-logging (npm), 1000 events a request, KJ_BENCH_RECV_CONNECTIONS loggers.
- * Target (issue 17): forward and syslog at least 100,000 lines/s; HEC at least 70% of the push.
+ * - splunk_hec: splunk-logging (npm), 1000 events a request, KJ_BENCH_RECV_CONNECTIONS loggers: for
+ *   information (its sending is timed on the bench's CPU); HEC's verdict is the HTTP receivers'
+ *   phase's (bench/receivers-http.ts), on the same lines and terms as the other HTTP receivers.
+ * Target (issue 17): forward and syslog at least 100,000 lines/s.
  * Each figure also gives the server's CPU time per line (/proc/PID/stat), which a loaded machine
  * (the senders share its cores) changes less than lines/s.
  * KJ_BENCH_RECV_LINES (default 200,000) lines of about 120 bytes.
@@ -364,7 +366,6 @@ export async function runReceiversPhase(
     rmSync(dataDir, { recursive: true, force: true });
   }
   const rate = (p: string) => figures.find((f) => f.protocol.startsWith(p))?.linesPerSecond;
-  const push = rate('loki push');
   const verdicts: Verdict[] = [];
   for (const p of ['forward', 'syslog']) {
     const r = rate(p);
@@ -375,14 +376,6 @@ export async function runReceiversPhase(
         pass: r >= 100_000,
       });
     }
-  }
-  const hec = rate('splunk_hec');
-  if (hec !== undefined && push !== undefined) {
-    verdicts.push({
-      target: 'Splunk HEC ≥ 70% of the Loki push rate',
-      measured: `${fmtInt(hec)} vs ${fmtInt(push)} lines/s (${Math.round((100 * hec) / push)}%)`,
-      pass: hec >= 0.7 * push,
-    });
   }
   return { figures, verdicts, ...(error !== undefined ? { error } : {}) };
 }
