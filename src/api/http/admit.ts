@@ -5,6 +5,7 @@
  * in an admission slot of the request's tenant and sees the deadline as `ctx.signal`.
  */
 import type { QueryAdmission } from '../../query/admission.js';
+import { timeoutSignal } from '../../util/timeout-signal.js';
 import type { Handler } from './router.js';
 import { tenantOf } from './tenant.js';
 
@@ -24,10 +25,13 @@ export function admitted(admission: QueryAdmission, timeoutMs: number, handler: 
     const socket = ctx.req.socket;
     const onClose = (): void => gone.abort(new ClientGoneError());
     socket.once('close', onClose);
+    // Not AbortSignal.timeout: inside AbortSignal.any it can be collected and never fire (timeout-signal.ts).
+    const deadline = timeoutSignal(timeoutMs);
     try {
-      const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), gone.signal]);
+      const signal = AbortSignal.any([deadline.signal, gone.signal]);
       return await admission.run(tenant, signal, () => handler({ ...ctx, signal }));
     } finally {
+      deadline.clear();
       socket.off('close', onClose);
     }
   };

@@ -25,6 +25,7 @@ import { writeFileAtomic } from '../../disk/fsync.js';
 import type { LogRecord } from '../../model/record.js';
 import { defaultLogger, type LineLog } from '../../util/log.js';
 import { sleep } from '../../util/sleep.js';
+import { timeoutSignal } from '../../util/timeout-signal.js';
 import type { BatchSettings, RetrySettings } from '../config.js';
 import { appendDeadLetters, deadLetterPath } from '../dead-letter.js';
 import { type OutputMetrics, outputMetrics } from '../metrics.js';
@@ -279,11 +280,10 @@ export class BufferedOutput {
     const stop = this.stop.signal;
     const { minBackoffMs, maxBackoffMs } = this.options.retry;
     for (let attempt = 0; ; attempt++) {
+      // Not AbortSignal.timeout: inside AbortSignal.any it can be collected and never fire (timeout-signal.ts).
+      const deadline = timeoutSignal(this.sendTimeoutMs);
       try {
-        await this.options.output.send(
-          records,
-          AbortSignal.any([stop, AbortSignal.timeout(this.sendTimeoutMs)]),
-        );
+        await this.options.output.send(records, AbortSignal.any([stop, deadline.signal]));
         this.metrics.sent.inc({ output: this.name }, records.length);
         if (attempt > 0) this.log(`output ${this.name}: sent again after ${attempt} failed attempts`, 'info');
         return true;
@@ -304,6 +304,8 @@ export class BufferedOutput {
           );
         await sleep(delay, stop);
         if (stop.aborted) return false;
+      } finally {
+        deadline.clear();
       }
     }
   }
