@@ -191,13 +191,12 @@ export class ClickHouseStore implements Store {
   }
 
   private get insertSettings(): Record<string, number> {
-    return { ...syncInsert(this.schema), max_query_size: 16 << 20 };
+    return syncInsert(this.schema);
   }
 
   private get readSettings(): Record<string, number> {
     const s: Record<string, number> = {
       max_execution_time: this.options.queryTimeoutSeconds ?? 60,
-      max_query_size: 16 << 20,
     };
     const mem = this.options.memoryLimit ? sizeValue(this.options.memoryLimit) : undefined;
     if (mem) s.max_memory_usage = mem;
