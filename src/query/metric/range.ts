@@ -21,7 +21,7 @@ import type { LabelMatcher, Store } from '../../store/store.js';
 import { convertBytes, convertDuration, convertFloat } from './convert.js';
 import { compileLabelFilters } from './filters.js';
 import { windowValue } from './functions.js';
-import { compareLabels, groupLabels } from './labels.js';
+import { compareLabels, groupLabels, outputFails, pickOutputLabels } from './labels.js';
 import {
   LogPipelineError,
   type MetricLimits,
@@ -198,16 +198,22 @@ async function bucketedPipeline(
       if (!out) continue;
       let labels: Labels;
       let key: string | undefined;
-      if (pipeline.linesOnly) {
-        labels = streamLabels(e.stream.labels, e.attributes);
-        if (labels === e.stream.labels) key = `#${e.stream.id}`;
-      } else labels = allLabels(out);
-      if (labels.__error__ && labels.__preserve_error__ !== 'true') {
-        throw new LogPipelineError(pipelineErrorMessage(labels));
-      }
-      if (grouping) {
-        labels = groupLabels(labels, grouping.without, grouping.labels);
-        key = undefined;
+      if (grouping && !grouping.without && !pipeline.linesOnly) {
+        // `by (...)`: only the kept labels are looked up, not every label copied (labels.ts).
+        if (outputFails(out)) throw new LogPipelineError(pipelineErrorMessage(allLabels(out)));
+        labels = pickOutputLabels(out, grouping.labels);
+      } else {
+        if (pipeline.linesOnly) {
+          labels = streamLabels(e.stream.labels, e.attributes);
+          if (labels === e.stream.labels) key = `#${e.stream.id}`;
+        } else labels = allLabels(out);
+        if (labels.__error__ && labels.__preserve_error__ !== 'true') {
+          throw new LogPipelineError(pipelineErrorMessage(labels));
+        }
+        if (grouping) {
+          labels = groupLabels(labels, grouping.without, grouping.labels);
+          key = undefined;
+        }
       }
       key ??= labelsKey(labels);
       let series = bySeries.get(key);
