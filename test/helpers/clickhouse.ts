@@ -9,7 +9,7 @@
  * parts only when `<compression>` says so, and ZooKeeper for `ON CLUSTER` DDL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -155,8 +155,11 @@ async function launch(
   let exited: Promise<void> = Promise.resolve();
 
   const running = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
+  /** Children stopped on purpose: any other exit is written to stderr, with the server's error log. */
+  const killed = new WeakSet<ChildProcess>();
   const kill = async (): Promise<void> => {
     if (running()) {
+      killed.add(child!);
       child!.kill('SIGKILL');
       await exited;
     }
@@ -174,7 +177,20 @@ async function launch(
     });
     let spawnError: Error | undefined;
     exited = new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
+      c.once('exit', (code, signal) => {
+        if (!killed.has(c)) {
+          let log = '';
+          try {
+            log = readFileSync(join(dir, 'log', 'clickhouse-server.err.log'), 'utf8').slice(-3000);
+          } catch {
+            // no error log
+          }
+          console.error(
+            `clickhouse-server at ${url} exited on its own (code ${code}, signal ${signal}): ${err.slice(-2000)}\n${log}`,
+          );
+        }
+        resolve();
+      });
       c.once('error', (e) => {
         spawnError = e;
         resolve();
