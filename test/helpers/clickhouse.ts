@@ -427,6 +427,29 @@ export interface ClusterOptions {
 }
 
 /**
+ * One `ON CLUSTER` statement through every node's DDL worker, then every node still answering: a
+ * loaded machine once had a node of a just-started cluster go away under the first suite (18.16's
+ * DDL worker is fragile while it gets its ZooKeeper session), which failed that suite; here it
+ * fails the start instead, which is tried again.
+ */
+async function distributedDdlWorks(nodes: readonly ClickHouseProcess[], cluster: string, timeoutMs: number) {
+  const timeoutS = Math.ceil(timeoutMs / 1000);
+  const res = await fetch(`${nodes[0]!.url}/?distributed_ddl_task_timeout=${timeoutS}`, {
+    method: 'POST',
+    body: `CREATE DATABASE IF NOT EXISTS kj_harness_probe ON CLUSTER ${cluster}`,
+    signal: AbortSignal.timeout(timeoutMs + 5000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`ON CLUSTER DDL failed on a new cluster: ${text.slice(0, 500)}`);
+  for (const n of nodes) {
+    if (n.child.exitCode !== null || n.child.signalCode !== null)
+      throw new Error(`clickhouse-server at ${n.url} exited after the cluster started`);
+    const ping = await fetch(`${n.url}/ping`, { signal: AbortSignal.timeout(5000) });
+    if (!ping.ok) throw new Error(`clickhouse-server at ${n.url} does not answer /ping after the first DDL`);
+  }
+}
+
+/**
  * Starts a two-shard ClickHouse cluster on loopback: one server per shard (two with `replicas`),
  * each with the same `remote_servers` section naming the cluster, its own `{cluster}`, `{shard}` and
  * `{replica}` macros, and ZooKeeper (`<zookeeper>` + `<distributed_ddl>`) when it runs. The servers
@@ -516,6 +539,14 @@ ${zkXml}`,
   if (failed) {
     await stop();
     throw (failed as PromiseRejectedResult).reason;
+  }
+  if (zk) {
+    try {
+      await distributedDdlWorks(nodes, cluster, timeoutMs);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
   }
   return { url: nodes[0]!.url, urls: nodes.map((n) => n.url), cluster, nodes, zooKeeper: zk, stop };
 }
