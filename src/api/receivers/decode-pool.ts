@@ -60,6 +60,7 @@ export class DecodePool {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private closed = false;
+  private crashNext = false;
   readonly inlineBelow: number;
   private readonly maxQueued: number;
 
@@ -78,13 +79,14 @@ export class DecodePool {
 
   private start(slot: Slot): void {
     const worker = new Worker(WORKER_URL);
-    // Idle workers do not keep the process alive (a request in flight keeps its socket open).
+    // An idle worker does not keep the process alive; one holding a body does (ref'd while busy).
     worker.unref();
     slot.worker = worker;
     worker.on('message', (m: Reply) => {
       const p = slot.pending.get(m.id);
       if (!p) return;
       slot.pending.delete(m.id);
+      if (slot.pending.size === 0) worker.unref();
       if (m.ok) p.resolve(m.ok);
       else p.reject(fromWireError(m.error!));
     });
@@ -123,12 +125,7 @@ export class DecodePool {
    * body is small or every worker is full (decode it inline). `body` must not be used afterwards
    * (its memory may be transferred).
    */
-  decode(
-    job: DecodeJob,
-    body: Buffer,
-    labelSets: SetInterner<Labels>,
-    test?: { crash?: boolean },
-  ): Promise<RawRecord[]> | undefined {
+  decode(job: DecodeJob, body: Buffer, labelSets: SetInterner<Labels>): Promise<RawRecord[]> | undefined {
     if (this.closed || body.length < this.inlineBelow) return undefined;
     const slot = this.slot();
     if (!slot) return undefined;
@@ -136,11 +133,25 @@ export class DecodePool {
     const own = body.byteOffset === 0 && body.buffer.byteLength === body.length;
     const ab = own ? (body.buffer as ArrayBuffer) : (new Uint8Array(body).buffer as ArrayBuffer);
     const id = this.nextId++;
-    const request: DecodeRequest = { id, job, body: ab, ...(test?.crash ? { crash: true } : {}) };
+    const request: DecodeRequest = { id, job, body: ab, ...(this.crashNext ? { crash: true } : {}) };
+    this.crashNext = false;
     return new Promise<PackedRecords>((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage(request, [ab]);
     }).then((p) => unpackRecords(p, labelSets));
+  }
+
+  /** Bodies sent to the workers and not yet answered. */
+  get inFlight(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.pending.size;
+    return n;
+  }
+
+  /** A test hook: the worker that takes the next body exits as it receives it, as if it crashed. */
+  crashNextForTest(): void {
+    this.crashNext = true;
   }
 
   /** The workers' thread ids (tests). */
