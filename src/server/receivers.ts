@@ -102,7 +102,7 @@ export function registerReceiverRoutes(
     maxRecords: opts.maxEvents,
   });
   registerOtlpApi(router, { ...http('otlp'), decodePool });
-  registerElasticsearchApi(router, { ...http('elasticsearch'), version: opts.version });
+  registerElasticsearchApi(router, { ...http('elasticsearch'), version: opts.version, decodePool });
   registerJournalUploadApi(router, http('journal-upload'));
   registerGelfHttp(router, {
     intake,

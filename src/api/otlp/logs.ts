@@ -100,7 +100,7 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
           )
         : undefined;
       if (pooled) {
-        items = await pooled;
+        items = (await pooled).records;
       } else {
         if (deferScan) checkBodyBounds(body);
         items = decodeInline(body, json, o.maxRecords, t, labelSets);

@@ -7,6 +7,8 @@
  */
 
 import { FormatError, type FormatErrorCode } from '../../formats/errors.js';
+import { type BulkItem, parseBulk } from '../../formats/es-bulk/bulk.js';
+import { bulkRecords, LabelSets } from '../../formats/es-bulk/records.js';
 import { decodeOtlpJson, otlpRecords } from '../../formats/otlp/index.js';
 import { decodeHecEvents, HecFormatError, HecLabels, hecRecord } from '../../formats/splunk-hec/decode.js';
 import { SetInterner } from '../../model/intern.js';
@@ -24,21 +26,40 @@ export type DecodeJob =
       /** The body was not scanned while read (api/http/encoded-body.ts): check its bounds first. */
       readonly checkBounds: boolean;
     }
-  | { readonly kind: 'hec-event'; readonly maxEvents: number; readonly now: bigint };
+  | { readonly kind: 'hec-event'; readonly maxEvents: number; readonly now: bigint }
+  | {
+      readonly kind: 'es-bulk';
+      readonly maxRecords: number;
+      readonly now: bigint;
+      /** The path's index (`/<index>/_bulk`), '' for `/_bulk`. */
+      readonly index: string;
+      readonly checkBounds: boolean;
+    };
+
+/** A bulk request's items as its answer needs them (the documents are in the records). */
+export type BulkItemHead = Omit<BulkItem, 'doc'>;
+
+/** What a body decodes to: its records, and for a bulk request its items and their records' slots. */
+export interface DecodedBody {
+  readonly records: RawRecord[];
+  readonly bulk?: { readonly items: BulkItemHead[]; readonly slot: number[] };
+}
 
 /** What a worker keeps across jobs (so a stream's labels object is built once per worker). */
 export interface DecodeState {
   readonly labelSets: SetInterner<Labels>;
   readonly hecLabels: HecLabels;
+  readonly bulkLabels: LabelSets;
 }
 
 export const newDecodeState = (): DecodeState => ({
   labelSets: new SetInterner<Labels>(),
   hecLabels: new HecLabels(),
+  bulkLabels: new LabelSets(),
 });
 
 /** The records of `body`, as the receiver's handler decodes them inline; throws as it does. */
-export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): RawRecord[] {
+export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): DecodedBody {
   if (job.kind === 'otlp-json') {
     if (job.checkBounds) checkBodyBounds(body);
     let doc: unknown;
@@ -47,10 +68,18 @@ export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): Raw
     } catch (err) {
       throw badRequest(`invalid OTLP/JSON: ${(err as Error).message}`);
     }
-    return otlpRecords(decodeOtlpJson(doc, job.maxRecords), { now: job.now, labelSets: state.labelSets });
+    const resources = decodeOtlpJson(doc, job.maxRecords);
+    return { records: otlpRecords(resources, { now: job.now, labelSets: state.labelSets }) };
+  }
+  if (job.kind === 'es-bulk') {
+    if (job.checkBounds) checkBodyBounds(body);
+    const items = parseBulk(body.toString('utf8'), job.index, job.maxRecords);
+    const { records, slot } = bulkRecords(items, job.now, state.bulkLabels);
+    const heads = items.map(({ doc: _, ...head }) => head);
+    return { records, bulk: { items: heads, slot } };
   }
   const events = decodeHecEvents(body.toString('utf8'), job.maxEvents);
-  return events.map((e, i) => hecRecord(e, state.hecLabels, job.now, i));
+  return { records: events.map((e, i) => hecRecord(e, state.hecLabels, job.now, i)) };
 }
 
 /** A decoder's error as a message (structured clone keeps no class). */

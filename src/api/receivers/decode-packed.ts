@@ -11,9 +11,11 @@
  * requests), so a stream's labels are the same object request after request: the intake's caches
  * (normalised labels, checked labels) are keyed by that object.
  */
+import type { BulkAction } from '../../formats/es-bulk/bulk.js';
 import type { SetInterner } from '../../model/intern.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Attributes, Labels } from '../../model/record.js';
+import type { BulkItemHead } from './decode-jobs.js';
 
 export interface PackedRecords {
   readonly lines: string[];
@@ -142,4 +144,71 @@ export function unpackRecords(p: PackedRecords, labelSets: SetInterner<Labels>):
           };
   }
   return out;
+}
+
+const BULK_ACTIONS: readonly BulkAction[] = ['index', 'create', 'update', 'delete'];
+
+/** A bulk request's items, packed alike: actions by number, indexes by a table, errors sparse. */
+export interface PackedBulk {
+  readonly actions: Uint8Array;
+  readonly indexNames: string[];
+  readonly indexOf: Uint32Array;
+  /** Each item's `_id`; absent when no item has one (shippers mostly let the server make them). */
+  readonly ids?: (string | undefined)[];
+  /** [item, type, reason, status] of the items refused by the decoder. */
+  readonly errors: [number, string, string, number][];
+  readonly slot: Int32Array;
+}
+
+export function packBulk(
+  items: readonly BulkItemHead[],
+  slot: readonly number[],
+): { packed: PackedBulk; transfer: ArrayBuffer[] } {
+  const n = items.length;
+  const actions = new Uint8Array(n);
+  const indexOf = new Uint32Array(n);
+  const indexNames: string[] = [];
+  const indexes = new Map<string, number>();
+  let ids: (string | undefined)[] | undefined;
+  const errors: [number, string, string, number][] = [];
+  for (let i = 0; i < n; i++) {
+    const item = items[i]!;
+    actions[i] = BULK_ACTIONS.indexOf(item.action);
+    let x = indexes.get(item.index);
+    if (x === undefined) {
+      x = indexNames.length;
+      indexNames.push(item.index);
+      indexes.set(item.index, x);
+    }
+    indexOf[i] = x;
+    if (item.id !== undefined) {
+      ids ??= new Array<string | undefined>(n).fill(undefined);
+      ids[i] = item.id;
+    }
+    if (item.error) errors.push([i, item.error.type, item.error.reason, item.error.status]);
+  }
+  const s = Int32Array.from(slot);
+  return {
+    packed: { actions, indexNames, indexOf, ...(ids ? { ids } : {}), errors, slot: s },
+    transfer: [actions.buffer, indexOf.buffer, s.buffer] as ArrayBuffer[],
+  };
+}
+
+export function unpackBulk(p: PackedBulk): { items: BulkItemHead[]; slot: number[] } {
+  const n = p.actions.length;
+  const errors = new Map<number, [number, string, string, number]>();
+  for (const e of p.errors) errors.set(e[0], e);
+  const items = new Array<BulkItemHead>(n);
+  for (let i = 0; i < n; i++) {
+    const item: { -readonly [K in keyof BulkItemHead]: BulkItemHead[K] } = {
+      action: BULK_ACTIONS[p.actions[i]!]!,
+      index: p.indexNames[p.indexOf[i]!]!,
+    };
+    const id = p.ids?.[i];
+    if (id !== undefined) item.id = id;
+    const e = errors.get(i);
+    if (e) item.error = { type: e[1], reason: e[2], status: e[3] };
+    items[i] = item;
+  }
+  return { items, slot: Array.from(p.slot) };
 }

@@ -15,10 +15,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SetInterner } from '../../model/intern.js';
-import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
-import { type DecodeJob, fromWireError, type WireError } from './decode-jobs.js';
-import { type PackedRecords, unpackRecords } from './decode-packed.js';
+import { type DecodedBody, type DecodeJob, fromWireError, type WireError } from './decode-jobs.js';
+import { type PackedBulk, type PackedRecords, unpackBulk, unpackRecords } from './decode-packed.js';
 import type { DecodeRequest } from './decode-worker.js';
 
 /** The default size: one worker per spare core, at most 2. */
@@ -36,7 +35,7 @@ export class DecodeWorkerError extends Error {
 }
 
 interface Pending {
-  resolve(p: PackedRecords): void;
+  resolve(r: Reply): void;
   reject(err: Error): void;
 }
 
@@ -45,7 +44,12 @@ interface Slot {
   readonly pending: Map<number, Pending>;
 }
 
-type Reply = { readonly id: number; readonly ok?: PackedRecords; readonly error?: WireError };
+type Reply = {
+  readonly id: number;
+  readonly ok?: PackedRecords;
+  readonly bulk?: PackedBulk;
+  readonly error?: WireError;
+};
 
 export interface DecodePoolOptions {
   readonly inlineBelow?: number;
@@ -87,7 +91,7 @@ export class DecodePool {
       if (!p) return;
       slot.pending.delete(m.id);
       if (slot.pending.size === 0) worker.unref();
-      if (m.ok) p.resolve(m.ok);
+      if (m.ok) p.resolve(m);
       else p.reject(fromWireError(m.error!));
     });
     // An uncaught error is followed by 'exit', which fails what the worker held.
@@ -125,7 +129,7 @@ export class DecodePool {
    * body is small or every worker is full (decode it inline). `body` must not be used afterwards
    * (its memory may be transferred).
    */
-  decode(job: DecodeJob, body: Buffer, labelSets: SetInterner<Labels>): Promise<RawRecord[]> | undefined {
+  decode(job: DecodeJob, body: Buffer, labelSets: SetInterner<Labels>): Promise<DecodedBody> | undefined {
     if (this.closed || body.length < this.inlineBelow) return undefined;
     const slot = this.slot();
     if (!slot) return undefined;
@@ -135,11 +139,14 @@ export class DecodePool {
     const id = this.nextId++;
     const request: DecodeRequest = { id, job, body: ab, ...(this.crashNext ? { crash: true } : {}) };
     this.crashNext = false;
-    return new Promise<PackedRecords>((resolve, reject) => {
+    return new Promise<Reply>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage(request, [ab]);
-    }).then((p) => unpackRecords(p, labelSets));
+    }).then((r) => ({
+      records: unpackRecords(r.ok!, labelSets),
+      ...(r.bulk ? { bulk: unpackBulk(r.bulk) } : {}),
+    }));
   }
 
   /** Bodies sent to the workers and not yet answered. */

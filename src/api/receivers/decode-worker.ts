@@ -9,7 +9,7 @@
 import { Buffer } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import { type DecodeJob, decodeJob, newDecodeState, toWireError } from './decode-jobs.js';
-import { packRecords } from './decode-packed.js';
+import { packBulk, packRecords } from './decode-packed.js';
 
 /** A request to a worker. */
 export interface DecodeRequest {
@@ -25,9 +25,12 @@ const port = parentPort;
 port?.on('message', (m: DecodeRequest) => {
   if (m.crash) process.exit(70);
   try {
-    const records = decodeJob(m.job, Buffer.from(m.body), state);
-    const { packed, transfer } = packRecords(records);
-    port.postMessage({ id: m.id, ok: packed }, transfer);
+    const decoded = decodeJob(m.job, Buffer.from(m.body), state);
+    const { packed, transfer } = packRecords(decoded.records);
+    if (decoded.bulk) {
+      const bulk = packBulk(decoded.bulk.items, decoded.bulk.slot);
+      port.postMessage({ id: m.id, ok: packed, bulk: bulk.packed }, [...transfer, ...bulk.transfer]);
+    } else port.postMessage({ id: m.id, ok: packed }, transfer);
   } catch (err) {
     port.postMessage({ id: m.id, error: toWireError(err) });
   }

@@ -99,7 +99,7 @@ export function registerHecApi(router: Router, o: HecOptions): void {
               labelSets,
             );
         let records: RawRecord[];
-        if (pooled) records = await pooled;
+        if (pooled) records = (await pooled).records;
         else {
           const text = body.toString('utf8');
           const events = raw

@@ -96,6 +96,43 @@ function hecBody(n: number, tag: string, bad?: { at: number; text: string }): st
   return out.join('\n');
 }
 
+/** An Elasticsearch bulk body: Fluent Bit's documents, with refused items mixed in. */
+function bulkBody(n: number, tag: string, opts: { long?: number; badAction?: number } = {}): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i === opts.badAction) out.push('{"create":{"_index":');
+    else if (i % 50 === 7) out.push(JSON.stringify({ delete: { _index: tag, _id: `d${i}` } }));
+    else out.push(JSON.stringify({ create: i % 10 === 3 ? { _index: tag, _id: `id-${i}` } : {} }));
+    if (i % 50 === 7) continue;
+    if (i % 50 === 11) out.push('{"message": nope}');
+    else if (i % 50 === 13) out.push('[1,2]');
+    else
+      out.push(
+        JSON.stringify({
+          '@timestamp': new Date(Number(nowNs / 1_000_000n) - 60_000 + i).toISOString(),
+          message: i === opts.long ? 'x'.repeat(3000) : `${tag} doc ${i} ${PAD}`,
+          kubernetes: { namespace_name: 'shop', pod_name: `pod-${i % 3}`, container_name: 'app', host: 'n1' },
+          level: i % 2 ? 'info' : 'warn',
+        }),
+      );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** A bulk answer without what differs from one server to the next: `took`, and the ids it made. */
+function sameBulkAnswer(text: string): string {
+  try {
+    const doc = JSON.parse(text) as { took?: number; items?: Record<string, { _id?: string }>[] };
+    if (doc.took !== undefined) doc.took = 0;
+    for (const item of doc.items ?? []) {
+      for (const r of Object.values(item)) if (r._id && !/^(id|d)\d*-?\d+$/.test(r._id)) r._id = 'made';
+    }
+    return JSON.stringify(doc);
+  } catch {
+    return text;
+  }
+}
+
 describe('decode pool: packed records and errors', () => {
   test('packRecords then unpackRecords gives the same records; labels interned; shared attributes stay shared', () => {
     const labels = { app: 'a' };
@@ -148,12 +185,26 @@ describe('decode pool: workers', () => {
     ];
     for (const [job, text] of jobs) {
       const inline = decodeJob(job, Buffer.from(text), newDecodeState());
-      const first = await pool.decode(job, Buffer.from(text), interner)!;
-      const second = await pool.decode(job, Buffer.from(text), interner)!;
-      assert.deepEqual(first, inline);
+      const first = (await pool.decode(job, Buffer.from(text), interner)!).records;
+      const second = (await pool.decode(job, Buffer.from(text), interner)!).records;
+      assert.deepEqual(first, inline.records);
       assert.equal(first.length, 300);
       assert.equal(second[0]!.labels, first[0]!.labels, 'the same labels object request after request');
     }
+    const bulkJob: DecodeJob = {
+      kind: 'es-bulk',
+      maxRecords: 1000,
+      now: nowNs,
+      index: 'i',
+      checkBounds: true,
+    };
+    const text = bulkBody(300, 'b');
+    const inline = decodeJob(bulkJob, Buffer.from(text), newDecodeState());
+    const pooled = await pool.decode(bulkJob, Buffer.from(text), interner)!;
+    assert.deepEqual(pooled, inline);
+    assert.equal(pooled.bulk!.items.length, 300);
+    assert.equal(pooled.bulk!.items[3]!.id, 'id-3');
+    assert.equal(pooled.bulk!.slot[7], -1);
   });
 
   test('a worker that dies fails its request with DecodeWorkerError; it is replaced and the next request decodes', async () => {
@@ -163,7 +214,7 @@ describe('decode pool: workers', () => {
     pool.crashNextForTest();
     await assert.rejects(pool.decode(job, Buffer.from(hecBody(10, 'c')), interner)!, DecodeWorkerError);
     assert.equal(pool.inFlight, 0);
-    const records = await pool.decode(job, Buffer.from(hecBody(10, 'c')), interner)!;
+    const { records } = await pool.decode(job, Buffer.from(hecBody(10, 'c')), interner)!;
     assert.equal(records.length, 10);
     assert.notEqual(pool.threadIds[0], before, 'a new worker');
   });
@@ -299,6 +350,20 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
       body: hecBody(400, 'h13', { at: 9, text: '{"event":" "}' }),
     },
     { name: 'HEC too many events', path: '/services/collector/event', body: hecBody(1001, 'hmany') },
+    {
+      name: 'bulk valid, refused items, a line too long',
+      path: '/bulk-a/_bulk',
+      body: bulkBody(400, 'ba', { long: 5 }),
+    },
+    {
+      name: 'bulk valid, gzip',
+      path: '/_bulk',
+      body: bulkBody(400, 'bz').replaceAll('{}', '{"_index":"bz"}'),
+      gzip: true,
+    },
+    { name: 'bulk malformed action line', path: '/_bulk', body: bulkBody(400, 'bm', { badAction: 200 }) },
+    { name: 'bulk too deep', path: '/_bulk', body: `{"create":{"_index":"x"}}\n${deep}\n` },
+    { name: 'bulk too many items', path: '/bulk-m/_bulk', body: bulkBody(1100, 'bmany') },
   ];
 
   test('every answer (status, body, headers) and every stored line is the same', async () => {
@@ -316,7 +381,7 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
         const headers = Object.fromEntries(
           [...r.headers].filter(([k]) => k !== 'date' && k !== 'x-request-id'),
         );
-        answers[i]!.push({ case: c.name, status: r.status, body: r.text, headers });
+        answers[i]!.push({ case: c.name, status: r.status, body: sameBulkAnswer(r.text), headers });
       }
     }
     assert.deepEqual(answers[1], answers[0]);
@@ -338,7 +403,23 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
       'HEC invalid JSON at 300: 400',
       'HEC blank event: 400',
       'HEC too many events: 413',
+      'bulk valid, refused items, a line too long: 200',
+      'bulk valid, gzip: 200',
+      'bulk malformed action line: 400',
+      'bulk too deep: 400',
+      'bulk too many items: 400',
     ]);
+    const bulk = JSON.parse((answers[0]![15] as { body: string }).body) as {
+      errors: boolean;
+      items: Record<string, { status: number; _id: string }>[];
+    };
+    assert.equal(bulk.errors, true);
+    assert.equal(bulk.items.length, 400);
+    assert.deepEqual(
+      [5, 7, 11, 13, 14].map((i) => Object.values(bulk.items[i]!)[0]!.status),
+      [400, 400, 400, 400, 201],
+    );
+    assert.equal(bulk.items[3]!.create!._id, 'id-3');
     const partial = JSON.parse((answers[0]![2] as { body: string }).body);
     assert.equal(partial.partialSuccess.rejectedLogRecords, '1');
     assert.deepEqual(JSON.parse((answers[0]![11] as { body: string }).body), {
@@ -349,6 +430,7 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
     for (const [query, expected] of [
       ['{service_name=~".+"}', 400 + 400 + 399],
       ['{source="splunk"}', 400 + 400],
+      ['{index=~"ba|bz|bulk-a"}', 2 * (400 - 8 - 8 - 8) - 1],
     ] as const) {
       const stored = await Promise.all(
         servers.map(async (s) => {
