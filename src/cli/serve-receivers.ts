@@ -61,7 +61,7 @@ export function addReceiverFlags(cmd: Command): void {
     )
     .option(
       '--decode-workers <n>',
-      'worker threads that decode large OTLP/JSON and Splunk HEC bodies; 0 decodes on the main thread (default: one per spare CPU, at most 2)',
+      'worker threads that decode large OTLP/JSON, Splunk HEC and Elasticsearch bulk bodies; 0 decodes on the main thread (default: one per spare CPU, at most 2)',
     );
 }
 

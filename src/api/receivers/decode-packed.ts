@@ -3,7 +3,9 @@
  * lines as one array of strings, the times in BigInt64Arrays (transferred, not copied), the label
  * sets and attribute sets each once per request, referenced by index. Why: structured clone of one
  * object per record (five properties, a labels and an attributes object each) costs the main
- * thread about what building them costs; a few arrays are cloned in bulk. The lines stay separate
+ * thread about what decoding inline costs; measured on 2,000-record OTLP/JSON bodies of 470 KB,
+ * the main thread was busy 3.5-3.9 ms per body receiving plain records and 1.3-2.0 ms receiving
+ * this form (inline decoding: 3.9-5.6 ms). The lines stay separate
  * strings (not one joined string cut into slices): a slice keeps its whole parent alive wherever a
  * line is kept (the store's latest line per stream).
  *

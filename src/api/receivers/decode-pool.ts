@@ -42,6 +42,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   readonly pending: Map<number, Pending>;
+  /** No worker will run here again (one failed to start): its share decodes inline. */
+  dead?: boolean;
 }
 
 type Reply = {
@@ -56,6 +58,8 @@ export interface DecodePoolOptions {
   readonly maxQueuedPerWorker?: number;
   /** Told of a worker that died (the server's log). */
   readonly log?: (line: string) => void;
+  /** The worker's module (tests: one that cannot start). */
+  readonly workerUrl?: URL;
 }
 
 const WORKER_URL = new URL('./decode-worker.js', import.meta.url);
@@ -82,11 +86,17 @@ export class DecodePool {
   }
 
   private start(slot: Slot): void {
-    const worker = new Worker(WORKER_URL);
+    const worker = new Worker(this.opts.workerUrl ?? WORKER_URL);
     // An idle worker does not keep the process alive; one holding a body does (ref'd while busy).
     worker.unref();
     slot.worker = worker;
-    worker.on('message', (m: Reply) => {
+    // Ready once its module has loaded (it says so): 'online' comes before a module that fails.
+    let online = false;
+    worker.on('message', (m: Reply | 'ready') => {
+      if (m === 'ready') {
+        online = true;
+        return;
+      }
       const p = slot.pending.get(m.id);
       if (!p) return;
       slot.pending.delete(m.id);
@@ -101,12 +111,17 @@ export class DecodePool {
       const failed = [...slot.pending.values()];
       slot.pending.clear();
       for (const p of failed) p.reject(new DecodeWorkerError(`decode worker exited (code ${code})`));
-      if (!this.closed) {
-        this.opts.log?.(
-          `decode worker exited (code ${code}), ${failed.length} request(s) failed; restarting it`,
-        );
-        this.start(slot);
+      if (this.closed) return;
+      if (!online) {
+        // It never ran (its module failed to load): restarting would only fail again, at once.
+        slot.dead = true;
+        this.opts.log?.(`decode worker could not start (code ${code}); decoding on the main thread`);
+        return;
       }
+      this.opts.log?.(
+        `decode worker exited (code ${code}), ${failed.length} request(s) failed; restarting it`,
+      );
+      this.start(slot);
     });
   }
 
@@ -114,7 +129,8 @@ export class DecodePool {
   private slot(): Slot | undefined {
     let best: Slot | undefined;
     for (const s of this.slots) {
-      if (s.pending.size < this.maxQueued && (!best || s.pending.size < best.pending.size)) best = s;
+      if (s.dead || s.pending.size >= this.maxQueued) continue;
+      if (!best || s.pending.size < best.pending.size) best = s;
     }
     return best;
   }

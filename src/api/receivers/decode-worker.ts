@@ -35,3 +35,4 @@ port?.on('message', (m: DecodeRequest) => {
     port.postMessage({ id: m.id, error: toWireError(err) });
   }
 });
+port?.postMessage('ready');

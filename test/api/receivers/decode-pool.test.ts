@@ -232,6 +232,29 @@ describe('decode pool: workers', () => {
     assert.equal(pool.wants(1 << 20), true);
   });
 
+  test('a worker that cannot start is not restarted in a loop: its bodies decode inline', async () => {
+    const logs: string[] = [];
+    const p = new DecodePool(1, {
+      inlineBelow: 0,
+      workerUrl: new URL('./no-such-decode-worker.js', import.meta.url),
+      log: (l) => logs.push(l),
+    });
+    try {
+      const job: DecodeJob = { kind: 'hec-event', maxEvents: 10, now: nowNs };
+      const first = p.decode(job, Buffer.from(hecBody(1, 'x')), new SetInterner());
+      assert.ok(first, 'taken before the worker is known to have failed');
+      await assert.rejects(first, DecodeWorkerError);
+      assert.equal(p.decode(job, Buffer.from(hecBody(1, 'x')), new SetInterner()), undefined);
+      assert.equal(p.wants(1 << 20), false);
+      assert.ok(
+        logs.some((l) => /could not start/.test(l)),
+        logs.join('\n'),
+      );
+    } finally {
+      await p.close();
+    }
+  });
+
   test('small bodies decode inline; a closed pool takes nothing and fails what it held', async () => {
     const p = new DecodePool(1);
     const job: DecodeJob = { kind: 'hec-event', maxEvents: 100_000, now: nowNs };
