@@ -21,7 +21,11 @@ import {
   toWireError,
 } from '../../../src/api/receivers/decode-jobs.js';
 import { packRecords, unpackRecords } from '../../../src/api/receivers/decode-packed.js';
-import { DecodePool, DecodeWorkerError } from '../../../src/api/receivers/decode-pool.js';
+import {
+  DECODE_INLINE_BELOW,
+  DecodePool,
+  DecodeWorkerError,
+} from '../../../src/api/receivers/decode-pool.js';
 import { Intake } from '../../../src/api/receivers/intake.js';
 import { ProtocolCounter, receiverCounters } from '../../../src/api/receivers/metrics.js';
 import { registerHecApi } from '../../../src/api/splunk/routes.js';
@@ -36,7 +40,7 @@ import { http, queryRange } from '../../helpers/server-process.js';
 import { startTestServer } from './helpers.js';
 
 const nowNs = BigInt(Date.now()) * 1_000_000n;
-const PAD = 'ü'.repeat(200); // non-ASCII, and enough lines of it make a body past the 64 KiB threshold
+const PAD = 'ü'.repeat(200); // non-ASCII, and enough lines of it make a body past the pool's threshold
 
 /** An OTLP/JSON body of `n` records over two resources (times fixed, so both servers store alike). */
 function otlpBody(n: number, tag: string, extra: { long?: number } = {}): string {
@@ -395,7 +399,7 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
       for (const [i, s] of servers.entries()) {
         const raw = Buffer.from(c.body);
         const body = c.gzip ? gzipSync(raw) : raw;
-        assert.ok(raw.length >= 64 << 10, `${c.name}: a body the pool takes`);
+        assert.ok(raw.length >= DECODE_INLINE_BELOW, `${c.name}: a body the pool takes`);
         const r = await http(`${s.url}${c.path}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...(c.gzip ? { 'content-encoding': 'gzip' } : {}) },
