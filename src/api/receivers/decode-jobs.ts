@@ -1,9 +1,9 @@
 /**
  * @module What a decode worker does (./decode-worker.ts), as pure functions the tests also run on
  * the main thread: a receiver's body decoded into records by the receivers' own decoders
- * (formats/otlp/, formats/splunk-hec/), packed for the trip back (./decode-packed.ts), and an error
- * of a decoder described so that the main thread rebuilds the same class (same status, body and
- * headers as when it decodes inline).
+ * (formats/otlp/, formats/splunk-hec/, formats/es-bulk/), packed for the trip back
+ * (./decode-packed.ts), and an error of a decoder described so that the main thread rebuilds the
+ * same class (same status, body and headers as when it decodes inline).
  */
 
 import { FormatError, type FormatErrorCode } from '../../formats/errors.js';

@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Registry } from 'prom-client';
+import { registerElasticsearchApi } from '../../../src/api/elasticsearch/routes.js';
 import { Router } from '../../../src/api/http/router.js';
 import { registerOtlpApi } from '../../../src/api/otlp/routes.js';
 import {
@@ -279,7 +280,7 @@ const journal = {
   },
 };
 
-test('a request whose worker dies is answered 5xx (OTLP 503 with Retry-After, HEC 500 code 8); the next one is stored', async () => {
+test('a request whose worker dies gets an error answer (OTLP 503 and Elasticsearch 429 with Retry-After, HEC 500 code 8); the next one is stored', async () => {
   const pool = new DecodePool(1);
   try {
     const intake = new Intake({ journal: journal as never, limits: DEFAULT_PUSH_LIMITS });
@@ -292,6 +293,12 @@ test('a request whose worker dies is answered 5xx (OTLP 503 with Retry-After, HE
       counter: new ProtocolCounter(counters, 'otlp'),
     });
     registerHecApi(router, { ...common, maxEvents: 10_000, counter: new ProtocolCounter(counters, 'hec') });
+    registerElasticsearchApi(router, {
+      ...common,
+      maxRecords: 10_000,
+      counter: new ProtocolCounter(counters, 'elasticsearch'),
+      version: 'test',
+    });
     const call = (path: string, type: string, body: string) => {
       const m = router.matchPath(path)!;
       const req = Object.assign(Readable.from([Buffer.from(body)]), {
@@ -319,6 +326,14 @@ test('a request whose worker dies is answered 5xx (OTLP 503 with Retry-After, HE
     assert.deepEqual(JSON.parse(String(hec.body)), { text: 'Internal server error', code: 8 });
     const ok = await call('/services/collector/event', 'application/json', hecBody(400, 'k'));
     assert.equal(ok.status, 200);
+    // Elasticsearch's "retry later" is 429 (its clients and shippers retry it; api/receivers/errors.ts).
+    pool.crashNextForTest();
+    const es = await call('/k/_bulk', 'application/x-ndjson', bulkBody(400, 'k'));
+    assert.equal(es.status, 429);
+    assert.equal(es.headers?.['retry-after'], '1');
+    const esOk = await call('/k/_bulk', 'application/x-ndjson', bulkBody(400, 'k'));
+    assert.equal(esOk.status, 200);
+    assert.match(String(esOk.body), /"errors":true/); // the deletes and bad documents of bulkBody
     assert.equal(pool.inFlight, 0);
   } finally {
     await pool.close();
