@@ -5,10 +5,11 @@
  * other idle), and most of its time for these receivers went to decoding: the UTF-8 text of a
  * non-ASCII body, the JSON bounds scan, `JSON.parse`, the walk into records and their garbage. In a
  * worker that runs in parallel with the store path of the other requests. Measured (bench phase
- * `receivers`, 2 cores, 200,000 lines in bodies of 2,000): the servers' main thread spent 30-40%
- * less CPU (OTLP/JSON 1.99 → 1.39 s, HEC 2.13 → 1.26 s), and on a quiet machine lines/s rose
- * 7-23% for OTLP/JSON, 35-42% for HEC and 37-59% for bulk; the process spends a little more CPU
- * in all (the packing and the worker's own heap).
+ * `receivers`, 2 shared cores, 200,000 lines in bodies of 2,000, one worker, runs interleaved with
+ * `--decode-workers 0`): the server's main thread spent about half the CPU (OTLP/JSON 1.2-1.4 s
+ * against 1.9-2.3 s, HEC 1.2-1.3 against 2.1-2.8, bulk 1.2-1.4 against 2.2-2.9), the process
+ * about as much in all, and lines/s rose from 91-116k to 117-136k for OTLP/JSON, 80-107k to
+ * 121-146k for HEC and 64-79k to 108-124k for bulk.
  *
  * Small bodies decode inline: below `inlineBelow` bytes the hop (a message each way, the records
  * rebuilt) costs the main thread as much as it saves. Measured on HEC bodies: at 9 KiB the main
