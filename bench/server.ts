@@ -50,6 +50,10 @@ export function agentEnv(): NodeJS.ProcessEnv {
 const serverNodeArgs = (): string[] =>
   (process.env.KJ_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((w) => w !== '');
 
+/** Extra `serve` flags from KJ_BENCH_SERVER_ARGS (e.g. `--decode-workers 0`, to compare). */
+const serverArgs = (): string[] =>
+  (process.env.KJ_BENCH_SERVER_ARGS ?? '').split(/\s+/).filter((w) => w !== '');
+
 export async function startServer(
   mainJs: string,
   dataDir: string,
@@ -61,7 +65,17 @@ export async function startServer(
   const out = openSync(logPath, 'w');
   const child = spawn(
     process.execPath,
-    [...serverNodeArgs(), mainJs, 'serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...extraArgs],
+    [
+      ...serverNodeArgs(),
+      mainJs,
+      'serve',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--data',
+      dataDir,
+      ...extraArgs,
+      ...serverArgs(),
+    ],
     {
       stdio: ['ignore', out, out],
     },

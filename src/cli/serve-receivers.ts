@@ -22,6 +22,7 @@ export interface ReceiverFlags {
   gelfTcp?: string;
   gelfTenant?: string;
   gelfMaxMessageSize: string;
+  decodeWorkers?: string;
 }
 
 export function addReceiverFlags(cmd: Command): void {
@@ -57,6 +58,10 @@ export function addReceiverFlags(cmd: Command): void {
       '--gelf-max-message-size <size>',
       'largest GELF message (TCP frame, reassembled UDP chunks)',
       '1MiB',
+    )
+    .option(
+      '--decode-workers <n>',
+      'worker threads that decode large OTLP/JSON, Splunk HEC and Elasticsearch bulk bodies; 0 decodes on the main thread (default: one per spare CPU, at most 2)',
     );
 }
 
@@ -72,7 +77,9 @@ export function receiversFromFlags(flags: ReceiverFlags): ReceiversConfig {
     tls: serveValue(flags, 'syslogTls'),
   };
   const gelf = { udp: serveValue(flags, 'gelfUdp'), tcp: serveValue(flags, 'gelfTcp') };
+  const decodeWorkers = serveValue(flags, 'decodeWorkers');
   return {
+    ...(decodeWorkers !== undefined ? { decodeWorkers } : {}),
     ...(forward
       ? {
           forward: {

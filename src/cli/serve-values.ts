@@ -58,6 +58,7 @@ export const SERVE_VALUE_RULES = {
   gelfUdp: listenAddress,
   gelfTcp: listenAddress,
   gelfMaxMessageSize: size,
+  decodeWorkers: nonNegativeInteger,
   authenticationTokenWebhookCacheTtl: duration,
   authorizationWebhookCacheAuthorizedTtl: duration,
   authorizationWebhookCacheUnauthorizedTtl: duration,

@@ -289,13 +289,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onRefused: (reason, n) => metrics.discardedLines.inc({ reason }, n),
     onWriteRefused: () => metrics.rejectedRequests.inc({ reason: '507' }),
   });
-  const intake = registerReceiverRoutes(router, {
+  const { intake, decodePool } = registerReceiverRoutes(router, {
     journal,
     registry: metrics.registry,
     limits: config.limits,
     maxBodyBytes: config.maxBodyBytes,
     maxEvents: config.maxPushEntries ?? DEFAULT_MAX_PUSH_ENTRIES,
     version: KJOURNAL_VERSION,
+    ...(config.receivers?.decodeWorkers !== undefined
+      ? { decodeWorkers: config.receivers.decodeWorkers }
+      : {}),
+    log,
   });
   registerKorrel8rApi(router, {
     getLogs: (q, o) => getLogObjects(store, q, o),
@@ -390,6 +394,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
   } catch (err) {
     http.close();
+    await decodePool.close();
     clearInterval(retentionTimer);
     disk.stop();
     await deleteRequests.close();
@@ -418,6 +423,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           http.close(() => resolve());
           http.closeIdleConnections();
         });
+        // After the requests: one decoding in a worker as the server stops still gets its answer.
+        await decodePool.close();
         await deleteRequests.close();
         await pipeline?.close();
         await store.close();

@@ -15,6 +15,7 @@ import type { Router } from '../api/http/router.js';
 import { registerJournalUploadApi } from '../api/journal-upload/routes.js';
 import { registerOtlpApi } from '../api/otlp/routes.js';
 import { listenerTenant } from '../api/receivers/access.js';
+import { DecodePool, defaultDecodeWorkers } from '../api/receivers/decode-pool.js';
 import { Intake } from '../api/receivers/intake.js';
 import { ProtocolCounter, receiverCounters } from '../api/receivers/metrics.js';
 import { registerHecApi } from '../api/splunk/routes.js';
@@ -29,6 +30,8 @@ export interface HostPort {
 }
 
 export interface ReceiversConfig {
+  /** Workers decoding the JSON receivers' bodies (0: inline); default defaultDecodeWorkers(). */
+  readonly decodeWorkers?: number;
   readonly forward?: {
     readonly listen: HostPort;
     readonly sharedKey?: string;
@@ -67,7 +70,10 @@ export interface RunningReceivers {
   close(): Promise<void>;
 }
 
-/** The intake every receiver writes through, and the receivers' HTTP routes. */
+/**
+ * The intake every receiver writes through, the receivers' HTTP routes, and the pool that decodes
+ * their JSON bodies (closed by the server's shutdown).
+ */
 export function registerReceiverRoutes(
   router: Router,
   opts: {
@@ -79,18 +85,24 @@ export function registerReceiverRoutes(
     readonly maxEvents: number;
     /** kjournal's version (the Elasticsearch root document's build). */
     readonly version: string;
+    /** --decode-workers; default defaultDecodeWorkers(). */
+    readonly decodeWorkers?: number;
+    readonly log?: (line: string) => void;
   },
-): Intake {
+): { intake: Intake; decodePool: DecodePool } {
   const counters = receiverCounters(opts.registry);
   const intake = new Intake({ journal: opts.journal, limits: opts.limits });
+  const decodePool = new DecodePool(opts.decodeWorkers ?? defaultDecodeWorkers(), {
+    ...(opts.log ? { log: opts.log } : {}),
+  });
   const http = (protocol: string) => ({
     intake,
     counter: new ProtocolCounter(counters, protocol),
     maxBodyBytes: opts.maxBodyBytes,
     maxRecords: opts.maxEvents,
   });
-  registerOtlpApi(router, http('otlp'));
-  registerElasticsearchApi(router, { ...http('elasticsearch'), version: opts.version });
+  registerOtlpApi(router, { ...http('otlp'), decodePool });
+  registerElasticsearchApi(router, { ...http('elasticsearch'), version: opts.version, decodePool });
   registerJournalUploadApi(router, http('journal-upload'));
   registerGelfHttp(router, {
     intake,
@@ -102,8 +114,9 @@ export function registerReceiverRoutes(
     counter: new ProtocolCounter(counters, 'splunk_hec'),
     maxBodyBytes: opts.maxBodyBytes,
     maxEvents: opts.maxEvents,
+    decodePool,
   });
-  return intake;
+  return { intake, decodePool };
 }
 
 export async function startReceivers(opts: {

@@ -75,6 +75,7 @@ async function everyKey(port: number): Promise<Record<string, unknown>> {
     syslogTls: '127.0.0.1:0',
     gelfUdp: '127.0.0.1:0',
     gelfTcp: '127.0.0.1:0',
+    decodeWorkers: 1,
     tlsCertFile: pki.server.certFile,
     tlsPrivateKeyFile: pki.server.keyFile,
     clientCaFile: pki.ca.certFile,
@@ -310,6 +311,22 @@ test('config check and serve agree on a bad duration, and with the flag itself',
     flag.stderr,
     'kjournal: --kube-list-window must be a duration such as 30d or 12h, got "1.5d"\n',
   );
+});
+
+test('decodeWorkers: config check, serve --config and the flag refuse a negative or fractional count alike (exit 2)', () => {
+  const file = write('workers.yaml', `data: ${join(dir, 'data-workers')}\ndecodeWorkers: -1\n`);
+  const line = `kjournal: ${file}:2:16: decodeWorkers: must be a non-negative integer, got "-1"\n`;
+  const check = run('config', 'check', file);
+  assert.equal(check.code, 1);
+  assert.equal(check.stderr, line);
+  const start = run('serve', '--config', file);
+  assert.equal(start.code, 2);
+  assert.equal(start.stderr, line);
+  for (const v of ['-1', '1.5']) {
+    const flag = run('serve', '--decode-workers', v);
+    assert.equal(flag.code, 2);
+    assert.equal(flag.stderr, `kjournal: --decode-workers must be a non-negative integer, got "${v}"\n`);
+  }
 });
 
 test('settings that need each other are checked as serve checks them, named by their keys', () => {

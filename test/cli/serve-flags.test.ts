@@ -60,6 +60,14 @@ test('serve: bad flags exit non-zero with one line that says why', () => {
       /^kjournal: --max-queued-queries must be a non-negative integer, got "many"$/,
     ],
     [
+      ['serve', '--listen', '127.0.0.1:0', '--decode-workers', '-1'],
+      /^kjournal: --decode-workers must be a non-negative integer, got "-1"$/,
+    ],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--decode-workers', '1.5'],
+      /^kjournal: --decode-workers must be a non-negative integer, got "1.5"$/,
+    ],
+    [
       ['serve', '--listen', '127.0.0.1:0', '--tail-buffer-size', '1KiB'],
       /^kjournal: --tail-buffer-size must be at least 64KiB$/,
     ],

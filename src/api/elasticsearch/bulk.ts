@@ -14,10 +14,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type BulkItem, parseBulk } from '../../formats/es-bulk/bulk.js';
-import { documentRecord, LabelSets } from '../../formats/es-bulk/records.js';
+import { bulkRecords, LabelSets } from '../../formats/es-bulk/records.js';
+import { SetInterner } from '../../model/intern.js';
+import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { readEncodedBody } from '../http/encoded-body.js';
 import type { Handler, Reply } from '../http/router.js';
+import type { BulkItemHead } from '../receivers/decode-jobs.js';
+import type { DecodePool } from '../receivers/decode-pool.js';
+import { bodyGoesToWorker, checkBodyBounds } from '../receivers/decode-route.js';
 import type { Intake, IntakeItem } from '../receivers/intake.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { ES_HEADERS } from './errors.js';
@@ -28,6 +33,8 @@ export interface BulkOptions {
   readonly maxBodyBytes: number;
   readonly maxRecords: number;
   readonly now?: () => bigint;
+  /** Where large bulk bodies decode (absent or size 0: inline). */
+  readonly decodePool?: DecodePool;
 }
 
 /**
@@ -45,7 +52,7 @@ function newId(): string {
 }
 
 interface Decoded {
-  readonly items: readonly BulkItem[];
+  readonly items: readonly BulkItemHead[];
   readonly intake: IntakeItem[];
   /** Item index → intake index (-1: refused by the decoder, not handed to intake). */
   readonly slot: number[];
@@ -56,29 +63,23 @@ interface Decoded {
  * normalises and checks it once, not once per request.
  */
 const labelSets = new LabelSets();
+/** The same for label sets decoded in a worker (./decode-pool.ts): one object per stream here too. */
+const pooledLabelSets = new SetInterner<Labels>();
 
 function toIntake(items: readonly BulkItem[], now: bigint): Decoded {
-  const sets = labelSets;
-  const out: IntakeItem[] = [];
-  const slot: number[] = [];
-  for (const item of items) {
-    if (item.error || !item.doc) {
-      slot.push(-1);
-      continue;
-    }
-    slot.push(out.length);
-    out.push(documentRecord(item.doc, item.index, now, sets));
-  }
-  return { items, intake: out, slot };
+  const { records, slot } = bulkRecords(items, now, labelSets);
+  return { items, intake: records, slot };
 }
 
 async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: boolean): Promise<Decoded> {
   let wire = 0;
   const t = (o.now ?? nowNs)();
   try {
+    // A body that will decode in a worker is scanned for its JSON bounds there, not here.
+    const deferScan = !single && bodyGoesToWorker(o.decodePool, ctx.req);
     const body = await readEncodedBody(ctx.req, {
       maxBodyBytes: o.maxBodyBytes,
-      json: true,
+      json: !deferScan,
       onWireBytes: (n) => {
         wire = n;
       },
@@ -89,6 +90,13 @@ async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: bo
       const text = body.toString('utf8').replace(/\n/g, ' ');
       return toIntake(parseBulk(`{"index":{}}\n${text}\n`, index, 1), t);
     }
+    const job = { kind: 'es-bulk', maxRecords: o.maxRecords, now: t, index, checkBounds: deferScan } as const;
+    const pooled = o.decodePool?.decode(job, body, pooledLabelSets);
+    if (pooled) {
+      const { records, bulk } = await pooled;
+      return { items: bulk!.items, intake: records, slot: bulk!.slot };
+    }
+    if (deferScan) checkBodyBounds(body);
     return toIntake(parseBulk(body.toString('utf8'), index, o.maxRecords), t);
   } catch (err) {
     o.counter.count('refused', 0, wire);

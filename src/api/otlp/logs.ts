@@ -19,12 +19,15 @@ import {
   otlpRecords,
 } from '../../formats/otlp/index.js';
 import { SetInterner } from '../../model/intern.js';
+import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { bodyMediaType } from '../http/body.js';
 import { readEncodedBody } from '../http/encoded-body.js';
 import { badRequest } from '../http/errors.js';
 import type { Handler } from '../http/router.js';
+import type { DecodePool } from '../receivers/decode-pool.js';
+import { bodyGoesToWorker, checkBodyBounds } from '../receivers/decode-route.js';
 import type { Intake } from '../receivers/intake.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 
@@ -38,11 +41,34 @@ export interface OtlpOptions {
   /** Log records one request may carry. */
   readonly maxRecords: number;
   readonly now?: () => bigint;
+  /** Where large JSON bodies decode (absent or size 0: inline). */
+  readonly decodePool?: DecodePool;
 }
 
 /** Whether the request is JSON (else protobuf: the route admits only these two). */
 export function isOtlpJson(contentType: string | undefined): boolean {
   return contentType === OTLP_JSON;
+}
+
+/** The records of a body decoded on the main thread. */
+function decodeInline(
+  body: Buffer,
+  json: boolean,
+  maxRecords: number,
+  now: bigint,
+  labelSets: SetInterner<Labels>,
+): RawRecord[] {
+  let resources: ReturnType<typeof decodeOtlpProto>;
+  if (json) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw badRequest(`invalid OTLP/JSON: ${(err as Error).message}`);
+    }
+    resources = decodeOtlpJson(doc, maxRecords);
+  } else resources = decodeOtlpProto(body, maxRecords);
+  return otlpRecords(resources, { now, labelSets });
 }
 
 export function otlpLogsHandler(o: OtlpOptions): Handler {
@@ -54,27 +80,31 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
     if (type === undefined)
       throw badRequest('missing Content-Type: send application/x-protobuf or application/json');
     let wire = 0;
-    let items: ReturnType<typeof otlpRecords>;
+    let items: RawRecord[];
     const t = now();
     try {
+      // A body that will decode in a worker is scanned for its JSON bounds there, not here.
+      const deferScan = json && bodyGoesToWorker(o.decodePool, req);
       const body = await readEncodedBody(req, {
         maxBodyBytes: o.maxBodyBytes,
-        json,
+        json: json && !deferScan,
         onWireBytes: (n) => {
           wire = n;
         },
       });
-      let resources: ReturnType<typeof decodeOtlpProto>;
-      if (json) {
-        let doc: unknown;
-        try {
-          doc = JSON.parse(body.toString('utf8'));
-        } catch (err) {
-          throw badRequest(`invalid OTLP/JSON: ${(err as Error).message}`);
-        }
-        resources = decodeOtlpJson(doc, o.maxRecords);
-      } else resources = decodeOtlpProto(body, o.maxRecords);
-      items = otlpRecords(resources, { now: t, labelSets });
+      const pooled = json
+        ? o.decodePool?.decode(
+            { kind: 'otlp-json', maxRecords: o.maxRecords, now: t, checkBounds: deferScan },
+            body,
+            labelSets,
+          )
+        : undefined;
+      if (pooled) {
+        items = (await pooled).records;
+      } else {
+        if (deferScan) checkBodyBounds(body);
+        items = decodeInline(body, json, o.maxRecords, t, labelSets);
+      }
     } catch (err) {
       o.counter.count('refused', 0, wire);
       throw err;

@@ -24,10 +24,14 @@ import {
 } from '../../formats/splunk-hec/decode.js';
 import { DiskFullError } from '../../journal/disk-full.js';
 import { RefusedRecordsError } from '../../journal/errors.js';
+import { SetInterner } from '../../model/intern.js';
+import type { RawRecord } from '../../model/normalize.js';
+import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { readEncodedBody } from '../http/encoded-body.js';
 import { asHttpError } from '../http/errors.js';
 import type { Handler, Reply, Router } from '../http/router.js';
+import type { DecodePool } from '../receivers/decode-pool.js';
 import { admitAndReadBody } from '../receivers/http-body.js';
 import { type Intake, ReceiverBusyError } from '../receivers/intake.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
@@ -39,6 +43,8 @@ export interface HecOptions {
   readonly maxBodyBytes: number;
   /** Events in one request at most (the server's --max-push-entries). */
   readonly maxEvents: number;
+  /** Where large `/event` bodies decode (absent or size 0: inline). */
+  readonly decodePool?: DecodePool;
 }
 
 const hec = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Reply => ({
@@ -76,6 +82,7 @@ function channelOf(ctx: Parameters<Handler>[0]): string | undefined {
 
 export function registerHecApi(router: Router, o: HecOptions): void {
   const labels = new HecLabels();
+  const labelSets = new SetInterner<Labels>();
   const acks = new HecAcks();
   const ingest =
     (raw: boolean): Handler =>
@@ -84,12 +91,23 @@ export function registerHecApi(router: Router, o: HecOptions): void {
       try {
         const body = await admitAndReadBody(ctx, o.intake, o.maxBodyBytes);
         size = body.length;
-        const text = body.toString('utf8');
-        const events = raw
-          ? decodeHecRaw(text, ctx.url.searchParams, o.maxEvents)
-          : decodeHecEvents(text, o.maxEvents);
-        const receivedNs = nowNs();
-        const records = events.map((e, i) => hecRecord(e, labels, receivedNs, i));
+        const pooled = raw
+          ? undefined
+          : o.decodePool?.decode(
+              { kind: 'hec-event', maxEvents: o.maxEvents, now: nowNs() },
+              body,
+              labelSets,
+            );
+        let records: RawRecord[];
+        if (pooled) records = (await pooled).records;
+        else {
+          const text = body.toString('utf8');
+          const events = raw
+            ? decodeHecRaw(text, ctx.url.searchParams, o.maxEvents)
+            : decodeHecEvents(text, o.maxEvents);
+          const receivedNs = nowNs();
+          records = events.map((e, i) => hecRecord(e, labels, receivedNs, i));
+        }
         const channel = channelOf(ctx);
         await o.intake.write({ access: ctx.access, records, counter: o.counter });
         return hec(200, {

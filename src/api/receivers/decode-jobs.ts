@@ -1,0 +1,118 @@
+/**
+ * @module What a decode worker does (./decode-worker.ts), as pure functions the tests also run on
+ * the main thread: a receiver's body decoded into records by the receivers' own decoders
+ * (formats/otlp/, formats/splunk-hec/, formats/es-bulk/), packed for the trip back
+ * (./decode-packed.ts), and an error of a decoder described so that the main thread rebuilds the
+ * same class (same status, body and headers as when it decodes inline).
+ */
+
+import { FormatError, type FormatErrorCode } from '../../formats/errors.js';
+import { type BulkItem, parseBulk } from '../../formats/es-bulk/bulk.js';
+import { bulkRecords, LabelSets } from '../../formats/es-bulk/records.js';
+import { decodeOtlpJson, otlpRecords } from '../../formats/otlp/index.js';
+import { decodeHecEvents, HecFormatError, HecLabels, hecRecord } from '../../formats/splunk-hec/decode.js';
+import { SetInterner } from '../../model/intern.js';
+import type { RawRecord } from '../../model/normalize.js';
+import type { Labels } from '../../model/record.js';
+import { badRequest, HttpError } from '../http/errors.js';
+import { checkBodyBounds } from './decode-route.js';
+
+/** A body to decode, and what its decoder needs besides. */
+export type DecodeJob =
+  | {
+      readonly kind: 'otlp-json';
+      readonly maxRecords: number;
+      readonly now: bigint;
+      /** The body was not scanned while read (api/http/encoded-body.ts): check its bounds first. */
+      readonly checkBounds: boolean;
+    }
+  | { readonly kind: 'hec-event'; readonly maxEvents: number; readonly now: bigint }
+  | {
+      readonly kind: 'es-bulk';
+      readonly maxRecords: number;
+      readonly now: bigint;
+      /** The path's index (`/<index>/_bulk`), '' for `/_bulk`. */
+      readonly index: string;
+      readonly checkBounds: boolean;
+    };
+
+/** A bulk request's items as its answer needs them (the documents are in the records). */
+export type BulkItemHead = Omit<BulkItem, 'doc'>;
+
+/** What a body decodes to: its records, and for a bulk request its items and their records' slots. */
+export interface DecodedBody {
+  readonly records: RawRecord[];
+  readonly bulk?: { readonly items: BulkItemHead[]; readonly slot: number[] };
+}
+
+/** What a worker keeps across jobs (so a stream's labels object is built once per worker). */
+export interface DecodeState {
+  readonly labelSets: SetInterner<Labels>;
+  readonly hecLabels: HecLabels;
+  readonly bulkLabels: LabelSets;
+}
+
+export const newDecodeState = (): DecodeState => ({
+  labelSets: new SetInterner<Labels>(),
+  hecLabels: new HecLabels(),
+  bulkLabels: new LabelSets(),
+});
+
+/** The records of `body`, as the receiver's handler decodes them inline; throws as it does. */
+export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): DecodedBody {
+  if (job.kind === 'otlp-json') {
+    if (job.checkBounds) checkBodyBounds(body);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw badRequest(`invalid OTLP/JSON: ${(err as Error).message}`);
+    }
+    const resources = decodeOtlpJson(doc, job.maxRecords);
+    return { records: otlpRecords(resources, { now: job.now, labelSets: state.labelSets }) };
+  }
+  if (job.kind === 'es-bulk') {
+    if (job.checkBounds) checkBodyBounds(body);
+    const items = parseBulk(body.toString('utf8'), job.index, job.maxRecords);
+    const { records, slot } = bulkRecords(items, job.now, state.bulkLabels);
+    const heads = items.map(({ doc: _, ...head }) => head);
+    return { records, bulk: { items: heads, slot } };
+  }
+  const events = decodeHecEvents(body.toString('utf8'), job.maxEvents);
+  return { records: events.map((e, i) => hecRecord(e, state.hecLabels, job.now, i)) };
+}
+
+/** A decoder's error as a message (structured clone keeps no class). */
+export type WireError =
+  | { readonly t: 'hec'; readonly hecCode: number; readonly message: string; readonly event?: number }
+  | { readonly t: 'format'; readonly code: FormatErrorCode; readonly message: string }
+  | { readonly t: 'http'; readonly status: number; readonly message: string }
+  | { readonly t: 'other'; readonly message: string };
+
+export function toWireError(err: unknown): WireError {
+  if (err instanceof HecFormatError) {
+    return {
+      t: 'hec',
+      hecCode: err.hecCode,
+      message: err.message,
+      ...(err.invalidEventNumber !== undefined ? { event: err.invalidEventNumber } : {}),
+    };
+  }
+  if (err instanceof FormatError) return { t: 'format', code: err.code, message: err.message };
+  if (err instanceof HttpError) return { t: 'http', status: err.status, message: err.message };
+  return { t: 'other', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The error the decoder threw, rebuilt: the handlers' error replies see the same class. */
+export function fromWireError(w: WireError): Error {
+  switch (w.t) {
+    case 'hec':
+      return new HecFormatError(w.hecCode, w.message, w.event);
+    case 'format':
+      return new FormatError(w.code, w.message);
+    case 'http':
+      return new HttpError(w.status, w.message);
+    default:
+      return new Error(`decode worker: ${w.message}`);
+  }
+}
