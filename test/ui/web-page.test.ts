@@ -312,6 +312,46 @@ describe('the web page', () => {
     assert.equal(await editor.inputValue(), 'count_over_time');
   });
 
+  test('completion survives a busy server: a 429 with Retry-After is asked again, a failure is not kept', async () => {
+    let busy = 1;
+    let failed = 1;
+    await page.route('**/loki/api/v1/label/namespace/values*', async (route) => {
+      if (busy-- > 0) return route.fulfill({ status: 429, headers: { 'retry-after': '1' }, body: 'busy' });
+      return route.continue();
+    });
+    await page.route('**/loki/api/v1/label/pod/values*', async (route) => {
+      if (failed-- > 0) return route.fulfill({ status: 500, body: 'broken' });
+      return route.continue();
+    });
+    try {
+      await open({ from, to });
+      const editor = page.locator('[data-testid=query]');
+      await editor.fill('');
+      await editor.pressSequentially('{namespace="s');
+      // The first answer was "busy, come back in 1 s": the page waited and asked again.
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid=completions]')?.textContent?.includes('shop'),
+        undefined,
+        { timeout: 10_000 },
+      );
+      assert.ok(busy < 0, 'the values were asked for twice');
+      // A plain failure shows nothing; it is not kept, so the next keystroke asks again.
+      await editor.fill('{pod="');
+      for (let i = 0; failed >= 1 && i < 100; i++) await page.waitForTimeout(50);
+      assert.equal(failed, 0, 'the pod values were asked for');
+      await page.waitForTimeout(200);
+      await editor.pressSequentially('ap');
+      await page.waitForFunction(
+        () => (document.querySelector('[data-testid=completions]')?.textContent ?? '').includes('api'),
+        undefined,
+        { timeout: 10_000 },
+      );
+      assert.ok(failed < 0, 'the failed answer was asked for again');
+    } finally {
+      await page.unrouteAll();
+    }
+  });
+
   test('a pushed line arrives in the live tail; while paused it waits', async () => {
     await open({ view: 'tail', query: '{namespace="shop", pod="tail-1"}' });
     await page.waitForFunction(

@@ -51,16 +51,38 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, message || res.statusText);
 }
 
+/** Attempts of a read the server answers "busy" (429/503 with a short Retry-After). */
+const BUSY_ATTEMPTS = 3;
+/** The longest Retry-After waited for; a longer one is the error. */
+const BUSY_WAIT_MAX_S = 5;
+
+/** Seconds to wait before asking again, when the answer says so and it is short. */
+function retryAfter(res: Response): number | undefined {
+  if (res.status !== 429 && res.status !== 503) return undefined;
+  const s = Number(res.headers.get('retry-after'));
+  return Number.isFinite(s) && s >= 0 && s <= BUSY_WAIT_MAX_S ? s : undefined;
+}
+
 export async function getJson<T>(
   path: string,
   params: Record<string, string> = {},
   signal?: AbortSignal,
 ): Promise<T> {
   const qs = new URLSearchParams(params).toString();
-  const res = await fetch(`${path}${qs ? `?${qs}` : ''}`, {
-    headers: headers(),
-    ...(signal ? { signal } : {}),
-  });
+  let res: Response;
+  // A busy server (its query queue full, as on a loaded machine) says when to come back: the page
+  // waits and asks again rather than show nothing (completion cached the refusal, and stayed empty).
+  for (let attempt = 1; ; attempt++) {
+    res = await fetch(`${path}${qs ? `?${qs}` : ''}`, {
+      headers: headers(),
+      ...(signal ? { signal } : {}),
+    });
+    const wait = attempt < BUSY_ATTEMPTS ? retryAfter(res) : undefined;
+    if (wait === undefined) break;
+    await res.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(wait, 0.2) * 1000));
+    signal?.throwIfAborted();
+  }
   if (!res.ok) {
     const err = await errorOf(res);
     if (res.status === 401) for (const l of authListeners) l(res.status, err.message);

@@ -88,14 +88,25 @@ export function QueryEditor(props: Props) {
     }
     let all: string[];
     try {
+      // A failed answer is not kept: the next keystroke asks again.
       if (c.kind === 'label') {
-        labelCache.current ??= props.labelNames();
+        if (!labelCache.current) {
+          const p = props.labelNames();
+          labelCache.current = p;
+          p.catch(() => {
+            if (labelCache.current === p) labelCache.current = undefined;
+          });
+        }
         all = await labelCache.current;
       } else if (c.kind === 'value') {
         let p = valueCache.current.get(c.label);
         if (!p) {
-          p = props.labelValues(c.label);
-          valueCache.current.set(c.label, p);
+          const asked = props.labelValues(c.label);
+          valueCache.current.set(c.label, asked);
+          asked.catch(() => {
+            if (valueCache.current.get(c.label) === asked) valueCache.current.delete(c.label);
+          });
+          p = asked;
         }
         all = await p;
       } else all = c.kind === 'stage' ? STAGES : FUNCTIONS;
