@@ -527,6 +527,17 @@ async function main(): Promise<void> {
     removeAgentTree();
   }
   if (phases.has('receivers')) {
+    // The socket receivers first: run after the HTTP receivers' half in the same bench process,
+    // the forward figure (acknowledged chunks from fluent-logger in worker threads of this process)
+    // came out at 65-77k lines/s against 97-111k when run first, five runs each way, though the
+    // bench's own threads were idle during it in both (profiled) and no process was left over. The
+    // cause is in this harness, not found; the order keeps it out of the figure.
+    say('');
+    say('# receivers phase: the same lines through the Loki push, forward, syslog, Splunk HEC and GELF');
+    const recvTcp = await runReceiversPhase(join(root, 'dist', 'src', 'cli', 'main.js'), outDir);
+    verdicts.push(...recvTcp.verdicts);
+    if (recvTcp.error !== undefined) errors.push(`receivers phase: ${recvTcp.error}`);
+    results = { ...results, receivers: recvTcp.figures };
     say('');
     say(
       '# receivers phase: the same lines through each HTTP receiver with its real client (bench/receivers-http.ts)',
@@ -536,12 +547,6 @@ async function main(): Promise<void> {
     for (const r of recv.runs)
       if (r.error !== undefined) errors.push(`receivers phase: ${r.receiver}: ${r.error}`);
     results = { ...results, receiversHttp: recv };
-    say('');
-    say('# receivers phase: the same lines through the Loki push, forward, syslog, Splunk HEC and GELF');
-    const recvTcp = await runReceiversPhase(join(root, 'dist', 'src', 'cli', 'main.js'), outDir);
-    verdicts.push(...recvTcp.verdicts);
-    if (recvTcp.error !== undefined) errors.push(`receivers phase: ${recvTcp.error}`);
-    results = { ...results, receivers: recvTcp.figures };
   }
   say('');
   say(verdictTable(verdicts));
