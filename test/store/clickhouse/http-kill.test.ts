@@ -6,6 +6,8 @@
  * buffers this answer until the end, and a query that streams fails on the closed socket anyway.)
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ClickHouseHttp } from '../../../src/store/clickhouse/http.js';
 import { type ClickHouseProcess, startClickHouse } from '../../helpers/clickhouse.js';
@@ -55,5 +57,36 @@ test('an aborted signal KILLs the query in ClickHouse', async () => {
     assert.ok(took < 3000, `gone ${took} ms after the abort`);
   } finally {
     http.close();
+  }
+});
+
+test('an answer that ends after the signal was aborted is the abort, not a complete answer', async () => {
+  // 18.16 ends the answer of a query KILLed for an abort cleanly, without the rows it had not sent:
+  // reading to that end must not pass for the whole answer. Here the answer is complete before the
+  // abort, which reaches the reader between two chunks, as the KILLed query's end does.
+  const server = createServer((_req, res) => {
+    res.write('first chunk');
+    setTimeout(() => res.end('second chunk'), 20);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const http = new ClickHouseHttp({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  try {
+    const controller = new AbortController();
+    const reason = new Error('deadline passed');
+    const reading = (async () => {
+      const chunks: string[] = [];
+      for await (const c of http.stream({ query: 'SELECT 1', signal: controller.signal })) {
+        chunks.push(c.toString());
+        // The rest of the answer arrives (and ends) while this reader is busy; then the abort.
+        await new Promise((r) => setTimeout(r, 100));
+        controller.abort(reason);
+      }
+      return chunks;
+    })();
+    await assert.rejects(reading, /deadline passed/);
+  } finally {
+    http.close();
+    server.closeAllConnections();
+    server.close();
   }
 });
