@@ -31,7 +31,15 @@ import { join } from 'node:path';
 import { DataSet, DEFAULT_SEED } from './generate.js';
 import { fmtInt, fmtMB, type Verdict } from './report.js';
 import { procStatusKb } from './rss.js';
-import { agentEnv, freePort, logTail, type ServerUnderTest, startServer, waitReady } from './server.js';
+import {
+  agentEnv,
+  envWords,
+  freePort,
+  logTail,
+  type ServerUnderTest,
+  startServer,
+  waitReady,
+} from './server.js';
 
 const MiB = 1024 * 1024;
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -41,7 +49,6 @@ const envNum = (name: string, dflt: number): number => {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
   return v;
 };
-const envWords = (name: string): string[] => (process.env[name] ?? '').split(/\s+/).filter((w) => w !== '');
 
 export interface KubeletTree {
   readonly dir: string;

@@ -46,13 +46,15 @@ export function agentEnv(): NodeJS.ProcessEnv {
   return { MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=4', ...process.env };
 }
 
+/** The words of an environment variable (none when unset). */
+export const envWords = (name: string): string[] =>
+  (process.env[name] ?? '').split(/\s+/).filter((w) => w !== '');
+
 /** Extra node flags for the server from KJ_BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir DIR`). */
-const serverNodeArgs = (): string[] =>
-  (process.env.KJ_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter((w) => w !== '');
+const serverNodeArgs = (): string[] => envWords('KJ_BENCH_SERVER_NODE_ARGS');
 
 /** Extra `serve` flags from KJ_BENCH_SERVER_ARGS (e.g. `--decode-workers 0`, to compare). */
-const serverArgs = (): string[] =>
-  (process.env.KJ_BENCH_SERVER_ARGS ?? '').split(/\s+/).filter((w) => w !== '');
+const serverArgs = (): string[] => envWords('KJ_BENCH_SERVER_ARGS');
 
 export async function startServer(
   mainJs: string,

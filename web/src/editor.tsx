@@ -70,15 +70,29 @@ export function QueryEditor(props: Props) {
   const ref = useRef<HTMLTextAreaElement>(null);
   const pre = useRef<HTMLPreElement>(null);
   const [popup, setPopup] = useState<Popup | undefined>();
-  const labelCache = useRef<Promise<string[]> | undefined>(undefined);
-  const valueCache = useRef(new Map<string, Promise<string[]>>());
+  /** Label names (under '') and each label's values (under its name), asked once per range. */
+  const answers = useRef(new Map<string, Promise<string[]>>());
 
   const rows = useMemo(() => Math.min(8, Math.max(2, props.value.split('\n').length)), [props.value]);
 
   useEffect(() => {
-    labelCache.current = undefined;
-    valueCache.current.clear();
+    answers.current.clear();
   }, [props.labelNames]);
+
+  /** The answer under `key`, asked once; a failed one is not kept: the next keystroke asks again. */
+  const answer = (key: string, ask: () => Promise<string[]>): Promise<string[]> => {
+    const cache = answers.current;
+    let p = cache.get(key);
+    if (!p) {
+      const asked = ask();
+      asked.catch(() => {
+        if (cache.get(key) === asked) cache.delete(key);
+      });
+      cache.set(key, asked);
+      p = asked;
+    }
+    return p;
+  };
 
   const complete = async (value: string, cursor: number, explicit: boolean): Promise<void> => {
     const c = completionAt(value, cursor);
@@ -88,28 +102,9 @@ export function QueryEditor(props: Props) {
     }
     let all: string[];
     try {
-      // A failed answer is not kept: the next keystroke asks again.
-      if (c.kind === 'label') {
-        if (!labelCache.current) {
-          const p = props.labelNames();
-          labelCache.current = p;
-          p.catch(() => {
-            if (labelCache.current === p) labelCache.current = undefined;
-          });
-        }
-        all = await labelCache.current;
-      } else if (c.kind === 'value') {
-        let p = valueCache.current.get(c.label);
-        if (!p) {
-          const asked = props.labelValues(c.label);
-          valueCache.current.set(c.label, asked);
-          asked.catch(() => {
-            if (valueCache.current.get(c.label) === asked) valueCache.current.delete(c.label);
-          });
-          p = asked;
-        }
-        all = await p;
-      } else all = c.kind === 'stage' ? STAGES : FUNCTIONS;
+      if (c.kind === 'label') all = await answer('', props.labelNames);
+      else if (c.kind === 'value') all = await answer(c.label, () => props.labelValues(c.label));
+      else all = c.kind === 'stage' ? STAGES : FUNCTIONS;
     } catch {
       all = [];
     }

@@ -12,7 +12,6 @@
  */
 import { groupPushErrors } from '../../formats/loki-push/index.js';
 import {
-  decodeOtlpJson,
   decodeOtlpProto,
   encodeOtlpProtoResponse,
   otlpJsonResponse,
@@ -26,6 +25,7 @@ import { bodyMediaType } from '../http/body.js';
 import { readEncodedBody } from '../http/encoded-body.js';
 import { badRequest } from '../http/errors.js';
 import type { Handler } from '../http/router.js';
+import { otlpJsonRecords } from '../receivers/decode-jobs.js';
 import type { DecodePool } from '../receivers/decode-pool.js';
 import { bodyGoesToWorker, checkBodyBounds } from '../receivers/decode-route.js';
 import type { Intake } from '../receivers/intake.js';
@@ -58,17 +58,9 @@ function decodeInline(
   now: bigint,
   labelSets: SetInterner<Labels>,
 ): RawRecord[] {
-  let resources: ReturnType<typeof decodeOtlpProto>;
-  if (json) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw badRequest(`invalid OTLP/JSON: ${(err as Error).message}`);
-    }
-    resources = decodeOtlpJson(doc, maxRecords);
-  } else resources = decodeOtlpProto(body, maxRecords);
-  return otlpRecords(resources, { now, labelSets });
+  return json
+    ? otlpJsonRecords(body, maxRecords, now, labelSets)
+    : otlpRecords(decodeOtlpProto(body, maxRecords), { now, labelSets });
 }
 
 export function otlpLogsHandler(o: OtlpOptions): Handler {

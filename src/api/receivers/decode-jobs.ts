@@ -58,18 +58,27 @@ export const newDecodeState = (): DecodeState => ({
   bulkLabels: new LabelSets(),
 });
 
+/** The records of an OTLP/JSON body (inline or in a worker); a body that is not JSON is a 400. */
+export function otlpJsonRecords(
+  body: Buffer,
+  maxRecords: number,
+  now: bigint,
+  labelSets: SetInterner<Labels>,
+): RawRecord[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`invalid OTLP/JSON: ${(err as Error).message}`);
+  }
+  return otlpRecords(decodeOtlpJson(doc, maxRecords), { now, labelSets });
+}
+
 /** The records of `body`, as the receiver's handler decodes them inline; throws as it does. */
 export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): DecodedBody {
   if (job.kind === 'otlp-json') {
     if (job.checkBounds) checkBodyBounds(body);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw badRequest(`invalid OTLP/JSON: ${(err as Error).message}`);
-    }
-    const resources = decodeOtlpJson(doc, job.maxRecords);
-    return { records: otlpRecords(resources, { now: job.now, labelSets: state.labelSets }) };
+    return { records: otlpJsonRecords(body, job.maxRecords, job.now, state.labelSets) };
   }
   if (job.kind === 'es-bulk') {
     if (job.checkBounds) checkBodyBounds(body);

@@ -19,6 +19,17 @@ import type { RawRecord } from '../../model/normalize.js';
 import type { Attributes, Labels } from '../../model/record.js';
 import type { BulkItemHead } from './decode-jobs.js';
 
+/** The position of `key` in `table` (indexed by `index`), `value` appended when `key` is new. */
+function positionOf<K, V>(index: Map<K, number>, table: V[], key: K, value: V): number {
+  let at = index.get(key);
+  if (at === undefined) {
+    at = table.length;
+    table.push(value);
+    index.set(key, at);
+  }
+  return at;
+}
+
 export interface PackedRecords {
   readonly lines: string[];
   readonly timestamps: BigInt64Array;
@@ -58,13 +69,7 @@ export function packRecords(records: readonly RawRecord[]): {
     lines[i] = r.body;
     timestamps[i] = r.timestamp;
     observed[i] = r.observedTimestamp;
-    let l = labelIndex.get(r.labels);
-    if (l === undefined) {
-      l = labelSets.length;
-      labelSets.push(r.labels);
-      labelIndex.set(r.labels, l);
-    }
-    labelOf[i] = l;
+    labelOf[i] = positionOf(labelIndex, labelSets, r.labels, r.labels);
     const a = r.attributes;
     if (a === undefined) {
       attrOf[i] = -1;
@@ -81,13 +86,7 @@ export function packRecords(records: readonly RawRecord[]): {
         key += `${k.length}:${k}`;
         attrValues.push(a[k]!);
       }
-      let shape = shapeIndex.get(key);
-      if (shape === undefined) {
-        shape = shapes.length;
-        shapes.push(names);
-        shapeIndex.set(key, shape);
-      }
-      setShapes.push(shape);
+      setShapes.push(positionOf(shapeIndex, shapes, key, names));
     }
     attrOf[i] = s;
   }
@@ -176,13 +175,7 @@ export function packBulk(
   for (let i = 0; i < n; i++) {
     const item = items[i]!;
     actions[i] = BULK_ACTIONS.indexOf(item.action);
-    let x = indexes.get(item.index);
-    if (x === undefined) {
-      x = indexNames.length;
-      indexNames.push(item.index);
-      indexes.set(item.index, x);
-    }
-    indexOf[i] = x;
+    indexOf[i] = positionOf(indexes, indexNames, item.index, item.index);
     if (item.id !== undefined) {
       ids ??= new Array<string | undefined>(n).fill(undefined);
       ids[i] = item.id;

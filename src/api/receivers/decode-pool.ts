@@ -17,7 +17,8 @@
  * against 0.27, at 373 KiB 0.64 against 2.9; a pooled body waits 0.1-0.2 ms longer. Bounded: each worker has at most `maxQueuedPerWorker` bodies
  * in flight; beyond, the caller decodes inline (and the intake's back-pressure bounds how many
  * requests read bodies at all). A worker that dies fails its in-flight requests with
- * DecodeWorkerError (a 5xx answer, never a hang) and is replaced.
+ * DecodeWorkerError (a 5xx answer, never a hang) and is replaced. Workers start with their first
+ * body, not with the server: one that takes no large JSON body loads no thread.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -47,7 +48,8 @@ interface Pending {
 }
 
 interface Slot {
-  worker: Worker;
+  /** Started at the slot's first body: a server that never gets a large one starts no thread. */
+  worker?: Worker;
   readonly pending: Map<number, Pending>;
   /** No worker will run here again (one failed to start): its share decodes inline. */
   dead?: boolean;
@@ -85,14 +87,10 @@ export class DecodePool {
   ) {
     this.inlineBelow = opts.inlineBelow ?? DECODE_INLINE_BELOW;
     this.maxQueued = opts.maxQueuedPerWorker ?? DECODE_QUEUE_PER_WORKER;
-    for (let i = 0; i < size; i++) {
-      const slot: Slot = { worker: undefined as unknown as Worker, pending: new Map() };
-      this.start(slot);
-      this.slots.push(slot);
-    }
+    for (let i = 0; i < size; i++) this.slots.push({ pending: new Map() });
   }
 
-  private start(slot: Slot): void {
+  private start(slot: Slot): Worker {
     const worker = new Worker(this.opts.workerUrl ?? WORKER_URL);
     // An idle worker does not keep the process alive; one holding a body does (ref'd while busy).
     worker.unref();
@@ -130,6 +128,7 @@ export class DecodePool {
       );
       this.start(slot);
     });
+    return worker;
   }
 
   /** The least busy worker with room, if any. */
@@ -162,10 +161,11 @@ export class DecodePool {
     const id = this.nextId++;
     const request: DecodeRequest = { id, job, body: ab, ...(this.crashNext ? { crash: true } : {}) };
     this.crashNext = false;
+    const worker = slot.worker ?? this.start(slot);
     return new Promise<Reply>((resolve, reject) => {
-      if (slot.pending.size === 0) slot.worker.ref();
+      if (slot.pending.size === 0) worker.ref();
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage(request, [ab]);
+      worker.postMessage(request, [ab]);
     }).then((r) => ({
       records: unpackRecords(r.ok!, labelSets),
       ...(r.bulk ? { bulk: unpackBulk(r.bulk) } : {}),
@@ -184,15 +184,15 @@ export class DecodePool {
     this.crashNext = true;
   }
 
-  /** The workers' thread ids (tests). */
+  /** The workers' thread ids (tests); -1 for one not started yet. */
   get threadIds(): number[] {
-    return this.slots.map((s) => s.worker.threadId);
+    return this.slots.map((s) => s.worker?.threadId ?? -1);
   }
 
   /** Terminates the workers (the server's shutdown); requests in flight fail. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
   }
 }

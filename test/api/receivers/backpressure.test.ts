@@ -23,7 +23,7 @@ import { ANONYMOUS_USER } from '../../../src/auth/types.js';
 import { DEFAULT_PUSH_LIMITS } from '../../../src/formats/loki-push/index.js';
 import type { LogRecord } from '../../../src/model/record.js';
 import { entry, packedForward } from '../../../src/pipeline/outputs/net/forward-codec.js';
-import { until } from './helpers.js';
+import { routeCaller, until } from './helpers.js';
 
 /** A journal whose writes wait until released; counts what it was given. */
 class HeldJournal {
@@ -181,22 +181,7 @@ test('OTLP, Elasticsearch bulk, journal upload: the same intake, so 503/429 with
     version: 'test',
   });
   registerJournalUploadApi(router, { ...common, counter: new ProtocolCounter(counters, 'journal-upload') });
-  const call = (path: string, type: string, body: string) => {
-    const m = router.matchPath(path)!;
-    const req = Object.assign(Readable.from([Buffer.from(body)]), {
-      method: 'POST',
-      headers: { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) },
-    });
-    const access = new RequestAccess(ANONYMOUS_USER, 'default', path, async () => 'allow');
-    const ctx = {
-      req,
-      url: new URL(`http://x${path}`),
-      params: new URLSearchParams(),
-      pathParams: m.pathParams,
-      access,
-    } as never;
-    return m.route.handler(ctx).catch((err: unknown) => m.route.onError(err, ctx));
-  };
+  const call = routeCaller(router);
   const ns = String(BigInt(Date.now()) * 1_000_000n);
   const otlp = JSON.stringify({
     resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: ns, body: { stringValue: 'one' } }] }] }],

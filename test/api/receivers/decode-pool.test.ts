@@ -7,7 +7,6 @@
  * same lines.
  */
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Registry } from 'prom-client';
@@ -30,15 +29,13 @@ import {
 import { Intake } from '../../../src/api/receivers/intake.js';
 import { ProtocolCounter, receiverCounters } from '../../../src/api/receivers/metrics.js';
 import { registerHecApi } from '../../../src/api/splunk/routes.js';
-import { RequestAccess } from '../../../src/auth/access.js';
-import { ANONYMOUS_USER } from '../../../src/auth/types.js';
 import { FormatError } from '../../../src/formats/errors.js';
 import { DEFAULT_PUSH_LIMITS } from '../../../src/formats/loki-push/index.js';
 import { HecFormatError } from '../../../src/formats/splunk-hec/decode.js';
 import { SetInterner } from '../../../src/model/intern.js';
 import type { Labels, LogRecord } from '../../../src/model/record.js';
 import { http, queryRange } from '../../helpers/server-process.js';
-import { startTestServer } from './helpers.js';
+import { routeCaller, startTestServer } from './helpers.js';
 
 const nowNs = BigInt(Date.now()) * 1_000_000n;
 const PAD = 'ü'.repeat(200); // non-ASCII, and enough lines of it make a body past the pool's threshold
@@ -299,22 +296,7 @@ test('a request whose worker dies gets an error answer (OTLP 503 and Elasticsear
       counter: new ProtocolCounter(counters, 'elasticsearch'),
       version: 'test',
     });
-    const call = (path: string, type: string, body: string) => {
-      const m = router.matchPath(path)!;
-      const req = Object.assign(Readable.from([Buffer.from(body)]), {
-        method: 'POST',
-        headers: { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) },
-      });
-      const access = new RequestAccess(ANONYMOUS_USER, 'default', path, async () => 'allow');
-      const ctx = {
-        req,
-        url: new URL(`http://x${path}`),
-        params: new URLSearchParams(),
-        pathParams: m.pathParams,
-        access,
-      } as never;
-      return m.route.handler(ctx).catch((err: unknown) => m.route.onError(err, ctx));
-    };
+    const call = routeCaller(router);
     pool.crashNextForTest();
     const otlp = await call('/otlp/v1/logs', 'application/json', otlpBody(400, 'k'));
     assert.equal(otlp.status, 503);

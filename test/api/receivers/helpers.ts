@@ -1,10 +1,15 @@
 /**
  * @module Shared by the receivers' tests: an in-process server with receivers on free loopback
- * ports, the lines a LogQL query finds, and the receivers' counters read from /metrics.
+ * ports, a caller of a router's handlers, the lines a LogQL query finds, and the receivers'
+ * counters read from /metrics.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Router } from '../../../src/api/http/router.js';
+import { RequestAccess } from '../../../src/auth/access.js';
+import { ANONYMOUS_USER } from '../../../src/auth/types.js';
 import {
   DEFAULT_SERVER_CONFIG,
   type RunningServer,
@@ -14,6 +19,29 @@ import {
 import { allValues, http, queryRange } from '../../helpers/server-process.js';
 
 export const LOOPBACK = { host: '127.0.0.1', port: 0 };
+
+/**
+ * Calls `router`'s handler for a POST of `body` (as `type`) to `path`, allowed for anyone, and
+ * turns a thrown error into the route's own error answer, as the server does.
+ */
+export function routeCaller(router: Router) {
+  return (path: string, type: string, body: string) => {
+    const m = router.matchPath(path)!;
+    const req = Object.assign(Readable.from([Buffer.from(body)]), {
+      method: 'POST',
+      headers: { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) },
+    });
+    const access = new RequestAccess(ANONYMOUS_USER, 'default', path, async () => 'allow');
+    const ctx = {
+      req,
+      url: new URL(`http://x${path}`),
+      params: new URLSearchParams(),
+      pathParams: m.pathParams,
+      access,
+    } as never;
+    return m.route.handler(ctx).catch((err: unknown) => m.route.onError(err, ctx));
+  };
+}
 
 export async function startTestServer(
   extra: Partial<ServerConfig>,
