@@ -141,4 +141,50 @@ describe('Elasticsearch bulk receiver with @elastic/elasticsearch', () => {
     assert.match(m.text, /kjournal_receiver_records_total\{protocol="elasticsearch",result="accepted"\} 4/);
     assert.match(m.text, /kjournal_receiver_records_total\{protocol="elasticsearch",result="refused"\} 2/);
   });
+
+  test('created items are answered as Elasticsearch does: a fresh 20-character id each, their own id kept, seq_no in order', async () => {
+    const ops: Record<string, unknown>[] = [];
+    for (let i = 0; i < 300; i++) {
+      ops.push(
+        i === 7
+          ? { create: { _index: 'größe', _id: 'own "id"' } }
+          : { create: { _index: i % 2 ? 'a' : 'größe' } },
+      );
+      ops.push({ message: `answer line ${i}` });
+    }
+    const r = await http(`${server.url}/_bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: `${ops.map((o) => JSON.stringify(o)).join('\n')}\n`,
+    });
+    assert.equal(r.status, 200);
+    const res = JSON.parse(r.text) as {
+      errors: boolean;
+      items: {
+        create: {
+          _index: string;
+          _id: string;
+          result: string;
+          _seq_no: number;
+          status: number;
+          _version: number;
+        };
+      }[];
+    };
+    assert.equal(res.errors, false);
+    assert.equal(res.items.length, 300);
+    const ids = new Set<string>();
+    res.items.forEach((item, i) => {
+      const c = item.create;
+      assert.equal(c._index, i === 7 || i % 2 === 0 ? 'größe' : 'a');
+      assert.equal(c.status, 201);
+      assert.equal(c.result, 'created');
+      assert.equal(c._version, 1);
+      assert.equal(c._seq_no, i);
+      if (i === 7) assert.equal(c._id, 'own "id"');
+      else assert.match(c._id, /^[A-Za-z0-9_-]{20}$/);
+      ids.add(c._id);
+    });
+    assert.equal(ids.size, 300, 'every id is distinct');
+  });
 });

@@ -40,15 +40,30 @@ export interface BulkOptions {
 /**
  * An id as Elasticsearch makes one: 20 characters of URL-safe base64, from a random prefix per
  * process and a counter (Elasticsearch's are time-based too); a random draw per item was 6% of a
- * bulk request's time.
+ * bulk request's time. The 9 bytes of prefix are the first 12 characters, the counter's 48 bits the
+ * last 8, written straight into the answer's bytes (`writeId`).
  */
-const ID_PREFIX = randomBytes(9);
+const ID_PREFIX = Buffer.from(randomBytes(9).toString('base64url'), 'latin1');
+const B64URL = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 'latin1');
 let idCounter = 0;
+const ID_LENGTH = 20;
+
+/** The next id, written at `at` in `out` (ID_LENGTH bytes). */
+function writeId(out: Buffer, at: number): void {
+  ID_PREFIX.copy(out, at);
+  const c = ++idCounter % 2 ** 48;
+  const hi = Math.floor(c / 2 ** 24);
+  const lo = c % 2 ** 24;
+  for (let k = 0; k < 4; k++) {
+    out[at + 12 + k] = B64URL[(hi >>> (18 - 6 * k)) & 63]!;
+    out[at + 16 + k] = B64URL[(lo >>> (18 - 6 * k)) & 63]!;
+  }
+}
+
 function newId(): string {
-  const b = Buffer.allocUnsafe(15);
-  ID_PREFIX.copy(b, 0);
-  b.writeUIntBE(++idCounter % 2 ** 48, 9, 6);
-  return b.toString('base64url');
+  const b = Buffer.allocUnsafe(ID_LENGTH);
+  writeId(b, 0);
+  return b.toString('latin1');
 }
 
 interface Decoded {
@@ -149,17 +164,111 @@ function results(decoded: Decoded, refusals: readonly ({ reason: string; message
   return { out, errors };
 }
 
+/**
+ * The answer's bytes, written straight into one buffer: the fixed parts of a created item copied,
+ * the id and sequence number written in place. Built as strings (an object and a template per item,
+ * then one join and its UTF-8 encoding) it cost a fifth of the main thread's time for a bulk
+ * request of 2,000 items. Items with an id of their own or an error are rarer and written as text.
+ */
+class AnswerWriter {
+  private buf: Buffer;
+  private at = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+  bytes(b: Buffer): void {
+    this.room(b.length);
+    this.at += b.copy(this.buf, this.at);
+  }
+  text(s: string): void {
+    this.room(s.length * 3);
+    this.at += this.buf.write(s, this.at, 'utf8');
+  }
+  id(): void {
+    this.room(ID_LENGTH);
+    writeId(this.buf, this.at);
+    this.at += ID_LENGTH;
+  }
+  done(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+}
+
+/** After a created item's id, up to its `_seq_no`'s digits. */
+const CREATED_AFTER_ID =
+  ',"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},"_seq_no":';
+const CREATED_TAIL = Buffer.from(`"${CREATED_AFTER_ID}`, 'latin1');
+const CREATED_END = Buffer.from(',"_primary_term":1,"status":201}}', 'latin1');
+
+function bulkAnswer(
+  decoded: Decoded,
+  refusals: readonly ({ reason: string; message: string } | undefined)[],
+  took: number,
+): Buffer {
+  const items = decoded.items;
+  const w = new AnswerWriter(items.length * 220 + 64);
+  let seq = 0;
+  let errors = false;
+  for (let i = 0; i < items.length && !errors; i++) {
+    const s = decoded.slot[i]!;
+    errors = items[i]!.error !== undefined || (s >= 0 && refusals[s] !== undefined);
+  }
+  // `{"<action>":{"_index":<index>,"_id":"` for the last (action, index) seen.
+  let headKey = '';
+  let head = Buffer.alloc(0);
+  w.text(`{"took":${took},"errors":${errors},"items":[`);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (i > 0) w.text(',');
+    const s = decoded.slot[i]!;
+    const refusal = s >= 0 ? refusals[s] : undefined;
+    const error =
+      item.error ??
+      (refusal ? { type: 'illegal_argument_exception', reason: refusal.message, status: 400 } : undefined);
+    const indexJson = JSON.stringify(item.index);
+    if (error) {
+      const id = item.id === undefined ? newId() : item.id;
+      w.text(
+        `{"${item.action}":{"_index":${indexJson},"_id":${JSON.stringify(id)},"status":${error.status},"error":${JSON.stringify({ type: error.type, reason: error.reason })}}}`,
+      );
+      continue;
+    }
+    if (item.id !== undefined) {
+      w.text(`{"${item.action}":{"_index":${indexJson},"_id":${JSON.stringify(item.id)}`);
+      w.text(CREATED_AFTER_ID);
+    } else {
+      const key = `${item.action}\u0000${item.index}`;
+      if (key !== headKey) {
+        headKey = key;
+        head = Buffer.from(`{"${item.action}":{"_index":${indexJson},"_id":"`, 'utf8');
+      }
+      w.bytes(head);
+      w.id();
+      w.bytes(CREATED_TAIL);
+    }
+    w.text(String(seq++));
+    w.bytes(CREATED_END);
+  }
+  w.text(']}');
+  return w.done();
+}
+
 export function bulkHandler(o: BulkOptions): Handler {
   return async (ctx) => {
     const started = Date.now();
     const decoded = await readItems(o, ctx, false);
     o.counter.count('refused', decoded.slot.filter((s) => s < 0).length, 0);
     const result = await o.intake.write({ access: ctx.access, records: decoded.intake, counter: o.counter });
-    const { out, errors } = results(decoded, result.refusals);
     const reply: Reply = {
       status: 200,
       headers: { ...ES_HEADERS },
-      body: `{"took":${Date.now() - started},"errors":${errors},"items":[${out.map((r) => `{"${r.action}":${r.json}}`).join(',')}]}`,
+      body: bulkAnswer(decoded, result.refusals, Date.now() - started),
     };
     return reply;
   };
