@@ -105,3 +105,58 @@ test('the jump through strings: the same bounds whole or byte by byte, escapes a
   );
   assert.throws(() => checkJsonBounds('["\\\\",[]]', { maxDepth: 1, maxValues: 10 }), JsonBoundsError);
 });
+
+/** The scanner's rules byte by byte, without its shortcuts: the values it counts, or the error. */
+function reference(bytes: Uint8Array, maxDepth: number, maxValues: number): string {
+  let depth = 0;
+  let values = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22 || c === 0x0a) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return 'too-deep';
+      if (++values > maxValues) return 'too-many-values';
+    } else if (c === 0x5d || c === 0x7d) {
+      if (depth > 0) depth--;
+    } else if (c === 0x2c && ++values > maxValues) return 'too-many-values';
+  }
+  return 'ok';
+}
+
+test('short and long strings, escapes and broken lines scan as a byte-by-byte reading does (random texts, whole and in chunks)', () => {
+  let seed = 17;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const atoms = ['"', '\\', '\n', '[', ']', '{', '}', ',', 'a', 'é', ' ', 'x'.repeat(70), '"k":"v"'];
+  for (let round = 0; round < 400; round++) {
+    let text = '';
+    const len = 1 + rnd(120);
+    for (let k = 0; k < len; k++) text += atoms[rnd(atoms.length)]!;
+    const bytes = Buffer.from(text);
+    const bounds = { maxDepth: 1 + rnd(6), maxValues: 1 + rnd(12) };
+    const want = reference(bytes, bounds.maxDepth, bounds.maxValues);
+    for (const chunks of [[bytes], [bytes.subarray(0, rnd(bytes.length)), bytes]]) {
+      let got = 'ok';
+      const scanner = new JsonBoundsScanner(bounds);
+      try {
+        if (chunks.length === 1) scanner.write(bytes);
+        else {
+          const cut = chunks[0]!.length;
+          scanner.write(bytes.subarray(0, cut));
+          scanner.write(bytes.subarray(cut));
+        }
+      } catch (err) {
+        got = (err as JsonBoundsError).code;
+      }
+      assert.equal(got, want, JSON.stringify({ text, bounds, chunks: chunks.length }));
+    }
+  }
+});

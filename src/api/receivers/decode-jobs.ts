@@ -84,8 +84,9 @@ export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): Dec
     if (job.checkBounds) checkBodyBounds(body);
     const items = parseBulk(body.toString('utf8'), job.index, job.maxRecords);
     const { records, slot } = bulkRecords(items, job.now, state.bulkLabels);
-    const heads = items.map(({ doc: _, ...head }) => head);
-    return { records, bulk: { items: heads, slot } };
+    // The items as they are: packBulk reads their heads (a copy of each without its document, by
+    // rest spread, was a twentieth of the worker's time).
+    return { records, bulk: { items, slot } };
   }
   const events = decodeHecEvents(body.toString('utf8'), job.maxEvents);
   return { records: events.map((e, i) => hecRecord(e, state.hecLabels, job.now, i)) };
