@@ -64,6 +64,11 @@ export function packRecords(records: readonly RawRecord[]): {
   const attrValues: string[] = [];
   // An attributes object shared by records (interned by the decoder) is sent once.
   const attrIndex = new Map<Attributes, number>();
+  // The last set's names and shape: records of one source have the same names in the same order
+  // (an OTLP scope's, with a fresh observed_timestamp each), found again without a key.
+  let lastNames: string[] = [];
+  let lastShape = -1;
+  const names: string[] = [];
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
     lines[i] = r.body;
@@ -71,22 +76,31 @@ export function packRecords(records: readonly RawRecord[]): {
     observed[i] = r.observedTimestamp;
     labelOf[i] = positionOf(labelIndex, labelSets, r.labels, r.labels);
     const a = r.attributes;
-    if (a === undefined) {
-      attrOf[i] = -1;
-      continue;
-    }
-    let s = attrIndex.get(a);
+    let s = a === undefined ? -1 : attrIndex.get(a);
     if (s === undefined) {
-      s = setShapes.length;
-      attrIndex.set(a, s);
-      let key = '';
-      const names: string[] = [];
+      names.length = 0;
+      const from = attrValues.length;
       for (const k in a) {
         names.push(k);
-        key += `${k.length}:${k}`;
-        attrValues.push(a[k]!);
+        attrValues.push(a![k]!);
       }
-      setShapes.push(positionOf(shapeIndex, shapes, key, names));
+      if (names.length === 0) {
+        // No attributes is none at all (a bulk document whose fields all became labels).
+        s = -1;
+      } else {
+        let same = names.length === lastNames.length;
+        for (let k = 0; same && k < names.length; k++) same = names[k] === lastNames[k];
+        if (!same) {
+          let key = '';
+          for (const k of names) key += `${k.length}:${k}`;
+          lastNames = names.slice();
+          lastShape = positionOf(shapeIndex, shapes, key, lastNames);
+        }
+        s = setShapes.length;
+        setShapes.push(lastShape);
+      }
+      attrIndex.set(a!, s);
+      if (s < 0) attrValues.length = from;
     }
     attrOf[i] = s;
   }

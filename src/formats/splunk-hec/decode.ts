@@ -162,9 +162,24 @@ export function decodeHecRaw(text: string, params: URLSearchParams, maxEvents: n
   return out;
 }
 
-/** Labels per (index, sourcetype, host), one object each. */
+/**
+ * Labels per (index, sourcetype, host), one object each; and the attributes of events that carry
+ * only a `source` (no `fields`: what splunk-logging and Splunk Connect for Kubernetes send), one
+ * object per source, so the store encodes a source's attributes once, not once per event.
+ */
 export class HecLabels {
   private readonly cache = new Map<string, Labels>();
+  private readonly sources = new Map<string, Record<string, string>>();
+
+  sourceAttributes(source: string): Record<string, string> {
+    let a = this.sources.get(source);
+    if (!a) {
+      if (this.sources.size > 10_000) this.sources.clear();
+      a = { splunk_source: source };
+      this.sources.set(source, a);
+    }
+    return a;
+  }
   of(e: HecEvent): Labels {
     const key = `${e.index ?? ''}\u0000${e.sourcetype ?? ''}\u0000${e.host ?? ''}`;
     let l = this.cache.get(key);
@@ -185,9 +200,9 @@ export class HecLabels {
  * request (in nanoseconds), so the lines of one request keep their order when read back.
  */
 export function hecRecord(e: HecEvent, labels: HecLabels, receivedNs: bigint, index = 0): RawRecord {
-  const attributes: Record<string, string> = {};
-  if (e.source) attributes.splunk_source = e.source;
+  const attributes: Record<string, string> = e.source && !e.fields ? labels.sourceAttributes(e.source) : {};
   if (e.fields) {
+    if (e.source) attributes.splunk_source = e.source;
     for (const k in e.fields) {
       const v = e.fields[k];
       if (typeof v === 'string') attributes[safeName(k)] = v;
