@@ -36,6 +36,14 @@ export const DECODE_INLINE_BELOW = 32 << 10;
 /** Bodies one worker may hold, decoding or waiting. */
 export const DECODE_QUEUE_PER_WORKER = 4;
 
+/**
+ * The young generation of a worker, in MiB (V8's default is about 16 per semi-space): a body's
+ * records live until they are packed, so each scavenge of a small young generation copied them;
+ * measured on bulk bodies of 2,000 documents, decoding took 10% less time with 64 than with the
+ * default (64 and 96 alike). At most that much more memory per busy worker.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 64;
+
 /** A worker died while it held the request's body: answered as an internal error (5xx). */
 export class DecodeWorkerError extends Error {
   override readonly name = 'DecodeWorkerError';
@@ -91,7 +99,9 @@ export class DecodePool {
   }
 
   private start(slot: Slot): Worker {
-    const worker = new Worker(this.opts.workerUrl ?? WORKER_URL);
+    const worker = new Worker(this.opts.workerUrl ?? WORKER_URL, {
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     // An idle worker does not keep the process alive; one holding a body does (ref'd while busy).
     worker.unref();
     slot.worker = worker;
