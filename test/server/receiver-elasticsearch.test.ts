@@ -142,6 +142,65 @@ describe('Elasticsearch bulk receiver with @elastic/elasticsearch', () => {
     assert.match(m.text, /kjournal_receiver_records_total\{protocol="elasticsearch",result="refused"\} 2/);
   });
 
+  test('bounds per item, as the mapping limits of Elasticsearch: too deep or too many fields refuses the document alone; a long line is scanned before it is parsed', async () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 25; i++) deep = { d: deep };
+    const wide = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`f${i}`, i]));
+    const longDeep = `{"message":"x","pad":"${'p'.repeat(70_000)}","x":${'['.repeat(1001)}${']'.repeat(1001)}}`;
+    const lines = [
+      '{"create":{"_index":"bounds"}}',
+      JSON.stringify({ message: 'kept before' }),
+      '{"create":{"_index":"bounds"}}',
+      JSON.stringify({ message: 'too deep', deep }),
+      '{"create":{"_index":"bounds"}}',
+      JSON.stringify({ message: 'too wide', ...wide }),
+      '{"create":{"_index":"bounds"}}',
+      longDeep,
+      '{"create":{"_index":"bounds"}}',
+      JSON.stringify({ message: 'kept after', nested: { a: { b: { c: 'ok' } } } }),
+    ];
+    const r = await http(`${server.url}/_bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: `${lines.join('\n')}\n`,
+    });
+    assert.equal(r.status, 200, r.text);
+    const res = JSON.parse(r.text) as {
+      errors: boolean;
+      items: { create: { status: number; error?: { type: string; reason: string } } }[];
+    };
+    assert.equal(res.errors, true);
+    assert.deepEqual(
+      res.items.map((i) => i.create.status),
+      [201, 400, 400, 400, 201],
+    );
+    assert.match(res.items[1]!.create.error!.reason, /Limit of mapping depth \[20\] has been exceeded/);
+    assert.match(res.items[2]!.create.error!.reason, /Limit of total fields \[1000\] has been exceeded/);
+    assert.match(
+      res.items[3]!.create.error!.reason,
+      /JSON nesting depth exceeds the maximum allowed \(1000\)/,
+    );
+    const back = await queryRange(server.url, {
+      query: '{index="bounds"}',
+      limit: '10',
+      direction: 'forward',
+    });
+    assert.deepEqual(
+      allValues(back).map((v) => v[1]),
+      ['kept before', 'kept after'],
+    );
+    // A long action line past the bounds refuses the request, nothing stored.
+    const bad = await http(`${server.url}/_bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: `{"create":{"_index":"bounds2","pad":"${'p'.repeat(70_000)}","x":${'['.repeat(1001)}${']'.repeat(1001)}}}\n{"message":"no"}\n`,
+    });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /JSON nesting depth exceeds the maximum allowed \(1000\)/);
+    const none = await queryRange(server.url, { query: '{index="bounds2"}', limit: '10' });
+    assert.deepEqual(allValues(none), []);
+  });
+
   test('created items are answered as Elasticsearch does: a fresh 20-character id each, their own id kept, seq_no in order', async () => {
     const ops: Record<string, unknown>[] = [];
     for (let i = 0; i < 300; i++) {

@@ -13,8 +13,7 @@
  * A malformed action line refuses the whole request (400, nothing stored), as Elasticsearch does.
  */
 import { randomBytes } from 'node:crypto';
-import { type BulkItem, parseBulk } from '../../formats/es-bulk/bulk.js';
-import { bulkRecords, LabelSets } from '../../formats/es-bulk/records.js';
+import { bulkBodyRecords, LabelSets } from '../../formats/es-bulk/records.js';
 import { SetInterner } from '../../model/intern.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
@@ -22,7 +21,6 @@ import { readEncodedBody } from '../http/encoded-body.js';
 import type { Handler, Reply } from '../http/router.js';
 import type { BulkItemHead } from '../receivers/decode-jobs.js';
 import type { DecodePool } from '../receivers/decode-pool.js';
-import { bodyGoesToWorker, checkBodyBounds } from '../receivers/decode-route.js';
 import type { Intake, IntakeItem } from '../receivers/intake.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 import { ES_HEADERS } from './errors.js';
@@ -81,8 +79,8 @@ const labelSets = new LabelSets();
 /** The same for label sets decoded in a worker (./decode-pool.ts): one object per stream here too. */
 const pooledLabelSets = new SetInterner<Labels>();
 
-function toIntake(items: readonly BulkItem[], now: bigint): Decoded {
-  const { records, slot } = bulkRecords(items, now, labelSets);
+function toIntake(text: string, index: string, maxItems: number, now: bigint): Decoded {
+  const { items, records, slot } = bulkBodyRecords(text, index, maxItems, now, labelSets);
   return { items, intake: records, slot };
 }
 
@@ -90,11 +88,13 @@ async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: bo
   let wire = 0;
   const t = (o.now ?? nowNs)();
   try {
-    // A body that will decode in a worker is scanned for its JSON bounds there, not here.
-    const deferScan = !single && bodyGoesToWorker(o.decodePool, ctx.req);
+    // Bounded line by line as it parses (formats/es-bulk/bulk.ts), not by a scan of the whole
+    // body; a compressed body is still scanned as it inflates, which refuses a bomb after its
+    // first kilobytes rather than once it is inflated to the body limit.
+    const encoding = ctx.req.headers['content-encoding']?.trim().toLowerCase() ?? '';
     const body = await readEncodedBody(ctx.req, {
       maxBodyBytes: o.maxBodyBytes,
-      json: !deferScan,
+      json: encoding !== '' && encoding !== 'identity',
       onWireBytes: (n) => {
         wire = n;
       },
@@ -103,16 +103,15 @@ async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: bo
     if (single) {
       // One document: the whole body, as `{"index":{}}` + it would be.
       const text = body.toString('utf8').replace(/\n/g, ' ');
-      return toIntake(parseBulk(`{"index":{}}\n${text}\n`, index, 1), t);
+      return toIntake(`{"index":{}}\n${text}\n`, index, 1, t);
     }
-    const job = { kind: 'es-bulk', maxRecords: o.maxRecords, now: t, index, checkBounds: deferScan } as const;
+    const job = { kind: 'es-bulk', maxRecords: o.maxRecords, now: t, index } as const;
     const pooled = o.decodePool?.decode(job, body, pooledLabelSets);
     if (pooled) {
       const { records, bulk } = await pooled;
       return { items: bulk!.items, intake: records, slot: bulk!.slot };
     }
-    if (deferScan) checkBodyBounds(body);
-    return toIntake(parseBulk(body.toString('utf8'), index, o.maxRecords), t);
+    return toIntake(body.toString('utf8'), index, o.maxRecords, t);
   } catch (err) {
     o.counter.count('refused', 0, wire);
     throw err;

@@ -7,8 +7,8 @@
  */
 
 import { FormatError, type FormatErrorCode } from '../../formats/errors.js';
-import { type BulkItem, parseBulk } from '../../formats/es-bulk/bulk.js';
-import { bulkRecords, LabelSets } from '../../formats/es-bulk/records.js';
+import type { BulkItem } from '../../formats/es-bulk/bulk.js';
+import { bulkBodyRecords, LabelSets } from '../../formats/es-bulk/records.js';
 import { decodeOtlpJson, otlpRecords } from '../../formats/otlp/index.js';
 import { decodeHecEvents, HecFormatError, HecLabels, hecRecord } from '../../formats/splunk-hec/decode.js';
 import { SetInterner } from '../../model/intern.js';
@@ -31,9 +31,8 @@ export type DecodeJob =
       readonly kind: 'es-bulk';
       readonly maxRecords: number;
       readonly now: bigint;
-      /** The path's index (`/<index>/_bulk`), '' for `/_bulk`. */
+      /** The path's index (`/<index>/_bulk`), '' for `/_bulk`. Bounded line by line (formats/es-bulk/bulk.ts). */
       readonly index: string;
-      readonly checkBounds: boolean;
     };
 
 /** A bulk request's items as its answer needs them (the documents are in the records). */
@@ -81,11 +80,13 @@ export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): Dec
     return { records: otlpJsonRecords(body, job.maxRecords, job.now, state.labelSets) };
   }
   if (job.kind === 'es-bulk') {
-    if (job.checkBounds) checkBodyBounds(body);
-    const items = parseBulk(body.toString('utf8'), job.index, job.maxRecords);
-    const { records, slot } = bulkRecords(items, job.now, state.bulkLabels);
-    // The items as they are: packBulk reads their heads (a copy of each without its document, by
-    // rest spread, was a twentieth of the worker's time).
+    const { items, records, slot } = bulkBodyRecords(
+      body.toString('utf8'),
+      job.index,
+      job.maxRecords,
+      job.now,
+      state.bulkLabels,
+    );
     return { records, bulk: { items, slot } };
   }
   const events = decodeHecEvents(body.toString('utf8'), job.maxEvents);

@@ -6,8 +6,19 @@
  * (FormatError, answered 400 with Elasticsearch's error types); a source line that is not a JSON
  * object fails only its item (`document_parsing_exception`); `update` and `delete` are items
  * refused alone, since a journal does not change what it stored.
+ *
+ * Bounds, line by line rather than over the whole body (a scan of every byte before parsing was an
+ * eighth of a bulk body's decoding): a line longer than LINE_SCAN_ABOVE is scanned for its JSON
+ * bounds (util/json-bounds.ts) before it is parsed, so what one line may make `JSON.parse` build is
+ * bounded by that length; an action line past them refuses the request, a source line its item.
+ * With a `sink`, each document is handed over as soon as it is parsed and not kept, so a body's
+ * documents never live all at once (the sink bounds what it keeps: formats/es-bulk/records.ts).
  */
-import { malformed } from '../errors.js';
+import { checkJsonBounds, JsonBoundsError } from '../../util/json-bounds.js';
+import { FormatError, malformed } from '../errors.js';
+
+/** Lines longer than this (UTF-16 code units) are scanned for their JSON bounds before parsing. */
+export const LINE_SCAN_ABOVE = 64 << 10;
 
 export type BulkAction = 'index' | 'create' | 'update' | 'delete';
 
@@ -50,8 +61,22 @@ class Lines {
   }
 }
 
-/** Parses a bulk body; `defaultIndex` is the path's index. Throws FormatError for a bad action line. */
-export function parseBulk(text: string, defaultIndex: string, maxItems: number): BulkItem[] {
+/**
+ * Takes an item's document as soon as it is parsed: undefined when taken, else why the item is
+ * refused (the document is then dropped).
+ */
+export type DocumentSink = (doc: Obj, index: string) => BulkItem['error'];
+
+/**
+ * Parses a bulk body; `defaultIndex` is the path's index. Throws FormatError for a bad action line.
+ * With `sink`, documents go to it and the items come back without them.
+ */
+export function parseBulk(
+  text: string,
+  defaultIndex: string,
+  maxItems: number,
+  sink?: DocumentSink,
+): BulkItem[] {
   const items: BulkItem[] = [];
   const it = new Lines(text);
   let lastLine = '';
@@ -94,6 +119,7 @@ export function parseBulk(text: string, defaultIndex: string, maxItems: number):
     }
     let doc: unknown;
     try {
+      if (source.length > LINE_SCAN_ABOVE) checkJsonBounds(source);
       doc = JSON.parse(source);
     } catch (err) {
       items.push(
@@ -113,6 +139,12 @@ export function parseBulk(text: string, defaultIndex: string, maxItems: number):
           status: 400,
         }),
       );
+      continue;
+    }
+    if (sink) {
+      const error = sink(doc, index);
+      if (error) items.push(refusedItem(name, index, id, error));
+      else items.push(id === undefined ? { action: name, index } : { action: name, index, id });
       continue;
     }
     // Literals: a spread clone plus a property per item costs V8 a slow path.
@@ -135,8 +167,12 @@ function refusedItem(
 function parseAction(line: string, lineNo: number): [BulkAction, Obj] {
   let action: unknown;
   try {
+    if (line.length > LINE_SCAN_ABOVE) checkJsonBounds(line);
     action = JSON.parse(line);
   } catch (err) {
+    if (err instanceof JsonBoundsError) {
+      throw new FormatError(err.code === 'too-deep' ? 'malformed' : 'too-large', err.message);
+    }
     throw malformed(`Malformed action/metadata line [${lineNo}]: ${(err as Error).message}`);
   }
   if (!isObj(action)) {

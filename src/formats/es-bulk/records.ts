@@ -13,11 +13,15 @@
  *  - every other field is structured metadata, flattened with `_` (`kubernetes_labels_app`: the pod
  *    labels' ViaQ spelling), except the message and time fields themselves.
  */
+
 import { ValueSets } from '../../model/intern.js';
 import { flattenJson } from '../../model/names.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
+import { MAX_JSON_VALUES } from '../../util/json-bounds.js';
+import { FormatError } from '../errors.js';
 import { parseTimeValue } from '../time-value.js';
+import { type BulkItem, type DocumentSink, parseBulk } from './bulk.js';
 
 export const MESSAGE_KEYS = ['message', 'log', 'msg'] as const;
 export const ES_TIME_KEYS = ['@timestamp', 'time', 'timestamp'] as const;
@@ -115,6 +119,89 @@ export function documentRecord(doc: Obj, index: string, now: bigint, sets: Label
     attributes,
     body: doc[messageKey] as string,
   };
+}
+
+/**
+ * Elasticsearch's default mapping limits: `index.mapping.depth.limit` (20 levels of inner objects;
+ * here arrays count as a level too) and `index.mapping.total_fields.limit` (1,000 fields; here the
+ * leaf values of one document). A document past them is refused alone, as Elasticsearch refuses it,
+ * before it is flattened (which recurses once per level and makes an attribute per leaf).
+ */
+export const ES_MAX_DEPTH = 20;
+export const ES_MAX_FIELDS = 1000;
+const TOO_DEEP = -1;
+const TOO_WIDE = -2;
+
+/** The leaf values of `v` (at `depth` levels), or TOO_DEEP / TOO_WIDE past a limit. */
+function leafCount(v: unknown, depth: number, budget: number): number {
+  if (v === null || typeof v !== 'object') return 1;
+  if (depth > ES_MAX_DEPTH) return TOO_DEEP;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const k = leafCount(x, depth + 1, budget - n);
+      if (k < 0) return k;
+      n += k;
+      if (n > budget) return TOO_WIDE;
+    }
+    return n;
+  }
+  for (const key in v) {
+    const k = leafCount((v as Obj)[key], depth + 1, budget - n);
+    if (k < 0) return k;
+    n += k;
+    if (n > budget) return TOO_WIDE;
+  }
+  return n;
+}
+
+/**
+ * A bulk body's records, made as each document is parsed (./bulk.ts `parseBulk` with a sink), so
+ * that the body's documents are never all alive at once. Bounded: a document past Elasticsearch's
+ * mapping limits is refused alone, and the fields kept over the whole body are at most
+ * `maxBodyFields` (the JSON bounds' values limit: past it the request is refused, 413).
+ */
+export function bulkBodyRecords(
+  text: string,
+  defaultIndex: string,
+  maxItems: number,
+  now: bigint,
+  sets: LabelSets,
+  maxBodyFields = MAX_JSON_VALUES,
+): { items: BulkItem[]; records: RawRecord[]; slot: number[] } {
+  const records: RawRecord[] = [];
+  let fields = 0;
+  const sink: DocumentSink = (doc, index) => {
+    const n = leafCount(doc, 1, ES_MAX_FIELDS);
+    if (n === TOO_DEEP) {
+      return {
+        type: 'illegal_argument_exception',
+        reason: `Limit of mapping depth [${ES_MAX_DEPTH}] has been exceeded`,
+        status: 400,
+      };
+    }
+    if (n === TOO_WIDE) {
+      return {
+        type: 'illegal_argument_exception',
+        reason: `Limit of total fields [${ES_MAX_FIELDS}] has been exceeded`,
+        status: 400,
+      };
+    }
+    fields += n;
+    if (fields > maxBodyFields) {
+      throw new FormatError(
+        'too-large',
+        `request body too large: its documents hold more than ${maxBodyFields} values`,
+      );
+    }
+    records.push(documentRecord(doc, index, now, sets));
+    return undefined;
+  };
+  const items = parseBulk(text, defaultIndex, maxItems, sink);
+  const slot = new Array<number>(items.length);
+  let next = 0;
+  for (let i = 0; i < items.length; i++) slot[i] = items[i]!.error ? -1 : next++;
+  return { items, records, slot };
 }
 
 /**
