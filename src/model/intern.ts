@@ -36,7 +36,13 @@ export class SetInterner<T extends Readonly<Record<string, string>>> {
  * and then keying it by names and values was a sixteenth of a bulk request's time.
  */
 export class ValueSets<T extends Record<string, string> = Record<string, string>> {
-  private readonly table = new Map<string, T>();
+  /**
+   * A tree of maps, one level per value (undefined a key like any other), the last level holding
+   * the sets: found by one look-up per value, without building a key (concatenating the values
+   * and hashing the result was most of this function's time).
+   */
+  private root = new Map<string | undefined, unknown>();
+  private size = 0;
 
   constructor(
     /** The names, in the order of `of`'s values. */
@@ -46,22 +52,32 @@ export class ValueSets<T extends Record<string, string> = Record<string, string>
 
   /** The shared set of `values` (by `names`' order); an undefined value is left out. */
   of(values: readonly (string | undefined)[]): T {
-    let key = '';
-    for (let i = 0; i < values.length; i++) {
+    const last = values.length - 1;
+    let node = this.root;
+    for (let i = 0; i < last; i++) {
       const v = values[i];
-      key += v === undefined ? '-' : `${v.length}:${v}`;
-    }
-    let set = this.table.get(key);
-    if (set === undefined) {
-      const made: Record<string, string> = {};
-      for (let i = 0; i < this.names.length; i++) {
-        const v = values[i];
-        if (v !== undefined) made[this.names[i]!] = v;
+      let next = node.get(v) as Map<string | undefined, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        node.set(v, next);
       }
-      set = made as T;
-      if (this.table.size >= this.max) this.table.clear();
-      this.table.set(key, set);
+      node = next;
     }
-    return set;
+    const found = node.get(values[last]) as T | undefined;
+    if (found !== undefined) return found;
+    const made: Record<string, string> = {};
+    for (let i = 0; i < this.names.length; i++) {
+      const v = values[i];
+      if (v !== undefined) made[this.names[i]!] = v;
+    }
+    if (this.size >= this.max) {
+      // Bounded: dropped whole, then this set is the first of the new tree.
+      this.root = new Map();
+      this.size = 0;
+      return this.of(values);
+    }
+    node.set(values[last], made);
+    this.size++;
+    return made as T;
   }
 }

@@ -28,3 +28,14 @@ test('ValueSets: by values in fixed order; undefined left out, empty kept; no co
   assert.deepEqual(sets.of(['1:x', undefined]), { a: '1:x' });
   assert.deepEqual(sets.of([undefined, '1:x']), { b: '1:x' });
 });
+
+test('ValueSets: bounded; once full the table starts again and every answer is still right', () => {
+  const sets = new ValueSets(['a', 'b', 'c'], 5);
+  const first = sets.of(['1', '2', '3']);
+  for (let i = 0; i < 12; i++)
+    assert.deepEqual(sets.of([String(i), undefined, 'z']), { a: String(i), c: 'z' });
+  const again = sets.of(['1', '2', '3']);
+  assert.deepEqual(again, { a: '1', b: '2', c: '3' });
+  assert.notEqual(again, first, 'dropped with the full table, made anew');
+  assert.equal(sets.of(['1', '2', '3']), again, 'then shared again');
+});

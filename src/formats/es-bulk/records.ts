@@ -52,9 +52,11 @@ export class LabelSets extends ValueSets<Labels> {
 /** The labels a document may have, in their one order. */
 const LABEL_NAMES = [...KUBE_LABELS.map(([, label]) => label), 'log_type', 'index'];
 
-function kubeField(doc: Obj, name: string): unknown {
-  const k = doc.kubernetes;
-  if (isObj(k) && k[name] !== undefined) return k[name];
+/** A `kubernetes.*` field's label, by the field's name. */
+const KUBE_LABEL_OF = new Map(KUBE_LABELS);
+
+function kubeField(doc: Obj, kube: Obj | undefined, name: string): unknown {
+  if (kube !== undefined && kube[name] !== undefined) return kube[name];
   return doc[`kubernetes.${name}`];
 }
 
@@ -80,8 +82,9 @@ export function documentRecord(doc: Obj, index: string, now: bigint, sets: Label
   }
   // Absent or empty: no label (a label set has no empty values).
   const values: (string | undefined)[] = [];
+  const kube = isObj(doc.kubernetes) ? doc.kubernetes : undefined;
   for (const [field] of KUBE_LABELS) {
-    const v = kubeField(doc, field);
+    const v = kubeField(doc, kube, field);
     values.push(typeof v === 'string' && v !== '' ? v : undefined);
   }
   values.push(typeof doc.log_type === 'string' && LOG_TYPES.has(doc.log_type) ? doc.log_type : undefined);
@@ -103,7 +106,9 @@ export function documentRecord(doc: Obj, index: string, now: bigint, sets: Label
     const v = doc[k];
     if (k === 'kubernetes' && isObj(v)) {
       for (const kk in v) {
-        if (labels[`kubernetes_${kk}`] !== undefined) continue;
+        // A field that became a label is not kept twice (found without building its name).
+        const label = KUBE_LABEL_OF.get(kk);
+        if (label !== undefined && labels[label] !== undefined) continue;
         flattenJson(v[kk], `kubernetes_${kk}`, attributes);
       }
       continue;
