@@ -27,7 +27,7 @@ import { badRequest } from '../http/errors.js';
 import type { Handler } from '../http/router.js';
 import { otlpJsonRecords } from '../receivers/decode-jobs.js';
 import type { DecodePool } from '../receivers/decode-pool.js';
-import { bodyGoesToWorker, checkBodyBounds } from '../receivers/decode-route.js';
+import { checkBodyBounds, scanPlan } from '../receivers/decode-route.js';
 import type { Intake } from '../receivers/intake.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 
@@ -75,18 +75,18 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
     let items: RawRecord[];
     const t = now();
     try {
-      // A body that will decode in a worker is scanned for its JSON bounds there, not here.
-      const deferScan = json && bodyGoesToWorker(o.decodePool, req);
+      // Bounds: see decode-route.ts (none for a body of up to 1 MiB sent as is).
+      const plan = json ? scanPlan(o.decodePool, req) : 'none';
       const body = await readEncodedBody(req, {
         maxBodyBytes: o.maxBodyBytes,
-        json: json && !deferScan,
+        json: plan === 'reading',
         onWireBytes: (n) => {
           wire = n;
         },
       });
       const pooled = json
         ? o.decodePool?.decode(
-            { kind: 'otlp-json', maxRecords: o.maxRecords, now: t, checkBounds: deferScan },
+            { kind: 'otlp-json', maxRecords: o.maxRecords, now: t, checkBounds: plan === 'after' },
             body,
             labelSets,
           )
@@ -94,7 +94,7 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
       if (pooled) {
         items = (await pooled).records;
       } else {
-        if (deferScan) checkBodyBounds(body);
+        if (plan === 'after') checkBodyBounds(body);
         items = decodeInline(body, json, o.maxRecords, t, labelSets);
       }
     } catch (err) {

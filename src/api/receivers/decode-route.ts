@@ -1,22 +1,35 @@
 /**
- * @module Whether a receiver's JSON body goes to the decode pool (./decode-pool.ts), decided
- * before it is read: only a body sent as is (no Content-Encoding) whose Content-Length is large
- * enough skips the JSON bounds scan while it arrives (api/http/encoded-body.ts), since the worker
- * scans it; a gzip body is still scanned as it inflates, which refuses a bomb after its first
- * kilobytes. A body that was not scanned and ends up decoded inline (every worker full by then)
- * is scanned whole first (`checkBodyBounds`).
+ * @module When a receiver's JSON body is checked for its JSON bounds (util/json-bounds.ts), decided
+ * before it is read:
+ *  - `none`: a body sent as is (no Content-Encoding) whose Content-Length is at most
+ *    UNSCANNED_JSON_MAX. What `JSON.parse` builds from it is bounded anyway (25-70 bytes of heap
+ *    per value, at most one value per two bytes: under 40 MB, transient), and the decoders bound
+ *    their own recursion (formats/otlp/json.ts, as the protobuf decoder does). The scan of an
+ *    OTLP/JSON body (keys, numbers, escaped quotes: many structural bytes) cost a decode worker
+ *    about three quarters of what `JSON.parse` itself costs. OTLP exporters send batches of 512
+ *    (the SDKs) to 8,192 (the Collector) records, within or near this size.
+ *  - `after`: a larger body sent as is that goes to the decode pool (./decode-pool.ts): the worker
+ *    scans it whole before parsing (or the main thread does, if every worker is full by then).
+ *  - `reading`: anything else, scanned as it arrives or inflates, which refuses a gzip bomb after
+ *    its first kilobytes.
  */
 import type { IncomingMessage } from 'node:http';
 import { checkJsonBounds, JsonBoundsError } from '../../util/json-bounds.js';
 import { jsonBoundsHttpError } from '../http/errors.js';
 import type { DecodePool } from './decode-pool.js';
 
-export function bodyGoesToWorker(pool: DecodePool | undefined, req: IncomingMessage): boolean {
-  if (!pool || pool.size === 0) return false;
+/** The largest body sent as is that is parsed without a bounds scan. */
+export const UNSCANNED_JSON_MAX = 1 << 20;
+
+export type ScanPlan = 'none' | 'after' | 'reading';
+
+export function scanPlan(pool: DecodePool | undefined, req: IncomingMessage): ScanPlan {
   const encoding = req.headers['content-encoding']?.trim().toLowerCase() ?? '';
-  if (encoding !== '' && encoding !== 'identity') return false;
+  if (encoding !== '' && encoding !== 'identity') return 'reading';
   const length = Number(req.headers['content-length']);
-  return Number.isSafeInteger(length) && pool.wants(length);
+  if (!Number.isSafeInteger(length)) return 'reading';
+  if (length <= UNSCANNED_JSON_MAX) return 'none';
+  return pool && pool.size > 0 && pool.wants(length) ? 'after' : 'reading';
 }
 
 /** The JSON bounds of a whole body, refused as the streaming scan refuses them. */

@@ -11,6 +11,7 @@ import {
   emptyScope,
   type KeyValue,
   KvList,
+  MAX_ANY_VALUE_DEPTH,
   type OtlpLogRecord,
   type OtlpResourceLogs,
   type OtlpScope,
@@ -113,8 +114,10 @@ function id(v: unknown, bytes: number, where: string): string {
   return /^0+$/.test(v) ? '' : v.toLowerCase();
 }
 
-function anyValue(v: unknown, where: string): AnyValue {
+function anyValue(v: unknown, where: string, depth = 0): AnyValue {
   if (v === undefined || v === null) return null;
+  if (depth > MAX_ANY_VALUE_DEPTH)
+    throw malformed(`${where}: AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
   const o = obj(v, where);
   if (o.stringValue !== undefined || o.string_value !== undefined) {
     return str(o, 'stringValue', 'string_value', where);
@@ -139,14 +142,14 @@ function anyValue(v: unknown, where: string): AnyValue {
   if (a !== undefined) {
     const arr = obj(a, `${where}.arrayValue`);
     return list(arr, 'values', 'values', `${where}.arrayValue`).map((x, n) =>
-      anyValue(x, `${where}.arrayValue.values[${n}]`),
+      anyValue(x, `${where}.arrayValue.values[${n}]`, depth + 1),
     );
   }
   const kv = field(o, 'kvlistValue', 'kvlist_value');
   if (kv !== undefined) {
     const kvo = obj(kv, `${where}.kvlistValue`);
     return new KvList(
-      keyValues(list(kvo, 'values', 'values', `${where}.kvlistValue`), `${where}.kvlistValue`),
+      keyValues(list(kvo, 'values', 'values', `${where}.kvlistValue`), `${where}.kvlistValue`, depth + 1),
     );
   }
   const by = field(o, 'bytesValue', 'bytes_value');
@@ -157,11 +160,11 @@ function anyValue(v: unknown, where: string): AnyValue {
   return null;
 }
 
-function keyValues(items: unknown[], where: string): KeyValue[] {
+function keyValues(items: unknown[], where: string, depth = 0): KeyValue[] {
   return items.map((x, n) => {
     const w = `${where}.values[${n}]`;
     const o = obj(x, w);
-    return { key: str(o, 'key', 'key', w), value: anyValue(o.value, `${w}.value`) };
+    return { key: str(o, 'key', 'key', w), value: anyValue(o.value, `${w}.value`, depth) };
   });
 }
 

@@ -11,6 +11,9 @@ export class KvList {
 }
 
 /** An AnyValue: string, bool, int (bigint), double (number), bytes, array, kvlist; null when empty. */
+/** AnyValue nests (arrays of kvlists of arrays...): deeper than this is refused, not recursed. */
+export const MAX_ANY_VALUE_DEPTH = 100;
+
 export type AnyValue = string | boolean | bigint | number | Uint8Array | AnyValue[] | KvList | null;
 
 export interface KeyValue {

@@ -15,6 +15,7 @@ import {
   idHex,
   type KeyValue,
   KvList,
+  MAX_ANY_VALUE_DEPTH,
   type OtlpLogRecord,
   type OtlpResourceLogs,
   type OtlpScope,
@@ -25,8 +26,7 @@ const VARINT = 0;
 const I64 = 1;
 const LEN = 2;
 const I32 = 5;
-/** AnyValue nests (arrays of kvlists of arrays...): deeper than this is refused, not recursed. */
-const MAX_DEPTH = 100;
+const MAX_DEPTH = MAX_ANY_VALUE_DEPTH;
 
 class Reader {
   pos: number;

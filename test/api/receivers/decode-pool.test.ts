@@ -360,7 +360,12 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
   });
   after(() => Promise.all(servers.map((s) => s.stop())));
 
-  const deep = `{"resourceLogs":[],"pad":"${'p'.repeat(70_000)}","x":${'['.repeat(1001)}${']'.repeat(1001)}}`;
+  // Past 1 MiB: scanned (a smaller body sent as is is not: decode-route.ts).
+  const deep = `{"resourceLogs":[],"pad":"${'p'.repeat(1_100_000)}","x":${'['.repeat(1001)}${']'.repeat(1001)}}`;
+  // Small and not scanned: the decoder refuses an AnyValue nested past 100 levels (as protobuf's does).
+  let nested = '{"stringValue":"x"}';
+  for (let i = 0; i < 101; i++) nested = `{"arrayValue":{"values":[${nested}]}}`;
+  const deepValue = `{"resourceLogs":[{"resource":{},"scopeLogs":[{"logRecords":[{"timeUnixNano":"${nowNs}","body":${nested}}]}]}],"pad":"${'p'.repeat(70_000)}"}`;
   const many = `{"resourceLogs":[],"x":[${'0,'.repeat(2_000_001)}0]}`;
   const cases: { name: string; path: string; body: string | Buffer; gzip?: boolean }[] = [
     { name: 'OTLP valid', path: '/otlp/v1/logs', body: otlpBody(400, 'ok') },
@@ -412,6 +417,7 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
     { name: 'bulk malformed action line', path: '/_bulk', body: bulkBody(400, 'bm', { badAction: 200 }) },
     { name: 'bulk too deep', path: '/_bulk', body: `{"create":{"_index":"x"}}\n${deep}\n` },
     { name: 'bulk too many items', path: '/bulk-m/_bulk', body: bulkBody(1100, 'bmany') },
+    { name: 'OTLP AnyValue too deep', path: '/otlp/v1/logs', body: deepValue },
   ];
 
   test('every answer (status, body, headers) and every stored line is the same', async () => {
@@ -456,6 +462,7 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
       'bulk malformed action line: 400',
       'bulk too deep: 200',
       'bulk too many items: 400',
+      'OTLP AnyValue too deep: 400',
     ]);
     const bulk = JSON.parse((answers[0]![15] as { body: string }).body) as {
       errors: boolean;
