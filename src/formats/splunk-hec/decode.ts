@@ -16,6 +16,7 @@
 import { flattenJson, safeName } from '../../model/names.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES } from '../../util/json-bounds.js';
 import { FormatError } from '../errors.js';
 
 export class HecFormatError extends FormatError {
@@ -83,10 +84,15 @@ function hecEvent(doc: unknown, n: number): HecEvent {
  * strings), or -1 when the text ends first. A string is crossed with native searches for its
  * closing quote and for backslashes (the next one is remembered, so a body without any is searched
  * once): classifying every character of the events' messages was most of the scan.
+ *
+ * Bounded as every JSON body is (util/json-bounds.ts), before `JSON.parse` builds any of it:
+ * nesting past MAX_JSON_DEPTH is HEC's "Invalid data format", and more than MAX_JSON_VALUES values
+ * over the whole body (containers opened plus commas, counted in `count`) a 413.
  */
-function objectEnd(text: string, i: number): number {
+function objectEnd(text: string, i: number, count: { values: number }): number {
   const n = text.length;
   let depth = 0;
+  let values = count.values;
   let nextBackslash = -2;
   for (let j = i; j < n; j++) {
     const c = text.charCodeAt(j);
@@ -103,25 +109,41 @@ function objectEnd(text: string, i: number): number {
         j = quote;
         break;
       }
-    } else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw new HecFormatError(
+          6,
+          `Invalid data format: JSON nesting depth exceeds the maximum allowed (${MAX_JSON_DEPTH})`,
+        );
+      }
+      if (++values > MAX_JSON_VALUES) throw tooManyValues();
+    } else if (c === 0x2c) {
+      if (++values > MAX_JSON_VALUES) throw tooManyValues();
+    } else if (c === 0x7d || c === 0x5d) {
       depth--;
-      if (depth === 0) return j;
+      if (depth === 0) {
+        count.values = values;
+        return j;
+      }
     }
   }
   return -1;
 }
+
+const tooManyValues = (): FormatError =>
+  new FormatError('too-large', `request body too large: JSON body holds more than ${MAX_JSON_VALUES} values`);
 
 /** The events of an `/event` body: JSON objects one after another. */
 export function decodeHecEvents(text: string, maxEvents: number): HecEvent[] {
   const out: HecEvent[] = [];
   let i = 0;
   const n = text.length;
+  const count = { values: 0 };
   for (;;) {
     while (i < n && /\s/.test(text[i]!)) i++;
     if (i >= n) break;
     if (text[i] !== '{') throw new HecFormatError(6, 'Invalid data format', out.length);
-    const j = objectEnd(text, i);
+    const j = objectEnd(text, i, count);
     if (j < 0) throw new HecFormatError(6, 'Invalid data format', out.length);
     let doc: unknown;
     try {

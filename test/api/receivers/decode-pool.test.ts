@@ -418,6 +418,17 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
     { name: 'bulk too deep', path: '/_bulk', body: `{"create":{"_index":"x"}}\n${deep}\n` },
     { name: 'bulk too many items', path: '/bulk-m/_bulk', body: bulkBody(1100, 'bmany') },
     { name: 'OTLP AnyValue too deep', path: '/otlp/v1/logs', body: deepValue },
+    {
+      name: 'HEC too deep, gzip',
+      path: '/services/collector/event',
+      body: `{"event":"ok"}{"event":${'['.repeat(200_000)}${']'.repeat(200_000)}}`,
+      gzip: true,
+    },
+    {
+      name: 'HEC too many values',
+      path: '/services/collector/event',
+      body: `{"event":"ok"}{"event":[${'0,'.repeat(2_000_001)}0]}`,
+    },
   ];
 
   test('every answer (status, body, headers) and every stored line is the same', async () => {
@@ -463,6 +474,8 @@ describe('the same bodies with --decode-workers 0 and with a worker: the same an
       'bulk too deep: 200',
       'bulk too many items: 400',
       'OTLP AnyValue too deep: 400',
+      'HEC too deep, gzip: 400',
+      'HEC too many values: 413',
     ]);
     const bulk = JSON.parse((answers[0]![15] as { body: string }).body) as {
       errors: boolean;
