@@ -69,6 +69,8 @@ interface Decoded {
   readonly intake: IntakeItem[];
   /** Item index → intake index (-1: refused by the decoder, not handed to intake). */
   readonly slot: number[];
+  /** The intake items' bodies' UTF-8 lengths, when a worker measured them. */
+  readonly lineBytes?: Uint32Array;
 }
 
 /**
@@ -108,8 +110,8 @@ async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: bo
     const job = { kind: 'es-bulk', maxRecords: o.maxRecords, now: t, index } as const;
     const pooled = o.decodePool?.decode(job, body, pooledLabelSets);
     if (pooled) {
-      const { records, bulk } = await pooled;
-      return { items: bulk!.items, intake: records, slot: bulk!.slot };
+      const { records, bulk, lineBytes } = await pooled;
+      return { items: bulk!.items, intake: records, slot: bulk!.slot, ...(lineBytes ? { lineBytes } : {}) };
     }
     return toIntake(body.toString('utf8'), index, o.maxRecords, t);
   } catch (err) {
@@ -263,7 +265,12 @@ export function bulkHandler(o: BulkOptions): Handler {
     const started = Date.now();
     const decoded = await readItems(o, ctx, false);
     o.counter.count('refused', decoded.slot.filter((s) => s < 0).length, 0);
-    const result = await o.intake.write({ access: ctx.access, records: decoded.intake, counter: o.counter });
+    const result = await o.intake.write({
+      access: ctx.access,
+      records: decoded.intake,
+      counter: o.counter,
+      ...(decoded.lineBytes ? { lineBytes: decoded.lineBytes } : {}),
+    });
     const reply: Reply = {
       status: 200,
       headers: { ...ES_HEADERS },
@@ -278,7 +285,12 @@ export function docHandler(o: BulkOptions): Handler {
   return async (ctx) => {
     const decoded = await readItems(o, ctx, true);
     o.counter.count('refused', decoded.slot.filter((s) => s < 0).length, 0);
-    const result = await o.intake.write({ access: ctx.access, records: decoded.intake, counter: o.counter });
+    const result = await o.intake.write({
+      access: ctx.access,
+      records: decoded.intake,
+      counter: o.counter,
+      ...(decoded.lineBytes ? { lineBytes: decoded.lineBytes } : {}),
+    });
     const [r] = results(decoded, result.refusals).out;
     if (!r) throw new Error('a document request made no item');
     const status = r.status;

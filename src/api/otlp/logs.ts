@@ -73,6 +73,7 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
       throw badRequest('missing Content-Type: send application/x-protobuf or application/json');
     let wire = 0;
     let items: RawRecord[];
+    let lineBytes: Uint32Array | undefined;
     const t = now();
     try {
       // Bounds: see decode-route.ts (none for a body of up to 1 MiB sent as is).
@@ -92,7 +93,7 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
           )
         : undefined;
       if (pooled) {
-        items = (await pooled).records;
+        ({ records: items, lineBytes } = await pooled);
       } else {
         if (plan === 'after') checkBodyBounds(body);
         items = decodeInline(body, json, o.maxRecords, t, labelSets);
@@ -101,7 +102,12 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
       o.counter.count('refused', 0, wire);
       throw err;
     }
-    const result = await o.intake.write({ access, records: items, counter: o.counter });
+    const result = await o.intake.write({
+      access,
+      records: items,
+      counter: o.counter,
+      ...(lineBytes ? { lineBytes } : {}),
+    });
     const errors: string[] = [];
     for (const r of result.refusals) if (r) errors.push(r.message);
     const message = errors.length > 0 ? groupPushErrors(errors) : '';

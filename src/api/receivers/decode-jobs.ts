@@ -41,6 +41,8 @@ export type BulkItemHead = Omit<BulkItem, 'doc'>;
 /** What a body decodes to: its records, and for a bulk request its items and their records' slots. */
 export interface DecodedBody {
   readonly records: RawRecord[];
+  /** The records' bodies' UTF-8 lengths, when a worker measured them (for the intake). */
+  readonly lineBytes?: Uint32Array;
   readonly bulk?: { readonly items: BulkItemHead[]; readonly slot: number[] };
 }
 

@@ -13,6 +13,7 @@
  * requests), so a stream's labels are the same object request after request: the intake's caches
  * (normalised labels, checked labels) are keyed by that object.
  */
+import { Buffer } from 'node:buffer';
 import type { BulkAction } from '../../formats/es-bulk/bulk.js';
 import type { SetInterner } from '../../model/intern.js';
 import type { RawRecord } from '../../model/normalize.js';
@@ -32,6 +33,8 @@ function positionOf<K, V>(index: Map<K, number>, table: V[], key: K, value: V): 
 
 export interface PackedRecords {
   readonly lines: string[];
+  /** Each line's UTF-8 length, measured here so the main thread does not (the intake needs it). */
+  readonly lineBytes: Uint32Array;
   readonly timestamps: BigInt64Array;
   readonly observed: BigInt64Array;
   /** Distinct label sets of the request, and each record's. */
@@ -52,6 +55,7 @@ export function packRecords(records: readonly RawRecord[]): {
 } {
   const n = records.length;
   const lines = new Array<string>(n);
+  const lineBytes = new Uint32Array(n);
   const timestamps = new BigInt64Array(n);
   const observed = new BigInt64Array(n);
   const labelOf = new Uint32Array(n);
@@ -72,6 +76,7 @@ export function packRecords(records: readonly RawRecord[]): {
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
     lines[i] = r.body;
+    lineBytes[i] = Buffer.byteLength(r.body, 'utf8');
     timestamps[i] = r.timestamp;
     observed[i] = r.observedTimestamp;
     labelOf[i] = positionOf(labelIndex, labelSets, r.labels, r.labels);
@@ -108,6 +113,7 @@ export function packRecords(records: readonly RawRecord[]): {
   return {
     packed: {
       lines,
+      lineBytes,
       timestamps,
       observed,
       labelSets,
@@ -118,6 +124,7 @@ export function packRecords(records: readonly RawRecord[]): {
       attrOf,
     },
     transfer: [
+      lineBytes.buffer,
       timestamps.buffer,
       observed.buffer,
       labelOf.buffer,

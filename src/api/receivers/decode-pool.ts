@@ -178,6 +178,7 @@ export class DecodePool {
       worker.postMessage(request, [ab]);
     }).then((r) => ({
       records: unpackRecords(r.ok!, labelSets),
+      lineBytes: r.ok!.lineBytes,
       ...(r.bulk ? { bulk: unpackBulk(r.bulk) } : {}),
     }));
   }

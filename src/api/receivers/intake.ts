@@ -76,6 +76,11 @@ export interface WriteRequest {
   readonly access: Access;
   readonly records: readonly IntakeItem[];
   readonly counter: ProtocolCounter;
+  /**
+   * Each item's body's UTF-8 length, by index, when the decoder measured them (a decode worker
+   * does, off the main thread); else measured here.
+   */
+  readonly lineBytes?: Uint32Array;
   /** Wait while the disk is full rather than refuse (TCP receivers, whose connections are paused). */
   readonly hold?: boolean;
   /** Stops a held write (the listener closing). */
@@ -161,6 +166,7 @@ export class Intake {
    */
   async write(req: WriteRequest): Promise<IntakeResult> {
     const items = req.records;
+    const known = req.lineBytes?.length === items.length ? req.lineBytes : undefined;
     const checker = this.checker.at(this.now());
     const refusals: (Refusal | undefined)[] = new Array(items.length);
     const refusedByReason: Record<string, number> = {};
@@ -178,7 +184,7 @@ export class Intake {
         firstRefusal ??= item.message;
         continue;
       }
-      const lineBytes = Buffer.byteLength(item.body, 'utf8');
+      const lineBytes = known !== undefined ? known[i]! : Buffer.byteLength(item.body, 'utf8');
       const why = checker.check(item, lineBytes);
       if (why === undefined) {
         taken.push(item);

@@ -99,7 +99,8 @@ export function registerHecApi(router: Router, o: HecOptions): void {
               labelSets,
             );
         let records: RawRecord[];
-        if (pooled) records = (await pooled).records;
+        let lineBytes: Uint32Array | undefined;
+        if (pooled) ({ records, lineBytes } = await pooled);
         else {
           const text = body.toString('utf8');
           const events = raw
@@ -109,7 +110,12 @@ export function registerHecApi(router: Router, o: HecOptions): void {
           records = events.map((e, i) => hecRecord(e, labels, receivedNs, i));
         }
         const channel = channelOf(ctx);
-        await o.intake.write({ access: ctx.access, records, counter: o.counter });
+        await o.intake.write({
+          access: ctx.access,
+          records,
+          counter: o.counter,
+          ...(lineBytes ? { lineBytes } : {}),
+        });
         return hec(200, {
           text: 'Success',
           code: 0,

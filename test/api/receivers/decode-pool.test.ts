@@ -149,6 +149,7 @@ describe('decode pool: packed records and errors', () => {
     const interner = new SetInterner<Labels>();
     const known = interner.intern({ app: 'a' });
     const { packed } = packRecords(records);
+    assert.deepEqual([...packed.lineBytes], [5, 0, 5, 4], 'UTF-8 lengths');
     const back = unpackRecords(structuredClone(packed), interner);
     assert.deepEqual(back, records);
     assert.equal(back[0]!.labels, known, 'a known label set is the interned object');
@@ -227,7 +228,12 @@ describe('decode pool: workers', () => {
       const { doc: _, ...head } = item as typeof item & { doc?: unknown };
       return head;
     });
-    assert.deepEqual(pooled, { records: inline.records, bulk: { items: heads, slot: inline.bulk!.slot } });
+    const { lineBytes, ...rest } = pooled;
+    assert.deepEqual(rest, { records: inline.records, bulk: { items: heads, slot: inline.bulk!.slot } });
+    assert.deepEqual(
+      [...lineBytes!],
+      inline.records.map((r) => Buffer.byteLength(r.body)),
+    );
     assert.equal(pooled.bulk!.items.length, 300);
     assert.equal(pooled.bulk!.items[3]!.id, 'id-3');
     assert.equal(pooled.bulk!.slot[7], -1);

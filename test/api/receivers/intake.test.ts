@@ -69,3 +69,35 @@ test('intake: refusals per item in Loki words; the rest stored; counted', async 
   assert.match(text, /kjournal_receiver_records_total\{protocol="test",result="refused"\} 2/);
   assert.match(text, /kjournal_receiver_bytes_total\{protocol="test",result="accepted"\} 5/);
 });
+
+test('intake: line lengths measured by the decoder are the ones checked and counted; lengths for other items are not', async () => {
+  const journal = new KeptJournal();
+  const registry = new Registry();
+  const intake = new Intake({
+    journal: journal as never,
+    limits: { ...DEFAULT_PUSH_LIMITS, maxLineSize: 10 },
+  });
+  const counter = new ProtocolCounter(receiverCounters(registry), 'test');
+  const labels = { app: 'a' };
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const records = [
+    { timestamp: now, observedTimestamp: now, labels, body: 'été' },
+    { timestamp: now, observedTimestamp: now, labels, body: 'ok' },
+  ];
+  // 'été' is 5 bytes; the decoder's word is taken (11: past the limit).
+  const r = await intake.write({ access, records, counter, lineBytes: Uint32Array.from([11, 2]) });
+  assert.deepEqual(r.refusedByReason, { line_too_long: 1 });
+  assert.match(r.refusals[0]!.message, /with length '11' bytes/);
+  // Lengths that do not match the items (another request's) are ignored: measured here.
+  const again = await intake.write({
+    access,
+    records: records.slice(0, 1),
+    counter,
+    lineBytes: Uint32Array.from([11, 2]),
+  });
+  assert.equal(again.accepted, 1);
+  assert.match(
+    await registry.metrics(),
+    /kjournal_receiver_bytes_total\{protocol="test",result="accepted"\} 7/,
+  );
+});
