@@ -13,6 +13,7 @@
  * `source=splunk`, and `index`, `sourcetype` and `node` (Splunk's `host`) when given; Splunk's
  * `source` is the attribute `splunk_source`, and each of `fields` an attribute.
  */
+import { ValueSets } from '../../model/intern.js';
 import { flattenJson, safeName } from '../../model/names.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
@@ -130,6 +131,14 @@ function objectEnd(text: string, i: number, count: { values: number }): number {
   return -1;
 }
 
+/** What `\s` matches, the common characters first without a regular expression. */
+const isSpace = (c: number): boolean =>
+  c === 0x20 ||
+  c === 0x0a ||
+  c === 0x0d ||
+  c === 0x09 ||
+  ((c === 0x0b || c === 0x0c || c > 0x7f) && /\s/.test(String.fromCharCode(c)));
+
 const tooManyValues = (): FormatError =>
   new FormatError('too-large', `request body too large: JSON body holds more than ${MAX_JSON_VALUES} values`);
 
@@ -140,7 +149,7 @@ export function decodeHecEvents(text: string, maxEvents: number): HecEvent[] {
   const n = text.length;
   const count = { values: 0 };
   for (;;) {
-    while (i < n && /\s/.test(text[i]!)) i++;
+    while (i < n && isSpace(text.charCodeAt(i))) i++;
     if (i >= n) break;
     if (text[i] !== '{') throw new HecFormatError(6, 'Invalid data format', out.length);
     const j = objectEnd(text, i, count);
@@ -190,7 +199,8 @@ export function decodeHecRaw(text: string, params: URLSearchParams, maxEvents: n
  * object per source, so the store encodes a source's attributes once, not once per event.
  */
 export class HecLabels {
-  private readonly cache = new Map<string, Labels>();
+  /** Found by one map look-up per value (ValueSets), not by a key built from them. */
+  private readonly cache = new ValueSets<Labels>(['source', 'index', 'sourcetype', 'node']);
   private readonly sources = new Map<string, Record<string, string>>();
 
   sourceAttributes(source: string): Record<string, string> {
@@ -203,17 +213,7 @@ export class HecLabels {
     return a;
   }
   of(e: HecEvent): Labels {
-    const key = `${e.index ?? ''}\u0000${e.sourcetype ?? ''}\u0000${e.host ?? ''}`;
-    let l = this.cache.get(key);
-    if (!l) {
-      if (this.cache.size > 10_000) this.cache.clear();
-      l = { source: 'splunk' };
-      if (e.index) l.index = e.index;
-      if (e.sourcetype) l.sourcetype = e.sourcetype;
-      if (e.host) l.node = e.host;
-      this.cache.set(key, l);
-    }
-    return l;
+    return this.cache.of(['splunk', e.index, e.sourcetype, e.host]);
   }
 }
 
