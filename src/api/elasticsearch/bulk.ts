@@ -191,6 +191,25 @@ class AnswerWriter {
     this.room(s.length * 3);
     this.at += this.buf.write(s, this.at, 'utf8');
   }
+  /** One ASCII byte. */
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.at++] = b;
+  }
+  /** A non-negative integer's digits (a native write per item's number was a third of the answer's time). */
+  uint(n: number): void {
+    if (n >= 1e15) {
+      this.text(String(n));
+      return;
+    }
+    this.room(16);
+    const from = this.at;
+    do {
+      this.buf[this.at++] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+    this.buf.subarray(from, this.at).reverse();
+  }
   id(): void {
     this.room(ID_LENGTH);
     writeId(this.buf, this.at);
@@ -221,19 +240,20 @@ function bulkAnswer(
     errors = items[i]!.error !== undefined || (s >= 0 && refusals[s] !== undefined);
   }
   // `{"<action>":{"_index":<index>,"_id":"` for the last (action, index) seen.
-  let headKey = '';
+  let headAction = '';
+  let headIndex = '';
   let head = Buffer.alloc(0);
   w.text(`{"took":${took},"errors":${errors},"items":[`);
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
-    if (i > 0) w.text(',');
+    if (i > 0) w.byte(0x2c);
     const s = decoded.slot[i]!;
     const refusal = s >= 0 ? refusals[s] : undefined;
     const error =
       item.error ??
       (refusal ? { type: 'illegal_argument_exception', reason: refusal.message, status: 400 } : undefined);
-    const indexJson = JSON.stringify(item.index);
     if (error) {
+      const indexJson = JSON.stringify(item.index);
       const id = item.id === undefined ? newId() : item.id;
       w.text(
         `{"${item.action}":{"_index":${indexJson},"_id":${JSON.stringify(id)},"status":${error.status},"error":${JSON.stringify({ type: error.type, reason: error.reason })}}}`,
@@ -241,19 +261,19 @@ function bulkAnswer(
       continue;
     }
     if (item.id !== undefined) {
-      w.text(`{"${item.action}":{"_index":${indexJson},"_id":${JSON.stringify(item.id)}`);
+      w.text(`{"${item.action}":{"_index":${JSON.stringify(item.index)},"_id":${JSON.stringify(item.id)}`);
       w.text(CREATED_AFTER_ID);
     } else {
-      const key = `${item.action}\u0000${item.index}`;
-      if (key !== headKey) {
-        headKey = key;
-        head = Buffer.from(`{"${item.action}":{"_index":${indexJson},"_id":"`, 'utf8');
+      if (item.action !== headAction || item.index !== headIndex) {
+        headAction = item.action;
+        headIndex = item.index;
+        head = Buffer.from(`{"${item.action}":{"_index":${JSON.stringify(item.index)},"_id":"`, 'utf8');
       }
       w.bytes(head);
       w.id();
       w.bytes(CREATED_TAIL);
     }
-    w.text(String(seq++));
+    w.uint(seq++);
     w.bytes(CREATED_END);
   }
   w.text(']}');
