@@ -9,7 +9,7 @@
  * Errors carry HEC's codes (HecFormatError): 5 "No data", 6 "Invalid data format", 12 "Event field
  * is required", 13 "Event field cannot be blank", with the index of the event at fault.
  *
- * Records: the line is the event (a string as it is, anything else as its JSON); labels
+ * Records: the line is the event (a string as it is, anything else as its JSON text as sent); labels
  * `source=splunk`, and `index`, `sourcetype` and `node` (Splunk's `host`) when given; Splunk's
  * `source` is the attribute `splunk_source`, and each of `fields` an attribute.
  */
@@ -38,6 +38,12 @@ export interface HecEvent {
   readonly sourcetype?: string;
   readonly index?: string;
   readonly fields?: Record<string, unknown>;
+  /**
+   * An event that is not a string as its JSON text was sent (the line; trimmed), so it is not
+   * serialised again: splunk-logging sends `{"message": ..., "severity": ...}` objects, and
+   * `JSON.stringify` of each was a quarter of decoding a body.
+   */
+  readonly eventText?: string;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -90,14 +96,19 @@ function hecEvent(doc: unknown, n: number): HecEvent {
  * nesting past MAX_JSON_DEPTH is HEC's "Invalid data format", and more than MAX_JSON_VALUES values
  * over the whole body (containers opened plus commas, counted in `count`) a 413.
  */
-function objectEnd(text: string, i: number, count: { values: number }): number {
+function objectEnd(text: string, i: number, count: ScanState): number {
   const n = text.length;
   let depth = 0;
   let values = count.values;
   let nextBackslash = -2;
+  count.eventStart = -1;
+  count.eventEnd = -1;
+  let inEvent = false;
   for (let j = i; j < n; j++) {
     const c = text.charCodeAt(j);
     if (c === 0x22) {
+      const opened = j;
+      const eventKey = depth === 1 && text.startsWith('"event"', j);
       let k = j + 1;
       for (;;) {
         const quote = text.indexOf('"', k);
@@ -110,6 +121,18 @@ function objectEnd(text: string, i: number, count: { values: number }): number {
         j = quote;
         break;
       }
+      if (eventKey && j === opened + 6) {
+        // `"event"` at the top level: a key when a colon follows. Its value runs to the next
+        // top-level comma or the closing brace.
+        let k = j + 1;
+        while (k < n && isSpace(text.charCodeAt(k))) k++;
+        if (text.charCodeAt(k) === 0x3a) {
+          count.eventStart = k + 1;
+          count.eventEnd = -1;
+          inEvent = true;
+          j = k;
+        }
+      }
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > MAX_JSON_DEPTH) {
         throw new HecFormatError(
@@ -120,9 +143,14 @@ function objectEnd(text: string, i: number, count: { values: number }): number {
       if (++values > MAX_JSON_VALUES) throw tooManyValues();
     } else if (c === 0x2c) {
       if (++values > MAX_JSON_VALUES) throw tooManyValues();
+      if (inEvent && depth === 1) {
+        count.eventEnd = j;
+        inEvent = false;
+      }
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
       if (depth === 0) {
+        if (inEvent) count.eventEnd = j;
         count.values = values;
         return j;
       }
@@ -142,12 +170,20 @@ const isSpace = (c: number): boolean =>
 const tooManyValues = (): FormatError =>
   new FormatError('too-large', `request body too large: JSON body holds more than ${MAX_JSON_VALUES} values`);
 
+/** What objectEnd counts over a body, and where the last object's `event` value lies. */
+interface ScanState {
+  values: number;
+  /** The top-level `event` value's text: from eventStart to eventEnd (-1: none found). */
+  eventStart: number;
+  eventEnd: number;
+}
+
 /** The events of an `/event` body: JSON objects one after another. */
 export function decodeHecEvents(text: string, maxEvents: number): HecEvent[] {
   const out: HecEvent[] = [];
   let i = 0;
   const n = text.length;
-  const count = { values: 0 };
+  const count: ScanState = { values: 0, eventStart: -1, eventEnd: -1 };
   for (;;) {
     while (i < n && isSpace(text.charCodeAt(i))) i++;
     if (i >= n) break;
@@ -163,7 +199,11 @@ export function decodeHecEvents(text: string, maxEvents: number): HecEvent[] {
     if (out.length >= maxEvents) {
       throw new FormatError('too-large', `more than ${maxEvents} events in one request`);
     }
-    out.push(hecEvent(doc, out.length));
+    const e = hecEvent(doc, out.length);
+    if (typeof e.event !== 'string' && count.eventEnd > count.eventStart && count.eventStart >= 0) {
+      (e as { eventText?: string }).eventText = text.slice(count.eventStart, count.eventEnd).trim();
+    }
+    out.push(e);
     i = j + 1;
   }
   if (out.length === 0) throw new HecFormatError(5, 'No data');
@@ -236,6 +276,6 @@ export function hecRecord(e: HecEvent, labels: HecLabels, receivedNs: bigint, in
     observedTimestamp: receivedNs,
     labels: labels.of(e),
     attributes,
-    body: typeof e.event === 'string' ? e.event : JSON.stringify(e.event),
+    body: typeof e.event === 'string' ? e.event : (e.eventText ?? JSON.stringify(e.event)),
   };
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeHecEvents } from '../../../src/formats/splunk-hec/decode.js';
+import { decodeHecEvents, HecLabels, hecRecord } from '../../../src/formats/splunk-hec/decode.js';
 
 test('objects one after another, with braces, brackets, quotes and backslashes inside strings', () => {
   const events = [
@@ -52,4 +52,24 @@ test('an object or string that does not end is refused as HEC refuses it', () =>
   for (const text of ['{"event":"a"}{"event":"b', '{"event":"a\\"}', '{"event":{"a":1}']) {
     assert.throws(() => decodeHecEvents(text, 100), /Invalid data format/, text);
   }
+});
+
+test('an event that is not a string is its JSON text as sent; nested or valued "event" is not taken for the key', () => {
+  const body = [
+    '{"time":1,"event":{"message":"a \\"quoted\\" line","severity":"info"},"host":"h"}',
+    '{"source":"event","event" : [1, {"event":"inner"}] ,"fields":{"event":"f"}}',
+    '{"event":"plain string"}',
+    '{"event":{"first":1},"event":{"second":2}}',
+    '{"host":"h","event":42}',
+    '{"event":{"x":"\\u00e9"}}',
+  ].join('\n');
+  const lines = decodeHecEvents(body, 100).map((e, i) => hecRecord(e, new HecLabels(), 1n, i).body);
+  assert.deepEqual(lines, [
+    '{"message":"a \\"quoted\\" line","severity":"info"}',
+    '[1, {"event":"inner"}]',
+    'plain string',
+    '{"second":2}',
+    '42',
+    '{"x":"\\u00e9"}',
+  ]);
 });
