@@ -202,13 +202,14 @@ class AnswerWriter {
       this.text(String(n));
       return;
     }
-    this.room(16);
-    const from = this.at;
-    do {
-      this.buf[this.at++] = 0x30 + (n % 10);
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    this.room(digits);
+    for (let k = this.at + digits - 1; k >= this.at; k--) {
+      this.buf[k] = 0x30 + (n % 10);
       n = Math.floor(n / 10);
-    } while (n > 0);
-    this.buf.subarray(from, this.at).reverse();
+    }
+    this.at += digits;
   }
   id(): void {
     this.room(ID_LENGTH);
