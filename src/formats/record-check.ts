@@ -41,6 +41,8 @@ interface MetadataSize {
 export class RecordChecker {
   private window: TimeWindow;
   private readonly labelProblems = new WeakMap<Labels, Refusal | null>();
+  private lastLabels: Labels | undefined;
+  private lastLabelsProblem: Refusal | undefined;
   private readonly texts = new WeakMap<Labels, string>();
   private readonly metadataSizes = new WeakMap<object, MetadataSize>();
   private readonly recentMetadata: (object | undefined)[] = new Array(RECENT).fill(undefined);
@@ -149,6 +151,15 @@ export class RecordChecker {
 
   /** Loki's ValidateLabels on a label set, once per labels object. */
   private labelsProblem(labels: Labels): Refusal | undefined {
+    // Records come grouped by stream: the last answer first, then the weak map.
+    if (labels === this.lastLabels) return this.lastLabelsProblem;
+    const problem = this.labelsProblemOnce(labels);
+    this.lastLabels = labels;
+    this.lastLabelsProblem = problem;
+    return problem;
+  }
+
+  private labelsProblemOnce(labels: Labels): Refusal | undefined {
     const known = this.labelProblems.get(labels);
     if (known !== undefined) return known ?? undefined;
     const problem = this.findLabelsProblem(labels);
