@@ -17,13 +17,15 @@
  * taken in order. Why: parsing and making the records was most of the main thread's time for an
  * upload (the export parser and entryRecord about 0.8 s of 2 s for the bench's 200,000 entries, the
  * main thread ~90% busy), and in a worker it runs beside the store path. Measured (bench phase
- * `receivers`, 2 cores shared with other work, one worker, runs interleaved with the inline build):
- * 90-103k lines/s inline, 113-121k through the worker (one run under load 68k); the server's CPU
- * 2.2-2.4 s against 2.0-2.2 s (the parser's own gains: formats/journal-export.ts). What is left is
- * the machine: the store path on the main thread (about 1.1 s), the parsing in the worker (0.7 s)
- * and the client (systemd-journal-upload, 0.7 s of CPU) share two cores; profiled, both threads
- * were idle about a third of the upload, the main thread waiting for the client's next bytes or
- * the worker's answers.
+ * `receivers`, 2 cores shared with other work, one worker, runs interleaved, CPU per thread from
+ * /proc): the main thread spent 1.73-1.79 s of CPU for the upload before, 1.33-1.48 s inline with
+ * the parser's own gains (formats/journal-export.ts), 0.75-0.82 s with the worker (which spent
+ * 0.72-0.78 s); the server in all about 2.4 s, 1.9-2.2 s and 2.0-2.5 s. Lines/s rose from 90-103k to
+ * 113-128k in most runs, but on that machine they are bound by CPU in all (the server, its GC
+ * threads and the client, systemd-journal-upload, 0.7 s, share two cores, and other work besides):
+ * runs under load gave 68-80k either way, and inline with the faster parser reached 103-120k too.
+ * Where a core is free for the worker, an upload should be bound by the main thread's part
+ * (inferred from the figures above, not measured: the bench machine has no such core).
  *
  * One entry may not exceed the body limit (`--max-body-size`): 413 naming it, however the body
  * is cut. Backpressure is 503 with Retry-After (api/receivers/errors.ts); on a full disk nothing is
