@@ -5,6 +5,13 @@
  * `NAME\n<size as little-endian 64-bit><bytes>\n` (multi-line messages, non-UTF-8 bytes).
  * A malformed field makes its whole entry corrupt: the parser reports it and resynchronises at the
  * next empty line.
+ *
+ * Field names are read byte by byte and kept once per parser (the next name is first tried as the
+ * one at its place in the entry before: entries of one source repeat their fields in order); a
+ * reader that needs only some fields (`keep`) gets only those, the others checked but not decoded.
+ * Measured on the body systemd-journal-upload sends for 20,000 of the bench's lines (8 fields an
+ * entry, 546 bytes, in pieces of 64 KiB): 39-47 ms with each name decoded to a string and tested by
+ * a regular expression, 26-30 ms with names read by byte, 22-23 ms keeping only a record's fields.
  */
 
 /** One entry: field name → value (binary values decoded as UTF-8, invalid bytes replaced). */
@@ -12,16 +19,102 @@ export type JournalEntry = Map<string, string>;
 
 export type ExportItem = { readonly entry: JournalEntry } | { readonly corrupt: string };
 
-const FIELD_NAME = /^[A-Za-z0-9_]+$/;
 /** journald refuses fields larger than this; a bigger size is a broken frame. */
 const MAX_FIELD = 64 * 1024 * 1024;
 const NL = 0x0a;
+const EQ = 0x3d;
+/** Names one parser keeps (a stream of ever new names is read, not kept). */
+const MAX_NAMES = 1024;
+
+/** `[A-Za-z0-9_]`, by byte. */
+const NAME_BYTE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const ch = String.fromCharCode(c);
+  NAME_BYTE[c] = /[A-Za-z0-9_]/.test(ch) ? 1 : 0;
+}
+
+interface FieldName {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  /** Its value is decoded (not left out by `keep`). */
+  readonly kept: boolean;
+}
+
+/** Whether buf[pos, nl) starts with the name `bytes` followed by '=' or by the line's end. */
+function startsWith(buf: Buffer, pos: number, nl: number, bytes: Uint8Array): boolean {
+  const end = pos + bytes.length;
+  if (end > nl || (end < nl && buf[end] !== EQ)) return false;
+  for (let i = 0; i < bytes.length; i++) if (buf[pos + i] !== bytes[i]) return false;
+  return true;
+}
+
+export interface ExportParserOptions {
+  /** Only these fields are returned (every field is still checked); all when absent. */
+  readonly keep?: ReadonlySet<string>;
+}
 
 export class ExportParser {
   private buf: Buffer = Buffer.alloc(0);
   private fields: JournalEntry = new Map();
   /** Set when the current entry is broken: skip to its end, then report it. */
   private broken: string | undefined;
+  /** The current entry has a field (kept or not): it is an entry, if only of fields left out. */
+  private any = false;
+  /** Bytes of the current entry read and dropped from `buf` by earlier pushes. */
+  private entryRead = 0;
+  /**
+   * The largest entry the last push touched, in bytes: those it completed, whole, and the one it
+   * left open, so far. A reader that bounds entries checks it after each push; an entry too large
+   * is seen, at the latest, by the push that completes it, however the stream is cut.
+   */
+  largestEntry = 0;
+  /** Names met, by a hash of their bytes and length. */
+  private readonly names = new Map<number, FieldName>();
+  /**
+   * The names of the last entry, in order, and of this one so far: an entry's fields mostly come
+   * in the order of the one before, so the next name is tried first, by its bytes.
+   */
+  private last: FieldName[] = [];
+  private order: FieldName[] = [];
+
+  constructor(private readonly opts: ExportParserOptions = {}) {}
+
+  /**
+   * The name in buf[from, to), or a reason it is not one (a byte outside `[A-Za-z0-9_]`, or none).
+   */
+  private fieldName(buf: Buffer, from: number, to: number): FieldName | string {
+    let hash = 0;
+    let valid = to > from;
+    for (let i = from; i < to; i++) {
+      const c = buf[i]!;
+      if (NAME_BYTE[c] === 0) {
+        valid = false;
+        break;
+      }
+      hash = (Math.imul(hash, 31) + c) | 0;
+    }
+    if (!valid) return `bad field name "${buf.toString('latin1', from, to).slice(0, 40)}"`;
+    const key = (Math.imul(hash, 64) + (to - from)) | 0;
+    const known = this.names.get(key);
+    if (known && known.bytes.length === to - from) {
+      let same = true;
+      for (let i = from, j = 0; i < to; i++, j++) {
+        if (buf[i] !== known.bytes[j]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return known;
+    }
+    const name = buf.toString('latin1', from, to);
+    const made = {
+      name,
+      bytes: Uint8Array.from(buf.subarray(from, to)),
+      kept: this.opts.keep?.has(name) ?? true,
+    };
+    if (!known && this.names.size < MAX_NAMES) this.names.set(key, made);
+    return made;
+  }
 
   /** Feeds bytes; returns the entries (and corrupt ones) completed by them, in order. */
   push(chunk: Buffer): ExportItem[] {
@@ -29,12 +122,19 @@ export class ExportParser {
     const out: ExportItem[] = [];
     let pos = 0;
     const buf = this.buf;
+    // The current entry's bytes before `entryStart` (read by earlier pushes), and its start here.
+    let before = this.entryRead;
+    let entryStart = 0;
+    let largest = 0;
     while (pos < buf.length) {
       const nl = buf.indexOf(NL, pos);
       if (nl < 0) break;
       if (nl === pos) {
         // Empty line: the entry ends.
         pos = nl + 1;
+        largest = Math.max(largest, before + pos - entryStart);
+        before = 0;
+        entryStart = pos;
         this.finish(out);
         continue;
       }
@@ -42,21 +142,32 @@ export class ExportParser {
         pos = nl + 1;
         continue;
       }
-      const eq = buf.indexOf(0x3d /* = */, pos);
-      if (eq >= 0 && eq < nl) {
-        const name = buf.toString('latin1', pos, eq);
-        if (!FIELD_NAME.test(name)) this.broken = `bad field name "${name.slice(0, 40)}"`;
-        else this.fields.set(name, buf.toString('utf8', eq + 1, nl));
+      // The name ends at the first '=' (a text field) or at the line's end (a binary field).
+      let field: FieldName | string;
+      let eq: number;
+      const expected = this.last[this.order.length];
+      if (expected !== undefined && startsWith(buf, pos, nl, expected.bytes)) {
+        field = expected;
+        eq = pos + expected.bytes.length;
+      } else {
+        eq = pos;
+        while (eq < nl && buf[eq] !== EQ) eq++;
+        field = this.fieldName(buf, pos, eq);
+      }
+      if (typeof field === 'string') {
+        this.broken = field;
+        pos = nl + 1;
+        continue;
+      }
+      if (eq < nl) {
+        this.any = true;
+        this.order.push(field);
+        if (field.kept) this.fields.set(field.name, buf.toString('utf8', eq + 1, nl));
         pos = nl + 1;
         continue;
       }
       // Binary field: NAME\n, 8 bytes of size, the bytes, \n.
-      const name = buf.toString('latin1', pos, nl);
-      if (!FIELD_NAME.test(name)) {
-        this.broken = `bad field name "${name.slice(0, 40)}"`;
-        pos = nl + 1;
-        continue;
-      }
+      const name = field.name;
       if (buf.length < nl + 9) break;
       const size = buf.readBigUInt64LE(nl + 1);
       if (size > BigInt(MAX_FIELD)) {
@@ -72,10 +183,14 @@ export class ExportParser {
         pos = nl + 1;
         continue;
       }
-      this.fields.set(name, buf.toString('utf8', start, end));
+      this.any = true;
+      this.order.push(field);
+      if (field.kept) this.fields.set(name, buf.toString('utf8', start, end));
       pos = end + 1;
     }
     this.buf = pos >= buf.length ? Buffer.alloc(0) : buf.subarray(pos);
+    this.entryRead = before + pos - entryStart;
+    this.largestEntry = Math.max(largest, before + buf.length - entryStart);
     return out;
   }
 
@@ -86,14 +201,22 @@ export class ExportParser {
       this.broken ??= 'stream ended inside a field';
       this.buf = Buffer.alloc(0);
     }
+    this.entryRead = 0;
     this.finish(out);
     return out;
   }
 
   private finish(out: ExportItem[]): void {
     if (this.broken !== undefined) out.push({ corrupt: this.broken });
-    else if (this.fields.size > 0) out.push({ entry: this.fields });
+    else if (this.any) out.push({ entry: this.fields });
     this.fields = new Map();
     this.broken = undefined;
+    this.any = false;
+    if (this.order.length > 0) {
+      const was = this.last;
+      this.last = this.order;
+      this.order = was;
+      this.order.length = 0;
+    }
   }
 }

@@ -27,6 +27,17 @@ export const JOURNAL_ATTRIBUTES: Readonly<Record<string, string>> = {
   CONTAINER_NAME: 'container_name',
 };
 
+/**
+ * The fields `entryRecord` reads (and the receiver's labels: `_HOSTNAME`): a reader that wants
+ * only records may leave the others undecoded (ExportParser's `keep`).
+ */
+export const ENTRY_RECORD_FIELDS: ReadonlySet<string> = new Set([
+  '__REALTIME_TIMESTAMP',
+  'MESSAGE',
+  'SYSLOG_IDENTIFIER',
+  ...Object.keys(JOURNAL_ATTRIBUTES),
+]);
+
 /** Is this entry written by a Kata Containers component? */
 export function isKataEntry(entry: JournalEntry): boolean {
   const id = entry.get('SYSLOG_IDENTIFIER') ?? '';
@@ -48,8 +59,23 @@ export function kataAttributes(message: string): Attributes {
   }
   if (!/(?:^|\s)(?:level|msg|time)=/.test(text)) return {};
   const out: Attributes = {};
-  for (const [k, v] of parseLogfmt(text)) out[safeName(`kata_${k}`)] = v;
+  for (const [k, v] of parseLogfmt(text)) out[kataName(k)] = v;
   return out;
+}
+
+/**
+ * `kata_<key>` made safe, once per key (Kata's few keys repeat on every line); bounded. Making
+ * each name safe was half of kataAttributes' time (the bench's 4,066 Kata lines: 12 ms, 5.9 with this).
+ */
+const kataNames = new Map<string, string>();
+function kataName(key: string): string {
+  let name = kataNames.get(key);
+  if (name === undefined) {
+    name = safeName(`kata_${key}`);
+    if (kataNames.size >= 1000) kataNames.clear();
+    kataNames.set(key, name);
+  }
+  return name;
 }
 
 export interface EntryRecordOptions {

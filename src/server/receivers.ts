@@ -103,7 +103,7 @@ export function registerReceiverRoutes(
   });
   registerOtlpApi(router, { ...http('otlp'), decodePool });
   registerElasticsearchApi(router, { ...http('elasticsearch'), version: opts.version, decodePool });
-  registerJournalUploadApi(router, http('journal-upload'));
+  registerJournalUploadApi(router, { ...http('journal-upload'), decodePool });
   registerGelfHttp(router, {
     intake,
     counter: new ProtocolCounter(counters, 'gelf'),

@@ -314,6 +314,22 @@ describe('json lines and logfmt', () => {
         ['flag', ''],
       ],
     );
+    // Escapes between runs of plain text, a backslash at the end, a quote left open, empty values.
+    assert.deepEqual(
+      [...parseLogfmt('a="x\\ny\\tz\\\\w" b="open \\')],
+      [
+        ['a', 'x\ny\tz\\w'],
+        ['b', 'open \\'],
+      ],
+    );
+    assert.deepEqual([...parseLogfmt('k="unterminated value')], [['k', 'unterminated value']]);
+    assert.deepEqual(
+      [...parseLogfmt('k="" e="\\""')],
+      [
+        ['k', ''],
+        ['e', '"'],
+      ],
+    );
     const r = parse(logfmtParser, [
       'level=info ts=2026-11-23T10:00:00.25Z msg="x"',
       'time="2026-11-23 10:00:00.5+00:00" msg=y',

@@ -1,15 +1,15 @@
 /**
  * @module A pool of `worker_threads` Workers that decode the JSON receivers' bodies (OTLP/JSON,
- * Splunk HEC events, Elasticsearch bulk) off the main thread (`serve --decode-workers N`). Why: in
- * the bench's receivers phase the server's main thread was the bottleneck (one core busy, the
- * other idle), and most of its time for these receivers went to decoding: the UTF-8 text of a
- * non-ASCII body, the JSON bounds scan, `JSON.parse`, the walk into records and their garbage. In a
- * worker that runs in parallel with the store path of the other requests. Measured (bench phase
- * `receivers`, 2 shared cores, 200,000 lines in bodies of 2,000, one worker, runs interleaved with
- * `--decode-workers 0`): the server's main thread spent about half the CPU (OTLP/JSON 1.2-1.4 s
- * against 1.9-2.3 s, HEC 1.2-1.3 against 2.1-2.8, bulk 1.2-1.4 against 2.2-2.9), the process
- * about as much in all, and lines/s rose from 91-116k to 117-136k for OTLP/JSON, 80-107k to
- * 121-146k for HEC and 64-79k to 108-124k for bulk.
+ * Splunk HEC events, Elasticsearch bulk) and parse journal uploads off the main thread
+ * (`serve --decode-workers N`). Why: in the bench's receivers phase the server's main thread was the
+ * bottleneck (one core busy, the other idle), and most of its time for these receivers went to
+ * decoding: the UTF-8 text of a non-ASCII body, the JSON bounds scan, `JSON.parse`, the walk into
+ * records and their garbage. In a worker that runs in parallel with the store path of the other
+ * requests. Measured (bench phase `receivers`, 2 shared cores, 200,000 lines in bodies of 2,000,
+ * one worker, runs interleaved with `--decode-workers 0`): the server's main thread spent about
+ * half the CPU (OTLP/JSON 1.2-1.4 s against 1.9-2.3 s, HEC 1.2-1.3 against 2.1-2.8, bulk 1.2-1.4
+ * against 2.2-2.9), the process about as much in all, and lines/s rose from 91-116k to 117-136k for
+ * OTLP/JSON, 80-107k to 121-146k for HEC and 64-79k to 108-124k for bulk.
  *
  * Small bodies decode inline: below `inlineBelow` bytes the hop (a message each way, the records
  * rebuilt) costs the main thread as much as it saves. Measured on HEC bodies: at 9 KiB the main
@@ -19,14 +19,26 @@
  * requests read bodies at all). A worker that dies fails its in-flight requests with
  * DecodeWorkerError (a 5xx answer, never a hang) and is replaced. Workers start with their first
  * body, not with the server: one that takes no large JSON body loads no thread.
+ *
+ * A journal upload (`POST /upload`, api/journal-upload/upload.ts) is one long body read as it
+ * arrives: it goes to one worker as a sticky stream (`openStream`), in pieces that the worker
+ * parses with the upload's own parser, kept between them (./decode-journal.ts), each answered with
+ * the records of the entries it completes. Why: parsing the export format and making the records was
+ * most of the main thread's time for an upload; in a worker it runs beside the store path (bench:
+ * the main thread's CPU for 200,000 entries 1.33-1.48 s inline, 0.75-0.82 s with one worker). A worker holds at most
+ * `maxStreamsPerWorker` uploads (more are parsed inline); one that dies fails its streams' pieces
+ * with DecodeWorkerError, and their later pieces too (their state died with it); a stream the
+ * handler gives up (its request failed or was aborted) is discarded in the worker.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SetInterner } from '../../model/intern.js';
+import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
 import { type DecodedBody, type DecodeJob, fromWireError, type WireError } from './decode-jobs.js';
+import type { JournalStreamJob } from './decode-journal.js';
 import { type PackedBulk, type PackedRecords, unpackBulk, unpackRecords } from './decode-packed.js';
-import type { DecodeRequest } from './decode-worker.js';
+import type { DecodeRequest, WorkerRequest } from './decode-worker.js';
 
 /** The default size: one worker per spare core, at most 2. */
 export const defaultDecodeWorkers = (): number => Math.max(0, Math.min(2, availableParallelism() - 1));
@@ -35,6 +47,8 @@ export const defaultDecodeWorkers = (): number => Math.max(0, Math.min(2, availa
 export const DECODE_INLINE_BELOW = 32 << 10;
 /** Bodies one worker may hold, decoding or waiting. */
 export const DECODE_QUEUE_PER_WORKER = 4;
+/** Journal uploads one worker may hold open (./decode-journal.ts); more are parsed inline. */
+export const DECODE_STREAMS_PER_WORKER = 16;
 
 /**
  * The young generation of a worker, in MiB (V8's default is about 16 per semi-space): a body's
@@ -59,6 +73,8 @@ interface Slot {
   /** Started at the slot's first body: a server that never gets a large one starts no thread. */
   worker?: Worker;
   readonly pending: Map<number, Pending>;
+  /** The streams open in the worker (sticky: their pieces go nowhere else). */
+  readonly streams: Set<number>;
   /** No worker will run here again (one failed to start): its share decodes inline. */
   dead?: boolean;
 }
@@ -67,12 +83,40 @@ type Reply = {
   readonly id: number;
   readonly ok?: PackedRecords;
   readonly bulk?: PackedBulk;
+  /** A journal piece's corrupt entries. */
+  readonly journal?: { readonly corrupt: number; readonly reasons: string[] };
+  /** The answer to a probe (tests). */
+  readonly streams?: number;
   readonly error?: WireError;
 };
+
+/** What a piece of a journal upload gave: its records, its corrupt entries and their first reasons. */
+export interface DecodedPiece {
+  readonly records: RawRecord[];
+  /** The records' bodies' UTF-8 lengths, when a worker measured them (for the intake). */
+  readonly lineBytes?: Uint32Array;
+  readonly corrupt: number;
+  readonly reasons: readonly string[];
+}
+
+/**
+ * One journal upload decoded by one worker, piece after piece (the worker keeps its parser between
+ * them; messages to a worker arrive in order). Each piece answers the records of the entries it
+ * completes. A worker that dies fails the pieces it held and every later one with
+ * DecodeWorkerError. After `end`, nothing more is sent; `discard` (a request that failed or was
+ * aborted) drops the stream's state in the worker, and is a no-op once the stream ended.
+ */
+export interface DecodeStream {
+  chunk(body: Buffer, now: bigint, maxBodyBytes: number): Promise<DecodedPiece>;
+  /** The last piece (may be empty): the worker also returns the entry left open, and drops the stream. */
+  end(body: Buffer, now: bigint, maxBodyBytes: number): Promise<DecodedPiece>;
+  discard(): void;
+}
 
 export interface DecodePoolOptions {
   readonly inlineBelow?: number;
   readonly maxQueuedPerWorker?: number;
+  readonly maxStreamsPerWorker?: number;
   /** Told of a worker that died (the server's log). */
   readonly log?: (line: string) => void;
   /** The worker's module (tests: one that cannot start). */
@@ -88,6 +132,7 @@ export class DecodePool {
   private crashNext = false;
   readonly inlineBelow: number;
   private readonly maxQueued: number;
+  private readonly maxStreams: number;
 
   constructor(
     readonly size: number,
@@ -95,7 +140,8 @@ export class DecodePool {
   ) {
     this.inlineBelow = opts.inlineBelow ?? DECODE_INLINE_BELOW;
     this.maxQueued = opts.maxQueuedPerWorker ?? DECODE_QUEUE_PER_WORKER;
-    for (let i = 0; i < size; i++) this.slots.push({ pending: new Map() });
+    this.maxStreams = opts.maxStreamsPerWorker ?? DECODE_STREAMS_PER_WORKER;
+    for (let i = 0; i < size; i++) this.slots.push({ pending: new Map(), streams: new Set() });
   }
 
   private start(slot: Slot): Worker {
@@ -116,8 +162,8 @@ export class DecodePool {
       if (!p) return;
       slot.pending.delete(m.id);
       if (slot.pending.size === 0) worker.unref();
-      if (m.ok) p.resolve(m);
-      else p.reject(fromWireError(m.error!));
+      if (m.error) p.reject(fromWireError(m.error));
+      else p.resolve(m);
     });
     // An uncaught error is followed by 'exit', which fails what the worker held.
     worker.on('error', (err) => this.opts.log?.(`decode worker failed: ${err.message}`));
@@ -125,6 +171,8 @@ export class DecodePool {
       if (slot.worker !== worker) return;
       const failed = [...slot.pending.values()];
       slot.pending.clear();
+      // Their state died with the worker: their next pieces fail (post() sees another worker).
+      slot.streams.clear();
       for (const p of failed) p.reject(new DecodeWorkerError(`decode worker exited (code ${code})`));
       if (this.closed) return;
       if (!online) {
@@ -165,22 +213,108 @@ export class DecodePool {
     if (this.closed || body.length < this.inlineBelow) return undefined;
     const slot = this.slot();
     if (!slot) return undefined;
+    const worker = slot.worker ?? this.start(slot);
+    return this.post(slot, worker, job, body).then((r) => ({
+      records: unpackRecords(r.ok!, labelSets),
+      lineBytes: r.ok!.lineBytes,
+      ...(r.bulk ? { bulk: unpackBulk(r.bulk) } : {}),
+    }));
+  }
+
+  /**
+   * A journal upload's stream, bound to the least busy worker with room; undefined when there is
+   * none (size 0, every worker dead, full or holding its most streams): parse it inline. Records
+   * come back with their label sets interned in `labelSets`.
+   */
+  openStream(labelSets: SetInterner<Labels>): DecodeStream | undefined {
+    if (this.closed) return undefined;
+    let slot: Slot | undefined;
+    const load = (s: Slot) => s.pending.size + s.streams.size;
+    for (const s of this.slots) {
+      if (s.dead || s.pending.size >= this.maxQueued || s.streams.size >= this.maxStreams) continue;
+      if (!slot || load(s) < load(slot)) slot = s;
+    }
+    if (!slot) return undefined;
+    const bound = slot;
+    const worker = bound.worker ?? this.start(bound);
+    const stream = this.nextId++;
+    bound.streams.add(stream);
+    let sent = false;
+    let ended = false;
+    const close = (): void => void bound.streams.delete(stream);
+    const piece = (kind: JournalStreamJob['kind'], body: Buffer, now: bigint, maxBodyBytes: number) => {
+      if (ended) return Promise.reject(new Error(`journal stream ${stream} already ended`));
+      const job: JournalStreamJob = { kind, stream, now, maxBodyBytes, ...(sent ? {} : { first: true }) };
+      sent = true;
+      if (kind === 'journal-end') ended = true;
+      const answer = this.post(bound, worker, job, body).then(
+        (r): DecodedPiece => ({
+          records: unpackRecords(r.ok!, labelSets),
+          lineBytes: r.ok!.lineBytes,
+          corrupt: r.journal!.corrupt,
+          reasons: r.journal!.reasons,
+        }),
+      );
+      if (kind === 'journal-end') answer.then(close, close);
+      return answer;
+    };
+    return {
+      chunk: (body, now, maxBodyBytes) => piece('journal-chunk', body, now, maxBodyBytes),
+      end: (body, now, maxBodyBytes) => piece('journal-end', body, now, maxBodyBytes),
+      discard: () => {
+        close();
+        if (ended) return;
+        ended = true;
+        // Nothing sent: the worker holds nothing. Another worker, or none: the state died with it.
+        if (sent && this.live(bound, worker)) worker.postMessage({ discard: stream } satisfies WorkerRequest);
+      },
+    };
+  }
+
+  /** Whether `worker` still serves `slot` (not replaced, not failed, the pool open). */
+  private live(slot: Slot, worker: Worker): boolean {
+    return !this.closed && !slot.dead && slot.worker === worker;
+  }
+
+  /**
+   * Sends `job` with `body` to `worker`; its answer, or DecodeWorkerError once the worker is gone
+   * (a message to a worker that exited would never be answered).
+   */
+  private post(slot: Slot, worker: Worker, job: DecodeJob | JournalStreamJob, body: Buffer): Promise<Reply> {
+    if (!this.live(slot, worker)) return Promise.reject(new DecodeWorkerError('decode worker exited'));
     // A Buffer that owns its whole ArrayBuffer is transferred; a slice of a pooled one is copied.
     const own = body.byteOffset === 0 && body.buffer.byteLength === body.length;
     const ab = own ? (body.buffer as ArrayBuffer) : (new Uint8Array(body).buffer as ArrayBuffer);
     const id = this.nextId++;
     const request: DecodeRequest = { id, job, body: ab, ...(this.crashNext ? { crash: true } : {}) };
     this.crashNext = false;
-    const worker = slot.worker ?? this.start(slot);
+    return this.send(slot, worker, request, [ab]);
+  }
+
+  private send(slot: Slot, worker: Worker, request: WorkerRequest & { id: number }, transfer: ArrayBuffer[]) {
     return new Promise<Reply>((resolve, reject) => {
       if (slot.pending.size === 0) worker.ref();
-      slot.pending.set(id, { resolve, reject });
-      worker.postMessage(request, [ab]);
-    }).then((r) => ({
-      records: unpackRecords(r.ok!, labelSets),
-      lineBytes: r.ok!.lineBytes,
-      ...(r.bulk ? { bulk: unpackBulk(r.bulk) } : {}),
-    }));
+      slot.pending.set(request.id, { resolve, reject });
+      worker.postMessage(request, transfer);
+    });
+  }
+
+  /** Tests: the streams each started worker holds (-1 for a slot without a live worker). */
+  async streamStatesForTest(): Promise<number[]> {
+    return Promise.all(
+      this.slots.map(async (s) => {
+        if (!s.worker || !this.live(s, s.worker)) return -1;
+        const r = await this.send(s, s.worker, { id: this.nextId++, probe: 'streams' }, []);
+        return r.streams ?? -1;
+      }),
+    );
+  }
+
+  /** Streams open, as the pool counts them. */
+  get openStreams(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.streams.size;
+    return n;
   }
 
   /** Bodies sent to the workers and not yet answered. */
