@@ -42,6 +42,8 @@ function needsEscape(s: string): boolean {
 }
 
 const NO_ATTRIBUTES = { text: '', ascii: true };
+/** Attributes objects whose text a WalLines remembers. */
+const RECENT = 16;
 
 /** A string JSON writes as it is between quotes: printable ASCII without `"` and `\\`. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -90,6 +92,9 @@ export class WalLines {
   private lastAttributes: Attributes | undefined | null = null;
   private attrs = NO_ATTRIBUTES;
   private suffixes: [string, string] = ['', ''];
+  private readonly recentKeys: (Attributes | undefined)[] = new Array(RECENT).fill(undefined);
+  private readonly recentTexts: { text: string; ascii: boolean }[] = new Array(RECENT).fill(NO_ATTRIBUTES);
+  private recentAt = 0;
   constructor(
     private readonly tenantIndex: number,
     /** Expected bytes (grown as needed). */
@@ -127,7 +132,7 @@ export class WalLines {
     if (observed !== this.lastObserved || attrKey !== this.lastAttributes) {
       this.lastObserved = observed;
       this.lastAttributes = attrKey;
-      this.attrs = attributesText(attributes);
+      this.attrs = attrKey === undefined ? NO_ATTRIBUTES : this.recentText(attrKey);
       const mid = `\x1f${observed}\x1f${this.attrs.text}\x1f`;
       this.suffixes = [`${mid}0\x1f`, `${mid}1\x1f`];
     }
@@ -146,6 +151,23 @@ export class WalLines {
     buf[pos++] = 0x0a;
     this.pos = pos;
     return pos - start;
+  }
+
+  /**
+   * The text of one of the last RECENT attributes objects written, else made. Records of one
+   * stream interleave a few shared objects (a journal's units on one host: the intake groups by
+   * stream, not by attributes), which a run cache alone wrote again for nearly every line (a
+   * quarter of a journal upload's encoding); a few pointer comparisons cost one-off objects (OTLP's)
+   * next to nothing, where a weak map cost the collector.
+   */
+  private recentText(attributes: Attributes): { text: string; ascii: boolean } {
+    const keys = this.recentKeys;
+    for (let i = 0; i < RECENT; i++) if (keys[i] === attributes) return this.recentTexts[i]!;
+    const made = attributesText(attributes);
+    keys[this.recentAt] = attributes;
+    this.recentTexts[this.recentAt] = made;
+    this.recentAt = (this.recentAt + 1) % RECENT;
+    return made;
   }
 
   /** Appends lines already encoded (whole lines, as salvage.ts keeps them). */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributesText } from '../../../../src/store/duckdb/wal/encode.js';
+import { attributesText, WalLines } from '../../../../src/store/duckdb/wal/encode.js';
 
 const reference = (a: Record<string, string>): string => {
   if (Object.keys(a).length === 0) return '';
@@ -60,4 +60,17 @@ test('attributesText is the JSON of the well-formed attributes, in their order',
     assert.equal(text, reference(a));
     if (ascii) assert.match(text, /^[\x20-\x7e]*$/);
   }
+});
+
+test('WalLines: interleaved shared attributes objects (more than it remembers) write the same lines as an object per line', () => {
+  const sets = Array.from({ length: 20 }, (_, i) => ({ unit: `u${i}.service`, host: i % 2 ? 'h' : 'hé' }));
+  const order = Array.from({ length: 400 }, (_, i) => (i * 7 + (i % 3)) % sets.length);
+  const shared = new WalLines(0, 1024);
+  const fresh = new WalLines(0, 1024);
+  order.forEach((s, n) => {
+    shared.add(1n, n + 1, BigInt(n), 5n, sets[s]!, `line ${n}`);
+    fresh.add(1n, n + 1, BigInt(n), 5n, { ...sets[s]! }, `line ${n}`);
+  });
+  assert.ok(shared.bytes.equals(fresh.bytes));
+  assert.match(shared.bytes.toString('utf8'), /"unit":"u19.service","host":"h"/);
 });
