@@ -29,7 +29,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSet, DEFAULT_SEED } from './generate.js';
-import { fmtInt, fmtMB, type Verdict } from './report.js';
+import { fmtInt, fmtMB, median, type Verdict } from './report.js';
 import { procStatusKb } from './rss.js';
 import {
   agentEnv,
@@ -228,12 +228,6 @@ export async function abortAgentPhase(): Promise<void> {
   if (live.dir) rmSync(live.dir, { recursive: true, force: true });
   live = {};
   removeAgentTree();
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**
