@@ -56,13 +56,17 @@ function int64(v: unknown, where: string): bigint {
   throw malformed(`${where}: expected an integer`);
 }
 
+const UINT64_END = 2n ** 64n;
+
 function uint64(v: unknown, where: string): bigint {
   const n = int64(v, where);
-  if (n < 0n || n >= 2n ** 64n) throw malformed(`${where}: out of range`);
+  if (n < 0n || n >= UINT64_END) throw malformed(`${where}: out of range`);
   return n;
 }
 
 function uint32(v: unknown, where: string): number {
+  // A JSON number in range is taken as it is (severity, flags, counts: every record has some).
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
   const n = int64(v, where);
   if (n < 0n || n > 0xffffffffn) throw malformed(`${where}: out of range`);
   return Number(n);
