@@ -296,6 +296,15 @@ describe('the web page', () => {
     assert.match((await page.locator('[data-testid=completions]').textContent()) ?? '', /namespace/);
     await editor.press('Enter');
     assert.equal(await editor.inputValue(), '{namespace=');
+    // The frame that places the caret after the taken name runs before the typing goes on (on a
+    // loaded machine it came after the first character, which then went before the caret).
+    await page.evaluate(
+      () =>
+        new Promise((r) => {
+          const g = globalThis as unknown as { requestAnimationFrame(f: () => void): void };
+          g.requestAnimationFrame(() => g.requestAnimationFrame(() => r(undefined)));
+        }),
+    );
     await editor.pressSequentially('"s');
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=completions]')?.textContent?.includes('shop'),
@@ -312,7 +321,35 @@ describe('the web page', () => {
     assert.equal(await editor.inputValue(), 'count_over_time');
   });
 
-  test('completion survives a busy server: a 429 with Retry-After is asked again, a failure is not kept', async () => {
+  test('a slow frame after taking a label name does not move the caret back over what was typed since', async () => {
+    await open({ from, to });
+    const editor = page.locator('[data-testid=query]');
+    await editor.fill('');
+    await editor.pressSequentially('{nam');
+    await page.locator('[data-testid=completions]').waitFor();
+    // Frames come 400 ms late, as on a loaded machine; the typing goes on meanwhile.
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { requestAnimationFrame(f: () => void): number };
+      const raf = g.requestAnimationFrame.bind(g);
+      g.requestAnimationFrame = (f: () => void) => {
+        setTimeout(() => raf(f), 400);
+        return 0;
+      };
+    });
+    try {
+      await editor.press('Enter');
+      await editor.pressSequentially('"s');
+      await page.waitForTimeout(600);
+      assert.equal(await editor.inputValue(), '{namespace="s');
+      await page.waitForFunction(() =>
+        document.querySelector('[data-testid=completions]')?.textContent?.includes('shop'),
+      );
+    } finally {
+      await page.reload();
+    }
+  });
+
+  test('completion survives a busy server: a 429 with Retry-After is asked again, a failure is asked again shortly', async () => {
     let busy = 1;
     let failed = 1;
     await page.route('**/loki/api/v1/label/namespace/values*', async (route) => {
@@ -335,11 +372,16 @@ describe('the web page', () => {
         { timeout: 10_000 },
       );
       assert.ok(busy < 0, 'the values were asked for twice');
-      // A plain failure shows nothing; it is not kept, so the next keystroke asks again.
+      // A plain failure is not kept: it is asked again a little later, the text unchanged, and
+      // the values come without another keystroke.
       await editor.fill('{pod="');
       for (let i = 0; failed >= 1 && i < 100; i++) await page.waitForTimeout(50);
-      assert.equal(failed, 0, 'the pod values were asked for');
-      await page.waitForTimeout(200);
+      await page.waitForFunction(
+        () => (document.querySelector('[data-testid=completions]')?.textContent ?? '').length > 0,
+        undefined,
+        { timeout: 10_000 },
+      );
+      assert.ok(failed < 0, 'the failed answer was asked for again, without a keystroke');
       await editor.pressSequentially('ap');
       await page.waitForFunction(
         () => (document.querySelector('[data-testid=completions]')?.textContent ?? '').includes('api'),

@@ -66,6 +66,9 @@ function Highlighted({ value, error }: { value: string; error?: EditorError | un
   return <>{out}</>;
 }
 
+/** Times a completion whose answer failed is tried, the text unchanged. */
+const COMPLETION_ATTEMPTS = 3;
+
 export function QueryEditor(props: Props) {
   const ref = useRef<HTMLTextAreaElement>(null);
   const pre = useRef<HTMLPreElement>(null);
@@ -94,7 +97,7 @@ export function QueryEditor(props: Props) {
     return p;
   };
 
-  const complete = async (value: string, cursor: number, explicit: boolean): Promise<void> => {
+  const complete = async (value: string, cursor: number, explicit: boolean, attempt = 1): Promise<void> => {
     const c = completionAt(value, cursor);
     if (!c || (!explicit && c.kind !== 'value' && c.prefix === '' && c.kind !== 'label')) {
       setPopup(undefined);
@@ -107,6 +110,13 @@ export function QueryEditor(props: Props) {
       else all = c.kind === 'stage' ? STAGES : FUNCTIONS;
     } catch {
       all = [];
+      // A failed answer (a server too busy to say) is asked again a little later while the text
+      // stays as it is, not only at the next keystroke: the popup would otherwise stay empty.
+      if (attempt < COMPLETION_ATTEMPTS) {
+        setTimeout(() => {
+          if (ref.current?.value === value) void complete(value, cursor, explicit, attempt + 1);
+        }, 500 * attempt);
+      }
     }
     const prefix = c.prefix.toLowerCase();
     const items = all.filter((s) => s.toLowerCase().startsWith(prefix) && s !== c.prefix).slice(0, 50);
@@ -128,6 +138,9 @@ export function QueryEditor(props: Props) {
     setPopup(undefined);
     const caret = c.from + insert.length;
     requestAnimationFrame(() => {
+      // Typed on meanwhile (a slow frame): the caret stays where the typing put it; moving it back
+      // would put the next characters before what was typed.
+      if (ta.value !== next) return;
       ta.focus();
       ta.setSelectionRange(caret, caret);
       if (c.kind === 'label') void complete(next, caret, true);
