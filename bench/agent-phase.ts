@@ -33,9 +33,11 @@ import { fmtInt, fmtMB, median, type Verdict } from './report.js';
 import { procStatusKb } from './rss.js';
 import {
   agentEnv,
+  cpuSeconds,
   envWords,
   freePort,
   logTail,
+  metricSum,
   type ServerUnderTest,
   startServer,
   waitReady,
@@ -162,30 +164,6 @@ export function writeKubeletTree(root: string, targetBytes: number, pods: number
     partialSplits,
     seconds: (performance.now() - t0) / 1000,
   };
-}
-
-/** utime + stime of a process in seconds (clock ticks of 10 ms), or undefined once it is gone. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15
-  } catch {
-    return undefined;
-  }
-}
-
-/** The sum of a counter over its label sets in a Prometheus text exposition. */
-export function metricSum(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(v)) sum += v;
-  }
-  return sum;
 }
 
 async function scrape(url: string): Promise<string | undefined> {

@@ -27,7 +27,7 @@
  * KJ_BENCH_RECV_ROUNDS (3), KJ_BENCH_RECV_LIVE=0 skips the live clients' runs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -48,7 +48,7 @@ import { DataSet, DEFAULT_SEED, type GenRecord } from './generate.js';
 import { pushBody } from './proto.js';
 import { httpRequest, pushAll } from './push.js';
 import { fmtInt, median, type Verdict } from './report.js';
-import { type ServerUnderTest, startServer, waitReady } from './server.js';
+import { cpuSeconds, envInt, metricSum, type ServerUnderTest, startServer, waitReady } from './server.js';
 import type { Stream } from './topology.js';
 
 const require = createRequire(import.meta.url);
@@ -56,12 +56,6 @@ const say = (text: string): void => void process.stdout.write(`${text}\n`);
 const JOURNAL_REMOTE = '/usr/lib/systemd/systemd-journal-remote';
 const JOURNAL_UPLOAD = '/usr/lib/systemd/systemd-journal-upload';
 const TARGET_RATIO = 0.7;
-
-const envInt = (name: string, dflt: number): number => {
-  const v = Number(process.env[name] ?? dflt);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
 
 export interface ReceiverRun {
   readonly receiver: string;
@@ -148,15 +142,14 @@ async function exportAll(
 }
 
 /**
- * Posts pre-encoded bodies over `concurrency` keep-alive connections; each answer must be `status`
- * and pass `check` (an Elasticsearch bulk answer must say `errors: false`).
+ * Posts pre-encoded bodies over `concurrency` keep-alive connections; each answer must be 200 and
+ * pass `check` (an Elasticsearch bulk answer must say `errors: false`).
  */
 async function postAll(
   url: string,
   bodies: readonly Buffer[],
   headers: Record<string, string>,
   concurrency: number,
-  status: number,
   check: (body: string) => boolean = () => true,
 ): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
@@ -164,7 +157,7 @@ async function postAll(
   const worker = async (): Promise<void> => {
     while (next < bodies.length) {
       const res = await httpRequest(agent, url, 'POST', bodies[next++]!, headers);
-      if (res.status !== status || !check(res.body)) {
+      if (res.status !== 200 || !check(res.body)) {
         throw new Error(`${url} answered ${res.status}: ${res.body.slice(0, 300)}`);
       }
     }
@@ -258,17 +251,7 @@ function run(cmd: string, args: string[], stdin?: Buffer): Promise<void> {
 }
 
 async function storedLines(baseUrl: string): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  let n = 0;
-  for (const m of text.matchAll(/^kjournal_ingested_lines_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
-  return n;
-}
-
-/** User + system CPU seconds of a process (/proc/<pid>/stat, fields 14 and 15, in clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return metricSum(await (await fetch(`${baseUrl}/metrics`)).text(), 'kjournal_ingested_lines_total');
 }
 
 /** Runs `send` against a fresh server; the time is the send's. */
@@ -286,11 +269,11 @@ async function onFreshServer(
   );
   try {
     await waitReady(server);
-    const cpu0 = cpuSeconds(server.pid);
+    const cpu0 = cpuSeconds(server.pid) ?? 0;
     const t0 = performance.now();
     await send(server);
     const seconds = (performance.now() - t0) / 1000;
-    const cpu = cpuSeconds(server.pid) - cpu0;
+    const cpu = (cpuSeconds(server.pid) ?? cpu0) - cpu0;
     return { seconds, stored: await storedLines(server.baseUrl), cpu };
   } finally {
     await server.stop();
@@ -343,6 +326,45 @@ export async function runReceiversHttpPhase(root: string, outDir: string): Promi
   );
   await es.close();
   const hec = hecBodies(batches);
+  /** The receivers sent pre-encoded bodies, each answered 200 (a bulk answer must say no errors). */
+  const posted: {
+    receiver: string;
+    client: string;
+    path: string;
+    bodies: readonly Buffer[];
+    headers: Record<string, string>;
+    check?: (body: string) => boolean;
+  }[] = [
+    {
+      receiver: 'OTLP/HTTP protobuf',
+      client: 'bodies by otlp-transformer ProtobufLogsSerializer',
+      path: '/otlp/v1/logs',
+      bodies: protoBodies,
+      headers: { 'content-type': 'application/x-protobuf' },
+    },
+    {
+      receiver: 'OTLP/HTTP JSON',
+      client: 'bodies by otlp-transformer JsonLogsSerializer',
+      path: '/otlp/v1/logs',
+      bodies: jsonBodies,
+      headers: { 'content-type': 'application/json' },
+    },
+    {
+      receiver: 'Elasticsearch bulk',
+      client: 'bodies by @elastic/elasticsearch ndserialize',
+      path: '/_bulk',
+      bodies: ndjsonBodies,
+      headers: { 'content-type': 'application/x-ndjson' },
+      check: (body) => body.includes('"errors":false'),
+    },
+    {
+      receiver: 'Splunk HEC',
+      client: 'bodies by splunk-logging _makeBody',
+      path: '/services/collector/event',
+      bodies: hec,
+      headers: { authorization: 'Splunk bench', 'content-type': 'application/json' },
+    },
+  ];
   const journalTools = existsSync(JOURNAL_UPLOAD) && existsSync(JOURNAL_REMOTE);
   const journalDir = mkdtempSync(join(tmpdir(), 'kjournal-bench-journal-'));
   try {
@@ -361,43 +383,11 @@ export async function runReceiversHttpPhase(root: string, outDir: string): Promi
       await measure('Loki push', 'protobuf+snappy bodies', async (s) => {
         await pushAll(s.baseUrl, bodies, concurrency);
       });
-      await measure('OTLP/HTTP protobuf', 'bodies by otlp-transformer ProtobufLogsSerializer', (s) =>
-        postAll(
-          `${s.baseUrl}/otlp/v1/logs`,
-          protoBodies,
-          { 'content-type': 'application/x-protobuf' },
-          concurrency,
-          200,
-        ),
-      );
-      await measure('OTLP/HTTP JSON', 'bodies by otlp-transformer JsonLogsSerializer', (s) =>
-        postAll(
-          `${s.baseUrl}/otlp/v1/logs`,
-          jsonBodies,
-          { 'content-type': 'application/json' },
-          concurrency,
-          200,
-        ),
-      );
-      await measure('Elasticsearch bulk', 'bodies by @elastic/elasticsearch ndserialize', (s) =>
-        postAll(
-          `${s.baseUrl}/_bulk`,
-          ndjsonBodies,
-          { 'content-type': 'application/x-ndjson' },
-          concurrency,
-          200,
-          (body) => body.includes('"errors":false'),
-        ),
-      );
-      await measure('Splunk HEC', 'bodies by splunk-logging _makeBody', (s) =>
-        postAll(
-          `${s.baseUrl}/services/collector/event`,
-          hec,
-          { authorization: 'Splunk bench', 'content-type': 'application/json' },
-          concurrency,
-          200,
-        ),
-      );
+      for (const p of posted) {
+        await measure(p.receiver, p.client, (s) =>
+          postAll(`${s.baseUrl}${p.path}`, p.bodies, p.headers, concurrency, p.check),
+        );
+      }
       if (journalTools) {
         await measure('journal upload', 'systemd-journal-upload --directory --follow=no', (s) =>
           run(JOURNAL_UPLOAD, [`--url=${s.baseUrl}`, `--directory=${journalDir}`, '--follow=no']),

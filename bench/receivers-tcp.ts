@@ -20,7 +20,7 @@
  * each into a fresh server; the forward and syslog verdicts take the medians; GELF runs once).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { httpRequest } from './push.js';
 import { fmtInt, median, type Verdict } from './report.js';
-import { freePort, startServer, waitReady } from './server.js';
+import { cpuSeconds, freePort, startServer, waitReady } from './server.js';
 
 const require = createRequire(import.meta.url);
 const RSYSLOGD = '/usr/sbin/rsyslogd';
@@ -41,17 +41,6 @@ export interface ReceiverFigure {
   readonly note?: string;
   /** Lines per second of the server's CPU time (user + system) over the run: the load-independent figure. */
   linesPerServerCpuSecond?: number;
-}
-
-/** The server's CPU seconds so far (user + system, /proc/PID/stat), or undefined off Linux. */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return undefined;
-  }
 }
 
 /** Runs one figure, adding the server's CPU time per line. */

@@ -35,19 +35,13 @@ import { runReceiversPhase } from './receivers-tcp.js';
 import { fmtInt, fmtMB, fmtMs, type Verdict, verdictTable } from './report.js';
 import { RssSampler } from './rss.js';
 import { runSameTime, sameTimeLine } from './same-time.js';
-import { logTail, type ServerUnderTest, startServer, waitReady } from './server.js';
+import { envInt, logTail, type ServerUnderTest, startServer, waitReady } from './server.js';
 import { dirSize, waitSettled, zstd3 } from './storage.js';
 
 /** Occurs only inside log lines (never in labels), in JSON, logfmt, klog, Java and audit lines. */
 const SUBSTRING = 'timeout';
 const REGEX = '(timed out|deadline exceeded) after [0-9]+ms';
 const HOUR_NS = 3_600_000_000_000n;
-
-const envInt = (name: string, dflt: number): number => {
-  const v = Number(process.env[name] ?? dflt);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
 
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
 

@@ -46,6 +46,37 @@ export function agentEnv(): NodeJS.ProcessEnv {
   return { MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=4', ...process.env };
 }
 
+/** A positive integer from the environment, else `dflt`; anything else is an error. */
+export const envInt = (name: string, dflt: number): number => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+
+/** utime + stime of a process in seconds (/proc/PID/stat fields 14 and 15, clock ticks of 10 ms), or undefined once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The sum of a counter over its label sets in a Prometheus text exposition. */
+export function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(v)) sum += v;
+  }
+  return sum;
+}
+
 /** The words of an environment variable (none when unset). */
 export const envWords = (name: string): string[] =>
   (process.env[name] ?? '').split(/\s+/).filter((w) => w !== '');

@@ -11,6 +11,7 @@
 import { Buffer } from 'node:buffer';
 import type { Labels } from '../model/record.js';
 import { TimeWindow } from '../model/validate-time.js';
+import { RecentObjects } from '../util/recent.js';
 import { labelSetText } from './loki-push/labels.js';
 import type { PushLimits } from './loki-push/validate.js';
 
@@ -45,8 +46,7 @@ export class RecordChecker {
   private lastLabelsProblem: Refusal | undefined;
   private readonly texts = new WeakMap<Labels, string>();
   private readonly metadataSizes = new WeakMap<object, MetadataSize>();
-  private readonly recentMetadata: (object | undefined)[] = new Array(RECENT).fill(undefined);
-  private recentAt = 0;
+  private readonly recentMetadata = new RecentObjects<object, MetadataSize>(RECENT);
   private lastMetadata: object | undefined;
   private lastMetadataSize: MetadataSize = { count: 0, bytes: 0 };
 
@@ -132,17 +132,20 @@ export class RecordChecker {
     if (metadata === this.lastMetadata) return this.lastMetadataSize;
     let size = this.metadataSizes.get(metadata);
     if (size === undefined) {
-      let count = 0;
-      let bytes = 0;
-      for (const k in metadata) {
-        count++;
-        bytes += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(metadata[k]!, 'utf8');
+      size = this.recentMetadata.get(metadata);
+      if (size !== undefined) {
+        // Seen again: shared, worth a weak entry.
+        if (size.count > 0) this.metadataSizes.set(metadata, size);
+      } else {
+        let count = 0;
+        let bytes = 0;
+        for (const k in metadata) {
+          count++;
+          bytes += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(metadata[k]!, 'utf8');
+        }
+        size = { count, bytes };
+        this.recentMetadata.add(metadata, size);
       }
-      size = { count, bytes };
-      const recent = this.recentMetadata;
-      if (count > 0 && recent.includes(metadata)) this.metadataSizes.set(metadata, size);
-      recent[this.recentAt] = metadata;
-      this.recentAt = (this.recentAt + 1) % RECENT;
     }
     this.lastMetadata = metadata;
     this.lastMetadataSize = size;

@@ -13,13 +13,13 @@
  * A malformed action line refuses the whole request (400, nothing stored), as Elasticsearch does.
  */
 import { randomBytes } from 'node:crypto';
+import type { BulkItem } from '../../formats/es-bulk/bulk.js';
 import { bulkBodyRecords, LabelSets } from '../../formats/es-bulk/records.js';
 import { SetInterner } from '../../model/intern.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
-import { readEncodedBody } from '../http/encoded-body.js';
+import { contentEncoding, readEncodedBody } from '../http/encoded-body.js';
 import type { Handler, Reply } from '../http/router.js';
-import type { BulkItemHead } from '../receivers/decode-jobs.js';
 import type { DecodePool } from '../receivers/decode-pool.js';
 import type { Intake, IntakeItem } from '../receivers/intake.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
@@ -65,12 +65,12 @@ function newId(): string {
 }
 
 interface Decoded {
-  readonly items: readonly BulkItemHead[];
+  readonly items: readonly BulkItem[];
   readonly intake: IntakeItem[];
   /** Item index → intake index (-1: refused by the decoder, not handed to intake). */
   readonly slot: number[];
   /** The intake items' bodies' UTF-8 lengths, when a worker measured them. */
-  readonly lineBytes?: Uint32Array;
+  readonly lineBytes?: Uint32Array | undefined;
 }
 
 /**
@@ -93,10 +93,9 @@ async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: bo
     // Bounded line by line as it parses (formats/es-bulk/bulk.ts), not by a scan of the whole
     // body; a compressed body is still scanned as it inflates, which refuses a bomb after its
     // first kilobytes rather than once it is inflated to the body limit.
-    const encoding = ctx.req.headers['content-encoding']?.trim().toLowerCase() ?? '';
     const body = await readEncodedBody(ctx.req, {
       maxBodyBytes: o.maxBodyBytes,
-      json: encoding !== '' && encoding !== 'identity',
+      json: contentEncoding(ctx.req) !== '',
       onWireBytes: (n) => {
         wire = n;
       },
@@ -111,7 +110,7 @@ async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: bo
     const pooled = o.decodePool?.decode(job, body, pooledLabelSets);
     if (pooled) {
       const { records, bulk, lineBytes } = await pooled;
-      return { items: bulk!.items, intake: records, slot: bulk!.slot, ...(lineBytes ? { lineBytes } : {}) };
+      return { items: bulk!.items, intake: records, slot: bulk!.slot, lineBytes };
     }
     return toIntake(body.toString('utf8'), index, o.maxRecords, t);
   } catch (err) {
@@ -290,7 +289,7 @@ export function bulkHandler(o: BulkOptions): Handler {
       access: ctx.access,
       records: decoded.intake,
       counter: o.counter,
-      ...(decoded.lineBytes ? { lineBytes: decoded.lineBytes } : {}),
+      lineBytes: decoded.lineBytes,
     });
     const reply: Reply = {
       status: 200,
@@ -310,7 +309,7 @@ export function docHandler(o: BulkOptions): Handler {
       access: ctx.access,
       records: decoded.intake,
       counter: o.counter,
-      ...(decoded.lineBytes ? { lineBytes: decoded.lineBytes } : {}),
+      lineBytes: decoded.lineBytes,
     });
     const [r] = results(decoded, result.refusals).out;
     if (!r) throw new Error('a document request made no item');

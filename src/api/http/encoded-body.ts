@@ -21,15 +21,20 @@ export interface EncodedBodyOptions {
 
 const ENCODINGS = ['gzip', 'deflate'];
 
+/** The request's Content-Encoding, lower-cased; '' when it has none or says `identity`. */
+export function contentEncoding(req: IncomingMessage): string {
+  const raw = req.headers['content-encoding']?.trim().toLowerCase() ?? '';
+  return raw === 'identity' ? '' : raw;
+}
+
 /** The body, inflated; HttpError 413/415, FormatError for a broken gzip stream. */
 export async function readEncodedBody(req: IncomingMessage, opts: EncodedBodyOptions): Promise<Buffer> {
-  const raw = req.headers['content-encoding']?.trim().toLowerCase() ?? '';
-  const encoding = raw === 'identity' ? '' : raw;
+  const encoding = contentEncoding(req);
   if (encoding !== '' && !ENCODINGS.includes(encoding)) {
     req.resume();
     throw new HttpError(
       415,
-      `unsupported Content-Encoding ${JSON.stringify(raw)}: send gzip, deflate or identity`,
+      `unsupported Content-Encoding ${JSON.stringify(encoding)}: send gzip, deflate or identity`,
     );
   }
   const scanner = opts.json ? new JsonBoundsScanner() : undefined;

@@ -42,6 +42,7 @@ import { SetInterner } from '../../model/intern.js';
 import type { Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { bodyMediaType } from '../http/body.js';
+import { contentEncoding } from '../http/encoded-body.js';
 import { HttpError } from '../http/errors.js';
 import type { Handler, RequestContext } from '../http/router.js';
 import { text } from '../http/router.js';
@@ -77,8 +78,8 @@ export interface JournalUploadOptions {
 }
 
 function source(req: IncomingMessage): Readable {
-  const encoding = req.headers['content-encoding']?.trim().toLowerCase() ?? '';
-  if (encoding === '' || encoding === 'identity') return req;
+  const encoding = contentEncoding(req);
+  if (encoding === '') return req;
   if (encoding === 'gzip') return req.pipe(createGunzip());
   if (encoding === 'deflate') return req.pipe(createInflate());
   req.resume();
@@ -94,7 +95,7 @@ function pooledStream(
   req: IncomingMessage,
   labelSets: SetInterner<Labels>,
 ): DecodeStream | undefined {
-  if (!pool || pool.size === 0) return undefined;
+  if (!pool) return undefined;
   const length = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isSafeInteger(length) && length < pool.inlineBelow) return undefined;
   return pool.openStream(labelSets);
@@ -131,13 +132,12 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
       const bytes = pendingBytes;
       pending = [];
       pendingBytes = [];
+      // Lengths that do not cover the batch are ignored by the intake (it measures then).
       const result = await o.intake.write({
         access,
         records: batch,
         counter: o.counter,
-        ...(bytes !== undefined && bytes.length === batch.length
-          ? { lineBytes: Uint32Array.from(bytes) }
-          : {}),
+        lineBytes: bytes && Uint32Array.from(bytes),
       });
       decided = true;
       stored += result.stored;

@@ -102,12 +102,7 @@ export function otlpLogsHandler(o: OtlpOptions): Handler {
       o.counter.count('refused', 0, wire);
       throw err;
     }
-    const result = await o.intake.write({
-      access,
-      records: items,
-      counter: o.counter,
-      ...(lineBytes ? { lineBytes } : {}),
-    });
+    const result = await o.intake.write({ access, records: items, counter: o.counter, lineBytes });
     const errors: string[] = [];
     for (const r of result.refusals) if (r) errors.push(r.message);
     const message = errors.length > 0 ? groupPushErrors(errors) : '';

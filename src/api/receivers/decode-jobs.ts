@@ -35,15 +35,12 @@ export type DecodeJob =
       readonly index: string;
     };
 
-/** A bulk request's items as its answer needs them (the documents are in the records). */
-export type BulkItemHead = Omit<BulkItem, 'doc'>;
-
 /** What a body decodes to: its records, and for a bulk request its items and their records' slots. */
 export interface DecodedBody {
   readonly records: RawRecord[];
   /** The records' bodies' UTF-8 lengths, when a worker measured them (for the intake). */
   readonly lineBytes?: Uint32Array;
-  readonly bulk?: { readonly items: BulkItemHead[]; readonly slot: number[] };
+  readonly bulk?: { readonly items: BulkItem[]; readonly slot: number[] };
 }
 
 /** What a worker keeps across jobs (so a stream's labels object is built once per worker). */

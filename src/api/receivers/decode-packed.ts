@@ -14,11 +14,10 @@
  * (normalised labels, checked labels) are keyed by that object.
  */
 import { Buffer } from 'node:buffer';
-import type { BulkAction } from '../../formats/es-bulk/bulk.js';
+import type { BulkAction, BulkItem } from '../../formats/es-bulk/bulk.js';
 import type { SetInterner } from '../../model/intern.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Attributes, Labels } from '../../model/record.js';
-import type { BulkItemHead } from './decode-jobs.js';
 
 /** The position of `key` in `table` (indexed by `index`), `value` appended when `key` is new. */
 function positionOf<K, V>(index: Map<K, number>, table: V[], key: K, value: V): number {
@@ -183,7 +182,7 @@ export interface PackedBulk {
 }
 
 export function packBulk(
-  items: readonly BulkItemHead[],
+  items: readonly BulkItem[],
   slot: readonly number[],
 ): { packed: PackedBulk; transfer: ArrayBuffer[] } {
   const n = items.length;
@@ -210,13 +209,13 @@ export function packBulk(
   };
 }
 
-export function unpackBulk(p: PackedBulk): { items: BulkItemHead[]; slot: number[] } {
+export function unpackBulk(p: PackedBulk): { items: BulkItem[]; slot: number[] } {
   const n = p.actions.length;
   const errors = new Map<number, [number, string, string, number]>();
   for (const e of p.errors) errors.set(e[0], e);
-  const items = new Array<BulkItemHead>(n);
+  const items = new Array<BulkItem>(n);
   for (let i = 0; i < n; i++) {
-    const item: { -readonly [K in keyof BulkItemHead]: BulkItemHead[K] } = {
+    const item: { -readonly [K in keyof BulkItem]: BulkItem[K] } = {
       action: BULK_ACTIONS[p.actions[i]!]!,
       index: p.indexNames[p.indexOf[i]!]!,
     };

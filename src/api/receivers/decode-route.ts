@@ -15,6 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { checkJsonBounds, JsonBoundsError } from '../../util/json-bounds.js';
+import { contentEncoding } from '../http/encoded-body.js';
 import { jsonBoundsHttpError } from '../http/errors.js';
 import type { DecodePool } from './decode-pool.js';
 
@@ -24,12 +25,11 @@ export const UNSCANNED_JSON_MAX = 1 << 20;
 export type ScanPlan = 'none' | 'after' | 'reading';
 
 export function scanPlan(pool: DecodePool | undefined, req: IncomingMessage): ScanPlan {
-  const encoding = req.headers['content-encoding']?.trim().toLowerCase() ?? '';
-  if (encoding !== '' && encoding !== 'identity') return 'reading';
+  if (contentEncoding(req) !== '') return 'reading';
   const length = Number(req.headers['content-length']);
   if (!Number.isSafeInteger(length)) return 'reading';
   if (length <= UNSCANNED_JSON_MAX) return 'none';
-  return pool && pool.size > 0 && pool.wants(length) ? 'after' : 'reading';
+  return pool?.wants(length) ? 'after' : 'reading';
 }
 
 /** The JSON bounds of a whole body, refused as the streaming scan refuses them. */

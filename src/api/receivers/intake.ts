@@ -80,7 +80,7 @@ export interface WriteRequest {
    * Each item's body's UTF-8 length, by index, when the decoder measured them (a decode worker
    * does, off the main thread); else measured here.
    */
-  readonly lineBytes?: Uint32Array;
+  readonly lineBytes?: Uint32Array | undefined;
   /** Wait while the disk is full rather than refuse (TCP receivers, whose connections are paused). */
   readonly hold?: boolean;
   /** Stops a held write (the listener closing). */

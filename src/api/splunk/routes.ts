@@ -110,12 +110,7 @@ export function registerHecApi(router: Router, o: HecOptions): void {
           records = events.map((e, i) => hecRecord(e, labels, receivedNs, i));
         }
         const channel = channelOf(ctx);
-        await o.intake.write({
-          access: ctx.access,
-          records,
-          counter: o.counter,
-          ...(lineBytes ? { lineBytes } : {}),
-        });
+        await o.intake.write({ access: ctx.access, records, counter: o.counter, lineBytes });
         return hec(200, {
           text: 'Success',
           code: 0,

@@ -11,8 +11,8 @@
  * eighth of a bulk body's decoding): a line longer than LINE_SCAN_ABOVE is scanned for its JSON
  * bounds (util/json-bounds.ts) before it is parsed, so what one line may make `JSON.parse` build is
  * bounded by that length; an action line past them refuses the request, a source line its item.
- * With a `sink`, each document is handed over as soon as it is parsed and not kept, so a body's
- * documents never live all at once (the sink bounds what it keeps: formats/es-bulk/records.ts).
+ * Each document goes to a `sink` as soon as it is parsed and is not kept, so a body's documents
+ * never live all at once (the sink bounds what it keeps: formats/es-bulk/records.ts).
  */
 import { checkJsonBounds, JsonBoundsError } from '../../util/json-bounds.js';
 import { FormatError, malformed } from '../errors.js';
@@ -22,15 +22,13 @@ export const LINE_SCAN_ABOVE = 64 << 10;
 
 export type BulkAction = 'index' | 'create' | 'update' | 'delete';
 
-/** One item of a bulk request, in order. */
+/** One item of a bulk request, in order (its document went to the sink). */
 export interface BulkItem {
   readonly action: BulkAction;
   /** The item's index: its action's `_index`, else the path's; '' when neither names one. */
   readonly index: string;
   /** The action's `_id`, when given. */
   readonly id?: string;
-  /** The source document, for `index` and `create` when it parses as an object. */
-  readonly doc?: Record<string, unknown>;
   /** Why the item cannot be taken: Elasticsearch's error type and reason, and the item's status. */
   readonly error?: { readonly type: string; readonly reason: string; readonly status: number };
 }
@@ -69,13 +67,13 @@ export type DocumentSink = (doc: Obj, index: string) => BulkItem['error'];
 
 /**
  * Parses a bulk body; `defaultIndex` is the path's index. Throws FormatError for a bad action line.
- * With `sink`, documents go to it and the items come back without them.
+ * Each `index`/`create` document that parses as an object goes to `sink`.
  */
 export function parseBulk(
   text: string,
   defaultIndex: string,
   maxItems: number,
-  sink?: DocumentSink,
+  sink: DocumentSink,
 ): BulkItem[] {
   const items: BulkItem[] = [];
   const it = new Lines(text);
@@ -141,14 +139,10 @@ export function parseBulk(
       );
       continue;
     }
-    if (sink) {
-      const error = sink(doc, index);
-      if (error) items.push(refusedItem(name, index, id, error));
-      else items.push(id === undefined ? { action: name, index } : { action: name, index, id });
-      continue;
-    }
+    const error = sink(doc, index);
+    if (error) items.push(refusedItem(name, index, id, error));
     // Literals: a spread clone plus a property per item costs V8 a slow path.
-    items.push(id === undefined ? { action: name, index, doc } : { action: name, index, id, doc });
+    else items.push(id === undefined ? { action: name, index } : { action: name, index, id });
   }
   return items;
 }

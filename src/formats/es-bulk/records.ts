@@ -208,25 +208,3 @@ export function bulkBodyRecords(
   for (let i = 0; i < items.length; i++) slot[i] = items[i]!.error ? -1 : next++;
   return { items, records, slot };
 }
-
-/**
- * The records of a bulk request's items, and per item the index of its record (-1: the item is
- * refused already, its `error` says why, or has no document).
- */
-export function bulkRecords(
-  items: readonly { readonly index: string; readonly doc?: Obj; readonly error?: unknown }[],
-  now: bigint,
-  sets: LabelSets,
-): { records: RawRecord[]; slot: number[] } {
-  const records: RawRecord[] = [];
-  const slot: number[] = [];
-  for (const item of items) {
-    if (item.error || !item.doc) {
-      slot.push(-1);
-      continue;
-    }
-    slot.push(records.length);
-    records.push(documentRecord(item.doc, item.index, now, sets));
-  }
-  return { records, slot };
-}

@@ -26,7 +26,6 @@ const VARINT = 0;
 const I64 = 1;
 const LEN = 2;
 const I32 = 5;
-const MAX_DEPTH = MAX_ANY_VALUE_DEPTH;
 
 class Reader {
   pos: number;
@@ -164,7 +163,8 @@ function expect(wire: number, want: number, field: string): void {
 }
 
 function anyValue(r: Reader, depth: number): AnyValue {
-  if (depth > MAX_DEPTH) throw malformed(`proto: AnyValue nested deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_ANY_VALUE_DEPTH)
+    throw malformed(`proto: AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
   let v: AnyValue = null;
   while (!r.eof()) {
     const ft = r.varint();

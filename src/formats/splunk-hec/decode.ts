@@ -200,7 +200,7 @@ export function decodeHecEvents(text: string, maxEvents: number): HecEvent[] {
       throw new FormatError('too-large', `more than ${maxEvents} events in one request`);
     }
     const e = hecEvent(doc, out.length);
-    if (typeof e.event !== 'string' && count.eventEnd > count.eventStart && count.eventStart >= 0) {
+    if (typeof e.event !== 'string' && count.eventEnd >= 0) {
       (e as { eventText?: string }).eventText = text.slice(count.eventStart, count.eventEnd).trim();
     }
     out.push(e);
@@ -241,16 +241,10 @@ export function decodeHecRaw(text: string, params: URLSearchParams, maxEvents: n
 export class HecLabels {
   /** Found by one map look-up per value (ValueSets), not by a key built from them. */
   private readonly cache = new ValueSets<Labels>(['source', 'index', 'sourcetype', 'node']);
-  private readonly sources = new Map<string, Record<string, string>>();
+  private readonly sources = new ValueSets(['splunk_source']);
 
   sourceAttributes(source: string): Record<string, string> {
-    let a = this.sources.get(source);
-    if (!a) {
-      if (this.sources.size > 10_000) this.sources.clear();
-      a = { splunk_source: source };
-      this.sources.set(source, a);
-    }
-    return a;
+    return this.sources.of([source]);
   }
   of(e: HecEvent): Labels {
     return this.cache.of(['splunk', e.index, e.sourcetype, e.host]);

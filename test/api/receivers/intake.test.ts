@@ -24,6 +24,18 @@ class KeptJournal {
 
 const access = new RequestAccess(ANONYMOUS_USER, 'default', '/x', async () => 'allow');
 
+/** An intake whose lines may be 10 bytes at most, its journal and its counters. */
+function withLineLimit10() {
+  const journal = new KeptJournal();
+  const registry = new Registry();
+  const intake = new Intake({
+    journal: journal as never,
+    limits: { ...DEFAULT_PUSH_LIMITS, maxLineSize: 10 },
+  });
+  const counter = new ProtocolCounter(receiverCounters(registry), 'test');
+  return { journal, registry, intake, counter };
+}
+
 test('intake: one labels object per stream stays one stored labels object across requests', async () => {
   const journal = new KeptJournal();
   const intake = new Intake({ journal: journal as never, limits: DEFAULT_PUSH_LIMITS });
@@ -40,13 +52,7 @@ test('intake: one labels object per stream stays one stored labels object across
 });
 
 test('intake: refusals per item in Loki words; the rest stored; counted', async () => {
-  const journal = new KeptJournal();
-  const registry = new Registry();
-  const intake = new Intake({
-    journal: journal as never,
-    limits: { ...DEFAULT_PUSH_LIMITS, maxLineSize: 10 },
-  });
-  const counter = new ProtocolCounter(receiverCounters(registry), 'test');
+  const { journal, registry, intake, counter } = withLineLimit10();
   const labels = { app: 'a' };
   const now = BigInt(Date.now()) * 1_000_000n;
   const r = await intake.write({
@@ -71,13 +77,7 @@ test('intake: refusals per item in Loki words; the rest stored; counted', async 
 });
 
 test('intake: line lengths measured by the decoder are the ones checked and counted; lengths for other items are not', async () => {
-  const journal = new KeptJournal();
-  const registry = new Registry();
-  const intake = new Intake({
-    journal: journal as never,
-    limits: { ...DEFAULT_PUSH_LIMITS, maxLineSize: 10 },
-  });
-  const counter = new ProtocolCounter(receiverCounters(registry), 'test');
+  const { registry, intake, counter } = withLineLimit10();
   const labels = { app: 'a' };
   const now = BigInt(Date.now()) * 1_000_000n;
   const records = [

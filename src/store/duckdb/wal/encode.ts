@@ -25,6 +25,7 @@
  */
 import { crc32 } from 'node:zlib';
 import type { Attributes } from '../../../model/record.js';
+import { RecentObjects } from '../../../util/recent.js';
 
 /** The tenant field of a record's trailer line. */
 export const TRAILER_TENANT = -1;
@@ -92,9 +93,7 @@ export class WalLines {
   private lastAttributes: Attributes | undefined | null = null;
   private attrs = NO_ATTRIBUTES;
   private suffixes: [string, string] = ['', ''];
-  private readonly recentKeys: (Attributes | undefined)[] = new Array(RECENT).fill(undefined);
-  private readonly recentTexts: { text: string; ascii: boolean }[] = new Array(RECENT).fill(NO_ATTRIBUTES);
-  private recentAt = 0;
+  private readonly recent = new RecentObjects<Attributes, { text: string; ascii: boolean }>(RECENT);
   constructor(
     private readonly tenantIndex: number,
     /** Expected bytes (grown as needed). */
@@ -161,13 +160,12 @@ export class WalLines {
    * next to nothing, where a weak map cost the collector.
    */
   private recentText(attributes: Attributes): { text: string; ascii: boolean } {
-    const keys = this.recentKeys;
-    for (let i = 0; i < RECENT; i++) if (keys[i] === attributes) return this.recentTexts[i]!;
-    const made = attributesText(attributes);
-    keys[this.recentAt] = attributes;
-    this.recentTexts[this.recentAt] = made;
-    this.recentAt = (this.recentAt + 1) % RECENT;
-    return made;
+    let text = this.recent.get(attributes);
+    if (text === undefined) {
+      text = attributesText(attributes);
+      this.recent.add(attributes, text);
+    }
+    return text;
   }
 
   /** Appends lines already encoded (whole lines, as salvage.ts keeps them). */
