@@ -6,12 +6,26 @@ import { createServer } from 'node:net';
 import { KjournalClient } from '../../src/client/client.js';
 import { allValues, queryRange } from './server-process.js';
 
+/**
+ * A free loopback port below Linux's ephemeral range (32768–60999), for a server that a test stops
+ * and starts again at the same address. A port from `listen(0)` is in that range, and between the
+ * stop and the start the kernel may give it to another test's `listen(0)` or outgoing connection
+ * (CI once saw EADDRINUSE on a restart); a port below the range is never handed out that way.
+ */
 export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const s = createServer();
+    const ok = await new Promise<boolean>((r) => {
+      s.once('error', () => r(false));
+      s.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (ok) {
+      await new Promise<void>((r) => s.close(() => r()));
+      return port;
+    }
+    if (attempt >= 50) throw new Error('no free port between 20000 and 32000 after 50 tries');
+  }
 }
 
 export async function until(
