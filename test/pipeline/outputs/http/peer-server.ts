@@ -6,6 +6,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Output } from '../../../../src/pipeline/outputs/output.js';
+import { freePort } from '../../../helpers/agent-e2e.js';
 import type { OutputHarness } from '../output-contract.js';
 
 export interface PeerRequest {
@@ -31,7 +32,8 @@ export interface PeerServer {
 
 export async function startPeerServer(handler: (req: PeerRequest) => PeerReply): Promise<PeerServer> {
   const requests: PeerRequest[] = [];
-  let port = 0;
+  // A port below the ephemeral range: the peer is stopped and started again at it.
+  let port = await freePort();
   let server: Server | undefined;
   const listen = async () => {
     const s = createServer((req, res) => {

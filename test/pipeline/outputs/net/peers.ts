@@ -7,6 +7,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { LogRecord } from '../../../../src/model/record.js';
+import { freePort } from '../../../helpers/agent-e2e.js';
 
 export async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -46,6 +47,8 @@ export class TcpPeer {
       });
       this.opts.onConnection?.(socket);
     };
+    // A port below the ephemeral range: a peer is stopped and started again at its port.
+    if (this.port === 0) this.port = await freePort();
     const server = this.opts.tls ? createTlsServer(this.opts.tls, onSocket) : createServer(onSocket);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
