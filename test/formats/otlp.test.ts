@@ -120,6 +120,97 @@ describe('OTLP decoding and mapping', () => {
     );
   });
 
+  test('plain records alike share one metadata object; each record has the metadata it has alone', () => {
+    const str = (v: string) => ({ stringValue: v });
+    const rec = (observed: string, extra: Record<string, unknown> = {}) => ({
+      timeUnixNano: '1700000000000000001',
+      observedTimeUnixNano: observed,
+      severityNumber: 9,
+      severityText: 'INFO',
+      body: str(`line ${observed}`),
+      ...extra,
+    });
+    const resource = (pod: string, other: Record<string, string>, records: unknown[], scopeAttrs = {}) => ({
+      resource: {
+        attributes: [
+          { key: 'k8s.pod.name', value: str(pod) },
+          ...Object.entries(other).map(([key, v]) => ({ key, value: str(v) })),
+        ],
+      },
+      scopeLogs: [
+        {
+          scope: {
+            name: 'lib',
+            attributes: Object.entries(scopeAttrs).map(([key, v]) => ({ key, value: str(v as string) })),
+          },
+          logRecords: records,
+        },
+      ],
+    });
+    const resources = [
+      resource('p1', { 'os.type': 'linux' }, [
+        rec('100'),
+        rec('100'),
+        rec('200'),
+        rec('100', { severityNumber: 13, severityText: 'WARN' }),
+        rec('100', { attributes: [{ key: 'user', value: str('u1') }] }),
+        rec('100', { traceId: '0102030405060708090a0b0c0d0e0f10' }),
+        rec('100', { timeUnixNano: '0' }),
+      ]),
+      resource('p2', { 'os.type': 'linux' }, [rec('100'), rec('200')]),
+      resource('p3', { 'os.type': 'windows' }, [rec('100')]),
+      // Scope metadata that a separator between names and values would confuse with p5's.
+      resource('p4', {}, [rec('100')], { a: '1\u0000b\u00002' }),
+      resource('p5', {}, [rec('100')], { a: '1', b: '2' }),
+    ];
+    const now = 5n;
+    const all = otlpRecords(decodeOtlpJson({ resourceLogs: resources }, 100), { now });
+    // Each record's metadata equals what a request of that record alone (nothing to share) gives.
+    let i = 0;
+    for (const r of resources) {
+      for (const one of r.scopeLogs[0]!.logRecords) {
+        const alone = otlpRecords(
+          decodeOtlpJson(
+            { resourceLogs: [{ ...r, scopeLogs: [{ ...r.scopeLogs[0]!, logRecords: [one] }] }] },
+            1,
+          ),
+          { now },
+        );
+        assert.deepEqual(all[i], alone[0], `record ${i}`);
+        i++;
+      }
+    }
+    assert.equal(i, all.length);
+    const a = all.map((r) => r.attributes);
+    assert.equal(a[0], a[1], 'same scope, observed time and severity: one object');
+    assert.equal(a[0], a[7], 'across resources with the same metadata');
+    assert.equal(a[2], a[8]);
+    assert.notEqual(a[0], a[2], 'another observed time');
+    for (const own of [3, 4, 5, 6, 9, 10, 11]) assert.ok(!a.slice(0, own).includes(a[own]), `record ${own}`);
+    assert.equal(a[10]!.a, '1\u0000b\u00002');
+    assert.equal(a[11]!.b, '2');
+  });
+
+  test('a request whose records all differ stops looking for alike ones, and stays right', () => {
+    const records = Array.from({ length: 600 }, (_, k) => ({
+      timeUnixNano: '1700000000000000001',
+      observedTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(k)),
+      body: { stringValue: `l${k}` },
+    }));
+    const doc = {
+      resourceLogs: [{ scopeLogs: [{ scope: { name: 's' }, logRecords: [...records, records[0]] }] }],
+    };
+    const out = otlpRecords(decodeOtlpJson(doc, 1000), { now: 1n });
+    assert.equal(out.length, 601);
+    for (const [k, r] of out.entries()) {
+      assert.deepEqual(r.attributes, {
+        scope_name: 's',
+        observed_timestamp: String(1_700_000_000_000_000_000n + BigInt(k % 600)),
+      });
+    }
+    assert.equal(new Set(out.map((r) => r.attributes)).size, 601, 'none shared');
+  });
+
   test('malformed protobuf is a FormatError; too many records is refused with the limit', () => {
     const recs = sdkRecords({ 'service.name': 's' });
     const good = Buffer.from(ProtobufLogsSerializer.serializeRequest(recs)!);

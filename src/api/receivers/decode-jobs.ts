@@ -14,6 +14,7 @@ import { decodeHecEvents, HecFormatError, HecLabels, hecRecord } from '../../for
 import { SetInterner } from '../../model/intern.js';
 import type { RawRecord } from '../../model/normalize.js';
 import type { Labels } from '../../model/record.js';
+import { parseJsonBody, withJsonText } from '../../util/json-text.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import { checkBodyBounds } from './decode-route.js';
 
@@ -65,7 +66,7 @@ export function otlpJsonRecords(
 ): RawRecord[] {
   let doc: unknown;
   try {
-    doc = JSON.parse(body.toString('utf8'));
+    doc = parseJsonBody(body);
   } catch (err) {
     throw badRequest(`invalid OTLP/JSON: ${(err as Error).message}`);
   }
@@ -79,12 +80,10 @@ export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): Dec
     return { records: otlpJsonRecords(body, job.maxRecords, job.now, state.labelSets) };
   }
   if (job.kind === 'es-bulk') {
-    const { items, records, slot } = bulkBodyRecords(
-      body.toString('utf8'),
-      job.index,
-      job.maxRecords,
-      job.now,
-      state.bulkLabels,
+    const { items, records, slot } = withJsonText(
+      body,
+      (text) => bulkBodyRecords(text, job.index, job.maxRecords, job.now, state.bulkLabels),
+      (decoded) => decoded.items.some((item) => item.error !== undefined),
     );
     return { records, bulk: { items, slot } };
   }

@@ -27,6 +27,7 @@ import { Buffer } from 'node:buffer';
 import zlib from 'node:zlib';
 import { goQuote } from '../../go/quote.js';
 import { checkJsonBounds, DEFAULT_JSON_BOUNDS, JsonBoundsError } from '../../util/json-bounds.js';
+import { withJsonText } from '../../util/json-text.js';
 import { snappyUncompress } from '../../util/snappy.js';
 import { FormatError, jsonBoundsFormatError, malformed } from '../errors.js';
 import { decodeJsonPush } from './json.js';
@@ -270,7 +271,7 @@ export function decodeInflatedPushBody(
         throw err instanceof JsonBoundsError ? jsonBoundsFormatError(err) : err;
       }
     }
-    return withLabels(decodeJsonPush(plain.toString('utf8'), maxEntries));
+    return withLabels(withJsonText(plain, (text) => decodeJsonPush(text, maxEntries)));
   }
   // Any other type, application/x-protobuf included: snappy-compressed protobuf.
   return withLabels(decodePushRequest(unsnappy(plain, maxDecompressed, mediaType), maxEntries));

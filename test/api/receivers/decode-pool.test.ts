@@ -193,6 +193,61 @@ describe('decode pool: packed records and errors', () => {
   });
 });
 
+describe('decode jobs: bodies with non-ASCII text', () => {
+  const now = 1_700_000_000_000_000_000n;
+  const pad = 'x'.repeat(2000);
+  test('OTLP/JSON and bulk records hold the text as sent; errors quote it as sent', () => {
+    const otlp = Buffer.from(
+      JSON.stringify({
+        resourceLogs: [
+          {
+            scopeLogs: [
+              { logRecords: [{ timeUnixNano: '1', body: { stringValue: `héllo 日本 🚀 ${pad}` } }] },
+            ],
+          },
+        ],
+      }),
+    );
+    const job: DecodeJob = { kind: 'otlp-json', maxRecords: 10, now, checkBounds: false };
+    assert.equal(decodeJob(job, otlp, newDecodeState()).records[0]!.body, `héllo 日本 🚀 ${pad}`);
+    const broken = Buffer.from(`{"resourceLogs":[{"é":"${pad}" oops}]}`);
+    assert.throws(
+      () => decodeJob(job, broken, newDecodeState()),
+      (err: unknown) => {
+        let plain = '';
+        try {
+          JSON.parse(broken.toString());
+        } catch (e) {
+          plain = (e as Error).message;
+        }
+        assert.match(plain, /position \d+/);
+        assert.equal((err as Error).message, `invalid OTLP/JSON: ${plain}`);
+        return true;
+      },
+    );
+    const bulk = Buffer.from(
+      [
+        '{"create":{"_index":"i"}}',
+        JSON.stringify({ message: `wörld ✓ ${pad}` }),
+        '{"create":{"_index":"i"}}',
+        `{"message":"ü ${pad}" oops}`,
+        '',
+      ].join('\n'),
+    );
+    const bulkJob: DecodeJob = { kind: 'es-bulk', maxRecords: 10, now, index: '' };
+    const decoded = decodeJob(bulkJob, bulk, newDecodeState());
+    assert.equal(decoded.records[0]!.body, `wörld ✓ ${pad}`);
+    const reason = decoded.bulk!.items[1]!.error!.reason;
+    assert.throws(
+      () => JSON.parse(`{"message":"ü ${pad}" oops}`),
+      (err: unknown) => {
+        assert.equal(reason, `failed to parse: ${(err as Error).message}`);
+        return true;
+      },
+    );
+  });
+});
+
 describe('decode pool: workers', () => {
   let pool: DecodePool;
   before(() => {
