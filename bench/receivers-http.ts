@@ -24,7 +24,8 @@
  * two shared cores do (the Loki push alone measured 185-265k lines/s in one hour).
  *
  * Environment: KJ_BENCH_RECV_LINES (default 200,000), KJ_BENCH_BATCH (2000), KJ_BENCH_CONCURRENCY (4),
- * KJ_BENCH_RECV_ROUNDS (3), KJ_BENCH_RECV_LIVE=0 skips the live clients' runs.
+ * KJ_BENCH_RECV_ROUNDS (3), KJ_BENCH_RECV_LIVE=0 skips the live clients' runs, KJ_BENCH_RECV_ONLY
+ * (words: `journal otlp`) runs only the receivers whose names hold one of them, beside the Loki push.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -48,7 +49,15 @@ import { DataSet, DEFAULT_SEED, type GenRecord } from './generate.js';
 import { pushBody } from './proto.js';
 import { httpRequest, pushAll } from './push.js';
 import { fmtInt, median, type Verdict } from './report.js';
-import { cpuSeconds, envInt, metricSum, type ServerUnderTest, startServer, waitReady } from './server.js';
+import {
+  cpuSeconds,
+  envInt,
+  envWords,
+  metricSum,
+  type ServerUnderTest,
+  startServer,
+  waitReady,
+} from './server.js';
 import type { Stream } from './topology.js';
 
 const require = createRequire(import.meta.url);
@@ -289,7 +298,10 @@ export async function runReceiversHttpPhase(root: string, outDir: string): Promi
   const data = new DataSet({ lines, seed: DEFAULT_SEED, endNs: BigInt(Date.now()) * 1_000_000n });
   const batches = [...data.batches(batchSize)];
   const runs: ReceiverRun[] = [];
+  const only = envWords('KJ_BENCH_RECV_ONLY').map((w) => w.toLowerCase());
   const measure = async (receiver: string, client: string, send: (s: ServerUnderTest) => Promise<void>) => {
+    const name = receiver.toLowerCase();
+    if (receiver !== 'Loki push' && only.length > 0 && !only.some((w) => name.includes(w))) return;
     try {
       const { seconds, stored, cpu } = await onFreshServer(root, outDir, receiver.replace(/\W+/g, '-'), send);
       const r: ReceiverRun = {
