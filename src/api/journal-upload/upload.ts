@@ -63,7 +63,7 @@ const BATCH = 2000;
  * Bytes of body sent to the worker at once: a message costs the main thread about the same
  * whatever its size, and the body arrives in chunks of 16-64 KiB.
  */
-export const JOURNAL_PIECE_BYTES = 1 << 20;
+export const JOURNAL_PIECE_BYTES = 256 << 10;
 /** Pieces in a worker at once: one parsed while the next waits; reading waits beyond. */
 const PIECES_IN_FLIGHT = 2;
 
