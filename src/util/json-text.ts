@@ -12,9 +12,9 @@
  * that would change the meaning is right after a backslash (`\é` is not JSON, `\\u00e9` is):
  * such a body, and one where non-ASCII text is more than a small part, are decoded as they are.
  *
- * Only for text that is parsed and never kept as it is: a receiver that stores a slice of the raw
- * text (Splunk HEC's object events) would store the escapes. Error messages quote the text they
- * parsed, so a caller that reports one parses the plain decoding again (`parseJsonBody`).
+ * A part of the text kept as it is (Splunk HEC's object events) is taken from the body itself
+ * (`JsonText.original`), not from the escapes. Error messages quote the text they parsed, so a
+ * body that fails is decoded plainly again (`withJsonText`).
  */
 import { Buffer, isAscii } from 'node:buffer';
 
@@ -25,18 +25,53 @@ const MAX_GROWTH = 1 / 16;
 
 const HEX = '0123456789abcdef';
 
+/** A body's JSON text (`jsonText`), and the way back to the body's own text of a part of it. */
+export class JsonText {
+  constructor(
+    readonly text: string,
+    /** Whether any escape was written: the text then differs from the plain decoding. */
+    readonly escaped: boolean,
+    private readonly body?: Buffer,
+    /** Per escaped run: where its escapes end in `text`, and the characters added up to there. */
+    private readonly runEnds: readonly number[] = [],
+    private readonly added: readonly number[] = [],
+  ) {}
+
+  /**
+   * The body's own text of `text.slice(start, end)` (an object event kept as it was sent), for
+   * ends outside strings: never inside an escaped run.
+   */
+  original(start: number, end: number): string {
+    if (!this.escaped) return this.text.slice(start, end);
+    return this.body!.toString('utf8', this.byteAt(start), this.byteAt(end));
+  }
+
+  /** The body's byte offset of `text`'s position `at` (at no run's inside). */
+  private byteAt(at: number): number {
+    let lo = 0;
+    let hi = this.runEnds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.runEnds[mid]! <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    return at - (lo === 0 ? 0 : this.added[lo - 1]!);
+  }
+}
+
 /**
  * `body` as text whose JSON parse equals that of its UTF-8 decoding, one byte per character when
- * it can be; `escaped` says whether any escape was written (the text then differs from the
- * decoding, and so would a parse error's message).
+ * it can be.
  */
-export function jsonText(body: Buffer): { text: string; escaped: boolean } {
+export function jsonText(body: Buffer): JsonText {
   const n = body.length;
-  if (isAscii(body)) return { text: body.toString('latin1'), escaped: false };
-  const plain = () => ({ text: body.toString('utf8'), escaped: false });
+  if (isAscii(body)) return new JsonText(body.toString('latin1'), false);
+  const plain = () => new JsonText(body.toString('utf8'), false);
   const budget = Math.floor(n * MAX_GROWTH);
   let out: Buffer | undefined;
   let o = 0;
+  const runEnds: number[] = [];
+  const added: number[] = [];
   /** Bytes before this one are in `out` (or escaped). */
   let from = 0;
   for (let b = 0; b < n; b += BLOCK) {
@@ -61,12 +96,14 @@ export function jsonText(body: Buffer): { text: string; escaped: boolean } {
         out[o + 5] = HEX.charCodeAt(c & 15);
         o += 6;
       }
+      runEnds.push(o);
+      added.push(o - j);
       from = j;
       i = j - 1;
     }
   }
   o += body.copy(out!, o, from, n);
-  return { text: out!.toString('latin1', 0, o), escaped: true };
+  return new JsonText(out!.toString('latin1', 0, o), true, body, runEnds, added);
 }
 
 /**
@@ -76,18 +113,22 @@ export function jsonText(body: Buffer): { text: string; escaped: boolean } {
  */
 export function withJsonText<T>(
   body: Buffer,
-  decode: (text: string) => T,
+  decode: (text: string, source: JsonText) => T,
   failed?: (result: T) => boolean,
 ): T {
-  const { text, escaped } = jsonText(body);
-  if (!escaped) return decode(text);
+  const source = jsonText(body);
+  if (!source.escaped) return decode(source.text, source);
+  const again = (): T => {
+    const plain = new JsonText(body.toString('utf8'), false);
+    return decode(plain.text, plain);
+  };
   let result: T;
   try {
-    result = decode(text);
+    result = decode(source.text, source);
   } catch {
-    return decode(body.toString('utf8'));
+    return again();
   }
-  return failed?.(result) ? decode(body.toString('utf8')) : result;
+  return failed?.(result) ? again() : result;
 }
 
 /** `JSON.parse` of `body` through `withJsonText`. */

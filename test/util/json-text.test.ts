@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { jsonText, parseJsonBody } from '../../src/util/json-text.js';
+import { type JsonText, jsonText, parseJsonBody } from '../../src/util/json-text.js';
 
 /** What JSON.parse of the plain UTF-8 decoding gives: a value, or the error's class. */
 function plainParse(body: Buffer): unknown {
@@ -19,11 +19,13 @@ function textParse(body: Buffer): unknown {
   }
 }
 
+const plainOf = (t: JsonText) => ({ text: t.text, escaped: t.escaped });
+
 const isOneByte = (s: string) => [...s].every((c) => c.charCodeAt(0) < 0x80);
 
 test('an ASCII body is its text as it is', () => {
   const body = Buffer.from('{"a":"b\\u00e9","n":[1,2]}');
-  assert.deepEqual(jsonText(body), { text: body.toString(), escaped: false });
+  assert.deepEqual(plainOf(jsonText(body)), { text: body.toString(), escaped: false });
 });
 
 test('non-ASCII text is escaped: the text is ASCII and parses to the same value', () => {
@@ -62,7 +64,7 @@ test('where escaping could change the meaning, the body is decoded as it is', ()
   // After a backslash: `\é` is not JSON, but `\\u00e9` would be.
   for (const raw of ['{"a":"\\é"}', '{"a":"\\\\é"}']) {
     const body = Buffer.from(raw);
-    assert.deepEqual(jsonText(body), { text: raw, escaped: false });
+    assert.deepEqual(plainOf(jsonText(body)), { text: raw, escaped: false });
     assert.deepEqual(textParse(body), plainParse(body));
   }
   // Mostly non-ASCII text: six characters per unit would be far larger than the body.
@@ -126,4 +128,22 @@ test("parseJsonBody: a body that does not parse throws the plain decoding's erro
     },
   );
   assert.deepEqual(parseJsonBody(Buffer.from(`{"msg":"héllo"}${' '.repeat(100)}`)), { msg: 'héllo' });
+});
+
+test("original: the body's own text of a part of the escaped text, wherever the runs fall", () => {
+  const parts = ['{"a":"é', `${'x'.repeat(500)}","b":{"c":"日本 \\u00e9"},"d":[1,"`, '🚀ü', '"]}'];
+  const raw = parts.join('');
+  const body = Buffer.from(raw);
+  const t = jsonText(body);
+  assert.equal(t.escaped, true);
+  // Every span between structural characters (outside strings) maps back to the same text.
+  const stops = (s: string) => [...s.matchAll(/[{}[\],:]/g)].map((m) => m.index!);
+  const inText = stops(t.text);
+  const inRaw = stops(raw);
+  assert.equal(inText.length, inRaw.length);
+  for (let i = 0; i < inText.length; i++) {
+    for (let j = i; j < inText.length; j++) {
+      assert.equal(t.original(inText[i]!, inText[j]! + 1), raw.slice(inRaw[i]!, inRaw[j]! + 1));
+    }
+  }
 });

@@ -87,7 +87,10 @@ export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): Dec
     );
     return { records, bulk: { items, slot } };
   }
-  const events = decodeHecEvents(body.toString('utf8'), job.maxEvents);
+  // An object event is kept as its text as sent: the body's own, not the escaped text's.
+  const events = withJsonText(body, (text, source) =>
+    decodeHecEvents(text, job.maxEvents, (start, end) => source.original(start, end)),
+  );
   return { records: events.map((e, i) => hecRecord(e, state.hecLabels, job.now, i)) };
 }
 

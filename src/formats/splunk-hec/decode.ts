@@ -178,8 +178,15 @@ interface ScanState {
   eventEnd: number;
 }
 
-/** The events of an `/event` body: JSON objects one after another. */
-export function decodeHecEvents(text: string, maxEvents: number): HecEvent[] {
+/**
+ * The events of an `/event` body: JSON objects one after another. An object event keeps its text
+ * as sent: `original` gives it where `text` is not the body's own (util/json-text.ts).
+ */
+export function decodeHecEvents(
+  text: string,
+  maxEvents: number,
+  original: (start: number, end: number) => string = (start, end) => text.slice(start, end),
+): HecEvent[] {
   const out: HecEvent[] = [];
   let i = 0;
   const n = text.length;
@@ -201,7 +208,7 @@ export function decodeHecEvents(text: string, maxEvents: number): HecEvent[] {
     }
     const e = hecEvent(doc, out.length);
     if (typeof e.event !== 'string' && count.eventEnd >= 0) {
-      (e as { eventText?: string }).eventText = text.slice(count.eventStart, count.eventEnd).trim();
+      (e as { eventText?: string }).eventText = original(count.eventStart, count.eventEnd).trim();
     }
     out.push(e);
     i = j + 1;

@@ -234,6 +234,18 @@ describe('decode jobs: bodies with non-ASCII text', () => {
         '',
       ].join('\n'),
     );
+    // HEC: an object event is kept as its text as sent (non-ASCII and the sender's own escapes),
+    // also after non-ASCII text earlier in the body.
+    const objectEvent = `{"msg": "naïve \\u00e9 ✓",  "n": [1, 2.50]}`;
+    const hec = Buffer.from(
+      `{"event":"première ${pad}"}{"time":1,"event": ${objectEvent} ,"host":"h"}{"event":"日本"}`,
+    );
+    const hecJob: DecodeJob = { kind: 'hec-event', maxEvents: 10, now };
+    const hecRecords = decodeJob(hecJob, hec, newDecodeState()).records;
+    assert.deepEqual(
+      hecRecords.map((r) => r.body),
+      [`première ${pad}`, objectEvent, '日本'],
+    );
     const bulkJob: DecodeJob = { kind: 'es-bulk', maxRecords: 10, now, index: '' };
     const decoded = decodeJob(bulkJob, bulk, newDecodeState());
     assert.equal(decoded.records[0]!.body, `wörld ✓ ${pad}`);
