@@ -170,6 +170,25 @@ const isSpace = (c: number): boolean =>
 const tooManyValues = (): FormatError =>
   new FormatError('too-large', `request body too large: JSON body holds more than ${MAX_JSON_VALUES} values`);
 
+/**
+ * Where the object at `i` ends if it is not deeper than MAX_JSON_DEPTH could make it: the `}` of
+ * the next `}{` (events sent back to back, as splunk-logging and most shippers join them), or the
+ * text's last `}`; -1 when there is none, or the object would be long enough to hold more levels
+ * (it is then scanned, objectEnd). `JSON.parse` of the slice succeeding proves the guess: one JSON
+ * value starting with the object's `{` ends at its own `}` and nowhere else. Checking each event
+ * this way, not scanning it character by character first, was a fifth of a HEC body's decoding.
+ */
+function guessEnd(text: string, i: number): number {
+  let k = text.indexOf('}{', i);
+  if (k < 0) {
+    k = text.length - 1;
+    while (k > i && isSpace(text.charCodeAt(k))) k--;
+    if (text.charCodeAt(k) !== 0x7d) return -1;
+  }
+  // Fewer characters than 2 * MAX_JSON_DEPTH cannot open more than MAX_JSON_DEPTH levels.
+  return k - i < 2 * MAX_JSON_DEPTH ? k : -1;
+}
+
 /** What objectEnd counts over a body, and where the last object's `event` value lies. */
 interface ScanState {
   values: number;
@@ -191,22 +210,38 @@ export function decodeHecEvents(
   let i = 0;
   const n = text.length;
   const count: ScanState = { values: 0, eventStart: -1, eventEnd: -1 };
+  // A body of fewer characters than the values allowed cannot hold too many (each takes one).
+  const fewValues = n <= MAX_JSON_VALUES;
   for (;;) {
     while (i < n && isSpace(text.charCodeAt(i))) i++;
     if (i >= n) break;
     if (text[i] !== '{') throw new HecFormatError(6, 'Invalid data format', out.length);
-    const j = objectEnd(text, i, count);
-    if (j < 0) throw new HecFormatError(6, 'Invalid data format', out.length);
     let doc: unknown;
-    try {
-      doc = JSON.parse(text.slice(i, j + 1));
-    } catch {
-      throw new HecFormatError(6, 'Invalid data format', out.length);
+    let j = fewValues ? guessEnd(text, i) : -1;
+    if (j >= 0) {
+      try {
+        doc = JSON.parse(text.slice(i, j + 1));
+      } catch {
+        j = -1; // a `}{` inside a string: scanned below
+      }
+    }
+    let scanned = false;
+    if (j < 0) {
+      j = objectEnd(text, i, count);
+      if (j < 0) throw new HecFormatError(6, 'Invalid data format', out.length);
+      scanned = true;
+      try {
+        doc = JSON.parse(text.slice(i, j + 1));
+      } catch {
+        throw new HecFormatError(6, 'Invalid data format', out.length);
+      }
     }
     if (out.length >= maxEvents) {
       throw new FormatError('too-large', `more than ${maxEvents} events in one request`);
     }
     const e = hecEvent(doc, out.length);
+    // An object event's text as sent: where it lies, the scan says.
+    if (typeof e.event !== 'string' && !scanned) objectEnd(text, i, count);
     if (typeof e.event !== 'string' && count.eventEnd >= 0) {
       (e as { eventText?: string }).eventText = original(count.eventStart, count.eventEnd).trim();
     }

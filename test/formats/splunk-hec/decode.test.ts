@@ -5,7 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeHecEvents, HecLabels, hecRecord } from '../../../src/formats/splunk-hec/decode.js';
+import {
+  decodeHecEvents,
+  HecFormatError,
+  HecLabels,
+  hecRecord,
+} from '../../../src/formats/splunk-hec/decode.js';
 
 test('objects one after another, with braces, brackets, quotes and backslashes inside strings', () => {
   const events = [
@@ -29,7 +34,7 @@ test('objects one after another, with braces, brackets, quotes and backslashes i
 });
 
 test('random events split where they were joined', () => {
-  const alphabet = ['a', '"', '\\', '{', '}', '[', ']', ' ', 'é', '\n'];
+  const alphabet = ['a', '"', '\\', '{', '}', '[', ']', ' ', 'é', '\n', '}{', '"}{"'];
   let seed = 11;
   const rnd = (n: number): number => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -45,7 +50,25 @@ test('random events split where they were joined', () => {
       got.map((g) => g.event),
       events.map((e) => e.event),
     );
+    // An object event's line is its text as sent, wherever a `}{` inside a string fell.
+    assert.deepEqual(
+      got.map((g, i) => hecRecord(g, new HecLabels(), 1n, i).body),
+      events.map((e) => (typeof e.event === 'string' ? e.event : JSON.stringify(e.event))),
+    );
   }
+});
+
+test('nesting past 1,000 levels is refused however the events are joined', () => {
+  const deep = `{"event":${'['.repeat(1000)}1${']'.repeat(1000)}}`;
+  for (const text of [deep, `{"event":"a"}${deep}`, `${deep}{"event":"b"}`, `{"event":"a"}\n${deep}\n`]) {
+    assert.throws(
+      () => decodeHecEvents(text, 100),
+      (err: unknown) => err instanceof HecFormatError && err.hecCode === 6 && /depth/.test(err.message),
+    );
+  }
+  // 999 levels inside the event (1,000 with the event's object) pass.
+  const ok = `{"event":${'['.repeat(999)}1${']'.repeat(999)}}`;
+  assert.equal(decodeHecEvents(`${ok}{"event":"b"}`, 100).length, 2);
 });
 
 test('an object or string that does not end is refused as HEC refuses it', () => {
