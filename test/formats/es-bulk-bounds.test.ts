@@ -9,8 +9,8 @@ import { FormatError } from '../../src/formats/errors.js';
 import { bulkBodyRecords, ES_MAX_DEPTH, LabelSets } from '../../src/formats/es-bulk/records.js';
 
 const now = 1_700_000_000_000_000_000n;
-const body = (docs: unknown[]): string =>
-  `${docs.map((d) => `{"index":{"_index":"b"}}\n${JSON.stringify(d)}`).join('\n')}\n`;
+const body = (docs: unknown[]): Buffer =>
+  Buffer.from(`${docs.map((d) => `{"index":{"_index":"b"}}\n${JSON.stringify(d)}`).join('\n')}\n`);
 
 test('the fields of a whole body are bounded: past the limit the request is refused (too large)', () => {
   const docs = Array.from({ length: 10 }, (_, i) => ({ message: `m${i}`, a: 1, b: 2 }));

@@ -81,8 +81,8 @@ const labelSets = new LabelSets();
 /** The same for label sets decoded in a worker (./decode-pool.ts): one object per stream here too. */
 const pooledLabelSets = new SetInterner<Labels>();
 
-function toIntake(text: string, index: string, maxItems: number, now: bigint): Decoded {
-  const { items, records, slot } = bulkBodyRecords(text, index, maxItems, now, labelSets);
+function toIntake(body: Buffer, index: string, maxItems: number, now: bigint): Decoded {
+  const { items, records, slot } = bulkBodyRecords(body, index, maxItems, now, labelSets);
   return { items, intake: records, slot };
 }
 
@@ -104,7 +104,7 @@ async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: bo
     if (single) {
       // One document: the whole body, as `{"index":{}}` + it would be.
       const text = body.toString('utf8').replace(/\n/g, ' ');
-      return toIntake(`{"index":{}}\n${text}\n`, index, 1, t);
+      return toIntake(Buffer.from(`{"index":{}}\n${text}\n`), index, 1, t);
     }
     const job = { kind: 'es-bulk', maxRecords: o.maxRecords, now: t, index } as const;
     const pooled = o.decodePool?.decode(job, body, pooledLabelSets);
@@ -112,7 +112,7 @@ async function readItems(o: BulkOptions, ctx: Parameters<Handler>[0], single: bo
       const { records, bulk, lineBytes } = await pooled;
       return { items: bulk!.items, intake: records, slot: bulk!.slot, lineBytes };
     }
-    return toIntake(body.toString('utf8'), index, o.maxRecords, t);
+    return toIntake(body, index, o.maxRecords, t);
   } catch (err) {
     o.counter.count('refused', 0, wire);
     throw err;

@@ -80,10 +80,12 @@ export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): Dec
     return { records: otlpJsonRecords(body, job.maxRecords, job.now, state.labelSets) };
   }
   if (job.kind === 'es-bulk') {
-    const { items, records, slot } = withJsonText(
+    const { items, records, slot } = bulkBodyRecords(
       body,
-      (text) => bulkBodyRecords(text, job.index, job.maxRecords, job.now, state.bulkLabels),
-      (decoded) => decoded.items.some((item) => item.error !== undefined),
+      job.index,
+      job.maxRecords,
+      job.now,
+      state.bulkLabels,
     );
     return { records, bulk: { items, slot } };
   }

@@ -167,7 +167,7 @@ function leafCount(v: unknown, depth: number, budget: number): number {
  * `maxBodyFields` (the JSON bounds' values limit: past it the request is refused, 413).
  */
 export function bulkBodyRecords(
-  text: string,
+  body: Buffer,
   defaultIndex: string,
   maxItems: number,
   now: bigint,
@@ -202,7 +202,7 @@ export function bulkBodyRecords(
     records.push(documentRecord(doc, index, now, sets));
     return undefined;
   };
-  const items = parseBulk(text, defaultIndex, maxItems, sink);
+  const items = parseBulk(body, defaultIndex, maxItems, sink);
   const slot = new Array<number>(items.length);
   let next = 0;
   for (let i = 0; i < items.length; i++) slot[i] = items[i]!.error ? -1 : next++;
