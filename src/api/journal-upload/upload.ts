@@ -39,7 +39,7 @@ import { createGunzip, createInflate } from 'node:zlib';
 import { entryCountHeaders } from '../../formats/entry-counts.js';
 import { groupPushErrors } from '../../formats/loki-push/index.js';
 import { SetInterner } from '../../model/intern.js';
-import type { Labels } from '../../model/record.js';
+import type { Attributes, Labels } from '../../model/record.js';
 import { nowNs } from '../../model/time.js';
 import { bodyMediaType } from '../http/body.js';
 import { contentEncoding } from '../http/encoded-body.js';
@@ -93,12 +93,12 @@ function source(req: IncomingMessage): Readable {
 function pooledStream(
   pool: DecodePool | undefined,
   req: IncomingMessage,
-  labelSets: SetInterner<Labels>,
+  sets: { labels: SetInterner<Labels>; attributes: SetInterner<Attributes> },
 ): DecodeStream | undefined {
   if (!pool) return undefined;
   const length = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isSafeInteger(length) && length < pool.inlineBelow) return undefined;
-  return pool.openStream(labelSets);
+  return pool.openStream(sets.labels, sets.attributes);
 }
 
 export function journalUploadHandler(o: JournalUploadOptions): Handler {
@@ -106,9 +106,9 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
   // Across requests (bounded), so that a host's stream keeps one labels object (normalised and
   // checked once by the intake) and a unit's repeated fields one attributes object (the store's
   // WAL encodes its text once per object). Records parsed in a worker come with the worker's
-  // objects: their label sets are interned here (`pooledLabelSets`), one object per host again.
+  // objects: their label and attribute sets are interned here (`pooled`), one object each again.
   const sets = newJournalSets();
-  const pooledLabelSets = new SetInterner<Labels>();
+  const pooled = { labels: new SetInterner<Labels>(), attributes: new SetInterner<Attributes>() };
   return async (ctx: RequestContext) => {
     const { req, access } = ctx;
     if (bodyMediaType(req) !== JOURNAL_EXPORT_TYPE) {
@@ -172,7 +172,7 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
     };
 
     const body = source(req);
-    const stream = pooledStream(o.decodePool, req, pooledLabelSets);
+    const stream = pooledStream(o.decodePool, req, pooled);
     try {
       if (stream) await parsePooled(body as AsyncIterable<Buffer>, stream, take, o.maxBodyBytes, now);
       else {

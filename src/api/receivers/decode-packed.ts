@@ -133,16 +133,32 @@ export function packRecords(records: readonly RawRecord[]): {
   };
 }
 
-/** The records again, label sets interned in `labelSets`. */
-export function unpackRecords(p: PackedRecords, labelSets: SetInterner<Labels>): RawRecord[] {
+/**
+ * The records again, label sets interned in `labelSets`, and attribute sets in `attributeSets`
+ * when given: a journal upload's pieces each bring their own copy of a unit's fields, and one
+ * object per set across pieces is what the store's caches (the record check's, the WAL text's)
+ * find again.
+ */
+export function unpackRecords(
+  p: PackedRecords,
+  labelSets: SetInterner<Labels>,
+  attributeSets?: SetInterner<Attributes>,
+): RawRecord[] {
   const labels = p.labelSets.map((l) => labelSets.intern(l));
   const sets = new Array<Attributes>(p.attrShapeOf.length);
+  // Only sets that records share are interned: a one-off (a Kata line's own fields) would cost a
+  // key and a table entry for nothing.
+  let uses: Uint32Array | undefined;
+  if (attributeSets) {
+    uses = new Uint32Array(sets.length);
+    for (const a of p.attrOf) if (a >= 0) uses[a]!++;
+  }
   let v = 0;
   for (let s = 0; s < sets.length; s++) {
     const names = p.attrShapes[p.attrShapeOf[s]!]!;
     const set: Record<string, string> = {};
     for (const k of names) set[k] = p.attrValues[v++]!;
-    sets[s] = set;
+    sets[s] = attributeSets && uses![s]! > 1 ? attributeSets.intern(set) : set;
   }
   const n = p.lines.length;
   const out = new Array<RawRecord>(n);

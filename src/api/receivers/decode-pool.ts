@@ -34,7 +34,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SetInterner } from '../../model/intern.js';
 import type { RawRecord } from '../../model/normalize.js';
-import type { Labels } from '../../model/record.js';
+import type { Attributes, Labels } from '../../model/record.js';
 import { type DecodedBody, type DecodeJob, fromWireError, type WireError } from './decode-jobs.js';
 import type { JournalStreamJob } from './decode-journal.js';
 import { type PackedBulk, type PackedRecords, unpackBulk, unpackRecords } from './decode-packed.js';
@@ -226,7 +226,10 @@ export class DecodePool {
    * none (size 0, every worker dead, full or holding its most streams): parse it inline. Records
    * come back with their label sets interned in `labelSets`.
    */
-  openStream(labelSets: SetInterner<Labels>): DecodeStream | undefined {
+  openStream(
+    labelSets: SetInterner<Labels>,
+    attributeSets?: SetInterner<Attributes>,
+  ): DecodeStream | undefined {
     if (this.closed) return undefined;
     let slot: Slot | undefined;
     const load = (s: Slot) => s.pending.size + s.streams.size;
@@ -249,7 +252,7 @@ export class DecodePool {
       if (kind === 'journal-end') ended = true;
       const answer = this.post(bound, worker, job, body).then(
         (r): DecodedPiece => ({
-          records: unpackRecords(r.ok!, labelSets),
+          records: unpackRecords(r.ok!, labelSets, attributeSets),
           lineBytes: r.ok!.lineBytes,
           corrupt: r.journal!.corrupt,
           reasons: r.journal!.reasons,

@@ -34,7 +34,7 @@ import { DEFAULT_PUSH_LIMITS } from '../../../src/formats/loki-push/index.js';
 import { HecFormatError } from '../../../src/formats/splunk-hec/decode.js';
 import { SetInterner } from '../../../src/model/intern.js';
 import type { RawRecord } from '../../../src/model/normalize.js';
-import type { Labels, LogRecord } from '../../../src/model/record.js';
+import type { Attributes, Labels, LogRecord } from '../../../src/model/record.js';
 import { http, queryRange } from '../../helpers/server-process.js';
 import { routeCaller, startTestServer } from './helpers.js';
 
@@ -155,6 +155,28 @@ describe('decode pool: packed records and errors', () => {
     assert.equal(back[0]!.labels, known, 'a known label set is the interned object');
     assert.equal(back[0]!.attributes, back[1]!.attributes);
     assert.ok(!('attributes' in back[2]!));
+  });
+
+  test("with an attributes interner, pieces' shared sets are one object across pieces; one-off sets are not kept", () => {
+    const labels = { app: 'a' };
+    const piece = (unit: string) => {
+      const shared = { unit, host: 'h' };
+      return packRecords([
+        { timestamp: 1n, observedTimestamp: 1n, labels, attributes: shared, body: 'a' },
+        { timestamp: 2n, observedTimestamp: 1n, labels, attributes: { kata_msg: 'x', unit }, body: 'b' },
+        { timestamp: 3n, observedTimestamp: 1n, labels, attributes: shared, body: 'c' },
+      ]).packed;
+    };
+    const labelSets = new SetInterner<Labels>();
+    const attributeSets = new SetInterner<Attributes>();
+    const one = unpackRecords(structuredClone(piece('u1')), labelSets, attributeSets);
+    const two = unpackRecords(structuredClone(piece('u1')), labelSets, attributeSets);
+    assert.equal(one[0]!.attributes, two[0]!.attributes, 'a set two records share: one object');
+    assert.equal(two[0]!.attributes, two[2]!.attributes);
+    assert.deepEqual(two[1]!.attributes, one[1]!.attributes);
+    assert.notEqual(two[1]!.attributes, one[1]!.attributes, 'a one-off set is its own');
+    const other = unpackRecords(structuredClone(piece('u2')), labelSets, attributeSets);
+    assert.deepEqual(other[0]!.attributes, { unit: 'u2', host: 'h' });
   });
 
   test('sets of the same names with other values, names in another order, and empty sets pack and unpack as they were', () => {
