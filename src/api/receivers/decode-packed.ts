@@ -35,7 +35,9 @@ export interface PackedRecords {
   /** Each line's UTF-8 length, measured here so the main thread does not (the intake needs it). */
   readonly lineBytes: Uint32Array;
   readonly timestamps: BigInt64Array;
+  /** Each record's observed time; empty when they all have `observedAll` (one `now` a request). */
   readonly observed: BigInt64Array;
+  readonly observedAll?: bigint;
   /** Distinct label sets of the request, and each record's. */
   readonly labelSets: Labels[];
   readonly labelOf: Uint32Array;
@@ -56,7 +58,12 @@ export function packRecords(records: readonly RawRecord[]): {
   const lines = new Array<string>(n);
   const lineBytes = new Uint32Array(n);
   const timestamps = new BigInt64Array(n);
-  const observed = new BigInt64Array(n);
+  const first = n > 0 ? records[0]!.observedTimestamp : 0n;
+  let oneObserved = true;
+  for (let i = 1; i < n && oneObserved; i++) oneObserved = records[i]!.observedTimestamp === first;
+  // One observed time for all (a request's `now`): sent once, and one BigInt on the main thread
+  // instead of one per record.
+  const observed = new BigInt64Array(oneObserved ? 0 : n);
   const labelOf = new Uint32Array(n);
   const attrOf = new Int32Array(n);
   const labelSets: Labels[] = [];
@@ -77,7 +84,7 @@ export function packRecords(records: readonly RawRecord[]): {
     lines[i] = r.body;
     lineBytes[i] = Buffer.byteLength(r.body, 'utf8');
     timestamps[i] = r.timestamp;
-    observed[i] = r.observedTimestamp;
+    if (!oneObserved) observed[i] = r.observedTimestamp;
     labelOf[i] = positionOf(labelIndex, labelSets, r.labels, r.labels);
     const a = r.attributes;
     let s = a === undefined ? -1 : attrIndex.get(a);
@@ -115,6 +122,7 @@ export function packRecords(records: readonly RawRecord[]): {
       lineBytes,
       timestamps,
       observed,
+      ...(oneObserved && n > 0 ? { observedAll: first } : {}),
       labelSets,
       labelOf,
       attrShapes: shapes,
@@ -161,6 +169,7 @@ export function unpackRecords(
     sets[s] = attributeSets && uses![s]! > 1 ? attributeSets.intern(set) : set;
   }
   const n = p.lines.length;
+  const all = p.observedAll;
   const out = new Array<RawRecord>(n);
   for (let i = 0; i < n; i++) {
     const a = p.attrOf[i]!;
@@ -168,13 +177,13 @@ export function unpackRecords(
       a < 0
         ? {
             timestamp: p.timestamps[i]!,
-            observedTimestamp: p.observed[i]!,
+            observedTimestamp: all ?? p.observed[i]!,
             labels: labels[p.labelOf[i]!]!,
             body: p.lines[i]!,
           }
         : {
             timestamp: p.timestamps[i]!,
-            observedTimestamp: p.observed[i]!,
+            observedTimestamp: all ?? p.observed[i]!,
             labels: labels[p.labelOf[i]!]!,
             attributes: sets[a]!,
             body: p.lines[i]!,

@@ -150,6 +150,7 @@ describe('decode pool: packed records and errors', () => {
     const known = interner.intern({ app: 'a' });
     const { packed } = packRecords(records);
     assert.deepEqual([...packed.lineBytes], [5, 0, 5, 4], 'UTF-8 lengths');
+    assert.equal(packed.observedAll, undefined, 'observed times that differ are sent each');
     const back = unpackRecords(structuredClone(packed), interner);
     assert.deepEqual(back, records);
     assert.equal(back[0]!.labels, known, 'a known label set is the interned object');
@@ -177,6 +178,13 @@ describe('decode pool: packed records and errors', () => {
     assert.notEqual(two[1]!.attributes, one[1]!.attributes, 'a one-off set is its own');
     const other = unpackRecords(structuredClone(piece('u2')), labelSets, attributeSets);
     assert.deepEqual(other[0]!.attributes, { unit: 'u2', host: 'h' });
+    // One observed time for every record: sent once.
+    assert.equal(piece('u3').observed.length, 0);
+    assert.equal(piece('u3').observedAll, 1n);
+    assert.deepEqual(
+      other.map((r) => r.observedTimestamp),
+      [1n, 1n, 1n],
+    );
   });
 
   test('sets of the same names with other values, names in another order, and empty sets pack and unpack as they were', () => {
