@@ -6,7 +6,8 @@
  * (or, for the push, the last 204) says every line is stored.
  * - forward: fluent-logger (npm), PackedForward with acks required, KJ_BENCH_RECV_CONNECTIONS
  *   connections (default 4) from KJ_BENCH_RECV_THREADS worker threads (default 2; one thread of
- *   fluent-logger, msgpack-lite, encodes about 80,000 events/s: bench/forward-sender.ts);
+ *   fluent-logger, msgpack-lite, encodes about 80,000 events/s: bench/forward-sender.ts), each
+ *   connection emitting its events 5,000 at a time, the event loop let run between (as an app logs);
  * - syslog: Debian's rsyslogd reading the lines from a file (imfile) and forwarding them with omfwd
  *   over TCP, octet-counted (skipped, said so, when /usr/sbin/rsyslogd is missing);
  * - gelf: gelf-pro (npm) over UDP (compressed; one datagram per line), 64 sends in flight;
