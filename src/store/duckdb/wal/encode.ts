@@ -42,7 +42,15 @@ function needsEscape(s: string): boolean {
   return s.includes('\n') || s.includes('\r') || s.includes('\u001f') || s.includes('\u0000');
 }
 
-const NO_ATTRIBUTES = { text: '', ascii: true };
+/** An attributes object's text, and the line's fields after the time as last made with it. */
+interface AttrText {
+  readonly text: string;
+  readonly ascii: boolean;
+  observed?: bigint;
+  suffixes?: [string, string];
+}
+
+const NO_ATTRIBUTES: AttrText = { text: '', ascii: true };
 /** Attributes objects whose text a WalLines finds by a scan, the last ones... */
 const RECENT = 16;
 /** ...and at most this many more by a map. */
@@ -78,7 +86,7 @@ export function attributesText(attributes: Attributes): { text: string; ascii: b
     }
     text += text === '' ? `{${ks}:${vs}` : `,${ks}:${vs}`;
   }
-  return text === '' ? NO_ATTRIBUTES : { text: `${text}}`, ascii };
+  return text === '' ? { text: '', ascii: true } : { text: `${text}}`, ascii };
 }
 
 /** The lines of one append, in one growing Buffer. */
@@ -93,15 +101,17 @@ export class WalLines {
   private prefix = '';
   private lastObserved = -1n;
   private lastAttributes: Attributes | undefined | null = null;
-  private attrs = NO_ATTRIBUTES;
+  private attrs: AttrText = NO_ATTRIBUTES;
   private suffixes: [string, string] = ['', ''];
-  private readonly recent = new RecentObjects<Attributes, { text: string; ascii: boolean }>(RECENT);
+  /** This append's entry for records without attributes (its suffixes are its own). */
+  private readonly none: AttrText = { text: '', ascii: true };
+  private readonly recent = new RecentObjects<Attributes, AttrText>(RECENT);
   /**
    * Every object of this append whose text was made, past the ring: a journal host's stream
    * interleaves more units than the ring holds (the bench's upload missed it for nearly half its
    * lines, each a new text). Held only for the append, so not weak.
    */
-  private seen: Map<Attributes, { text: string; ascii: boolean }> | undefined;
+  private seen: Map<Attributes, AttrText> | undefined;
   constructor(
     private readonly tenantIndex: number,
     /** Expected bytes (grown as needed). */
@@ -139,9 +149,17 @@ export class WalLines {
     if (observed !== this.lastObserved || attrKey !== this.lastAttributes) {
       this.lastObserved = observed;
       this.lastAttributes = attrKey;
-      this.attrs = attrKey === undefined ? NO_ATTRIBUTES : this.recentText(attrKey);
-      const mid = `\x1f${observed}\x1f${this.attrs.text}\x1f`;
-      this.suffixes = [`${mid}0\x1f`, `${mid}1\x1f`];
+      const a = attrKey === undefined ? this.none : this.recentText(attrKey);
+      // The fields after the time, kept with the attributes' text: a stream's records come back
+      // to the same few objects at one observed time (a journal upload's piece), so they are
+      // made once per object and time, not at every change of object.
+      if (a.observed !== observed || a.suffixes === undefined) {
+        const mid = `\x1f${observed}\x1f${a.text}\x1f`;
+        a.suffixes = [`${mid}0\x1f`, `${mid}1\x1f`];
+        a.observed = observed;
+      }
+      this.attrs = a;
+      this.suffixes = a.suffixes;
     }
     const attrs = this.attrs;
     const clean = wellFormed(body);
@@ -167,7 +185,7 @@ export class WalLines {
    * quarter of a journal upload's encoding); a few pointer comparisons cost one-off objects (OTLP's)
    * next to nothing, where a weak map cost the collector.
    */
-  private recentText(attributes: Attributes): { text: string; ascii: boolean } {
+  private recentText(attributes: Attributes): AttrText {
     let text = this.recent.get(attributes);
     if (text === undefined) {
       text = this.seen?.get(attributes);

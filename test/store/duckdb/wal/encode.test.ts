@@ -74,3 +74,20 @@ test('WalLines: interleaved shared attributes objects (more than it remembers) w
   assert.ok(shared.bytes.equals(fresh.bytes));
   assert.match(shared.bytes.toString('utf8'), /"unit":"u19.service","host":"h"/);
 });
+
+test('WalLines: shared objects at changing observed times, bodies escaped or not, none at all: the lines of objects of their own', () => {
+  const sets = Array.from({ length: 20 }, (_, i) => ({ unit: `u${i}` }));
+  const shared = new WalLines(0, 1024);
+  const fresh = new WalLines(0, 1024);
+  for (let n = 0; n < 600; n++) {
+    const observed = BigInt(Math.floor(n / 50) % 3);
+    const body = n % 7 === 0 ? `two\nlines ${n}` : `line ${n}`;
+    const s = n % 11 === 0 ? {} : sets[(n * 7) % sets.length]!;
+    shared.add(BigInt(n % 2), n + 1, BigInt(n), observed, s, body);
+    fresh.add(BigInt(n % 2), n + 1, BigInt(n), observed, { ...s }, body);
+  }
+  assert.ok(shared.bytes.equals(fresh.bytes));
+  const lines = shared.bytes.toString('utf8').split('\n');
+  assert.equal(lines[0], '0\x1f0\x1f1\x1f0\x1f0\x1f\x1f1\x1f"two\\nlines 0"');
+  assert.equal(lines[599], `0\x1f1\x1f600\x1f599\x1f2\x1f{"unit":"u${(599 * 7) % 20}"}\x1f0\x1fline 599`);
+});
