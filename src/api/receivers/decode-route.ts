@@ -17,14 +17,18 @@ import type { IncomingMessage } from 'node:http';
 import { checkJsonBounds, JsonBoundsError } from '../../util/json-bounds.js';
 import { contentEncoding } from '../http/encoded-body.js';
 import { jsonBoundsHttpError } from '../http/errors.js';
-import type { DecodePool } from './decode-pool.js';
+
+/** What the plan asks of the decode pool (./decode-pool.ts): whether it would take a body this large. */
+export interface BodyTaker {
+  wants(bytes: number): boolean;
+}
 
 /** The largest body sent as is that is parsed without a bounds scan. */
 export const UNSCANNED_JSON_MAX = 1 << 20;
 
 export type ScanPlan = 'none' | 'after' | 'reading';
 
-export function scanPlan(pool: DecodePool | undefined, req: IncomingMessage): ScanPlan {
+export function scanPlan(pool: BodyTaker | undefined, req: IncomingMessage): ScanPlan {
   if (contentEncoding(req) !== '') return 'reading';
   const length = Number(req.headers['content-length']);
   if (!Number.isSafeInteger(length)) return 'reading';
