@@ -2,8 +2,7 @@
  * @module The last few objects seen, each with a value, found again by identity: a cache for
  * objects that recur among a few others (a journal's units interleaving on one stream) where a
  * WeakMap entry for every object, most of them seen once (an OTLP record's attributes), would cost
- * more than it saves. Used by the record check (formats/record-check.ts) and the WAL's encoder
- * (store/duckdb/wal/encode.ts).
+ * more than it saves. Used by the record check (formats/record-check.ts).
  */
 export class RecentObjects<K extends object, V> {
   private readonly keys: (K | undefined)[];

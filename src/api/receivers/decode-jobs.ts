@@ -73,6 +73,22 @@ export function otlpJsonRecords(
   return otlpRecords(decodeOtlpJson(doc, maxRecords), { now, labelSets });
 }
 
+/**
+ * The records of a HEC `/event` body (inline or in a worker). An object event is kept as its text
+ * as sent: the body's own, not the escaped text's (util/json-text.ts).
+ */
+export function hecEventRecords(
+  body: Buffer,
+  maxEvents: number,
+  now: bigint,
+  labels: HecLabels,
+): RawRecord[] {
+  const events = withJsonText(body, (text, source) =>
+    decodeHecEvents(text, maxEvents, (start, end) => source.original(start, end)),
+  );
+  return events.map((e, i) => hecRecord(e, labels, now, i));
+}
+
 /** The records of `body`, as the receiver's handler decodes them inline; throws as it does. */
 export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): DecodedBody {
   if (job.kind === 'otlp-json') {
@@ -89,11 +105,7 @@ export function decodeJob(job: DecodeJob, body: Buffer, state: DecodeState): Dec
     );
     return { records, bulk: { items, slot } };
   }
-  // An object event is kept as its text as sent: the body's own, not the escaped text's.
-  const events = withJsonText(body, (text, source) =>
-    decodeHecEvents(text, job.maxEvents, (start, end) => source.original(start, end)),
-  );
-  return { records: events.map((e, i) => hecRecord(e, state.hecLabels, job.now, i)) };
+  return { records: hecEventRecords(body, job.maxEvents, job.now, state.hecLabels) };
 }
 
 /** A decoder's error as a message (structured clone keeps no class). */

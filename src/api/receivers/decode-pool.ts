@@ -90,6 +90,15 @@ type Reply = {
   readonly error?: WireError;
 };
 
+/** A reply's records, their sets interned on this side, and their UTF-8 lengths. */
+function unpacked(
+  r: Reply,
+  labelSets: SetInterner<Labels>,
+  attributeSets?: SetInterner<Attributes>,
+): { records: RawRecord[]; lineBytes: Uint32Array } {
+  return { records: unpackRecords(r.ok!, labelSets, attributeSets), lineBytes: r.ok!.lineBytes };
+}
+
 /** What a piece of a journal upload gave: its records, its corrupt entries and their first reasons. */
 export interface DecodedPiece {
   readonly records: RawRecord[];
@@ -189,12 +198,21 @@ export class DecodePool {
     return worker;
   }
 
-  /** The least busy worker with room, if any. */
-  private slot(): Slot | undefined {
+  /**
+   * The least busy worker with room, if any; for a stream, one that may open another, its open
+   * streams counted in its load.
+   */
+  private slot(forStream = false): Slot | undefined {
     let best: Slot | undefined;
+    let bestLoad = 0;
     for (const s of this.slots) {
       if (s.dead || s.pending.size >= this.maxQueued) continue;
-      if (!best || s.pending.size < best.pending.size) best = s;
+      if (forStream && s.streams.size >= this.maxStreams) continue;
+      const load = s.pending.size + (forStream ? s.streams.size : 0);
+      if (!best || load < bestLoad) {
+        best = s;
+        bestLoad = load;
+      }
     }
     return best;
   }
@@ -215,8 +233,7 @@ export class DecodePool {
     if (!slot) return undefined;
     const worker = slot.worker ?? this.start(slot);
     return this.post(slot, worker, job, body).then((r) => ({
-      records: unpackRecords(r.ok!, labelSets),
-      lineBytes: r.ok!.lineBytes,
+      ...unpacked(r, labelSets),
       ...(r.bulk ? { bulk: unpackBulk(r.bulk) } : {}),
     }));
   }
@@ -231,14 +248,8 @@ export class DecodePool {
     attributeSets?: SetInterner<Attributes>,
   ): DecodeStream | undefined {
     if (this.closed) return undefined;
-    let slot: Slot | undefined;
-    const load = (s: Slot) => s.pending.size + s.streams.size;
-    for (const s of this.slots) {
-      if (s.dead || s.pending.size >= this.maxQueued || s.streams.size >= this.maxStreams) continue;
-      if (!slot || load(s) < load(slot)) slot = s;
-    }
-    if (!slot) return undefined;
-    const bound = slot;
+    const bound = this.slot(true);
+    if (!bound) return undefined;
     const worker = bound.worker ?? this.start(bound);
     const stream = this.nextId++;
     bound.streams.add(stream);
@@ -252,8 +263,7 @@ export class DecodePool {
       if (kind === 'journal-end') ended = true;
       const answer = this.post(bound, worker, job, body).then(
         (r): DecodedPiece => ({
-          records: unpackRecords(r.ok!, labelSets, attributeSets),
-          lineBytes: r.ok!.lineBytes,
+          ...unpacked(r, labelSets, attributeSets),
           corrupt: r.journal!.corrupt,
           reasons: r.journal!.reasons,
         }),

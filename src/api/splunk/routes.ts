@@ -15,13 +15,7 @@
  */
 import { ForbiddenError } from '../../auth/errors.js';
 import { FormatError } from '../../formats/errors.js';
-import {
-  decodeHecEvents,
-  decodeHecRaw,
-  HecFormatError,
-  HecLabels,
-  hecRecord,
-} from '../../formats/splunk-hec/decode.js';
+import { decodeHecRaw, HecFormatError, HecLabels, hecRecord } from '../../formats/splunk-hec/decode.js';
 import { DiskFullError } from '../../journal/disk-full.js';
 import { RefusedRecordsError } from '../../journal/errors.js';
 import { SetInterner } from '../../model/intern.js';
@@ -31,6 +25,7 @@ import { nowNs } from '../../model/time.js';
 import { readEncodedBody } from '../http/encoded-body.js';
 import { asHttpError } from '../http/errors.js';
 import type { Handler, Reply, Router } from '../http/router.js';
+import { hecEventRecords } from '../receivers/decode-jobs.js';
 import type { DecodePool } from '../receivers/decode-pool.js';
 import { admitAndReadBody } from '../receivers/http-body.js';
 import { type Intake, ReceiverBusyError } from '../receivers/intake.js';
@@ -101,14 +96,11 @@ export function registerHecApi(router: Router, o: HecOptions): void {
         let records: RawRecord[];
         let lineBytes: Uint32Array | undefined;
         if (pooled) ({ records, lineBytes } = await pooled);
-        else {
-          const text = body.toString('utf8');
-          const events = raw
-            ? decodeHecRaw(text, ctx.url.searchParams, o.maxEvents)
-            : decodeHecEvents(text, o.maxEvents);
+        else if (raw) {
+          const events = decodeHecRaw(body.toString('utf8'), ctx.url.searchParams, o.maxEvents);
           const receivedNs = nowNs();
           records = events.map((e, i) => hecRecord(e, labels, receivedNs, i));
-        }
+        } else records = hecEventRecords(body, o.maxEvents, nowNs(), labels);
         const channel = channelOf(ctx);
         await o.intake.write({ access: ctx.access, records, counter: o.counter, lineBytes });
         return hec(200, {

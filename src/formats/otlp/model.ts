@@ -10,10 +10,10 @@ export class KvList {
   constructor(readonly values: KeyValue[]) {}
 }
 
-/** An AnyValue: string, bool, int (bigint), double (number), bytes, array, kvlist; null when empty. */
 /** AnyValue nests (arrays of kvlists of arrays...): deeper than this is refused, not recursed. */
 export const MAX_ANY_VALUE_DEPTH = 100;
 
+/** An AnyValue: string, bool, int (bigint), double (number), bytes, array, kvlist; null when empty. */
 export type AnyValue = string | boolean | bigint | number | Uint8Array | AnyValue[] | KvList | null;
 
 export interface KeyValue {

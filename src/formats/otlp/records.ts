@@ -143,7 +143,9 @@ type SameMeta = Map<bigint, { readonly meta: Record<string, string>; readonly r:
  * stops looking after 256 of them.
  */
 class SharedMeta {
-  private readonly scopes = new Map<string, SameMeta>();
+  /** Scope metadata alike (names in the same order) as one object, the key of `scopes`. */
+  private readonly scopeMetas = new SetInterner<Record<string, string>>();
+  private readonly scopes = new Map<Record<string, string>, SameMeta>();
   private tries = 0;
   private hits = 0;
   private on = true;
@@ -151,9 +153,7 @@ class SharedMeta {
   /** The shared metadata of the scopes with this metadata, while sharing pays. */
   scope(scopeMeta: Record<string, string>): SameMeta | undefined {
     if (!this.on) return undefined;
-    let key = '';
-    // Lengths first: a separator could be in a name or a value, and two scopes would meet.
-    for (const k in scopeMeta) key += `${k.length}:${k}${scopeMeta[k]!.length}:${scopeMeta[k]}`;
+    const key = this.scopeMetas.intern(scopeMeta);
     let same = this.scopes.get(key);
     if (same === undefined) {
       same = new Map();

@@ -25,7 +25,6 @@
  */
 import { crc32 } from 'node:zlib';
 import type { Attributes } from '../../../model/record.js';
-import { RecentObjects } from '../../../util/recent.js';
 
 /** The tenant field of a record's trailer line. */
 export const TRAILER_TENANT = -1;
@@ -50,11 +49,8 @@ interface AttrText {
   suffixes?: [string, string];
 }
 
-const NO_ATTRIBUTES: AttrText = { text: '', ascii: true };
-/** Attributes objects whose text a WalLines finds by a scan, the last ones... */
-const RECENT = 16;
-/** ...and at most this many more by a map. */
-const SEEN_MAX = 4096;
+/** Attributes objects whose text one WalLines keeps. */
+const TEXTS_KEPT = 4096;
 
 /** A string JSON writes as it is between quotes: printable ASCII without `"` and `\\`. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -64,8 +60,8 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
  * plain ASCII, quoted as they are; any other string goes through JSON.stringify (made well-formed
  * first). Building a clean copy for JSON.stringify and caching its text per object in a WeakMap
  * was a tenth of an OTLP request's time (every OTLP record has attributes of its own: severity,
- * observed time), and the WeakMap's entries cost the collector more; runs of records sharing one
- * object are written once by WalLines, which keeps the last one.
+ * observed time), and the WeakMap's entries cost the collector more; an object's text is made
+ * once per append by WalLines, which keeps it for the append only.
  */
 export function attributesText(attributes: Attributes): { text: string; ascii: boolean } {
   let text = '';
@@ -101,17 +97,18 @@ export class WalLines {
   private prefix = '';
   private lastObserved = -1n;
   private lastAttributes: Attributes | undefined | null = null;
-  private attrs: AttrText = NO_ATTRIBUTES;
-  private suffixes: [string, string] = ['', ''];
   /** This append's entry for records without attributes (its suffixes are its own). */
   private readonly none: AttrText = { text: '', ascii: true };
-  private readonly recent = new RecentObjects<Attributes, AttrText>(RECENT);
+  private attrs: AttrText = this.none;
+  private suffixes: [string, string] = ['', ''];
   /**
-   * Every object of this append whose text was made, past the ring: a journal host's stream
-   * interleaves more units than the ring holds (the bench's upload missed it for nearly half its
-   * lines, each a new text). Held only for the append, so not weak.
+   * The texts made by this append, by attributes object: records of one stream interleave shared
+   * objects (a journal host's units: the intake groups by stream, not by attributes), more than a
+   * ring of the last 16 held (the bench's upload missed it for nearly half its lines, each a new
+   * text). Held only for the append, so not weak (a weak map cost the collector for OTLP's
+   * one-off objects).
    */
-  private seen: Map<Attributes, AttrText> | undefined;
+  private readonly texts = new Map<Attributes, AttrText>();
   constructor(
     private readonly tenantIndex: number,
     /** Expected bytes (grown as needed). */
@@ -149,7 +146,7 @@ export class WalLines {
     if (observed !== this.lastObserved || attrKey !== this.lastAttributes) {
       this.lastObserved = observed;
       this.lastAttributes = attrKey;
-      const a = attrKey === undefined ? this.none : this.recentText(attrKey);
+      const a = attrKey === undefined ? this.none : this.textOf(attrKey);
       // The fields after the time, kept with the attributes' text: a stream's records come back
       // to the same few objects at one observed time (a journal upload's piece), so they are
       // made once per object and time, not at every change of object.
@@ -178,23 +175,12 @@ export class WalLines {
     return pos - start;
   }
 
-  /**
-   * The text of one of the last RECENT attributes objects written, else made. Records of one
-   * stream interleave a few shared objects (a journal's units on one host: the intake groups by
-   * stream, not by attributes), which a run cache alone wrote again for nearly every line (a
-   * quarter of a journal upload's encoding); a few pointer comparisons cost one-off objects (OTLP's)
-   * next to nothing, where a weak map cost the collector.
-   */
-  private recentText(attributes: Attributes): AttrText {
-    let text = this.recent.get(attributes);
+  /** The text of an attributes object, made once per append (the first TEXTS_KEPT objects). */
+  private textOf(attributes: Attributes): AttrText {
+    let text = this.texts.get(attributes);
     if (text === undefined) {
-      text = this.seen?.get(attributes);
-      if (text === undefined) {
-        text = attributesText(attributes);
-        this.seen ??= new Map();
-        if (this.seen.size < SEEN_MAX) this.seen.set(attributes, text);
-      }
-      this.recent.add(attributes, text);
+      text = attributesText(attributes);
+      if (this.texts.size < TEXTS_KEPT) this.texts.set(attributes, text);
     }
     return text;
   }
