@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { httpRequest } from './push.js';
 import { fmtInt, median, type Verdict } from './report.js';
-import { cpuSeconds, freePort, startServer, waitReady } from './server.js';
+import { cpuSeconds, envInt, freePort, startServer, waitReady } from './server.js';
 
 const require = createRequire(import.meta.url);
 const RSYSLOGD = '/usr/sbin/rsyslogd';
@@ -320,10 +320,10 @@ export async function runReceiversPhase(
   mainJs: string,
   outDir: string,
 ): Promise<{ figures: ReceiverFigure[]; verdicts: Verdict[]; error?: string }> {
-  const n = Number(process.env.KJ_BENCH_RECV_LINES ?? 200_000);
-  const connections = Number(process.env.KJ_BENCH_RECV_CONNECTIONS ?? 4);
-  const threads = Number(process.env.KJ_BENCH_RECV_THREADS ?? 2);
-  const rounds = Number(process.env.KJ_BENCH_RECV_ROUNDS ?? 3);
+  const n = envInt('KJ_BENCH_RECV_LINES', 200_000);
+  const connections = envInt('KJ_BENCH_RECV_CONNECTIONS', 4);
+  const threads = envInt('KJ_BENCH_RECV_THREADS', 2);
+  const rounds = envInt('KJ_BENCH_RECV_ROUNDS', 3);
   const lines = makeLines(n);
   const figures: ReceiverFigure[] = [];
   let error: string | undefined;
