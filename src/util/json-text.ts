@@ -66,7 +66,7 @@ export class JsonText {
 export function jsonText(body: Buffer): JsonText {
   const n = body.length;
   if (isAscii(body)) return new JsonText(body.toString('latin1'), false);
-  const plain = () => new JsonText(body.toString('utf8'), false);
+  const plain = () => plainText(body);
   const budget = Math.floor(n * MAX_GROWTH);
   let out: Buffer | undefined;
   let o = 0;
@@ -106,29 +106,23 @@ export function jsonText(body: Buffer): JsonText {
   return new JsonText(out!.toString('latin1', 0, o), true, body, runEnds, added);
 }
 
+/** `body`'s plain UTF-8 decoding, as a JsonText. */
+const plainText = (body: Buffer): JsonText => new JsonText(body.toString('utf8'), false);
+
 /**
- * `decode` of `body`'s text (`jsonText`). Where that text was escaped and `decode` throws, or its
- * result `failed` (a bulk request's refused items), `body` is decoded again from its plain UTF-8
- * decoding, so that an error's message and positions are those of what the sender sent.
+ * `decode` of `body`'s text (`jsonText`). Where that text was escaped and `decode` throws, `body`
+ * is decoded again from its plain UTF-8 decoding, so that an error's message and positions are
+ * those of what the sender sent.
  */
-export function withJsonText<T>(
-  body: Buffer,
-  decode: (text: string, source: JsonText) => T,
-  failed?: (result: T) => boolean,
-): T {
+export function withJsonText<T>(body: Buffer, decode: (text: string, source: JsonText) => T): T {
   const source = jsonText(body);
   if (!source.escaped) return decode(source.text, source);
-  const again = (): T => {
-    const plain = new JsonText(body.toString('utf8'), false);
-    return decode(plain.text, plain);
-  };
-  let result: T;
   try {
-    result = decode(source.text, source);
+    return decode(source.text, source);
   } catch {
-    return again();
+    const plain = plainText(body);
+    return decode(plain.text, plain);
   }
-  return failed?.(result) ? again() : result;
 }
 
 /** `JSON.parse` of `body` through `withJsonText`. */
