@@ -33,11 +33,27 @@ for (let c = 0; c < 256; c++) {
   NAME_BYTE[c] = /[A-Za-z0-9_]/.test(ch) ? 1 : 0;
 }
 
-interface FieldName {
+export interface FieldName {
   readonly name: string;
   readonly bytes: Uint8Array;
-  /** Its value is decoded (not left out by `keep`). */
+  /** Its value is given to the sink (not left out by `keep`). */
   readonly kept: boolean;
+  /** Its place in `keep` (in the set's order), -1 when left out or when every field is kept. */
+  readonly slot: number;
+}
+
+/**
+ * Where an ExportReader gives what it reads. An entry's fields come in order, then `entry` at its
+ * end, or `corrupt` instead when it is broken (the fields given so far are then to be dropped).
+ * A field's offsets hold for the rest of its entry, in the buffer of each later call, once moved
+ * back by every `shift` since (the reader keeps an open entry's bytes, whatever the pushes).
+ */
+export interface ExportSink {
+  field(name: FieldName, buf: Buffer, start: number, end: number): void;
+  entry(buf: Buffer): void;
+  corrupt(reason: string): void;
+  /** The open entry's bytes now start `by` bytes earlier in the next push's buffer. */
+  shift(by: number): void;
 }
 
 /** Whether buf[pos, nl) starts with the name `bytes` followed by '=' or by the line's end. */
@@ -53,14 +69,21 @@ export interface ExportParserOptions {
   readonly keep?: ReadonlySet<string>;
 }
 
-export class ExportParser {
-  private buf: Buffer = Buffer.alloc(0);
-  private fields: JournalEntry = new Map();
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The export format read into an ExportSink. An open entry's bytes are kept until its end (so a
+ * sink may read its fields' bytes late: `shift`), except those of a broken one, which is skipped.
+ */
+export class ExportReader {
+  private buf: Buffer = EMPTY;
+  /** Where reading goes on in `buf` (what comes before is the open entry's, read). */
+  private resume = 0;
   /** Set when the current entry is broken: skip to its end, then report it. */
   private broken: string | undefined;
   /** The current entry has a field (kept or not): it is an entry, if only of fields left out. */
   private any = false;
-  /** Bytes of the current entry read and dropped from `buf` by earlier pushes. */
+  /** Bytes of the current entry read and dropped from `buf` by earlier pushes (a broken one's). */
   private entryRead = 0;
   /**
    * The largest entry the last push touched, in bytes: those it completed, whole, and the one it
@@ -70,6 +93,8 @@ export class ExportParser {
   largestEntry = 0;
   /** Names met, by a hash of their bytes and length. */
   private readonly names = new Map<number, FieldName>();
+  /** `keep`'s names, in order (a kept name's slot). */
+  private readonly slots: readonly string[] | undefined;
   /**
    * The names of the last entry, in order, and of this one so far: an entry's fields mostly come
    * in the order of the one before, so the next name is tried first, by its bytes.
@@ -77,7 +102,12 @@ export class ExportParser {
   private last: FieldName[] = [];
   private order: FieldName[] = [];
 
-  constructor(private readonly opts: ExportParserOptions = {}) {}
+  constructor(
+    private readonly sink: ExportSink,
+    opts: ExportParserOptions = {},
+  ) {
+    this.slots = opts.keep && [...opts.keep];
+  }
 
   /**
    * The name in buf[from, to), or a reason it is not one (a byte outside `[A-Za-z0-9_]`, or none).
@@ -107,22 +137,23 @@ export class ExportParser {
       if (same) return known;
     }
     const name = buf.toString('latin1', from, to);
+    const slot = this.slots ? this.slots.indexOf(name) : -1;
     const made = {
       name,
       bytes: Uint8Array.from(buf.subarray(from, to)),
-      kept: this.opts.keep?.has(name) ?? true,
+      kept: this.slots ? slot >= 0 : true,
+      slot,
     };
     if (!known && this.names.size < MAX_NAMES) this.names.set(key, made);
     return made;
   }
 
-  /** Feeds bytes; returns the entries (and corrupt ones) completed by them, in order. */
-  push(chunk: Buffer): ExportItem[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    const out: ExportItem[] = [];
-    let pos = 0;
-    const buf = this.buf;
-    // The current entry's bytes before `entryStart` (read by earlier pushes), and its start here.
+  /** Feeds bytes; the entries (and corrupt ones) they complete go to the sink, in order. */
+  push(chunk: Buffer): void {
+    const buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const sink = this.sink;
+    let pos = this.resume;
+    // The current entry's bytes before `entryStart` (dropped by earlier pushes), and its start here.
     let before = this.entryRead;
     let entryStart = 0;
     let largest = 0;
@@ -135,7 +166,7 @@ export class ExportParser {
         largest = Math.max(largest, before + pos - entryStart);
         before = 0;
         entryStart = pos;
-        this.finish(out);
+        this.finish(buf);
         continue;
       }
       if (this.broken !== undefined) {
@@ -162,7 +193,7 @@ export class ExportParser {
       if (eq < nl) {
         this.any = true;
         this.order.push(field);
-        if (field.kept) this.fields.set(field.name, buf.toString('utf8', eq + 1, nl));
+        if (field.kept) sink.field(field, buf, eq + 1, nl);
         pos = nl + 1;
         continue;
       }
@@ -185,31 +216,31 @@ export class ExportParser {
       }
       this.any = true;
       this.order.push(field);
-      if (field.kept) this.fields.set(name, buf.toString('utf8', start, end));
+      if (field.kept) sink.field(field, buf, start, end);
       pos = end + 1;
     }
-    this.buf = pos >= buf.length ? Buffer.alloc(0) : buf.subarray(pos);
-    this.entryRead = before + pos - entryStart;
+    // An open entry is kept from its start (its fields' bytes), a broken one from where it is read.
+    const keep = this.broken !== undefined ? pos : entryStart;
+    this.buf = keep >= buf.length ? EMPTY : buf.subarray(keep);
+    this.resume = pos - keep;
+    this.entryRead = before + keep - entryStart;
+    if (keep > 0 && this.broken === undefined && this.any) sink.shift(keep);
     this.largestEntry = Math.max(largest, before + buf.length - entryStart);
-    return out;
   }
 
-  /** End of stream: a last entry without its empty line is still returned; a partial field is corrupt. */
-  end(): ExportItem[] {
-    const out: ExportItem[] = [];
-    if (this.buf.length > 0) {
-      this.broken ??= 'stream ended inside a field';
-      this.buf = Buffer.alloc(0);
-    }
+  /** End of stream: a last entry without its empty line is still one; a partial field is corrupt. */
+  end(): void {
+    if (this.resume < this.buf.length) this.broken ??= 'stream ended inside a field';
+    const buf = this.buf;
+    this.buf = EMPTY;
+    this.resume = 0;
     this.entryRead = 0;
-    this.finish(out);
-    return out;
+    this.finish(buf);
   }
 
-  private finish(out: ExportItem[]): void {
-    if (this.broken !== undefined) out.push({ corrupt: this.broken });
-    else if (this.any) out.push({ entry: this.fields });
-    this.fields = new Map();
+  private finish(buf: Buffer): void {
+    if (this.broken !== undefined) this.sink.corrupt(this.broken);
+    else if (this.any) this.sink.entry(buf);
     this.broken = undefined;
     this.any = false;
     if (this.order.length > 0) {
@@ -218,5 +249,53 @@ export class ExportParser {
       this.order = was;
       this.order.length = 0;
     }
+  }
+}
+
+/** The export format read into entries (maps of field name to value). */
+export class ExportParser {
+  private out: ExportItem[] = [];
+  private fields: JournalEntry = new Map();
+  private readonly reader: ExportReader;
+
+  constructor(opts: ExportParserOptions = {}) {
+    this.reader = new ExportReader(
+      {
+        field: (f, buf, start, end) => void this.fields.set(f.name, buf.toString('utf8', start, end)),
+        entry: () => {
+          this.out.push({ entry: this.fields });
+          this.fields = new Map();
+        },
+        corrupt: (reason) => {
+          this.out.push({ corrupt: reason });
+          this.fields = new Map();
+        },
+        shift: () => {},
+      },
+      opts,
+    );
+  }
+
+  /** See ExportReader's. */
+  get largestEntry(): number {
+    return this.reader.largestEntry;
+  }
+
+  /** Feeds bytes; returns the entries (and corrupt ones) completed by them, in order. */
+  push(chunk: Buffer): ExportItem[] {
+    this.reader.push(chunk);
+    return this.take();
+  }
+
+  /** End of stream: a last entry without its empty line is still returned; a partial field is corrupt. */
+  end(): ExportItem[] {
+    this.reader.end();
+    return this.take();
+  }
+
+  private take(): ExportItem[] {
+    const out = this.out;
+    this.out = [];
+    return out;
   }
 }

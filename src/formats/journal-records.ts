@@ -6,7 +6,6 @@
  * `--log-format=json`; those fields become `kata_*` attributes, as Kata's own Fluentd guide does.
  */
 
-import { ValueSets } from '../model/intern.js';
 import { flattenJson, safeName } from '../model/names.js';
 import type { Attributes, Labels, LogRecord } from '../model/record.js';
 import type { JournalEntry } from './journal-export.js';
@@ -28,20 +27,24 @@ export const JOURNAL_ATTRIBUTES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The fields `entryRecord` reads (and the receiver's labels: `_HOSTNAME`): a reader that wants
- * only records may leave the others undecoded (ExportParser's `keep`).
+ * The fields a record is made of, the time and the message first, then the attributes' (the
+ * identifier, which tells Kata lines, and `_HOSTNAME`, the receiver's label, among them): a reader
+ * that wants only records may leave the others undecoded (ExportParser's `keep`).
  */
-export const ENTRY_RECORD_FIELDS: ReadonlySet<string> = new Set([
+export const ENTRY_RECORD_FIELDS: readonly string[] = [
   '__REALTIME_TIMESTAMP',
   'MESSAGE',
-  'SYSLOG_IDENTIFIER',
   ...Object.keys(JOURNAL_ATTRIBUTES),
-]);
+];
+
+/** Is this SYSLOG_IDENTIFIER a Kata Containers component's? */
+export function isKataIdentifier(id: string): boolean {
+  return id === 'kata' || id.startsWith('kata-') || id === 'containerd-shim-kata-v2';
+}
 
 /** Is this entry written by a Kata Containers component? */
 export function isKataEntry(entry: JournalEntry): boolean {
-  const id = entry.get('SYSLOG_IDENTIFIER') ?? '';
-  return id === 'kata' || id.startsWith('kata-') || id === 'containerd-shim-kata-v2';
+  return isKataIdentifier(entry.get('SYSLOG_IDENTIFIER') ?? '');
 }
 
 /** The `kata_*` attributes of a Kata message (logfmt or JSON), or none. */
@@ -81,42 +84,28 @@ function kataName(key: string): string {
 export interface EntryRecordOptions {
   readonly labels: Labels;
   readonly observed: bigint;
-  /**
-   * Where entries with the same fields share one attributes object (journalAttributeSets): the
-   * fields of a unit repeat (host, unit, identifier, boot), and the store encodes an object's text
-   * once.
-   */
-  readonly attributeSets?: ValueSets<Attributes>;
-}
-
-/** An interner of entries' attributes for EntryRecordOptions (bounded). */
-export function journalAttributeSets(): ValueSets<Attributes> {
-  return new ValueSets<Attributes>(ATTRIBUTE_FIELDS.map(([, name]) => name));
 }
 
 /** JOURNAL_ATTRIBUTES' pairs, made once: Object.entries per entry was half of entryRecord's time. */
 const ATTRIBUTE_FIELDS = Object.entries(JOURNAL_ATTRIBUTES);
 
-/** The record of an entry; undefined when its time is unreadable (a corrupt entry). */
+/**
+ * The greatest realtime (µs) an entry may have: its time in nanoseconds must fit a signed 64-bit
+ * integer (the store's range, and the packed records' BigInt64Array, which would wrap it).
+ */
+export const MAX_REALTIME_US = ((1n << 63n) - 1n) / 1000n;
+
+/** The record of an entry; undefined when its time is unreadable or out of range (a corrupt entry). */
 export function entryRecord(entry: JournalEntry, opts: EntryRecordOptions): LogRecord | undefined {
   const rt = entry.get('__REALTIME_TIMESTAMP');
-  if (rt === undefined || !/^[0-9]{1,20}$/.test(rt)) return undefined;
+  if (rt === undefined || !/^[0-9]{1,20}$/.test(rt) || BigInt(rt) > MAX_REALTIME_US) return undefined;
   const message = entry.get('MESSAGE') ?? '';
-  let attributes: Attributes;
-  const kata = isKataEntry(entry);
-  if (opts.attributeSets && !kata) {
-    const values: (string | undefined)[] = [];
-    for (const [field] of ATTRIBUTE_FIELDS) values.push(entry.get(field));
-    attributes = opts.attributeSets.of(values);
-  } else {
-    const own: Attributes = {};
-    for (const [field, name] of ATTRIBUTE_FIELDS) {
-      const v = entry.get(field);
-      if (v !== undefined) own[name] = v;
-    }
-    if (kata) Object.assign(own, kataAttributes(message));
-    attributes = own;
+  const attributes: Attributes = {};
+  for (const [field, name] of ATTRIBUTE_FIELDS) {
+    const v = entry.get(field);
+    if (v !== undefined) attributes[name] = v;
   }
+  if (isKataEntry(entry)) Object.assign(attributes, kataAttributes(message));
   return {
     timestamp: BigInt(rt) * 1000n,
     observedTimestamp: opts.observed,

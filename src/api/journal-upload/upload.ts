@@ -47,13 +47,13 @@ import { HttpError } from '../http/errors.js';
 import type { Handler, RequestContext } from '../http/router.js';
 import { text } from '../http/router.js';
 import {
-  emptyJournalPiece,
-  JOURNAL_MAX_REASONS,
-  JournalDecoder,
-  newJournalSets,
-} from '../receivers/decode-journal.js';
-import type { DecodedPiece, DecodePool, DecodeStream } from '../receivers/decode-pool.js';
+  type DecodedPiece,
+  type DecodePool,
+  type DecodeStream,
+  unpackPiece,
+} from '../receivers/decode-pool.js';
 import type { Intake, IntakeItem } from '../receivers/intake.js';
+import { JOURNAL_MAX_REASONS, JournalPacker, JournalTables } from '../receivers/journal-packer.js';
 import type { ProtocolCounter } from '../receivers/metrics.js';
 
 export const JOURNAL_EXPORT_TYPE = 'application/vnd.fdo.journal';
@@ -105,10 +105,10 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
   const now = o.now ?? nowNs;
   // Across requests (bounded), so that a host's stream keeps one labels object (normalised and
   // checked once by the intake) and a unit's repeated fields one attributes object (the store's
-  // WAL encodes its text once per object). Records parsed in a worker come with the worker's
-  // objects: their label and attribute sets are interned here (`pooled`), one object each again.
-  const sets = newJournalSets();
-  const pooled = { labels: new SetInterner<Labels>(), attributes: new SetInterner<Attributes>() };
+  // WAL encodes its text once per object). Pieces come packed, from a worker or from `tables`
+  // here: their label and attribute sets are interned in `sets`, one object each again.
+  const tables = new JournalTables();
+  const sets = { labels: new SetInterner<Labels>(), attributes: new SetInterner<Attributes>() };
   return async (ctx: RequestContext) => {
     const { req, access } = ctx;
     if (bodyMediaType(req) !== JOURNAL_EXPORT_TYPE) {
@@ -172,19 +172,15 @@ export function journalUploadHandler(o: JournalUploadOptions): Handler {
     };
 
     const body = source(req);
-    const stream = pooledStream(o.decodePool, req, pooled);
+    const stream = pooledStream(o.decodePool, req, sets);
     try {
       if (stream) await parsePooled(body as AsyncIterable<Buffer>, stream, take, o.maxBodyBytes, now);
       else {
-        const decoder = new JournalDecoder(sets, o.maxBodyBytes);
-        for await (const chunk of body as AsyncIterable<Buffer>) {
-          const piece = emptyJournalPiece();
-          decoder.push(chunk, now(), piece);
-          await take(piece);
-        }
-        const last = emptyJournalPiece();
-        decoder.end(now(), last);
-        await take(last);
+        const packer = new JournalPacker(tables);
+        const inline = (chunk: Buffer, end: boolean): DecodedPiece =>
+          unpackPiece(packer.push(chunk, now(), end, o.maxBodyBytes), sets.labels, sets.attributes);
+        for await (const chunk of body as AsyncIterable<Buffer>) await take(inline(chunk, false));
+        await take(inline(Buffer.alloc(0), true));
       }
       if (writing) await writing;
       await flush();

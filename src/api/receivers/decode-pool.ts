@@ -108,6 +108,20 @@ export interface DecodedPiece {
   readonly reasons: readonly string[];
 }
 
+/** A journal piece's packed records unpacked here, label (and attribute) sets interned. */
+export function unpackPiece(
+  piece: { readonly packed: PackedRecords; readonly corrupt: number; readonly reasons: string[] },
+  labelSets: SetInterner<Labels>,
+  attributeSets?: SetInterner<Attributes>,
+): DecodedPiece {
+  return {
+    records: unpackRecords(piece.packed, labelSets, attributeSets),
+    lineBytes: piece.packed.lineBytes,
+    corrupt: piece.corrupt,
+    reasons: piece.reasons,
+  };
+}
+
 /**
  * One journal upload decoded by one worker, piece after piece (the worker keeps its parser between
  * them; messages to a worker arrive in order). Each piece answers the records of the entries it
@@ -261,12 +275,8 @@ export class DecodePool {
       const job: JournalStreamJob = { kind, stream, now, maxBodyBytes, ...(sent ? {} : { first: true }) };
       sent = true;
       if (kind === 'journal-end') ended = true;
-      const answer = this.post(bound, worker, job, body).then(
-        (r): DecodedPiece => ({
-          ...unpacked(r, labelSets, attributeSets),
-          corrupt: r.journal!.corrupt,
-          reasons: r.journal!.reasons,
-        }),
+      const answer = this.post(bound, worker, job, body).then((r) =>
+        unpackPiece({ packed: r.ok!, ...r.journal! }, labelSets, attributeSets),
       );
       if (kind === 'journal-end') answer.then(close, close);
       return answer;

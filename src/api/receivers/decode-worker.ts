@@ -52,10 +52,9 @@ port?.on('message', (m: WorkerRequest) => {
     const job = m.job;
     if (job.kind === 'journal-chunk' || job.kind === 'journal-end') {
       const piece = journals.run(job, Buffer.from(m.body));
-      const { packed, transfer } = packRecords(piece.records);
       port.postMessage(
-        { id: m.id, ok: packed, journal: { corrupt: piece.corrupt, reasons: piece.reasons } },
-        transfer,
+        { id: m.id, ok: piece.packed, journal: { corrupt: piece.corrupt, reasons: piece.reasons } },
+        piece.transfer,
       );
       return;
     }

@@ -410,12 +410,11 @@ describe("JournalStreams (a worker's uploads)", () => {
   test('a stream keeps its parser between pieces and is dropped at its end', () => {
     const s = new JournalStreams();
     const a = s.run(job('journal-chunk', 1, true), one.subarray(0, 10));
-    assert.equal(a.records.length, 0);
+    assert.equal(a.packed.lines.length, 0);
     assert.equal(s.size, 1);
     const b = s.run(job('journal-end', 1), one.subarray(10));
-    assert.equal(b.records.length, 1);
-    assert.equal(b.records[0]!.body, 'm');
-    assert.equal(b.records[0]!.observedTimestamp, 5n);
+    assert.deepEqual(b.packed.lines, ['m']);
+    assert.equal(b.packed.observedAll, 5n);
     assert.equal(s.size, 0);
   });
 
