@@ -37,19 +37,26 @@ const ATTRIBUTE_NAMES = ATTRIBUTE_FIELDS.map((f) => JOURNAL_ATTRIBUTES[f]!);
 const ATTRIBUTES = ATTRIBUTE_FIELDS.length;
 const HOST = ATTRIBUTE_FIELDS.indexOf('_HOSTNAME');
 const IDENTIFIER = ATTRIBUTE_FIELDS.indexOf('SYSLOG_IDENTIFIER');
-/** Values and sets one table holds before it is dropped whole (bounded memory). */
-const MAX_VALUES = 20_000;
+/**
+ * Values and sets one table holds before it is dropped whole, and the longest value it keeps (a
+ * longer one is decoded each time, and its set is not kept): at most about 20 MiB of values.
+ */
+const MAX_VALUES = 10_000;
 const MAX_SETS = 10_000;
+const MAX_KEPT_VALUE_BYTES = 1024;
 /** A realtime of up to this many digits is read as a Number (exact below 2^53). */
 const NUMBER_DIGITS = 15;
 
-/** A field's value met before: its bytes and its text. */
+/** A field's value: its bytes and its text, kept to be found again unless it is too long. */
 interface Value {
   readonly bytes: Uint8Array;
   readonly text: string;
   readonly id: number;
+  readonly kept: boolean;
   readonly next: Value | undefined;
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 /** A set of attribute values met before (by their values' ids), and its place in this piece. */
 interface AttrSet {
@@ -94,6 +101,10 @@ export class JournalTables {
   private readonly shapes = new Map<number, string[]>();
 
   value(buf: Buffer, start: number, end: number): Value {
+    if (end - start > MAX_KEPT_VALUE_BYTES) {
+      const text = buf.toString('utf8', start, end);
+      return { bytes: NO_BYTES, text, id: this.nextId++, kept: false, next: undefined };
+    }
     let h = end - start;
     for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
     const first = this.values.get(h);
@@ -110,6 +121,7 @@ export class JournalTables {
       bytes: Uint8Array.prototype.slice.call(buf, start, end),
       text: buf.toString('utf8', start, end),
       id: this.nextId++,
+      kept: true,
       next: first,
     };
     this.values.set(h, made);
@@ -121,7 +133,9 @@ export class JournalTables {
   set(values: readonly (Value | undefined)[], shape: number): AttrSet {
     let h = shape;
     for (let a = 0; a < ATTRIBUTES; a++) h = (Math.imul(h, 31) + (values[a]?.id ?? -1)) | 0;
-    const first = this.sets.get(h);
+    let kept = true;
+    for (let a = 0; a < ATTRIBUTES; a++) if (values[a]?.kept === false) kept = false;
+    const first = kept ? this.sets.get(h) : undefined;
     for (let s = first; s !== undefined; s = s.next) {
       if (s.shape !== shape) continue;
       let same = true;
@@ -141,6 +155,7 @@ export class JournalTables {
       if (v !== undefined) texts.push(v.text);
     }
     const made: AttrSet = { ids, shape, values: texts, next: first, piece: -1, index: -1 };
+    if (!kept) return made;
     this.sets.set(h, made);
     this.setCount++;
     return made;
@@ -246,7 +261,7 @@ export class JournalPacker implements ExportSink {
         last !== undefined && sameBytes(last.bytes, buf, start, end)
           ? last
           : this.tables.value(buf, start, end);
-      this.lastValue[a] = v;
+      this.lastValue[a] = v.kept ? v : undefined;
       values[a] = v;
       shape |= 1 << a;
     }

@@ -24,7 +24,7 @@ function rng(seed: number): () => number {
 
 /**
  * Entries of every kind the packer reads: repeated and new values of every attribute field, fields
- * missing, repeated (the last wins) or binary (newlines, NUL, bytes that are not UTF-8, accents),
+ * missing, repeated (the last wins), too long to keep, or binary (newlines, NUL, bytes that are not UTF-8, accents),
  * Kata lines in logfmt and JSON, times of 1 to 20 digits and bad ones, corrupt frames.
  */
 function body(n: number, seed: number): Buffer {
@@ -54,6 +54,9 @@ function body(n: number, seed: number): Buffer {
     if (r() < 0.3) text('_BOOT_ID', 'b0'.repeat(16));
     if (r() < 0.2) fields.push(binary('_COMM', Buffer.from([0x63, 0xff, 0x0a])));
     if (r() < 0.1) text('CONTAINER_NAME', `c${Math.floor(r() * 3)}`);
+    // Values too long to be kept by the tables: the same one again, and new ones.
+    if (r() < 0.05) text('_SYSTEMD_USER_UNIT', 'L'.repeat(1100));
+    else if (r() < 0.05) text('_SYSTEMD_USER_UNIT', `${'N'.repeat(1100)}${i}`);
     const m = r();
     if (m < 0.3) text('MESSAGE', `level=info msg="started ${i}" source=virtcontainers pid=${i}`);
     else if (m < 0.4) text('MESSAGE', `{"level":"warn","msg":"json ${i}","nested":{"a":[1,2]}}`);
