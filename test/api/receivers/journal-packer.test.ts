@@ -55,8 +55,9 @@ function body(n: number, seed: number): Buffer {
     if (r() < 0.2) fields.push(binary('_COMM', Buffer.from([0x63, 0xff, 0x0a])));
     if (r() < 0.1) text('CONTAINER_NAME', `c${Math.floor(r() * 3)}`);
     // Values too long to be kept by the tables: the same one again, and new ones.
-    if (r() < 0.05) text('_SYSTEMD_USER_UNIT', 'L'.repeat(1100));
-    else if (r() < 0.05) text('_SYSTEMD_USER_UNIT', `${'N'.repeat(1100)}${i}`);
+    const long = r();
+    if (long < 0.05) text('_SYSTEMD_USER_UNIT', 'L'.repeat(1100));
+    else if (long < 0.1) text('_SYSTEMD_USER_UNIT', `${'N'.repeat(1100)}${i}`);
     const m = r();
     if (m < 0.3) text('MESSAGE', `level=info msg="started ${i}" source=virtcontainers pid=${i}`);
     else if (m < 0.4) text('MESSAGE', `{"level":"warn","msg":"json ${i}","nested":{"a":[1,2]}}`);
