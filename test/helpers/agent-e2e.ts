@@ -33,9 +33,11 @@ export async function until(
   check: () => boolean | Promise<boolean>,
   ms = 10_000,
 ): Promise<void> {
-  const deadline = Date.now() + ms;
+  // The monotonic clock: this machine's wall clock has jumped forward by seconds mid-test (a CI
+  // run at e8dff70 timed out "after 20000 ms" in a test that had run 3.6 s).
+  const deadline = performance.now() + ms;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
