@@ -89,16 +89,10 @@ export interface EntryRecordOptions {
 /** JOURNAL_ATTRIBUTES' pairs, made once: Object.entries per entry was half of entryRecord's time. */
 const ATTRIBUTE_FIELDS = Object.entries(JOURNAL_ATTRIBUTES);
 
-/**
- * The greatest realtime (µs) an entry may have: its time in nanoseconds must fit a signed 64-bit
- * integer (the store's range, and the packed records' BigInt64Array, which would wrap it).
- */
-export const MAX_REALTIME_US = ((1n << 63n) - 1n) / 1000n;
-
-/** The record of an entry; undefined when its time is unreadable or out of range (a corrupt entry). */
+/** The record of an entry; undefined when its time is unreadable (a corrupt entry). */
 export function entryRecord(entry: JournalEntry, opts: EntryRecordOptions): LogRecord | undefined {
   const rt = entry.get('__REALTIME_TIMESTAMP');
-  if (rt === undefined || !/^[0-9]{1,20}$/.test(rt) || BigInt(rt) > MAX_REALTIME_US) return undefined;
+  if (rt === undefined || !/^[0-9]{1,20}$/.test(rt)) return undefined;
   const message = entry.get('MESSAGE') ?? '';
   const attributes: Attributes = {};
   for (const [field, name] of ATTRIBUTE_FIELDS) {

@@ -35,6 +35,12 @@ export interface PackedRecords {
   /** Each line's UTF-8 length, measured here so the main thread does not (the intake needs it). */
   readonly lineBytes: Uint32Array;
   readonly timestamps: BigInt64Array;
+  /**
+   * The times that do not fit a BigInt64Array (it would wrap them: a year-2300 `@timestamp` or a
+   * 20-digit journal realtime could land on a valid time), by record, as they are: the intake then
+   * refuses them as the inline decoding's records are refused.
+   */
+  readonly wideTimes?: [number, bigint][];
   /** Each record's observed time; empty when they all have `observedAll` (one `now` a request). */
   readonly observed: BigInt64Array;
   readonly observedAll?: bigint;
@@ -49,6 +55,27 @@ export interface PackedRecords {
   readonly attrOf: Int32Array;
 }
 
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** `t` as record `i`'s time: in `times`, or in `wide` when `times` would wrap it. */
+export function packTime(times: BigInt64Array, wide: [number, bigint][], i: number, t: bigint): void {
+  if (t > INT64_MAX || t < INT64_MIN) wide.push([i, t]);
+  else times[i] = t;
+}
+
+/** The buffers of a packed form that a worker transfers (not copies) to the main thread. */
+export function transferOf(p: PackedRecords): ArrayBuffer[] {
+  return [
+    p.lineBytes.buffer,
+    p.timestamps.buffer,
+    p.observed.buffer,
+    p.labelOf.buffer,
+    p.attrOf.buffer,
+    p.attrShapeOf.buffer,
+  ] as ArrayBuffer[];
+}
+
 /** The packed form of `records`, and the buffers to transfer. */
 export function packRecords(records: readonly RawRecord[]): {
   packed: PackedRecords;
@@ -58,6 +85,7 @@ export function packRecords(records: readonly RawRecord[]): {
   const lines = new Array<string>(n);
   const lineBytes = new Uint32Array(n);
   const timestamps = new BigInt64Array(n);
+  const wide: [number, bigint][] = [];
   const first = n > 0 ? records[0]!.observedTimestamp : 0n;
   let oneObserved = true;
   for (let i = 1; i < n && oneObserved; i++) oneObserved = records[i]!.observedTimestamp === first;
@@ -83,7 +111,7 @@ export function packRecords(records: readonly RawRecord[]): {
     const r = records[i]!;
     lines[i] = r.body;
     lineBytes[i] = Buffer.byteLength(r.body, 'utf8');
-    timestamps[i] = r.timestamp;
+    packTime(timestamps, wide, i, r.timestamp);
     if (!oneObserved) observed[i] = r.observedTimestamp;
     labelOf[i] = positionOf(labelIndex, labelSets, r.labels, r.labels);
     const a = r.attributes;
@@ -116,29 +144,21 @@ export function packRecords(records: readonly RawRecord[]): {
     attrOf[i] = s;
   }
   const attrShapeOf = Uint32Array.from(setShapes);
-  return {
-    packed: {
-      lines,
-      lineBytes,
-      timestamps,
-      observed,
-      ...(oneObserved && n > 0 ? { observedAll: first } : {}),
-      labelSets,
-      labelOf,
-      attrShapes: shapes,
-      attrShapeOf,
-      attrValues,
-      attrOf,
-    },
-    transfer: [
-      lineBytes.buffer,
-      timestamps.buffer,
-      observed.buffer,
-      labelOf.buffer,
-      attrOf.buffer,
-      attrShapeOf.buffer,
-    ] as ArrayBuffer[],
+  const packed: PackedRecords = {
+    lines,
+    lineBytes,
+    timestamps,
+    ...(wide.length > 0 ? { wideTimes: wide } : {}),
+    observed,
+    ...(oneObserved && n > 0 ? { observedAll: first } : {}),
+    labelSets,
+    labelOf,
+    attrShapes: shapes,
+    attrShapeOf,
+    attrValues,
+    attrOf,
   };
+  return { packed, transfer: transferOf(packed) };
 }
 
 /**
@@ -189,6 +209,7 @@ export function unpackRecords(
             body: p.lines[i]!,
           };
   }
+  for (const [i, t] of p.wideTimes ?? []) out[i] = { ...out[i]!, timestamp: t };
   return out;
 }
 

@@ -90,13 +90,13 @@ type Reply = {
   readonly error?: WireError;
 };
 
-/** A reply's records, their sets interned on this side, and their UTF-8 lengths. */
+/** Packed records, their sets interned on this side, and their UTF-8 lengths. */
 function unpacked(
-  r: Reply,
+  packed: PackedRecords,
   labelSets: SetInterner<Labels>,
   attributeSets?: SetInterner<Attributes>,
 ): { records: RawRecord[]; lineBytes: Uint32Array } {
-  return { records: unpackRecords(r.ok!, labelSets, attributeSets), lineBytes: r.ok!.lineBytes };
+  return { records: unpackRecords(packed, labelSets, attributeSets), lineBytes: packed.lineBytes };
 }
 
 /** What a piece of a journal upload gave: its records, its corrupt entries and their first reasons. */
@@ -115,8 +115,7 @@ export function unpackPiece(
   attributeSets?: SetInterner<Attributes>,
 ): DecodedPiece {
   return {
-    records: unpackRecords(piece.packed, labelSets, attributeSets),
-    lineBytes: piece.packed.lineBytes,
+    ...unpacked(piece.packed, labelSets, attributeSets),
     corrupt: piece.corrupt,
     reasons: piece.reasons,
   };
@@ -247,7 +246,7 @@ export class DecodePool {
     if (!slot) return undefined;
     const worker = slot.worker ?? this.start(slot);
     return this.post(slot, worker, job, body).then((r) => ({
-      ...unpacked(r, labelSets),
+      ...unpacked(r.ok!, labelSets),
       ...(r.bulk ? { bulk: unpackBulk(r.bulk) } : {}),
     }));
   }

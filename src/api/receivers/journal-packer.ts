@@ -11,8 +11,7 @@
  * bench's upload (200,000 entries in 256 KiB pieces) the worker spent 2.7-2.9 µs an entry parsing
  * into maps, making records and packing them, most of it in decoding the same few values, building
  * objects and looking them up again; 2.2-2.3 µs with this (/tmp microbenchmark of the bench's
- * captured upload, 51,769 entries). It also keeps a time that does not fit the store's range from
- * wrapping in the packed BigInt64Array: such an entry is corrupt (formats/journal-records.ts).
+ * captured upload, 51,769 entries).
  */
 import { Buffer } from 'node:buffer';
 import { ExportReader, type ExportSink, type FieldName } from '../../formats/journal-export.js';
@@ -21,11 +20,10 @@ import {
   isKataIdentifier,
   JOURNAL_ATTRIBUTES,
   kataAttributes,
-  MAX_REALTIME_US,
 } from '../../formats/journal-records.js';
 import type { Labels } from '../../model/record.js';
 import { HttpError } from '../http/errors.js';
-import type { PackedRecords } from './decode-packed.js';
+import { type PackedRecords, packTime, transferOf } from './decode-packed.js';
 
 /** The fields read, by slot (ENTRY_RECORD_FIELDS: the time, the message, the attributes'). */
 const FIELDS = ENTRY_RECORD_FIELDS;
@@ -132,9 +130,12 @@ export class JournalTables {
   /** The set of `values` (an attribute's value or undefined, by slot); `shape` the bits present. */
   set(values: readonly (Value | undefined)[], shape: number): AttrSet {
     let h = shape;
-    for (let a = 0; a < ATTRIBUTES; a++) h = (Math.imul(h, 31) + (values[a]?.id ?? -1)) | 0;
     let kept = true;
-    for (let a = 0; a < ATTRIBUTES; a++) if (values[a]?.kept === false) kept = false;
+    for (let a = 0; a < ATTRIBUTES; a++) {
+      const v = values[a];
+      h = (Math.imul(h, 31) + (v?.id ?? -1)) | 0;
+      if (v?.kept === false) kept = false;
+    }
     const first = kept ? this.sets.get(h) : undefined;
     for (let s = first; s !== undefined; s = s.next) {
       if (s.shape !== shape) continue;
@@ -196,11 +197,11 @@ export class JournalPacker implements ExportSink {
   /** The last value of each attribute (tried first: the next entry's is often the same). */
   private readonly lastValue: (Value | undefined)[] = new Array(ATTRIBUTES).fill(undefined);
   private readonly entryValues: (Value | undefined)[] = new Array(ATTRIBUTES).fill(undefined);
+  /** The piece being packed (each push makes one). */
   private out!: PieceOut;
 
   constructor(private readonly tables: JournalTables) {
     this.reader = new ExportReader(this, { keep: new Set(FIELDS) });
-    this.out = new PieceOut(0n);
   }
 
   /**
@@ -293,10 +294,7 @@ export interface PackedPiece {
 /** Corrupt entries named in an answer (and sent back by a worker per piece). */
 export const JOURNAL_MAX_REASONS = 10;
 
-/**
- * The microseconds of a realtime field (1 to 20 digits, at most MAX_REALTIME_US) as nanoseconds;
- * undefined if not one.
- */
+/** The microseconds of a realtime field (1 to 20 digits) as nanoseconds; undefined if not one. */
 function realtime(buf: Buffer, start: number, end: number): bigint | undefined {
   const digits = end - start;
   if (digits < 1 || digits > 20) return undefined;
@@ -306,9 +304,7 @@ function realtime(buf: Buffer, start: number, end: number): bigint | undefined {
     if (d < 0 || d > 9) return undefined;
     n = n * 10 + d;
   }
-  if (digits <= NUMBER_DIGITS) return BigInt(n) * 1000n;
-  const us = BigInt(buf.toString('latin1', start, end));
-  return us > MAX_REALTIME_US ? undefined : us * 1000n;
+  return (digits <= NUMBER_DIGITS ? BigInt(n) : BigInt(buf.toString('latin1', start, end))) * 1000n;
 }
 
 /** One piece's packed records, as they are made. */
@@ -383,10 +379,14 @@ class PieceOut {
 
   done(): PackedPiece {
     const n = this.lines.length;
+    const timestamps = new BigInt64Array(n);
+    const wide: [number, bigint][] = [];
+    for (let i = 0; i < n; i++) packTime(timestamps, wide, i, this.timestamps[i]!);
     const packed: PackedRecords = {
       lines: this.lines,
       lineBytes: Uint32Array.from(this.lineBytes),
-      timestamps: BigInt64Array.from(this.timestamps),
+      timestamps,
+      ...(wide.length > 0 ? { wideTimes: wide } : {}),
       observed: new BigInt64Array(0),
       ...(n > 0 ? { observedAll: this.observed } : {}),
       labelSets: this.labelSets,
@@ -396,18 +396,6 @@ class PieceOut {
       attrValues: this.attrValues,
       attrOf: Int32Array.from(this.attrOf),
     };
-    return {
-      packed,
-      transfer: [
-        packed.lineBytes.buffer,
-        packed.timestamps.buffer,
-        packed.observed.buffer,
-        packed.labelOf.buffer,
-        packed.attrOf.buffer,
-        packed.attrShapeOf.buffer,
-      ] as ArrayBuffer[],
-      corrupt: this.corrupted,
-      reasons: this.reasons,
-    };
+    return { packed, transfer: transferOf(packed), corrupt: this.corrupted, reasons: this.reasons };
   }
 }

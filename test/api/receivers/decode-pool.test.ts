@@ -158,6 +158,19 @@ describe('decode pool: packed records and errors', () => {
     assert.ok(!('attributes' in back[2]!));
   });
 
+  test('times outside 64 bits come back as they are, not wrapped (the intake refuses them)', () => {
+    const labels = { app: 'a' };
+    const times = [(1n << 64n) + 5n, 18446744073709551615000n, -(1n << 63n) - 1n, (1n << 63n) - 1n, 7n];
+    const records = times.map((timestamp) => ({ timestamp, observedTimestamp: 1n, labels, body: 'x' }));
+    const { packed } = packRecords(records);
+    assert.equal(packed.wideTimes?.length, 3);
+    const back = unpackRecords(structuredClone(packed), new SetInterner<Labels>());
+    assert.deepEqual(
+      back.map((r) => r.timestamp),
+      times,
+    );
+  });
+
   test("with an attributes interner, pieces' shared sets are one object across pieces; one-off sets are not kept", () => {
     const labels = { app: 'a' };
     const piece = (unit: string) => {
